@@ -1,0 +1,280 @@
+using Lethe.Domain.Evaluation;
+using Lethe.Domain.Rules;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Domain.Policies;
+
+/// <summary>
+/// The draft of one policy, folded from its event stream. Deciding methods never change it: they
+/// return the events that record the change, and <see cref="Apply"/> folds them in.
+/// </summary>
+public sealed record Policy(string Id, DraftContent Draft, PublishState Publishing)
+{
+    /// <summary>The stream version this state was folded up to; what If-Match compares with.</summary>
+    public long Version { get; init; }
+
+    public string Name => Id;
+
+    public static PolicyCreated Create(string name) => new(name);
+
+    // ---- clients -------------------------------------------------------------------------
+
+    public ClientAdded AddClient(string name, IReadOnlyList<string> addresses)
+    {
+        if (Draft.FindClient(name) is not null)
+        {
+            throw new DomainException(Refusal.Conflict, $"Policy {Id} already has a client named {name}.");
+        }
+        var parsed = addresses.Select(a => RuleParser.ParseAddress(a)
+            ?? throw new DomainException(Refusal.Unprocessable, $"'{a}' is not an IPv4 or IPv6 address.")).ToArray();
+        for (var i = 0; i < parsed.Length; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (parsed[i].Equals(parsed[j]))
+                {
+                    throw new DomainException(Refusal.Unprocessable, $"Address {parsed[i]} is given twice.");
+                }
+            }
+        }
+        foreach (var other in Draft.Clients)
+        {
+            foreach (var address in other.Addresses)
+            {
+                if (parsed.Any(p => p.Equals(RuleParser.ParseAddress(address))))
+                {
+                    throw new DomainException(Refusal.Conflict, $"Address {address} already belongs to client {other.Name}.");
+                }
+            }
+        }
+        return new ClientAdded(name, parsed.Select(p => p.ToString()).ToArray());
+    }
+
+    public ClientRemoved RemoveClient(string name)
+    {
+        RequireClient(name);
+        var tests = Draft.Tests.Where(t => t.Client == name).Select(t => t.Id).ToArray();
+        if (tests.Length > 0)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"Client {name} is named by policy tests {string.Join(", ", tests)}; remove them first.");
+        }
+        return new ClientRemoved(name);
+    }
+
+    // ---- rules ---------------------------------------------------------------------------
+
+    /// <param name="position">0-based; null appends. The rule at that position and after move down.</param>
+    public RuleAdded AddRule(string clientName, string ruleId, Rule rule, int? position)
+    {
+        var client = RequireClient(clientName);
+        RequireFreshRuleId(ruleId);
+        var at = position ?? client.Rules.Count;
+        if (at < 0 || at > client.Rules.Count)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"Position {at} is out of range: client {clientName} has {client.Rules.Count} rules, so a new rule goes at 0 to {client.Rules.Count}.");
+        }
+        return new RuleAdded(clientName, ruleId, rule.ToString(), at);
+    }
+
+    public RuleRemoved RemoveRule(string ruleId)
+    {
+        var (client, index) = RequireRule(ruleId);
+        return new RuleRemoved(client.Name, ruleId, client.Rules[index].Rule);
+    }
+
+    public RuleMoved MoveRule(string ruleId, int position)
+    {
+        var (client, index) = RequireRule(ruleId);
+        if (position < 0 || position >= client.Rules.Count)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"Position {position} is out of range: client {client.Name} has {client.Rules.Count} rules (positions 0 to {client.Rules.Count - 1}).");
+        }
+        if (position == index)
+        {
+            throw new DomainException(Refusal.Unprocessable, $"Rule {ruleId} is already at position {position}.");
+        }
+        return new RuleMoved(client.Name, ruleId, index, position);
+    }
+
+    public RuleReplaced ReplaceRule(string ruleId, Rule rule)
+    {
+        var (client, index) = RequireRule(ruleId);
+        var before = client.Rules[index].Rule;
+        var after = rule.ToString();
+        if (before == after)
+        {
+            throw new DomainException(Refusal.Unprocessable, $"Rule {ruleId} already reads '{after}'.");
+        }
+        return new RuleReplaced(client.Name, ruleId, before, after);
+    }
+
+    public RulesImported ImportRules(string clientName, IReadOnlyList<DraftRule> rules, bool replace)
+    {
+        RequireClient(clientName);
+        foreach (var rule in rules)
+        {
+            RequireFreshRuleId(rule.Id);
+        }
+        if (rules.Count == 0 && !replace)
+        {
+            throw new DomainException(Refusal.Unprocessable, "The import holds no rules.");
+        }
+        return new RulesImported(clientName, replace, rules);
+    }
+
+    // ---- policy tests --------------------------------------------------------------------
+
+    public PolicyTestAdded AddTest(PolicyTest test)
+    {
+        RequireClient(test.Client);
+        if (Draft.Tests.Any(t => t.Id == test.Id))
+        {
+            throw new DomainException(Refusal.Conflict, $"Policy {Id} already has a test {test.Id}.");
+        }
+        return new PolicyTestAdded(test);
+    }
+
+    public PolicyTestRemoved RemoveTest(string testId)
+    {
+        if (Draft.Tests.All(t => t.Id != testId))
+        {
+            throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no test {testId}.");
+        }
+        return new PolicyTestRemoved(testId);
+    }
+
+    // ---- publishing ----------------------------------------------------------------------
+
+    /// <summary>The draft as it would be sealed now, and its content hash.</summary>
+    public (byte[] Bytes, string Sha256) SealableContent()
+    {
+        var bytes = SnapshotCodec.ToBytes(SnapshotCodec.FromDraft(Id, Draft));
+        return (bytes, SnapshotCodec.Sha256Hex(bytes));
+    }
+
+    public PolicyPublished Publish(string contentSha256, DateTimeOffset now, TimeSpan? confirmWithin, IReadOnlyList<PolicyTestResult> testResults)
+    {
+        if (contentSha256 == Publishing.LatestContentSha256)
+        {
+            throw new DomainException(Refusal.Conflict,
+                $"The draft of policy {Id} is identical to version {Publishing.LatestVersion}; nothing to publish.");
+        }
+        var failures = testResults.Where(r => !r.Passed).ToArray();
+        if (failures.Length > 0)
+        {
+            throw new PolicyTestsFailedException(Id, failures);
+        }
+        if (confirmWithin is not null && Publishing.ConfirmedVersion == 0)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"Policy {Id} has no confirmed version to return to; publish it once without --confirm-within first.");
+        }
+        return new PolicyPublished(Publishing.LatestVersion + 1, contentSha256, Version, now + confirmWithin);
+    }
+
+    public PublishConfirmed Confirm()
+    {
+        if (Publishing.PendingVersion is not { } pending)
+        {
+            throw new DomainException(Refusal.Conflict, $"Policy {Id} has no publish waiting for confirmation.");
+        }
+        return new PublishConfirmed(pending);
+    }
+
+    public bool IsOverdue(DateTimeOffset now) => Publishing is { PendingVersion: not null, ConfirmBy: { } by } && by <= now;
+
+    public PublishReverted RevertUnconfirmed(DateTimeOffset now, string restoredSha256, DraftContent restored)
+    {
+        if (Publishing.PendingVersion is not { } pending || !IsOverdue(now))
+        {
+            throw new DomainException(Refusal.Conflict, $"Policy {Id} has no overdue unconfirmed publish.");
+        }
+        return new PublishReverted(Publishing.LatestVersion + 1, pending, Publishing.ConfirmedVersion, restoredSha256, Version, restored);
+    }
+
+    public PolicyRolledBack RollBack(int toVersion, string contentSha256, DraftContent restored)
+    {
+        if (toVersion < 1 || toVersion > Publishing.LatestVersion)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"Policy {Id} has versions 1 to {Publishing.LatestVersion}; there is no version {toVersion}.");
+        }
+        if (contentSha256 == Publishing.LatestContentSha256)
+        {
+            throw new DomainException(Refusal.Conflict,
+                $"Version {toVersion} of policy {Id} has the same content as the latest version {Publishing.LatestVersion}; nothing to roll back.");
+        }
+        return new PolicyRolledBack(Publishing.LatestVersion + 1, toVersion, contentSha256, Version, restored);
+    }
+
+    // ---- folding -------------------------------------------------------------------------
+
+    public static Policy Start(PolicyCreated created) => new(created.Policy, DraftContent.Empty, PublishState.Unpublished);
+
+    public Policy Apply(object @event) => @event switch
+    {
+        ClientAdded e => WithDraft(Draft with { Clients = [.. Draft.Clients, new ClientDraft(e.Client, e.Addresses, [])] }),
+        ClientRemoved e => WithDraft(Draft with { Clients = Draft.Clients.Where(c => c.Name != e.Client).ToArray() }),
+        RuleAdded e => WithRules(e.Client, rules => rules.Insert(e.Position, new DraftRule(e.RuleId, e.Rule))),
+        RuleRemoved e => WithRules(e.Client, rules => rules.RemoveAll(r => r.Id == e.RuleId)),
+        RuleMoved e => WithRules(e.Client, rules =>
+        {
+            var rule = rules[e.From];
+            rules.RemoveAt(e.From);
+            rules.Insert(e.To, rule);
+        }),
+        RuleReplaced e => WithRules(e.Client, rules =>
+        {
+            var i = rules.FindIndex(r => r.Id == e.RuleId);
+            rules[i] = rules[i] with { Rule = e.After };
+        }),
+        RulesImported e => WithRules(e.Client, rules =>
+        {
+            if (e.Replaced)
+            {
+                rules.Clear();
+            }
+            rules.AddRange(e.Rules);
+        }),
+        PolicyTestAdded e => WithDraft(Draft with { Tests = [.. Draft.Tests, e.Test] }),
+        PolicyTestRemoved e => WithDraft(Draft with { Tests = Draft.Tests.Where(t => t.Id != e.TestId).ToArray() }),
+        PolicyPublished e => this with
+        {
+            Publishing = e.ConfirmBy is null
+                ? new PublishState(e.Version, e.ContentSha256, e.Version, null, null)
+                : Publishing with { LatestVersion = e.Version, LatestContentSha256 = e.ContentSha256, PendingVersion = e.Version, ConfirmBy = e.ConfirmBy },
+        },
+        PublishConfirmed e => this with { Publishing = Publishing with { ConfirmedVersion = e.Version, PendingVersion = null, ConfirmBy = null } },
+        PublishReverted e => new Policy(Id, e.Restored, new PublishState(e.Version, e.ContentSha256, e.Version, null, null)) { Version = Version },
+        PolicyRolledBack e => new Policy(Id, e.Restored, new PublishState(e.Version, e.ContentSha256, e.Version, null, null)) { Version = Version },
+        _ => this,
+    };
+
+    private Policy WithDraft(DraftContent draft) => this with { Draft = draft };
+
+    private Policy WithRules(string clientName, Action<List<DraftRule>> change)
+    {
+        var client = Draft.FindClient(clientName)!;
+        var rules = client.Rules.ToList();
+        change(rules);
+        return WithDraft(Draft.WithClient(client with { Rules = rules }));
+    }
+
+    private ClientDraft RequireClient(string name) =>
+        Draft.FindClient(name) ?? throw new DomainException(Refusal.Unprocessable,
+            $"Policy {Id} has no client named {name} (clients: {(Draft.Clients.Count == 0 ? "none" : string.Join(", ", Draft.Clients.Select(c => c.Name)))}).");
+
+    private (ClientDraft Client, int Index) RequireRule(string ruleId) =>
+        Draft.FindRule(ruleId) ?? throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no rule with id {ruleId}.");
+
+    private void RequireFreshRuleId(string ruleId)
+    {
+        if (Draft.FindRule(ruleId) is not null)
+        {
+            throw new DomainException(Refusal.Conflict, $"Policy {Id} already has a rule with id {ruleId}.");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+namespace Lethe.Domain.Policies;
+
+public sealed record RuleChange(string Id, string Rule, int? From, int? To, string? Before = null);
+
+public sealed record ClientDiff(
+    string Client,
+    string Status,
+    IReadOnlyList<RuleChange> Added,
+    IReadOnlyList<RuleChange> Removed,
+    IReadOnlyList<RuleChange> Moved,
+    IReadOnlyList<RuleChange> Changed)
+{
+    public bool IsEmpty => Status == "unchanged" && Added.Count + Removed.Count + Moved.Count + Changed.Count == 0;
+}
+
+/// <summary>Per client: rules added, removed, moved (their order among the rules both sides keep changed) and changed in place.</summary>
+public static class PolicyDiff
+{
+    public static IReadOnlyList<ClientDiff> Compare(DraftContent from, DraftContent to)
+    {
+        var names = from.Clients.Select(c => c.Name).Concat(to.Clients.Select(c => c.Name)).Distinct();
+        var result = new List<ClientDiff>();
+        foreach (var name in names)
+        {
+            var before = from.FindClient(name);
+            var after = to.FindClient(name);
+            var status = before is null ? "added" : after is null ? "removed" : "unchanged";
+            var diff = CompareRules(name, status, before?.Rules ?? [], after?.Rules ?? []);
+            if (!diff.IsEmpty)
+            {
+                result.Add(diff);
+            }
+        }
+        return result;
+    }
+
+    private static ClientDiff CompareRules(string client, string status, IReadOnlyList<DraftRule> before, IReadOnlyList<DraftRule> after)
+    {
+        var beforeIds = before.Select(r => r.Id).ToList();
+        var afterIds = after.Select(r => r.Id).ToList();
+        var added = after.Where(r => !beforeIds.Contains(r.Id)).Select(r => new RuleChange(r.Id, r.Rule, null, afterIds.IndexOf(r.Id))).ToArray();
+        var removed = before.Where(r => !afterIds.Contains(r.Id)).Select(r => new RuleChange(r.Id, r.Rule, beforeIds.IndexOf(r.Id), null)).ToArray();
+
+        var keptBefore = before.Where(r => afterIds.Contains(r.Id)).Select(r => r.Id).ToList();
+        var keptAfter = after.Where(r => beforeIds.Contains(r.Id)).Select(r => r.Id).ToList();
+        var moved = new List<RuleChange>();
+        var changed = new List<RuleChange>();
+        foreach (var rule in after.Where(r => beforeIds.Contains(r.Id)))
+        {
+            var old = before[beforeIds.IndexOf(rule.Id)];
+            if (keptBefore.IndexOf(rule.Id) != keptAfter.IndexOf(rule.Id))
+            {
+                moved.Add(new RuleChange(rule.Id, rule.Rule, beforeIds.IndexOf(rule.Id), afterIds.IndexOf(rule.Id)));
+            }
+            if (old.Rule != rule.Rule)
+            {
+                changed.Add(new RuleChange(rule.Id, rule.Rule, beforeIds.IndexOf(rule.Id), afterIds.IndexOf(rule.Id), old.Rule));
+            }
+        }
+        return new ClientDiff(client, status, added, removed, moved, changed);
+    }
+}

@@ -1,0 +1,36 @@
+namespace Lethe.Domain.Policies;
+
+// The vocabulary of a policy's event stream. Actor, reason and correlation id travel in the
+// event store's own metadata, not in these records.
+
+public sealed record PolicyCreated(string Policy);
+
+public sealed record ClientAdded(string Client, IReadOnlyList<string> Addresses);
+
+public sealed record ClientRemoved(string Client);
+
+public sealed record RuleAdded(string Client, string RuleId, string Rule, int Position);
+
+public sealed record RuleRemoved(string Client, string RuleId, string Rule);
+
+public sealed record RuleMoved(string Client, string RuleId, int From, int To);
+
+public sealed record RuleReplaced(string Client, string RuleId, string Before, string After);
+
+public sealed record RulesImported(string Client, bool Replaced, IReadOnlyList<DraftRule> Rules);
+
+public sealed record PolicyTestAdded(PolicyTest Test);
+
+public sealed record PolicyTestRemoved(string TestId);
+
+/// <param name="LogPosition">The stream version the snapshot was sealed from.</param>
+/// <param name="ConfirmBy">Set for a commit-confirmed publish: reverted unless confirmed by then.</param>
+public sealed record PolicyPublished(int Version, string ContentSha256, long LogPosition, DateTimeOffset? ConfirmBy);
+
+public sealed record PublishConfirmed(int Version);
+
+/// <summary>A commit-confirmed publish that was not confirmed in time: the last confirmed content comes back as <paramref name="Version"/>.</summary>
+public sealed record PublishReverted(int Version, int UnconfirmedVersion, int RestoredVersion, string ContentSha256, long LogPosition, DraftContent Restored);
+
+/// <summary>A new version whose content equals an older one's; the draft returns to that content too.</summary>
+public sealed record PolicyRolledBack(int Version, int ToVersion, string ContentSha256, long LogPosition, DraftContent Restored);

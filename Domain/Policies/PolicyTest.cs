@@ -1,0 +1,7 @@
+namespace Lethe.Domain.Policies;
+
+/// <summary>
+/// An assertion checked at every publish, in the spirit of Tailscale's ACL tests: traffic from
+/// <see cref="Client"/> to <see cref="To"/> must get <see cref="Expect"/> (accept or drop; a reject counts as drop).
+/// </summary>
+public sealed record PolicyTest(string Id, string Client, string To, string? Proto, int? Port, int? IcmpType, string Expect);

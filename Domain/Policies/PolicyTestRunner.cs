@@ -1,0 +1,40 @@
+using System.Net;
+using Lethe.Domain.Evaluation;
+using Lethe.Domain.Rules;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Domain.Policies;
+
+/// <summary>Runs a draft's policy tests on the reference evaluator, as publish does.</summary>
+public static class PolicyTestRunner
+{
+    /// <param name="dnsResolvers">What specialtarget=dns means for the tests.</param>
+    public static IReadOnlyList<PolicyTestResult> Run(string policy, DraftContent draft, long nowUnix, IReadOnlyList<IPAddress> dnsResolvers)
+    {
+        var model = SnapshotCodec.ToModel(SnapshotCodec.FromDraft(policy, draft));
+        // Names are resolved by the firewall, not here: for the tests each dsthost resolves to nothing,
+        // so a name rule neither opens nor blocks the addresses the tests name.
+        var hosts = model.Clients.SelectMany(c => c.Rules).Select(r => r.Rule.Host).OfType<string>().Distinct()
+            .ToDictionary(h => h, IReadOnlyList<IPAddress> (_) => []);
+        var environment = new EvaluationEnvironment(nowUnix, dnsResolvers, hosts);
+        return draft.Tests.Select(test =>
+        {
+            var decision = ReferenceEvaluator.Evaluate(model, test.Client, ToFlow(test), environment);
+            var accepted = decision.Action == RuleAction.Accept;
+            return new PolicyTestResult(test, decision, accepted == (test.Expect == "accept"));
+        }).ToArray();
+    }
+
+    public static FlowQuery ToFlow(PolicyTest test)
+    {
+        var destination = RuleParser.ParseAddress(test.To) ?? throw new FormatException($"'{test.To}' is not an address");
+        var v6 = destination.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        return test.Proto switch
+        {
+            "tcp" => new FlowQuery(destination, FlowQuery.Tcp, test.Port),
+            "udp" => new FlowQuery(destination, FlowQuery.Udp, test.Port),
+            "icmp" => new FlowQuery(destination, v6 ? FlowQuery.IcmpV6 : FlowQuery.Icmp, null, test.IcmpType ?? (v6 ? 128 : 8)),
+            _ => new FlowQuery(destination, FlowQuery.Tcp, test.Port),
+        };
+    }
+}

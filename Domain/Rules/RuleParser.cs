@@ -1,0 +1,345 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Lethe.Domain.Rules;
+
+/// <summary>
+/// Parses the Qubes firewall rule format as decided in the rule-format reference, section 4:
+/// any key order, exact lowercase, one space between pairs, canonical output.
+/// </summary>
+public static class RuleParser
+{
+    private static readonly string[] KnownKeys =
+        ["action", "expire", "dst4", "dst6", "dsthost", "proto", "specialtarget", "dstports", "icmptype", "comment", "dpi"];
+
+    public static Rule Parse(string text, long nowUnix)
+    {
+        if (!TryParse(text, nowUnix, out var rule, out var error))
+        {
+            throw new RuleFormatException(error.Key, error.Message);
+        }
+        return rule;
+    }
+
+    /// <param name="nowUnix">Turns the CLI's relative <c>expire=+SECONDS</c> into the stored absolute time.</param>
+    public static bool TryParse(string text, long nowUnix, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Rule? rule,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out RuleError? error)
+    {
+        rule = null;
+        error = Read(text ?? "", nowUnix, out var parsed);
+        if (error is null)
+        {
+            rule = parsed;
+        }
+        return error is null;
+    }
+
+    private static RuleError? Read(string text, long nowUnix, out Rule? rule)
+    {
+        rule = null;
+        var trimmed = text.Trim(' ');
+        if (trimmed.Length == 0)
+        {
+            return new RuleError("rule", "the rule is empty: it needs at least action=accept, action=drop or action=reject");
+        }
+
+        // comment= swallows the rest of the line, spaces included, so cut it off before splitting.
+        string? comment = null;
+        var commentAt = trimmed.StartsWith("comment=", StringComparison.Ordinal) ? 0 : trimmed.IndexOf(" comment=", StringComparison.Ordinal) + 1;
+        var head = trimmed;
+        if (commentAt > 0 || trimmed.StartsWith("comment=", StringComparison.Ordinal))
+        {
+            comment = trimmed[(commentAt + "comment=".Length)..];
+            head = trimmed[..commentAt].TrimEnd(' ');
+            if (comment.Length == 0)
+            {
+                return new RuleError("comment", "comment is empty: leave it out or give it some text");
+            }
+            foreach (var c in comment)
+            {
+                if (c > 127 || c < 32)
+                {
+                    return new RuleError("comment", "comment must be printable ASCII");
+                }
+                if (c == '=')
+                {
+                    return new RuleError("comment", "comment must not contain '='");
+                }
+            }
+        }
+
+        if (head.Contains('\t') || head.Contains("  ", StringComparison.Ordinal))
+        {
+            return new RuleError("rule", "pairs must be separated by exactly one space (found a tab or a double space)");
+        }
+
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (head.Length > 0)
+        {
+            foreach (var pair in head.Split(' '))
+            {
+                var eq = pair.IndexOf('=');
+                if (eq <= 0)
+                {
+                    return new RuleError(pair, $"'{pair}' is not a key=value pair");
+                }
+                var key = pair[..eq];
+                var value = pair[(eq + 1)..];
+                if (Array.IndexOf(KnownKeys, key) < 0 || key == "comment")
+                {
+                    return key == "comment"
+                        ? new RuleError("comment", "duplicate key 'comment'")
+                        : new RuleError(key, $"unknown key '{key}' (keys are lowercase: {string.Join(", ", KnownKeys)})");
+                }
+                if (!values.TryAdd(key, value))
+                {
+                    return new RuleError(key, $"duplicate key '{key}'");
+                }
+            }
+        }
+
+        if (!values.TryGetValue("action", out var actionText))
+        {
+            return new RuleError("action", "action is required: accept, drop or reject");
+        }
+        RuleAction action;
+        switch (actionText)
+        {
+            case "accept": action = RuleAction.Accept; break;
+            case "drop": action = RuleAction.Drop; break;
+            case "reject": action = RuleAction.Reject; break;
+            default: return new RuleError("action", $"action must be accept, drop or reject, not '{actionText}'");
+        }
+
+        if (values.TryGetValue("dpi", out var dpi) && dpi != "NO")
+        {
+            return new RuleError("dpi", $"dpi only accepts NO (the spec's default), not '{dpi}'");
+        }
+
+        long? expire = null;
+        if (values.TryGetValue("expire", out var expireText))
+        {
+            var relative = expireText.StartsWith('+');
+            var digits = relative ? expireText[1..] : expireText;
+            if (!IsDigits(digits) || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return new RuleError("expire", $"expire must be a UNIX time in seconds (or +SECONDS from now), not '{expireText}'");
+            }
+            expire = relative ? nowUnix + seconds : seconds;
+        }
+
+        var destinations = 0;
+        Cidr? network = null;
+        string? host = null;
+        foreach (var key in new[] { "dst4", "dst6", "dsthost" })
+        {
+            if (!values.TryGetValue(key, out var value))
+            {
+                continue;
+            }
+            if (++destinations > 1)
+            {
+                return new RuleError(key, $"{key}: only one of dst4, dst6 and dsthost may be given");
+            }
+            var failure = key switch
+            {
+                "dst4" => ReadNetwork(key, value, AddressFamily.InterNetwork, out network),
+                "dst6" => ReadNetwork(key, value, AddressFamily.InterNetworkV6, out network),
+                _ => ReadHost(value, out network, out host),
+            };
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+
+        RuleProtocol? protocol = null;
+        if (values.TryGetValue("proto", out var protoText))
+        {
+            switch (protoText)
+            {
+                case "tcp": protocol = RuleProtocol.Tcp; break;
+                case "udp": protocol = RuleProtocol.Udp; break;
+                case "icmp": protocol = RuleProtocol.Icmp; break;
+                default: return new RuleError("proto", $"proto must be tcp, udp or icmp, not '{protoText}'");
+            }
+        }
+
+        PortRange? ports = null;
+        if (values.TryGetValue("dstports", out var portsText))
+        {
+            if (protocol is not (RuleProtocol.Tcp or RuleProtocol.Udp))
+            {
+                return new RuleError("dstports", "dstports is only valid with proto=tcp or proto=udp");
+            }
+            var failure = ReadPorts(portsText, out ports);
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+
+        int? icmpType = null;
+        if (values.TryGetValue("icmptype", out var icmpText))
+        {
+            if (protocol != RuleProtocol.Icmp)
+            {
+                return new RuleError("icmptype", "icmptype is only valid with proto=icmp");
+            }
+            if (!IsDigits(icmpText) || icmpText.Length > 3 || int.Parse(icmpText, CultureInfo.InvariantCulture) > 255)
+            {
+                return new RuleError("icmptype", $"icmptype must be a number from 0 to 255, not '{icmpText}'");
+            }
+            icmpType = int.Parse(icmpText, CultureInfo.InvariantCulture);
+        }
+
+        var dnsTarget = false;
+        if (values.TryGetValue("specialtarget", out var special))
+        {
+            if (special != "dns")
+            {
+                return new RuleError("specialtarget", $"specialtarget only accepts dns, not '{special}'");
+            }
+            if (protocol == RuleProtocol.Icmp)
+            {
+                return new RuleError("specialtarget", "specialtarget=dns means TCP and UDP port 53, so it can never match with proto=icmp");
+            }
+            if (ports is { } range && !range.Contains(53))
+            {
+                return new RuleError("specialtarget", $"specialtarget=dns means port 53, so it can never match with dstports={range}");
+            }
+            dnsTarget = true;
+        }
+
+        rule = new Rule(action, expire, network, host, protocol, dnsTarget, ports, icmpType, comment);
+        return null;
+    }
+
+    private static RuleError? ReadNetwork(string key, string value, AddressFamily family, out Cidr? network)
+    {
+        network = null;
+        var slash = value.IndexOf('/');
+        var addressText = slash < 0 ? value : value[..slash];
+        var maxPrefix = family == AddressFamily.InterNetwork ? 32 : 128;
+        var prefix = maxPrefix;
+        if (slash >= 0)
+        {
+            var prefixText = value[(slash + 1)..];
+            if (!IsDigits(prefixText) || prefixText.Length > 3 || (prefix = int.Parse(prefixText, CultureInfo.InvariantCulture)) > maxPrefix)
+            {
+                return new RuleError(key, $"{key}: the prefix length must be a number from 0 to {maxPrefix}, not '{prefixText}'");
+            }
+        }
+        var parsed = family == AddressFamily.InterNetwork ? ParseIPv4(addressText) : ParseIPv6(addressText);
+        if (parsed is null)
+        {
+            var kind = family == AddressFamily.InterNetwork ? "an IPv4 address with four dotted parts" : "an IPv6 address";
+            return new RuleError(key, $"{key}: '{addressText}' is not {kind}");
+        }
+        network = new Cidr(parsed, prefix);
+        return null;
+    }
+
+    private static RuleError? ReadHost(string value, out Cidr? network, out string? host)
+    {
+        network = null;
+        host = null;
+        // An IP literal given as dsthost is classified by its value (section 4).
+        if (ParseIPv4(value) is { } v4)
+        {
+            network = new Cidr(v4, 32);
+            return null;
+        }
+        if (value.Contains(':') && ParseIPv6(value) is { } v6)
+        {
+            network = new Cidr(v6, 128);
+            return null;
+        }
+        if (value.Length == 0 || value.Length > 253)
+        {
+            return new RuleError("dsthost", "dsthost must be a host name of 1 to 253 characters");
+        }
+        foreach (var c in value)
+        {
+            if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '.' or '_'))
+            {
+                return new RuleError("dsthost", $"dsthost '{value}' may only hold a-z, 0-9, '-', '.' and '_' (lowercase)");
+            }
+        }
+        var trimmed = value.EndsWith('.') ? value[..^1] : value;
+        if (trimmed.Length == 0 || trimmed.Split('.').Any(label => label.Length == 0 || label.Length > 63))
+        {
+            return new RuleError("dsthost", $"dsthost '{value}' has an empty or overlong label");
+        }
+        host = value;
+        return null;
+    }
+
+    private static RuleError? ReadPorts(string text, out PortRange? ports)
+    {
+        ports = null;
+        var dash = text.IndexOf('-');
+        var lowText = dash < 0 ? text : text[..dash];
+        var highText = dash < 0 ? text : text[(dash + 1)..];
+        if (!TryPort(lowText, out var low) || !TryPort(highText, out var high))
+        {
+            return new RuleError("dstports", $"dstports must be PORT or LOW-HIGH with ports from 0 to 65535, not '{text}'");
+        }
+        if (low > high)
+        {
+            return new RuleError("dstports", $"dstports {text}: the low port must not be above the high port");
+        }
+        ports = new PortRange(low, high);
+        return null;
+    }
+
+    private static bool TryPort(string text, out int port)
+    {
+        port = 0;
+        return IsDigits(text) && text.Length <= 5 && (port = int.Parse(text, CultureInfo.InvariantCulture)) <= 65535;
+    }
+
+    public static IPAddress? ParseIPv4(string text)
+    {
+        var parts = text.Split('.');
+        if (parts.Length != 4)
+        {
+            return null;
+        }
+        var bytes = new byte[4];
+        for (var i = 0; i < 4; i++)
+        {
+            if (!IsDigits(parts[i]) || parts[i].Length > 3 || !byte.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out bytes[i]))
+            {
+                return null;
+            }
+        }
+        return new IPAddress(bytes);
+    }
+
+    public static IPAddress? ParseIPv6(string text) =>
+        text.Contains(':') && !text.Contains('%') && IPAddress.TryParse(text, out var address) &&
+        address.AddressFamily == AddressFamily.InterNetworkV6
+            ? address
+            : null;
+
+    /// <summary>Either family, strict: four dotted parts for IPv4, no zone index for IPv6.</summary>
+    public static IPAddress? ParseAddress(string text) => ParseIPv4(text) ?? ParseIPv6(text);
+
+    private static bool IsDigits(string text)
+    {
+        if (text.Length == 0)
+        {
+            return false;
+        }
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,35 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Lethe.Domain.Evaluation;
+using Lethe.Domain.Policies;
+
+namespace Lethe.Domain.Snapshots;
+
+public static class SnapshotCodec
+{
+    /// <summary>Deterministic: the same content always gives the same bytes.</summary>
+    public static byte[] ToBytes(SnapshotContent content) =>
+        JsonSerializer.SerializeToUtf8Bytes(content, SnapshotJson.Default.SnapshotContent);
+
+    public static SnapshotContent ContentFromBytes(ReadOnlySpan<byte> bytes) =>
+        JsonSerializer.Deserialize(bytes, SnapshotJson.Default.SnapshotContent)
+        ?? throw new JsonException("the snapshot content is empty");
+
+    public static byte[] ToFile(SealedSnapshot snapshot) =>
+        JsonSerializer.SerializeToUtf8Bytes(snapshot, SnapshotJson.Default.SealedSnapshot);
+
+    public static SealedSnapshot FromFile(ReadOnlySpan<byte> bytes) =>
+        JsonSerializer.Deserialize(bytes, SnapshotJson.Default.SealedSnapshot)
+        ?? throw new JsonException("the snapshot file is empty");
+
+    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>The enforceable part of a draft: comments and tests stay in the control plane.</summary>
+    public static SnapshotContent FromDraft(string policy, DraftContent draft) =>
+        new(SnapshotContent.CurrentFormat, policy,
+            draft.Clients.Select(c => new SnapshotClient(c.Name, c.Addresses,
+                c.Rules.Select(r => new SnapshotRule(r.Id, Rules.RuleParser.Parse(r.Rule, 0).WithoutComment().ToString())).ToArray())).ToArray());
+
+    public static PolicyModel ToModel(SnapshotContent content) =>
+        PolicyModel.From(content.Clients.Select(c => (c.Name, c.Addresses, c.Rules.Select(r => (r.Id, r.Rule)))));
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Lethe.Domain.Snapshots;
+
+/// <summary>Checks a snapshot file against a trusted public key; anything that does not verify is refused.</summary>
+public static class SnapshotVerifier
+{
+    public static VerifiedSnapshot Verify(ReadOnlySpan<byte> file, string trustedPublicKeyPem)
+    {
+        using var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(trustedPublicKeyPem);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SnapshotVerificationException($"the trusted key is not a PEM public key: {e.Message}");
+        }
+        if (key.KeySize != 256)
+        {
+            throw new SnapshotVerificationException($"the trusted key is {key.KeySize}-bit; Lethe signs with ECDSA P-256");
+        }
+
+        SealedSnapshot envelope;
+        try
+        {
+            envelope = SnapshotCodec.FromFile(file);
+        }
+        catch (JsonException e)
+        {
+            throw new SnapshotVerificationException($"not a Lethe snapshot file: {e.Message}");
+        }
+        if (envelope.Format != SealedSnapshot.CurrentFormat)
+        {
+            throw new SnapshotVerificationException($"unknown snapshot format '{envelope.Format}' (this build reads {SealedSnapshot.CurrentFormat})");
+        }
+
+        byte[] content, signature;
+        try
+        {
+            content = Convert.FromBase64String(envelope.Content ?? "");
+            signature = Convert.FromBase64String(envelope.Signature ?? "");
+        }
+        catch (FormatException)
+        {
+            throw new SnapshotVerificationException("the snapshot's content or signature is not base64");
+        }
+
+        var sha = SnapshotCodec.Sha256Hex(content);
+        if (sha != envelope.ContentSha256)
+        {
+            throw new SnapshotVerificationException($"content hash mismatch: the file says {envelope.ContentSha256}, the content hashes to {sha}");
+        }
+        var trustedId = KeyIds.Of(key);
+        if (envelope.KeyId != trustedId)
+        {
+            throw new SnapshotVerificationException($"signed with key {envelope.KeyId}, but the trusted key is {trustedId}");
+        }
+        if (!key.VerifyData(content, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+        {
+            throw new SnapshotVerificationException($"the signature does not verify with key {trustedId}: the snapshot was altered or forged");
+        }
+
+        SnapshotContent parsed;
+        try
+        {
+            parsed = SnapshotCodec.ContentFromBytes(content);
+        }
+        catch (JsonException e)
+        {
+            throw new SnapshotVerificationException($"the signed content is not a policy: {e.Message}");
+        }
+        if (parsed.Format != SnapshotContent.CurrentFormat)
+        {
+            throw new SnapshotVerificationException($"unknown policy format '{parsed.Format}' (this build reads {SnapshotContent.CurrentFormat})");
+        }
+        if (parsed.Policy != envelope.Policy)
+        {
+            throw new SnapshotVerificationException($"the envelope names policy '{envelope.Policy}' but the signed content is policy '{parsed.Policy}'");
+        }
+        return new VerifiedSnapshot(envelope, parsed, content);
+    }
+}
