@@ -113,10 +113,19 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
 
     public RulesImported ImportRules(string clientName, IReadOnlyList<DraftRule> rules, bool replace)
     {
-        RequireClient(clientName);
+        var client = RequireClient(clientName);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rule in rules)
         {
-            RequireFreshRuleId(rule.Id);
+            if (!seen.Add(rule.Id))
+            {
+                throw new DomainException(Refusal.Conflict, $"The import gives rule id {rule.Id} twice.");
+            }
+            // With replace, the client's own rules go away first, so their ids may come back.
+            if (!(replace && client.Rules.Any(r => r.Id == rule.Id)))
+            {
+                RequireFreshRuleId(rule.Id);
+            }
         }
         if (rules.Count == 0 && !replace)
         {

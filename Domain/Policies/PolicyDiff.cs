@@ -43,12 +43,13 @@ public static class PolicyDiff
 
         var keptBefore = before.Where(r => afterIds.Contains(r.Id)).Select(r => r.Id).ToList();
         var keptAfter = after.Where(r => beforeIds.Contains(r.Id)).Select(r => r.Id).ToList();
+        var stayed = LongestCommonSubsequence(keptBefore, keptAfter);
         var moved = new List<RuleChange>();
         var changed = new List<RuleChange>();
         foreach (var rule in after.Where(r => beforeIds.Contains(r.Id)))
         {
             var old = before[beforeIds.IndexOf(rule.Id)];
-            if (keptBefore.IndexOf(rule.Id) != keptAfter.IndexOf(rule.Id))
+            if (!stayed.Contains(rule.Id))
             {
                 moved.Add(new RuleChange(rule.Id, rule.Rule, beforeIds.IndexOf(rule.Id), afterIds.IndexOf(rule.Id)));
             }
@@ -58,5 +59,37 @@ public static class PolicyDiff
             }
         }
         return new ClientDiff(client, status, added, removed, moved, changed);
+    }
+
+    // The rules that keep their relative order; the rest are the fewest that must have moved.
+    private static HashSet<string> LongestCommonSubsequence(List<string> a, List<string> b)
+    {
+        var lengths = new int[a.Count + 1, b.Count + 1];
+        for (var i = a.Count - 1; i >= 0; i--)
+        {
+            for (var j = b.Count - 1; j >= 0; j--)
+            {
+                lengths[i, j] = a[i] == b[j] ? lengths[i + 1, j + 1] + 1 : Math.Max(lengths[i + 1, j], lengths[i, j + 1]);
+            }
+        }
+        var common = new HashSet<string>();
+        for (int i = 0, j = 0; i < a.Count && j < b.Count;)
+        {
+            if (a[i] == b[j])
+            {
+                common.Add(a[i]);
+                i++;
+                j++;
+            }
+            else if (lengths[i + 1, j] >= lengths[i, j + 1])
+            {
+                i++;
+            }
+            else
+            {
+                j++;
+            }
+        }
+        return common;
     }
 }

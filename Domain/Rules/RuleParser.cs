@@ -51,7 +51,7 @@ public static class RuleParser
         if (commentAt > 0 || trimmed.StartsWith("comment=", StringComparison.Ordinal))
         {
             comment = trimmed[(commentAt + "comment=".Length)..];
-            head = trimmed[..commentAt].TrimEnd(' ');
+            head = commentAt == 0 ? "" : trimmed[..(commentAt - 1)];
             if (comment.Length == 0)
             {
                 return new RuleError("comment", "comment is empty: leave it out or give it some text");
@@ -69,7 +69,7 @@ public static class RuleParser
             }
         }
 
-        if (head.Contains('\t') || head.Contains("  ", StringComparison.Ordinal))
+        if (head.Contains('\t') || head.Contains("  ", StringComparison.Ordinal) || head.EndsWith(' '))
         {
             return new RuleError("rule", "pairs must be separated by exactly one space (found a tab or a double space)");
         }

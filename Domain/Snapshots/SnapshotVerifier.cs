@@ -13,9 +13,9 @@ public static class SnapshotVerifier
         {
             key.ImportFromPem(trustedPublicKeyPem);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
-            throw new SnapshotVerificationException($"the trusted key is not a PEM public key: {e.Message}");
+            throw new SnapshotVerificationException($"the trusted key is not a PEM ECDSA public key: {e.Message}");
         }
         if (key.KeySize != 256)
         {

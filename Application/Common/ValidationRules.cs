@@ -1,0 +1,30 @@
+using FluentValidation;
+using Lethe.Domain.Rules;
+
+namespace Lethe.Application.Common;
+
+public static class ValidationRules
+{
+    public const string NamePattern = "^[a-z0-9][a-z0-9_-]{0,62}$";
+
+    public static IRuleBuilderOptions<T, string> IsName<T>(this IRuleBuilder<T, string> rule) =>
+        rule.NotEmpty().Matches(NamePattern)
+            .WithMessage("'{PropertyName}' must be 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit.");
+
+    public static IRuleBuilderOptions<T, string> IsReason<T>(this IRuleBuilder<T, string> rule) =>
+        rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).").MaximumLength(500);
+
+    /// <summary>A bad rule is reported under "rule.KEY", so the field names the offending key.</summary>
+    public static IRuleBuilderOptionsConditions<T, string> IsQubesRule<T>(this IRuleBuilder<T, string> rule, string field = "rule") =>
+        rule.Custom((text, context) =>
+        {
+            if (!RuleParser.TryParse(text ?? "", 0, out _, out var error))
+            {
+                context.AddFailure(new FluentValidation.Results.ValidationFailure($"{field}.{error.Key}", error.Message)
+                {
+                    ErrorCode = "InvalidRule",
+                    AttemptedValue = text,
+                });
+            }
+        });
+}

@@ -1,0 +1,29 @@
+using Lethe.Application.Ports;
+using Lethe.Domain;
+using Lethe.Domain.Policies;
+using Mediator;
+
+namespace Lethe.Application.Diff.GetDiff;
+
+/// <param name="From">A version number or "draft".</param>
+/// <param name="To">A version number or "draft".</param>
+public sealed record GetDiff(string Policy, string From, string To) : IQuery<IReadOnlyList<ClientDiff>>;
+
+public sealed class GetDiffHandler(IPolicyStore store) : IQueryHandler<GetDiff, IReadOnlyList<ClientDiff>>
+{
+    public async ValueTask<IReadOnlyList<ClientDiff>> Handle(GetDiff query, CancellationToken ct) =>
+        PolicyDiff.Compare(await Content(query.Policy, query.From, ct), await Content(query.Policy, query.To, ct));
+
+    private async Task<DraftContent> Content(string policy, string side, CancellationToken ct)
+    {
+        if (side == "draft")
+        {
+            var loaded = await store.Load(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
+            return loaded.Draft;
+        }
+        var version = int.Parse(side, System.Globalization.CultureInfo.InvariantCulture);
+        var snapshot = await store.Snapshot(policy, version, ct)
+            ?? throw new DomainException(Refusal.NotFound, $"Policy {policy} has no version {version}.");
+        return snapshot.Draft;
+    }
+}

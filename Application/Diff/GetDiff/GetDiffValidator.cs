@@ -1,0 +1,16 @@
+using FluentValidation;
+using Lethe.Application.Common;
+
+namespace Lethe.Application.Diff.GetDiff;
+
+public sealed class GetDiffValidator : AbstractValidator<GetDiff>
+{
+    public GetDiffValidator()
+    {
+        RuleFor(x => x.Policy).IsName();
+        RuleFor(x => x.From).Must(IsSide).WithMessage("'From' must be a version number (1, 2, ...) or draft.");
+        RuleFor(x => x.To).Must(IsSide).WithMessage("'To' must be a version number (1, 2, ...) or draft.");
+    }
+
+    private static bool IsSide(string side) => side == "draft" || (int.TryParse(side, out var v) && v > 0);
+}

@@ -1,0 +1,24 @@
+using FluentValidation;
+using Lethe.Application.Common;
+using Lethe.Domain.Rules;
+
+namespace Lethe.Application.PolicyTests.AddPolicyTest;
+
+public sealed class AddPolicyTestValidator : AbstractValidator<AddPolicyTest>
+{
+    public AddPolicyTestValidator()
+    {
+        RuleFor(x => x.Policy).IsName();
+        RuleFor(x => x.Client).IsName();
+        RuleFor(x => x.To).Must(t => RuleParser.ParseAddress(t ?? "") is not null)
+            .WithMessage(x => $"'{x.To}' is not an IPv4 or IPv6 address.");
+        RuleFor(x => x.Proto).Must(p => p is null or "tcp" or "udp" or "icmp").WithMessage("'Proto' must be tcp, udp or icmp.");
+        RuleFor(x => x.Port).InclusiveBetween(0, 65535);
+        RuleFor(x => x.Port).Null().When(x => x.Proto == "icmp").WithMessage("A port only makes sense with tcp or udp.");
+        RuleFor(x => x.IcmpType).InclusiveBetween(0, 255);
+        RuleFor(x => x.IcmpType).Null().When(x => x.Proto != "icmp").WithMessage("An ICMP type only makes sense with proto icmp.");
+        RuleFor(x => x.Expect).Must(e => e is "accept" or "drop").WithMessage("'Expect' must be accept or drop.");
+        RuleFor(x => x.Reason).IsReason();
+        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+    }
+}

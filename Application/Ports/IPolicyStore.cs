@@ -1,0 +1,36 @@
+using Lethe.Domain.Policies;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Application.Ports;
+
+/// <summary>
+/// The event log and the sealed snapshots: the seam to PostgreSQL. One stream per policy; a
+/// snapshot is stored in the same transaction as the event that made it, and never updated.
+/// </summary>
+public interface IPolicyStore
+{
+    Task<Policy?> Load(string policy, CancellationToken ct);
+
+    /// <summary>The policy folded from the events recorded up to <paramref name="at"/>; null when it did not exist yet.</summary>
+    Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>Starts the stream; a policy of that name already existing is a <see cref="Domain.Refusal.Conflict"/>.</summary>
+    Task<long> Create(PolicyCreated created, AuditStamp audit, CancellationToken ct);
+
+    /// <summary>
+    /// Appends to a stream that must still be at <paramref name="expectedVersion"/>, else throws
+    /// <see cref="ConcurrencyConflictException"/> and writes nothing. Returns the new stream version.
+    /// </summary>
+    Task<long> Append(string policy, long expectedVersion, IReadOnlyList<object> events, AuditStamp audit, StoredSnapshot? snapshot, CancellationToken ct);
+
+    Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct);
+
+    Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct);
+
+    /// <summary>Policies whose commit-confirmed publish was due at or before <paramref name="now"/>.</summary>
+    Task<IReadOnlyList<string>> Overdue(DateTimeOffset now, CancellationToken ct);
+
+    Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct);
+
+    Task<IReadOnlyList<SealedSnapshot>> Snapshots(string policy, CancellationToken ct);
+}

@@ -1,0 +1,10 @@
+namespace Lethe.Application.Ports;
+
+/// <summary>Holds the private key; callers only ever get signatures and the key id.</summary>
+public interface ISnapshotSigner
+{
+    string KeyId { get; }
+
+    /// <summary>ECDSA P-256 over SHA-256, IEEE P1363 (r||s).</summary>
+    byte[] Sign(byte[] content);
+}

@@ -1,0 +1,22 @@
+using Lethe.Application.Common;
+using Lethe.Domain.Policies;
+using Mediator;
+
+namespace Lethe.Application.Publishing.Publish;
+
+/// <param name="ConfirmWithin">Commit-confirmed: unless confirmed in time, the last confirmed content is published again.</param>
+public sealed record Publish(string Policy, string Reason, TimeSpan? ConfirmWithin = null, long? ExpectedVersion = null) : ICommand<Published>;
+
+public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, ControlPlaneOptions options) : ICommandHandler<Publish, Published>
+{
+    public async ValueTask<Published> Handle(Publish command, CancellationToken ct)
+    {
+        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
+        var (content, sha) = policy.SealableContent();
+        var now = sealing.Now;
+        var results = PolicyTestRunner.Run(policy.Id, policy.Draft, now.ToUnixTimeSeconds(), options.DnsResolvers);
+        var published = policy.Publish(sha, now, command.ConfirmWithin, results);
+        return await sealing.Store(policy, writer.Stamp(command.Reason), published, published.Version, published.LogPosition, content,
+            policy.Draft, published.ConfirmBy, ct);
+    }
+}

@@ -1,0 +1,24 @@
+using Lethe.Application.Ports;
+using Lethe.Domain.Policies;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Application.Publishing;
+
+/// <summary>Seals content bytes into a signed snapshot and stores it with the event that made it.</summary>
+public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProvider clock)
+{
+    public DateTimeOffset Now => clock.GetUtcNow();
+
+    public async Task<Published> Store(Policy policy, AuditStamp audit, object @event, int version, long logPosition, byte[] content,
+        DraftContent draft, DateTimeOffset? confirmBy, CancellationToken ct)
+    {
+        var sealedAt = clock.GetUtcNow();
+        var snapshot = SnapshotSealer.Seal(content, policy.Id, version, logPosition, sealedAt, signer.KeyId, signer.Sign);
+        var streamVersion = await store.Append(policy.Id, policy.Version, [@event], audit, new StoredSnapshot(snapshot, draft), ct);
+        return new Published(policy.Id, version, snapshot.ContentSha256, snapshot.KeyId, sealedAt, confirmBy, streamVersion);
+    }
+
+    public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct) =>
+        await store.Snapshot(policy, version, ct)
+        ?? throw new Domain.DomainException(Domain.Refusal.Unprocessable, $"Policy {policy} has no version {version}.");
+}

@@ -1,0 +1,17 @@
+using FluentValidation;
+using Lethe.Application.Common;
+
+namespace Lethe.Application.Rules.AddRule;
+
+public sealed class AddRuleValidator : AbstractValidator<AddRule>
+{
+    public AddRuleValidator()
+    {
+        RuleFor(x => x.Policy).IsName();
+        RuleFor(x => x.Client).IsName();
+        RuleFor(x => x.Rule).IsQubesRule();
+        RuleFor(x => x.Position).GreaterThanOrEqualTo(0);
+        RuleFor(x => x.Reason).IsReason();
+        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+    }
+}

@@ -1,0 +1,31 @@
+using Lethe.Application.Common;
+using Lethe.Domain.Policies;
+using Lethe.Domain.Rules;
+using Mediator;
+
+namespace Lethe.Application.Rules.ImportRules;
+
+/// <summary>
+/// A client's rules from the lines `qvm-firewall --raw list` prints: all or nothing, one event.
+/// Blank lines and lines starting with '#' are skipped.
+/// </summary>
+public sealed record ImportRules(string Policy, string Client, IReadOnlyList<string> Lines, bool Replace, string Reason, long? ExpectedVersion = null)
+    : ICommand<ImportedRules>;
+
+/// <param name="Ids">The new rules' ids, in file order.</param>
+public sealed record ImportedRules(IReadOnlyList<string> Ids, long Version);
+
+public sealed class ImportRulesHandler(PolicyWriter writer, TimeProvider clock) : ICommandHandler<ImportRules, ImportedRules>
+{
+    public async ValueTask<ImportedRules> Handle(ImportRules command, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var rules = ImportLines.Rules(command.Lines)
+            .Select(line => new DraftRule(Ids.NewRuleId(), RuleParser.Parse(line.Text, now).ToString()))
+            .ToArray();
+        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
+        var imported = policy.ImportRules(command.Client, rules, command.Replace);
+        var version = await writer.Append(policy, command.Reason, [imported], ct);
+        return new ImportedRules(rules.Select(r => r.Id).ToArray(), version);
+    }
+}

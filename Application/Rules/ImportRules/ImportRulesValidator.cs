@@ -1,0 +1,31 @@
+using FluentValidation;
+using FluentValidation.Results;
+using Lethe.Application.Common;
+using Lethe.Domain.Rules;
+
+namespace Lethe.Application.Rules.ImportRules;
+
+public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
+{
+    public ImportRulesValidator()
+    {
+        RuleFor(x => x.Policy).IsName();
+        RuleFor(x => x.Client).IsName();
+        RuleFor(x => x.Reason).IsReason();
+        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.Lines).Custom((lines, context) =>
+        {
+            foreach (var (number, text) in ImportLines.Rules(lines ?? []))
+            {
+                if (!RuleParser.TryParse(text, 0, out _, out var error))
+                {
+                    context.AddFailure(new ValidationFailure($"line {number}.{error.Key}", $"line {number}: {error.Message}")
+                    {
+                        ErrorCode = "InvalidRule",
+                        AttemptedValue = text,
+                    });
+                }
+            }
+        });
+    }
+}

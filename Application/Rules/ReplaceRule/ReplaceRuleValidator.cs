@@ -1,0 +1,16 @@
+using FluentValidation;
+using Lethe.Application.Common;
+
+namespace Lethe.Application.Rules.ReplaceRule;
+
+public sealed class ReplaceRuleValidator : AbstractValidator<ReplaceRule>
+{
+    public ReplaceRuleValidator()
+    {
+        RuleFor(x => x.Policy).IsName();
+        RuleFor(x => x.RuleId).NotEmpty();
+        RuleFor(x => x.Rule).IsQubesRule();
+        RuleFor(x => x.Reason).IsReason();
+        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+    }
+}

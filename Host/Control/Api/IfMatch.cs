@@ -1,0 +1,22 @@
+using System.Globalization;
+
+namespace Lethe.Control.Api;
+
+/// <summary>Optimistic concurrency over HTTP: If-Match carries the policy version read earlier, ETag the new one.</summary>
+public static class IfMatch
+{
+    public static long? Read(HttpRequest request)
+    {
+        var header = request.Headers.IfMatch.ToString().Trim();
+        if (header.Length == 0 || header == "*")
+        {
+            return null;
+        }
+        var value = header.Trim('"');
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            ? version
+            : throw new BadHttpRequestException($"If-Match must be a policy version such as \"7\", not {header}.");
+    }
+
+    public static void Write(HttpResponse response, long version) => response.Headers.ETag = $"\"{version}\"";
+}

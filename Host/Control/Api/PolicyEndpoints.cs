@@ -1,0 +1,56 @@
+using Lethe.Application.Clients.AddClient;
+using Lethe.Application.Clients.RemoveClient;
+using Lethe.Application.Diff.GetDiff;
+using Lethe.Application.History.GetHistory;
+using Lethe.Application.Policies.CreatePolicy;
+using Lethe.Application.Policies.GetPolicy;
+using Lethe.Application.Policies.ListPolicies;
+using Lethe.Application.Policies.ShowPolicyAt;
+using Lethe.Control.Server;
+using Mediator;
+
+namespace Lethe.Control.Api;
+
+public static class PolicyEndpoints
+{
+    public static void MapPolicies(this IEndpointRouteBuilder app)
+    {
+        var read = app.MapGroup("/policies").RequireAuthorization(Roles.Viewer).WithTags("policies");
+        var write = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies");
+
+        read.MapGet("/", async (IMediator m, CancellationToken ct) => Results.Ok(await m.Send(new ListPolicies(), ct)));
+
+        write.MapPost("/", async (CreatePolicyRequest body, IMediator m, HttpResponse response, CancellationToken ct) =>
+        {
+            var result = await m.Send(new CreatePolicy(body.Name, body.Reason), ct);
+            IfMatch.Write(response, result.Version);
+            return Results.Created($"/policies/{result.Policy}", result);
+        });
+
+        read.MapGet("/{policy}", async (string policy, DateTimeOffset? at, IMediator m, HttpResponse response, CancellationToken ct) =>
+        {
+            var found = at is { } time ? await m.Send(new ShowPolicyAt(policy, time), ct) : await m.Send(new GetPolicy(policy), ct);
+            IfMatch.Write(response, found.Version);
+            return Results.Ok(PolicyView.Of(found));
+        });
+
+        read.MapGet("/{policy}/history", async (string policy, IMediator m, CancellationToken ct) =>
+            Results.Ok(await m.Send(new GetHistory(policy), ct)));
+
+        read.MapGet("/{policy}/diff", async (string policy, string? from, string? to, IMediator m, CancellationToken ct) =>
+            Results.Ok(await m.Send(new GetDiff(policy, from ?? "", to ?? "draft"), ct)));
+
+        write.MapPost("/{policy}/clients", async (string policy, AddClientRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
+            Changed(request, await m.Send(new AddClient(policy, body.Name, body.Addresses ?? [], body.Reason, IfMatch.Read(request)), ct)));
+
+        write.MapPost("/{policy}/clients/{client}/remove", async (string policy, string client, ReasonRequest body, IMediator m, HttpRequest request,
+            CancellationToken ct) =>
+            Changed(request, await m.Send(new RemoveClient(policy, client, body.Reason, IfMatch.Read(request)), ct)));
+    }
+
+    public static IResult Changed(HttpRequest request, Lethe.Application.Common.ChangeResult result)
+    {
+        IfMatch.Write(request.HttpContext.Response, result.Version);
+        return Results.Ok(result);
+    }
+}

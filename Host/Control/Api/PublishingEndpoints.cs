@@ -1,0 +1,58 @@
+using Lethe.Application.Publishing.Confirm;
+using Lethe.Application.Publishing.Publish;
+using Lethe.Application.Publishing.RollBack;
+using Lethe.Application.Snapshots.GetSnapshot;
+using Lethe.Application.Snapshots.ListSnapshots;
+using Lethe.Control.Server;
+using Lethe.Domain.Snapshots;
+using Lethe.Infrastructure.Signing;
+using Mediator;
+
+namespace Lethe.Control.Api;
+
+public static class PublishingEndpoints
+{
+    public static void MapPublishing(this IEndpointRouteBuilder app)
+    {
+        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("publishing");
+        var read = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Viewer).WithTags("snapshots");
+
+        write.MapPost("/publish", async (string policy, PublishRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
+        {
+            var within = body.ConfirmWithinSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+            var published = await m.Send(new Publish(policy, body.Reason, within, IfMatch.Read(request)), ct);
+            IfMatch.Write(request.HttpContext.Response, published.StreamVersion);
+            return Results.Ok(published);
+        });
+
+        write.MapPost("/confirm", async (string policy, ReasonRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
+            PolicyEndpoints.Changed(request, await m.Send(new Confirm(policy, body.Reason, IfMatch.Read(request)), ct)));
+
+        write.MapPost("/rollback", async (string policy, RollBackRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
+        {
+            var published = await m.Send(new RollBack(policy, body.ToVersion, body.Reason, IfMatch.Read(request)), ct);
+            IfMatch.Write(request.HttpContext.Response, published.StreamVersion);
+            return Results.Ok(published);
+        });
+
+        read.MapGet("/snapshots", async (string policy, IMediator m, CancellationToken ct) =>
+            Results.Ok((await m.Send(new ListSnapshots(policy), ct)).Select(s => new
+            {
+                s.Version, s.ContentSha256, s.KeyId, s.SealedAt, s.LogPosition,
+            })));
+
+        // The exact file a firewall verifies; the ETag lets a watching firewall poll cheaply.
+        read.MapGet("/snapshots/{version}", async (string policy, string version, IMediator m, HttpRequest request, CancellationToken ct) =>
+        {
+            var snapshot = await m.Send(new GetSnapshot(policy, version), ct);
+            var etag = $"\"{snapshot.Version}-{snapshot.ContentSha256[..16]}\"";
+            request.HttpContext.Response.Headers.ETag = etag;
+            return request.Headers.IfNoneMatch.ToString() == etag
+                ? Results.StatusCode(StatusCodes.Status304NotModified)
+                : Results.Bytes(SnapshotCodec.ToFile(snapshot), "application/json");
+        });
+
+        app.MapGet("/signing-key", (FileSnapshotSigner signer) => Results.Ok(new { keyId = signer.KeyId, publicKeyPem = signer.PublicKeyPem }))
+            .RequireAuthorization(Roles.Viewer).WithTags("keys");
+    }
+}

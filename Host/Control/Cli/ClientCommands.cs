@@ -1,0 +1,42 @@
+using System.CommandLine;
+
+namespace Lethe.Control.Cli;
+
+public static class ClientCommands
+{
+    public static Command Client(CliContext cli)
+    {
+        var command = new Command("client", "Add and remove clients (downstream machines or networks, known by their addresses)");
+
+        var policy = new Argument<string>("policy");
+        var name = new Argument<string>("name");
+        var address = new Option<string[]>("--address") { Description = "An IPv4 or IPv6 address of the client (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var reason = CliContext.Reason();
+        var add = new Command("add", "Add a client") { policy, name, address, reason };
+        add.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/clients",
+                new { name = parse.GetValue(name), addresses = parse.GetValue(address) ?? [], reason = parse.GetValue(reason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"added client {parse.GetValue(name)} (policy version {result!["version"]})");
+            return 0;
+        }));
+
+        var removePolicy = new Argument<string>("policy");
+        var removeName = new Argument<string>("name");
+        var removeReason = CliContext.Reason();
+        var remove = new Command("remove", "Remove a client and its rules") { removePolicy, removeName, removeReason };
+        remove.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(removePolicy)}/clients/{parse.GetValue(removeName)}/remove",
+                new { reason = parse.GetValue(removeReason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"removed client {parse.GetValue(removeName)} (policy version {result!["version"]})");
+            return 0;
+        }));
+
+        command.Subcommands.Add(add);
+        command.Subcommands.Add(remove);
+        return command;
+    }
+}

@@ -1,0 +1,37 @@
+using System.CommandLine;
+
+namespace Lethe.Control.Cli;
+
+/// <summary>The `lethe` command tree. Output streams and the HTTP client are injected so tests can run it in-process.</summary>
+public static class LetheCli
+{
+    public static RootCommand Build(CliContext cli)
+    {
+        var root = new RootCommand("lethe: the control plane of Lethe, a firewall that forgets. Every rule change is an audited event; each publish seals a signed snapshot.");
+        root.Options.Add(cli.Server);
+        root.Options.Add(cli.Token);
+        root.Options.Add(cli.Json);
+        root.Options.Add(cli.IfMatch);
+        root.Subcommands.Add(PolicyCommands.Policy(cli));
+        root.Subcommands.Add(ClientCommands.Client(cli));
+        root.Subcommands.Add(RuleCommands.Rule(cli));
+        root.Subcommands.Add(TestCommands.Test(cli));
+        root.Subcommands.Add(PublishingCommands.Publish(cli));
+        root.Subcommands.Add(PublishingCommands.Confirm(cli));
+        root.Subcommands.Add(PublishingCommands.Rollback(cli));
+        root.Subcommands.Add(PublishingCommands.History(cli));
+        root.Subcommands.Add(PublishingCommands.Diff(cli));
+        root.Subcommands.Add(PolicyCommands.Show(cli, "show"));
+        root.Subcommands.Add(SnapshotCommands.Snapshot(cli));
+        root.Subcommands.Add(ServerCommands.Keygen(cli));
+        root.Subcommands.Add(ServerCommands.Serve(cli));
+        root.Subcommands.Add(ServerCommands.Migrate(cli));
+        return root;
+    }
+
+    public static Task<int> Run(string[] args, TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, CancellationToken ct = default)
+    {
+        var cli = new CliContext(output, error, input, http);
+        return Build(cli).Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
+    }
+}

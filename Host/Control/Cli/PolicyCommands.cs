@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Lethe.Control.Cli;
+
+public static class PolicyCommands
+{
+    public static Command Policy(CliContext cli)
+    {
+        var command = new Command("policy", "Create, list and show policies");
+
+        var name = new Argument<string>("name") { Description = "Policy name (a-z, 0-9, '-', '_')" };
+        var reason = CliContext.Reason();
+        var create = new Command("create", "Create an empty policy") { name, reason };
+        create.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post("/policies", new { name = parse.GetValue(name), reason = parse.GetValue(reason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"created policy {result!["policy"]} (version {result["version"]})");
+            return 0;
+        }));
+
+        var list = new Command("list", "List policies");
+        list.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = (await cli.Api(parse).Get("/policies", ct))!.AsArray();
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.Write(TextTable.Render(["POLICY", "VERSION", "CLIENTS", "RULES", "PUBLISHED", "PENDING"],
+                result.Select(p => (IReadOnlyList<string>)[S(p!["name"]), S(p["version"]), S(p["clients"]), S(p["rules"]), S(p["latestSnapshot"]), S(p["pendingConfirmation"])])));
+            return 0;
+        }));
+
+        command.Subcommands.Add(create);
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(Show(cli, "show"));
+        return command;
+    }
+
+    /// <summary>`lethe show POLICY [--at TIME]`, also reachable as `lethe policy show`.</summary>
+    public static Command Show(CliContext cli, string verb)
+    {
+        var name = new Argument<string>("policy");
+        var at = new Option<string?>("--at") { Description = "Show the policy as it stood at this time (ISO 8601, e.g. 2026-11-28T21:00:00Z)" };
+        var show = new Command(verb, "Show a policy's draft: clients, rules with ids, tests, versions") { name, at };
+        show.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var path = $"/policies/{Uri.EscapeDataString(parse.GetValue(name)!)}";
+            if (parse.GetValue(at) is { } time)
+            {
+                if (!DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))
+                {
+                    throw new CliException($"--at: '{time}' is not a time; use ISO 8601 such as 2026-11-28T21:00:00Z");
+                }
+                path += $"?at={Uri.EscapeDataString(moment.ToString("o", CultureInfo.InvariantCulture))}";
+            }
+            var policy = (await cli.Api(parse).Get(path, ct))!;
+            if (cli.WantsJson(parse))
+            {
+                cli.PrintJson(policy);
+                return 0;
+            }
+            cli.Out.WriteLine($"policy {policy["name"]}  version {policy["version"]}  published v{policy["latestVersion"]}" +
+                (policy["pendingVersion"] is { } pending ? $"  (v{pending} awaiting confirmation by {policy["confirmBy"]})" : ""));
+            foreach (var client in policy["clients"]!.AsArray())
+            {
+                cli.Out.WriteLine($"client {client!["name"]}  {string.Join(", ", client["addresses"]!.AsArray().Select(S))}");
+                var rules = client["rules"]!.AsArray();
+                for (var i = 0; i < rules.Count; i++)
+                {
+                    cli.Out.WriteLine($"  {i,3}  {S(rules[i]!["id"]),-13} {S(rules[i]!["rule"])}");
+                }
+            }
+            foreach (var test in policy["tests"]!.AsArray())
+            {
+                cli.Out.WriteLine($"test {S(test!["id"])}  {S(test["client"])} -> {S(test["to"])} {S(test["proto"])} {S(test["port"])} expect {S(test["expect"])}");
+            }
+            return 0;
+        }));
+        return show;
+    }
+
+    public static string S(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => node.ToJsonString(),
+    };
+}

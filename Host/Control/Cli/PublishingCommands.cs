@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using static Lethe.Control.Cli.PolicyCommands;
+
+namespace Lethe.Control.Cli;
+
+public static class PublishingCommands
+{
+    public static Command Publish(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var within = new Option<string?>("--confirm-within")
+        {
+            Description = "Commit-confirmed: unless `lethe confirm` arrives within this time (90s, 5m, 1h), the last confirmed version comes back",
+        };
+        var reason = CliContext.Reason();
+        var publish = new Command("publish", "Run the policy tests, then seal the draft into a new signed snapshot version") { policy, within, reason };
+        publish.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var seconds = parse.GetValue(within) is { } text ? (int?)Durations.Parse(text).TotalSeconds : null;
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/publish",
+                new { reason = parse.GetValue(reason) ?? "", confirmWithinSeconds = seconds }, ct);
+            PrintPublished(cli, parse, result!);
+            return 0;
+        }));
+        return publish;
+    }
+
+    public static Command Confirm(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var reason = CliContext.Reason();
+        var confirm = new Command("confirm", "Confirm a commit-confirmed publish so it stays") { policy, reason };
+        confirm.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/confirm", new { reason = parse.GetValue(reason) ?? "confirmed" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"confirmed (policy version {result!["version"]})");
+            return 0;
+        }));
+        return confirm;
+    }
+
+    public static Command Rollback(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var to = new Option<int>("--to") { Description = "The version whose content to publish again", Required = true };
+        var reason = CliContext.Reason();
+        var rollback = new Command("rollback", "Publish an older version's exact content as a new version (history is never rewritten)") { policy, to, reason };
+        rollback.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rollback",
+                new { toVersion = parse.GetValue(to), reason = parse.GetValue(reason) ?? "" }, ct);
+            PrintPublished(cli, parse, result!);
+            return 0;
+        }));
+        return rollback;
+    }
+
+    public static Command History(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var history = new Command("history", "Every change: time, actor, reason, correlation id, snapshot version, summary") { policy };
+        history.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = (await cli.Api(parse).Get($"/policies/{parse.GetValue(policy)}/history", ct))!.AsArray();
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.Write(TextTable.Render(["AT", "ACTOR", "VERSION", "CORRELATION", "REASON", "SUMMARY"],
+                result.Select(e => (IReadOnlyList<string>)[
+                    DateTimeOffset.Parse(S(e!["at"]), System.Globalization.CultureInfo.InvariantCulture).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'"),
+                    S(e["actor"]), e["version"] is null ? "" : "v" + S(e["version"]), S(e["correlationId"]) is { Length: > 12 } c ? c[..12] : S(e["correlationId"]),
+                    S(e["reason"]), S(e["summary"])])));
+            return 0;
+        }));
+        return history;
+    }
+
+    public static Command Diff(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var from = new Argument<string>("from") { Description = "A version number or draft" };
+        var to = new Argument<string>("to") { Description = "A version number or draft" };
+        var diff = new Command("diff", "Per client: rules added, removed, moved and changed between two versions (or the draft)") { policy, from, to };
+        diff.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = (await cli.Api(parse).Get(
+                $"/policies/{parse.GetValue(policy)}/diff?from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}", ct))!.AsArray();
+            if (cli.WantsJson(parse))
+            {
+                cli.PrintJson(result);
+                return 0;
+            }
+            if (result.Count == 0)
+            {
+                cli.Out.WriteLine("no differences");
+            }
+            foreach (var client in result)
+            {
+                cli.Out.WriteLine($"client {S(client!["client"])}{(S(client["status"]) is "unchanged" ? "" : $" ({S(client["status"])})")}");
+                Lines(cli, client["added"], "+", r => $"{S(r["id"])} at {S(r["to"])}: {S(r["rule"])}");
+                Lines(cli, client["removed"], "-", r => $"{S(r["id"])} was at {S(r["from"])}: {S(r["rule"])}");
+                Lines(cli, client["moved"], "~", r => $"{S(r["id"])} moved {S(r["from"])} -> {S(r["to"])}: {S(r["rule"])}");
+                Lines(cli, client["changed"], "*", r => $"{S(r["id"])}: {S(r["before"])} -> {S(r["rule"])}");
+            }
+            return 0;
+        }));
+        return diff;
+    }
+
+    private static void Lines(CliContext cli, JsonNode? changes, string mark, Func<JsonNode, string> describe)
+    {
+        foreach (var change in changes?.AsArray() ?? [])
+        {
+            cli.Out.WriteLine($"  {mark} {describe(change!)}");
+        }
+    }
+
+    private static void PrintPublished(CliContext cli, ParseResult parse, JsonNode result)
+    {
+        if (cli.WantsJson(parse))
+        {
+            cli.PrintJson(result);
+            return;
+        }
+        cli.Out.WriteLine($"published {S(result["policy"])} version {S(result["version"])}");
+        cli.Out.WriteLine($"contentSha256 {S(result["contentSha256"])}");
+        cli.Out.WriteLine($"keyId {S(result["keyId"])}");
+        if (result["confirmBy"] is { } by)
+        {
+            cli.Out.WriteLine($"confirm by {S(by)} with `lethe confirm {S(result["policy"])}`, or it is reverted");
+        }
+    }
+}

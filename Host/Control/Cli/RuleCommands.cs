@@ -1,0 +1,171 @@
+using System.CommandLine;
+using Lethe.Domain.Rules;
+
+namespace Lethe.Control.Cli;
+
+public static class RuleCommands
+{
+    public static Command Rule(CliContext cli)
+    {
+        var command = new Command("rule", "Add, remove, move, replace, import and parse rules (Qubes firewall rule format)");
+        command.Subcommands.Add(Add(cli));
+        command.Subcommands.Add(Remove(cli));
+        command.Subcommands.Add(Move(cli));
+        command.Subcommands.Add(Replace(cli));
+        command.Subcommands.Add(Import(cli));
+        command.Subcommands.Add(Parse(cli));
+        return command;
+    }
+
+    private static Command Add(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var client = new Argument<string>("client");
+        var rule = new Argument<string>("rule") { Description = "e.g. 'action=accept dst4=192.0.2.0/24 proto=tcp dstports=443'" };
+        var position = new Option<int?>("--position") { Description = "0-based position; the rule there and after move down (default: append)" };
+        var reason = CliContext.Reason();
+        var add = new Command("add", "Add a rule to a client; prints the new rule's id") { policy, client, rule, position, reason };
+        add.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/clients/{parse.GetValue(client)}/rules",
+                new { rule = parse.GetValue(rule), position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine(PolicyCommands.S(result!["id"]));
+            return 0;
+        }));
+        return add;
+    }
+
+    private static Command Remove(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var id = new Argument<string>("rule-id");
+        var reason = CliContext.Reason();
+        var remove = new Command("remove", "Remove a rule by id") { policy, id, reason };
+        remove.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rules/{parse.GetValue(id)}/remove",
+                new { reason = parse.GetValue(reason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"removed rule {parse.GetValue(id)} (policy version {result!["version"]})");
+            return 0;
+        }));
+        return remove;
+    }
+
+    private static Command Move(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var id = new Argument<string>("rule-id");
+        var position = new Option<int>("--position") { Description = "0-based position the rule ends up at", Required = true };
+        var reason = CliContext.Reason();
+        var move = new Command("move", "Move a rule within its client's list") { policy, id, position, reason };
+        move.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rules/{parse.GetValue(id)}/move",
+                new { position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"moved rule {parse.GetValue(id)} to {parse.GetValue(position)} (policy version {result!["version"]})");
+            return 0;
+        }));
+        return move;
+    }
+
+    private static Command Replace(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var id = new Argument<string>("rule-id");
+        var rule = new Argument<string>("rule");
+        var reason = CliContext.Reason();
+        var replace = new Command("replace", "Replace a rule's text; it keeps its id and position") { policy, id, rule, reason };
+        replace.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rules/{parse.GetValue(id)}/replace",
+                new { rule = parse.GetValue(rule), reason = parse.GetValue(reason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"{result!["id"]}: {result["rule"]}");
+            return 0;
+        }));
+        return replace;
+    }
+
+    private static Command Import(CliContext cli)
+    {
+        var policy = new Argument<string>("policy");
+        var client = new Argument<string>("client");
+        var file = new Argument<string>("file") { Description = "A file of rules, one per line as `qvm-firewall --raw list` prints them, or - for stdin" };
+        var replace = new Option<bool>("--replace") { Description = "Replace the client's rules instead of appending" };
+        var reason = CliContext.Reason();
+        var import = new Command("import", "Import a client's rules from Qubes: all or nothing, one change in the history")
+            { policy, client, file, replace, reason };
+        import.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var path = parse.GetValue(file)!;
+            string text;
+            try
+            {
+                text = path == "-" ? await cli.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+            }
+            catch (IOException e)
+            {
+                throw new CliException($"cannot read {path}: {e.Message}");
+            }
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/clients/{parse.GetValue(client)}/rules/import",
+                new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else
+            {
+                foreach (var id in result!["ids"]!.AsArray())
+                {
+                    cli.Out.WriteLine(PolicyCommands.S(id));
+                }
+            }
+            return 0;
+        }));
+        return import;
+    }
+
+    private static Command Parse(CliContext cli)
+    {
+        var rules = new Argument<string[]>("rule") { Description = "Rules to check, or - to read one rule per line from stdin", Arity = ArgumentArity.OneOrMore };
+        var parseCommand = new Command("parse", "Check rules offline; prints the canonical form or `error: ...` for each, one line per rule") { rules };
+        parseCommand.SetAction(async (parse, ct) =>
+        {
+            var inputs = parse.GetValue(rules)!;
+            if (inputs is ["-"])
+            {
+                var lines = new List<string>();
+                while (await cli.In.ReadLineAsync(ct) is { } line)
+                {
+                    if (line.Trim().Length > 0)
+                    {
+                        lines.Add(line);
+                    }
+                }
+                inputs = [.. lines];
+            }
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var allValid = true;
+            var results = new List<object>();
+            foreach (var input in inputs)
+            {
+                var ok = RuleParser.TryParse(input, now, out var rule, out var error);
+                allValid &= ok;
+                if (cli.WantsJson(parse))
+                {
+                    results.Add(new { input, rule = rule?.ToString(), error = error is null ? null : new { key = error.Key, message = error.Message } });
+                }
+                else
+                {
+                    cli.Out.WriteLine(ok ? rule!.ToString() : $"error: {error!.Message}");
+                }
+            }
+            if (cli.WantsJson(parse))
+            {
+                cli.PrintJson(results);
+            }
+            return allValid ? 0 : 1;
+        });
+        return parseCommand;
+    }
+}

@@ -1,0 +1,106 @@
+using System.CommandLine;
+using Lethe.Control.Server;
+using Lethe.Infrastructure.Marten;
+using Lethe.Infrastructure.Migrations;
+using Lethe.Infrastructure.Signing;
+using Marten;
+
+namespace Lethe.Control.Cli;
+
+public static class ServerCommands
+{
+    public static Command Serve(CliContext cli)
+    {
+        var urls = new Option<string?>("--urls") { Description = "Where to listen (default http://127.0.0.1:5080, or Lethe:Urls)" };
+        var serve = new Command("serve", "Run the control plane (configuration: appsettings.json, env vars; see README)") { urls };
+        serve.SetAction(async (parse, ct) =>
+        {
+            var extra = new Dictionary<string, string?>();
+            if (parse.GetValue(urls) is { } given)
+            {
+                extra["Lethe:Urls"] = given;
+            }
+            WebApplication app;
+            try
+            {
+                app = ControlPlane.Build([], extra);
+                await ControlPlane.CheckReady(app, ct);
+            }
+            catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or Npgsql.NpgsqlException or global::Marten.Exceptions.MartenCommandException)
+            {
+                await cli.Err.WriteLineAsync($"error: the control plane cannot start: {e.Message}");
+                return 1;
+            }
+            await app.RunAsync(ct);
+            return 0;
+        });
+        return serve;
+    }
+
+    public static Command Migrate(CliContext cli)
+    {
+        var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string (default: ConnectionStrings__Lethe)" };
+        var folder = new Option<string?>("--migrations") { Description = "The folder of NNNN_name.sql files (default: migrations beside the binary)" };
+        var migrate = new Command("migrate", "Apply the checked-in SQL migrations that have not run yet") { connection, folder };
+        migrate.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var cs = ConnectionString(parse.GetValue(connection));
+            try
+            {
+                var applied = await MigrationRunner.Apply(cs, parse.GetValue(folder) ?? DefaultMigrations(), ct);
+                cli.Out.WriteLine(applied.Count == 0 ? "schema is up to date" : $"applied {string.Join(", ", applied)}");
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or DirectoryNotFoundException)
+            {
+                throw new CliException($"migration failed, nothing of that file was applied: {e.Message}");
+            }
+            return 0;
+        }));
+
+        // For developers: writes the SQL that the code's Marten configuration needs, to check in as a migration.
+        var output = new Option<string>("--out") { Required = true };
+        var script = new Command("schema-script", "Write the full schema SQL the current code needs (for new migration files)") { output };
+        script.Hidden = true;
+        script.SetAction(async (parse, ct) =>
+        {
+            using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, "Host=127.0.0.1", createSchema: false));
+            await File.WriteAllTextAsync(parse.GetValue(output)!, store.Storage.ToDatabaseScript(), ct);
+            return 0;
+        });
+        migrate.Subcommands.Add(script);
+        return migrate;
+    }
+
+    public static Command Keygen(CliContext cli)
+    {
+        var output = new Option<string>("--out") { Description = "Folder for lethe-signing.key (owner-only) and lethe-signing.pub", Required = true };
+        var keygen = new Command("keygen", "Make an ECDSA P-256 signing key pair for sealing snapshots") { output };
+        keygen.SetAction((parse, ct) => cli.Run(() =>
+        {
+            try
+            {
+                var (keyId, privatePath, publicPath) = SigningKeyFiles.Generate(parse.GetValue(output)!);
+                if (cli.WantsJson(parse)) cli.PrintJson(new { keyId, privateKey = privatePath, publicKey = publicPath });
+                else cli.Out.WriteLine($"key {keyId}\nprivate key {privatePath} (mode 0600; configure as Lethe:SigningKey)\npublic key  {publicPath} (give it to firewalls and to `snapshot verify --trust`)");
+                return Task.FromResult(0);
+            }
+            catch (IOException e)
+            {
+                throw new CliException(e.Message);
+            }
+        }));
+        return keygen;
+    }
+
+    private static string ConnectionString(string? given)
+    {
+        var cs = given ?? Environment.GetEnvironmentVariable("ConnectionStrings__Lethe");
+        return string.IsNullOrWhiteSpace(cs) ? throw new CliException("no database: give --connection or set ConnectionStrings__Lethe") : cs;
+    }
+
+    public static string DefaultMigrations()
+    {
+        var beside = Path.Combine(AppContext.BaseDirectory, "migrations");
+        return Directory.Exists(beside) ? beside : Path.Combine(Directory.GetCurrentDirectory(), "migrations");
+    }
+}

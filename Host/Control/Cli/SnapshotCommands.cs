@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Lethe.Domain.Snapshots;
+using static Lethe.Control.Cli.PolicyCommands;
+
+namespace Lethe.Control.Cli;
+
+public static class SnapshotCommands
+{
+    public static Command Snapshot(CliContext cli)
+    {
+        var command = new Command("snapshot", "Fetch, list and verify sealed snapshots");
+
+        var policy = new Argument<string>("policy");
+        var version = new Argument<string>("version") { Description = "A version number or latest" };
+        var output = new Option<string>("--out") { Description = "Where to write the signed snapshot file", Required = true };
+        var get = new Command("get", "Write the exact signed bytes a firewall will verify") { policy, version, output };
+        get.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var bytes = await cli.Api(parse).GetBytes($"/policies/{parse.GetValue(policy)}/snapshots/{parse.GetValue(version)}", ct);
+            var path = parse.GetValue(output)!;
+            await File.WriteAllBytesAsync(path, bytes, ct);
+            var sealedSnapshot = SnapshotCodec.FromFile(bytes);
+            if (cli.WantsJson(parse)) cli.PrintJson(new { path, sealedSnapshot.Version, sealedSnapshot.ContentSha256, sealedSnapshot.KeyId });
+            else cli.Out.WriteLine($"wrote {path}: policy {sealedSnapshot.Policy} version {sealedSnapshot.Version} sha256 {sealedSnapshot.ContentSha256}");
+            return 0;
+        }));
+
+        var listPolicy = new Argument<string>("policy");
+        var list = new Command("list", "List a policy's sealed versions") { listPolicy };
+        list.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = (await cli.Api(parse).Get($"/policies/{parse.GetValue(listPolicy)}/snapshots", ct))!.AsArray();
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.Write(TextTable.Render(["VERSION", "SEALED", "KEY", "CONTENT SHA-256"],
+                result.Select(s => (IReadOnlyList<string>)[S(s!["version"]), S(s["sealedAt"]), S(s["keyId"]), S(s["contentSha256"])])));
+            return 0;
+        }));
+
+        var file = new Argument<string>("file");
+        var trust = new Option<string>("--trust") { Description = "The public key (PEM file) the snapshot must be signed with", Required = true };
+        var verify = new Command("verify", "Check a snapshot file's hash and signature against a trusted public key") { file, trust };
+        verify.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            byte[] bytes;
+            string pem;
+            try
+            {
+                bytes = await File.ReadAllBytesAsync(parse.GetValue(file)!, ct);
+                pem = await File.ReadAllTextAsync(parse.GetValue(trust)!, ct);
+            }
+            catch (IOException e)
+            {
+                throw new CliException(e.Message);
+            }
+            VerifiedSnapshot verified;
+            try
+            {
+                verified = SnapshotVerifier.Verify(bytes, pem);
+            }
+            catch (SnapshotVerificationException e)
+            {
+                throw new CliException($"{parse.GetValue(file)} does not verify: {e.Message}");
+            }
+            var s = verified.Envelope;
+            if (cli.WantsJson(parse)) cli.PrintJson(new { verified = true, s.Policy, s.Version, s.ContentSha256, s.KeyId, s.SealedAt });
+            else cli.Out.WriteLine($"verified: policy {s.Policy} version {s.Version}, sha256 {s.ContentSha256}, signed by key {s.KeyId}");
+            return 0;
+        }));
+
+        command.Subcommands.Add(get);
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(verify);
+        return command;
+    }
+}

@@ -1,0 +1,62 @@
+using System.CommandLine;
+
+namespace Lethe.Control.Cli;
+
+public static class TestCommands
+{
+    public static Command Test(CliContext cli)
+    {
+        var command = new Command("test", "Policy tests: assertions every publish must pass");
+
+        var policy = new Argument<string>("policy");
+        var client = new Option<string>("--client") { Description = "The client the traffic comes from", Required = true };
+        var to = new Option<string>("--to") { Description = "Destination address", Required = true };
+        var proto = new Option<string?>("--proto") { Description = "tcp (default), udp or icmp" };
+        var port = new Option<int?>("--port") { Description = "Destination port (tcp, udp)" };
+        var icmpType = new Option<int?>("--icmp-type") { Description = "ICMP type (icmp; default echo request)" };
+        var expect = new Option<string>("--expect") { Description = "accept or drop", Required = true };
+        var reason = CliContext.Reason();
+        var add = new Command("add", "Add a policy test") { policy, client, to, proto, port, icmpType, expect, reason };
+        add.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/tests", new
+            {
+                client = parse.GetValue(client), to = parse.GetValue(to), proto = parse.GetValue(proto), port = parse.GetValue(port),
+                icmpType = parse.GetValue(icmpType), expect = parse.GetValue(expect), reason = parse.GetValue(reason) ?? "",
+            }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine(PolicyCommands.S(result!["id"]));
+            return 0;
+        }));
+
+        var listPolicy = new Argument<string>("policy");
+        var list = new Command("list", "List a policy's tests") { listPolicy };
+        list.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = (await cli.Api(parse).Get($"/policies/{parse.GetValue(listPolicy)}/tests", ct))!.AsArray();
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.Write(TextTable.Render(["ID", "CLIENT", "TO", "PROTO", "PORT", "EXPECT"],
+                result.Select(t => (IReadOnlyList<string>)[PolicyCommands.S(t!["id"]), PolicyCommands.S(t["client"]), PolicyCommands.S(t["to"]),
+                    PolicyCommands.S(t["proto"]), PolicyCommands.S(t["port"] ?? t["icmpType"]), PolicyCommands.S(t["expect"])])));
+            return 0;
+        }));
+
+        var removePolicy = new Argument<string>("policy");
+        var id = new Argument<string>("test-id");
+        var removeReason = CliContext.Reason();
+        var remove = new Command("remove", "Remove a policy test") { removePolicy, id, removeReason };
+        remove.SetAction((parse, ct) => cli.Run(async () =>
+        {
+            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(removePolicy)}/tests/{parse.GetValue(id)}/remove",
+                new { reason = parse.GetValue(removeReason) ?? "" }, ct);
+            if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else cli.Out.WriteLine($"removed test {parse.GetValue(id)}");
+            return 0;
+        }));
+
+        command.Subcommands.Add(add);
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(remove);
+        return command;
+    }
+}

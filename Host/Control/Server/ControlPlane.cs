@@ -1,0 +1,104 @@
+using System.Net;
+using FluentValidation;
+using Lethe.Application.Behaviours;
+using Lethe.Application.Common;
+using Lethe.Application.Publishing;
+using Lethe.Control.Api;
+using Lethe.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace Lethe.Control.Server;
+
+/// <summary>The composition root of the control plane's HTTP server.</summary>
+public static class ControlPlane
+{
+    /// <param name="configure">Extra configuration, applied last (tests use it for their database and tokens).</param>
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (configure is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(configure);
+        }
+        var settings = builder.Configuration.GetSection(ControlPlaneSettings.Section).Get<ControlPlaneSettings>() ?? new ControlPlaneSettings();
+        var connectionString = builder.Configuration.GetConnectionString("Lethe");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException("No database: set ConnectionStrings:Lethe (env ConnectionStrings__Lethe).");
+        }
+        if (string.IsNullOrWhiteSpace(settings.SigningKey))
+        {
+            throw new InvalidOperationException("No signing key: set Lethe:SigningKey (env Lethe__SigningKey) to the private key made by `lethe keygen`.");
+        }
+        builder.WebHost.UseUrls(settings.Urls);
+        builder.Logging.AddFilter("Marten", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.Configure<ControlPlaneSettings>(builder.Configuration.GetSection(ControlPlaneSettings.Section));
+        services.AddLetheInfrastructure(connectionString, settings.CreateSchema, settings.SigningKey);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new ControlPlaneOptions { DnsResolvers = settings.DnsResolvers.Select(IPAddress.Parse).ToArray() });
+        services.AddScoped<Actor>();
+        services.AddScoped<PolicyWriter>();
+        services.AddScoped<Sealing>();
+        services.AddMediator(options =>
+        {
+            options.ServiceLifetime = ServiceLifetime.Scoped;
+            options.Assemblies = [typeof(PolicyWriter)];
+            options.PipelineBehaviors = [typeof(ValidationBehaviour<,>)];
+        });
+        services.AddValidatorsFromAssemblyContaining<PolicyWriter>();
+        services.AddHostedService<ConfirmationWatchdog>();
+
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.Granting(Roles.Viewer)))
+            .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Granting(Roles.Editor)))
+            .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Granting(Roles.Admin)));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemMapping>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.Use(async (context, next) =>
+        {
+            // The actor is whoever the token says, never a field of the request.
+            var actor = context.RequestServices.GetRequiredService<Actor>();
+            actor.Name = context.User.Identity?.Name ?? "anonymous";
+            var correlation = context.Request.Headers["X-Correlation-Id"].ToString();
+            actor.CorrelationId = correlation.Length is > 0 and <= 64 ? correlation : Guid.NewGuid().ToString("N");
+            context.Response.Headers["X-Correlation-Id"] = actor.CorrelationId;
+            await next(context);
+        });
+
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapPolicies();
+        app.MapRules();
+        app.MapPublishing();
+        return app;
+    }
+
+    /// <summary>Fails fast at start when the database or the key is not usable, rather than at the first request.</summary>
+    public static async Task CheckReady(WebApplication app, CancellationToken ct)
+    {
+        _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
+        var store = app.Services.GetRequiredService<IDocumentStore>();
+        if (app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value.CreateSchema)
+        {
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        }
+        await using var session = store.QuerySession();
+        _ = await session.Query<Domain.Policies.Policy>().CountAsync(ct);
+    }
+}

@@ -1,0 +1,79 @@
+using FluentValidation;
+using Lethe.Application.Ports;
+using Lethe.Domain;
+using Lethe.Domain.Policies;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Lethe.Control.Server;
+
+/// <summary>The one place where refusals become problem details; each kind keeps its own status code.</summary>
+public sealed class ProblemMapping(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
+    {
+        ProblemDetails? problem = exception switch
+        {
+            ValidationException e => new ValidationProblemDetails(e.Errors
+                .GroupBy(f => f.PropertyName)
+                .ToDictionary(g => Camel(g.Key), g => g.Select(f => f.ErrorMessage).ToArray()))
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request has invalid fields.",
+                Detail = string.Join(" ", e.Errors.Select(f => f.ErrorMessage)),
+            },
+            PolicyTestsFailedException e => new ProblemDetails
+            {
+                Status = StatusCodes.Status422UnprocessableEntity,
+                Title = "Policy tests failed; nothing was published.",
+                Detail = e.Message,
+                Extensions =
+                {
+                    ["failures"] = e.Failures.Select(f => new
+                    {
+                        test = f.Test.Id, client = f.Test.Client, to = f.Test.To, proto = f.Test.Proto, port = f.Test.Port,
+                        expected = f.Test.Expect, got = Domain.Rules.Rule.Format(f.Decision.Action), rule = f.Decision.RuleId,
+                        reason = f.Decision.Reason, description = f.Describe(),
+                    }).ToArray(),
+                },
+            },
+            DomainException e => new ProblemDetails
+            {
+                Status = e.Refusal switch
+                {
+                    Refusal.NotFound => StatusCodes.Status404NotFound,
+                    Refusal.Conflict => StatusCodes.Status409Conflict,
+                    _ => StatusCodes.Status422UnprocessableEntity,
+                },
+                Title = e.Refusal switch
+                {
+                    Refusal.NotFound => "Not found.",
+                    Refusal.Conflict => "The change conflicts with the policy as it is.",
+                    _ => "The change breaks a rule of the policy.",
+                },
+                Detail = e.Message,
+            },
+            ConcurrencyConflictException e => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The policy changed since you read it.",
+                Detail = e.Message,
+            },
+            BadHttpRequestException e => new ProblemDetails
+            {
+                Status = e.StatusCode,
+                Title = "The request could not be read.",
+                Detail = e.Message,
+            },
+            _ => null,
+        };
+        if (problem is null)
+        {
+            return false;
+        }
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static string Camel(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name[1..];
+}

@@ -1,0 +1,39 @@
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Lethe.Domain.Policies;
+using Marten;
+using Weasel.Core;
+
+namespace Lethe.Infrastructure.Marten;
+
+public static class LetheStoreOptions
+{
+    public const string Schema = "lethe";
+
+    /// <param name="createSchema">
+    /// False in production: the schema comes only from the checked-in migrations (`lethe migrate`),
+    /// so the running server never needs DDL rights.
+    /// </param>
+    public static void Configure(StoreOptions options, string connectionString, bool createSchema)
+    {
+        options.Connection(connectionString);
+        options.DatabaseSchemaName = Schema;
+        options.AutoCreateSchemaObjects = createSchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        options.Events.StreamIdentity = StreamIdentity.AsString;
+        options.Events.MetadataConfig.HeadersEnabled = true;
+        options.Events.MetadataConfig.CorrelationIdEnabled = true;
+        options.Events.MetadataConfig.CausationIdEnabled = true;
+        options.Events.MetadataConfig.UserNameEnabled = true;
+        options.Events.AddEventTypes([
+            typeof(PolicyCreated), typeof(ClientAdded), typeof(ClientRemoved), typeof(RuleAdded), typeof(RuleRemoved),
+            typeof(RuleMoved), typeof(RuleReplaced), typeof(RulesImported), typeof(PolicyTestAdded), typeof(PolicyTestRemoved),
+            typeof(PolicyPublished), typeof(PublishConfirmed), typeof(PublishReverted), typeof(PolicyRolledBack),
+        ]);
+
+        options.Projections.Add<PolicyDraftProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<SnapshotDocument>().Identity(x => x.Id).Index(x => x.Policy);
+    }
+}

@@ -1,0 +1,115 @@
+using JasperFx;
+using JasperFx.Events;
+using Lethe.Application.Ports;
+using Lethe.Domain;
+using Lethe.Domain.Policies;
+using Lethe.Domain.Snapshots;
+using Marten;
+
+namespace Lethe.Infrastructure.Marten;
+
+public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
+{
+    public async Task<Policy?> Load(string policy, CancellationToken ct) => await session.LoadAsync<Policy>(policy, ct);
+
+    public async Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct) =>
+        await session.Events.AggregateStreamAsync<Policy>(policy, timestamp: at.ToUniversalTime(), token: ct);
+
+    public async Task<long> Create(PolicyCreated created, AuditStamp audit, CancellationToken ct)
+    {
+        if (await session.Events.FetchStreamStateAsync(created.Policy, ct) is not null)
+        {
+            throw new DomainException(Refusal.Conflict, $"A policy named {created.Policy} already exists.");
+        }
+        Stamp(audit);
+        session.Events.StartStream<Policy>(created.Policy, created);
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (Exception e) when (e is ConcurrencyException or global::Marten.Exceptions.ExistingStreamIdCollisionException)
+        {
+            throw new DomainException(Refusal.Conflict, $"A policy named {created.Policy} already exists.");
+        }
+        return 1;
+    }
+
+    public async Task<long> Append(string policy, long expectedVersion, IReadOnlyList<object> events, AuditStamp audit, StoredSnapshot? snapshot,
+        CancellationToken ct)
+    {
+        Stamp(audit);
+        var after = expectedVersion + events.Count;
+        session.Events.Append(policy, after, events.ToArray());
+        if (snapshot is not null)
+        {
+            session.Insert(new SnapshotDocument
+            {
+                Id = SnapshotDocument.IdFor(policy, snapshot.Sealed.Version),
+                Policy = policy,
+                Version = snapshot.Sealed.Version,
+                Sealed = snapshot.Sealed,
+                Draft = snapshot.Draft,
+            });
+        }
+        try
+        {
+            await session.SaveChangesAsync(ct);
+        }
+        catch (ConcurrencyException e)
+        {
+            throw new ConcurrencyConflictException(
+                $"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
+        }
+        catch (DocumentAlreadyExistsException e)
+        {
+            throw new ConcurrencyConflictException(
+                $"Version {snapshot?.Sealed.Version} of policy {policy} was sealed by another request. Nothing was applied; retry.", e);
+        }
+        return after;
+    }
+
+    public async Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(policy, token: ct);
+        return events.Select(e => new HistoryEntry(
+            e.Timestamp,
+            e.UserName ?? "",
+            e.Headers is { } headers && headers.TryGetValue(AuditHeaders.Reason, out var reason) ? reason?.ToString() ?? "" : "",
+            e.CorrelationId ?? "",
+            EventSummary.VersionOf(e.Data),
+            e.Version,
+            e.EventTypeName,
+            EventSummary.Describe(e.Data))).ToArray();
+    }
+
+    public async Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct)
+    {
+        var policies = await session.Query<Policy>().OrderBy(p => p.Id).ToListAsync(ct);
+        return policies.Select(p => new PolicySummary(p.Id, p.Version, p.Draft.Clients.Count, p.Draft.Clients.Sum(c => c.Rules.Count),
+            p.Publishing.LatestVersion, p.Publishing.PendingVersion)).ToArray();
+    }
+
+    public async Task<IReadOnlyList<string>> Overdue(DateTimeOffset now, CancellationToken ct)
+    {
+        var pending = await session.Query<Policy>().Where(p => p.Publishing.PendingVersion != null).ToListAsync(ct);
+        return pending.Where(p => p.IsOverdue(now)).Select(p => p.Id).ToArray();
+    }
+
+    public async Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct) =>
+        await session.LoadAsync<SnapshotDocument>(SnapshotDocument.IdFor(policy, version), ct) is { } doc
+            ? new StoredSnapshot(doc.Sealed, doc.Draft)
+            : null;
+
+    public async Task<IReadOnlyList<SealedSnapshot>> Snapshots(string policy, CancellationToken ct)
+    {
+        var docs = await session.Query<SnapshotDocument>().Where(d => d.Policy == policy).OrderBy(d => d.Version).ToListAsync(ct);
+        return docs.Select(d => d.Sealed).ToArray();
+    }
+
+    private void Stamp(AuditStamp audit)
+    {
+        session.LastModifiedBy = audit.Actor;
+        session.CorrelationId = audit.CorrelationId;
+        session.SetHeader(AuditHeaders.Reason, audit.Reason);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using Lethe.Application.Ports;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Infrastructure.Signing;
+
+/// <summary>Signs with the private key file named in configuration; the key never leaves this object.</summary>
+public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
+{
+    private readonly ECDsa _key;
+
+    public FileSnapshotSigner(string privateKeyPath)
+    {
+        if (!File.Exists(privateKeyPath))
+        {
+            throw new FileNotFoundException($"The signing key {privateKeyPath} does not exist; make one with `lethe keygen --out DIR`.", privateKeyPath);
+        }
+        _key = ECDsa.Create();
+        try
+        {
+            _key.ImportFromPem(File.ReadAllText(privateKeyPath));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"{privateKeyPath} is not a PEM private key: {e.Message}");
+        }
+        if (_key.KeySize != 256)
+        {
+            throw new InvalidOperationException($"{privateKeyPath} holds a {_key.KeySize}-bit key; Lethe signs with ECDSA P-256.");
+        }
+        KeyId = KeyIds.Of(_key);
+        PublicKeyPem = _key.ExportSubjectPublicKeyInfoPem();
+    }
+
+    public string KeyId { get; }
+
+    public string PublicKeyPem { get; }
+
+    public byte[] Sign(byte[] content) =>
+        _key.SignData(content, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+
+    public void Dispose() => _key.Dispose();
+}

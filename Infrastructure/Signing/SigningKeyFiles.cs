@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Infrastructure.Signing;
+
+/// <summary>The signing key pair on disk: the private key readable by its owner only, the public key as PEM.</summary>
+public static class SigningKeyFiles
+{
+    public const string PrivateKeyFile = "lethe-signing.key";
+    public const string PublicKeyFile = "lethe-signing.pub";
+
+    /// <returns>The key id and the two paths.</returns>
+    public static (string KeyId, string PrivatePath, string PublicPath) Generate(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var privatePath = Path.Combine(directory, PrivateKeyFile);
+        var publicPath = Path.Combine(directory, PublicKeyFile);
+        if (File.Exists(privatePath))
+        {
+            throw new IOException($"{privatePath} already exists; refusing to overwrite a signing key.");
+        }
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        using (var writer = new StreamWriter(privatePath, options))
+        {
+            writer.Write(key.ExportPkcs8PrivateKeyPem());
+        }
+        File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem());
+        return (KeyIds.Of(key), privatePath, publicPath);
+    }
+}

@@ -1,0 +1,108 @@
+using Lethe.Domain.Policies;
+
+namespace Lethe.Domain.Tests;
+
+public class PolicyDiffTests
+{
+    private static DraftContent Draft(params (string Client, string[] Rules)[] clients) =>
+        new(clients.Select((c, n) => new ClientDraft(c.Client, [$"10.137.0.{n + 10}"],
+            c.Rules.Select(id => new DraftRule(id, $"action=accept comment={id}")).ToArray())).ToArray(), []);
+
+    private static ClientDiff Single(DraftContent from, DraftContent to) => Assert.Single(PolicyDiff.Compare(from, to));
+
+    [Fact]
+    public void identical_drafts_have_no_differences() =>
+        Assert.Empty(PolicyDiff.Compare(Draft(("work", ["a", "b"])), Draft(("work", ["a", "b"]))));
+
+    [Fact]
+    public void an_added_rule_is_reported_with_its_new_position()
+    {
+        var diff = Single(Draft(("work", ["a", "b"])), Draft(("work", ["a", "x", "b"])));
+
+        Assert.Equal([new RuleChange("x", "action=accept comment=x", null, 1)], diff.Added);
+        Assert.Empty(diff.Moved);
+        Assert.Empty(diff.Removed);
+        Assert.Equal("unchanged", diff.Status);
+    }
+
+    [Fact]
+    public void a_removed_rule_is_reported_with_its_old_position_and_the_rest_are_not_moved()
+    {
+        var diff = Single(Draft(("work", ["a", "b", "c"])), Draft(("work", ["b", "c"])));
+
+        Assert.Equal([new RuleChange("a", "action=accept comment=a", 0, null)], diff.Removed);
+        Assert.Empty(diff.Moved);
+        Assert.Empty(diff.Added);
+    }
+
+    [Fact]
+    public void moving_one_rule_to_the_end_reports_just_that_rule()
+    {
+        var diff = Single(Draft(("work", ["a", "b", "c", "d"])), Draft(("work", ["b", "c", "d", "a"])));
+
+        Assert.Equal([new RuleChange("a", "action=accept comment=a", 0, 3)], diff.Moved);
+        Assert.Empty(diff.Changed);
+    }
+
+    [Fact]
+    public void moving_the_last_rule_to_the_front_reports_just_that_rule()
+    {
+        var diff = Single(Draft(("work", ["a", "b", "c", "d"])), Draft(("work", ["d", "a", "b", "c"])));
+
+        Assert.Equal([new RuleChange("d", "action=accept comment=d", 3, 0)], diff.Moved);
+    }
+
+    [Fact]
+    public void swapping_two_rules_reports_one_move()
+    {
+        var diff = Single(Draft(("work", ["a", "b", "c"])), Draft(("work", ["a", "c", "b"])));
+
+        var moved = Assert.Single(diff.Moved);
+        Assert.Contains(moved.Id, new[] { "b", "c" });
+    }
+
+    [Fact]
+    public void reversing_four_rules_reports_three_moves() =>
+        Assert.Equal(3, Single(Draft(("work", ["a", "b", "c", "d"])), Draft(("work", ["d", "c", "b", "a"]))).Moved.Count);
+
+    [Fact]
+    public void a_rule_changed_in_place_is_reported_with_its_text_before_and_after()
+    {
+        var from = Draft(("work", ["a", "b"]));
+        var to = from.WithClient(new ClientDraft("work", ["10.137.0.10"], [new DraftRule("a", "action=accept comment=a"), new DraftRule("b", "action=drop")]));
+
+        var diff = Single(from, to);
+
+        Assert.Equal([new RuleChange("b", "action=drop", 1, 1, "action=accept comment=b")], diff.Changed);
+        Assert.Empty(diff.Moved);
+        Assert.Empty(diff.Added);
+        Assert.Empty(diff.Removed);
+    }
+
+    [Fact]
+    public void a_client_added_is_reported_with_all_its_rules_added()
+    {
+        var diff = Single(Draft(("work", ["a"])), Draft(("work", ["a"]), ("vault", ["v1", "v2"])));
+
+        Assert.Equal(("vault", "added"), (diff.Client, diff.Status));
+        Assert.Equal(["v1", "v2"], diff.Added.Select(r => r.Id));
+        Assert.Equal([0, 1], diff.Added.Select(r => r.To));
+    }
+
+    [Fact]
+    public void a_client_added_without_rules_is_still_reported() =>
+        Assert.Equal("added", Single(Draft(), Draft(("vault", []))).Status);
+
+    [Fact]
+    public void a_client_removed_is_reported_with_all_its_rules_removed()
+    {
+        var diff = Single(Draft(("work", ["a"]), ("vault", ["v1"])), Draft(("work", ["a"])));
+
+        Assert.Equal(("vault", "removed"), (diff.Client, diff.Status));
+        Assert.Equal([new RuleChange("v1", "action=accept comment=v1", 0, null)], diff.Removed);
+    }
+
+    [Fact]
+    public void only_clients_that_differ_are_listed() =>
+        Assert.Equal(["vault"], PolicyDiff.Compare(Draft(("work", ["a"]), ("vault", ["v1"])), Draft(("work", ["a"]), ("vault", ["v2"]))).Select(d => d.Client));
+}

@@ -1,0 +1,98 @@
+namespace Lethe.Domain.Tests;
+
+public class RuleDestinationTests
+{
+    [Theory]
+    [InlineData("dst4=192.0.2.1", "dst4=192.0.2.1/32")]
+    [InlineData("dst4=192.0.2.0/24", "dst4=192.0.2.0/24")]
+    [InlineData("dst4=0.0.0.0/0", "dst4=0.0.0.0/0")]
+    [InlineData("dst6=2001:db8::1", "dst6=2001:db8::1/128")]
+    [InlineData("dst6=2000::/3", "dst6=2000::/3")]
+    [InlineData("dst6=::/0", "dst6=::/0")]
+    public void a_missing_prefix_becomes_a_single_host(string given, string canonical) =>
+        Assert.Equal("action=accept " + canonical, RuleText.Canonical("action=accept " + given));
+
+    [Theory]
+    [InlineData("dst4=192.0.2.77/24")]
+    [InlineData("dst4=10.1.2.3/8")]
+    [InlineData("dst6=2001:db8::1/32")]
+    public void host_bits_under_the_prefix_are_kept_as_written(string destination) =>
+        Assert.Equal("action=accept " + destination, RuleText.Canonical("action=accept " + destination));
+
+    [Theory]
+    [InlineData("dst4=10.0.0/8")]
+    [InlineData("dst4=10/8")]
+    [InlineData("dst4=10.0.0.0.0")]
+    [InlineData("dst4=10.0.0")]
+    [InlineData("dst4=256.0.0.1")]
+    [InlineData("dst4=10.0.0.-1")]
+    [InlineData("dst4=10..0.1")]
+    [InlineData("dst4=2001:db8::1")]
+    [InlineData("dst4=")]
+    [InlineData("dst4=192.0.2.0/33")]
+    [InlineData("dst4=192.0.2.0/")]
+    [InlineData("dst4=192.0.2.0/-1")]
+    [InlineData("dst4=192.0.2.0/x")]
+    public void an_invalid_dst4_is_refused_naming_dst4(string destination) =>
+        Assert.Equal("dst4", RuleText.ErrorFor("action=accept " + destination).Key);
+
+    [Theory]
+    [InlineData("dst6=192.0.2.1")]
+    [InlineData("dst6=2001:db8::1/129")]
+    [InlineData("dst6=2001:db8:::1")]
+    [InlineData("dst6=fe80::1%eth0")]
+    [InlineData("dst6=")]
+    [InlineData("dst6=example.com")]
+    public void an_invalid_dst6_is_refused_naming_dst6(string destination) =>
+        Assert.Equal("dst6", RuleText.ErrorFor("action=accept " + destination).Key);
+
+    [Theory]
+    [InlineData("updates.example")]
+    [InlineData("a-b_c.example.org")]
+    [InlineData("example.com.")]
+    [InlineData("localhost")]
+    [InlineData("0-9.example")]
+    public void a_lowercase_host_name_is_accepted_as_dsthost(string host) =>
+        Assert.Equal($"action=accept dsthost={host}", RuleText.Canonical($"action=accept dsthost={host}"));
+
+    [Theory]
+    [InlineData("Updates.example")]
+    [InlineData("exa*mple.com")]
+    [InlineData("ex!ample.com")]
+    [InlineData("bücher.example")]
+    [InlineData("host/24")]
+    [InlineData("")]
+    public void a_dsthost_outside_the_hostname_characters_is_refused(string host) =>
+        Assert.Equal("dsthost", RuleText.ErrorFor($"action=accept dsthost={host}").Key);
+
+    [Theory]
+    [InlineData(".example.com")]
+    [InlineData("example..com")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("example.com..")]
+    public void a_dsthost_with_an_empty_label_is_refused(string host)
+    {
+        var error = RuleText.ErrorFor($"action=accept dsthost={host}");
+
+        Assert.Equal("dsthost", error.Key);
+        Assert.Contains("label", error.Message);
+    }
+
+    [Fact]
+    public void a_dsthost_label_longer_than_63_characters_is_refused() =>
+        Assert.Equal("dsthost", RuleText.ErrorFor($"action=accept dsthost={new string('a', 64)}.example").Key);
+
+    [Theory]
+    [InlineData("dsthost=192.0.2.1", "dst4=192.0.2.1/32")]
+    [InlineData("dsthost=2001:db8::1", "dst6=2001:db8::1/128")]
+    [InlineData("dsthost=::1", "dst6=::1/128")]
+    public void an_ip_literal_given_as_dsthost_is_classified_by_its_value(string given, string canonical)
+    {
+        var rule = RuleText.Parse("action=accept " + given);
+
+        Assert.Equal("action=accept " + canonical, rule.ToString());
+        Assert.Null(rule.Host);
+        Assert.True(rule.HasExplicitNetwork);
+    }
+}

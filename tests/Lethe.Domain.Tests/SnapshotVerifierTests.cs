@@ -1,0 +1,187 @@
+using System.Security.Cryptography;
+using System.Text;
+using Lethe.Domain.Snapshots;
+using static Lethe.Domain.Tests.Snapshots;
+
+namespace Lethe.Domain.Tests;
+
+public class SnapshotVerifierTests
+{
+    private static SnapshotVerificationException Refused(byte[] file, string pem) =>
+        Assert.Throws<SnapshotVerificationException>(() => SnapshotVerifier.Verify(file, pem));
+
+    [Fact]
+    public void a_sealed_snapshot_verifies_with_its_key_and_gives_back_the_policy()
+    {
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+
+        var verified = SnapshotVerifier.Verify(SnapshotCodec.ToFile(sealedSnapshot), Pem(key));
+
+        Assert.Equal(sealedSnapshot, verified.Envelope);
+        Assert.Equal(("p", 1, 42L, KeyIds.Of(key)), (verified.Envelope.Policy, verified.Envelope.Version, verified.Envelope.LogPosition, verified.Envelope.KeyId));
+        Assert.Equal(["web", "dns"], verified.Content.Clients.Single().Rules.Select(r => r.Id));
+        Assert.Equal(Convert.FromBase64String(sealedSnapshot.Content), verified.ContentBytes);
+    }
+
+    [Fact]
+    public void a_flipped_content_byte_is_refused()
+    {
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+        var tampered = sealedSnapshot with { Content = Convert.ToBase64String(Flip(Convert.FromBase64String(sealedSnapshot.Content), 20)) };
+
+        Assert.Contains("hash mismatch", Refused(SnapshotCodec.ToFile(tampered), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void a_flipped_content_byte_with_a_recomputed_hash_is_refused_by_the_signature()
+    {
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+        var content = Flip(Convert.FromBase64String(sealedSnapshot.Content), 20);
+        var tampered = sealedSnapshot with { Content = Convert.ToBase64String(content), ContentSha256 = SnapshotCodec.Sha256Hex(content) };
+
+        Assert.Contains("signature does not verify", Refused(SnapshotCodec.ToFile(tampered), Pem(key)).Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(31)]
+    [InlineData(63)]
+    public void an_altered_signature_is_refused(int index)
+    {
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+        var tampered = sealedSnapshot with { Signature = Convert.ToBase64String(Flip(Convert.FromBase64String(sealedSnapshot.Signature), index)) };
+
+        Assert.Contains("signature does not verify", Refused(SnapshotCodec.ToFile(tampered), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void a_truncated_signature_is_refused()
+    {
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+        var tampered = sealedSnapshot with { Signature = Convert.ToBase64String(Convert.FromBase64String(sealedSnapshot.Signature)[..32]) };
+
+        Assert.Contains("signature does not verify", Refused(SnapshotCodec.ToFile(tampered), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void a_snapshot_verified_with_another_key_is_refused_naming_both_key_ids()
+    {
+        using var key = NewKey();
+        using var other = NewKey();
+
+        var refused = Refused(File(key), Pem(other));
+
+        Assert.Contains(KeyIds.Of(key), refused.Message);
+        Assert.Contains(KeyIds.Of(other), refused.Message);
+    }
+
+    [Fact]
+    public void a_snapshot_signed_by_another_key_under_the_trusted_key_id_is_refused()
+    {
+        using var trusted = NewKey();
+        using var forger = NewKey();
+        var forged = Seal(forger) with { KeyId = KeyIds.Of(trusted) };
+
+        Assert.Contains("signature does not verify", Refused(SnapshotCodec.ToFile(forged), Pem(trusted)).Message);
+    }
+
+    [Fact]
+    public void a_trusted_key_that_is_not_p256_is_refused()
+    {
+        using var key = NewKey();
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+
+        Assert.Contains("P-256", Refused(File(key), p384.ExportSubjectPublicKeyInfoPem()).Message);
+    }
+
+    [Fact]
+    public void a_trusted_key_that_is_not_an_ec_key_is_refused()
+    {
+        using var key = NewKey();
+        using var rsa = RSA.Create(2048);
+
+        Assert.Contains("trusted key", Refused(File(key), rsa.ExportSubjectPublicKeyInfoPem()).Message);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not a key")]
+    [InlineData("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----")]
+    public void a_trusted_key_that_is_not_a_pem_public_key_is_refused(string pem)
+    {
+        using var key = NewKey();
+
+        Assert.Contains("trusted key", Refused(File(key), pem).Message);
+    }
+
+    [Theory]
+    [InlineData("lethe.snapshot/2")]
+    [InlineData("")]
+    [InlineData("LETHE.SNAPSHOT/1")]
+    public void an_unknown_snapshot_format_is_refused_naming_it(string format)
+    {
+        using var key = NewKey();
+
+        var refused = Refused(SnapshotCodec.ToFile(Seal(key) with { Format = format }), Pem(key));
+
+        Assert.Contains($"unknown snapshot format '{format}'", refused.Message);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("{\"format\":")]
+    [InlineData("[1,2,3]")]
+    [InlineData("null")]
+    [InlineData("42")]
+    public void a_file_that_is_not_a_snapshot_json_is_refused(string text)
+    {
+        using var key = NewKey();
+
+        Assert.Contains("not a Lethe snapshot file", Refused(Encoding.UTF8.GetBytes(text), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void an_empty_json_object_is_refused()
+    {
+        using var key = NewKey();
+
+        Assert.Contains("unknown snapshot format", Refused("{}"u8.ToArray(), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void content_or_signature_that_is_not_base64_is_refused()
+    {
+        using var key = NewKey();
+
+        Assert.Contains("base64", Refused(SnapshotCodec.ToFile(Seal(key) with { Signature = "***" }), Pem(key)).Message);
+        Assert.Contains("base64", Refused(SnapshotCodec.ToFile(Seal(key) with { Content = "***" }), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void a_signed_envelope_naming_another_policy_than_its_content_is_refused()
+    {
+        using var key = NewKey();
+
+        var refused = Refused(SnapshotCodec.ToFile(Seal(key, policy: "p") with { Policy = "q" }), Pem(key));
+
+        Assert.Contains("'q'", refused.Message);
+        Assert.Contains("'p'", refused.Message);
+    }
+
+    [Fact]
+    public void signed_content_that_is_not_a_policy_is_refused()
+    {
+        using var key = NewKey();
+        var content = "{\"format\":\"lethe.policy/9\",\"policy\":\"p\",\"clients\":[]}"u8.ToArray();
+        var sealedSnapshot = SnapshotSealer.Seal(content, "p", 1, 1, SealedAt, KeyIds.Of(key),
+            data => key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+
+        Assert.Contains("unknown policy format 'lethe.policy/9'", Refused(SnapshotCodec.ToFile(sealedSnapshot), Pem(key)).Message);
+    }
+}
