@@ -6,7 +6,7 @@ namespace Lethe.Domain.Policies;
 
 /// <summary>
 /// The draft of one policy, folded from its event stream. Deciding methods never change it: they
-/// return the events that record the change, and <see cref="Apply"/> folds them in.
+/// return the events that record the change, and <see cref="Fold"/> folds them in.
 /// </summary>
 public sealed record Policy(string Id, DraftContent Draft, PublishState Publishing)
 {
@@ -15,7 +15,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
 
     public string Name => Id;
 
-    public static PolicyCreated Create(string name) => new(name);
+    public static PolicyCreated Open(string name) => new(name);
 
     // ---- clients -------------------------------------------------------------------------
 
@@ -223,7 +223,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
 
     public static Policy Start(PolicyCreated created) => new(created.Policy, DraftContent.Empty, PublishState.Unpublished);
 
-    public Policy Apply(object @event) => @event switch
+    public Policy Fold(object @event) => @event switch
     {
         ClientAdded e => WithDraft(Draft with { Clients = [.. Draft.Clients, new ClientDraft(e.Client, e.Addresses, [])] }),
         ClientRemoved e => WithDraft(Draft with { Clients = Draft.Clients.Where(c => c.Name != e.Client).ToArray() }),

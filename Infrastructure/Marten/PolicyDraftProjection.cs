@@ -6,13 +6,13 @@ namespace Lethe.Infrastructure.Marten;
 
 /// <summary>
 /// Keeps the draft document inline with every append. The folding itself is the Domain's pure
-/// <see cref="Policy.Apply"/>; this class only adapts it to Marten and stamps the stream version.
+/// <see cref="Policy.Fold"/>; this class only adapts it to Marten and stamps the stream version.
 /// </summary>
 public sealed partial class PolicyDraftProjection : SingleStreamProjection<Policy, string>
 {
     public override Policy? Evolve(Policy? snapshot, string id, IEvent e)
     {
-        var next = e.Data is PolicyCreated created ? Policy.Start(created) : snapshot?.Apply(e.Data);
+        var next = e.Data is PolicyCreated created ? Policy.Start(created) : snapshot?.Fold(e.Data);
         return next is null ? null : next with { Version = e.Version };
     }
 }

@@ -7,9 +7,9 @@ internal static class Policies
 {
     public static readonly DateTimeOffset Noon = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public static Policy New() => Policy.Start(Policy.Create("p"));
+    public static Policy New() => Policy.Start(Policy.Open("p"));
 
-    public static Policy Then(this Policy policy, Func<Policy, object> decide) => policy.Apply(decide(policy));
+    public static Policy Then(this Policy policy, Func<Policy, object> decide) => policy.Fold(decide(policy));
 
     public static Policy WithClient(this Policy policy, string name, params string[] addresses) =>
         policy.Then(p => p.AddClient(name, addresses));

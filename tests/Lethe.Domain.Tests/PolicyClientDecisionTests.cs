@@ -7,7 +7,7 @@ public class PolicyClientDecisionTests
     [Fact]
     public void a_new_policy_has_its_name_and_an_empty_unpublished_draft()
     {
-        var policy = Policy.Start(Policy.Create("office"));
+        var policy = Policy.Start(Policy.Open("office"));
 
         Assert.Equal("office", policy.Name);
         Assert.Empty(policy.Draft.Clients);

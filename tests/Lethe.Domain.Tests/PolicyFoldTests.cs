@@ -91,6 +91,6 @@ public class PolicyFoldTests
     {
         var policy = Policies.Work().WithRules("work", "a");
 
-        Assert.Same(policy, policy.Apply("not an event"));
+        Assert.Same(policy, policy.Fold("not an event"));
     }
 }

@@ -146,7 +146,7 @@ public class PolicyPublishTests
         var pending = confirmed.WithRule("work", "dns", "action=accept specialtarget=dns").Published(Noon, TimeSpan.FromMinutes(5));
 
         var reverted = pending.RevertUnconfirmed(Noon.AddMinutes(6), confirmed.Sha(), confirmed.Draft);
-        var after = pending.Apply(reverted);
+        var after = pending.Fold(reverted);
 
         Assert.Equal((3, 2, 1), (reverted.Version, reverted.UnconfirmedVersion, reverted.RestoredVersion));
         Assert.Equal(new PublishState(3, confirmed.Sha(), 3, null, null), after.Publishing);

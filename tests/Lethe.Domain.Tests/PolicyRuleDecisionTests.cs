@@ -140,7 +140,7 @@ public class PolicyRuleDecisionTests
 
         var imported = policy.ImportRules("work", [new DraftRule("b", "action=drop"), new DraftRule("a", "action=accept")], replace: true);
 
-        Assert.Equal(["b", "a"], policy.Apply(imported).RuleIds("work"));
+        Assert.Equal(["b", "a"], policy.Fold(imported).RuleIds("work"));
     }
 
     [Fact]

@@ -10,5 +10,5 @@ public sealed record CreatePolicy(string Name, string Reason) : ICommand<ChangeR
 public sealed class CreatePolicyHandler(IPolicyStore store, PolicyWriter writer) : ICommandHandler<CreatePolicy, ChangeResult>
 {
     public async ValueTask<ChangeResult> Handle(CreatePolicy command, CancellationToken ct) =>
-        new(command.Name, await store.Create(Policy.Create(command.Name), writer.Stamp(command.Reason), ct));
+        new(command.Name, await store.Create(Policy.Open(command.Name), writer.Stamp(command.Reason), ct));
 }
