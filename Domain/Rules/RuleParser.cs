@@ -58,7 +58,7 @@ public static class RuleParser
             }
             foreach (var c in comment)
             {
-                if (c > 127 || c < 32)
+                if (c >= 127 || c < 32)
                 {
                     return new RuleError("comment", "comment must be printable ASCII");
                 }
@@ -122,7 +122,7 @@ public static class RuleParser
         {
             var relative = expireText.StartsWith('+');
             var digits = relative ? expireText[1..] : expireText;
-            if (!IsDigits(digits) || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            if (!IsDigits(digits) || digits.Length > 12 || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
             {
                 return new RuleError("expire", $"expire must be a UNIX time in seconds (or +SECONDS from now), not '{expireText}'");
             }
@@ -310,7 +310,7 @@ public static class RuleParser
         var bytes = new byte[4];
         for (var i = 0; i < 4; i++)
         {
-            if (!IsDigits(parts[i]) || parts[i].Length > 3 || !byte.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out bytes[i]))
+            if (!IsDigits(parts[i]) || parts[i].Length > 3 || (parts[i].Length > 1 && parts[i][0] == '0') || !byte.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out bytes[i]))
             {
                 return null;
             }

@@ -16,9 +16,11 @@ namespace Lethe.Control.Server;
 public static class ControlPlane
 {
     /// <param name="configure">Extra configuration, applied last (tests use it for their database and tokens).</param>
-    public static WebApplication Build(string[] args, IDictionary<string, string?>? configure = null)
+    /// <param name="overrides">Service replacements applied after the defaults (tests replace the clock).</param>
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? configure = null, Action<IServiceCollection>? overrides = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // appsettings.json sits beside the binary, wherever the operator starts it from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (configure is not null)
         {
             builder.Configuration.AddInMemoryCollection(configure);
@@ -64,6 +66,7 @@ public static class ControlPlane
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         services.AddOpenApi();
+        overrides?.Invoke(services);
 
         var app = builder.Build();
         app.UseExceptionHandler();

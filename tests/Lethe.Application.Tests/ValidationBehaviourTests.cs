@@ -1,0 +1,50 @@
+using FluentValidation;
+using Lethe.Application.Clients.AddClient;
+using Lethe.Application.Rules.AddRule;
+using Lethe.Application.Rules.ImportRules;
+using Lethe.TestSupport;
+
+namespace Lethe.Application.Tests;
+
+public sealed class ValidationBehaviourTests
+{
+    [Fact]
+    public async Task a_rule_that_does_not_parse_is_refused_before_the_handler_naming_its_key_and_writes_nothing()
+    {
+        await using var host = await ApplicationHost.Start();
+        await Seed.HomePolicy(host);
+        var before = await host.EventCount();
+
+        var refused = await Assert.ThrowsAsync<ValidationException>(() =>
+            host.Send(new AddRule("home", "work", "action=accept proto=udp icmptype=3", null, "bad")));
+
+        Assert.Contains(refused.Errors, e => e.PropertyName == "rule.icmptype");
+        Assert.Equal(before, await host.EventCount());
+    }
+
+    [Fact]
+    public async Task a_change_without_a_reason_is_refused()
+    {
+        await using var host = await ApplicationHost.Start();
+        await Seed.HomePolicy(host);
+
+        var refused = await Assert.ThrowsAsync<ValidationException>(() =>
+            host.Send(new AddClient("home", "guest", ["10.137.0.9"], "  ")));
+
+        Assert.Contains(refused.Errors, e => e.PropertyName == "Reason");
+    }
+
+    [Fact]
+    public async Task an_import_with_one_bad_line_names_that_line_and_imports_nothing()
+    {
+        await using var host = await ApplicationHost.Start();
+        await Seed.HomePolicy(host);
+        var before = await host.EventCount();
+
+        var refused = await Assert.ThrowsAsync<ValidationException>(() => host.Send(new ImportRules("home", "work",
+            ["action=accept dst4=198.51.100.0/24", "# a comment line", "action=accept dsthost=a..b"], false, "move in")));
+
+        Assert.Contains(refused.Errors, e => e.PropertyName == "line 3.dsthost" && e.ErrorMessage.StartsWith("line 3:"));
+        Assert.Equal(before, await host.EventCount());
+    }
+}

@@ -1,0 +1,175 @@
+using System.Net;
+using Lethe.Control.Server;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixture>, IAsyncLifetime
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    public static TheoryData<string, string> Reads => new()
+    {
+        { "GET", "/policies" },
+        { "GET", "/policies/auth" },
+        { "GET", "/policies/auth/history" },
+        { "GET", "/policies/auth/diff?from=draft&to=draft" },
+        { "GET", "/policies/auth/snapshots" },
+        { "GET", "/policies/auth/snapshots/latest" },
+        { "GET", "/policies/auth/tests" },
+        { "GET", "/signing-key" },
+    };
+
+    public static TheoryData<string, string> Writes => new()
+    {
+        { "POST", "/policies" },
+        { "POST", "/policies/auth/clients" },
+        { "POST", "/policies/auth/clients/work/remove" },
+        { "POST", "/policies/auth/clients/work/rules" },
+        { "POST", "/policies/auth/clients/work/rules/import" },
+        { "POST", "/policies/auth/rules/r-0000000000/remove" },
+        { "POST", "/policies/auth/rules/r-0000000000/move" },
+        { "POST", "/policies/auth/rules/r-0000000000/replace" },
+        { "POST", "/policies/auth/tests" },
+        { "POST", "/policies/auth/tests/t-00000000/remove" },
+        { "POST", "/policies/auth/publish" },
+        { "POST", "/policies/auth/confirm" },
+        { "POST", "/policies/auth/rollback" },
+    };
+
+    public async Task InitializeAsync()
+    {
+        using var editor = Host.Client();
+        if ((await editor.GetAsync("/policies/auth")).StatusCode == HttpStatusCode.NotFound)
+        {
+            await editor.CreatePolicyWithWork("auth");
+        }
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static object Body => new { name = "x", reason = "because", rule = "action=accept", lines = new[] { "action=accept" } };
+
+    [Fact]
+    public async Task health_answers_200_without_a_token()
+    {
+        using var anonymous = Host.Client(token: null);
+
+        var response = await anonymous.GetAsync("/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Reads))]
+    [MemberData(nameof(Writes))]
+    public async Task every_other_endpoint_without_a_token_gets_401(string method, string path)
+    {
+        using var anonymous = Host.Client(token: null);
+
+        var response = await anonymous.Send(new HttpMethod(method), path, method == "POST" ? Body : null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Reads))]
+    [MemberData(nameof(Writes))]
+    public async Task a_token_the_server_does_not_know_gets_401(string method, string path)
+    {
+        using var stranger = Host.Client("not-a-configured-token");
+
+        var response = await stranger.Send(new HttpMethod(method), path, method == "POST" ? Body : null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task a_token_without_the_bearer_scheme_gets_401()
+    {
+        using var http = Host.Client(token: null);
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", ControlPlaneHost.EditorToken);
+
+        var response = await http.GetAsync("/policies");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Writes))]
+    public async Task viewer_token_cannot_change_anything_and_gets_403(string method, string path)
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        var response = await viewer.Send(new HttpMethod(method), path, Body);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task viewer_token_cannot_add_a_rule_and_gets_403()
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        var response = await viewer.Post("/policies/auth/clients/work/rules", new { rule = "action=accept dst4=203.0.113.66", reason = "sneaky" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using var editor = Host.Client();
+        Assert.DoesNotContain("action=accept dst4=203.0.113.66/32", await editor.RuleTexts("auth", "work"));
+    }
+
+    [Fact]
+    public async Task viewer_token_can_read_the_policy_and_gets_200()
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        var response = await viewer.GetAsync("/policies/auth");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("auth", (await response.Json())["name"].Str());
+    }
+
+    [Fact]
+    public async Task viewer_token_can_list_policies_and_read_history()
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/policies")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/policies/auth/history")).StatusCode);
+    }
+
+    [Fact]
+    public async Task admin_token_may_do_what_an_editor_may()
+    {
+        using var admin = Host.Client(ControlPlaneHost.AdminToken);
+
+        var id = await admin.AddRule("auth", "work", "action=accept dst4=192.0.2.77 proto=tcp dstports=22");
+
+        using var editor = Host.Client();
+        Assert.Contains(id, await editor.RuleIds("auth", "work"));
+    }
+
+    [Fact]
+    public void the_server_binds_to_loopback()
+    {
+        Assert.StartsWith("http://127.0.0.1:", Host.Url);
+    }
+
+    [Fact]
+    public void the_default_listening_address_is_loopback()
+    {
+        Assert.StartsWith("http://127.0.0.1:", new ControlPlaneSettings().Urls);
+    }
+
+    [Fact]
+    public async Task the_signing_key_endpoint_gives_the_public_key_and_never_the_private_one()
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        var response = await viewer.GetAsync("/signing-key");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(File.ReadAllText(Host.PublicKeyPath).Trim(), System.Text.Json.Nodes.JsonNode.Parse(text)!["publicKeyPem"].Str().Trim());
+        Assert.DoesNotContain("PRIVATE", text);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json.Nodes;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    private const string QubesRules = """
+        # qvm-firewall work --raw list
+        action=accept proto=tcp dstports=443-443 dst4=192.0.2.0/24
+        action=accept specialtarget=dns
+
+        action=accept proto=icmp
+        action=drop
+        """;
+
+    [Fact]
+    public async Task import_from_stdin_lists_the_new_ids_in_file_order()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-json");
+
+        var run = await Host.CliWith(ControlPlaneHost.EditorToken, QubesRules, "rule", "import", "import-json", "work", "-", "--reason", "move in from Qubes", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Err);
+        var ids = JsonNode.Parse(run.Out)!["ids"]!.AsArray().Select(i => i.Str()).ToArray();
+        Assert.Equal(4, ids.Length);
+        Assert.Equal(ids, await editor.RuleIds("import-json", "work"));
+        Assert.Equal(new[]
+        {
+            "action=accept dst4=192.0.2.0/24 proto=tcp dstports=443-443",
+            "action=accept specialtarget=dns",
+            "action=accept proto=icmp",
+            "action=drop",
+        }, await editor.RuleTexts("import-json", "work"));
+    }
+
+    [Fact]
+    public async Task import_prints_one_id_per_line_without_json()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-text");
+
+        var run = await Host.CliWith(ControlPlaneHost.EditorToken, QubesRules, "rule", "import", "import-text", "work", "-", "-m", "move in");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(await editor.RuleIds("import-text", "work"), run.Lines());
+    }
+
+    [Fact]
+    public async Task import_from_a_file_with_replace_replaces_the_clients_rules_in_one_change()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-replace");
+        var old = await editor.AddRule("import-replace", "work", "action=accept");
+        var file = Path.Combine(Path.GetTempPath(), $"lethe-import-{Guid.NewGuid():N}.rules");
+        await File.WriteAllTextAsync(file, "action=accept proto=tcp dstports=22\naction=drop\n");
+        var entries = (await editor.History("import-replace")).Count;
+        try
+        {
+            var run = await Host.Cli("rule", "import", "import-replace", "work", file, "--replace", "--reason", "start over");
+
+            Assert.Equal(0, run.ExitCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        Assert.Equal(new[] { "action=accept proto=tcp dstports=22-22", "action=drop" }, await editor.RuleTexts("import-replace", "work"));
+        Assert.DoesNotContain(old, await editor.RuleIds("import-replace", "work"));
+        Assert.Equal(entries + 1, (await editor.History("import-replace")).Count);
+    }
+
+    [Fact]
+    public async Task one_bad_line_fails_the_whole_import_names_the_line_and_changes_nothing()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-bad");
+        await editor.AddRule("import-bad", "work", "action=accept proto=udp dstports=53");
+        var before = await LogState.Of(Host, "import-bad");
+        var input = "action=accept proto=tcp dstports=443\naction=accept proto=tcp\naction=accept proto=tcp dstports=99999\naction=drop\n";
+
+        var run = await Host.CliWith(ControlPlaneHost.EditorToken, input, "rule", "import", "import-bad", "work", "-", "--reason", "move in");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.StartsWith("error:", run.Err);
+        Assert.Contains("line 3", run.Err);
+        Assert.Contains("dstports", run.Err);
+        Assert.DoesNotContain("line 2", run.Err);
+        Assert.Equal("", run.Out);
+        Assert.Equal(before, await LogState.Of(Host, "import-bad"));
+    }
+
+    [Fact]
+    public async Task a_missing_file_is_a_clear_error()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-missing");
+
+        var run = await Host.Cli("rule", "import", "import-missing", "work", "/nonexistent/lethe.rules", "--reason", "move in");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.StartsWith("error:", run.Err);
+        Assert.Contains("/nonexistent/lethe.rules", run.Err);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+
+namespace Lethe.Control.Tests;
+
+public class CliRuleParseTests
+{
+    [Fact]
+    public async Task valid_rules_print_their_canonical_form_one_line_each_and_exit_0()
+    {
+        var run = await OfflineCli.Run("", "rule", "parse", "proto=tcp dstports=443 action=accept dst4=192.0.2.0/24", "action=drop", "proto=udp action=reject comment=hi there");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(new[]
+        {
+            "action=accept dst4=192.0.2.0/24 proto=tcp dstports=443-443",
+            "action=drop",
+            "action=reject proto=udp comment=hi there",
+        }, run.Lines());
+    }
+
+    [Fact]
+    public async Task a_bad_rule_prints_an_error_line_naming_the_key_in_its_place_and_exits_non_zero()
+    {
+        var run = await OfflineCli.Run("", "rule", "parse", "action=accept", "action=accept proto=tcp dstports=99999", "action=accept dst4=1.2.3", "action=drop");
+
+        Assert.NotEqual(0, run.ExitCode);
+        var lines = run.Lines();
+        Assert.Equal(4, lines.Length);
+        Assert.Equal("action=accept", lines[0]);
+        Assert.StartsWith("error: ", lines[1]);
+        Assert.Contains("dstports", lines[1]);
+        Assert.StartsWith("error: ", lines[2]);
+        Assert.Contains("dst4", lines[2]);
+        Assert.Equal("action=drop", lines[3]);
+    }
+
+    [Theory]
+    [InlineData("Action=accept", "Action")]
+    [InlineData("action=accept  proto=tcp", "")]
+    [InlineData("action=accept proto=icmp icmptype=300", "icmptype")]
+    [InlineData("action=accept dsthost=a..example", "dsthost")]
+    [InlineData("action=accept specialtarget=dns proto=icmp", "specialtarget")]
+    [InlineData("action=accept expire=soon", "expire")]
+    [InlineData("action=accept dpi=YES", "dpi")]
+    public async Task every_kind_of_bad_rule_gives_exactly_one_error_line(string rule, string key)
+    {
+        var run = await OfflineCli.Run("", "rule", "parse", rule);
+
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.Lines());
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(key, line);
+    }
+
+    [Fact]
+    public async Task dash_reads_one_rule_per_line_from_stdin()
+    {
+        var run = await OfflineCli.Run("dstports=22 proto=tcp action=accept\n\naction=drop\n", "rule", "parse", "-");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(new[] { "action=accept proto=tcp dstports=22-22", "action=drop" }, run.Lines());
+    }
+
+    [Fact]
+    public async Task dash_with_a_bad_line_keeps_one_output_line_per_input_line_and_exits_non_zero()
+    {
+        var run = await OfflineCli.Run("action=accept\r\naction=accept dst4=1.2.3\naction=drop", "rule", "parse", "-");
+
+        Assert.NotEqual(0, run.ExitCode);
+        var lines = run.Lines();
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("action=accept", lines[0]);
+        Assert.StartsWith("error: ", lines[1]);
+        Assert.Contains("dst4", lines[1]);
+        Assert.Equal("action=drop", lines[2]);
+    }
+
+    [Fact]
+    public async Task json_output_gives_the_rule_or_the_key_and_message_per_input()
+    {
+        var run = await OfflineCli.Run("", "rule", "parse", "--json", "action=accept proto=udp dstports=53", "action=accept dst4=1.2.3");
+
+        Assert.Equal(1, run.ExitCode);
+        var results = JsonNode.Parse(run.Out)!.AsArray();
+        Assert.Equal(2, results.Count);
+        Assert.Equal("action=accept proto=udp dstports=53-53", results[0]!["rule"].Str());
+        Assert.Null(results[0]!["error"]);
+        Assert.Null(results[1]!["rule"]);
+        Assert.Equal("dst4", results[1]!["error"]!["key"].Str());
+        Assert.NotEmpty(results[1]!["error"]!["message"].Str());
+    }
+}

@@ -1,0 +1,94 @@
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFixture>, IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lethe-cli-snapshot-").FullName;
+
+    private ControlPlaneHost Host => fixture.Host;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<string> Published(string policy)
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork(policy);
+        await editor.AddRule(policy, "work", "action=accept dst4=192.0.2.0/24 proto=tcp dstports=443");
+        return (await editor.Publish(policy))["contentSha256"].Str();
+    }
+
+    [Fact]
+    public async Task a_fetched_snapshot_verifies_with_the_trusted_public_key()
+    {
+        var sha = await Published("cli-verify");
+        var file = Path.Combine(_dir, "v1.json");
+
+        var get = await Host.CliWith(ControlPlaneHost.ViewerToken, "", "snapshot", "get", "cli-verify", "1", "--out", file);
+        var verify = await Host.Cli("snapshot", "verify", file, "--trust", Host.PublicKeyPath);
+
+        Assert.Equal(0, get.ExitCode);
+        Assert.Contains(sha, get.Out);
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+        Assert.Equal(await viewer.GetByteArrayAsync("/policies/cli-verify/snapshots/1"), await File.ReadAllBytesAsync(file));
+        Assert.Equal(0, verify.ExitCode);
+        Assert.StartsWith("verified: policy cli-verify version 1", verify.Line);
+        Assert.Contains(sha, verify.Out);
+    }
+
+    [Fact]
+    public async Task latest_can_be_fetched_by_name()
+    {
+        var sha = await Published("cli-latest");
+        var file = Path.Combine(_dir, "latest.json");
+
+        var get = await Host.Cli("snapshot", "get", "cli-latest", "latest", "--out", file);
+
+        Assert.Equal(0, get.ExitCode);
+        Assert.Contains("version 1", get.Out);
+        Assert.Contains(sha, get.Out);
+    }
+
+    [Fact]
+    public async Task a_tampered_snapshot_file_fails_verification_with_a_clear_message()
+    {
+        await Published("cli-tamper");
+        var file = Path.Combine(_dir, "tampered.json");
+        await Host.Cli("snapshot", "get", "cli-tamper", "1", "--out", file);
+        await File.WriteAllBytesAsync(file, SnapshotTests.FlipContentByte(await File.ReadAllBytesAsync(file)));
+
+        var verify = await Host.Cli("snapshot", "verify", file, "--trust", Host.PublicKeyPath);
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Equal("", verify.Out);
+        Assert.StartsWith("error:", verify.Err);
+        Assert.Contains("does not verify", verify.Err);
+        Assert.Contains("hash", verify.Err);
+    }
+
+    [Fact]
+    public async Task a_snapshot_signed_by_another_key_fails_verification()
+    {
+        await Published("cli-other-key");
+        var file = Path.Combine(_dir, "other.json");
+        await Host.Cli("snapshot", "get", "cli-other-key", "1", "--out", file);
+        var keys = Path.Combine(_dir, "keys");
+        await OfflineCli.Run("", "keygen", "--out", keys);
+
+        var verify = await Host.Cli("snapshot", "verify", file, "--trust", Path.Combine(keys, "lethe-signing.pub"));
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Contains("does not verify", verify.Err);
+        Assert.Contains("key", verify.Err);
+    }
+
+    [Fact]
+    public async Task a_missing_snapshot_file_is_a_clear_error()
+    {
+        var verify = await Host.Cli("snapshot", "verify", Path.Combine(_dir, "absent.json"), "--trust", Host.PublicKeyPath);
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.StartsWith("error:", verify.Err);
+        Assert.Contains("absent.json", verify.Err);
+    }
+}

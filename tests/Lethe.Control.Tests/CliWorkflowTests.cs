@@ -1,0 +1,191 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    private async Task<CliRun> Ok(params string[] args)
+    {
+        var run = await Host.Cli(args);
+        Assert.True(run.ExitCode == 0, $"lethe {string.Join(' ', args)} exited {run.ExitCode}: {run.Err}");
+        Assert.Equal("", run.Err);
+        return run;
+    }
+
+    private async Task<string> NewPolicy(string policy)
+    {
+        await Ok("policy", "create", policy, "--reason", "new site");
+        await Ok("client", "add", policy, "work", "--address", "10.137.0.10", "--address", "fd09:24ef:4179::a89:a", "--reason", "work qube");
+        return policy;
+    }
+
+    [Fact]
+    public async Task rule_add_prints_the_new_rules_id()
+    {
+        var policy = await NewPolicy("cli-add");
+
+        var run = await Ok("rule", "add", policy, "work", "proto=tcp action=accept dstports=443", "--reason", "https");
+
+        Assert.Matches(new Regex("^r-[0-9a-f]{10}$"), run.Line);
+        using var editor = Host.Client();
+        Assert.Equal(new[] { run.Line }, await editor.RuleIds(policy, "work"));
+        Assert.Equal(new[] { "action=accept proto=tcp dstports=443-443" }, await editor.RuleTexts(policy, "work"));
+    }
+
+    [Fact]
+    public async Task publish_diff_history_and_rollback_work_end_to_end()
+    {
+        var policy = await NewPolicy("cli-flow");
+        var https = (await Ok("rule", "add", policy, "work", "action=accept dst4=192.0.2.0/24 proto=tcp dstports=443", "--reason", "intranet")).Line;
+        var dns = (await Ok("rule", "add", policy, "work", "action=accept specialtarget=dns", "--reason", "dns")).Line;
+        await Ok("test", "add", policy, "--client", "work", "--to", "192.0.2.10", "--proto", "tcp", "--port", "443", "--expect", "accept", "--reason", "intranet stays open");
+
+        var v1 = await Ok("publish", policy, "--reason", "first cut");
+        Assert.Contains("version 1", v1.Out);
+        var v1Sha = Regex.Match(v1.Out, "contentSha256 ([0-9a-f]{64})").Groups[1].Value;
+        Assert.NotEmpty(v1Sha);
+
+        var ssh = (await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=22", "--position", "0", "--reason", "ssh")).Line;
+        await Ok("rule", "remove", policy, dns, "--reason", "dns via proxy");
+        var v2 = await Ok("publish", policy, "--reason", "second cut");
+        Assert.Contains("version 2", v2.Out);
+
+        var diff = await Ok("diff", policy, "1", "2");
+        Assert.Contains("client work", diff.Out);
+        Assert.Contains($"+ {ssh} at 0: action=accept proto=tcp dstports=22-22", diff.Out);
+        Assert.Contains($"- {dns} was at 1: action=accept specialtarget=dns", diff.Out);
+        Assert.DoesNotContain(https, diff.Out);
+
+        var rollback = await Ok("rollback", policy, "--to", "1", "--reason", "second cut broke mail");
+        Assert.Contains("version 3", rollback.Out);
+        Assert.Contains($"contentSha256 {v1Sha}", rollback.Out);
+
+        var history = await Ok("history", policy);
+        var lines = history.Lines();
+        Assert.StartsWith("AT", lines[0]);
+        Assert.Contains("ACTOR", lines[0]);
+        Assert.Contains("REASON", lines[0]);
+        Assert.Contains("SUMMARY", lines[0]);
+        Assert.All(lines.Skip(1), l => Assert.Contains("alice", l));
+        Assert.Contains(lines, l => l.Contains("v1") && l.Contains("first cut"));
+        Assert.Contains(lines, l => l.Contains("v3") && l.Contains("second cut broke mail") && l.Contains("rolled back to version 1"));
+
+        var noDiff = await Ok("diff", policy, "1", "3");
+        Assert.Equal("no differences", noDiff.Line);
+    }
+
+    [Fact]
+    public async Task json_output_uses_the_documented_camel_case_field_names()
+    {
+        var policy = await NewPolicy("cli-json");
+
+        var added = JsonNode.Parse((await Ok("rule", "add", policy, "work", "action=drop", "--reason", "block", "--json")).Out)!;
+        var published = JsonNode.Parse((await Ok("publish", policy, "--reason", "ship", "--json")).Out)!;
+        await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=443", "--position", "0", "--reason", "https");
+        await Ok("publish", policy, "--reason", "ship again");
+        var rolledBack = JsonNode.Parse((await Ok("rollback", policy, "--to", "1", "--reason", "undo", "--json")).Out)!;
+        var history = JsonNode.Parse((await Ok("history", policy, "--json")).Out)!.AsArray();
+
+        Assert.Matches("^r-", added["id"].Str());
+        Assert.Equal(1, published["version"]!.GetValue<int>());
+        Assert.Matches("^[0-9a-f]{64}$", published["contentSha256"].Str());
+        Assert.Equal(3, rolledBack["version"]!.GetValue<int>());
+        Assert.Equal(published["contentSha256"].Str(), rolledBack["contentSha256"].Str());
+        Assert.All(history, e =>
+        {
+            var fields = e!.AsObject().Select(f => f.Key).ToArray();
+            Assert.Contains("at", fields);
+            Assert.Contains("actor", fields);
+            Assert.Contains("reason", fields);
+            Assert.Contains("correlationId", fields);
+            Assert.Contains("version", fields);
+            Assert.Contains("summary", fields);
+        });
+        Assert.Equal(new[] { 1, 2, 3 }, history.Where(e => e!["version"] is not null).Select(e => e!["version"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task show_at_a_time_shows_the_policy_as_it_stood_then()
+    {
+        var policy = await NewPolicy("cli-show");
+        var early = (await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=443", "--reason", "https")).Line;
+        await Task.Delay(50);
+        var late = (await Ok("rule", "add", policy, "work", "action=drop", "--reason", "block")).Line;
+        var history = JsonNode.Parse((await Ok("history", policy, "--json")).Out)!.AsArray();
+        var earlyAt = DateTimeOffset.Parse(history[^2]!["at"].Str(), System.Globalization.CultureInfo.InvariantCulture);
+        var lateAt = DateTimeOffset.Parse(history[^1]!["at"].Str(), System.Globalization.CultureInfo.InvariantCulture);
+        var between = (earlyAt + (lateAt - earlyAt) / 2).ToString("o", System.Globalization.CultureInfo.InvariantCulture);
+
+        var then = await Ok("show", policy, "--at", between);
+        var now = await Ok("show", policy);
+
+        Assert.Contains(early, then.Out);
+        Assert.DoesNotContain(late, then.Out);
+        Assert.Contains(early, now.Out);
+        Assert.Contains(late, now.Out);
+    }
+
+    [Fact]
+    public async Task commit_confirmed_publish_then_confirm()
+    {
+        var policy = await NewPolicy("cli-confirm");
+        await Ok("publish", policy, "--reason", "baseline");
+        await Ok("rule", "add", policy, "work", "action=drop", "--reason", "lock down");
+
+        var pending = await Ok("publish", policy, "--confirm-within", "5m", "--reason", "risky");
+        var confirmed = await Ok("confirm", policy, "--reason", "still reachable");
+
+        Assert.Contains("version 2", pending.Out);
+        Assert.Contains($"lethe confirm {policy}", pending.Out);
+        Assert.Contains("confirmed", confirmed.Out);
+        using var editor = Host.Client();
+        var state = await editor.Policy(policy);
+        Assert.Null(state["pendingVersion"]);
+        Assert.Equal(2, state["confirmedVersion"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task a_refused_command_exits_non_zero_with_an_error_on_stderr()
+    {
+        var policy = await NewPolicy("cli-refused");
+
+        var unknownClient = await Host.Cli("rule", "add", policy, "ghost", "action=drop", "--reason", "block");
+        var badRule = await Host.Cli("rule", "add", policy, "work", "action=accept dst4=1.2.3", "--reason", "block");
+        var noReason = await Host.Cli("rule", "add", policy, "work", "action=drop");
+        var viewer = await Host.CliWith(ControlPlaneHost.ViewerToken, "", "publish", policy, "--reason", "ship");
+        var anonymous = await Host.CliWith(null, "", "publish", policy, "--reason", "ship");
+        var nothingPending = await Host.Cli("confirm", policy);
+
+        Assert.All(new[] { unknownClient, badRule, noReason, viewer, anonymous, nothingPending }, run =>
+        {
+            Assert.NotEqual(0, run.ExitCode);
+            Assert.StartsWith("error:", run.Err);
+            Assert.Equal("", run.Out);
+        });
+        Assert.Contains("ghost", unknownClient.Err);
+        Assert.Contains("rule.dst4", badRule.Err);
+        Assert.Contains("reason", noReason.Err);
+        Assert.Contains("forbidden", viewer.Err);
+        Assert.Contains("not authenticated", anonymous.Err);
+        using var editor = Host.Client();
+        Assert.Empty(await editor.RuleIds(policy, "work"));
+        Assert.Empty(await editor.Snapshots(policy));
+    }
+
+    [Fact]
+    public async Task an_unreachable_server_is_a_clear_error()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        using var http = new HttpClient();
+
+        var code = await Lethe.Control.Cli.LetheCli.Run(["policy", "list", "--server", "http://127.0.0.1:1", "--token", "x"], output, error, new StringReader(""), () => http);
+
+        Assert.NotEqual(0, code);
+        Assert.StartsWith("error: cannot reach the control plane", error.ToString());
+    }
+}

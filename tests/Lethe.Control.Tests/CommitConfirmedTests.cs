@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public class CommitConfirmedTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    /// <summary>Publishes v1 plainly, changes the draft, publishes v2 with a deadline; answers v1 and v2.</summary>
+    internal static async Task<(JsonNode V1, JsonNode V2, string Added)> PublishPending(HttpClient editor, string policy, int seconds)
+    {
+        await editor.CreatePolicyWithWork(policy);
+        await editor.AddRule(policy, "work", "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
+        var v1 = await editor.Publish(policy);
+        var added = await editor.AddRule(policy, "work", "action=accept proto=tcp dstports=1-65535");
+        var v2 = await editor.Publish(policy, confirmWithinSeconds: seconds);
+        return (v1, v2, added);
+    }
+
+    private static async Task<int> Latest(HttpClient http, string policy) => (await http.Policy(policy))["latestVersion"]!.GetValue<int>();
+
+    [Fact]
+    public async Task a_publish_that_is_not_confirmed_in_time_is_reverted_to_the_last_confirmed_content()
+    {
+        using var editor = Host.Client();
+        var (v1, v2, added) = await PublishPending(editor, "unconfirmed", seconds: 1);
+        Assert.Equal(2, v2["version"]!.GetValue<int>());
+        Assert.NotNull(v2["confirmBy"]);
+        Assert.Equal(2, (await editor.Policy("unconfirmed"))["pendingVersion"]!.GetValue<int>());
+
+        var reverted = await Eventually.Holds(async () => await Latest(editor, "unconfirmed") >= 3);
+
+        Assert.True(reverted, "no version 3 appeared within 15 s of a missed confirmation deadline");
+        var snapshots = await editor.Snapshots("unconfirmed");
+        Assert.Equal(new[] { 1, 2, 3 }, snapshots.Select(s => s!["version"]!.GetValue<int>()));
+        Assert.Equal(v1["contentSha256"].Str(), snapshots[2]!["contentSha256"].Str());
+        var entry = (await editor.History("unconfirmed")).Single(e => e!["version"]?.GetValue<int>() == 3)!;
+        Assert.Equal("not confirmed in time", entry["reason"].Str());
+        Assert.DoesNotContain("alice", entry["actor"].Str());
+        var policy = await editor.Policy("unconfirmed");
+        Assert.Null(policy["pendingVersion"]);
+        Assert.Equal(3, policy["confirmedVersion"]!.GetValue<int>());
+        Assert.DoesNotContain(added, await editor.RuleIds("unconfirmed", "work"));
+    }
+
+    [Fact]
+    public async Task a_publish_confirmed_in_time_stays()
+    {
+        using var editor = Host.Client();
+        var (_, v2, added) = await PublishPending(editor, "confirmed", seconds: 2);
+
+        await editor.Post("/policies/confirmed/confirm", new { reason = "tested, works" }).Ok();
+        var deadline = DateTimeOffset.Parse(v2["confirmBy"].Str(), System.Globalization.CultureInfo.InvariantCulture);
+        var wait = deadline - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(3);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        var policy = await editor.Policy("confirmed");
+        Assert.Equal(2, policy["latestVersion"]!.GetValue<int>());
+        Assert.Equal(2, policy["confirmedVersion"]!.GetValue<int>());
+        Assert.Null(policy["pendingVersion"]);
+        Assert.Equal(2, (await editor.Snapshots("confirmed")).Count);
+        Assert.Contains(added, await editor.RuleIds("confirmed", "work"));
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public class HistoryTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    [Fact]
+    public async Task every_change_is_recorded_with_time_actor_reason_correlation_id_and_summary()
+    {
+        using var alice = Host.Client(ControlPlaneHost.EditorToken);
+        await alice.CreatePolicyWithWork("audited");
+        var started = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        var response = await alice.Post("/policies/audited/clients/work/rules",
+            new { rule = "action=accept dst4=192.0.2.10 proto=tcp dstports=443", reason = "ticket 42: intranet", actor = "mallory" },
+            correlationId: "req-4711");
+        var id = (await response.Json())["id"].Str();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("req-4711", response.Headers.GetValues("X-Correlation-Id").Single());
+        var entry = (await alice.History("audited")).Last()!;
+        Assert.Equal("alice", entry["actor"].Str());
+        Assert.Equal("ticket 42: intranet", entry["reason"].Str());
+        Assert.Equal("req-4711", entry["correlationId"].Str());
+        Assert.Contains(id, entry["summary"].Str());
+        Assert.Contains("action=accept dst4=192.0.2.10/32 proto=tcp dstports=443-443", entry["summary"].Str());
+        Assert.Null(entry["version"]);
+        var at = DateTimeOffset.Parse(entry["at"].Str(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(at, started, DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [Fact]
+    public async Task the_actor_is_whoever_the_token_names()
+    {
+        using var alice = Host.Client(ControlPlaneHost.EditorToken);
+        using var carol = Host.Client(ControlPlaneHost.OtherEditorToken);
+        using var admin = Host.Client(ControlPlaneHost.AdminToken);
+        await alice.CreatePolicyWithWork("actors");
+
+        await carol.AddRule("actors", "work", "action=drop proto=udp");
+        await admin.AddRule("actors", "work", "action=drop proto=icmp");
+
+        var actors = (await alice.History("actors")).Select(e => e!["actor"].Str()).ToArray();
+        Assert.Equal(new[] { "alice", "alice", "carol", "root-admin" }, actors);
+    }
+
+    [Fact]
+    public async Task a_request_without_a_correlation_id_gets_one_that_is_echoed_and_recorded()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("generated-id");
+
+        var response = await alice.Post("/policies/generated-id/clients/work/rules", new { rule = "action=drop", reason = "block all" });
+
+        var echoed = response.Headers.GetValues("X-Correlation-Id").Single();
+        Assert.NotEmpty(echoed);
+        Assert.Equal(echoed, (await alice.History("generated-id")).Last()!["correlationId"].Str());
+    }
+
+    [Fact]
+    public async Task publish_rollback_and_confirm_entries_carry_the_snapshot_version()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("versions");
+        await alice.Publish("versions");
+        await alice.AddRule("versions", "work", "action=drop");
+        await alice.Post("/policies/versions/publish", new { reason = "second cut" }, correlationId: "pub-2").Ok();
+        await alice.Post("/policies/versions/rollback", new { toVersion = 1, reason = "undo second cut" }).Ok();
+
+        var history = await alice.History("versions");
+
+        var versioned = history.Where(e => e!["version"] is not null).ToArray();
+        Assert.Equal(new[] { 1, 2, 3 }, versioned.Select(e => e!["version"]!.GetValue<int>()));
+        Assert.Equal("second cut", versioned[1]!["reason"].Str());
+        Assert.Equal("pub-2", versioned[1]!["correlationId"].Str());
+        Assert.Contains("published version 2", versioned[1]!["summary"].Str());
+        Assert.Equal("undo second cut", versioned[2]!["reason"].Str());
+        Assert.Contains("rolled back to version 1", versioned[2]!["summary"].Str());
+        Assert.All(history, e =>
+        {
+            Assert.NotEmpty(e!["at"].Str());
+            Assert.Equal("alice", e["actor"].Str());
+            Assert.NotEmpty(e["reason"].Str());
+            Assert.NotEmpty(e["correlationId"].Str());
+            Assert.NotEmpty(e["summary"].Str());
+        });
+    }
+
+    [Fact]
+    public async Task an_import_is_one_entry_in_the_history()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("one-import");
+        var before = (await alice.History("one-import")).Count;
+
+        await alice.Post("/policies/one-import/clients/work/rules/import",
+            new { lines = new[] { "action=accept proto=tcp dstports=443", "action=accept proto=udp dstports=53", "action=drop" }, reason = "from Qubes" }).Ok();
+
+        var history = await alice.History("one-import");
+        Assert.Equal(before + 1, history.Count);
+        Assert.Contains("imported 3 rule", history.Last()!["summary"].Str());
+    }
+
+    [Fact]
+    public async Task history_of_an_unknown_policy_gets_404()
+    {
+        using var alice = Host.Client();
+
+        var response = await alice.GetAsync("/policies/never-made/history");
+
+        await response.Problem(HttpStatusCode.NotFound);
+    }
+}

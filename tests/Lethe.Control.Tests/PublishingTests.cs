@@ -1,0 +1,126 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    [Fact]
+    public async Task a_failing_policy_test_refuses_the_publish_naming_the_test_and_the_deciding_rule()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("gated");
+        await editor.AddRule("gated", "work", "action=accept dst4=192.0.2.0/24 proto=tcp dstports=80");
+        var blocking = await editor.AddRule("gated", "work", "action=drop dst4=192.0.2.10 proto=tcp dstports=443");
+        var passing = await editor.AddTest("gated", "work", "192.0.2.20", "tcp", 80, "accept");
+        var failing = await editor.AddTest("gated", "work", "192.0.2.10", "tcp", 443, "accept");
+
+        var response = await editor.Post("/policies/gated/publish", new { reason = "ship" });
+
+        var problem = await response.Problem(HttpStatusCode.UnprocessableEntity);
+        var failure = Assert.Single(problem["failures"]!.AsArray())!;
+        Assert.Equal(failing, failure["test"].Str());
+        Assert.Equal(blocking, failure["rule"].Str());
+        Assert.DoesNotContain(passing, problem.ToJsonString());
+        Assert.Contains(failing, problem["detail"].Str());
+        Assert.Contains(blocking, problem["detail"].Str());
+        Assert.Empty(await editor.Snapshots("gated"));
+        Assert.Equal(0, (await editor.Policy("gated"))["latestVersion"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task fixing_the_rule_lets_the_gated_publish_through()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("fixed");
+        var blocking = await editor.AddRule("fixed", "work", "action=drop dst4=192.0.2.10 proto=tcp dstports=443");
+        await editor.AddTest("fixed", "work", "192.0.2.10", "tcp", 443, "accept");
+        await editor.AddTest("fixed", "work", "192.0.2.10", "tcp", 22, "drop");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await editor.Post("/policies/fixed/publish", new { reason = "ship" })).StatusCode);
+
+        await editor.Post($"/policies/fixed/rules/{blocking}/replace", new { rule = "action=accept dst4=192.0.2.10 proto=tcp dstports=443", reason = "open https" }).Ok();
+        await editor.AddRule("fixed", "work", "action=drop");
+        var published = await editor.Publish("fixed");
+
+        Assert.Equal(1, published["version"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task versions_count_1_2_3_and_each_publish_answers_its_version_and_content_hash()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("counting");
+
+        var versions = new List<int>();
+        var hashes = new List<string>();
+        for (var i = 1; i <= 3; i++)
+        {
+            await editor.AddRule("counting", "work", $"action=accept dst4=192.0.2.{i} proto=tcp dstports=443");
+            var published = await editor.Publish("counting");
+            versions.Add(published["version"]!.GetValue<int>());
+            hashes.Add(published["contentSha256"].Str());
+        }
+
+        Assert.Equal(new[] { 1, 2, 3 }, versions);
+        Assert.All(hashes, h => Assert.Matches(new Regex("^[0-9a-f]{64}$"), h));
+        Assert.Equal(3, hashes.Distinct().Count());
+        var listed = await editor.Snapshots("counting");
+        Assert.Equal(versions, listed.Select(s => s!["version"]!.GetValue<int>()));
+        Assert.Equal(hashes, listed.Select(s => s!["contentSha256"].Str()));
+    }
+
+    [Fact]
+    public async Task rollback_publishes_an_older_versions_exact_content_as_a_new_version()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("rollback");
+        var kept = await editor.AddRule("rollback", "work", "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
+        var v1 = await editor.Publish("rollback");
+        var regretted = await editor.AddRule("rollback", "work", "action=accept proto=tcp dstports=1-65535");
+        var v2 = await editor.Publish("rollback");
+
+        var v3 = await editor.Post("/policies/rollback/rollback", new { toVersion = 1, reason = "v2 opened too much" }).Ok();
+
+        Assert.Equal(3, v3["version"]!.GetValue<int>());
+        Assert.Equal(v1["contentSha256"].Str(), v3["contentSha256"].Str());
+        Assert.NotEqual(v2["contentSha256"].Str(), v3["contentSha256"].Str());
+        Assert.Equal(new[] { kept }, await editor.RuleIds("rollback", "work"));
+        Assert.DoesNotContain(regretted, await editor.RuleIds("rollback", "work"));
+        var listed = await editor.Snapshots("rollback");
+        Assert.Equal(new[] { 1, 2, 3 }, listed.Select(s => s!["version"]!.GetValue<int>()));
+        Assert.Equal(v2["contentSha256"].Str(), listed[1]!["contentSha256"].Str());
+    }
+
+    [Fact]
+    public async Task a_rule_comment_is_not_part_of_the_sealed_content()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("comments");
+        var id = await editor.AddRule("comments", "work", "action=accept dst4=192.0.2.1 comment=first wording");
+        await editor.Publish("comments");
+        await editor.Post($"/policies/comments/rules/{id}/replace", new { rule = "action=accept dst4=192.0.2.1 comment=second wording", reason = "reword" }).Ok();
+
+        var response = await editor.Post("/policies/comments/publish", new { reason = "ship" });
+
+        await response.Problem(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task the_policy_shows_the_latest_published_version()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("latest");
+        await editor.Publish("latest");
+        await editor.AddRule("latest", "work", "action=drop");
+        await editor.Publish("latest");
+
+        var policy = await editor.Policy("latest");
+
+        Assert.Equal(2, policy["latestVersion"]!.GetValue<int>());
+        Assert.Equal(2, policy["confirmedVersion"]!.GetValue<int>());
+        Assert.Null(policy["pendingVersion"]);
+    }
+}

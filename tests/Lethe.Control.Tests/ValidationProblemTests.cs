@@ -1,0 +1,164 @@
+using System.Net;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFixture>, IAsyncLifetime
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    public async Task InitializeAsync()
+    {
+        using var editor = Host.Client();
+        if ((await editor.GetAsync("/policies/val")).StatusCode == HttpStatusCode.NotFound)
+        {
+            await editor.CreatePolicyWithWork("val");
+        }
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Theory]
+    [InlineData("action=accept proto=tcp dstports=99999", "rule.dstports")]
+    [InlineData("action=accept dst4=1.2.3", "rule.dst4")]
+    [InlineData("action=accept dst6=2001:db8::/129", "rule.dst6")]
+    [InlineData("action=allow", "rule.action")]
+    [InlineData("action=accept dstports=443", "rule.dstports")]
+    [InlineData("action=accept proto=tcp icmptype=8", "rule.icmptype")]
+    [InlineData("action=accept colour=red", "rule.colour")]
+    public async Task a_bad_rule_gets_400_problem_details_naming_its_key(string rule, string key)
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients/work/rules", new { rule, reason = "try it" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([key], problem.ErrorKeys());
+        Assert.Contains(key["rule.".Length..], problem.ErrorText(key));
+    }
+
+    [Fact]
+    public async Task an_empty_reason_gets_a_reason_entry()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients/work/rules", new { rule = "action=accept", reason = "" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["reason"], problem.ErrorKeys());
+        Assert.Contains("reason", problem.ErrorText("reason"));
+    }
+
+    [Fact]
+    public async Task a_missing_reason_on_publish_gets_a_reason_entry()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/publish", new { });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["reason"], problem.ErrorKeys());
+    }
+
+    [Fact]
+    public async Task each_bad_field_gets_its_own_entry()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients/work/rules", new { rule = "action=accept proto=tcp dstports=99999", position = -1, reason = "" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["position", "reason", "rule.dstports"], problem.ErrorKeys());
+    }
+
+    [Fact]
+    public async Task a_bad_client_address_names_the_address()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients", new { name = "home", addresses = new[] { "10.137.0.300" }, reason = "new laptop" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        var key = Assert.Single(problem.ErrorKeys());
+        Assert.StartsWith("addresses", key);
+        Assert.Contains("10.137.0.300", problem.ErrorText(key));
+    }
+
+    [Fact]
+    public async Task a_client_without_addresses_is_refused()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients", new { name = "home", addresses = Array.Empty<string>(), reason = "new laptop" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["addresses"], problem.ErrorKeys());
+    }
+
+    [Fact]
+    public async Task a_bad_policy_name_is_refused()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies", new { name = "Not A Name", reason = "try" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["name"], problem.ErrorKeys());
+    }
+
+    [Fact]
+    public async Task an_import_with_a_bad_line_names_the_line_and_the_key()
+    {
+        using var editor = Host.Client();
+        var lines = new[] { "# from qvm-firewall", "action=accept proto=tcp dstports=443", "action=accept dst4=1.2.3", "action=drop" };
+
+        var response = await editor.Post("/policies/val/clients/work/rules/import", new { lines, reason = "move in from Qubes" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        var key = Assert.Single(problem.ErrorKeys());
+        Assert.Contains("line 3", key);
+        Assert.Contains("dst4", key);
+        Assert.Contains("line 3", problem.ErrorText(key));
+    }
+
+    [Fact]
+    public async Task an_import_with_two_bad_lines_names_both()
+    {
+        using var editor = Host.Client();
+        var lines = new[] { "action=accept dst4=1.2.3", "action=accept", "action=accept proto=tcp dstports=99999" };
+
+        var response = await editor.Post("/policies/val/clients/work/rules/import", new { lines, reason = "move in from Qubes" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(2, problem.ErrorKeys().Length);
+        Assert.Contains(problem.ErrorKeys(), k => k.Contains("line 1"));
+        Assert.Contains(problem.ErrorKeys(), k => k.Contains("line 3"));
+    }
+
+    [Fact]
+    public async Task a_bad_test_expectation_is_refused()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/tests", new { client = "work", to = "192.0.2.1", proto = "tcp", port = 443, expect = "maybe", reason = "check" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["expect"], problem.ErrorKeys());
+    }
+
+    [Fact]
+    public async Task an_if_match_that_is_not_a_version_is_refused()
+    {
+        using var editor = Host.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/policies/val/clients/work/rules")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { rule = "action=accept", reason = "try" }),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", "\"yesterday\"");
+
+        var response = await editor.SendAsync(request);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Contains("If-Match", problem["detail"].Str());
+    }
+}

@@ -1,0 +1,94 @@
+using JasperFx;
+using Lethe.Application.Ports;
+using Lethe.Domain.Policies;
+using Lethe.Domain.Snapshots;
+using Lethe.Infrastructure.Marten;
+using Lethe.TestSupport;
+using Marten;
+
+namespace Lethe.Infrastructure.Tests;
+
+public sealed class EventStoreTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private DocumentStore _store = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.Create();
+        _store = DocumentStore.For(o => LetheStoreOptions.Configure(o, _database.ConnectionString, createSchema: false));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _store.Dispose();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task actor_reason_and_correlation_id_are_kept_in_martens_own_event_metadata()
+    {
+        await using (var session = _store.LightweightSession())
+        {
+            await new MartenPolicyStore(session).Create(new PolicyCreated("p"), new AuditStamp("alice", "because", "corr-1"), default);
+        }
+
+        Assert.Equal(1, await _database.Count(
+            "select count(*) from lethe.mt_events where user_name = 'alice' and correlation_id = 'corr-1' and headers->>'reason' = 'because'"));
+    }
+
+    [Fact]
+    public async Task the_inline_projection_keeps_the_draft_and_its_stream_version()
+    {
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("p"), new AuditStamp("a", "r", "c"), default);
+            await store.Append("p", 1, [new ClientAdded("work", ["10.137.0.5"]), new RuleAdded("work", "r-1", "action=drop", 0)],
+                new AuditStamp("a", "r", "c"), null, default);
+        }
+
+        await using var query = _store.LightweightSession();
+        var policy = await new MartenPolicyStore(query).Load("p", default);
+
+        Assert.Equal(3, policy!.Version);
+        Assert.Equal("action=drop", policy.Draft.FindClient("work")!.Rules.Single().Rule);
+    }
+
+    [Fact]
+    public async Task a_sealed_version_is_never_overwritten()
+    {
+        var snapshot = new StoredSnapshot(new SealedSnapshot(SealedSnapshot.CurrentFormat, "p", 1, 1, DateTimeOffset.UnixEpoch, "sha", "key", "sig", "e30="),
+            DraftContent.Empty);
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("p"), new AuditStamp("a", "r", "c"), default);
+            await store.Append("p", 1, [new PolicyPublished(1, "sha", 1, null)], new AuditStamp("a", "r", "c"), snapshot, default);
+        }
+
+        await using var again = _store.LightweightSession();
+        var forged = snapshot with { Sealed = snapshot.Sealed with { ContentSha256 = "other" } };
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() =>
+            new MartenPolicyStore(again).Append("p", 2, [new PolicyPublished(1, "other", 2, null)], new AuditStamp("a", "r", "c"), forged, default));
+
+        await using var check = _store.LightweightSession();
+        Assert.Equal("sha", (await new MartenPolicyStore(check).Snapshot("p", 1, default))!.Sealed.ContentSha256);
+        Assert.Equal(2, await _database.Count("select count(*) from lethe.mt_events"));
+    }
+
+    [Fact]
+    public async Task creating_a_policy_that_exists_is_a_conflict()
+    {
+        await using (var session = _store.LightweightSession())
+        {
+            await new MartenPolicyStore(session).Create(new PolicyCreated("p"), new AuditStamp("a", "r", "c"), default);
+        }
+        await using var again = _store.LightweightSession();
+
+        var refused = await Assert.ThrowsAsync<Domain.DomainException>(() =>
+            new MartenPolicyStore(again).Create(new PolicyCreated("p"), new AuditStamp("a", "r", "c"), default));
+
+        Assert.Equal(Domain.Refusal.Conflict, refused.Refusal);
+    }
+}

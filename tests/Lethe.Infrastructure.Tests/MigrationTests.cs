@@ -1,0 +1,57 @@
+using Lethe.Infrastructure.Marten;
+using Lethe.Infrastructure.Migrations;
+using Lethe.TestSupport;
+using Marten;
+
+namespace Lethe.Infrastructure.Tests;
+
+public sealed class MigrationTests
+{
+    [Fact]
+    public async Task the_checked_in_migrations_create_exactly_the_schema_the_code_needs()
+    {
+        await using var database = await TestDatabase.Create(migrate: true);
+        using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, database.ConnectionString, createSchema: false));
+
+        // Throws, listing the differences, when a projection, document or event option changed
+        // without a new file in migrations/ (regenerate with `lethe migrate schema-script`).
+        await store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+    }
+
+    [Fact]
+    public async Task a_database_without_the_migrations_does_not_match_so_the_check_above_can_fail()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, database.ConnectionString, createSchema: false));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => store.Storage.Database.AssertDatabaseMatchesConfigurationAsync());
+    }
+
+    [Fact]
+    public async Task applying_the_migrations_twice_applies_each_file_once()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+
+        var first = await MigrationRunner.Apply(database.ConnectionString, RepositoryPaths.Migrations, CancellationToken.None);
+        var second = await MigrationRunner.Apply(database.ConnectionString, RepositoryPaths.Migrations, CancellationToken.None);
+
+        Assert.Contains("0001_initial.sql", first);
+        Assert.Empty(second);
+        Assert.Equal(first.Count, await database.Count("select count(*) from public.lethe_migrations"));
+    }
+
+    [Fact]
+    public async Task the_production_store_creates_no_schema_objects_of_its_own()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, database.ConnectionString, createSchema: false));
+
+        await using (var session = store.LightweightSession())
+        {
+            session.Events.StartStream("p", new Domain.Policies.PolicyCreated("p"));
+            await Assert.ThrowsAnyAsync<Exception>(() => session.SaveChangesAsync());
+        }
+
+        Assert.Equal(0, await database.Count("select count(*) from information_schema.tables where table_schema = 'lethe'"));
+    }
+}

@@ -1,0 +1,65 @@
+using Lethe.Infrastructure.Migrations;
+using Npgsql;
+
+namespace Lethe.TestSupport;
+
+/// <summary>
+/// A fresh database on the PostgreSQL server that scripts/test started, with the checked-in
+/// migrations applied exactly as `lethe migrate` applies them; dropped afterwards.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private readonly string _server;
+
+    private TestDatabase(string server, string name, string connectionString)
+    {
+        _server = server;
+        Name = name;
+        ConnectionString = connectionString;
+    }
+
+    public string Name { get; }
+
+    public string ConnectionString { get; }
+
+    public static string ServerConnectionString =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__Lethe") is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException(
+                "These tests need PostgreSQL: run them with scripts/test, which starts a throwaway cluster, or set ConnectionStrings__Lethe.");
+
+    public static async Task<TestDatabase> Create(bool migrate = true)
+    {
+        var server = ServerConnectionString;
+        var name = "lethe_t_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        var cs = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        if (migrate)
+        {
+            await MigrationRunner.Apply(cs, RepositoryPaths.Migrations, CancellationToken.None);
+        }
+        return new TestDatabase(server, name, cs);
+    }
+
+    public async Task<long> Count(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(_server);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop database if exists {Name} with (force)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
