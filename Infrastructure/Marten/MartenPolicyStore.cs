@@ -38,9 +38,6 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
         CancellationToken ct)
     {
         Stamp(audit);
-        // Without an explicit transaction Marten may commit the event page before the snapshot
-        // insert fails; a refused publish must leave the log exactly as it was.
-        await session.BeginTransactionAsync(ct);
         var after = expectedVersion + events.Count;
         session.Events.Append(policy, after, events.ToArray());
         if (snapshot is not null)

@@ -1,5 +1,4 @@
 using System.Net;
-using Lethe.Control.Server;
 using Lethe.TestSupport;
 
 namespace Lethe.Control.Tests;
@@ -147,18 +146,6 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
 
         using var editor = Host.Client();
         Assert.Contains(id, await editor.RuleIds("auth", "work"));
-    }
-
-    [Fact]
-    public void the_server_binds_to_loopback()
-    {
-        Assert.StartsWith("http://127.0.0.1:", Host.Url);
-    }
-
-    [Fact]
-    public void the_default_listening_address_is_loopback()
-    {
-        Assert.StartsWith("http://127.0.0.1:", new ControlPlaneSettings().Urls);
     }
 
     [Fact]

@@ -177,6 +177,22 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task a_stale_if_match_from_the_cli_is_refused_and_changes_nothing()
+    {
+        var policy = await NewPolicy("cli-if-match");
+        var version = JsonNode.Parse((await Ok("show", policy, "--json")).Out)!["version"]!.GetValue<long>();
+        await Ok("rule", "add", policy, "work", "action=drop", "--reason", "block", "--if-match", version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var stale = await Host.Cli("rule", "add", policy, "work", "action=accept", "--reason", "open", "--if-match", version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.NotEqual(0, stale.ExitCode);
+        Assert.StartsWith("error:", stale.Err);
+        Assert.Contains("409", stale.Err);
+        using var editor = Host.Client();
+        Assert.Equal(new[] { "action=drop" }, await editor.RuleTexts(policy, "work"));
+    }
+
+    [Fact]
     public async Task an_unreachable_server_is_a_clear_error()
     {
         var output = new StringWriter();

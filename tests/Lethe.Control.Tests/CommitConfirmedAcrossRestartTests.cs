@@ -12,7 +12,7 @@ public class CommitConfirmedAcrossRestartTests
         try
         {
             using var editor = first.Client();
-            var (v1, v2, added) = await CommitConfirmedTests.PublishPending(editor, "restart", seconds: 3);
+            var (v1, v2, added) = await CommitConfirmedTests.PublishPending(editor, "restart", seconds: 5);
             await first.Stop();
             var eventsWhenStopped = await first.Database.Count("select count(*) from lethe.mt_events");
             Assert.Equal(2, await first.Database.Count("select count(*) from lethe.mt_doc_snapshotdocument"));

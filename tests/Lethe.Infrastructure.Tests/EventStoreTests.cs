@@ -74,7 +74,7 @@ public sealed class EventStoreTests : IAsyncLifetime
 
         await using var check = _store.LightweightSession();
         Assert.Equal("sha", (await new MartenPolicyStore(check).Snapshot("p", 1, default))!.Sealed.ContentSha256);
-        Assert.Equal(2, await _database.Count("select count(*) from lethe.mt_events"));
+        Assert.Equal(2, await _database.Count(TestDatabase.PolicyEventCount));
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class ApplicationHost : IAsyncDisposable
         return await mediator.Send(query);
     }
 
-    public Task<long> EventCount() => Database.Count("select count(*) from lethe.mt_events");
+    public Task<long> EventCount() => Database.Count(TestDatabase.PolicyEventCount);
 
     public Task<long> SnapshotCount() => Database.Count("select count(*) from lethe.mt_doc_snapshotdocument");
 
