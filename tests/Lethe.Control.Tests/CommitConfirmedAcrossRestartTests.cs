@@ -14,7 +14,7 @@ public class CommitConfirmedAcrossRestartTests
             using var editor = first.Client();
             var (v1, v2, added) = await CommitConfirmedTests.PublishPending(editor, "restart", seconds: 5);
             await first.Stop();
-            var eventsWhenStopped = await first.Database.Count("select count(*) from lethe.mt_events");
+            var eventsWhenStopped = await first.Database.Count(TestDatabase.PolicyEventCount);
             Assert.Equal(2, await first.Database.Count("select count(*) from lethe.mt_doc_snapshotdocument"));
 
             var deadline = DateTimeOffset.Parse(v2["confirmBy"].Str(), System.Globalization.CultureInfo.InvariantCulture);
@@ -23,7 +23,7 @@ public class CommitConfirmedAcrossRestartTests
             {
                 await Task.Delay(wait);
             }
-            Assert.Equal(eventsWhenStopped, await first.Database.Count("select count(*) from lethe.mt_events"));
+            Assert.Equal(eventsWhenStopped, await first.Database.Count(TestDatabase.PolicyEventCount));
 
             second = await ControlPlaneHost.Start(first.Database, keyDir: first.KeyDirectory);
             using var again = second.Client();

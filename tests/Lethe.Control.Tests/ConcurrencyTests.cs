@@ -18,7 +18,7 @@ public class ConcurrencyTests(HostFixture fixture) : IClassFixture<HostFixture>
         {
             var read = await alice.GetAsync("/policies/race");
             var version = read.ETag();
-            var events = await Host.Database.Count("select count(*) from lethe.mt_events");
+            var events = await Host.Database.Count(TestDatabase.PolicyEventCount);
             var aliceRule = $"action=accept dst4=192.0.2.{round + 1}/32 proto=tcp dstports=443-443";
             var carolRule = $"action=accept dst4=198.51.100.{round + 1}/32 proto=tcp dstports=22-22";
 
@@ -28,7 +28,7 @@ public class ConcurrencyTests(HostFixture fixture) : IClassFixture<HostFixture>
 
             var statuses = responses.Select(r => r.StatusCode).OrderBy(s => s).ToArray();
             Assert.Equal(new[] { HttpStatusCode.OK, HttpStatusCode.Conflict }, statuses);
-            Assert.Equal(events + 1, await Host.Database.Count("select count(*) from lethe.mt_events"));
+            Assert.Equal(events + 1, await Host.Database.Count(TestDatabase.PolicyEventCount));
 
             var winner = responses.Single(r => r.StatusCode == HttpStatusCode.OK);
             var loserRule = winner == responses[0] ? carolRule : aliceRule;

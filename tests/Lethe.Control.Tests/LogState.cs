@@ -7,7 +7,7 @@ internal sealed record LogState(long Events, long Snapshots, string Draft)
 {
     public static async Task<LogState> Of(ControlPlaneHost host, string policy)
     {
-        var events = await host.Database.Count("select count(*) from lethe.mt_events");
+        var events = await host.Database.Count(TestDatabase.PolicyEventCount);
         var snapshots = await host.Database.Count("select count(*) from lethe.mt_doc_snapshotdocument");
         using var viewer = host.Client(ControlPlaneHost.ViewerToken);
         var draft = await viewer.GetStringAsync($"/policies/{policy}");
