@@ -28,7 +28,6 @@ public static class EventSummary
         PolicyPublished e => e.Version,
         PublishReverted e => e.Version,
         PolicyRolledBack e => e.Version,
-        PublishConfirmed e => e.Version,
         _ => null,
     };
 }

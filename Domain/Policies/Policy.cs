@@ -184,11 +184,17 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         return new PolicyPublished(Publishing.LatestVersion + 1, contentSha256, Version, now + confirmWithin);
     }
 
-    public PublishConfirmed Confirm()
+    public PublishConfirmed Confirm(DateTimeOffset now)
     {
         if (Publishing.PendingVersion is not { } pending)
         {
             throw new DomainException(Refusal.Conflict, $"Policy {Id} has no publish waiting for confirmation.");
+        }
+        if (IsOverdue(now))
+        {
+            // Too late is too late, even before the watchdog has acted: the operator may have lost access.
+            throw new DomainException(Refusal.Conflict,
+                $"Version {pending} of policy {Id} had to be confirmed by {Publishing.ConfirmBy:u}; it is being reverted to version {Publishing.ConfirmedVersion}.");
         }
         return new PublishConfirmed(pending);
     }

@@ -2,7 +2,7 @@ using Lethe.TestSupport;
 
 namespace Lethe.Control.Tests;
 
-/// <summary>What a refused command must not touch: every event, every sealed snapshot, and the draft as the API shows it.</summary>
+/// <summary>What a refused command must not touch: every policy event, every sealed snapshot, and the draft as the API shows it.</summary>
 internal sealed record LogState(long Events, long Snapshots, string Draft)
 {
     public static async Task<LogState> Of(ControlPlaneHost host, string policy)

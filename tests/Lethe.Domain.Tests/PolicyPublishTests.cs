@@ -99,8 +99,8 @@ public class PolicyPublishTests
     [Fact]
     public void confirm_without_a_pending_publish_is_refused()
     {
-        Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => Draft().Confirm()).Refusal);
-        Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => Draft().Published().Confirm()).Refusal);
+        Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => Draft().Confirm(Noon)).Refusal);
+        Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => Draft().Published().Confirm(Noon)).Refusal);
     }
 
     [Fact]
@@ -108,11 +108,22 @@ public class PolicyPublishTests
     {
         var pending = Draft().Published().WithRule("work", "dns", "action=accept specialtarget=dns").Published(Noon, TimeSpan.FromMinutes(5));
 
-        var confirmed = pending.Then(p => p.Confirm());
+        var confirmed = pending.Then(p => p.Confirm(Noon.AddMinutes(4)));
 
-        Assert.Equal(new PublishConfirmed(2), pending.Confirm());
+        Assert.Equal(new PublishConfirmed(2), pending.Confirm(Noon.AddMinutes(4)));
         Assert.Equal(new PublishState(2, pending.Sha(), 2, null, null), confirmed.Publishing);
         Assert.False(confirmed.IsOverdue(Noon.AddHours(1)));
+    }
+
+    [Fact]
+    public void a_confirmation_after_the_deadline_is_refused_so_the_revert_still_happens()
+    {
+        var pending = Draft().Published().WithRule("work", "dns", "action=accept specialtarget=dns").Published(Noon, TimeSpan.FromMinutes(5));
+
+        var refused = Assert.Throws<DomainException>(() => pending.Confirm(Noon.AddMinutes(5)));
+
+        Assert.Equal(Refusal.Conflict, refused.Refusal);
+        Assert.Contains("reverted to version 1", refused.Message);
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public class RuleDestinationTests
     [InlineData("dst4=2001:db8::1")]
     [InlineData("dst4=")]
     [InlineData("dst4=192.0.2.0/33")]
+    [InlineData("dst4=010.0.0.1")]
     [InlineData("dst4=192.0.2.0/")]
     [InlineData("dst4=192.0.2.0/-1")]
     [InlineData("dst4=192.0.2.0/x")]

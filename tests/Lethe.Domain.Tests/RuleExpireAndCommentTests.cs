@@ -51,6 +51,7 @@ public class RuleExpireAndCommentTests
     [InlineData("comment=caf\u00e9")]
     [InlineData("comment=tab\there")]
     [InlineData("comment=")]
+    [InlineData("comment=del\u007f")]
     public void a_comment_that_is_empty_not_ascii_or_holds_an_equals_sign_is_refused(string comment) =>
         Assert.Equal("comment", RuleText.ErrorFor("action=accept " + comment).Key);
 

@@ -36,4 +36,10 @@ public sealed class BearerTokenHandler(
         }
         return Task.FromResult(AuthenticateResult.Fail("unknown token"));
     }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer realm=\"lethe\"";
+        return base.HandleChallengeAsync(properties);
+    }
 }

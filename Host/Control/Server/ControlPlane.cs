@@ -85,7 +85,7 @@ public static class ControlPlane
         });
 
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
-        app.MapOpenApi().AllowAnonymous();
+        app.MapOpenApi().RequireAuthorization(Roles.Viewer);
         app.MapPolicies();
         app.MapRules();
         app.MapPublishing();

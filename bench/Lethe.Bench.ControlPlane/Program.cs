@@ -1,0 +1,208 @@
+// Control-plane measurements for issue 2 ("Measure"): publish latency, rule changes per second
+// through the HTTP API with concurrent clients. The real control plane (ControlPlaneHost) runs in
+// this process on a loopback port, over a fresh migrated database on the PostgreSQL server named
+// by ConnectionStrings__Lethe; every number is an HTTP round trip through Kestrel, auth, the
+// mediator pipeline, Marten and PostgreSQL. Start-up time is measured by bench/startup instead.
+//
+//   dotnet run -c Release --project bench/Lethe.Bench.ControlPlane -- [options]
+//   bench/control-plane [options]          (starts and stops its own PostgreSQL)
+
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using Lethe.Bench.ControlPlane;
+using Lethe.TestSupport;
+using Npgsql;
+
+if (args is [StartupPhases.ChildVerb, var childConnection, var childKeys])
+{
+    return await StartupPhases.Child(childConnection, childKeys);
+}
+
+var options = Options.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine("""
+        usage: Lethe.Bench.ControlPlane [--only publish|changes|startup-phases] [--clients 10] [--sizes 100,1000]
+                                        [--publishes 20] [--warmup 3] [--workers 8] [--seconds 10]
+                                        [--startups 5] [--out FILE.md] [--quiet-marten]
+        --quiet-marten turns off Marten's log (it logs every optimistic-concurrency conflict as an error).
+        Needs ConnectionStrings__Lethe (a PostgreSQL server where it may create and drop a database).
+        """);
+    return 2;
+}
+if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ConnectionStrings__Lethe")))
+{
+    Console.Error.WriteLine("error: set ConnectionStrings__Lethe, or run bench/control-plane, which starts a throwaway PostgreSQL.");
+    return 2;
+}
+
+// The server's console log goes to stderr, so stdout carries only the report. The server still
+// logs what `lethe serve` would (appsettings.json beside the binary), unless --quiet-marten.
+Environment.SetEnvironmentVariable("Logging__Console__LogToStandardErrorThreshold", "Trace");
+if (options.QuietMarten)
+{
+    Environment.SetEnvironmentVariable("Logging__Console__LogLevel__Marten", "None");
+}
+var log = Console.Error;
+log.WriteLine("starting the control plane over a fresh database...");
+await using var host = await ControlPlaneHost.Start(confirmCheckSeconds: 5);
+log.WriteLine($"  listening on {host.Url}");
+
+var machine = await Describe(host);
+var loadBefore = LoadAverage();
+var publishes = new List<PublishResult>();
+var changes = new List<ChangeRun>();
+Stats[]? phases = null;
+
+if (options.Only is null or "publish")
+{
+    log.WriteLine("publish latency...");
+    foreach (var size in options.Sizes)
+    {
+        publishes.Add(await PublishLatency.Run(host, options.Clients, size, options.Warmup, options.Publishes, log));
+    }
+}
+if (options.Only is null or "changes")
+{
+    log.WriteLine("rule changes per second...");
+    var duration = TimeSpan.FromSeconds(options.Seconds);
+    var w = options.Workers;
+    changes.Add(await RuleChanges.Run(host, "1 client, own policy (baseline)", ["solo-0"], duration, 20, log));
+    changes.Add(await RuleChanges.Run(host, $"{w} clients, each its own policy",
+        Enumerable.Range(0, w).Select(i => $"own-{i}").ToArray(), duration, 10, log));
+    changes.Add(await RuleChanges.Run(host, $"{w} clients, one shared policy, no If-Match",
+        Enumerable.Repeat("shared", w).ToArray(), duration, 10, log));
+}
+
+if (options.Only is null or "startup-phases")
+{
+    log.WriteLine("start-up phases (fresh child processes)...");
+    phases = await StartupPhases.Run(options.Startups, log);
+}
+
+var report = Report(options, machine, $"{loadBefore} at the start, {LoadAverage()} at the end", publishes, changes, phases);
+Console.Write(report);
+if (options.Out is { } file)
+{
+    await File.WriteAllTextAsync(file, report);
+    log.WriteLine($"report written to {file}");
+}
+return changes.Any(c => c.Other > 0 || c.RulesStored != c.RulesExpected) ? 1 : 0;
+
+static async Task<string> Describe(ControlPlaneHost host)
+{
+    await using var connection = new NpgsqlConnection(host.Database.ConnectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand("select current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit')",
+        connection);
+    await using var reader = await command.ExecuteReaderAsync();
+    await reader.ReadAsync();
+    return $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription} " +
+           $"({(GCSettings.IsServerGC ? "server" : "workstation")} GC), PostgreSQL {reader.GetString(0)} on loopback " +
+           $"(fsync={reader.GetString(1)}, synchronous_commit={reader.GetString(2)}); client and server share the machine";
+}
+
+// Other work on the machine skews every number here; the report says how busy it was.
+static string LoadAverage() =>
+    File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+static string Report(Options options, string machine, string load, List<PublishResult> publishes, List<ChangeRun> changes, Stats[]? phases)
+{
+    var s = new StringWriter(CultureInfo.InvariantCulture);
+    s.WriteLine();
+    s.WriteLine("## Lethe control plane: measurements");
+    s.WriteLine();
+    s.WriteLine($"Machine: {machine}.");
+    s.WriteLine();
+    s.WriteLine($"Load average (1, 5, 15 min): {load}.");
+    s.WriteLine();
+    s.WriteLine($"Server log: {(options.QuietMarten ? "Marten's log off (--quiet-marten)" : "as `lethe serve` logs (appsettings.json), to stderr")}.");
+    if (publishes.Count > 0)
+    {
+        s.WriteLine();
+        s.WriteLine($"### Publish latency (POST /policies/{{p}}/publish: draft to sealed, signed, stored; {options.Publishes} publishes after {options.Warmup} warm-up, one rule replaced before each)");
+        s.WriteLine();
+        s.WriteLine("| policy | rules | snapshot bytes | publish median ms | p95 ms | min ms | max ms | replace-rule median ms | import of one client's rules, median ms |");
+        s.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var p in publishes)
+        {
+            s.WriteLine($"| {p.Clients} clients x {p.RulesPerClient} rules | {p.Clients * p.RulesPerClient:N0} | {p.SnapshotBytes:N0} | " +
+                        $"{Stats.Ms(p.Publish.Median)} | {Stats.Ms(p.Publish.P95)} | {Stats.Ms(p.Publish.Min)} | {Stats.Ms(p.Publish.Max)} | " +
+                        $"{Stats.Ms(p.Replace.Median)} | {Stats.Ms(p.ImportPerClient.Median)} |");
+        }
+    }
+    if (changes.Count > 0)
+    {
+        s.WriteLine();
+        s.WriteLine($"### Rule changes through the HTTP API (POST /policies/{{p}}/clients/{{c}}/rules, {options.Seconds} s per run, each worker its own HttpClient)");
+        s.WriteLine();
+        s.WriteLine("| run | successful changes/s | successes | 409 conflicts | other errors | success p50 ms | p95 ms | p99 ms | attempts/s | rules stored = successes |");
+        s.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var c in changes)
+        {
+            var ok = c.OkLatency;
+            s.WriteLine($"| {c.Name} | {c.OkPerSecond:F0} | {c.Ok:N0} | {c.Conflicts:N0} | {c.Other} | " +
+                        $"{(ok is null ? "-" : Stats.Ms(ok.Median))} | {(ok is null ? "-" : Stats.Ms(ok.P95))} | {(ok is null ? "-" : Stats.Ms(ok.P99))} | " +
+                        $"{c.AttemptsPerSecond:F0} | {(c.RulesStored == c.RulesExpected ? "yes" : "NO")} ({c.RulesStored:N0}) |");
+        }
+        if (changes.FirstOrDefault(c => c.FirstError is not null) is { } failed)
+        {
+            s.WriteLine();
+            s.WriteLine($"First unexpected error ({failed.Name}): {failed.FirstError}");
+        }
+    }
+    if (phases is not null)
+    {
+        s.WriteLine();
+        s.WriteLine($"### Start-up phases (in-process breakdown; {phases[0].Count} fresh processes after one unmeasured; end-to-end `lethe serve` numbers come from bench/startup)");
+        s.WriteLine();
+        s.WriteLine("| phase | median ms | min ms | max ms |");
+        s.WriteLine("|---|---:|---:|---:|");
+        for (var i = 0; i < phases.Length; i++)
+        {
+            s.WriteLine($"| {StartupPhases.Names[i]} | {Stats.Ms(phases[i].Median)} | {Stats.Ms(phases[i].Min)} | {Stats.Ms(phases[i].Max)} |");
+        }
+    }
+    return s.ToString();
+}
+
+internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publishes, int Warmup, int Workers, double Seconds, int Startups, string? Out, bool QuietMarten)
+{
+    public static Options? Parse(string[] args)
+    {
+        var o = new Options(null, 10, [100, 1000], 20, 3, 8, 10, 5, null, false);
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            if (args[i] is "--help" or "-h")
+            {
+                return null;
+            }
+            try
+            {
+                o = args[i] switch
+                {
+                    "--only" => o with { Only = Next() is var v && v is "publish" or "changes" or "startup-phases" ? v : throw new ArgumentException("--only publish|changes|startup-phases") },
+                    "--clients" => o with { Clients = Int() },
+                    "--sizes" => o with { Sizes = Next().Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() },
+                    "--publishes" => o with { Publishes = Int() },
+                    "--warmup" => o with { Warmup = Int() },
+                    "--workers" => o with { Workers = Int() },
+                    "--seconds" => o with { Seconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--startups" => o with { Startups = Int() },
+                    "--out" => o with { Out = Next() },
+                    "--quiet-marten" => o with { QuietMarten = true },
+                    _ => throw new ArgumentException($"unknown option {args[i]}"),
+                };
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return null;
+            }
+        }
+        return o;
+    }
+}
