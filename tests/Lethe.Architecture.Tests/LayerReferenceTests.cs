@@ -11,7 +11,7 @@ public sealed class LayerReferenceTests
 
     [Theory]
     [InlineData(typeof(Lethe.Domain.DomainException))]
-    [InlineData(typeof(Lethe.PacketPath.PacketPathAssembly))]
+    [InlineData(typeof(Lethe.PacketPath.Wire.NetAddress))]
     public void domain_and_packet_path_assemblies_reference_no_database_or_web_package(Type marker)
     {
         var references = marker.Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();

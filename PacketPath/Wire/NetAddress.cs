@@ -1,0 +1,66 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Lethe.PacketPath.Wire;
+
+/// <summary>
+/// An IPv4 or IPv6 address as a value: 128 bits and a family flag, so the hot path compares and
+/// hashes addresses without allocating <see cref="IPAddress"/> objects. IPv4 uses the low 32 bits.
+/// </summary>
+public readonly record struct NetAddress(UInt128 Bits, bool IsV6)
+{
+    public static NetAddress V4(uint address) => new(address, false);
+
+    public static NetAddress FromV4Bytes(ReadOnlySpan<byte> four) => new(BinaryPrimitives.ReadUInt32BigEndian(four), false);
+
+    public static NetAddress FromV6Bytes(ReadOnlySpan<byte> sixteen) => new(BinaryPrimitives.ReadUInt128BigEndian(sixteen), true);
+
+    public static NetAddress From(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out var length);
+        return length == 4 ? FromV4Bytes(bytes[..4]) : FromV6Bytes(bytes);
+    }
+
+    public uint V4Bits => (uint)Bits;
+
+    public void WriteTo(Span<byte> destination)
+    {
+        if (IsV6)
+        {
+            BinaryPrimitives.WriteUInt128BigEndian(destination, Bits);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)Bits);
+        }
+    }
+
+    /// <summary>True when the first <paramref name="prefixLength"/> bits equal <paramref name="network"/>'s.</summary>
+    public bool IsWithin(NetAddress network, int prefixLength)
+    {
+        if (IsV6 != network.IsV6)
+        {
+            return false;
+        }
+        var width = IsV6 ? 128 : 32;
+        if (prefixLength <= 0)
+        {
+            return true;
+        }
+        var shift = width - prefixLength;
+        return (Bits >> shift) == (network.Bits >> shift);
+    }
+
+    public IPAddress ToIPAddress()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        WriteTo(bytes);
+        return new IPAddress(IsV6 ? bytes : bytes[..4]);
+    }
+
+    public static bool IsFamilyV6(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6;
+
+    public override string ToString() => ToIPAddress().ToString();
+}
