@@ -20,6 +20,13 @@ public static class Checksum
         return sum;
     }
 
+    /// <summary>
+    /// Like <see cref="Add"/>, but takes the 16-bit field at <paramref name="fieldOffset"/> (even) as
+    /// zero: the sum a checksum field must be computed from.
+    /// </summary>
+    public static ulong AddSkippingField(ulong sum, ReadOnlySpan<byte> data, int fieldOffset) =>
+        Add(Add(sum, data[..fieldOffset]), data[(fieldOffset + 2)..]);
+
     /// <summary>Folds a running sum to 16 bits and complements it: the value to store in a header.</summary>
     public static ushort Finish(ulong sum)
     {

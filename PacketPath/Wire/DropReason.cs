@@ -34,6 +34,7 @@ public enum DropReason : byte
     ClientQuotaExceeded,
     NatPortsExhausted,
     FlowCut,
+    IcmpErrorWithoutFlow,
 
     // Forwarding
     TtlExceeded,

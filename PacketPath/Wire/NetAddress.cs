@@ -23,6 +23,9 @@ public readonly record struct NetAddress(UInt128 Bits, bool IsV6)
         return length == 4 ? FromV4Bytes(bytes[..4]) : FromV6Bytes(bytes);
     }
 
+    /// <summary>Parses "192.0.2.1" or "2001:db8::1"; for configuration and tests, not the packet path.</summary>
+    public static NetAddress Parse(string text) => From(IPAddress.Parse(text));
+
     public uint V4Bits => (uint)Bits;
 
     public void WriteTo(Span<byte> destination)

@@ -12,7 +12,10 @@ public struct PacketInfo
     public NetAddress Source;
     public NetAddress Destination;
 
-    /// <summary>The transport protocol after any IPv6 extension headers (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...).</summary>
+    /// <summary>
+    /// The transport protocol after any IPv6 extension headers (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...).
+    /// For a non-first IPv6 fragment, the fragment header's next header: what follows is data.
+    /// </summary>
     public byte Protocol;
 
     /// <summary>TTL (IPv4) or hop limit (IPv6).</summary>
@@ -43,7 +46,11 @@ public struct PacketInfo
     /// <summary>IPv4 DF bit.</summary>
     public bool DontFragment;
 
-    /// <summary>Any fragment (IPv4 MF or offset, or an IPv6 fragment header).</summary>
+    /// <summary>
+    /// Any fragment (IPv4 MF or offset, or an IPv6 fragment header with M or an offset). An IPv6
+    /// atomic fragment (offset 0, no M) is a whole packet (RFC 6946) and not counted here; its
+    /// identification is still in <see cref="FragmentId"/>.
+    /// </summary>
     public bool IsFragment;
 
     /// <summary>Fragment offset in bytes; 0 for the first fragment.</summary>

@@ -1,0 +1,3 @@
+using Lethe.Firewall;
+
+return await FirewallCli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Text.Json;
+using Lethe.Domain.Snapshots;
+using Lethe.PacketPath.Classification;
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.Firewall;
+
+/// <summary>
+/// `lethe-firewall replay`: a capture through the same engine as boot. The capture's timestamps
+/// are the clock and the NAT seed is fixed, so a replay gives the same output every time.
+/// </summary>
+public static class ReplayCommand
+{
+    private const ulong ReplaySeed = 0x4C45544845; // "LETHE"
+
+    public static Command Build(TextWriter output, TextWriter error)
+    {
+        var flags = new EngineFlags();
+        var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type RAW 101 or ETHERNET 1)", Required = true };
+        var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT, to this pcap file" };
+        var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default: stdout)" };
+        var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); other names stay unresolved" };
+        var command = new Command("replay", "What would this policy do to this capture? Judge every packet of a pcap file with a verified snapshot")
+            { pcap, outPcap, verdicts, resolve };
+        foreach (var option in flags.All)
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!, null, ct);
+                var options = flags.Options(parse, ReplaySeed);
+                var compiled = CompiledPolicy.Compile(verified.Content, options.DnsResolvers);
+                var hosts = compiled.CreateHostTable();
+                foreach (var pin in parse.GetValue(resolve) ?? [])
+                {
+                    Pin(hosts, pin);
+                }
+                var engine = new PacketEngine(new ActivePolicy(compiled, verified.Envelope.Version, hosts), options);
+                await using var input = OpenRead(parse.GetValue(pcap)!);
+                await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? File.Create(path) : Console.OpenStandardOutput();
+                await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? File.Create(outPath) : null;
+                var summary = Run(engine, new PcapReader(input), verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream));
+                await error.WriteLineAsync($"replayed {summary.Packets} packets with policy {verified.Envelope.Policy} version {verified.Envelope.Version}: " +
+                    $"{summary.Forwarded} forwarded, {summary.Packets - summary.Forwarded} dropped");
+                return 0;
+            }
+            catch (SnapshotVerificationException e)
+            {
+                await error.WriteLineAsync($"error: refusing the snapshot: {e.Message}");
+                return 1;
+            }
+            catch (Exception e) when (e is InvalidDataException or FlagException or IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    public readonly record struct Summary(long Packets, long Forwarded);
+
+    public static Summary Run(PacketEngine engine, PcapReader reader, Stream verdicts, PcapWriter? forwarded)
+    {
+        var buffer = new byte[Math.Max(65_536 + 64, (int)Math.Min(reader.SnapLength, 262_144))];
+        var reply = new byte[1_500];
+        using var json = new Utf8JsonWriter(verdicts, new JsonWriterOptions { SkipValidation = true });
+        var newline = "\n"u8.ToArray();
+        long n = 0, sent = 0;
+        var snapshot = engine.Policy.Version;
+        while (reader.TryRead(buffer, out var micros, out _, out var ipOffset, out var ipLength))
+        {
+            n++;
+            var policy = engine.Policy;
+            PacketOutcome outcome;
+            if (ipLength == 0)
+            {
+                outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Reason = DropReason.UnsupportedProtocol };
+            }
+            else
+            {
+                var packet = buffer.AsSpan(ipOffset, ipLength);
+                outcome = engine.Process(packet, ipLength, Ingress.BySource, micros / 1000, reply);
+                if (outcome.Forwarded)
+                {
+                    sent++;
+                    forwarded?.Write(micros, packet[..outcome.Length]);
+                }
+            }
+            json.Reset();
+            json.WriteStartObject();
+            json.WriteNumber("n", n);
+            json.WriteString("verdict", outcome.Forwarded ? "accept" : "drop");
+            if (outcome.Client >= 0) json.WriteString("client", policy.Compiled.ClientName(outcome.Client));
+            else json.WriteNull("client");
+            if (outcome.RuleIndex >= 0 && outcome.Client >= 0) json.WriteString("rule", policy.Compiled.RuleId(outcome.Client, outcome.RuleIndex));
+            else json.WriteNull("rule");
+            json.WriteString("reason", outcome.Forwarded ? outcome.NewFlow ? "new-flow" : "tracked-flow" : VerdictNames.Of(outcome.Reason));
+            if (outcome.Forwarded) json.WriteString("egress", outcome.Egress >= 0 ? policy.Compiled.ClientName(outcome.Egress) : "uplink");
+            json.WriteNumber("snapshot", snapshot);
+            json.WriteEndObject();
+            json.Flush();
+            verdicts.Write(newline);
+        }
+        forwarded?.Flush();
+        verdicts.Flush();
+        return new Summary(n, sent);
+    }
+
+    private static void Pin(HostTable hosts, string pin)
+    {
+        var eq = pin.IndexOf('=');
+        if (eq <= 0)
+        {
+            throw new FlagException($"--resolve: '{pin}' is not NAME=ADDR");
+        }
+        var name = pin[..eq];
+        var address = EngineFlags.ParseAddress("--resolve", pin[(eq + 1)..]);
+        hosts.TryGet(name, out var existing);
+        if (!hosts.Set(name, [.. existing.ToArray(), address]))
+        {
+            throw new FlagException($"--resolve: no rule of this snapshot names dsthost {name}");
+        }
+    }
+
+    private static FileStream OpenRead(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+}

@@ -1,0 +1,60 @@
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Firewall;
+
+/// <summary>Loads and verifies a snapshot from a file or an HTTP(S) URL; nothing that does not verify gets past here.</summary>
+public static class SnapshotSource
+{
+    public static async Task<VerifiedSnapshot> Load(string location, string trustedKeyPath, string? token, CancellationToken ct)
+    {
+        string pem;
+        try
+        {
+            pem = await File.ReadAllTextAsync(trustedKeyPath, ct);
+        }
+        catch (IOException e)
+        {
+            throw new SnapshotVerificationException($"cannot read the trusted key {trustedKeyPath}: {e.Message}");
+        }
+        var bytes = await Fetch(location, token, ct);
+        return SnapshotVerifier.Verify(bytes, pem);
+    }
+
+    private static async Task<byte[]> Fetch(string location, string? token, CancellationToken ct)
+    {
+        if (location.StartsWith("http://", StringComparison.Ordinal) || location.StartsWith("https://", StringComparison.Ordinal))
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            using var request = new HttpRequestMessage(HttpMethod.Get, location);
+            if (!string.IsNullOrEmpty(token))
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+            try
+            {
+                using var response = await http.SendAsync(request, ct);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new SnapshotVerificationException($"{location} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                }
+                return await response.Content.ReadAsByteArrayAsync(ct);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new SnapshotVerificationException($"cannot fetch {location}: {e.Message}");
+            }
+        }
+        try
+        {
+            return await File.ReadAllBytesAsync(location, ct);
+        }
+        catch (IOException e)
+        {
+            throw new SnapshotVerificationException($"cannot read {location}: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new SnapshotVerificationException($"cannot read {location}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Firewall;
+
+/// <summary>
+/// Polls the control plane for a newer snapshot with If-None-Match, so an unchanged policy costs a
+/// 304. A new version is verified before anything else happens; one that does not verify, or that
+/// is not newer than the running one, is refused and the running policy stays.
+/// </summary>
+public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? token, TimeSpan interval, TextWriter log)
+{
+    private string? _etag;
+
+    public async Task Run(Func<int> currentVersion, Action<VerifiedSnapshot> swap, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        using var timer = new PeriodicTimer(interval);
+        while (await Wait(timer, ct))
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                if (!string.IsNullOrEmpty(token))
+                {
+                    request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+                }
+                if (_etag is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("If-None-Match", _etag);
+                }
+                using var response = await http.SendAsync(request, ct);
+                if (response.StatusCode == HttpStatusCode.NotModified)
+                {
+                    continue;
+                }
+                if (!response.IsSuccessStatusCode)
+                {
+                    await log.WriteLineAsync($"watch: {url} answered {(int)response.StatusCode}; keeping version {currentVersion()}");
+                    continue;
+                }
+                var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+                _etag = response.Headers.ETag?.ToString();
+                var verified = SnapshotVerifier.Verify(bytes, trustedKeyPem);
+                if (verified.Envelope.Version <= currentVersion())
+                {
+                    if (verified.Envelope.Version < currentVersion())
+                    {
+                        await log.WriteLineAsync($"watch: refusing version {verified.Envelope.Version}: older than the running version {currentVersion()}");
+                    }
+                    continue;
+                }
+                swap(verified);
+            }
+            catch (SnapshotVerificationException e)
+            {
+                await log.WriteLineAsync($"watch: refusing the new snapshot, keeping version {currentVersion()}: {e.Message}");
+            }
+            catch (HttpRequestException e)
+            {
+                await log.WriteLineAsync($"watch: cannot reach {url}: {e.Message}; keeping version {currentVersion()}");
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                await log.WriteLineAsync($"watch: {url} timed out; keeping version {currentVersion()}");
+            }
+        }
+    }
+
+    private static async Task<bool> Wait(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

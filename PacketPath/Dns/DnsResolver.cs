@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Dns;
+
+/// <summary>
+/// A stub resolver: asks the configured recursive resolvers (usually port 53) over UDP for a name's
+/// A and AAAA records, both at once.
+/// <list type="bullet">
+/// <item>Each try uses a new socket (a fresh random source port from the kernel), connected to the
+/// resolver so the kernel drops datagrams from anyone else, and a fresh random id. Datagrams whose
+/// id, QR bit or question do not match are ignored and the try keeps waiting, up to
+/// <see cref="TryTimeout"/>.</item>
+/// <item>A family is asked up to <see cref="Attempts"/> times, going round the resolvers in order
+/// (the first try goes to the first resolver). A timeout, an ICMP port unreachable, SERVFAIL,
+/// REFUSED or any other error code, a malformed or a truncated response moves on to the next try;
+/// NOERROR and NXDOMAIN end it.</item>
+/// <item>Truncated (TC) responses count as failures: there is no TCP fallback, and queries carry
+/// no EDNS, so an answer set that does not fit 512 bytes (dozens of addresses) leaves the name
+/// unresolved.</item>
+/// <item>The name's outcome: <see cref="DnsOutcome.Failed"/> when either family failed (a name
+/// whose AAAA query times out is not taken as "no IPv6 addresses"); <see cref="DnsOutcome.NameError"/>
+/// when both said NXDOMAIN; otherwise <see cref="DnsOutcome.Resolved"/> with the addresses of both
+/// families and the smaller of their TTLs.</item>
+/// </list>
+/// Nothing is cached and nothing is written anywhere; <see cref="HostRefresher"/> keeps the answers.
+/// </summary>
+public sealed class DnsResolver : IDnsResolver
+{
+    public static readonly TimeSpan DefaultTryTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Without EDNS a response is at most 512 bytes; the room beyond is for servers that ignore that.</summary>
+    private const int ReceiveBufferLength = 4096;
+
+    private readonly IPEndPoint[] _servers;
+    private readonly TimeProvider _time;
+
+    /// <param name="servers">The resolvers, in order of preference; may be empty (every name then fails).</param>
+    /// <param name="tryTimeout">How long one try waits for its answer; <see cref="DefaultTryTimeout"/> by default.</param>
+    /// <param name="attempts">Tries per family; by default two per resolver (at least 2).</param>
+    /// <param name="timeProvider">The clock of the try timeouts; the system clock by default.</param>
+    public DnsResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan? tryTimeout = null, int? attempts = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
+        _servers = servers.ToArray();
+        foreach (var server in _servers)
+        {
+            ArgumentNullException.ThrowIfNull(server, nameof(servers));
+        }
+        TryTimeout = tryTimeout ?? DefaultTryTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(TryTimeout, TimeSpan.Zero, nameof(tryTimeout));
+        Attempts = attempts ?? Math.Max(2, 2 * _servers.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Attempts, 1, nameof(attempts));
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    public IReadOnlyList<IPEndPoint> Servers => _servers;
+
+    public TimeSpan TryTimeout { get; }
+
+    public int Attempts { get; }
+
+    public async Task<DnsAnswer> Resolve(string name, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!DnsMessage.IsValidName(name))
+        {
+            return DnsAnswer.Failure("not a valid DNS name");
+        }
+        if (_servers.Length == 0)
+        {
+            return DnsAnswer.Failure("no resolvers configured");
+        }
+
+        var v4 = AskFamily(name, DnsQueryType.A, ct);
+        var v6 = AskFamily(name, DnsQueryType.Aaaa, ct);
+        await Task.WhenAll(v4, v6).ConfigureAwait(false);
+        return Combine(await v4.ConfigureAwait(false), await v6.ConfigureAwait(false));
+    }
+
+    private static DnsAnswer Combine(FamilyAnswer v4, FamilyAnswer v6)
+    {
+        if (v4.Outcome == DnsOutcome.Failed || v6.Outcome == DnsOutcome.Failed)
+        {
+            var details = new List<string>(2);
+            if (v4.Outcome == DnsOutcome.Failed)
+            {
+                details.Add($"A: {v4.Detail}");
+            }
+            if (v6.Outcome == DnsOutcome.Failed)
+            {
+                details.Add($"AAAA: {v6.Detail}");
+            }
+            return DnsAnswer.Failure(string.Join("; ", details));
+        }
+
+        var ttl = TimeSpan.FromSeconds(Math.Min(v4.TtlSeconds, v6.TtlSeconds));
+        if (v4.Outcome == DnsOutcome.NameError && v6.Outcome == DnsOutcome.NameError)
+        {
+            return new DnsAnswer([], ttl, DnsOutcome.NameError);
+        }
+        NetAddress[] addresses = [.. v4.Addresses, .. v6.Addresses];
+        return new DnsAnswer(addresses, ttl, DnsOutcome.Resolved);
+    }
+
+    private async Task<FamilyAnswer> AskFamily(string name, DnsQueryType type, CancellationToken ct)
+    {
+        var last = default(FamilyAnswer);
+        IPEndPoint? server = null;
+        for (var attempt = 0; attempt < Attempts; attempt++)
+        {
+            server = _servers[attempt % _servers.Length];
+            last = await Exchange(server, name, type, ct).ConfigureAwait(false);
+            if (last.Outcome != DnsOutcome.Failed)
+            {
+                return last;
+            }
+        }
+        return last with { Detail = $"{last.Detail} (after {Attempts} tries, the last to {server})" };
+    }
+
+    private async Task<FamilyAnswer> Exchange(IPEndPoint server, string name, DnsQueryType type, CancellationToken ct)
+    {
+        var query = new byte[DnsMessage.MaxQueryLength];
+        if (!DnsMessage.TryWriteQuery(query, name, type, out var id, out var queryLength))
+        {
+            return FamilyAnswer.Failure("not a valid DNS name");
+        }
+
+        using var timeout = new CancellationTokenSource(TryTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        var buffer = new byte[ReceiveBufferLength];
+        try
+        {
+            socket.Connect(server);
+            await socket.SendAsync(query.AsMemory(0, queryLength), SocketFlags.None, linked.Token).ConfigureAwait(false);
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, linked.Token).ConfigureAwait(false);
+                var response = DnsMessage.Parse(buffer.AsSpan(0, received), id, name, type);
+                switch (response.Error)
+                {
+                    case DnsParseError.None:
+                        return response.ResponseCode switch
+                        {
+                            DnsResponseCode.NoError => new FamilyAnswer(DnsOutcome.Resolved, response.Addresses, response.TtlSeconds, null),
+                            DnsResponseCode.NameError => new FamilyAnswer(DnsOutcome.NameError, [], response.TtlSeconds, null),
+                            var code => FamilyAnswer.Failure(code is >= DnsResponseCode.NoError and <= DnsResponseCode.Refused ? code.ToString() : $"RCODE {(int)code}"),
+                        };
+                    case DnsParseError.Truncated:
+                        return FamilyAnswer.Failure("truncated response (no TCP fallback)");
+                    case DnsParseError.Malformed when received >= DnsMessage.HeaderLength:
+                        return FamilyAnswer.Failure("malformed response");
+                    default:
+                        continue; // not the answer to this query (stale, spoofed, or too short to tell): keep waiting
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return FamilyAnswer.Failure($"no answer within {TryTimeout.TotalMilliseconds:0} ms");
+        }
+        catch (SocketException e)
+        {
+            return FamilyAnswer.Failure(e.SocketErrorCode.ToString());
+        }
+    }
+
+    private readonly record struct FamilyAnswer(DnsOutcome Outcome, NetAddress[] Addresses, uint TtlSeconds, string? Detail)
+    {
+        public static FamilyAnswer Failure(string detail) => new(DnsOutcome.Failed, [], 0, detail);
+    }
+}

@@ -1,0 +1,177 @@
+using Lethe.PacketPath.Classification;
+
+namespace Lethe.PacketPath.Dns;
+
+/// <summary>
+/// Keeps a <see cref="HostTable"/> up to date for every name of its <see cref="HostTable.Names"/>,
+/// in memory only.
+/// <list type="bullet">
+/// <item><see cref="RefreshAll"/> resolves every name (at boot); <see cref="Run"/> then re-resolves
+/// each name when its TTL runs out, sleeping on the <see cref="TimeProvider"/> until the next one is
+/// due. <see cref="Run"/> alone also works: every name starts out due.</item>
+/// <item>Resolved: the addresses are published (an empty set when the name has no address of
+/// either family) and the name is due again after its TTL, clamped to
+/// [<see cref="MinimumTtl"/>, <see cref="MaximumTtl"/>].</item>
+/// <item>NXDOMAIN: the name is published as resolved to nothing, due again after its (clamped)
+/// negative TTL.</item>
+/// <item>Failed: the table is left as it is, so a name that resolved before keeps its previous
+/// answer (stale addresses are better than a blocked client) and a name that never resolved stays
+/// unresolved (absent, which section 4 of the rule-format reference turns into "accept rules with it
+/// match nothing, drop rules with it block the client"). It is tried again after
+/// <see cref="FailureRetry"/>.</item>
+/// <item>Every resolution is reported to the callback, on a worker thread; an exception the callback
+/// throws is swallowed so that refreshing never stops.</item>
+/// </list>
+/// "Previous answer" means what the table holds, so a refresher started on a new table that was
+/// filled by <see cref="HostTable.CopyFrom"/> after a policy swap keeps the old answers through
+/// failures as well. <see cref="RefreshAll"/> and <see cref="Run"/> must not run at the same time.
+/// </summary>
+public sealed class HostRefresher
+{
+    public static readonly TimeSpan MinimumTtl = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan MaximumTtl = TimeSpan.FromDays(1);
+    public static readonly TimeSpan FailureRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>Names resolved at once (each one is two UDP queries in flight).</summary>
+    public const int DefaultParallelism = 16;
+
+    private readonly IDnsResolver _resolver;
+    private readonly TimeProvider _time;
+    private readonly Action<string, DnsAnswer>? _report;
+    private readonly int _parallelism;
+
+    /// <summary>When each name is due, as <see cref="TimeProvider.GetTimestamp"/> values; long.MinValue: now.</summary>
+    private readonly long[] _due;
+
+    public HostRefresher(HostTable table, IDnsResolver resolver, Action<string, DnsAnswer>? report = null,
+        TimeProvider? timeProvider = null, int parallelism = DefaultParallelism)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        Table = table;
+        _resolver = resolver;
+        _report = report;
+        _time = timeProvider ?? TimeProvider.System;
+        _parallelism = parallelism;
+        _due = new long[table.Names.Count];
+        Array.Fill(_due, long.MinValue);
+    }
+
+    public HostTable Table { get; }
+
+    /// <summary>Clamps a TTL to [<see cref="MinimumTtl"/>, <see cref="MaximumTtl"/>].</summary>
+    public static TimeSpan ClampTtl(TimeSpan ttl) => ttl < MinimumTtl ? MinimumTtl : ttl > MaximumTtl ? MaximumTtl : ttl;
+
+    /// <summary>How long until <paramref name="name"/> is resolved again (zero when due); null for a name the table does not hold.</summary>
+    public TimeSpan? TimeUntilRefresh(string name)
+    {
+        var id = Table.Names.IdOf(name);
+        if (id < 0)
+        {
+            return null;
+        }
+        var due = Volatile.Read(ref _due[id]);
+        var now = _time.GetTimestamp();
+        return due <= now ? TimeSpan.Zero : _time.GetElapsedTime(now, due);
+    }
+
+    /// <summary>Resolves every name now, <see cref="DefaultParallelism"/> at a time. Throws only when <paramref name="ct"/> is cancelled.</summary>
+    public Task RefreshAll(CancellationToken ct) => Refresh(Enumerable.Range(0, _due.Length), ct);
+
+    /// <summary>
+    /// Re-resolves names as they fall due, until <paramref name="ct"/> is cancelled; then the task
+    /// completes (normally).
+    /// </summary>
+    public async Task Run(CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                ct.ThrowIfCancellationRequested();
+                var now = _time.GetTimestamp();
+                var due = new List<int>();
+                var next = long.MaxValue;
+                for (var id = 0; id < _due.Length; id++)
+                {
+                    var at = Volatile.Read(ref _due[id]);
+                    if (at <= now)
+                    {
+                        due.Add(id);
+                    }
+                    else
+                    {
+                        next = Math.Min(next, at);
+                    }
+                }
+
+                if (due.Count > 0)
+                {
+                    await Refresh(due, ct).ConfigureAwait(false);
+                }
+                else if (next == long.MaxValue)
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, _time, ct).ConfigureAwait(false); // no names
+                }
+                else
+                {
+                    await Task.Delay(_time.GetElapsedTime(now, next), _time, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private Task Refresh(IEnumerable<int> ids, CancellationToken ct) =>
+        Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = ct },
+            async (id, token) => await RefreshOne(id, token).ConfigureAwait(false));
+
+    private async Task RefreshOne(int id, CancellationToken ct)
+    {
+        var name = Table.Names[id];
+        DnsAnswer answer;
+        try
+        {
+            answer = await _resolver.Resolve(name, ct).ConfigureAwait(false) ?? DnsAnswer.Failure("no answer");
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            answer = DnsAnswer.Failure($"resolver error: {e.Message}");
+        }
+
+        TimeSpan wait;
+        switch (answer.Outcome)
+        {
+            case DnsOutcome.Resolved:
+                Table.Set(name, answer.Addresses ?? []);
+                wait = ClampTtl(answer.Ttl);
+                break;
+            case DnsOutcome.NameError:
+                Table.Set(name, []);
+                wait = ClampTtl(answer.Ttl);
+                break;
+            default:
+                wait = FailureRetry;
+                break;
+        }
+        Volatile.Write(ref _due[id], _time.GetTimestamp() + ToTimestampDelta(wait));
+
+        try
+        {
+            _report?.Invoke(name, answer);
+        }
+        catch (Exception)
+        {
+            // The host's printing must not stop the refreshing.
+        }
+    }
+
+    private long ToTimestampDelta(TimeSpan span) => (long)((Int128)span.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond);
+}

@@ -1,0 +1,38 @@
+using Lethe.PacketPath.Nat;
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Engine;
+
+public sealed record EngineOptions
+{
+    /// <summary>Clients' IPv4 traffic leaves behind this address; null routes IPv4 without translation.</summary>
+    public NetAddress? UplinkV4 { get; init; }
+
+    /// <summary>Clients' IPv6 traffic leaves behind this address; null routes IPv6 without translation.</summary>
+    public NetAddress? UplinkV6 { get; init; }
+
+    /// <summary>What specialtarget=dns means: the resolvers the firewall is configured with.</summary>
+    public IReadOnlyList<NetAddress> DnsResolvers { get; init; } = [];
+
+    /// <summary>Drop without telling the client (no ICMP administratively prohibited). A reject rule still answers.</summary>
+    public bool SilentDrop { get; init; }
+
+    public int ClientMtu { get; init; } = 1500;
+
+    public int UplinkMtu { get; init; } = 1500;
+
+    public ConnectionLimits Limits { get; init; } = new();
+
+    public ConnectionTimeouts Timeouts { get; init; } = ConnectionTimeouts.Default;
+
+    public PortRange NatPorts { get; init; } = PortRange.Default;
+
+    /// <summary>Seeds the table's hash and the NAT port choice; fixed for a replay, so it gives the same output every time.</summary>
+    public ulong? Seed { get; init; }
+
+    /// <summary>ICMP errors and resets the firewall itself sends, per second, and the burst it may send at once.</summary>
+    public int RepliesPerSecond { get; init; } = 50;
+
+    public int ReplyBurst { get; init; } = 20;
+}

@@ -1,0 +1,385 @@
+using System.Buffers.Binary;
+using Lethe.Domain.Rules;
+using Lethe.PacketPath.Classification;
+using Lethe.PacketPath.Nat;
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Engine;
+
+/// <summary>
+/// One call per packet: parse, origin checks, connection tracking (existing flows), the compiled
+/// classifier (new flows), NAT, hop limit and MTU, counters. The packet is rewritten in place; the
+/// firewall's own answers (ICMP errors, resets) go to a separate reply buffer. Nothing is allocated
+/// per packet and nothing throws for a bad packet: every drop has a <see cref="DropReason"/>.
+/// One engine is driven by one thread at a time (the connection table has a single writer).
+/// </summary>
+public sealed class PacketEngine
+{
+    private readonly EngineOptions _options;
+    private readonly ConnectionTable _table;
+    private readonly PortAllocator _ports;
+    private readonly ReplyRateLimiter _replies;
+    private ActivePolicy _active;
+
+    public PacketEngine(ActivePolicy policy, EngineOptions options)
+    {
+        _options = options;
+        var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
+        _table = new ConnectionTable(options.Limits, options.Timeouts, seed);
+        _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL);
+        _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst);
+        _active = policy;
+    }
+
+    public ActivePolicy Policy => Volatile.Read(ref _active);
+
+    public ConnectionTable Connections => _table;
+
+    /// <summary>Drops per <see cref="DropReason"/>, indexed by its value.</summary>
+    public long[] Drops { get; } = new long[Enum.GetValues<DropReason>().Length];
+
+    public long ForwardedPackets { get; private set; }
+
+    public long ForwardedBytes { get; private set; }
+
+    public PacketOutcome Process(Span<byte> buffer, int length, int ingress, long nowMs, Span<byte> reply)
+    {
+        var policy = Volatile.Read(ref _active);
+        var outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Egress = Ingress.Uplink };
+        if (!PacketParser.TryParse(buffer[..length], out var info, out var reason))
+        {
+            return Drop(ref outcome, reason);
+        }
+        var packet = buffer[..info.TotalLength];
+        if (ingress == Ingress.BySource)
+        {
+            var owner = policy.Compiled.FindClient(info.Source);
+            ingress = owner >= 0 ? owner : Ingress.Uplink;
+        }
+        _table.Expire(nowMs, 4);
+        return ingress == Ingress.Uplink
+            ? FromUplink(policy, packet, ref info, nowMs, reply, ref outcome)
+            : FromClient(policy, ingress, packet, ref info, nowMs, reply, ref outcome);
+    }
+
+    private PacketOutcome FromClient(ActivePolicy policy, int client, Span<byte> packet, ref PacketInfo info, long nowMs, Span<byte> reply,
+        ref PacketOutcome outcome)
+    {
+        var compiled = policy.Compiled;
+        outcome.Client = client;
+        if (compiled.FindClient(info.Source) != client)
+        {
+            return Drop(ref outcome, DropReason.SpoofedClientSource);
+        }
+        if (IsFirewallAddress(info.Destination))
+        {
+            return Drop(ref outcome, DropReason.AddressedToFirewall);
+        }
+        if (info.IsFragment)
+        {
+            // Fragments are not reassembled: a fragment never reaches the rules, so none can slip past them.
+            return Drop(ref outcome, DropReason.FragmentWithoutFlow);
+        }
+        if (info.HopLimit <= 1)
+        {
+            TimeExceeded(packet, info, client, nowMs, reply, ref outcome);
+            return Drop(ref outcome, DropReason.TtlExceeded);
+        }
+
+        if (info.IsIcmpError)
+        {
+            return ClientIcmpError(policy, packet, ref info, nowMs, ref outcome);
+        }
+
+        var key = FlowKey.From(info);
+        if (_table.Lookup(key, nowMs, out var entry, out var isReply))
+        {
+            _table.Observe(entry, isReply, info.TcpFlags, info.TotalLength, nowMs);
+            if (!isReply)
+            {
+                var translated = _table.ReplyKey(entry);
+                if (!SourceMatches(translated, key) && !NatRewriter.RewriteSource(packet, ref info, translated.Destination, translated.DestinationPort))
+                {
+                    return Drop(ref outcome, DropReason.BadTransportHeader);
+                }
+            }
+            return Forward(policy, packet, ref info, EgressFor(compiled, info.Destination), client, nowMs, reply, ref outcome);
+        }
+
+        var verdict = compiled.Classify(client, info, nowMs / 1000, policy.Hosts);
+        outcome.RuleIndex = verdict.RuleIndex;
+        if (verdict.RuleIndex >= 0)
+        {
+            policy.RuleHits[client][verdict.RuleIndex]++;
+        }
+        if (verdict.Action != RuleAction.Accept)
+        {
+            Refuse(packet, info, verdict.Action, client, nowMs, reply, ref outcome);
+            return Drop(ref outcome, verdict.Reason);
+        }
+
+        var destinationClient = compiled.FindClient(info.Destination);
+        if (!Translation(key, info, destinationClient, nowMs, out var replyKey, out var reason))
+        {
+            return Drop(ref outcome, reason);
+        }
+        if (!_table.TryCreate(key, replyKey, client, verdict.RuleIndex, info.TcpFlags, nowMs, out entry, out reason))
+        {
+            return Drop(ref outcome, reason);
+        }
+        _table.Observe(entry, false, info.TcpFlags, info.TotalLength, nowMs);
+        outcome.NewFlow = true;
+        if (!SourceMatches(replyKey, key) && !NatRewriter.RewriteSource(packet, ref info, replyKey.Destination, replyKey.DestinationPort))
+        {
+            _table.Remove(entry);
+            return Drop(ref outcome, DropReason.BadTransportHeader);
+        }
+        return Forward(policy, packet, ref info, destinationClient >= 0 ? destinationClient : Ingress.Uplink, client, nowMs, reply, ref outcome);
+    }
+
+    private PacketOutcome FromUplink(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
+    {
+        var compiled = policy.Compiled;
+        if (compiled.FindClient(info.Source) >= 0)
+        {
+            return Drop(ref outcome, DropReason.SpoofedUplinkSource);
+        }
+        if (info.IsFragment)
+        {
+            return Drop(ref outcome, DropReason.FragmentWithoutFlow);
+        }
+
+        int entry;
+        bool isReply;
+        if (info.IsIcmpError)
+        {
+            // The quote is the packet as it left the firewall: its flow's reply key is the quote reversed.
+            if (!NatRewriter.TryReadQuotedFlow(packet, info, out var quoted) ||
+                !_table.Lookup(quoted.Reversed(), nowMs, out entry, out isReply) || !isReply)
+            {
+                return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
+            }
+            var source = _table.OriginalKey(entry);
+            if (!NatRewriter.TranslateIcmpError(packet, ref info, source.Source, source.SourcePort))
+            {
+                return Drop(ref outcome, DropReason.BadTransportHeader);
+            }
+            return ToClient(policy, packet, ref info, source.Source, nowMs, reply, ref outcome);
+        }
+
+        var key = FlowKey.From(info);
+        if (!_table.Lookup(key, nowMs, out entry, out isReply) || !isReply)
+        {
+            return Drop(ref outcome, DropReason.UnsolicitedFromUplink);
+        }
+        _table.Observe(entry, true, info.TcpFlags, info.TotalLength, nowMs);
+        var original = _table.OriginalKey(entry);
+        if ((original.Source != info.Destination || original.SourcePort != info.DestinationPort) &&
+            !NatRewriter.RewriteDestination(packet, ref info, original.Source, original.SourcePort))
+        {
+            return Drop(ref outcome, DropReason.BadTransportHeader);
+        }
+        return ToClient(policy, packet, ref info, original.Source, nowMs, reply, ref outcome);
+    }
+
+    private PacketOutcome ToClient(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, NetAddress clientAddress, long nowMs,
+        Span<byte> reply, ref PacketOutcome outcome)
+    {
+        // The owner is looked up in the current policy: client numbering may change between snapshots.
+        var client = policy.Compiled.FindClient(clientAddress);
+        if (client < 0)
+        {
+            return Drop(ref outcome, DropReason.FlowCut);
+        }
+        outcome.Client = client;
+        if (info.HopLimit <= 1)
+        {
+            TimeExceeded(packet, info, Ingress.Uplink, nowMs, reply, ref outcome);
+            return Drop(ref outcome, DropReason.TtlExceeded);
+        }
+        return Forward(policy, packet, ref info, client, client, nowMs, reply, ref outcome);
+    }
+
+    private PacketOutcome ClientIcmpError(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, ref PacketOutcome outcome)
+    {
+        // An error a client sends about a packet it received: that packet was the reply direction of a flow.
+        if (!NatRewriter.TryReadQuotedFlow(packet, info, out var quoted) ||
+            !_table.Lookup(quoted.Reversed(), nowMs, out var entry, out var isReply) || isReply)
+        {
+            return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
+        }
+        var translated = _table.ReplyKey(entry);
+        var original = _table.OriginalKey(entry);
+        if ((translated.Destination != original.Source || translated.DestinationPort != original.SourcePort) &&
+            !NatRewriter.TranslateOutgoingIcmpError(packet, ref info, translated.Destination, translated.DestinationPort))
+        {
+            return Drop(ref outcome, DropReason.BadTransportHeader);
+        }
+        return Forward(policy, packet, ref info, EgressFor(policy.Compiled, info.Destination), outcome.Client, nowMs, default, ref outcome);
+    }
+
+    private bool Translation(in FlowKey key, in PacketInfo info, int destinationClient, long nowMs, out FlowKey replyKey, out DropReason reason)
+    {
+        reason = DropReason.None;
+        var uplink = info.Version == 6 ? _options.UplinkV6 : _options.UplinkV4;
+        if (destinationClient >= 0 || uplink is null)
+        {
+            // Between clients, and for a family with no uplink address, the flow is routed untranslated.
+            replyKey = key.Reversed();
+            return true;
+        }
+        if (info.Protocol is IpProtocol.Tcp or IpProtocol.Udp || IsIcmpQuery(info))
+        {
+            return _ports.TryAllocate(key, uplink.Value, nowMs, out replyKey, out reason);
+        }
+        replyKey = new FlowKey(key.Destination, uplink.Value, key.Protocol, 0, 0);
+        return true;
+    }
+
+    private PacketOutcome Forward(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int egress, int client, long nowMs, Span<byte> reply,
+        ref PacketOutcome outcome)
+    {
+        var mtu = egress == Ingress.Uplink ? _options.UplinkMtu : _options.ClientMtu;
+        if (info.TotalLength > mtu)
+        {
+            TooBig(packet, info, mtu, client, nowMs, reply, ref outcome);
+            return Drop(ref outcome, DropReason.TooBig);
+        }
+        DecrementHopLimit(packet, ref info);
+        outcome.Forwarded = true;
+        outcome.Egress = egress;
+        outcome.Length = info.TotalLength;
+        outcome.Reason = DropReason.None;
+        ForwardedPackets++;
+        ForwardedBytes += info.TotalLength;
+        if (client >= 0 && client < policy.ClientPackets.Length)
+        {
+            policy.ClientPackets[client]++;
+            policy.ClientBytes[client] += info.TotalLength;
+        }
+        return outcome;
+    }
+
+    /// <summary>Replaces the policy whole, then cuts every tracked flow the new one no longer allows.</summary>
+    /// <returns>How many flows were cut.</returns>
+    public int Swap(ActivePolicy next, long nowMs)
+    {
+        var previous = Volatile.Read(ref _active);
+        Volatile.Write(ref _active, next);
+        return _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, nowMs));
+    }
+
+    private static bool StillAllowed(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowMs)
+    {
+        var original = flow.Original;
+        var name = flow.Client < previous.Compiled.ClientCount ? previous.Compiled.ClientName(flow.Client) : null;
+        var client = next.Compiled.FindClient(original.Source);
+        if (client < 0 || name is null || next.Compiled.ClientName(client) != name)
+        {
+            return false;
+        }
+        var v6 = original.Source.IsV6;
+        var info = new PacketInfo
+        {
+            Version = (byte)(v6 ? 6 : 4),
+            Source = original.Source,
+            Destination = original.Destination,
+            Protocol = original.Protocol,
+            SourcePort = original.SourcePort,
+            DestinationPort = original.DestinationPort,
+            // A tracked ICMP flow is a query flow, opened by a request.
+            IcmpType = v6 ? IcmpV6Message.EchoRequest : IcmpV4Message.EchoRequest,
+        };
+        return next.Compiled.Classify(client, info, nowMs / 1000, next.Hosts).Action == RuleAction.Accept;
+    }
+
+    private void Refuse(ReadOnlySpan<byte> packet, in PacketInfo info, RuleAction action, int client, long nowMs, Span<byte> reply,
+        ref PacketOutcome outcome)
+    {
+        if ((action == RuleAction.Drop && _options.SilentDrop) || reply.IsEmpty || !_replies.TryTake(nowMs))
+        {
+            return;
+        }
+        var length = action == RuleAction.Reject && info.Protocol == IpProtocol.Tcp
+            ? Replies.TcpReset(packet, info, reply)
+            : FirewallAddressFor(info) is { } from
+                ? info.Version == 6
+                    ? Replies.IcmpError(packet, info, from, IcmpV6Message.DestinationUnreachable, 1, 0, reply)
+                    : Replies.IcmpError(packet, info, from, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableAdministrativelyProhibited, 0, reply)
+                : 0;
+        SetReply(ref outcome, length, client);
+    }
+
+    private void TimeExceeded(ReadOnlySpan<byte> packet, in PacketInfo info, int sender, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
+    {
+        if (reply.IsEmpty || FirewallAddressFor(info) is not { } from || !_replies.TryTake(nowMs))
+        {
+            return;
+        }
+        var length = info.Version == 6
+            ? Replies.IcmpError(packet, info, from, IcmpV6Message.TimeExceeded, 0, 0, reply)
+            : Replies.IcmpError(packet, info, from, IcmpV4Message.TimeExceeded, IcmpV4Message.TimeExceededInTransit, 0, reply);
+        SetReply(ref outcome, length, sender);
+    }
+
+    private void TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int mtu, int client, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
+    {
+        // IPv4 without DF would need fragmenting, which Lethe does not do: it is dropped without an answer.
+        if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || FirewallAddressFor(info) is not { } from || !_replies.TryTake(nowMs))
+        {
+            return;
+        }
+        var length = info.Version == 6
+            ? Replies.IcmpError(packet, info, from, IcmpV6Message.PacketTooBig, 0, (uint)mtu, reply)
+            : Replies.IcmpError(packet, info, from, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableFragmentationNeeded, (uint)mtu, reply);
+        SetReply(ref outcome, length, outcome.Client == client ? client : Ingress.Uplink);
+    }
+
+    private static void SetReply(ref PacketOutcome outcome, int length, int egress)
+    {
+        outcome.ReplyLength = length;
+        outcome.ReplyEgress = egress;
+    }
+
+    /// <summary>The firewall's own address of the packet's family, the source of the ICMP it sends.</summary>
+    private NetAddress? FirewallAddressFor(in PacketInfo info) => info.Version == 6 ? _options.UplinkV6 : _options.UplinkV4;
+
+    private bool IsFirewallAddress(NetAddress address) => address == _options.UplinkV4 || address == _options.UplinkV6;
+
+    private static int EgressFor(CompiledPolicy compiled, NetAddress destination)
+    {
+        var client = compiled.FindClient(destination);
+        return client >= 0 ? client : Ingress.Uplink;
+    }
+
+    private static bool SourceMatches(in FlowKey replyKey, in FlowKey original) =>
+        replyKey.Destination == original.Source && replyKey.DestinationPort == original.SourcePort;
+
+    private static bool IsIcmpQuery(in PacketInfo info) =>
+        info.Version == 6
+            ? info.Protocol == IpProtocol.IcmpV6 && IcmpV6Message.IsQueryType(info.IcmpType)
+            : info.Protocol == IpProtocol.Icmp && IcmpV4Message.IsQueryType(info.IcmpType);
+
+    private static void DecrementHopLimit(Span<byte> packet, ref PacketInfo info)
+    {
+        info.HopLimit--;
+        if (info.Version == 6)
+        {
+            packet[7] = info.HopLimit;
+            return;
+        }
+        var old = BinaryPrimitives.ReadUInt16BigEndian(packet[8..]);
+        packet[8] = info.HopLimit;
+        var updated = BinaryPrimitives.ReadUInt16BigEndian(packet[8..]);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[10..], Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(packet[10..]), old, updated));
+    }
+
+    private PacketOutcome Drop(ref PacketOutcome outcome, DropReason reason)
+    {
+        outcome.Forwarded = false;
+        outcome.Reason = reason;
+        Drops[(int)reason]++;
+        return outcome;
+    }
+}

@@ -1,0 +1,31 @@
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Engine;
+
+/// <summary>What the engine did with one packet. The packet itself is rewritten in place.</summary>
+public struct PacketOutcome
+{
+    public bool Forwarded;
+
+    /// <summary>Where to send the (rewritten) packet: a client index or <see cref="Ingress.Uplink"/>.</summary>
+    public int Egress;
+
+    /// <summary>Bytes of the packet to send (trailing bytes past the IP length are cut).</summary>
+    public int Length;
+
+    public DropReason Reason;
+
+    /// <summary>The client the packet belongs to (sender or receiver), -1 when none.</summary>
+    public int Client;
+
+    /// <summary>The rule that decided a new flow (or the drop), -1 for the default drop or an existing flow.</summary>
+    public int RuleIndex;
+
+    public bool NewFlow;
+
+    /// <summary>Length of an ICMP error or TCP reset the firewall wrote into the reply buffer, 0 for none.</summary>
+    public int ReplyLength;
+
+    /// <summary>Where to send the reply: back to the sender.</summary>
+    public int ReplyEgress;
+}

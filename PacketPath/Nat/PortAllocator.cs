@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Nat;
+
+/// <summary>
+/// Chooses the uplink port (or ICMP query identifier) a client's new flow leaves with, so that the
+/// reply key (remote, uplink, protocol, remote port, chosen port) belongs to no live flow.
+/// </summary>
+/// <remarks>
+/// The connection table is the only record of ports in use: a port is free again as soon as its
+/// flow is removed or expires, with no separate release. The search is RFC 6056's Algorithm 3
+/// ("simple hash-based"): start at a keyed hash of the destination plus a counter and walk the
+/// range, so ports are hard to guess from outside yet the same secret and the same packets give the
+/// same ports (replays are reproducible). Exhaustion needs every port of the range live towards one
+/// remote address and port; with the default range (64,512 ports) that is more flows than the
+/// default per-client quota, so one client alone cannot make others' flows fail here.
+/// </remarks>
+public sealed class PortAllocator
+{
+    private readonly ConnectionTable _table;
+    private readonly ulong _secret;
+    private ulong _next;
+
+    public PortAllocator(ConnectionTable table)
+        : this(table, PortRange.Default, BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)))
+    {
+    }
+
+    /// <param name="secret">Keys the starting point of the search; fix it to make replays reproducible.</param>
+    public PortAllocator(ConnectionTable table, PortRange range, ulong secret)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (range.First == 0 || range.First > range.Last)
+        {
+            throw new ArgumentOutOfRangeException(nameof(range),
+                $"NAT port range {range.First}..{range.Last} must be non-empty and must not include port 0.");
+        }
+        _table = table;
+        Range = range;
+        _secret = secret;
+    }
+
+    public PortRange Range { get; }
+
+    /// <summary>
+    /// Picks the translation of a client's new flow <paramref name="original"/> leaving through
+    /// <paramref name="uplink"/>: the reply key to pass to <see cref="ConnectionTable.TryCreate"/>.
+    /// </summary>
+    public bool TryAllocate(in FlowKey original, NetAddress uplink, long nowMs, out FlowKey reply, out DropReason reason)
+    {
+        if (!TryAllocate(original.Protocol, uplink, original.Destination, original.DestinationPort, nowMs, out var port, out reason))
+        {
+            reply = default;
+            return false;
+        }
+        reply = ReplyKey(original.Protocol, uplink, original.Destination, original.DestinationPort, port);
+        return true;
+    }
+
+    /// <summary>A free source port (for ICMP queries: query identifier; <paramref name="remotePort"/> is then ignored).</summary>
+    public bool TryAllocate(byte protocol, NetAddress uplink, NetAddress remote, ushort remotePort, long nowMs,
+        out ushort port, out DropReason reason)
+    {
+        var size = (ulong)Range.Size;
+        var offset = new FlowKey(remote, uplink, protocol, remotePort, 0).Hash(_secret);
+        var start = (offset % size + _next % size) % size;
+        for (ulong tried = 0; tried < size; tried++)
+        {
+            var candidate = (ushort)(Range.First + (start + tried) % size);
+            var key = ReplyKey(protocol, uplink, remote, remotePort, candidate);
+            if (!_table.Lookup(in key, nowMs, out _, out _))
+            {
+                _next += tried + 1;
+                port = candidate;
+                reason = DropReason.None;
+                return true;
+            }
+        }
+        _next += size;
+        port = 0;
+        reason = DropReason.NatPortsExhausted;
+        return false;
+    }
+
+    /// <summary>The key replies carry: from the remote to the uplink's chosen port (or, for ICMP queries, with the chosen identifier).</summary>
+    public static FlowKey ReplyKey(byte protocol, NetAddress uplink, NetAddress remote, ushort remotePort, ushort port) =>
+        IsQueryProtocol(protocol)
+            ? new FlowKey(remote, uplink, protocol, port, port)
+            : new FlowKey(remote, uplink, protocol, remotePort, port);
+
+    private static bool IsQueryProtocol(byte protocol) => protocol is 1 or 58;
+}

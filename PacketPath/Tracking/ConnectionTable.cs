@@ -1,0 +1,476 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Tracking;
+
+/// <summary>
+/// Every flow the firewall has let through, found by the key of either direction: the original
+/// (as the client sent it) or the reply (as it arrives on the uplink, after NAT).
+/// </summary>
+/// <remarks>
+/// <para>
+/// All memory is allocated in the constructor: an array of entries, a free list threaded through
+/// it, and an open-addressing index (linear probing, backward-shift deletion, at most half full)
+/// holding two slots per entry, one per direction. Nothing allocates per packet and nothing throws
+/// per packet.
+/// </para>
+/// <para>
+/// Entries expire lazily: <see cref="Lookup"/> forgets an entry it finds expired, <see cref="Expire"/>
+/// sweeps a bounded number of entries per call, and <see cref="TryCreate"/> sweeps a little when the
+/// table or the client's quota is full. Live flows are never evicted to make room: a full table
+/// refuses the new flow instead.
+/// </para>
+/// <para>
+/// Concurrency: single writer. Every method, <see cref="Lookup"/> included (it removes expired
+/// entries), must be called from one thread at a time. For one worker per queue (issue 4) the plan is
+/// N of these tables as shards: a flow lives in the shard picked by its original key's
+/// <see cref="FlowKey.Hash"/>, and the NAT port allocator keeps probing ports until the reply key
+/// hashes to the same shard, so both directions of a flow land in one shard and each packet touches
+/// one shard under one short lock. The state per table (count, per-client counts, sweep cursor)
+/// then becomes state per shard, with the quota divided between the shards.
+/// </para>
+/// </remarks>
+public sealed class ConnectionTable
+{
+    /// <summary>
+    /// Bytes per flow: the 128-byte <c>Entry</c> plus four 8-byte index slots (two keys per entry,
+    /// index at most half full). 65,536 entries take 10 MiB.
+    /// </summary>
+    public static int BytesPerEntry => Unsafe.SizeOf<Entry>() + IndexSlotsPerEntry * Unsafe.SizeOf<IndexSlot>();
+
+    private const int IndexSlotsPerEntry = 4;
+
+    private readonly Entry[] _entries;
+    private readonly IndexSlot[] _index;
+    private readonly int _indexMask;
+    private readonly int[] _perClient;
+    private readonly long[] _timeoutMs;
+    private readonly ulong _seed;
+    private readonly int _quota;
+    private readonly int _sweepWhenFull;
+
+    private int _count;
+    private int _highWater;
+    private int _freeHead = -1;
+    private int _sweepCursor;
+
+    public ConnectionTable(ConnectionLimits limits, ConnectionTimeouts timeouts)
+        : this(limits, timeouts, BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)))
+    {
+    }
+
+    /// <param name="hashSeed">Keys the index hash. Lookups and verdicts do not depend on it, only probe lengths.</param>
+    public ConnectionTable(ConnectionLimits limits, ConnectionTimeouts timeouts, ulong hashSeed)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(timeouts);
+        if (limits.Capacity is < 1 or > ConnectionLimits.MaxCapacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limits),
+                $"Connection table capacity {limits.Capacity} is outside 1..{ConnectionLimits.MaxCapacity}.");
+        }
+        if (limits.PerClientQuota < 1 || limits.MaxClients < 1 || limits.SweepWhenFull < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limits),
+                $"Per-client quota {limits.PerClientQuota} and max clients {limits.MaxClients} must be at least 1, sweep {limits.SweepWhenFull} at least 0.");
+        }
+
+        _entries = new Entry[limits.Capacity];
+        var slots = (int)BitOperations.RoundUpToPowerOf2((uint)limits.Capacity * IndexSlotsPerEntry);
+        _index = new IndexSlot[slots];
+        _indexMask = slots - 1;
+        _perClient = new int[limits.MaxClients];
+        _quota = limits.PerClientQuota;
+        _sweepWhenFull = limits.SweepWhenFull;
+        _seed = hashSeed;
+
+        var states = Enum.GetValues<ConnectionState>();
+        _timeoutMs = new long[states.Length];
+        foreach (var state in states)
+        {
+            var timeout = timeouts.For(state);
+            if (timeout <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(timeouts), $"The {state} timeout is {timeout}; it must be positive.");
+            }
+            _timeoutMs[(int)state] = (long)timeout.TotalMilliseconds;
+        }
+    }
+
+    public int Capacity => _entries.Length;
+
+    public int Count => _count;
+
+    public int PerClientQuota => _quota;
+
+    /// <summary>Bytes held by this table's arrays.</summary>
+    public long MemoryBytes =>
+        (long)_entries.Length * Unsafe.SizeOf<Entry>()
+        + (long)_index.Length * Unsafe.SizeOf<IndexSlot>()
+        + (long)_perClient.Length * sizeof(int);
+
+    /// <summary>Live (or not yet swept) flows of <paramref name="client"/>; 0 for an unknown client.</summary>
+    public int CountFor(int client) => (uint)client < (uint)_perClient.Length ? _perClient[client] : 0;
+
+    /// <summary>
+    /// Finds the flow <paramref name="key"/> belongs to, in either direction. An entry found expired
+    /// is removed and reported as absent, so a caller may create a fresh flow for the key.
+    /// </summary>
+    public bool Lookup(in FlowKey key, long nowMs, out int entry, out bool isReply)
+    {
+        var hash = key.Hash(_seed);
+        var i = (int)hash & _indexMask;
+        while (true)
+        {
+            var slot = _index[i];
+            if (slot.Reference == 0)
+            {
+                break;
+            }
+            if (slot.Hash == (uint)hash)
+            {
+                var candidate = (slot.Reference - 1) >> 1;
+                var reply = ((slot.Reference - 1) & 1) != 0;
+                ref var e = ref _entries[candidate];
+                if (Matches(ref e, reply, in key))
+                {
+                    if (IsExpired(ref e, nowMs))
+                    {
+                        RemoveLive(candidate);
+                        break;
+                    }
+                    entry = candidate;
+                    isReply = reply;
+                    return true;
+                }
+            }
+            i = (i + 1) & _indexMask;
+        }
+        entry = -1;
+        isReply = false;
+        return false;
+    }
+
+    /// <summary>
+    /// Starts tracking a flow the policy allowed. The caller has looked up <paramref name="original"/>
+    /// and found nothing, and for NAT chose <paramref name="reply"/> free (see Nat.PortAllocator).
+    /// The creating packet is not counted: pass it to <see cref="Observe"/> like every other packet.
+    /// </summary>
+    /// <param name="ruleIndex">The snapshot rule that allowed the flow, for its hit counters.</param>
+    /// <param name="tcpFlags">The first packet's TCP flags: a SYN opens in SYN_SENT, a packet of a
+    /// flow picked up midway in ESTABLISHED.</param>
+    public bool TryCreate(in FlowKey original, in FlowKey reply, int client, int ruleIndex, byte tcpFlags,
+        long nowMs, out int entry, out DropReason reason)
+    {
+        if ((uint)client >= (uint)_perClient.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(client), client,
+                $"Client index {client} is outside 0..{_perClient.Length - 1}; raise ConnectionLimits.MaxClients.");
+        }
+        if (reply.Protocol != original.Protocol
+            || original.Source.IsV6 != original.Destination.IsV6
+            || reply.Source.IsV6 != reply.Destination.IsV6)
+        {
+            throw new ArgumentException(
+                $"Flow keys {original} and {reply} mix protocols or address families within a key.", nameof(reply));
+        }
+        if (_count >= _entries.Length || _perClient[client] >= _quota)
+        {
+            Expire(nowMs, _sweepWhenFull);
+            if (_perClient[client] >= _quota)
+            {
+                return Refuse(DropReason.ClientQuotaExceeded, out entry, out reason);
+            }
+            if (_count >= _entries.Length)
+            {
+                return Refuse(DropReason.ConnectionTableFull, out entry, out reason);
+            }
+        }
+
+        entry = TakeFreeEntry();
+        ref var e = ref _entries[entry];
+        e = default;
+        e.OriginalSource = original.Source.Bits;
+        e.OriginalDestination = original.Destination.Bits;
+        e.ReplySource = reply.Source.Bits;
+        e.ReplyDestination = reply.Destination.Bits;
+        e.OriginalSourcePort = original.SourcePort;
+        e.OriginalDestinationPort = original.DestinationPort;
+        e.ReplySourcePort = reply.SourcePort;
+        e.ReplyDestinationPort = reply.DestinationPort;
+        e.Protocol = original.Protocol;
+        e.Flags = EntryFlags.InUse
+            | (original.Source.IsV6 ? EntryFlags.OriginalV6 : 0)
+            | (reply.Source.IsV6 ? EntryFlags.ReplyV6 : 0);
+        e.Client = client;
+        e.RuleIndex = ruleIndex;
+        e.LastSeenMs = nowMs;
+        e.NextFree = -1;
+        e.State = original.Protocol switch
+        {
+            6 => TcpTracker.Open(tcpFlags, out e.Closing),
+            17 => ConnectionState.UdpUnreplied,
+            1 or 58 => ConnectionState.Icmp,
+            _ => ConnectionState.Generic,
+        };
+
+        Insert(original.Hash(_seed), entry, isReply: false);
+        Insert(reply.Hash(_seed), entry, isReply: true);
+        _count++;
+        _perClient[client]++;
+        reason = DropReason.None;
+        return true;
+    }
+
+    /// <summary>Counts a packet of the flow, refreshes its timeout and advances its state.</summary>
+    public void Observe(int entry, bool isReply, byte tcpFlags, int bytes, long nowMs)
+    {
+        ref var e = ref _entries[entry];
+        e.LastSeenMs = nowMs;
+        if (isReply)
+        {
+            e.ReplyPackets++;
+            e.ReplyBytes += (ulong)bytes;
+        }
+        else
+        {
+            e.OriginalPackets++;
+            e.OriginalBytes += (ulong)bytes;
+        }
+        switch (e.Protocol)
+        {
+            case 6:
+                e.State = TcpTracker.Next(e.State, ref e.Closing, isReply, tcpFlags);
+                break;
+            case 17 when isReply:
+                e.State = ConnectionState.UdpStream;
+                break;
+        }
+    }
+
+    /// <summary>Forgets a flow: both of its keys stop matching and its NAT port is free again.</summary>
+    public bool Remove(int entry)
+    {
+        if ((uint)entry >= (uint)_highWater || (_entries[entry].Flags & EntryFlags.InUse) == 0)
+        {
+            return false;
+        }
+        RemoveLive(entry);
+        return true;
+    }
+
+    /// <summary>Examines up to <paramref name="budget"/> entries, round-robin, and removes the expired ones.</summary>
+    /// <returns>How many were removed.</returns>
+    public int Expire(long nowMs, int budget)
+    {
+        var limit = _highWater;
+        var steps = Math.Min(budget, limit);
+        var removed = 0;
+        for (var n = 0; n < steps; n++)
+        {
+            if (_sweepCursor >= limit)
+            {
+                _sweepCursor = 0;
+            }
+            var i = _sweepCursor++;
+            ref var e = ref _entries[i];
+            if ((e.Flags & EntryFlags.InUse) != 0 && IsExpired(ref e, nowMs))
+            {
+                RemoveLive(i);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    public ConnectionState StateOf(int entry) => _entries[entry].State;
+
+    public int ClientOf(int entry) => _entries[entry].Client;
+
+    public int RuleIndexOf(int entry) => _entries[entry].RuleIndex;
+
+    public FlowKey OriginalKey(int entry)
+    {
+        ref var e = ref _entries[entry];
+        var v6 = (e.Flags & EntryFlags.OriginalV6) != 0;
+        return new FlowKey(new NetAddress(e.OriginalSource, v6), new NetAddress(e.OriginalDestination, v6),
+            e.Protocol, e.OriginalSourcePort, e.OriginalDestinationPort);
+    }
+
+    public FlowKey ReplyKey(int entry)
+    {
+        ref var e = ref _entries[entry];
+        var v6 = (e.Flags & EntryFlags.ReplyV6) != 0;
+        return new FlowKey(new NetAddress(e.ReplySource, v6), new NetAddress(e.ReplyDestination, v6),
+            e.Protocol, e.ReplySourcePort, e.ReplyDestinationPort);
+    }
+
+    public TrackedFlow Get(int entry)
+    {
+        ref var e = ref _entries[entry];
+        return new TrackedFlow(entry, OriginalKey(entry), ReplyKey(entry), e.Client, e.RuleIndex, e.State,
+            e.LastSeenMs, e.OriginalPackets, e.OriginalBytes, e.ReplyPackets, e.ReplyBytes);
+    }
+
+    /// <summary>Visits every tracked flow (expired ones not yet swept included), for reports.</summary>
+    public void ForEach(Action<TrackedFlow> visit)
+    {
+        for (var i = 0; i < _highWater; i++)
+        {
+            if ((_entries[i].Flags & EntryFlags.InUse) != 0)
+            {
+                visit(Get(i));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cuts every flow <paramref name="shouldCut"/> picks, in both directions: after a policy swap,
+    /// the flows the new policy no longer allows.
+    /// </summary>
+    /// <returns>How many were cut.</returns>
+    public int RemoveWhere(Func<TrackedFlow, bool> shouldCut)
+    {
+        var removed = 0;
+        for (var i = 0; i < _highWater; i++)
+        {
+            if ((_entries[i].Flags & EntryFlags.InUse) != 0 && shouldCut(Get(i)))
+            {
+                RemoveLive(i);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    private static bool Refuse(DropReason why, out int entry, out DropReason reason)
+    {
+        entry = -1;
+        reason = why;
+        return false;
+    }
+
+    private bool IsExpired(ref Entry e, long nowMs) => nowMs - e.LastSeenMs >= _timeoutMs[(int)e.State];
+
+    private static bool Matches(ref Entry e, bool reply, in FlowKey key)
+    {
+        if (e.Protocol != key.Protocol || key.Source.IsV6 != key.Destination.IsV6)
+        {
+            return false;
+        }
+        return reply
+            ? e.ReplySource == key.Source.Bits
+                && e.ReplyDestination == key.Destination.Bits
+                && e.ReplySourcePort == key.SourcePort
+                && e.ReplyDestinationPort == key.DestinationPort
+                && ((e.Flags & EntryFlags.ReplyV6) != 0) == key.Source.IsV6
+            : e.OriginalSource == key.Source.Bits
+                && e.OriginalDestination == key.Destination.Bits
+                && e.OriginalSourcePort == key.SourcePort
+                && e.OriginalDestinationPort == key.DestinationPort
+                && ((e.Flags & EntryFlags.OriginalV6) != 0) == key.Source.IsV6;
+    }
+
+    private int TakeFreeEntry()
+    {
+        if (_freeHead >= 0)
+        {
+            var entry = _freeHead;
+            _freeHead = _entries[entry].NextFree;
+            return entry;
+        }
+        return _highWater++;
+    }
+
+    private void RemoveLive(int entry)
+    {
+        ref var e = ref _entries[entry];
+        RemoveSlot(OriginalKey(entry).Hash(_seed), Reference(entry, isReply: false));
+        RemoveSlot(ReplyKey(entry).Hash(_seed), Reference(entry, isReply: true));
+        _perClient[e.Client]--;
+        _count--;
+        e.Flags = EntryFlags.None;
+        e.NextFree = _freeHead;
+        _freeHead = entry;
+    }
+
+    private static int Reference(int entry, bool isReply) => (entry << 1) + (isReply ? 1 : 0) + 1;
+
+    private void Insert(ulong hash, int entry, bool isReply)
+    {
+        var i = (int)hash & _indexMask;
+        while (_index[i].Reference != 0)
+        {
+            i = (i + 1) & _indexMask;
+        }
+        _index[i] = new IndexSlot((uint)hash, Reference(entry, isReply));
+    }
+
+    // Backward-shift deletion (Knuth 6.4 Algorithm R): no tombstones, so probe runs never grow
+    // with churn in a table that lives for days.
+    private void RemoveSlot(ulong hash, int reference)
+    {
+        var i = (int)hash & _indexMask;
+        while (_index[i].Reference != reference)
+        {
+            i = (i + 1) & _indexMask;
+        }
+        var j = i;
+        while (true)
+        {
+            j = (j + 1) & _indexMask;
+            var moving = _index[j];
+            if (moving.Reference == 0)
+            {
+                break;
+            }
+            var home = (int)moving.Hash & _indexMask;
+            var stays = i <= j ? i < home && home <= j : i < home || home <= j;
+            if (!stays)
+            {
+                _index[i] = moving;
+                i = j;
+            }
+        }
+        _index[i] = default;
+    }
+
+    [Flags]
+    private enum EntryFlags : byte
+    {
+        None = 0,
+        InUse = 1,
+        OriginalV6 = 2,
+        ReplyV6 = 4,
+    }
+
+    /// <summary>One slot of the index: the key's hash (low 32 bits) and entry * 2 + direction + 1 (0 = empty).</summary>
+    private readonly record struct IndexSlot(uint Hash, int Reference);
+
+    // Fields ordered by size so the struct packs into 128 bytes (UInt128 aligns to 16).
+    private struct Entry
+    {
+        public UInt128 OriginalSource;
+        public UInt128 OriginalDestination;
+        public UInt128 ReplySource;
+        public UInt128 ReplyDestination;
+        public long LastSeenMs;
+        public ulong OriginalPackets;
+        public ulong OriginalBytes;
+        public ulong ReplyPackets;
+        public ulong ReplyBytes;
+        public int Client;
+        public int RuleIndex;
+        public ushort OriginalSourcePort;
+        public ushort OriginalDestinationPort;
+        public ushort ReplySourcePort;
+        public ushort ReplyDestinationPort;
+        public byte Protocol;
+        public ConnectionState State;
+        public EntryFlags Flags;
+        public TcpTracker.Closing Closing;
+        public int NextFree;
+    }
+}

@@ -1,0 +1,118 @@
+namespace Lethe.PacketPath.Tracking;
+
+/// <summary>
+/// The TCP state machine of <see cref="ConnectionTable"/>, after Linux's tcp_conntracks table
+/// (net/netfilter/nf_conntrack_proto_tcp.c) without its sequence-window checks. Lacking sequence
+/// numbers, it tells the two closing FINs apart by direction: <see cref="Closing"/> records which
+/// side sent a FIN and which sent the first one.
+/// </summary>
+internal static class TcpTracker
+{
+    public const byte Fin = 0x01;
+    public const byte Syn = 0x02;
+    public const byte Rst = 0x04;
+    public const byte Ack = 0x10;
+
+    [Flags]
+    public enum Closing : byte
+    {
+        None = 0,
+        FinFromOriginal = 1,
+        FinFromReply = 2,
+        FirstFinFromReply = 4,
+    }
+
+    /// <summary>The state of a flow whose first packet carried <paramref name="tcpFlags"/>.</summary>
+    public static ConnectionState Open(byte tcpFlags, out Closing closing)
+    {
+        closing = Closing.None;
+        if ((tcpFlags & Rst) != 0)
+        {
+            return ConnectionState.Close;
+        }
+        if ((tcpFlags & Syn) != 0)
+        {
+            return (tcpFlags & Ack) == 0 ? ConnectionState.SynSent : ConnectionState.SynReceived;
+        }
+        if ((tcpFlags & Fin) != 0)
+        {
+            closing = Closing.FinFromOriginal;
+            return ConnectionState.FinWait;
+        }
+        // A flow picked up in the middle (after a restart, which forgets everything) continues as
+        // established, as Linux does with nf_conntrack_tcp_loose=1.
+        return ConnectionState.Established;
+    }
+
+    public static ConnectionState Next(ConnectionState state, ref Closing closing, bool isReply, byte tcpFlags)
+    {
+        if ((tcpFlags & Rst) != 0)
+        {
+            return ConnectionState.Close;
+        }
+        if ((tcpFlags & Syn) != 0)
+        {
+            return OnSyn(state, ref closing, isReply, (tcpFlags & Ack) != 0);
+        }
+        if ((tcpFlags & Fin) != 0)
+        {
+            return OnFin(state, ref closing, isReply);
+        }
+        if ((tcpFlags & Ack) != 0)
+        {
+            return OnAck(state, closing, isReply);
+        }
+        return state;
+    }
+
+    private static ConnectionState OnSyn(ConnectionState state, ref Closing closing, bool isReply, bool withAck)
+    {
+        // A fresh SYN after the close reuses the tuple: Linux's sTW/sCL -> sSS.
+        if (!isReply && !withAck && state is ConnectionState.TimeWait or ConnectionState.Close)
+        {
+            closing = Closing.None;
+            return ConnectionState.SynSent;
+        }
+        // SYN-ACK answering the SYN, or a SYN crossing it (simultaneous open).
+        if (isReply && state == ConnectionState.SynSent)
+        {
+            return ConnectionState.SynReceived;
+        }
+        return state;
+    }
+
+    private static ConnectionState OnFin(ConnectionState state, ref Closing closing, bool isReply)
+    {
+        if (state is not (ConnectionState.SynReceived or ConnectionState.Established
+            or ConnectionState.FinWait or ConnectionState.CloseWait))
+        {
+            return state;
+        }
+        if ((closing & (Closing.FinFromOriginal | Closing.FinFromReply)) == 0 && isReply)
+        {
+            closing |= Closing.FirstFinFromReply;
+        }
+        closing |= isReply ? Closing.FinFromReply : Closing.FinFromOriginal;
+        if ((closing & (Closing.FinFromOriginal | Closing.FinFromReply)) == (Closing.FinFromOriginal | Closing.FinFromReply))
+        {
+            return ConnectionState.LastAck;
+        }
+        // One side's FIN (or its retransmission): keep CLOSE_WAIT if the peer already acked it.
+        return state == ConnectionState.CloseWait ? ConnectionState.CloseWait : ConnectionState.FinWait;
+    }
+
+    private static ConnectionState OnAck(ConnectionState state, Closing closing, bool isReply)
+    {
+        var firstCloserIsReply = (closing & Closing.FirstFinFromReply) != 0;
+        return state switch
+        {
+            // The third packet of the handshake.
+            ConnectionState.SynReceived when !isReply => ConnectionState.Established,
+            // The peer of the side that closed acknowledges its FIN.
+            ConnectionState.FinWait when isReply != firstCloserIsReply => ConnectionState.CloseWait,
+            // The first closer acknowledges the second FIN.
+            ConnectionState.LastAck when isReply == firstCloserIsReply => ConnectionState.TimeWait,
+            _ => state,
+        };
+    }
+}

@@ -1,0 +1,237 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+
+namespace Lethe.PacketPath.Wire;
+
+/// <summary>
+/// A view over an IPv4 packet (RFC 791 §3.1). <see cref="TryParse"/> checks every length once, so no
+/// accessor can read past the buffer; <see cref="Payload"/> stops at the total length, not at the end
+/// of the buffer. Setters write through to the caller's bytes and leave the checksum to the caller.
+/// </summary>
+public readonly ref struct Ipv4Packet
+{
+    public const int MinHeaderLength = 20;
+    public const int MaxHeaderLength = 60;
+
+    private static class Field
+    {
+        public const int VersionAndLength = 0;
+        public const int TypeOfService = 1;
+        public const int TotalLength = 2;
+        public const int Identification = 4;
+        public const int FlagsAndOffset = 6;
+        public const int TimeToLive = 8;
+        public const int Protocol = 9;
+        public const int Checksum = 10;
+        public const int Source = 12;
+        public const int Destination = 16;
+        public const int Options = 20;
+    }
+
+    private const ushort DontFragmentBit = 0x4000;
+    private const ushort MoreFragmentsBit = 0x2000;
+    private const ushort OffsetMask = 0x1FFF;
+
+    private readonly Span<byte> _buffer;
+
+    private Ipv4Packet(Span<byte> buffer) => _buffer = buffer;
+
+    /// <summary>Wraps a buffer without checks, for emitting: the caller guarantees its length.</summary>
+    public static Ipv4Packet Unchecked(Span<byte> buffer) => new(buffer);
+
+    /// <summary>
+    /// Checks that <paramref name="buffer"/> holds a whole IPv4 header (options included and well formed)
+    /// and the total length it announces. Extra bytes after the total length are allowed and ignored.
+    /// </summary>
+    public static bool TryParse(Span<byte> buffer, out Ipv4Packet packet, out DropReason reason)
+    {
+        packet = default;
+        if (buffer.Length < MinHeaderLength)
+        {
+            reason = DropReason.Truncated;
+            return false;
+        }
+        if (buffer[Field.VersionAndLength] >> 4 != 4)
+        {
+            reason = DropReason.BadIpVersion;
+            return false;
+        }
+        var headerLength = (buffer[Field.VersionAndLength] & 0x0F) * 4;
+        if (headerLength < MinHeaderLength)
+        {
+            reason = DropReason.BadHeaderLength;
+            return false;
+        }
+        if (buffer.Length < headerLength)
+        {
+            reason = DropReason.Truncated;
+            return false;
+        }
+        var totalLength = BinaryPrimitives.ReadUInt16BigEndian(buffer[Field.TotalLength..]);
+        if (totalLength < headerLength)
+        {
+            reason = DropReason.BadTotalLength;
+            return false;
+        }
+        if (totalLength > buffer.Length)
+        {
+            reason = DropReason.Truncated;
+            return false;
+        }
+        if (!OptionsAreWellFormed(buffer[Field.Options..headerLength]))
+        {
+            reason = DropReason.BadHeaderLength;
+            return false;
+        }
+        packet = new Ipv4Packet(buffer);
+        reason = DropReason.None;
+        return true;
+    }
+
+    /// <summary>RFC 791 §3.1: End of Option List and No Operation are one byte; every other option has a length byte of at least 2.</summary>
+    private static bool OptionsAreWellFormed(ReadOnlySpan<byte> options)
+    {
+        var i = 0;
+        while (i < options.Length)
+        {
+            var type = options[i];
+            if (type == 0)
+            {
+                return true;
+            }
+            if (type == 1)
+            {
+                i++;
+                continue;
+            }
+            if (i + 1 >= options.Length)
+            {
+                return false;
+            }
+            var length = options[i + 1];
+            if (length < 2 || i + length > options.Length)
+            {
+                return false;
+            }
+            i += length;
+        }
+        return true;
+    }
+
+    public int Version => _buffer[Field.VersionAndLength] >> 4;
+
+    /// <summary>Header length in bytes (IHL × 4), 20 to 60.</summary>
+    public int HeaderLength => (_buffer[Field.VersionAndLength] & 0x0F) * 4;
+
+    public byte TypeOfService
+    {
+        get => _buffer[Field.TypeOfService];
+        set => _buffer[Field.TypeOfService] = value;
+    }
+
+    public ushort TotalLength
+    {
+        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.TotalLength..]);
+        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.TotalLength..], value);
+    }
+
+    public ushort Identification
+    {
+        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Identification..]);
+        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Identification..], value);
+    }
+
+    public bool DontFragment
+    {
+        get => (FlagsAndOffset & DontFragmentBit) != 0;
+        set => FlagsAndOffset = (ushort)(value ? FlagsAndOffset | DontFragmentBit : FlagsAndOffset & ~DontFragmentBit);
+    }
+
+    public bool MoreFragments
+    {
+        get => (FlagsAndOffset & MoreFragmentsBit) != 0;
+        set => FlagsAndOffset = (ushort)(value ? FlagsAndOffset | MoreFragmentsBit : FlagsAndOffset & ~MoreFragmentsBit);
+    }
+
+    /// <summary>Fragment offset in bytes (the header field × 8).</summary>
+    public int FragmentOffset
+    {
+        get => (FlagsAndOffset & OffsetMask) * 8;
+        set
+        {
+            Debug.Assert(value % 8 == 0 && value / 8 <= OffsetMask, "IPv4 fragment offsets are multiples of 8 below 65536.");
+            FlagsAndOffset = (ushort)((FlagsAndOffset & ~OffsetMask) | ((value / 8) & OffsetMask));
+        }
+    }
+
+    /// <summary>True for any fragment: more fragments follow or the offset is not zero.</summary>
+    public bool IsFragment => (FlagsAndOffset & (MoreFragmentsBit | OffsetMask)) != 0;
+
+    private ushort FlagsAndOffset
+    {
+        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.FlagsAndOffset..]);
+        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.FlagsAndOffset..], value);
+    }
+
+    public byte TimeToLive
+    {
+        get => _buffer[Field.TimeToLive];
+        set => _buffer[Field.TimeToLive] = value;
+    }
+
+    public byte Protocol
+    {
+        get => _buffer[Field.Protocol];
+        set => _buffer[Field.Protocol] = value;
+    }
+
+    public ushort HeaderChecksum
+    {
+        get => BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.Checksum..]);
+        set => BinaryPrimitives.WriteUInt16BigEndian(_buffer[Field.Checksum..], value);
+    }
+
+    public NetAddress Source
+    {
+        get => NetAddress.FromV4Bytes(_buffer[Field.Source..]);
+        set
+        {
+            Debug.Assert(!value.IsV6, "An IPv4 header holds IPv4 addresses.");
+            BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.Source..], value.V4Bits);
+        }
+    }
+
+    public NetAddress Destination
+    {
+        get => NetAddress.FromV4Bytes(_buffer[Field.Destination..]);
+        set
+        {
+            Debug.Assert(!value.IsV6, "An IPv4 header holds IPv4 addresses.");
+            BinaryPrimitives.WriteUInt32BigEndian(_buffer[Field.Destination..], value.V4Bits);
+        }
+    }
+
+    public Span<byte> Header => _buffer[..HeaderLength];
+
+    public Span<byte> Options => _buffer[Field.Options..HeaderLength];
+
+    /// <summary>The bytes after the header up to the total length; padding after it is not included.</summary>
+    public Span<byte> Payload => _buffer[HeaderLength..TotalLength];
+
+    /// <summary>The header checksum the header should carry, computed with the checksum field taken as zero.</summary>
+    public ushort ComputeHeaderChecksum() =>
+        Checksum.Finish(Checksum.AddSkippingField(0, Header, Field.Checksum));
+
+    public bool VerifyHeaderChecksum() => Checksum.Compute(Header) == 0;
+
+    public void FillHeaderChecksum() => HeaderChecksum = ComputeHeaderChecksum();
+
+    /// <summary>Decrements the TTL and updates the header checksum incrementally (RFC 1624); the caller checks TTL &gt; 1 first.</summary>
+    public void DecrementTimeToLive()
+    {
+        var oldWord = BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.TimeToLive..]);
+        _buffer[Field.TimeToLive]--;
+        var newWord = BinaryPrimitives.ReadUInt16BigEndian(_buffer[Field.TimeToLive..]);
+        HeaderChecksum = Checksum.Update(HeaderChecksum, oldWord, newWord);
+    }
+}

@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Lethe.PacketPath.Dns;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Tests.Dns;
+
+public sealed class DnsResolverTests
+{
+    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(250);
+
+    private static NetAddress Address(string text) => NetAddress.Parse(text);
+
+    private static CancellationToken Ct => CancellationToken.None;
+
+    [Fact]
+    public async Task a_and_aaaa_are_both_asked_and_merged_with_the_smaller_ttl()
+    {
+        await using var server = new TinyDnsServer();
+        server.Answer("host.test", Rr.A("host.test", "192.0.2.1", 300), Rr.A("host.test", "192.0.2.2", 200), Rr.Aaaa("host.test", "2001:db8::1", 120));
+        var resolver = new DnsResolver([server.EndPoint]);
+
+        var answer = await resolver.Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.Equal([Address("192.0.2.1"), Address("192.0.2.2"), Address("2001:db8::1")], answer.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(120), answer.Ttl);
+        Assert.Equal([(ushort)1, (ushort)28], server.Seen.Select(q => q.Type).Order());
+        Assert.Equal(2, server.Seen.Select(q => q.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task a_cname_chain_is_followed()
+    {
+        await using var server = new TinyDnsServer();
+        server.Answer("www.test", Rr.Cname("www.test", "edge.cdn.test", 60), Rr.A("edge.cdn.test", "198.51.100.7", 300));
+        server.Zone[("www.test", 28)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.Cname("www.test", "edge.cdn.test", 60)], authority: [Rr.Soa("cdn.test", 900, 90)])];
+        var resolver = new DnsResolver([server.EndPoint]);
+
+        var answer = await resolver.Resolve("www.test", Ct);
+
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.Equal([Address("198.51.100.7")], answer.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(60), answer.Ttl);
+    }
+
+    [Fact]
+    public async Task a_name_with_only_ipv4_addresses_is_resolved_without_ipv6()
+    {
+        await using var server = new TinyDnsServer();
+        server.Zone[("v4only.test", 1)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.A("v4only.test", "192.0.2.4", 600)])];
+        server.Zone[("v4only.test", 28)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, authority: [Rr.Soa("test", 3600, 300)])];
+        var resolver = new DnsResolver([server.EndPoint]);
+
+        var answer = await resolver.Resolve("v4only.test", Ct);
+
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.Equal([Address("192.0.2.4")], answer.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(300), answer.Ttl);
+    }
+
+    [Fact]
+    public async Task nxdomain_for_both_families_is_a_name_error_and_is_not_retried()
+    {
+        await using var server = new TinyDnsServer();
+        server.For("gone.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 3, authority: [Rr.Soa("test", 3600, 45)])]);
+        var resolver = new DnsResolver([server.EndPoint]);
+
+        var answer = await resolver.Resolve("gone.test", Ct);
+
+        Assert.Equal(DnsOutcome.NameError, answer.Outcome);
+        Assert.Empty(answer.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(45), answer.Ttl);
+        Assert.Equal(2, server.Seen.Count);
+    }
+
+    [Fact]
+    public async Task a_dropped_query_times_out_and_the_next_resolver_answers()
+    {
+        await using var silent = new TinyDnsServer();
+        await using var working = new TinyDnsServer();
+        silent.For("host.test", _ => []);
+        working.Answer("host.test", Rr.A("host.test", "192.0.2.1"), Rr.Aaaa("host.test", "2001:db8::1"));
+        var resolver = new DnsResolver([silent.EndPoint, working.EndPoint], tryTimeout: Short);
+
+        var answer = await resolver.Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.Equal(2, answer.Addresses.Length);
+        Assert.Equal(2, silent.Seen.Count);
+        Assert.Equal(2, working.Seen.Count);
+    }
+
+    [Fact]
+    public async Task servfail_everywhere_fails_after_every_attempt()
+    {
+        await using var first = new TinyDnsServer();
+        await using var second = new TinyDnsServer();
+        first.For("broken.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 2)]);
+        second.For("broken.test", q => [DnsWire.Bare(q.Id, 2)]);
+        var resolver = new DnsResolver([first.EndPoint, second.EndPoint]);
+
+        var answer = await resolver.Resolve("broken.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.Empty(answer.Addresses);
+        Assert.Equal(TimeSpan.Zero, answer.Ttl);
+        Assert.Contains("ServerFailure", answer.Detail);
+        Assert.Equal(4, resolver.Attempts);
+        Assert.Equal(4, first.Seen.Count); // two tries per family on each
+        Assert.Equal(4, second.Seen.Count);
+    }
+
+    [Fact]
+    public async Task a_server_that_never_answers_fails_within_the_attempt_budget()
+    {
+        await using var silent = new TinyDnsServer();
+        silent.For("host.test", _ => []);
+        var resolver = new DnsResolver([silent.EndPoint], tryTimeout: Short, attempts: 2);
+
+        var clock = Stopwatch.StartNew();
+        var answer = await resolver.Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.Contains("no answer within 250 ms", answer.Detail);
+        Assert.InRange(clock.Elapsed, 2 * Short - TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task one_family_failing_fails_the_name()
+    {
+        await using var server = new TinyDnsServer();
+        server.Zone[("host.test", 1)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.A("host.test", "192.0.2.1")])];
+        server.Zone[("host.test", 28)] = _ => [];
+        var resolver = new DnsResolver([server.EndPoint], tryTimeout: Short, attempts: 1);
+
+        var answer = await resolver.Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.StartsWith("AAAA:", answer.Detail);
+    }
+
+    [Fact]
+    public async Task a_truncated_response_counts_as_a_failure()
+    {
+        await using var server = new TinyDnsServer();
+        server.For("big.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, truncated: true)]);
+        var resolver = new DnsResolver([server.EndPoint], attempts: 1);
+
+        var answer = await resolver.Resolve("big.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.Contains("truncated", answer.Detail);
+    }
+
+    [Fact]
+    public async Task a_malformed_response_counts_as_a_failure()
+    {
+        await using var server = new TinyDnsServer();
+        server.For("bad.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [new Rr(q.Name, q.Type, 60, [1, 2, 3])])]);
+        var resolver = new DnsResolver([server.EndPoint], attempts: 1);
+
+        var answer = await resolver.Resolve("bad.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.Contains("malformed", answer.Detail);
+    }
+
+    [Fact]
+    public async Task forged_answers_with_another_id_or_question_are_ignored()
+    {
+        await using var server = new TinyDnsServer();
+        server.For("host.test", q =>
+        [
+            DnsWire.Response((ushort)(q.Id ^ 1), q.Name, q.Type, answers: [Rr.A(q.Name, "203.0.113.66"), Rr.Aaaa(q.Name, "2001:db8::66")]),
+            DnsWire.Response(q.Id, "evil.test", q.Type, answers: [Rr.A("evil.test", "203.0.113.66")]),
+            [0x00, 0x01, 0x02],
+            DnsWire.Response(q.Id, q.Name, q.Type, answers: q.Type == 1 ? [Rr.A(q.Name, "192.0.2.1")] : [Rr.Aaaa(q.Name, "2001:db8::1")]),
+        ]);
+        var resolver = new DnsResolver([server.EndPoint], attempts: 1);
+
+        var answer = await resolver.Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.Equal([Address("192.0.2.1"), Address("2001:db8::1")], answer.Addresses);
+    }
+
+    [Fact]
+    public async Task a_closed_port_moves_on_to_the_next_resolver_without_waiting_for_the_timeout()
+    {
+        IPEndPoint closed;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            closed = (IPEndPoint)probe.Client.LocalEndPoint!;
+        }
+        await using var working = new TinyDnsServer();
+        working.Answer("host.test", Rr.A("host.test", "192.0.2.1"));
+        var resolver = new DnsResolver([closed, working.EndPoint], tryTimeout: TimeSpan.FromSeconds(10));
+
+        var clock = Stopwatch.StartNew();
+        var answer = await resolver.Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task an_invalid_name_or_no_resolvers_fails_without_asking()
+    {
+        await using var server = new TinyDnsServer();
+        var resolver = new DnsResolver([server.EndPoint]);
+
+        var invalid = await resolver.Resolve("a..b", Ct);
+        var none = await new DnsResolver([]).Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, invalid.Outcome);
+        Assert.Equal(DnsOutcome.Failed, none.Outcome);
+        Assert.Empty(server.Seen);
+    }
+
+    [Fact]
+    public async Task cancellation_throws()
+    {
+        await using var silent = new TinyDnsServer();
+        silent.For("host.test", _ => []);
+        var resolver = new DnsResolver([silent.EndPoint], tryTimeout: TimeSpan.FromSeconds(30));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolver.Resolve("host.test", cancel.Token));
+    }
+
+    [Fact]
+    public async Task the_host_refresher_fills_a_host_table_through_a_real_resolver()
+    {
+        await using var server = new TinyDnsServer();
+        server.Answer("a.test", Rr.A("a.test", "192.0.2.1", 600));
+        server.For("gone.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 3)]);
+        server.For("broken.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 2)]);
+        var table = new Lethe.PacketPath.Classification.HostTable(["a.test", "gone.test", "broken.test"]);
+        var reports = new System.Collections.Concurrent.ConcurrentDictionary<string, DnsAnswer>();
+        var refresher = new HostRefresher(table, new DnsResolver([server.EndPoint], attempts: 1), (name, answer) => reports[name] = answer);
+
+        await refresher.RefreshAll(Ct);
+
+        Assert.True(table.TryGet("a.test", out var a));
+        Assert.Equal([Address("192.0.2.1")], a.ToArray());
+        Assert.True(table.TryGet("gone.test", out var gone));
+        Assert.True(gone.IsEmpty);
+        Assert.False(table.TryGet("broken.test", out _));
+        Assert.Equal(3, reports.Count);
+        Assert.Equal(DnsOutcome.Failed, reports["broken.test"].Outcome);
+    }
+}

@@ -1,0 +1,247 @@
+using System.Threading.Channels;
+using Lethe.PacketPath.Classification;
+using Lethe.PacketPath.Dns;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Tests.Dns;
+
+public sealed class HostRefresherTests : IAsyncDisposable
+{
+    private readonly ManualTimeProvider _time = new();
+    private readonly FakeResolver _resolver = new();
+    private readonly Channel<(string Name, DnsAnswer Answer)> _reports = Channel.CreateUnbounded<(string, DnsAnswer)>();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _running;
+
+    private static NetAddress Address(string text) => NetAddress.Parse(text);
+
+    private HostRefresher Refresher(HostTable table) =>
+        new(table, _resolver, (name, answer) => _reports.Writer.TryWrite((name, answer)), _time);
+
+    private void StartRunning(HostRefresher refresher) => _running = refresher.Run(_stop.Token);
+
+    /// <summary>The next report, waiting in real time (the refresher works on worker threads).</summary>
+    private async Task<(string Name, DnsAnswer Answer)> NextReport()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        return await _reports.Reader.ReadAsync(timeout.Token);
+    }
+
+    private void DrainReports()
+    {
+        while (_reports.Reader.TryRead(out _))
+        {
+        }
+    }
+
+    /// <summary>Moves the clock once the refresher sleeps on it.</summary>
+    private async Task Advance(TimeSpan by)
+    {
+        await _time.WaitForSleeper();
+        _time.Advance(by);
+    }
+
+    private static NetAddress[] Answer(HostTable table, string name)
+    {
+        Assert.True(table.TryGet(name, out var addresses), $"{name} is unresolved");
+        return addresses.ToArray();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_running is not null)
+        {
+            await _running;
+        }
+        _stop.Dispose();
+    }
+
+    [Fact]
+    public async Task the_initial_resolution_fills_the_host_table()
+    {
+        var table = new HostTable(["a.test", "gone.test", "broken.test"]);
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(300), "192.0.2.1", "2001:db8::1");
+        _resolver.Answers["gone.test"] = new DnsAnswer([], TimeSpan.FromSeconds(120), DnsOutcome.NameError);
+        var refresher = Refresher(table);
+
+        await refresher.RefreshAll(CancellationToken.None);
+
+        Assert.Equal([Address("192.0.2.1"), Address("2001:db8::1")], Answer(table, "a.test"));
+        Assert.Empty(Answer(table, "gone.test")); // resolved to nothing
+        Assert.False(table.TryGet("broken.test", out _)); // unresolved
+        Assert.Equal(TimeSpan.FromSeconds(300), refresher.TimeUntilRefresh("a.test"));
+        Assert.Equal(TimeSpan.FromSeconds(120), refresher.TimeUntilRefresh("gone.test"));
+        Assert.Equal(HostRefresher.FailureRetry, refresher.TimeUntilRefresh("broken.test"));
+        Assert.Null(refresher.TimeUntilRefresh("elsewhere.test"));
+
+        var reported = new Dictionary<string, DnsOutcome>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (name, answer) = await NextReport();
+            reported[name] = answer.Outcome;
+        }
+        Assert.Equal(DnsOutcome.Resolved, reported["a.test"]);
+        Assert.Equal(DnsOutcome.NameError, reported["gone.test"]);
+        Assert.Equal(DnsOutcome.Failed, reported["broken.test"]);
+    }
+
+    [Fact]
+    public async Task ttls_are_clamped_between_thirty_seconds_and_a_day()
+    {
+        var table = new HostTable(["short.test", "long.test", "zero.test"]);
+        _resolver.Resolves("short.test", TimeSpan.FromSeconds(5), "192.0.2.1");
+        _resolver.Resolves("long.test", TimeSpan.FromDays(10), "192.0.2.2");
+        _resolver.Resolves("zero.test", TimeSpan.Zero);
+        var refresher = Refresher(table);
+
+        await refresher.RefreshAll(CancellationToken.None);
+
+        Assert.Equal(TimeSpan.FromSeconds(30), refresher.TimeUntilRefresh("short.test"));
+        Assert.Equal(TimeSpan.FromDays(1), refresher.TimeUntilRefresh("long.test"));
+        Assert.Equal(TimeSpan.FromSeconds(30), refresher.TimeUntilRefresh("zero.test"));
+        Assert.Empty(Answer(table, "zero.test"));
+        Assert.Equal(TimeSpan.FromMinutes(5), HostRefresher.ClampTtl(TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
+    public async Task after_the_ttl_runs_out_a_changed_answer_replaces_the_old_one()
+    {
+        var table = new HostTable(["a.test"]);
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(300), "192.0.2.1");
+        var refresher = Refresher(table);
+        await refresher.RefreshAll(CancellationToken.None);
+        DrainReports();
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(300), "192.0.2.2");
+        StartRunning(refresher);
+
+        await Advance(TimeSpan.FromSeconds(299));
+        Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test"));
+        Assert.Equal(1, _resolver.Calls["a.test"]);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var (name, answer) = await NextReport();
+
+        Assert.Equal("a.test", name);
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.Equal([Address("192.0.2.2")], Answer(table, "a.test"));
+        Assert.Equal(2, _resolver.Calls["a.test"]);
+    }
+
+    [Fact]
+    public async Task a_failing_resolver_keeps_the_previous_answer_and_retries_after_thirty_seconds()
+    {
+        var table = new HostTable(["a.test"]);
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(60), "192.0.2.1");
+        var refresher = Refresher(table);
+        await refresher.RefreshAll(CancellationToken.None);
+        DrainReports();
+        _resolver.Fails("a.test");
+        StartRunning(refresher);
+
+        await Advance(TimeSpan.FromSeconds(60));
+        var failed = await NextReport();
+
+        Assert.Equal(DnsOutcome.Failed, failed.Answer.Outcome);
+        Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test")); // stale, not blocked
+        Assert.Equal(TimeSpan.FromSeconds(30), refresher.TimeUntilRefresh("a.test"));
+
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(60), "192.0.2.3");
+        await Advance(TimeSpan.FromSeconds(30));
+        var recovered = await NextReport();
+
+        Assert.Equal(DnsOutcome.Resolved, recovered.Answer.Outcome);
+        Assert.Equal([Address("192.0.2.3")], Answer(table, "a.test"));
+    }
+
+    [Fact]
+    public async Task a_name_that_never_resolves_stays_unresolved()
+    {
+        var table = new HostTable(["broken.test"]);
+        var refresher = Refresher(table);
+        await refresher.RefreshAll(CancellationToken.None);
+        DrainReports();
+        StartRunning(refresher);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await Advance(HostRefresher.FailureRetry);
+            Assert.Equal(DnsOutcome.Failed, (await NextReport()).Answer.Outcome);
+            Assert.False(table.TryGet("broken.test", out _));
+        }
+        Assert.Equal(4, _resolver.Calls["broken.test"]);
+    }
+
+    [Fact]
+    public async Task each_name_is_refreshed_on_its_own_ttl()
+    {
+        var table = new HostTable(["fast.test", "slow.test"]);
+        _resolver.Resolves("fast.test", TimeSpan.FromSeconds(60), "192.0.2.1");
+        _resolver.Resolves("slow.test", TimeSpan.FromSeconds(600), "192.0.2.2");
+        var refresher = Refresher(table);
+        await refresher.RefreshAll(CancellationToken.None);
+        DrainReports();
+        StartRunning(refresher);
+
+        for (var i = 1; i <= 9; i++)
+        {
+            await Advance(TimeSpan.FromSeconds(60));
+            Assert.Equal("fast.test", (await NextReport()).Name);
+        }
+        await Advance(TimeSpan.FromSeconds(60));
+        var both = new[] { (await NextReport()).Name, (await NextReport()).Name };
+
+        Assert.Equal(["fast.test", "slow.test"], both.Order());
+        Assert.Equal(11, _resolver.Calls["fast.test"]);
+        Assert.Equal(2, _resolver.Calls["slow.test"]);
+    }
+
+    [Fact]
+    public async Task run_alone_resolves_every_name_first_and_returns_when_cancelled()
+    {
+        var table = new HostTable(["a.test", "b.test"]);
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(60), "192.0.2.1");
+        _resolver.Resolves("b.test", TimeSpan.FromSeconds(60), "2001:db8::2");
+        var refresher = Refresher(table);
+        Assert.Equal(TimeSpan.Zero, refresher.TimeUntilRefresh("a.test"));
+
+        using var stop = new CancellationTokenSource();
+        var run = refresher.Run(stop.Token);
+        await NextReport();
+        await NextReport();
+        await _time.WaitForSleeper();
+
+        Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test"));
+        Assert.Equal([Address("2001:db8::2")], Answer(table, "b.test"));
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(run.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task a_throwing_resolver_or_callback_does_not_stop_the_refreshing()
+    {
+        var table = new HostTable(["a.test"]);
+        var calls = 0;
+        var resolver = new DelegateResolver(_ => ++calls == 1
+            ? throw new InvalidOperationException("boom")
+            : new DnsAnswer([Address("192.0.2.1")], TimeSpan.FromSeconds(60), DnsOutcome.Resolved));
+        var refresher = new HostRefresher(table, resolver, (_, _) => throw new InvalidOperationException("printing failed"), _time);
+
+        await refresher.RefreshAll(CancellationToken.None);
+        Assert.False(table.TryGet("a.test", out _));
+        StartRunning(refresher);
+        await Advance(HostRefresher.FailureRetry);
+        await _time.WaitForSleeper();
+
+        Assert.Equal(2, calls);
+        Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test"));
+        Assert.Equal(TimeSpan.FromSeconds(60), refresher.TimeUntilRefresh("a.test"));
+    }
+
+    private sealed class DelegateResolver(Func<string, DnsAnswer> resolve) : IDnsResolver
+    {
+        public Task<DnsAnswer> Resolve(string name, CancellationToken ct) => Task.FromResult(resolve(name));
+    }
+}

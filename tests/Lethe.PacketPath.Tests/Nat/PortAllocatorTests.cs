@@ -1,0 +1,162 @@
+using CsCheck;
+using Lethe.PacketPath.Nat;
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
+using static Lethe.PacketPath.Tests.Nat.NatPackets;
+
+namespace Lethe.PacketPath.Tests.Nat;
+
+public class PortAllocatorTests
+{
+    private static ConnectionTable Table(int capacity = 70_000) =>
+        new(new ConnectionLimits { Capacity = capacity, PerClientQuota = capacity }, ConnectionTimeouts.Default, hashSeed: 11);
+
+    private static FlowKey ClientFlow(ushort clientPort, byte protocol = 17, NetAddress? remote = null) =>
+        protocol is 1
+            ? new FlowKey(Client4, remote ?? Remote4, protocol, clientPort, clientPort)
+            : new FlowKey(Client4, remote ?? Remote4, protocol, clientPort, 53);
+
+    /// <summary>Allocates and tracks one flow, as the engine does for a new flow the policy allows.</summary>
+    private static FlowKey Open(ConnectionTable table, PortAllocator ports, FlowKey original, long nowMs = 0)
+    {
+        Assert.True(ports.TryAllocate(in original, Uplink4, nowMs, out var reply, out var reason), reason.ToString());
+        Assert.True(table.TryCreate(in original, in reply, client: 0, ruleIndex: 0, tcpFlags: 0, nowMs, out _, out reason), reason.ToString());
+        return reply;
+    }
+
+    [Fact]
+    public void many_flows_to_one_remote_get_distinct_ports_in_the_range()
+    {
+        Gen.Select(Gen.Int[1, 3000], Gen.ULong, Gen.Int[0, 2]).Sample((flows, secret, kind) =>
+        {
+            var protocol = kind switch { 0 => (byte)6, 1 => (byte)17, _ => (byte)1 };
+            var table = Table(4096);
+            var ports = new PortAllocator(table, PortRange.Default, secret);
+            var seen = new HashSet<ushort>();
+            for (var i = 0; i < flows; i++)
+            {
+                var reply = Open(table, ports, ClientFlow((ushort)(10_000 + i), protocol));
+                Assert.InRange(reply.DestinationPort, (ushort)1024, (ushort)65535);
+                Assert.True(seen.Add(reply.DestinationPort), $"port {reply.DestinationPort} handed out twice");
+                Assert.Equal(Remote4, reply.Source);
+                Assert.Equal(Uplink4, reply.Destination);
+                if (protocol == 1)
+                {
+                    Assert.Equal(reply.DestinationPort, reply.SourcePort);
+                }
+            }
+        }, iter: 40);
+    }
+
+    [Fact]
+    public void interleaved_opens_and_closes_never_hand_out_a_live_reply_key()
+    {
+        Gen.Select(Gen.Int[0, 3].Array[1, 400], Gen.ULong).Sample((steps, secret) =>
+        {
+            var table = Table(256);
+            var ports = new PortAllocator(table, new PortRange(2000, 2063), secret);
+            var live = new List<(int Entry, FlowKey Reply)>();
+            ushort next = 1;
+            foreach (var step in steps)
+            {
+                if (step == 0 && live.Count > 0)
+                {
+                    var (entry, _) = live[live.Count / 2];
+                    Assert.True(table.Remove(entry));
+                    live.RemoveAt(live.Count / 2);
+                    continue;
+                }
+                var original = ClientFlow(next++);
+                if (!ports.TryAllocate(in original, Uplink4, 0, out var reply, out var reason))
+                {
+                    Assert.Equal(64, live.Count);
+                    Assert.Equal(DropReason.NatPortsExhausted, reason);
+                    continue;
+                }
+                Assert.DoesNotContain(live, flow => flow.Reply == reply);
+                Assert.True(table.TryCreate(in original, in reply, 0, 0, 0, 0, out var created, out _));
+                live.Add((created, reply));
+            }
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void an_exhausted_range_refuses_with_NatPortsExhausted()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, new PortRange(5000, 5009), secret: 3);
+        for (ushort i = 0; i < 10; i++)
+        {
+            Open(table, ports, ClientFlow((ushort)(100 + i)));
+        }
+
+        var next = ClientFlow(200);
+        Assert.False(ports.TryAllocate(in next, Uplink4, 0, out _, out var reason));
+        Assert.Equal(DropReason.NatPortsExhausted, reason);
+    }
+
+    [Fact]
+    public void a_removed_flows_port_is_handed_out_again()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, new PortRange(5000, 5009), secret: 3);
+        var replies = new List<FlowKey>();
+        for (ushort i = 0; i < 10; i++)
+        {
+            replies.Add(Open(table, ports, ClientFlow((ushort)(100 + i))));
+        }
+        Assert.True(table.Lookup(replies[4], 0, out var entry, out _));
+        Assert.True(table.Remove(entry));
+
+        var reply = Open(table, ports, ClientFlow(200));
+
+        Assert.Equal(replies[4].DestinationPort, reply.DestinationPort);
+    }
+
+    [Fact]
+    public void an_expired_flows_port_is_handed_out_again()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, new PortRange(5000, 5001), secret: 3);
+        var first = Open(table, ports, ClientFlow(100), nowMs: 0);
+        Open(table, ports, ClientFlow(101), nowMs: 20_000);
+
+        // UDP without a reply lives 30 s: at 30 s the first flow is gone, the second still here.
+        var reply = Open(table, ports, ClientFlow(102), nowMs: 30_000);
+
+        Assert.Equal(first.DestinationPort, reply.DestinationPort);
+    }
+
+    [Fact]
+    public void a_port_busy_towards_one_remote_is_free_towards_another()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, new PortRange(5000, 5000), secret: 3);
+        var first = Open(table, ports, ClientFlow(100));
+
+        var other = Open(table, ports, ClientFlow(100, remote: NetAddress.Parse("198.51.100.8")));
+
+        Assert.Equal(first.DestinationPort, other.DestinationPort);
+    }
+
+    [Fact]
+    public void the_same_secret_and_the_same_flows_give_the_same_ports()
+    {
+        static List<ushort> Run()
+        {
+            var table = Table(64);
+            var ports = new PortAllocator(table, PortRange.Default, secret: 42);
+            return Enumerable.Range(0, 20).Select(i => Open(table, ports, ClientFlow((ushort)(100 + i))).DestinationPort).ToList();
+        }
+
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void a_range_with_port_zero_or_reversed_is_refused()
+    {
+        var table = Table(16);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PortAllocator(table, new PortRange(0, 10), 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PortAllocator(table, new PortRange(10, 9), 1));
+    }
+}
