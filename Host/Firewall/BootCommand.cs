@@ -56,6 +56,9 @@ public static class BootCommand
                 stop.Cancel();
             });
             var tasks = new List<Task>();
+            var resolvers = flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray();
+            var names = new NameRefresh(resolvers, output, stop.Token);
+            names.Start(engine.Policy);
             if (parse.GetValue(metrics) is { } endpoint)
             {
                 var server = new MetricsServer(MetricsServer.ParseEndpoint(endpoint), () => MetricsText.Render(engine));
@@ -73,6 +76,7 @@ public static class BootCommand
                         var options = flags.Options(parse, seed: null);
                         var next = Activate(verified, options, engine.Policy.Hosts);
                         var cut = engine.Swap(next, Environment.TickCount64);
+                        names.Start(next);
                         output.WriteLine($"{Describe("swapped to", verified, next.Compiled)}; cut {cut} flow(s) the new policy no longer allows");
                     }
                 }, stop.Token));
@@ -85,6 +89,7 @@ public static class BootCommand
             {
             }
             await Task.WhenAll(tasks);
+            await names.Stop();
             await output.WriteLineAsync("stopped; all state was in memory and is gone");
             return 0;
         });

@@ -24,6 +24,9 @@ public sealed class PacketEngine
 
     public PacketEngine(ActivePolicy policy, EngineOptions options)
     {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(options);
+        EnsureTableCountsClients(policy, options);
         _options = options;
         var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
         _table = new ConnectionTable(options.Limits, options.Timeouts, seed);
@@ -95,6 +98,11 @@ public sealed class PacketEngine
         var key = FlowKey.From(info);
         if (_table.Lookup(key, nowMs, out var entry, out var isReply))
         {
+            var egress = EgressFor(compiled, info.Destination);
+            if (TooBig(packet, info, egress, client, nowMs, reply, ref outcome))
+            {
+                return Drop(ref outcome, DropReason.TooBig);
+            }
             _table.Observe(entry, isReply, info.TcpFlags, info.TotalLength, nowMs);
             if (!isReply)
             {
@@ -104,7 +112,7 @@ public sealed class PacketEngine
                     return Drop(ref outcome, DropReason.BadTransportHeader);
                 }
             }
-            return Forward(policy, packet, ref info, EgressFor(compiled, info.Destination), client, nowMs, reply, ref outcome);
+            return Forward(policy, packet, ref info, egress, client, ref outcome);
         }
 
         var verdict = compiled.Classify(client, info, nowMs / 1000, policy.Hosts);
@@ -120,6 +128,12 @@ public sealed class PacketEngine
         }
 
         var destinationClient = compiled.FindClient(info.Destination);
+        var newEgress = destinationClient >= 0 ? destinationClient : Ingress.Uplink;
+        // Checked before NAT, so the answer goes to the client and quotes what it sent, and no flow is opened.
+        if (TooBig(packet, info, newEgress, client, nowMs, reply, ref outcome))
+        {
+            return Drop(ref outcome, DropReason.TooBig);
+        }
         if (!Translation(key, info, destinationClient, nowMs, out var replyKey, out var reason))
         {
             return Drop(ref outcome, reason);
@@ -135,7 +149,7 @@ public sealed class PacketEngine
             _table.Remove(entry);
             return Drop(ref outcome, DropReason.BadTransportHeader);
         }
-        return Forward(policy, packet, ref info, destinationClient >= 0 ? destinationClient : Ingress.Uplink, client, nowMs, reply, ref outcome);
+        return Forward(policy, packet, ref info, newEgress, client, ref outcome);
     }
 
     private PacketOutcome FromUplink(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
@@ -161,11 +175,16 @@ public sealed class PacketEngine
                 return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
             }
             var source = _table.OriginalKey(entry);
+            var refusal = Deliverable(policy, packet, info, source.Source, nowMs, reply, ref outcome);
+            if (refusal != DropReason.None)
+            {
+                return Drop(ref outcome, refusal);
+            }
             if (!NatRewriter.TranslateIcmpError(packet, ref info, source.Source, source.SourcePort))
             {
                 return Drop(ref outcome, DropReason.BadTransportHeader);
             }
-            return ToClient(policy, packet, ref info, source.Source, nowMs, reply, ref outcome);
+            return Forward(policy, packet, ref info, outcome.Client, outcome.Client, ref outcome);
         }
 
         var key = FlowKey.From(info);
@@ -173,32 +192,42 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.UnsolicitedFromUplink);
         }
-        _table.Observe(entry, true, info.TcpFlags, info.TotalLength, nowMs);
         var original = _table.OriginalKey(entry);
+        var refused = Deliverable(policy, packet, info, original.Source, nowMs, reply, ref outcome);
+        if (refused != DropReason.None)
+        {
+            return Drop(ref outcome, refused);
+        }
+        _table.Observe(entry, true, info.TcpFlags, info.TotalLength, nowMs);
         if ((original.Source != info.Destination || original.SourcePort != info.DestinationPort) &&
             !NatRewriter.RewriteDestination(packet, ref info, original.Source, original.SourcePort))
         {
             return Drop(ref outcome, DropReason.BadTransportHeader);
         }
-        return ToClient(policy, packet, ref info, original.Source, nowMs, reply, ref outcome);
+        return Forward(policy, packet, ref info, outcome.Client, outcome.Client, ref outcome);
     }
 
-    private PacketOutcome ToClient(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, NetAddress clientAddress, long nowMs,
+    /// <summary>
+    /// Whether a packet from the uplink may go on to the client at <paramref name="clientAddress"/>;
+    /// sets <see cref="PacketOutcome.Client"/>. Checked before the packet is translated, so any ICMP
+    /// the firewall answers with goes back through the uplink quoting what the remote sent.
+    /// </summary>
+    private DropReason Deliverable(ActivePolicy policy, ReadOnlySpan<byte> packet, in PacketInfo info, NetAddress clientAddress, long nowMs,
         Span<byte> reply, ref PacketOutcome outcome)
     {
         // The owner is looked up in the current policy: client numbering may change between snapshots.
         var client = policy.Compiled.FindClient(clientAddress);
         if (client < 0)
         {
-            return Drop(ref outcome, DropReason.FlowCut);
+            return DropReason.FlowCut;
         }
         outcome.Client = client;
         if (info.HopLimit <= 1)
         {
             TimeExceeded(packet, info, Ingress.Uplink, nowMs, reply, ref outcome);
-            return Drop(ref outcome, DropReason.TtlExceeded);
+            return DropReason.TtlExceeded;
         }
-        return Forward(policy, packet, ref info, client, client, nowMs, reply, ref outcome);
+        return TooBig(packet, info, client, Ingress.Uplink, nowMs, reply, ref outcome) ? DropReason.TooBig : DropReason.None;
     }
 
     private PacketOutcome ClientIcmpError(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, ref PacketOutcome outcome)
@@ -211,12 +240,22 @@ public sealed class PacketEngine
         }
         var translated = _table.ReplyKey(entry);
         var original = _table.OriginalKey(entry);
+        if (policy.Compiled.FindClient(original.Source) != outcome.Client)
+        {
+            // Another client's flow: the sender may not speak for it (say, kill it with an unreachable).
+            return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
+        }
+        var egress = EgressFor(policy.Compiled, info.Destination);
+        if (TooBig(packet, info, egress, outcome.Client, nowMs, default, ref outcome))
+        {
+            return Drop(ref outcome, DropReason.TooBig);
+        }
         if ((translated.Destination != original.Source || translated.DestinationPort != original.SourcePort) &&
             !NatRewriter.TranslateOutgoingIcmpError(packet, ref info, translated.Destination, translated.DestinationPort))
         {
             return Drop(ref outcome, DropReason.BadTransportHeader);
         }
-        return Forward(policy, packet, ref info, EgressFor(policy.Compiled, info.Destination), outcome.Client, nowMs, default, ref outcome);
+        return Forward(policy, packet, ref info, egress, outcome.Client, ref outcome);
     }
 
     private bool Translation(in FlowKey key, in PacketInfo info, int destinationClient, long nowMs, out FlowKey replyKey, out DropReason reason)
@@ -233,19 +272,19 @@ public sealed class PacketEngine
         {
             return _ports.TryAllocate(key, uplink.Value, nowMs, out replyKey, out reason);
         }
+        // No port to tell two clients' flows apart behind one address: one such flow per remote at a time.
         replyKey = new FlowKey(key.Destination, uplink.Value, key.Protocol, 0, 0);
+        if (_table.Lookup(replyKey, nowMs, out _, out _))
+        {
+            reason = DropReason.NatPortsExhausted;
+            return false;
+        }
         return true;
     }
 
-    private PacketOutcome Forward(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int egress, int client, long nowMs, Span<byte> reply,
-        ref PacketOutcome outcome)
+    /// <summary>Sends the packet on; its size was checked (<see cref="TooBig"/>) before any rewrite.</summary>
+    private PacketOutcome Forward(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int egress, int client, ref PacketOutcome outcome)
     {
-        var mtu = egress == Ingress.Uplink ? _options.UplinkMtu : _options.ClientMtu;
-        if (info.TotalLength > mtu)
-        {
-            TooBig(packet, info, mtu, client, nowMs, reply, ref outcome);
-            return Drop(ref outcome, DropReason.TooBig);
-        }
         DecrementHopLimit(packet, ref info);
         outcome.Forwarded = true;
         outcome.Egress = egress;
@@ -265,17 +304,33 @@ public sealed class PacketEngine
     /// <returns>How many flows were cut.</returns>
     public int Swap(ActivePolicy next, long nowMs)
     {
+        ArgumentNullException.ThrowIfNull(next);
+        EnsureTableCountsClients(next, _options);
         var previous = Volatile.Read(ref _active);
         Volatile.Write(ref _active, next);
         return _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, nowMs));
     }
 
+    /// <summary>Refused when loaded, so no packet of a client the table cannot count ever throws.</summary>
+    private static void EnsureTableCountsClients(ActivePolicy policy, EngineOptions options)
+    {
+        if (policy.Compiled.ClientCount > options.Limits.MaxClients)
+        {
+            throw new ArgumentException(
+                $"Snapshot version {policy.Version} has {policy.Compiled.ClientCount} clients; the connection table counts at most " +
+                $"{options.Limits.MaxClients} (raise ConnectionLimits.MaxClients).", nameof(policy));
+        }
+    }
+
     private static bool StillAllowed(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowMs)
     {
         var original = flow.Original;
-        var name = flow.Client < previous.Compiled.ClientCount ? previous.Compiled.ClientName(flow.Client) : null;
+        // flow.Client numbers the client in the policy the flow was opened under, which an earlier swap
+        // may have reordered; the owner of its source address in the previous policy is its client
+        // (every swap cuts the flows of an address that changed hands).
+        var before = previous.Compiled.FindClient(original.Source);
         var client = next.Compiled.FindClient(original.Source);
-        if (client < 0 || name is null || next.Compiled.ClientName(client) != name)
+        if (before < 0 || client < 0 || next.Compiled.ClientName(client) != previous.Compiled.ClientName(before))
         {
             return false;
         }
@@ -323,17 +378,28 @@ public sealed class PacketEngine
         SetReply(ref outcome, length, sender);
     }
 
-    private void TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int mtu, int client, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
+    /// <summary>
+    /// True when the packet exceeds the MTU of <paramref name="egress"/>; then answers
+    /// <paramref name="sender"/> with fragmentation needed / packet too big when it may. Called before
+    /// the packet is translated, so the answer is addressed to the sender and quotes what it sent.
+    /// </summary>
+    private bool TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
     {
+        var mtu = egress == Ingress.Uplink ? _options.UplinkMtu : _options.ClientMtu;
+        if (info.TotalLength <= mtu)
+        {
+            return false;
+        }
         // IPv4 without DF would need fragmenting, which Lethe does not do: it is dropped without an answer.
         if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || FirewallAddressFor(info) is not { } from || !_replies.TryTake(nowMs))
         {
-            return;
+            return true;
         }
         var length = info.Version == 6
             ? Replies.IcmpError(packet, info, from, IcmpV6Message.PacketTooBig, 0, (uint)mtu, reply)
             : Replies.IcmpError(packet, info, from, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableFragmentationNeeded, (uint)mtu, reply);
-        SetReply(ref outcome, length, outcome.Client == client ? client : Ingress.Uplink);
+        SetReply(ref outcome, length, sender);
+        return true;
     }
 
     private static void SetReply(ref PacketOutcome outcome, int length, int egress)

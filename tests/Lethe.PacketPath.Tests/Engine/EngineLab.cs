@@ -60,6 +60,17 @@ internal sealed class EngineLab
         return new ActivePolicy(compiled, version, compiled.CreateHostTable());
     }
 
+    /// <summary>A policy with the one client "work" (at its IPv4 address only).</summary>
+    public static ActivePolicy WorkOnly(string[] work, int version)
+    {
+        var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab", [Client("work", [Work4], work)]);
+        var compiled = CompiledPolicy.Compile(content, []);
+        return new ActivePolicy(compiled, version, compiled.CreateHostTable());
+    }
+
+    private static SnapshotClient Client(string name, string[] addresses, string[] rules) =>
+        new(name, addresses, rules.Select((rule, i) => new SnapshotRule($"{name}-{i}", rule)).ToArray());
+
     public Sent FromWork(byte[] packet) => Send(packet, Work);
 
     public Sent FromPersonal(byte[] packet) => Send(packet, Personal);

@@ -1,0 +1,57 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Lethe.TestSupport;
+
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>
+/// The real control plane with policy "home" published twice: v1 lets work reach the lab
+/// (192.0.2.0/24) on 443 only; v2 also on 80. Both snapshots are written to files.
+/// </summary>
+public sealed class PublishedPolicy : IAsyncLifetime
+{
+    public ControlPlaneHost Host { get; private set; } = null!;
+
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "lethe-e2e-" + Guid.NewGuid().ToString("N"));
+
+    public string V1 => Path.Combine(Folder, "home-v1.json");
+
+    public string V2 => Path.Combine(Folder, "home-v2.json");
+
+    public string PublicKey => Host.PublicKeyPath;
+
+    public string HttpsRule { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Folder);
+        Host = await ControlPlaneHost.Start();
+        using var http = Host.Client();
+        await Send(http, "/policies", new { name = "home", reason = "e2e" });
+        await Send(http, "/policies/home/clients", new { name = "work", addresses = new[] { "10.137.0.5" }, reason = "work" });
+        await Send(http, "/policies/home/clients", new { name = "personal", addresses = new[] { "10.137.0.6" }, reason = "personal" });
+        HttpsRule = (await Send(http, "/policies/home/clients/work/rules",
+            new { rule = "action=accept dst4=192.0.2.0/24 proto=tcp dstports=443", reason = "lab https" }))["id"]!.GetValue<string>();
+        await Send(http, "/policies/home/clients/work/rules", new { rule = "action=accept specialtarget=dns", reason = "dns" });
+        await Send(http, "/policies/home/clients/work/rules", new { rule = "action=drop", reason = "nothing else" });
+        await Send(http, "/policies/home/publish", new { reason = "v1" });
+        await File.WriteAllBytesAsync(V1, await http.GetByteArrayAsync("/policies/home/snapshots/1"));
+        await Send(http, $"/policies/home/rules/{HttpsRule}/replace",
+            new { rule = "action=accept dst4=192.0.2.0/24 proto=tcp dstports=80-443", reason = "lab http too" });
+        await Send(http, "/policies/home/publish", new { reason = "v2" });
+        await File.WriteAllBytesAsync(V2, await http.GetByteArrayAsync("/policies/home/snapshots/2"));
+    }
+
+    public static async Task<JsonNode> Send(HttpClient http, string path, object body)
+    {
+        using var response = await http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode ? JsonNode.Parse(text)! : throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {text}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        Directory.Delete(Folder, recursive: true);
+    }
+}

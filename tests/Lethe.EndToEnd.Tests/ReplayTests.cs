@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+
+namespace Lethe.EndToEnd.Tests;
+
+public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    private async Task<JsonNode[]> Replay(string snapshot, string capture, params string[] extra)
+    {
+        var (code, output, error) = await FirewallProcess.Run(false,
+            ["replay", "--snapshot", snapshot, "--trust", policy.PublicKey, "--pcap", capture, "--uplink-address", Captures.Uplink, "--dns", "10.139.1.1", .. extra]);
+        Assert.True(code == 0, error);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!).ToArray();
+    }
+
+    [Fact]
+    public async Task replay_writes_one_verdict_per_packet_naming_client_rule_reason_and_snapshot()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "day.pcap"), Captures.WorkDay());
+
+        var verdicts = await Replay(policy.V1, capture);
+
+        Assert.Equal(6, verdicts.Length);
+        Assert.Equal([1, 2, 3, 4, 5, 6], verdicts.Select(v => v["n"]!.GetValue<int>()));
+        Assert.All(verdicts, v => Assert.Equal(1, v["snapshot"]!.GetValue<int>()));
+        Assert.Equal(("accept", "work", policy.HttpsRule, "new-flow"),
+            (verdicts[0]["verdict"]!.GetValue<string>(), verdicts[0]["client"]!.GetValue<string>(), verdicts[0]["rule"]!.GetValue<string>(), verdicts[0]["reason"]!.GetValue<string>()));
+        Assert.Equal(("drop", "rule-drop"), (verdicts[2]["verdict"]!.GetValue<string>(), verdicts[2]["reason"]!.GetValue<string>()));
+        Assert.Equal("accept", verdicts[3]["verdict"]!.GetValue<string>());
+        Assert.Equal(("drop", "unsolicited-from-uplink"), (verdicts[4]["verdict"]!.GetValue<string>(), verdicts[4]["reason"]!.GetValue<string>()));
+        Assert.Null(verdicts[4]["client"]);
+    }
+
+    [Fact]
+    public async Task the_same_capture_is_judged_by_v1_and_v2_as_their_rules_say()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "day2.pcap"), Captures.WorkDay());
+
+        var v1 = await Replay(policy.V1, capture);
+        var v2 = await Replay(policy.V2, capture);
+
+        Assert.Equal("drop", v1[1]["verdict"]!.GetValue<string>());
+        Assert.Equal("accept", v2[1]["verdict"]!.GetValue<string>());
+        Assert.Equal(2, v2[1]["snapshot"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task a_replay_gives_the_same_output_every_time()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "again.pcap"), Captures.WorkDay());
+        var first = Path.Combine(policy.Folder, "first.pcap");
+        var second = Path.Combine(policy.Folder, "second.pcap");
+
+        var a = await Replay(policy.V2, capture, "--out", first);
+        var b = await Replay(policy.V2, capture, "--out", second);
+
+        Assert.Equal(a.Select(v => v.ToJsonString()), b.Select(v => v.ToJsonString()));
+        Assert.Equal(await File.ReadAllBytesAsync(first), await File.ReadAllBytesAsync(second));
+    }
+
+    [Fact]
+    public async Task forwarded_packets_leave_behind_the_uplink_address_with_valid_checksums()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "nat.pcap"), Captures.WorkDay());
+        var forwarded = Path.Combine(policy.Folder, "forwarded.pcap");
+
+        await Replay(policy.V1, capture, "--out", forwarded);
+
+        var packets = Captures.Read(forwarded);
+        Assert.Equal(2, packets.Count);
+        Assert.All(packets, p => Assert.Equal(Captures.Uplink, Captures.Parse(p).Source.ToString()));
+        Assert.All(packets, p => Assert.True(Lethe.PacketPath.Wire.Ipv4Packet.TryParse(p, out var ip, out _) && ip.VerifyHeaderChecksum()));
+    }
+}

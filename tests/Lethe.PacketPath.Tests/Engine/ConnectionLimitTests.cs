@@ -1,0 +1,63 @@
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
+using static Lethe.PacketPath.Tests.Engine.EngineLab;
+
+namespace Lethe.PacketPath.Tests.Engine;
+
+/// <summary>When the table or a client's quota is full, new flows are refused and established ones carry on.</summary>
+public class ConnectionLimitTests
+{
+    private static EngineLab Lab(int capacity, int quota) =>
+        new(["action=accept"], options: Options with { Limits = new ConnectionLimits { Capacity = capacity, PerClientQuota = quota } });
+
+    private static ushort OpenUdp(EngineLab lab, string client, ushort port)
+    {
+        var ingress = client == Work4 ? lab.Work : lab.Personal;
+        return lab.Through(Packets.Udp(client, Remote4, port, 53, payload: 8), ingress).Info.SourcePort;
+    }
+
+    [Fact]
+    public void a_full_table_refuses_new_flows_and_keeps_established_ones()
+    {
+        var lab = Lab(capacity: 2, quota: 2);
+        var workPort = OpenUdp(lab, Work4, 5000);
+        var personalPort = OpenUdp(lab, Personal4, 5000);
+
+        var refused = lab.FromWork(Packets.Udp(Work4, Remote4, 5001, 53, payload: 8));
+
+        Assert.False(refused.Forwarded);
+        Assert.Equal(DropReason.ConnectionTableFull, refused.Reason);
+        Assert.True(lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, workPort, payload: 8)).Forwarded);
+        Assert.True(lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, personalPort, payload: 8)).Forwarded);
+        Assert.True(lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 8)).Forwarded);
+        Assert.Equal(1, lab.Engine.Drops[(int)DropReason.ConnectionTableFull]);
+    }
+
+    [Fact]
+    public void a_client_over_its_quota_is_refused_while_other_clients_still_open_flows()
+    {
+        var lab = Lab(capacity: 16, quota: 2);
+        var first = OpenUdp(lab, Work4, 5000);
+        OpenUdp(lab, Work4, 5001);
+
+        var refused = lab.FromWork(Packets.Udp(Work4, Remote4, 5002, 53, payload: 8));
+        var personal = lab.FromPersonal(Packets.Udp(Personal4, Remote4, 5002, 53, payload: 8));
+
+        Assert.Equal(DropReason.ClientQuotaExceeded, refused.Reason);
+        Assert.True(personal.Forwarded);
+        Assert.True(lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, first, payload: 8)).Forwarded);
+    }
+
+    [Fact]
+    public void room_comes_back_when_a_flow_times_out()
+    {
+        var lab = Lab(capacity: 1, quota: 1);
+        OpenUdp(lab, Work4, 5000);
+
+        lab.Now += (long)ConnectionTimeouts.Default.UdpUnreplied.TotalMilliseconds;
+        var later = lab.FromWork(Packets.Udp(Work4, Remote4, 5001, 53, payload: 8));
+
+        Assert.True(later.Forwarded, later.Reason.ToString());
+        Assert.True(later.Outcome.NewFlow);
+    }
+}

@@ -1,0 +1,79 @@
+using Lethe.PacketPath.Wire;
+using static Lethe.PacketPath.Tests.Engine.EngineLab;
+
+namespace Lethe.PacketPath.Tests.Engine;
+
+/// <summary>Idle flows are forgotten after Linux's timeouts, and a late reply to a forgotten flow is refused.</summary>
+public class FlowTimeoutTests
+{
+    private readonly EngineLab _lab = new(["action=accept"]);
+
+    private Sent ReplyAfter(long idleMs, byte[] packet)
+    {
+        _lab.Now += idleMs;
+        return _lab.FromUplink(packet);
+    }
+
+    [Fact]
+    public void an_unanswered_udp_flow_is_forgotten_after_thirty_seconds()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work).Info.SourcePort;
+
+        var late = ReplyAfter(30_000, Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+
+        Assert.Equal(DropReason.UnsolicitedFromUplink, late.Reason);
+        Assert.Equal(0, _lab.Engine.Connections.Count);
+    }
+
+    [Fact]
+    public void an_answered_udp_flow_stays_open_two_minutes_after_its_last_packet()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work).Info.SourcePort;
+        var answer = Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8);
+        _lab.FromUplink(answer);
+
+        var inTime = ReplyAfter(119_999, answer);
+        var tooLate = ReplyAfter(120_000, answer);
+
+        Assert.True(inTime.Forwarded);
+        Assert.Equal(DropReason.UnsolicitedFromUplink, tooLate.Reason);
+    }
+
+    [Fact]
+    public void an_established_tcp_connection_survives_a_day_of_silence()
+    {
+        var natPort = _lab.Through(Packets.Tcp(Work4, Remote4, 40000, 22, TcpFlags.Syn), _lab.Work).Info.SourcePort;
+        _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 22, natPort, TcpFlags.Syn | TcpFlags.Ack));
+        _lab.Through(Packets.Tcp(Work4, Remote4, 40000, 22, TcpFlags.Ack), _lab.Work);
+
+        var nextDay = ReplyAfter(24L * 3600 * 1000, Packets.Tcp(Remote4, Uplink4, 22, natPort, TcpFlags.Ack | TcpFlags.Psh, payload: 40));
+
+        Assert.True(nextDay.Forwarded, nextDay.Reason.ToString());
+    }
+
+    [Fact]
+    public void a_reset_connection_is_forgotten_ten_seconds_later()
+    {
+        var natPort = _lab.Through(Packets.Tcp(Work4, Remote4, 40000, 22, TcpFlags.Syn), _lab.Work).Info.SourcePort;
+        _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 22, natPort, TcpFlags.Syn | TcpFlags.Ack));
+        _lab.Through(Packets.Tcp(Work4, Remote4, 40000, 22, TcpFlags.Ack), _lab.Work);
+        _lab.Through(Packets.Tcp(Work4, Remote4, 40000, 22, TcpFlags.Rst), _lab.Work);
+
+        var straggler = ReplyAfter(10_000, Packets.Tcp(Remote4, Uplink4, 22, natPort, TcpFlags.Ack, payload: 40));
+
+        Assert.Equal(DropReason.UnsolicitedFromUplink, straggler.Reason);
+    }
+
+    [Fact]
+    public void an_echo_flow_is_forgotten_after_thirty_idle_seconds()
+    {
+        var natId = _lab.Through(Packets.IcmpEcho(Work6, Remote6, id: 9, sequence: 1), _lab.Work).Info.SourcePort;
+        var reply = Packets.IcmpEcho(Remote6, Uplink6, id: natId, sequence: 1, request: false);
+
+        var inTime = ReplyAfter(29_999, reply);
+        var tooLate = ReplyAfter(30_000, reply);
+
+        Assert.True(inTime.Forwarded);
+        Assert.Equal(DropReason.UnsolicitedFromUplink, tooLate.Reason);
+    }
+}

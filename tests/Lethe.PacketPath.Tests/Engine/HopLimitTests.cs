@@ -1,0 +1,72 @@
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Wire;
+using static Lethe.PacketPath.Tests.Engine.EngineLab;
+using static Lethe.PacketPath.Tests.Engine.WireCheck;
+
+namespace Lethe.PacketPath.Tests.Engine;
+
+/// <summary>A packet whose TTL or hop limit runs out at the firewall is answered with time exceeded, so traceroute shows the hop.</summary>
+public class HopLimitTests
+{
+    private readonly EngineLab _lab = new(["action=accept"]);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void an_ipv4_packet_with_ttl_running_out_is_answered_with_time_exceeded_to_the_client(byte ttl)
+    {
+        var probe = Packets.Udp(Work4, Remote4, 40000, 33434, payload: 24, ttl: ttl);
+
+        var sent = _lab.FromWork(probe);
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.TtlExceeded, sent.Reason);
+        Assert.Equal(_lab.Work, sent.Outcome.ReplyEgress);
+        var reply = sent.ReplyInfo;
+        Assert.Equal((Address(Uplink4), Address(Work4)), (reply.Source, reply.Destination));
+        Assert.Equal((IcmpV4Message.TimeExceeded, IcmpV4Message.TimeExceededInTransit), (reply.IcmpType, reply.IcmpCode));
+        Assert.Equal(probe, Quote(sent.Reply));
+        ChecksumsAreValid(sent.Reply);
+        Assert.Equal(0, _lab.Engine.Connections.Count);
+    }
+
+    [Fact]
+    public void an_ipv6_packet_with_hop_limit_one_is_answered_with_icmpv6_time_exceeded()
+    {
+        var probe = Packets.Udp(Work6, Remote6, 40000, 33434, payload: 24, ttl: 1);
+
+        var sent = _lab.FromWork(probe);
+
+        Assert.Equal(DropReason.TtlExceeded, sent.Reason);
+        var reply = sent.ReplyInfo;
+        Assert.Equal((Address(Uplink6), Address(Work6)), (reply.Source, reply.Destination));
+        Assert.Equal((IcmpV6Message.TimeExceeded, IcmpV6Message.TimeExceededInTransit), (reply.IcmpType, reply.IcmpCode));
+        Assert.Equal(probe, Quote(sent.Reply));
+        ChecksumsAreValid(sent.Reply);
+    }
+
+    [Fact]
+    public void a_packet_with_ttl_two_leaves_with_ttl_one()
+    {
+        var sent = _lab.Through(Packets.Udp(Work4, Remote4, 40000, 33434, payload: 24, ttl: 2), _lab.Work);
+
+        Assert.Equal(1, sent.Info.HopLimit);
+        ChecksumsAreValid(sent.Packet);
+    }
+
+    [Fact]
+    public void a_reply_whose_ttl_runs_out_is_answered_to_the_remote_quoting_the_packet_as_the_remote_sent_it()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 40000, 53, payload: 8), _lab.Work).Info.SourcePort;
+        var late = Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8, ttl: 1);
+
+        var sent = _lab.FromUplink(late);
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.TtlExceeded, sent.Reason);
+        Assert.Equal(Ingress.Uplink, sent.Outcome.ReplyEgress);
+        Assert.Equal((Address(Uplink4), Address(Remote4)), (sent.ReplyInfo.Source, sent.ReplyInfo.Destination));
+        Assert.Equal(late, Quote(sent.Reply));
+        ChecksumsAreValid(sent.Reply);
+    }
+}

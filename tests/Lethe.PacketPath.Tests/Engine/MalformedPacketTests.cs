@@ -1,0 +1,141 @@
+using CsCheck;
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Wire;
+using static Lethe.PacketPath.Tests.Engine.EngineLab;
+
+namespace Lethe.PacketPath.Tests.Engine;
+
+/// <summary>Garbage, truncated and corrupted packets are dropped with the parser's reason; nothing throws and nothing bad is forwarded.</summary>
+public class MalformedPacketTests
+{
+    private static readonly int[] Ingresses = [Ingress.BySource, Ingress.Uplink, 0, 1, 2, 1000];
+
+    [Theory]
+    [InlineData(0, DropReason.Truncated)]
+    [InlineData(10, DropReason.Truncated)]
+    [InlineData(30, DropReason.Truncated)]
+    [InlineData(39, DropReason.Truncated)]
+    public void a_truncated_tcp_segment_is_dropped_as_truncated(int keep, DropReason expected)
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var syn = Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn);
+
+        var outcome = lab.Engine.Process(syn, keep, lab.Work, lab.Now, new byte[1500]);
+
+        Assert.False(outcome.Forwarded);
+        Assert.Equal(expected, outcome.Reason);
+        Assert.Equal(0, lab.Engine.Connections.Count);
+    }
+
+    [Fact]
+    public void broken_headers_are_dropped_with_what_is_wrong_with_them()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var badVersion = Packets.Udp(Work4, Remote4, 5000, 53, payload: 8);
+        badVersion[0] = 0x55;
+        var shortHeader = Packets.Udp(Work4, Remote4, 5000, 53, payload: 8);
+        shortHeader[0] = 0x44;
+        var shortTotal = Packets.Udp(Work4, Remote4, 5000, 53, payload: 8);
+        shortTotal[3] = 12;
+        var badUdpLength = Packets.Udp(Work4, Remote4, 5000, 53, payload: 8);
+        badUdpLength[25] = 200;
+
+        Assert.Equal(DropReason.BadIpVersion, lab.FromWork(badVersion).Reason);
+        Assert.Equal(DropReason.BadHeaderLength, lab.FromWork(shortHeader).Reason);
+        Assert.Equal(DropReason.BadTotalLength, lab.FromWork(shortTotal).Reason);
+        Assert.Equal(DropReason.BadTransportHeader, lab.FromWork(badUdpLength).Reason);
+        Assert.Equal(0, lab.Engine.ForwardedPackets);
+    }
+
+    [Fact]
+    public void trailing_bytes_after_the_ip_length_are_cut_from_what_leaves()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var padded = new byte[200];
+        var datagram = Packets.Udp(Work4, Remote4, 5000, 53, payload: 8);
+        datagram.CopyTo(padded, 0);
+
+        var outcome = lab.Engine.Process(padded, padded.Length, lab.Work, lab.Now, new byte[1500]);
+
+        Assert.True(outcome.Forwarded);
+        Assert.Equal(datagram.Length, outcome.Length);
+    }
+
+    [Fact]
+    public void random_bytes_from_anywhere_never_throw_and_never_leave()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var reply = new byte[2048];
+
+        Gen.Select(Gen.Byte.Array[0, 200], Gen.OneOf<int>(Ingresses)).Sample((bytes, ingress) =>
+        {
+            var parsed = PacketParser.TryParse(bytes, out _, out var parseReason);
+
+            var outcome = lab.Engine.Process(bytes, bytes.Length, ingress, lab.Now, reply);
+
+            Assert.False(outcome.Forwarded);
+            Assert.NotEqual(DropReason.None, outcome.Reason);
+            if (!parsed)
+            {
+                Assert.Equal(parseReason, outcome.Reason);
+            }
+        }, iter: 20_000, threads: 1);
+    }
+
+    [Fact]
+    public void corrupted_and_cut_packets_of_open_flows_never_throw_and_whatever_leaves_is_a_valid_packet()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var tcpPort = lab.Through(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn), lab.Work).Info.SourcePort;
+        var udpLeft = lab.Through(Packets.Udp(Work6, Remote6, 5353, 53, payload: 16), lab.Work);
+        var echoId = lab.Through(Packets.IcmpEcho(Work4, Remote4, id: 7, sequence: 1), lab.Work).Info.SourcePort;
+        byte[][] seeds =
+        [
+            Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Ack, payload: 40, ipv4Options: [1, 1, 1, 1]),
+            Packets.Tcp(Remote4, Uplink4, 443, tcpPort, TcpFlags.Syn | TcpFlags.Ack, payload: 8),
+            Packets.Udp(Remote6, Uplink6, 53, udpLeft.Info.SourcePort, payload: 30, extensionHeaders: [IpProtocol.DestinationOptions]),
+            Packets.IcmpEcho(Remote4, Uplink4, id: echoId, sequence: 1, request: false, payload: 16),
+            Packets.IcmpError(Router6, Uplink6, IcmpV6Message.TimeExceeded, 0, udpLeft.Packet),
+            Packets.IcmpError(Work4, Remote4, IcmpV4Message.DestinationUnreachable, 3, Packets.Udp(Remote4, Work4, 53, 5353, payload: 8)),
+        ];
+        var reply = new byte[2048];
+        var mutated =
+            from seed in Gen.OneOf<byte[]>(seeds)
+            from writes in Gen.Select(Gen.Int[0, seed.Length - 1], Gen.Byte).Array[0, 4]
+            from length in Gen.Int[0, seed.Length]
+            from ingress in Gen.OneOf<int>(Ingresses)
+            select (Bytes: Mutate(seed, writes), Length: length, Ingress: ingress);
+
+        mutated.Sample(m =>
+        {
+            var parsed = PacketParser.TryParse(m.Bytes.AsSpan(0, m.Length), out _, out var parseReason);
+
+            var outcome = lab.Engine.Process(m.Bytes, m.Length, m.Ingress, lab.Now, reply);
+
+            if (!parsed)
+            {
+                Assert.False(outcome.Forwarded);
+                Assert.Equal(parseReason, outcome.Reason);
+            }
+            if (outcome.Forwarded)
+            {
+                Assert.InRange(outcome.Length, 20, m.Length);
+                Assert.True(PacketParser.TryParse(m.Bytes.AsSpan(0, outcome.Length), out _, out var reason), reason.ToString());
+            }
+            if (outcome.ReplyLength > 0)
+            {
+                Assert.True(PacketParser.TryParse(reply.AsSpan(0, outcome.ReplyLength), out _, out var reason), reason.ToString());
+            }
+        }, iter: 20_000, threads: 1);
+    }
+
+    private static byte[] Mutate(byte[] seed, (int At, byte Value)[] writes)
+    {
+        var bytes = seed.ToArray();
+        foreach (var (at, value) in writes)
+        {
+            bytes[at] = value;
+        }
+        return bytes;
+    }
+}

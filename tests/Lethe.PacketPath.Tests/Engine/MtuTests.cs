@@ -1,0 +1,94 @@
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Wire;
+using static Lethe.PacketPath.Tests.Engine.EngineLab;
+using static Lethe.PacketPath.Tests.Engine.WireCheck;
+
+namespace Lethe.PacketPath.Tests.Engine;
+
+/// <summary>A packet larger than the way out is refused with an answer that lets path MTU discovery work.</summary>
+public class MtuTests
+{
+    private readonly EngineLab _lab = new(["action=accept"]);
+
+    [Fact]
+    public void an_ipv4_packet_too_big_for_the_uplink_with_df_is_answered_with_fragmentation_needed_carrying_the_mtu()
+    {
+        var big = Packets.Udp(Work4, Remote4, 40000, 443, payload: 1600, dontFragment: true);
+
+        var sent = _lab.FromWork(big);
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.TooBig, sent.Reason);
+        Assert.Equal(_lab.Work, sent.Outcome.ReplyEgress);
+        var reply = sent.ReplyInfo;
+        Assert.Equal((Address(Uplink4), Address(Work4)), (reply.Source, reply.Destination));
+        Assert.Equal((IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableFragmentationNeeded), (reply.IcmpType, reply.IcmpCode));
+        Assert.Equal(1500u, RestOfHeader(sent.Reply));
+        Assert.Equal(big[..548], Quote(sent.Reply));
+        ChecksumsAreValid(sent.Reply);
+    }
+
+    [Fact]
+    public void an_ipv6_packet_too_big_for_the_uplink_is_answered_with_packet_too_big_carrying_the_mtu()
+    {
+        var big = Packets.Udp(Work6, Remote6, 40000, 443, payload: 1600);
+
+        var sent = _lab.FromWork(big);
+
+        Assert.Equal(DropReason.TooBig, sent.Reason);
+        var reply = sent.ReplyInfo;
+        Assert.Equal((Address(Uplink6), Address(Work6)), (reply.Source, reply.Destination));
+        Assert.Equal(IcmpV6Message.PacketTooBig, reply.IcmpType);
+        Assert.Equal(1500u, RestOfHeader(sent.Reply));
+        Assert.Equal(1280, sent.Reply.Length);
+        Assert.Equal(big[..1232], Quote(sent.Reply));
+        ChecksumsAreValid(sent.Reply);
+    }
+
+    [Fact]
+    public void a_packet_too_big_for_the_uplink_opens_no_flow_and_takes_no_nat_port()
+    {
+        var sent = _lab.FromWork(Packets.Udp(Work4, Remote4, 40000, 443, payload: 1600, dontFragment: true));
+
+        Assert.Equal(DropReason.TooBig, sent.Reason);
+        Assert.Equal(0, _lab.Engine.Connections.Count);
+    }
+
+    [Fact]
+    public void an_ipv4_packet_too_big_without_df_is_dropped_without_an_answer()
+    {
+        var sent = _lab.FromWork(Packets.Udp(Work4, Remote4, 40000, 443, payload: 1600));
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.TooBig, sent.Reason);
+        Assert.Empty(sent.Reply);
+    }
+
+    [Fact]
+    public void a_packet_of_exactly_the_mtu_leaves()
+    {
+        var sent = _lab.FromWork(Packets.Udp(Work4, Remote4, 40000, 443, payload: 1500 - 28, dontFragment: true));
+
+        Assert.True(sent.Forwarded);
+        Assert.Equal(1500, sent.Outcome.Length);
+    }
+
+    [Fact]
+    public void a_reply_too_big_for_the_client_network_is_answered_to_the_remote_quoting_what_the_remote_sent()
+    {
+        var lab = new EngineLab(["action=accept"], options: Options with { ClientMtu = 1400 });
+        var natPort = lab.Through(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn), lab.Work).Info.SourcePort;
+        var big = Packets.Tcp(Remote4, Uplink4, 443, natPort, TcpFlags.Ack, payload: 1410, dontFragment: true);
+
+        var sent = lab.FromUplink(big);
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.TooBig, sent.Reason);
+        Assert.Equal(Ingress.Uplink, sent.Outcome.ReplyEgress);
+        var reply = sent.ReplyInfo;
+        Assert.Equal((Address(Uplink4), Address(Remote4)), (reply.Source, reply.Destination));
+        Assert.Equal(1400u, RestOfHeader(sent.Reply));
+        Assert.Equal(big[..548], Quote(sent.Reply));
+        ChecksumsAreValid(sent.Reply);
+    }
+}
