@@ -20,7 +20,14 @@ public sealed class ActivePolicy
         }
         ClientPackets = new long[compiled.ClientCount];
         ClientBytes = new long[compiled.ClientCount];
+        TableSlots = Enumerable.Range(0, compiled.ClientCount).ToArray();
     }
+
+    /// <summary>
+    /// Per client, the number the connection table counts its flows (and quota) under. A client keeps
+    /// its number across swaps, however the snapshot orders clients; <see cref="PacketEngine.Swap"/> sets it.
+    /// </summary>
+    internal int[] TableSlots { get; set; }
 
     public CompiledPolicy Compiled { get; }
 

@@ -138,7 +138,7 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, reason);
         }
-        if (!_table.TryCreate(key, replyKey, client, verdict.RuleIndex, info.TcpFlags, nowMs, out entry, out reason))
+        if (!_table.TryCreate(key, replyKey, policy.TableSlots[client], verdict.RuleIndex, info.TcpFlags, nowMs, out entry, out reason))
         {
             return Drop(ref outcome, reason);
         }
@@ -307,8 +307,40 @@ public sealed class PacketEngine
         ArgumentNullException.ThrowIfNull(next);
         EnsureTableCountsClients(next, _options);
         var previous = Volatile.Read(ref _active);
+        next.TableSlots = TableSlotsFor(previous, next);
         Volatile.Write(ref _active, next);
         return _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, nowMs));
+    }
+
+    /// <summary>
+    /// A client named in both policies keeps its table slot, so its flows stay counted against its own
+    /// quota when the snapshot reorders clients; a new client takes the lowest slot no kept client
+    /// holds (the flows of a client that is gone are all cut by this swap).
+    /// </summary>
+    private static int[] TableSlotsFor(ActivePolicy previous, ActivePolicy next)
+    {
+        var slots = new int[next.Compiled.ClientCount];
+        var taken = new HashSet<int>();
+        for (var c = 0; c < slots.Length; c++)
+        {
+            var before = previous.Compiled.ClientIndex(next.Compiled.ClientName(c));
+            slots[c] = before >= 0 ? previous.TableSlots[before] : -1;
+            taken.Add(slots[c]);
+        }
+        var free = 0;
+        for (var c = 0; c < slots.Length; c++)
+        {
+            if (slots[c] < 0)
+            {
+                while (taken.Contains(free))
+                {
+                    free++;
+                }
+                slots[c] = free;
+                taken.Add(free);
+            }
+        }
+        return slots;
     }
 
     /// <summary>Refused when loaded, so no packet of a client the table cannot count ever throws.</summary>

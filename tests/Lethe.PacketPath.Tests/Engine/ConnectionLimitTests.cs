@@ -60,4 +60,34 @@ public class ConnectionLimitTests
         Assert.True(later.Forwarded, later.Reason.ToString());
         Assert.True(later.Outcome.NewFlow);
     }
+
+    [Fact]
+    public void after_the_clients_are_reordered_each_quota_still_counts_only_that_clients_flows()
+    {
+        var lab = Lab(capacity: 16, quota: 2);
+        OpenUdp(lab, Work4, 5000);
+        OpenUdp(lab, Work4, 5001);
+
+        lab.Engine.Swap(Policy(["action=accept"], ["action=accept"], version: 2, personalFirst: true), lab.Now);
+        var personal = lab.FromPersonal(Packets.Udp(Personal4, Remote4, 5000, 53, payload: 8));
+        var workThird = lab.FromWork(Packets.Udp(Work4, Remote4, 5002, 53, payload: 8));
+
+        Assert.True(personal.Forwarded, personal.Reason.ToString());
+        Assert.Equal(DropReason.ClientQuotaExceeded, workThird.Reason);
+    }
+
+    [Fact]
+    public void a_client_added_by_a_swap_gets_a_quota_of_its_own()
+    {
+        var lab = new EngineLab(["action=accept"], options: Options with { Limits = new ConnectionLimits { Capacity = 16, PerClientQuota = 1, MaxClients = 2 } });
+        OpenUdp(lab, Work4, 5000);
+
+        lab.Engine.Swap(WorkOnly(["action=accept"], version: 2), lab.Now);
+        lab.Engine.Swap(Policy(["action=accept"], ["action=accept"], version: 3, personalFirst: true), lab.Now);
+        var personal = lab.FromPersonal(Packets.Udp(Personal4, Remote4, 5000, 53, payload: 8));
+        var work = lab.FromWork(Packets.Udp(Work4, Remote4, 5001, 53, payload: 8));
+
+        Assert.True(personal.Forwarded, personal.Reason.ToString());
+        Assert.Equal(DropReason.ClientQuotaExceeded, work.Reason);
+    }
 }
