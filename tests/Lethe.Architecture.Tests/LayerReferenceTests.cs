@@ -34,6 +34,18 @@ public sealed class LayerReferenceTests
             .Any(f => p.StartsWith(f, StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public void the_firewall_host_references_only_the_packet_path_and_no_database_or_web_package()
+    {
+        var xml = XDocument.Load(Path.Combine(Root, "Host/Firewall/Lethe.Firewall.csproj"));
+        var projects = xml.Descendants("ProjectReference").Select(e => (string)e.Attribute("Include")!).ToArray();
+        var packages = xml.Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!).ToArray();
+
+        Assert.Equal(["../../PacketPath/Lethe.PacketPath.csproj"], projects);
+        Assert.DoesNotContain(packages, p => Forbidden.Where(f => f != "System.CommandLine").Any(f => p.StartsWith(f, StringComparison.Ordinal)));
+        Assert.Equal("true", xml.Descendants("PublishAot").Single().Value);
+    }
+
     private static string Root
     {
         get

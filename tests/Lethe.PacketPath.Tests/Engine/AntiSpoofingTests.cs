@@ -31,7 +31,7 @@ public class AntiSpoofingTests
 
         Assert.False(sent.Forwarded);
         Assert.Equal(DropReason.SpoofedClientSource, sent.Reason);
-        Assert.True(_lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8)).Outcome.Egress == _lab.Personal);
+        Assert.Equal(_lab.Personal, _lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8)).Outcome.Egress);
     }
 
     [Theory]

@@ -11,11 +11,11 @@ public class MalformedPacketTests
     private static readonly int[] Ingresses = [Ingress.BySource, Ingress.Uplink, 0, 1, 2, 1000];
 
     [Theory]
-    [InlineData(0, DropReason.Truncated)]
-    [InlineData(10, DropReason.Truncated)]
-    [InlineData(30, DropReason.Truncated)]
-    [InlineData(39, DropReason.Truncated)]
-    public void a_truncated_tcp_segment_is_dropped_as_truncated(int keep, DropReason expected)
+    [InlineData(0)]
+    [InlineData(10)]
+    [InlineData(30)]
+    [InlineData(39)]
+    public void a_truncated_tcp_segment_is_dropped_as_truncated(int keep)
     {
         var lab = new EngineLab(["action=accept"]);
         var syn = Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn);
@@ -23,7 +23,7 @@ public class MalformedPacketTests
         var outcome = lab.Engine.Process(syn, keep, lab.Work, lab.Now, new byte[1500]);
 
         Assert.False(outcome.Forwarded);
-        Assert.Equal(expected, outcome.Reason);
+        Assert.Equal(DropReason.Truncated, outcome.Reason);
         Assert.Equal(0, lab.Engine.Connections.Count);
     }
 

@@ -52,16 +52,6 @@ public class UnsolicitedTrafficTests
     }
 
     [Fact]
-    public void a_packet_from_the_remote_in_the_clients_own_direction_is_not_taken_for_a_reply()
-    {
-        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 20), _lab.Work).Info.SourcePort;
-
-        var sent = _lab.FromUplink(Packets.Udp(Uplink4, Remote4, natPort, 53, payload: 20));
-
-        Assert.False(sent.Forwarded);
-    }
-
-    [Fact]
     public void an_echo_reply_nobody_asked_for_is_dropped()
     {
         var sent = _lab.FromUplink(Packets.IcmpEcho(Remote4, Uplink4, id: 4000, sequence: 1, request: false));
