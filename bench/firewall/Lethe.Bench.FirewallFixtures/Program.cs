@@ -10,6 +10,8 @@
 //   OUT/idle-1000.pcap   one such SYN per client (10 packets): the baseline for the same snapshot
 //   OUT/flows-10.pcap    10,000 TCP SYNs that snap-10 accepts (5,000 per client)
 //   OUT/idle-10.pcap     one SYN per client (2 packets)
+//   OUT/repeat-N.pcap    10,000 SYNs like flows-N.pcap, but each client's first SYN over and over
+//                        (retransmissions of one flow): as many packets, only one flow per client
 //
 //   dotnet run -c Release --project bench/firewall/Lethe.Bench.FirewallFixtures -- OUT
 
@@ -45,11 +47,12 @@ foreach (var (policy, fleet, flowsPerClient) in fleets)
     var snapshot = await api.PublishFleet(policy, fleet);
     var snapshotPath = Path.Combine(outDir, $"snap-{suffix}.json");
     await File.WriteAllBytesAsync(snapshotPath, snapshot);
-    Console.WriteLine($"{snapshotPath}: policy {policy}, {fleet.Count} clients, {rules} rules, {snapshot.Length} bytes");
+    Console.WriteLine($"snap-{suffix}.json: policy {policy}, {fleet.Count} clients, {rules} rules, {snapshot.Length} bytes");
 
     var sources = fleet.Select(c => c.Addresses[0]).ToArray();
     var flows = SynCapture.Write(Path.Combine(outDir, $"flows-{suffix}.pcap"), sources, flowsPerClient);
     var idle = SynCapture.Write(Path.Combine(outDir, $"idle-{suffix}.pcap"), sources, 1);
-    Console.WriteLine($"{Path.Combine(outDir, $"flows-{suffix}.pcap")}: {flows} SYNs; {Path.Combine(outDir, $"idle-{suffix}.pcap")}: {idle} SYNs");
+    var repeated = SynCapture.Write(Path.Combine(outDir, $"repeat-{suffix}.pcap"), sources, 1, flowsPerClient);
+    Console.WriteLine($"  flows-{suffix}.pcap: {flows} SYNs, {flows} flows; idle-{suffix}.pcap: {idle} SYNs; repeat-{suffix}.pcap: {repeated} SYNs, {sources.Length} flows");
 }
 return 0;

@@ -7,15 +7,17 @@ namespace Lethe.Bench.FirewallFixtures;
 /// <summary>
 /// A capture (raw IPv4, link type 101) of TCP SYNs, each the first packet of its own flow: for
 /// client c and flow k, source port 10000+k, even k to 192.0.2.(k/2 % 254 + 1):443, odd k to
-/// 203.0.113.(k/2 % 254 + 1):80. Clients take turns, 50 µs apart, so the whole capture spans well
-/// under the 120 s SYN_SENT timeout: every flow is still tracked when the replay ends.
+/// 203.0.113.(k/2 % 254 + 1):80. Clients take turns, 50 µs apart, so a capture of 10,000 packets
+/// spans 0.5 s, well under the 120 s SYN_SENT timeout: every flow is still tracked when the replay ends.
 /// </summary>
 public static class SynCapture
 {
     private const long StartMicros = 1_800_000_000L * 1_000_000;
 
+    /// <param name="packetsPerFlow">More than 1 repeats each SYN (a retransmission: the same flow), one
+    /// round of all clients after another: the same number of packets through the engine with few flows.</param>
     /// <returns>The number of packets written.</returns>
-    public static int Write(string path, IReadOnlyList<string> clients, int flowsPerClient)
+    public static int Write(string path, IReadOnlyList<string> clients, int flowsPerClient, int packetsPerFlow = 1)
     {
         using var file = File.Create(path);
         using var buffered = new BufferedStream(file, 1 << 16);
@@ -26,11 +28,14 @@ public static class SynCapture
         {
             var host = k / 2 % 254 + 1;
             var (destination, port) = k % 2 == 0 ? ($"192.0.2.{host}", (ushort)443) : ($"203.0.113.{host}", (ushort)80);
-            foreach (var client in clients)
+            for (var repeat = 0; repeat < packetsPerFlow; repeat++)
             {
-                Syn(packet, NetAddress.Parse(client), NetAddress.Parse(destination), (ushort)(10_000 + k), port, (uint)(n * 7919));
-                pcap.Write(StartMicros + n * 50L, packet);
-                n++;
+                for (var c = 0; c < clients.Count; c++)
+                {
+                    Syn(packet, NetAddress.Parse(clients[c]), NetAddress.Parse(destination), (ushort)(10_000 + k), port, (uint)((k * clients.Count + c) * 7919));
+                    pcap.Write(StartMicros + n * 50L, packet);
+                    n++;
+                }
             }
         }
         pcap.Flush();
