@@ -11,6 +11,7 @@ public static class FirewallCli
         root.Subcommands.Add(VerifyCommand.Build(output, error));
         root.Subcommands.Add(ReplayCommand.Build(output, error));
         root.Subcommands.Add(BootCommand.Build(output, error));
+        root.Subcommands.Add(NftCommand.Build(output, error));
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
 }

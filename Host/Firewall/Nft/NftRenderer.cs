@@ -1,0 +1,619 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Lethe.Domain.Evaluation;
+using Lethe.Domain.Rules;
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.Firewall.Nft;
+
+/// <summary>
+/// Renders a verified snapshot as one nftables script (`nft -f`) that gives new flows the verdicts
+/// <see cref="ReferenceEvaluator"/> gives them, lets the kernel's conntrack carry every other packet,
+/// and masquerades clients on the uplink. `lethe-firewall nft` prints it; the throughput harness runs
+/// the kernel's own forwarding with it as its baseline.
+/// <para>
+/// Shape: <c>table inet lethe {}</c> + <c>delete table inet lethe</c> + the table, so <c>nft -f</c>
+/// replaces an earlier copy in one transaction. Chain <c>forward</c> (policy drop) makes Lethe's origin
+/// checks (a client interface only carries that client's own sources; the uplink never carries a
+/// client's), accepts tracked flows (<c>ct state established,related</c>), and sends the first packet
+/// of a new flow to its client's chain <c>client_NAME</c>: by interface when one is given, else by
+/// source address (as `replay` recognises clients). A client chain holds the client's rules in order
+/// (first match wins) and ends with the default drop. Chain <c>postrouting</c> masquerades (or snats to
+/// --uplink-address) what leaves by the uplink. Every rule from the snapshot carries
+/// <c>comment "RULE-ID"</c> and a counter, so <c>nft list ruleset</c> leads back to Lethe's rules.
+/// </para>
+/// <para>
+/// Rule mapping: dst4 → <c>ip daddr</c>, dst6 → <c>ip6 daddr</c> (host bits cleared; a rule of one family
+/// is never rendered in the other); tcp/udp → <c>tcp dport A-B</c> or <c>meta l4proto tcp</c>; icmp →
+/// <c>meta l4proto icmp</c> (IPv4) and <c>meta l4proto ipv6-icmp</c> (IPv6), each with <c>icmp type N</c> /
+/// <c>icmpv6 type N</c>, so one icmp rule without a destination becomes one nft rule per family;
+/// specialtarget=dns → <c>daddr {resolvers}</c> and <c>dport 53</c>, tcp then udp when the rule names no
+/// proto; dsthost → its --resolve answers; accept → <c>accept</c>; drop → <c>reject with icmpx
+/// admin-prohibited</c> (the Qubes Linux agent's answer) or <c>drop</c> with --silent-drop; reject →
+/// <c>reject with tcp reset</c> for TCP, admin-prohibited for anything else. A rule that names no address
+/// and no ICMP is rendered once for both families; otherwise once per family it can match.
+/// </para>
+/// <para>
+/// Inter-client isolation (a deciding accept without dst4/dst6 never opens another client) is rendered
+/// on the accept rules themselves, not as a sub-chain: an accept with no destination gets
+/// <c>ip daddr != {other clients}</c> / <c>ip6 daddr != {...}</c>, and an accept whose addresses come
+/// from dsthost answers or resolvers simply leaves other clients' addresses out of its set. The
+/// reference evaluator skips such a rule for such a destination and goes on with the next, which is
+/// exactly what a non-matching condition does; drop, reject and dst4/dst6 accepts are untouched. This
+/// keeps one nft rule per Lethe rule (and family) in Lethe's order, each with that rule's counter,
+/// where a <c>client_NAME_to_clients</c> sub-chain would repeat every drop/reject and explicit-network
+/// rule in a second copy.
+/// </para>
+/// <para>
+/// Where the kernel with this ruleset and Lethe differ (the header of the output says so too):
+/// <list type="bullet">
+/// <item>Fragments: Lethe drops every fragment (it never reassembles, so none slips past the rules); the
+/// kernel's conntrack reassembles them and judges the whole packet.</item>
+/// <item>expire: nft cannot expire a rule. Rules already expired at render time are left out; the others
+/// stay, with a comment naming the time: render and load again after it.</item>
+/// <item>dsthost: resolved once, at render time, from --resolve; Lethe keeps re-resolving while it runs.
+/// A name without an answer is unresolved for good: its accept rules are left out and a drop/reject
+/// naming it blocks the whole client (a drop-everything rule at the top of its chain), as Lethe does
+/// while the name does not resolve.</item>
+/// <item>Policy changes: `nft -f` replaces the rules but keeps conntrack entries; Lethe re-checks every
+/// tracked flow against the new snapshot and cuts those it no longer allows.</item>
+/// <item>Connection tracking itself is the kernel's (timeouts, TCP window checks, table size), NAT port
+/// choice too; ICMP answers are rate-limited by the kernel's icmp ratelimit, not Lethe's limiter.</item>
+/// <item>Packets addressed to the firewall itself never cross the forward hook, so this table does not
+/// judge them (Lethe drops them); guard the input hook separately.</item>
+/// <item>Without --uplink-interface the uplink cannot be told apart: no uplink anti-spoofing, and NAT
+/// applies to client traffic whose destination is not a client. Without --client-interface a client is
+/// recognised by its source address alone, so its source cannot be checked (as in `replay`).</item>
+/// </list>
+/// </para>
+/// </summary>
+public static class NftRenderer
+{
+    public const string TableName = "lethe";
+    public const string AdminProhibited = "reject with icmpx admin-prohibited";
+    public const string TcpReset = "reject with tcp reset";
+
+    /// <summary>The longest comment nft stores on a rule.</summary>
+    private const int MaxComment = 127;
+
+    public static string Render(SnapshotContent content, NftOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(options);
+        return new Script(SnapshotCodec.ToModel(content), options).Write();
+    }
+
+    /// <summary>The chain each client's rules go to, in policy order: client_NAME, made unique and nft-safe.</summary>
+    public static IReadOnlyList<string> ChainNames(SnapshotContent content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        return ChainNames(content.Clients.Select(c => c.Name).ToArray());
+    }
+
+    private static string[] ChainNames(IReadOnlyList<string> clientNames)
+    {
+        var names = new string[clientNames.Count];
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Length; i++)
+        {
+            var safe = new StringBuilder("client_");
+            foreach (var c in clientNames[i])
+            {
+                safe.Append(c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '_' or '-' ? c : '_');
+            }
+            var name = safe.ToString();
+            for (var n = 2; !used.Add(name); n++)
+            {
+                name = safe + "_" + n.ToString(CultureInfo.InvariantCulture);
+            }
+            names[i] = name;
+        }
+        return names;
+    }
+
+    /// <summary>A Linux interface name nft can quote: 1 to 15 printable characters, no quote, backslash, slash, colon or space.</summary>
+    public static bool IsInterfaceName(string name) =>
+        name.Length is >= 1 and <= 15 && name.All(c => c is > ' ' and < (char)127 and not ('"' or '\\' or '/' or ':'));
+
+    private enum Family
+    {
+        V4,
+        V6,
+    }
+
+    private static readonly Family[] Families = [Family.V4, Family.V6];
+
+    private static bool Is(IPAddress address, Family family) =>
+        address.AddressFamily == (family == Family.V4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6);
+
+    private static string Ip(Family family) => family == Family.V4 ? "ip" : "ip6";
+
+    private static string NfProto(Family family) => family == Family.V4 ? "meta nfproto ipv4" : "meta nfproto ipv6";
+
+    private static string Set(IReadOnlyList<string> items) => items.Count == 1 ? items[0] : "{ " + string.Join(", ", items) + " }";
+
+    private static string Addresses(IEnumerable<IPAddress> addresses) => Set(addresses.Select(a => a.ToString()).ToArray());
+
+    private static string Interfaces(IReadOnlyList<string> names) => Set(names.Select(n => "\"" + n + "\"").ToArray());
+
+    private static string Comment(string text)
+    {
+        var safe = new StringBuilder(Math.Min(text.Length, MaxComment));
+        foreach (var c in text)
+        {
+            if (safe.Length == MaxComment)
+            {
+                break;
+            }
+            safe.Append(c is >= ' ' and < (char)127 and not ('"' or '\\') ? c : '_');
+        }
+        return "comment \"" + safe + "\"";
+    }
+
+    /// <summary>The network with its host bits cleared (nft refuses or rewrites them otherwise).</summary>
+    private static string Prefix(Cidr network)
+    {
+        var bytes = network.Address.GetAddressBytes();
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var keep = network.PrefixLength - (i * 8);
+            if (keep < 8)
+            {
+                bytes[i] &= keep <= 0 ? (byte)0 : (byte)(0xFF << (8 - keep));
+            }
+        }
+        var address = new IPAddress(bytes).ToString();
+        return network.PrefixLength == bytes.Length * 8 ? address : address + "/" + network.PrefixLength.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string Time(long unix) =>
+        unix is >= 0 and <= 253_402_300_799
+            ? DateTimeOffset.FromUnixTimeSeconds(unix).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+            : "UNIX " + unix.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The destination a rule can match in one family: an address set, or any address but some.</summary>
+    private sealed record Destination(IReadOnlyList<string>? Include, IReadOnlyList<IPAddress>? Exclude)
+    {
+        public bool Any => Include is null && Exclude is null;
+    }
+
+    private sealed class Script
+    {
+        private readonly PolicyModel _model;
+        private readonly NftOptions _options;
+        private readonly string[] _chains;
+        private readonly IReadOnlyList<string>[] _interfaces;
+
+        /// <summary>Per client, the addresses it owns: the first client in policy order that lists an address owns it (as Lethe's lookup does).</summary>
+        private readonly List<IPAddress>[] _owned;
+
+        private readonly StringBuilder _text = new();
+
+        public Script(PolicyModel model, NftOptions options)
+        {
+            _model = model;
+            _options = options;
+            _chains = ChainNames(model.Clients.Select(c => c.Name).ToArray());
+            _interfaces = new IReadOnlyList<string>[model.Clients.Count];
+            _owned = new List<IPAddress>[model.Clients.Count];
+            var owners = new Dictionary<IPAddress, int>();
+            for (var c = 0; c < model.Clients.Count; c++)
+            {
+                _owned[c] = [];
+                foreach (var address in model.Clients[c].Addresses)
+                {
+                    if (owners.TryAdd(address, c))
+                    {
+                        _owned[c].Add(address);
+                    }
+                }
+            }
+            Validate();
+        }
+
+        private void Validate()
+        {
+            if (_options.UplinkInterface is { } uplink && !IsInterfaceName(uplink))
+            {
+                throw new FlagException($"--uplink-interface: '{uplink}' is not an interface name (1 to 15 characters, no quote, slash, colon or space)");
+            }
+            if (_options.UplinkV4 is { } v4 && !Is(v4, Family.V4))
+            {
+                throw new FlagException($"the IPv4 uplink address {v4} is not IPv4");
+            }
+            if (_options.UplinkV6 is { } v6 && !Is(v6, Family.V6))
+            {
+                throw new FlagException($"the IPv6 uplink address {v6} is not IPv6");
+            }
+            var taken = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (_options.UplinkInterface is { } up)
+            {
+                taken[up] = "the uplink";
+            }
+            foreach (var (client, names) in _options.ClientInterfaces)
+            {
+                if (_model.FindClient(client) is null)
+                {
+                    throw new FlagException($"--client-interface: the snapshot has no client named {client} (clients: {string.Join(", ", _model.Clients.Select(c => c.Name))})");
+                }
+                foreach (var name in names)
+                {
+                    if (!IsInterfaceName(name))
+                    {
+                        throw new FlagException($"--client-interface {client}: '{name}' is not an interface name (1 to 15 characters, no quote, slash, colon or space)");
+                    }
+                    if (taken.TryGetValue(name, out var holder) && holder != client)
+                    {
+                        throw new FlagException($"--client-interface {client}: interface {name} already belongs to {holder}; one interface carries one client");
+                    }
+                    taken[name] = client;
+                }
+            }
+            var hostNames = _model.Clients.SelectMany(c => c.Rules).Select(r => r.Rule.Host).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            foreach (var name in _options.ResolvedHosts.Keys)
+            {
+                if (!hostNames.Contains(name))
+                {
+                    throw new FlagException($"--resolve: no rule of this snapshot names dsthost {name}");
+                }
+            }
+            for (var c = 0; c < _model.Clients.Count; c++)
+            {
+                _interfaces[c] = _options.ClientInterfaces.TryGetValue(_model.Clients[c].Name, out var names) ? names.Distinct().ToArray() : [];
+            }
+        }
+
+        private string DropVerdict => _options.SilentDrop ? "drop" : AdminProhibited;
+
+        private void Line(int indent, string text) => _text.Append('\t', indent).Append(text).Append('\n');
+
+        private void NftRule(params string?[] parts) =>
+            Line(2, string.Join(' ', parts.Where(p => !string.IsNullOrEmpty(p))));
+
+        public string Write()
+        {
+            Header();
+            Line(0, $"table inet {TableName} {{}}");
+            Line(0, $"delete table inet {TableName}");
+            Line(0, "");
+            Line(0, $"table inet {TableName} {{");
+            Forward();
+            for (var c = 0; c < _model.Clients.Count; c++)
+            {
+                Line(0, "");
+                Client(c);
+            }
+            Line(0, "");
+            Postrouting();
+            Line(0, "}");
+            return _text.ToString();
+        }
+
+        private void Header()
+        {
+            Line(0, "#!/usr/sbin/nft -f");
+            Line(0, "# Rendered by `lethe-firewall nft`" + (_options.Origin is { } origin ? $" from {origin}" : "") +
+                $", as of {Time(_options.NowUnix)}.");
+            Line(0, $"# `nft -f` this file: it replaces table inet {TableName} in one transaction (the empty table and the");
+            Line(0, "# delete make the load work whether or not the table exists). Kernel forwarding must be on.");
+            Line(0, "# Same verdicts as Lethe for new flows; conntrack carries the rest. Where they differ:");
+            Line(0, "#  - fragments: Lethe drops every fragment; the kernel reassembles them and judges the whole packet.");
+            Line(0, "#  - expire: nft cannot expire a rule. Rules already expired were left out; a rule that expires later");
+            Line(0, "#    says when in a comment above it: render and load this again after that time.");
+            Line(0, "#  - dsthost: resolved once, now, from --resolve; Lethe keeps resolving. An unresolved name stays so.");
+            Line(0, "#  - a reload keeps conntrack entries: flows the new rules no longer allow are not cut (Lethe cuts them).");
+            Line(0, "#  - conntrack timeouts, NAT ports and the ICMP answer rate limit are the kernel's.");
+            Line(0, "#  - packets addressed to the firewall itself take the input hook, which this table does not judge.");
+            Line(0, "");
+        }
+
+        private void Forward()
+        {
+            Line(1, "chain forward {");
+            Line(2, "type filter hook forward priority filter; policy drop;");
+            Line(2, "# Origin checks come first, as in Lethe, which makes them before it looks up a tracked flow.");
+            var any = false;
+            for (var c = 0; c < _model.Clients.Count; c++)
+            {
+                if (_interfaces[c].Count == 0)
+                {
+                    continue;
+                }
+                any = true;
+                var name = _model.Clients[c].Name;
+                foreach (var family in Families)
+                {
+                    var own = _owned[c].Where(a => Is(a, family)).ToArray();
+                    NftRule($"iifname {Interfaces(_interfaces[c])}",
+                        own.Length > 0 ? $"{Ip(family)} saddr != {Addresses(own)}" : NfProto(family),
+                        "counter drop", Comment($"spoofed source from {name}"));
+                }
+            }
+            if (_options.UplinkInterface is { } uplink)
+            {
+                foreach (var family in Families)
+                {
+                    var clients = _owned.SelectMany(o => o).Where(a => Is(a, family)).ToArray();
+                    if (clients.Length > 0)
+                    {
+                        NftRule($"iifname \"{uplink}\" {Ip(family)} saddr {Addresses(clients)}", "counter drop", Comment("client source on the uplink"));
+                    }
+                }
+            }
+            else
+            {
+                Line(2, "# No --uplink-interface: a client's source arriving from the uplink cannot be recognised here.");
+            }
+            if (!any)
+            {
+                Line(2, "# No --client-interface: clients are recognised by source address, so their sources cannot be checked.");
+            }
+            NftRule("ct state established,related accept", Comment("tracked flows"));
+            for (var c = 0; c < _model.Clients.Count; c++)
+            {
+                var client = _model.Clients[c];
+                if (_interfaces[c].Count > 0)
+                {
+                    NftRule($"ct state new iifname {Interfaces(_interfaces[c])} jump {_chains[c]}", Comment(client.Name));
+                    continue;
+                }
+                var found = false;
+                foreach (var family in Families)
+                {
+                    var own = _owned[c].Where(a => Is(a, family)).ToArray();
+                    if (own.Length > 0)
+                    {
+                        found = true;
+                        NftRule($"ct state new {Ip(family)} saddr {Addresses(own)} jump {_chains[c]}", Comment(client.Name));
+                    }
+                }
+                if (!found)
+                {
+                    Line(2, $"# Client {client.Name} owns no address and has no interface: no packet is ever its.");
+                }
+            }
+            Line(2, "# Everything else (unsolicited from the uplink, invalid state, unknown interfaces) meets the policy: drop.");
+            Line(1, "}");
+        }
+
+        private void Client(int c)
+        {
+            var client = _model.Clients[c];
+            Line(1, $"chain {_chains[c]} {{");
+            Line(2, $"# Client {client.Name}: {client.Rules.Count} rule(s), first match wins, then the default drop.");
+            var now = _options.NowUnix;
+
+            // Lethe: a drop/reject rule whose dsthost does not resolve blocks the whole client until it does.
+            foreach (var rule in client.Rules)
+            {
+                if (rule.Rule is { Host: { } host, Action: not RuleAction.Accept } && !rule.Rule.IsExpiredAt(now) &&
+                    !_options.ResolvedHosts.ContainsKey(host))
+                {
+                    Line(2, $"# {rule.Id}: dsthost {host} is unresolved (no --resolve {host}=ADDR), and Lethe blocks the whole");
+                    Line(2, "# client while a drop names an unresolved host, so a DNS failure never turns a drop into an accept.");
+                    NftRule("counter", DropVerdict, Comment(rule.Id));
+                }
+            }
+
+            if (client.Rules.Any(r => r.Rule.Action == RuleAction.Accept && !r.Rule.HasExplicitNetwork && !r.Rule.IsExpiredAt(now)) &&
+                _model.Clients.Count > 1)
+            {
+                Line(2, "# Isolation: an accept without dst4/dst6 never opens another client, so such accepts exclude the");
+                Line(2, "# other clients' addresses; only drop/reject rules and dst4/dst6 accepts reach them.");
+            }
+
+            foreach (var rule in client.Rules)
+            {
+                RuleLines(c, rule);
+            }
+            NftRule("counter", DropVerdict, Comment("default drop"));
+            Line(1, "}");
+        }
+
+        private IReadOnlyList<IPAddress> Others(int c, Family family)
+        {
+            var client = _model.Clients[c];
+            return _model.Clients.Where(o => !ReferenceEquals(o, client))
+                .SelectMany(o => o.Addresses).Where(a => Is(a, family)).Distinct().ToArray();
+        }
+
+        private void RuleLines(int c, ModelRule modelRule)
+        {
+            var rule = modelRule.Rule;
+            var id = modelRule.Id;
+            if (rule.Expire is { } expire && rule.IsExpiredAt(_options.NowUnix))
+            {
+                Line(2, $"# {id}: expired at {Time(expire)}: left out (Lethe never matches an expired rule).");
+                return;
+            }
+            IReadOnlyList<IPAddress>? answers = null;
+            if (rule.Host is { } host && !_options.ResolvedHosts.TryGetValue(host, out answers))
+            {
+                Line(2, rule.Action == RuleAction.Accept
+                    ? $"# {id}: dsthost {host} is unresolved (no --resolve {host}=ADDR): this accept matches nothing, as in Lethe."
+                    : $"# {id}: dsthost {host} is unresolved: the rule at the top of this chain blocks the client.");
+                return;
+            }
+            if (rule.Expire is { } later)
+            {
+                Line(2, $"# {id}: expires at {Time(later)}; nft cannot expire a rule: render and load again after that time.");
+            }
+
+            var isolate = rule.Action == RuleAction.Accept && !rule.HasExplicitNetwork;
+            var destinations = new List<(Family Family, Destination Destination)>();
+            string? nothing = null;
+            foreach (var family in Families)
+            {
+                var destination = DestinationOf(rule, family, answers, isolate ? Others(c, family) : [], ref nothing);
+                if (destination is not null)
+                {
+                    destinations.Add((family, destination));
+                }
+            }
+            if (destinations.Count == 0)
+            {
+                Line(2, $"# {id}: matches nothing here: {nothing ?? "no address of either family"}.");
+                return;
+            }
+
+            // One rule for both families when nothing in it depends on the family.
+            if (destinations.Count == 2 && destinations.All(d => d.Destination.Any) && rule.Protocol != RuleProtocol.Icmp)
+            {
+                Emit(rule, id, null, "");
+                return;
+            }
+            foreach (var (family, destination) in destinations)
+            {
+                var address = destination.Include is { } include ? $"{Ip(family)} daddr {Set(include)}"
+                    : destination.Exclude is { } exclude ? $"{Ip(family)} daddr != {Addresses(exclude)}"
+                    : NfProto(family);
+                Emit(rule, id, family, address);
+            }
+        }
+
+        /// <summary>
+        /// What the rule can match in <paramref name="family"/>, or null for nothing: its network, its dsthost
+        /// answers or the resolvers, less <paramref name="others"/> (other clients, when isolation applies).
+        /// </summary>
+        private Destination? DestinationOf(Rule rule, Family family, IReadOnlyList<IPAddress>? answers, IReadOnlyList<IPAddress> others,
+            ref string? nothing)
+        {
+            List<IPAddress>? addresses = null; // null: any address of the family
+            if (rule.Network is { } network)
+            {
+                if (!Is(network.Address, family))
+                {
+                    return null; // dst4 never matches IPv6, dst6 never IPv4
+                }
+                if (!rule.DnsTarget)
+                {
+                    return network.PrefixLength == 0 ? new Destination(null, null) : new Destination([Prefix(network)], null);
+                }
+                addresses = _options.DnsResolvers.Where(r => Is(r, family) && network.Contains(r)).Distinct().ToList();
+                if (addresses.Count == 0)
+                {
+                    nothing = $"no --dns resolver lies in {network}";
+                }
+            }
+            else if (answers is not null)
+            {
+                addresses = answers.Where(a => Is(a, family)).Distinct().ToList();
+                if (rule.DnsTarget)
+                {
+                    addresses = addresses.Where(a => _options.DnsResolvers.Contains(a)).ToList();
+                }
+                if (addresses.Count == 0)
+                {
+                    nothing ??= rule.DnsTarget ? $"no --resolve answer for {rule.Host} is a --dns resolver" : $"no --resolve answer for {rule.Host}";
+                }
+            }
+            else if (rule.DnsTarget)
+            {
+                addresses = _options.DnsResolvers.Where(r => Is(r, family)).Distinct().ToList();
+                if (addresses.Count == 0)
+                {
+                    nothing ??= "specialtarget=dns, and no --dns resolver was given";
+                }
+            }
+
+            if (addresses is null)
+            {
+                return new Destination(null, others.Count > 0 ? others : null);
+            }
+            var before = addresses.Count;
+            addresses.RemoveAll(others.Contains);
+            if (addresses.Count == 0)
+            {
+                if (before > 0)
+                {
+                    nothing = "each address it names belongs to another client, and an accept without dst4/dst6 never opens one";
+                }
+                return null;
+            }
+            return new Destination(addresses.Select(a => a.ToString()).ToArray(), null);
+        }
+
+        /// <summary>The nft rule(s) for one family (or both, <paramref name="family"/> null): protocol, then verdict.</summary>
+        private void Emit(Rule rule, string id, Family? family, string address)
+        {
+            var ports = rule.DnsTarget ? "53" : rule.Ports is { } p ? (p.Low == p.High ? p.Low.ToString(CultureInfo.InvariantCulture) : $"{p.Low}-{p.High}") : null;
+            (string Match, bool? Tcp)[] protocols = rule.Protocol switch
+            {
+                RuleProtocol.Tcp => [(ports is null ? "meta l4proto tcp" : $"tcp dport {ports}", (bool?)true)],
+                RuleProtocol.Udp => [(ports is null ? "meta l4proto udp" : $"udp dport {ports}", (bool?)false)],
+                RuleProtocol.Icmp => [(family == Family.V6
+                    ? "meta l4proto ipv6-icmp" + (rule.IcmpType is { } t6 ? $" icmpv6 type {t6}" : "")
+                    : "meta l4proto icmp" + (rule.IcmpType is { } t4 ? $" icmp type {t4}" : ""), (bool?)false)],
+                _ when rule.DnsTarget => [("tcp dport 53", true), ("udp dport 53", false)],
+                _ => [("", null)],
+            };
+            foreach (var (protocol, tcp) in protocols)
+            {
+                switch (rule.Action)
+                {
+                    case RuleAction.Accept:
+                        NftRule(address, protocol, "counter accept", Comment(id));
+                        break;
+                    case RuleAction.Drop:
+                        NftRule(address, protocol, "counter", DropVerdict, Comment(id));
+                        break;
+                    default:
+                        // Lethe's reject: a TCP reset for TCP, administratively prohibited for anything else.
+                        if (tcp is null)
+                        {
+                            NftRule(address, "meta l4proto tcp counter", TcpReset, Comment(id));
+                            NftRule(address, "counter", AdminProhibited, Comment(id));
+                        }
+                        else
+                        {
+                            NftRule(address, protocol, "counter", tcp.Value ? TcpReset : AdminProhibited, Comment(id));
+                        }
+                        break;
+                }
+            }
+        }
+
+        private void Postrouting()
+        {
+            Line(1, "chain postrouting {");
+            Line(2, "type nat hook postrouting priority srcnat; policy accept;");
+            var uplink = _options.UplinkInterface;
+            if (uplink is null)
+            {
+                Line(2, "# No --uplink-interface: translate client traffic whose destination is not a client (Lethe never");
+                Line(2, "# translates between clients).");
+            }
+            var given = _options.UplinkV4 is not null || _options.UplinkV6 is not null;
+            foreach (var family in Families)
+            {
+                var target = family == Family.V4 ? _options.UplinkV4 : _options.UplinkV6;
+                var name = family == Family.V4 ? "IPv4" : "IPv6";
+                if (given && target is null)
+                {
+                    Line(2, $"# {name} leaves untranslated: --uplink-address names none, and Lethe routes such a family as it is.");
+                    continue;
+                }
+                var translation = target is null ? "masquerade" : $"snat {Ip(family)} to {target}";
+                if (uplink is not null)
+                {
+                    NftRule($"oifname \"{uplink}\"", given ? NfProto(family) : null, "counter", translation, Comment(given ? $"{name} to the uplink" : "masquerade on the uplink"));
+                    if (!given)
+                    {
+                        break; // masquerade covers both families in one rule
+                    }
+                    continue;
+                }
+                var clients = _owned.SelectMany(o => o).Where(a => Is(a, family)).ToArray();
+                if (clients.Length == 0)
+                {
+                    continue;
+                }
+                var all = Addresses(_model.Clients.SelectMany(x => x.Addresses).Where(a => Is(a, family)).Distinct());
+                NftRule($"{Ip(family)} saddr {Addresses(clients)} {Ip(family)} daddr != {all}", "counter", translation, Comment($"{name} from clients"));
+            }
+            Line(1, "}");
+        }
+    }
+}

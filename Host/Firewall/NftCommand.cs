@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Lethe.Domain.Rules;
+using Lethe.Domain.Snapshots;
+using Lethe.Firewall.Nft;
+
+namespace Lethe.Firewall;
+
+/// <summary>
+/// `lethe-firewall nft`: the same sealed policy for the kernel. Verifies the snapshot as boot does and
+/// prints one nftables script (see <see cref="NftRenderer"/>) that `nft -f` loads atomically.
+/// </summary>
+public static class NftCommand
+{
+    public static Command Build(TextWriter output, TextWriter error)
+    {
+        var flags = new EngineFlags();
+        var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
+        var uplink = new Option<string?>("--uplink-interface") { Description = "The uplink interface: NAT goes out through it, and it may not carry a client's source" };
+        var clients = new Option<string[]>("--client-interface")
+        {
+            Description = "CLIENT=IFNAME: the interface a client's packets arrive on (repeatable); a client without one is recognised by its source address",
+        };
+        var resolve = new Option<string[]>("--resolve")
+        {
+            Description = "NAME=ADDR: an answer for a dsthost name, fixed in the ruleset (repeatable); other names stay unresolved",
+        };
+        var dns = new Option<string[]>("--dns") { Description = "A DNS resolver: what specialtarget=dns means (repeatable); nft resolves no names, see --resolve" };
+        var now = new Option<long?>("--now") { Description = "Judge expire as of this UNIX time (default: the current time)" };
+        var command = new Command("nft", "Print an nftables ruleset (table inet lethe) that enforces a verified snapshot in the kernel")
+        {
+            flags.Snapshot, flags.Trust, token, uplink, clients, flags.UplinkAddress, dns, resolve, flags.SilentDrop, now,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
+                    parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
+                var options = Options(parse, flags, dns, uplink, clients, resolve, now);
+                var e = verified.Envelope;
+                options = options with { Origin = $"policy {e.Policy} version {e.Version} (sha256 {e.ContentSha256}, key {e.KeyId})" };
+                await output.WriteAsync(NftRenderer.Render(verified.Content, options));
+                await output.FlushAsync(ct);
+                return 0;
+            }
+            catch (SnapshotVerificationException e)
+            {
+                await error.WriteLineAsync($"error: refusing the snapshot: {e.Message}");
+                return 1;
+            }
+            catch (FlagException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string[]> dns, Option<string?> uplink, Option<string[]> clients,
+        Option<string[]> resolve, Option<long?> now)
+    {
+        IPAddress? v4 = null, v6 = null;
+        foreach (var text in parse.GetValue(flags.UplinkAddress) ?? [])
+        {
+            var address = Address("--uplink-address", text);
+            ref var slot = ref address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? ref v4 : ref v6;
+            if (slot is not null && !slot.Equals(address))
+            {
+                throw new FlagException($"--uplink-address: {slot} and {address} are both of one family; give at most one IPv4 and one IPv6 address");
+            }
+            slot = address;
+        }
+
+        var interfaces = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var pair in parse.GetValue(clients) ?? [])
+        {
+            var (client, name) = Split("--client-interface", pair, "CLIENT=IFNAME");
+            if (!interfaces.TryGetValue(client, out var list))
+            {
+                interfaces[client] = list = [];
+            }
+            list.Add(name);
+        }
+
+        var answers = new Dictionary<string, List<IPAddress>>(StringComparer.Ordinal);
+        foreach (var pair in parse.GetValue(resolve) ?? [])
+        {
+            var (name, text) = Split("--resolve", pair, "NAME=ADDR");
+            if (!answers.TryGetValue(name, out var list))
+            {
+                answers[name] = list = [];
+            }
+            list.Add(Address("--resolve", text));
+        }
+
+        return new NftOptions
+        {
+            NowUnix = parse.GetValue(now) ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            DnsResolvers = (parse.GetValue(dns) ?? []).Select(d => Address("--dns", d)).ToArray(),
+            ResolvedHosts = answers.ToDictionary(a => a.Key, a => (IReadOnlyList<IPAddress>)a.Value, StringComparer.Ordinal),
+            UplinkInterface = parse.GetValue(uplink),
+            ClientInterfaces = interfaces.ToDictionary(i => i.Key, i => (IReadOnlyList<string>)i.Value, StringComparer.Ordinal),
+            UplinkV4 = v4,
+            UplinkV6 = v6,
+            SilentDrop = parse.GetValue(flags.SilentDrop),
+        };
+    }
+
+    private static IPAddress Address(string flag, string text) =>
+        RuleParser.ParseAddress(text) ?? throw new FlagException($"{flag}: '{text}' is not an IPv4 or IPv6 address");
+
+    private static (string Key, string Value) Split(string flag, string pair, string shape)
+    {
+        var eq = pair.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || eq == pair.Length - 1)
+        {
+            throw new FlagException(string.Create(CultureInfo.InvariantCulture, $"{flag}: '{pair}' is not {shape}"));
+        }
+        return (pair[..eq], pair[(eq + 1)..]);
+    }
+}

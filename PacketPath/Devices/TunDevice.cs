@@ -1,0 +1,444 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Lethe.PacketPath.Devices;
+
+/// <summary>
+/// A Linux TUN device opened through /dev/net/tun with IFF_TUN|IFF_NO_PI, and optionally the
+/// virtio-net header with checksum and segmentation offloads, and several queues. Each queue is a
+/// file descriptor; give each one worker thread that loops over <see cref="Read"/>, with a buffer
+/// of <see cref="MaxReadLength"/> bytes it owns (pinned once, e.g. on the Pinned Object Heap).
+/// </summary>
+/// <remarks>
+/// <para>
+/// I/O is read(2)/write(2) through P/Invoke on the caller's span, pinned for the call: RandomAccess
+/// refuses non-seekable handles before .NET 11 (dotnet/runtime#58381), and nothing is allocated
+/// per packet.
+/// </para>
+/// <para>
+/// Shutdown: the queue descriptors are non-blocking. A read that finds nothing waits in poll(2) on
+/// its queue and on an eventfd that <see cref="Dispose"/> signals, so every blocked reader and
+/// writer wakes, and <see cref="Read"/> returns 0. Closing the descriptor alone would not wake a
+/// thread blocked in read(2): the call holds its own reference to the file. Each call holds a
+/// reference on its <see cref="SafeHandle"/>, so a descriptor is closed only after the last call on it
+/// returns, and its number cannot be reused under a running read.
+/// </para>
+/// <para>
+/// The device lives in the network namespace of the thread that calls <see cref="Open"/>; moving
+/// it with <c>ip link set NAME netns NS</c> keeps the descriptors working. <see cref="Mtu"/> and
+/// <see cref="InterfaceIndex"/> go through a socket opened with the device, so they name the
+/// device in the namespace it was opened in.
+/// </para>
+/// </remarks>
+public sealed unsafe class TunDevice : IDisposable
+{
+    /// <summary>MAX_TAP_QUEUES in drivers/net/tun.c.</summary>
+    public const int MaxQueues = 256;
+
+    /// <summary>The largest IP packet a TUN read returns with the default GSO limit (GSO_LEGACY_MAX_SIZE).</summary>
+    public const int MaxPacketLength = 65535;
+
+    private readonly SafeFileHandle[] _queues;
+    private readonly SafeFileHandle _wakeup;
+    private readonly SafeFileHandle _control;
+    private long _droppedWrites;
+    private int _disposed;
+
+    private TunDevice(string name, SafeFileHandle[] queues, SafeFileHandle wakeup, SafeFileHandle control, int index, bool virtioHeader, TunOffloads offloads)
+    {
+        Name = name;
+        _queues = queues;
+        _wakeup = wakeup;
+        _control = control;
+        InterfaceIndex = index;
+        HasVirtioHeader = virtioHeader;
+        Offloads = offloads;
+    }
+
+    /// <summary>The interface name the kernel settled on (it fills in a pattern such as "tun%d").</summary>
+    public string Name { get; }
+
+    public int InterfaceIndex { get; }
+
+    public int QueueCount => _queues.Length;
+
+    /// <summary>Every read returns, and every write must start with, a <see cref="VirtioNetHeader"/>.</summary>
+    public bool HasVirtioHeader { get; }
+
+    /// <summary>The offloads the kernel accepted; <see cref="TunOffloads.None"/> without the virtio header.</summary>
+    public TunOffloads Offloads { get; }
+
+    /// <summary>The buffer length a read needs so that no packet is cut: the header and 64 KiB.</summary>
+    public int MaxReadLength => (HasVirtioHeader ? VirtioNetHeader.Size : 0) + MaxPacketLength;
+
+    /// <summary>Writes the kernel refused for the packet's sake (EINVAL, EIO, ENOMEM, ...), or that met a disposed device.</summary>
+    public long DroppedWrites => Interlocked.Read(ref _droppedWrites);
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// Creates the TUN device <paramref name="name"/>, or attaches to it when it exists (then the
+    /// caller needs only CAP_NET_ADMIN or to own it), opening <see cref="TunOptions.Queues"/> queues.
+    /// An empty name lets the kernel pick one.
+    /// </summary>
+    /// <exception cref="IOException">The kernel refused; the message has the request, flags and errno.</exception>
+    public static TunDevice Open(string name, TunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(options);
+        if (name.Length >= Libc.IfNameSize || !Ascii.IsValid(name))
+        {
+            throw new ArgumentException($"An interface name is at most {Libc.IfNameSize - 1} ASCII characters; \"{name}\" is not.", nameof(name));
+        }
+        if (options.Queues is < 1 or > MaxQueues)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Queues, $"A TUN device has 1 to {MaxQueues} queues.");
+        }
+        var multiQueue = options.MultiQueue || options.Queues > 1;
+        var flags = (short)(Libc.IffTun | Libc.IffNoPi
+            | (options.VirtioHeader ? Libc.IffVnetHdr : 0)
+            | (multiQueue ? Libc.IffMultiQueue : 0));
+
+        var queues = new SafeFileHandle[options.Queues];
+        SafeFileHandle? wakeup = null;
+        SafeFileHandle? control = null;
+        try
+        {
+            var offloads = TunOffloads.None;
+            for (var i = 0; i < queues.Length; i++)
+            {
+                queues[i] = OpenQueue(ref name, flags, i, queues.Length);
+                if (i == 0 && options.VirtioHeader)
+                {
+                    // Set, not assumed: a device created beforehand may have been given another size.
+                    SetVirtioHeaderSize(queues[0], name);
+                    offloads = SetOffloads(queues[0], name, options.Offloads);
+                }
+            }
+            wakeup = OpenEventFd(name);
+            control = OpenControlSocket(name);
+            var index = InterfaceRequest(control, name, Libc.SiocGIfIndex, "SIOCGIFINDEX");
+            return new TunDevice(name, queues, wakeup, control, index, options.VirtioHeader, offloads);
+        }
+        catch
+        {
+            foreach (var queue in queues)
+            {
+                queue?.Dispose();
+            }
+            wakeup?.Dispose();
+            control?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads one packet (after its <see cref="VirtioNetHeader"/> when <see cref="HasVirtioHeader"/>)
+    /// into <paramref name="buffer"/>, waiting for one. Returns its length, or 0 once the device is
+    /// disposed. One thread per queue. The buffer should hold <see cref="MaxReadLength"/> bytes: the
+    /// kernel cuts a longer packet to the buffer without saying so (measured on 6.18), and its IP
+    /// length then makes the parser drop it as truncated.
+    /// </summary>
+    /// <exception cref="IOException">The device failed, e.g. it was deleted (EBADFD).</exception>
+    public int Read(int queue, Span<byte> buffer)
+    {
+        var handle = _queues[queue];
+        var added = false;
+        if (!TryAddRef(handle, ref added))
+        {
+            return 0;
+        }
+        try
+        {
+            var fd = (int)handle.DangerousGetHandle();
+            fixed (byte* pointer = buffer)
+            {
+                while (!IsDisposed)
+                {
+                    var length = Libc.Read(fd, pointer, (nuint)buffer.Length);
+                    if (length >= 0)
+                    {
+                        return (int)length;
+                    }
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EAgain)
+                    {
+                        if (!WaitFor(fd, Libc.PollIn))
+                        {
+                            return 0;
+                        }
+                    }
+                    else if (errno != Libc.EIntr)
+                    {
+                        throw Libc.Failure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
+                    }
+                }
+                return 0;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes one packet, which starts with its <see cref="VirtioNetHeader"/> when
+    /// <see cref="HasVirtioHeader"/>. A packet the kernel refuses is counted in
+    /// <see cref="DroppedWrites"/>, not thrown: the packet path never throws per packet.
+    /// </summary>
+    /// <exception cref="IOException">The device failed, e.g. it was deleted (EBADFD).</exception>
+    public void Write(int queue, ReadOnlySpan<byte> buffer)
+    {
+        var handle = _queues[queue];
+        var added = false;
+        if (!TryAddRef(handle, ref added))
+        {
+            Interlocked.Increment(ref _droppedWrites);
+            return;
+        }
+        try
+        {
+            var fd = (int)handle.DangerousGetHandle();
+            fixed (byte* pointer = buffer)
+            {
+                while (!IsDisposed)
+                {
+                    if (Libc.Write(fd, pointer, (nuint)buffer.Length) >= 0)
+                    {
+                        return;
+                    }
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EAgain)
+                    {
+                        if (!WaitFor(fd, Libc.PollOut))
+                        {
+                            break;
+                        }
+                    }
+                    else if (IsRefusedPacket(errno))
+                    {
+                        break;
+                    }
+                    else if (errno != Libc.EIntr)
+                    {
+                        throw Libc.Failure($"write of {buffer.Length} bytes to TUN {Name} queue {queue}", errno);
+                    }
+                }
+                Interlocked.Increment(ref _droppedWrites);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>SIOCGIFMTU/SIOCSIFMTU on the device.</summary>
+    /// <exception cref="IOException">The kernel refused, e.g. an MTU below 68 or above 65535 (EINVAL).</exception>
+    public int Mtu
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return InterfaceRequest(_control, Name, Libc.SiocGIfMtu, "SIOCGIFMTU");
+        }
+        set
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            InterfaceRequest(_control, Name, Libc.SiocSIfMtu, "SIOCSIFMTU", value);
+        }
+    }
+
+    /// <summary>Wakes every blocked <see cref="Read"/> (which returns 0) and <see cref="Write"/>, then closes the queues; a non-persistent device goes away with its last queue.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        ulong one = 1;
+        var added = false;
+        if (TryAddRef(_wakeup, ref added))
+        {
+            // Nobody drains the eventfd, so it stays readable and wakes every later poll too.
+            _ = Libc.Write((int)_wakeup.DangerousGetHandle(), (byte*)&one, sizeof(ulong));
+            _wakeup.DangerousRelease();
+        }
+        foreach (var queue in _queues)
+        {
+            queue.Dispose();
+        }
+        _wakeup.Dispose();
+        _control.Dispose();
+    }
+
+    /// <summary>drivers/net/tun.c tun_get_user and virtio_net_hdr_to_skb refuse one packet with these; the device is still fine.</summary>
+    private static bool IsRefusedPacket(int errno) =>
+        errno is Libc.EInval or Libc.EIo or Libc.ENoMem or Libc.ENoBufs or Libc.EMsgSize or Libc.EFault;
+
+    private static bool TryAddRef(SafeHandle handle, ref bool added)
+    {
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until <paramref name="fd"/> is ready for <paramref name="events"/>; false when the device is being disposed.</summary>
+    private bool WaitFor(int fd, short events)
+    {
+        var added = false;
+        if (!TryAddRef(_wakeup, ref added))
+        {
+            return false;
+        }
+        try
+        {
+            var fds = stackalloc Libc.PollFd[2];
+            fds[0] = new Libc.PollFd { Fd = fd, Events = events };
+            fds[1] = new Libc.PollFd { Fd = (int)_wakeup.DangerousGetHandle(), Events = Libc.PollIn };
+            while (Libc.Poll(fds, 2, -1) < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != Libc.EIntr)
+                {
+                    throw Libc.Failure($"poll on TUN {Name}", errno);
+                }
+            }
+            // An error or hang-up on the queue is left for the next read or write to report.
+            return fds[1].Revents == 0;
+        }
+        finally
+        {
+            _wakeup.DangerousRelease();
+        }
+    }
+
+    private static SafeFileHandle OpenQueue(ref string name, short flags, int queue, int queues)
+    {
+        int fd;
+        fixed (byte* path = "/dev/net/tun\0"u8)
+        {
+            fd = Libc.Open(path, Libc.ORdWr | Libc.ONonBlock | Libc.OCloExec);
+        }
+        if (fd < 0)
+        {
+            throw Libc.Failure("open /dev/net/tun", Marshal.GetLastPInvokeError());
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            var request = stackalloc byte[Libc.IfReqSize];
+            var ifreq = new Span<byte>(request, Libc.IfReqSize);
+            ifreq.Clear();
+            WriteName(ifreq, name);
+            MemoryMarshal.Write(ifreq[Libc.IfNameSize..], in flags);
+            if (Libc.Ioctl(fd, Libc.TunSetIff, request) < 0)
+            {
+                throw Libc.Failure($"TUNSETIFF for \"{name}\" (flags 0x{flags:x4}, queue {queue + 1} of {queues})", Marshal.GetLastPInvokeError());
+            }
+            var end = ifreq[..Libc.IfNameSize].IndexOf((byte)0);
+            name = Encoding.ASCII.GetString(ifreq[..(end < 0 ? Libc.IfNameSize : end)]);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static void SetVirtioHeaderSize(SafeFileHandle queue, string name)
+    {
+        var size = VirtioNetHeader.Size;
+        if (Libc.Ioctl((int)queue.DangerousGetHandle(), Libc.TunSetVnetHdrSz, &size) < 0)
+        {
+            throw Libc.Failure($"TUNSETVNETHDRSZ {size} on {name}", Marshal.GetLastPInvokeError());
+        }
+    }
+
+    /// <summary>Asks for <paramref name="wanted"/>, then without USO if that is refused, as wireguard-go does (tun/tun_linux.go).</summary>
+    private static TunOffloads SetOffloads(SafeFileHandle queue, string name, TunOffloads wanted)
+    {
+        var fd = (int)queue.DangerousGetHandle();
+        if (Libc.Ioctl(fd, Libc.TunSetOffload, (nuint)(uint)wanted) == 0)
+        {
+            return wanted;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        var withoutUso = wanted & ~TunOffloads.Uso;
+        if (withoutUso != wanted)
+        {
+            if (Libc.Ioctl(fd, Libc.TunSetOffload, (nuint)(uint)withoutUso) == 0)
+            {
+                return withoutUso;
+            }
+            errno = Marshal.GetLastPInvokeError();
+        }
+        throw Libc.Failure($"TUNSETOFFLOAD 0x{(uint)withoutUso:x2} ({withoutUso}) on {name}", errno);
+    }
+
+    private static SafeFileHandle OpenEventFd(string name)
+    {
+        var fd = Libc.EventFd(0, Libc.EfdCloExec | Libc.EfdNonBlock);
+        if (fd < 0)
+        {
+            throw Libc.Failure($"eventfd for {name}", Marshal.GetLastPInvokeError());
+        }
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    private static SafeFileHandle OpenControlSocket(string name)
+    {
+        var fd = Libc.Socket(Libc.AfInet, Libc.SockDgram | Libc.SockCloExec, 0);
+        if (fd < 0)
+        {
+            throw Libc.Failure($"socket(AF_INET, SOCK_DGRAM) for ioctls on {name}", Marshal.GetLastPInvokeError());
+        }
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>An ifreq ioctl whose int (ifr_ifindex, ifr_mtu) sits right after the name; returns that int as the kernel left it.</summary>
+    private static int InterfaceRequest(SafeFileHandle socket, string name, uint request, string what, int value = 0)
+    {
+        var added = false;
+        socket.DangerousAddRef(ref added);
+        try
+        {
+            var bytes = stackalloc byte[Libc.IfReqSize];
+            var ifreq = new Span<byte>(bytes, Libc.IfReqSize);
+            ifreq.Clear();
+            WriteName(ifreq, name);
+            MemoryMarshal.Write(ifreq[Libc.IfNameSize..], in value);
+            if (Libc.Ioctl((int)socket.DangerousGetHandle(), request, bytes) < 0)
+            {
+                var detail = request == Libc.SiocSIfMtu ? $" {value}" : "";
+                throw Libc.Failure($"{what}{detail} on {name}", Marshal.GetLastPInvokeError());
+            }
+            return MemoryMarshal.Read<int>(ifreq[Libc.IfNameSize..]);
+        }
+        finally
+        {
+            if (added)
+            {
+                socket.DangerousRelease();
+            }
+        }
+    }
+
+    private static void WriteName(Span<byte> ifreq, string name) =>
+        Encoding.ASCII.GetBytes(name, ifreq[..(Libc.IfNameSize - 1)]);
+}

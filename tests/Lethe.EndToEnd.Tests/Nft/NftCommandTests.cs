@@ -1,0 +1,66 @@
+namespace Lethe.EndToEnd.Tests.Nft;
+
+/// <summary>`lethe-firewall nft` as operators and the throughput harness run it, on snapshots the real control plane sealed.</summary>
+public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    [Fact]
+    public async Task nft_prints_the_table_for_a_verified_snapshot()
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.V1, "--trust", policy.PublicKey);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("table inet lethe {}\ndelete table inet lethe\n", output);
+        Assert.Contains("chain client_work {", output);
+        Assert.Contains("chain client_personal {", output);
+        Assert.Contains("from policy home version 1", output);
+        Assert.Contains($"ip daddr 192.0.2.0/24 tcp dport 443 counter accept comment \"{policy.HttpsRule}\"", output);
+    }
+
+    [Fact]
+    public async Task nft_renders_each_version_with_its_rules_and_the_flags_given()
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.V2, "--trust", policy.PublicKey,
+            "--uplink-interface", "eth0", "--client-interface", "work=vif-work", "--client-interface", "personal=vif-personal",
+            "--uplink-address", "192.0.2.1", "--dns", "10.139.1.1", "--silent-drop");
+
+        Assert.True(code == 0, error);
+        Assert.Contains($"ip daddr 192.0.2.0/24 tcp dport 80-443 counter accept comment \"{policy.HttpsRule}\"", output);
+        Assert.Contains("ip daddr 10.139.1.1 udp dport 53 counter accept comment", output);
+        Assert.Contains("iifname \"vif-work\" ip saddr != 10.137.0.5 counter drop", output);
+        Assert.Contains("ct state new iifname \"vif-personal\" jump client_personal", output);
+        Assert.Contains("oifname \"eth0\" meta nfproto ipv4 counter snat ip to 192.0.2.1", output);
+        Assert.DoesNotContain("admin-prohibited", output);
+        if (NftCheck.Binary is { } nft)
+        {
+            var (checkCode, checkError) = await NftCheck.Check(nft, output);
+            Assert.True(checkCode == 0, $"nft -c refused the ruleset:\n{checkError}\n{output}");
+        }
+    }
+
+    [Fact]
+    public async Task nft_refuses_a_tampered_snapshot()
+    {
+        var tampered = Path.Combine(policy.Folder, "nft-tampered.json");
+        var text = await File.ReadAllTextAsync(policy.V1);
+        var content = text.IndexOf("\"content\":\"", StringComparison.Ordinal) + 20;
+        var flipped = text[content] == 'A' ? 'B' : 'A';
+        await File.WriteAllTextAsync(tampered, text[..content] + flipped + text[(content + 1)..]);
+
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", tampered, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains("refusing the snapshot", error);
+        Assert.DoesNotContain("table", output);
+    }
+
+    [Fact]
+    public async Task nft_refuses_flags_that_do_not_fit_the_snapshot()
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--client-interface", "nobody=eth1");
+
+        Assert.Equal(2, code);
+        Assert.Contains("no client named nobody", error);
+        Assert.DoesNotContain("table", output);
+    }
+}

@@ -1,0 +1,367 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Wire;
+using Xunit.Abstractions;
+
+namespace Lethe.PacketPath.Tests.Devices;
+
+/// <summary>
+/// A real TUN device in a network namespace of each test's own; all traffic stays in it, on
+/// 10.201.0.0/16 and 2001:db8::/32.
+/// </summary>
+public sealed class TunDeviceTests(ITestOutputHelper output)
+{
+    private const ushort TcpPort = 80;
+
+    [LinuxRootFact]
+    public void opens_with_the_virtio_header_and_the_offloads_the_kernel_takes()
+    {
+        using var lab = TunLab.Open();
+        var tun = lab.Tun;
+        output.WriteLine($"{tun.Name} (index {tun.InterfaceIndex}) on Linux {Environment.OSVersion.Version}: offloads {tun.Offloads}");
+
+        Assert.True(tun.HasVirtioHeader);
+        Assert.Equal(TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6, tun.Offloads & ~TunOffloads.Uso);
+        Assert.Contains(tun.Offloads & TunOffloads.Uso, new[] { TunOffloads.None, TunOffloads.Uso });
+        Assert.Equal(1, tun.QueueCount);
+        Assert.Equal(VirtioNetHeader.Size + 65535, tun.MaxReadLength);
+        Assert.StartsWith($"{tun.InterfaceIndex}: {tun.Name}:", lab.Namespace.Ip("link", "show", tun.Name));
+        Assert.Contains("vnet_hdr", lab.Namespace.Ip("-d", "link", "show", tun.Name));
+    }
+
+    [LinuxRootFact]
+    public void mtu_is_read_and_set_through_the_device()
+    {
+        using var lab = TunLab.Open();
+
+        Assert.Equal(1500, lab.Tun.Mtu);
+        lab.Tun.Mtu = 1400;
+
+        Assert.Equal(1400, lab.Tun.Mtu);
+        Assert.Contains("mtu 1400", lab.Namespace.Ip("link", "show", lab.Tun.Name));
+        var refused = Assert.Throws<IOException>(() => lab.Tun.Mtu = 10);
+        Assert.Contains("SIOCSIFMTU 10", refused.Message);
+        Assert.Contains("errno 22", refused.Message);
+    }
+
+    [LinuxRootTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void udp_sent_in_the_namespace_is_read_with_a_partial_checksum_that_completes(bool v6)
+    {
+        using var lab = TunLab.Open();
+        using var sender = lab.Socket(v6, SocketType.Dgram, ProtocolType.Udp);
+
+        sender.SendTo(Enumerable.Range(0, 300).Select(i => (byte)i).ToArray(), lab.PeerEndPoint(v6, 9000));
+        var read = lab.ReadWhere(r => r.Info.Protocol == IpProtocol.Udp && r.Info.DestinationPort == 9000);
+
+        Assert.Equal((NetAddress.Parse(lab.Local(v6)), NetAddress.Parse(lab.Peer(v6))), (read.Info.Source, read.Info.Destination));
+        Assert.Equal(((IPEndPoint)sender.LocalEndPoint!).Port, read.Info.SourcePort);
+        Assert.Equal(VirtioNetFlags.NeedsChecksum, read.Header.Flags & VirtioNetFlags.NeedsChecksum);
+        Assert.Equal(VirtioGsoType.None, read.Header.GsoType);
+        Assert.Equal(read.Info.TransportOffset, read.Header.ChecksumStart);
+        Assert.Equal(VirtioNetHeader.UdpChecksumOffset, read.Header.ChecksumOffset);
+        Assert.True(Segmentation.CompleteChecksum(read.Header, read.Packet));
+        var datagram = UdpDatagram.Unchecked(read.Packet.AsSpan(read.Info.TransportOffset));
+        Assert.True(datagram.VerifyChecksum(read.Info.Source, read.Info.Destination));
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => (byte)i).ToArray(), datagram.Payload.ToArray());
+    }
+
+    [LinuxRootTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void udp_written_to_the_device_arrives_at_a_socket_in_the_namespace(bool v6)
+    {
+        using var lab = TunLab.Open();
+        using var listener = lab.Socket(v6, SocketType.Dgram, ProtocolType.Udp);
+        listener.Bind(new IPEndPoint(IPAddress.Parse(lab.Local(v6)), 0));
+        listener.ReceiveTimeout = 5000;
+        var port = (ushort)((IPEndPoint)listener.LocalEndPoint!).Port;
+        var packet = Packets.Udp(lab.Peer(v6), lab.Local(v6), 5555, port, payload: 700);
+
+        lab.Write(VirtioNetHeader.None, packet);
+        var buffer = new byte[2048];
+        EndPoint from = new IPEndPoint(v6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var length = listener.ReceiveFrom(buffer, ref from);
+
+        Assert.Equal(new IPEndPoint(IPAddress.Parse(lab.Peer(v6)), 5555), from);
+        Assert.Equal(packet[^700..], buffer[..length]);
+        Assert.Equal(0, lab.Tun.DroppedWrites);
+    }
+
+    [LinuxRootTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void tcp_data_from_the_namespace_comes_as_tso_superpackets_that_split_into_the_bytes_sent(bool v6)
+    {
+        using var lab = TunLab.Open();
+        var (client, port, clientNext, peerNext) = lab.Handshake(v6);
+        using var _ = client;
+        var sent = Enumerable.Range(0, 60_000).Select(i => (byte)(i * 13 + 5)).ToArray();
+        var received = new byte[sent.Length];
+        var room = new byte[256 * 1024];
+        var segments = new Range[128];
+        var (have, reads, superpackets, largest) = (0, 0, 0, 0);
+
+        client.Send(sent);
+        while (have < sent.Length)
+        {
+            var read = lab.ReadWhere(r => r.Info.Protocol == IpProtocol.Tcp && r.Info.SourcePort == port && r.Info.TotalLength > r.Info.TransportOffset + r.Tcp.HeaderLength);
+            reads++;
+            Assert.True(Segmentation.TrySplit(read.Header, read.Packet, room, segments, out var count, out var reason), $"refused: {reason}");
+            if (read.Header.IsGso)
+            {
+                superpackets++;
+                largest = Math.Max(largest, read.Packet.Length);
+                Assert.Equal(v6 ? VirtioGsoType.TcpV6 : VirtioGsoType.TcpV4, read.Header.Gso);
+                SegmentCheck.AssertSplitOf(read.Packet, read.Header, room, segments[..count]);
+            }
+            for (var i = 0; i < count; i++)
+            {
+                var segment = room[segments[i]];
+                var info = Packets.Parse(segment);
+                var tcp = TcpSegment.Unchecked(segment.AsSpan(info.TransportOffset));
+                Assert.True(tcp.VerifyChecksum(info.Source, info.Destination), $"segment {i} of read {reads}: TCP checksum");
+                var offset = (int)(tcp.SequenceNumber - clientNext);
+                if (offset == have)
+                {
+                    tcp.Payload.CopyTo(received.AsSpan(have));
+                    have += tcp.Payload.Length;
+                }
+            }
+            lab.Write(VirtioNetHeader.None, Packets.Tcp(lab.Peer(v6), lab.Local(v6), TcpPort, port, TcpFlags.Ack, sequence: peerNext, acknowledgement: clientNext + (uint)have));
+        }
+        output.WriteLine($"{reads} reads, {superpackets} TSO super-packets, largest {largest} bytes");
+
+        Assert.Equal(sent, received);
+        Assert.True(superpackets > 0, "the kernel sent no TSO super-packet");
+    }
+
+    [LinuxRootTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_tso_superpacket_written_to_the_device_reaches_the_socket_whole(bool v6)
+    {
+        using var lab = TunLab.Open();
+        var (client, port, clientNext, peerNext) = lab.Handshake(v6);
+        using var _ = client;
+        client.ReceiveTimeout = 5000;
+        var whole = Packets.Tcp(lab.Peer(v6), lab.Local(v6), TcpPort, port, TcpFlags.Ack | TcpFlags.Psh, payload: 20_000, sequence: peerNext, acknowledgement: clientNext);
+        var (header, packet) = Offloaded.Partial(whole, gsoSize: 1400);
+
+        lab.Write(header, packet);
+        var received = new byte[20_000];
+        var have = 0;
+        while (have < received.Length)
+        {
+            var length = client.Receive(received.AsSpan(have));
+            Assert.True(length > 0, "the connection closed");
+            have += length;
+        }
+
+        Assert.Equal(whole[^20_000..], received);
+        Assert.Equal(0, lab.Tun.DroppedWrites);
+    }
+
+    [LinuxRootFact]
+    public void udp_gso_from_the_namespace_is_one_uso_superpacket_when_the_kernel_takes_uso()
+    {
+        using var lab = TunLab.Open();
+        using var sender = lab.Socket(false, SocketType.Dgram, ProtocolType.Udp);
+        // UDP_SEGMENT (linux/udp.h): the kernel sends 3500 bytes as datagrams of 1000.
+        sender.SetRawSocketOption(IpProtocol.Udp, 103, BitConverter.GetBytes(1000));
+        var sent = Enumerable.Range(0, 3500).Select(i => (byte)(i * 3)).ToArray();
+        var room = new byte[64 * 1024];
+        var segments = new Range[8];
+
+        sender.SendTo(sent, lab.PeerEndPoint(false, 7777));
+        var payload = new List<byte>();
+        var reads = 0;
+        while (payload.Count < sent.Length)
+        {
+            var read = lab.ReadWhere(r => r.Info.Protocol == IpProtocol.Udp && r.Info.DestinationPort == 7777);
+            reads++;
+            Assert.True(Segmentation.TrySplit(read.Header, read.Packet, room, segments, out var count, out var reason), $"refused: {reason}");
+            if (read.Header.IsGso)
+            {
+                Assert.Equal(VirtioGsoType.UdpL4, read.Header.Gso);
+                Assert.Equal(1000, read.Header.GsoSize);
+                Assert.Equal([1000, 1000, 1000, 500], SegmentCheck.AssertSplitOf(read.Packet, read.Header, room, segments[..count]));
+            }
+            for (var i = 0; i < count; i++)
+            {
+                var info = Packets.Parse(room[segments[i]]);
+                var datagram = UdpDatagram.Unchecked(room[segments[i]].AsSpan(info.TransportOffset));
+                Assert.True(datagram.VerifyChecksum(info.Source, info.Destination));
+                payload.AddRange(datagram.Payload.ToArray());
+            }
+        }
+        output.WriteLine($"offloads {lab.Tun.Offloads}: {reads} reads for 4 datagrams");
+
+        Assert.Equal(sent, payload.ToArray());
+        Assert.Equal((lab.Tun.Offloads & TunOffloads.Uso) == TunOffloads.Uso ? 1 : 4, reads);
+    }
+
+    [LinuxRootFact]
+    public void two_queues_read_the_packets_of_many_flows()
+    {
+        const int Flows = 64;
+        using var lab = TunLab.Open(new TunOptions { Queues = 2 });
+        var counts = new int[2];
+        var total = 0;
+        using var all = new ManualResetEventSlim();
+        var failures = new List<Exception>();
+        var readers = Enumerable.Range(0, 2).Select(queue => new Thread(() =>
+        {
+            try
+            {
+                var buffer = new byte[lab.Tun.MaxReadLength];
+                int length;
+                while ((length = lab.Tun.Read(queue, buffer)) > 0)
+                {
+                    if (PacketParser.TryParse(buffer.AsSpan(VirtioNetHeader.Size, length - VirtioNetHeader.Size), out var info, out _)
+                        && info.Protocol == IpProtocol.Udp && info.DestinationPort == 9999)
+                    {
+                        Interlocked.Increment(ref counts[queue]);
+                        if (Interlocked.Increment(ref total) == Flows)
+                        {
+                            all.Set();
+                        }
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                lock (failures)
+                {
+                    failures.Add(e);
+                }
+            }
+        })).ToArray();
+        foreach (var reader in readers)
+        {
+            reader.Start();
+        }
+
+        lab.Namespace.Enter(() =>
+        {
+            for (var i = 0; i < Flows; i++)
+            {
+                using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                sender.SendTo(new byte[32], lab.PeerEndPoint(false, 9999));
+            }
+            return 0;
+        });
+        var arrived = all.Wait(10_000);
+        lab.Tun.Dispose();
+        foreach (var reader in readers)
+        {
+            Assert.True(reader.Join(5000), "a reader did not return after Dispose");
+        }
+        output.WriteLine($"queue 0: {counts[0]}, queue 1: {counts[1]}");
+
+        Assert.Empty(failures);
+        Assert.True(arrived, $"{total} of {Flows} flows arrived");
+        Assert.Equal(Flows, counts[0] + counts[1]);
+        Assert.All(counts, count => Assert.True(count > 0, "one queue got no flow"));
+    }
+
+    [LinuxRootFact]
+    public void attaches_to_a_multi_queue_device_created_beforehand()
+    {
+        using var ns = NetworkNamespace.Create();
+        var name = $"lq{Random.Shared.Next():x8}";
+        ns.Ip("tuntap", "add", "dev", name, "mode", "tun", "multi_queue");
+
+        using (var tun = ns.Enter(() => TunDevice.Open(name, new TunOptions { Queues = 2 })))
+        {
+            Assert.Equal(name, tun.Name);
+            Assert.Equal(2, tun.QueueCount);
+            Assert.Equal(TunOffloads.Checksum | TunOffloads.Tso4 | TunOffloads.Tso6, tun.Offloads & ~TunOffloads.Uso);
+        }
+        var refused = Assert.Throws<IOException>(() => ns.Enter(() => TunDevice.Open(name, new TunOptions())));
+
+        Assert.Contains(name, ns.Ip("link", "show", name));
+        Assert.Contains("TUNSETIFF", refused.Message);
+        Assert.Contains("errno 22", refused.Message);
+    }
+
+    [LinuxRootFact]
+    public void a_write_the_kernel_refuses_is_counted_not_thrown()
+    {
+        using var lab = TunLab.Open();
+        var packet = Packets.Udp(lab.Peer4, lab.Local4, 1, 2, payload: 10);
+
+        lab.Tun.Write(0, new byte[4]);
+        lab.Write(new VirtioNetHeader(VirtioNetFlags.None, VirtioGsoType.TcpV4, 60_000, 1000, 0, 0), packet);
+
+        Assert.Equal(2, lab.Tun.DroppedWrites);
+    }
+
+    [LinuxRootFact]
+    public void without_the_virtio_header_reads_bare_packets_with_full_checksums()
+    {
+        using var lab = TunLab.Open(new TunOptions { VirtioHeader = false });
+        using var sender = lab.Socket(false, SocketType.Dgram, ProtocolType.Udp);
+
+        sender.SendTo(new byte[100], lab.PeerEndPoint(false, 9001));
+        var read = lab.ReadWhere(r => r.Info.Protocol == IpProtocol.Udp && r.Info.DestinationPort == 9001);
+
+        Assert.False(lab.Tun.HasVirtioHeader);
+        Assert.Equal(TunOffloads.None, lab.Tun.Offloads);
+        Assert.Equal(65535, lab.Tun.MaxReadLength);
+        Assert.True(UdpDatagram.Unchecked(read.Packet.AsSpan(read.Info.TransportOffset)).VerifyChecksum(read.Info.Source, read.Info.Destination));
+    }
+
+    [LinuxRootFact]
+    public void dispose_wakes_a_blocked_read_which_returns_zero_and_the_device_goes_away()
+    {
+        using var lab = TunLab.Open();
+        var name = lab.Tun.Name;
+        var last = -1;
+        Exception? failure = null;
+        var reader = new Thread(() =>
+        {
+            try
+            {
+                var buffer = new byte[lab.Tun.MaxReadLength];
+                while ((last = lab.Tun.Read(0, buffer)) > 0)
+                {
+                }
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        reader.Start();
+        Thread.Sleep(300);
+        Assert.True(reader.IsAlive, "the read did not block");
+
+        var clock = Stopwatch.StartNew();
+        lab.Tun.Dispose();
+        var woke = reader.Join(2000);
+        output.WriteLine($"read returned {clock.ElapsedMilliseconds} ms after Dispose");
+
+        Assert.True(woke, "the blocked read did not return after Dispose");
+        Assert.Null(failure);
+        Assert.Equal(0, last);
+        Assert.Equal(0, lab.Tun.Read(0, new byte[100]));
+        lab.Tun.Write(0, new byte[100]);
+        Assert.Equal(1, lab.Tun.DroppedWrites);
+        Assert.Throws<ObjectDisposedException>(() => lab.Tun.Mtu);
+        Assert.False(Command.TryRun("ip", "-n", lab.Namespace.Name, "link", "show", name), "the device outlived its last queue");
+    }
+
+    [Theory]
+    [InlineData("lethe-name-too-long", 1)]
+    [InlineData("tünnel", 1)]
+    [InlineData("lethe0", 0)]
+    [InlineData("lethe0", 257)]
+    public void open_refuses_a_bad_name_or_queue_count_before_touching_the_kernel(string name, int queues)
+    {
+        Assert.ThrowsAny<ArgumentException>(() => TunDevice.Open(name, new TunOptions { Queues = queues }));
+    }
+}
