@@ -88,7 +88,14 @@ public static class BootCommand
             catch (OperationCanceledException)
             {
             }
-            await Task.WhenAll(tasks);
+            try
+            {
+                await Task.WhenAll(tasks);
+            }
+            catch (OperationCanceledException)
+            {
+                // SIGTERM arrived while a watch or a scrape was under way.
+            }
             await names.Stop();
             await output.WriteLineAsync("stopped; all state was in memory and is gone");
             return 0;

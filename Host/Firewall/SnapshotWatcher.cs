@@ -60,7 +60,11 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
             {
                 await log.WriteLineAsync($"watch: cannot reach {url}: {e.Message}; keeping version {currentVersion()}");
             }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return; // shutting down
+            }
+            catch (TaskCanceledException)
             {
                 await log.WriteLineAsync($"watch: {url} timed out; keeping version {currentVersion()}");
             }
