@@ -476,7 +476,9 @@ public sealed class CompiledPolicyTests
         }
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(0, allocated);
+        // A per-packet allocation would cost at least 24 bytes each time; less than a byte per operation leaves
+        // room only for the runtime's own one-off work (tiered JIT, OSR) that may land on this thread.
+        Assert.True(allocated < 10_000, $"{allocated} bytes allocated over 10,000 classifications");
         Assert.True(accepted > 0);
     }
 }

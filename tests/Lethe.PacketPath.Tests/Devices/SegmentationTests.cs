@@ -243,7 +243,9 @@ public class SegmentationTests
 
         Assert.Equal(2 * 200, warm);
         Assert.Equal(2 * 1000, measured);
-        Assert.Equal(0, allocated);
+        // A per-packet allocation would cost at least 24 bytes each time; less than a byte per operation leaves
+        // room only for the runtime's own one-off work (tiered JIT, OSR) that may land on this thread.
+        Assert.True(allocated < 2 * 1000, $"{allocated} bytes allocated over 2,000 splits");
 
         int Rounds(int count)
         {

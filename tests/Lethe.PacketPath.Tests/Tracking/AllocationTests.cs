@@ -54,7 +54,11 @@ public class AllocationTests
             Work(i);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // A per-packet allocation would cost at least 24 bytes each time; less than a byte per operation leaves
+        // room only for the runtime's own one-off work (tiered JIT, OSR) that may land on this thread.
+        Assert.True(allocated < 10_000, $"{allocated} bytes allocated over 10,000 rounds");
         Assert.InRange(refused, 1, 12_000);
     }
 }
