@@ -2,7 +2,8 @@
 // through the HTTP API with concurrent clients. The real control plane (ControlPlaneHost) runs in
 // this process on a loopback port, over a fresh migrated database on the PostgreSQL server named
 // by ConnectionStrings__Lethe; every number is an HTTP round trip through Kestrel, auth, the
-// mediator pipeline, Marten and PostgreSQL. Start-up time is measured by bench/startup instead.
+// mediator pipeline, Marten and PostgreSQL. End-to-end start-up time of `lethe serve` is measured
+// by bench/startup; this program only breaks it into phases (StartupPhases, in child processes).
 //
 //   dotnet run -c Release --project bench/Lethe.Bench.ControlPlane -- [options]
 //   bench/control-plane [options]          (starts and stops its own PostgreSQL)
