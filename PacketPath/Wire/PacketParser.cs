@@ -182,46 +182,18 @@ public static class PacketParser
                 break;
 
             case IpProtocol.Icmp when !isV6:
-                if (!IcmpV4Message.TryParse(transport, out var icmp, out _))
+                if (!IcmpV4Message.TryParse(transport, out var icmp, out _) ||
+                    !ReadIcmp(ref info, icmp.Type, icmp.Code, icmp.IsQuery, icmp.IsError, icmp.Identifier, icmp.Body, isV6: false))
                 {
                     return Fail(failure, out reason);
-                }
-                info.IcmpType = icmp.Type;
-                info.IcmpCode = icmp.Code;
-                if (icmp.IsQuery)
-                {
-                    info.SourcePort = info.DestinationPort = icmp.Identifier;
-                }
-                else if (icmp.IsError)
-                {
-                    if (!QuoteIsLongEnough(icmp.Body, isV6: false))
-                    {
-                        return Fail(failure, out reason);
-                    }
-                    info.IsIcmpError = true;
-                    info.EmbeddedOffset = info.TransportOffset + IcmpV4Message.EmbeddedOffset;
                 }
                 break;
 
             case IpProtocol.IcmpV6 when isV6:
-                if (!IcmpV6Message.TryParse(transport, out var icmp6, out _))
+                if (!IcmpV6Message.TryParse(transport, out var icmp6, out _) ||
+                    !ReadIcmp(ref info, icmp6.Type, icmp6.Code, icmp6.IsQuery, icmp6.IsError, icmp6.Identifier, icmp6.Body, isV6: true))
                 {
                     return Fail(failure, out reason);
-                }
-                info.IcmpType = icmp6.Type;
-                info.IcmpCode = icmp6.Code;
-                if (icmp6.IsQuery)
-                {
-                    info.SourcePort = info.DestinationPort = icmp6.Identifier;
-                }
-                else if (icmp6.IsError)
-                {
-                    if (!QuoteIsLongEnough(icmp6.Body, isV6: true))
-                    {
-                        return Fail(failure, out reason);
-                    }
-                    info.IsIcmpError = true;
-                    info.EmbeddedOffset = info.TransportOffset + IcmpV6Message.EmbeddedOffset;
                 }
                 break;
         }
@@ -230,6 +202,28 @@ public static class PacketParser
     }
 
     /// <summary>An error must quote an IP header of its own version and the first 8 bytes after it.</summary>
+    // ICMP and ICMPv6 share their layout for what the parser reads: type, code, query id, quoted packet at offset 8.
+    private static bool ReadIcmp(ref PacketInfo info, byte type, byte code, bool isQuery, bool isError, ushort identifier,
+        ReadOnlySpan<byte> body, bool isV6)
+    {
+        info.IcmpType = type;
+        info.IcmpCode = code;
+        if (isQuery)
+        {
+            info.SourcePort = info.DestinationPort = identifier;
+        }
+        else if (isError)
+        {
+            if (!QuoteIsLongEnough(body, isV6))
+            {
+                return false;
+            }
+            info.IsIcmpError = true;
+            info.EmbeddedOffset = info.TransportOffset + IcmpV4Message.EmbeddedOffset;
+        }
+        return true;
+    }
+
     private static bool QuoteIsLongEnough(ReadOnlySpan<byte> quoted, bool isV6)
     {
         if (isV6)
