@@ -14,14 +14,30 @@
 //                        (retransmissions of one flow): as many packets, only one flow per client
 //
 //   dotnet run -c Release --project bench/firewall/Lethe.Bench.FirewallFixtures -- OUT
+//
+// With --policy NAME FILE it instead publishes the one policy FILE describes (see PolicyFile: lines
+// `client NAME ADDRESS...`, each followed by that client's rules) and writes OUT/trust.pub and
+// OUT/NAME.json, the sealed snapshot; bench/throughput/run uses it:
+//
+//   dotnet run -c Release --project bench/firewall/Lethe.Bench.FirewallFixtures -- --policy NAME FILE OUT
 
 using Lethe.Bench.FirewallFixtures;
 using Lethe.TestSupport;
 
-if (args is not [var outDir])
+string outDir;
+(string Name, string File)? single = null;
+switch (args)
 {
-    Console.Error.WriteLine("usage: Lethe.Bench.FirewallFixtures OUT-DIR   (needs ConnectionStrings__Lethe)");
-    return 2;
+    case ["--policy", var name, var file, var dir]:
+        single = (name, file);
+        outDir = dir;
+        break;
+    case [var dir] when !dir.StartsWith('-'):
+        outDir = dir;
+        break;
+    default:
+        Console.Error.WriteLine("usage: Lethe.Bench.FirewallFixtures OUT-DIR | --policy NAME FILE OUT-DIR   (needs ConnectionStrings__Lethe)");
+        return 2;
 }
 if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ConnectionStrings__Lethe")))
 {
@@ -38,6 +54,16 @@ await using var host = await ControlPlaneHost.Start();
 using var http = host.Client();
 var api = new Api(http);
 File.Copy(host.PublicKeyPath, Path.Combine(outDir, "trust.pub"), overwrite: true);
+
+if (single is var (singleName, singleFile))
+{
+    var fleet = PolicyFile.Read(singleFile);
+    var snapshot = await api.PublishFleet(singleName, fleet);
+    var snapshotPath = Path.Combine(outDir, $"{singleName}.json");
+    await File.WriteAllBytesAsync(snapshotPath, snapshot);
+    Console.WriteLine($"{singleName}.json: policy {singleName}, {fleet.Count} client(s), {fleet.Sum(c => c.Rules.Count)} rule(s), {snapshot.Length} bytes");
+    return 0;
+}
 
 var fleets = new[] { ("bench-1000", QubesFleet.Large(), 1_000), ("demo-10", QubesFleet.Demo(), 5_000) };
 foreach (var (policy, fleet, flowsPerClient) in fleets)
