@@ -33,7 +33,7 @@ public static class LiveNet
 
     public static IPAddress Client2Address(bool v6) => v6 ? Client2V6 : Client2V4;
 
-    public static IPAddress Firewall(bool v6) => v6 ? FirewallV6 : FirewallV4;
+    public static IPAddress FirewallAddress(bool v6) => v6 ? FirewallV6 : FirewallV4;
 
     public static IPAddress Uplink(bool v6) => v6 ? UplinkV6 : UplinkV4;
 

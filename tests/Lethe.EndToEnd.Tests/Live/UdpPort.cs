@@ -17,15 +17,16 @@ public sealed class UdpPort : IDisposable
 
     public int Port => ((IPEndPoint)_socket.LocalEndPoint!).Port;
 
-    public static UdpPort Open(NetworkNamespace ns, bool v6)
+    public static UdpPort Open(NetworkNamespace ns, bool v6) => Open(ns, new IPEndPoint(v6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+
+    public static UdpPort Open(NetworkNamespace ns, IPEndPoint local)
     {
-        var any = v6 ? IPAddress.IPv6Any : IPAddress.Any;
-        var socket = ns.Enter(() => new Socket(any.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
-        if (v6)
+        var socket = ns.Enter(() => new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
+        if (local.AddressFamily == AddressFamily.InterNetworkV6)
         {
             socket.DualMode = false;
         }
-        socket.Bind(new IPEndPoint(any, 0));
+        socket.Bind(local);
         return new UdpPort(socket);
     }
 
