@@ -2,41 +2,47 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Lethe.Domain.Snapshots;
 using Lethe.PacketPath.Classification;
-using Lethe.PacketPath.Engine;
 
 namespace Lethe.Firewall;
 
 /// <summary>
-/// `lethe-firewall boot`: verify, compile, run. Everything it learns stays in memory; it writes
-/// nothing to disk, and logs go to stdout/stderr. Packets reach the engine through the devices of
-/// the live data plane (next issue) or through `replay`.
+/// `lethe-firewall boot`: verify, compile, attach to the TUN devices, forward until SIGTERM.
+/// Everything it learns stays in memory; it writes nothing to disk, and logs go to stdout/stderr.
 /// </summary>
 public static class BootCommand
 {
     public static Command Build(TextWriter output, TextWriter error)
     {
         var flags = new EngineFlags();
+        var deviceFlags = new DeviceFlags();
         var token = new Option<string?>("--token") { Description = "Bearer token for the control plane (env LETHE_TOKEN)" };
         var watch = new Option<double>("--watch-seconds") { Description = "How often to ask a control-plane URL for a newer snapshot", DefaultValueFactory = _ => 5 };
         var metrics = new Option<string?>("--metrics") { Description = "Serve counters in Prometheus text format on ADDRESS:PORT (off by default)" };
-        var command = new Command("boot", "Boot from a verified snapshot and run until SIGTERM; refuses anything that does not verify") { token, watch, metrics };
-        foreach (var option in flags.All)
+        var command = new Command("boot",
+            "Boot from a verified snapshot and forward between the TUN devices until SIGTERM; SIGHUP re-reads --snapshot. Refuses anything that does not verify")
+        {
+            token, watch, metrics,
+        };
+        foreach (var option in flags.All.Concat(deviceFlags.All))
         {
             command.Options.Add(option);
         }
         command.SetAction(async (parse, ct) =>
         {
             var location = parse.GetValue(flags.Snapshot)!;
+            var trust = parse.GetValue(flags.Trust)!;
             var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN");
-            PacketEngine engine;
+            LiveFirewall firewall;
             string pem;
             try
             {
-                var verified = await SnapshotSource.Load(location, parse.GetValue(flags.Trust)!, bearer, ct);
-                pem = await File.ReadAllTextAsync(parse.GetValue(flags.Trust)!, ct);
+                var verified = await SnapshotSource.Load(location, trust, bearer, ct);
+                pem = await File.ReadAllTextAsync(trust, ct);
                 var options = flags.Options(parse, seed: null);
-                engine = new PacketEngine(Activate(verified, options, null), options);
-                await output.WriteLineAsync(Describe("booted", verified, engine.Policy.Compiled));
+                var devices = deviceFlags.Devices(parse, CompiledPolicy.Compile(verified.Content, options.DnsResolvers));
+                var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
+                firewall = LiveFirewall.Open(verified, options, devices, workers, offload: !parse.GetValue(deviceFlags.NoOffload));
+                await output.WriteLineAsync(Describe("booted", verified, firewall.Policy.Compiled));
             }
             catch (SnapshotVerificationException e)
             {
@@ -48,73 +54,110 @@ public static class BootCommand
                 await error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
+            catch (IOException e)
+            {
+                await error.WriteLineAsync($"error: cannot attach to the devices: {e.Message}");
+                return 1;
+            }
 
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            using (firewall)
             {
-                context.Cancel = true;
-                stop.Cancel();
-            });
-            var tasks = new List<Task>();
-            var resolvers = flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray();
-            var names = new NameRefresh(resolvers, output, stop.Token);
-            names.Start(engine.Policy);
-            if (parse.GetValue(metrics) is { } endpoint)
-            {
-                var server = new MetricsServer(MetricsServer.ParseEndpoint(endpoint), () => MetricsText.Render(engine));
-                tasks.Add(server.Run(stop.Token));
-                await output.WriteLineAsync($"metrics on http://{endpoint}/metrics");
+                return await Run(firewall, parse, location, pem, bearer, TimeSpan.FromSeconds(parse.GetValue(watch)), parse.GetValue(metrics),
+                    flags, output, error, ct);
             }
-            if (location.StartsWith("http://", StringComparison.Ordinal) || location.StartsWith("https://", StringComparison.Ordinal))
-            {
-                var lockObject = new object();
-                var watcher = new SnapshotWatcher(location, pem, bearer, TimeSpan.FromSeconds(parse.GetValue(watch)), error);
-                tasks.Add(watcher.Run(() => engine.Policy.Version, verified =>
-                {
-                    lock (lockObject)
-                    {
-                        var options = flags.Options(parse, seed: null);
-                        var next = Activate(verified, options, engine.Policy.Hosts);
-                        var cut = engine.Swap(next, Environment.TickCount64);
-                        names.Start(next);
-                        output.WriteLine($"{Describe("swapped to", verified, next.Compiled)}; cut {cut} flow(s) the new policy no longer allows");
-                    }
-                }, stop.Token));
-            }
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            try
-            {
-                await Task.WhenAll(tasks);
-            }
-            catch (OperationCanceledException)
-            {
-                // SIGTERM arrived while a watch or a scrape was under way.
-            }
-            await names.Stop();
-            await output.WriteLineAsync("stopped; all state was in memory and is gone");
-            return 0;
         });
         return command;
     }
 
-    private static ActivePolicy Activate(VerifiedSnapshot verified, EngineOptions options, HostTable? previousHosts)
+    private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
+        string? metricsEndpoint, EngineFlags flags, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        var compiled = CompiledPolicy.Compile(verified.Content, options.DnsResolvers);
-        var hosts = compiled.CreateHostTable();
-        if (previousHosts is not null)
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
-            hosts.CopyFrom(previousHosts);
+            context.Cancel = true;
+            stop.Cancel();
+        });
+        var names = new NameRefresh(flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray(), output, stop.Token);
+        names.Start(firewall.Policy);
+        void Swap(VerifiedSnapshot verified)
+        {
+            output.WriteLine(firewall.TrySwap(verified));
+            names.Start(firewall.Policy);
         }
-        return new ActivePolicy(compiled, verified.Envelope.Version, hosts);
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            _ = Task.Run(() => Reload(location, pem, bearer, Swap, error, stop.Token));
+        });
+
+        foreach (var device in firewall.Dataplane.Devices)
+        {
+            await output.WriteLineAsync(LiveFirewall.DescribeDevice(device));
+        }
+        firewall.Dataplane.Start();
+        await output.WriteLineAsync(firewall.Dataplane.Devices.Count == 0
+            ? "no devices (--client-tun, --uplink-tun): verifying and watching only"
+            : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {firewall.Dataplane.Workers.Count} worker(s)");
+
+        var tasks = new List<Task>();
+        if (metricsEndpoint is not null)
+        {
+            var server = new MetricsServer(MetricsServer.ParseEndpoint(metricsEndpoint), () => MetricsText.Render(firewall.Dataplane.Workers));
+            tasks.Add(server.Run(stop.Token));
+            await output.WriteLineAsync($"metrics on http://{metricsEndpoint}/metrics");
+        }
+        if (IsUrl(location))
+        {
+            var watcher = new SnapshotWatcher(location, pem, bearer, watchEvery, error);
+            tasks.Add(watcher.Run(() => firewall.Policy.Version, Swap, stop.Token));
+        }
+
+        var stopped = Task.Delay(Timeout.Infinite, stop.Token);
+        var finished = await Task.WhenAny(stopped, firewall.Dataplane.Failed);
+        var code = 0;
+        if (finished == firewall.Dataplane.Failed)
+        {
+            await error.WriteLineAsync($"error: a worker stopped, so the firewall stops (closed): {firewall.Dataplane.Failed.Exception?.InnerException?.Message}");
+            code = 1;
+        }
+        await stop.CancelAsync();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM arrived while a watch or a scrape was under way.
+        }
+        await names.Stop();
+        firewall.Dispose();
+        await output.WriteLineAsync("stopped; all state was in memory and is gone");
+        return code;
     }
 
-    private static string Describe(string what, VerifiedSnapshot verified, CompiledPolicy compiled) =>
+    /// <summary>SIGHUP: the snapshot is read and verified again from where boot read it; a newer version is swapped in.</summary>
+    private static async Task Reload(string location, string pem, string? bearer, Action<VerifiedSnapshot> swap, TextWriter error, CancellationToken ct)
+    {
+        try
+        {
+            var bytes = await SnapshotSource.Fetch(location, bearer, ct);
+            swap(SnapshotVerifier.Verify(bytes, pem));
+        }
+        catch (SnapshotVerificationException e)
+        {
+            await error.WriteLineAsync($"reload: refusing the snapshot at {location}, keeping the running version: {e.Message}");
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping, or the control plane did not answer in time; the running version stays either way.
+        }
+    }
+
+    private static bool IsUrl(string location) =>
+        location.StartsWith("http://", StringComparison.Ordinal) || location.StartsWith("https://", StringComparison.Ordinal);
+
+    public static string Describe(string what, VerifiedSnapshot verified, CompiledPolicy compiled) =>
         $"{what} policy {verified.Envelope.Policy} version {verified.Envelope.Version} (sha256 {verified.Envelope.ContentSha256[..16]}, key {verified.Envelope.KeyId}): " +
         $"{compiled.ClientCount} client(s), {Enumerable.Range(0, compiled.ClientCount).Sum(compiled.RuleCount)} rule(s)";
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Forwarding;
 using Lethe.PacketPath.Wire;
 
 namespace Lethe.Firewall;
@@ -8,47 +9,66 @@ namespace Lethe.Firewall;
 /// <summary>The engine's in-memory counters in the Prometheus text exposition format.</summary>
 public static class MetricsText
 {
-    public static string Render(PacketEngine engine)
+    /// <summary>Every worker's counters added up; per-policy counters cover the running snapshot only.</summary>
+    public static string Render(IReadOnlyList<Worker> workers)
     {
-        var policy = engine.Policy;
+        var policy = workers[0].Engine.Policy;
         var compiled = policy.Compiled;
         var text = new StringBuilder();
         text.Append("# HELP lethe_snapshot_version The snapshot version the firewall runs.\n# TYPE lethe_snapshot_version gauge\n");
         Line(text, "lethe_snapshot_version", "", policy.Version);
-        text.Append("# HELP lethe_forwarded_packets_total Packets forwarded.\n# TYPE lethe_forwarded_packets_total counter\n");
-        Line(text, "lethe_forwarded_packets_total", "", engine.ForwardedPackets);
-        text.Append("# HELP lethe_forwarded_bytes_total Bytes forwarded.\n# TYPE lethe_forwarded_bytes_total counter\n");
-        Line(text, "lethe_forwarded_bytes_total", "", engine.ForwardedBytes);
+        text.Append("# HELP lethe_workers Worker threads, one per device queue.\n# TYPE lethe_workers gauge\n");
+        Line(text, "lethe_workers", "", workers.Count);
+        Counter(text, "lethe_received_packets_total", "Packets read from the devices (a segmentation-offload super-packet counts once).", workers, w => w.Counters.Received);
+        Counter(text, "lethe_forwarded_packets_total", "Packets forwarded.", workers, w => w.Engine.ForwardedPackets);
+        Counter(text, "lethe_forwarded_bytes_total", "Bytes forwarded.", workers, w => w.Engine.ForwardedBytes);
+        Counter(text, "lethe_handed_off_packets_total", "Packets handed to the worker that owns their flow.", workers, w => w.Counters.HandedOff);
+        Counter(text, "lethe_split_packets_total", "Super-packets split for a device that cannot take them whole.", workers, w => w.Counters.Split);
         text.Append("# HELP lethe_drops_total Packets dropped, by reason.\n# TYPE lethe_drops_total counter\n");
         foreach (var reason in Enum.GetValues<DropReason>())
         {
             if (reason != DropReason.None)
             {
-                Line(text, "lethe_drops_total", $"reason=\"{VerdictNames.Of(reason)}\"", engine.Drops[(int)reason]);
+                Line(text, "lethe_drops_total", $"reason=\"{VerdictNames.Of(reason)}\"", Sum(workers, w => w.Engine.Drops[(int)reason]));
             }
         }
+        Line(text, "lethe_drops_total", "reason=\"handoff-full\"", Sum(workers, w => w.Counters.HandoffFull));
+        Line(text, "lethe_drops_total", "reason=\"no-device\"", Sum(workers, w => w.Counters.NoDevice));
+        Line(text, "lethe_drops_total", "reason=\"split-failed\"", Sum(workers, w => w.Counters.SplitFailed));
         text.Append("# HELP lethe_client_packets_total Packets forwarded per client (this snapshot).\n# TYPE lethe_client_packets_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
-            Line(text, "lethe_client_packets_total", $"client=\"{compiled.ClientName(c)}\"", policy.ClientPackets[c]);
+            Line(text, "lethe_client_packets_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => At(w.Engine.Policy.ClientPackets, c)));
         }
         text.Append("# HELP lethe_client_bytes_total Bytes forwarded per client (this snapshot).\n# TYPE lethe_client_bytes_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
-            Line(text, "lethe_client_bytes_total", $"client=\"{compiled.ClientName(c)}\"", policy.ClientBytes[c]);
+            Line(text, "lethe_client_bytes_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => At(w.Engine.Policy.ClientBytes, c)));
         }
         text.Append("# HELP lethe_rule_hits_total New flows each rule decided (this snapshot).\n# TYPE lethe_rule_hits_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
             for (var r = 0; r < compiled.RuleCount(c); r++)
             {
-                Line(text, "lethe_rule_hits_total", $"client=\"{compiled.ClientName(c)}\",rule=\"{compiled.RuleId(c, r)}\"", policy.RuleHits[c][r]);
+                Line(text, "lethe_rule_hits_total", $"client=\"{compiled.ClientName(c)}\",rule=\"{compiled.RuleId(c, r)}\"",
+                    Sum(workers, w => c < w.Engine.Policy.RuleHits.Length ? At(w.Engine.Policy.RuleHits[c], r) : 0));
             }
         }
         text.Append("# HELP lethe_tracked_flows Flows in the connection table.\n# TYPE lethe_tracked_flows gauge\n");
-        Line(text, "lethe_tracked_flows", "", engine.Connections.Count);
+        Line(text, "lethe_tracked_flows", "", Sum(workers, w => w.Engine.Connections.Count));
         return text.ToString();
     }
+
+    private static void Counter(StringBuilder text, string name, string help, IReadOnlyList<Worker> workers, Func<Worker, long> value)
+    {
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" counter\n");
+        Line(text, name, "", Sum(workers, value));
+    }
+
+    private static long Sum(IReadOnlyList<Worker> workers, Func<Worker, long> value) => workers.Sum(value);
+
+    // A worker may be a swap behind the one read first; its arrays then have another shape.
+    private static long At(long[] values, int index) => index < values.Length ? values[index] : 0;
 
     private static void Line(StringBuilder text, string name, string labels, long value) =>
         text.Append(name).Append(labels.Length > 0 ? "{" + labels + "}" : "").Append(' ')

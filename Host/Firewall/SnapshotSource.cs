@@ -20,7 +20,7 @@ public static class SnapshotSource
         return SnapshotVerifier.Verify(bytes, pem);
     }
 
-    private static async Task<byte[]> Fetch(string location, string? token, CancellationToken ct)
+    public static async Task<byte[]> Fetch(string location, string? token, CancellationToken ct)
     {
         if (location.StartsWith("http://", StringComparison.Ordinal) || location.StartsWith("https://", StringComparison.Ordinal))
         {

@@ -187,6 +187,55 @@ public sealed unsafe class TunDevice : IDisposable
     }
 
     /// <summary>
+    /// Reads one packet if one is waiting, without waiting: its length, or 0 when none is (or the
+    /// device is disposed). For a worker that serves one queue of several devices and waits for all
+    /// of them at once in a <see cref="QueuePoller"/>.
+    /// </summary>
+    /// <exception cref="IOException">The device failed, e.g. it was deleted (EBADFD).</exception>
+    public int TryRead(int queue, Span<byte> buffer)
+    {
+        var handle = _queues[queue];
+        var added = false;
+        if (!TryAddRef(handle, ref added))
+        {
+            return 0;
+        }
+        try
+        {
+            fixed (byte* pointer = buffer)
+            {
+                while (true)
+                {
+                    var length = Libc.Read((int)handle.DangerousGetHandle(), pointer, (nuint)buffer.Length);
+                    if (length >= 0)
+                    {
+                        return (int)length;
+                    }
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Libc.EAgain)
+                    {
+                        return 0;
+                    }
+                    if (errno != Libc.EIntr)
+                    {
+                        throw Libc.Failure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>The descriptor of one queue, for <see cref="QueuePoller"/>, which holds a reference on it while it polls.</summary>
+    internal SafeFileHandle QueueHandle(int queue) => _queues[queue];
+
+    /// <summary>
     /// Writes one packet, which starts with its <see cref="VirtioNetHeader"/> when
     /// <see cref="HasVirtioHeader"/>. A packet the kernel refuses is counted in
     /// <see cref="DroppedWrites"/>, not thrown: the packet path never throws per packet.

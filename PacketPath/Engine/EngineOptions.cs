@@ -31,6 +31,11 @@ public sealed record EngineOptions
     /// <summary>Seeds the table's hash and the NAT port choice; fixed for a replay, so it gives the same output every time.</summary>
     public ulong? Seed { get; init; }
 
+    /// <summary>How flows are split between workers; each worker's engine holds the shard <see cref="Shard"/>.</summary>
+    public FlowShards Shards { get; init; } = FlowShards.Single;
+
+    public int Shard { get; init; }
+
     /// <summary>ICMP errors and resets the firewall itself sends, per second, and the burst it may send at once.</summary>
     public int RepliesPerSecond { get; init; } = 50;
 

@@ -30,7 +30,7 @@ public sealed class PacketEngine
         _options = options;
         var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
         _table = new ConnectionTable(options.Limits, options.Timeouts, seed);
-        _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL);
+        _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL, options.Shards, options.Shard);
         _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst);
         _active = policy;
     }
@@ -46,7 +46,11 @@ public sealed class PacketEngine
 
     public long ForwardedBytes { get; private set; }
 
-    public PacketOutcome Process(Span<byte> buffer, int length, int ingress, long nowMs, Span<byte> reply)
+    public PacketOutcome Process(Span<byte> buffer, int length, int ingress, long nowMs, Span<byte> reply) =>
+        Process(buffer, length, ingress, nowMs, reply, Offload.None);
+
+    /// <summary>One packet as a TUN with offloads hands it over; <paramref name="offload"/> comes from its virtio-net header.</summary>
+    public PacketOutcome Process(Span<byte> buffer, int length, int ingress, long nowMs, Span<byte> reply, Offload offload)
     {
         var policy = Volatile.Read(ref _active);
         var outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Egress = Ingress.Uplink };
@@ -54,6 +58,8 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, reason);
         }
+        info.PartialChecksum = offload.PartialChecksum;
+        info.SegmentPayload = offload.SegmentPayload;
         var packet = buffer[..info.TotalLength];
         if (ingress == Ingress.BySource)
         {
@@ -418,7 +424,7 @@ public sealed class PacketEngine
     private bool TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
     {
         var mtu = egress == Ingress.Uplink ? _options.UplinkMtu : _options.ClientMtu;
-        if (info.TotalLength <= mtu)
+        if (LargestSegment(packet, info) <= mtu)
         {
             return false;
         }
@@ -432,6 +438,22 @@ public sealed class PacketEngine
             : Replies.IcmpError(packet, info, from, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableFragmentationNeeded, (uint)mtu, reply);
         SetReply(ref outcome, length, sender);
         return true;
+    }
+
+    /// <summary>The packet's length on the wire: a super-packet's largest segment, else the packet.</summary>
+    private static int LargestSegment(ReadOnlySpan<byte> packet, in PacketInfo info)
+    {
+        if (info.SegmentPayload <= 0)
+        {
+            return info.TotalLength;
+        }
+        var headers = info.TransportOffset + info.Protocol switch
+        {
+            IpProtocol.Tcp when info.TransportOffset + 12 < packet.Length => (packet[info.TransportOffset + 12] >> 4) * 4,
+            IpProtocol.Udp => 8,
+            _ => 0,
+        };
+        return Math.Min(info.TotalLength, headers + info.SegmentPayload);
     }
 
     private static void SetReply(ref PacketOutcome outcome, int length, int egress)

@@ -15,7 +15,9 @@ namespace Lethe.PacketPath.Nat;
 /// pseudo header with both addresses (RFC 793 §3.1, RFC 768, RFC 8200 §8.1); ICMPv4, whose
 /// checksum covers no pseudo header but does cover the query identifier (RFC 792). A zero UDP
 /// checksum over IPv4 means "none" and stays zero; a computed zero is sent as 0xFFFF (RFC 768).
-/// Non-first fragments carry no transport header, so only their IP header changes.
+/// Non-first fragments carry no transport header, so only their IP header changes. A packet with a
+/// <see cref="PacketInfo.PartialChecksum"/> (a segmentation-offload packet from a TUN) gets its
+/// pseudo-header sum moved by the address change alone.
 /// </remarks>
 public static class NatRewriter
 {
@@ -139,7 +141,16 @@ public static class NatRewriter
         {
             Write16(packet, 10, Checksum.Update(Read16(packet, 10), oldAddress, address));
         }
-        if (checksumAt >= 0)
+        if (checksumAt >= 0 && info.PartialChecksum)
+        {
+            // The field is an uncomplemented pseudo-header sum; ports lie in the summed range and are
+            // counted when the checksum is completed, so only the addresses change it.
+            if (pseudo)
+            {
+                Write16(packet, checksumAt, (ushort)~Checksum.Update((ushort)~Read16(packet, checksumAt), oldAddress, address));
+            }
+        }
+        else if (checksumAt >= 0)
         {
             var checksum = Read16(packet, checksumAt);
             if (!(udp && !v6 && checksum == 0))

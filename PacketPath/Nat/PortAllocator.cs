@@ -15,12 +15,16 @@ namespace Lethe.PacketPath.Nat;
 /// range, so ports are hard to guess from outside yet the same secret and the same packets give the
 /// same ports (replays are reproducible). Exhaustion needs every port of the range live towards one
 /// remote address and port; with the default range (64,512 ports) that is more flows than the
-/// default per-client quota, so one client alone cannot make others' flows fail here.
+/// default per-client quota, so one client alone cannot make others' flows fail here. With several
+/// workers, each allocator takes only the ports that keep replies in its own shard, about one in
+/// <see cref="FlowShards.Count"/> of the range per remote address and port.
 /// </remarks>
 public sealed class PortAllocator
 {
     private readonly ConnectionTable _table;
     private readonly ulong _secret;
+    private readonly FlowShards _shards;
+    private readonly int _shard;
     private ulong _next;
 
     public PortAllocator(ConnectionTable table)
@@ -30,7 +34,19 @@ public sealed class PortAllocator
 
     /// <param name="secret">Keys the starting point of the search; fix it to make replays reproducible.</param>
     public PortAllocator(ConnectionTable table, PortRange range, ulong secret)
+        : this(table, range, secret, FlowShards.Single, 0)
     {
+    }
+
+    /// <param name="shards">How flows are split between workers.</param>
+    /// <param name="shard">The shard <paramref name="table"/> holds: only ports whose reply key falls in it are chosen, so replies reach the worker that owns the flow.</param>
+    public PortAllocator(ConnectionTable table, PortRange range, ulong secret, FlowShards shards, int shard)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards.Count);
+        _shards = shards;
+        _shard = shard;
         ArgumentNullException.ThrowIfNull(table);
         if (range.First == 0 || range.First > range.Last)
         {
@@ -70,7 +86,7 @@ public sealed class PortAllocator
         {
             var candidate = (ushort)(Range.First + (start + tried) % size);
             var key = ReplyKey(protocol, uplink, remote, remotePort, candidate);
-            if (!_table.Lookup(in key, nowMs, out _, out _))
+            if ((_shards.Count == 1 || _shards.Of(key) == _shard) && !_table.Lookup(in key, nowMs, out _, out _))
             {
                 _next += tried + 1;
                 port = candidate;

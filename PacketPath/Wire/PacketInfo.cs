@@ -59,5 +59,18 @@ public struct PacketInfo
     /// <summary>IPv4 identification or IPv6 fragment identification.</summary>
     public uint FragmentId;
 
+    /// <summary>
+    /// The transport checksum is partial (a TUN's CHECKSUM_PARTIAL, virtio NEEDS_CSUM): the field
+    /// holds the folded pseudo-header sum and whoever sends the packet on sums the rest. Set by the
+    /// caller, not the parser; NAT then updates the field for address changes only.
+    /// </summary>
+    public bool PartialChecksum;
+
+    /// <summary>
+    /// For a segmentation-offload super-packet, the transport payload of each segment (virtio
+    /// gso_size); 0 for a plain packet. Set by the caller. The MTU applies to the segments.
+    /// </summary>
+    public int SegmentPayload;
+
     public readonly bool HasPorts => Protocol is 6 or 17 && (!IsFragment || FragmentOffset == 0);
 }

@@ -159,4 +159,28 @@ public class PortAllocatorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PortAllocator(table, new PortRange(0, 10), 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new PortAllocator(table, new PortRange(10, 9), 1));
     }
+
+    [Fact]
+    public void with_several_workers_every_reply_key_falls_in_the_shard_of_its_flow()
+    {
+        Gen.Select(Gen.Int[2, 8], Gen.ULong, Gen.Int[0, 2]).Sample((count, secret, kind) =>
+        {
+            var protocol = kind switch { 0 => (byte)6, 1 => (byte)17, _ => (byte)1 };
+            var shards = new FlowShards(count, secret);
+            var tables = new ConnectionTable[count];
+            var allocators = new PortAllocator[count];
+            for (var s = 0; s < count; s++)
+            {
+                tables[s] = Table(4096);
+                allocators[s] = new PortAllocator(tables[s], PortRange.Default, secret, shards, s);
+            }
+            for (var i = 0; i < 500; i++)
+            {
+                var original = ClientFlow((ushort)(10_000 + i), protocol);
+                var shard = shards.Of(original);
+                var reply = Open(tables[shard], allocators[shard], original);
+                Assert.Equal(shard, shards.Of(reply));
+            }
+        }, iter: 20);
+    }
 }

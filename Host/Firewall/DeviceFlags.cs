@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Lethe.PacketPath.Classification;
+
+namespace Lethe.Firewall;
+
+/// <summary>The flags that put `boot` on TUN devices, and their checks against the booted policy.</summary>
+public sealed class DeviceFlags
+{
+    public Option<string[]> ClientTun { get; } = new("--client-tun")
+    {
+        Description = "CLIENT=DEVICE: the TUN device of the policy's client CLIENT (repeatable); created, or attached to when it exists",
+    };
+
+    public Option<string?> UplinkTun { get; } = new("--uplink-tun") { Description = "The uplink's TUN device; created, or attached to when it exists" };
+
+    public Option<int> Workers { get; } = new("--workers")
+    {
+        Description = "Worker threads, one per queue of every device (default: the core count)",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    public Option<bool> NoOffload { get; } = new("--no-offload")
+    {
+        Description = "Open the devices without the virtio-net header: no checksum or segmentation offload, every packet MTU-sized",
+    };
+
+    public IEnumerable<Option> All => [ClientTun, UplinkTun, Workers, NoOffload];
+
+    /// <summary>The devices asked for, uplink last; each client name checked against <paramref name="policy"/>.</summary>
+    /// <exception cref="FlagException">A malformed pair, an unknown client, a device or client named twice, a bad worker count.</exception>
+    public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, CompiledPolicy policy)
+    {
+        var workers = parse.GetValue(Workers);
+        if (workers is < 1 or > Lethe.PacketPath.Devices.TunDevice.MaxQueues)
+        {
+            throw new FlagException($"--workers: {workers} is outside 1..{Lethe.PacketPath.Devices.TunDevice.MaxQueues} (one queue per worker)");
+        }
+        var devices = new List<(string Device, string? Client)>();
+        foreach (var pair in parse.GetValue(ClientTun) ?? [])
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0 || equals == pair.Length - 1)
+            {
+                throw new FlagException($"--client-tun: '{pair}' is not CLIENT=DEVICE");
+            }
+            var client = pair[..equals];
+            if (policy.ClientIndex(client) < 0)
+            {
+                var known = string.Join(", ", Enumerable.Range(0, policy.ClientCount).Select(policy.ClientName));
+                throw new FlagException($"--client-tun: the policy has no client '{client}' (its clients: {known})");
+            }
+            if (devices.Any(d => d.Client == client))
+            {
+                throw new FlagException($"--client-tun: client '{client}' is given twice");
+            }
+            devices.Add((CheckedName("--client-tun", pair[(equals + 1)..]), client));
+        }
+        if (parse.GetValue(UplinkTun) is { } uplink)
+        {
+            devices.Add((CheckedName("--uplink-tun", uplink), null));
+        }
+        var twice = devices.GroupBy(d => d.Device).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+        {
+            throw new FlagException($"device '{twice.Key}' is given twice");
+        }
+        return devices;
+    }
+
+    private static string CheckedName(string flag, string name) =>
+        name.Length is > 0 and < 16 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? name
+            : throw new FlagException($"{flag}: '{name}' is not an interface name (1 to 15 letters, digits, '-', '_', '.')");
+}

@@ -1,0 +1,118 @@
+using Lethe.Domain.Snapshots;
+using Lethe.PacketPath.Classification;
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Forwarding;
+using Lethe.PacketPath.Tracking;
+
+namespace Lethe.Firewall;
+
+/// <summary>
+/// The running firewall: the data plane over its devices, one engine per worker, and the one way a
+/// new policy gets in (<see cref="TrySwap"/>, from the snapshot watch or SIGHUP).
+/// </summary>
+public sealed class LiveFirewall : IDisposable
+{
+    private static readonly TimeSpan SwapTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly EngineOptions _options;
+    private readonly Lock _swapping = new();
+
+    private LiveFirewall(Dataplane dataplane, EngineOptions options)
+    {
+        Dataplane = dataplane;
+        _options = options;
+    }
+
+    public Dataplane Dataplane { get; }
+
+    /// <summary>Worker 0's copy of the running policy; every worker runs the same snapshot.</summary>
+    public ActivePolicy Policy => Dataplane.Workers[0].Engine.Policy;
+
+    /// <summary>
+    /// Opens (or attaches to) every device with one queue per worker, and builds one engine per
+    /// worker over its shard of the connection table. Nothing runs until <see cref="Dataplane"/> starts.
+    /// </summary>
+    /// <exception cref="IOException">A device could not be opened; the ones already open are closed.</exception>
+    public static LiveFirewall Open(VerifiedSnapshot snapshot, EngineOptions options, IReadOnlyList<(string Device, string? Client)> devices,
+        int workers, bool offload)
+    {
+        var opened = new List<AttachedDevice>();
+        try
+        {
+            var tunOptions = new TunOptions { Queues = workers, MultiQueue = true, VirtioHeader = offload };
+            foreach (var (name, client) in devices)
+            {
+                opened.Add(new AttachedDevice(TunDevice.Open(name, tunOptions), client));
+            }
+            // Read once at boot: once a device moves to another namespace, its name means nothing here.
+            var clientMtu = opened.Where(d => !d.IsUplink).Select(d => d.Device.Mtu).DefaultIfEmpty(options.ClientMtu).Min();
+            var uplinkMtu = opened.Where(d => d.IsUplink).Select(d => d.Device.Mtu).DefaultIfEmpty(options.UplinkMtu).Min();
+            var shards = new FlowShards(workers, options.Seed ?? (ulong)Random.Shared.NextInt64());
+            var shared = options with
+            {
+                ClientMtu = clientMtu,
+                UplinkMtu = uplinkMtu,
+                Shards = shards,
+                // Each shard counts its own flows: the bounds are split between them.
+                Limits = options.Limits with
+                {
+                    Capacity = Math.Max(1, options.Limits.Capacity / workers),
+                    PerClientQuota = Math.Max(1, options.Limits.PerClientQuota / workers),
+                },
+            };
+            var compiled = CompiledPolicy.Compile(snapshot.Content, options.DnsResolvers);
+            var hosts = compiled.CreateHostTable();
+            var engines = new PacketEngine[workers];
+            for (var w = 0; w < workers; w++)
+            {
+                engines[w] = new PacketEngine(new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), shared with { Shard = w });
+            }
+            return new LiveFirewall(new Dataplane(opened, engines, shards), shared);
+        }
+        catch
+        {
+            foreach (var device in opened)
+            {
+                device.Device.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Swaps <paramref name="snapshot"/> in on every worker, keeping the dsthost answers already
+    /// known, and returns a line for the log. A snapshot that is not newer than the running one, or
+    /// that the tables cannot hold, is refused and the running policy stays.
+    /// </summary>
+    public string TrySwap(VerifiedSnapshot snapshot)
+    {
+        lock (_swapping)
+        {
+            var running = Policy;
+            if (snapshot.Envelope.Version <= running.Version)
+            {
+                return $"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer";
+            }
+            var compiled = CompiledPolicy.Compile(snapshot.Content, _options.DnsResolvers);
+            if (compiled.ClientCount > _options.Limits.MaxClients)
+            {
+                return $"refusing version {snapshot.Envelope.Version}: {compiled.ClientCount} clients, the table counts at most {_options.Limits.MaxClients}; keeping version {running.Version}";
+            }
+            var hosts = compiled.CreateHostTable();
+            hosts.CopyFrom(running.Hosts);
+            var cut = Dataplane.Swap(_ => new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), SwapTimeout);
+            var missing = Dataplane.Devices.Where(d => d.Client is { } c && compiled.ClientIndex(c) < 0).Select(d => $"{d.Device.Name} ({d.Client})").ToList();
+            var note = missing.Count == 0 ? "" : $"; no such client any more, so their packets are dropped: {string.Join(", ", missing)}";
+            return cut is { } n
+                ? $"{BootCommand.Describe("swapped to", snapshot, compiled)}; cut {n} flow(s) the new policy no longer allows{note}"
+                : $"{BootCommand.Describe("swapping to", snapshot, compiled)}: a worker did not take it within {SwapTimeout.TotalSeconds:0} s{note}";
+        }
+    }
+
+    public static string DescribeDevice(AttachedDevice device) =>
+        $"device {device.Device.Name}: {(device.Client is { } c ? $"client {c}" : "uplink")}, {device.Device.QueueCount} queue(s), " +
+        (device.Device.HasVirtioHeader ? $"offloads {device.Device.Offloads}" : "no offload (no virtio-net header)");
+
+    public void Dispose() => Dataplane.Dispose();
+}

@@ -1,0 +1,142 @@
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Tracking;
+
+namespace Lethe.PacketPath.Forwarding;
+
+/// <summary>
+/// The live data plane: one <see cref="Worker"/> thread per queue, every device opened with that
+/// many queues, and a handoff ring from each worker to each other one. It owns the devices and
+/// disposes them after its workers have stopped, so a device never outlives the process's
+/// decisions: when the firewall stops, its devices (unless made persistent beforehand) go with it.
+/// </summary>
+public sealed class Dataplane : IDisposable
+{
+    /// <summary>Bytes per ring: 700 MTU-sized packets, or 15 super-packets (see <see cref="HandoffRing"/>).</summary>
+    private const int RingBytes = 1 << 20;
+
+    private readonly AttachedDevice[] _devices;
+    private readonly Worker[] _workers;
+    private readonly Thread[] _threads;
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _swapping = new();
+    private int _disposed;
+
+    /// <param name="engines">One per worker; engine i holds shard i of <paramref name="shards"/>.</param>
+    public Dataplane(IReadOnlyList<AttachedDevice> devices, IReadOnlyList<PacketEngine> engines, FlowShards shards)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        ArgumentNullException.ThrowIfNull(engines);
+        ArgumentNullException.ThrowIfNull(shards);
+        if (engines.Count != shards.Count)
+        {
+            throw new ArgumentException($"{engines.Count} engines for {shards.Count} shards: one worker per shard.", nameof(engines));
+        }
+        foreach (var device in devices)
+        {
+            if (device.Device.QueueCount < engines.Count)
+            {
+                throw new ArgumentException($"{device.Device.Name} has {device.Device.QueueCount} queue(s) for {engines.Count} workers.", nameof(devices));
+            }
+        }
+        _devices = [.. devices];
+        _workers = new Worker[engines.Count];
+        for (var w = 0; w < _workers.Length; w++)
+        {
+            _workers[w] = new Worker(w, engines[w], _devices, shards, e => _failed.TrySetException(e));
+        }
+        var rings = new HandoffRing?[_workers.Length, _workers.Length];
+        for (var from = 0; from < _workers.Length; from++)
+        {
+            for (var to = 0; to < _workers.Length; to++)
+            {
+                rings[from, to] = from == to ? null : new HandoffRing(RingBytes);
+            }
+        }
+        for (var w = 0; w < _workers.Length; w++)
+        {
+            var outbox = new HandoffRing?[_workers.Length];
+            var inbox = new List<HandoffRing>();
+            for (var other = 0; other < _workers.Length; other++)
+            {
+                outbox[other] = rings[w, other];
+                if (rings[other, w] is { } ring)
+                {
+                    inbox.Add(ring);
+                }
+            }
+            _workers[w].Connect(_workers, outbox, [.. inbox]);
+        }
+        _threads = new Thread[_workers.Length];
+        for (var w = 0; w < _workers.Length; w++)
+        {
+            _threads[w] = new Thread(_workers[w].Run) { IsBackground = true, Name = $"lethe-worker-{w}" };
+        }
+    }
+
+    public IReadOnlyList<Worker> Workers => _workers;
+
+    public IReadOnlyList<AttachedDevice> Devices => _devices;
+
+    /// <summary>Faults when a worker stops on a device error (say, the device was deleted); the firewall then stops, closed.</summary>
+    public Task Failed => _failed.Task;
+
+    public void Start()
+    {
+        foreach (var thread in _threads)
+        {
+            thread.Start();
+        }
+    }
+
+    /// <summary>
+    /// Hands every worker its copy of the next policy and waits until each has swapped it in
+    /// between two packets and cut the flows it no longer allows. Packets of allowed flows keep
+    /// flowing: each worker swaps on its own thread, nothing is paused.
+    /// </summary>
+    /// <returns>The flows cut, or null when a worker did not swap within <paramref name="timeout"/>.</returns>
+    public int? Swap(Func<int, ActivePolicy> policyFor, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(policyFor);
+        lock (_swapping)
+        {
+            var swap = new PendingSwap(policyFor, _workers.Length);
+            foreach (var worker in _workers)
+            {
+                worker.Post(swap);
+            }
+            if (!swap.Wait(timeout))
+            {
+                return null; // a late worker still signals it, so it is not disposed
+            }
+            swap.Dispose();
+            return swap.Cut;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        foreach (var worker in _workers)
+        {
+            worker.Stop();
+        }
+        foreach (var thread in _threads)
+        {
+            if (thread.ThreadState != ThreadState.Unstarted)
+            {
+                thread.Join();
+            }
+        }
+        foreach (var worker in _workers)
+        {
+            worker.DisposePoller();
+        }
+        foreach (var device in _devices)
+        {
+            device.Device.Dispose();
+        }
+    }
+}

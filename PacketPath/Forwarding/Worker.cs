@@ -1,0 +1,342 @@
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Tracking;
+
+namespace Lethe.PacketPath.Forwarding;
+
+/// <summary>
+/// One thread of the data plane: it serves queue <see cref="Index"/> of every device, owns one
+/// engine (and so one shard of the connection table), and is the only thread that touches either.
+/// A packet of a flow another worker owns is handed to that worker through a ring; nothing is
+/// locked, nothing is allocated per packet.
+/// </summary>
+/// <remarks>
+/// Every buffer has <see cref="VirtioNetHeader.Size"/> bytes before the packet: a device with the
+/// virtio-net header reads its header there; for one without it they stay zero. So a packet leaves
+/// with its header in one write and no copy, whether it is whole or a super-packet, and a device
+/// that cannot take a super-packet gets it split (<see cref="Segmentation.TrySplit"/>) instead.
+/// </remarks>
+public sealed class Worker
+{
+    private const int Headroom = VirtioNetHeader.Size;
+    private const int NotInPolicy = -3;
+    private const int ReadBatch = 64;
+    private const int IdleWaitMs = 1000;
+    private const int MaxSegments = 512;
+    private const int HandoffWaitMs = 2;
+
+    private readonly PacketEngine _engine;
+    private readonly AttachedDevice[] _devices;
+    private readonly FlowShards _shards;
+    private readonly QueuePoller _poller;
+    private readonly byte[] _frame;
+    private readonly byte[] _reply;
+    private readonly byte[] _split;
+    private readonly Range[] _segments = new Range[MaxSegments];
+    private readonly Action<Exception> _failed;
+    private HandoffRing?[] _outbox = [];
+    private HandoffRing[] _inbox = [];
+    private Worker[] _peers = [];
+    private bool[] _wakePeer = [];
+    private int[] _ingressOf = [];
+    private int[] _deviceOf = [];
+    private int _uplinkDevice = -1;
+    private PendingSwap? _pending;
+    private volatile bool _stopping;
+
+    internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, FlowShards shards, Action<Exception> failed)
+    {
+        Index = index;
+        _engine = engine;
+        _devices = devices;
+        _shards = shards;
+        _failed = failed;
+        var queues = new (TunDevice, int)[devices.Length];
+        for (var d = 0; d < devices.Length; d++)
+        {
+            queues[d] = (devices[d].Device, index);
+            if (devices[d].IsUplink)
+            {
+                _uplinkDevice = d;
+            }
+        }
+        _poller = new QueuePoller(queues);
+        _frame = GC.AllocateUninitializedArray<byte>(Headroom + TunDevice.MaxPacketLength, pinned: true);
+        _reply = GC.AllocateArray<byte>(Headroom + 2048, pinned: true);
+        _split = GC.AllocateUninitializedArray<byte>(2 * (Headroom + TunDevice.MaxPacketLength), pinned: true);
+        MapDevices(engine.Policy);
+    }
+
+    public int Index { get; }
+
+    public PacketEngine Engine => _engine;
+
+    public WorkerCounters Counters { get; } = new();
+
+    internal void Connect(Worker[] peers, HandoffRing?[] outbox, HandoffRing[] inbox)
+    {
+        _peers = peers;
+        _outbox = outbox;
+        _inbox = inbox;
+        _wakePeer = new bool[peers.Length];
+    }
+
+    /// <summary>From any thread: the worker swaps in <paramref name="swap"/>'s policy before its next packet.</summary>
+    internal void Post(PendingSwap swap)
+    {
+        Volatile.Write(ref _pending, swap);
+        _poller.Wake();
+    }
+
+    internal void Stop()
+    {
+        _stopping = true;
+        _poller.Wake();
+    }
+
+    internal void Wake() => _poller.Wake();
+
+    internal void DisposePoller() => _poller.Dispose();
+
+    internal void Run()
+    {
+        try
+        {
+            while (!_stopping)
+            {
+                ApplyPendingSwap();
+                var busy = DrainInbox();
+                for (var d = 0; d < _devices.Length; d++)
+                {
+                    busy |= ReadFrom(d);
+                }
+                WakePeers();
+                if (!busy)
+                {
+                    _poller.Wait(IdleWaitMs);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            _failed(e);
+        }
+    }
+
+    private bool ReadFrom(int device)
+    {
+        var tun = _devices[device].Device;
+        var offset = tun.HasVirtioHeader ? 0 : Headroom;
+        if (offset > 0)
+        {
+            _frame.AsSpan(0, Headroom).Clear();
+        }
+        for (var n = 0; n < ReadBatch; n++)
+        {
+            var length = tun.TryRead(Index, _frame.AsSpan(offset));
+            if (length <= 0)
+            {
+                return n > 0;
+            }
+            Counters.Received++;
+            Handle(_frame.AsSpan(0, offset + length), device, handedOver: false);
+        }
+        return true;
+    }
+
+    private bool DrainInbox()
+    {
+        var busy = false;
+        foreach (var ring in _inbox)
+        {
+            for (var n = 0; n < ReadBatch && ring.TryPeek(out var frame, out var device); n++)
+            {
+                Handle(frame, device, handedOver: true);
+                ring.Release();
+                busy = true;
+            }
+        }
+        return busy;
+    }
+
+    private void Handle(Span<byte> frame, int device, bool handedOver)
+    {
+        if (frame.Length <= Headroom)
+        {
+            return;
+        }
+        var header = VirtioNetHeader.Read(frame);
+        var packet = frame[Headroom..];
+        if (!handedOver && _shards.Count > 1)
+        {
+            var owner = FlowOwner.Of(_shards, packet);
+            if (owner != Index)
+            {
+                HandOff(frame, device, owner);
+                return;
+            }
+        }
+        var ingress = _ingressOf[device];
+        if (ingress == NotInPolicy)
+        {
+            Counters.NoDevice++;
+            return;
+        }
+        var offload = new Offload(header.NeedsChecksum, header.IsGso ? header.GsoSize : 0);
+        var outcome = _engine.Process(packet, packet.Length, ingress, Environment.TickCount64, _reply.AsSpan(Headroom), offload);
+        if (outcome.ReplyLength > 0)
+        {
+            SendReply(outcome.ReplyEgress, outcome.ReplyLength);
+        }
+        if (!outcome.Forwarded)
+        {
+            return;
+        }
+        var egress = DeviceFor(outcome.Egress);
+        if (egress < 0)
+        {
+            Counters.NoDevice++;
+            return;
+        }
+        Send(_devices[egress].Device, header, frame[..(Headroom + outcome.Length)]);
+    }
+
+    /// <remarks>
+    /// A full ring first makes this worker wait a little, so that a stream arriving at the wrong
+    /// queue slows its reader instead of losing packets. While it waits it serves its own inbox:
+    /// two workers waiting on each other's full rings would otherwise wait forever. The frame is
+    /// in <c>_frame</c>, which serving the inbox does not touch.
+    /// </remarks>
+    private void HandOff(ReadOnlySpan<byte> frame, int device, int owner)
+    {
+        var ring = _outbox[owner]!;
+        var waitUntil = 0L;
+        while (!ring.TryPut(frame, device))
+        {
+            var now = Environment.TickCount64;
+            if (waitUntil == 0)
+            {
+                waitUntil = now + HandoffWaitMs;
+                _peers[owner].Wake();
+            }
+            else if (now > waitUntil || _stopping)
+            {
+                Counters.HandoffFull++;
+                return;
+            }
+            if (!DrainInbox())
+            {
+                Thread.Yield();
+            }
+        }
+        Counters.HandedOff++;
+        _wakePeer[owner] = true;
+    }
+
+    private void WakePeers()
+    {
+        for (var w = 0; w < _wakePeer.Length; w++)
+        {
+            if (_wakePeer[w])
+            {
+                _wakePeer[w] = false;
+                _peers[w].Wake();
+            }
+        }
+    }
+
+    private void Send(TunDevice device, in VirtioNetHeader header, Span<byte> frame)
+    {
+        if (device.HasVirtioHeader && (!header.IsGso || Takes(device.Offloads, header.Gso)))
+        {
+            device.Write(Index, frame);
+            return;
+        }
+        var packet = frame[Headroom..];
+        if (!header.IsGso)
+        {
+            // Only a device without the header gets here: it needs the checksum complete.
+            if (!Segmentation.CompleteChecksum(header, packet))
+            {
+                Counters.SplitFailed++;
+                return;
+            }
+            device.Write(Index, packet);
+            return;
+        }
+        var headroom = device.HasVirtioHeader ? Headroom : 0;
+        if (!Segmentation.TrySplit(header, packet, _split, _segments, out var count, out _, headroom))
+        {
+            Counters.SplitFailed++;
+            return;
+        }
+        Counters.Split++;
+        for (var i = 0; i < count; i++)
+        {
+            var start = _segments[i].Start.Value - headroom;
+            device.Write(Index, _split.AsSpan(start, _segments[i].End.Value - start));
+        }
+    }
+
+    private void SendReply(int egress, int length)
+    {
+        var device = DeviceFor(egress);
+        if (device < 0)
+        {
+            return;
+        }
+        var tun = _devices[device].Device;
+        // The header room stays zero: a reply is a plain packet with its checksums complete.
+        var offset = tun.HasVirtioHeader ? 0 : Headroom;
+        tun.Write(Index, _reply.AsSpan(offset, Headroom + length - offset));
+    }
+
+    private int DeviceFor(int egress) =>
+        egress == Ingress.Uplink ? _uplinkDevice : (uint)egress < (uint)_deviceOf.Length ? _deviceOf[egress] : -1;
+
+    /// <summary>Whether a device whose kernel side accepted <paramref name="offloads"/> takes a super-packet of <paramref name="gso"/> whole.</summary>
+    private static bool Takes(TunOffloads offloads, VirtioGsoType gso) => gso switch
+    {
+        VirtioGsoType.TcpV4 => (offloads & TunOffloads.Tso4) != 0,
+        VirtioGsoType.TcpV6 => (offloads & TunOffloads.Tso6) != 0,
+        VirtioGsoType.UdpL4 => (offloads & TunOffloads.Uso) == TunOffloads.Uso,
+        _ => false,
+    };
+
+    private void ApplyPendingSwap()
+    {
+        var swap = Interlocked.Exchange(ref _pending, null);
+        if (swap is null)
+        {
+            return;
+        }
+        var cut = _engine.Swap(swap.PolicyFor(Index), Environment.TickCount64);
+        MapDevices(_engine.Policy);
+        swap.Done(cut);
+    }
+
+    /// <summary>Client numbering may change with every snapshot; devices are known by client name.</summary>
+    private void MapDevices(ActivePolicy policy)
+    {
+        var compiled = policy.Compiled;
+        var ingressOf = new int[_devices.Length];
+        var deviceOf = new int[compiled.ClientCount];
+        Array.Fill(deviceOf, -1);
+        for (var d = 0; d < _devices.Length; d++)
+        {
+            if (_devices[d].Client is not { } name)
+            {
+                ingressOf[d] = Ingress.Uplink;
+                continue;
+            }
+            var client = compiled.ClientIndex(name);
+            ingressOf[d] = client >= 0 ? client : NotInPolicy;
+            if (client >= 0)
+            {
+                deviceOf[client] = d;
+            }
+        }
+        _ingressOf = ingressOf;
+        _deviceOf = deviceOf;
+    }
+}

@@ -1,0 +1,23 @@
+namespace Lethe.PacketPath.Forwarding;
+
+/// <summary>What one worker counts beside its engine; written by that worker only, read by anyone.</summary>
+public sealed class WorkerCounters
+{
+    /// <summary>Packets read from the devices (a super-packet counts once).</summary>
+    public long Received;
+
+    /// <summary>Packets handed to the worker that owns their flow.</summary>
+    public long HandedOff;
+
+    /// <summary>Packets dropped because the owning worker's ring was full.</summary>
+    public long HandoffFull;
+
+    /// <summary>Packets from or to a client the running policy names but no device serves, or from a device whose client the policy no longer names.</summary>
+    public long NoDevice;
+
+    /// <summary>Super-packets split because the device they leave by cannot take them whole.</summary>
+    public long Split;
+
+    /// <summary>Super-packets that could not be split (malformed, or too many segments).</summary>
+    public long SplitFailed;
+}
