@@ -74,7 +74,7 @@ public sealed class FailClosedTests(LiveLab lab)
             foreach (var v6 in Families)
             {
                 // Exactly the uplink host's answer on the old flow: a tracked reply before the kill, unsolicited now.
-                await echo.SendFrom(old[v6].Translated, "reply to a flow of the first boot");
+                await echo.SendFrom(Uplink(v6), old[v6].Translated, "reply to a flow of the first boot");
             }
             foreach (var v6 in Families)
             {
@@ -87,7 +87,7 @@ public sealed class FailClosedTests(LiveLab lab)
             var forgotten = new FlowChecks(net.Describe);
             foreach (var v6 in Families)
             {
-                await echo.SendFrom(old[v6].Translated, "reply to a flow of the first boot, again");
+                await echo.SendFrom(Uplink(v6), old[v6].Translated, "reply to a flow of the first boot, again");
                 forgotten.Expect($"restarted: {Family(v6)} uplink host -> {old[v6].Translated} (the first boot's UDP flow), at c1's old socket",
                     Seen.Nothing, old[v6].Port.Receive());
             }

@@ -54,6 +54,8 @@ public sealed class LiveTopology : IAsyncDisposable
             lab.Client1 = lab.Namespace();
             lab.Client2 = lab.Namespace();
             lab.Uplink = lab.Namespace();
+            // First the devices and addresses: the UDP servers bind to the uplink host's addresses.
+            await lab.Boot();
             int[] uplinkTcp = [LiveNet.Ports.Echo, LiveNet.Ports.Bulk, LiveNet.Ports.Denied, LiveNet.Ports.Rejected, LiveNet.Ports.NotBetweenClients];
             foreach (var port in uplinkTcp)
             {
@@ -61,14 +63,13 @@ public sealed class LiveTopology : IAsyncDisposable
             }
             foreach (var port in new[] { LiveNet.Ports.Echo, LiveNet.Ports.Denied })
             {
-                lab.UplinkUdp[port] = lab.Serve(UdpEcho.Start(lab.Uplink, port));
+                lab.UplinkUdp[port] = lab.Serve(UdpEcho.Start(lab.Uplink, port, LiveNet.UplinkV4, LiveNet.ElsewhereV4, LiveNet.UplinkV6, LiveNet.ElsewhereV6));
             }
             foreach (var port in new[] { LiveNet.Ports.BetweenClients, LiveNet.Ports.NotBetweenClients })
             {
                 lab.Client1Tcp[port] = lab.Serve(TcpEcho.Start(lab.Client1, port));
                 lab.Client2Tcp[port] = lab.Serve(TcpEcho.Start(lab.Client2, port));
             }
-            await lab.Boot();
             return lab;
         }
         catch

@@ -67,15 +67,14 @@ public sealed class NatAndIsolationTests(LiveLab lab)
             Assert.Fail($"{family}: the uplink host's UDP echo saw nothing from c1");
         }
 
-        // Same destination (the firewall's address and the flow's port), wrong source: another address with the
-        // server's port, another port of the server's address, and any port.
-        using (var otherAddress = UdpPort.Open(net.Uplink, new IPEndPoint(Elsewhere(v6), Ports.Echo)))
+        // Same destination (the firewall's address and the flow's port), wrong source: the server's port on
+        // another address, another port of the server's address, and any port.
+        await echo.SendFrom(Elsewhere(v6), translated, "from another address");
+        await net.UplinkUdp[Ports.Denied].SendFrom(Uplink(v6), translated, "from another server port");
         using (var anyPort = UdpPort.Open(net.Uplink, v6))
         {
-            await otherAddress.Send(translated, "from another address");
             await anyPort.Send(translated, "from another port");
         }
-        await net.UplinkUdp[Ports.Denied].SendFrom(translated, "from another server port");
         checks.Expect($"{family} uplink host -> {translated} from other ports (not the tracked flow's), at c1", Seen.Nothing, await client.Receive());
 
         await client.Send(server, "two");
@@ -93,7 +92,7 @@ public sealed class NatAndIsolationTests(LiveLab lab)
             using var uplink = UdpPort.Open(net.Uplink, v6);
             // The uplink host routes the clients' networks to the firewall, so this does reach the firewall.
             await uplink.Send(new IPEndPoint(Client1Address(v6), client.Port), "unsolicited");
-            await net.UplinkUdp[Ports.Echo].SendFrom(new IPEndPoint(Client1Address(v6), client.Port), "unsolicited from a server port");
+            await net.UplinkUdp[Ports.Echo].SendFrom(Uplink(v6), new IPEndPoint(Client1Address(v6), client.Port), "unsolicited from a server port");
             checks.Expect($"{Family(v6)} uplink host -> c1 {Client1Address(v6)}:{client.Port} UDP, unsolicited, at c1", Seen.Nothing, await client.Receive());
         }));
         await checks.Verify();

@@ -5,7 +5,12 @@ using Lethe.PacketPath.Tests.Devices;
 
 namespace Lethe.EndToEnd.Tests.Live;
 
-/// <summary>A UDP echo server on one port, IPv4 and IPv6, inside a namespace; remembers every sender it saw.</summary>
+/// <summary>
+/// A UDP echo server on one port of each of the given addresses, inside a namespace; remembers
+/// every sender it saw. One socket per address, not one on the wildcard: a wildcard socket answers
+/// from whatever source the route picks, and the firewall rightly drops an answer that comes from
+/// another address than the one the client asked.
+/// </summary>
 public sealed class UdpEcho : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
@@ -17,21 +22,22 @@ public sealed class UdpEcho : IDisposable
 
     public ConcurrentQueue<IPEndPoint> Senders { get; } = new();
 
-    public static UdpEcho Start(NetworkNamespace ns, int port)
+    /// <param name="addresses">Addresses the namespace holds now; a socket stays bound to its address while the address is gone and back.</param>
+    public static UdpEcho Start(NetworkNamespace ns, int port, params IPAddress[] addresses)
     {
         var echo = new UdpEcho(port);
         try
         {
-            foreach (var any in new[] { IPAddress.Any, IPAddress.IPv6Any })
+            foreach (var address in addresses)
             {
-                var socket = ns.Enter(() => new Socket(any.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
+                var socket = ns.Enter(() => new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
                 echo._sockets.Add(socket);
-                if (any.AddressFamily == AddressFamily.InterNetworkV6)
+                if (address.AddressFamily == AddressFamily.InterNetworkV6)
                 {
                     socket.DualMode = false;
                 }
-                socket.Bind(new IPEndPoint(any, port));
-                _ = echo.Loop(socket, any);
+                socket.Bind(new IPEndPoint(address, port));
+                _ = echo.Loop(socket, address.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);
             }
             return echo;
         }
@@ -68,10 +74,10 @@ public sealed class UdpEcho : IDisposable
         }
     }
 
-    /// <summary>Sends from the server's own port: a datagram that looks exactly like an answer of this server.</summary>
-    public async Task SendFrom(IPEndPoint to, string text)
+    /// <summary>Sends from the server's own port on <paramref name="from"/>: a datagram that looks exactly like an answer of this server there.</summary>
+    public async Task SendFrom(IPAddress from, IPEndPoint to, string text)
     {
-        var socket = _sockets.Single(s => s.AddressFamily == to.AddressFamily);
+        var socket = _sockets.Single(s => ((IPEndPoint)s.LocalEndPoint!).Address.Equals(from));
         await socket.SendToAsync(System.Text.Encoding.ASCII.GetBytes(text), SocketFlags.None, to);
     }
 
