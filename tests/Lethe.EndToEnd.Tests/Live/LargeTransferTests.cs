@@ -24,6 +24,8 @@ public sealed class LargeTransferTests(LiveLab lab)
         var net = await lab.Shared();
         var bulk = net.UplinkTcp[Ports.Bulk];
         var before = bulk.Accepted.Count;
+        var packetsBefore = await net.Metric("lethe_forwarded_packets_total");
+        var bytesBefore = await net.Metric("lethe_forwarded_bytes_total");
         var flow = $"{Family(v6)} c1 -> uplink host {Uplink(v6)} TCP {Ports.Bulk}";
         using var session = await TcpSession.Require(net.Client1, Uplink(v6), Ports.Bulk, flow);
         // A guard against a stall, not a speed requirement.
@@ -46,6 +48,13 @@ public sealed class LargeTransferTests(LiveLab lab)
         Assert.True(expected == arrived, $"{flow}, client to uplink host: sent {expected}, the uplink host got {arrived}\n{net.Describe()}");
         Assert.True(expected == await back, $"{flow}, uplink host back to client: the uplink host echoed {expected}, the client got {await back}\n{net.Describe()}");
         Assert.Equal(FirewallAddress(v6), accepted.Peer.Address);
+
+        // More bytes per forwarded packet than a 1500-byte link carries means packets larger than the MTU
+        // went through whole: the segmentation-offload path this test is about, not a fallback to small packets.
+        var packets = await net.Metric("lethe_forwarded_packets_total") - packetsBefore;
+        var bytes = await net.Metric("lethe_forwarded_bytes_total") - bytesBefore;
+        Assert.True(bytes > 1500 * packets,
+            $"{flow}: {bytes} bytes in {packets} forwarded packets, {bytes / Math.Max(1, packets)} per packet: no super-packets passed whole\n{net.Describe()}");
     }
 
     /// <summary>Writes pseudo-random bytes, then ends the stream; returns their SHA-256.</summary>

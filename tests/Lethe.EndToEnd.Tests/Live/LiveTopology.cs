@@ -92,13 +92,14 @@ public sealed class LiveTopology : IAsyncDisposable
         }
         var tag = $"lf{Random.Shared.Next(0x1000000):x6}";
         Devices = new LiveDevices(tag + "c1", tag + "c2", tag + "up");
+        MetricsPort = FreeLoopbackPort();
         Firewall = FirewallProcess.Start(false,
             "boot", "--snapshot", $"{_host.Url}/policies/{_policy}/snapshots/latest", "--trust", _host.PublicKeyPath,
             "--token", ControlPlaneHost.ViewerToken, "--watch-seconds", _watchSeconds.ToString(CultureInfo.InvariantCulture),
             "--client-tun", $"{LiveNet.Client1}={Devices.Client1}", "--client-tun", $"{LiveNet.Client2}={Devices.Client2}",
             "--uplink-tun", Devices.Uplink,
             "--uplink-address", LiveNet.FirewallV4.ToString(), "--uplink-address", LiveNet.FirewallV6.ToString(),
-            "--workers", "2");
+            "--workers", "2", "--metrics", $"127.0.0.1:{MetricsPort}");
         await Firewall.WaitForOutput("forwarding on", TimeSpan.FromSeconds(30));
 
         Attach(Uplink, Devices.Uplink,
@@ -148,6 +149,26 @@ public sealed class LiveTopology : IAsyncDisposable
                 yield return device;
             }
         }
+    }
+
+    /// <summary>The loopback port (of the test's own namespace) where the running firewall serves its counters.</summary>
+    public int MetricsPort { get; private set; }
+
+    /// <summary>One unlabelled counter or gauge from the firewall's /metrics.</summary>
+    public async Task<long> Metric(string name)
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync($"http://127.0.0.1:{MetricsPort}/metrics");
+        var line = text.Split('\n').SingleOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"the firewall's metrics have no {name}:\n{text}");
+        return long.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>What the firewall printed: the context every failure message needs.</summary>
