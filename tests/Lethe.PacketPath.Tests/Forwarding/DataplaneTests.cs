@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Lethe.Domain.Snapshots;
+using Lethe.PacketPath.Classification;
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Forwarding;
+using Lethe.PacketPath.Tests.Devices;
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Tests.Forwarding;
+
+/// <summary>
+/// Two workers between a client namespace and an uplink namespace, each device with two queues:
+/// the kernel spreads flows over the queues without knowing which worker owns them, so some packets
+/// must cross to their owner, and every flow must still work both ways behind NAT.
+/// </summary>
+public class DataplaneTests
+{
+    private const string Client = "192.0.2.10";
+    private const string Remote = "198.51.100.1";
+    private const string Uplink = "198.51.100.2";
+
+    [LinuxRootFact]
+    public void every_udp_flow_is_answered_through_two_workers_and_the_remote_sees_only_the_uplink_address()
+    {
+        using var client = NetworkNamespace.Create();
+        using var uplink = NetworkNamespace.Create();
+        var tunOptions = new TunOptions { Queues = 2, MultiQueue = true };
+        var suffix = $"{Random.Shared.Next():x6}";
+        var clientTun = client.Enter(() => TunDevice.Open($"ldc{suffix}", tunOptions));
+        var uplinkTun = uplink.Enter(() => TunDevice.Open($"ldu{suffix}", tunOptions));
+        client.Ip("link", "set", clientTun.Name, "up");
+        client.Ip("addr", "add", $"{Client}/32", "dev", clientTun.Name);
+        client.Ip("route", "add", "default", "dev", clientTun.Name);
+        uplink.Ip("link", "set", uplinkTun.Name, "up");
+        uplink.Ip("addr", "add", $"{Remote}/24", "dev", uplinkTun.Name);
+
+        var shards = new FlowShards(2, 7);
+        var options = new EngineOptions { UplinkV4 = NetAddress.Parse(Uplink), Shards = shards };
+        var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
+            [new SnapshotClient("work", [Client], [new SnapshotRule("r-1", "action=accept proto=udp dstports=7-7")])]);
+        var compiled = CompiledPolicy.Compile(content, []);
+        var hosts = compiled.CreateHostTable();
+        PacketEngine[] engines = [
+            new(new ActivePolicy(compiled, 1, hosts), options with { Shard = 0 }),
+            new(new ActivePolicy(compiled, 1, hosts), options with { Shard = 1 })];
+        using var dataplane = new Dataplane([new AttachedDevice(clientTun, "work"), new AttachedDevice(uplinkTun, null)], engines, shards);
+        dataplane.Start();
+
+        using var server = uplink.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        server.Bind(new IPEndPoint(IPAddress.Parse(Remote), 7));
+        var sources = new HashSet<IPAddress>();
+        var echo = new Thread(() =>
+        {
+            var buffer = new byte[1500];
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            try
+            {
+                while (true)
+                {
+                    var n = server.ReceiveFrom(buffer, ref from);
+                    lock (sources)
+                    {
+                        sources.Add(((IPEndPoint)from).Address);
+                    }
+                    server.SendTo(buffer.AsSpan(0, n), from);
+                }
+            }
+            catch (SocketException)
+            {
+                // closed at the end of the test
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }) { IsBackground = true };
+        echo.Start();
+
+        var unanswered = new List<int>();
+        for (var flow = 0; flow < 64; flow++)
+        {
+            using var socket = client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+            socket.ReceiveTimeout = 2000;
+            socket.Connect(IPAddress.Parse(Remote), 7);
+            var sent = Encoding.ASCII.GetBytes($"flow {flow}");
+            var answered = false;
+            for (var attempt = 0; attempt < 3 && !answered; attempt++)
+            {
+                socket.Send(sent);
+                var buffer = new byte[64];
+                try
+                {
+                    answered = buffer.AsSpan(0, socket.Receive(buffer)).SequenceEqual(sent);
+                }
+                catch (SocketException)
+                {
+                }
+            }
+            if (!answered)
+            {
+                unanswered.Add(flow);
+            }
+        }
+        server.Dispose();
+
+        Assert.True(unanswered.Count == 0, $"flows not answered: {string.Join(", ", unanswered)}");
+        Assert.Equal([IPAddress.Parse(Uplink)], sources);
+        var handedOff = dataplane.Workers.Sum(w => w.Counters.HandedOff);
+        Assert.True(handedOff > 0, "64 flows over 2 queues, yet no packet reached the worker that does not own its flow");
+        Assert.All(dataplane.Workers, w => Assert.True(w.Engine.ForwardedPackets > 0, $"worker {w.Index} forwarded nothing"));
+        Assert.Equal(64, dataplane.Workers.Sum(w => w.Engine.Connections.Count));
+    }
+}
