@@ -11,7 +11,7 @@ namespace Lethe.EndToEnd.Tests.Live;
 /// checksums, or the receiving kernel drops them and the transfer stalls or arrives damaged.
 /// </summary>
 [Collection(LiveCollection.Name)]
-public sealed class LargeTransferTests(LiveLab lab)
+public sealed class LargeTransferTests(LiveLab lab, Xunit.Abstractions.ITestOutputHelper log)
 {
     private const int Chunk = 1 << 20;
     private const int Chunks = 64;
@@ -53,6 +53,7 @@ public sealed class LargeTransferTests(LiveLab lab)
         // went through whole: the segmentation-offload path this test is about, not a fallback to small packets.
         var packets = await net.Metric("lethe_forwarded_packets_total") - packetsBefore;
         var bytes = await net.Metric("lethe_forwarded_bytes_total") - bytesBefore;
+        log.WriteLine($"{flow}: {bytes} bytes forwarded in {packets} packets, {bytes / Math.Max(1, packets)} per packet");
         Assert.True(bytes > 1500 * packets,
             $"{flow}: {bytes} bytes in {packets} forwarded packets, {bytes / Math.Max(1, packets)} per packet: no super-packets passed whole\n{net.Describe()}");
     }
