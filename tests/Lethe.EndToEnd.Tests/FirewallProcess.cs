@@ -90,11 +90,26 @@ public sealed class FirewallProcess : IAsyncDisposable
         }
     }
 
-    public void Terminate()
+    public async Task WaitForError(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Err.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+            {
+                throw new TimeoutException($"lethe-firewall did not print '{text}' on stderr. stdout:\n{Out}\nstderr:\n{Err}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    public void Terminate() => Signal("TERM");
+
+    public void Signal(string name)
     {
         if (!_process.HasExited)
         {
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+            Process.Start("kill", [$"-{name}", _process.Id.ToString()])!.WaitForExit();
         }
     }
 

@@ -1,0 +1,30 @@
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>Device flags that make no sense are refused before any device is touched, naming what is wrong.</summary>
+public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    [Theory]
+    [InlineData("--client-tun", "nobody=lt-x", "the policy has no client 'nobody' (its clients: work, personal)")]
+    [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
+    [InlineData("--client-tun", "work=this-name-is-far-too-long", "is not an interface name")]
+    [InlineData("--workers", "0", "--workers: 0 is outside 1..256")]
+    public async Task boot_refuses_bad_device_flags_with_exit_2_and_the_reason(string flag, string value, string expected)
+    {
+        var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--uplink-tun", "lt-never", flag, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+        Assert.DoesNotContain("booted", output);
+    }
+
+    [Fact]
+    public async Task boot_refuses_one_device_named_for_two_networks()
+    {
+        var (code, _, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--client-tun", "work=lt-same", "--uplink-tun", "lt-same");
+
+        Assert.Equal(2, code);
+        Assert.Contains("device 'lt-same' is given twice", err);
+    }
+}

@@ -1,0 +1,32 @@
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>SIGHUP re-reads the snapshot file boot started from: a newer verified version is swapped in, anything else is refused.</summary>
+public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    [Fact]
+    public async Task sighup_swaps_in_a_newer_snapshot_and_refuses_a_tampered_one_while_running_on()
+    {
+        var file = Path.Combine(policy.Folder, $"reload-{Guid.NewGuid():N}.json");
+        File.Copy(policy.V1, file);
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", file, "--trust", policy.PublicKey);
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+        await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(10));
+
+        var text = await File.ReadAllTextAsync(policy.V2);
+        var content = text.IndexOf("\"content\":\"", StringComparison.Ordinal) + 20;
+        await File.WriteAllTextAsync(file, text[..content] + (text[content] == 'A' ? 'B' : 'A') + text[(content + 1)..]);
+        firewall.Signal("HUP");
+        await firewall.WaitForError("reload: refusing the snapshot", TimeSpan.FromSeconds(10));
+
+        File.Copy(policy.V2, file, overwrite: true);
+        firewall.Signal("HUP");
+        await firewall.WaitForOutput("swapped to policy home version 2", TimeSpan.FromSeconds(10));
+
+        firewall.Signal("HUP");
+        await firewall.WaitForOutput("keeping version 2: version 2 is not newer", TimeSpan.FromSeconds(10));
+
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+        Assert.Contains("stopped; all state was in memory and is gone", firewall.Out);
+    }
+}
