@@ -103,7 +103,26 @@ public sealed class FailClosedTests(LiveLab lab)
         }
     }
 
-    /// <summary>The firewall's devices were not persistent: the kernel removes them when the process dies.</summary>
+    [LinuxRootFact]
+    public async Task sigterm_stops_the_firewall_cleanly_and_its_devices_go_with_it()
+    {
+        using var http = lab.Host.Client();
+        await LivePolicy.Publish(http, "stop",
+            new LiveClient(Client1, LivePolicy.Addresses1, [$"action=accept proto=tcp dstports={Ports.Echo}"]),
+            new LiveClient(Client2, LivePolicy.Addresses2, []));
+        await using var net = await LiveTopology.Start(lab.Host, "stop");
+        var checks = new FlowChecks(net.Describe);
+        checks.Expect($"before SIGTERM: IPv4 c1 -> uplink host TCP {Ports.Echo}", Seen.Echoed, Probe.TcpEcho(net.Client1, UplinkV4, Ports.Echo));
+        await checks.Verify();
+
+        net.Firewall!.Terminate();
+
+        Assert.Equal(0, await net.Firewall.Exit(TimeSpan.FromSeconds(15)));
+        Assert.Contains("stopped; all state was in memory and is gone", net.Firewall.Out);
+        await AssertDevicesGone(net);
+    }
+
+    /// <summary>The firewall's devices were not persistent: the kernel removes them when the process ends, however it ends.</summary>
     private static async Task AssertDevicesGone(LiveTopology net)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -112,6 +131,6 @@ public sealed class FailClosedTests(LiveLab lab)
             await Task.Delay(100);
         }
         var left = net.RemainingDevices().ToList();
-        Assert.True(left.Count == 0, $"the killed firewall's devices still exist: {string.Join(", ", left)} (they must not outlive it: fail closed)");
+        Assert.True(left.Count == 0, $"the stopped firewall's devices still exist: {string.Join(", ", left)} (they must not outlive it: fail closed)\n{net.Describe()}");
     }
 }
