@@ -113,6 +113,16 @@ public sealed class FirewallProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL, and wait until it is gone.</summary>
+    public async Task Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

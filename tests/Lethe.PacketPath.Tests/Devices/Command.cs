@@ -13,7 +13,8 @@ internal static class Command
 
     public static bool TryRun(string file, params string[] arguments) => Execute(file, arguments).Code == 0;
 
-    private static (int Code, string Output) Execute(string file, string[] arguments)
+    /// <summary>Exit code and output (stdout, then stderr), for commands whose failure is an answer (ping).</summary>
+    public static (int Code, string Output) Execute(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
