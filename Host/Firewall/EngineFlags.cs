@@ -20,7 +20,7 @@ public sealed class EngineFlags
 
     public Option<bool> SilentDrop { get; } = new("--silent-drop") { Description = "Drop without answering ICMP administratively prohibited (reject rules still answer)" };
 
-    public Option<int> MaxFlows { get; } = new("--max-flows") { Description = "Hard bound on tracked flows", DefaultValueFactory = _ => 65_536 };
+    public Option<int> MaxFlows { get; } = new("--max-flows") { Description = "Hard bound on tracked flows (boot splits it evenly between its workers)", DefaultValueFactory = _ => 65_536 };
 
     public IEnumerable<Option> All => [Snapshot, Trust, UplinkAddress, Dns, SilentDrop, MaxFlows];
 
