@@ -24,12 +24,11 @@ namespace Lethe.PacketPath.Tracking;
 /// </para>
 /// <para>
 /// Concurrency: single writer. Every method, <see cref="Lookup"/> included (it removes expired
-/// entries), must be called from one thread at a time. For one worker per queue (issue 4) the plan is
-/// N of these tables as shards: a flow lives in the shard picked by its original key's
-/// <see cref="FlowKey.Hash"/>, and the NAT port allocator keeps probing ports until the reply key
-/// hashes to the same shard, so both directions of a flow land in one shard and each packet touches
-/// one shard under one short lock. The state per table (count, per-client counts, sweep cursor)
-/// then becomes state per shard, with the quota divided between the shards.
+/// entries), must be called from one thread at a time. The live data plane gives each worker a
+/// table of its own (a shard, see <see cref="FlowShards"/>): a flow lives in the shard its key
+/// hashes to, the NAT port allocator only picks ports whose reply key hashes there too, and a
+/// packet read by another worker is handed to the owner rather than looked up, so no table is ever
+/// touched by two threads and none needs a lock. The bound and the per-client quota are per table.
 /// </para>
 /// </remarks>
 public sealed class ConnectionTable
