@@ -113,4 +113,61 @@ public class DataplaneTests
         Assert.All(dataplane.Workers, w => Assert.True(w.Engine.ForwardedPackets > 0, $"worker {w.Index} forwarded nothing"));
         Assert.Equal(64, dataplane.Workers.Sum(w => w.Engine.Connections.Count));
     }
+
+    [LinuxRootFact]
+    public async Task super_packets_leaving_by_a_device_without_offload_are_split_and_a_tcp_stream_arrives_intact()
+    {
+        using var client = NetworkNamespace.Create();
+        using var uplink = NetworkNamespace.Create();
+        var suffix = $"{Random.Shared.Next():x6}";
+        var clientTun = client.Enter(() => TunDevice.Open($"lsc{suffix}", new TunOptions { Queues = 1, MultiQueue = true }));
+        var uplinkTun = uplink.Enter(() => TunDevice.Open($"lsu{suffix}", new TunOptions { Queues = 1, MultiQueue = true, VirtioHeader = false }));
+        client.Ip("link", "set", clientTun.Name, "up");
+        client.Ip("addr", "add", $"{Client}/32", "dev", clientTun.Name);
+        client.Ip("route", "add", "default", "dev", clientTun.Name);
+        uplink.Ip("link", "set", uplinkTun.Name, "up");
+        uplink.Ip("addr", "add", $"{Remote}/24", "dev", uplinkTun.Name);
+
+        var options = new EngineOptions { UplinkV4 = NetAddress.Parse(Uplink) };
+        var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
+            [new SnapshotClient("work", [Client], [new SnapshotRule("r-1", "action=accept proto=tcp dstports=9000-9000")])]);
+        var compiled = CompiledPolicy.Compile(content, []);
+        using var dataplane = new Dataplane([new AttachedDevice(clientTun, "work"), new AttachedDevice(uplinkTun, null)],
+            [new PacketEngine(new ActivePolicy(compiled, 1, compiled.CreateHostTable()), options)], FlowShards.Single);
+        dataplane.Start();
+
+        using var listener = uplink.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        listener.Bind(new IPEndPoint(IPAddress.Parse(Remote), 9000));
+        listener.Listen();
+        var data = new byte[16 << 20];
+        new Random(5).NextBytes(data);
+        var received = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptAsync();
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = new byte[1 << 16];
+            long total = 0;
+            int n;
+            while ((n = await connection.ReceiveAsync(buffer)) > 0)
+            {
+                hash.AppendData(buffer, 0, n);
+                total += n;
+            }
+            return (total, hash.GetHashAndReset());
+        });
+        using (var sender = client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)))
+        {
+            await sender.ConnectAsync(IPAddress.Parse(Remote), 9000);
+            await sender.SendAsync(data);
+            sender.Shutdown(SocketShutdown.Send);
+            var (total, digest) = await received.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(data.Length, total);
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData(data), digest);
+        }
+
+        var worker = dataplane.Workers[0];
+        Assert.True(worker.Counters.Split > 0, "the client's TSO super-packets should have been split for the uplink device, which has no virtio-net header");
+        Assert.Equal(0, worker.Counters.SplitFailed);
+        Assert.Equal(0, uplinkTun.DroppedWrites);
+    }
 }
