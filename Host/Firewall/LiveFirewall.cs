@@ -54,12 +54,14 @@ public sealed class LiveFirewall : IDisposable
                 ClientMtu = clientMtu,
                 UplinkMtu = uplinkMtu,
                 Shards = shards,
-                // Each shard counts its own flows: the bounds are split between them.
+                // Each shard counts its own flows and each worker its own answers: the bounds are split between them.
                 Limits = options.Limits with
                 {
                     Capacity = Math.Max(1, options.Limits.Capacity / workers),
                     PerClientQuota = Math.Max(1, options.Limits.PerClientQuota / workers),
                 },
+                RepliesPerSecond = Math.Max(1, options.RepliesPerSecond / workers),
+                ReplyBurst = Math.Max(1, options.ReplyBurst / workers),
             };
             var compiled = CompiledPolicy.Compile(snapshot.Content, options.DnsResolvers);
             var hosts = compiled.CreateHostTable();
