@@ -54,14 +54,15 @@ public sealed class LiveFirewall : IDisposable
                 ClientMtu = clientMtu,
                 UplinkMtu = uplinkMtu,
                 Shards = shards,
-                // Each shard counts its own flows and each worker its own answers: the bounds are split between them.
+                // Each shard counts its own flows and each worker its own answers: the bounds and the
+                // answer rate are split between them. The burst is not, so that a few refusals at once
+                // are all answered however their flows fall on the workers.
                 Limits = options.Limits with
                 {
                     Capacity = Math.Max(1, options.Limits.Capacity / workers),
                     PerClientQuota = Math.Max(1, options.Limits.PerClientQuota / workers),
                 },
                 RepliesPerSecond = Math.Max(1, options.RepliesPerSecond / workers),
-                ReplyBurst = Math.Max(1, options.ReplyBurst / workers),
             };
             var compiled = CompiledPolicy.Compile(snapshot.Content, options.DnsResolvers);
             var hosts = compiled.CreateHostTable();
