@@ -34,6 +34,7 @@ public static class BootCommand
             var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN");
             LiveFirewall firewall;
             string pem;
+            IReadOnlyList<int>? cpus;
             try
             {
                 var verified = await SnapshotSource.Load(location, trust, bearer, ct);
@@ -41,6 +42,7 @@ public static class BootCommand
                 var options = flags.Options(parse, seed: null);
                 var devices = deviceFlags.Devices(parse, CompiledPolicy.Compile(verified.Content, options.DnsResolvers));
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
+                cpus = deviceFlags.Cpus(parse);
                 firewall = LiveFirewall.Open(verified, options, devices, workers, offload: !parse.GetValue(deviceFlags.NoOffload));
                 await output.WriteLineAsync(Describe("booted", verified, firewall.Policy.Compiled));
             }
@@ -63,14 +65,14 @@ public static class BootCommand
             using (firewall)
             {
                 return await Run(firewall, parse, location, pem, bearer, TimeSpan.FromSeconds(parse.GetValue(watch)), parse.GetValue(metrics),
-                    flags, output, error, ct);
+                    flags, cpus, output, error, ct);
             }
         });
         return command;
     }
 
     private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
-        string? metricsEndpoint, EngineFlags flags, TextWriter output, TextWriter error, CancellationToken ct)
+        string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, TextWriter output, TextWriter error, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -95,10 +97,11 @@ public static class BootCommand
         {
             await output.WriteLineAsync(LiveFirewall.DescribeDevice(device));
         }
-        firewall.Dataplane.Start();
+        firewall.Dataplane.Start(cpus);
         await output.WriteLineAsync(firewall.Dataplane.Devices.Count == 0
             ? "no devices (--client-tun, --uplink-tun): verifying and watching only"
-            : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {firewall.Dataplane.Workers.Count} worker(s)");
+            : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {firewall.Dataplane.Workers.Count} worker(s)" +
+              (cpus is null ? "" : $" kept to CPU(s) {string.Join(",", firewall.Dataplane.Workers.Select(w => w.Cpu))}"));
 
         var tasks = new List<Task>();
         if (metricsEndpoint is not null)

@@ -24,7 +24,40 @@ public sealed class DeviceFlags
         Description = "Open the devices without the virtio-net header: no checksum or segmentation offload, every packet MTU-sized",
     };
 
-    public IEnumerable<Option> All => [ClientTun, UplinkTun, Workers, NoOffload];
+    public Option<string?> CpuList { get; } = new("--cpus")
+    {
+        Description = "Keep the workers on these CPUs, e.g. 1 or 2-3 or 0,2 (worker i on the i-th, round robin); by default the scheduler places them",
+    };
+
+    public IEnumerable<Option> All => [ClientTun, UplinkTun, Workers, NoOffload, CpuList];
+
+    /// <summary>The CPUs of --cpus, in order; null when not given.</summary>
+    /// <exception cref="FlagException">Not a list of CPU numbers and ranges of this machine.</exception>
+    public IReadOnlyList<int>? Cpus(ParseResult parse)
+    {
+        if (parse.GetValue(CpuList) is not { } text)
+        {
+            return null;
+        }
+        var cpus = new List<int>();
+        foreach (var part in text.Split(','))
+        {
+            var bounds = part.Split('-');
+            if (bounds.Length > 2 || !int.TryParse(bounds[0], out var first) || !int.TryParse(bounds[^1], out var last) || first > last)
+            {
+                throw new FlagException($"--cpus: '{text}' is not a list of CPU numbers and ranges such as 0,2-3");
+            }
+            for (var cpu = first; cpu <= last; cpu++)
+            {
+                if (cpu >= Environment.ProcessorCount)
+                {
+                    throw new FlagException($"--cpus: CPU {cpu} is not one of this machine's {Environment.ProcessorCount} (0-{Environment.ProcessorCount - 1})");
+                }
+                cpus.Add(cpu);
+            }
+        }
+        return cpus;
+    }
 
     /// <summary>The devices asked for, uplink last; each client name checked against <paramref name="policy"/>.</summary>
     /// <exception cref="FlagException">A malformed pair, an unknown client, a device or client named twice, a bad worker count.</exception>

@@ -80,8 +80,17 @@ public sealed class Dataplane : IDisposable
     /// <summary>Faults when a worker stops on a device error (say, the device was deleted); the firewall then stops, closed.</summary>
     public Task Failed => _failed.Task;
 
-    public void Start()
+    /// <summary>
+    /// Starts one thread per worker. With <paramref name="cpus"/>, worker i keeps to CPU
+    /// cpus[i % cpus.Count]: a worker that the scheduler moves between cores loses its caches and
+    /// waits for a core more often (measured in bench/README.md).
+    /// </summary>
+    public void Start(IReadOnlyList<int>? cpus = null)
     {
+        for (var w = 0; cpus is { Count: > 0 } && w < _workers.Length; w++)
+        {
+            _workers[w].Cpu = cpus[w % cpus.Count];
+        }
         foreach (var thread in _threads)
         {
             thread.Start();

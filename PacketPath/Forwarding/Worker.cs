@@ -98,8 +98,15 @@ public sealed class Worker
 
     internal void DisposePoller() => _poller.Dispose();
 
+    /// <summary>The CPU this worker's thread keeps to, or -1 when the scheduler places it (also when the kernel refused the CPU).</summary>
+    public int Cpu { get; internal set; } = -1;
+
     internal void Run()
     {
+        if (Cpu >= 0 && !CpuAffinity.TryPinCurrentThread(Cpu))
+        {
+            Cpu = -1;
+        }
         try
         {
             while (!_stopping)

@@ -8,6 +8,8 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
     [InlineData("--client-tun", "work=this-name-is-far-too-long", "is not an interface name")]
     [InlineData("--workers", "0", "--workers: 0 is outside 1..256")]
+    [InlineData("--cpus", "4096", "--cpus: CPU 4096 is not one of this machine's")]
+    [InlineData("--cpus", "1-x", "--cpus: '1-x' is not a list of CPU numbers and ranges")]
     public async Task boot_refuses_bad_device_flags_with_exit_2_and_the_reason(string flag, string value, string expected)
     {
         var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
