@@ -40,7 +40,7 @@ public static class BootCommand
                 var verified = await SnapshotSource.Load(location, trust, bearer, ct);
                 pem = await File.ReadAllTextAsync(trust, ct);
                 var options = flags.Options(parse, seed: null);
-                var devices = deviceFlags.Devices(parse, CompiledPolicy.Compile(verified.Content, options.DnsResolvers));
+                var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList());
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
                 cpus = deviceFlags.Cpus(parse);
                 firewall = LiveFirewall.Open(verified, options, devices, workers, offload: !parse.GetValue(deviceFlags.NoOffload));

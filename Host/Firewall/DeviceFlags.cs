@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Lethe.PacketPath.Classification;
 
 namespace Lethe.Firewall;
 
@@ -59,9 +58,9 @@ public sealed class DeviceFlags
         return cpus;
     }
 
-    /// <summary>The devices asked for, uplink last; each client name checked against <paramref name="policy"/>.</summary>
+    /// <summary>The devices asked for, uplink last; each client name checked against the booted snapshot's <paramref name="clients"/>.</summary>
     /// <exception cref="FlagException">A malformed pair, an unknown client, a device or client named twice, a bad worker count.</exception>
-    public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, CompiledPolicy policy)
+    public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, IReadOnlyList<string> clients)
     {
         var workers = parse.GetValue(Workers);
         if (workers is < 1 or > Lethe.PacketPath.Devices.TunDevice.MaxQueues)
@@ -77,9 +76,9 @@ public sealed class DeviceFlags
                 throw new FlagException($"--client-tun: '{pair}' is not CLIENT=DEVICE");
             }
             var client = pair[..equals];
-            if (policy.ClientIndex(client) < 0)
+            if (!clients.Contains(client))
             {
-                var known = string.Join(", ", Enumerable.Range(0, policy.ClientCount).Select(policy.ClientName));
+                var known = string.Join(", ", clients);
                 throw new FlagException($"--client-tun: the policy has no client '{client}' (its clients: {known})");
             }
             if (devices.Any(d => d.Client == client))

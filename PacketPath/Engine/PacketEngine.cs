@@ -52,12 +52,23 @@ public sealed class PacketEngine
     /// <summary>One packet as a TUN with offloads hands it over; <paramref name="offload"/> comes from its virtio-net header.</summary>
     public PacketOutcome Process(Span<byte> buffer, int length, int ingress, long nowMs, Span<byte> reply, Offload offload)
     {
-        var policy = Volatile.Read(ref _active);
-        var outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Egress = Ingress.Uplink };
         if (!PacketParser.TryParse(buffer[..length], out var info, out var reason))
         {
-            return Drop(ref outcome, reason);
+            var dropped = new PacketOutcome { Client = -1, RuleIndex = -1, Egress = Ingress.Uplink };
+            return Drop(ref dropped, reason);
         }
+        return Process(buffer, info, ingress, nowMs, reply, offload);
+    }
+
+    /// <summary>
+    /// A packet its caller has already parsed (<paramref name="info"/> is what
+    /// <see cref="PacketParser.TryParse"/> returned for <paramref name="buffer"/>), so the live path,
+    /// which reads the flow from it to find the owning worker, parses each packet once.
+    /// </summary>
+    public PacketOutcome Process(Span<byte> buffer, PacketInfo info, int ingress, long nowMs, Span<byte> reply, Offload offload)
+    {
+        var policy = Volatile.Read(ref _active);
+        var outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Egress = Ingress.Uplink };
         info.PartialChecksum = offload.PartialChecksum;
         info.SegmentPayload = offload.SegmentPayload;
         var packet = buffer[..info.TotalLength];

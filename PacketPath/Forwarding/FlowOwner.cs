@@ -8,12 +8,12 @@ namespace Lethe.PacketPath.Forwarding;
 public static class FlowOwner
 {
     /// <summary>
-    /// The shard of the packet's flow; for an ICMP error, of the flow it quotes. A packet that does
-    /// not parse goes to shard 0, whose engine drops it with its reason.
+    /// The shard of the flow of <paramref name="packet"/>, parsed as <paramref name="info"/>; for an
+    /// ICMP error, of the flow it quotes (shard 0 when the quote is too short to tell).
     /// </summary>
-    public static int Of(FlowShards shards, ReadOnlySpan<byte> packet)
+    public static int Of(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info)
     {
-        if (shards.Count == 1 || !PacketParser.TryParse(packet, out var info, out _))
+        if (shards.Count == 1)
         {
             return 0;
         }

@@ -1,6 +1,7 @@
 using Lethe.PacketPath.Devices;
 using Lethe.PacketPath.Engine;
 using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
 
 namespace Lethe.PacketPath.Forwarding;
 
@@ -174,9 +175,11 @@ public sealed class Worker
         }
         var header = VirtioNetHeader.Read(frame);
         var packet = frame[Headroom..];
+        var parsed = PacketParser.TryParse(packet, out var info, out _);
         if (!handedOver && _shards.Count > 1)
         {
-            var owner = FlowOwner.Of(_shards, packet);
+            // A packet that does not parse is dropped by shard 0's engine, which names the reason.
+            var owner = parsed ? FlowOwner.Of(_shards, packet, info) : 0;
             if (owner != Index)
             {
                 HandOff(frame, device, owner);
@@ -190,7 +193,11 @@ public sealed class Worker
             return;
         }
         var offload = new Offload(header.NeedsChecksum, header.IsGso ? header.GsoSize : 0);
-        var outcome = _engine.Process(packet, packet.Length, ingress, Environment.TickCount64, _reply.AsSpan(Headroom), offload);
+        var now = Environment.TickCount64;
+        var reply = _reply.AsSpan(Headroom);
+        var outcome = parsed
+            ? _engine.Process(packet, info, ingress, now, reply, offload)
+            : _engine.Process(packet, packet.Length, ingress, now, reply, offload);
         if (outcome.ReplyLength > 0)
         {
             SendReply(outcome.ReplyEgress, outcome.ReplyLength);

@@ -77,27 +77,18 @@ public sealed class FirewallProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    public async Task WaitForOutput(string text, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!Out.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline || _process.HasExited)
-            {
-                throw new TimeoutException($"lethe-firewall did not print '{text}'. stdout:\n{Out}\nstderr:\n{Err}");
-            }
-            await Task.Delay(50);
-        }
-    }
+    public Task WaitForOutput(string text, TimeSpan timeout) => WaitFor(() => Out, "stdout", text, timeout);
 
-    public async Task WaitForError(string text, TimeSpan timeout)
+    public Task WaitForError(string text, TimeSpan timeout) => WaitFor(() => Err, "stderr", text, timeout);
+
+    private async Task WaitFor(Func<string> stream, string name, string text, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!Err.Contains(text, StringComparison.Ordinal))
+        while (!stream().Contains(text, StringComparison.Ordinal))
         {
             if (DateTime.UtcNow > deadline || _process.HasExited)
             {
-                throw new TimeoutException($"lethe-firewall did not print '{text}' on stderr. stdout:\n{Out}\nstderr:\n{Err}");
+                throw new TimeoutException($"lethe-firewall did not print '{text}' on {name}. stdout:\n{Out}\nstderr:\n{Err}");
             }
             await Task.Delay(50);
         }
