@@ -33,22 +33,33 @@ public sealed class FirewallProcess : IAsyncDisposable
     }
 
     /// <param name="readOnly">Runs it in a private mount namespace where every mount is read-only.</param>
-    public static FirewallProcess Start(bool readOnly, params string[] args)
+    public static FirewallProcess Start(bool readOnly, params string[] args) =>
+        Launch(readOnly ? ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", ReadOnlyScript, "ro"] : [], args, home: null);
+
+    /// <summary>
+    /// Runs it as user <paramref name="uid"/> with no capabilities, not even inheritable or in the
+    /// bounding set, and no way to gain any: what an operator does after making its devices for
+    /// that user. In a private mount namespace <paramref name="tunNode"/> (a node the test made
+    /// that the user may open) stands in for /dev/net/tun, as a container's device rule would.
+    /// </summary>
+    public static FirewallProcess StartAs(int uid, string tunNode, string home, params string[] args) =>
+        Launch(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", AsUserScript, tunNode,
+            $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"], args, home);
+
+    private static FirewallProcess Launch(string[] launcher, string[] args, string? home)
     {
-        var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (readOnly)
+        var start = new ProcessStartInfo
         {
-            start.FileName = "unshare";
-            foreach (var a in new[] { "--mount", "--propagation", "private", "/bin/sh", "-c", ReadOnlyScript, "ro" })
-            {
-                start.ArgumentList.Add(a);
-            }
-        }
-        else
+            FileName = launcher.Length > 0 ? launcher[0] : "dotnet",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in launcher.Skip(1))
         {
-            start.FileName = "dotnet";
+            start.ArgumentList.Add(a);
         }
-        if (readOnly)
+        if (launcher.Length > 0)
         {
             start.ArgumentList.Add("dotnet");
         }
@@ -59,8 +70,15 @@ public sealed class FirewallProcess : IAsyncDisposable
         }
         // The runtime's diagnostic IPC socket is the one file a .NET process makes on its own.
         start.Environment["DOTNET_EnableDiagnostics"] = "0";
+        if (home is not null)
+        {
+            start.Environment["HOME"] = home;
+        }
         return new FirewallProcess(Process.Start(start)!);
     }
+
+    /// <summary>The firewall's own process id (the launchers exec it, so it keeps theirs).</summary>
+    public int Id => _process.Id;
 
     public static async Task<(int Code, string Out, string Err)> Run(bool readOnly, params string[] args)
     {
@@ -129,4 +147,7 @@ public sealed class FirewallProcess : IAsyncDisposable
         "awk '{print $2}' /proc/self/mounts | sort -u | while read -r m; do case \"$m\" in /proc*|/sys*|/dev) continue;; esac; " +
         "mount -o remount,bind,ro \"$m\" 2>/dev/null || true; done; " +
         "if touch /tmp/.lethe-rw-probe 2>/dev/null; then echo 'root is still writable' >&2; exit 97; fi; exec \"$@\"";
+
+    // $0 is the stand-in for /dev/net/tun; the rest are setpriv's options, then the command.
+    private const string AsUserScript = "mount --bind \"$0\" /dev/net/tun && exec setpriv \"$@\"";
 }

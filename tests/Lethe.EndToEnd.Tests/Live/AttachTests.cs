@@ -1,10 +1,12 @@
+using System.Net;
 using Lethe.PacketPath.Tests.Devices;
 
 namespace Lethe.EndToEnd.Tests.Live;
 
 /// <summary>
 /// Devices an operator made beforehand (`ip tuntap add ... multi_queue`) are attached to, not
-/// created, and outlive the firewall, as persistent devices do; boot refuses a device it cannot use.
+/// created, and outlive the firewall, as persistent devices do; made for the firewall's user, they
+/// let it run with no privilege at all; boot refuses a device it cannot use.
 /// </summary>
 public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
 {
@@ -37,6 +39,116 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
             }
         }
     }
+
+    [LinuxRootFact]
+    public async Task boot_runs_as_an_unprivileged_user_on_devices_made_for_it_and_forwards()
+    {
+        var tag = $"lu{Random.Shared.Next(0x1000000):x6}";
+        string client = tag + "w", uplink = tag + "u";
+        var folder = UserFolder();
+        using var work = NetworkNamespace.Create();
+        using var host = NetworkNamespace.Create();
+        try
+        {
+            foreach (var device in new[] { client, uplink })
+            {
+                MakeDevice(device, owner: Nobody);
+            }
+
+            await using var firewall = StartAsNobody(folder, client, uplink);
+            await firewall.WaitForOutput("forwarding on 2 device(s) with 2 worker(s)", TimeSpan.FromSeconds(30));
+            var status = File.ReadAllLines($"/proc/{firewall.Id}/status");
+            Assert.Contains($"Uid:\t{Nobody}\t{Nobody}\t{Nobody}\t{Nobody}", status);
+            Assert.Contains("CapEff:\t0000000000000000", status);
+            Assert.Contains("CapPrm:\t0000000000000000", status);
+
+            // Policy home v1: work (10.137.0.5) reaches 192.0.2.0/24 on TCP 443 only.
+            Command.Run("ip", "link", "set", client, "netns", work.Name);
+            work.Ip("link", "set", client, "up");
+            work.Ip("addr", "add", "10.137.0.5/32", "dev", client);
+            work.Ip("route", "add", "default", "dev", client);
+            Command.Run("ip", "link", "set", uplink, "netns", host.Name);
+            host.Ip("link", "set", uplink, "up");
+            host.Ip("addr", "add", "192.0.2.10/24", "dev", uplink);
+            host.Ip("route", "add", "198.51.100.0/24", "dev", uplink);
+            var lab = IPAddress.Parse("192.0.2.10");
+            using var https = TcpEcho.Start(host, 443);
+            using var http = TcpEcho.Start(host, 80);
+
+            Assert.Equal(Seen.Echoed, await Probe.TcpEcho(work, lab, 443));
+            Assert.Equal(Seen.AdminProhibited(v6: false), await Probe.TcpEcho(work, lab, 80));
+            Assert.True(https.Accepted.TryPeek(out var accepted), "the lab host saw no connection on 443");
+            Assert.Equal(IPAddress.Parse("198.51.100.2"), accepted.Peer.Address);
+            Assert.Empty(http.Accepted);
+
+            firewall.Terminate();
+            Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            foreach (var (ns, device) in new[] { (work, client), (host, uplink) })
+            {
+                Command.TryRun("ip", "-n", ns.Name, "tuntap", "del", "dev", device, "mode", "tun", "multi_queue");
+                Command.TryRun("ip", "tuntap", "del", "dev", device, "mode", "tun", "multi_queue");
+            }
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [LinuxRootFact]
+    public async Task boot_as_an_unprivileged_user_refuses_a_device_made_for_another_user_and_names_it()
+    {
+        var tag = $"lo{Random.Shared.Next(0x1000000):x6}";
+        string client = tag + "w", uplink = tag + "u";
+        var folder = UserFolder();
+        try
+        {
+            MakeDevice(client, owner: Nobody);
+            MakeDevice(uplink, owner: 1);
+
+            await using var firewall = StartAsNobody(folder, client, uplink);
+            var code = await firewall.Exit(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(1, code);
+            Assert.Contains($"cannot attach to the devices: TUNSETIFF for \"{uplink}\"", firewall.Err);
+            Assert.Contains("Operation not permitted", firewall.Err);
+            Assert.DoesNotContain("forwarding on", firewall.Out);
+        }
+        finally
+        {
+            foreach (var device in new[] { client, uplink })
+            {
+                Command.TryRun("ip", "tuntap", "del", "dev", device, "mode", "tun", "multi_queue");
+            }
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private const int Nobody = 65534;
+
+    /// <summary>What the unprivileged user reads: the snapshot, the key, and a node standing in for /dev/net/tun.</summary>
+    private DirectoryInfo UserFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("lethe-e2e-unprivileged-");
+        File.SetUnixFileMode(folder.FullName, (UnixFileMode)0b111_101_101);
+        File.Copy(policy.V1, Path.Combine(folder.FullName, "snapshot.json"));
+        File.Copy(policy.PublicKey, Path.Combine(folder.FullName, "trust.pem"));
+        Command.Run("mknod", "-m", "0666", Path.Combine(folder.FullName, "tun"), "c", "10", "200");
+        return folder;
+    }
+
+    /// <summary>
+    /// A device without an owner may be attached to by anyone who can open /dev/net/tun; one with
+    /// an owner only by that user (or with CAP_NET_ADMIN).
+    /// </summary>
+    private static void MakeDevice(string name, int owner) =>
+        Command.Run("ip", "tuntap", "add", "dev", name, "mode", "tun", "multi_queue", "vnet_hdr",
+            "user", owner.ToString(), "group", owner.ToString());
+
+    private static FirewallProcess StartAsNobody(DirectoryInfo folder, string client, string uplink) =>
+        FirewallProcess.StartAs(Nobody, Path.Combine(folder.FullName, "tun"), folder.FullName,
+            "boot", "--snapshot", Path.Combine(folder.FullName, "snapshot.json"), "--trust", Path.Combine(folder.FullName, "trust.pem"),
+            "--client-tun", $"work={client}", "--uplink-tun", uplink, "--uplink-address", "198.51.100.2", "--workers", "2");
 
     [LinuxRootFact]
     public async Task boot_refuses_a_device_made_without_multiple_queues_and_names_it()
