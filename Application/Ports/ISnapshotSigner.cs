@@ -5,6 +5,6 @@ public interface ISnapshotSigner
 {
     string KeyId { get; }
 
-    /// <summary>ECDSA P-256 over SHA-256, IEEE P1363 (r||s).</summary>
-    byte[] Sign(byte[] content);
+    /// <summary>ECDSA P-256 over SHA-256, IEEE P1363 (r||s), of <paramref name="data"/> (a snapshot's signed envelope).</summary>
+    byte[] Sign(byte[] data);
 }

@@ -12,10 +12,9 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
     public async Task<Published> Store(Policy policy, AuditStamp audit, object @event, int version, long logPosition, byte[] content,
         DraftContent draft, DateTimeOffset? confirmBy, CancellationToken ct)
     {
-        var sealedAt = clock.GetUtcNow();
-        var snapshot = SnapshotSealer.Seal(content, policy.Id, version, logPosition, sealedAt, signer.KeyId, signer.Sign);
+        var snapshot = SnapshotSealer.Seal(content, policy.Id, version, logPosition, clock.GetUtcNow(), signer.KeyId, signer.Sign);
         var streamVersion = await store.Append(policy.Id, policy.Version, [@event], audit, new StoredSnapshot(snapshot, draft), ct);
-        return new Published(policy.Id, version, snapshot.ContentSha256, snapshot.KeyId, sealedAt, confirmBy, streamVersion);
+        return new Published(policy.Id, version, snapshot.ContentSha256, snapshot.KeyId, snapshot.SealedAt, confirmBy, streamVersion);
     }
 
     public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct) =>

@@ -2,9 +2,14 @@ namespace Lethe.Domain.Snapshots;
 
 public static class SnapshotSealer
 {
-    /// <param name="sign">Signs the exact content bytes; the private key stays with the caller.</param>
+    /// <param name="sealedAt">Kept to whole milliseconds (UTC), the precision the signature covers.</param>
+    /// <param name="sign">Signs the given bytes (<see cref="SignedEnvelope.Bytes(SealedSnapshot)"/>); the private key stays with the caller.</param>
     public static SealedSnapshot Seal(byte[] contentBytes, string policy, int version, long logPosition, DateTimeOffset sealedAt,
-        string keyId, Func<byte[], byte[]> sign) =>
-        new(SealedSnapshot.CurrentFormat, policy, version, logPosition, sealedAt,
-            SnapshotCodec.Sha256Hex(contentBytes), keyId, Convert.ToBase64String(sign(contentBytes)), Convert.ToBase64String(contentBytes));
+        string keyId, Func<byte[], byte[]> sign)
+    {
+        var unsigned = new SealedSnapshot(SealedSnapshot.CurrentFormat, policy, version, logPosition,
+            DateTimeOffset.FromUnixTimeMilliseconds(sealedAt.ToUnixTimeMilliseconds()),
+            SnapshotCodec.Sha256Hex(contentBytes), keyId, Signature: "", Convert.ToBase64String(contentBytes));
+        return unsigned with { Signature = Convert.ToBase64String(sign(SignedEnvelope.Bytes(unsigned))) };
+    }
 }

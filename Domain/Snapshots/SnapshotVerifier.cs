@@ -31,6 +31,12 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException($"not a Lethe snapshot file: {e.Message}");
         }
+        if (envelope.Format == SealedSnapshot.UnsignedEnvelopeFormat)
+        {
+            throw new SnapshotVerificationException(
+                $"snapshot format '{envelope.Format}' is no longer accepted: its version and time were not signed, so an old snapshot " +
+                $"could pass for a newer one; the control plane's next publish or rollback seals a {SealedSnapshot.CurrentFormat} snapshot");
+        }
         if (envelope.Format != SealedSnapshot.CurrentFormat)
         {
             throw new SnapshotVerificationException($"unknown snapshot format '{envelope.Format}' (this build reads {SealedSnapshot.CurrentFormat})");
@@ -57,7 +63,7 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException($"signed with key {envelope.KeyId}, but the trusted key is {trustedId}");
         }
-        if (!key.VerifyData(content, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+        if (!key.VerifyData(SignedEnvelope.Bytes(envelope), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
         {
             throw new SnapshotVerificationException($"the signature does not verify with key {trustedId}: the snapshot was altered or forged");
         }

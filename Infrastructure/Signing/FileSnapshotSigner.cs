@@ -36,8 +36,8 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
 
     public string PublicKeyPem { get; }
 
-    public byte[] Sign(byte[] content) =>
-        _key.SignData(content, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    public byte[] Sign(byte[] data) =>
+        _key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
     public void Dispose() => _key.Dispose();
 }

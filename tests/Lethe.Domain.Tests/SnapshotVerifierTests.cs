@@ -120,7 +120,7 @@ public class SnapshotVerifierTests
     }
 
     [Theory]
-    [InlineData("lethe.snapshot/2")]
+    [InlineData("lethe.snapshot/3")]
     [InlineData("")]
     [InlineData("LETHE.SNAPSHOT/1")]
     public void an_unknown_snapshot_format_is_refused_naming_it(string format)
@@ -167,11 +167,61 @@ public class SnapshotVerifierTests
     public void a_signed_envelope_naming_another_policy_than_its_content_is_refused()
     {
         using var key = NewKey();
+        var content = SnapshotCodec.ToBytes(SnapshotCodec.FromDraft("p", SampleDraft()));
+        var sealedSnapshot = SnapshotSealer.Seal(content, "q", 1, 1, SealedAt, KeyIds.Of(key), data => Sign(key, data));
 
-        var refused = Refused(SnapshotCodec.ToFile(Seal(key, policy: "p") with { Policy = "q" }), Pem(key));
+        var refused = Refused(SnapshotCodec.ToFile(sealedSnapshot), Pem(key));
 
         Assert.Contains("'q'", refused.Message);
         Assert.Contains("'p'", refused.Message);
+    }
+
+    public static TheoryData<string> EnvelopeFields => ["version", "log position", "time", "policy"];
+
+    /// <summary>The content has no version, so only the envelope's signature keeps an old snapshot from passing for a newer one.</summary>
+    [Theory]
+    [MemberData(nameof(EnvelopeFields))]
+    public void an_envelope_field_changed_after_sealing_is_refused_by_the_signature(string field)
+    {
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+        var tampered = field switch
+        {
+            "version" => sealedSnapshot with { Version = sealedSnapshot.Version + 100 },
+            "log position" => sealedSnapshot with { LogPosition = sealedSnapshot.LogPosition + 1 },
+            "time" => sealedSnapshot with { SealedAt = sealedSnapshot.SealedAt.AddDays(1) },
+            _ => sealedSnapshot with { Policy = "q" },
+        };
+
+        Assert.Contains("signature does not verify", Refused(SnapshotCodec.ToFile(tampered), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void a_snapshot_of_the_format_whose_envelope_was_not_signed_is_refused_with_the_reason()
+    {
+        using var key = NewKey();
+        var content = SnapshotCodec.ToBytes(SnapshotCodec.FromDraft("p", SampleDraft()));
+        // What format 1 sealed: a valid signature over the content bytes alone.
+        var old = Seal(key) with { Format = SealedSnapshot.UnsignedEnvelopeFormat, Signature = Convert.ToBase64String(Sign(key, content)) };
+
+        var refused = Refused(SnapshotCodec.ToFile(old), Pem(key));
+
+        Assert.Contains("'lethe.snapshot/1' is no longer accepted", refused.Message);
+        Assert.Contains("version and time were not signed", refused.Message);
+    }
+
+    [Fact]
+    public void the_sealed_time_is_kept_to_whole_milliseconds_and_survives_the_file()
+    {
+        using var key = NewKey();
+        var content = SnapshotCodec.ToBytes(SnapshotCodec.FromDraft("p", SampleDraft()));
+        var odd = new DateTimeOffset(2026, 5, 1, 14, 0, 0, TimeSpan.FromHours(2)).AddTicks(1_234_567);
+        var sealedSnapshot = SnapshotSealer.Seal(content, "p", 3, 9, odd, KeyIds.Of(key), data => Sign(key, data));
+
+        var verified = SnapshotVerifier.Verify(SnapshotCodec.ToFile(sealedSnapshot), Pem(key));
+
+        Assert.Equal(new DateTimeOffset(2026, 5, 1, 12, 0, 0, 123, TimeSpan.Zero), verified.Envelope.SealedAt);
+        Assert.Equal(3, verified.Envelope.Version);
     }
 
     [Fact]
@@ -179,8 +229,7 @@ public class SnapshotVerifierTests
     {
         using var key = NewKey();
         var content = "{\"format\":\"lethe.policy/9\",\"policy\":\"p\",\"clients\":[]}"u8.ToArray();
-        var sealedSnapshot = SnapshotSealer.Seal(content, "p", 1, 1, SealedAt, KeyIds.Of(key),
-            data => key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        var sealedSnapshot = SnapshotSealer.Seal(content, "p", 1, 1, SealedAt, KeyIds.Of(key), data => Sign(key, data));
 
         Assert.Contains("unknown policy format 'lethe.policy/9'", Refused(SnapshotCodec.ToFile(sealedSnapshot), Pem(key)).Message);
     }

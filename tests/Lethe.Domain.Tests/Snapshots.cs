@@ -24,9 +24,11 @@ internal static class Snapshots
     public static SealedSnapshot Seal(ECDsa key, DraftContent? draft = null, string policy = "p")
     {
         var bytes = SnapshotCodec.ToBytes(SnapshotCodec.FromDraft(policy, draft ?? SampleDraft()));
-        return SnapshotSealer.Seal(bytes, policy, 1, 42, SealedAt, KeyIds.Of(key),
-            data => key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        return SnapshotSealer.Seal(bytes, policy, 1, 42, SealedAt, KeyIds.Of(key), data => Sign(key, data));
     }
+
+    public static byte[] Sign(ECDsa key, byte[] data) =>
+        key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
     public static byte[] File(ECDsa key, DraftContent? draft = null) => SnapshotCodec.ToFile(Seal(key, draft));
 

@@ -36,7 +36,7 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
     public async Task boot_refuses_an_unknown_snapshot_format()
     {
         var future = Path.Combine(policy.Folder, "future.json");
-        await File.WriteAllTextAsync(future, (await File.ReadAllTextAsync(policy.V1)).Replace("lethe.snapshot/1", "lethe.snapshot/9"));
+        await File.WriteAllTextAsync(future, (await File.ReadAllTextAsync(policy.V1)).Replace("lethe.snapshot/2", "lethe.snapshot/9"));
 
         var (code, _, err) = await FirewallProcess.Run(false, "boot", "--snapshot", future, "--trust", policy.PublicKey);
 

@@ -4,7 +4,7 @@ namespace Lethe.EndToEnd.Tests;
 public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
 {
     [Fact]
-    public async Task sighup_swaps_in_a_newer_snapshot_and_refuses_a_tampered_one_while_running_on()
+    public async Task sighup_swaps_in_a_newer_snapshot_and_refuses_a_tampered_or_relabelled_one_while_running_on()
     {
         var file = Path.Combine(policy.Folder, $"reload-{Guid.NewGuid():N}.json");
         File.Copy(policy.V1, file);
@@ -24,6 +24,14 @@ public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<Publishe
 
         firewall.Signal("HUP");
         await firewall.WaitForOutput("keeping version 2: version 2 is not newer", TimeSpan.FromSeconds(10));
+
+        // Version 1 allowed less; relabelled as version 7 it must not pass for a newer policy.
+        var relabelled = (await File.ReadAllTextAsync(policy.V1)).Replace("\"version\":1,", "\"version\":7,", StringComparison.Ordinal);
+        Assert.Contains("\"version\":7,", relabelled);
+        await File.WriteAllTextAsync(file, relabelled);
+        firewall.Signal("HUP");
+        await firewall.WaitForError("signature does not verify", TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("version 7", firewall.Out);
 
         firewall.Terminate();
         Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
