@@ -15,22 +15,19 @@ namespace Lethe.Domain.Snapshots;
 /// </remarks>
 public static class SignedEnvelope
 {
-    public static byte[] Bytes(SealedSnapshot envelope) =>
-        Bytes(envelope.Format, envelope.Policy, envelope.Version, envelope.LogPosition, envelope.SealedAt, envelope.ContentSha256, envelope.KeyId);
-
-    public static byte[] Bytes(string format, string policy, int version, long logPosition, DateTimeOffset sealedAt, string contentSha256, string keyId)
+    public static byte[] Bytes(SealedSnapshot envelope)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartArray();
-            writer.WriteStringValue(format);
-            writer.WriteStringValue(policy);
-            writer.WriteNumberValue(version);
-            writer.WriteNumberValue(logPosition);
-            writer.WriteNumberValue(sealedAt.ToUnixTimeMilliseconds());
-            writer.WriteStringValue(contentSha256);
-            writer.WriteStringValue(keyId);
+            writer.WriteStringValue(envelope.Format);
+            writer.WriteStringValue(envelope.Policy);
+            writer.WriteNumberValue(envelope.Version);
+            writer.WriteNumberValue(envelope.LogPosition);
+            writer.WriteNumberValue(envelope.SealedAt.ToUnixTimeMilliseconds());
+            writer.WriteStringValue(envelope.ContentSha256);
+            writer.WriteStringValue(envelope.KeyId);
             writer.WriteEndArray();
         }
         return buffer.ToArray();
