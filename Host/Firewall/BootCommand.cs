@@ -110,7 +110,7 @@ public static class BootCommand
             tasks.Add(server.Run(stop.Token));
             await output.WriteLineAsync($"metrics on http://{metricsEndpoint}/metrics");
         }
-        if (IsUrl(location))
+        if (SnapshotSource.IsUrl(location))
         {
             var watcher = new SnapshotWatcher(location, pem, bearer, watchEvery, error);
             tasks.Add(watcher.Run(() => firewall.Policy.Version, Swap, stop.Token));
@@ -156,9 +156,6 @@ public static class BootCommand
             // Stopping, or the control plane did not answer in time; the running version stays either way.
         }
     }
-
-    private static bool IsUrl(string location) =>
-        location.StartsWith("http://", StringComparison.Ordinal) || location.StartsWith("https://", StringComparison.Ordinal);
 
     public static string Describe(string what, VerifiedSnapshot verified, CompiledPolicy compiled) =>
         $"{what} policy {verified.Envelope.Policy} version {verified.Envelope.Version} (sha256 {verified.Envelope.ContentSha256[..16]}, key {verified.Envelope.KeyId}): " +

@@ -70,12 +70,7 @@ public sealed class DeviceFlags
         var devices = new List<(string Device, string? Client)>();
         foreach (var pair in parse.GetValue(ClientTun) ?? [])
         {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0 || equals == pair.Length - 1)
-            {
-                throw new FlagException($"--client-tun: '{pair}' is not CLIENT=DEVICE");
-            }
-            var client = pair[..equals];
+            var (client, device) = FlagPair.Split("--client-tun", pair, "CLIENT=DEVICE");
             if (!clients.Contains(client))
             {
                 var known = string.Join(", ", clients);
@@ -85,7 +80,7 @@ public sealed class DeviceFlags
             {
                 throw new FlagException($"--client-tun: client '{client}' is given twice");
             }
-            devices.Add((CheckedName("--client-tun", pair[(equals + 1)..]), client));
+            devices.Add((CheckedName("--client-tun", device), client));
         }
         if (parse.GetValue(UplinkTun) is { } uplink)
         {

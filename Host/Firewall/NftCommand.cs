@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Net;
-using Lethe.Domain.Rules;
 using Lethe.Domain.Snapshots;
 using Lethe.Firewall.Nft;
 
@@ -77,7 +75,7 @@ public static class NftCommand
         var interfaces = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var pair in parse.GetValue(clients) ?? [])
         {
-            var (client, name) = Split("--client-interface", pair, "CLIENT=IFNAME");
+            var (client, name) = FlagPair.Split("--client-interface", pair, "CLIENT=IFNAME");
             if (!interfaces.TryGetValue(client, out var list))
             {
                 interfaces[client] = list = [];
@@ -88,7 +86,7 @@ public static class NftCommand
         var answers = new Dictionary<string, List<IPAddress>>(StringComparer.Ordinal);
         foreach (var pair in parse.GetValue(resolve) ?? [])
         {
-            var (name, text) = Split("--resolve", pair, "NAME=ADDR");
+            var (name, text) = FlagPair.Split("--resolve", pair, "NAME=ADDR");
             if (!answers.TryGetValue(name, out var list))
             {
                 answers[name] = list = [];
@@ -109,16 +107,5 @@ public static class NftCommand
         };
     }
 
-    private static IPAddress Address(string flag, string text) =>
-        RuleParser.ParseAddress(text) ?? throw new FlagException($"{flag}: '{text}' is not an IPv4 or IPv6 address");
-
-    private static (string Key, string Value) Split(string flag, string pair, string shape)
-    {
-        var eq = pair.IndexOf('=', StringComparison.Ordinal);
-        if (eq <= 0 || eq == pair.Length - 1)
-        {
-            throw new FlagException(string.Create(CultureInfo.InvariantCulture, $"{flag}: '{pair}' is not {shape}"));
-        }
-        return (pair[..eq], pair[(eq + 1)..]);
-    }
+    private static IPAddress Address(string flag, string text) => EngineFlags.ParseAddress(flag, text).ToIPAddress();
 }

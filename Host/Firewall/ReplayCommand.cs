@@ -115,13 +115,8 @@ public static class ReplayCommand
 
     private static void Pin(HostTable hosts, string pin)
     {
-        var eq = pin.IndexOf('=');
-        if (eq <= 0)
-        {
-            throw new FlagException($"--resolve: '{pin}' is not NAME=ADDR");
-        }
-        var name = pin[..eq];
-        var address = EngineFlags.ParseAddress("--resolve", pin[(eq + 1)..]);
+        var (name, text) = FlagPair.Split("--resolve", pin, "NAME=ADDR");
+        var address = EngineFlags.ParseAddress("--resolve", text);
         hosts.TryGet(name, out var existing);
         if (!hosts.Set(name, [.. existing.ToArray(), address]))
         {

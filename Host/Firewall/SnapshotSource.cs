@@ -20,9 +20,13 @@ public static class SnapshotSource
         return SnapshotVerifier.Verify(bytes, pem);
     }
 
+    /// <summary>A control plane's URL (fetched, and watched by boot) rather than a file.</summary>
+    public static bool IsUrl(string location) =>
+        location.StartsWith("http://", StringComparison.Ordinal) || location.StartsWith("https://", StringComparison.Ordinal);
+
     public static async Task<byte[]> Fetch(string location, string? token, CancellationToken ct)
     {
-        if (location.StartsWith("http://", StringComparison.Ordinal) || location.StartsWith("https://", StringComparison.Ordinal))
+        if (IsUrl(location))
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             using var request = new HttpRequestMessage(HttpMethod.Get, location);

@@ -107,7 +107,7 @@ public static class Segmentation
         {
             return false;
         }
-        var checksum = Checksum.Finish(Checksum.Add(0, packet[start..]));
+        var checksum = Checksum.Compute(packet[start..]);
         packet[field] = (byte)(checksum == 0 ? 0xFF : checksum >> 8);
         packet[field + 1] = (byte)(checksum == 0 ? 0xFF : checksum);
         return true;

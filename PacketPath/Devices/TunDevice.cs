@@ -152,30 +152,19 @@ public sealed unsafe class TunDevice : IDisposable
         try
         {
             var fd = (int)handle.DangerousGetHandle();
-            fixed (byte* pointer = buffer)
+            while (!IsDisposed)
             {
-                while (!IsDisposed)
+                var length = ReadOnce(fd, queue, buffer);
+                if (length >= 0)
                 {
-                    var length = Libc.Read(fd, pointer, (nuint)buffer.Length);
-                    if (length >= 0)
-                    {
-                        return (int)length;
-                    }
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EAgain)
-                    {
-                        if (!WaitFor(fd, Libc.PollIn))
-                        {
-                            return 0;
-                        }
-                    }
-                    else if (errno != Libc.EIntr)
-                    {
-                        throw Libc.Failure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
-                    }
+                    return length;
                 }
-                return 0;
+                if (!WaitFor(fd, Libc.PollIn))
+                {
+                    return 0;
+                }
             }
+            return 0;
         }
         finally
         {
@@ -202,32 +191,38 @@ public sealed unsafe class TunDevice : IDisposable
         }
         try
         {
-            fixed (byte* pointer = buffer)
-            {
-                while (true)
-                {
-                    var length = Libc.Read((int)handle.DangerousGetHandle(), pointer, (nuint)buffer.Length);
-                    if (length >= 0)
-                    {
-                        return (int)length;
-                    }
-                    var errno = Marshal.GetLastPInvokeError();
-                    if (errno == Libc.EAgain)
-                    {
-                        return 0;
-                    }
-                    if (errno != Libc.EIntr)
-                    {
-                        throw Libc.Failure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
-                    }
-                }
-            }
+            return Math.Max(0, ReadOnce((int)handle.DangerousGetHandle(), queue, buffer));
         }
         finally
         {
             if (added)
             {
                 handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>One read(2), retried on EINTR: the packet's length, or -1 when none is waiting.</summary>
+    private int ReadOnce(int fd, int queue, Span<byte> buffer)
+    {
+        fixed (byte* pointer = buffer)
+        {
+            while (true)
+            {
+                var length = Libc.Read(fd, pointer, (nuint)buffer.Length);
+                if (length >= 0)
+                {
+                    return (int)length;
+                }
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.EAgain)
+                {
+                    return -1;
+                }
+                if (errno != Libc.EIntr)
+                {
+                    throw Libc.Failure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
+                }
             }
         }
     }

@@ -201,7 +201,6 @@ public static class PacketParser
         return true;
     }
 
-    /// <summary>An error must quote an IP header of its own version and the first 8 bytes after it.</summary>
     // ICMP and ICMPv6 share their layout for what the parser reads: type, code, query id, quoted packet at offset 8.
     private static bool ReadIcmp(ref PacketInfo info, byte type, byte code, bool isQuery, bool isError, ushort identifier,
         ReadOnlySpan<byte> body, bool isV6)
@@ -224,6 +223,7 @@ public static class PacketParser
         return true;
     }
 
+    /// <summary>An error must quote an IP header of its own version and the first 8 bytes after it.</summary>
     private static bool QuoteIsLongEnough(ReadOnlySpan<byte> quoted, bool isV6)
     {
         if (isV6)
