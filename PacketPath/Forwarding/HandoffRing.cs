@@ -13,8 +13,8 @@ namespace Lethe.PacketPath.Forwarding;
 /// so once the owning worker has sent a packet of a TCP flow each way, its packets reach that
 /// worker directly. One-way traffic (a UDP stream) teaches only the device it leaves by, so on the
 /// way in it may keep arriving at the other worker and crossing here. Memory is one array taken at
-/// start; pages no packet has touched stay out of the resident set. A full ring drops the packet
-/// (counted), as a full device queue would.
+/// start; pages no packet has touched stay out of the resident set. A ring still full after the
+/// producing worker's short wait drops the packet (counted), as a full device queue would.
 /// </remarks>
 public sealed class HandoffRing
 {
