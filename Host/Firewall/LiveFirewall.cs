@@ -63,6 +63,8 @@ public sealed class LiveFirewall : IDisposable
                     PerClientQuota = Math.Max(1, options.Limits.PerClientQuota / workers),
                 },
                 RepliesPerSecond = Math.Max(1, options.RepliesPerSecond / workers),
+                // The workers pass monotonic time (Environment.TickCount64); rules expire by the wall clock.
+                WallClock = options.WallClock ?? TimeProvider.System,
             };
             var compiled = CompiledPolicy.Compile(snapshot.Content, options.DnsResolvers);
             var hosts = compiled.CreateHostTable();

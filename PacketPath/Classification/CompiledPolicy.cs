@@ -81,6 +81,23 @@ public sealed class CompiledPolicy
 
     public string RuleId(int client, int ruleIndex) => _clients[client].RuleIds[ruleIndex];
 
+    /// <summary>The earliest <c>expire</c> of any client's rule after <paramref name="nowUnix"/>, or long.MaxValue when none is still to come.</summary>
+    public long NextExpiry(long nowUnix)
+    {
+        var next = long.MaxValue;
+        foreach (var client in _clients)
+        {
+            foreach (ref readonly var rule in client.Linear.AsSpan())
+            {
+                if (rule.Expire > nowUnix && rule.Expire < next)
+                {
+                    next = rule.Expire;
+                }
+            }
+        }
+        return next;
+    }
+
     public IReadOnlyList<NetAddress> ClientAddresses(int client) => _clients[client].Addresses;
 
     /// <summary>The index of the client named <paramref name="name"/>, or -1.</summary>

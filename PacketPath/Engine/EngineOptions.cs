@@ -36,6 +36,14 @@ public sealed record EngineOptions
 
     public int Shard { get; init; }
 
+    /// <summary>
+    /// The clock a rule's <c>expire</c> (UNIX time) is read against. Null: the time each call passes
+    /// is itself UNIX time in milliseconds, as in a replay, where it is the capture's. The live
+    /// firewall passes monotonic milliseconds, so that a step of the wall clock neither ends flows
+    /// early nor keeps them, and reads expiry from the system clock here.
+    /// </summary>
+    public TimeProvider? WallClock { get; init; }
+
     /// <summary>ICMP errors and resets the firewall itself sends, per second, and the burst it may send at once.</summary>
     public int RepliesPerSecond { get; init; } = 50;
 

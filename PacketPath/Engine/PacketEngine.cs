@@ -21,6 +21,12 @@ public sealed class PacketEngine
     private readonly PortAllocator _ports;
     private readonly ReplyRateLimiter _replies;
     private ActivePolicy _active;
+    // The first packet works out when to look (the table is empty until then).
+    private long _expiryCheckAtMs = long.MinValue;
+    private long _nextExpiryUnix = long.MaxValue;
+
+    /// <summary>How often, at most, the live firewall reads the wall clock again while a rule is due to expire, so a clock step is noticed.</summary>
+    private const long WallClockResyncMs = 60_000;
 
     public PacketEngine(ActivePolicy policy, EngineOptions options)
     {
@@ -45,6 +51,9 @@ public sealed class PacketEngine
     public long ForwardedPackets { get; private set; }
 
     public long ForwardedBytes { get; private set; }
+
+    /// <summary>Tracked flows cut because the rule that allowed them expired and no other allows them.</summary>
+    public long FlowsCutByExpiry { get; private set; }
 
     public PacketOutcome Process(Span<byte> buffer, int length, int ingress, long nowMs, Span<byte> reply) =>
         Process(buffer, length, ingress, nowMs, reply, Offload.None);
@@ -78,6 +87,10 @@ public sealed class PacketEngine
             ingress = owner >= 0 ? owner : Ingress.Uplink;
         }
         _table.Expire(nowMs, 4);
+        if (nowMs >= _expiryCheckAtMs)
+        {
+            CheckRuleExpiry(policy, nowMs);
+        }
         return ingress == Ingress.Uplink
             ? FromUplink(policy, packet, ref info, nowMs, reply, ref outcome)
             : FromClient(policy, ingress, packet, ref info, nowMs, reply, ref outcome);
@@ -132,7 +145,7 @@ public sealed class PacketEngine
             return Forward(policy, packet, ref info, egress, client, ref outcome);
         }
 
-        var verdict = compiled.Classify(client, info, nowMs / 1000, policy.Hosts);
+        var verdict = compiled.Classify(client, info, UnixSeconds(nowMs), policy.Hosts);
         outcome.RuleIndex = verdict.RuleIndex;
         if (verdict.RuleIndex >= 0)
         {
@@ -326,8 +339,44 @@ public sealed class PacketEngine
         var previous = Volatile.Read(ref _active);
         next.TableSlots = TableSlotsFor(previous, next);
         Volatile.Write(ref _active, next);
-        return _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, nowMs));
+        var unixMs = UnixMs(nowMs);
+        var cut = _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, unixMs / 1000));
+        ScheduleExpiryCheck(next, nowMs, unixMs);
+        return cut;
     }
+
+    /// <summary>
+    /// When a rule expires, the flows it allowed are checked again as a swap checks them, and those
+    /// no rule allows any more are cut: an expired rule ends its flows as a removed one does.
+    /// </summary>
+    private void CheckRuleExpiry(ActivePolicy policy, long nowMs)
+    {
+        var unixMs = UnixMs(nowMs);
+        var nowUnix = unixMs / 1000;
+        if (nowUnix >= _nextExpiryUnix)
+        {
+            FlowsCutByExpiry += _table.RemoveWhere(flow => !StillAllowed(policy, policy, flow, nowUnix));
+        }
+        ScheduleExpiryCheck(policy, nowMs, unixMs);
+    }
+
+    /// <summary>Works out, on the engine's clock, when the next rule of <paramref name="policy"/> expires.</summary>
+    private void ScheduleExpiryCheck(ActivePolicy policy, long nowMs, long unixMs)
+    {
+        _nextExpiryUnix = policy.Compiled.NextExpiry(unixMs / 1000);
+        if (_nextExpiryUnix == long.MaxValue)
+        {
+            _expiryCheckAtMs = long.MaxValue;
+            return;
+        }
+        var wait = _nextExpiryUnix * 1000 - unixMs;
+        _expiryCheckAtMs = nowMs + (_options.WallClock is null ? wait : Math.Min(wait, WallClockResyncMs));
+    }
+
+    /// <summary>UNIX time in milliseconds: the wall clock's when there is one, else the engine's own clock is UNIX time.</summary>
+    private long UnixMs(long nowMs) => _options.WallClock is { } clock ? clock.GetUtcNow().ToUnixTimeMilliseconds() : nowMs;
+
+    private long UnixSeconds(long nowMs) => UnixMs(nowMs) / 1000;
 
     /// <summary>
     /// A client named in both policies keeps its table slot, so its flows stay counted against its own
@@ -371,7 +420,7 @@ public sealed class PacketEngine
         }
     }
 
-    private static bool StillAllowed(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowMs)
+    private static bool StillAllowed(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowUnix)
     {
         var original = flow.Original;
         // flow.Client numbers the client in the policy the flow was opened under, which an earlier swap
@@ -395,7 +444,7 @@ public sealed class PacketEngine
             // A tracked ICMP flow is a query flow, opened by a request.
             IcmpType = v6 ? IcmpV6Message.EchoRequest : IcmpV4Message.EchoRequest,
         };
-        return next.Compiled.Classify(client, info, nowMs / 1000, next.Hosts).Action == RuleAction.Accept;
+        return next.Compiled.Classify(client, info, nowUnix, next.Hosts).Action == RuleAction.Accept;
     }
 
     private void Refuse(ReadOnlySpan<byte> packet, in PacketInfo info, RuleAction action, int client, long nowMs, Span<byte> reply,

@@ -1,9 +1,14 @@
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Tests.Dns;
 using Lethe.PacketPath.Wire;
 using static Lethe.PacketPath.Tests.Engine.EngineLab;
 
 namespace Lethe.PacketPath.Tests.Engine;
 
-/// <summary>A rule with expire=T decides new flows before T and never from T on, however long the firewall runs on one snapshot.</summary>
+/// <summary>
+/// A rule with expire=T decides new flows before T and never from T on, however long the firewall
+/// runs on one snapshot; from T on, the flows it allowed are cut unless another rule allows them.
+/// </summary>
 public class RuleExpiryTests
 {
     private const long ExpireAt = 1_800_000_100;
@@ -51,5 +56,103 @@ public class RuleExpiryTests
         Assert.Equal(DropReason.RuleDrop, before.Reason);
         Assert.True(after.Forwarded);
         Assert.Equal(1, after.Outcome.RuleIndex);
+    }
+    private ushort OpenTcp(EngineLab lab, ushort port)
+    {
+        var natPort = lab.Through(Packets.Tcp(Work4, Remote4, port, 443, TcpFlags.Syn), lab.Work).Info.SourcePort;
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, natPort, TcpFlags.Syn | TcpFlags.Ack)).Forwarded);
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, port, 443, TcpFlags.Ack)).Forwarded);
+        return natPort;
+    }
+
+    [Fact]
+    public void a_flow_the_rule_allowed_is_cut_in_both_directions_when_it_expires()
+    {
+        _lab.Now = ExpireAt * 1000 - 5000;
+        var natPort = OpenTcp(_lab, 40002);
+        _lab.Now = ExpireAt * 1000 - 1;
+        var lastBefore = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40002, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 10));
+
+        _lab.Now = ExpireAt * 1000;
+        var fromRemote = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, natPort, TcpFlags.Ack, payload: 10));
+        var fromClient = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40002, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 10));
+
+        Assert.True(lastBefore.Forwarded);
+        Assert.Equal(DropReason.UnsolicitedFromUplink, fromRemote.Reason);
+        Assert.Equal(DropReason.NoRuleMatched, fromClient.Reason);
+        Assert.Equal(1, _lab.Engine.FlowsCutByExpiry);
+        Assert.Equal(0, _lab.Engine.Connections.Count);
+    }
+
+    [Fact]
+    public void a_flow_another_rule_still_allows_outlives_the_expired_rule()
+    {
+        var lab = new EngineLab([$"action=accept proto=tcp dstports=443 expire={ExpireAt}", "action=accept proto=tcp dstports=400-500"]);
+        lab.Now = ExpireAt * 1000 - 5000;
+        var natPort = OpenTcp(lab, 40003);
+
+        lab.Now = ExpireAt * 1000 + 1000;
+        var fromClient = lab.FromWork(Packets.Tcp(Work4, Remote4, 40003, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 10));
+        var fromRemote = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, natPort, TcpFlags.Ack, payload: 10));
+
+        Assert.True(fromClient.Forwarded);
+        Assert.False(fromClient.Outcome.NewFlow);
+        Assert.True(fromRemote.Forwarded);
+        Assert.Equal(0, lab.Engine.FlowsCutByExpiry);
+    }
+
+    /// <summary>
+    /// The live firewall passes milliseconds since boot, which are far from UNIX time: the rule must
+    /// still expire by the wall clock, and the flows it allowed with it.
+    /// </summary>
+    [Fact]
+    public void with_a_wall_clock_the_rule_expires_by_it_while_packets_carry_time_since_boot()
+    {
+        var clock = new ManualTimeProvider();
+        var expireAt = clock.GetUtcNow().ToUnixTimeSeconds() + 10;
+        var lab = new EngineLab([$"action=accept proto=tcp expire={expireAt}"], options: Options with { WallClock = clock }) { Now = 5_000 };
+        var natPort = OpenTcp(lab, 40004);
+
+        clock.Advance(TimeSpan.FromSeconds(10));
+        lab.Now += 10_000;
+        var fromRemote = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, natPort, TcpFlags.Ack, payload: 10));
+        var newFlow = lab.FromWork(Packets.Tcp(Work4, Remote4, 40005, 443, TcpFlags.Syn));
+
+        Assert.Equal(DropReason.UnsolicitedFromUplink, fromRemote.Reason);
+        Assert.Equal(DropReason.NoRuleMatched, newFlow.Reason);
+        Assert.Equal(1, lab.Engine.FlowsCutByExpiry);
+    }
+
+    [Fact]
+    public void a_wall_clock_stepped_past_the_expiry_ends_the_flow_within_a_minute()
+    {
+        var clock = new ManualTimeProvider();
+        var expireAt = clock.GetUtcNow().ToUnixTimeSeconds() + 3600;
+        var lab = new EngineLab([$"action=accept proto=udp expire={expireAt}"], options: Options with { WallClock = clock }) { Now = 5_000 };
+        var natPort = lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), lab.Work).Info.SourcePort;
+
+        clock.Advance(TimeSpan.FromHours(2));
+        lab.Now += 1_000;
+        var soonAfterTheStep = lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+        lab.Now += 60_000;
+        var aMinuteLater = lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+
+        Assert.True(soonAfterTheStep.Forwarded);
+        Assert.Equal(DropReason.UnsolicitedFromUplink, aMinuteLater.Reason);
+        Assert.Equal(1, lab.Engine.FlowsCutByExpiry);
+    }
+
+    [Fact]
+    public void a_swap_to_a_policy_with_an_earlier_expiry_cuts_at_that_one()
+    {
+        _lab.Now = ExpireAt * 1000 - 60_000;
+        OpenTcp(_lab, 40006);
+        _lab.Engine.Swap(Policy([$"action=accept proto=tcp expire={ExpireAt - 30}"], ["action=accept"], version: 2), _lab.Now);
+
+        _lab.Now = (ExpireAt - 30) * 1000;
+        var fromClient = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40006, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 10));
+
+        Assert.Equal(DropReason.NoRuleMatched, fromClient.Reason);
+        Assert.Equal(1, _lab.Engine.FlowsCutByExpiry);
     }
 }
