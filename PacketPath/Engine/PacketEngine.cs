@@ -133,7 +133,10 @@ public sealed class PacketEngine
             {
                 return Drop(ref outcome, DropReason.TooBig);
             }
-            _table.Observe(entry, isReply, info.TcpFlags, info.TotalLength, nowMs);
+            if (!_table.Observe(entry, isReply, TcpSample.Read(packet, info), info.TotalLength, nowMs))
+            {
+                return Drop(ref outcome, DropReason.TcpOutOfWindow);
+            }
             if (!isReply)
             {
                 var translated = _table.ReplyKey(entry);
@@ -172,7 +175,8 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, reason);
         }
-        _table.Observe(entry, false, info.TcpFlags, info.TotalLength, nowMs);
+        // A flow's first segment always fits the window it opens.
+        _table.Observe(entry, false, TcpSample.Read(packet, info), info.TotalLength, nowMs);
         outcome.NewFlow = true;
         if (!SourceMatches(replyKey, key) && !NatRewriter.RewriteSource(packet, ref info, replyKey.Destination, replyKey.DestinationPort))
         {
@@ -228,7 +232,10 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, refused);
         }
-        _table.Observe(entry, true, info.TcpFlags, info.TotalLength, nowMs);
+        if (!_table.Observe(entry, true, TcpSample.Read(packet, info), info.TotalLength, nowMs))
+        {
+            return Drop(ref outcome, DropReason.TcpOutOfWindow);
+        }
         if ((original.Source != info.Destination || original.SourcePort != info.DestinationPort) &&
             !NatRewriter.RewriteDestination(packet, ref info, original.Source, original.SourcePort))
         {

@@ -34,8 +34,8 @@ namespace Lethe.PacketPath.Tracking;
 public sealed class ConnectionTable
 {
     /// <summary>
-    /// Bytes per flow: the 128-byte <c>Entry</c> plus four 8-byte index slots (two keys per entry,
-    /// index at most half full). 65,536 entries take 10 MiB.
+    /// Bytes per flow: the 160-byte <c>Entry</c> plus four 8-byte index slots (two keys per entry,
+    /// index at most half full). 65,536 entries take 12 MiB.
     /// </summary>
     public static int BytesPerEntry => Unsafe.SizeOf<Entry>() + IndexSlotsPerEntry * Unsafe.SizeOf<IndexSlot>();
 
@@ -207,6 +207,10 @@ public sealed class ConnectionTable
         e.RuleIndex = ruleIndex;
         e.LastSeenMs = nowMs;
         e.NextFree = -1;
+        if (original.Protocol == 6)
+        {
+            e.OriginalSide.Flags = e.ReplySide.Flags = TcpWindow.FlagsForFirst(tcpFlags);
+        }
         e.State = original.Protocol switch
         {
             6 => TcpTracker.Open(tcpFlags, out e.Closing),
@@ -223,10 +227,31 @@ public sealed class ConnectionTable
         return true;
     }
 
-    /// <summary>Counts a packet of the flow, refreshes its timeout and advances its state.</summary>
-    public void Observe(int entry, bool isReply, byte tcpFlags, int bytes, long nowMs)
+    /// <summary>
+    /// Counts a packet of the flow, refreshes its timeout and advances its state. A TCP segment
+    /// outside the flow's sequence window (<see cref="TcpWindow"/>) is refused: false, and nothing
+    /// about the flow changes. <paramref name="tcp"/> is default for other protocols.
+    /// </summary>
+    public bool Observe(int entry, bool isReply, in TcpSample tcp, int bytes, long nowMs)
     {
         ref var e = ref _entries[entry];
+        if (e.Protocol == 6)
+        {
+            if (!isReply && (tcp.Flags & (TcpTracker.Syn | TcpTracker.Ack)) == TcpTracker.Syn
+                && e.State is ConnectionState.TimeWait or ConnectionState.Close)
+            {
+                // A new connection on the same ports (TcpTracker reopens the flow): its numbers start afresh.
+                e.OriginalSide = default;
+                e.ReplySide = default;
+            }
+            var accepted = isReply
+                ? TcpWindow.Accept(ref e.ReplySide, ref e.OriginalSide, tcp, e.State, isReply: true)
+                : TcpWindow.Accept(ref e.OriginalSide, ref e.ReplySide, tcp, e.State, isReply: false);
+            if (!accepted)
+            {
+                return false;
+            }
+        }
         e.LastSeenMs = nowMs;
         if (isReply)
         {
@@ -241,12 +266,13 @@ public sealed class ConnectionTable
         switch (e.Protocol)
         {
             case 6:
-                e.State = TcpTracker.Next(e.State, ref e.Closing, isReply, tcpFlags);
+                e.State = TcpTracker.Next(e.State, ref e.Closing, isReply, tcp.Flags);
                 break;
             case 17 when isReply:
                 e.State = ConnectionState.UdpStream;
                 break;
         }
+        return true;
     }
 
     /// <summary>Forgets a flow: both of its keys stop matching and its NAT port is free again.</summary>
@@ -471,5 +497,7 @@ public sealed class ConnectionTable
         public EntryFlags Flags;
         public TcpTracker.Closing Closing;
         public int NextFree;
+        public TcpSide OriginalSide;
+        public TcpSide ReplySide;
     }
 }

@@ -2,9 +2,9 @@ namespace Lethe.PacketPath.Tracking;
 
 /// <summary>
 /// The TCP state machine of <see cref="ConnectionTable"/>, after Linux's tcp_conntracks table
-/// (net/netfilter/nf_conntrack_proto_tcp.c) without its sequence-window checks. Lacking sequence
-/// numbers, it tells the two closing FINs apart by direction: <see cref="Closing"/> records which
-/// side sent a FIN and which sent the first one.
+/// (net/netfilter/nf_conntrack_proto_tcp.c). It sees only segments <see cref="TcpWindow"/> let
+/// through, and works from flags alone: it tells the two closing FINs apart by direction, so
+/// <see cref="Closing"/> records which side sent a FIN and which sent the first one.
 /// </summary>
 internal static class TcpTracker
 {

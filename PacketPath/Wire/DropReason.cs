@@ -35,6 +35,8 @@ public enum DropReason : byte
     NatPortsExhausted,
     FlowCut,
     IcmpErrorWithoutFlow,
+    /// <summary>A TCP segment of a tracked flow outside its sequence window: a guess, or stale.</summary>
+    TcpOutOfWindow,
 
     // Forwarding
     TtlExceeded,

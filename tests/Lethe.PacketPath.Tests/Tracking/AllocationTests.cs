@@ -30,7 +30,7 @@ public class AllocationTests
                     return;
                 }
             }
-            table.Observe(entry, false, 0x10, 140, round);
+            table.Observe(entry, false, TcpSample.Read(packet, NatPackets.Info(packet)), 140, round);
             var info = NatPackets.Info(packet);
             NatRewriter.RewriteSource(packet, ref info, uplink, 40001);
             NatRewriter.RewriteSource(packet, ref info, NatPackets.Client4, 51000);

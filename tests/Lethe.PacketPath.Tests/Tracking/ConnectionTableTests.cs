@@ -30,9 +30,12 @@ public class ConnectionTableTests
     {
         Assert.True(table.TryCreate(in original, Masqueraded(original), client, ruleIndex: 5, tcpFlags, nowMs, out var entry, out var reason),
             reason.ToString());
-        table.Observe(entry, isReply: false, tcpFlags, 60, nowMs);
+        table.Observe(entry, isReply: false, Seg(tcpFlags), 60, nowMs);
         return entry;
     }
+
+    /// <summary>A segment with these flags at sequence and acknowledgement 0: the state machine's tests, inside any window.</summary>
+    private static TcpSample Seg(int flags) => new((byte)flags, 0, 0, 0, 0);
 
     private static bool Alive(ConnectionTable table, FlowKey key, long nowMs) => table.Lookup(in key, nowMs, out _, out _);
 
@@ -59,7 +62,7 @@ public class ConnectionTableTests
         };
         foreach (var (reply, flags, then) in steps)
         {
-            table.Observe(entry, reply, flags, 40, 1);
+            table.Observe(entry, reply, Seg(flags), 40, 1);
             Assert.Equal(then, table.StateOf(entry));
         }
     }
@@ -69,19 +72,19 @@ public class ConnectionTableTests
     {
         var table = Table();
         var remoteFirst = Open(table, Key(6, port: 1), Ack);
-        table.Observe(remoteFirst, true, Fin | Ack, 40, 1);
+        table.Observe(remoteFirst, true, Seg(Fin | Ack), 40, 1);
         Assert.Equal(ConnectionState.FinWait, table.StateOf(remoteFirst));
-        table.Observe(remoteFirst, false, Ack, 40, 1);
+        table.Observe(remoteFirst, false, Seg(Ack), 40, 1);
         Assert.Equal(ConnectionState.CloseWait, table.StateOf(remoteFirst));
-        table.Observe(remoteFirst, false, Fin | Ack, 40, 1);
-        table.Observe(remoteFirst, true, Ack, 40, 1);
+        table.Observe(remoteFirst, false, Seg(Fin | Ack), 40, 1);
+        table.Observe(remoteFirst, true, Seg(Ack), 40, 1);
         Assert.Equal(ConnectionState.TimeWait, table.StateOf(remoteFirst));
 
         var together = Open(table, Key(6, port: 2), Ack);
-        table.Observe(together, false, Fin | Ack, 40, 1);
-        table.Observe(together, true, Fin | Ack, 40, 1);
+        table.Observe(together, false, Seg(Fin | Ack), 40, 1);
+        table.Observe(together, true, Seg(Fin | Ack), 40, 1);
         Assert.Equal(ConnectionState.LastAck, table.StateOf(together));
-        table.Observe(together, false, Ack, 40, 1);
+        table.Observe(together, false, Seg(Ack), 40, 1);
         Assert.Equal(ConnectionState.TimeWait, table.StateOf(together));
     }
 
@@ -95,7 +98,7 @@ public class ConnectionTableTests
         var key = Key(6);
         var entry = Open(table, key, before);
 
-        table.Observe(entry, isReply: true, Rst | Ack, 40, 1_000);
+        table.Observe(entry, isReply: true, Seg(Rst | Ack), 40, 1_000);
 
         Assert.Equal(ConnectionState.Close, table.StateOf(entry));
         Assert.True(Alive(table, key, 10_999));
@@ -108,15 +111,15 @@ public class ConnectionTableTests
     {
         var table = Table();
         var entry = Open(table, Key(6), Ack);
-        table.Observe(entry, false, Fin | Ack, 40, 1);
-        table.Observe(entry, true, Fin | Ack, 40, 1);
-        table.Observe(entry, false, Ack, 40, 1);
+        table.Observe(entry, false, Seg(Fin | Ack), 40, 1);
+        table.Observe(entry, true, Seg(Fin | Ack), 40, 1);
+        table.Observe(entry, false, Seg(Ack), 40, 1);
         Assert.Equal(ConnectionState.TimeWait, table.StateOf(entry));
 
-        table.Observe(entry, false, Syn, 40, 2);
+        table.Observe(entry, false, Seg(Syn), 40, 2);
         Assert.Equal(ConnectionState.SynSent, table.StateOf(entry));
-        table.Observe(entry, true, Syn | Ack, 40, 3);
-        table.Observe(entry, false, Ack, 40, 4);
+        table.Observe(entry, true, Seg(Syn | Ack), 40, 3);
+        table.Observe(entry, false, Seg(Ack), 40, 4);
         Assert.Equal(ConnectionState.Established, table.StateOf(entry));
     }
 
@@ -159,7 +162,7 @@ public class ConnectionTableTests
             }
             else
             {
-                table.Observe(entry, isReply: char.IsLower(step[0]), flags, 40, at);
+                table.Observe(entry, isReply: char.IsLower(step[0]), Seg(flags), 40, at);
             }
         }
 
@@ -177,7 +180,7 @@ public class ConnectionTableTests
         var replied = Key(17, port: 2);
         Open(table, unreplied, 0);
         var entry = Open(table, replied, 0);
-        table.Observe(entry, isReply: true, 0, 100, 0);
+        table.Observe(entry, isReply: true, Seg(0), 100, 0);
         Assert.Equal(ConnectionState.UdpStream, table.StateOf(entry));
 
         Assert.True(Alive(table, unreplied, 29_999));
@@ -194,7 +197,7 @@ public class ConnectionTableTests
         var table = Table();
         var key = Key(protocol);
         var entry = Open(table, key, 0);
-        table.Observe(entry, isReply: true, 0, 84, 10_000);
+        table.Observe(entry, isReply: true, Seg(0), 84, 10_000);
 
         Assert.True(Alive(table, key, 39_999));
         Assert.False(Alive(table, key, 40_000));
@@ -229,7 +232,7 @@ public class ConnectionTableTests
         var table = Table();
         var key = Key(17);
         var entry = Open(table, key, 0);
-        table.Observe(entry, false, 0, 10, 25_000);
+        table.Observe(entry, false, Seg(0), 10, 25_000);
 
         Assert.True(Alive(table, key, 54_999));
         Assert.False(Alive(table, key, 55_000));
@@ -258,8 +261,8 @@ public class ConnectionTableTests
     {
         var table = Table();
         var entry = Open(table, Key(17), 0);
-        table.Observe(entry, true, 0, 1500, 1);
-        table.Observe(entry, true, 0, 500, 2);
+        table.Observe(entry, true, Seg(0), 1500, 1);
+        table.Observe(entry, true, Seg(0), 500, 2);
 
         var flow = table.Get(entry);
 
@@ -483,13 +486,13 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void an_entry_takes_160_bytes_and_the_default_table_10_MiB()
+    public void an_entry_takes_192_bytes_and_the_default_table_12_MiB()
     {
-        Assert.Equal(160, ConnectionTable.BytesPerEntry);
+        Assert.Equal(192, ConnectionTable.BytesPerEntry);
         var table = new ConnectionTable(new ConnectionLimits(), ConnectionTimeouts.Default);
         Assert.Equal(65_536, table.Capacity);
         Assert.Equal(16_384, table.PerClientQuota);
-        Assert.Equal(65_536L * 160 + 1_024 * 4, table.MemoryBytes);
+        Assert.Equal(65_536L * 192 + 1_024 * 4, table.MemoryBytes);
     }
 
     [Fact]

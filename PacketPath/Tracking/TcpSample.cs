@@ -1,0 +1,77 @@
+using System.Buffers.Binary;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Tracking;
+
+/// <summary>
+/// What the connection tracker needs from one TCP segment: its flags, where its sequence space
+/// starts and ends, what it acknowledges, the window it advertises and, on a SYN, the window-scale
+/// shift it offers (-1: none). default: a packet that is not TCP.
+/// </summary>
+public readonly record struct TcpSample(byte Flags, uint Sequence, uint Acknowledgement, ushort Window, int PayloadLength, sbyte WindowScale = -1)
+{
+    private const byte OptionEnd = 0;
+    private const byte OptionNoOperation = 1;
+    private const byte OptionWindowScale = 3;
+
+    /// <summary>RFC 7323 §2.3: a larger shift is taken as 14.</summary>
+    private const int MaxWindowScale = 14;
+
+    /// <summary>The sequence number after this segment: SYN and FIN take one each.</summary>
+    public uint End => Sequence + (uint)PayloadLength
+        + ((Flags & TcpTracker.Syn) != 0 ? 1u : 0u) + ((Flags & TcpTracker.Fin) != 0 ? 1u : 0u);
+
+    /// <summary>
+    /// Reads a segment <see cref="PacketParser"/> accepted (its header is whole). For a
+    /// segmentation-offload super-packet the payload is all of its segments'.
+    /// </summary>
+    public static TcpSample Read(ReadOnlySpan<byte> packet, in PacketInfo info)
+    {
+        if (info.Protocol != IpProtocol.Tcp || info.TransportOffset + TcpSegment.MinHeaderLength > info.TotalLength || info.TotalLength > packet.Length)
+        {
+            return default;
+        }
+        var segment = packet[info.TransportOffset..info.TotalLength];
+        var headerLength = (segment[12] >> 4) * 4;
+        if (headerLength < TcpSegment.MinHeaderLength || headerLength > segment.Length)
+        {
+            return default;
+        }
+        var flags = segment[13];
+        return new TcpSample(
+            flags,
+            BinaryPrimitives.ReadUInt32BigEndian(segment[4..]),
+            BinaryPrimitives.ReadUInt32BigEndian(segment[8..]),
+            BinaryPrimitives.ReadUInt16BigEndian(segment[14..]),
+            segment.Length - headerLength,
+            (flags & TcpTracker.Syn) != 0 ? ReadWindowScale(segment[TcpSegment.MinHeaderLength..headerLength]) : (sbyte)-1);
+    }
+
+    private static sbyte ReadWindowScale(ReadOnlySpan<byte> options)
+    {
+        var i = 0;
+        while (i < options.Length)
+        {
+            var kind = options[i];
+            if (kind == OptionEnd)
+            {
+                break;
+            }
+            if (kind == OptionNoOperation)
+            {
+                i++;
+                continue;
+            }
+            if (i + 1 >= options.Length || options[i + 1] < 2 || i + options[i + 1] > options.Length)
+            {
+                break;
+            }
+            if (kind == OptionWindowScale && options[i + 1] == 3)
+            {
+                return (sbyte)Math.Min((int)options[i + 2], MaxWindowScale);
+            }
+            i += options[i + 1];
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,190 @@
+namespace Lethe.PacketPath.Tracking;
+
+/// <summary>What the tracker knows of one side of a TCP flow's sequence space.</summary>
+internal struct TcpSide
+{
+    /// <summary>The highest sequence number this side has sent, plus one (its segments' ends).</summary>
+    public uint End;
+
+    /// <summary>The highest sequence number the other side's windows allow this side to reach.</summary>
+    public uint MaxEnd;
+
+    /// <summary>The largest window this side has advertised (scaled); 0 until its first segment.</summary>
+    public uint MaxWindow;
+
+    /// <summary>The shift applied to the windows this side advertises (RFC 7323), once both offered one.</summary>
+    public byte Scale;
+
+    public TcpSideFlags Flags;
+}
+
+[Flags]
+internal enum TcpSideFlags : byte
+{
+    None = 0,
+
+    /// <summary>Its SYN offered window scaling.</summary>
+    OffersScale = 1,
+
+    /// <summary>
+    /// The flow was picked up in the middle (after a restart, which forgets everything): its history
+    /// is unknown, so its sequence numbers are not checked, as Linux does with nf_conntrack_tcp_loose.
+    /// </summary>
+    Liberal = 2,
+}
+
+/// <summary>
+/// Sequence-window checks after Linux's tcp_in_window (net/netfilter/nf_conntrack_proto_tcp.c,
+/// "Real Stateful TCP Packet Filtering in IP Filter", Rooij): a segment of a tracked flow passes
+/// only when it starts inside the window the other side advertised, does not end further back than
+/// one window, and acknowledges nothing that was never sent nor anything too far back. So a packet
+/// that guesses a flow's addresses and ports but not its sequence numbers (a blind reset or
+/// injection from the uplink) neither reaches the client nor changes the flow's state.
+/// SACK blocks are not read, which only makes the acknowledgement checks more lenient.
+/// </summary>
+internal static class TcpWindow
+{
+    /// <summary>How far back an acknowledgement may lag at least; Linux's MAXACKWINCONST.</summary>
+    private const uint MinAckWindow = 66_000;
+
+    /// <summary>Whether a flow's first packet shows its start (a SYN without ACK); any other start is taken up liberally.</summary>
+    public static TcpSideFlags FlagsForFirst(byte tcpFlags) =>
+        (tcpFlags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Syn ? TcpSideFlags.None : TcpSideFlags.Liberal;
+
+    /// <summary>
+    /// True when <paramref name="segment"/>, sent by <paramref name="sender"/> to
+    /// <paramref name="receiver"/> in a flow now in <paramref name="state"/>, is inside the window;
+    /// then both sides are updated. False leaves both as they were.
+    /// </summary>
+    public static bool Accept(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
+    {
+        if ((sender.Flags & TcpSideFlags.Liberal) != 0)
+        {
+            return true;
+        }
+        // Worked on copies, so that a refused segment (a forged SYN-ACK, say) leaves no trace.
+        var s = sender;
+        var r = receiver;
+        if (!Advance(ref s, ref r, segment, state, isReply))
+        {
+            return false;
+        }
+        sender = s;
+        receiver = r;
+        return true;
+    }
+
+    private static bool Advance(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
+    {
+        var flags = segment.Flags;
+        var syn = (flags & TcpTracker.Syn) != 0;
+        var seq = segment.Sequence;
+        var end = segment.End;
+        var win = (uint)segment.Window;
+
+        if (sender.MaxWindow == 0)
+        {
+            if (syn)
+            {
+                sender.End = sender.MaxEnd = end;
+                sender.MaxWindow = Math.Max(win, 1);
+                TakeScale(ref sender, segment);
+                // RFC 7323: scaling applies only when both SYNs offered it, known once the second is seen.
+                if (receiver.MaxWindow != 0 && (sender.Flags & receiver.Flags & TcpSideFlags.OffersScale) == 0)
+                {
+                    sender.Scale = receiver.Scale = 0;
+                }
+                if ((flags & TcpTracker.Ack) == 0)
+                {
+                    return true; // simultaneous open: the other SYN's checks apply to the answers
+                }
+            }
+            else
+            {
+                // This side's first segment is not its SYN (a reset answering ours, say): start from it.
+                sender.End = end;
+                sender.MaxWindow = Math.Max(win << sender.Scale, 1);
+                sender.MaxEnd = end + sender.MaxWindow;
+                if (receiver.MaxWindow == 0)
+                {
+                    receiver.End = receiver.MaxEnd = segment.Acknowledgement;
+                }
+            }
+        }
+        else if (syn && After(end, sender.End)
+            && ((state == ConnectionState.SynSent && !isReply) || (state == ConnectionState.SynReceived && isReply)))
+        {
+            // A SYN sent again with a new initial sequence number (RFC 9293 §3.8.1 lets a restarted
+            // side do that) starts this side afresh.
+            sender.End = sender.MaxEnd = end;
+            sender.MaxWindow = Math.Max(win, 1);
+            TakeScale(ref sender, segment);
+        }
+
+        var ack = segment.Acknowledgement;
+        if ((flags & TcpTracker.Ack) == 0 || ((flags & TcpTracker.Rst) != 0 && ack == 0))
+        {
+            // No acknowledgement to check (or a stack that sets ACK on a reset with a zero number).
+            ack = receiver.End;
+        }
+        if ((flags & TcpTracker.Rst) != 0 && seq == 0 && state == ConnectionState.SynSent && isReply)
+        {
+            // A reset answering a SYN may carry sequence number 0.
+            seq = end = sender.End;
+        }
+
+        var inReceiveWindow = receiver.MaxWindow == 0 || After(end, sender.End - receiver.MaxWindow - 1);
+        var ackWindow = Math.Max(sender.MaxWindow, MinAckWindow);
+        if (!Before(seq, sender.MaxEnd + 1) || !inReceiveWindow
+            || !Before(ack, receiver.End + 1) || !After(ack, receiver.End - ackWindow - 1))
+        {
+            return false;
+        }
+
+        if (!syn)
+        {
+            win <<= sender.Scale;
+        }
+        if (sender.MaxWindow < win)
+        {
+            sender.MaxWindow = win;
+        }
+        if (After(end, sender.End))
+        {
+            sender.End = end;
+        }
+        if (receiver.MaxWindow != 0 && After(end, sender.MaxEnd))
+        {
+            // A window probe past the advertised edge: the receiver evidently takes that much.
+            receiver.MaxWindow += end - sender.MaxEnd;
+        }
+        if (After(ack + win, receiver.MaxEnd - 1))
+        {
+            receiver.MaxEnd = ack + win;
+            if (win == 0)
+            {
+                receiver.MaxEnd++;
+            }
+        }
+        return true;
+    }
+
+    private static void TakeScale(ref TcpSide side, in TcpSample segment)
+    {
+        if (segment.WindowScale >= 0)
+        {
+            side.Scale = (byte)segment.WindowScale;
+            side.Flags |= TcpSideFlags.OffersScale;
+        }
+        else
+        {
+            side.Scale = 0;
+            side.Flags &= ~TcpSideFlags.OffersScale;
+        }
+    }
+
+    /// <summary>Sequence-number order modulo 2^32 (RFC 1982).</summary>
+    private static bool Before(uint a, uint b) => (int)(a - b) < 0;
+
+    private static bool After(uint a, uint b) => (int)(a - b) > 0;
+}
