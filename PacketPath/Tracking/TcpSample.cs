@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Lethe.PacketPath.Wire;
 
 namespace Lethe.PacketPath.Tracking;
@@ -25,13 +26,16 @@ public readonly record struct TcpSample(byte Flags, uint Sequence, uint Acknowle
     /// Reads a segment <see cref="PacketParser"/> accepted (its header is whole). For a
     /// segmentation-offload super-packet the payload is all of its segments'.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TcpSample Read(ReadOnlySpan<byte> packet, in PacketInfo info)
     {
-        if (info.Protocol != IpProtocol.Tcp || info.TransportOffset + TcpSegment.MinHeaderLength > info.TotalLength || info.TotalLength > packet.Length)
+        var offset = info.TransportOffset;
+        var total = info.TotalLength;
+        if (info.Protocol != IpProtocol.Tcp || (uint)total > (uint)packet.Length || offset + TcpSegment.MinHeaderLength > total)
         {
             return default;
         }
-        var segment = packet[info.TransportOffset..info.TotalLength];
+        var segment = packet.Slice(offset, total - offset);
         var headerLength = (segment[12] >> 4) * 4;
         if (headerLength < TcpSegment.MinHeaderLength || headerLength > segment.Length)
         {
@@ -40,13 +44,15 @@ public readonly record struct TcpSample(byte Flags, uint Sequence, uint Acknowle
         var flags = segment[13];
         return new TcpSample(
             flags,
-            BinaryPrimitives.ReadUInt32BigEndian(segment[4..]),
-            BinaryPrimitives.ReadUInt32BigEndian(segment[8..]),
-            BinaryPrimitives.ReadUInt16BigEndian(segment[14..]),
+            BinaryPrimitives.ReadUInt32BigEndian(segment.Slice(4)),
+            BinaryPrimitives.ReadUInt32BigEndian(segment.Slice(8)),
+            BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(14)),
             segment.Length - headerLength,
-            (flags & TcpTracker.Syn) != 0 ? ReadWindowScale(segment[TcpSegment.MinHeaderLength..headerLength]) : (sbyte)-1);
+            (flags & TcpTracker.Syn) != 0 ? ReadWindowScale(segment.Slice(TcpSegment.MinHeaderLength, headerLength - TcpSegment.MinHeaderLength)) : (sbyte)-1);
     }
 
+    /// <summary>Only SYNs carry the option; kept out of line so <see cref="Read"/> stays small.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static sbyte ReadWindowScale(ReadOnlySpan<byte> options)
     {
         var i = 0;
