@@ -96,7 +96,7 @@ internal static class TcpWindow
                 }
                 if ((flags & TcpTracker.Ack) == 0)
                 {
-                    return true; // simultaneous open: the other SYN's checks apply to the answers
+                    return true; // a SYN without ACK (the flow's first, or a simultaneous open) has nothing to check yet
                 }
             }
             else

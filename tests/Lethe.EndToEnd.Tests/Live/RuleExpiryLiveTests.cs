@@ -12,7 +12,7 @@ namespace Lethe.EndToEnd.Tests.Live;
 public sealed class RuleExpiryLiveTests(LiveLab lab)
 {
     private const string Policy = "expiry";
-    private const int ExpiresInSeconds = 8;
+    private const int ExpiresInSeconds = 10;
 
     [LinuxRootFact]
     public async Task an_expired_rule_cuts_its_flows_and_refuses_new_ones_without_a_new_snapshot()
