@@ -237,10 +237,9 @@ public sealed class ConnectionTable
         ref var e = ref _entries[entry];
         if (e.Protocol == 6)
         {
-            if (!isReply && (tcp.Flags & (TcpTracker.Syn | TcpTracker.Ack)) == TcpTracker.Syn
-                && e.State is ConnectionState.TimeWait or ConnectionState.Close)
+            if (TcpTracker.Reopens(e.State, isReply, tcp.Flags))
             {
-                // A new connection on the same ports (TcpTracker reopens the flow): its numbers start afresh.
+                // A new connection on the same ports: its sequence numbers start afresh.
                 e.OriginalSide = default;
                 e.ReplySide = default;
             }

@@ -50,6 +50,11 @@ internal static class TcpTracker
         {
             return ConnectionState.Close;
         }
+        if (Reopens(state, isReply, tcpFlags))
+        {
+            closing = Closing.None;
+            return ConnectionState.SynSent;
+        }
         if ((tcpFlags & Syn) != 0)
         {
             return OnSyn(state, ref closing, isReply, (tcpFlags & Ack) != 0);
@@ -65,14 +70,12 @@ internal static class TcpTracker
         return state;
     }
 
+    /// <summary>A fresh SYN from the original side after the close reuses the tuple: Linux's sTW/sCL -> sSS, a new connection.</summary>
+    public static bool Reopens(ConnectionState state, bool isReply, byte tcpFlags) =>
+        !isReply && (tcpFlags & (Syn | Ack | Rst)) == Syn && state is ConnectionState.TimeWait or ConnectionState.Close;
+
     private static ConnectionState OnSyn(ConnectionState state, ref Closing closing, bool isReply, bool withAck)
     {
-        // A fresh SYN after the close reuses the tuple: Linux's sTW/sCL -> sSS.
-        if (!isReply && !withAck && state is ConnectionState.TimeWait or ConnectionState.Close)
-        {
-            closing = Closing.None;
-            return ConnectionState.SynSent;
-        }
         // SYN-ACK answering the SYN, or a SYN crossing it (simultaneous open).
         if (isReply && state == ConnectionState.SynSent)
         {
