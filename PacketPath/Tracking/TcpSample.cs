@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using Lethe.PacketPath.Wire;
 
@@ -27,28 +26,18 @@ public readonly record struct TcpSample(byte Flags, uint Sequence, uint Acknowle
     /// segmentation-offload super-packet the payload is all of its segments'.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TcpSample Read(ReadOnlySpan<byte> packet, in PacketInfo info)
+    public static TcpSample Read(Span<byte> packet, in PacketInfo info)
     {
         var offset = info.TransportOffset;
         var total = info.TotalLength;
-        if (info.Protocol != IpProtocol.Tcp || (uint)total > (uint)packet.Length || offset + TcpSegment.MinHeaderLength > total)
+        if (info.Protocol != IpProtocol.Tcp || (uint)total > (uint)packet.Length || (uint)offset > (uint)total
+            || !TcpSegment.TryParse(packet[offset..total], out var segment, out _))
         {
             return default;
         }
-        var segment = packet.Slice(offset, total - offset);
-        var headerLength = (segment[12] >> 4) * 4;
-        if (headerLength < TcpSegment.MinHeaderLength || headerLength > segment.Length)
-        {
-            return default;
-        }
-        var flags = segment[13];
-        return new TcpSample(
-            flags,
-            BinaryPrimitives.ReadUInt32BigEndian(segment.Slice(4)),
-            BinaryPrimitives.ReadUInt32BigEndian(segment.Slice(8)),
-            BinaryPrimitives.ReadUInt16BigEndian(segment.Slice(14)),
-            segment.Length - headerLength,
-            (flags & TcpTracker.Syn) != 0 ? ReadWindowScale(segment.Slice(TcpSegment.MinHeaderLength, headerLength - TcpSegment.MinHeaderLength)) : (sbyte)-1);
+        var flags = (byte)segment.Flags;
+        return new TcpSample(flags, segment.SequenceNumber, segment.AcknowledgementNumber, segment.WindowSize, segment.Payload.Length,
+            (flags & TcpTracker.Syn) != 0 ? ReadWindowScale(segment.Options) : (sbyte)-1);
     }
 
     /// <summary>Only SYNs carry the option; kept out of line so <see cref="Read"/> stays small.</summary>
