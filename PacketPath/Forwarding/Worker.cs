@@ -15,7 +15,9 @@ namespace Lethe.PacketPath.Forwarding;
 /// Every buffer has <see cref="VirtioNetHeader.Size"/> bytes before the packet: a device with the
 /// virtio-net header reads its header there; for one without it they stay zero. So a packet leaves
 /// with its header in one write and no copy, whether it is whole or a super-packet, and a device
-/// that cannot take a super-packet gets it split (<see cref="Segmentation.TrySplit"/>) instead.
+/// that cannot take a super-packet gets it split (<see cref="Segmentation.TrySplit"/>) instead. The
+/// other way round, UDP datagrams of one flow read in one batch leave as one super-packet
+/// (<see cref="UdpCoalescer"/>) by a device that takes USO.
 /// </remarks>
 public sealed class Worker
 {
@@ -34,6 +36,7 @@ public sealed class Worker
     private readonly byte[] _reply;
     private readonly byte[] _split;
     private readonly Range[] _segments = new Range[MaxSegments];
+    private readonly UdpCoalescer _coalescer = new();
     private readonly Action<Exception> _failed;
     private HandoffRing?[] _outbox = [];
     private HandoffRing[] _inbox = [];
@@ -144,11 +147,13 @@ public sealed class Worker
             var length = tun.TryRead(Index, _frame.AsSpan(offset));
             if (length <= 0)
             {
+                Flush();
                 return n > 0;
             }
             Counters.Received++;
             Handle(_frame.AsSpan(0, offset + length), device, handedOver: false);
         }
+        Flush();
         return true;
     }
 
@@ -164,6 +169,7 @@ public sealed class Worker
                 busy = true;
             }
         }
+        Flush();
         return busy;
     }
 
@@ -212,7 +218,50 @@ public sealed class Worker
             Counters.NoDevice++;
             return;
         }
-        Send(_devices[egress].Device, header, frame[..(Headroom + outcome.Length)]);
+        Forward(egress, header, frame[..(Headroom + outcome.Length)]);
+    }
+
+    /// <remarks>
+    /// A datagram that can be coalesced waits in <see cref="_coalescer"/> until the batch being read
+    /// ends or something else is written; so every packet still leaves in the order it was read.
+    /// </remarks>
+    private void Forward(int egress, in VirtioNetHeader header, Span<byte> frame)
+    {
+        var device = _devices[egress].Device;
+        if (device.HasVirtioHeader && (device.Offloads & TunOffloads.Uso) == TunOffloads.Uso)
+        {
+            var packet = frame[Headroom..];
+            if (_coalescer.TryAdd(egress, header, packet))
+            {
+                return;
+            }
+            Flush();
+            if (_coalescer.TryAdd(egress, header, packet))
+            {
+                return;
+            }
+        }
+        else
+        {
+            Flush();
+        }
+        Send(device, header, frame);
+    }
+
+    /// <summary>Writes what <see cref="_coalescer"/> holds: one datagram as it came, more as one USO super-packet.</summary>
+    private void Flush()
+    {
+        var device = _coalescer.Device;
+        var count = _coalescer.Count;
+        if (count == 0)
+        {
+            return;
+        }
+        _devices[device].Device.Write(Index, _coalescer.Take());
+        if (count > 1)
+        {
+            Counters.Coalesced += count;
+        }
     }
 
     /// <remarks>
@@ -299,6 +348,7 @@ public sealed class Worker
         {
             return;
         }
+        Flush();
         var tun = _devices[device].Device;
         // The header room stays zero: a reply is a plain packet with its checksums complete.
         var offset = tun.HasVirtioHeader ? 0 : Headroom;

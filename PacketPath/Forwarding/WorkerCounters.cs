@@ -18,6 +18,9 @@ public sealed class WorkerCounters
     /// <summary>Super-packets split because the device they leave by cannot take them whole.</summary>
     public long Split;
 
+    /// <summary>UDP datagrams written together with others of their flow as one USO super-packet.</summary>
+    public long Coalesced;
+
     /// <summary>Super-packets that could not be split (malformed, or too many segments).</summary>
     public long SplitFailed;
 }
