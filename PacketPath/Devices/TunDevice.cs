@@ -232,18 +232,19 @@ public sealed unsafe class TunDevice : IDisposable
 
     /// <summary>
     /// Writes one packet, which starts with its <see cref="VirtioNetHeader"/> when
-    /// <see cref="HasVirtioHeader"/>. A packet the kernel refuses is counted in
-    /// <see cref="DroppedWrites"/>, not thrown: the packet path never throws per packet.
+    /// <see cref="HasVirtioHeader"/>. A packet the kernel refuses (or a device already closed) is
+    /// counted in <see cref="DroppedWrites"/>, not thrown: the packet path never throws per packet.
     /// </summary>
+    /// <returns>Whether the kernel took the packet.</returns>
     /// <exception cref="IOException">The device failed, e.g. it was deleted (EBADFD).</exception>
-    public void Write(int queue, ReadOnlySpan<byte> buffer)
+    public bool Write(int queue, ReadOnlySpan<byte> buffer)
     {
         var handle = _queues[queue];
         var added = false;
         if (!TryAddRef(handle, ref added))
         {
             Interlocked.Increment(ref _droppedWrites);
-            return;
+            return false;
         }
         try
         {
@@ -254,7 +255,7 @@ public sealed unsafe class TunDevice : IDisposable
                 {
                     if (Libc.Write(fd, pointer, (nuint)buffer.Length) >= 0)
                     {
-                        return;
+                        return true;
                     }
                     var errno = Marshal.GetLastPInvokeError();
                     if (errno == Libc.EAgain)
@@ -274,6 +275,7 @@ public sealed unsafe class TunDevice : IDisposable
                     }
                 }
                 Interlocked.Increment(ref _droppedWrites);
+                return false;
             }
         }
         finally

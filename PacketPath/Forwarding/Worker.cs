@@ -257,8 +257,11 @@ public sealed class Worker
         {
             return;
         }
-        _devices[device].Device.Write(Index, _coalescer.Take());
-        if (count > 1)
+        if (!_devices[device].Device.Write(Index, _coalescer.Take()))
+        {
+            Counters.WriteFailed += count;
+        }
+        else if (count > 1)
         {
             Counters.Coalesced += count;
         }
@@ -312,7 +315,7 @@ public sealed class Worker
     {
         if (device.HasVirtioHeader && (!header.IsGso || Takes(device.Offloads, header.Gso)))
         {
-            device.Write(Index, frame);
+            CountFailedWrite(device.Write(Index, frame));
             return;
         }
         var packet = frame[Headroom..];
@@ -324,7 +327,7 @@ public sealed class Worker
                 Counters.SplitFailed++;
                 return;
             }
-            device.Write(Index, packet);
+            CountFailedWrite(device.Write(Index, packet));
             return;
         }
         var headroom = device.HasVirtioHeader ? Headroom : 0;
@@ -337,7 +340,7 @@ public sealed class Worker
         for (var i = 0; i < count; i++)
         {
             var start = _segments[i].Start.Value - headroom;
-            device.Write(Index, _split.AsSpan(start, _segments[i].End.Value - start));
+            CountFailedWrite(device.Write(Index, _split.AsSpan(start, _segments[i].End.Value - start)));
         }
     }
 
@@ -352,7 +355,15 @@ public sealed class Worker
         var tun = _devices[device].Device;
         // The header room stays zero: a reply is a plain packet with its checksums complete.
         var offset = tun.HasVirtioHeader ? 0 : Headroom;
-        tun.Write(Index, _reply.AsSpan(offset, Headroom + length - offset));
+        CountFailedWrite(tun.Write(Index, _reply.AsSpan(offset, Headroom + length - offset)));
+    }
+
+    private void CountFailedWrite(bool written)
+    {
+        if (!written)
+        {
+            Counters.WriteFailed++;
+        }
     }
 
     private int DeviceFor(int egress) =>

@@ -18,6 +18,12 @@ public sealed class WorkerCounters
     /// <summary>Super-packets split because the device they leave by cannot take them whole.</summary>
     public long Split;
 
+    /// <summary>
+    /// Packets the kernel did not take from the worker's write(2): the device is down, or it refused
+    /// the packet. A coalesced write counts its datagrams, a split super-packet each segment.
+    /// </summary>
+    public long WriteFailed;
+
     /// <summary>UDP datagrams written together with others of their flow as one USO super-packet.</summary>
     public long Coalesced;
 
