@@ -235,10 +235,14 @@ public sealed class Worker
             {
                 return;
             }
-            Flush();
-            if (_coalescer.TryAdd(egress, header, packet))
+            if (_coalescer.Count > 0)
             {
-                return;
+                // It could not join the pending datagrams; it may start the next batch.
+                Flush();
+                if (_coalescer.TryAdd(egress, header, packet))
+                {
+                    return;
+                }
             }
         }
         else

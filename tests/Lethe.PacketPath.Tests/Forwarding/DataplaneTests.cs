@@ -80,9 +80,12 @@ public class DataplaneTests
         echo.Start();
 
         var unanswered = new List<int>();
+        // All open to the end: a closed socket's port may be handed out again, which would make two flows one.
+        var sockets = new List<Socket>();
         for (var flow = 0; flow < 64; flow++)
         {
-            using var socket = client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+            var socket = client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+            sockets.Add(socket);
             socket.ReceiveTimeout = 2000;
             socket.Connect(IPAddress.Parse(Remote), 7);
             var sent = Encoding.ASCII.GetBytes($"flow {flow}");
@@ -105,6 +108,7 @@ public class DataplaneTests
             }
         }
         server.Dispose();
+        sockets.ForEach(s => s.Dispose());
 
         Assert.True(unanswered.Count == 0, $"flows not answered: {string.Join(", ", unanswered)}");
         Assert.Equal([IPAddress.Parse(Uplink)], sources);
