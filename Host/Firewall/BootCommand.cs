@@ -97,7 +97,7 @@ public static class BootCommand
         {
             await output.WriteLineAsync(LiveFirewall.DescribeDevice(device));
         }
-        firewall.Dataplane.Start(cpus);
+        firewall.Dataplane.Start(cpus, line => output.WriteLine(line));
         await output.WriteLineAsync(firewall.Dataplane.Devices.Count == 0
             ? "no devices (--client-tun, --uplink-tun): verifying and watching only"
             : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {firewall.Dataplane.Workers.Count} worker(s)" +
@@ -106,7 +106,7 @@ public static class BootCommand
         var tasks = new List<Task>();
         if (metricsEndpoint is not null)
         {
-            var server = new MetricsServer(MetricsServer.ParseEndpoint(metricsEndpoint), () => MetricsText.Render(firewall.Dataplane.Workers));
+            var server = new MetricsServer(MetricsServer.ParseEndpoint(metricsEndpoint), () => MetricsText.Render(firewall.Dataplane));
             tasks.Add(server.Run(stop.Token));
             await output.WriteLineAsync($"metrics on http://{metricsEndpoint}/metrics");
         }

@@ -45,14 +45,9 @@ public sealed class LiveFirewall : IDisposable
             {
                 opened.Add(new AttachedDevice(TunDevice.Open(name, tunOptions), client));
             }
-            // Read once at boot: once a device moves to another namespace, its name means nothing here.
-            var clientMtu = opened.Where(d => !d.IsUplink).Select(d => d.Device.Mtu).DefaultIfEmpty(options.ClientMtu).Min();
-            var uplinkMtu = opened.Where(d => d.IsUplink).Select(d => d.Device.Mtu).DefaultIfEmpty(options.UplinkMtu).Min();
             var shards = new FlowShards(workers, options.Seed ?? (ulong)Random.Shared.NextInt64());
             var shared = options with
             {
-                ClientMtu = clientMtu,
-                UplinkMtu = uplinkMtu,
                 Shards = shards,
                 // Each shard counts its own flows and each worker its own answers: the bounds and the
                 // answer rate are split between them. The burst is not, so that a few refusals at once

@@ -10,8 +10,9 @@ namespace Lethe.Firewall;
 public static class MetricsText
 {
     /// <summary>Every worker's counters added up; per-policy counters cover the running snapshot only.</summary>
-    public static string Render(IReadOnlyList<Worker> workers)
+    public static string Render(Dataplane dataplane)
     {
+        var workers = dataplane.Workers;
         var policy = workers[0].Engine.Policy;
         var compiled = policy.Compiled;
         var text = new StringBuilder();
@@ -59,6 +60,11 @@ public static class MetricsText
         }
         text.Append("# HELP lethe_tracked_flows Flows in the connection table.\n# TYPE lethe_tracked_flows gauge\n");
         Line(text, "lethe_tracked_flows", "", Sum(workers, w => w.Engine.Connections.Count));
+        text.Append("# HELP lethe_device_mtu Each device's MTU as last read where the device is now (0: not known, 1500 applies).\n# TYPE lethe_device_mtu gauge\n");
+        for (var d = 0; d < dataplane.Devices.Count; d++)
+        {
+            Line(text, "lethe_device_mtu", $"device=\"{dataplane.Devices[d].Device.Name}\"", dataplane.Mtus[d]);
+        }
         return text.ToString();
     }
 

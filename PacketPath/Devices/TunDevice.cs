@@ -458,7 +458,7 @@ public sealed unsafe class TunDevice : IDisposable
     }
 
     /// <summary>An ifreq ioctl whose int (ifr_ifindex, ifr_mtu) sits right after the name; returns that int as the kernel left it.</summary>
-    private static int InterfaceRequest(SafeFileHandle socket, string name, uint request, string what, int value = 0)
+    internal static int InterfaceRequest(SafeFileHandle socket, string name, uint request, string what, int value = 0)
     {
         var added = false;
         socket.DangerousAddRef(ref added);

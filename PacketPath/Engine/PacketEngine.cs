@@ -21,6 +21,8 @@ public sealed class PacketEngine
     private readonly PortAllocator _ports;
     private readonly ReplyRateLimiter _replies;
     private ActivePolicy _active;
+    private int _uplinkMtu;
+    private int[] _clientMtus = [];
     // The first packet works out when to look (the table is empty until then).
     private long _expiryCheckAtMs = long.MinValue;
     private long _nextExpiryUnix = long.MaxValue;
@@ -39,6 +41,7 @@ public sealed class PacketEngine
         _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL, options.Shards, options.Shard);
         _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst);
         _active = policy;
+        _uplinkMtu = options.UplinkMtu;
     }
 
     public ActivePolicy Policy => Volatile.Read(ref _active);
@@ -337,6 +340,23 @@ public sealed class PacketEngine
         return outcome;
     }
 
+    /// <summary>
+    /// The MTU of the uplink's device and of each client's (by the running policy's client numbers),
+    /// from the live firewall's devices; 0, or a client not listed, means
+    /// <see cref="EngineOptions.UplinkMtu"/> or <see cref="EngineOptions.ClientMtu"/>. Called by the
+    /// thread that drives the engine, after a swap and whenever a device's MTU changes.
+    /// </summary>
+    public void SetEgressMtus(int uplink, ReadOnlySpan<int> byClient)
+    {
+        _uplinkMtu = uplink > 0 ? uplink : _options.UplinkMtu;
+        var clients = byClient.Length == _clientMtus.Length ? _clientMtus : new int[byClient.Length];
+        for (var c = 0; c < clients.Length; c++)
+        {
+            clients[c] = byClient[c] > 0 ? byClient[c] : _options.ClientMtu;
+        }
+        _clientMtus = clients;
+    }
+
     /// <summary>Replaces the policy whole, then cuts every tracked flow the new one no longer allows.</summary>
     /// <returns>How many flows were cut.</returns>
     public int Swap(ActivePolicy next, long nowMs)
@@ -490,7 +510,7 @@ public sealed class PacketEngine
     /// </summary>
     private bool TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
     {
-        var mtu = egress == Ingress.Uplink ? _options.UplinkMtu : _options.ClientMtu;
+        var mtu = egress == Ingress.Uplink ? _uplinkMtu : (uint)egress < (uint)_clientMtus.Length ? _clientMtus[egress] : _options.ClientMtu;
         if (LargestSegment(packet, info) <= mtu)
         {
             return false;

@@ -19,6 +19,7 @@ public sealed class Dataplane : IDisposable
     private readonly Thread[] _threads;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _swapping = new();
+    private readonly MtuWatch _mtuWatch;
     private int _disposed;
 
     /// <param name="engines">One per worker; engine i holds shard i of <paramref name="shards"/>.</param>
@@ -39,10 +40,12 @@ public sealed class Dataplane : IDisposable
             }
         }
         _devices = [.. devices];
+        Mtus = new DeviceMtus(_devices.Length);
+        _mtuWatch = new MtuWatch(_devices, Mtus);
         _workers = new Worker[engines.Count];
         for (var w = 0; w < _workers.Length; w++)
         {
-            _workers[w] = new Worker(w, engines[w], _devices, shards, e => _failed.TrySetException(e));
+            _workers[w] = new Worker(w, engines[w], _devices, Mtus, shards, e => _failed.TrySetException(e));
         }
         var rings = new HandoffRing?[_workers.Length, _workers.Length];
         for (var from = 0; from < _workers.Length; from++)
@@ -77,16 +80,24 @@ public sealed class Dataplane : IDisposable
 
     public IReadOnlyList<AttachedDevice> Devices => _devices;
 
+    /// <summary>Each device's MTU as last read, wherever the device is now (index as in <see cref="Devices"/>).</summary>
+    public DeviceMtus Mtus { get; }
+
     /// <summary>Faults when a worker stops on a device error (say, the device was deleted); the firewall then stops, closed.</summary>
     public Task Failed => _failed.Task;
 
     /// <summary>
-    /// Starts one thread per worker. With <paramref name="cpus"/>, worker i keeps to CPU
-    /// cpus[i % cpus.Count]: a worker that the scheduler moves between cores loses its caches and
-    /// waits for a core more often (measured in bench/README.md).
+    /// Reads every device's MTU, then starts one thread per worker and follows the MTUs from then
+    /// on (<paramref name="log"/> hears of each change). With <paramref name="cpus"/>, worker i keeps
+    /// to CPU cpus[i % cpus.Count]: a worker that the scheduler moves between cores loses its caches
+    /// and waits for a core more often (measured in bench/README.md).
     /// </summary>
-    public void Start(IReadOnlyList<int>? cpus = null)
+    public void Start(IReadOnlyList<int>? cpus = null, Action<string>? log = null)
     {
+        if (_devices.Length > 0)
+        {
+            _mtuWatch.Start(log);
+        }
         for (var w = 0; cpus is { Count: > 0 } && w < _workers.Length; w++)
         {
             _workers[w].Cpu = cpus[w % cpus.Count];
@@ -128,6 +139,7 @@ public sealed class Dataplane : IDisposable
         {
             return;
         }
+        _mtuWatch.Dispose();
         foreach (var worker in _workers)
         {
             worker.Stop();

@@ -30,6 +30,7 @@ public sealed class Worker
 
     private readonly PacketEngine _engine;
     private readonly AttachedDevice[] _devices;
+    private readonly DeviceMtus _mtus;
     private readonly FlowShards _shards;
     private readonly QueuePoller _poller;
     private readonly byte[] _frame;
@@ -45,14 +46,16 @@ public sealed class Worker
     private int[] _ingressOf = [];
     private int[] _deviceOf = [];
     private int _uplinkDevice = -1;
+    private int _mtuVersion = -1;
     private PendingSwap? _pending;
     private volatile bool _stopping;
 
-    internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, FlowShards shards, Action<Exception> failed)
+    internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, DeviceMtus mtus, FlowShards shards, Action<Exception> failed)
     {
         Index = index;
         _engine = engine;
         _devices = devices;
+        _mtus = mtus;
         _shards = shards;
         _failed = failed;
         var queues = new (TunDevice, int)[devices.Length];
@@ -116,6 +119,10 @@ public sealed class Worker
             while (!_stopping)
             {
                 ApplyPendingSwap();
+                if (_mtus.Version != _mtuVersion)
+                {
+                    PushMtus();
+                }
                 var busy = DrainInbox();
                 for (var d = 0; d < _devices.Length; d++)
                 {
@@ -417,5 +424,18 @@ public sealed class Worker
         }
         _ingressOf = ingressOf;
         _deviceOf = deviceOf;
+        PushMtus();
+    }
+
+    /// <summary>Hands the engine the MTU of each client's device and the uplink's, by the running policy's client numbers.</summary>
+    private void PushMtus()
+    {
+        _mtuVersion = _mtus.Version;
+        var byClient = new int[_deviceOf.Length];
+        for (var c = 0; c < byClient.Length; c++)
+        {
+            byClient[c] = _deviceOf[c] >= 0 ? _mtus[_deviceOf[c]] : 0;
+        }
+        _engine.SetEgressMtus(_uplinkDevice >= 0 ? _mtus[_uplinkDevice] : 0, byClient);
     }
 }

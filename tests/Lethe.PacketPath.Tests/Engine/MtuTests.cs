@@ -91,4 +91,39 @@ public class MtuTests
         Assert.Equal(big[..548], Quote(sent.Reply));
         ChecksumsAreValid(sent.Reply);
     }
+
+    [Fact]
+    public void each_client_network_is_held_to_the_mtu_of_its_own_device()
+    {
+        var lab = new EngineLab([$"action=accept dst4={Personal4}/32"], personal: [$"action=accept dst4={Work4}/32"]);
+        var byClient = new int[2];
+        byClient[lab.Work] = 1400;
+        byClient[lab.Personal] = 9000;
+        lab.Engine.SetEgressMtus(1500, byClient);
+
+        var toWork = lab.FromPersonal(Packets.Udp(Personal4, Work4, 40000, 53, payload: 1450, dontFragment: true));
+        var toPersonal = lab.FromWork(Packets.Udp(Work4, Personal4, 40000, 53, payload: 1380, dontFragment: true));
+        var bigToPersonal = lab.FromWork(Packets.Udp(Work4, Personal4, 40001, 53, payload: 8000, dontFragment: true));
+
+        Assert.Equal(DropReason.TooBig, toWork.Reason);
+        Assert.Equal(1400u, RestOfHeader(toWork.Reply));
+        Assert.Equal(lab.Personal, toWork.Outcome.ReplyEgress);
+        Assert.True(toPersonal.Forwarded);
+        Assert.True(bigToPersonal.Forwarded);
+    }
+
+    [Fact]
+    public void a_lowered_uplink_mtu_takes_effect_from_the_next_packet_and_unknown_mtus_fall_back_to_the_options()
+    {
+        var packet = Packets.Udp(Work4, Remote4, 40000, 443, payload: 1400 - 28, dontFragment: true);
+        Assert.True(_lab.FromWork(packet).Forwarded);
+
+        _lab.Engine.SetEgressMtus(1280, [0]);
+        var refused = _lab.FromWork(Packets.Udp(Work4, Remote4, 40001, 443, payload: 1400 - 28, dontFragment: true));
+        Assert.Equal(DropReason.TooBig, refused.Reason);
+        Assert.Equal(1280u, RestOfHeader(refused.Reply));
+
+        _lab.Engine.SetEgressMtus(0, [0]);
+        Assert.True(_lab.FromWork(Packets.Udp(Work4, Remote4, 40002, 443, payload: 1500 - 28, dontFragment: true)).Forwarded);
+    }
 }
