@@ -18,6 +18,7 @@ public sealed class DeviceMtuTests(LiveLab lab)
     private const int Lowered = 1280;
     private const int IcmpV4Overhead = 28;
     private const int IcmpV6Overhead = 48;
+    private static readonly TimeSpan MtuWatchInterval = TimeSpan.FromSeconds(1);
 
     [LinuxRootFact]
     public async Task mtus_set_on_devices_after_boot_are_followed_per_device_and_packets_too_big_for_them_are_answered_with_that_mtu()
@@ -32,7 +33,7 @@ public sealed class DeviceMtuTests(LiveLab lab)
         net.Client1.Ip("link", "set", net.Devices.Client1, "mtu", $"{Lowered}");
         foreach (var device in new[] { net.Devices.Uplink, net.Devices.Client1 })
         {
-            var mtu = await WaitForMtu(net, device, Lowered);
+            var mtu = await net.MetricOnce(MtuMetric(device), value => value == Lowered, MtuWatchInterval);
             Assert.True(mtu == Lowered, $"the firewall reports MTU {mtu} for {device} after it was set to {Lowered}.\n{net.Describe()}");
         }
         Assert.Equal(1500, await net.Metric(MtuMetric(net.Devices.Client2)));
@@ -66,18 +67,6 @@ public sealed class DeviceMtuTests(LiveLab lab)
     }
 
     private static string MtuMetric(string device) => $"lethe_device_mtu{{device=\"{device}\"}}";
-
-    private static async Task<long> WaitForMtu(LiveTopology net, string device, int expected)
-    {
-        var deadline = DateTime.UtcNow + Probe.Wait + TimeSpan.FromSeconds(2);
-        var value = await net.Metric(MtuMetric(device));
-        while (value != expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-            value = await net.Metric(MtuMetric(device));
-        }
-        return value;
-    }
 
     /// <summary>One ping of <paramref name="payload"/> bytes that may not be fragmented (iputils' -M do), as a user would type it; returns what it printed.</summary>
     private static Task<string> Ping(NetworkNamespace from, IPAddress to, int payload) => Task.Run(() =>

@@ -164,6 +164,23 @@ public sealed class LiveTopology : IAsyncDisposable
         return long.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The metric once <paramref name="reached"/> holds for it, or its last value when
+    /// <see cref="Probe.Wait"/> and <paramref name="longer"/> have run out: the firewall counts and
+    /// reads on its own threads, a moment after what the test did.
+    /// </summary>
+    public async Task<long> MetricOnce(string name, Func<long, bool> reached, TimeSpan longer = default)
+    {
+        var deadline = DateTime.UtcNow + Probe.Wait + longer;
+        var value = await Metric(name);
+        while (!reached(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            value = await Metric(name);
+        }
+        return value;
+    }
+
     private static int FreeLoopbackPort()
     {
         using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

@@ -38,23 +38,10 @@ public sealed class WriteFailureTests(LiveLab lab)
             await port.Send(new IPEndPoint(Client2V4, Ports.Echo), $"to a device that is down {i}");
         }
 
-        var counted = await WaitFor(net, WriteFailed, before + Datagrams);
+        var counted = await net.MetricOnce(WriteFailed, value => value >= before + Datagrams);
         Assert.True(counted == before + Datagrams, $"{counted - before} writes counted as failed for {Datagrams} datagrams.\n{net.Describe()}");
         var after = new FlowChecks(net.Describe);
         after.Expect($"c1 UDP -> uplink host {Ports.Echo} after the failed writes", Seen.Echoed, Probe.UdpEcho(net.Client1, UplinkV4, Ports.Echo));
         await after.Verify();
-    }
-
-    /// <summary>The counter once it reaches <paramref name="expected"/>, or its value when <see cref="Probe.Wait"/> runs out.</summary>
-    private static async Task<long> WaitFor(LiveTopology net, string name, long expected)
-    {
-        var deadline = DateTime.UtcNow + Probe.Wait;
-        var value = await net.Metric(name);
-        while (value < expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            value = await net.Metric(name);
-        }
-        return value;
     }
 }
