@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -8,68 +9,97 @@ namespace Lethe.PacketPath.Devices;
 /// Reads a TUN device's MTU in whatever network namespace the device is in now. A device the
 /// firewall created is moved into its client's namespace after boot and configured there, MTU
 /// included, where its name means nothing in the firewall's own namespace. So the reader asks the
-/// device for its namespace (TUNGETDEVNETNS), opens a socket there, and asks for the MTU by the
-/// device's current name (TUNGETIFF, which follows a rename).
+/// device for its namespace (TUNGETDEVNETNS) and its current name (TUNGETIFF, which follows a
+/// rename), and asks rtnetlink for that link in that namespace (RTM_GETLINK with
+/// IFLA_TARGET_NETNSID, the namespace's id as seen from here, which the kernel gives a namespace a
+/// device moves to and the reader assigns otherwise).
 /// </summary>
 /// <remarks>
-/// It moves the calling thread into the device's namespace and back (setns affects that thread
-/// only), so it belongs to one thread that does nothing else: create, use and dispose it there.
-/// TUNGETDEVNETNS needs CAP_NET_ADMIN over the device's namespace and setns CAP_SYS_ADMIN; a
-/// firewall without them gets the reason and keeps the MTU read by name when it started.
+/// All of it needs CAP_NET_ADMIN over the device's namespace, nothing more (no setns, so no
+/// CAP_SYS_ADMIN): the capability the firewall has when it creates its devices. A firewall
+/// without it gets the reason. One reader is used by one thread at a time.
 /// </remarks>
 public sealed unsafe class DeviceMtuReader : IDisposable
 {
-    private readonly SafeFileHandle _home;
-    private bool _lost;
+    private const int AfNetlink = 16;
+    private const int SockRaw = 3;
+    private const int NetlinkRoute = 0;
+    private const int SolSocket = 1;
+    private const int SoRcvTimeo = 20;
+    private const ushort RtmGetLink = 18;
+    private const ushort RtmNewLink = 16;
+    private const ushort RtmNewNsid = 88;
+    private const ushort RtmGetNsid = 90;
+    private const ushort IflaIfName = 3;
+    private const ushort IflaMtu = 4;
+    private const ushort IflaTargetNetnsid = 46;
+    private const ushort NetnsaNsid = 1;
+    private const ushort NetnsaFd = 3;
+    private const int NsidNotAssigned = -1;
+    /// <summary>struct rtgenmsg (one byte, padded to 4) and struct ifinfomsg.</summary>
+    private const int RtGenMsgSize = 1;
+    private const int IfInfoMsgSize = 16;
 
-    /// <exception cref="IOException">The thread's own namespace could not be opened.</exception>
+    private readonly SafeFileHandle _netlink;
+    private readonly string _home;
+    private readonly byte[] _request = new byte[256];
+    private readonly byte[] _answer = new byte[32 * 1024];
+    private uint _sequence;
+
+    /// <exception cref="IOException">The netlink socket could not be opened.</exception>
     public DeviceMtuReader()
     {
-        var path = "/proc/thread-self/ns/net\0"u8;
-        int fd;
-        fixed (byte* p = path)
-        {
-            fd = Libc.Open(p, Libc.ORdOnly | Libc.OCloExec);
-        }
+        // The namespace the socket is opened in is the one namespace ids are relative to.
+        _home = new FileInfo("/proc/thread-self/ns/net").LinkTarget ?? "";
+        var fd = Libc.Socket(AfNetlink, SockRaw | Libc.SockCloExec, NetlinkRoute);
         if (fd < 0)
         {
-            throw Libc.Failure("open /proc/thread-self/ns/net", Marshal.GetLastPInvokeError());
+            throw Libc.Failure("socket(AF_NETLINK, NETLINK_ROUTE)", Marshal.GetLastPInvokeError());
         }
-        _home = new SafeFileHandle(fd, ownsHandle: true);
+        _netlink = new SafeFileHandle(fd, ownsHandle: true);
+        // An answer comes at once or not at all; a second is plenty and keeps a lost one from hanging the watch.
+        var timeout = stackalloc long[2] { 1, 0 };
+        if (Libc.SetSockOpt(fd, SolSocket, SoRcvTimeo, timeout, 2 * sizeof(long)) < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            _netlink.Dispose();
+            throw Libc.Failure("setsockopt(SO_RCVTIMEO) on the netlink socket", errno);
+        }
     }
 
-    /// <summary>The device's MTU now, or false with the reason (the device is gone, or the firewall may not look into its namespace).</summary>
+    /// <summary>The device's MTU now, or false with the reason (the device is closed or gone, or the firewall may not look into its namespace).</summary>
     public bool TryRead(TunDevice device, out int mtu, out string problem)
     {
         mtu = 0;
-        if (_lost)
-        {
-            problem = "this thread could not return to its own network namespace";
-            return false;
-        }
         var queue = device.QueueHandle(0);
         var added = false;
         try
         {
             queue.DangerousAddRef(ref added);
             var fd = (int)queue.DangerousGetHandle();
-            if (!TryCurrentName(fd, out var name, out problem) || !TryOpenSocketWhereTheDeviceIs(fd, out var socket, out problem))
+            if (!TryCurrentName(fd, out var name, out problem))
             {
                 return false;
             }
-            using (socket)
+            var ns = Libc.Ioctl(fd, Libc.TunGetDevNetns, (nuint)0);
+            if (ns < 0)
             {
-                try
+                problem = Libc.Failure("TUNGETDEVNETNS", Marshal.GetLastPInvokeError()).Message;
+                return false;
+            }
+            int? nsid = null;
+            using (new SafeFileHandle(ns, ownsHandle: true))
+            {
+                if (new FileInfo($"/proc/self/fd/{ns}").LinkTarget != _home)
                 {
-                    mtu = TunDevice.InterfaceRequest(socket, name, Libc.SiocGIfMtu, "SIOCGIFMTU");
-                    return true;
-                }
-                catch (IOException e)
-                {
-                    problem = e.Message;
-                    return false;
+                    if (!TryNamespaceId(ns, out var id, out problem))
+                    {
+                        return false;
+                    }
+                    nsid = id;
                 }
             }
+            return TryLinkMtu(name, nsid, out mtu, out problem);
         }
         catch (ObjectDisposedException)
         {
@@ -102,36 +132,128 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         return true;
     }
 
-    private bool TryOpenSocketWhereTheDeviceIs(int queue, out SafeFileHandle socket, out string problem)
+    /// <summary>The id the namespace behind <paramref name="ns"/> has here, assigning one when it has none yet.</summary>
+    private bool TryNamespaceId(int ns, out int nsid, out string problem)
     {
-        socket = null!;
-        var ns = Libc.Ioctl(queue, Libc.TunGetDevNetns, (nuint)0);
-        if (ns < 0)
+        if (!TryGetNamespaceId(ns, out nsid, out problem))
         {
-            problem = Libc.Failure("TUNGETDEVNETNS", Marshal.GetLastPInvokeError()).Message;
             return false;
         }
-        using var nsHandle = new SafeFileHandle(ns, ownsHandle: true);
-        if (Libc.SetNs(ns, Libc.CloneNewNet) < 0)
+        if (nsid != NsidNotAssigned)
         {
-            problem = Libc.Failure("setns into the device's network namespace", Marshal.GetLastPInvokeError()).Message;
+            return true;
+        }
+        var assign = new NetlinkMessage(_request, RtmNewNsid, NetlinkMessage.FlagRequest | NetlinkMessage.FlagAck, ++_sequence, RtGenMsgSize);
+        assign.Add(NetnsaFd, ns);
+        assign.Add(NetnsaNsid, NsidNotAssigned);
+        // EEXIST: another process assigned one meanwhile, which the second look finds.
+        if (!TryAsk(assign.Finish(), _sequence, NetlinkMessage.Error, out _, out problem) && !problem.Contains("errno 17", StringComparison.Ordinal))
+        {
+            problem = $"RTM_NEWNSID: {problem}";
             return false;
         }
-        var fd = Libc.Socket(Libc.AfInet, Libc.SockDgram | Libc.SockCloExec, 0);
-        var errno = Marshal.GetLastPInvokeError();
-        if (Libc.SetNs((int)_home.DangerousGetHandle(), Libc.CloneNewNet) < 0)
+        if (!TryGetNamespaceId(ns, out nsid, out problem))
         {
-            _lost = true;
-        }
-        if (fd < 0)
-        {
-            problem = Libc.Failure("socket(AF_INET, SOCK_DGRAM) in the device's network namespace", errno).Message;
             return false;
         }
-        socket = new SafeFileHandle(fd, ownsHandle: true);
-        problem = "";
+        problem = nsid == NsidNotAssigned ? "the device's network namespace has no id here" : "";
+        return nsid != NsidNotAssigned;
+    }
+
+    private bool TryGetNamespaceId(int ns, out int nsid, out string problem)
+    {
+        nsid = NsidNotAssigned;
+        var request = new NetlinkMessage(_request, RtmGetNsid, NetlinkMessage.FlagRequest, ++_sequence, RtGenMsgSize);
+        request.Add(NetnsaFd, ns);
+        if (!TryAsk(request.Finish(), _sequence, RtmNewNsid, out var answer, out problem))
+        {
+            problem = $"RTM_GETNSID: {problem}";
+            return false;
+        }
+        if (!NetlinkMessage.TryAttribute(answer, RtGenMsgSize, NetnsaNsid, out var value) || value.Length < 4)
+        {
+            problem = "RTM_GETNSID: the answer has no NETNSA_NSID";
+            return false;
+        }
+        nsid = BinaryPrimitives.ReadInt32LittleEndian(value);
         return true;
     }
 
-    public void Dispose() => _home.Dispose();
+    private bool TryLinkMtu(string name, int? nsid, out int mtu, out string problem)
+    {
+        mtu = 0;
+        var request = new NetlinkMessage(_request, RtmGetLink, NetlinkMessage.FlagRequest, ++_sequence, IfInfoMsgSize);
+        Span<byte> ifname = stackalloc byte[Libc.IfNameSize];
+        var length = Encoding.ASCII.GetBytes(name, ifname);
+        ifname[length] = 0;
+        request.Add(IflaIfName, ifname[..(length + 1)]);
+        if (nsid is { } id)
+        {
+            request.Add(IflaTargetNetnsid, id);
+        }
+        if (!TryAsk(request.Finish(), _sequence, RtmNewLink, out var answer, out problem))
+        {
+            problem = $"RTM_GETLINK {name}: {problem}";
+            return false;
+        }
+        if (!NetlinkMessage.TryAttribute(answer, IfInfoMsgSize, IflaMtu, out var value) || value.Length < 4)
+        {
+            problem = $"RTM_GETLINK {name}: the answer has no IFLA_MTU";
+            return false;
+        }
+        mtu = (int)BinaryPrimitives.ReadUInt32LittleEndian(value);
+        return true;
+    }
+
+    /// <summary>Sends <paramref name="request"/> and waits for the answer of <paramref name="expected"/> type (for an acknowledgement: an error message with errno 0).</summary>
+    private bool TryAsk(ReadOnlySpan<byte> request, uint sequence, ushort expected, out ReadOnlySpan<byte> answer, out string problem)
+    {
+        answer = default;
+        var fd = (int)_netlink.DangerousGetHandle();
+        fixed (byte* bytes = request)
+        {
+            if (Libc.Send(fd, bytes, (nuint)request.Length, 0) < 0)
+            {
+                problem = Libc.Failure("send", Marshal.GetLastPInvokeError()).Message;
+                return false;
+            }
+        }
+        while (true)
+        {
+            nint received;
+            fixed (byte* buffer = _answer)
+            {
+                received = Libc.Recv(fd, buffer, (nuint)_answer.Length, 0);
+            }
+            if (received < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Libc.EIntr)
+                {
+                    continue;
+                }
+                problem = Libc.Failure("recv", errno).Message;
+                return false;
+            }
+            if (!NetlinkMessage.TryFindAnswer(_answer.AsSpan(0, (int)received), sequence, out var message, out var type, out var error))
+            {
+                continue; // an answer to an earlier request that timed out
+            }
+            if (error != 0)
+            {
+                problem = $"errno {error} ({Marshal.GetPInvokeErrorMessage(error)})";
+                return false;
+            }
+            if (type != expected)
+            {
+                problem = $"an answer of type {type}, not {expected}";
+                return false;
+            }
+            answer = message;
+            problem = "";
+            return true;
+        }
+    }
+
+    public void Dispose() => _netlink.Dispose();
 }

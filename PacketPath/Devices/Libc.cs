@@ -11,7 +11,6 @@ internal static unsafe partial class Libc
 {
     private const string Library = "libc";
 
-    public const int ORdOnly = 0x0;
     public const int ORdWr = 0x2;
     public const int ONonBlock = 0x800;
     public const int OCloExec = 0x80000;
@@ -49,8 +48,6 @@ internal static unsafe partial class Libc
     public const uint SiocSIfMtu = 0x8922;
     public const uint TunGetIff = 0x800454d2;
     public const uint TunGetDevNetns = 0x54e3;
-
-    public const int CloneNewNet = 0x40000000;
 
     public const short IffTun = 0x0001;
     public const short IffNoPi = 0x1000;
@@ -99,9 +96,14 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
 
-    /// <summary>Moves the calling thread only into the namespace <paramref name="fd"/> refers to.</summary>
-    [LibraryImport(Library, EntryPoint = "setns", SetLastError = true)]
-    public static partial int SetNs(int fd, int namespaceType);
+    [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
+    public static partial int SetSockOpt(int fd, int level, int option, void* value, uint length);
+
+    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
+    public static partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
 
     public static IOException Failure(string what, int errno) =>
         new($"{what} failed: errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)})");

@@ -7,8 +7,8 @@ namespace Lethe.PacketPath.Forwarding;
 /// <see cref="Interval"/>, on a thread of its own, because a device the firewall created is
 /// configured (MTU included) in its client's namespace after boot, and an operator may change it
 /// at any time. A device whose MTU cannot be read where it is now (a firewall without
-/// CAP_NET_ADMIN and CAP_SYS_ADMIN, say) keeps the MTU read by its name when it was opened, and is
-/// not looked at again.
+/// CAP_NET_ADMIN, say) keeps the MTU read by its name when it was opened, and is not looked at
+/// again.
 /// </summary>
 internal sealed class MtuWatch : IDisposable
 {

@@ -46,6 +46,10 @@ public sealed class FirewallProcess : IAsyncDisposable
         Launch(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", AsUserScript, tunNode,
             $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"], args, home);
 
+    /// <summary>Runs it as root with <paramref name="capability"/> (say "net_admin") and no other, and no way to gain any: a container with all capabilities dropped but one.</summary>
+    public static FirewallProcess StartWithOnly(string capability, params string[] args) =>
+        Launch(["setpriv", "--inh-caps=-all", $"--bounding-set=-all,+{capability}", "--no-new-privs"], args, home: null);
+
     private static FirewallProcess Launch(string[] launcher, string[] args, string? home)
     {
         var start = new ProcessStartInfo

@@ -17,11 +17,13 @@ public sealed class LiveTopology : IAsyncDisposable
     private readonly ControlPlaneHost _host;
     private readonly string _policy;
     private readonly double _watchSeconds;
+    private readonly string? _onlyCapability;
     private readonly List<NetworkNamespace> _namespaces = [];
     private readonly List<IDisposable> _servers = [];
 
-    private LiveTopology(ControlPlaneHost host, string policy, double watchSeconds)
+    private LiveTopology(ControlPlaneHost host, string policy, double watchSeconds, string? onlyCapability)
     {
+        _onlyCapability = onlyCapability;
         _host = host;
         _policy = policy;
         _watchSeconds = watchSeconds;
@@ -46,9 +48,10 @@ public sealed class LiveTopology : IAsyncDisposable
     /// <summary>The devices of the firewall running now (fresh names on every boot).</summary>
     public LiveDevices Devices { get; private set; } = new("", "", "");
 
-    public static async Task<LiveTopology> Start(ControlPlaneHost host, string policy, double watchSeconds = 5)
+    /// <param name="onlyCapability">Runs the firewall as root with this one capability and no other (as compose.yaml runs it), instead of with all of root's.</param>
+    public static async Task<LiveTopology> Start(ControlPlaneHost host, string policy, double watchSeconds = 5, string? onlyCapability = null)
     {
-        var lab = new LiveTopology(host, policy, watchSeconds);
+        var lab = new LiveTopology(host, policy, watchSeconds, onlyCapability);
         try
         {
             lab.Client1 = lab.Namespace();
@@ -93,13 +96,14 @@ public sealed class LiveTopology : IAsyncDisposable
         var tag = $"lf{Random.Shared.Next(0x1000000):x6}";
         Devices = new LiveDevices(tag + "c1", tag + "c2", tag + "up");
         MetricsPort = FreeLoopbackPort();
-        Firewall = FirewallProcess.Start(false,
+        string[] boot = [
             "boot", "--snapshot", $"{_host.Url}/policies/{_policy}/snapshots/latest", "--trust", _host.PublicKeyPath,
             "--token", ControlPlaneHost.ViewerToken, "--watch-seconds", _watchSeconds.ToString(CultureInfo.InvariantCulture),
             "--client-tun", $"{LiveNet.Client1}={Devices.Client1}", "--client-tun", $"{LiveNet.Client2}={Devices.Client2}",
             "--uplink-tun", Devices.Uplink,
             "--uplink-address", LiveNet.FirewallV4.ToString(), "--uplink-address", LiveNet.FirewallV6.ToString(),
-            "--workers", "2", "--metrics", $"127.0.0.1:{MetricsPort}");
+            "--workers", "2", "--metrics", $"127.0.0.1:{MetricsPort}"];
+        Firewall = _onlyCapability is { } capability ? FirewallProcess.StartWithOnly(capability, boot) : FirewallProcess.Start(false, boot);
         await Firewall.WaitForOutput("forwarding on", TimeSpan.FromSeconds(30));
 
         Attach(Uplink, Devices.Uplink,

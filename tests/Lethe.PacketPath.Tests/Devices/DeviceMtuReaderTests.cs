@@ -4,7 +4,7 @@ namespace Lethe.PacketPath.Tests.Devices;
 
 /// <summary>
 /// The firewall's devices are moved into other namespaces, renamed and configured there; their MTU
-/// must still be read, and the reading thread must end up where it started.
+/// must still be read from the firewall's own namespace.
 /// </summary>
 public sealed class DeviceMtuReaderTests
 {
@@ -13,9 +13,9 @@ public sealed class DeviceMtuReaderTests
     {
         using var lab = TunLab.Open();
 
-        var before = OnOwnThread(reader => Read(reader, lab.Tun));
+        var before = WithReader(reader => Read(reader, lab.Tun));
         lab.Namespace.Ip("link", "set", lab.Tun.Name, "mtu", "1400");
-        var after = OnOwnThread(reader => Read(reader, lab.Tun));
+        var after = WithReader(reader => Read(reader, lab.Tun));
 
         Assert.Equal((1500, 1400), (before, after));
     }
@@ -30,25 +30,22 @@ public sealed class DeviceMtuReaderTests
         elsewhere.Ip("link", "set", lab.Tun.Name, "name", renamed);
         elsewhere.Ip("link", "set", renamed, "mtu", "1300");
 
-        var mtu = OnOwnThread(reader => Read(reader, lab.Tun));
+        var mtu = WithReader(reader => Read(reader, lab.Tun));
 
         Assert.Equal(1300, mtu);
         Assert.Throws<IOException>(() => lab.Tun.Mtu);
     }
 
     [LinuxRootFact]
-    public void the_reading_thread_is_back_in_its_own_namespace_afterwards()
+    public void reads_a_device_in_the_readers_own_namespace_without_a_namespace_id()
     {
         using var lab = TunLab.Open();
+        lab.Namespace.Ip("link", "set", lab.Tun.Name, "mtu", "1280");
 
-        var (home, afterwards) = OnOwnThread(reader =>
-        {
-            var home = File.ResolveLinkTarget("/proc/thread-self/ns/net", returnFinalTarget: false)!.FullName;
-            Read(reader, lab.Tun);
-            return (home, File.ResolveLinkTarget("/proc/thread-self/ns/net", returnFinalTarget: false)!.FullName);
-        });
+        using var reader = lab.Namespace.Enter(() => new DeviceMtuReader());
 
-        Assert.Equal(home, afterwards);
+        Assert.Equal(1280, Read(reader, lab.Tun));
+        Assert.DoesNotContain("nsid", lab.Namespace.Ip("netns", "list-id"));
     }
 
     [LinuxRootFact]
@@ -58,7 +55,7 @@ public sealed class DeviceMtuReaderTests
         var tun = lab.Tun;
         lab.Dispose();
 
-        var (read, problem) = OnOwnThread(reader => (reader.TryRead(tun, out _, out var why), why));
+        var (read, problem) = WithReader(reader => (reader.TryRead(tun, out _, out var why), why));
 
         Assert.False(read);
         Assert.Contains("closed", problem);
@@ -70,29 +67,9 @@ public sealed class DeviceMtuReaderTests
         return mtu;
     }
 
-    /// <summary>The reader moves its thread between namespaces, so each use gets a thread of its own, as the firewall gives it.</summary>
-    private static T OnOwnThread<T>(Func<DeviceMtuReader, T> use)
+    private static T WithReader<T>(Func<DeviceMtuReader, T> use)
     {
-        T result = default!;
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using var reader = new DeviceMtuReader();
-                result = use(reader);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        if (failure is not null)
-        {
-            throw new InvalidOperationException("the reading thread failed", failure);
-        }
-        return result;
+        using var reader = new DeviceMtuReader();
+        return use(reader);
     }
 }

@@ -189,11 +189,7 @@ public sealed class DnsResolverTests
     [Fact]
     public async Task a_closed_port_moves_on_to_the_next_resolver_without_waiting_for_the_timeout()
     {
-        IPEndPoint closed;
-        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
-        {
-            closed = (IPEndPoint)probe.Client.LocalEndPoint!;
-        }
+        var closed = ClosedPort();
         await using var working = new TinyDnsServer();
         working.Answer("host.test", Rr.A("host.test", "192.0.2.1"));
         var resolver = new DnsResolver([closed, working.EndPoint], tryTimeout: TimeSpan.FromSeconds(10));
@@ -203,6 +199,30 @@ public sealed class DnsResolverTests
 
         Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    /// <summary>
+    /// A loopback UDP port nobody listens on, below the ephemeral range: a port freed from that range
+    /// can be handed to a socket another test binds to port 0 meanwhile, which then swallows the
+    /// query instead of the kernel answering port unreachable (seen once: the try ran into its timeout).
+    /// </summary>
+    private static IPEndPoint ClosedPort()
+    {
+        var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        var ephemeralFrom = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        while (true)
+        {
+            var port = Random.Shared.Next(Math.Min(10_000, ephemeralFrom / 2), ephemeralFrom);
+            try
+            {
+                using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
+                return new IPEndPoint(IPAddress.Loopback, port);
+            }
+            catch (SocketException)
+            {
+                // taken: try another
+            }
+        }
     }
 
     [Fact]
