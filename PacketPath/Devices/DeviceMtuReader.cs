@@ -36,6 +36,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
     private const ushort NetnsaNsid = 1;
     private const ushort NetnsaFd = 3;
     private const int NsidNotAssigned = -1;
+    private const int EExist = 17;
     /// <summary>struct rtgenmsg (one byte, padded to 4) and struct ifinfomsg.</summary>
     private const int RtGenMsgSize = 1;
     private const int IfInfoMsgSize = 16;
@@ -147,7 +148,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         assign.Add(NetnsaFd, ns);
         assign.Add(NetnsaNsid, NsidNotAssigned);
         // EEXIST: another process assigned one meanwhile, which the second look finds.
-        if (!TryAsk(assign.Finish(), _sequence, NetlinkMessage.Error, out _, out problem) && !problem.Contains("errno 17", StringComparison.Ordinal))
+        if (!TryAsk(assign.Finish(), _sequence, NetlinkMessage.Error, out _, out problem, out var errno) && errno != EExist)
         {
             problem = $"RTM_NEWNSID: {problem}";
             return false;
@@ -165,7 +166,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         nsid = NsidNotAssigned;
         var request = new NetlinkMessage(_request, RtmGetNsid, NetlinkMessage.FlagRequest, ++_sequence, RtGenMsgSize);
         request.Add(NetnsaFd, ns);
-        if (!TryAsk(request.Finish(), _sequence, RtmNewNsid, out var answer, out problem))
+        if (!TryAsk(request.Finish(), _sequence, RtmNewNsid, out var answer, out problem, out _))
         {
             problem = $"RTM_GETNSID: {problem}";
             return false;
@@ -191,7 +192,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         {
             request.Add(IflaTargetNetnsid, id);
         }
-        if (!TryAsk(request.Finish(), _sequence, RtmNewLink, out var answer, out problem))
+        if (!TryAsk(request.Finish(), _sequence, RtmNewLink, out var answer, out problem, out _))
         {
             problem = $"RTM_GETLINK {name}: {problem}";
             return false;
@@ -205,10 +206,14 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         return true;
     }
 
-    /// <summary>Sends <paramref name="request"/> and waits for the answer of <paramref name="expected"/> type (for an acknowledgement: an error message with errno 0).</summary>
-    private bool TryAsk(ReadOnlySpan<byte> request, uint sequence, ushort expected, out ReadOnlySpan<byte> answer, out string problem)
+    /// <summary>
+    /// Sends <paramref name="request"/> and waits for the answer of <paramref name="expected"/> type
+    /// (for an acknowledgement: an error message with errno 0); a refusal gives the kernel's errno.
+    /// </summary>
+    private bool TryAsk(ReadOnlySpan<byte> request, uint sequence, ushort expected, out ReadOnlySpan<byte> answer, out string problem, out int kernelErrno)
     {
         answer = default;
+        kernelErrno = 0;
         var fd = (int)_netlink.DangerousGetHandle();
         fixed (byte* bytes = request)
         {
@@ -241,6 +246,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
             }
             if (error != 0)
             {
+                kernelErrno = error;
                 problem = $"errno {error} ({Marshal.GetPInvokeErrorMessage(error)})";
                 return false;
             }

@@ -7,7 +7,7 @@ namespace Lethe.PacketPath.Devices;
 /// the family header, then attributes (struct nlattr, 4 bytes, payloads padded to 4), as
 /// include/uapi/linux/netlink.h lays them out, in host byte order (little-endian on x86-64 and arm64).
 /// </summary>
-internal ref struct NetlinkMessage
+public ref struct NetlinkMessage
 {
     public const int HeaderSize = 16;
     public const ushort Error = 2;
