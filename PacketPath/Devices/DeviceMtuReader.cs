@@ -126,9 +126,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
             problem = Libc.Failure("TUNGETIFF", Marshal.GetLastPInvokeError()).Message;
             return false;
         }
-        var bytes = new ReadOnlySpan<byte>(ifreq, Libc.IfNameSize);
-        var end = bytes.IndexOf((byte)0);
-        name = Encoding.ASCII.GetString(end < 0 ? bytes : bytes[..end]);
+        name = TunDevice.ReadName(new ReadOnlySpan<byte>(ifreq, Libc.IfReqSize));
         problem = "";
         return true;
     }

@@ -396,8 +396,7 @@ public sealed unsafe class TunDevice : IDisposable
             {
                 throw Libc.Failure($"TUNSETIFF for \"{name}\" (flags 0x{flags:x4}, queue {queue + 1} of {queues})", Marshal.GetLastPInvokeError());
             }
-            var end = ifreq[..Libc.IfNameSize].IndexOf((byte)0);
-            name = Encoding.ASCII.GetString(ifreq[..(end < 0 ? Libc.IfNameSize : end)]);
+            name = ReadName(ifreq);
             return handle;
         }
         catch
@@ -487,4 +486,11 @@ public sealed unsafe class TunDevice : IDisposable
 
     private static void WriteName(Span<byte> ifreq, string name) =>
         Encoding.ASCII.GetBytes(name, ifreq[..(Libc.IfNameSize - 1)]);
+
+    /// <summary>The interface name at the start of a struct ifreq, as the kernel left it (NUL-terminated unless it fills all 16 bytes).</summary>
+    internal static string ReadName(ReadOnlySpan<byte> ifreq)
+    {
+        var end = ifreq[..Libc.IfNameSize].IndexOf((byte)0);
+        return Encoding.ASCII.GetString(ifreq[..(end < 0 ? Libc.IfNameSize : end)]);
+    }
 }

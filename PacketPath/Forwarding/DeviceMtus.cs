@@ -10,8 +10,6 @@ public sealed class DeviceMtus(int devices)
     private readonly int[] _mtus = new int[devices];
     private int _version;
 
-    public int Count => _mtus.Length;
-
     public int Version => Volatile.Read(ref _version);
 
     public int this[int device] => Volatile.Read(ref _mtus[device]);
