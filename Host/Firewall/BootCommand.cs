@@ -35,6 +35,7 @@ public static class BootCommand
             LiveFirewall firewall;
             string pem;
             IReadOnlyList<int>? cpus;
+            int idlePoll;
             try
             {
                 var verified = await SnapshotSource.Load(location, trust, bearer, ct);
@@ -43,6 +44,7 @@ public static class BootCommand
                 var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList());
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
                 cpus = deviceFlags.Cpus(parse);
+                idlePoll = deviceFlags.IdlePollMicroseconds(parse);
                 firewall = LiveFirewall.Open(verified, options, devices, workers, offload: !parse.GetValue(deviceFlags.NoOffload));
                 await output.WriteLineAsync(Describe("booted", verified, firewall.Policy.Compiled));
             }
@@ -65,14 +67,14 @@ public static class BootCommand
             using (firewall)
             {
                 return await Run(firewall, parse, location, pem, bearer, TimeSpan.FromSeconds(parse.GetValue(watch)), parse.GetValue(metrics),
-                    flags, cpus, output, error, ct);
+                    flags, cpus, idlePoll, output, error, ct);
             }
         });
         return command;
     }
 
     private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
-        string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, TextWriter output, TextWriter error, CancellationToken ct)
+        string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, TextWriter output, TextWriter error, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -97,11 +99,13 @@ public static class BootCommand
         {
             await output.WriteLineAsync(LiveFirewall.DescribeDevice(device));
         }
-        firewall.Dataplane.Start(cpus, line => output.WriteLine(line));
+        firewall.Dataplane.Start(cpus, line => output.WriteLine(line), firewall.Dataplane.Devices.Count == 0 ? 0 : idlePoll);
+        var workers = firewall.Dataplane.Workers;
         await output.WriteLineAsync(firewall.Dataplane.Devices.Count == 0
             ? "no devices (--client-tun, --uplink-tun): verifying and watching only"
-            : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {firewall.Dataplane.Workers.Count} worker(s)" +
-              (cpus is null ? "" : $" kept to CPU(s) {string.Join(",", firewall.Dataplane.Workers.Select(w => w.Cpu))}"));
+            : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {workers.Count} worker(s)" +
+              (cpus is null ? "" : $" kept to CPU(s) {string.Join(",", workers.Select(w => w.Cpu))}") +
+              (workers[0].IdlePoll is { } window ? $", polling idle queues up to {window.Max} µs" : ""));
 
         var tasks = new List<Task>();
         if (metricsEndpoint is not null)

@@ -28,7 +28,25 @@ public sealed class DeviceFlags
         Description = "Keep the workers on these CPUs, e.g. 1 or 2-3 or 0,2 (worker i on the i-th, round robin); by default the scheduler places them",
     };
 
-    public IEnumerable<Option> All => [ClientTun, UplinkTun, Workers, NoOffload, CpuList];
+    public Option<int> IdlePollUs { get; } = new("--idle-poll-us")
+    {
+        Description = "Longest a worker that found its queues empty keeps polling them at idle priority (SCHED_IDLE) before it sleeps, " +
+            "in microseconds; adapts to the traffic, needs CAP_SYS_NICE (or root), 0 turns it off",
+        DefaultValueFactory = _ => 400,
+    };
+
+    public IEnumerable<Option> All => [ClientTun, UplinkTun, Workers, NoOffload, CpuList, IdlePollUs];
+
+    /// <exception cref="FlagException">Outside 0..10000.</exception>
+    public int IdlePollMicroseconds(ParseResult parse)
+    {
+        var us = parse.GetValue(IdlePollUs);
+        return us is >= 0 and <= MaxIdlePollUs
+            ? us
+            : throw new FlagException($"--idle-poll-us: {us} is outside 0..{MaxIdlePollUs}");
+    }
+
+    private const int MaxIdlePollUs = 10_000;
 
     /// <summary>The CPUs of --cpus, in order; null when not given.</summary>
     /// <exception cref="FlagException">Not a list of CPU numbers and ranges of this machine.</exception>

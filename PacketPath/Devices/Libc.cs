@@ -93,6 +93,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "sched_setaffinity", SetLastError = true)]
     public static partial int SchedSetAffinity(int pid, nuint cpuSetSize, ulong* mask);
 
+    public const int SchedOther = 0;
+    public const int SchedIdle = 5;
+
+    /// <summary>pid 0 is the calling thread; <paramref name="param"/> points at its sched_priority (0 for these policies).</summary>
+    [LibraryImport(Library, EntryPoint = "sched_setscheduler", SetLastError = true)]
+    public static partial int SchedSetScheduler(int pid, int policy, int* param);
+
     [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
 

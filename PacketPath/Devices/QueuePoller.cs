@@ -43,12 +43,14 @@ public sealed unsafe class QueuePoller : IDisposable
 
     /// <summary>
     /// Waits until a queue has a packet, <see cref="Wake"/> is called, or <paramref name="timeoutMs"/>
-    /// passes. A wake-up that came before the call makes it return at once.
+    /// passes (0: only looks). A wake-up that came before the call makes it return at once.
     /// </summary>
-    public void Wait(int timeoutMs)
+    /// <returns>Whether a queue has a packet or a wake-up came.</returns>
+    public bool Wait(int timeoutMs)
     {
         var count = (nuint)(_handles.Length + 1);
-        if (Libc.Poll(_fds, count, timeoutMs) < 0)
+        var ready = Libc.Poll(_fds, count, timeoutMs);
+        if (ready < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno != Libc.EIntr)
@@ -61,6 +63,7 @@ public sealed unsafe class QueuePoller : IDisposable
             ulong drained;
             _ = Libc.Read((int)_wakeup.DangerousGetHandle(), (byte*)&drained, sizeof(ulong));
         }
+        return ready > 0;
     }
 
     /// <summary>From any thread.</summary>

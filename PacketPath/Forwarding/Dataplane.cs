@@ -1,3 +1,4 @@
+using Lethe.PacketPath.Devices;
 using Lethe.PacketPath.Engine;
 using Lethe.PacketPath.Tracking;
 
@@ -92,11 +93,25 @@ public sealed class Dataplane : IDisposable
     /// to CPU cpus[i % cpus.Count]: a worker that the scheduler moves between cores loses its caches
     /// and waits for a core more often (measured in bench/README.md).
     /// </summary>
-    public void Start(IReadOnlyList<int>? cpus = null, Action<string>? log = null)
+    /// <param name="idlePollMicroseconds">
+    /// The longest a worker that found its queues empty polls them at idle priority before it
+    /// sleeps (<see cref="IdlePollWindow"/>); 0, or a process that may not return a thread from
+    /// SCHED_IDLE (then <paramref name="log"/> hears why), sleeps at once.
+    /// </param>
+    public void Start(IReadOnlyList<int>? cpus = null, Action<string>? log = null, int idlePollMicroseconds = 0)
     {
         if (_devices.Length > 0)
         {
             _mtuWatch.Start(log);
+        }
+        if (idlePollMicroseconds > 0 && ThreadPolicy.ProbeReturn() is { } refusal)
+        {
+            log?.Invoke($"idle polling off: {refusal}");
+            idlePollMicroseconds = 0;
+        }
+        foreach (var worker in _workers)
+        {
+            worker.IdlePoll = idlePollMicroseconds > 0 ? new IdlePollWindow(idlePollMicroseconds) : null;
         }
         for (var w = 0; cpus is { Count: > 0 } && w < _workers.Length; w++)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Lethe.PacketPath.Devices;
 using Lethe.PacketPath.Engine;
 using Lethe.PacketPath.Tracking;
@@ -108,6 +109,9 @@ public sealed class Worker
     /// <summary>The CPU this worker's thread keeps to, or -1 when the scheduler places it (also when the kernel refused the CPU).</summary>
     public int Cpu { get; internal set; } = -1;
 
+    /// <summary>How long it polls its empty queues at idle priority before it sleeps; null: it sleeps at once.</summary>
+    public IdlePollWindow? IdlePoll { get; internal set; }
+
     internal void Run()
     {
         if (Cpu >= 0 && !CpuAffinity.TryPinCurrentThread(Cpu))
@@ -129,9 +133,11 @@ public sealed class Worker
                     busy |= ReadFrom(d);
                 }
                 WakePeers();
-                if (!busy)
+                if (!busy && !PollWhileIdle())
                 {
+                    var asleep = Stopwatch.GetTimestamp();
                     _poller.Wait(IdleWaitMs);
+                    IdlePoll?.Slept(Stopwatch.GetElapsedTime(asleep));
                 }
             }
         }
@@ -139,6 +145,33 @@ public sealed class Worker
         {
             _failed(e);
         }
+    }
+
+    /// <summary>
+    /// Looks at the queues (poll(2) with no timeout) until one has a packet or the window closes,
+    /// at SCHED_IDLE: any other thread that wants this CPU gets it, and the worker finds the next
+    /// packet without being woken. It handles that packet back at normal priority.
+    /// </summary>
+    /// <returns>Whether a packet or a wake-up came.</returns>
+    private bool PollWhileIdle()
+    {
+        if (IdlePoll is not { Microseconds: > 0 } window || !ThreadPolicy.TrySetIdle())
+        {
+            return false;
+        }
+        var until = Stopwatch.GetTimestamp() + window.Microseconds * Stopwatch.Frequency / 1_000_000;
+        var found = false;
+        while (!_stopping && !found && Stopwatch.GetTimestamp() < until)
+        {
+            found = _poller.Wait(0);
+        }
+        var errno = ThreadPolicy.SetNormal();
+        if (errno != 0)
+        {
+            // Forwarding on at idle priority would starve behind any busy process; stop instead.
+            throw new InvalidOperationException($"worker {Index} could not leave SCHED_IDLE after polling (errno {errno})");
+        }
+        return found;
     }
 
     private bool ReadFrom(int device)

@@ -63,6 +63,8 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
             Assert.Contains("CapPrm:\t0000000000000000", status);
             // Without CAP_NET_ADMIN it cannot look into the namespaces the devices go to: it keeps the MTUs read at start and says so.
             Assert.Contains($"device {client}: MTU 1500, not followed (TUNGETDEVNETNS failed: errno 1", firewall.Out);
+            // Nor may it bring a worker back from SCHED_IDLE, so its workers sleep as soon as their queues are empty.
+            Assert.Contains("idle polling off: returning from SCHED_IDLE needs CAP_SYS_NICE (errno 1)", firewall.Out);
 
             // Policy home v1: work (10.137.0.5) reaches 192.0.2.0/24 on TCP 443 only.
             Command.Run("ip", "link", "set", client, "netns", work.Name);

@@ -32,6 +32,7 @@ public sealed class DeviceMtuTests(LiveLab lab)
         // CAP_NET_ADMIN alone, as compose.yaml runs the firewall: enough to create its devices and to follow their MTUs.
         await using var net = await LiveTopology.Start(lab.Host, Policy, onlyCapability: "net_admin");
         Assert.Contains($"CapEff:\t{NetAdminOnly}", File.ReadAllLines($"/proc/{net.Firewall!.Id}/status"));
+        Assert.Contains("idle polling off: returning from SCHED_IDLE needs CAP_SYS_NICE", net.Firewall.Out);
 
         net.Uplink.Ip("link", "set", net.Devices.Uplink, "mtu", $"{Lowered}");
         net.Client1.Ip("link", "set", net.Devices.Client1, "mtu", $"{Lowered}");

@@ -59,7 +59,7 @@ public sealed class LargeTransferTests(LiveLab lab, Xunit.Abstractions.ITestOutp
     }
 
     /// <summary>Writes pseudo-random bytes, then ends the stream; returns their SHA-256.</summary>
-    private static async Task<string> Send(Socket socket, int seed, CancellationToken ct)
+    internal static async Task<string> Send(Socket socket, int seed, CancellationToken ct)
     {
         var random = new Random(seed);
         var buffer = new byte[Chunk];
@@ -77,7 +77,7 @@ public sealed class LargeTransferTests(LiveLab lab, Xunit.Abstractions.ITestOutp
         return Convert.ToHexString(sha.GetHashAndReset());
     }
 
-    private static async Task<Received> Receive(Socket socket, CancellationToken ct)
+    internal static async Task<Received> Receive(Socket socket, CancellationToken ct)
     {
         var buffer = new byte[256 * 1024];
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace Lethe.PacketPath.Devices;
+
+/// <summary>
+/// Moves the calling thread between the normal scheduling class and SCHED_IDLE, which runs only
+/// when nothing else on its CPU wants to: a worker polls its queues there, so polling takes no time
+/// from any other process.
+/// </summary>
+/// <remarks>
+/// Going to SCHED_IDLE is always allowed; coming back is not (the kernel treats it as raising the
+/// thread's priority, which needs CAP_SYS_NICE or an RLIMIT_NICE of 20). A thread that cannot come
+/// back would forward at idle priority, starved by any busy process, so <see cref="ProbeReturn"/>
+/// tries the round trip on a thread of its own before a worker may take it.
+/// </remarks>
+public static unsafe class ThreadPolicy
+{
+    public static bool TrySetIdle() => Set(Libc.SchedIdle) == 0;
+
+    /// <returns>0, or the errno of the refusal.</returns>
+    public static int SetNormal() => Set(Libc.SchedOther);
+
+    /// <summary>Whether a thread of this process may go to SCHED_IDLE and come back.</summary>
+    /// <returns>Null when it may; else why not.</returns>
+    public static string? ProbeReturn()
+    {
+        string? refusal = null;
+        var probe = new Thread(() =>
+        {
+            if (!TrySetIdle())
+            {
+                refusal = $"sched_setscheduler(SCHED_IDLE) failed: errno {Marshal.GetLastPInvokeError()}";
+                return;
+            }
+            var errno = SetNormal();
+            if (errno != 0)
+            {
+                refusal = $"returning from SCHED_IDLE needs CAP_SYS_NICE (errno {errno})";
+            }
+        })
+        { IsBackground = true, Name = "lethe-policy-probe" };
+        probe.Start();
+        probe.Join();
+        return refusal;
+    }
+
+    private static int Set(int policy)
+    {
+        var priority = 0;
+        return Libc.SchedSetScheduler(0, policy, &priority) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+}
