@@ -99,7 +99,7 @@ public static class BootCommand
         {
             await output.WriteLineAsync(LiveFirewall.DescribeDevice(device));
         }
-        firewall.Dataplane.Start(cpus, line => output.WriteLine(line), firewall.Dataplane.Devices.Count == 0 ? 0 : idlePoll);
+        firewall.Dataplane.Start(cpus, line => output.WriteLine(line), idlePoll);
         var workers = firewall.Dataplane.Workers;
         await output.WriteLineAsync(firewall.Dataplane.Devices.Count == 0
             ? "no devices (--client-tun, --uplink-tun): verifying and watching only"

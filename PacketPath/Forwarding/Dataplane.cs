@@ -104,6 +104,10 @@ public sealed class Dataplane : IDisposable
         {
             _mtuWatch.Start(log);
         }
+        if (_devices.Length == 0)
+        {
+            idlePollMicroseconds = 0; // nothing to poll
+        }
         if (idlePollMicroseconds > 0 && ThreadPolicy.ProbeReturn() is { } refusal)
         {
             log?.Invoke($"idle polling off: {refusal}");

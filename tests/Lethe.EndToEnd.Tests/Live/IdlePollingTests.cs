@@ -11,9 +11,6 @@ namespace Lethe.EndToEnd.Tests.Live;
 [Collection(LiveCollection.Name)]
 public sealed class IdlePollingTests(LiveLab lab)
 {
-    private const int SchedOther = 0;
-    private const int SchedIdle = 5;
-
     [LinuxRootFact]
     public async Task workers_poll_at_idle_priority_while_traffic_flows_and_are_back_at_normal_priority_when_it_stops()
     {
@@ -32,7 +29,7 @@ public sealed class IdlePollingTests(LiveLab lab)
         {
             foreach (var tid in workers)
             {
-                during.Add(Policy(firewall.Id, tid));
+                during.Add(ThreadStat.Policy($"/proc/{firewall.Id}/task/{tid}/stat"));
             }
             await Task.Delay(1);
         }
@@ -44,19 +41,19 @@ public sealed class IdlePollingTests(LiveLab lab)
         {
             foreach (var tid in workers)
             {
-                (after.TryGetValue(tid, out var seen) ? seen : after[tid] = []).Add(Policy(firewall.Id, tid));
+                (after.TryGetValue(tid, out var seen) ? seen : after[tid] = []).Add(ThreadStat.Policy($"/proc/{firewall.Id}/task/{tid}/stat"));
             }
             await Task.Delay(10);
         }
 
-        Assert.All(during, policy => Assert.True(policy is SchedOther or SchedIdle, $"policy {policy}"));
-        Assert.True(during.Contains(SchedIdle),
+        Assert.All(during, policy => Assert.True(policy is ThreadStat.SchedOther or ThreadStat.SchedIdle, $"policy {policy}"));
+        Assert.True(during.Contains(ThreadStat.SchedIdle),
             $"no worker was seen polling at SCHED_IDLE in {during.Count} samples during the transfer\n{net.Describe()}");
         // A worker polls for at most 400 µs at a time, so one seen at SCHED_IDLE now and then is polling;
         // one seen there in most samples is stuck.
         foreach (var (tid, seen) in after)
         {
-            Assert.True(seen.Count(p => p == SchedOther) >= 18, $"worker thread {tid} after the traffic: policies {string.Join(",", seen)}");
+            Assert.True(seen.Count(p => p == ThreadStat.SchedOther) >= 18, $"worker thread {tid} after the traffic: policies {string.Join(",", seen)}");
         }
     }
 
@@ -65,12 +62,4 @@ public sealed class IdlePollingTests(LiveLab lab)
             .Select(task => int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture))
             .Where(tid => File.ReadAllText($"/proc/{pid}/task/{tid}/comm").StartsWith("lethe-worker-", StringComparison.Ordinal))
             .ToList();
-
-    /// <summary>Field 41 of /proc/PID/task/TID/stat: the thread's scheduling policy.</summary>
-    private static int Policy(int pid, int tid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/task/{tid}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return int.Parse(fields[41 - 3], CultureInfo.InvariantCulture);
-    }
 }
