@@ -7,7 +7,7 @@ namespace Lethe.Infrastructure.Marten;
 
 /// <summary>
 /// One session's commands. A write refused because another got there first (the stream moved on,
-/// or the version was sealed meanwhile) is one information line: the store answers it with 409 and
+/// or the version was sealed meanwhile) is one information line: the store reports a conflict (409) and
 /// nothing was applied. Any other failure is an error with the SQL and the exception, but not the
 /// parameters, which hold policy content. Each failure is written once, although Marten reports it
 /// for every command of the batch it broke.
@@ -60,9 +60,9 @@ public sealed class MartenSessionLog(ILogger logger) : IMartenSessionLogger
         {
             return;
         }
-        if (IsLostRace(ex, out var postgres))
+        if (LostRace(ex) is { } postgres)
         {
-            logger.LogInformation("A write raced another and was refused ({SqlState}: {Reason}); nothing was applied and the request is answered 409",
+            logger.LogInformation("A write raced another and was refused ({SqlState}: {Reason}); nothing of it was applied (a request gets 409)",
                 postgres.SqlState, postgres.MessageText);
             return;
         }
@@ -83,11 +83,10 @@ public sealed class MartenSessionLog(ILogger logger) : IMartenSessionLogger
     /// A unique key of Marten's own tables (mt_events, mt_streams, a document's id) broken by a write
     /// is the other form of the same race: two appends of one version, or two seals of one snapshot.
     /// </remarks>
-    private static bool IsLostRace(Exception ex, out PostgresException postgres)
-    {
-        postgres = ex as PostgresException ?? ex.InnerException as PostgresException ?? null!;
-        return postgres is not null
-               && (postgres.SqlState == StreamVersionMismatch
-                   || postgres.SqlState == PostgresErrorCodes.UniqueViolation && postgres.TableName?.StartsWith("mt_", StringComparison.Ordinal) == true);
-    }
+    private static PostgresException? LostRace(Exception ex) =>
+        (ex as PostgresException ?? ex.InnerException as PostgresException) is { } postgres
+        && (postgres.SqlState == StreamVersionMismatch
+            || postgres.SqlState == PostgresErrorCodes.UniqueViolation && postgres.TableName?.StartsWith("mt_", StringComparison.Ordinal) == true)
+            ? postgres
+            : null;
 }
