@@ -58,6 +58,8 @@ public static class MetricsText
                     Sum(workers, w => c < w.Engine.Policy.RuleHits.Length ? At(w.Engine.Policy.RuleHits[c], r) : 0));
             }
         }
+        text.Append("# HELP lethe_idle_poll_rescues_total Polls at idle priority cut short because a busy process held the worker's core.\n# TYPE lethe_idle_poll_rescues_total counter\n");
+        Line(text, "lethe_idle_poll_rescues_total", "", dataplane.IdlePollRescues);
         text.Append("# HELP lethe_tracked_flows Flows in the connection table.\n# TYPE lethe_tracked_flows gauge\n");
         Line(text, "lethe_tracked_flows", "", Sum(workers, w => w.Engine.Connections.Count));
         text.Append("# HELP lethe_device_mtu Each device's MTU as last read where the device is now (0: not known, 1500 applies).\n# TYPE lethe_device_mtu gauge\n");

@@ -100,6 +100,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "sched_setscheduler", SetLastError = true)]
     public static partial int SchedSetScheduler(int pid, int policy, int* param);
 
+    /// <summary>The calling thread's id in the kernel (what sched_setscheduler takes as pid).</summary>
+    [LibraryImport(Library, EntryPoint = "gettid")]
+    public static partial int GetTid();
+
     [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
 

@@ -15,10 +15,16 @@ namespace Lethe.PacketPath.Devices;
 /// </remarks>
 public static unsafe class ThreadPolicy
 {
-    public static bool TrySetIdle() => Set(Libc.SchedIdle) == 0;
+    public static bool TrySetIdle() => Set(0, Libc.SchedIdle) == 0;
 
     /// <returns>0, or the errno of the refusal.</returns>
-    public static int SetNormal() => Set(Libc.SchedOther);
+    public static int SetNormal() => Set(0, Libc.SchedOther);
+
+    /// <summary>Puts thread <paramref name="threadId"/> of this process (<see cref="CurrentThreadId"/>) back in the normal class.</summary>
+    /// <returns>0, or the errno of the refusal (it needs CAP_SYS_NICE, as the thread's own return does).</returns>
+    public static int SetNormal(int threadId) => Set(threadId, Libc.SchedOther);
+
+    public static int CurrentThreadId() => Libc.GetTid();
 
     /// <summary>Whether a thread of this process may go to SCHED_IDLE and come back.</summary>
     /// <returns>Null when it may; else why not.</returns>
@@ -44,9 +50,10 @@ public static unsafe class ThreadPolicy
         return refusal;
     }
 
-    private static int Set(int policy)
+    /// <param name="threadId">0: the calling thread.</param>
+    private static int Set(int threadId, int policy)
     {
         var priority = 0;
-        return Libc.SchedSetScheduler(0, policy, &priority) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        return Libc.SchedSetScheduler(threadId, policy, &priority) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 }

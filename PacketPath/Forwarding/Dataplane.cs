@@ -15,12 +15,16 @@ public sealed class Dataplane : IDisposable
     /// <summary>Bytes per ring: 700 MTU-sized packets, or 15 super-packets (see <see cref="HandoffRing"/>).</summary>
     private const int RingBytes = 1 << 20;
 
+    /// <summary>How much longer than its window a poll may last before the guard moves its worker back.</summary>
+    private static readonly TimeSpan PollGuardMargin = TimeSpan.FromMicroseconds(500);
+
     private readonly AttachedDevice[] _devices;
     private readonly Worker[] _workers;
     private readonly Thread[] _threads;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _swapping = new();
     private readonly MtuWatch _mtuWatch;
+    private IdlePollGuard? _pollGuard;
     private int _disposed;
 
     /// <param name="engines">One per worker; engine i holds shard i of <paramref name="shards"/>.</param>
@@ -81,6 +85,9 @@ public sealed class Dataplane : IDisposable
 
     public IReadOnlyList<AttachedDevice> Devices => _devices;
 
+    /// <summary>Polls at idle priority that <see cref="IdlePollGuard"/> cut short because a busy process held the worker's core.</summary>
+    public long IdlePollRescues => _pollGuard?.Rescues ?? 0;
+
     /// <summary>Each device's MTU as last read, wherever the device is now (index as in <see cref="Devices"/>).</summary>
     public DeviceMtus Mtus { get; }
 
@@ -113,9 +120,20 @@ public sealed class Dataplane : IDisposable
             log?.Invoke($"idle polling off: {refusal}");
             idlePollMicroseconds = 0;
         }
-        foreach (var worker in _workers)
+        if (idlePollMicroseconds > 0)
         {
-            worker.IdlePoll = idlePollMicroseconds > 0 ? new IdlePollWindow(idlePollMicroseconds) : null;
+            var slots = new IdlePollSlot[_workers.Length];
+            for (var w = 0; w < slots.Length; w++)
+            {
+                slots[w] = _workers[w].PollSlot;
+            }
+            _pollGuard = new IdlePollGuard(slots, TimeSpan.FromMicroseconds(idlePollMicroseconds) + PollGuardMargin);
+            foreach (var worker in _workers)
+            {
+                worker.IdlePoll = new IdlePollWindow(idlePollMicroseconds);
+                worker.PollGuard = _pollGuard;
+            }
+            _pollGuard.Start();
         }
         for (var w = 0; cpus is { Count: > 0 } && w < _workers.Length; w++)
         {
@@ -170,6 +188,7 @@ public sealed class Dataplane : IDisposable
                 thread.Join();
             }
         }
+        _pollGuard?.Dispose();
         foreach (var worker in _workers)
         {
             worker.DisposePoller();

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Lethe.PacketPath.Forwarding;
 
 /// <summary>
@@ -29,9 +31,21 @@ public sealed class IdlePollWindow
     /// <summary>How long the next poll lasts; 0: sleep at once.</summary>
     public int Microseconds { get; private set; }
 
-    /// <summary>The worker slept this long after polling (or at once) before a packet, a wake-up or its timeout came.</summary>
-    public void Slept(TimeSpan slept)
+    /// <summary>How long a worker does not poll after a poll of its was cut short (<see cref="Starved"/>).</summary>
+    public static readonly TimeSpan HoldOff = TimeSpan.FromSeconds(1);
+
+    private long _holdOffUntil;
+
+    /// <summary>
+    /// The worker slept this long after polling (or at once) before a packet, a wake-up or its
+    /// timeout came; <paramref name="timestamp"/> (Stopwatch) is when it woke.
+    /// </summary>
+    public void Slept(TimeSpan slept, long timestamp)
     {
+        if (timestamp < _holdOffUntil)
+        {
+            return;
+        }
         if (slept.Ticks <= Max * TimeSpan.TicksPerMicrosecond)
         {
             Microseconds = Math.Min(Max, Microseconds == 0 ? GrowStartMicroseconds : Microseconds * 2);
@@ -39,5 +53,17 @@ public sealed class IdlePollWindow
         }
         var shrunk = Microseconds / 2;
         Microseconds = shrunk < GrowStartMicroseconds ? 0 : shrunk;
+    }
+
+    /// <summary>
+    /// <see cref="IdlePollGuard"/> had to move the worker back to normal priority at
+    /// <paramref name="timestamp"/> (Stopwatch): another process wants its core, so polling there
+    /// would only be preempted again. It sleeps at once for <see cref="HoldOff"/>, then grows the
+    /// window again from nothing.
+    /// </summary>
+    public void Starved(long timestamp)
+    {
+        Microseconds = 0;
+        _holdOffUntil = timestamp + (long)(HoldOff.TotalSeconds * Stopwatch.Frequency);
     }
 }

@@ -112,12 +112,18 @@ public sealed class Worker
     /// <summary>How long it polls its empty queues at idle priority before it sleeps; null: it sleeps at once.</summary>
     public IdlePollWindow? IdlePoll { get; internal set; }
 
+    /// <summary>What the guard (set with <see cref="IdlePoll"/>) knows of this worker's polls.</summary>
+    internal IdlePollSlot PollSlot { get; } = new();
+
+    internal IdlePollGuard? PollGuard { get; set; }
+
     internal void Run()
     {
         if (Cpu >= 0 && !CpuAffinity.TryPinCurrentThread(Cpu))
         {
             Cpu = -1;
         }
+        PollSlot.Bind(ThreadPolicy.CurrentThreadId());
         try
         {
             while (!_stopping)
@@ -137,7 +143,8 @@ public sealed class Worker
                 {
                     var asleep = Stopwatch.GetTimestamp();
                     _poller.Wait(IdleWaitMs);
-                    IdlePoll?.Slept(Stopwatch.GetElapsedTime(asleep));
+                    var woke = Stopwatch.GetTimestamp();
+                    IdlePoll?.Slept(Stopwatch.GetElapsedTime(asleep, woke), woke);
                 }
             }
         }
@@ -150,20 +157,35 @@ public sealed class Worker
     /// <summary>
     /// Looks at the queues (poll(2) with no timeout) until one has a packet or the window closes,
     /// at SCHED_IDLE: any other thread that wants this CPU gets it, and the worker finds the next
-    /// packet without being woken. It handles that packet back at normal priority.
+    /// packet without being woken. It handles that packet back at normal priority. If a busy
+    /// process takes the core meanwhile, <see cref="IdlePollGuard"/> moves the worker back to
+    /// normal priority, and it stops polling for a while (<see cref="IdlePollWindow.Starved"/>).
     /// </summary>
     /// <returns>Whether a packet or a wake-up came.</returns>
     private bool PollWhileIdle()
     {
-        if (IdlePoll is not { Microseconds: > 0 } window || !ThreadPolicy.TrySetIdle())
+        if (IdlePoll is not { Microseconds: > 0 } window || PollGuard is not { } guard)
         {
             return false;
         }
-        var until = Stopwatch.GetTimestamp() + window.Microseconds * Stopwatch.Frequency / 1_000_000;
+        var start = Stopwatch.GetTimestamp();
+        // Seen by the guard before the worker is at idle priority, so it is never there unwatched.
+        PollSlot.Entered(start);
+        guard.Polling();
+        if (!ThreadPolicy.TrySetIdle())
+        {
+            PollSlot.Left();
+            return false;
+        }
+        var until = start + window.Microseconds * Stopwatch.Frequency / 1_000_000;
         var found = false;
         while (!_stopping && !found && Stopwatch.GetTimestamp() < until)
         {
             found = _poller.Wait(0);
+        }
+        if (PollSlot.Left())
+        {
+            window.Starved(Stopwatch.GetTimestamp());
         }
         var errno = ThreadPolicy.SetNormal();
         if (errno != 0)

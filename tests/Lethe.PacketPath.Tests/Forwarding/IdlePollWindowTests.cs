@@ -21,7 +21,7 @@ public class IdlePollWindowTests
 
         for (var i = 0; i < 5; i++)
         {
-            window.Slept(Long);
+            window.Slept(Long, 0);
             seen.Add(window.Microseconds);
         }
 
@@ -34,13 +34,13 @@ public class IdlePollWindowTests
         var window = new IdlePollWindow(400);
         for (var i = 0; i < 4; i++)
         {
-            window.Slept(Long);
+            window.Slept(Long, 0);
         }
         var seen = new List<int>();
 
         for (var i = 0; i < 5; i++)
         {
-            window.Slept(Short);
+            window.Slept(Short, 0);
             seen.Add(window.Microseconds);
         }
 
@@ -51,9 +51,9 @@ public class IdlePollWindowTests
     public void a_sleep_as_long_as_the_maximum_still_counts_as_soon()
     {
         var window = new IdlePollWindow(400);
-        window.Slept(Long);
+        window.Slept(Long, 0);
 
-        window.Slept(TimeSpan.FromMicroseconds(400));
+        window.Slept(TimeSpan.FromMicroseconds(400), 0);
 
         Assert.Equal(400, window.Microseconds);
     }
@@ -62,13 +62,35 @@ public class IdlePollWindowTests
     public void a_maximum_below_the_growth_start_is_kept_and_zero_never_polls()
     {
         var small = new IdlePollWindow(20);
-        small.Slept(Long);
-        small.Slept(TimeSpan.FromMicroseconds(10));
+        small.Slept(Long, 0);
+        small.Slept(TimeSpan.FromMicroseconds(10), 0);
         var none = new IdlePollWindow(0);
-        none.Slept(TimeSpan.Zero);
+        none.Slept(TimeSpan.Zero, 0);
 
         Assert.Equal(20, small.Microseconds);
         Assert.Equal(0, none.Microseconds);
         Assert.Throws<ArgumentOutOfRangeException>(() => new IdlePollWindow(-1));
+    }
+
+    [Fact]
+    public void a_worker_moved_back_from_a_starved_poll_sleeps_at_once_for_the_hold_off_then_grows_again_from_nothing()
+    {
+        var window = new IdlePollWindow(400);
+        var second = System.Diagnostics.Stopwatch.Frequency;
+        var holdOff = (long)(IdlePollWindow.HoldOff.TotalSeconds * second);
+        var seen = new List<int>();
+
+        window.Starved(10 * second);
+        seen.Add(window.Microseconds);
+        window.Slept(Short, 10 * second + 1);
+        seen.Add(window.Microseconds);
+        window.Slept(Short, 10 * second + holdOff - 1);
+        seen.Add(window.Microseconds);
+        window.Slept(Short, 10 * second + holdOff);
+        seen.Add(window.Microseconds);
+        window.Slept(Short, 10 * second + holdOff + 1);
+        seen.Add(window.Microseconds);
+
+        Assert.Equal([0, 0, 0, IdlePollWindow.GrowStartMicroseconds, 100], seen);
     }
 }

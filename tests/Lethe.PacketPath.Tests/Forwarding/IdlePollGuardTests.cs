@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Forwarding;
+using Lethe.PacketPath.Tests.Devices;
+
+namespace Lethe.PacketPath.Tests.Forwarding;
+
+/// <summary>
+/// The guard behind idle polling, with real threads: one "polls" at SCHED_IDLE on CPU 0 as a
+/// worker does; busy threads at normal priority take that CPU or leave it alone.
+/// </summary>
+public class IdlePollGuardTests
+{
+    private static readonly TimeSpan Overdue = TimeSpan.FromMilliseconds(2);
+
+    [LinuxRootFact]
+    public void a_poll_starved_by_busy_threads_is_moved_back_to_normal_priority_even_after_the_guard_slept()
+    {
+        var slot = new IdlePollSlot();
+        using var guard = new IdlePollGuard([slot], Overdue);
+        guard.Start();
+        // Long enough for the guard to find no poll and sleep until the next one wakes it.
+        Thread.Sleep(300);
+        using var busy = new BusyThreads(cpu: 0, count: 2);
+
+        var poller = new Poller(slot, guard, cpu: 0, seconds: 10);
+        var rescued = poller.Join();
+
+        Assert.True(poller.WentIdle);
+        // It stops polling when it finds itself back in the normal class, or after 10 s.
+        Assert.True(poller.Polled < TimeSpan.FromSeconds(10), $"polled for {poller.Polled}");
+        Assert.Equal(ThreadStat.SchedOther, poller.PolicyAtEnd);
+        Assert.True(rescued);
+        Assert.Equal(1, guard.Rescues);
+    }
+
+    [LinuxRootFact]
+    public void a_poll_that_ends_within_its_time_is_left_alone()
+    {
+        var slot = new IdlePollSlot();
+        using var guard = new IdlePollGuard([slot], TimeSpan.FromSeconds(5));
+        guard.Start();
+
+        var poller = new Poller(slot, guard, cpu: 0, seconds: 0.2);
+        var rescued = poller.Join();
+
+        Assert.True(poller.WentIdle);
+        Assert.Equal(ThreadStat.SchedIdle, poller.PolicyAtEnd);
+        Assert.False(rescued);
+        Assert.Equal(0, guard.Rescues);
+    }
+
+    /// <summary>A thread that polls as a worker does: announced, at SCHED_IDLE, until its time is up.</summary>
+    private sealed class Poller
+    {
+        private readonly Thread _thread;
+        private bool _rescued;
+
+        public Poller(IdlePollSlot slot, IdlePollGuard guard, int cpu, double seconds)
+        {
+            _thread = new Thread(() =>
+            {
+                CpuAffinity.TryPinCurrentThread(cpu);
+                slot.Bind(ThreadPolicy.CurrentThreadId());
+                var start = Stopwatch.GetTimestamp();
+                slot.Entered(start);
+                guard.Polling();
+                WentIdle = ThreadPolicy.TrySetIdle();
+                do
+                {
+                    PolicyAtEnd = ThreadStat.Policy("/proc/thread-self/stat");
+                }
+                while (Stopwatch.GetElapsedTime(start).TotalSeconds < seconds && PolicyAtEnd == ThreadStat.SchedIdle);
+                Polled = Stopwatch.GetElapsedTime(start);
+                _rescued = slot.Left();
+                ThreadPolicy.SetNormal();
+            }) { IsBackground = true };
+            _thread.Start();
+        }
+
+        public bool WentIdle { get; private set; }
+
+        /// <summary>The thread's policy when it stopped polling.</summary>
+        public int PolicyAtEnd { get; private set; } = -1;
+
+        public TimeSpan Polled { get; private set; }
+
+        public bool Join()
+        {
+            _thread.Join();
+            return _rescued;
+        }
+    }
+
+    /// <summary>Threads at normal priority spinning on one CPU until disposed.</summary>
+    private sealed class BusyThreads : IDisposable
+    {
+        private readonly List<Thread> _threads = [];
+        private volatile bool _stop;
+
+        public BusyThreads(int cpu, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var thread = new Thread(() =>
+                {
+                    CpuAffinity.TryPinCurrentThread(cpu);
+                    while (!_stop)
+                    {
+                    }
+                }) { IsBackground = true };
+                thread.Start();
+                _threads.Add(thread);
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop = true;
+            foreach (var thread in _threads)
+            {
+                thread.Join();
+            }
+        }
+    }
+}
