@@ -16,7 +16,7 @@ public sealed class Dataplane : IDisposable
     private const int RingBytes = 1 << 20;
 
     /// <summary>How much longer than its window a poll may last before the guard moves its worker back.</summary>
-    private static readonly TimeSpan PollGuardMargin = TimeSpan.FromMicroseconds(500);
+    private static readonly TimeSpan PollGuardMargin = TimeSpan.FromMilliseconds(5);
 
     private readonly AttachedDevice[] _devices;
     private readonly Worker[] _workers;

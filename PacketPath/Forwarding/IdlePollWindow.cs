@@ -31,10 +31,17 @@ public sealed class IdlePollWindow
     /// <summary>How long the next poll lasts; 0: sleep at once.</summary>
     public int Microseconds { get; private set; }
 
-    /// <summary>How long a worker does not poll after a poll of its was cut short (<see cref="Starved"/>).</summary>
-    public static readonly TimeSpan HoldOff = TimeSpan.FromSeconds(1);
+    /// <summary>How long a worker does not poll after a poll of its was cut short (<see cref="Starved"/>), at first.</summary>
+    public static readonly TimeSpan MinHoldOff = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The longest hold-off, reached when poll after poll is cut short.</summary>
+    public static readonly TimeSpan MaxHoldOff = TimeSpan.FromSeconds(1);
+
+    private long _holdOff;
     private long _holdOffUntil;
+
+    /// <summary>How long the last poll cut short keeps the worker from polling (zero: none was, since one ended by itself).</summary>
+    public TimeSpan HoldOff => TimeSpan.FromSeconds((double)_holdOff / Stopwatch.Frequency);
 
     /// <summary>
     /// The worker slept this long after polling (or at once) before a packet, a wake-up or its
@@ -57,13 +64,22 @@ public sealed class IdlePollWindow
 
     /// <summary>
     /// <see cref="IdlePollGuard"/> had to move the worker back to normal priority at
-    /// <paramref name="timestamp"/> (Stopwatch): another process wants its core, so polling there
-    /// would only be preempted again. It sleeps at once for <see cref="HoldOff"/>, then grows the
-    /// window again from nothing.
+    /// <paramref name="timestamp"/> (Stopwatch): another process wanted its core, where polling is
+    /// only preempted, and a preempted poller is not woken by a packet. It sleeps at once for a
+    /// while, then grows the window again from nothing. The while starts at
+    /// <see cref="MinHoldOff"/> and doubles with every poll cut short in a row (up to
+    /// <see cref="MaxHoldOff"/>), so a core that stays busy soon sees no polling at all, while one
+    /// busy only now and then loses little of it.
     /// </summary>
     public void Starved(long timestamp)
     {
+        var min = (long)(MinHoldOff.TotalSeconds * Stopwatch.Frequency);
+        var max = (long)(MaxHoldOff.TotalSeconds * Stopwatch.Frequency);
+        _holdOff = _holdOff == 0 ? min : Math.Min(max, _holdOff * 2);
         Microseconds = 0;
-        _holdOffUntil = timestamp + (long)(HoldOff.TotalSeconds * Stopwatch.Frequency);
+        _holdOffUntil = timestamp + _holdOff;
     }
+
+    /// <summary>A poll ended by itself (a packet came, or the window closed): the core was free, the hold-off starts small again.</summary>
+    public void Polled() => _holdOff = 0;
 }

@@ -187,6 +187,10 @@ public sealed class Worker
         {
             window.Starved(Stopwatch.GetTimestamp());
         }
+        else
+        {
+            window.Polled();
+        }
         var errno = ThreadPolicy.SetNormal();
         if (errno != 0)
         {

@@ -11,7 +11,7 @@ namespace Lethe.EndToEnd.Tests.Live;
 /// ping through the firewall (the uplink host's kernel answers; no process of the test's own is on
 /// the path) gets every answer, none of them a second late. Before <c>IdlePollGuard</c>, a worker
 /// polling at SCHED_IDLE when the cores filled up was starved there: the slowest answer took
-/// 1.7-2.4 s here, 85-232 ms with the guard (bench/README.md, "Idle polling").
+/// 1.7-2.4 s here, 111-143 ms with the guard (bench/README.md, "Idle polling").
 /// </summary>
 [Collection(LiveCollection.Name)]
 public sealed partial class BusyMachineTests(LiveLab lab)

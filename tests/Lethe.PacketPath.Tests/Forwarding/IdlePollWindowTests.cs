@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Lethe.PacketPath.Forwarding;
 
 namespace Lethe.PacketPath.Tests.Forwarding;
@@ -76,21 +77,45 @@ public class IdlePollWindowTests
     public void a_worker_moved_back_from_a_starved_poll_sleeps_at_once_for_the_hold_off_then_grows_again_from_nothing()
     {
         var window = new IdlePollWindow(400);
-        var second = System.Diagnostics.Stopwatch.Frequency;
-        var holdOff = (long)(IdlePollWindow.HoldOff.TotalSeconds * second);
+        var start = 10 * Stopwatch.Frequency;
+        var holdOff = Ticks(IdlePollWindow.MinHoldOff);
         var seen = new List<int>();
 
-        window.Starved(10 * second);
+        window.Starved(start);
         seen.Add(window.Microseconds);
-        window.Slept(Short, 10 * second + 1);
+        window.Slept(Short, start + 1);
         seen.Add(window.Microseconds);
-        window.Slept(Short, 10 * second + holdOff - 1);
+        window.Slept(Short, start + holdOff - 1);
         seen.Add(window.Microseconds);
-        window.Slept(Short, 10 * second + holdOff);
+        window.Slept(Short, start + holdOff);
         seen.Add(window.Microseconds);
-        window.Slept(Short, 10 * second + holdOff + 1);
+        window.Slept(Short, start + holdOff + 1);
         seen.Add(window.Microseconds);
 
         Assert.Equal([0, 0, 0, IdlePollWindow.GrowStartMicroseconds, 100], seen);
     }
+
+    [Fact]
+    public void polls_cut_short_in_a_row_double_the_hold_off_up_to_its_maximum_and_a_poll_that_ends_by_itself_starts_it_over()
+    {
+        var window = new IdlePollWindow(400);
+        var now = 10 * Stopwatch.Frequency;
+        var holdOffs = new List<TimeSpan>();
+
+        for (var i = 0; i < 9; i++)
+        {
+            window.Starved(now);
+            holdOffs.Add(window.HoldOff);
+            now += 2 * Stopwatch.Frequency;
+        }
+        window.Polled();
+        window.Starved(now);
+        holdOffs.Add(window.HoldOff);
+
+        var min = IdlePollWindow.MinHoldOff;
+        Assert.Equal([min, min * 2, min * 4, min * 8, min * 16, min * 32, min * 64, IdlePollWindow.MaxHoldOff, IdlePollWindow.MaxHoldOff, min],
+            holdOffs);
+    }
+
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
 }
