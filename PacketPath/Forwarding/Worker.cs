@@ -183,6 +183,8 @@ public sealed class Worker
         {
             found = _poller.Wait(0);
         }
+        // Back to normal before leaving the guard's watch: preempted in between, it would be unwatched at idle priority.
+        var errno = ThreadPolicy.SetNormal();
         if (PollSlot.Left())
         {
             window.Starved(Stopwatch.GetTimestamp());
@@ -191,7 +193,6 @@ public sealed class Worker
         {
             window.Polled();
         }
-        var errno = ThreadPolicy.SetNormal();
         if (errno != 0)
         {
             // Forwarding on at idle priority would starve behind any busy process; stop instead.
