@@ -80,7 +80,7 @@ public sealed class IdlePollGuard : IDisposable
             _unpark.Reset();
             Interlocked.Exchange(ref _parked, 1);
             // A poll that began before the exchange may not have seen the guard parked.
-            if (!AnyPolling())
+            if (!Look(Stopwatch.GetTimestamp()))
             {
                 _unpark.Wait();
             }
@@ -110,17 +110,5 @@ public sealed class IdlePollGuard : IDisposable
             }
         }
         return polling;
-    }
-
-    private bool AnyPolling()
-    {
-        foreach (var slot in _slots)
-        {
-            if (slot.Since != 0)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }
