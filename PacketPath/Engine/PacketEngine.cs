@@ -108,6 +108,10 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.SpoofedClientSource);
         }
+        if (info.Destination.IsNeverForwarded)
+        {
+            return Drop(ref outcome, DropReason.NeverForwarded);
+        }
         if (IsFirewallAddress(info.Destination))
         {
             return Drop(ref outcome, DropReason.AddressedToFirewall);
@@ -151,6 +155,11 @@ public sealed class PacketEngine
             return Forward(policy, packet, ref info, egress, client, ref outcome);
         }
 
+        if (info.Protocol == IpProtocol.Tcp && !TcpTracker.CanOpen(info.TcpFlags))
+        {
+            // Before the rules, as the kernel's ruleset drops conntrack's invalid state: no rule counts it, no reject answers it.
+            return Drop(ref outcome, DropReason.TcpCannotOpen);
+        }
         var verdict = compiled.Classify(client, info, UnixSeconds(nowMs), policy.Hosts);
         outcome.RuleIndex = verdict.RuleIndex;
         if (verdict.RuleIndex >= 0)
@@ -195,6 +204,10 @@ public sealed class PacketEngine
         if (compiled.FindClient(info.Source) >= 0)
         {
             return Drop(ref outcome, DropReason.SpoofedUplinkSource);
+        }
+        if (info.Destination.IsNeverForwarded)
+        {
+            return Drop(ref outcome, DropReason.NeverForwarded);
         }
         if (info.IsFragment)
         {
@@ -272,11 +285,16 @@ public sealed class PacketEngine
 
     private PacketOutcome ClientIcmpError(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, ref PacketOutcome outcome)
     {
-        // An error a client sends about a packet it received: that packet was the reply direction of a flow.
+        // An error a client sends about a packet it received: the reply direction of a flow it started,
+        // or the first direction of a flow another client started to it.
         if (!NatRewriter.TryReadQuotedFlow(packet, info, out var quoted) ||
-            !_table.Lookup(quoted.Reversed(), nowMs, out var entry, out var isReply) || isReply)
+            !_table.Lookup(quoted.Reversed(), nowMs, out var entry, out var isReply))
         {
             return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
+        }
+        if (isReply)
+        {
+            return ResponderIcmpError(policy, packet, ref info, entry, nowMs, ref outcome);
         }
         var translated = _table.ReplyKey(entry);
         var original = _table.OriginalKey(entry);
@@ -294,6 +312,33 @@ public sealed class PacketEngine
             !NatRewriter.TranslateOutgoingIcmpError(packet, ref info, translated.Destination, translated.DestinationPort))
         {
             return Drop(ref outcome, DropReason.BadTransportHeader);
+        }
+        return Forward(policy, packet, ref info, egress, outcome.Client, ref outcome);
+    }
+
+    /// <summary>
+    /// An error from the client a flow between two clients was opened to (its port is closed, say),
+    /// about a packet of that flow: it goes back to the client that opened it, as Linux's conntrack
+    /// lets it through as related. Such a flow is routed untranslated, so the error is too.
+    /// </summary>
+    private PacketOutcome ResponderIcmpError(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int entry, long nowMs, ref PacketOutcome outcome)
+    {
+        var original = _table.OriginalKey(entry);
+        var replyKey = _table.ReplyKey(entry);
+        var compiled = policy.Compiled;
+        if (compiled.FindClient(replyKey.Source) != outcome.Client || replyKey != original.Reversed() || info.Destination != original.Source)
+        {
+            // Not this client's to answer for, or not addressed to the flow's other end.
+            return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
+        }
+        var egress = compiled.FindClient(original.Source);
+        if (egress < 0)
+        {
+            return Drop(ref outcome, DropReason.FlowCut);
+        }
+        if (TooBig(packet, info, egress, outcome.Client, nowMs, default, ref outcome))
+        {
+            return Drop(ref outcome, DropReason.TooBig);
         }
         return Forward(policy, packet, ref info, egress, outcome.Client, ref outcome);
     }

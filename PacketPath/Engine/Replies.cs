@@ -15,7 +15,7 @@ public static class Replies
 
     public static int IcmpError(ReadOnlySpan<byte> offending, in PacketInfo info, NetAddress from, byte type, byte code, uint restOfHeader, Span<byte> reply)
     {
-        if (info.IsIcmpError || from.IsV6 != info.Source.IsV6 || IsUnspecifiedOrMulticast(info.Source))
+        if (info.IsIcmpError || from.IsV6 != info.Source.IsV6 || IsUnspecifiedOrMulticast(info.Source) || info.Destination.IsNeverForwarded)
         {
             return 0;
         }
@@ -44,7 +44,7 @@ public static class Replies
     public static int TcpReset(ReadOnlySpan<byte> offending, in PacketInfo info, Span<byte> reply)
     {
         var tcp = offending[info.TransportOffset..];
-        if (tcp.Length < 20 || ((TcpFlags)info.TcpFlags & TcpFlags.Rst) != 0 || IsUnspecifiedOrMulticast(info.Source))
+        if (tcp.Length < 20 || ((TcpFlags)info.TcpFlags & TcpFlags.Rst) != 0 || IsUnspecifiedOrMulticast(info.Source) || info.Destination.IsNeverForwarded)
         {
             return 0;
         }

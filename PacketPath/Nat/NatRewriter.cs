@@ -288,8 +288,16 @@ public static class NatRewriter
             {
                 return false;
             }
-            headerLength = 40;
-            protocol = packet[eo + 6];
+            // The ports lie beyond any extension headers the quoted packet carried (the firewall
+            // forwards such packets, so it must translate errors about them); the walk checks each
+            // header's length against the quote.
+            if (!Ipv6Packet.Unchecked(PacketParser.AsReadable(packet[eo..end])).TryWalkExtensionHeaders(out var chain, out _))
+            {
+                return false;
+            }
+            headerLength = chain.TransportOffset;
+            protocol = chain.Protocol;
+            firstFragment = chain.FragmentOffset == 0;
         }
         else
         {
@@ -329,8 +337,8 @@ public static class NatRewriter
                 var id = IsQuery(protocol, packet[et]) ? et + 4 : -1;
                 quote = new Quote(protocol, id, id, et + 2, protocol == 58, false);
                 return true;
-            // IPv6 extension headers (RFC 8200 §4, IANA's list): the ports lie beyond them, and the
-            // fixed 40 bytes are all this reads of a quoted IPv6 header.
+            // IPv6 extension headers the walk does not follow (IANA's list), or the next header of a
+            // non-first fragment: the ports cannot be found.
             case 0 or 43 or 44 or 51 or 60 or 135 or 139 or 140 or 253 or 254 when v6:
                 return false;
             default:

@@ -22,6 +22,15 @@ internal static class TcpTracker
         FirstFinFromReply = 4,
     }
 
+    /// <summary>
+    /// Whether a segment of no tracked flow may start one: a SYN without ACK, or an ACK without SYN,
+    /// FIN or RST, a flow picked up in the middle (after a restart, which forgets everything), as
+    /// Linux's conntrack does with nf_conntrack_tcp_loose=1. Anything else is what it calls invalid:
+    /// a scan's probe, or the tail of a flow already gone.
+    /// </summary>
+    public static bool CanOpen(byte tcpFlags) =>
+        (tcpFlags & (Syn | Ack | Fin | Rst)) is Syn or Ack;
+
     /// <summary>The state of a flow whose first packet carried <paramref name="tcpFlags"/>.</summary>
     public static ConnectionState Open(byte tcpFlags, out Closing closing)
     {

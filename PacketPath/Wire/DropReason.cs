@@ -37,9 +37,16 @@ public enum DropReason : byte
     IcmpErrorWithoutFlow,
     /// <summary>A TCP segment of a tracked flow outside its sequence window: a guess, or stale.</summary>
     TcpOutOfWindow,
+    /// <summary>
+    /// A TCP segment of no tracked flow that cannot start one: neither a SYN without ACK nor, picked
+    /// up in the middle, an ACK without SYN, FIN or RST (Linux's conntrack calls it invalid).
+    /// </summary>
+    TcpCannotOpen,
 
     // Forwarding
     TtlExceeded,
     TooBig,
     AddressedToFirewall,
+    /// <summary>To a multicast, broadcast, loopback or unspecified address (<see cref="NetAddress.IsNeverForwarded"/>); dropped without an answer.</summary>
+    NeverForwarded,
 }

@@ -56,6 +56,15 @@ public readonly record struct NetAddress(UInt128 Bits, bool IsV6)
         return (Bits >> shift) == (network.Bits >> shift);
     }
 
+    /// <summary>
+    /// Multicast, limited broadcast, loopback or unspecified (IPv4's 0.0.0.0/8 too): a destination
+    /// no router forwards to (RFC 1812 §5.3.5.1 and §5.3.7, RFC 4291 §2.5.3 and §2.7), and
+    /// Linux's forwarding does not either.
+    /// </summary>
+    public bool IsNeverForwarded => IsV6
+        ? (byte)(Bits >> 120) == 0xFF || Bits <= 1
+        : V4Bits >> 28 == 0xE || V4Bits == uint.MaxValue || V4Bits >> 24 is 0 or 127;
+
     public IPAddress ToIPAddress()
     {
         Span<byte> bytes = stackalloc byte[16];

@@ -328,7 +328,7 @@ public static class PacketParser
     /// The views take <see cref="Span{T}"/> so one type serves parsing and rewriting; the parser only
     /// calls their getters, so it never writes through this span.
     /// </summary>
-    private static Span<byte> AsReadable(ReadOnlySpan<byte> packet) =>
+    internal static Span<byte> AsReadable(ReadOnlySpan<byte> packet) =>
         MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(packet), packet.Length);
 
     private static bool Fail(DropReason why, out DropReason reason)

@@ -5,7 +5,10 @@ using static Lethe.PacketPath.Tests.Engine.WireCheck;
 
 namespace Lethe.PacketPath.Tests.Engine;
 
-/// <summary>An ICMP error a client sends about a reply it received leaves translated; a client cannot speak for another client's flow.</summary>
+/// <summary>
+/// An ICMP error a client sends about a reply it received leaves translated; one about a packet
+/// another client sent it reaches that client; a client cannot speak for another client's flow.
+/// </summary>
 public class ClientIcmpErrorTests
 {
     private readonly EngineLab _lab = new(["action=accept"]);
@@ -52,5 +55,49 @@ public class ClientIcmpErrorTests
         Assert.False(sent.Forwarded);
         Assert.Equal(DropReason.IcmpErrorWithoutFlow, sent.Reason);
         Assert.Equal(_lab.Personal, sent.Outcome.Client);
+    }
+
+    [Fact]
+    public void a_port_unreachable_from_the_client_a_flow_was_opened_to_reaches_the_client_that_opened_it()
+    {
+        var lab = new EngineLab(["action=accept dst4=10.137.0.6"]);
+        var received = lab.Through(Packets.Udp(Work4, Personal4, 40000, 53, payload: 8), lab.Work).Packet;
+        var error = Packets.IcmpError(Personal4, Work4, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, received);
+
+        var sent = lab.FromPersonal(error);
+
+        Assert.True(sent.Forwarded, sent.Reason.ToString());
+        Assert.Equal(lab.Work, sent.Outcome.Egress);
+        Assert.Equal((Address(Personal4), Address(Work4)), (sent.Info.Source, sent.Info.Destination));
+        var quoted = Packets.Parse(Quote(sent.Packet));
+        Assert.Equal((Address(Work4), (ushort)40000, Address(Personal4), (ushort)53),
+            (quoted.Source, quoted.SourcePort, quoted.Destination, quoted.DestinationPort));
+        ChecksumsAreValid(sent.Packet);
+    }
+
+    [Fact]
+    public void the_client_a_flow_was_opened_to_cannot_aim_an_error_about_it_elsewhere()
+    {
+        var lab = new EngineLab(["action=accept dst4=10.137.0.6", "action=accept"], personal: ["action=accept"]);
+        var received = lab.Through(Packets.Udp(Work4, Personal4, 40000, 53, payload: 8), lab.Work).Packet;
+        var error = Packets.IcmpError(Personal4, Remote4, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, received);
+
+        var sent = lab.FromPersonal(error);
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.IcmpErrorWithoutFlow, sent.Reason);
+    }
+
+    [Fact]
+    public void the_client_that_opened_a_flow_cannot_answer_for_its_other_end()
+    {
+        var lab = new EngineLab(["action=accept dst4=10.137.0.6"]);
+        var received = lab.Through(Packets.Udp(Work4, Personal4, 40000, 53, payload: 8), lab.Work).Packet;
+        // Work itself quoting the packet it sent, as if it had been sent to it.
+        var forged = Packets.IcmpError(Work4, Work4, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, received);
+
+        var sent = lab.FromWork(forged);
+
+        Assert.False(sent.Forwarded);
     }
 }

@@ -65,11 +65,14 @@ public class InterClientTests
 
         var newFlow = lab.FromPersonal(Packets.Tcp(Personal4, Work4, 50000, 22, TcpFlags.Syn));
         var otherPort = lab.FromPersonal(Packets.Tcp(Personal4, Work4, 81, 40000, TcpFlags.Syn | TcpFlags.Ack));
+        var pickedUp = lab.FromPersonal(Packets.Tcp(Personal4, Work4, 81, 40000, TcpFlags.Ack));
 
         Assert.False(newFlow.Forwarded);
         Assert.Equal(DropReason.ClientIsolated, newFlow.Reason);
         Assert.False(otherPort.Forwarded);
-        Assert.Equal(DropReason.ClientIsolated, otherPort.Reason);
+        Assert.Equal(DropReason.TcpCannotOpen, otherPort.Reason);
+        Assert.False(pickedUp.Forwarded);
+        Assert.Equal(DropReason.ClientIsolated, pickedUp.Reason);
     }
 
     [Fact]

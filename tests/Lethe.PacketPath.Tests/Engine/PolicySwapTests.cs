@@ -131,7 +131,7 @@ public class PolicySwapTests
         lab.Through(Packets.Tcp(Work4, Personal4, 40000, 80, TcpFlags.Syn), lab.Work);
 
         var cut = lab.Engine.Swap(Policy(["action=accept"], ["action=accept"], version: 2), lab.Now);
-        var reply = lab.FromPersonal(Packets.Tcp(Personal4, Work4, 80, 40000, TcpFlags.Syn | TcpFlags.Ack));
+        var reply = lab.FromPersonal(Packets.Tcp(Personal4, Work4, 80, 40000, TcpFlags.Ack));
         var again = lab.FromWork(Packets.Tcp(Work4, Personal4, 40000, 80, TcpFlags.Ack));
 
         Assert.Equal(1, cut);

@@ -39,6 +39,27 @@ public class UplinkIcmpErrorTests
         ChecksumsAreValid(quote);
     }
 
+    [Theory]
+    [InlineData(new[] { IpProtocol.DestinationOptions })]
+    [InlineData(new[] { IpProtocol.HopByHop, IpProtocol.Routing })]
+    [InlineData(new[] { IpProtocol.Fragment })]
+    [InlineData(new[] { IpProtocol.HopByHop, IpProtocol.DestinationOptions, IpProtocol.Authentication })]
+    public void a_packet_too_big_about_a_flow_with_extension_headers_reaches_the_client_translated(byte[] headers)
+    {
+        var left = _lab.Through(Packets.Udp(Work6, Remote6, 40000, 4500, payload: 1400, extensionHeaders: headers), _lab.Work);
+        var error = Packets.IcmpError(Router6, Uplink6, IcmpV6Message.PacketTooBig, 0, left.Packet, restOfHeader: 1280);
+
+        var sent = _lab.FromUplink(error);
+
+        Assert.True(sent.Forwarded, sent.Reason.ToString());
+        Assert.Equal(_lab.Work, sent.Outcome.Egress);
+        Assert.Equal(1280u, RestOfHeader(sent.Packet));
+        // The quote is cut at 1,280 bytes, so it is read as a quote, not as a whole packet.
+        Assert.True(PacketParser.TryParseEmbedded(sent.Packet, sent.Info, out var quoted));
+        Assert.Equal((Address(Work6), (ushort)40000), (quoted.Source, quoted.SourcePort));
+        ChecksumsAreValid(sent.Packet);
+    }
+
     [Fact]
     public void a_port_unreachable_about_a_tcp_syn_reaches_the_client_translated()
     {

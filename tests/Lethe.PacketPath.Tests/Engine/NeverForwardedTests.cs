@@ -1,0 +1,109 @@
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Wire;
+using static Lethe.PacketPath.Tests.Engine.EngineLab;
+
+namespace Lethe.PacketPath.Tests.Engine;
+
+/// <summary>
+/// Multicast, broadcast, loopback and unspecified destinations are never forwarded, not even under
+/// an accept-everything policy (the Qubes default): a client's mDNS, LLMNR and SSDP chatter stays
+/// off the uplink, opens no flow, takes no NAT port and draws no ICMP answer.
+/// </summary>
+public class NeverForwardedTests
+{
+    private readonly EngineLab _lab = new(["action=accept"]);
+
+    [Theory]
+    [InlineData("224.0.0.251", 5353)]
+    [InlineData("239.255.255.250", 1900)]
+    [InlineData("255.255.255.255", 67)]
+    [InlineData("127.0.0.1", 53)]
+    [InlineData("0.0.0.0", 53)]
+    [InlineData("ff02::fb", 5353)]
+    [InlineData("ff02::1:3", 5355)]
+    [InlineData("ff05::c", 1900)]
+    [InlineData("::1", 53)]
+    public void a_clients_datagram_to_such_an_address_stays_inside(string destination, ushort port)
+    {
+        var source = NetAddress.Parse(destination).IsV6 ? Work6 : Work4;
+
+        var sent = _lab.FromWork(Packets.Udp(source, destination, port, port, payload: 20));
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.NeverForwarded, sent.Reason);
+        Assert.Empty(sent.Reply);
+        Assert.Equal(0, _lab.Engine.Connections.Count);
+        Assert.Equal(0, _lab.Engine.Policy.RuleHits[_lab.Work][0]);
+    }
+
+    [Theory]
+    [InlineData(Work4, "224.0.0.251")]
+    [InlineData(Work6, "ff02::1:3")]
+    public void a_multicast_datagram_whose_hop_limit_ends_here_draws_no_time_exceeded(string source, string destination)
+    {
+        var sent = _lab.FromWork(Packets.Udp(source, destination, 5355, 5355, payload: 20, ttl: 1));
+
+        Assert.Equal(DropReason.NeverForwarded, sent.Reason);
+        Assert.Empty(sent.Reply);
+    }
+
+    [Fact]
+    public void a_client_refused_by_its_rules_gets_no_prohibited_answer_for_multicast()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp"]);
+
+        var sent = lab.FromWork(Packets.Udp(Work4, "224.0.0.251", 5353, 5353, payload: 20));
+        var unicast = lab.FromWork(Packets.Udp(Work4, Remote4, 5353, 5353, payload: 20));
+
+        Assert.Equal(DropReason.NeverForwarded, sent.Reason);
+        Assert.Empty(sent.Reply);
+        Assert.Equal(DropReason.NoRuleMatched, unicast.Reason);
+        Assert.NotEmpty(unicast.Reply);
+    }
+
+    [Fact]
+    public void multicast_from_the_uplink_is_named_for_what_it_is()
+    {
+        var sent = _lab.FromUplink(Packets.Udp(Remote4, "224.0.0.1", 5353, 5353, payload: 20));
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.NeverForwarded, sent.Reason);
+    }
+
+    [Fact]
+    public void a_unicast_datagram_still_leaves()
+    {
+        var sent = _lab.FromWork(Packets.Udp(Work4, Remote4, 5353, 5353, payload: 20));
+
+        Assert.True(sent.Forwarded, sent.Reason.ToString());
+        Assert.Equal(1, _lab.Engine.Connections.Count);
+    }
+
+    [Theory]
+    [InlineData(Remote4, "224.0.0.251")]
+    [InlineData(Remote4, "255.255.255.255")]
+    [InlineData(Remote6, "ff02::fb")]
+    public void the_firewall_builds_no_error_or_reset_about_a_packet_to_such_an_address(string source, string destination)
+    {
+        var reply = new byte[2048];
+        var datagram = Packets.Udp(source, destination, 5353, 5353, payload: 20);
+        var segment = Packets.Tcp(source, destination, 40000, 80, TcpFlags.Syn);
+        var from = NetAddress.Parse(source).IsV6 ? Address(Uplink6) : Address(Uplink4);
+
+        Assert.Equal(0, Replies.IcmpError(datagram, Packets.Parse(datagram), from, 3, 13, 0, reply));
+        Assert.Equal(0, Replies.TcpReset(segment, Packets.Parse(segment), reply));
+    }
+
+    [Fact]
+    public void the_same_error_and_reset_are_built_for_a_unicast_destination()
+    {
+        var reply = new byte[2048];
+        var datagram = Packets.Udp(Work4, Remote4, 5353, 5353, payload: 20);
+        var segment = Packets.Tcp(Work4, Remote4, 40000, 80, TcpFlags.Syn);
+
+        Assert.True(Replies.IcmpError(datagram, Packets.Parse(datagram), Address(Uplink4), 3, 13, 0, reply) > 0);
+        Assert.True(Replies.TcpReset(segment, Packets.Parse(segment), reply) > 0);
+    }
+
+    private static NetAddress Address(string text) => NetAddress.Parse(text);
+}
