@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Lethe.Domain.Rules;
 
 namespace Lethe.Domain.Snapshots;
 
@@ -85,6 +86,34 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException($"the envelope names policy '{envelope.Policy}' but the signed content is policy '{parsed.Policy}'");
         }
+        if (Unreadable(parsed) is { } problem)
+        {
+            // Signed by a newer control plane, say: better refused here, by verify too, than found when it is compiled.
+            throw new SnapshotVerificationException($"the signed policy holds what this build cannot read: {problem}");
+        }
         return new VerifiedSnapshot(envelope, parsed, content);
+    }
+
+    /// <summary>The first client address or rule this build cannot parse, named; null when there is none.</summary>
+    private static string? Unreadable(SnapshotContent content)
+    {
+        foreach (var client in content.Clients)
+        {
+            foreach (var address in client.Addresses)
+            {
+                if (RuleParser.ParseAddress(address) is null)
+                {
+                    return $"client {client.Name}: '{address}' is not an address";
+                }
+            }
+            foreach (var rule in client.Rules)
+            {
+                if (!RuleParser.TryParse(rule.Rule, 0, out _, out var error))
+                {
+                    return $"client {client.Name}, rule {rule.Id}: {error.Message}";
+                }
+            }
+        }
+        return null;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Lethe.Domain.Snapshots;
 using Lethe.PacketPath.Classification;
@@ -32,10 +33,12 @@ public static class BootCommand
             var location = parse.GetValue(flags.Snapshot)!;
             var trust = parse.GetValue(flags.Trust)!;
             var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN");
-            LiveFirewall firewall;
+            LiveFirewall? firewall = null;
+            MetricsServer? metricsServer = null;
             string pem;
             IReadOnlyList<int>? cpus;
             int idlePoll;
+            TimeSpan watchEvery;
             try
             {
                 var verified = await SnapshotSource.Load(location, trust, bearer, ct);
@@ -45,7 +48,14 @@ public static class BootCommand
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
                 cpus = deviceFlags.Cpus(parse);
                 idlePoll = deviceFlags.IdlePollMicroseconds(parse);
+                watchEvery = WatchInterval(parse.GetValue(watch));
+                var metricsAt = parse.GetValue(metrics) is { } endpoint ? MetricsServer.ParseEndpoint(endpoint) : null;
                 firewall = LiveFirewall.Open(verified, options, devices, workers, offload: !parse.GetValue(deviceFlags.NoOffload));
+                if (metricsAt is not null)
+                {
+                    var dataplane = firewall.Dataplane;
+                    metricsServer = MetricsServer.Listen(metricsAt, () => MetricsText.Render(dataplane));
+                }
                 await output.WriteLineAsync(Describe("booted", verified, firewall.Policy.Compiled));
             }
             catch (SnapshotVerificationException e)
@@ -58,6 +68,12 @@ public static class BootCommand
                 await error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
+            catch (SocketException e)
+            {
+                firewall?.Dispose();
+                await error.WriteLineAsync($"error: cannot serve metrics on {parse.GetValue(metrics)}: {e.Message}");
+                return 1;
+            }
             catch (IOException e)
             {
                 await error.WriteLineAsync($"error: cannot attach to the devices: {e.Message}");
@@ -65,16 +81,23 @@ public static class BootCommand
             }
 
             using (firewall)
+            using (metricsServer)
             {
-                return await Run(firewall, parse, location, pem, bearer, TimeSpan.FromSeconds(parse.GetValue(watch)), parse.GetValue(metrics),
+                return await Run(firewall, parse, location, pem, bearer, watchEvery, metricsServer, parse.GetValue(metrics),
                     flags, cpus, idlePoll, output, error, ct);
             }
         });
         return command;
     }
 
+    private static TimeSpan WatchInterval(double seconds) =>
+        seconds is > 0 and <= 86_400
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new FlagException($"--watch-seconds: {seconds} is outside (0, 86400]: how often to ask the control plane, in seconds");
+
     private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
-        string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, TextWriter output, TextWriter error, CancellationToken ct)
+        MetricsServer? metricsServer, string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, TextWriter output,
+        TextWriter error, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -107,17 +130,32 @@ public static class BootCommand
               (cpus is null ? "" : $" kept to CPU(s) {string.Join(",", workers.Select(w => w.Cpu))}") +
               (workers[0].IdlePoll is { } window ? $", polling idle queues up to {window.Max} µs" : ""));
 
-        var tasks = new List<Task>();
-        if (metricsEndpoint is not null)
+        // Neither serving metrics nor watching is worth stopping the forwarding for: a failure is logged when it happens.
+        async Task Logged(Task task, string what)
         {
-            var server = new MetricsServer(MetricsServer.ParseEndpoint(metricsEndpoint), () => MetricsText.Render(firewall.Dataplane));
-            tasks.Add(server.Run(stop.Token));
+            try
+            {
+                await task;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // SIGTERM arrived while a watch or a scrape was under way.
+            }
+            catch (Exception e)
+            {
+                await error.WriteLineAsync($"error: {what} stopped, forwarding goes on: {e.Message}");
+            }
+        }
+        var tasks = new List<Task>();
+        if (metricsServer is not null)
+        {
+            tasks.Add(Logged(metricsServer.Run(stop.Token), "serving metrics"));
             await output.WriteLineAsync($"metrics on http://{metricsEndpoint}/metrics");
         }
         if (SnapshotSource.IsUrl(location))
         {
             var watcher = new SnapshotWatcher(location, pem, bearer, watchEvery, error);
-            tasks.Add(watcher.Run(() => firewall.Policy.Version, Swap, stop.Token));
+            tasks.Add(Logged(watcher.Run(() => firewall.Policy.Version, Swap, stop.Token), "the snapshot watch"));
         }
 
         var stopped = Task.Delay(Timeout.Infinite, stop.Token);
@@ -129,14 +167,7 @@ public static class BootCommand
             code = 1;
         }
         await stop.CancelAsync();
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM arrived while a watch or a scrape was under way.
-        }
+        await Task.WhenAll(tasks);
         await names.Stop();
         firewall.Dispose();
         await output.WriteLineAsync("stopped; all state was in memory and is gone");
@@ -157,7 +188,11 @@ public static class BootCommand
         }
         catch (OperationCanceledException)
         {
-            // Stopping, or the control plane did not answer in time; the running version stays either way.
+            // Stopping; the running version stays.
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync($"reload: could not take the snapshot at {location}, keeping the running version: {e.Message}");
         }
     }
 

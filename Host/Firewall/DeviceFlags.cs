@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lethe.PacketPath.Devices;
 
 namespace Lethe.Firewall;
 
@@ -56,6 +57,7 @@ public sealed class DeviceFlags
         {
             return null;
         }
+        var allowed = CpuAffinity.Allowed();
         var cpus = new List<int>();
         foreach (var part in text.Split(','))
         {
@@ -66,9 +68,10 @@ public sealed class DeviceFlags
             }
             for (var cpu = first; cpu <= last; cpu++)
             {
-                if (cpu >= Environment.ProcessorCount)
+                // Checked against this process's own CPUs (a cpuset or taskset narrows them), which a pinned worker must be on.
+                if (allowed is null ? cpu >= Environment.ProcessorCount : !allowed.Contains(cpu))
                 {
-                    throw new FlagException($"--cpus: CPU {cpu} is not one of this machine's {Environment.ProcessorCount} (0-{Environment.ProcessorCount - 1})");
+                    throw new FlagException($"--cpus: CPU {cpu} is not one this process may run on ({Describe(allowed)})");
                 }
                 cpus.Add(cpu);
             }
@@ -110,6 +113,27 @@ public sealed class DeviceFlags
             throw new FlagException($"device '{twice.Key}' is given twice");
         }
         return devices;
+    }
+
+    /// <summary>"0-1" or "2,3,5": the CPUs as ranges, or the machine's count when the kernel did not say.</summary>
+    private static string Describe(IReadOnlyList<int>? allowed)
+    {
+        if (allowed is null || allowed.Count == 0)
+        {
+            return $"this machine has {Environment.ProcessorCount}: 0-{Environment.ProcessorCount - 1}";
+        }
+        var ranges = new List<string>();
+        for (var i = 0; i < allowed.Count;)
+        {
+            var j = i;
+            while (j + 1 < allowed.Count && allowed[j + 1] == allowed[j] + 1)
+            {
+                j++;
+            }
+            ranges.Add(i == j ? $"{allowed[i]}" : $"{allowed[i]}-{allowed[j]}");
+            i = j + 1;
+        }
+        return $"it may run on {string.Join(",", ranges)}";
     }
 
     private static string CheckedName(string flag, string name) =>

@@ -18,13 +18,21 @@ public sealed class LiveFirewall : IDisposable
     private readonly EngineOptions _options;
     private readonly Lock _swapping = new();
 
-    private LiveFirewall(Dataplane dataplane, EngineOptions options)
+    private LiveFirewall(Dataplane dataplane, EngineOptions options, string policyName)
     {
         Dataplane = dataplane;
         _options = options;
+        PolicyName = policyName;
     }
 
     public Dataplane Dataplane { get; }
+
+    /// <summary>
+    /// The policy it booted. The control plane signs every policy with one key and numbers each
+    /// policy's versions on its own, so only the name tells another policy's newer-numbered snapshot
+    /// (a wrong file before SIGHUP, a wrong answer at the watched URL) from this one's.
+    /// </summary>
+    public string PolicyName { get; }
 
     /// <summary>Worker 0's copy of the running policy; every worker runs the same snapshot.</summary>
     public ActivePolicy Policy => Dataplane.Workers[0].Engine.Policy;
@@ -68,7 +76,7 @@ public sealed class LiveFirewall : IDisposable
             {
                 engines[w] = new PacketEngine(new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), shared with { Shard = w });
             }
-            return new LiveFirewall(new Dataplane(opened, engines, shards), shared);
+            return new LiveFirewall(new Dataplane(opened, engines, shards), shared, snapshot.Envelope.Policy);
         }
         catch
         {
@@ -82,14 +90,18 @@ public sealed class LiveFirewall : IDisposable
 
     /// <summary>
     /// Swaps <paramref name="snapshot"/> in on every worker, keeping the dsthost answers already
-    /// known, and returns a line for the log. A snapshot that is not newer than the running one, or
-    /// that the tables cannot hold, is refused and the running policy stays.
+    /// known, and returns a line for the log. A snapshot of another policy, one that is not newer than
+    /// the running one, or one the tables cannot hold, is refused and the running policy stays.
     /// </summary>
     public string TrySwap(VerifiedSnapshot snapshot)
     {
         lock (_swapping)
         {
             var running = Policy;
+            if (snapshot.Envelope.Policy != PolicyName)
+            {
+                return $"refusing policy {snapshot.Envelope.Policy} version {snapshot.Envelope.Version}: this firewall runs policy {PolicyName}; keeping version {running.Version}";
+            }
             if (snapshot.Envelope.Version <= running.Version)
             {
                 return $"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer";

@@ -5,6 +5,8 @@ namespace Lethe.Firewall;
 /// <summary>Loads and verifies a snapshot from a file or an HTTP(S) URL; nothing that does not verify gets past here.</summary>
 public static class SnapshotSource
 {
+    public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(15);
+
     public static async Task<VerifiedSnapshot> Load(string location, string trustedKeyPath, string? token, CancellationToken ct)
     {
         string pem;
@@ -12,7 +14,7 @@ public static class SnapshotSource
         {
             pem = await File.ReadAllTextAsync(trustedKeyPath, ct);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SnapshotVerificationException($"cannot read the trusted key {trustedKeyPath}: {e.Message}");
         }
@@ -28,7 +30,7 @@ public static class SnapshotSource
     {
         if (IsUrl(location))
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            using var http = new HttpClient { Timeout = FetchTimeout };
             using var request = new HttpRequestMessage(HttpMethod.Get, location);
             if (!string.IsNullOrEmpty(token))
             {
@@ -46,6 +48,10 @@ public static class SnapshotSource
             catch (HttpRequestException e)
             {
                 throw new SnapshotVerificationException($"cannot fetch {location}: {e.Message}");
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new SnapshotVerificationException($"cannot fetch {location}: no answer within {FetchTimeout.TotalSeconds:0} s");
             }
         }
         try

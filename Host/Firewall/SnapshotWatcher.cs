@@ -5,8 +5,9 @@ namespace Lethe.Firewall;
 
 /// <summary>
 /// Polls the control plane for a newer snapshot with If-None-Match, so an unchanged policy costs a
-/// 304. A new version is verified before anything else happens; one that does not verify, or that
-/// is not newer than the running one, is refused and the running policy stays.
+/// 304. A new version is verified before anything else happens; one that does not verify is refused
+/// here, and the swap refuses one of another policy or not newer than the running one. Whatever
+/// goes wrong in one round is logged and the running policy stays; the watch goes on.
 /// </summary>
 public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? token, TimeSpan interval, TextWriter log)
 {
@@ -42,15 +43,10 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
                 var bytes = await response.Content.ReadAsByteArrayAsync(ct);
                 _etag = response.Headers.ETag?.ToString();
                 var verified = SnapshotVerifier.Verify(bytes, trustedKeyPem);
-                if (verified.Envelope.Version <= currentVersion())
+                if (verified.Envelope.Version != currentVersion())
                 {
-                    if (verified.Envelope.Version < currentVersion())
-                    {
-                        await log.WriteLineAsync($"watch: refusing version {verified.Envelope.Version}: older than the running version {currentVersion()}");
-                    }
-                    continue;
+                    swap(verified);
                 }
-                swap(verified);
             }
             catch (SnapshotVerificationException e)
             {
@@ -67,6 +63,11 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
             catch (TaskCanceledException)
             {
                 await log.WriteLineAsync($"watch: {url} timed out; keeping version {currentVersion()}");
+            }
+            catch (Exception e)
+            {
+                // Anything else (a swap that failed, say) must not end the watch: the next round tries again.
+                await log.WriteLineAsync($"watch: could not take the snapshot from {url}: {e.Message}; keeping version {currentVersion()}");
             }
         }
     }

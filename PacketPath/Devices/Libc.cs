@@ -93,6 +93,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "sched_setaffinity", SetLastError = true)]
     public static partial int SchedSetAffinity(int pid, nuint cpuSetSize, ulong* mask);
 
+    /// <summary>pid 0 is the calling thread; returns the bytes of the mask the kernel filled, or -1.</summary>
+    [LibraryImport(Library, EntryPoint = "sched_getaffinity", SetLastError = true)]
+    public static partial int SchedGetAffinity(int pid, nuint cpuSetSize, ulong* mask);
+
     public const int SchedOther = 0;
     public const int SchedIdle = 5;
 

@@ -303,13 +303,13 @@ public sealed unsafe class TunDevice : IDisposable
         }
     }
 
-    /// <summary>Wakes every blocked <see cref="Read"/> (which returns 0) and <see cref="Write"/>, then closes the queues; a non-persistent device goes away with its last queue.</summary>
-    public void Dispose()
+    /// <summary>
+    /// For shutdown, before the threads that use the device are joined: every <see cref="Read"/> or
+    /// <see cref="Write"/> waiting on a queue returns at once (0, false), and so does every later one
+    /// that would wait. A worker stuck on a full queue would otherwise hold the shutdown up.
+    /// </summary>
+    public void Interrupt()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
         ulong one = 1;
         var added = false;
         if (TryAddRef(_wakeup, ref added))
@@ -318,6 +318,16 @@ public sealed unsafe class TunDevice : IDisposable
             _ = Libc.Write((int)_wakeup.DangerousGetHandle(), (byte*)&one, sizeof(ulong));
             _wakeup.DangerousRelease();
         }
+    }
+
+    /// <summary>Wakes every blocked <see cref="Read"/> (which returns 0) and <see cref="Write"/>, then closes the queues; a non-persistent device goes away with its last queue.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        Interrupt();
         foreach (var queue in _queues)
         {
             queue.Dispose();

@@ -181,9 +181,14 @@ public sealed class Dataplane : IDisposable
         {
             worker.Stop();
         }
+        foreach (var device in _devices)
+        {
+            device.Device.Interrupt();
+        }
         foreach (var thread in _threads)
         {
-            if (thread.ThreadState != ThreadState.Unstarted)
+            // A background thread never started reads Background | Unstarted, so the flag is tested, not the value.
+            if ((thread.ThreadState & ThreadState.Unstarted) == 0)
             {
                 thread.Join();
             }

@@ -54,7 +54,8 @@ public sealed class IdlePollGuard : IDisposable
     {
         _stopping = true;
         _unpark.Set();
-        if (_thread.ThreadState != System.Threading.ThreadState.Unstarted)
+        // A background thread never started reads Background | Unstarted, so the flag is tested, not the value.
+        if ((_thread.ThreadState & System.Threading.ThreadState.Unstarted) == 0)
         {
             _thread.Join();
         }

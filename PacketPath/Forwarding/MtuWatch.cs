@@ -6,9 +6,10 @@ namespace Lethe.PacketPath.Forwarding;
 /// Follows the MTU of every device: once before the workers start and then every
 /// <see cref="Interval"/>, on a thread of its own, because a device the firewall created is
 /// configured (MTU included) in its client's namespace after boot, and an operator may change it
-/// at any time. A device whose MTU cannot be read where it is now (a firewall without
+/// at any time. A device whose MTU cannot be read where it is at boot (a firewall without
 /// CAP_NET_ADMIN, say) keeps the MTU read by its name when it was opened, and is not looked at
-/// again.
+/// again. One that could be read and then cannot (a netlink answer late under load, the device
+/// between two namespaces) keeps its last MTU and is tried again every <see cref="Interval"/>.
 /// </summary>
 internal sealed class MtuWatch : IDisposable
 {
@@ -18,6 +19,7 @@ internal sealed class MtuWatch : IDisposable
     private readonly AttachedDevice[] _devices;
     private readonly DeviceMtus _mtus;
     private readonly bool[] _followed;
+    private readonly bool[] _unread;
     private readonly ManualResetEventSlim _firstPass = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
@@ -29,6 +31,7 @@ internal sealed class MtuWatch : IDisposable
         _devices = devices;
         _mtus = mtus;
         _followed = new bool[devices.Length];
+        _unread = new bool[devices.Length];
         _thread = new Thread(Run) { IsBackground = true, Name = "lethe-mtu-watch" };
     }
 
@@ -91,10 +94,19 @@ internal sealed class MtuWatch : IDisposable
             var before = _mtus[d];
             if (!reader.TryRead(device, out var mtu, out var problem))
             {
-                // Gone, most likely: the worker that reads it stops the firewall; nothing to follow.
-                _followed[d] = false;
-                _log($"device {device.Name}: MTU {Describe(before)}, no longer followed ({problem})");
+                // A device really gone stops the firewall through the worker that reads it; anything
+                // else may pass, so it is tried again next time, and said once.
+                if (!_unread[d])
+                {
+                    _unread[d] = true;
+                    _log($"device {device.Name}: MTU cannot be read now ({problem}); keeping {Describe(before)} and trying again");
+                }
                 continue;
+            }
+            if (_unread[d])
+            {
+                _unread[d] = false;
+                _log($"device {device.Name}: MTU read again");
             }
             if (_mtus.Set(d, mtu))
             {

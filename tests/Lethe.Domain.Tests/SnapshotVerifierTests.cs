@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Lethe.Domain.Policies;
 using Lethe.Domain.Snapshots;
 using static Lethe.Domain.Tests.Snapshots;
 
@@ -22,6 +23,30 @@ public class SnapshotVerifierTests
         Assert.Equal(("p", 1, 42L, KeyIds.Of(key)), (verified.Envelope.Policy, verified.Envelope.Version, verified.Envelope.LogPosition, verified.Envelope.KeyId));
         Assert.Equal(["web", "dns"], verified.Content.Clients.Single().Rules.Select(r => r.Id));
         Assert.Equal(Convert.FromBase64String(sealedSnapshot.Content), verified.ContentBytes);
+    }
+
+    [Fact]
+    public void a_signed_rule_this_build_cannot_read_is_refused_naming_the_client_and_rule()
+    {
+        using var key = NewKey();
+        // What a newer control plane could sign: a rule key this build does not know.
+        var valid = SnapshotCodec.FromDraft("p", SampleDraft());
+        var newer = valid with { Clients = [valid.Clients[0] with { Rules = [new SnapshotRule("r-new", "action=accept quic=yes")] }] };
+        var sealedSnapshot = SnapshotSealer.Seal(SnapshotCodec.ToBytes(newer), "p", 1, 42, SealedAt, KeyIds.Of(key), data => Sign(key, data));
+
+        var refused = Refused(SnapshotCodec.ToFile(sealedSnapshot), Pem(key));
+
+        Assert.Contains("cannot read", refused.Message);
+        Assert.Contains("client work, rule r-new", refused.Message);
+    }
+
+    [Fact]
+    public void a_signed_client_address_this_build_cannot_read_is_refused()
+    {
+        using var key = NewKey();
+        var draft = new DraftContent([new ClientDraft("work", ["10.137.0.300"], [new DraftRule("web", "action=accept")])], []);
+
+        Assert.Contains("client work: '10.137.0.300' is not an address", Refused(File(key, draft), Pem(key)).Message);
     }
 
     [Fact]

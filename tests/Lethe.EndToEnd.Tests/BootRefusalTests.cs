@@ -53,4 +53,56 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
         Assert.Contains("cannot read", err);
         Assert.DoesNotContain("booted", Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(err)));
     }
+
+    [Fact]
+    public async Task boot_refuses_a_metrics_address_already_taken_before_it_says_booted()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var endpoint = $"127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--metrics", endpoint);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"error: cannot serve metrics on {endpoint}", err);
+        Assert.DoesNotContain("booted", output);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Theory]
+    [InlineData("--metrics", "localhost:9108", "--metrics: 'localhost:9108' is not ADDRESS:PORT")]
+    [InlineData("--watch-seconds", "0", "--watch-seconds: 0 is outside (0, 86400]")]
+    [InlineData("--watch-seconds", "-5", "--watch-seconds: -5 is outside (0, 86400]")]
+    public async Task boot_refuses_a_bad_flag_with_exit_2_before_it_boots(string flag, string value, string expected)
+    {
+        var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey, flag, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+        Assert.DoesNotContain("booted", output);
+    }
+
+    [Fact]
+    public async Task boot_names_a_trusted_key_it_cannot_read()
+    {
+        var (code, _, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.Folder);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"cannot read the trusted key {policy.Folder}", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public async Task boot_says_so_when_the_snapshot_url_never_answers()
+    {
+        // Accepts the connection and says nothing, like a control plane that hangs.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}/policies/home/snapshots/latest";
+
+        var (code, _, err) = await FirewallProcess.Run(false, "boot", "--snapshot", url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"refusing to boot: cannot fetch {url}: no answer within 15 s", err);
+    }
 }

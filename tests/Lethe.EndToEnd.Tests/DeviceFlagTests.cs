@@ -8,7 +8,7 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
     [InlineData("--client-tun", "work=this-name-is-far-too-long", "is not an interface name")]
     [InlineData("--workers", "0", "--workers: 0 is outside 1..256")]
-    [InlineData("--cpus", "4096", "--cpus: CPU 4096 is not one of this machine's")]
+    [InlineData("--cpus", "4096", "--cpus: CPU 4096 is not one this process may run on")]
     [InlineData("--cpus", "1-x", "--cpus: '1-x' is not a list of CPU numbers and ranges")]
     public async Task boot_refuses_bad_device_flags_with_exit_2_and_the_reason(string flag, string value, string expected)
     {
@@ -28,5 +28,16 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
 
         Assert.Equal(2, code);
         Assert.Contains("device 'lt-same' is given twice", err);
+    }
+
+    [Fact]
+    public async Task boot_refuses_a_cpu_outside_the_ones_its_process_may_run_on()
+    {
+        // taskset narrows the process to CPU 1, as a container's cpuset would: CPU 0 exists but is not its.
+        await using var firewall = FirewallProcess.StartOnCpus("1", "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--uplink-tun", "lt-never", "--cpus", "0");
+
+        Assert.Equal(2, await firewall.Exit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("--cpus: CPU 0 is not one this process may run on (it may run on 1)", firewall.Err);
     }
 }

@@ -50,6 +50,9 @@ public sealed class FirewallProcess : IAsyncDisposable
     public static FirewallProcess StartWithOnly(string capability, params string[] args) =>
         Launch(["setpriv", "--inh-caps=-all", $"--bounding-set=-all,+{capability}", "--no-new-privs"], args, home: null);
 
+    /// <summary>Runs it kept to <paramref name="cpuList"/> (taskset -c), as a cpuset would keep it.</summary>
+    public static FirewallProcess StartOnCpus(string cpuList, params string[] args) => Launch(["taskset", "-c", cpuList], args, home: null);
+
     private static FirewallProcess Launch(string[] launcher, string[] args, string? home)
     {
         var start = new ProcessStartInfo

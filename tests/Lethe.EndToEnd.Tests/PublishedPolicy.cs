@@ -18,6 +18,9 @@ public sealed class PublishedPolicy : IAsyncLifetime
 
     public string V2 => Path.Combine(Folder, "home-v2.json");
 
+    /// <summary>Version 2 of another policy, "guest", signed with the same key: one accept-everything rule.</summary>
+    public string GuestV2 => Path.Combine(Folder, "guest-v2.json");
+
     public string PublicKey => Host.PublicKeyPath;
 
     public string HttpsRule { get; private set; } = "";
@@ -40,6 +43,13 @@ public sealed class PublishedPolicy : IAsyncLifetime
             new { rule = "action=accept dst4=192.0.2.0/24 proto=tcp dstports=80-443", reason = "lab http too" });
         await Send(http, "/policies/home/publish", new { reason = "v2" });
         await File.WriteAllBytesAsync(V2, await http.GetByteArrayAsync("/policies/home/snapshots/2"));
+
+        await Send(http, "/policies", new { name = "guest", reason = "e2e" });
+        await Send(http, "/policies/guest/clients", new { name = "work", addresses = new[] { "10.137.0.5" }, reason = "work" });
+        await Send(http, "/policies/guest/publish", new { reason = "v1" });
+        await Send(http, "/policies/guest/clients/work/rules", new { rule = "action=accept", reason = "everything" });
+        await Send(http, "/policies/guest/publish", new { reason = "v2" });
+        await File.WriteAllBytesAsync(GuestV2, await http.GetByteArrayAsync("/policies/guest/snapshots/2"));
     }
 
     public static async Task<JsonNode> Send(HttpClient http, string path, object body)

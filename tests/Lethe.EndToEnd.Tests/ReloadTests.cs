@@ -37,4 +37,25 @@ public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
         Assert.Contains("stopped; all state was in memory and is gone", firewall.Out);
     }
+
+    [Fact]
+    public async Task sighup_refuses_a_newer_numbered_snapshot_of_another_policy_and_still_takes_its_own_next_version()
+    {
+        var file = Path.Combine(policy.Folder, $"reload-{Guid.NewGuid():N}.json");
+        File.Copy(policy.V1, file);
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", file, "--trust", policy.PublicKey);
+        await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(30));
+
+        File.Copy(policy.GuestV2, file, overwrite: true);
+        firewall.Signal("HUP");
+        await firewall.WaitForOutput("refusing policy guest version 2: this firewall runs policy home; keeping version 1", TimeSpan.FromSeconds(10));
+
+        File.Copy(policy.V2, file, overwrite: true);
+        firewall.Signal("HUP");
+        await firewall.WaitForOutput("swapped to policy home version 2", TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("to policy guest", firewall.Out);
+
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+    }
 }

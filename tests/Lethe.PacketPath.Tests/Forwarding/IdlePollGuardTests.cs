@@ -13,6 +13,17 @@ public class IdlePollGuardTests
 {
     private static readonly TimeSpan Overdue = TimeSpan.FromMilliseconds(2);
 
+    [Fact]
+    public void a_guard_never_started_is_disposed_without_complaint()
+    {
+        // What a boot refused after the data plane was built (a metrics port taken) does.
+        var guard = new IdlePollGuard([new IdlePollSlot()], Overdue);
+
+        var failure = Record.Exception(guard.Dispose);
+
+        Assert.Null(failure);
+    }
+
     [LinuxRootFact]
     public void a_poll_starved_by_busy_threads_is_moved_back_to_normal_priority_even_after_the_guard_slept()
     {
