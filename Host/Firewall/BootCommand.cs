@@ -33,7 +33,7 @@ public static class BootCommand
             var location = parse.GetValue(flags.Snapshot)!;
             var trust = parse.GetValue(flags.Trust)!;
             var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN");
-            LiveFirewall? firewall = null;
+            LiveFirewall firewall;
             MetricsServer? metricsServer = null;
             string pem;
             IReadOnlyList<int>? cpus;
@@ -54,7 +54,16 @@ public static class BootCommand
                 if (metricsAt is not null)
                 {
                     var dataplane = firewall.Dataplane;
-                    metricsServer = MetricsServer.Listen(metricsAt, () => MetricsText.Render(dataplane));
+                    try
+                    {
+                        metricsServer = MetricsServer.Listen(metricsAt, () => MetricsText.Render(dataplane));
+                    }
+                    catch (SocketException e)
+                    {
+                        firewall.Dispose();
+                        await error.WriteLineAsync($"error: cannot serve metrics on {metricsAt}: {e.Message}");
+                        return 1;
+                    }
                 }
                 await output.WriteLineAsync(Describe("booted", verified, firewall.Policy.Compiled));
             }
@@ -67,12 +76,6 @@ public static class BootCommand
             {
                 await error.WriteLineAsync($"error: {e.Message}");
                 return 2;
-            }
-            catch (SocketException e)
-            {
-                firewall?.Dispose();
-                await error.WriteLineAsync($"error: cannot serve metrics on {parse.GetValue(metrics)}: {e.Message}");
-                return 1;
             }
             catch (IOException e)
             {
