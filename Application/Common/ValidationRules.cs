@@ -5,7 +5,8 @@ namespace Lethe.Application.Common;
 
 public static class ValidationRules
 {
-    public const string NamePattern = "^[a-z0-9][a-z0-9_-]{0,62}$";
+    /// <remarks>\z, not $: .NET's $ also matches before a final newline, and "home\n" would pass.</remarks>
+    public const string NamePattern = "^[a-z0-9][a-z0-9_-]{0,62}\\z";
 
     public static IRuleBuilderOptions<T, string> IsName<T>(this IRuleBuilder<T, string> rule) =>
         rule.NotEmpty().Matches(NamePattern)

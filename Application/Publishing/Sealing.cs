@@ -19,5 +19,5 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
 
     public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct) =>
         await store.Snapshot(policy, version, ct)
-        ?? throw new Domain.DomainException(Domain.Refusal.Unprocessable, $"Policy {policy} has no version {version}.");
+        ?? throw new Domain.DomainException(Domain.Refusal.NotFound, $"Policy {policy} has no version {version}.");
 }

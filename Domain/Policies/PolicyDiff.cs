@@ -2,18 +2,22 @@ namespace Lethe.Domain.Policies;
 
 public sealed record RuleChange(string Id, string Rule, int? From, int? To, string? Before = null);
 
+/// <param name="AddressesAdded">Addresses the client gained: they decide which packets are its, so they are part of what the firewall enforces.</param>
 public sealed record ClientDiff(
     string Client,
     string Status,
     IReadOnlyList<RuleChange> Added,
     IReadOnlyList<RuleChange> Removed,
     IReadOnlyList<RuleChange> Moved,
-    IReadOnlyList<RuleChange> Changed)
+    IReadOnlyList<RuleChange> Changed,
+    IReadOnlyList<string> AddressesAdded,
+    IReadOnlyList<string> AddressesRemoved)
 {
-    public bool IsEmpty => Status == "unchanged" && Added.Count + Removed.Count + Moved.Count + Changed.Count == 0;
+    public bool IsEmpty => Status == "unchanged" &&
+        Added.Count + Removed.Count + Moved.Count + Changed.Count + AddressesAdded.Count + AddressesRemoved.Count == 0;
 }
 
-/// <summary>Per client: rules added, removed, moved (their order among the rules both sides keep changed) and changed in place.</summary>
+/// <summary>Per client: addresses gained and lost, rules added, removed, moved (their order among the rules both sides keep changed) and changed in place.</summary>
 public static class PolicyDiff
 {
     public static IReadOnlyList<ClientDiff> Compare(DraftContent from, DraftContent to)
@@ -25,7 +29,11 @@ public static class PolicyDiff
             var before = from.FindClient(name);
             var after = to.FindClient(name);
             var status = before is null ? "added" : after is null ? "removed" : "unchanged";
-            var diff = CompareRules(name, status, before?.Rules ?? [], after?.Rules ?? []);
+            var diff = CompareRules(name, status, before?.Rules ?? [], after?.Rules ?? []) with
+            {
+                AddressesAdded = (after?.Addresses ?? []).Except(before?.Addresses ?? []).ToArray(),
+                AddressesRemoved = (before?.Addresses ?? []).Except(after?.Addresses ?? []).ToArray(),
+            };
             if (!diff.IsEmpty)
             {
                 result.Add(diff);
@@ -58,7 +66,7 @@ public static class PolicyDiff
                 changed.Add(new RuleChange(rule.Id, rule.Rule, beforeIds.IndexOf(rule.Id), afterIds.IndexOf(rule.Id), old.Rule));
             }
         }
-        return new ClientDiff(client, status, added, removed, moved, changed);
+        return new ClientDiff(client, status, added, removed, moved, changed, [], []);
     }
 
     // The rules that keep their relative order; the rest are the fewest that must have moved.

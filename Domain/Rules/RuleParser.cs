@@ -318,8 +318,9 @@ public static class RuleParser
         return new IPAddress(bytes);
     }
 
+    /// <remarks>IPAddress.TryParse also takes "[addr]" and "[addr]:port"; a port there would be dropped without a word, so brackets are refused.</remarks>
     public static IPAddress? ParseIPv6(string text) =>
-        text.Contains(':') && !text.Contains('%') && IPAddress.TryParse(text, out var address) &&
+        text.Contains(':') && !text.Contains('%') && !text.Contains('[') && !text.Contains(']') && IPAddress.TryParse(text, out var address) &&
         address.AddressFamily == AddressFamily.InterNetworkV6
             ? address
             : null;

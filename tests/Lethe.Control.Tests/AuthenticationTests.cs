@@ -159,4 +159,21 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.Equal(File.ReadAllText(Host.PublicKeyPath).Trim(), System.Text.Json.Nodes.JsonNode.Parse(text)!["publicKeyPem"].Str().Trim());
         Assert.DoesNotContain("PRIVATE", text);
     }
+
+    [Theory]
+    [InlineData("", "alice", "editor", "Lethe:Tokens:0: Token is empty")]
+    [InlineData("t0k3n", "", "editor", "Lethe:Tokens:0: Actor is empty")]
+    [InlineData("t0k3n", "  ", "editor", "Lethe:Tokens:0: Actor is empty")]
+    [InlineData("t0k3n", "alice", "root", "Lethe:Tokens:0: Role 'root' is not viewer, editor or admin")]
+    public void a_token_without_an_actor_or_a_known_role_stops_the_server_at_start(string token, string actor, string role, string expected)
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() =>
+            Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = token, Actor = actor, Role = role }]));
+
+        Assert.StartsWith(expected, refused.Message);
+    }
+
+    [Fact]
+    public void complete_tokens_pass_the_start_check() =>
+        Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = "t0k3n", Actor = "alice", Role = "admin" }]);
 }

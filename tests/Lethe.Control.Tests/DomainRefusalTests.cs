@@ -154,14 +154,14 @@ public class DomainRefusalTests(HostFixture fixture) : IClassFixture<HostFixture
     }
 
     [Fact]
-    public async Task rolling_back_to_a_version_that_does_not_exist_gets_422()
+    public async Task rolling_back_to_a_version_that_does_not_exist_gets_404_as_any_unknown_version_does()
     {
         using var editor = await Editor("rollback-range");
         await editor.Publish("rollback-range");
 
         var response = await editor.Post("/policies/rollback-range/rollback", new { toVersion = 4, reason = "go back" });
 
-        var problem = await response.Problem(HttpStatusCode.UnprocessableEntity);
+        var problem = await response.Problem(HttpStatusCode.NotFound);
         Assert.Contains("4", problem["detail"].Str());
     }
 

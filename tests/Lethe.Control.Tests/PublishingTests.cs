@@ -123,4 +123,14 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(2, policy["confirmedVersion"]!.GetValue<int>());
         Assert.Null(policy["pendingVersion"]);
     }
+
+    [Fact]
+    public async Task the_snapshots_of_a_policy_that_does_not_exist_are_404_not_an_empty_list()
+    {
+        using var viewer = Host.Client();
+
+        var response = await viewer.GetAsync("/policies/never-made/snapshots");
+
+        await response.Problem(HttpStatusCode.NotFound);
+    }
 }

@@ -161,4 +161,69 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Contains("If-Match", problem["detail"].Str());
     }
+
+    [Theory]
+    [InlineData("/policies", "name")]
+    [InlineData("/policies/val/clients", "name")]
+    public async Task a_name_ending_in_a_newline_gets_400_and_is_not_created(string path, string key)
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post(path, new { name = "home2\n", addresses = new[] { "10.137.0.40" }, reason = "sneaky" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([key], problem.ErrorKeys());
+        Assert.Equal(HttpStatusCode.NotFound, (await editor.GetAsync("/policies/home2%0A")).StatusCode);
+        Assert.DoesNotContain("home2", await editor.GetStringAsync("/policies/val"));
+    }
+
+    [Fact]
+    public async Task a_move_without_a_position_gets_400_naming_position()
+    {
+        using var editor = Host.Client();
+        var rule = await editor.AddRule("val", "work", "action=drop comment=last");
+
+        var response = await editor.Post($"/policies/val/rules/{rule}/move", new { reason = "forgot where" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["position"], problem.ErrorKeys());
+    }
+
+    [Fact]
+    public async Task an_import_without_lines_gets_400_naming_lines_and_clears_nothing()
+    {
+        using var editor = Host.Client();
+        await editor.AddRule("val", "work", "action=accept comment=kept");
+
+        var response = await editor.Post("/policies/val/clients/work/rules/import", new { rule = new[] { "action=drop" }, replace = true, reason = "typo" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["lines"], problem.ErrorKeys());
+        Assert.NotEmpty(await editor.RuleIds("val", "work"));
+    }
+
+    [Fact]
+    public async Task an_import_with_a_null_line_gets_400_naming_the_line()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients/work/rules/import", new { lines = new string?[] { "action=accept", null }, reason = "x" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["line 2.rule"], problem.ErrorKeys());
+    }
+
+    [Theory]
+    [InlineData("action=accept dst6=[2001:db8::1]:443 proto=tcp", "rule.dst6")]
+    [InlineData("action=accept dst6=[2001:db8::1]", "rule.dst6")]
+    [InlineData("action=accept dsthost=[2001:db8::1]:443", "rule.dsthost")]
+    public async Task a_bracketed_ipv6_address_is_refused_rather_than_losing_its_port(string rule, string key)
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients/work/rules", new { rule, reason = "one port" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([key], problem.ErrorKeys());
+    }
 }

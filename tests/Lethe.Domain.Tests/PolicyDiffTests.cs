@@ -66,6 +66,20 @@ public class PolicyDiffTests
         Assert.Equal(3, Single(Draft(("work", ["a", "b", "c", "d"])), Draft(("work", ["d", "c", "b", "a"]))).Moved.Count);
 
     [Fact]
+    public void a_client_whose_address_changed_is_reported_though_its_rules_did_not()
+    {
+        var from = Draft(("work", ["a"]));
+        var to = from.WithClient(new ClientDraft("work", ["10.137.0.99"], [new DraftRule("a", "action=accept comment=a")]));
+
+        var diff = Single(from, to);
+
+        Assert.Equal(["10.137.0.99"], diff.AddressesAdded);
+        Assert.Equal(["10.137.0.10"], diff.AddressesRemoved);
+        Assert.Empty(diff.Added);
+        Assert.Empty(diff.Changed);
+    }
+
+    [Fact]
     public void a_rule_changed_in_place_is_reported_with_its_text_before_and_after()
     {
         var from = Draft(("work", ["a", "b"]));

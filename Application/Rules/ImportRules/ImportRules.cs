@@ -9,7 +9,8 @@ namespace Lethe.Application.Rules.ImportRules;
 /// A client's rules from the lines `qvm-firewall --raw list` prints: all or nothing, one event.
 /// Blank lines and lines starting with '#' are skipped.
 /// </summary>
-public sealed record ImportRules(string Policy, string Client, IReadOnlyList<string> Lines, bool Replace, string Reason, long? ExpectedVersion = null)
+/// <param name="Lines">Required: a request that names no lines is refused, never taken as "no rules" (with Replace, that clears the client).</param>
+public sealed record ImportRules(string Policy, string Client, IReadOnlyList<string>? Lines, bool Replace, string Reason, long? ExpectedVersion = null)
     : ICommand<ImportedRules>;
 
 /// <param name="Ids">The new rules' ids, in file order.</param>
@@ -20,7 +21,7 @@ public sealed class ImportRulesHandler(PolicyWriter writer, TimeProvider clock) 
     public async ValueTask<ImportedRules> Handle(ImportRules command, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeSeconds();
-        var rules = ImportLines.Rules(command.Lines)
+        var rules = ImportLines.Rules(command.Lines!)
             .Select(line => new DraftRule(Ids.NewRuleId(), RuleParser.Parse(line.Text, now).ToString()))
             .ToArray();
         var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);

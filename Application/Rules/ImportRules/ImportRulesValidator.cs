@@ -13,8 +13,17 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
         RuleFor(x => x.Client).IsName();
         RuleFor(x => x.Reason).IsReason();
         RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.Lines).NotNull().WithMessage("'Lines' is required: the rules, one per line (an empty list with replace clears the client).");
         RuleFor(x => x.Lines).Custom((lines, context) =>
         {
+            for (var i = 0; i < (lines?.Count ?? 0); i++)
+            {
+                if (lines![i] is null)
+                {
+                    context.AddFailure(new ValidationFailure($"line {i + 1}.rule", $"line {i + 1}: null is not a line of text") { ErrorCode = "InvalidRule" });
+                    return;
+                }
+            }
             foreach (var (number, text) in ImportLines.Rules(lines ?? []))
             {
                 if (!RuleParser.TryParse(text, 0, out _, out var error))

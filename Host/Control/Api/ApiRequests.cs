@@ -10,7 +10,7 @@ public sealed record ReasonRequest(string Reason);
 
 public sealed record AddRuleRequest(string Rule, int? Position, string Reason);
 
-public sealed record MoveRuleRequest(int Position, string Reason);
+public sealed record MoveRuleRequest(int? Position, string Reason);
 
 public sealed record ReplaceRuleRequest(string Rule, string Reason);
 

@@ -29,7 +29,7 @@ public static class RuleEndpoints
         write.MapPost("/clients/{client}/rules/import", async (string policy, string client, ImportRulesRequest body, IMediator m,
             HttpRequest request, CancellationToken ct) =>
         {
-            var imported = await m.Send(new ImportRules(policy, client, body.Lines ?? [], body.Replace, body.Reason, IfMatch.Read(request)), ct);
+            var imported = await m.Send(new ImportRules(policy, client, body.Lines, body.Replace, body.Reason, IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, imported.Version);
             return Results.Ok(imported);
         });

@@ -80,7 +80,7 @@ public static class PublishingCommands
         var policy = new Argument<string>("policy");
         var from = new Argument<string>("from") { Description = "A version number or draft" };
         var to = new Argument<string>("to") { Description = "A version number or draft" };
-        var diff = new Command("diff", "Per client: rules added, removed, moved and changed between two versions (or the draft)") { policy, from, to };
+        var diff = new Command("diff", "Per client: addresses gained and lost, rules added, removed, moved and changed between two versions (or the draft)") { policy, from, to };
         diff.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = (await cli.Api(parse).Get(
@@ -97,6 +97,8 @@ public static class PublishingCommands
             foreach (var client in result)
             {
                 cli.Out.WriteLine($"client {S(client!["client"])}{(S(client["status"]) is "unchanged" ? "" : $" ({S(client["status"])})")}");
+                Lines(cli, client["addressesAdded"], "+", a => $"address {S(a)}");
+                Lines(cli, client["addressesRemoved"], "-", a => $"address {S(a)}");
                 Lines(cli, client["added"], "+", r => $"{S(r["id"])} at {S(r["to"])}: {S(r["rule"])}");
                 Lines(cli, client["removed"], "-", r => $"{S(r["id"])} was at {S(r["from"])}: {S(r["rule"])}");
                 Lines(cli, client["moved"], "~", r => $"{S(r["id"])} moved {S(r["from"])} -> {S(r["to"])}: {S(r["rule"])}");

@@ -95,6 +95,7 @@ public static class ControlPlane
     /// <summary>Fails fast at start when the database or the key is not usable, rather than at the first request.</summary>
     public static async Task CheckReady(WebApplication app, CancellationToken ct)
     {
+        CheckTokens(app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value.Tokens);
         _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
         var store = app.Services.GetRequiredService<IDocumentStore>();
         if (app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value.CreateSchema)
@@ -103,5 +104,26 @@ public static class ControlPlane
         }
         await using var session = store.QuerySession();
         _ = await session.Query<Domain.Policies.Policy>().CountAsync(ct);
+    }
+
+    /// <summary>
+    /// Every token must name who uses it (each change records that actor) and a role that exists;
+    /// one that does not would write changes nobody can be held to, or grant nothing without a word.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Names the first token that is incomplete, by its position.</exception>
+    public static void CheckTokens(IReadOnlyList<TokenSettings> tokens)
+    {
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            var problem = string.IsNullOrWhiteSpace(token.Token) ? "Token is empty"
+                : string.IsNullOrWhiteSpace(token.Actor) ? "Actor is empty: every change records who made it"
+                : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role '{token.Role}' is not viewer, editor or admin"
+                : null;
+            if (problem is not null)
+            {
+                throw new InvalidOperationException($"Lethe:Tokens:{i}: {problem}");
+            }
+        }
     }
 }
