@@ -226,4 +226,17 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal([key], problem.ErrorKeys());
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(86_401)]
+    public async Task a_confirm_window_out_of_range_is_reported_under_the_field_the_request_names(int seconds)
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/publish", new { reason = "try", confirmWithinSeconds = seconds });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["confirmWithinSeconds"], problem.ErrorKeys());
+    }
 }

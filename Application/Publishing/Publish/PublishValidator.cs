@@ -9,8 +9,10 @@ public sealed class PublishValidator : AbstractValidator<Publish>
     {
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Reason).IsReason();
+        // Named as the request names it (confirmWithinSeconds; the CLI's --confirm-within), not as the command does.
         RuleFor(x => x.ConfirmWithin).InclusiveBetween(TimeSpan.FromSeconds(1), TimeSpan.FromDays(1))
-            .WithMessage("'Confirm Within' must be between 1 second and 1 day.");
+            .OverridePropertyName("ConfirmWithinSeconds")
+            .WithMessage("'confirmWithinSeconds' must be between 1 second and 1 day (86400).");
         RuleFor(x => x.ExpectedVersion).GreaterThan(0);
     }
 }
