@@ -99,6 +99,11 @@ public sealed class PcapReader
 
     private bool ReadExactly(Span<byte> destination)
     {
+        if (destination.IsEmpty)
+        {
+            // A record that captured nothing is a record: only a read that wanted bytes and got none is the end.
+            return true;
+        }
         var read = _stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
         if (read == 0)
         {

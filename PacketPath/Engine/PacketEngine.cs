@@ -155,10 +155,14 @@ public sealed class PacketEngine
             return Forward(policy, packet, ref info, egress, client, ref outcome);
         }
 
+        // Before the rules, as the kernel's ruleset drops conntrack's invalid state: no rule counts it, no reject answers it.
         if (info.Protocol == IpProtocol.Tcp && !TcpTracker.CanOpen(info.TcpFlags))
         {
-            // Before the rules, as the kernel's ruleset drops conntrack's invalid state: no rule counts it, no reject answers it.
             return Drop(ref outcome, DropReason.TcpCannotOpen);
+        }
+        if (IsIcmp(info) && !(info.Version == 6 ? IcmpV6Message.IsRequestType(info.IcmpType) : IcmpV4Message.IsRequestType(info.IcmpType)))
+        {
+            return Drop(ref outcome, DropReason.IcmpCannotOpen);
         }
         var verdict = compiled.Classify(client, info, UnixSeconds(nowMs), policy.Hosts);
         outcome.RuleIndex = verdict.RuleIndex;
@@ -607,6 +611,8 @@ public sealed class PacketEngine
 
     private static bool SourceMatches(in FlowKey replyKey, in FlowKey original) =>
         replyKey.Destination == original.Source && replyKey.DestinationPort == original.SourcePort;
+
+    private static bool IsIcmp(in PacketInfo info) => info.Protocol == (info.Version == 6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp);
 
     private static bool IsIcmpQuery(in PacketInfo info) =>
         info.Version == 6

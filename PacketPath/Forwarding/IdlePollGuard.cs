@@ -80,8 +80,10 @@ public sealed class IdlePollGuard : IDisposable
             }
             _unpark.Reset();
             Interlocked.Exchange(ref _parked, 1);
-            // A poll that began before the exchange may not have seen the guard parked.
-            if (!Look(Stopwatch.GetTimestamp()))
+            // A poll that began before the exchange may not have seen the guard parked; and a Dispose
+            // whose Set came before the Reset above is seen here, by its flag, or the guard would
+            // sleep through it and the shutdown would wait on it forever.
+            if (!_stopping && !Look(Stopwatch.GetTimestamp()))
             {
                 _unpark.Wait();
             }

@@ -42,6 +42,12 @@ public enum DropReason : byte
     /// up in the middle, an ACK without SYN, FIN or RST (Linux's conntrack calls it invalid).
     /// </summary>
     TcpCannotOpen,
+    /// <summary>
+    /// An ICMP message of no tracked flow that is neither a request (echo, timestamp, information,
+    /// address mask; ICMPv6 echo, node information) nor an error: a reply, a redirect, a router
+    /// message. Linux's conntrack calls it invalid.
+    /// </summary>
+    IcmpCannotOpen,
 
     // Forwarding
     TtlExceeded,

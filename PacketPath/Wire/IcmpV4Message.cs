@@ -76,6 +76,10 @@ public readonly ref struct IcmpV4Message
     public static bool IsErrorType(byte type) =>
         type is DestinationUnreachable or SourceQuench or Redirect or TimeExceeded or ParameterProblem;
 
+    /// <summary>The requests of those pairs: the only ICMP that may start a flow (as in Linux's conntrack; a reply of no flow is invalid there).</summary>
+    public static bool IsRequestType(byte type) =>
+        type is EchoRequest or TimestampRequest or InformationRequest or AddressMaskRequest;
+
     /// <summary>Request/reply pairs with an identifier at bytes 4–5, which NAT maps like a port.</summary>
     public static bool IsQueryType(byte type) =>
         type is EchoReply or EchoRequest or (>= TimestampRequest and <= AddressMaskReply);

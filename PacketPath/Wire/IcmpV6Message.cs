@@ -65,6 +65,11 @@ public readonly ref struct IcmpV6Message
     /// <summary>The four RFC 4443 error types that quote a packet (unreachable, too big, time exceeded, parameter problem).</summary>
     public static bool IsErrorType(byte type) => type is >= DestinationUnreachable and <= ParameterProblem;
 
+    public const byte NodeInformationQuery = 139;
+
+    /// <summary>Echo request and node information query (RFC 4620): the only ICMPv6 that may start a flow, as in Linux's conntrack.</summary>
+    public static bool IsRequestType(byte type) => type is EchoRequest or NodeInformationQuery;
+
     /// <summary>Echo request and reply: the queries whose identifier NAT maps like a port.</summary>
     public static bool IsQueryType(byte type) => type is EchoRequest or EchoReply;
 
