@@ -239,4 +239,17 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal(["confirmWithinSeconds"], problem.ErrorKeys());
     }
+
+    [Fact]
+    public async Task a_field_of_the_wrong_type_is_named_in_errors()
+    {
+        using var editor = Host.Client();
+        var rule = await editor.AddRule("val", "work", "action=drop comment=typed");
+
+        var response = await editor.Post($"/policies/val/rules/{rule}/move", new { position = "first", reason = "x" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["position"], problem.ErrorKeys());
+        Assert.Contains("wrong type", problem.ErrorText("position"));
+    }
 }

@@ -59,6 +59,14 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                 Title = "The policy changed since you read it.",
                 Detail = e.Message,
             },
+            // A field of the wrong JSON type: named like any other bad field, from the path the reader stopped at.
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } json } e =>
+                new ValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(path)] = [$"'{JsonField(path)}' has the wrong type: {FirstSentence(json.Message)}"] })
+                {
+                    Status = e.StatusCode,
+                    Title = "The request has invalid fields.",
+                    Detail = e.Message,
+                },
             BadHttpRequestException e => new ProblemDetails
             {
                 Status = e.StatusCode,
@@ -74,6 +82,11 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>"$.position" is "position", "$.lines[2]" is "lines[2]".</summary>
+    private static string JsonField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+
+    private static string FirstSentence(string message) => message.Split(". Path:", 2)[0].TrimEnd('.') + ".";
 
     private static string Camel(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name[1..];
 }
