@@ -18,6 +18,9 @@ public sealed class Dataplane : IDisposable
     /// <summary>How much longer than its window a poll may last before the guard moves its worker back.</summary>
     private static readonly TimeSpan PollGuardMargin = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>How long <see cref="Start"/> waits for the workers to be on their CPUs.</summary>
+    private static readonly TimeSpan PlacementTimeout = TimeSpan.FromSeconds(2);
+
     private readonly AttachedDevice[] _devices;
     private readonly Worker[] _workers;
     private readonly Thread[] _threads;
@@ -135,14 +138,19 @@ public sealed class Dataplane : IDisposable
             }
             _pollGuard.Start();
         }
-        for (var w = 0; cpus is { Count: > 0 } && w < _workers.Length; w++)
+        // Not disposed: a worker later than the wait below still signals it (it holds no kernel handle).
+        var placed = new CountdownEvent(_workers.Length);
+        for (var w = 0; w < _workers.Length; w++)
         {
-            _workers[w].Cpu = cpus[w % cpus.Count];
+            _workers[w].Cpu = cpus is { Count: > 0 } ? cpus[w % cpus.Count] : -1;
+            _workers[w].Placed = placed;
         }
         foreach (var thread in _threads)
         {
             thread.Start();
         }
+        // So that what the caller reports of each worker's CPU is where it runs, not where it was asked to.
+        placed.Wait(PlacementTimeout);
     }
 
     /// <summary>

@@ -117,12 +117,16 @@ public sealed class Worker
 
     internal IdlePollGuard? PollGuard { get; set; }
 
+    /// <summary>Signalled once the thread has kept to its CPU (or found it may not), so <see cref="Cpu"/> is what it is.</summary>
+    internal CountdownEvent? Placed { get; set; }
+
     internal void Run()
     {
         if (Cpu >= 0 && !CpuAffinity.TryPinCurrentThread(Cpu))
         {
             Cpu = -1;
         }
+        Placed?.Signal();
         PollSlot.Bind(ThreadPolicy.CurrentThreadId());
         try
         {
