@@ -160,6 +160,7 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
 
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Contains("If-Match", problem["detail"].Str());
+        Assert.Equal(["If-Match"], problem.ErrorKeys());
     }
 
     [Theory]

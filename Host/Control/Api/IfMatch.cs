@@ -15,7 +15,7 @@ public static class IfMatch
         var value = header.Trim('"');
         return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version)
             ? version
-            : throw new BadHttpRequestException($"If-Match must be a policy version such as \"7\", not {header}.");
+            : throw new BadHeaderException("If-Match", $"If-Match must be a policy version such as \"7\", not {header}.");
     }
 
     public static void Write(HttpResponse response, long version) => response.Headers.ETag = $"\"{version}\"";

@@ -59,6 +59,12 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                 Title = "The policy changed since you read it.",
                 Detail = e.Message,
             },
+            Api.BadHeaderException e => new ValidationProblemDetails(new Dictionary<string, string[]> { [e.Header] = [e.Message] })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request has an invalid header.",
+                Detail = e.Message,
+            },
             // A field of the wrong JSON type: named like any other bad field, from the path the reader stopped at.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } json } e =>
                 new ValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(path)] = [$"'{JsonField(path)}' has the wrong type: {FirstSentence(json.Message)}"] })
