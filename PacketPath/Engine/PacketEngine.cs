@@ -160,7 +160,7 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.TcpCannotOpen);
         }
-        if (IsIcmp(info) && !(info.Version == 6 ? IcmpV6Message.IsRequestType(info.IcmpType) : IcmpV4Message.IsRequestType(info.IcmpType)))
+        if (IsIcmp(info) && !IsIcmpRequest(info))
         {
             return Drop(ref outcome, DropReason.IcmpCannotOpen);
         }
@@ -615,9 +615,10 @@ public sealed class PacketEngine
     private static bool IsIcmp(in PacketInfo info) => info.Protocol == (info.Version == 6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp);
 
     private static bool IsIcmpQuery(in PacketInfo info) =>
-        info.Version == 6
-            ? info.Protocol == IpProtocol.IcmpV6 && IcmpV6Message.IsQueryType(info.IcmpType)
-            : info.Protocol == IpProtocol.Icmp && IcmpV4Message.IsQueryType(info.IcmpType);
+        IsIcmp(info) && (info.Version == 6 ? IcmpV6Message.IsQueryType(info.IcmpType) : IcmpV4Message.IsQueryType(info.IcmpType));
+
+    private static bool IsIcmpRequest(in PacketInfo info) =>
+        info.Version == 6 ? IcmpV6Message.IsRequestType(info.IcmpType) : IcmpV4Message.IsRequestType(info.IcmpType);
 
     private static void DecrementHopLimit(Span<byte> packet, ref PacketInfo info)
     {
