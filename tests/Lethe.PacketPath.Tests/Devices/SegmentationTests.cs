@@ -237,14 +237,20 @@ public class SegmentationTests
         var (output, segments) = Room();
 
         var warm = Rounds(200);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var measured = Rounds(1000);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The least of three batches: the runtime's one-off work (tiered JIT, OSR) lands on this thread in one
+        // batch at most (a CI run saw 7 KB of it), while a per-packet allocation would show in every one.
+        var allocated = long.MaxValue;
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var measured = Rounds(1000);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(2 * 1000, measured);
+        }
 
         Assert.Equal(2 * 200, warm);
-        Assert.Equal(2 * 1000, measured);
         // A per-packet allocation would cost at least 24 bytes each time; less than a byte per operation leaves
-        // room only for the runtime's own one-off work (tiered JIT, OSR) that may land on this thread.
+        // room only for that one-off work.
         Assert.True(allocated < 2 * 1000, $"{allocated} bytes allocated over 2,000 splits");
 
         int Rounds(int count)
