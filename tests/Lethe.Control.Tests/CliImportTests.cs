@@ -84,7 +84,7 @@ public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         var run = await Host.CliWith(ControlPlaneHost.EditorToken, input, "rule", "import", "import-bad", "work", "-", "--reason", "move in");
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(1, run.ExitCode);
         Assert.StartsWith("error:", run.Err);
         Assert.Contains("line 3", run.Err);
         Assert.Contains("dstports", run.Err);
@@ -101,7 +101,7 @@ public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         var run = await Host.Cli("rule", "import", "import-missing", "work", "/nonexistent/lethe.rules", "--reason", "move in");
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(1, run.ExitCode);
         Assert.StartsWith("error:", run.Err);
         Assert.Contains("/nonexistent/lethe.rules", run.Err);
     }

@@ -23,7 +23,7 @@ public class CliRuleParseTests
     {
         var run = await OfflineCli.Run("", "rule", "parse", "action=accept", "action=accept proto=tcp dstports=99999", "action=accept dst4=1.2.3", "action=drop");
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(1, run.ExitCode);
         var lines = run.Lines();
         Assert.Equal(4, lines.Length);
         Assert.Equal("action=accept", lines[0]);
@@ -66,7 +66,7 @@ public class CliRuleParseTests
     {
         var run = await OfflineCli.Run("action=accept\r\naction=accept dst4=1.2.3\naction=drop", "rule", "parse", "-");
 
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(1, run.ExitCode);
         var lines = run.Lines();
         Assert.Equal(3, lines.Length);
         Assert.Equal("action=accept", lines[0]);

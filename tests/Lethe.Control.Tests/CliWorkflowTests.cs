@@ -162,7 +162,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         Assert.All(new[] { unknownClient, badRule, noReason, viewer, anonymous, nothingPending }, run =>
         {
-            Assert.NotEqual(0, run.ExitCode);
+            Assert.Equal(1, run.ExitCode);
             Assert.StartsWith("error:", run.Err);
             Assert.Equal("", run.Out);
         });
@@ -185,7 +185,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         var stale = await Host.Cli("rule", "add", policy, "work", "action=accept", "--reason", "open", "--if-match", version.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        Assert.NotEqual(0, stale.ExitCode);
+        Assert.Equal(1, stale.ExitCode);
         Assert.StartsWith("error:", stale.Err);
         Assert.Contains("409", stale.Err);
         using var editor = Host.Client();
@@ -201,7 +201,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         var code = await Lethe.Control.Cli.LetheCli.Run(["policy", "list", "--server", "http://127.0.0.1:1", "--token", "x"], output, error, new StringReader(""), () => http);
 
-        Assert.NotEqual(0, code);
+        Assert.Equal(1, code);
         Assert.StartsWith("error: cannot reach the control plane", error.ToString());
     }
 }

@@ -3,16 +3,8 @@ using Lethe.Control.Server;
 
 namespace Lethe.Control.Tests;
 
-public class LoopbackBindingTests(HostFixture fixture) : IClassFixture<HostFixture>
+public class LoopbackBindingTests
 {
-    [Fact]
-    public async Task the_server_listens_on_loopback_and_answers_there()
-    {
-        Assert.StartsWith("http://127.0.0.1:", fixture.Host.Url);
-        using var anonymous = fixture.Host.Client(token: null);
-        Assert.Equal(System.Net.HttpStatusCode.OK, (await anonymous.GetAsync("/health")).StatusCode);
-    }
-
     [Fact]
     public void the_default_listening_address_is_loopback()
     {

@@ -105,7 +105,8 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         var response = await editor.Post("/policies/comments/publish", new { reason = "ship" });
 
-        await response.Problem(HttpStatusCode.Conflict);
+        var problem = await response.Problem(HttpStatusCode.Conflict);
+        Assert.Contains("identical to version 1", problem["detail"].Str());
     }
 
     [Fact]

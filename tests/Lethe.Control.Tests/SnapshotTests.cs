@@ -125,9 +125,15 @@ public class SnapshotTests(HostFixture fixture) : IClassFixture<HostFixture>, IA
         using var again = new HttpRequestMessage(HttpMethod.Get, "/policies/sealed/snapshots/latest");
         again.Headers.TryAddWithoutValidation("If-None-Match", first.Headers.ETag!.Tag);
 
+        using var stale = new HttpRequestMessage(HttpMethod.Get, "/policies/sealed/snapshots/latest");
+        stale.Headers.TryAddWithoutValidation("If-None-Match", "\"not-this-one\"");
+
         var response = await viewer.SendAsync(again);
+        var changed = await viewer.SendAsync(stale);
 
         Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await changed.Content.ReadAsStringAsync());
     }
 
     /// <summary>Changes one character in the middle of the base64 "content" value to another base64 character.</summary>

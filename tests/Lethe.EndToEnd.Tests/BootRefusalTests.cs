@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Lethe.EndToEnd.Tests;
 
 public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
@@ -13,10 +11,11 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
         var flipped = text[content] == 'A' ? 'B' : 'A';
         await File.WriteAllTextAsync(tampered, text[..content] + flipped + text[(content + 1)..]);
 
-        var (code, _, err) = await FirewallProcess.Run(false, "boot", "--snapshot", tampered, "--trust", policy.PublicKey);
+        var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", tampered, "--trust", policy.PublicKey);
 
         Assert.Equal(1, code);
-        Assert.Contains("refusing to boot", err);
+        Assert.Contains("refusing to boot: content hash mismatch", err);
+        Assert.DoesNotContain("booted", output);
     }
 
     [Fact]
@@ -47,11 +46,11 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
     [Fact]
     public async Task boot_refuses_a_snapshot_it_cannot_read()
     {
-        var (code, _, err) = await FirewallProcess.Run(false, "boot", "--snapshot", Path.Combine(policy.Folder, "missing.json"), "--trust", policy.PublicKey);
+        var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", Path.Combine(policy.Folder, "missing.json"), "--trust", policy.PublicKey);
 
         Assert.Equal(1, code);
         Assert.Contains("cannot read", err);
-        Assert.DoesNotContain("booted", Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(err)));
+        Assert.DoesNotContain("booted", output);
     }
 
     [Fact]

@@ -21,6 +21,11 @@ public sealed class PublishedPolicy : IAsyncLifetime
     /// <summary>Version 2 of another policy, "guest", signed with the same key: one accept-everything rule.</summary>
     public string GuestV2 => Path.Combine(Folder, "guest-v2.json");
 
+    /// <summary>Version 1 of policy "named": work may reach lab.example on 443 (<see cref="NamedRule"/>), nothing else.</summary>
+    public string NamedV1 => Path.Combine(Folder, "named-v1.json");
+
+    public string NamedRule { get; private set; } = "";
+
     public string PublicKey => Host.PublicKeyPath;
 
     public string HttpsRule { get; private set; } = "";
@@ -50,6 +55,14 @@ public sealed class PublishedPolicy : IAsyncLifetime
         await Send(http, "/policies/guest/clients/work/rules", new { rule = "action=accept", reason = "everything" });
         await Send(http, "/policies/guest/publish", new { reason = "v2" });
         await File.WriteAllBytesAsync(GuestV2, await http.GetByteArrayAsync("/policies/guest/snapshots/2"));
+
+        await Send(http, "/policies", new { name = "named", reason = "e2e" });
+        await Send(http, "/policies/named/clients", new { name = "work", addresses = new[] { "10.137.0.5" }, reason = "work" });
+        NamedRule = (await Send(http, "/policies/named/clients/work/rules",
+            new { rule = "action=accept dsthost=lab.example proto=tcp dstports=443", reason = "lab by name" }))["id"]!.GetValue<string>();
+        await Send(http, "/policies/named/clients/work/rules", new { rule = "action=drop", reason = "nothing else" });
+        await Send(http, "/policies/named/publish", new { reason = "v1" });
+        await File.WriteAllBytesAsync(NamedV1, await http.GetByteArrayAsync("/policies/named/snapshots/1"));
     }
 
     public static async Task<JsonNode> Send(HttpClient http, string path, object body)

@@ -70,4 +70,45 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.All(packets, p => Assert.Equal(Captures.Uplink, Captures.Parse(p).Source.ToString()));
         Assert.All(packets, p => Assert.True(Lethe.PacketPath.Wire.Ipv4Packet.TryParse(p, out var ip, out _) && ip.VerifyHeaderChecksum()));
     }
+
+    [Fact]
+    public async Task resolve_pins_the_answer_a_dsthost_rule_matches()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "named.pcap"), Captures.WorkDay());
+
+        var unresolved = await Replay(policy.NamedV1, capture);
+        var pinned = await Replay(policy.NamedV1, capture, "--resolve", "lab.example=192.0.2.10");
+
+        Assert.Equal(("drop", "rule-drop"), (unresolved[0]["verdict"]!.GetValue<string>(), unresolved[0]["reason"]!.GetValue<string>()));
+        Assert.Equal(("accept", policy.NamedRule), (pinned[0]["verdict"]!.GetValue<string>(), pinned[0]["rule"]!.GetValue<string>()));
+        Assert.Equal("drop", pinned[1]["verdict"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task resolve_of_a_name_no_rule_holds_is_a_flag_error()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "unnamed.pcap"), Captures.WorkDay());
+
+        var (code, output, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.NamedV1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--uplink-address", Captures.Uplink, "--resolve", "other.example=192.0.2.10");
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: --resolve: no rule of this snapshot names dsthost other.example", error.Trim());
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task verdicts_go_to_the_file_named_and_not_to_stdout()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "tofile.pcap"), Captures.WorkDay());
+        var file = Path.Combine(policy.Folder, "verdicts.jsonl");
+
+        var onStdout = await Replay(policy.V1, capture);
+        var (code, output, _) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--uplink-address", Captures.Uplink, "--dns", "10.139.1.1", "--verdicts", file);
+
+        Assert.Equal((0, ""), (code, output));
+        Assert.Equal(onStdout.Select(v => v.ToJsonString()),
+            (await File.ReadAllLinesAsync(file)).Select(line => JsonNode.Parse(line)!.ToJsonString()));
+    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Lethe.PacketPath.Dns;
@@ -119,12 +118,12 @@ public sealed class DnsResolverTests
         silent.For("host.test", _ => []);
         var resolver = new DnsResolver([silent.EndPoint], tryTimeout: Short, attempts: 2);
 
-        var clock = Stopwatch.StartNew();
         var answer = await resolver.Resolve("host.test", Ct);
 
         Assert.Equal(DnsOutcome.Failed, answer.Outcome);
         Assert.Contains("no answer within 250 ms", answer.Detail);
-        Assert.InRange(clock.Elapsed, 2 * Short - TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5));
+        Assert.Contains("after 2 tries", answer.Detail);
+        Assert.Equal(4, silent.Seen.Count); // two tries per family, then it gives up
     }
 
     [Fact]
@@ -192,13 +191,14 @@ public sealed class DnsResolverTests
         var closed = ClosedPort();
         await using var working = new TinyDnsServer();
         working.Answer("host.test", Rr.A("host.test", "192.0.2.1"));
-        var resolver = new DnsResolver([closed, working.EndPoint], tryTimeout: TimeSpan.FromSeconds(10));
+        // A try that waited for its timeout would outlast the test's own limit and fail it.
+        var resolver = new DnsResolver([closed, working.EndPoint], tryTimeout: TimeSpan.FromHours(1));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        var clock = Stopwatch.StartNew();
-        var answer = await resolver.Resolve("host.test", Ct);
+        var answer = await resolver.Resolve("host.test", limit.Token);
 
         Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.Equal([Address("192.0.2.1")], answer.Addresses);
     }
 
     /// <summary>

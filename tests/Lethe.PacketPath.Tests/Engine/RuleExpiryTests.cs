@@ -133,11 +133,11 @@ public class RuleExpiryTests
 
         clock.Advance(TimeSpan.FromHours(2));
         lab.Now += 1_000;
-        var soonAfterTheStep = lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+        // Keeps the flow fresh, so only the expiry can end it.
+        lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
         lab.Now += 60_000;
         var aMinuteLater = lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
 
-        Assert.True(soonAfterTheStep.Forwarded);
         Assert.Equal(DropReason.UnsolicitedFromUplink, aMinuteLater.Reason);
         Assert.Equal(1, lab.Engine.FlowsCutByExpiry);
     }

@@ -38,8 +38,6 @@ public class IdlePollGuardTests
         var rescued = poller.Join();
 
         Assert.True(poller.WentIdle);
-        // It stops polling when it finds itself back in the normal class, or after 10 s.
-        Assert.True(poller.Polled < TimeSpan.FromSeconds(10), $"polled for {poller.Polled}");
         Assert.Equal(ThreadStat.SchedOther, poller.PolicyAtEnd);
         Assert.True(rescued);
         Assert.Equal(1, guard.Rescues);

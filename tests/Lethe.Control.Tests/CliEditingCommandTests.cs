@@ -1,0 +1,126 @@
+using System.Text.RegularExpressions;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+/// <summary>The CLI commands that edit a draft in place, list what a policy holds, or set up the database.</summary>
+public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private ControlPlaneHost Host => fixture.Host;
+
+    private async Task<CliRun> Ok(params string[] args)
+    {
+        var run = await Host.Cli(args);
+        Assert.True(run.ExitCode == 0, $"lethe {string.Join(' ', args)} exited {run.ExitCode}: {run.Err}");
+        Assert.Equal("", run.Err);
+        return run;
+    }
+
+    private async Task<string> NewPolicy(string policy)
+    {
+        await Ok("policy", "create", policy, "--reason", "new site");
+        await Ok("client", "add", policy, "work", "--address", "10.137.0.10", "--reason", "work qube");
+        return policy;
+    }
+
+    [Fact]
+    public async Task rule_move_and_replace_keep_ids_and_put_rules_where_asked()
+    {
+        var policy = await NewPolicy("cli-edit");
+        var web = (await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=443", "--reason", "web")).Line;
+        var dns = (await Ok("rule", "add", policy, "work", "action=accept specialtarget=dns", "--reason", "dns")).Line;
+        var rest = (await Ok("rule", "add", policy, "work", "action=drop", "--reason", "the rest")).Line;
+
+        var moved = await Ok("rule", "move", policy, dns, "--position", "0", "--reason", "dns first");
+        var replaced = await Ok("rule", "replace", policy, web, "action=accept proto=tcp dstports=80-443", "--reason", "plain http too");
+
+        Assert.StartsWith($"moved rule {dns} to 0 ", moved.Line);
+        Assert.Equal($"{web}: action=accept proto=tcp dstports=80-443", replaced.Line);
+        using var editor = Host.Client();
+        Assert.Equal(new[] { dns, web, rest }, await editor.RuleIds(policy, "work"));
+        Assert.Equal(new[] { "action=accept specialtarget=dns", "action=accept proto=tcp dstports=80-443", "action=drop" },
+            await editor.RuleTexts(policy, "work"));
+    }
+
+    [Fact]
+    public async Task a_bad_replacement_is_refused_and_the_rule_keeps_its_text()
+    {
+        var policy = await NewPolicy("cli-bad-replace");
+        var web = (await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=443", "--reason", "web")).Line;
+
+        var run = await Host.Cli("rule", "replace", policy, web, "action=accept proto=tcp dstports=0-99999", "--reason", "typo");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("dstports", run.Err);
+        using var editor = Host.Client();
+        Assert.Equal(new[] { "action=accept proto=tcp dstports=443-443" }, await editor.RuleTexts(policy, "work"));
+    }
+
+    [Fact]
+    public async Task a_client_named_by_a_test_is_kept_until_the_test_is_removed()
+    {
+        var policy = await NewPolicy("cli-tests");
+        await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=443", "--reason", "web");
+        var test = (await Ok("test", "add", policy, "--client", "work", "--to", "192.0.2.10", "--port", "443", "--expect", "accept",
+            "--reason", "web stays open")).Line;
+
+        var listed = await Ok("test", "list", policy);
+        var refused = await Host.Cli("client", "remove", policy, "work", "--reason", "qube gone");
+        var removedTest = await Ok("test", "remove", policy, test, "--reason", "qube going");
+        var removedClient = await Ok("client", "remove", policy, "work", "--reason", "qube gone");
+
+        var row = Assert.Single(listed.Lines().Skip(1));
+        Assert.Equal(new[] { test, "work", "192.0.2.10", "tcp", "443", "accept" }, Regex.Split(row.Trim(), @"\s+"));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.StartsWith("error:", refused.Err);
+        Assert.Contains(test, refused.Err);
+        Assert.Equal($"removed test {test}", removedTest.Line);
+        Assert.StartsWith("removed client work", removedClient.Line);
+        Assert.Equal(new[] { "ID", "CLIENT", "TO", "PROTO", "PORT", "EXPECT" }, Regex.Split((await Ok("test", "list", policy)).Line, @"\s+"));
+        var show = await Ok("show", policy);
+        Assert.DoesNotContain("client work", show.Out);
+    }
+
+    [Fact]
+    public async Task policy_list_and_snapshot_list_show_what_was_published()
+    {
+        var policy = await NewPolicy("cli-lists");
+        await Ok("rule", "add", policy, "work", "action=drop", "--reason", "closed");
+        var published = await Ok("publish", policy, "--reason", "first cut");
+        var sha = Regex.Match(published.Out, "contentSha256 ([0-9a-f]{64})").Groups[1].Value;
+
+        var policies = await Ok("policy", "list");
+        var snapshots = await Ok("snapshot", "list", policy);
+
+        var row = Regex.Split(Assert.Single(policies.Lines(), l => l.StartsWith(policy + " ", StringComparison.Ordinal)).Trim(), @"\s+");
+        Assert.Equal(policy, row[0]);
+        Assert.Equal(new[] { "1", "1", "1" }, row[2..5]); // clients, rules, published version
+        var version = Regex.Split(Assert.Single(snapshots.Lines().Skip(1)).Trim(), @"\s+");
+        Assert.Equal("1", version[0]);
+        Assert.Equal(sha, version[^1]);
+    }
+
+    [Fact]
+    public async Task migrate_brings_an_empty_database_up_to_date_once()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        var migrations = RepositoryPaths.Migrations;
+
+        var first = await OfflineCli.Run("", "migrate", "--connection", database.ConnectionString, "--migrations", migrations);
+        var second = await OfflineCli.Run("", "migrate", "--connection", database.ConnectionString, "--migrations", migrations);
+
+        Assert.Equal((0, ""), (first.ExitCode, first.Err));
+        Assert.StartsWith("applied 0001_initial", first.Out.Trim());
+        Assert.Equal((0, "schema is up to date"), (second.ExitCode, second.Out.Trim()));
+        Assert.Equal(0, await database.Count(TestDatabase.PolicyEventCount));
+    }
+
+    [Fact]
+    public async Task migrate_without_a_database_names_what_is_missing()
+    {
+        var run = await OfflineCli.Run("", "migrate", "--connection", " ");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("error: no database: give --connection or set ConnectionStrings__Lethe", run.Err.Trim());
+    }
+}

@@ -1,0 +1,42 @@
+using Lethe.TestSupport;
+
+namespace Lethe.EndToEnd.Tests;
+
+public sealed class VerifyCommandTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    [Fact]
+    public async Task a_sealed_file_verifies_and_its_content_is_summed_up()
+    {
+        var sha = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(policy.V1))!["contentSha256"]!.GetValue<string>();
+
+        var (code, output, error) = await FirewallProcess.Run(false, "verify", "--snapshot", policy.V1, "--trust", policy.PublicKey);
+
+        Assert.Equal((0, ""), (code, error));
+        Assert.StartsWith($"verified: policy home version 1, 2 clients, 3 rules, sha256 {sha}, key ", output.Trim());
+    }
+
+    [Fact]
+    public async Task the_latest_snapshot_verifies_straight_from_the_control_plane()
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "verify", "--snapshot", $"{policy.Host.Url}/policies/home/snapshots/latest",
+            "--trust", policy.PublicKey, "--token", ControlPlaneHost.ViewerToken);
+
+        Assert.Equal((0, ""), (code, error));
+        Assert.StartsWith("verified: policy home version 2, 2 clients, 3 rules, ", output.Trim());
+    }
+
+    [Fact]
+    public async Task an_altered_file_is_refused_with_the_reason()
+    {
+        var altered = Path.Combine(policy.Folder, "altered.json");
+        var text = await File.ReadAllTextAsync(policy.V1);
+        var content = text.IndexOf("\"content\":\"", StringComparison.Ordinal) + 20;
+        await File.WriteAllTextAsync(altered, text[..content] + (text[content] == 'A' ? 'B' : 'A') + text[(content + 1)..]);
+
+        var (code, output, error) = await FirewallProcess.Run(false, "verify", "--snapshot", altered, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: refusing the snapshot: content hash mismatch", error.Trim());
+        Assert.Equal("", output);
+    }
+}
