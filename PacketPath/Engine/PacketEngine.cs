@@ -135,6 +135,10 @@ public sealed class PacketEngine
         var key = FlowKey.From(info);
         if (_table.Lookup(key, nowMs, out var entry, out var isReply))
         {
+            if (IsIcmp(info) && !FitsIcmpFlow(entry, isReply, info))
+            {
+                return Drop(ref outcome, DropReason.IcmpNotOfFlow);
+            }
             var egress = EgressFor(compiled, info.Destination);
             if (TooBig(packet, info, egress, client, nowMs, reply, ref outcome))
             {
@@ -187,7 +191,8 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, reason);
         }
-        if (!_table.TryCreate(key, replyKey, policy.TableSlots[client], verdict.RuleIndex, info.TcpFlags, nowMs, out entry, out reason))
+        var icmpRequest = IsIcmp(info) ? info.IcmpType : (byte)0;
+        if (!_table.TryCreate(key, replyKey, policy.TableSlots[client], verdict.RuleIndex, info.TcpFlags, icmpRequest, nowMs, out entry, out reason))
         {
             return Drop(ref outcome, reason);
         }
@@ -245,6 +250,10 @@ public sealed class PacketEngine
         if (!_table.Lookup(key, nowMs, out entry, out isReply) || !isReply)
         {
             return Drop(ref outcome, DropReason.UnsolicitedFromUplink);
+        }
+        if (IsIcmp(info) && !FitsIcmpFlow(entry, isReply: true, info))
+        {
+            return Drop(ref outcome, DropReason.IcmpNotOfFlow);
         }
         var original = _table.OriginalKey(entry);
         var refused = Deliverable(policy, packet, info, original.Source, nowMs, reply, ref outcome);
@@ -517,8 +526,7 @@ public sealed class PacketEngine
             Protocol = original.Protocol,
             SourcePort = original.SourcePort,
             DestinationPort = original.DestinationPort,
-            // A tracked ICMP flow is a query flow, opened by a request.
-            IcmpType = v6 ? IcmpV6Message.EchoRequest : IcmpV4Message.EchoRequest,
+            IcmpType = flow.IcmpRequest,
         };
         return next.Compiled.Classify(client, info, nowUnix, next.Hosts).Action == RuleAction.Accept;
     }
@@ -611,6 +619,18 @@ public sealed class PacketEngine
 
     private static bool SourceMatches(in FlowKey replyKey, in FlowKey original) =>
         replyKey.Destination == original.Source && replyKey.DestinationPort == original.SourcePort;
+
+    /// <summary>
+    /// An ICMP query flow is keyed by addresses and identifier alone; only the request that opened it
+    /// (towards the responder) and that request's reply (back) belong to it, as Linux's conntrack keys
+    /// ICMP by type. So an allowed echo does not carry a timestamp request, nor the pinged host's own queries.
+    /// </summary>
+    private bool FitsIcmpFlow(int entry, bool isReply, in PacketInfo info)
+    {
+        var request = _table.IcmpRequestOf(entry);
+        var expected = !isReply ? request : info.Version == 6 ? IcmpV6Message.ReplyTypeOf(request) : IcmpV4Message.ReplyTypeOf(request);
+        return info.IcmpType == expected;
+    }
 
     private static bool IsIcmp(in PacketInfo info) => info.Protocol == (info.Version == 6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp);
 

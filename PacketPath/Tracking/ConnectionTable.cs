@@ -41,6 +41,9 @@ public sealed class ConnectionTable
 
     private const int IndexSlotsPerEntry = 4;
 
+    /// <summary>An entry numbers its client in 16 bits, which leaves room for the ICMP request type in 160 bytes.</summary>
+    public const int MaxClients = ushort.MaxValue + 1;
+
     private readonly Entry[] _entries;
     private readonly IndexSlot[] _index;
     private readonly int _indexMask;
@@ -70,10 +73,10 @@ public sealed class ConnectionTable
             throw new ArgumentOutOfRangeException(nameof(limits),
                 $"Connection table capacity {limits.Capacity} is outside 1..{ConnectionLimits.MaxCapacity}.");
         }
-        if (limits.PerClientQuota < 1 || limits.MaxClients < 1 || limits.SweepWhenFull < 0)
+        if (limits.PerClientQuota < 1 || limits.MaxClients is < 1 or > MaxClients || limits.SweepWhenFull < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(limits),
-                $"Per-client quota {limits.PerClientQuota} and max clients {limits.MaxClients} must be at least 1, sweep {limits.SweepWhenFull} at least 0.");
+                $"Per-client quota {limits.PerClientQuota} must be at least 1, max clients {limits.MaxClients} within 1..{MaxClients}, sweep {limits.SweepWhenFull} at least 0.");
         }
 
         _entries = new Entry[limits.Capacity];
@@ -161,6 +164,12 @@ public sealed class ConnectionTable
     /// <param name="tcpFlags">The first packet's TCP flags: a SYN opens in SYN_SENT, a packet of a
     /// flow picked up midway in ESTABLISHED.</param>
     public bool TryCreate(in FlowKey original, in FlowKey reply, int client, int ruleIndex, byte tcpFlags,
+        long nowMs, out int entry, out DropReason reason) =>
+        TryCreate(original, reply, client, ruleIndex, tcpFlags, icmpRequest: 0, nowMs, out entry, out reason);
+
+    /// <param name="icmpRequest">For an ICMP flow, the type of the request that opened it: only that request
+    /// and its reply belong to the flow (<see cref="IcmpRequestOf"/>).</param>
+    public bool TryCreate(in FlowKey original, in FlowKey reply, int client, int ruleIndex, byte tcpFlags, byte icmpRequest,
         long nowMs, out int entry, out DropReason reason)
     {
         if ((uint)client >= (uint)_perClient.Length)
@@ -203,8 +212,9 @@ public sealed class ConnectionTable
         e.Flags = EntryFlags.InUse
             | (original.Source.IsV6 ? EntryFlags.OriginalV6 : 0)
             | (reply.Source.IsV6 ? EntryFlags.ReplyV6 : 0);
-        e.Client = client;
+        e.Client = (ushort)client;
         e.RuleIndex = ruleIndex;
+        e.IcmpRequest = icmpRequest;
         e.LastSeenMs = nowMs;
         e.NextFree = -1;
         if (original.Protocol == 6)
@@ -315,6 +325,9 @@ public sealed class ConnectionTable
 
     public int RuleIndexOf(int entry) => _entries[entry].RuleIndex;
 
+    /// <summary>The ICMP request type that opened the flow; 0 for other protocols.</summary>
+    public byte IcmpRequestOf(int entry) => _entries[entry].IcmpRequest;
+
     public FlowKey OriginalKey(int entry)
     {
         ref var e = ref _entries[entry];
@@ -335,7 +348,7 @@ public sealed class ConnectionTable
     {
         ref var e = ref _entries[entry];
         return new TrackedFlow(entry, OriginalKey(entry), ReplyKey(entry), e.Client, e.RuleIndex, e.State,
-            e.LastSeenMs, e.OriginalPackets, e.OriginalBytes, e.ReplyPackets, e.ReplyBytes);
+            e.LastSeenMs, e.OriginalPackets, e.OriginalBytes, e.ReplyPackets, e.ReplyBytes, e.IcmpRequest);
     }
 
     /// <summary>Visits every tracked flow (expired ones not yet swept included), for reports.</summary>
@@ -485,8 +498,8 @@ public sealed class ConnectionTable
         public ulong OriginalBytes;
         public ulong ReplyPackets;
         public ulong ReplyBytes;
-        public int Client;
         public int RuleIndex;
+        public ushort Client;
         public ushort OriginalSourcePort;
         public ushort OriginalDestinationPort;
         public ushort ReplySourcePort;
@@ -495,6 +508,7 @@ public sealed class ConnectionTable
         public ConnectionState State;
         public EntryFlags Flags;
         public TcpTracker.Closing Closing;
+        public byte IcmpRequest;
         public int NextFree;
         public TcpSide OriginalSide;
         public TcpSide ReplySide;

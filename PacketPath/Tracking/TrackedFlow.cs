@@ -12,4 +12,5 @@ public readonly record struct TrackedFlow(
     ulong OriginalPackets,
     ulong OriginalBytes,
     ulong ReplyPackets,
-    ulong ReplyBytes);
+    ulong ReplyBytes,
+    byte IcmpRequest = 0);

@@ -48,6 +48,13 @@ public enum DropReason : byte
     /// message. Linux's conntrack calls it invalid.
     /// </summary>
     IcmpCannotOpen,
+    /// <summary>
+    /// An ICMP message that is not an error whose addresses and identifier name a tracked query flow,
+    /// but which is neither the request that opened it (from the side that opened it) nor that
+    /// request's reply (from the other side): a timestamp request in an echo flow, a query from the
+    /// host that was pinged.
+    /// </summary>
+    IcmpNotOfFlow,
 
     // Forwarding
     TtlExceeded,

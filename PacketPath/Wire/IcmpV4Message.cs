@@ -80,6 +80,9 @@ public readonly ref struct IcmpV4Message
     public static bool IsRequestType(byte type) =>
         type is EchoRequest or TimestampRequest or InformationRequest or AddressMaskRequest;
 
+    /// <summary>The reply that answers <paramref name="request"/>, one of <see cref="IsRequestType"/>.</summary>
+    public static byte ReplyTypeOf(byte request) => request == EchoRequest ? EchoReply : (byte)(request + 1);
+
     /// <summary>Request/reply pairs with an identifier at bytes 4–5, which NAT maps like a port.</summary>
     public static bool IsQueryType(byte type) =>
         type is EchoReply or EchoRequest or (>= TimestampRequest and <= AddressMaskReply);

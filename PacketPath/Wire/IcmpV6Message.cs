@@ -70,6 +70,9 @@ public readonly ref struct IcmpV6Message
     /// <summary>Echo request and node information query (RFC 4620): the only ICMPv6 that may start a flow, as in Linux's conntrack.</summary>
     public static bool IsRequestType(byte type) => type is EchoRequest or NodeInformationQuery;
 
+    /// <summary>The reply that answers <paramref name="request"/>, one of <see cref="IsRequestType"/>: echo reply, node information reply.</summary>
+    public static byte ReplyTypeOf(byte request) => (byte)(request + 1);
+
     /// <summary>Echo request and reply: the queries whose identifier NAT maps like a port.</summary>
     public static bool IsQueryType(byte type) => type is EchoRequest or EchoReply;
 
