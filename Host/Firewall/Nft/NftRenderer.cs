@@ -113,9 +113,12 @@ public static class NftRenderer
         return names;
     }
 
-    /// <summary>A Linux interface name nft can quote: 1 to 15 printable characters, no quote, backslash, slash, colon or space.</summary>
+    /// <summary>
+    /// A Linux interface name nft can quote: 1 to 15 printable characters, no quote, backslash, slash,
+    /// colon or space, and no <c>*</c>, which nft reads as a wildcard (one name would then match others' devices).
+    /// </summary>
     public static bool IsInterfaceName(string name) =>
-        name.Length is >= 1 and <= 15 && name.All(c => c is > ' ' and < (char)127 and not ('"' or '\\' or '/' or ':'));
+        name.Length is >= 1 and <= 15 && name.All(c => c is > ' ' and < (char)127 and not ('"' or '\\' or '/' or ':' or '*'));
 
     private enum Family
     {
@@ -217,7 +220,7 @@ public static class NftRenderer
         {
             if (_options.UplinkInterface is { } uplink && !IsInterfaceName(uplink))
             {
-                throw new FlagException($"--uplink-interface: '{uplink}' is not an interface name (1 to 15 characters, no quote, slash, colon or space)");
+                throw new FlagException($"--uplink-interface: '{uplink}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *)");
             }
             if (_options.UplinkV4 is { } v4 && !Is(v4, Family.V4))
             {
@@ -242,7 +245,7 @@ public static class NftRenderer
                 {
                     if (!IsInterfaceName(name))
                     {
-                        throw new FlagException($"--client-interface {client}: '{name}' is not an interface name (1 to 15 characters, no quote, slash, colon or space)");
+                        throw new FlagException($"--client-interface {client}: '{name}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *)");
                     }
                     if (taken.TryGetValue(name, out var holder) && holder != client)
                     {
@@ -267,7 +270,19 @@ public static class NftRenderer
 
         private string DropVerdict => _options.SilentDrop ? "drop" : AdminProhibited;
 
-        private void Line(int indent, string text) => _text.Append('\t', indent).Append(text).Append('\n');
+        /// <remarks>
+        /// Names and ids from the snapshot reach comment lines; a line break in one would end the comment
+        /// and make the rest a command, so no control character is written.
+        /// </remarks>
+        private void Line(int indent, string text)
+        {
+            _text.Append('\t', indent);
+            foreach (var c in text)
+            {
+                _text.Append(char.IsControl(c) ? '?' : c);
+            }
+            _text.Append('\n');
+        }
 
         private void NftRule(params string?[] parts) =>
             Line(2, string.Join(' ', parts.Where(p => !string.IsNullOrEmpty(p))));
@@ -350,6 +365,10 @@ public static class NftRenderer
             {
                 Line(2, "# No --client-interface: clients are recognised by source address, so their sources cannot be checked.");
             }
+            Line(2, "# Never forwarded, as in Lethe: multicast, broadcast, loopback, unspecified destinations.");
+            NftRule("ip daddr { 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255 }", "counter drop", Comment("never forwarded"));
+            NftRule("ip6 daddr { ::, ::1, ff00::/8 }", "counter drop", Comment("never forwarded"));
+            RelatedChecks();
             NftRule("ct state established,related accept", Comment("tracked flows"));
             for (var c = 0; c < _model.Clients.Count; c++)
             {
@@ -376,6 +395,41 @@ public static class NftRenderer
             }
             Line(2, "# Everything else (unsolicited from the uplink, invalid state, unknown interfaces) meets the policy: drop.");
             Line(1, "}");
+        }
+
+        /// <summary>
+        /// Conntrack calls an ICMP error related when it quotes any tracked flow; Lethe takes one only from
+        /// an end of that flow: a client that opened it or was reached by it, or from the uplink, the remote
+        /// end of a flow going out. So a client cannot forge errors into another client's flows.
+        /// </summary>
+        private void RelatedChecks()
+        {
+            Line(2, "# ICMP errors about a tracked flow only from one of its ends, as in Lethe.");
+            for (var c = 0; c < _model.Clients.Count; c++)
+            {
+                var name = _model.Clients[c].Name;
+                foreach (var family in Families)
+                {
+                    var own = _owned[c].Where(a => Is(a, family)).ToArray();
+                    if (_interfaces[c].Count > 0)
+                    {
+                        var from = $"iifname {Interfaces(_interfaces[c])}";
+                        NftRule(from, "ct state related",
+                            own.Length > 0 ? $"ct original {Ip(family)} saddr != {Addresses(own)} ct reply {Ip(family)} saddr != {Addresses(own)}" : NfProto(family),
+                            "counter drop", Comment($"error from {name} about a flow not its own"));
+                    }
+                    else if (own.Length > 0)
+                    {
+                        NftRule($"{Ip(family)} saddr {Addresses(own)} ct state related",
+                            $"ct original {Ip(family)} saddr != {Addresses(own)} ct reply {Ip(family)} saddr != {Addresses(own)}",
+                            "counter drop", Comment($"error from {name} about a flow not its own"));
+                    }
+                }
+            }
+            if (_options.UplinkInterface is { } uplink)
+            {
+                NftRule($"iifname \"{uplink}\" ct state related ct direction original", "counter drop", Comment("error from the uplink about a flow not going out"));
+            }
         }
 
         private void Client(int c)

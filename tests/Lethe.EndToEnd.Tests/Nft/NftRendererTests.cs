@@ -9,6 +9,10 @@ public sealed class NftRendererTests
 {
     private const string Prohibited = "reject with icmpx admin-prohibited";
 
+    private const string NeverForwarded4 = "ip daddr { 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255 } counter drop comment \"never forwarded\"";
+
+    private const string NeverForwarded6 = "ip6 daddr { ::, ::1, ff00::/8 } counter drop comment \"never forwarded\"";
+
     private static string Render(Lethe.Domain.Snapshots.SnapshotContent content, NftOptions? options = null) =>
         NftRenderer.Render(content, options ?? new NftOptions { NowUnix = Now });
 
@@ -32,6 +36,11 @@ public sealed class NftRendererTests
         Assert.Equal(
         [
             "type filter hook forward priority filter; policy drop;",
+            NeverForwarded4,
+            NeverForwarded6,
+            "ip saddr 10.137.0.5 ct state related ct original ip saddr != 10.137.0.5 ct reply ip saddr != 10.137.0.5 counter drop comment \"error from work about a flow not its own\"",
+            "ip6 saddr fd00:137::5 ct state related ct original ip6 saddr != fd00:137::5 ct reply ip6 saddr != fd00:137::5 counter drop comment \"error from work about a flow not its own\"",
+            "ip saddr 10.137.0.6 ct state related ct original ip saddr != 10.137.0.6 ct reply ip saddr != 10.137.0.6 counter drop comment \"error from personal about a flow not its own\"",
             "ct state established,related accept comment \"tracked flows\"",
             "ct state new ip saddr 10.137.0.5 jump client_work comment \"work\"",
             "ct state new ip6 saddr fd00:137::5 jump client_work comment \"work\"",
@@ -59,6 +68,13 @@ public sealed class NftRendererTests
             "iifname { \"vif-p1\", \"vif-p2\" } meta nfproto ipv6 counter drop comment \"spoofed source from personal\"",
             "iifname \"eth0\" ip saddr { 10.137.0.5, 10.137.0.15, 10.137.0.6 } counter drop comment \"client source on the uplink\"",
             "iifname \"eth0\" ip6 saddr fd00:137::5 counter drop comment \"client source on the uplink\"",
+            NeverForwarded4,
+            NeverForwarded6,
+            "iifname \"vif-work\" ct state related ct original ip saddr != { 10.137.0.5, 10.137.0.15 } ct reply ip saddr != { 10.137.0.5, 10.137.0.15 } counter drop comment \"error from work about a flow not its own\"",
+            "iifname \"vif-work\" ct state related ct original ip6 saddr != fd00:137::5 ct reply ip6 saddr != fd00:137::5 counter drop comment \"error from work about a flow not its own\"",
+            "iifname { \"vif-p1\", \"vif-p2\" } ct state related ct original ip saddr != 10.137.0.6 ct reply ip saddr != 10.137.0.6 counter drop comment \"error from personal about a flow not its own\"",
+            "iifname { \"vif-p1\", \"vif-p2\" } ct state related meta nfproto ipv6 counter drop comment \"error from personal about a flow not its own\"",
+            "iifname \"eth0\" ct state related ct direction original counter drop comment \"error from the uplink about a flow not going out\"",
             "ct state established,related accept comment \"tracked flows\"",
             "ct state new iifname \"vif-work\" jump client_work comment \"work\"",
             "ct state new iifname { \"vif-p1\", \"vif-p2\" } jump client_personal comment \"personal\"",
@@ -379,5 +395,19 @@ public sealed class NftRendererTests
             new NftOptions { UplinkInterface = "eth0", ClientInterfaces = new Dictionary<string, IReadOnlyList<string>> { ["work"] = ["eth0"] } })).Message);
         Assert.Contains("not an interface name", Assert.Throws<FlagException>(() => Render(content,
             new NftOptions { UplinkInterface = "eth0\" accept" })).Message);
+        Assert.Contains("no quote, slash, colon, space or *", Assert.Throws<FlagException>(() => Render(content,
+            new NftOptions { ClientInterfaces = new Dictionary<string, IReadOnlyList<string>> { ["work"] = ["vif*"] } })).Message);
+    }
+
+    [Fact]
+    public void a_line_break_in_a_name_cannot_end_a_comment_line()
+    {
+        var content = Policy(("work\n}\n}\ntable ip evil {", ["10.137.0.5"], [("r-1\nflush ruleset", "action=accept")]));
+
+        var script = Render(content);
+
+        Assert.DoesNotContain("\ntable ip evil", script);
+        Assert.DoesNotContain("\nflush ruleset", script);
+        Assert.Contains("# Client work?}?}?table ip evil {: 1 rule(s)", script);
     }
 }
