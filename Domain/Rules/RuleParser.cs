@@ -268,9 +268,16 @@ public static class RuleParser
             }
         }
         var trimmed = value.EndsWith('.') ? value[..^1] : value;
-        if (trimmed.Length == 0 || trimmed.Split('.').Any(label => label.Length == 0 || label.Length > 63))
+        var labels = trimmed.Split('.');
+        if (trimmed.Length == 0 || labels.Any(label => label.Length == 0 || label.Length > 63))
         {
             return new RuleError("dsthost", $"dsthost '{value}' has an empty or overlong label");
+        }
+        // No top-level domain is all digits. Qubes resolves with getaddrinfo, which reads "10.1" or "010.0.0.1" as an
+        // IPv4 address in shorthand or octal; as a name it would resolve to nothing, and a drop rule would silently block nothing.
+        if (IsDigits(labels[^1]))
+        {
+            return new RuleError("dsthost", $"dsthost '{value}' looks like a shortened or octal IPv4 address, which Qubes would read as one; write it as dst4= with four decimal parts");
         }
         host = value;
         return null;
@@ -318,10 +325,14 @@ public static class RuleParser
         return new IPAddress(bytes);
     }
 
-    /// <remarks>IPAddress.TryParse also takes "[addr]" and "[addr]:port"; a port there would be dropped without a word, so brackets are refused.</remarks>
+    /// <remarks>
+    /// IPAddress.TryParse also takes "[addr]" and "[addr]:port"; a port there would be dropped without a word, so brackets are refused.
+    /// It also reads "::ffff:1.2.3.010" as ...10, where inet_pton (and so Qubes) refuses it: an embedded IPv4 part must pass <see cref="ParseIPv4"/>.
+    /// </remarks>
     public static IPAddress? ParseIPv6(string text) =>
-        text.Contains(':') && !text.Contains('%') && !text.Contains('[') && !text.Contains(']') && IPAddress.TryParse(text, out var address) &&
-        address.AddressFamily == AddressFamily.InterNetworkV6
+        text.Contains(':') && !text.Contains('%') && !text.Contains('[') && !text.Contains(']') &&
+        (!text.Contains('.') || ParseIPv4(text[(text.LastIndexOf(':') + 1)..]) is not null) &&
+        IPAddress.TryParse(text, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6
             ? address
             : null;
 

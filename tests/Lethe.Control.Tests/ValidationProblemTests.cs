@@ -146,6 +146,21 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(["expect"], problem.ErrorKeys());
     }
 
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("udp")]
+    [InlineData(null)]
+    public async Task a_tcp_or_udp_test_without_a_port_is_refused(string? proto)
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/tests", new { client = "work", to = "192.0.2.1", proto, expect = "accept", reason = "check" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["port"], problem.ErrorKeys());
+        Assert.Contains("needs a port", problem["errors"]!["port"]![0].Str());
+    }
+
     [Fact]
     public async Task an_if_match_that_is_not_a_version_is_refused()
     {

@@ -44,6 +44,10 @@ public class RuleDestinationTests
     [InlineData("dst6=fe80::1%eth0")]
     [InlineData("dst6=")]
     [InlineData("dst6=example.com")]
+    [InlineData("dst6=::ffff:1.2.3.010")]
+    [InlineData("dst6=::ffff:1.2.3.08")]
+    [InlineData("dst6=::1.2.3.09")]
+    [InlineData("dst6=::ffff:1.2.3")]
     public void an_invalid_dst6_is_refused_naming_dst6(string destination) =>
         Assert.Equal("dst6", RuleText.ErrorFor("action=accept " + destination).Key);
 
@@ -79,6 +83,26 @@ public class RuleDestinationTests
         Assert.Equal("dsthost", error.Key);
         Assert.Contains("label", error.Message);
     }
+
+    [Theory]
+    [InlineData("10.1")]
+    [InlineData("1.2.3")]
+    [InlineData("010.0.0.1")]
+    [InlineData("host.123")]
+    [InlineData("123.")]
+    public void a_dsthost_that_glibc_would_read_as_an_ipv4_address_is_refused(string host)
+    {
+        var error = RuleText.ErrorFor($"action=accept dsthost={host}");
+
+        Assert.Equal("dsthost", error.Key);
+        Assert.Contains("dst4=", error.Message);
+    }
+
+    [Theory]
+    [InlineData("dst6=::ffff:1.2.3.4", "dst6=::ffff:1.2.3.4/128")]
+    [InlineData("dsthost=::ffff:192.0.2.1", "dst6=::ffff:192.0.2.1/128")]
+    public void an_ipv6_address_with_a_well_formed_ipv4_part_is_accepted(string given, string canonical) =>
+        Assert.Equal("action=accept " + canonical, RuleText.Canonical("action=accept " + given));
 
     [Fact]
     public void a_dsthost_label_longer_than_63_characters_is_refused() =>

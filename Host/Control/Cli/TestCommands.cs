@@ -12,7 +12,7 @@ public static class TestCommands
         var client = new Option<string>("--client") { Description = "The client the traffic comes from", Required = true };
         var to = new Option<string>("--to") { Description = "Destination address", Required = true };
         var proto = new Option<string?>("--proto") { Description = "tcp (default), udp or icmp" };
-        var port = new Option<int?>("--port") { Description = "Destination port (tcp, udp)" };
+        var port = new Option<int?>("--port") { Description = "Destination port (required for tcp and udp)" };
         var icmpType = new Option<int?>("--icmp-type") { Description = "ICMP type (icmp; default echo request)" };
         var expect = new Option<string>("--expect") { Description = "accept or drop", Required = true };
         var reason = CliContext.Reason();
