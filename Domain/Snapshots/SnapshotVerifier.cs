@@ -94,11 +94,30 @@ public static class SnapshotVerifier
         return new VerifiedSnapshot(envelope, parsed, content);
     }
 
-    /// <summary>The first client address or rule this build cannot parse, named; null when there is none.</summary>
+    /// <summary>The first name, client address or rule this build cannot read, named; null when there is none.</summary>
+    /// <remarks>
+    /// Names and ids end up in logs, metric labels and the nft script: held to what the control plane
+    /// accepts, none can carry a quote or a line break into them.
+    /// </remarks>
     private static string? Unreadable(SnapshotContent content)
     {
+        if (!IsPlainName(content.Policy))
+        {
+            return "the policy name is not 1 to 63 characters of a-z, 0-9, '-' and '_'";
+        }
         foreach (var client in content.Clients)
         {
+            if (!IsPlainName(client.Name))
+            {
+                return "a client name is not 1 to 63 characters of a-z, 0-9, '-' and '_'";
+            }
+            foreach (var rule in client.Rules)
+            {
+                if (!IsPlainName(rule.Id))
+                {
+                    return $"client {client.Name}: a rule id is not 1 to 63 characters of a-z, 0-9, '-' and '_'";
+                }
+            }
             foreach (var address in client.Addresses)
             {
                 if (RuleParser.ParseAddress(address) is null)
@@ -115,5 +134,21 @@ public static class SnapshotVerifier
             }
         }
         return null;
+    }
+
+    private static bool IsPlainName(string? name)
+    {
+        if (name is null || name.Length is < 1 or > 63)
+        {
+            return false;
+        }
+        foreach (var c in name)
+        {
+            if (c is not (>= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_'))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -49,6 +49,23 @@ public class SnapshotVerifierTests
         Assert.Contains("client work: '10.137.0.300' is not an address", Refused(File(key, draft), Pem(key)).Message);
     }
 
+    [Theory]
+    [InlineData("work\n}\ntable ip evil {", "web", "a client name")]
+    [InlineData("work\"} 1\nlethe_up 1", "web", "a client name")]
+    [InlineData("work", "r-1\nflush ruleset", "client work: a rule id")]
+    public void a_signed_name_or_id_with_characters_the_control_plane_refuses_is_refused(string client, string ruleId, string named)
+    {
+        using var key = NewKey();
+        // Names reach logs, metric labels and the nft script; a line break or quote there could become a command.
+        var draft = new DraftContent([new ClientDraft(client, ["10.137.0.5"], [new DraftRule(ruleId, "action=accept")])], []);
+
+        var refused = Refused(File(key, draft), Pem(key));
+
+        Assert.Contains("cannot read", refused.Message);
+        Assert.Contains(named, refused.Message);
+        Assert.DoesNotContain("\n", refused.Message);
+    }
+
     [Fact]
     public void a_flipped_content_byte_is_refused()
     {
