@@ -17,7 +17,8 @@ public static class InfrastructureServices
         {
             var options = new StoreOptions();
             LetheStoreOptions.Configure(options, connectionString, createSchema);
-            options.Logger(new MartenCommandLog(provider.GetService<ILogger<IDocumentStore>>() ?? NullLogger<IDocumentStore>.Instance));
+            // A category of Lethe's own: lethe serve keeps "Marten" at Warning, which would hide the lost-race line.
+            options.Logger(new MartenCommandLog(provider.GetService<ILogger<MartenCommandLog>>() ?? NullLogger<MartenCommandLog>.Instance));
             return options;
         }).UseLightweightSessions();
         services.AddScoped<IPolicyStore, MartenPolicyStore>();

@@ -15,7 +15,7 @@ public sealed class DeviceFlags
 
     public Option<int> Workers { get; } = new("--workers")
     {
-        Description = "Worker threads, one per queue of every device (default: the core count)",
+        Description = "Worker threads, one per queue of every device, 1..256 (default: the core count)",
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
@@ -32,7 +32,7 @@ public sealed class DeviceFlags
     public Option<int> IdlePollUs { get; } = new("--idle-poll-us")
     {
         Description = "Longest a worker that found its queues empty keeps polling them at idle priority (SCHED_IDLE) before it sleeps, " +
-            "in microseconds; adapts to the traffic, needs CAP_SYS_NICE (or root), 0 turns it off",
+            "in microseconds, 0..10000; adapts to the traffic, needs CAP_SYS_NICE (or root), 0 turns it off",
         DefaultValueFactory = _ => 400,
     };
 

@@ -13,14 +13,14 @@ public sealed class EngineFlags
 
     public Option<string[]> UplinkAddress { get; } = new("--uplink-address")
     {
-        Description = "The firewall's uplink address clients are masqueraded behind (one IPv4 and/or one IPv6)",
+        Description = "The firewall's uplink address clients are masqueraded behind (at most one IPv4 and one IPv6; a family without one is routed untranslated)",
     };
 
-    public Option<string[]> Dns { get; } = new("--dns") { Description = "A DNS resolver: what specialtarget=dns means, and where dsthost names are resolved (repeatable)" };
+    public Option<string[]> Dns { get; } = new("--dns") { Description = "A DNS resolver (repeatable): what specialtarget=dns means; boot also resolves dsthost names there (replay takes --resolve)" };
 
     public Option<bool> SilentDrop { get; } = new("--silent-drop") { Description = "Drop without answering ICMP administratively prohibited (reject rules still answer)" };
 
-    public Option<int> MaxFlows { get; } = new("--max-flows") { Description = "Hard bound on tracked flows (boot splits it evenly between its workers)", DefaultValueFactory = _ => 65_536 };
+    public Option<int> MaxFlows { get; } = new("--max-flows") { Description = "Hard bound on tracked flows, 1..16777216 (boot splits it evenly between its workers)", DefaultValueFactory = _ => 65_536 };
 
     public IEnumerable<Option> All => [Snapshot, Trust, UplinkAddress, Dns, SilentDrop, MaxFlows];
 
@@ -30,8 +30,17 @@ public sealed class EngineFlags
         foreach (var text in parse.GetValue(UplinkAddress) ?? [])
         {
             var address = ParseAddress("--uplink-address", text);
+            if ((address.IsV6 ? v6 : v4) is { } earlier)
+            {
+                throw new FlagException($"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
+            }
             if (address.IsV6) v6 = address;
             else v4 = address;
+        }
+        var maxFlows = parse.GetValue(MaxFlows);
+        if (maxFlows is < 1 or > Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity)
+        {
+            throw new FlagException($"--max-flows: {maxFlows} is outside 1..{Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity}");
         }
         return new EngineOptions
         {
@@ -39,7 +48,7 @@ public sealed class EngineFlags
             UplinkV6 = v6,
             DnsResolvers = Resolvers(parse).ToArray(),
             SilentDrop = parse.GetValue(SilentDrop),
-            Limits = new Lethe.PacketPath.Tracking.ConnectionLimits { Capacity = parse.GetValue(MaxFlows) },
+            Limits = new Lethe.PacketPath.Tracking.ConnectionLimits { Capacity = maxFlows },
             Seed = seed,
         };
     }

@@ -22,9 +22,10 @@ public static class ReplayCommand
         var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type RAW 101 or ETHERNET 1)", Required = true };
         var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT, to this pcap file" };
         var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default: stdout)" };
+        var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
         var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); other names stay unresolved" };
         var command = new Command("replay", "What would this policy do to this capture? Judge every packet of a pcap file with a verified snapshot")
-            { pcap, outPcap, verdicts, resolve };
+            { pcap, outPcap, verdicts, resolve, token };
         foreach (var option in flags.All)
         {
             command.Options.Add(option);
@@ -33,7 +34,8 @@ public static class ReplayCommand
         {
             try
             {
-                var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!, null, ct);
+                var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
+                    parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
                 var options = flags.Options(parse, ReplaySeed);
                 var compiled = CompiledPolicy.Compile(verified.Content, options.DnsResolvers);
                 var hosts = compiled.CreateHostTable();

@@ -111,4 +111,31 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Equal(onStdout.Select(v => v.ToJsonString()),
             (await File.ReadAllLinesAsync(file)).Select(line => JsonNode.Parse(line)!.ToJsonString()));
     }
+
+    [Theory]
+    [InlineData("--uplink-address", "198.51.100.9", "--uplink-address: 10.139.0.1 and 198.51.100.9 are both IPv4")]
+    [InlineData("--max-flows", "0", "--max-flows: 0 is outside 1..16777216")]
+    [InlineData("--max-flows", "16777217", "--max-flows: 16777217 is outside 1..16777216")]
+    public async Task an_engine_flag_out_of_range_is_a_flag_error(string flag, string value, string expected)
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "flags.pcap"), Captures.WorkDay());
+
+        var (code, output, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--uplink-address", "10.139.0.1", flag, value);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: " + expected, error.Trim());
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task replay_reads_the_snapshot_from_the_control_plane_with_a_token()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "fromurl.pcap"), Captures.WorkDay());
+
+        var verdicts = await Replay($"{policy.Host.Url}/policies/home/snapshots/2", capture, "--token", Lethe.TestSupport.ControlPlaneHost.ViewerToken);
+
+        Assert.Equal(6, verdicts.Length);
+        Assert.All(verdicts, v => Assert.Equal(2, v["snapshot"]!.GetValue<int>()));
+    }
 }

@@ -40,7 +40,7 @@ public static class ServerCommands
     public static Command Migrate(CliContext cli)
     {
         var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string (default: ConnectionStrings__Lethe)" };
-        var folder = new Option<string?>("--migrations") { Description = "The folder of NNNN_name.sql files (default: migrations beside the binary)" };
+        var folder = new Option<string?>("--migrations") { Description = "The folder of NNNN_name.sql files (default: migrations beside the binary, else ./migrations)" };
         var migrate = new Command("migrate", "Apply the checked-in SQL migrations that have not run yet") { connection, folder };
         migrate.SetAction((parse, ct) => cli.Run(async () =>
         {
