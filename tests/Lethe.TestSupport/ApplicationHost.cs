@@ -34,11 +34,24 @@ public sealed class ApplicationHost : IAsyncDisposable
     {
         var database = await TestDatabase.Create();
         var keyDir = Path.Combine(Path.GetTempPath(), "lethe-app-keys-" + Guid.NewGuid().ToString("N"));
-        SigningKeyFiles.Generate(keyDir);
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
-        var app = ControlPlane.Build([], ControlPlaneHost.Settings(database.ConnectionString, keyDir, 60),
-            services => services.AddSingleton<TimeProvider>(clock));
-        return new ApplicationHost(app, database, keyDir, clock);
+        try
+        {
+            SigningKeyFiles.Generate(keyDir);
+            var clock = new ManualClock(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+            var app = ControlPlane.Build([], ControlPlaneHost.Settings(database.ConnectionString, keyDir, 60),
+                services => services.AddSingleton<TimeProvider>(clock));
+            return new ApplicationHost(app, database, keyDir, clock);
+        }
+        catch
+        {
+            // Never disposed when it fails to start: remove what was made.
+            if (Directory.Exists(keyDir))
+            {
+                Directory.Delete(keyDir, recursive: true);
+            }
+            await database.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<T> Send<T>(ICommand<T> command, string actor = "tester")

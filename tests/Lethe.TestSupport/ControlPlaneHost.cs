@@ -40,17 +40,40 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
     public static async Task<ControlPlaneHost> Start(TestDatabase? database = null, double confirmCheckSeconds = 0.2, string? keyDir = null)
     {
+        var ownDatabase = database is null;
         database ??= await TestDatabase.Create();
-        if (keyDir is null)
+        var ownKeys = keyDir is null;
+        keyDir ??= Path.Combine(Path.GetTempPath(), "lethe-test-keys-" + Guid.NewGuid().ToString("N"));
+        WebApplication? app = null;
+        try
         {
-            keyDir = Path.Combine(Path.GetTempPath(), "lethe-test-keys-" + Guid.NewGuid().ToString("N"));
-            SigningKeyFiles.Generate(keyDir);
+            if (ownKeys)
+            {
+                SigningKeyFiles.Generate(keyDir);
+            }
+            app = ControlPlane.Build([], Settings(database.ConnectionString, keyDir, confirmCheckSeconds));
+            await ControlPlane.CheckReady(app, CancellationToken.None);
+            await app.StartAsync();
+            var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new ControlPlaneHost(app, database, keyDir, url);
         }
-        var app = ControlPlane.Build([], Settings(database.ConnectionString, keyDir, confirmCheckSeconds));
-        await ControlPlane.CheckReady(app, CancellationToken.None);
-        await app.StartAsync();
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ControlPlaneHost(app, database, keyDir, url);
+        catch
+        {
+            // A fixture that fails to start is never disposed: what it made so far goes here.
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+            if (ownKeys && Directory.Exists(keyDir))
+            {
+                Directory.Delete(keyDir, recursive: true);
+            }
+            if (ownDatabase)
+            {
+                await database.DisposeAsync();
+            }
+            throw;
+        }
     }
 
     public static Dictionary<string, string?> Settings(string connectionString, string keyDir, double confirmCheckSeconds) => new()

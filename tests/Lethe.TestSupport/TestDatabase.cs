@@ -46,11 +46,20 @@ public sealed class TestDatabase : IAsyncDisposable
             await create.ExecuteNonQueryAsync();
         }
         var cs = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        var database = new TestDatabase(server, name, cs);
         if (migrate)
         {
-            await MigrationRunner.Apply(cs, RepositoryPaths.Migrations, CancellationToken.None);
+            try
+            {
+                await MigrationRunner.Apply(cs, RepositoryPaths.Migrations, CancellationToken.None);
+            }
+            catch
+            {
+                await database.DisposeAsync();
+                throw;
+            }
         }
-        return new TestDatabase(server, name, cs);
+        return database;
     }
 
     public async Task<long> Count(string sql)

@@ -15,6 +15,9 @@ public sealed class LiveLab : IAsyncLifetime
 
     public ControlPlaneHost Host { get; private set; } = null!;
 
+    /// <summary>The ids the control plane gave <see cref="SharedPolicy"/>'s rules, by client and rule text; set once <see cref="Shared"/> has booted.</summary>
+    public IReadOnlyDictionary<(string Client, string Rule), string> SharedRuleIds { get; private set; } = new Dictionary<(string, string), string>();
+
     /// <summary>
     /// Client 1 reaches the uplink host (only 198.51.100.1 / 2001:db8:2::1) on TCP 7000-7001 and
     /// ping, anywhere on UDP 7000, gets a reset on TCP 7003, and reaches client 2 on TCP 7100 only.
@@ -61,7 +64,7 @@ public sealed class LiveLab : IAsyncLifetime
     private async Task<LiveTopology> BootShared()
     {
         using var http = Host.Client();
-        await LivePolicy.Publish(http, "live", SharedPolicy);
+        SharedRuleIds = await LivePolicy.Publish(http, "live", SharedPolicy);
         return await LiveTopology.Start(Host, "live");
     }
 

@@ -30,8 +30,8 @@ public class DataplaneTests
         using var uplink = NetworkNamespace.Create();
         var tunOptions = new TunOptions { Queues = 2, MultiQueue = true };
         var suffix = $"{Random.Shared.Next():x6}";
-        var clientTun = client.Enter(() => TunDevice.Open($"ldc{suffix}", tunOptions));
-        var uplinkTun = uplink.Enter(() => TunDevice.Open($"ldu{suffix}", tunOptions));
+        using var clientTun = client.Enter(() => TunDevice.Open($"ldc{suffix}", tunOptions));
+        using var uplinkTun = uplink.Enter(() => TunDevice.Open($"ldu{suffix}", tunOptions));
         client.Ip("link", "set", clientTun.Name, "up");
         client.Ip("addr", "add", $"{Client}/32", "dev", clientTun.Name);
         client.Ip("route", "add", "default", "dev", clientTun.Name);
@@ -82,33 +82,39 @@ public class DataplaneTests
         var unanswered = new List<int>();
         // All open to the end: a closed socket's port may be handed out again, which would make two flows one.
         var sockets = new List<Socket>();
-        for (var flow = 0; flow < 64; flow++)
+        try
         {
-            var socket = client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
-            sockets.Add(socket);
-            socket.ReceiveTimeout = 2000;
-            socket.Connect(IPAddress.Parse(Remote), 7);
-            var sent = Encoding.ASCII.GetBytes($"flow {flow}");
-            var answered = false;
-            for (var attempt = 0; attempt < 3 && !answered; attempt++)
+            for (var flow = 0; flow < 64; flow++)
             {
-                socket.Send(sent);
-                var buffer = new byte[64];
-                try
+                var socket = client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+                sockets.Add(socket);
+                socket.ReceiveTimeout = 2000;
+                socket.Connect(IPAddress.Parse(Remote), 7);
+                var sent = Encoding.ASCII.GetBytes($"flow {flow}");
+                var answered = false;
+                for (var attempt = 0; attempt < 3 && !answered; attempt++)
                 {
-                    answered = buffer.AsSpan(0, socket.Receive(buffer)).SequenceEqual(sent);
+                    socket.Send(sent);
+                    var buffer = new byte[64];
+                    try
+                    {
+                        answered = buffer.AsSpan(0, socket.Receive(buffer)).SequenceEqual(sent);
+                    }
+                    catch (SocketException)
+                    {
+                    }
                 }
-                catch (SocketException)
+                if (!answered)
                 {
+                    unanswered.Add(flow);
                 }
-            }
-            if (!answered)
-            {
-                unanswered.Add(flow);
             }
         }
-        server.Dispose();
-        sockets.ForEach(s => s.Dispose());
+        finally
+        {
+            server.Dispose();
+            sockets.ForEach(s => s.Dispose());
+        }
 
         Assert.True(unanswered.Count == 0, $"flows not answered: {string.Join(", ", unanswered)}");
         Assert.Equal([IPAddress.Parse(Uplink)], sources);
@@ -124,8 +130,8 @@ public class DataplaneTests
         using var client = NetworkNamespace.Create();
         using var uplink = NetworkNamespace.Create();
         var suffix = $"{Random.Shared.Next():x6}";
-        var clientTun = client.Enter(() => TunDevice.Open($"lsc{suffix}", new TunOptions { Queues = 1, MultiQueue = true }));
-        var uplinkTun = uplink.Enter(() => TunDevice.Open($"lsu{suffix}", new TunOptions { Queues = 1, MultiQueue = true, VirtioHeader = false }));
+        using var clientTun = client.Enter(() => TunDevice.Open($"lsc{suffix}", new TunOptions { Queues = 1, MultiQueue = true }));
+        using var uplinkTun = uplink.Enter(() => TunDevice.Open($"lsu{suffix}", new TunOptions { Queues = 1, MultiQueue = true, VirtioHeader = false }));
         client.Ip("link", "set", clientTun.Name, "up");
         client.Ip("addr", "add", $"{Client}/32", "dev", clientTun.Name);
         client.Ip("route", "add", "default", "dev", clientTun.Name);
