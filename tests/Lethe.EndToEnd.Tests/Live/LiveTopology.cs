@@ -18,12 +18,14 @@ public sealed class LiveTopology : IAsyncDisposable
     private readonly string _policy;
     private readonly double _watchSeconds;
     private readonly string? _onlyCapability;
+    private readonly string[] _extraBoot;
     private readonly List<NetworkNamespace> _namespaces = [];
     private readonly List<IDisposable> _servers = [];
 
-    private LiveTopology(ControlPlaneHost host, string policy, double watchSeconds, string? onlyCapability)
+    private LiveTopology(ControlPlaneHost host, string policy, double watchSeconds, string? onlyCapability, string[] extraBoot)
     {
         _onlyCapability = onlyCapability;
+        _extraBoot = extraBoot;
         _host = host;
         _policy = policy;
         _watchSeconds = watchSeconds;
@@ -49,9 +51,11 @@ public sealed class LiveTopology : IAsyncDisposable
     public LiveDevices Devices { get; private set; } = new("", "", "");
 
     /// <param name="onlyCapability">Runs the firewall as root with this one capability and no other (as compose.yaml runs it), instead of with all of root's.</param>
-    public static async Task<LiveTopology> Start(ControlPlaneHost host, string policy, double watchSeconds = 5, string? onlyCapability = null)
+    /// <param name="extraBoot">More `lethe-firewall boot` flags, such as --dns.</param>
+    public static async Task<LiveTopology> Start(ControlPlaneHost host, string policy, double watchSeconds = 5, string? onlyCapability = null,
+        string[]? extraBoot = null)
     {
-        var lab = new LiveTopology(host, policy, watchSeconds, onlyCapability);
+        var lab = new LiveTopology(host, policy, watchSeconds, onlyCapability, extraBoot ?? []);
         try
         {
             lab.Client1 = lab.Namespace();
@@ -102,7 +106,7 @@ public sealed class LiveTopology : IAsyncDisposable
             "--client-tun", $"{LiveNet.Client1}={Devices.Client1}", "--client-tun", $"{LiveNet.Client2}={Devices.Client2}",
             "--uplink-tun", Devices.Uplink,
             "--uplink-address", LiveNet.FirewallV4.ToString(), "--uplink-address", LiveNet.FirewallV6.ToString(),
-            "--workers", "2", "--metrics", $"127.0.0.1:{MetricsPort}"];
+            "--workers", "2", "--metrics", $"127.0.0.1:{MetricsPort}", .. _extraBoot];
         Firewall = _onlyCapability is { } capability ? FirewallProcess.StartWithOnly(capability, boot) : FirewallProcess.Start(false, boot);
         await Firewall.WaitForOutput("forwarding on", TimeSpan.FromSeconds(30));
 

@@ -111,13 +111,15 @@ internal readonly record struct SeenQuery(ushort Id, string Name, ushort Type);
 /// </summary>
 internal sealed class TinyDnsServer : IAsyncDisposable
 {
-    private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly UdpClient _udp;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly ConcurrentQueue<SeenQuery> _seen = new();
 
-    public TinyDnsServer()
+    /// <param name="at">Where to listen; a free loopback port when not given.</param>
+    public TinyDnsServer(IPEndPoint? at = null)
     {
+        _udp = new UdpClient(at ?? new IPEndPoint(IPAddress.Loopback, 0));
         _loop = Task.Run(Serve);
     }
 
