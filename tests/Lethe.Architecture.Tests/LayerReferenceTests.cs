@@ -46,6 +46,33 @@ public sealed class LayerReferenceTests
         Assert.Equal("true", xml.Descendants("PublishAot").Single().Value);
     }
 
+    [Fact]
+    public void infrastructure_references_the_application_layer_and_only_the_store_packages()
+    {
+        var xml = XDocument.Load(Path.Combine(Root, "Infrastructure/Lethe.Infrastructure.csproj"));
+        var projects = xml.Descendants("ProjectReference").Select(e => (string)e.Attribute("Include")!).ToArray();
+        var packages = xml.Descendants("PackageReference").Select(e => (string)e.Attribute("Include")!).ToArray();
+
+        Assert.Equal(["../Application/Lethe.Application.csproj"], projects);
+        Assert.All(packages, p => Assert.Contains(p, new[] { "Marten", "Npgsql" }));
+    }
+
+    /// <remarks>
+    /// The csproj holds only direct references; what restore resolved for the firewall (obj/project.assets.json)
+    /// holds everything it ships with, so a database or web package arriving through another one shows here.
+    /// </remarks>
+    [Fact]
+    public void nothing_the_firewall_restores_is_a_database_driver_or_web_framework()
+    {
+        using var assets = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "Host/Firewall/obj/project.assets.json")));
+        var libraries = assets.RootElement.GetProperty("libraries").EnumerateObject().Select(l => l.Name.Split('/')[0]).ToArray();
+
+        // The list is the resolved closure, or the check below could pass on an empty one.
+        Assert.Contains("Lethe.PacketPath", libraries);
+        Assert.Contains("System.CommandLine", libraries);
+        Assert.DoesNotContain(libraries, name => Forbidden.Where(f => f != "System.CommandLine").Any(f => name.StartsWith(f, StringComparison.Ordinal)));
+    }
+
     private static string Root
     {
         get
