@@ -39,6 +39,9 @@ public sealed class IdlePollGuard : IDisposable
     /// <summary>Polls the guard cut short, since it started.</summary>
     public long Rescues => Interlocked.Read(ref _rescues);
 
+    /// <summary>Whether the guard sleeps until the next poll wakes it.</summary>
+    public bool IsParked => Volatile.Read(ref _parked) != 0;
+
     public void Start() => _thread.Start();
 
     /// <summary>From a polling thread right after <see cref="IdlePollSlot.Entered"/>: wakes the guard if it sleeps.</summary>

@@ -8,6 +8,13 @@ public static class ThreadStat
     public const int SchedOther = 0;
     public const int SchedIdle = 5;
 
+    /// <summary>Field 3 of a stat file: R running, S sleeping (blocked in a wait), D, T, ...</summary>
+    public static char State(string statPath)
+    {
+        var stat = File.ReadAllText(statPath);
+        return stat[stat.LastIndexOf(')') + 2];
+    }
+
     /// <summary>Field 41 of a stat file (/proc/thread-self/stat, /proc/PID/task/TID/stat): the scheduling policy.</summary>
     public static int Policy(string statPath)
     {

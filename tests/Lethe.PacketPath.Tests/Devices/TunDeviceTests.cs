@@ -321,11 +321,13 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
         using var lab = TunLab.Open();
         var name = lab.Tun.Name;
         var last = -1;
+        var tid = 0;
         Exception? failure = null;
         var reader = new Thread(() =>
         {
             try
             {
+                Volatile.Write(ref tid, Lethe.PacketPath.Devices.ThreadPolicy.CurrentThreadId());
                 var buffer = new byte[lab.Tun.MaxReadLength];
                 while ((last = lab.Tun.Read(0, buffer)) > 0)
                 {
@@ -337,7 +339,9 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
             }
         });
         reader.Start();
-        Thread.Sleep(300);
+        // Asleep in the kernel, in the read: the case Dispose must wake.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref tid) != 0 && ThreadStat.State($"/proc/self/task/{tid}/stat") == 'S', TimeSpan.FromSeconds(10)),
+            "the reader never blocked");
         Assert.True(reader.IsAlive, "the read did not block");
 
         var clock = Stopwatch.StartNew();

@@ -30,8 +30,8 @@ public class IdlePollGuardTests
         var slot = new IdlePollSlot();
         using var guard = new IdlePollGuard([slot], Overdue);
         guard.Start();
-        // Long enough for the guard to find no poll and sleep until the next one wakes it.
-        Thread.Sleep(300);
+        // The guard finds no poll and sleeps until the next one wakes it: the case that must still be caught.
+        Assert.True(SpinWait.SpinUntil(() => guard.IsParked, TimeSpan.FromSeconds(10)), "the guard never went to sleep");
         using var busy = new BusyThreads(cpu: 0, count: 2);
 
         var poller = new Poller(slot, guard, cpu: 0, seconds: 10);
