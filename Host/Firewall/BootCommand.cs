@@ -30,6 +30,9 @@ public static class BootCommand
         }
         command.SetAction(async (parse, ct) =>
         {
+            // Registered first: the default action of SIGHUP ends the process, and a reload asked for
+            // while boot still fetches (up to 15 s) must not. Until forwarding starts it is ignored.
+            using var hangUp = new HangUp(error);
             var location = parse.GetValue(flags.Snapshot)!;
             var trust = parse.GetValue(flags.Trust)!;
             var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN");
@@ -87,7 +90,7 @@ public static class BootCommand
             using (metricsServer)
             {
                 return await Run(firewall, parse, location, pem, bearer, watchEvery, metricsServer, parse.GetValue(metrics),
-                    flags, cpus, idlePoll, output, error, ct);
+                    flags, cpus, idlePoll, hangUp, output, error, ct);
             }
         });
         return command;
@@ -99,8 +102,8 @@ public static class BootCommand
             : throw new FlagException($"--watch-seconds: {seconds} is outside (0, 86400]: how often to ask the control plane, in seconds");
 
     private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
-        MetricsServer? metricsServer, string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, TextWriter output,
-        TextWriter error, CancellationToken ct)
+        MetricsServer? metricsServer, string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, HangUp hangUp,
+        TextWriter output, TextWriter error, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -109,17 +112,22 @@ public static class BootCommand
             stop.Cancel();
         });
         var names = new NameRefresh(flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray(), output, stop.Token);
-        names.Start(firewall.Policy);
+        names.Start(firewall.Policy.Hosts);
+        var swapping = new Lock();
         void Swap(VerifiedSnapshot verified)
         {
-            output.WriteLine(firewall.TrySwap(verified));
-            names.Start(firewall.Policy);
+            // The watch and a reload may swap at once: each swap and the refresher of the policy it installed go together.
+            lock (swapping)
+            {
+                var outcome = firewall.TrySwap(verified);
+                output.WriteLine(outcome.Line);
+                if (outcome.Hosts is { } hosts)
+                {
+                    names.Start(hosts);
+                }
+            }
         }
-        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
-        {
-            context.Cancel = true;
-            _ = Task.Run(() => Reload(location, pem, bearer, Swap, error, stop.Token));
-        });
+        hangUp.Handle(() => Reload(location, pem, bearer, Swap, error, stop.Token));
 
         foreach (var device in firewall.Dataplane.Devices)
         {

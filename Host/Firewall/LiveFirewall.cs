@@ -93,32 +93,33 @@ public sealed class LiveFirewall : IDisposable
     /// known, and returns a line for the log. A snapshot of another policy, one that is not newer than
     /// the running one, or one the tables cannot hold, is refused and the running policy stays.
     /// </summary>
-    public string TrySwap(VerifiedSnapshot snapshot)
+    public SwapOutcome TrySwap(VerifiedSnapshot snapshot)
     {
         lock (_swapping)
         {
             var running = Policy;
             if (snapshot.Envelope.Policy != PolicyName)
             {
-                return $"refusing policy {snapshot.Envelope.Policy} version {snapshot.Envelope.Version}: this firewall runs policy {PolicyName}; keeping version {running.Version}";
+                return new($"refusing policy {snapshot.Envelope.Policy} version {snapshot.Envelope.Version}: this firewall runs policy {PolicyName}; keeping version {running.Version}", null);
             }
             if (snapshot.Envelope.Version <= running.Version)
             {
-                return $"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer";
+                return new($"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer", null);
             }
             var compiled = CompiledPolicy.Compile(snapshot.Content, _options.DnsResolvers);
             if (compiled.ClientCount > _options.Limits.MaxClients)
             {
-                return $"refusing version {snapshot.Envelope.Version}: {compiled.ClientCount} clients, the table counts at most {_options.Limits.MaxClients}; keeping version {running.Version}";
+                return new($"refusing version {snapshot.Envelope.Version}: {compiled.ClientCount} clients, the table counts at most {_options.Limits.MaxClients}; keeping version {running.Version}", null);
             }
             var hosts = compiled.CreateHostTable();
             hosts.CopyFrom(running.Hosts);
             var cut = Dataplane.Swap(_ => new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), SwapTimeout);
             var missing = Dataplane.Devices.Where(d => d.Client is { } c && compiled.ClientIndex(c) < 0).Select(d => $"{d.Device.Name} ({d.Client})").ToList();
             var note = missing.Count == 0 ? "" : $"; no such client any more, so their packets are dropped: {string.Join(", ", missing)}";
-            return cut is { } n
+            // A worker late to take it still takes it before its next packet: its names are the ones to keep fresh either way.
+            return new(cut is { } n
                 ? $"{BootCommand.Describe("swapped to", snapshot, compiled)}; cut {n} flow(s) the new policy no longer allows{note}"
-                : $"{BootCommand.Describe("swapping to", snapshot, compiled)}: a worker did not take it within {SwapTimeout.TotalSeconds:0} s{note}";
+                : $"{BootCommand.Describe("swapping to", snapshot, compiled)}: a worker did not take it within {SwapTimeout.TotalSeconds:0} s{note}", hosts);
         }
     }
 

@@ -8,12 +8,31 @@ namespace Lethe.Firewall;
 /// A minimal HTTP/1.0 responder for `GET /metrics`, on the address given by --metrics only.
 /// No web framework: the firewall stays small and NativeAOT-compiled.
 /// </summary>
+/// <remarks>
+/// Whoever reaches the address may connect, so a connection costs little: at most
+/// <see cref="MaxAnswering"/> are answered at once (more are closed unanswered), and the page is
+/// rendered at most once per <see cref="PageLifetime"/> and shared by every answer meanwhile.
+/// </remarks>
 public sealed class MetricsServer : IDisposable
 {
+    public const int MaxAnswering = 8;
+
+    private const int MaxRequestLine = 2048;
+
     private static readonly TimeSpan AcceptRetry = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan PageLifetime = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
+
+    private static readonly byte[] NotFound = Response("404 Not Found", "not found\n");
 
     private readonly TcpListener _listener;
     private readonly Func<string> _render;
+    private readonly SemaphoreSlim _answering = new(MaxAnswering);
+    private readonly Lock _pageLock = new();
+    private byte[] _page = [];
+    private long _pageAt = long.MinValue;
 
     private MetricsServer(TcpListener listener, Func<string> render)
     {
@@ -38,6 +57,9 @@ public sealed class MetricsServer : IDisposable
         return new MetricsServer(listener, render);
     }
 
+    /// <summary>Where it listens (the port the kernel chose, when port 0 was given).</summary>
+    public IPEndPoint Endpoint => (IPEndPoint)_listener.LocalEndpoint;
+
     public async Task Run(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
@@ -57,11 +79,20 @@ public sealed class MetricsServer : IDisposable
                 await Task.Delay(AcceptRetry, ct).ContinueWith(_ => { }, TaskScheduler.Default);
                 continue;
             }
+            if (!_answering.Wait(0))
+            {
+                client.Dispose();
+                continue;
+            }
             _ = Answer(client, ct);
         }
     }
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _answering.Dispose();
+    }
 
     private async Task Answer(TcpClient client, CancellationToken ct)
     {
@@ -70,21 +101,65 @@ public sealed class MetricsServer : IDisposable
             try
             {
                 var stream = client.GetStream();
-                var request = new byte[2048];
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                var read = await stream.ReadAsync(request, timeout.Token);
-                var line = Encoding.ASCII.GetString(request, 0, read);
+                timeout.CancelAfter(RequestTimeout);
+                var line = await ReadRequestLine(stream, timeout.Token);
                 var found = line.StartsWith("GET /metrics ", StringComparison.Ordinal) || line.StartsWith("GET / ", StringComparison.Ordinal);
-                var body = found ? _render() : "not found\n";
-                var head = $"HTTP/1.0 {(found ? "200 OK" : "404 Not Found")}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n";
-                await stream.WriteAsync(Encoding.ASCII.GetBytes(head + body), timeout.Token);
+                await stream.WriteAsync(found ? Page() : NotFound, timeout.Token);
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
             {
                 // A scraper that went away: nothing to do.
             }
+            finally
+            {
+                _answering.Release();
+            }
         }
+    }
+
+    /// <summary>Up to the first line break, which may come in more than one segment; at most <see cref="MaxRequestLine"/> bytes.</summary>
+    private static async Task<string> ReadRequestLine(NetworkStream stream, CancellationToken ct)
+    {
+        var request = new byte[MaxRequestLine];
+        var length = 0;
+        while (length < request.Length)
+        {
+            var read = await stream.ReadAsync(request.AsMemory(length), ct);
+            if (read == 0)
+            {
+                break;
+            }
+            length += read;
+            if (request.AsSpan(0, length).IndexOf((byte)'\n') >= 0)
+            {
+                break;
+            }
+        }
+        return Encoding.ASCII.GetString(request, 0, length);
+    }
+
+    private byte[] Page()
+    {
+        lock (_pageLock)
+        {
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (_pageAt == long.MinValue || System.Diagnostics.Stopwatch.GetElapsedTime(_pageAt, now) >= PageLifetime)
+            {
+                _page = Response("200 OK", _render());
+                _pageAt = now;
+            }
+            return _page;
+        }
+    }
+
+    private static byte[] Response(string status, string body)
+    {
+        var head = $"HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n";
+        var bytes = new byte[Encoding.ASCII.GetByteCount(head) + Encoding.UTF8.GetByteCount(body)];
+        var written = Encoding.ASCII.GetBytes(head, bytes);
+        Encoding.UTF8.GetBytes(body, bytes.AsSpan(written));
+        return bytes;
     }
 
     public static IPEndPoint ParseEndpoint(string text) =>

@@ -1,45 +1,61 @@
 using System.Net;
+using Lethe.PacketPath.Classification;
 using Lethe.PacketPath.Dns;
-using Lethe.PacketPath.Engine;
 
 namespace Lethe.Firewall;
 
 /// <summary>
 /// Keeps the running policy's dsthost answers fresh through the configured resolvers, in memory.
-/// A swapped-in policy gets a refresher of its own over its own host table.
+/// A swapped-in policy gets a refresher of its own over its own host table, and the one before it
+/// stops: there is one refresher at a time, however swaps and reloads interleave.
 /// </summary>
 public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter log, CancellationToken stopping)
 {
+    private readonly Lock _lock = new();
     private CancellationTokenSource? _current;
-    private Task _running = Task.CompletedTask;
+    private readonly List<Task> _running = [];
 
-    public void Start(ActivePolicy policy)
+    public void Start(HostTable hosts)
     {
-        _current?.Cancel();
-        if (policy.Compiled.HostNames.Count == 0)
+        lock (_lock)
         {
-            return;
+            _current?.Cancel();
+            _current?.Dispose();
+            _current = null;
+            _running.RemoveAll(t => t.IsCompleted);
+            if (hosts.Names.Count == 0)
+            {
+                return;
+            }
+            if (resolvers.Count == 0)
+            {
+                log.WriteLine($"dns: no --dns resolver, so dsthost names stay unresolved: {string.Join(", ", hosts.Names)}");
+                return;
+            }
+            _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var refresher = new HostRefresher(hosts, new DnsResolver(resolvers), (name, answer) =>
+                log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} (ttl {answer.Ttl.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"));
+            _running.Add(refresher.Run(_current.Token));
         }
-        if (resolvers.Count == 0)
-        {
-            log.WriteLine($"dns: no --dns resolver, so dsthost names stay unresolved: {string.Join(", ", policy.Compiled.HostNames)}");
-            return;
-        }
-        _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var refresher = new HostRefresher(policy.Hosts, new DnsResolver(resolvers), (name, answer) =>
-            log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} (ttl {answer.Ttl.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"));
-        _running = refresher.Run(_current.Token);
     }
 
     public async Task Stop()
     {
-        _current?.Cancel();
-        try
+        Task[] running;
+        lock (_lock)
         {
-            await _running;
+            _current?.Cancel();
+            running = [.. _running];
         }
-        catch (OperationCanceledException)
+        foreach (var task in running)
         {
+            try
+            {
+                await task;
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 }

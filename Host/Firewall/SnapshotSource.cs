@@ -5,8 +5,6 @@ namespace Lethe.Firewall;
 /// <summary>Loads and verifies a snapshot from a file or an HTTP(S) URL; nothing that does not verify gets past here.</summary>
 public static class SnapshotSource
 {
-    public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(15);
-
     public static async Task<VerifiedSnapshot> Load(string location, string trustedKeyPath, string? token, CancellationToken ct)
     {
         string pem;
@@ -30,7 +28,7 @@ public static class SnapshotSource
     {
         if (IsUrl(location))
         {
-            using var http = new HttpClient { Timeout = FetchTimeout };
+            using var http = SnapshotHttp.Create();
             using var request = new HttpRequestMessage(HttpMethod.Get, location);
             if (!string.IsNullOrEmpty(token))
             {
@@ -41,7 +39,7 @@ public static class SnapshotSource
                 using var response = await http.SendAsync(request, ct);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new SnapshotVerificationException($"{location} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                    throw new SnapshotVerificationException($"{location} answered {SnapshotHttp.Describe(response)}");
                 }
                 return await response.Content.ReadAsByteArrayAsync(ct);
             }
@@ -51,7 +49,7 @@ public static class SnapshotSource
             }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new SnapshotVerificationException($"cannot fetch {location}: no answer within {FetchTimeout.TotalSeconds:0} s");
+                throw new SnapshotVerificationException($"cannot fetch {location}: no answer within {SnapshotHttp.Timeout.TotalSeconds:0} s");
             }
         }
         try

@@ -15,7 +15,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
 
     public async Task Run(Func<int> currentVersion, Action<VerifiedSnapshot> swap, CancellationToken ct)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        using var http = SnapshotHttp.Create();
         using var timer = new PeriodicTimer(interval);
         while (await Wait(timer, ct))
         {
@@ -37,7 +37,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
                 }
                 if (!response.IsSuccessStatusCode)
                 {
-                    await log.WriteLineAsync($"watch: {url} answered {(int)response.StatusCode}; keeping version {currentVersion()}");
+                    await log.WriteLineAsync($"watch: {url} answered {SnapshotHttp.Describe(response)}; keeping version {currentVersion()}");
                     continue;
                 }
                 var bytes = await response.Content.ReadAsByteArrayAsync(ct);

@@ -1,0 +1,23 @@
+namespace Lethe.Firewall;
+
+/// <summary>How boot, verify, replay, nft and the watch fetch a snapshot over HTTP.</summary>
+/// <remarks>
+/// What answers is not trusted until the signature verifies, so it may not cost more than a
+/// snapshot can: the body is capped (a policy of a thousand rules is about 120 KiB), and a redirect is
+/// not followed (it could name another host or scheme); the control plane never sends one.
+/// </remarks>
+public static class SnapshotHttp
+{
+    public const int MaxBytes = 16 * 1024 * 1024;
+
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    public static HttpClient Create() =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = Timeout, MaxResponseContentBufferSize = MaxBytes };
+
+    /// <summary>A 3xx answer, named as such: redirects are not followed.</summary>
+    public static string Describe(HttpResponseMessage response) =>
+        (int)response.StatusCode is >= 300 and < 400
+            ? $"{(int)response.StatusCode} {response.ReasonPhrase} to {response.Headers.Location} (redirects are not followed: give the final URL)"
+            : $"{(int)response.StatusCode} {response.ReasonPhrase}";
+}

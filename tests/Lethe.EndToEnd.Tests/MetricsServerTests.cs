@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Lethe.Firewall;
+
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>The metrics endpoint answers real scrapers and costs little to anyone else who reaches it.</summary>
+public sealed class MetricsServerTests : IAsyncLifetime
+{
+    private readonly CancellationTokenSource _stop = new();
+    private MetricsServer _server = null!;
+    private Task _running = Task.CompletedTask;
+    private int _renders;
+
+    public Task InitializeAsync()
+    {
+        _server = MetricsServer.Listen(new IPEndPoint(IPAddress.Loopback, 0), () =>
+        {
+            Interlocked.Increment(ref _renders);
+            return "lethe_up 1\n";
+        });
+        _running = _server.Run(_stop.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _running;
+        _server.Dispose();
+    }
+
+    [Fact]
+    public async Task a_request_line_split_over_two_segments_is_answered()
+    {
+        using var client = await Connect();
+        var stream = client.GetStream();
+
+        await stream.WriteAsync("GET /met"u8.ToArray());
+        await Task.Delay(100);
+        await stream.WriteAsync("rics HTTP/1.0\r\n\r\n"u8.ToArray());
+        var answer = await ReadAll(stream);
+
+        Assert.StartsWith("HTTP/1.0 200 OK\r\n", answer);
+        Assert.EndsWith("\r\n\r\nlethe_up 1\n", answer);
+    }
+
+    [Fact]
+    public async Task scrapes_within_a_second_share_one_rendering()
+    {
+        var first = await Get("/metrics");
+        var second = await Get("/metrics");
+
+        Assert.Equal(first, second);
+        Assert.Equal(1, Volatile.Read(ref _renders));
+    }
+
+    [Fact]
+    public async Task connections_beyond_the_limit_are_closed_unanswered_while_the_others_wait()
+    {
+        var silent = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < MetricsServer.MaxAnswering; i++)
+            {
+                silent.Add(await Connect());
+            }
+            // Each of those holds a place until it sends a request or its 5 s run out.
+            await Task.Delay(200);
+
+            using var extra = await Connect();
+            await extra.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
+            var answer = await ReadAll(extra.GetStream());
+
+            Assert.Equal("", answer);
+            Assert.Equal(0, Volatile.Read(ref _renders));
+        }
+        finally
+        {
+            silent.ForEach(c => c.Dispose());
+        }
+        // Once they are gone, scrapes are answered again.
+        var later = await Eventually(() => Get("/metrics"));
+        Assert.StartsWith("HTTP/1.0 200 OK", later);
+    }
+
+    [Fact]
+    public async Task anything_but_the_metrics_page_is_404()
+    {
+        Assert.StartsWith("HTTP/1.0 404 Not Found", await Get("/admin"));
+        Assert.Equal(0, Volatile.Read(ref _renders));
+    }
+
+    private async Task<TcpClient> Connect()
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(_server.Endpoint);
+        return client;
+    }
+
+    private async Task<string> Get(string path)
+    {
+        using var client = await Connect();
+        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.0\r\n\r\n"));
+        return await ReadAll(client.GetStream());
+    }
+
+    private static async Task<string> ReadAll(NetworkStream stream)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var all = new MemoryStream();
+        try
+        {
+            await stream.CopyToAsync(all, timeout.Token);
+        }
+        catch (IOException)
+        {
+            // Reset by the server: what arrived before it counts.
+        }
+        return Encoding.UTF8.GetString(all.ToArray());
+    }
+
+    private static async Task<string> Eventually(Func<Task<string>> get)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var answer = await get();
+            if (answer.Length > 0 || DateTime.UtcNow > deadline)
+            {
+                return answer;
+            }
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>What boot does with a server that is slow, redirects, or sends more than a snapshot can be: nothing unverified, nothing unbounded.</summary>
+public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    [Fact]
+    public async Task a_sighup_while_boot_still_fetches_is_ignored_and_boot_goes_on()
+    {
+        var snapshot = await File.ReadAllBytesAsync(policy.V1);
+        var asked = new TaskCompletionSource();
+        await using var server = new OneAnswer(async stream =>
+        {
+            asked.TrySetResult();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            await Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {snapshot.Length}\r\nConnection: close\r\n\r\n", snapshot);
+        });
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        firewall.Signal("HUP");
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+        firewall.Terminate();
+
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(30)));
+        Assert.Contains("reload: not forwarding yet, SIGHUP ignored", firewall.Err);
+    }
+
+    [Fact]
+    public async Task a_redirect_is_not_followed()
+    {
+        await using var server = new OneAnswer(stream =>
+            Write(stream, "HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", []));
+
+        var (code, output, error) = await FirewallProcess.Run(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"refusing to boot: {server.Url} answered 302 Found to file:///etc/passwd (redirects are not followed", error);
+        Assert.DoesNotContain("booted", output);
+    }
+
+    [Fact]
+    public async Task a_body_larger_than_any_snapshot_is_refused_unread()
+    {
+        await using var server = new OneAnswer(async stream =>
+        {
+            await Write(stream, "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\nConnection: close\r\n\r\n", []);
+            var zeros = new byte[64 * 1024];
+            // Sends until the firewall hangs up; it should do so at once.
+            for (var sent = 0L; sent < 1_000_000_000; sent += zeros.Length)
+            {
+                await stream.WriteAsync(zeros);
+            }
+        });
+
+        var (code, _, error) = await FirewallProcess.Run(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"refusing to boot: cannot fetch {server.Url}", error);
+        Assert.Contains("16777216", error);
+    }
+
+    private static async Task Write(NetworkStream stream, string head, byte[] body)
+    {
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(body);
+    }
+
+    /// <summary>A loopback HTTP server that reads one request and answers it with <c>answer</c>.</summary>
+    private sealed class OneAnswer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly Task _serving;
+
+        public OneAnswer(Func<NetworkStream, Task> answer)
+        {
+            _listener.Start();
+            Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/policies/home/snapshots/latest";
+            _serving = Task.Run(async () =>
+            {
+                try
+                {
+                    using var client = await _listener.AcceptTcpClientAsync();
+                    var stream = client.GetStream();
+                    var request = new byte[4096];
+                    await stream.ReadAtLeastAsync(request, 1, throwOnEndOfStream: false);
+                    await answer(stream);
+                }
+                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+                {
+                    // The firewall hung up, or the test is over.
+                }
+            });
+        }
+
+        public string Url { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            await _serving.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+    }
+}
