@@ -13,7 +13,37 @@ public static class ValidationRules
             .WithMessage("'{PropertyName}' must be 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit.");
 
     public static IRuleBuilderOptions<T, string> IsReason<T>(this IRuleBuilder<T, string> rule) =>
-        rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).").MaximumLength(500);
+        rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).").MaximumLength(500)
+            .Must(IsPlainText).WithMessage("'{PropertyName}' must be one line of text: no control characters (line breaks, tabs, NUL) and no broken UTF-16.");
+
+    /// <remarks>
+    /// The reason is stored in the event's JSON headers, which PostgreSQL refuses to hold a NUL in; and an
+    /// audit line with a line break in it could pass for two.
+    /// </remarks>
+    private static bool IsPlainText(string? text)
+    {
+        if (text is null)
+        {
+            return true;
+        }
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsControl(c) || char.IsLowSurrogate(c))
+            {
+                return false;
+            }
+            if (char.IsHighSurrogate(c))
+            {
+                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
+                {
+                    return false;
+                }
+                i++;
+            }
+        }
+        return true;
+    }
 
     /// <summary>A bad rule is reported under "rule.KEY", so the field names the offending key.</summary>
     public static IRuleBuilderOptionsConditions<T, string> IsQubesRule<T>(this IRuleBuilder<T, string> rule, string field = "rule") =>

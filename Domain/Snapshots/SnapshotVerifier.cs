@@ -18,9 +18,9 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException($"the trusted key is not a PEM ECDSA public key: {e.Message}");
         }
-        if (key.KeySize != 256)
+        if (key.KeySize != 256 || !SigningCurve.IsP256(key))
         {
-            throw new SnapshotVerificationException($"the trusted key is {key.KeySize}-bit; Lethe signs with ECDSA P-256");
+            throw new SnapshotVerificationException($"the trusted key is a {key.KeySize}-bit key on another curve; Lethe signs with ECDSA P-256");
         }
 
         SealedSnapshot envelope;

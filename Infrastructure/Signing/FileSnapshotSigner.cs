@@ -24,9 +24,9 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         {
             throw new InvalidOperationException($"{privateKeyPath} is not a PEM private key: {e.Message}");
         }
-        if (_key.KeySize != 256)
+        if (_key.KeySize != 256 || !SigningCurve.IsP256(_key))
         {
-            throw new InvalidOperationException($"{privateKeyPath} holds a {_key.KeySize}-bit key; Lethe signs with ECDSA P-256.");
+            throw new InvalidOperationException($"{privateKeyPath} holds a {_key.KeySize}-bit key on another curve; Lethe signs with ECDSA P-256.");
         }
         KeyId = KeyIds.Of(_key);
         PublicKeyPem = _key.ExportSubjectPublicKeyInfoPem();

@@ -177,6 +177,21 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task a_time_copied_from_history_into_show_at_includes_the_change_listed_at_it()
+    {
+        var policy = await NewPolicy("cli-at");
+        var rule = (await Ok("rule", "add", policy, "work", "action=drop", "--reason", "closed")).Line;
+        await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=443", "--reason", "web");
+
+        var added = Assert.Single((await Ok("history", policy)).Lines(), l => l.Contains($"added rule {rule}"));
+        var at = added[..added.IndexOf('Z', StringComparison.Ordinal)] + "Z";
+        var then = JsonNode.Parse((await Ok("show", policy, "--at", at, "--json")).Out)!;
+
+        var rules = then["clients"]!.AsArray().Single(c => c!["name"].Str() == "work")!["rules"]!.AsArray();
+        Assert.Equal(new[] { rule }, rules.Select(r => r!["id"].Str()));
+    }
+
+    [Fact]
     public async Task a_stale_if_match_from_the_cli_is_refused_and_changes_nothing()
     {
         var policy = await NewPolicy("cli-if-match");

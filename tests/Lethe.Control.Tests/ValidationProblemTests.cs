@@ -37,6 +37,37 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Contains(key["rule.".Length..], problem.ErrorText(key));
     }
 
+    [Theory]
+    [InlineData("why\u0000not")]
+    [InlineData("first line\nsecond line")]
+    [InlineData("tab\tseparated")]
+    public async Task a_reason_with_control_characters_or_broken_text_is_refused_and_nothing_is_written(string reason)
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+
+        var response = await editor.Post("/policies/val/clients/work/rules", new { rule = "action=accept", reason });
+        var name = "bad-reason-" + Guid.NewGuid().ToString("N")[..8];
+        var created = await editor.Post("/policies", new { name, reason });
+
+        Assert.Equal(["reason"], (await response.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+        Assert.Equal(["reason"], (await created.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+        Assert.Equal(HttpStatusCode.NotFound, (await editor.GetAsync($"/policies/{name}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task a_policy_name_in_the_event_stores_own_namespace_is_refused()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies", new { name = "mt_tombstone", reason = "take it" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["name"], problem.ErrorKeys());
+        Assert.Contains("reserved", problem.ErrorText("name"));
+    }
+
     [Fact]
     public async Task an_empty_reason_gets_a_reason_entry()
     {

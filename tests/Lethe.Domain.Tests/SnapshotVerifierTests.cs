@@ -66,6 +66,19 @@ public class SnapshotVerifierTests
         Assert.DoesNotContain("\n", refused.Message);
     }
 
+    [Theory]
+    [InlineData("1.3.132.0.10")] // secp256k1
+    [InlineData("1.3.36.3.3.2.8.1.1.7")] // brainpoolP256r1
+    public void a_trusted_key_on_another_256_bit_curve_is_refused(string curveOid)
+    {
+        using var key = NewKey();
+        using var other = ECDsa.Create(ECCurve.CreateFromValue(curveOid));
+
+        var refused = Refused(SnapshotCodec.ToFile(Seal(key)), other.ExportSubjectPublicKeyInfoPem());
+
+        Assert.Contains("on another curve; Lethe signs with ECDSA P-256", refused.Message);
+    }
+
     [Fact]
     public void a_flipped_content_byte_is_refused()
     {

@@ -1,0 +1,37 @@
+using System.Security.Cryptography;
+using Lethe.Infrastructure.Signing;
+
+namespace Lethe.Infrastructure.Tests;
+
+public sealed class SigningKeyTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "lethe-key-test-" + Guid.NewGuid().ToString("N"));
+
+    public SigningKeyTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Theory]
+    [InlineData("1.3.132.0.10")] // secp256k1
+    [InlineData("1.3.36.3.3.2.8.1.1.7")] // brainpoolP256r1
+    public void a_private_key_on_another_256_bit_curve_is_refused(string curveOid)
+    {
+        using var key = ECDsa.Create(ECCurve.CreateFromValue(curveOid));
+        var path = Path.Combine(_folder, "other.key");
+        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
+
+        var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(path));
+
+        Assert.Contains("Lethe signs with ECDSA P-256", refused.Message);
+    }
+
+    [Fact]
+    public void a_key_lethe_keygen_makes_is_taken()
+    {
+        SigningKeyFiles.Generate(_folder);
+
+        var signer = new FileSnapshotSigner(Path.Combine(_folder, SigningKeyFiles.PrivateKeyFile));
+
+        Assert.Matches("^[0-9a-f]{16}$", signer.KeyId);
+    }
+}
