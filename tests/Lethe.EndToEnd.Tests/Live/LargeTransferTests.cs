@@ -51,7 +51,8 @@ public sealed class LargeTransferTests(LiveLab lab, Xunit.Abstractions.ITestOutp
 
         // More bytes per forwarded packet than a 1500-byte link carries means packets larger than the MTU
         // went through whole: the segmentation-offload path this test is about, not a fallback to small packets.
-        var packets = await net.Metric("lethe_forwarded_packets_total") - packetsBefore;
+        // The page may be up to a second old: wait for one rendered after the transfer.
+        var packets = await net.MetricOnce("lethe_forwarded_packets_total", value => value > packetsBefore) - packetsBefore;
         var bytes = await net.Metric("lethe_forwarded_bytes_total") - bytesBefore;
         log.WriteLine($"{flow}: {bytes} bytes forwarded in {packets} packets, {bytes / Math.Max(1, packets)} per packet");
         Assert.True(bytes > 1500 * packets,
