@@ -8,20 +8,9 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
 {
     private ControlPlaneHost Host => fixture.Host;
 
-    private async Task<CliRun> Ok(params string[] args)
-    {
-        var run = await Host.Cli(args);
-        Assert.True(run.ExitCode == 0, $"lethe {string.Join(' ', args)} exited {run.ExitCode}: {run.Err}");
-        Assert.Equal("", run.Err);
-        return run;
-    }
+    private Task<CliRun> Ok(params string[] args) => Host.Ok(args);
 
-    private async Task<string> NewPolicy(string policy)
-    {
-        await Ok("policy", "create", policy, "--reason", "new site");
-        await Ok("client", "add", policy, "work", "--address", "10.137.0.10", "--reason", "work qube");
-        return policy;
-    }
+    private Task<string> NewPolicy(string policy) => Host.NewPolicyWithWork(policy);
 
     [Fact]
     public async Task rule_move_and_replace_keep_ids_and_put_rules_where_asked()

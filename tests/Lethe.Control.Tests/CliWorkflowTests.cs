@@ -8,20 +8,9 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
     private ControlPlaneHost Host => fixture.Host;
 
-    private async Task<CliRun> Ok(params string[] args)
-    {
-        var run = await Host.Cli(args);
-        Assert.True(run.ExitCode == 0, $"lethe {string.Join(' ', args)} exited {run.ExitCode}: {run.Err}");
-        Assert.Equal("", run.Err);
-        return run;
-    }
+    private Task<CliRun> Ok(params string[] args) => Host.Ok(args);
 
-    private async Task<string> NewPolicy(string policy)
-    {
-        await Ok("policy", "create", policy, "--reason", "new site");
-        await Ok("client", "add", policy, "work", "--address", "10.137.0.10", "--address", "fd09:24ef:4179::a89:a", "--reason", "work qube");
-        return policy;
-    }
+    private Task<string> NewPolicy(string policy) => Host.NewPolicyWithWork(policy);
 
     [Fact]
     public async Task rule_add_prints_the_new_rules_id()
