@@ -108,7 +108,7 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.SpoofedClientSource);
         }
-        if (info.Destination.IsNeverForwarded)
+        if (info.Destination.IsNeverForwarded || info.Source.IsLinkLocal)
         {
             return Drop(ref outcome, DropReason.NeverForwarded);
         }
@@ -214,7 +214,7 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.SpoofedUplinkSource);
         }
-        if (info.Destination.IsNeverForwarded)
+        if (info.Destination.IsNeverForwarded || info.Source.IsLinkLocal)
         {
             return Drop(ref outcome, DropReason.NeverForwarded);
         }
@@ -311,12 +311,14 @@ public sealed class PacketEngine
         }
         var translated = _table.ReplyKey(entry);
         var original = _table.OriginalKey(entry);
-        if (policy.Compiled.FindClient(original.Source) != outcome.Client)
+        if (policy.Compiled.FindClient(original.Source) != outcome.Client || info.Destination != original.Destination)
         {
             // Another client's flow: the sender may not speak for it (say, kill it with an unreachable).
+            // Or addressed elsewhere than the flow's other end: a quote of its own flow would carry it
+            // past the rules to any host or client.
             return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
         }
-        var egress = EgressFor(policy.Compiled, info.Destination);
+        var egress = EgressFor(policy.Compiled, original.Destination);
         if (TooBig(packet, info, egress, outcome.Client, nowMs, default, ref outcome))
         {
             return Drop(ref outcome, DropReason.TooBig);
@@ -517,6 +519,12 @@ public sealed class PacketEngine
         {
             return false;
         }
+        // Whether the other end is a client decided the flow's route and NAT when it opened: if that
+        // changed hands, what the flow carries would now leave another way, untranslated.
+        if (OwnerName(previous, original.Destination) != OwnerName(next, original.Destination))
+        {
+            return false;
+        }
         var v6 = original.Source.IsV6;
         var info = new PacketInfo
         {
@@ -530,6 +538,9 @@ public sealed class PacketEngine
         };
         return next.Compiled.Classify(client, info, nowUnix, next.Hosts).Action == RuleAction.Accept;
     }
+
+    private static string? OwnerName(ActivePolicy policy, NetAddress address) =>
+        policy.Compiled.FindClient(address) is var owner and >= 0 ? policy.Compiled.ClientName(owner) : null;
 
     private void Refuse(ReadOnlySpan<byte> packet, in PacketInfo info, RuleAction action, int client, long nowMs, Span<byte> reply,
         ref PacketOutcome outcome)
@@ -600,8 +611,13 @@ public sealed class PacketEngine
         return Math.Min(info.TotalLength, headers + info.SegmentPayload);
     }
 
-    private static void SetReply(ref PacketOutcome outcome, int length, int egress)
+    /// <remarks>Called after a token was taken: one that built no answer (Replies refused to, about an error or a broadcast, say) gives it back.</remarks>
+    private void SetReply(ref PacketOutcome outcome, int length, int egress)
     {
+        if (length == 0)
+        {
+            _replies.GiveBack();
+        }
         outcome.ReplyLength = length;
         outcome.ReplyEgress = egress;
     }

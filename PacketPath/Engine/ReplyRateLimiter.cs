@@ -20,4 +20,7 @@ public sealed class ReplyRateLimiter(int perSecond, int burst)
         _tokens -= 1;
         return true;
     }
+
+    /// <summary>Returns a token taken for an answer that was not sent after all.</summary>
+    public void GiveBack() => _tokens = Math.Min(burst, _tokens + 1);
 }

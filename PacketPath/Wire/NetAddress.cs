@@ -57,13 +57,16 @@ public readonly record struct NetAddress(UInt128 Bits, bool IsV6)
     }
 
     /// <summary>
-    /// Multicast, limited broadcast, loopback or unspecified (IPv4's 0.0.0.0/8 too): a destination
-    /// no router forwards to (RFC 1812 §5.3.5.1 and §5.3.7, RFC 4291 §2.5.3 and §2.7), and
-    /// Linux's forwarding does not either.
+    /// Multicast, limited broadcast, loopback, unspecified (IPv4's 0.0.0.0/8 too) or link-local: a
+    /// destination no router forwards to (RFC 1812 §5.3.5.1 and §5.3.7, RFC 4291 §2.5.3, §2.5.6 and
+    /// §2.7, RFC 3927 §2.7), and Linux's forwarding does not either.
     /// </summary>
     public bool IsNeverForwarded => IsV6
-        ? (byte)(Bits >> 120) == 0xFF || Bits <= 1
-        : V4Bits >> 28 == 0xE || V4Bits == uint.MaxValue || V4Bits >> 24 is 0 or 127;
+        ? (byte)(Bits >> 120) == 0xFF || Bits <= 1 || IsLinkLocal
+        : V4Bits >> 28 == 0xE || V4Bits == uint.MaxValue || V4Bits >> 24 is 0 or 127 || IsLinkLocal;
+
+    /// <summary>fe80::/10 or 169.254.0.0/16: meaningful on one link only, so never forwarded from one link to another, as source or destination.</summary>
+    public bool IsLinkLocal => IsV6 ? (ushort)(Bits >> 112) >> 6 == 0xFE80 >> 6 : V4Bits >> 16 == 0xA9FE;
 
     public IPAddress ToIPAddress()
     {

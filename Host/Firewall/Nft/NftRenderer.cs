@@ -365,9 +365,11 @@ public static class NftRenderer
             {
                 Line(2, "# No --client-interface: clients are recognised by source address, so their sources cannot be checked.");
             }
-            Line(2, "# Never forwarded, as in Lethe: multicast, broadcast, loopback, unspecified destinations.");
-            NftRule("ip daddr { 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255 }", "counter drop", Comment("never forwarded"));
-            NftRule("ip6 daddr { ::, ::1, ff00::/8 }", "counter drop", Comment("never forwarded"));
+            Line(2, "# Never forwarded, as in Lethe: multicast, broadcast, loopback, unspecified and link-local destinations, link-local sources.");
+            NftRule("ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255 }", "counter drop", Comment("never forwarded"));
+            NftRule("ip6 daddr { ::, ::1, fe80::/10, ff00::/8 }", "counter drop", Comment("never forwarded"));
+            NftRule("ip saddr 169.254.0.0/16", "counter drop", Comment("never forwarded"));
+            NftRule("ip6 saddr fe80::/10", "counter drop", Comment("never forwarded"));
             RelatedChecks();
             NftRule("ct state established,related accept", Comment("tracked flows"));
             for (var c = 0; c < _model.Clients.Count; c++)

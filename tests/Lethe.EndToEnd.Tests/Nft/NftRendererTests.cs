@@ -9,9 +9,13 @@ public sealed class NftRendererTests
 {
     private const string Prohibited = "reject with icmpx admin-prohibited";
 
-    private const string NeverForwarded4 = "ip daddr { 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255 } counter drop comment \"never forwarded\"";
+    private const string NeverForwarded4 = "ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255 } counter drop comment \"never forwarded\"";
 
-    private const string NeverForwarded6 = "ip6 daddr { ::, ::1, ff00::/8 } counter drop comment \"never forwarded\"";
+    private const string NeverForwarded6 = "ip6 daddr { ::, ::1, fe80::/10, ff00::/8 } counter drop comment \"never forwarded\"";
+
+    private const string LinkLocalSource4 = "ip saddr 169.254.0.0/16 counter drop comment \"never forwarded\"";
+
+    private const string LinkLocalSource6 = "ip6 saddr fe80::/10 counter drop comment \"never forwarded\"";
 
     private static string Render(Lethe.Domain.Snapshots.SnapshotContent content, NftOptions? options = null) =>
         NftRenderer.Render(content, options ?? new NftOptions { NowUnix = Now });
@@ -38,6 +42,8 @@ public sealed class NftRendererTests
             "type filter hook forward priority filter; policy drop;",
             NeverForwarded4,
             NeverForwarded6,
+            LinkLocalSource4,
+            LinkLocalSource6,
             "ip saddr 10.137.0.5 ct state related ct original ip saddr != 10.137.0.5 ct reply ip saddr != 10.137.0.5 counter drop comment \"error from work about a flow not its own\"",
             "ip6 saddr fd00:137::5 ct state related ct original ip6 saddr != fd00:137::5 ct reply ip6 saddr != fd00:137::5 counter drop comment \"error from work about a flow not its own\"",
             "ip saddr 10.137.0.6 ct state related ct original ip saddr != 10.137.0.6 ct reply ip saddr != 10.137.0.6 counter drop comment \"error from personal about a flow not its own\"",
@@ -70,6 +76,8 @@ public sealed class NftRendererTests
             "iifname \"eth0\" ip6 saddr fd00:137::5 counter drop comment \"client source on the uplink\"",
             NeverForwarded4,
             NeverForwarded6,
+            LinkLocalSource4,
+            LinkLocalSource6,
             "iifname \"vif-work\" ct state related ct original ip saddr != { 10.137.0.5, 10.137.0.15 } ct reply ip saddr != { 10.137.0.5, 10.137.0.15 } counter drop comment \"error from work about a flow not its own\"",
             "iifname \"vif-work\" ct state related ct original ip6 saddr != fd00:137::5 ct reply ip6 saddr != fd00:137::5 counter drop comment \"error from work about a flow not its own\"",
             "iifname { \"vif-p1\", \"vif-p2\" } ct state related ct original ip saddr != 10.137.0.6 ct reply ip saddr != 10.137.0.6 counter drop comment \"error from personal about a flow not its own\"",

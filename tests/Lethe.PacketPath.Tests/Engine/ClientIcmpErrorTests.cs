@@ -43,6 +43,22 @@ public class ClientIcmpErrorTests
         Assert.Equal(DropReason.IcmpErrorWithoutFlow, sent.Reason);
     }
 
+    [Theory]
+    [InlineData("203.0.113.9")]
+    [InlineData(Personal4)]
+    public void an_error_about_the_clients_own_flow_goes_only_to_that_flows_other_end(string elsewhere)
+    {
+        var lab = new EngineLab(["action=accept proto=udp dst4=192.0.2.10 dstports=53", "action=drop"], personal: ["action=accept"]);
+        var natPort = lab.Through(Packets.Udp(Work4, Remote4, 40000, 53, payload: 8), lab.Work).Info.SourcePort;
+        var received = lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8)).Packet;
+        var redirected = Packets.IcmpError(Work4, elsewhere, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, received);
+
+        var sent = lab.FromWork(redirected);
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.IcmpErrorWithoutFlow, sent.Reason);
+    }
+
     [Fact]
     public void a_client_cannot_send_an_error_about_another_clients_flow()
     {

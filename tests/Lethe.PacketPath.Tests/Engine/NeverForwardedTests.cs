@@ -23,6 +23,9 @@ public class NeverForwardedTests
     [InlineData("ff02::1:3", 5355)]
     [InlineData("ff05::c", 1900)]
     [InlineData("::1", 53)]
+    [InlineData("169.254.1.1", 53)]
+    [InlineData("fe80::1", 53)]
+    [InlineData("febf::1", 53)]
     public void a_clients_datagram_to_such_an_address_stays_inside(string destination, ushort port)
     {
         var source = NetAddress.Parse(destination).IsV6 ? Work6 : Work4;
@@ -106,4 +109,23 @@ public class NeverForwardedTests
     }
 
     private static NetAddress Address(string text) => NetAddress.Parse(text);
+
+    [Fact]
+    public void a_link_local_source_from_the_uplink_is_not_forwarded_into_a_flow()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work6, Remote6, 40000, 53, payload: 8), _lab.Work).Info.SourcePort;
+
+        var fromLinkLocal = _lab.FromUplink(Packets.Udp("fe80::99", Uplink6, 53, natPort, payload: 8));
+
+        Assert.Equal(DropReason.NeverForwarded, fromLinkLocal.Reason);
+    }
+
+    [Fact]
+    public void fe80_10_is_link_local_and_fec0_is_not()
+    {
+        Assert.True(NetAddress.Parse("febf:ffff::1").IsLinkLocal);
+        Assert.False(NetAddress.Parse("fec0::1").IsLinkLocal);
+        Assert.False(NetAddress.Parse("169.253.255.255").IsLinkLocal);
+        Assert.True(NetAddress.Parse("169.254.255.255").IsLinkLocal);
+    }
 }

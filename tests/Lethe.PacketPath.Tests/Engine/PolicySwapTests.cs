@@ -149,4 +149,19 @@ public class PolicySwapTests
         Assert.Equal(DropReason.RuleDrop, sent.Reason);
         Assert.Equal(1, _lab.Engine.Policy.RuleHits[_lab.Work][0]);
     }
+
+    [Fact]
+    public void a_flow_to_a_client_the_new_policy_no_longer_has_is_cut_not_sent_out_untranslated()
+    {
+        var lab = new EngineLab(["action=accept dst4=10.137.0.6", "action=accept"], personal: ["action=accept"]);
+        lab.Through(Packets.Udp(Work4, Personal4, 40000, 53, payload: 8), lab.Work);
+
+        var cut = lab.Engine.Swap(WorkOnly(["action=accept"], version: 2), lab.Now);
+        var after = lab.FromWork(Packets.Udp(Work4, Personal4, 40000, 53, payload: 8));
+
+        Assert.Equal(1, cut);
+        Assert.True(after.Forwarded, after.Reason.ToString());
+        Assert.True(after.Outcome.NewFlow);
+        Assert.Equal(Address(Uplink4), after.Info.Source);
+    }
 }

@@ -46,4 +46,22 @@ public class ReplyRateLimitTests
         Assert.Equal(2, tcp);
         Assert.Equal(10, _lab.Engine.Drops[(int)DropReason.RuleReject]);
     }
+
+    [Fact]
+    public void packets_that_draw_no_answer_leave_the_budget_for_those_that_do()
+    {
+        var lab = new EngineLab(["action=accept"], options: Options with { ReplyBurst = 5, RepliesPerSecond = 2 });
+        // No error answers an error: these take nothing from the budget.
+        for (var i = 0; i < 25; i++)
+        {
+            var quote = Packets.Udp(Remote4, Work4, 53, (ushort)(40000 + i), payload: 8);
+            var error = lab.FromWork(Packets.IcmpError(Work4, Remote4, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, quote, ttl: 1));
+            Assert.Equal(0, error.Outcome.ReplyLength);
+        }
+
+        var expiring = lab.FromWork(Packets.Udp(Work4, Remote4, 40000, 53, payload: 8, ttl: 1));
+
+        Assert.Equal(DropReason.TtlExceeded, expiring.Reason);
+        Assert.Equal(IcmpV4Message.TimeExceeded, expiring.ReplyInfo.IcmpType);
+    }
 }
