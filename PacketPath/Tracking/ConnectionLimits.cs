@@ -1,8 +1,8 @@
 namespace Lethe.PacketPath.Tracking;
 
 /// <summary>
-/// Size bounds of the connection table, fixed at boot. The defaults take 12 MiB
-/// (65,536 entries at <see cref="ConnectionTable.BytesPerEntry"/> = 192 bytes each, index
+/// Size bounds of the connection table, fixed at boot. The defaults take 13 MiB
+/// (65,536 entries at <see cref="ConnectionTable.BytesPerEntry"/> = 208 bytes each, index
 /// included); pages stay untouched, and so out of the resident set, until flows use them.
 /// </summary>
 public sealed record ConnectionLimits

@@ -35,7 +35,7 @@ public sealed class ConnectionTable
 {
     /// <summary>
     /// Bytes per flow: the 160-byte <c>Entry</c> plus four 8-byte index slots (two keys per entry,
-    /// index at most half full). 65,536 entries take 12 MiB.
+    /// index at most half full). 65,536 entries take 13 MiB.
     /// </summary>
     public static int BytesPerEntry => Unsafe.SizeOf<Entry>() + IndexSlotsPerEntry * Unsafe.SizeOf<IndexSlot>();
 
@@ -49,6 +49,7 @@ public sealed class ConnectionTable
     private readonly int _indexMask;
     private readonly int[] _perClient;
     private readonly long[] _timeoutMs;
+    private readonly long _tcpUnrepliedMs;
     private readonly ulong _seed;
     private readonly int _quota;
     private readonly int _sweepWhenFull;
@@ -99,6 +100,11 @@ public sealed class ConnectionTable
             }
             _timeoutMs[(int)state] = (long)timeout.TotalMilliseconds;
         }
+        if (timeouts.TcpUnreplied <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeouts), $"The TCP unreplied timeout is {timeouts.TcpUnreplied}; it must be positive.");
+        }
+        _tcpUnrepliedMs = (long)timeouts.TcpUnreplied.TotalMilliseconds;
     }
 
     public int Capacity => _entries.Length;
@@ -245,6 +251,7 @@ public sealed class ConnectionTable
     public bool Observe(int entry, bool isReply, in TcpSample tcp, int bytes, long nowMs)
     {
         ref var e = ref _entries[entry];
+        var check = TcpCheck.Accept;
         if (e.Protocol == 6)
         {
             if (TcpTracker.Reopens(e.State, isReply, tcp.Flags))
@@ -253,15 +260,19 @@ public sealed class ConnectionTable
                 e.OriginalSide = default;
                 e.ReplySide = default;
             }
-            var accepted = isReply
+            check = isReply
                 ? TcpWindow.Accept(ref e.ReplySide, ref e.OriginalSide, tcp, e.State, isReply: true)
                 : TcpWindow.Accept(ref e.OriginalSide, ref e.ReplySide, tcp, e.State, isReply: false);
-            if (!accepted)
+            if (check == TcpCheck.Refuse)
             {
                 return false;
             }
         }
-        e.LastSeenMs = nowMs;
+        if (check != TcpCheck.Pass)
+        {
+            // A segment that is passed on without moving the flow does not keep it alive either, as in Linux.
+            e.LastSeenMs = nowMs;
+        }
         if (isReply)
         {
             e.ReplyPackets++;
@@ -274,7 +285,11 @@ public sealed class ConnectionTable
         }
         switch (e.Protocol)
         {
-            case 6:
+            case 6 when check == TcpCheck.Resync:
+                e.State = ConnectionState.SynReceived;
+                e.Closing = TcpTracker.Closing.None;
+                break;
+            case 6 when check == TcpCheck.Accept:
                 e.State = TcpTracker.Next(e.State, ref e.Closing, isReply, tcp.Flags);
                 break;
             case 17 when isReply:
@@ -389,7 +404,20 @@ public sealed class ConnectionTable
         return false;
     }
 
-    private bool IsExpired(ref Entry e, long nowMs) => nowMs - e.LastSeenMs >= _timeoutMs[(int)e.State];
+    /// <remarks>
+    /// A TCP flow nobody has answered yet (picked up from a bare ACK, say) is held no longer than
+    /// <see cref="ConnectionTimeouts.TcpUnreplied"/>, whatever its state says, as Linux holds unanswered
+    /// flows: an ACK scan would otherwise fill a client's quota for days.
+    /// </remarks>
+    private bool IsExpired(ref Entry e, long nowMs)
+    {
+        var timeout = _timeoutMs[(int)e.State];
+        if (e.Protocol == 6 && e.ReplyPackets == 0 && timeout > _tcpUnrepliedMs)
+        {
+            timeout = _tcpUnrepliedMs;
+        }
+        return nowMs - e.LastSeenMs >= timeout;
+    }
 
     private static bool Matches(ref Entry e, bool reply, in FlowKey key)
     {
@@ -486,7 +514,7 @@ public sealed class ConnectionTable
     /// <summary>One slot of the index: the key's hash (low 32 bits) and entry * 2 + direction + 1 (0 = empty).</summary>
     private readonly record struct IndexSlot(uint Hash, int Reference);
 
-    // Fields ordered by size so the struct packs into 128 bytes (UInt128 aligns to 16).
+    // Fields ordered by size so the struct packs into 176 bytes (UInt128 aligns to 16); BytesPerEntry adds the index slots.
     private struct Entry
     {
         public UInt128 OriginalSource;

@@ -25,6 +25,9 @@ public sealed record ConnectionTimeouts
     public TimeSpan Icmp { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan Generic { get; init; } = TimeSpan.FromSeconds(600);
 
+    /// <summary>The longest a TCP flow with no packet yet from its other side is kept, in any state (Linux's nf_conntrack_tcp_timeout_unacknowledged).</summary>
+    public TimeSpan TcpUnreplied { get; init; } = TimeSpan.FromSeconds(300);
+
     public TimeSpan For(ConnectionState state) => state switch
     {
         ConnectionState.SynSent => SynSent,

@@ -12,10 +12,21 @@ internal struct TcpSide
     /// <summary>The largest window this side has advertised (scaled); 0 until its first segment.</summary>
     public uint MaxWindow;
 
+    /// <summary>The highest acknowledgement this side has sent (with <see cref="TcpSideFlags.AckSeen"/>): where the other side's exact reset must start.</summary>
+    public uint MaxAck;
+
+    /// <summary>The end of a SYN this side sent on a tuple already established (with <see cref="TcpSideFlags.SynPending"/>).</summary>
+    public uint SynEnd;
+
     /// <summary>The shift applied to the windows this side advertises (RFC 7323), once both offered one.</summary>
     public byte Scale;
 
     public TcpSideFlags Flags;
+
+    /// <summary>The window scale that pending SYN offered; <see cref="NoScale"/> when it offered none.</summary>
+    public byte SynScale;
+
+    public const byte NoScale = 0xFF;
 }
 
 [Flags]
@@ -31,6 +42,32 @@ internal enum TcpSideFlags : byte
     /// is unknown, so its sequence numbers are not checked, as Linux does with nf_conntrack_tcp_loose.
     /// </summary>
     Liberal = 2,
+
+    /// <summary>It has sent an acknowledgement: <see cref="TcpSide.MaxAck"/> holds.</summary>
+    AckSeen = 4,
+
+    /// <summary>It sent a SYN on a tuple already established (a restarted client reusing its port): <see cref="TcpSide.SynEnd"/> holds.</summary>
+    SynPending = 8,
+}
+
+/// <summary>What a tracked flow does with one TCP segment.</summary>
+internal enum TcpCheck : byte
+{
+    /// <summary>Outside the window: dropped, and nothing changes.</summary>
+    Refuse,
+
+    /// <summary>Inside the window: forwarded, and the flow's state moves on.</summary>
+    Accept,
+
+    /// <summary>
+    /// Forwarded, but the state does not move: a reset inside the window that does not start exactly
+    /// where the other side acknowledged (RFC 5961: its receiver answers with a challenge ACK rather
+    /// than close, so a blind reset cannot end the flow here either), or a SYN on an established tuple.
+    /// </summary>
+    Pass,
+
+    /// <summary>The SYN-ACK answering a SYN sent on an established tuple: the tuple carries a new connection from here.</summary>
+    Resync,
 }
 
 /// <summary>
@@ -52,35 +89,65 @@ internal static class TcpWindow
         (tcpFlags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Syn ? TcpSideFlags.None : TcpSideFlags.Liberal;
 
     /// <summary>
-    /// True when <paramref name="segment"/>, sent by <paramref name="sender"/> to
-    /// <paramref name="receiver"/> in a flow now in <paramref name="state"/>, is inside the window;
-    /// then both sides are updated. False leaves both as they were.
+    /// What <paramref name="segment"/>, sent by <paramref name="sender"/> to
+    /// <paramref name="receiver"/> in a flow now in <paramref name="state"/>, does (see
+    /// <see cref="TcpCheck"/>); both sides are updated unless it is refused.
     /// </summary>
-    public static bool Accept(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
+    public static TcpCheck Accept(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
     {
         if ((sender.Flags & TcpSideFlags.Liberal) != 0)
         {
-            return true;
+            return TcpCheck.Accept;
         }
         // Worked on copies, so that a refused segment (a forged SYN-ACK, say) leaves no trace.
         var s = sender;
         var r = receiver;
-        if (!Advance(ref s, ref r, segment, state, isReply))
+        var check = Advance(ref s, ref r, segment, state, isReply);
+        if (check != TcpCheck.Refuse)
         {
-            return false;
+            sender = s;
+            receiver = r;
         }
-        sender = s;
-        receiver = r;
-        return true;
+        return check;
     }
 
-    private static bool Advance(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
+    private static TcpCheck Advance(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
     {
         var flags = segment.Flags;
         var syn = (flags & TcpTracker.Syn) != 0;
         var seq = segment.Sequence;
         var end = segment.End;
         var win = (uint)segment.Window;
+
+        if (!isReply && (flags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Syn
+            && state is ConnectionState.Established or ConnectionState.FinWait or ConnectionState.CloseWait or ConnectionState.LastAck)
+        {
+            // A new connection on a tuple still established (a client restarted and reused its port; only
+            // the side that opened the flow can send on its original direction). As Linux does, it passes
+            // and changes nothing; the server's SYN-ACK to it resynchronises the flow, or its challenge ACK
+            // draws the client's exact reset, which closes it.
+            sender.SynEnd = end;
+            sender.SynScale = segment.WindowScale >= 0 ? (byte)segment.WindowScale : TcpSide.NoScale;
+            sender.Flags |= TcpSideFlags.SynPending;
+            return TcpCheck.Pass;
+        }
+        var resync = false;
+        if (isReply && syn && (flags & TcpTracker.Ack) != 0 && (receiver.Flags & TcpSideFlags.SynPending) != 0
+            && segment.Acknowledgement == receiver.SynEnd)
+        {
+            // The server took that SYN as a new connection: both sides start afresh from the two SYNs.
+            var synEnd = receiver.SynEnd;
+            var synScale = receiver.SynScale;
+            receiver = default;
+            receiver.End = receiver.MaxEnd = synEnd;
+            if (synScale != TcpSide.NoScale)
+            {
+                receiver.Scale = synScale;
+                receiver.Flags |= TcpSideFlags.OffersScale;
+            }
+            sender = default;
+            resync = true;
+        }
 
         if (sender.MaxWindow == 0)
         {
@@ -90,13 +157,13 @@ internal static class TcpWindow
                 sender.MaxWindow = Math.Max(win, 1);
                 TakeScale(ref sender, segment);
                 // RFC 7323: scaling applies only when both SYNs offered it, known once the second is seen.
-                if (receiver.MaxWindow != 0 && (sender.Flags & receiver.Flags & TcpSideFlags.OffersScale) == 0)
+                if ((receiver.MaxWindow != 0 || resync) && (sender.Flags & receiver.Flags & TcpSideFlags.OffersScale) == 0)
                 {
                     sender.Scale = receiver.Scale = 0;
                 }
                 if ((flags & TcpTracker.Ack) == 0)
                 {
-                    return true; // a SYN without ACK (the flow's first, or a simultaneous open) has nothing to check yet
+                    return TcpCheck.Accept; // a SYN without ACK (the flow's first, or a simultaneous open) has nothing to check yet
                 }
             }
             else
@@ -138,7 +205,19 @@ internal static class TcpWindow
         if (!Before(seq, sender.MaxEnd + 1) || !inReceiveWindow
             || !Before(ack, receiver.End + 1) || !After(ack, receiver.End - ackWindow - 1))
         {
-            return false;
+            return TcpCheck.Refuse;
+        }
+        if ((flags & TcpTracker.Rst) != 0 && (receiver.Flags & TcpSideFlags.AckSeen) != 0 && seq != receiver.MaxAck)
+        {
+            // Behind what the receiver acknowledged: stale or forged, as Linux judges it. Ahead of it but in
+            // the window: passed on for the receiver to challenge, and the flow stays (RFC 5961 §3.2).
+            return Before(seq, receiver.MaxAck) ? TcpCheck.Refuse : TcpCheck.Pass;
+        }
+        if ((flags & TcpTracker.Ack) != 0 && segment.Acknowledgement != 0
+            && ((sender.Flags & TcpSideFlags.AckSeen) == 0 || After(segment.Acknowledgement, sender.MaxAck)))
+        {
+            sender.MaxAck = segment.Acknowledgement;
+            sender.Flags |= TcpSideFlags.AckSeen;
         }
 
         if (!syn)
@@ -166,7 +245,7 @@ internal static class TcpWindow
                 receiver.MaxEnd++;
             }
         }
-        return true;
+        return resync ? TcpCheck.Resync : TcpCheck.Accept;
     }
 
     private static void TakeScale(ref TcpSide side, in TcpSample segment)

@@ -84,6 +84,86 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void a_reset_behind_what_the_client_acknowledged_is_dropped()
+    {
+        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+
+        var stale = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 500, ClientIsn + 1);
+
+        Assert.Equal(DropReason.TcpOutOfWindow, stale.Reason);
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_reset_ahead_of_the_acknowledged_point_is_passed_on_but_leaves_the_flow_established()
+    {
+        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+
+        // In the client's window: the client answers it with a challenge ACK (RFC 5961), so the flow must stay.
+        var inWindow = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 30_000, ClientIsn + 1);
+        _lab.Now += 11_000; // past the close timeout
+        var afterwards = FromClient(TcpFlags.Ack | TcpFlags.Psh, ClientIsn + 1, RemoteIsn + 1 + 1_000, payload: 10);
+
+        Assert.True(inWindow.Forwarded);
+        Assert.Equal(ConnectionState.Established, State());
+        Assert.True(afterwards.Forwarded);
+        Assert.False(afterwards.Outcome.NewFlow);
+        Assert.Equal(_natPort, afterwards.Info.SourcePort);
+    }
+
+    [Fact]
+    public void a_reset_exactly_at_the_acknowledged_point_closes_the_flow()
+    {
+        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+
+        var exact = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 1_000, ClientIsn + 1);
+
+        Assert.True(exact.Forwarded);
+        Assert.Equal(ConnectionState.Close, State());
+    }
+
+    [Fact]
+    public void a_restarted_client_reusing_its_port_gets_through_once_the_server_answers_its_syn()
+    {
+        const uint newIsn = 3_000_000_000;
+        const uint serverIsn = 9_000;
+
+        var syn = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 64240, tcpOptions: WindowScale7));
+        var synAck = FromRemote(TcpFlags.Syn | TcpFlags.Ack, serverIsn, newIsn + 1, window: 65160, tcpOptions: WindowScale7);
+        var ack = FromClient(TcpFlags.Ack, newIsn + 1, serverIsn + 1);
+        var data = FromRemote(TcpFlags.Ack | TcpFlags.Psh, serverIsn + 1, newIsn + 1, payload: 1_000);
+
+        Assert.True(syn.Forwarded, syn.Reason.ToString());
+        Assert.Equal(_natPort, syn.Info.SourcePort);
+        Assert.True(synAck.Forwarded, synAck.Reason.ToString());
+        Assert.True(ack.Forwarded, ack.Reason.ToString());
+        Assert.True(data.Forwarded, data.Reason.ToString());
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_restarted_client_reusing_its_port_gets_through_after_the_servers_challenge_ack()
+    {
+        const uint newIsn = 3_000_000_000;
+
+        var syn = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 64240, tcpOptions: WindowScale7));
+        // The server still has the old connection: it answers with an ACK of where that one stands,
+        // and the client, knowing no such connection, resets exactly there.
+        var challenge = FromRemote(TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 1);
+        var reset = FromClient(TcpFlags.Rst, ClientIsn + 1, 0);
+        var again = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 64240, tcpOptions: WindowScale7));
+
+        Assert.True(syn.Forwarded, syn.Reason.ToString());
+        Assert.True(challenge.Forwarded, challenge.Reason.ToString());
+        Assert.True(reset.Forwarded, reset.Reason.ToString());
+        Assert.True(again.Forwarded, again.Reason.ToString());
+        Assert.Equal(ConnectionState.SynSent, State());
+    }
+
+    [Fact]
     public void the_window_scale_is_read_from_the_syns_options()
     {
         var syn = Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Syn, sequence: 1, window: 64240,

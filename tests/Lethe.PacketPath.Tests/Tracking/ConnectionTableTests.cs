@@ -220,10 +220,26 @@ public class ConnectionTableTests
     {
         var table = Table(timeouts: ConnectionTimeouts.Default with { Established = TimeSpan.FromHours(1) });
         var key = Key(6);
-        Open(table, key, Ack);
+        var entry = Open(table, key, Ack);
+        table.Observe(entry, isReply: true, Seg(Ack), 60, 0);
 
         Assert.True(Alive(table, key, 3_599_999));
         Assert.False(Alive(table, key, 3_600_000));
+    }
+
+    [Fact]
+    public void a_picked_up_flow_nobody_answers_is_held_five_minutes_not_five_days()
+    {
+        var table = Table();
+        var unanswered = Key(6);
+        var answered = Key(6, port: 40001);
+        Open(table, unanswered, Ack);
+        var entry = Open(table, answered, Ack);
+        table.Observe(entry, isReply: true, Seg(Ack), 60, 0);
+
+        Assert.True(Alive(table, unanswered, 299_999));
+        Assert.False(Alive(table, unanswered, 300_000));
+        Assert.True(Alive(table, answered, 300_000));
     }
 
     [Fact]
@@ -486,13 +502,13 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void an_entry_takes_192_bytes_and_the_default_table_12_MiB()
+    public void an_entry_takes_208_bytes_and_the_default_table_13_MiB()
     {
-        Assert.Equal(192, ConnectionTable.BytesPerEntry);
+        Assert.Equal(208, ConnectionTable.BytesPerEntry);
         var table = new ConnectionTable(new ConnectionLimits(), ConnectionTimeouts.Default);
         Assert.Equal(65_536, table.Capacity);
         Assert.Equal(16_384, table.PerClientQuota);
-        Assert.Equal(65_536L * 192 + 1_024 * 4, table.MemoryBytes);
+        Assert.Equal(65_536L * 208 + 1_024 * 4, table.MemoryBytes);
     }
 
     [Fact]
