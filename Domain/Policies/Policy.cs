@@ -27,6 +27,13 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         }
         var parsed = addresses.Select(a => RuleParser.ParseAddress(a)
             ?? throw new DomainException(Refusal.Unprocessable, $"'{a}' is not an IPv4 or IPv6 address.")).ToArray();
+        foreach (var address in parsed)
+        {
+            if (ClientAddresses.Unusable(address) is { } why)
+            {
+                throw new DomainException(Refusal.Unprocessable, $"{address} cannot be a client's address: {why}.");
+            }
+        }
         for (var i = 0; i < parsed.Length; i++)
         {
             for (var j = 0; j < i; j++)
@@ -127,9 +134,12 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
                 RequireFreshRuleId(rule.Id);
             }
         }
-        if (rules.Count == 0 && !replace)
+        if (rules.Count == 0)
         {
-            throw new DomainException(Refusal.Unprocessable, "The import holds no rules.");
+            // With replace, an empty file (a failed `qvm-firewall ... > file`, say) would delete every rule without a word.
+            throw new DomainException(Refusal.Unprocessable, replace
+                ? $"The import holds no rules; with replace it would remove all {client.Rules.Count} rule(s) of {clientName}. Remove them one by one if that is meant."
+                : "The import holds no rules.");
         }
         return new RulesImported(clientName, replace, rules);
     }
@@ -170,6 +180,12 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         {
             throw new DomainException(Refusal.Conflict,
                 $"The draft of policy {Id} is identical to version {Publishing.LatestVersion}; nothing to publish.");
+        }
+        if (Publishing.PendingVersion is { } pending)
+        {
+            // Publishing over it would make it stay without anyone confirming it, and lose the version to return to.
+            throw new DomainException(Refusal.Conflict,
+                $"Version {pending} of policy {Id} waits for confirmation until {Publishing.ConfirmBy:u}: confirm it (lethe confirm {Id}) or let it revert to version {Publishing.ConfirmedVersion}, then publish.");
         }
         var failures = testResults.Where(r => !r.Passed).ToArray();
         if (failures.Length > 0)

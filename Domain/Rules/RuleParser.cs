@@ -64,7 +64,7 @@ public static class RuleParser
                 }
                 if (c == '=')
                 {
-                    return new RuleError("comment", "comment must not contain '='");
+                    return new RuleError("comment", "comment must come last (it runs to the end of the line) and must not contain '='");
                 }
             }
         }

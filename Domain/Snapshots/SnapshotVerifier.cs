@@ -9,6 +9,11 @@ public static class SnapshotVerifier
 {
     public static VerifiedSnapshot Verify(ReadOnlySpan<byte> file, string trustedPublicKeyPem)
     {
+        if (trustedPublicKeyPem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+        {
+            // It would verify, but a firewall holding it could sign snapshots too: it must stay with the control plane.
+            throw new SnapshotVerificationException("the trusted key file holds a private key; give the public key (lethe-signing.pub) instead");
+        }
         using var key = ECDsa.Create();
         try
         {
@@ -16,7 +21,7 @@ public static class SnapshotVerifier
         }
         catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
-            throw new SnapshotVerificationException($"the trusted key is not a PEM ECDSA public key: {e.Message}");
+            throw new SnapshotVerificationException("the trusted key is not a PEM ECDSA public key (a file beginning -----BEGIN PUBLIC KEY-----, such as lethe-signing.pub)");
         }
         if (key.KeySize != 256 || !SigningCurve.IsP256(key))
         {
@@ -37,6 +42,11 @@ public static class SnapshotVerifier
             throw new SnapshotVerificationException(
                 $"snapshot format '{envelope.Format}' is no longer accepted: its version and time were not signed, so an old snapshot " +
                 $"could pass for a newer one; the control plane's next publish or rollback seals a {SealedSnapshot.CurrentFormat} snapshot");
+        }
+        if (string.IsNullOrEmpty(envelope.Format))
+        {
+            // JSON, but not a snapshot: a policy's URL instead of its snapshot's, say.
+            throw new SnapshotVerificationException("not a Lethe snapshot (no format field): a control-plane URL must name a snapshot, such as .../policies/NAME/snapshots/latest");
         }
         if (envelope.Format != SealedSnapshot.CurrentFormat)
         {

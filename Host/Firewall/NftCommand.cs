@@ -96,7 +96,9 @@ public static class NftCommand
 
         return new NftOptions
         {
-            NowUnix = parse.GetValue(now) ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            NowUnix = parse.GetValue(now) is { } given
+                ? given >= 0 ? given : throw new FlagException($"--now: {given} is before 1970; give a UNIX time in seconds")
+                : DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             DnsResolvers = (parse.GetValue(dns) ?? []).Select(d => Address("--dns", d)).ToArray(),
             ResolvedHosts = answers.ToDictionary(a => a.Key, a => (IReadOnlyList<IPAddress>)a.Value, StringComparer.Ordinal),
             UplinkInterface = parse.GetValue(uplink),

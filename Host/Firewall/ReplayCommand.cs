@@ -44,7 +44,15 @@ public static class ReplayCommand
                     Pin(hosts, pin);
                 }
                 var engine = new PacketEngine(new ActivePolicy(compiled, verified.Envelope.Version, hosts), options);
-                await using var input = OpenRead(parse.GetValue(pcap)!);
+                var inputPath = Path.GetFullPath(parse.GetValue(pcap)!);
+                foreach (var (flag, target) in new[] { ("--out", parse.GetValue(outPcap)), ("--verdicts", parse.GetValue(verdicts)) })
+                {
+                    if (target is not null && target != "-" && Path.GetFullPath(target) == inputPath)
+                    {
+                        throw new FlagException($"{flag}: {target} is the capture being read (--pcap); writing it would destroy it");
+                    }
+                }
+                await using var input = OpenRead(inputPath);
                 await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? File.Create(path) : Console.OpenStandardOutput();
                 await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? File.Create(outPath) : null;
                 var summary = Run(engine, new PcapReader(input), verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream));

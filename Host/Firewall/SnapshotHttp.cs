@@ -16,8 +16,11 @@ public static class SnapshotHttp
         new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = Timeout, MaxResponseContentBufferSize = MaxBytes };
 
     /// <summary>A 3xx answer, named as such: redirects are not followed.</summary>
-    public static string Describe(HttpResponseMessage response) =>
-        (int)response.StatusCode is >= 300 and < 400
-            ? $"{(int)response.StatusCode} {response.ReasonPhrase} to {response.Headers.Location} (redirects are not followed: give the final URL)"
-            : $"{(int)response.StatusCode} {response.ReasonPhrase}";
+    public static string Describe(HttpResponseMessage response) => (int)response.StatusCode switch
+    {
+        >= 300 and < 400 => $"{(int)response.StatusCode} {response.ReasonPhrase} to {response.Headers.Location} (redirects are not followed: give the final URL)",
+        401 => "401 Unauthorized (give a viewer token: --token or LETHE_TOKEN)",
+        403 => "403 Forbidden (the token's role may not read snapshots)",
+        _ => $"{(int)response.StatusCode} {response.ReasonPhrase}",
+    };
 }

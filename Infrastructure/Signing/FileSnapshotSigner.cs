@@ -15,10 +15,16 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         {
             throw new FileNotFoundException($"The signing key {privateKeyPath} does not exist; make one with `lethe keygen --out DIR`.", privateKeyPath);
         }
+        var pem = File.ReadAllText(privateKeyPath);
+        if (!pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+        {
+            // A public key imports too, and would fail only at the first publish, as a 500.
+            throw new InvalidOperationException($"{privateKeyPath} holds no private key; Lethe:SigningKey must name the private key (lethe-signing.key), not the public one.");
+        }
         _key = ECDsa.Create();
         try
         {
-            _key.ImportFromPem(File.ReadAllText(privateKeyPath));
+            _key.ImportFromPem(pem);
         }
         catch (ArgumentException e)
         {

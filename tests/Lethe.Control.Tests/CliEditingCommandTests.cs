@@ -112,4 +112,65 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("error: no database: give --connection or set ConnectionStrings__Lethe", run.Err.Trim());
     }
+
+    [Theory]
+    [InlineData(new[] { "rule", "move", "p", "r-1", "-m", "x" }, "error: Option '--position' is required.", "lethe rule move --help")]
+    [InlineData(new[] { "rule", "add", "p", "work", "action=drop" }, "error: Option '--reason' is required.", "lethe rule add --help")]
+    [InlineData(new[] { "--if-match", "abc", "policy", "list" }, "error: --if-match: 'abc' is not a policy version", "lethe policy list --help")]
+    public async Task a_command_line_that_does_not_parse_is_one_error_line_on_stderr(string[] args, string error, string help)
+    {
+        var run = await Host.Cli(args);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("", run.Out);
+        Assert.StartsWith(error, run.Err);
+        Assert.Contains(help, run.Err);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:5080")]
+    [InlineData("ftp://127.0.0.1/")]
+    public async Task a_server_that_is_not_an_http_url_is_named(string server)
+    {
+        var run = await OfflineCli.Run("", "--server", server, "policy", "list");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"error: --server: '{server}' is not an http:// or https:// URL (e.g. http://127.0.0.1:5080)", run.Err.Trim());
+    }
+
+    [Fact]
+    public async Task a_file_that_cannot_be_written_or_read_is_an_error_line_not_a_stack_trace()
+    {
+        var policy = await NewPolicy("cli-files");
+        await Ok("rule", "add", policy, "work", "action=drop", "--reason", "closed");
+        await Ok("publish", policy, "--reason", "first");
+
+        var toMissingFolder = await Host.Cli("snapshot", "get", policy, "1", "--out", "/nonexistent/folder/x.json");
+        var importFolder = await Host.Cli("rule", "import", policy, "work", Path.GetTempPath(), "--reason", "x");
+
+        Assert.All(new[] { toMissingFolder, importFolder }, run =>
+        {
+            Assert.Equal(1, run.ExitCode);
+            Assert.StartsWith("error: ", run.Err);
+            Assert.DoesNotContain("   at ", run.Err);
+        });
+    }
+
+    [Fact]
+    public async Task rule_parse_skips_comment_lines_as_import_does()
+    {
+        var run = await OfflineCli.Run("# from qvm-firewall\naction=accept proto=tcp dstports=443\n  # indented\naction=drop\n", "rule", "parse", "-");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(new[] { "action=accept proto=tcp dstports=443-443", "action=drop" }, run.Lines());
+    }
+
+    [Fact]
+    public async Task a_zero_confirm_window_is_named_as_out_of_range()
+    {
+        var run = await Host.Cli("publish", "nowhere", "--confirm-within", "0s", "--reason", "x");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("the confirm window must be between 1 second and 1 day", run.Err);
+    }
 }

@@ -113,4 +113,22 @@ public class PolicyClientDecisionTests
 
         Assert.Equal(["10.137.0.10"], policy.AddClient("laptop", ["10.137.0.10"]).Addresses);
     }
+
+    [Theory]
+    [InlineData("224.0.0.1", "multicast")]
+    [InlineData("127.0.0.1", "loopback")]
+    [InlineData("0.0.0.0", "unspecified")]
+    [InlineData("255.255.255.255", "broadcast")]
+    [InlineData("169.254.3.1", "link-local")]
+    [InlineData("fe80::1", "link-local")]
+    [InlineData("ff02::1", "multicast")]
+    [InlineData("::1", "loopback")]
+    [InlineData("::ffff:10.137.3.1", "give the IPv4 address")]
+    public void an_address_no_packet_could_be_answered_at_or_written_twice_over_is_refused(string address, string why)
+    {
+        var refused = Assert.Throws<DomainException>(() => Policies.New().AddClient("x", [address]));
+
+        Assert.Equal(Refusal.Unprocessable, refused.Refusal);
+        Assert.Contains(why, refused.Message);
+    }
 }

@@ -72,10 +72,6 @@ public class PolicyFoldTests
     }
 
     [Fact]
-    public void importing_nothing_with_replace_empties_the_client() =>
-        Assert.Empty(Policies.Work().WithRules("work", "a", "b").Then(p => p.ImportRules("work", [], replace: true)).RuleIds("work"));
-
-    [Fact]
     public void tests_are_added_and_removed_by_id()
     {
         var ssh = new PolicyTest("ssh", "work", "192.0.2.1", "tcp", 22, null, "drop");
@@ -92,5 +88,17 @@ public class PolicyFoldTests
         var policy = Policies.Work().WithRules("work", "a");
 
         Assert.Same(policy, policy.Fold("not an event"));
+    }
+
+    [Fact]
+    public void an_import_of_no_rules_is_refused_also_with_replace()
+    {
+        var policy = Policies.Work().WithRule("work", "web", "action=accept proto=tcp dstports=443");
+
+        var plain = Assert.Throws<DomainException>(() => policy.ImportRules("work", [], replace: false));
+        var replacing = Assert.Throws<DomainException>(() => policy.ImportRules("work", [], replace: true));
+
+        Assert.Equal("The import holds no rules.", plain.Message);
+        Assert.Contains("with replace it would remove all 1 rule(s) of work", replacing.Message);
     }
 }

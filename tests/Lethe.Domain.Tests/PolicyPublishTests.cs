@@ -97,6 +97,19 @@ public class PolicyPublishTests
     }
 
     [Fact]
+    public void publishing_while_a_version_waits_for_confirmation_is_refused()
+    {
+        var pending = Draft().Published().WithRule("work", "dns", "action=accept specialtarget=dns").Published(Noon, TimeSpan.FromMinutes(5))
+            .WithRule("work", "ssh", "action=accept proto=tcp dstports=22");
+
+        var refused = Assert.Throws<DomainException>(() => pending.Publish(pending.Sha(), Noon.AddMinutes(1), null, []));
+
+        Assert.Equal(Refusal.Conflict, refused.Refusal);
+        Assert.Contains("Version 2 of policy p waits for confirmation", refused.Message);
+        Assert.Contains("revert to version 1", refused.Message);
+    }
+
+    [Fact]
     public void confirm_without_a_pending_publish_is_refused()
     {
         Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => Draft().Confirm(Noon)).Refusal);

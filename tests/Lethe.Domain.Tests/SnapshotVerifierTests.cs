@@ -80,6 +80,16 @@ public class SnapshotVerifierTests
     }
 
     [Fact]
+    public void a_private_key_given_as_the_trusted_key_is_refused()
+    {
+        using var key = NewKey();
+
+        var refused = Refused(SnapshotCodec.ToFile(Seal(key)), key.ExportPkcs8PrivateKeyPem());
+
+        Assert.Contains("holds a private key; give the public key", refused.Message);
+    }
+
+    [Fact]
     public void a_flipped_content_byte_is_refused()
     {
         using var key = NewKey();
@@ -176,7 +186,6 @@ public class SnapshotVerifierTests
 
     [Theory]
     [InlineData("lethe.snapshot/3")]
-    [InlineData("")]
     [InlineData("LETHE.SNAPSHOT/1")]
     public void an_unknown_snapshot_format_is_refused_naming_it(string format)
     {
@@ -206,7 +215,7 @@ public class SnapshotVerifierTests
     {
         using var key = NewKey();
 
-        Assert.Contains("unknown snapshot format", Refused("{}"u8.ToArray(), Pem(key)).Message);
+        Assert.Contains("not a Lethe snapshot (no format field)", Refused("{}"u8.ToArray(), Pem(key)).Message);
     }
 
     [Fact]

@@ -138,4 +138,18 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Equal(6, verdicts.Length);
         Assert.All(verdicts, v => Assert.Equal(2, v["snapshot"]!.GetValue<int>()));
     }
+
+    [Fact]
+    public async Task writing_over_the_capture_being_read_is_refused_and_the_capture_kept()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "keep.pcap"), Captures.WorkDay());
+        var before = await File.ReadAllBytesAsync(capture);
+
+        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--out", capture);
+
+        Assert.Equal(2, code);
+        Assert.Contains("is the capture being read (--pcap)", error);
+        Assert.Equal(before, await File.ReadAllBytesAsync(capture));
+    }
 }

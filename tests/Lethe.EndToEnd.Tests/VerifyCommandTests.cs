@@ -39,4 +39,24 @@ public sealed class VerifyCommandTests(PublishedPolicy policy) : IClassFixture<P
         Assert.StartsWith("error: refusing the snapshot: content hash mismatch", error.Trim());
         Assert.Equal("", output);
     }
+
+    [Fact]
+    public async Task a_url_without_a_token_says_which_flag_gives_one()
+    {
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", $"{policy.Host.Url}/policies/home/snapshots/latest",
+            "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains("answered 401 Unauthorized (give a viewer token: --token or LETHE_TOKEN)", error);
+    }
+
+    [Fact]
+    public async Task a_policy_url_instead_of_a_snapshot_url_is_named()
+    {
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", $"{policy.Host.Url}/policies/home",
+            "--trust", policy.PublicKey, "--token", ControlPlaneHost.ViewerToken);
+
+        Assert.Equal(1, code);
+        Assert.Contains("not a Lethe snapshot (no format field)", error);
+    }
 }

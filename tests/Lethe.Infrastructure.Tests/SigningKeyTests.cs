@@ -26,6 +26,16 @@ public sealed class SigningKeyTests : IDisposable
     }
 
     [Fact]
+    public void the_public_key_given_as_the_signing_key_is_refused_at_once()
+    {
+        SigningKeyFiles.Generate(_folder);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(Path.Combine(_folder, SigningKeyFiles.PublicKeyFile)));
+
+        Assert.Contains("holds no private key", refused.Message);
+    }
+
+    [Fact]
     public void a_key_lethe_keygen_makes_is_taken()
     {
         SigningKeyFiles.Generate(_folder);

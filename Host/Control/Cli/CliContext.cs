@@ -34,12 +34,27 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
     {
         Description = "Apply only if the policy is still at this version (from `policy show`); else 409 and nothing changes",
         Recursive = true,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) && version > 0)
+            {
+                return version;
+            }
+            result.AddError($"--if-match: '{text}' is not a policy version (a whole number above 0, from `lethe show`)");
+            return null;
+        },
     };
 
     public ApiClient Api(ParseResult parse)
     {
         var token = parse.GetValue(Token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN");
-        return new ApiClient(http(), parse.GetValue(Server)!, token, parse.GetValue(IfMatch));
+        var server = parse.GetValue(Server)!;
+        if (!Uri.TryCreate(server.TrimEnd('/') + "/", UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            throw new CliException($"--server: '{server}' is not an http:// or https:// URL (e.g. http://127.0.0.1:5080)");
+        }
+        return new ApiClient(http(), server, token, parse.GetValue(IfMatch));
     }
 
     public bool WantsJson(ParseResult parse) => parse.GetValue(Json);
@@ -64,7 +79,15 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
             }
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file the command reads or writes: a folder given for a file, a missing folder, no permission.
+            await Err.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
     }
 
-    public static Option<string> Reason() => new("--reason", "-m") { Description = "Why you make this change (recorded in the history)" };
+    /// <param name="required">False for the one command that has a reason of its own to fall back on (confirm).</param>
+    public static Option<string> Reason(bool required = true) =>
+        new("--reason", "-m") { Description = "Why you make this change (recorded in the history)", Required = required };
 }

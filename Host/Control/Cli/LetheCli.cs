@@ -29,9 +29,33 @@ public static class LetheCli
         return root;
     }
 
-    public static Task<int> Run(string[] args, TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, CancellationToken ct = default)
+    public static async Task<int> Run(string[] args, TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, CancellationToken ct = default)
     {
         var cli = new CliContext(output, error, input, http);
-        return Build(cli).Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
+        var parse = Build(cli).Parse(args);
+        if (parse.Errors.Count > 0 && !AsksForHelp(args))
+        {
+            // As every refusal: `error: ...` on stderr and exit 1, not the help text on stdout.
+            foreach (var problem in parse.Errors)
+            {
+                await error.WriteLineAsync($"error: {problem.Message}");
+            }
+            var path = string.Join(' ', CommandPath(parse.CommandResult));
+            await error.WriteLineAsync(path.Length == 0 ? "(see: lethe --help)" : $"(see: lethe {path} --help)");
+            return 1;
+        }
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
+    }
+
+    private static bool AsksForHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?" or "--version");
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (var current = result; current is not null && current.Parent is not null; current = current.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Insert(0, current.Command.Name);
+        }
+        return names;
     }
 }

@@ -29,7 +29,7 @@ public static class PublishingCommands
     public static Command Confirm(CliContext cli)
     {
         var policy = new Argument<string>("policy");
-        var reason = CliContext.Reason();
+        var reason = CliContext.Reason(required: false);
         var confirm = new Command("confirm", "Confirm a commit-confirmed publish so it stays") { policy, reason };
         confirm.SetAction((parse, ct) => cli.Run(async () =>
         {

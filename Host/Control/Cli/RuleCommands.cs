@@ -127,7 +127,7 @@ public static class RuleCommands
 
     private static Command Parse(CliContext cli)
     {
-        var rules = new Argument<string[]>("rule") { Description = "Rules to check, or - to read one rule per line from stdin", Arity = ArgumentArity.OneOrMore };
+        var rules = new Argument<string[]>("rule") { Description = "Rules to check, or - to read one rule per line from stdin (blank and # lines skipped, as import does)", Arity = ArgumentArity.OneOrMore };
         var parseCommand = new Command("parse", "Check rules offline; prints the canonical form or `error: ...` for each, one line per rule") { rules };
         parseCommand.SetAction(async (parse, ct) =>
         {
@@ -137,7 +137,8 @@ public static class RuleCommands
                 var lines = new List<string>();
                 while (await cli.In.ReadLineAsync(ct) is { } line)
                 {
-                    if (line.Trim().Length > 0)
+                    // The lines `rule import` skips, so a file that parses here imports there.
+                    if (line.Trim().Length > 0 && !line.TrimStart().StartsWith('#'))
                     {
                         lines.Add(line);
                     }

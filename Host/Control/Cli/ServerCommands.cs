@@ -26,12 +26,27 @@ public static class ServerCommands
                 app = ControlPlane.Build([], extra);
                 await ControlPlane.CheckReady(app, ct);
             }
-            catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or Npgsql.NpgsqlException or global::Marten.Exceptions.MartenCommandException)
+            catch (Exception e) when (e is InvalidOperationException or FileNotFoundException or Npgsql.NpgsqlException
+                or global::Marten.Exceptions.MartenCommandException or ArgumentException or FormatException)
             {
-                await cli.Err.WriteLineAsync($"error: the control plane cannot start: {e.Message}");
+                // Marten's own message wraps the database's in its SQL; the database's says what is wrong.
+                var reason = e is global::Marten.Exceptions.MartenCommandException { InnerException: { } inner } ? inner.Message : e.Message;
+                await cli.Err.WriteLineAsync($"error: the control plane cannot start: {reason}");
                 return 1;
             }
-            await app.RunAsync(ct);
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or ArgumentException)
+            {
+                // The address: taken, not of this host, or not a URL.
+                await cli.Err.WriteLineAsync($"error: the control plane cannot start: {e.Message}");
+                await app.DisposeAsync();
+                return 1;
+            }
+            await app.WaitForShutdownAsync(ct);
+            await app.DisposeAsync();
             return 0;
         });
         return serve;
@@ -50,9 +65,13 @@ public static class ServerCommands
                 var applied = await MigrationRunner.Apply(cs, parse.GetValue(folder) ?? DefaultMigrations(), ct);
                 cli.Out.WriteLine(applied.Count == 0 ? "schema is up to date" : $"applied {string.Join(", ", applied)}");
             }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"--connection: not a PostgreSQL connection string: {e.Message}");
+            }
             catch (Exception e) when (e is Npgsql.NpgsqlException or DirectoryNotFoundException)
             {
-                throw new CliException($"migration failed, nothing of that file was applied: {e.Message}");
+                throw new CliException($"migration failed (each file is applied whole or not at all): {e.Message}");
             }
             return 0;
         }));

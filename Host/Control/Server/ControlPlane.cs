@@ -37,6 +37,8 @@ public static class ControlPlane
         }
         builder.WebHost.UseUrls(settings.Urls);
         builder.Logging.AddFilter("Marten", LogLevel.Warning);
+        // A host that fails to start (its port taken, say) is reported by `lethe serve` in one line; the host's own report is a page of stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
         var services = builder.Services;
         services.Configure<ControlPlaneSettings>(builder.Configuration.GetSection(ControlPlaneSettings.Section));

@@ -63,4 +63,14 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Contains("no client named nobody", error);
         Assert.DoesNotContain("table", output);
     }
+
+    [Fact]
+    public async Task nft_refuses_a_time_before_1970()
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--now", "-5");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--now: -5 is before 1970", error);
+        Assert.Equal("", output);
+    }
 }
