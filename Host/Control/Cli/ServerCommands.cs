@@ -79,7 +79,6 @@ public static class ServerCommands
         // For developers: writes the SQL that the code's Marten configuration needs, to check in as a migration.
         var output = new Option<string>("--out") { Required = true };
         var script = new Command("schema-script", "Write the full schema SQL the current code needs (for new migration files)") { output };
-        script.Hidden = true;
         script.SetAction(async (parse, ct) =>
         {
             using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, "Host=127.0.0.1", createSchema: false));
