@@ -97,10 +97,12 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
 
         var first = await OfflineCli.Run("", "migrate", "--connection", database.ConnectionString, "--migrations", migrations);
         var second = await OfflineCli.Run("", "migrate", "--connection", database.ConnectionString, "--migrations", migrations);
+        var asJson = await OfflineCli.Run("", "migrate", "--connection", database.ConnectionString, "--migrations", migrations, "--json");
 
         Assert.Equal((0, ""), (first.ExitCode, first.Err));
         Assert.StartsWith("applied 0001_initial", first.Out.Trim());
         Assert.Equal((0, "schema is up to date"), (second.ExitCode, second.Out.Trim()));
+        Assert.Empty(System.Text.Json.Nodes.JsonNode.Parse(asJson.Out)!["applied"]!.AsArray());
         Assert.Equal(0, await database.Count(TestDatabase.PolicyEventCount));
     }
 

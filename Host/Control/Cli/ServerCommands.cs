@@ -63,7 +63,8 @@ public static class ServerCommands
             try
             {
                 var applied = await MigrationRunner.Apply(cs, parse.GetValue(folder) ?? DefaultMigrations(), ct);
-                cli.Out.WriteLine(applied.Count == 0 ? "schema is up to date" : $"applied {string.Join(", ", applied)}");
+                if (cli.WantsJson(parse)) cli.PrintJson(new { applied });
+                else cli.Out.WriteLine(applied.Count == 0 ? "schema is up to date" : $"applied {string.Join(", ", applied)}");
             }
             catch (ArgumentException e)
             {
