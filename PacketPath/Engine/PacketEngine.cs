@@ -638,8 +638,10 @@ public sealed class PacketEngine
 
     /// <summary>
     /// An ICMP query flow is keyed by addresses and identifier alone; only the request that opened it
-    /// (towards the responder) and that request's reply (back) belong to it, as Linux's conntrack keys
-    /// ICMP by type. So an allowed echo does not carry a timestamp request, nor the pinged host's own queries.
+    /// (towards the responder) and that request's reply (back) belong to it. So an allowed echo does not
+    /// carry a timestamp request, nor the pinged host's own queries. Linux's conntrack keys ICMP by type
+    /// and would judge another query type with the same identifier as a flow of its own; here it is
+    /// dropped while the first flow lives, which is stricter, and real clients do not reuse identifiers so.
     /// </summary>
     private bool FitsIcmpFlow(int entry, bool isReply, in PacketInfo info)
     {

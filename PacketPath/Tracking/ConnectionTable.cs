@@ -270,8 +270,13 @@ public sealed class ConnectionTable
         }
         if (check != TcpCheck.Pass)
         {
-            // A segment that is passed on without moving the flow does not keep it alive either, as in Linux.
             e.LastSeenMs = nowMs;
+        }
+        else if ((tcp.Flags & TcpTracker.Rst) != 0 && _timeoutMs[(int)e.State] > _timeoutMs[(int)ConnectionState.Close])
+        {
+            // A reset passed on for its receiver to judge: if it takes it, nothing follows, and the flow goes
+            // after the close timeout, as Linux times it; its challenge ACK (or anything else) keeps it.
+            e.LastSeenMs = nowMs - (_timeoutMs[(int)e.State] - _timeoutMs[(int)ConnectionState.Close]);
         }
         if (isReply)
         {

@@ -131,6 +131,13 @@ internal static class TcpWindow
             sender.Flags |= TcpSideFlags.SynPending;
             return TcpCheck.Pass;
         }
+        if (isReply && (flags & (TcpTracker.Rst | TcpTracker.Ack)) == (TcpTracker.Rst | TcpTracker.Ack)
+            && (receiver.Flags & TcpSideFlags.SynPending) != 0 && segment.Acknowledgement == receiver.SynEnd)
+        {
+            // The server refuses that SYN (nothing listens any more): the old connection is gone on both
+            // ends, and the client hears "refused" at once instead of retrying into the stale flow.
+            return TcpCheck.Accept;
+        }
         var resync = false;
         if (isReply && syn && (flags & TcpTracker.Ack) != 0 && (receiver.Flags & TcpSideFlags.SynPending) != 0
             && segment.Acknowledgement == receiver.SynEnd)
@@ -209,9 +216,19 @@ internal static class TcpWindow
         }
         if ((flags & TcpTracker.Rst) != 0 && (receiver.Flags & TcpSideFlags.AckSeen) != 0 && seq != receiver.MaxAck)
         {
-            // Behind what the receiver acknowledged: stale or forged, as Linux judges it. Ahead of it but in
-            // the window: passed on for the receiver to challenge, and the flow stays (RFC 5961 §3.2).
-            return Before(seq, receiver.MaxAck) ? TcpCheck.Refuse : TcpCheck.Pass;
+            // Behind what the receiver acknowledged: stale or forged, as Linux judges it.
+            if (Before(seq, receiver.MaxAck))
+            {
+                return TcpCheck.Refuse;
+            }
+            // Ahead of it but in the window, on an established flow: passed on for the receiver to
+            // challenge (RFC 5961 §3.2), and the flow stays. Unless it follows on from everything its
+            // sender has sent (an abort with data not yet acknowledged), which no blind guess hits
+            // more easily than the exact point; and in any closing state, as Linux, it closes.
+            if (state == ConnectionState.Established && seq != sender.End)
+            {
+                return TcpCheck.Pass;
+            }
         }
         if ((flags & TcpTracker.Ack) != 0 && segment.Acknowledgement != 0
             && ((sender.Flags & TcpSideFlags.AckSeen) == 0 || After(segment.Acknowledgement, sender.MaxAck)))

@@ -103,14 +103,70 @@ public class TcpSequenceWindowTests
 
         // In the client's window: the client answers it with a challenge ACK (RFC 5961), so the flow must stay.
         var inWindow = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 30_000, ClientIsn + 1);
+        var challenge = FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000);
         _lab.Now += 11_000; // past the close timeout
         var afterwards = FromClient(TcpFlags.Ack | TcpFlags.Psh, ClientIsn + 1, RemoteIsn + 1 + 1_000, payload: 10);
 
         Assert.True(inWindow.Forwarded);
+        Assert.True(challenge.Forwarded);
         Assert.Equal(ConnectionState.Established, State());
         Assert.True(afterwards.Forwarded);
         Assert.False(afterwards.Outcome.NewFlow);
         Assert.Equal(_natPort, afterwards.Info.SourcePort);
+    }
+
+    [Fact]
+    public void a_reset_nobody_answers_lets_the_flow_go_after_the_close_timeout()
+    {
+        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+
+        Assert.True(FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 30_000, ClientIsn + 1).Forwarded);
+        _lab.Now += 10_000;
+
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40000, 443);
+        Assert.False(_lab.Engine.Connections.Lookup(key, _lab.Now, out _, out _));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_reset_that_follows_on_from_everything_its_sender_sent_closes_the_flow(bool fromClient)
+    {
+        // Data not yet acknowledged, then an abort at the end of it: what a stack sends when it gives up.
+        var reset = fromClient
+            ? FromClient(TcpFlags.Ack | TcpFlags.Psh, ClientIsn + 1, RemoteIsn + 1, payload: 500).Forwarded
+                && FromClient(TcpFlags.Rst, ClientIsn + 1 + 500, 0).Forwarded
+            : FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded
+                && FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 1_000, ClientIsn + 1).Forwarded;
+
+        Assert.True(reset);
+        Assert.Equal(ConnectionState.Close, State());
+    }
+
+    [Fact]
+    public void a_reset_in_a_closing_flow_closes_it_wherever_in_the_window_it_starts()
+    {
+        Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 2).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 2, payload: 1_000).Forwarded);
+
+        var reset = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 5_000, ClientIsn + 2);
+
+        Assert.True(reset.Forwarded);
+        Assert.Equal(ConnectionState.Close, State());
+    }
+
+    [Fact]
+    public void a_server_refusing_a_syn_on_an_established_tuple_closes_the_stale_flow()
+    {
+        const uint newIsn = 3_000_000_000;
+        Assert.True(_lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 64240)).Forwarded);
+
+        var refused = FromRemote(TcpFlags.Rst | TcpFlags.Ack, 0, newIsn + 1);
+
+        Assert.True(refused.Forwarded, refused.Reason.ToString());
+        Assert.Equal(ConnectionState.Close, State());
     }
 
     [Fact]
