@@ -15,18 +15,13 @@ internal struct TcpSide
     /// <summary>The highest acknowledgement this side has sent (with <see cref="TcpSideFlags.AckSeen"/>): where the other side's exact reset must start.</summary>
     public uint MaxAck;
 
-    /// <summary>The end of a SYN this side sent on a tuple already established (with <see cref="TcpSideFlags.SynPending"/>).</summary>
+    /// <summary>The end of a SYN this side sent on a tuple already established (with <see cref="TcpSideFlags.SynPending"/>), until the next segment.</summary>
     public uint SynEnd;
 
     /// <summary>The shift applied to the windows this side advertises (RFC 7323), once both offered one.</summary>
     public byte Scale;
 
     public TcpSideFlags Flags;
-
-    /// <summary>The window scale that pending SYN offered; <see cref="NoScale"/> when it offered none.</summary>
-    public byte SynScale;
-
-    public const byte NoScale = 0xFF;
 }
 
 [Flags]
@@ -127,7 +122,6 @@ internal static class TcpWindow
             // and changes nothing; the server's SYN-ACK to it resynchronises the flow, or its challenge ACK
             // draws the client's exact reset, which closes it.
             sender.SynEnd = end;
-            sender.SynScale = segment.WindowScale >= 0 ? (byte)segment.WindowScale : TcpSide.NoScale;
             sender.Flags |= TcpSideFlags.SynPending;
             return TcpCheck.Pass;
         }
@@ -138,23 +132,20 @@ internal static class TcpWindow
             // ends, and the client hears "refused" at once instead of retrying into the stale flow.
             return TcpCheck.Accept;
         }
-        var resync = false;
         if (isReply && syn && (flags & TcpTracker.Ack) != 0 && (receiver.Flags & TcpSideFlags.SynPending) != 0
             && segment.Acknowledgement == receiver.SynEnd)
         {
-            // The server took that SYN as a new connection: both sides start afresh from the two SYNs.
-            var synEnd = receiver.SynEnd;
-            var synScale = receiver.SynScale;
-            receiver = default;
-            receiver.End = receiver.MaxEnd = synEnd;
-            if (synScale != TcpSide.NoScale)
-            {
-                receiver.Scale = synScale;
-                receiver.Flags |= TcpSideFlags.OffersScale;
-            }
+            // The server took that SYN as a new connection. Its SYN's window and scale were not kept, so the
+            // new connection is followed as one picked up midway: its sequence numbers are not checked.
             sender = default;
-            resync = true;
+            receiver = default;
+            sender.Flags = receiver.Flags = TcpSideFlags.Liberal;
+            return TcpCheck.Resync;
         }
+        // Only the very next segment may answer a pending SYN, as Linux honours one: later, a forged answer
+        // would need only that SYN's sequence number to resynchronise or close a flow that carried on.
+        sender.Flags &= ~TcpSideFlags.SynPending;
+        receiver.Flags &= ~TcpSideFlags.SynPending;
 
         if (sender.MaxWindow == 0)
         {
@@ -164,7 +155,7 @@ internal static class TcpWindow
                 sender.MaxWindow = Math.Max(win, 1);
                 TakeScale(ref sender, segment);
                 // RFC 7323: scaling applies only when both SYNs offered it, known once the second is seen.
-                if ((receiver.MaxWindow != 0 || resync) && (sender.Flags & receiver.Flags & TcpSideFlags.OffersScale) == 0)
+                if (receiver.MaxWindow != 0 && (sender.Flags & receiver.Flags & TcpSideFlags.OffersScale) == 0)
                 {
                     sender.Scale = receiver.Scale = 0;
                 }
@@ -262,7 +253,7 @@ internal static class TcpWindow
                 receiver.MaxEnd++;
             }
         }
-        return resync ? TcpCheck.Resync : TcpCheck.Accept;
+        return TcpCheck.Accept;
     }
 
     private static void TakeScale(ref TcpSide side, in TcpSample segment)

@@ -158,6 +158,41 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void only_the_next_segment_may_answer_a_syn_on_an_established_tuple()
+    {
+        const uint strayIsn = 3_000_000_000;
+        Assert.True(_lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: strayIsn, window: 64240)).Forwarded);
+        // The server still has the connection: a challenge ACK, and the connection carries on.
+        Assert.True(FromRemote(TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 1).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack | TcpFlags.Psh, ClientIsn + 1, RemoteIsn + 1, payload: 100).Forwarded);
+
+        // Later, from the uplink, answers to that SYN that only needed its sequence number.
+        var forgedSynAck = FromRemote(TcpFlags.Syn | TcpFlags.Ack, 77, strayIsn + 1);
+        var forgedReset = FromRemote(TcpFlags.Rst | TcpFlags.Ack, 0, strayIsn + 1);
+
+        Assert.Equal(DropReason.TcpOutOfWindow, forgedSynAck.Reason);
+        Assert.Equal(DropReason.TcpOutOfWindow, forgedReset.Reason);
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_resynchronised_flow_carries_a_small_window_clients_data()
+    {
+        const uint newIsn = 3_000_000_000;
+        const uint serverIsn = 9_000;
+        Assert.True(_lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 2920)).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Syn | TcpFlags.Ack, serverIsn, newIsn + 1, window: 65535).Forwarded);
+
+        var sent = new List<Sent> { FromClient(TcpFlags.Ack, newIsn + 1, serverIsn + 1) };
+        for (var i = 0u; i < 5; i++)
+        {
+            sent.Add(FromClient(TcpFlags.Ack | TcpFlags.Psh, newIsn + 1 + i * 1_448, serverIsn + 1, payload: 1_448));
+        }
+
+        Assert.All(sent, s => Assert.True(s.Forwarded, s.Reason.ToString()));
+    }
+
+    [Fact]
     public void a_server_refusing_a_syn_on_an_established_tuple_closes_the_stale_flow()
     {
         const uint newIsn = 3_000_000_000;
