@@ -33,6 +33,12 @@ public class TcpSequenceWindowTests
         _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, _natPort, flags, payload: payload, sequence: seq, acknowledgement: ack, window: window,
             tcpOptions: tcpOptions));
 
+    private void RemoteSendsAThousandBytesTheClientAcknowledges()
+    {
+        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+    }
+
     private ConnectionState State()
     {
         var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40000, 443);
@@ -86,8 +92,7 @@ public class TcpSequenceWindowTests
     [Fact]
     public void a_reset_behind_what_the_client_acknowledged_is_dropped()
     {
-        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
-        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+        RemoteSendsAThousandBytesTheClientAcknowledges();
 
         var stale = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 500, ClientIsn + 1);
 
@@ -98,8 +103,7 @@ public class TcpSequenceWindowTests
     [Fact]
     public void a_reset_ahead_of_the_acknowledged_point_is_passed_on_but_leaves_the_flow_established()
     {
-        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
-        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+        RemoteSendsAThousandBytesTheClientAcknowledges();
 
         // In the client's window: the client answers it with a challenge ACK (RFC 5961), so the flow must stay.
         var inWindow = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 30_000, ClientIsn + 1);
@@ -118,8 +122,7 @@ public class TcpSequenceWindowTests
     [Fact]
     public void a_reset_nobody_answers_lets_the_flow_go_after_the_close_timeout()
     {
-        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
-        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+        RemoteSendsAThousandBytesTheClientAcknowledges();
 
         Assert.True(FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 30_000, ClientIsn + 1).Forwarded);
         _lab.Now += 10_000;
@@ -207,8 +210,7 @@ public class TcpSequenceWindowTests
     [Fact]
     public void a_reset_exactly_at_the_acknowledged_point_closes_the_flow()
     {
-        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 1, payload: 1_000).Forwarded);
-        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1 + 1_000).Forwarded);
+        RemoteSendsAThousandBytesTheClientAcknowledges();
 
         var exact = FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1 + 1_000, ClientIsn + 1);
 
