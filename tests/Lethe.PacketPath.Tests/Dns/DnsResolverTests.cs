@@ -5,6 +5,7 @@ using Lethe.PacketPath.Wire;
 
 namespace Lethe.PacketPath.Tests.Dns;
 
+[Collection(AloneCollection.Name)]
 public sealed class DnsResolverTests
 {
     /// <summary>A try's timeout where a test waits one out: long enough that an answering server's reply is never late, even on a loaded CI machine.</summary>

@@ -9,6 +9,7 @@ namespace Lethe.PacketPath.Tests.Forwarding;
 /// The guard behind idle polling, with real threads: one "polls" at SCHED_IDLE on CPU 0 as a
 /// worker does; busy threads at normal priority take that CPU or leave it alone.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public class IdlePollGuardTests
 {
     private static readonly TimeSpan Overdue = TimeSpan.FromMilliseconds(2);
