@@ -15,6 +15,17 @@ public static class SnapshotHttp
     public static HttpClient Create() =>
         new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = Timeout, MaxResponseContentBufferSize = MaxBytes };
 
+    /// <summary>A GET of <paramref name="url"/>, with the bearer token when there is one.</summary>
+    public static HttpRequestMessage Get(string url, string? token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (!string.IsNullOrEmpty(token))
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+        return request;
+    }
+
     /// <summary>A 3xx answer, named as such: redirects are not followed.</summary>
     public static string Describe(HttpResponseMessage response) => (int)response.StatusCode switch
     {

@@ -29,11 +29,7 @@ public static class SnapshotSource
         if (IsUrl(location))
         {
             using var http = SnapshotHttp.Create();
-            using var request = new HttpRequestMessage(HttpMethod.Get, location);
-            if (!string.IsNullOrEmpty(token))
-            {
-                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-            }
+            using var request = SnapshotHttp.Get(location, token);
             try
             {
                 using var response = await http.SendAsync(request, ct);

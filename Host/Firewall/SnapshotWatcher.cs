@@ -21,11 +21,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
         {
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, url);
-                if (!string.IsNullOrEmpty(token))
-                {
-                    request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-                }
+                using var request = SnapshotHttp.Get(url, token);
                 if (_etag is not null)
                 {
                     request.Headers.TryAddWithoutValidation("If-None-Match", _etag);
