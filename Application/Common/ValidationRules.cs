@@ -14,11 +14,12 @@ public static class ValidationRules
 
     public static IRuleBuilderOptions<T, string> IsReason<T>(this IRuleBuilder<T, string> rule) =>
         rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).").MaximumLength(500)
-            .Must(IsPlainText).WithMessage("'{PropertyName}' must be one line of text: no control characters (line breaks, tabs, NUL) and no broken UTF-16.");
+            .Must(IsPlainText).WithMessage("'{PropertyName}' must be one line of text: no control characters (line breaks, tabs, NUL), no line or paragraph separators, no bidirectional overrides and no broken UTF-16.");
 
     /// <remarks>
     /// The reason is stored in the event's JSON headers, which PostgreSQL refuses to hold a NUL in; and an
-    /// audit line with a line break in it could pass for two.
+    /// audit line with a line break in it (U+2028 and U+2029 included) could pass for two, as one with a
+    /// bidirectional override could show its words in another order than they were written.
     /// </remarks>
     private static bool IsPlainText(string? text)
     {
@@ -29,7 +30,7 @@ public static class ValidationRules
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
-            if (char.IsControl(c) || char.IsLowSurrogate(c))
+            if (char.IsControl(c) || char.IsLowSurrogate(c) || c is '\u2028' or '\u2029' || IsBidiOverride(c))
             {
                 return false;
             }
@@ -45,11 +46,15 @@ public static class ValidationRules
         return true;
     }
 
+    /// <summary>The embeddings, overrides and isolates of Unicode's bidirectional algorithm (not the plain marks).</summary>
+    private static bool IsBidiOverride(char c) => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
+
     /// <summary>A bad rule is reported under "rule.KEY", so the field names the offending key.</summary>
-    public static IRuleBuilderOptionsConditions<T, string> IsQubesRule<T>(this IRuleBuilder<T, string> rule, string field = "rule") =>
+    /// <param name="clock">The handler's clock: a relative expire is judged by where it lands from now.</param>
+    public static IRuleBuilderOptionsConditions<T, string> IsQubesRule<T>(this IRuleBuilder<T, string> rule, TimeProvider clock, string field = "rule") =>
         rule.Custom((text, context) =>
         {
-            if (!RuleParser.TryParse(text ?? "", 0, out _, out var error))
+            if (!RuleParser.TryParse(text ?? "", clock.GetUtcNow().ToUnixTimeSeconds(), out _, out var error))
             {
                 context.AddFailure(new FluentValidation.Results.ValidationFailure($"{field}.{error.Key}", error.Message)
                 {

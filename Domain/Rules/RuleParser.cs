@@ -10,6 +10,10 @@ namespace Lethe.Domain.Rules;
 /// </summary>
 public static class RuleParser
 {
+    /// <summary>Twelve digits: about 31,700 years, and nothing that overflows a long when a relative one is added.</summary>
+    private const int MaxExpireDigits = 12;
+    private const long MaxExpire = 999_999_999_999;
+
     private static readonly string[] KnownKeys =
         ["action", "expire", "dst4", "dst6", "dsthost", "proto", "specialtarget", "dstports", "icmptype", "comment", "dpi"];
 
@@ -122,11 +126,16 @@ public static class RuleParser
         {
             var relative = expireText.StartsWith('+');
             var digits = relative ? expireText[1..] : expireText;
-            if (!IsDigits(digits) || digits.Length > 12 || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            if (!IsDigits(digits) || digits.Length > MaxExpireDigits || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
             {
                 return new RuleError("expire", $"expire must be a UNIX time in seconds (or +SECONDS from now), not '{expireText}'");
             }
             expire = relative ? nowUnix + seconds : seconds;
+            // A relative expire must land where an absolute one may: the sealed snapshot re-reads the stored form.
+            if (expire > MaxExpire)
+            {
+                return new RuleError("expire", $"expire +{seconds} lands after {MaxExpire}, the latest UNIX time a rule may name");
+            }
         }
 
         var destinations = 0;

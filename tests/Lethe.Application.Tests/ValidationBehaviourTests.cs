@@ -1,5 +1,6 @@
 using FluentValidation;
 using Lethe.Application.Clients.AddClient;
+using Lethe.Application.Publishing.Publish;
 using Lethe.Application.Rules.AddRule;
 using Lethe.Application.Rules.ImportRules;
 using Lethe.TestSupport;
@@ -46,5 +47,24 @@ public sealed class ValidationBehaviourTests
 
         Assert.Contains(refused.Errors, e => e.PropertyName == "line 3.dsthost" && e.ErrorMessage.StartsWith("line 3:"));
         Assert.Equal(before, await host.EventCount());
+    }
+
+    [Theory]
+    [InlineData("add")]
+    [InlineData("import")]
+    public async Task a_relative_expire_that_lands_after_the_latest_time_a_rule_may_name_is_refused_and_the_policy_still_publishes(string how)
+    {
+        await using var host = await ApplicationHost.Start();
+        await Seed.HomePolicy(host);
+        var before = await host.EventCount();
+        const string far = "action=accept expire=+999999999999 proto=tcp dstports=22";
+
+        var refused = await Assert.ThrowsAsync<ValidationException>(() => how == "add"
+            ? host.Send(new AddRule("home", "work", far, null, "far"))
+            : host.Send(new ImportRules("home", "work", [far], false, "far")));
+
+        Assert.Contains(refused.Errors, e => e.PropertyName.EndsWith(".expire", StringComparison.Ordinal));
+        Assert.Equal(before, await host.EventCount());
+        Assert.Equal(1, (await host.Send(new Publish("home", "still sealable"))).Version);
     }
 }

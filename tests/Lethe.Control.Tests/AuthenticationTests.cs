@@ -176,4 +176,22 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
     [Fact]
     public void complete_tokens_pass_the_start_check() =>
         Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = "t0k3n", Actor = "alice", Role = "admin" }]);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    [InlineData(double.NaN)]
+    [InlineData(86400)]
+    public void a_confirmation_check_interval_out_of_range_stops_the_server_at_start_naming_the_setting(double seconds)
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() => Lethe.Control.Server.ControlPlane.CheckConfirmInterval(seconds));
+
+        Assert.StartsWith("Lethe:ConfirmCheckSeconds must be more than 0 and at most 3600", refused.Message);
+    }
+
+    [Theory]
+    [InlineData(0.2)]
+    [InlineData(3600)]
+    public void a_confirmation_check_interval_in_range_passes_the_start_check(double seconds) =>
+        Lethe.Control.Server.ControlPlane.CheckConfirmInterval(seconds);
 }

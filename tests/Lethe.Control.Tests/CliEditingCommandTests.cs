@@ -45,6 +45,26 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(new[] { "action=accept proto=tcp dstports=443-443" }, await editor.RuleTexts(policy, "work"));
     }
 
+    [Theory]
+    [InlineData("up", "../../{other}/rules/{id}")]
+    [InlineData("fragment", "{id}#tail")]
+    [InlineData("dots", "..")]
+    public async Task an_id_that_looks_like_a_path_stays_one_id_of_the_named_policy_and_changes_nothing_elsewhere(string tag, string shape)
+    {
+        var home = await NewPolicy("cli-path-home-" + tag);
+        var other = await NewPolicy("cli-path-other-" + tag);
+        var id = (await Ok("rule", "add", other, "work", "action=drop", "--reason", "other's rule")).Line;
+        using var editor = Host.Client();
+        var before = (await editor.History(other)).Count;
+
+        var run = await Host.Cli("rule", "remove", home, shape.Replace("{other}", other).Replace("{id}", id), "--reason", "meant for home");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("error: ", run.Err);
+        Assert.Equal(new[] { id }, await editor.RuleIds(other, "work"));
+        Assert.Equal(before, (await editor.History(other)).Count);
+    }
+
     [Fact]
     public async Task a_client_named_by_a_test_is_kept_until_the_test_is_removed()
     {
@@ -167,12 +187,17 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(new[] { "action=accept proto=tcp dstports=443-443", "action=drop" }, run.Lines());
     }
 
-    [Fact]
-    public async Task a_zero_confirm_window_is_named_as_out_of_range()
+    [Theory]
+    [InlineData("0s")]
+    [InlineData("86401")]
+    [InlineData("25h")]
+    [InlineData("1000000000h")]
+    [InlineData("2147483647m")]
+    public async Task a_confirm_window_out_of_range_is_named_as_such_without_a_stack_trace(string window)
     {
-        var run = await Host.Cli("publish", "nowhere", "--confirm-within", "0s", "--reason", "x");
+        var run = await Host.Cli("publish", "nowhere", "--confirm-within", window, "--reason", "x");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("the confirm window must be between 1 second and 1 day", run.Err);
+        Assert.Equal($"error: '{window}': the confirm window must be between 1 second and 1 day", run.Err.Trim());
     }
 }

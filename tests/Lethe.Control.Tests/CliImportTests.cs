@@ -38,6 +38,19 @@ public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task stdin_saved_with_a_byte_order_mark_and_crlf_imports_as_the_same_file_would()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-bom");
+
+        var run = await Host.CliWith(ControlPlaneHost.EditorToken, "\uFEFFaction=accept proto=tcp dstports=80\r\naction=drop\r\n",
+            "rule", "import", "import-bom", "work", "-", "-m", "from a Windows editor");
+
+        Assert.True(run.ExitCode == 0, run.Err);
+        Assert.Equal(new[] { "action=accept proto=tcp dstports=80-80", "action=drop" }, await editor.RuleTexts("import-bom", "work"));
+    }
+
+    [Fact]
     public async Task import_prints_one_id_per_line_without_json()
     {
         using var editor = Host.Client();

@@ -62,6 +62,15 @@ public class CliRuleParseTests
     }
 
     [Fact]
+    public async Task dash_skips_a_byte_order_mark_at_the_start_of_stdin()
+    {
+        var run = await OfflineCli.Run("\uFEFFaction=accept proto=tcp dstports=80\r\n# done\r\n", "rule", "parse", "-");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(new[] { "action=accept proto=tcp dstports=80-80" }, run.Lines());
+    }
+
+    [Fact]
     public async Task dash_with_a_bad_line_keeps_one_output_line_per_input_line_and_exits_non_zero()
     {
         var run = await OfflineCli.Run("action=accept\r\naction=accept dst4=1.2.3\naction=drop", "rule", "parse", "-");

@@ -60,6 +60,32 @@ public class HistoryTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(echoed, (await alice.History("generated-id")).Last()!["correlationId"].Str());
     }
 
+    [Theory]
+    [InlineData("accent", "caf\u00e9")]
+    [InlineData("blanks", "ab\tc d")]
+    [InlineData("separator", "line\u2028two")]
+    public async Task a_correlation_id_that_is_not_visible_ascii_is_replaced_by_a_fresh_one_and_the_change_still_lands(string tag, string requested)
+    {
+        var policy = "odd-id-" + tag;
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork(policy);
+        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8 };
+        using var raw = new HttpClient(handler) { BaseAddress = alice.BaseAddress };
+        raw.DefaultRequestHeaders.Authorization = alice.DefaultRequestHeaders.Authorization;
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/policies/{policy}/clients/work/rules")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { rule = "action=drop", reason = "odd header" }),
+        };
+        request.Headers.TryAddWithoutValidation("X-Correlation-Id", requested);
+
+        using var response = await raw.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echoed = response.Headers.GetValues("X-Correlation-Id").Single();
+        Assert.Matches("^[0-9a-f]{32}$", echoed);
+        Assert.Equal(echoed, (await alice.History(policy)).Last()!["correlationId"].Str());
+    }
+
     [Fact]
     public async Task publish_rollback_and_confirm_entries_carry_the_snapshot_version()
     {

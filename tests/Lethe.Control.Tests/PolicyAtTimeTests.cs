@@ -66,4 +66,19 @@ public class PolicyAtTimeTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(1, then["latestVersion"]!.GetValue<int>());
         Assert.Empty(then["clients"]![0]!["rules"]!.AsArray());
     }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("2026-13-45")]
+    public async Task a_time_that_does_not_parse_is_named_under_at(string at)
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("bad-at-" + at.Length);
+
+        var response = await editor.GetAsync($"/policies/bad-at-{at.Length}?at={Uri.EscapeDataString(at)}");
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["at"], problem.ErrorKeys());
+        Assert.Contains($"not '{at}'", problem.ErrorText("at"));
+    }
 }

@@ -41,6 +41,10 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     [InlineData("why\u0000not")]
     [InlineData("first line\nsecond line")]
     [InlineData("tab\tseparated")]
+    [InlineData("first line\u2028second line")]
+    [InlineData("para\u2029graph")]
+    [InlineData("approved by \u202Eecila")]
+    [InlineData("isolated \u2067text")]
     public async Task a_reason_with_control_characters_or_broken_text_is_refused_and_nothing_is_written(string reason)
     {
         using var editor = Host.Client();
@@ -192,15 +196,17 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Contains("needs a port", problem["errors"]!["port"]![0].Str());
     }
 
-    [Fact]
-    public async Task an_if_match_that_is_not_a_version_is_refused()
+    [Theory]
+    [InlineData("\"yesterday\"")]
+    [InlineData("\"0\"")]
+    public async Task an_if_match_that_is_not_a_version_is_refused_under_its_own_name(string ifMatch)
     {
         using var editor = Host.Client();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/policies/val/clients/work/rules")
         {
             Content = System.Net.Http.Json.JsonContent.Create(new { rule = "action=accept", reason = "try" }),
         };
-        request.Headers.TryAddWithoutValidation("If-Match", "\"yesterday\"");
+        request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
 
         var response = await editor.SendAsync(request);
 
@@ -298,5 +304,22 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal(["position"], problem.ErrorKeys());
         Assert.Contains("wrong type", problem.ErrorText("position"));
+    }
+
+    [Theory]
+    [InlineData("{\"rule\":")]
+    [InlineData("{\"rule\": \"action=drop\", \"reason\": 'x'}")]
+    [InlineData("{\"rule\": \"action=drop\", \"reason\": \"x\",}")]
+    public async Task a_body_that_is_not_json_is_named_as_such_and_not_blamed_on_a_field(string body)
+    {
+        using var editor = Host.Client();
+        var before = (await editor.History("val")).Count;
+
+        var response = await editor.PostAsync("/policies/val/clients/work/rules", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["body"], problem.ErrorKeys());
+        Assert.StartsWith("The body is not valid JSON: ", problem.ErrorText("body"));
+        Assert.Equal(before, (await editor.History("val")).Count);
     }
 }

@@ -33,6 +33,13 @@ public class RuleExpireAndCommentTests
         Assert.Equal("expire", RuleText.ErrorFor($"action=accept expire={expire}").Key);
 
     [Fact]
+    public void a_relative_expire_may_not_land_after_the_latest_absolute_one()
+    {
+        Assert.Equal(999_999_999_999, Rules.RuleParser.Parse("action=accept expire=+999999998999", 1_000).Expire);
+        Assert.Equal("expire", Assert.Throws<Rules.RuleFormatException>(() => Rules.RuleParser.Parse("action=accept expire=+999999999000", 1_000)).Key);
+    }
+
+    [Fact]
     public void a_comment_is_everything_after_comment_spaces_and_commas_included()
     {
         var rule = RuleText.Parse("action=accept proto=tcp dstports=22 comment=ssh to the jump host, ask Ana  first");

@@ -5,11 +5,11 @@ namespace Lethe.Application.Rules.AddRule;
 
 public sealed class AddRuleValidator : AbstractValidator<AddRule>
 {
-    public AddRuleValidator()
+    public AddRuleValidator(TimeProvider clock)
     {
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Client).IsName();
-        RuleFor(x => x.Rule).IsQubesRule();
+        RuleFor(x => x.Rule).IsQubesRule(clock);
         RuleFor(x => x.Position).GreaterThanOrEqualTo(0);
         RuleFor(x => x.Reason).IsReason();
         RuleFor(x => x.ExpectedVersion).GreaterThan(0);

@@ -8,6 +8,11 @@ public static class ImportLines
         for (var i = 0; i < lines.Count; i++)
         {
             var text = lines[i].TrimEnd('\r');
+            if (i == 0)
+            {
+                // A file saved with a byte-order mark: File.ReadAllText drops it, a pipe does not.
+                text = text.TrimStart('\uFEFF');
+            }
             if (text.Trim().Length == 0 || text.TrimStart().StartsWith('#'))
             {
                 continue;

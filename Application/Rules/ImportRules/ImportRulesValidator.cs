@@ -7,13 +7,13 @@ namespace Lethe.Application.Rules.ImportRules;
 
 public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
 {
-    public ImportRulesValidator()
+    public ImportRulesValidator(TimeProvider clock)
     {
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Client).IsName();
         RuleFor(x => x.Reason).IsReason();
         RuleFor(x => x.ExpectedVersion).GreaterThan(0);
-        RuleFor(x => x.Lines).NotNull().WithMessage("'Lines' is required: the rules, one per line (an empty list with replace clears the client).");
+        RuleFor(x => x.Lines).NotNull().WithMessage("'Lines' is required: the rules, one per line.");
         RuleFor(x => x.Lines).Custom((lines, context) =>
         {
             for (var i = 0; i < (lines?.Count ?? 0); i++)
@@ -26,7 +26,7 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
             }
             foreach (var (number, text) in ImportLines.Rules(lines ?? []))
             {
-                if (!RuleParser.TryParse(text, 0, out _, out var error))
+                if (!RuleParser.TryParse(text, clock.GetUtcNow().ToUnixTimeSeconds(), out _, out var error))
                 {
                     context.AddFailure(new ValidationFailure($"line {number}.{error.Key}", $"line {number}: {error.Message}")
                     {

@@ -5,11 +5,11 @@ namespace Lethe.Application.Rules.ReplaceRule;
 
 public sealed class ReplaceRuleValidator : AbstractValidator<ReplaceRule>
 {
-    public ReplaceRuleValidator()
+    public ReplaceRuleValidator(TimeProvider clock)
     {
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.RuleId).NotEmpty();
-        RuleFor(x => x.Rule).IsQubesRule();
+        RuleFor(x => x.Rule).IsQubesRule(clock);
         RuleFor(x => x.Reason).IsReason();
         RuleFor(x => x.ExpectedVersion).GreaterThan(0);
     }

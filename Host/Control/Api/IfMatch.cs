@@ -13,9 +13,9 @@ public static class IfMatch
             return null;
         }
         var value = header.Trim('"');
-        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0
             ? version
-            : throw new BadHeaderException("If-Match", $"If-Match must be a policy version such as \"7\", not {header}.");
+            : throw new BadRequestPartException("If-Match", $"If-Match must be a policy version (1 or more) such as \"7\", not {header}.");
     }
 
     public static void Write(HttpResponse response, long version) => response.Headers.ETag = $"\"{version}\"";

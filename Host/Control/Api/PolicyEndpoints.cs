@@ -27,9 +27,9 @@ public static class PolicyEndpoints
             return Results.Created($"/policies/{result.Policy}", result);
         });
 
-        read.MapGet("/{policy}", async (string policy, DateTimeOffset? at, IMediator m, HttpResponse response, CancellationToken ct) =>
+        read.MapGet("/{policy}", async (string policy, string? at, IMediator m, HttpResponse response, CancellationToken ct) =>
         {
-            var found = at is { } time ? await m.Send(new ShowPolicyAt(policy, time), ct) : await m.Send(new GetPolicy(policy), ct);
+            var found = at is null ? await m.Send(new GetPolicy(policy), ct) : await m.Send(new ShowPolicyAt(policy, AtParameter.Read(at)), ct);
             IfMatch.Write(response, found.Version);
             return Results.Ok(PolicyView.Of(found));
         });

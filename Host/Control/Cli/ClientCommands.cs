@@ -15,7 +15,7 @@ public static class ClientCommands
         var add = new Command("add", "Add a client") { policy, name, address, reason };
         add.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/clients",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients",
                 new { name = parse.GetValue(name), addresses = parse.GetValue(address) ?? [], reason = parse.GetValue(reason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"added client {parse.GetValue(name)} (policy version {result!["version"]})");
@@ -28,7 +28,7 @@ public static class ClientCommands
         var remove = new Command("remove", "Remove a client and its rules") { removePolicy, removeName, removeReason };
         remove.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(removePolicy)}/clients/{parse.GetValue(removeName)}/remove",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, removePolicy)}/clients/{ApiPath.Segment(parse, removeName)}/remove",
                 new { reason = parse.GetValue(removeReason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"removed client {parse.GetValue(removeName)} (policy version {result!["version"]})");

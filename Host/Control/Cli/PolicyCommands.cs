@@ -45,7 +45,7 @@ public static class PolicyCommands
         var show = new Command(verb, "Show a policy's draft: clients, rules with ids, tests, versions") { name, at };
         show.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var path = $"/policies/{Uri.EscapeDataString(parse.GetValue(name)!)}";
+            var path = $"/policies/{ApiPath.Segment(parse, name)}";
             if (parse.GetValue(at) is { } time)
             {
                 if (!DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))

@@ -18,7 +18,7 @@ public static class PublishingCommands
         publish.SetAction((parse, ct) => cli.Run(async () =>
         {
             var seconds = parse.GetValue(within) is { } text ? (int?)Durations.Parse(text).TotalSeconds : null;
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/publish",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/publish",
                 new { reason = parse.GetValue(reason) ?? "", confirmWithinSeconds = seconds }, ct);
             PrintPublished(cli, parse, result!);
             return 0;
@@ -33,7 +33,7 @@ public static class PublishingCommands
         var confirm = new Command("confirm", "Confirm a commit-confirmed publish so it stays") { policy, reason };
         confirm.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/confirm", new { reason = parse.GetValue(reason) ?? "confirmed" }, ct);
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/confirm", new { reason = parse.GetValue(reason) ?? "confirmed" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"confirmed (policy version {result!["version"]})");
             return 0;
@@ -49,7 +49,7 @@ public static class PublishingCommands
         var rollback = new Command("rollback", "Publish an older version's exact content as a new version (history is never rewritten)") { policy, to, reason };
         rollback.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rollback",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rollback",
                 new { toVersion = parse.GetValue(to), reason = parse.GetValue(reason) ?? "" }, ct);
             PrintPublished(cli, parse, result!);
             return 0;
@@ -63,7 +63,7 @@ public static class PublishingCommands
         var history = new Command("history", "Every change: time, actor, reason, correlation id, snapshot version, summary") { policy };
         history.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get($"/policies/{parse.GetValue(policy)}/history", ct))!.AsArray();
+            var result = (await cli.Api(parse).Get($"/policies/{ApiPath.Segment(parse, policy)}/history", ct))!.AsArray();
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["AT", "ACTOR", "VERSION", "CORRELATION", "REASON", "SUMMARY"],
                 result.Select(e => (IReadOnlyList<string>)[
@@ -86,7 +86,7 @@ public static class PublishingCommands
         diff.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = (await cli.Api(parse).Get(
-                $"/policies/{parse.GetValue(policy)}/diff?from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}", ct))!.AsArray();
+                $"/policies/{ApiPath.Segment(parse, policy)}/diff?from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}", ct))!.AsArray();
             if (cli.WantsJson(parse))
             {
                 cli.PrintJson(result);

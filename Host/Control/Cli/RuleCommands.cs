@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lethe.Application.Rules.ImportRules;
 using Lethe.Domain.Rules;
 
 namespace Lethe.Control.Cli;
@@ -27,7 +28,7 @@ public static class RuleCommands
         var add = new Command("add", "Add a rule to a client; prints the new rule's id") { policy, client, rule, position, reason };
         add.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/clients/{parse.GetValue(client)}/rules",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules",
                 new { rule = parse.GetValue(rule), position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine(PolicyCommands.S(result!["id"]));
@@ -44,7 +45,7 @@ public static class RuleCommands
         var remove = new Command("remove", "Remove a rule by id") { policy, id, reason };
         remove.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rules/{parse.GetValue(id)}/remove",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rules/{ApiPath.Segment(parse, id)}/remove",
                 new { reason = parse.GetValue(reason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"removed rule {parse.GetValue(id)} (policy version {result!["version"]})");
@@ -62,7 +63,7 @@ public static class RuleCommands
         var move = new Command("move", "Move a rule within its client's list") { policy, id, position, reason };
         move.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rules/{parse.GetValue(id)}/move",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rules/{ApiPath.Segment(parse, id)}/move",
                 new { position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"moved rule {parse.GetValue(id)} to {parse.GetValue(position)} (policy version {result!["version"]})");
@@ -80,7 +81,7 @@ public static class RuleCommands
         var replace = new Command("replace", "Replace a rule's text; it keeps its id and position") { policy, id, rule, reason };
         replace.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/rules/{parse.GetValue(id)}/replace",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rules/{ApiPath.Segment(parse, id)}/replace",
                 new { rule = parse.GetValue(rule), reason = parse.GetValue(reason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"{result!["id"]}: {result["rule"]}");
@@ -110,7 +111,7 @@ public static class RuleCommands
             {
                 throw new CliException($"cannot read {path}: {e.Message}");
             }
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/clients/{parse.GetValue(client)}/rules/import",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules/import",
                 new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else
@@ -134,16 +135,9 @@ public static class RuleCommands
             var inputs = parse.GetValue(rules)!;
             if (inputs is ["-"])
             {
-                var lines = new List<string>();
-                while (await cli.In.ReadLineAsync(ct) is { } line)
-                {
-                    // The lines `rule import` skips, so a file that parses here imports there.
-                    if (line.Trim().Length > 0 && !line.TrimStart().StartsWith('#'))
-                    {
-                        lines.Add(line);
-                    }
-                }
-                inputs = [.. lines];
+                var text = await cli.In.ReadToEndAsync(ct);
+                // The lines `rule import` reads, so a file that parses here imports there.
+                inputs = [.. ImportLines.Rules(text.Split('\n')).Select(line => line.Text)];
             }
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var allValid = true;

@@ -16,7 +16,7 @@ public static class SnapshotCommands
         var get = new Command("get", "Write the exact signed bytes a firewall will verify") { policy, version, output };
         get.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var bytes = await cli.Api(parse).GetBytes($"/policies/{parse.GetValue(policy)}/snapshots/{parse.GetValue(version)}", ct);
+            var bytes = await cli.Api(parse).GetBytes($"/policies/{ApiPath.Segment(parse, policy)}/snapshots/{ApiPath.Segment(parse, version)}", ct);
             var path = parse.GetValue(output)!;
             await File.WriteAllBytesAsync(path, bytes, ct);
             var sealedSnapshot = SnapshotCodec.FromFile(bytes);
@@ -29,7 +29,7 @@ public static class SnapshotCommands
         var list = new Command("list", "List a policy's sealed versions") { listPolicy };
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get($"/policies/{parse.GetValue(listPolicy)}/snapshots", ct))!.AsArray();
+            var result = (await cli.Api(parse).Get($"/policies/{ApiPath.Segment(parse, listPolicy)}/snapshots", ct))!.AsArray();
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["VERSION", "SEALED", "KEY", "CONTENT SHA-256"],
                 result.Select(s => (IReadOnlyList<string>)[S(s!["version"]), S(s["sealedAt"]), S(s["keyId"]), S(s["contentSha256"])])));

@@ -19,7 +19,7 @@ public static class TestCommands
         var add = new Command("add", "Add a policy test") { policy, client, to, proto, port, icmpType, expect, reason };
         add.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(policy)}/tests", new
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/tests", new
             {
                 client = parse.GetValue(client), to = parse.GetValue(to), proto = parse.GetValue(proto), port = parse.GetValue(port),
                 icmpType = parse.GetValue(icmpType), expect = parse.GetValue(expect), reason = parse.GetValue(reason) ?? "",
@@ -33,7 +33,7 @@ public static class TestCommands
         var list = new Command("list", "List a policy's tests") { listPolicy };
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get($"/policies/{parse.GetValue(listPolicy)}/tests", ct))!.AsArray();
+            var result = (await cli.Api(parse).Get($"/policies/{ApiPath.Segment(parse, listPolicy)}/tests", ct))!.AsArray();
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["ID", "CLIENT", "TO", "PROTO", "PORT", "EXPECT"],
                 result.Select(t => (IReadOnlyList<string>)[PolicyCommands.S(t!["id"]), PolicyCommands.S(t["client"]), PolicyCommands.S(t["to"]),
@@ -47,7 +47,7 @@ public static class TestCommands
         var remove = new Command("remove", "Remove a policy test") { removePolicy, id, removeReason };
         remove.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{parse.GetValue(removePolicy)}/tests/{parse.GetValue(id)}/remove",
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, removePolicy)}/tests/{ApiPath.Segment(parse, id)}/remove",
                 new { reason = parse.GetValue(removeReason) ?? "" }, ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"removed test {parse.GetValue(id)}");

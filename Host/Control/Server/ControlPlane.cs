@@ -80,8 +80,7 @@ public static class ControlPlane
             // The actor is whoever the token says, never a field of the request.
             var actor = context.RequestServices.GetRequiredService<Actor>();
             actor.Name = context.User.Identity?.Name ?? "anonymous";
-            var correlation = context.Request.Headers["X-Correlation-Id"].ToString();
-            actor.CorrelationId = correlation.Length is > 0 and <= 64 ? correlation : Guid.NewGuid().ToString("N");
+            actor.CorrelationId = CorrelationIds.Choose(context.Request.Headers["X-Correlation-Id"].ToString());
             context.Response.Headers["X-Correlation-Id"] = actor.CorrelationId;
             await next(context);
         });
@@ -97,15 +96,27 @@ public static class ControlPlane
     /// <summary>Fails fast at start when the database or the key is not usable, rather than at the first request.</summary>
     public static async Task CheckReady(WebApplication app, CancellationToken ct)
     {
-        CheckTokens(app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value.Tokens);
+        var settings = app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value;
+        CheckTokens(settings.Tokens);
+        CheckConfirmInterval(settings.ConfirmCheckSeconds);
         _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
         var store = app.Services.GetRequiredService<IDocumentStore>();
-        if (app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value.CreateSchema)
+        if (settings.CreateSchema)
         {
             await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         }
         await using var session = store.QuerySession();
         _ = await session.Query<Domain.Policies.Policy>().CountAsync(ct);
+    }
+
+    /// <summary>The watchdog's timer refuses anything else, and would stop the host with no word of why.</summary>
+    /// <exception cref="InvalidOperationException">Names the setting and the range it takes.</exception>
+    public static void CheckConfirmInterval(double seconds)
+    {
+        if (!(seconds > 0 && seconds <= 3600))
+        {
+            throw new InvalidOperationException($"Lethe:ConfirmCheckSeconds must be more than 0 and at most 3600, not {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
     }
 
     /// <summary>

@@ -37,6 +37,13 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                     }).ToArray(),
                 },
             },
+            // The validators parse every rule first; this only catches a rule that stopped parsing in between (its expire's clock moved).
+            Domain.Rules.RuleFormatException e => new ValidationProblemDetails(new Dictionary<string, string[]> { ["rule." + e.Key] = [e.Message] })
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request has invalid fields.",
+                Detail = e.Message,
+            },
             DomainException e => new ProblemDetails
             {
                 Status = e.Refusal switch
@@ -59,12 +66,20 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                 Title = "The policy changed since you read it.",
                 Detail = e.Message,
             },
-            Api.BadHeaderException e => new ValidationProblemDetails(new Dictionary<string, string[]> { [e.Header] = [e.Message] })
+            Api.BadRequestPartException e => new ValidationProblemDetails(new Dictionary<string, string[]> { [e.Part] = [e.Message] })
             {
                 Status = StatusCodes.Status400BadRequest,
-                Title = "The request has an invalid header.",
+                Title = "The request has invalid fields.",
                 Detail = e.Message,
             },
+            // JSON that does not parse (cut short, a trailing comma, a quote of the wrong kind): no field is to blame.
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when !IsTypeMismatch(json) =>
+                new ValidationProblemDetails(new Dictionary<string, string[]> { ["body"] = [$"The body is not valid JSON: {FirstSentence(json.Message)}"] })
+                {
+                    Status = e.StatusCode,
+                    Title = "The request has invalid fields.",
+                    Detail = e.Message,
+                },
             // A field of the wrong JSON type: named like any other bad field, from the path the reader stopped at.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } json } e =>
                 new ValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(path)] = [$"'{JsonField(path)}' has the wrong type: {FirstSentence(json.Message)}"] })
@@ -88,6 +103,10 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>The serializer's complaint about a value of the wrong kind, as against the reader's about the text.</summary>
+    private static bool IsTypeMismatch(System.Text.Json.JsonException json) =>
+        json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
 
     /// <summary>"$.position" is "position", "$.lines[2]" is "lines[2]".</summary>
     private static string JsonField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
