@@ -73,8 +73,25 @@ public sealed unsafe class QueuePoller : IDisposable
         {
             return;
         }
-        ulong one = 1;
-        _ = Libc.Write((int)_wakeup.DangerousGetHandle(), (byte*)&one, sizeof(ulong));
+        // Held while writing: a swap's wake-up racing shutdown must not write into a number the kernel has given to another file.
+        var added = false;
+        try
+        {
+            _wakeup.DangerousAddRef(ref added);
+            ulong one = 1;
+            _ = Libc.Write((int)_wakeup.DangerousGetHandle(), (byte*)&one, sizeof(ulong));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shut down meanwhile: nobody is left to wake.
+        }
+        finally
+        {
+            if (added)
+            {
+                _wakeup.DangerousRelease();
+            }
+        }
     }
 
     public void Dispose()

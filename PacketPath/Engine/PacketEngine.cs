@@ -140,7 +140,7 @@ public sealed class PacketEngine
                 return Drop(ref outcome, DropReason.IcmpNotOfFlow);
             }
             var egress = EgressFor(compiled, info.Destination);
-            if (TooBig(packet, info, egress, client, nowMs, reply, ref outcome))
+            if (TooBig(packet, info, egress, client, reply, ref outcome))
             {
                 return Drop(ref outcome, DropReason.TooBig);
             }
@@ -183,7 +183,7 @@ public sealed class PacketEngine
         var destinationClient = compiled.FindClient(info.Destination);
         var newEgress = destinationClient >= 0 ? destinationClient : Ingress.Uplink;
         // Checked before NAT, so the answer goes to the client and quotes what it sent, and no flow is opened.
-        if (TooBig(packet, info, newEgress, client, nowMs, reply, ref outcome))
+        if (TooBig(packet, info, newEgress, client, reply, ref outcome))
         {
             return Drop(ref outcome, DropReason.TooBig);
         }
@@ -293,7 +293,7 @@ public sealed class PacketEngine
             TimeExceeded(packet, info, Ingress.Uplink, nowMs, reply, ref outcome);
             return DropReason.TtlExceeded;
         }
-        return TooBig(packet, info, client, Ingress.Uplink, nowMs, reply, ref outcome) ? DropReason.TooBig : DropReason.None;
+        return TooBig(packet, info, client, Ingress.Uplink, reply, ref outcome) ? DropReason.TooBig : DropReason.None;
     }
 
     private PacketOutcome ClientIcmpError(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, ref PacketOutcome outcome)
@@ -319,7 +319,7 @@ public sealed class PacketEngine
             return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
         }
         var egress = EgressFor(policy.Compiled, original.Destination);
-        if (TooBig(packet, info, egress, outcome.Client, nowMs, default, ref outcome))
+        if (TooBig(packet, info, egress, outcome.Client, default, ref outcome))
         {
             return Drop(ref outcome, DropReason.TooBig);
         }
@@ -351,7 +351,7 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.FlowCut);
         }
-        if (TooBig(packet, info, egress, outcome.Client, nowMs, default, ref outcome))
+        if (TooBig(packet, info, egress, outcome.Client, default, ref outcome))
         {
             return Drop(ref outcome, DropReason.TooBig);
         }
@@ -576,7 +576,7 @@ public sealed class PacketEngine
     /// <paramref name="sender"/> with fragmentation needed / packet too big when it may. Called before
     /// the packet is translated, so the answer is addressed to the sender and quotes what it sent.
     /// </summary>
-    private bool TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
+    private bool TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, Span<byte> reply, ref PacketOutcome outcome)
     {
         var mtu = egress == Ingress.Uplink ? _uplinkMtu : (uint)egress < (uint)_clientMtus.Length ? _clientMtus[egress] : _options.ClientMtu;
         if (LargestSegment(packet, info) <= mtu)
@@ -584,14 +584,17 @@ public sealed class PacketEngine
             return false;
         }
         // IPv4 without DF would need fragmenting, which Lethe does not do: it is dropped without an answer.
-        if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || FirewallAddressFor(info) is not { } from || !_replies.TryTake(nowMs))
+        // Not rate-limited, as Linux does not limit them: a client's refused traffic using up the
+        // answers would otherwise leave another client's path MTU discovery without one, and its
+        // connections hanging. Each answer goes to the packet's own sender and is smaller than it.
+        if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || FirewallAddressFor(info) is not { } from)
         {
             return true;
         }
-        var length = info.Version == 6
+        outcome.ReplyLength = info.Version == 6
             ? Replies.IcmpError(packet, info, from, IcmpV6Message.PacketTooBig, 0, (uint)mtu, reply)
             : Replies.IcmpError(packet, info, from, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableFragmentationNeeded, (uint)mtu, reply);
-        SetReply(ref outcome, length, sender);
+        outcome.ReplyEgress = sender;
         return true;
     }
 

@@ -109,8 +109,10 @@ public sealed class IdlePollGuard : IDisposable
             polling = true;
             // Moved again at every look while the poll lasts: the thread may have gone to idle priority
             // only after an earlier move. One that cannot be moved (no CAP_SYS_NICE any more) fails its
-            // own return and stops the firewall.
-            if (now - since > _overdue && slot.ThreadId != 0 && ThreadPolicy.SetNormal(slot.ThreadId) == 0 && slot.Rescued())
+            // own return and stops the firewall. Since is read again just before the move, so a poll that
+            // ended meanwhile is seldom moved for its successor.
+            if (now - since > _overdue && slot.ThreadId != 0 && slot.Since == since
+                && ThreadPolicy.SetNormal(slot.ThreadId) == 0 && slot.Rescued(since))
             {
                 Interlocked.Increment(ref _rescues);
             }

@@ -7,7 +7,7 @@ namespace Lethe.PacketPath.Forwarding;
 public sealed class IdlePollSlot
 {
     private long _since;
-    private int _rescued;
+    private long _rescuedPoll;
 
     /// <summary>The kernel's id of the thread (0 until it has bound itself).</summary>
     public int ThreadId { get; private set; }
@@ -26,10 +26,13 @@ public sealed class IdlePollSlot
     /// <returns>Whether the guard had to put it back to normal priority during that poll.</returns>
     public bool Left()
     {
+        var since = Volatile.Read(ref _since);
         Volatile.Write(ref _since, 0);
-        return Interlocked.Exchange(ref _rescued, 0) != 0;
+        return Interlocked.Exchange(ref _rescuedPoll, 0) == since;
     }
 
-    /// <returns>Whether this is the first rescue of the current poll.</returns>
-    internal bool Rescued() => Interlocked.Exchange(ref _rescued, 1) == 0;
+    /// <param name="since">The start of the poll the guard judged overdue: a rescue that lands after that
+    /// poll ended must not be charged to the next one, which would then stop polling for nothing.</param>
+    /// <returns>Whether this is the first rescue of that poll.</returns>
+    internal bool Rescued(long since) => Interlocked.Exchange(ref _rescuedPoll, since) != since;
 }

@@ -14,7 +14,8 @@ namespace Lethe.PacketPath.Nat;
 /// Checksums touched: the IPv4 header checksum; TCP, UDP and ICMPv6, whose checksums cover a
 /// pseudo header with both addresses (RFC 793 §3.1, RFC 768, RFC 8200 §8.1); ICMPv4, whose
 /// checksum covers no pseudo header but does cover the query identifier (RFC 792). A zero UDP
-/// checksum over IPv4 means "none" and stays zero; a computed zero is sent as 0xFFFF (RFC 768).
+/// checksum means "none" and stays zero: over IPv4 (RFC 768) and over IPv6, where tunnels may send
+/// it (RFC 6935, 6936), as Linux's NAT leaves it; a computed zero is sent as 0xFFFF.
 /// Non-first fragments carry no transport header, so only their IP header changes. A packet with a
 /// <see cref="PacketInfo.PartialChecksum"/> (a segmentation-offload packet from a TUN) gets its
 /// pseudo-header sum moved by the address change alone.
@@ -153,7 +154,7 @@ public static class NatRewriter
         else if (checksumAt >= 0)
         {
             var checksum = Read16(packet, checksumAt);
-            if (!(udp && !v6 && checksum == 0))
+            if (!(udp && checksum == 0))
             {
                 if (pseudo)
                 {
@@ -215,7 +216,7 @@ public static class NatRewriter
         if (quote.ChecksumAt >= 0)
         {
             var old = Read16(packet, quote.ChecksumAt);
-            if (!(quote.IsUdp && !v6 && old == 0))
+            if (!(quote.IsUdp && old == 0))
             {
                 var updated = old;
                 if (quote.Pseudo)

@@ -64,4 +64,22 @@ public class ReplyRateLimitTests
         Assert.Equal(DropReason.TtlExceeded, expiring.Reason);
         Assert.Equal(IcmpV4Message.TimeExceeded, expiring.ReplyInfo.IcmpType);
     }
+
+    [Fact]
+    public void one_clients_refused_traffic_does_not_silence_another_clients_path_mtu_answers()
+    {
+        var lab = new EngineLab(["action=accept"], personal: ["action=drop proto=udp"], options: Options with { ReplyBurst = 5, RepliesPerSecond = 2 });
+        for (var i = 0; i < 40; i++)
+        {
+            lab.FromPersonal(Packets.Udp(Personal4, Remote4, (ushort)(20000 + i), 53, payload: 8));
+        }
+
+        var big = lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, payload: 1600, dontFragment: true));
+        var big6 = lab.FromWork(Packets.Udp(Work6, Remote6, 40001, 443, payload: 1600));
+
+        Assert.Equal(DropReason.TooBig, big.Reason);
+        Assert.Equal(IcmpV4Message.UnreachableFragmentationNeeded, big.ReplyInfo.IcmpCode);
+        Assert.Equal(DropReason.TooBig, big6.Reason);
+        Assert.Equal(IcmpV6Message.PacketTooBig, big6.ReplyInfo.IcmpType);
+    }
 }

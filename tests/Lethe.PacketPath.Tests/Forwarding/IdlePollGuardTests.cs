@@ -60,6 +60,53 @@ public class IdlePollGuardTests
         Assert.Equal(0, guard.Rescues);
     }
 
+    [Fact]
+    public void a_rescue_of_a_poll_that_has_ended_is_not_charged_to_the_next_one()
+    {
+        // Overdue polls that end at random moments, each followed by a short one: a late rescue of the
+        // first must not come back from the second, whose worker would then stop polling for nothing.
+        var slot = new IdlePollSlot();
+        var overdue = TimeSpan.FromMilliseconds(1);
+        using var guard = new IdlePollGuard([slot], overdue);
+        var random = new Random(1);
+        long shortPolls = 0, charged = 0;
+        var thread = new Thread(() =>
+        {
+            slot.Bind(ThreadPolicy.CurrentThreadId());
+            var end = Stopwatch.GetTimestamp() + 3 * Stopwatch.Frequency;
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                slot.Entered(Stopwatch.GetTimestamp() - Stopwatch.Frequency);
+                guard.Polling();
+                Spin(TimeSpan.FromMicroseconds(random.Next(1, 3000)));
+                slot.Left();
+                var start = Stopwatch.GetTimestamp();
+                slot.Entered(start);
+                Spin(TimeSpan.FromMicroseconds(20));
+                shortPolls++;
+                if (slot.Left() && Stopwatch.GetElapsedTime(start) < overdue)
+                {
+                    charged++;
+                }
+            }
+        });
+        guard.Start();
+
+        thread.Start();
+        thread.Join();
+
+        Assert.True(guard.Rescues > 0, "the guard rescued none of the overdue polls");
+        Assert.True(charged == 0, $"{charged} of {shortPolls} short polls came back rescued");
+    }
+
+    private static void Spin(TimeSpan time)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(time.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < until)
+        {
+        }
+    }
+
     /// <summary>A thread that polls as a worker does: announced, at SCHED_IDLE, until its time is up.</summary>
     private sealed class Poller
     {

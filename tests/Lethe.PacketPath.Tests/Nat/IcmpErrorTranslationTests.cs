@@ -125,6 +125,19 @@ public class IcmpErrorTranslationTests
     }
 
     [Fact]
+    public void a_quoted_udp_datagram_over_ipv6_without_checksum_keeps_its_zero_checksum()
+    {
+        var (sent, translated) = Outbound(Udp(Client6, Remote6, ClientPort, 4789, Payload(8), withoutChecksum: true));
+        var error = IcmpError(Remote6, Uplink6, type: 1, code: 4, translated);
+        var info = Info(error);
+
+        Assert.True(NatRewriter.TranslateIcmpError(error, ref info, Client6, ClientPort));
+
+        Assert.True(TransportChecksumVerifies(error));
+        Assert.Equal(sent, error.AsSpan(info.EmbeddedOffset).ToArray());
+    }
+
+    [Fact]
     public void a_quote_too_short_to_show_the_ports_is_refused_and_left_untouched()
     {
         var (_, translated) = Outbound(Udp(Client4, Remote4, ClientPort, 53, Payload(8)));
