@@ -44,60 +44,103 @@ public static class PolicyDiff
 
     private static ClientDiff CompareRules(string client, string status, IReadOnlyList<DraftRule> before, IReadOnlyList<DraftRule> after)
     {
-        var beforeIds = before.Select(r => r.Id).ToList();
-        var afterIds = after.Select(r => r.Id).ToList();
-        var added = after.Where(r => !beforeIds.Contains(r.Id)).Select(r => new RuleChange(r.Id, r.Rule, null, afterIds.IndexOf(r.Id))).ToArray();
-        var removed = before.Where(r => !afterIds.Contains(r.Id)).Select(r => new RuleChange(r.Id, r.Rule, beforeIds.IndexOf(r.Id), null)).ToArray();
-
-        var keptBefore = before.Where(r => afterIds.Contains(r.Id)).Select(r => r.Id).ToList();
-        var keptAfter = after.Where(r => beforeIds.Contains(r.Id)).Select(r => r.Id).ToList();
-        var stayed = LongestCommonSubsequence(keptBefore, keptAfter);
-        var moved = new List<RuleChange>();
-        var changed = new List<RuleChange>();
-        foreach (var rule in after.Where(r => beforeIds.Contains(r.Id)))
+        var beforeAt = Positions(before);
+        var afterAt = Positions(after);
+        var added = new List<RuleChange>();
+        var kept = new List<(DraftRule Rule, int Before, int After)>();
+        for (var i = 0; i < after.Count; i++)
         {
-            var old = before[beforeIds.IndexOf(rule.Id)];
-            if (!stayed.Contains(rule.Id))
+            if (beforeAt.TryGetValue(after[i].Id, out var was))
             {
-                moved.Add(new RuleChange(rule.Id, rule.Rule, beforeIds.IndexOf(rule.Id), afterIds.IndexOf(rule.Id)));
-            }
-            if (old.Rule != rule.Rule)
-            {
-                changed.Add(new RuleChange(rule.Id, rule.Rule, beforeIds.IndexOf(rule.Id), afterIds.IndexOf(rule.Id), old.Rule));
-            }
-        }
-        return new ClientDiff(client, status, added, removed, moved, changed, [], []);
-    }
-
-    // The rules that keep their relative order; the rest are the fewest that must have moved.
-    private static HashSet<string> LongestCommonSubsequence(List<string> a, List<string> b)
-    {
-        var lengths = new int[a.Count + 1, b.Count + 1];
-        for (var i = a.Count - 1; i >= 0; i--)
-        {
-            for (var j = b.Count - 1; j >= 0; j--)
-            {
-                lengths[i, j] = a[i] == b[j] ? lengths[i + 1, j + 1] + 1 : Math.Max(lengths[i + 1, j], lengths[i, j + 1]);
-            }
-        }
-        var common = new HashSet<string>();
-        for (int i = 0, j = 0; i < a.Count && j < b.Count;)
-        {
-            if (a[i] == b[j])
-            {
-                common.Add(a[i]);
-                i++;
-                j++;
-            }
-            else if (lengths[i + 1, j] >= lengths[i, j + 1])
-            {
-                i++;
+                kept.Add((after[i], was, i));
             }
             else
             {
-                j++;
+                added.Add(new RuleChange(after[i].Id, after[i].Rule, null, i));
             }
         }
-        return common;
+        var removed = new List<RuleChange>();
+        for (var i = 0; i < before.Count; i++)
+        {
+            if (!afterAt.ContainsKey(before[i].Id))
+            {
+                removed.Add(new RuleChange(before[i].Id, before[i].Rule, i, null));
+            }
+        }
+
+        var stayed = LongestIncreasingRun(kept.Select(k => k.Before).ToList());
+        var moved = new List<RuleChange>();
+        var changed = new List<RuleChange>();
+        for (var k = 0; k < kept.Count; k++)
+        {
+            var (rule, was, now) = kept[k];
+            if (!stayed[k])
+            {
+                moved.Add(new RuleChange(rule.Id, rule.Rule, was, now));
+            }
+            var old = before[was];
+            if (old.Rule != rule.Rule)
+            {
+                changed.Add(new RuleChange(rule.Id, rule.Rule, was, now, old.Rule));
+            }
+        }
+        return new ClientDiff(client, status, [.. added], [.. removed], moved, changed, [], []);
+    }
+
+    private static Dictionary<string, int> Positions(IReadOnlyList<DraftRule> rules)
+    {
+        var positions = new Dictionary<string, int>(rules.Count, StringComparer.Ordinal);
+        for (var i = 0; i < rules.Count; i++)
+        {
+            positions.TryAdd(rules[i].Id, i);
+        }
+        return positions;
+    }
+
+    /// <summary>
+    /// Which of the kept rules keep their relative order: a longest increasing run of their old
+    /// positions, taken in their new order; the rest are the fewest that must have moved.
+    /// </summary>
+    /// <remarks>
+    /// The kept ids are the same set on both sides, so this is their longest common subsequence, found
+    /// in n log n time and linear memory: a table of both lengths would take gigabytes for a policy of
+    /// tens of thousands of rules.
+    /// </remarks>
+    private static bool[] LongestIncreasingRun(List<int> positions)
+    {
+        // ends[l]: the index of the smallest last position of any increasing run of length l + 1.
+        var ends = new List<int>();
+        var previous = new int[positions.Count];
+        for (var k = 0; k < positions.Count; k++)
+        {
+            int low = 0, high = ends.Count;
+            while (low < high)
+            {
+                var mid = (low + high) / 2;
+                if (positions[ends[mid]] < positions[k])
+                {
+                    low = mid + 1;
+                }
+                else
+                {
+                    high = mid;
+                }
+            }
+            previous[k] = low > 0 ? ends[low - 1] : -1;
+            if (low == ends.Count)
+            {
+                ends.Add(k);
+            }
+            else
+            {
+                ends[low] = k;
+            }
+        }
+        var stays = new bool[positions.Count];
+        for (var k = ends.Count > 0 ? ends[^1] : -1; k >= 0; k = previous[k])
+        {
+            stays[k] = true;
+        }
+        return stays;
     }
 }

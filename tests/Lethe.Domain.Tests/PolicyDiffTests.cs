@@ -66,6 +66,24 @@ public class PolicyDiffTests
         Assert.Equal(3, Single(Draft(("work", ["a", "b", "c", "d"])), Draft(("work", ["d", "c", "b", "a"]))).Moved.Count);
 
     [Fact]
+    public void a_client_of_sixty_thousand_rules_with_one_moved_and_one_edited_reports_just_those()
+    {
+        // A table of both sides' lengths would need 14 GiB here; the diff must still answer.
+        var ids = Enumerable.Range(0, 60_000).Select(i => $"r{i}").ToArray();
+        var reordered = ids.Skip(1).Append(ids[0]).ToArray();
+        var to = Draft(("work", reordered));
+        var edited = to.Clients[0].Rules.Select(r => r.Id == "r7" ? r with { Rule = "action=drop comment=r7" } : r).ToArray();
+        to = to with { Clients = [to.Clients[0] with { Rules = edited }] };
+
+        var diff = Single(Draft(("work", ids)), to);
+
+        Assert.Equal([new RuleChange("r0", "action=accept comment=r0", 0, 59_999)], diff.Moved);
+        Assert.Equal([new RuleChange("r7", "action=drop comment=r7", 7, 6, "action=accept comment=r7")], diff.Changed);
+        Assert.Empty(diff.Added);
+        Assert.Empty(diff.Removed);
+    }
+
+    [Fact]
     public void a_client_whose_address_changed_is_reported_though_its_rules_did_not()
     {
         var from = Draft(("work", ["a"]));
