@@ -17,7 +17,7 @@ public static class BootCommand
         var flags = new EngineFlags();
         var deviceFlags = new DeviceFlags();
         var token = new Option<string?>("--token") { Description = "Bearer token for the control plane (env LETHE_TOKEN)" };
-        var watch = new Option<double>("--watch-seconds") { Description = "How often to ask a control-plane URL for a newer snapshot", DefaultValueFactory = _ => 5 };
+        var watch = new Option<double>("--watch-seconds") { Description = "How often to ask a control-plane URL for a newer snapshot, in seconds (0.1..86400)", DefaultValueFactory = _ => 5 };
         var metrics = new Option<string?>("--metrics") { Description = "Serve counters in Prometheus text format on ADDRESS:PORT (off by default)" };
         var command = new Command("boot",
             "Boot from a verified snapshot and forward between the TUN devices until SIGTERM; SIGHUP re-reads --snapshot. Refuses anything that does not verify")
@@ -96,10 +96,11 @@ public static class BootCommand
         return command;
     }
 
+    /// <remarks>At least a tenth of a second: more often only loads the control plane (and under a millisecond the watch's timer refuses to run).</remarks>
     private static TimeSpan WatchInterval(double seconds) =>
-        seconds is > 0 and <= 86_400
+        seconds is >= 0.1 and <= 86_400
             ? TimeSpan.FromSeconds(seconds)
-            : throw new FlagException($"--watch-seconds: {seconds} is outside (0, 86400]: how often to ask the control plane, in seconds");
+            : throw new FlagException($"--watch-seconds: {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} is outside 0.1..86400: how often to ask the control plane, in seconds");
 
     private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
         MetricsServer? metricsServer, string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, HangUp hangUp,

@@ -15,8 +15,8 @@ public sealed class DeviceFlags
 
     public Option<int> Workers { get; } = new("--workers")
     {
-        Description = "Worker threads, one per queue of every device, 1..256 (default: the core count)",
-        DefaultValueFactory = _ => Environment.ProcessorCount,
+        Description = "Worker threads, one per queue of every device, 1..64 (default: the core count, at most 64)",
+        DefaultValueFactory = _ => Math.Min(Environment.ProcessorCount, Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers),
     };
 
     public Option<bool> NoOffload { get; } = new("--no-offload")
@@ -84,9 +84,9 @@ public sealed class DeviceFlags
     public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, IReadOnlyList<string> clients)
     {
         var workers = parse.GetValue(Workers);
-        if (workers is < 1 or > Lethe.PacketPath.Devices.TunDevice.MaxQueues)
+        if (workers is < 1 or > Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers)
         {
-            throw new FlagException($"--workers: {workers} is outside 1..{Lethe.PacketPath.Devices.TunDevice.MaxQueues} (one queue per worker)");
+            throw new FlagException($"--workers: {workers} is outside 1..{Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers} (one queue per worker)");
         }
         var devices = new List<(string Device, string? Client)>();
         foreach (var pair in parse.GetValue(ClientTun) ?? [])
@@ -137,7 +137,7 @@ public sealed class DeviceFlags
     }
 
     private static string CheckedName(string flag, string name) =>
-        name.Length is > 0 and < 16 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+        name.Length is > 0 and < 16 && name is not ("." or "..") && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
             ? name
             : throw new FlagException($"{flag}: '{name}' is not an interface name (1 to 15 letters, digits, '-', '_', '.')");
 }

@@ -48,9 +48,22 @@ public sealed class EngineFlags
             UplinkV6 = v6,
             DnsResolvers = Resolvers(parse).ToArray(),
             SilentDrop = parse.GetValue(SilentDrop),
-            Limits = new Lethe.PacketPath.Tracking.ConnectionLimits { Capacity = maxFlows },
+            // As many clients as a table entry can name: the control plane sets no bound, and a counter per
+            // client costs 4 bytes, resident only for the clients there are.
+            Limits = new Lethe.PacketPath.Tracking.ConnectionLimits { Capacity = maxFlows, MaxClients = Lethe.PacketPath.Tracking.ConnectionTable.MaxClients },
             Seed = seed,
         };
+    }
+
+    /// <summary>Boot and replay refuse a policy of more clients than the table can tell apart, as they refuse one that does not verify.</summary>
+    /// <exception cref="Lethe.Domain.Snapshots.SnapshotVerificationException">Names both numbers.</exception>
+    public static void CheckClientCount(Lethe.PacketPath.Classification.CompiledPolicy compiled, EngineOptions options)
+    {
+        if (compiled.ClientCount > options.Limits.MaxClients)
+        {
+            throw new Lethe.Domain.Snapshots.SnapshotVerificationException(
+                $"the policy has {compiled.ClientCount} clients; the firewall tells at most {options.Limits.MaxClients} apart");
+        }
     }
 
     public IEnumerable<NetAddress> Resolvers(ParseResult parse) => (parse.GetValue(Dns) ?? []).Select(d => ParseAddress("--dns", d));

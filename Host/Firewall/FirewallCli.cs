@@ -5,13 +5,28 @@ namespace Lethe.Firewall;
 /// <summary>The `lethe-firewall` command tree.</summary>
 public static class FirewallCli
 {
-    public static Task<int> Run(string[] args, TextWriter output, TextWriter error)
+    public static async Task<int> Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = new RootCommand("lethe-firewall: the packet path of Lethe. Boots from a sealed, signed snapshot, keeps its state in memory only, and never writes to disk.");
         root.Subcommands.Add(VerifyCommand.Build(output, error));
         root.Subcommands.Add(ReplayCommand.Build(output, error));
         root.Subcommands.Add(BootCommand.Build(output, error));
         root.Subcommands.Add(NftCommand.Build(output, error));
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && !AsksForHelp(args))
+        {
+            // A flag error like any other (exit 2, `error:` on stderr); the help text on stdout would
+            // land in whatever `nft > ruleset.nft` was writing.
+            foreach (var problem in parse.Errors)
+            {
+                await error.WriteLineAsync($"error: {problem.Message}");
+            }
+            var command = parse.CommandResult.Command;
+            await error.WriteLineAsync(command == root ? "(see: lethe-firewall --help)" : $"(see: lethe-firewall {command.Name} --help)");
+            return 2;
+        }
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
+
+    private static bool AsksForHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?" or "--version");
 }

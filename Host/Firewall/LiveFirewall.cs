@@ -70,6 +70,7 @@ public sealed class LiveFirewall : IDisposable
                 WallClock = options.WallClock ?? TimeProvider.System,
             };
             var compiled = CompiledPolicy.Compile(snapshot.Content, options.DnsResolvers);
+            EngineFlags.CheckClientCount(compiled, options);
             var hosts = compiled.CreateHostTable();
             var engines = new PacketEngine[workers];
             for (var w = 0; w < workers; w++)

@@ -38,6 +38,7 @@ public static class ReplayCommand
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
                 var options = flags.Options(parse, ReplaySeed);
                 var compiled = CompiledPolicy.Compile(verified.Content, options.DnsResolvers);
+                EngineFlags.CheckClientCount(compiled, options);
                 var hosts = compiled.CreateHostTable();
                 foreach (var pin in parse.GetValue(resolve) ?? [])
                 {

@@ -16,9 +16,20 @@ public static class SnapshotHttp
         new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = Timeout, MaxResponseContentBufferSize = MaxBytes };
 
     /// <summary>A GET of <paramref name="url"/>, with the bearer token when there is one.</summary>
+    /// <exception cref="FlagException">A URL without a host, or a token that cannot be a header value.</exception>
     public static HttpRequestMessage Get(string url, string? token)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+        {
+            throw new FlagException($"--snapshot: '{url}' is not a URL with a host (such as http://127.0.0.1:5080/policies/home/snapshots/latest)");
+        }
+        // A token read from a file written on Windows ends in CR, which no header may hold.
+        token = token?.Trim();
+        if (token is not null && token.Any(char.IsControl))
+        {
+            throw new FlagException("--token (or LETHE_TOKEN): holds a control character (a line break?); give the token alone");
+        }
+        var request = new HttpRequestMessage(HttpMethod.Get, uri);
         if (!string.IsNullOrEmpty(token))
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);

@@ -28,6 +28,11 @@ public static class VerifyCommand
                 await error.WriteLineAsync($"error: refusing the snapshot: {e.Message}");
                 return 1;
             }
+            catch (FlagException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
         });
         return command;
     }

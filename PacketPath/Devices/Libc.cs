@@ -53,6 +53,7 @@ internal static unsafe partial class Libc
     public const short IffNoPi = 0x1000;
     public const short IffVnetHdr = 0x4000;
     public const short IffMultiQueue = 0x0100;
+    public const short IffPersist = 0x0800;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd

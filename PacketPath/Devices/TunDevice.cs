@@ -42,11 +42,14 @@ public sealed unsafe class TunDevice : IDisposable
     private readonly SafeFileHandle[] _queues;
     private readonly SafeFileHandle _wakeup;
     private readonly SafeFileHandle _control;
+    private readonly System.Net.Sockets.Socket? _claim;
     private long _droppedWrites;
     private int _disposed;
 
-    private TunDevice(string name, SafeFileHandle[] queues, SafeFileHandle wakeup, SafeFileHandle control, int index, bool virtioHeader, TunOffloads offloads)
+    private TunDevice(string name, SafeFileHandle[] queues, SafeFileHandle wakeup, SafeFileHandle control, int index, bool virtioHeader, TunOffloads offloads,
+        System.Net.Sockets.Socket? claim)
     {
+        _claim = claim;
         Name = name;
         _queues = queues;
         _wakeup = wakeup;
@@ -103,12 +106,22 @@ public sealed unsafe class TunDevice : IDisposable
         var queues = new SafeFileHandle[options.Queues];
         SafeFileHandle? wakeup = null;
         SafeFileHandle? control = null;
+        System.Net.Sockets.Socket? claim = null;
         try
         {
+            control = OpenControlSocket(name);
+            var existed = name.Length > 0 && TryInterfaceIndex(control, name) > 0;
+            claim = name.Length > 0 ? Claim(name) : null;
             var offloads = TunOffloads.None;
             for (var i = 0; i < queues.Length; i++)
             {
-                queues[i] = OpenQueue(ref name, flags, i, queues.Length);
+                queues[i] = OpenQueue(ref name, flags, i, queues.Length, existed);
+                if (i == 0 && existed && !IsPersistent(queues[0]))
+                {
+                    // Only the process that created a device that is not persistent keeps it alive: this
+                    // one would share its queues, and the kernel would spread flows over both.
+                    throw new IOException($"{name} exists and is not persistent, so another process holds it open; stop that process or give another name");
+                }
                 if (i == 0 && options.VirtioHeader)
                 {
                     // Set, not assumed: a device created beforehand may have been given another size.
@@ -117,9 +130,8 @@ public sealed unsafe class TunDevice : IDisposable
                 }
             }
             wakeup = OpenEventFd(name);
-            control = OpenControlSocket(name);
             var index = InterfaceRequest(control, name, Libc.SiocGIfIndex, "SIOCGIFINDEX");
-            return new TunDevice(name, queues, wakeup, control, index, options.VirtioHeader, offloads);
+            return new TunDevice(name, queues, wakeup, control, index, options.VirtioHeader, offloads, claim);
         }
         catch
         {
@@ -129,6 +141,7 @@ public sealed unsafe class TunDevice : IDisposable
             }
             wakeup?.Dispose();
             control?.Dispose();
+            claim?.Dispose();
             throw;
         }
     }
@@ -334,6 +347,7 @@ public sealed unsafe class TunDevice : IDisposable
         }
         _wakeup.Dispose();
         _control.Dispose();
+        _claim?.Dispose();
     }
 
     /// <summary>drivers/net/tun.c tun_get_user and virtio_net_hdr_to_skb refuse one packet with these; the device is still fine.</summary>
@@ -383,7 +397,53 @@ public sealed unsafe class TunDevice : IDisposable
         }
     }
 
-    private static SafeFileHandle OpenQueue(ref string name, short flags, int queue, int queues)
+    /// <summary>
+    /// Claims <paramref name="name"/> in this network namespace for this process: an abstract Unix
+    /// socket bound to a name made from it, which the kernel lets one socket hold and drops when the
+    /// process goes. Nothing is written anywhere.
+    /// </summary>
+    /// <remarks>
+    /// A persistent device created beforehand outlives every process, so existing does not tell whether
+    /// another firewall serves it; attaching a second one would split the flows between two tables.
+    /// </remarks>
+    /// <exception cref="IOException">Another process of this namespace holds the claim.</exception>
+    private static System.Net.Sockets.Socket Claim(string name)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint("\0lethe-firewall/tun/" + name));
+            return socket;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            throw new IOException($"{name} is served by another lethe-firewall in this network namespace; stop it or give another name");
+        }
+    }
+
+    /// <summary>The index of <paramref name="name"/> in this network namespace, or 0 when there is no such interface.</summary>
+    private static int TryInterfaceIndex(SafeFileHandle control, string name)
+    {
+        try
+        {
+            return InterfaceRequest(control, name, Libc.SiocGIfIndex, "SIOCGIFINDEX");
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static bool IsPersistent(SafeFileHandle queue)
+    {
+        var request = stackalloc byte[Libc.IfReqSize];
+        new Span<byte>(request, Libc.IfReqSize).Clear();
+        return Libc.Ioctl((int)queue.DangerousGetHandle(), Libc.TunGetIff, request) == 0
+            && (MemoryMarshal.Read<short>(new ReadOnlySpan<byte>(request + Libc.IfNameSize, 2)) & Libc.IffPersist) != 0;
+    }
+
+    private static SafeFileHandle OpenQueue(ref string name, short flags, int queue, int queues, bool existed)
     {
         int fd;
         fixed (byte* path = "/dev/net/tun\0"u8)
@@ -404,7 +464,12 @@ public sealed unsafe class TunDevice : IDisposable
             MemoryMarshal.Write(ifreq[Libc.IfNameSize..], in flags);
             if (Libc.Ioctl(fd, Libc.TunSetIff, request) < 0)
             {
-                throw Libc.Failure($"TUNSETIFF for \"{name}\" (flags 0x{flags:x4}, queue {queue + 1} of {queues})", Marshal.GetLastPInvokeError());
+                var errno = Marshal.GetLastPInvokeError();
+                var failure = Libc.Failure($"TUNSETIFF for \"{name}\" (flags 0x{flags:x4}, queue {queue + 1} of {queues})", errno);
+                throw existed && errno == Libc.EInval
+                    ? new IOException($"{failure.Message}: {name} exists but is not a TUN device made for this (a TAP, veth or other interface, or a TUN device without multi_queue); " +
+                        $"delete it, or create it as `ip tuntap add dev {name} mode tun multi_queue vnet_hdr`", failure)
+                    : failure;
             }
             name = ReadName(ifreq);
             return handle;

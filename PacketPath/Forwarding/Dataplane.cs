@@ -12,8 +12,28 @@ namespace Lethe.PacketPath.Forwarding;
 /// </summary>
 public sealed class Dataplane : IDisposable
 {
-    /// <summary>Bytes per ring: 700 MTU-sized packets, or 15 super-packets (see <see cref="HandoffRing"/>).</summary>
-    private const int RingBytes = 1 << 20;
+    /// <summary>
+    /// The most workers a data plane runs. Each pair of workers has a ring each way, so rings grow with
+    /// the square of the count: 64 workers have 4,032 of them.
+    /// </summary>
+    public const int MaxWorkers = 64;
+
+    /// <summary>Bytes per ring at most: 700 MTU-sized packets, or 15 super-packets (see <see cref="HandoffRing"/>).</summary>
+    private const int MaxRingBytes = 1 << 20;
+
+    /// <summary>Bytes per ring at least: room for a 64 KiB super-packet with its headers, twice over.</summary>
+    private const int MinRingBytes = 1 << 18;
+
+    /// <summary>What all rings together may take, until each is down to <see cref="MinRingBytes"/>.</summary>
+    private const long RingBudget = 64L << 20;
+
+    /// <summary>Bytes per ring for <paramref name="workers"/> workers: 1 MiB up to 8 of them, less beyond, never under 256 KiB.</summary>
+    internal static int RingBytes(int workers)
+    {
+        var pairs = (long)workers * (workers - 1);
+        var share = pairs == 0 ? MaxRingBytes : RingBudget / pairs;
+        return (int)Math.Clamp(share, MinRingBytes, MaxRingBytes) & ~7;
+    }
 
     /// <summary>How much longer than its window a poll may last before the guard moves its worker back.</summary>
     private static readonly TimeSpan PollGuardMargin = TimeSpan.FromMilliseconds(5);
@@ -36,6 +56,10 @@ public sealed class Dataplane : IDisposable
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(engines);
         ArgumentNullException.ThrowIfNull(shards);
+        if (engines.Count is < 1 or > MaxWorkers)
+        {
+            throw new ArgumentException($"{engines.Count} workers: a data plane runs 1 to {MaxWorkers}.", nameof(engines));
+        }
         if (engines.Count != shards.Count)
         {
             throw new ArgumentException($"{engines.Count} engines for {shards.Count} shards: one worker per shard.", nameof(engines));
@@ -56,11 +80,12 @@ public sealed class Dataplane : IDisposable
             _workers[w] = new Worker(w, engines[w], _devices, Mtus, shards, e => _failed.TrySetException(e));
         }
         var rings = new HandoffRing?[_workers.Length, _workers.Length];
+        var ringBytes = RingBytes(_workers.Length);
         for (var from = 0; from < _workers.Length; from++)
         {
             for (var to = 0; to < _workers.Length; to++)
             {
-                rings[from, to] = from == to ? null : new HandoffRing(RingBytes);
+                rings[from, to] = from == to ? null : new HandoffRing(ringBytes);
             }
         }
         for (var w = 0; w < _workers.Length; w++)

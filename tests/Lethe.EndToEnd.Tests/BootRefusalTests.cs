@@ -70,8 +70,9 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
 
     [Theory]
     [InlineData("--metrics", "localhost:9108", "--metrics: 'localhost:9108' is not ADDRESS:PORT")]
-    [InlineData("--watch-seconds", "0", "--watch-seconds: 0 is outside (0, 86400]")]
-    [InlineData("--watch-seconds", "-5", "--watch-seconds: -5 is outside (0, 86400]")]
+    [InlineData("--watch-seconds", "0", "--watch-seconds: 0 is outside 0.1..86400")]
+    [InlineData("--watch-seconds", "-5", "--watch-seconds: -5 is outside 0.1..86400")]
+    [InlineData("--watch-seconds", "0.0001", "--watch-seconds: 0.0001 is outside 0.1..86400")]
     public async Task boot_refuses_a_bad_flag_with_exit_2_before_it_boots(string flag, string value, string expected)
     {
         var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey, flag, value);

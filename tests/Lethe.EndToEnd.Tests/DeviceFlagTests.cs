@@ -7,7 +7,9 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--client-tun", "nobody=lt-x", "the policy has no client 'nobody' (its clients: work, personal)")]
     [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
     [InlineData("--client-tun", "work=this-name-is-far-too-long", "is not an interface name")]
-    [InlineData("--workers", "0", "--workers: 0 is outside 1..256")]
+    [InlineData("--client-tun", "work=..", "--client-tun: '..' is not an interface name")]
+    [InlineData("--workers", "0", "--workers: 0 is outside 1..64")]
+    [InlineData("--workers", "65", "--workers: 65 is outside 1..64")]
     [InlineData("--cpus", "4096", "--cpus: CPU 4096 is not one this process may run on")]
     [InlineData("--cpus", "1-x", "--cpus: '1-x' is not a list of CPU numbers and ranges")]
     public async Task boot_refuses_bad_device_flags_with_exit_2_and_the_reason(string flag, string value, string expected)
@@ -18,6 +20,23 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Equal(2, code);
         Assert.Contains(expected, err);
         Assert.DoesNotContain("booted", output);
+    }
+
+    [Theory]
+    [InlineData("boot", "--max-flows", "99999999999")]
+    [InlineData("boot", "--watch-seconds", "abc")]
+    [InlineData("boot", "--workers", "1.5")]
+    [InlineData("boot", "--bogus", "1")]
+    [InlineData("nft", "--now", "abc")]
+    public async Task a_value_the_flag_parser_cannot_read_is_a_flag_error_with_no_help_text_on_stdout(string command, string flag, string value)
+    {
+        var (code, output, err) = await FirewallProcess.Run(false, command, "--snapshot", policy.V1, "--trust", policy.PublicKey, flag, value);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", err);
+        Assert.Contains(value, err);
+        Assert.Contains($"(see: lethe-firewall {command} --help)", err);
+        Assert.Equal("", output);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Lethe.PacketPath.Tests;
 
 namespace Lethe.EndToEnd.Tests;
 
@@ -28,6 +29,29 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Equal("accept", verdicts[3]["verdict"]!.GetValue<string>());
         Assert.Equal(("drop", "unsolicited-from-uplink"), (verdicts[4]["verdict"]!.GetValue<string>(), verdicts[4]["reason"]!.GetValue<string>()));
         Assert.Null(verdicts[4]["client"]);
+    }
+
+    [Fact]
+    public async Task a_policy_of_more_than_a_thousand_clients_replays_and_its_last_client_keeps_its_own_rules()
+    {
+        using var http = policy.Host.Client();
+        await PublishedPolicy.Send(http, "/policies", new { name = "crowd", reason = "one qube each" });
+        for (var i = 0; i < 1_030; i++)
+        {
+            await PublishedPolicy.Send(http, "/policies/crowd/clients", new { name = $"q{i}", addresses = new[] { $"10.138.{i / 250}.{i % 250 + 1}" }, reason = "qube" });
+        }
+        await PublishedPolicy.Send(http, "/policies/crowd/clients/q1029/rules", new { rule = "action=accept proto=tcp dstports=443", reason = "the last one" });
+        await PublishedPolicy.Send(http, "/policies/crowd/publish", new { reason = "v1" });
+        var snapshot = Path.Combine(policy.Folder, "crowd-v1.json");
+        await File.WriteAllBytesAsync(snapshot, await http.GetByteArrayAsync("/policies/crowd/snapshots/1"));
+        var capture = Captures.Write(Path.Combine(policy.Folder, "crowd.pcap"),
+            [Packets.Tcp("10.138.4.30", "192.0.2.10", 40000, 443), Packets.Tcp("10.138.0.1", "192.0.2.10", 40000, 443)]);
+
+        var verdicts = await Replay(snapshot, capture);
+
+        Assert.Equal(("accept", "q1029"), (verdicts[0]["verdict"]!.GetValue<string>(), verdicts[0]["client"]!.GetValue<string>()));
+        Assert.Equal(("drop", "q0", "no-rule-matched"),
+            (verdicts[1]["verdict"]!.GetValue<string>(), verdicts[1]["client"]!.GetValue<string>(), verdicts[1]["reason"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -29,6 +29,32 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
         Assert.Contains("reload: not forwarding yet, SIGHUP ignored", firewall.Err);
     }
 
+    [Theory]
+    [InlineData("verify", "http://", "--snapshot: 'http://' is not a URL")]
+    [InlineData("boot", "http://[::1", "--snapshot: 'http://[::1' is not a URL")]
+    [InlineData("replay", "https://:80/", "--snapshot: 'https://:80/' is not a URL")]
+    public async Task a_url_that_cannot_be_fetched_is_a_flag_error_not_a_crash(string command, string url, string expected)
+    {
+        string[] extra = command == "replay" ? ["--pcap", Path.Combine(policy.Folder, "none.pcap")] : [];
+
+        var (code, output, error) = await FirewallProcess.Run(false, [command, "--snapshot", url, "--trust", policy.PublicKey, .. extra]);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: {expected}", error);
+        Assert.DoesNotContain("Unhandled", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task a_token_with_a_line_break_inside_is_a_flag_error_not_a_crash()
+    {
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", "http://127.0.0.1:9/latest", "--trust", policy.PublicKey,
+            "--token", "abc\ndef");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --token (or LETHE_TOKEN): holds a control character", error);
+    }
+
     [Fact]
     public async Task a_redirect_is_not_followed()
     {

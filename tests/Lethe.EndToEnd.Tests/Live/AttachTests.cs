@@ -167,11 +167,46 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
 
             Assert.Equal(1, code);
             Assert.Contains($"cannot attach to the devices: TUNSETIFF for \"{device}\"", err);
+            Assert.Contains($"create it as `ip tuntap add dev {device} mode tun multi_queue vnet_hdr`", err);
             Assert.DoesNotContain("forwarding on", output);
         }
         finally
         {
             Command.TryRun("ip", "tuntap", "del", "dev", device, "mode", "tun");
+        }
+    }
+
+    [LinuxRootFact]
+    public async Task a_second_firewall_on_the_devices_a_running_one_serves_is_refused_and_the_first_keeps_them()
+    {
+        var tag = $"l2{Random.Shared.Next(0x1000000):x6}";
+        string created = tag + "w", madeBefore = tag + "u";
+        try
+        {
+            Command.Run("ip", "tuntap", "add", "dev", madeBefore, "mode", "tun", "multi_queue", "vnet_hdr");
+            await using var first = FirewallProcess.Start(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+                "--client-tun", $"work={created}", "--uplink-tun", madeBefore, "--uplink-address", "198.51.100.2", "--workers", "1");
+            await first.WaitForOutput("forwarding on 2 device(s)", TimeSpan.FromSeconds(30));
+
+            // The device the first one created (not persistent), and the one made beforehand (persistent), each alone.
+            var onCreated = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+                "--client-tun", $"work={created}", "--uplink-tun", tag + "x", "--workers", "1");
+            var onMadeBefore = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+                "--uplink-tun", madeBefore, "--workers", "1");
+
+            Assert.Equal(1, onCreated.Code);
+            Assert.Contains($"{created} is served by another lethe-firewall in this network namespace", onCreated.Err);
+            Assert.Equal(1, onMadeBefore.Code);
+            Assert.Contains($"{madeBefore} is served by another lethe-firewall in this network namespace", onMadeBefore.Err);
+            Assert.False(Command.TryRun("ip", "link", "show", "dev", tag + "x"), "the refused firewall left a device behind");
+            first.Terminate();
+            Assert.Equal(0, await first.Exit(TimeSpan.FromSeconds(10)));
+            Assert.False(Command.TryRun("ip", "link", "show", "dev", created), "the device the first firewall created outlived it");
+        }
+        finally
+        {
+            Command.TryRun("ip", "link", "del", tag + "x");
+            Command.TryRun("ip", "tuntap", "del", "dev", madeBefore, "mode", "tun", "multi_queue");
         }
     }
 }

@@ -23,6 +23,33 @@ public class DataplaneTests
     private const string Remote = "198.51.100.1";
     private const string Uplink = "198.51.100.2";
 
+    [Fact]
+    public void sixty_four_workers_get_their_handoff_rings_and_a_sixty_fifth_is_refused()
+    {
+        // 64 x 63 rings of 1 MiB would be 4 GiB; past 8 workers they share a budget instead.
+        static (PacketEngine[] Engines, FlowShards Shards) Build(int workers)
+        {
+            var shards = new FlowShards(workers, 7);
+            var options = new EngineOptions { UplinkV4 = NetAddress.Parse(Uplink), Shards = shards, Limits = new ConnectionLimits { Capacity = 64 } };
+            var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab", [new SnapshotClient("work", [Client], [])]);
+            var compiled = CompiledPolicy.Compile(content, []);
+            var hosts = compiled.CreateHostTable();
+            var engines = new PacketEngine[workers];
+            for (var w = 0; w < workers; w++)
+            {
+                engines[w] = new PacketEngine(new ActivePolicy(compiled, 1, hosts), options with { Shard = w });
+            }
+            return (engines, shards);
+        }
+        var (engines, shards) = Build(Dataplane.MaxWorkers);
+        var (tooMany, tooManyShards) = Build(Dataplane.MaxWorkers + 1);
+
+        using var dataplane = new Dataplane([], engines, shards);
+
+        Assert.Equal(64, dataplane.Workers.Count);
+        Assert.Throws<ArgumentException>(() => new Dataplane([], tooMany, tooManyShards));
+    }
+
     [LinuxRootFact]
     public void every_udp_flow_is_answered_through_two_workers_and_the_remote_sees_only_the_uplink_address()
     {
