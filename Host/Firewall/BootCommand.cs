@@ -7,7 +7,7 @@ using Lethe.PacketPath.Classification;
 namespace Lethe.Firewall;
 
 /// <summary>
-/// `lethe-firewall boot`: verify, compile, attach to the TUN devices, forward until SIGTERM.
+/// `lethe-firewall boot`: verify, compile, attach to the TUN devices, forward until SIGTERM or SIGINT.
 /// Everything it learns stays in memory; it writes nothing to disk, and logs go to stdout/stderr.
 /// </summary>
 public static class BootCommand
@@ -20,7 +20,7 @@ public static class BootCommand
         var watch = new Option<double>("--watch-seconds") { Description = "How often to ask a control-plane URL for a newer snapshot, in seconds (0.1..86400)", DefaultValueFactory = _ => 5 };
         var metrics = new Option<string?>("--metrics") { Description = "Serve counters in Prometheus text format on ADDRESS:PORT (off by default)" };
         var command = new Command("boot",
-            "Boot from a verified snapshot and forward between the TUN devices until SIGTERM; SIGHUP re-reads --snapshot. Refuses anything that does not verify")
+            "Boot from a verified snapshot and forward between the TUN devices until SIGTERM or SIGINT; SIGHUP re-reads --snapshot. Refuses anything that does not verify")
         {
             token, watch, metrics,
         };
@@ -107,11 +107,14 @@ public static class BootCommand
         TextWriter output, TextWriter error, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        void Stop(PosixSignalContext context)
         {
             context.Cancel = true;
             stop.Cancel();
-        });
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        // Ctrl-C in a terminal stops it as cleanly as a service manager's SIGTERM does.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         var names = new NameRefresh(flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray(), output, stop.Token);
         names.Start(firewall.Policy.Hosts);
         var swapping = new Lock();

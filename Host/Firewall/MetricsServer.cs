@@ -88,11 +88,11 @@ public sealed class MetricsServer : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _listener.Dispose();
-        _answering.Dispose();
-    }
+    /// <remarks>
+    /// The semaphore is left to the collector: answers still running release it after this, and one
+    /// that never handed out its wait handle holds nothing else.
+    /// </remarks>
+    public void Dispose() => _listener.Dispose();
 
     private async Task Answer(TcpClient client, CancellationToken ct)
     {
@@ -104,7 +104,9 @@ public sealed class MetricsServer : IDisposable
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(RequestTimeout);
                 var line = await ReadRequestLine(stream, timeout.Token);
-                var found = line.StartsWith("GET /metrics ", StringComparison.Ordinal) || line.StartsWith("GET / ", StringComparison.Ordinal);
+                // Prometheus may add URL parameters (a scrape config's `params`); the page has none to take.
+                var found = line.StartsWith("GET /metrics ", StringComparison.Ordinal) || line.StartsWith("GET /metrics?", StringComparison.Ordinal)
+                    || line.StartsWith("GET / ", StringComparison.Ordinal);
                 await stream.WriteAsync(found ? Page() : NotFound, timeout.Token);
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)

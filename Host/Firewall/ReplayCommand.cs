@@ -53,6 +53,11 @@ public static class ReplayCommand
                         throw new FlagException($"{flag}: {target} is the capture being read (--pcap); writing it would destroy it");
                     }
                 }
+                if (parse.GetValue(outPcap) is { } outFile && parse.GetValue(verdicts) is { } verdictFile && verdictFile != "-"
+                    && Path.GetFullPath(outFile) == Path.GetFullPath(verdictFile))
+                {
+                    throw new FlagException($"--out and --verdicts both name {outFile}: one file cannot hold a capture and JSON lines");
+                }
                 await using var input = OpenRead(inputPath);
                 await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? File.Create(path) : Console.OpenStandardOutput();
                 await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? File.Create(outPath) : null;

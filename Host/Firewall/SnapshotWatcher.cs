@@ -37,12 +37,24 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
                     continue;
                 }
                 var bytes = await response.Content.ReadAsByteArrayAsync(ct);
-                _etag = response.Headers.ETag?.ToString();
-                var verified = SnapshotVerifier.Verify(bytes, trustedKeyPem);
+                var etag = response.Headers.ETag?.ToString();
+                VerifiedSnapshot verified;
+                try
+                {
+                    verified = SnapshotVerifier.Verify(bytes, trustedKeyPem);
+                }
+                catch (SnapshotVerificationException)
+                {
+                    // The same bytes would be refused again: asked for only when they change.
+                    _etag = etag;
+                    throw;
+                }
                 if (verified.Envelope.Version != currentVersion())
                 {
                     swap(verified);
                 }
+                // Only now: after a swap that failed, the next round must fetch the version again, not get a 304.
+                _etag = etag;
             }
             catch (SnapshotVerificationException e)
             {

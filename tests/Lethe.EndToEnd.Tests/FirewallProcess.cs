@@ -50,6 +50,12 @@ public sealed class FirewallProcess : IAsyncDisposable
     public static FirewallProcess StartWithOnly(string capability, params string[] args) =>
         Launch(["setpriv", "--inh-caps=-all", $"--bounding-set=-all,+{capability}", "--no-new-privs"], args, home: null);
 
+    /// <summary>
+    /// Runs it with SIGINT at its default, as a terminal's foreground job has it: the test runner's
+    /// processes inherit it ignored from a shell's background job, and the runtime leaves an ignored SIGINT ignored.
+    /// </summary>
+    public static FirewallProcess StartAsForegroundJob(params string[] args) => Launch(["env", "--default-signal=INT"], args, home: null);
+
     /// <summary>Runs it kept to <paramref name="cpuList"/> (taskset -c), as a cpuset would keep it.</summary>
     public static FirewallProcess StartOnCpus(string cpuList, params string[] args) => Launch(["taskset", "-c", cpuList], args, home: null);
 

@@ -89,7 +89,17 @@ public sealed class MetricsServerTests : IAsyncLifetime
     public async Task anything_but_the_metrics_page_is_404()
     {
         Assert.StartsWith("HTTP/1.0 404 Not Found", await Get("/admin"));
+        Assert.StartsWith("HTTP/1.0 404 Not Found", await Get("/metricsx"));
         Assert.Equal(0, Volatile.Read(ref _renders));
+    }
+
+    [Fact]
+    public async Task a_scrape_with_url_parameters_gets_the_page()
+    {
+        var answer = await Get("/metrics?module=lethe");
+
+        Assert.StartsWith("HTTP/1.0 200 OK\r\n", answer);
+        Assert.EndsWith("\r\n\r\nlethe_up 1\n", answer);
     }
 
     private async Task<TcpClient> Connect()

@@ -176,4 +176,18 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Contains("is the capture being read (--pcap)", error);
         Assert.Equal(before, await File.ReadAllBytesAsync(capture));
     }
+
+    [Fact]
+    public async Task one_file_for_both_the_forwarded_capture_and_the_verdicts_is_refused()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "both.pcap"), Captures.WorkDay());
+        var target = Path.Combine(policy.Folder, "both-out");
+
+        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--out", target, "--verdicts", target);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--out and --verdicts both name {target}", error);
+        Assert.False(File.Exists(target));
+    }
 }
