@@ -1,5 +1,7 @@
 -- The schema the control plane needs (Marten event store, draft projection, sealed snapshots).
 -- Generated with: lethe migrate schema-script --out FILE; applied by: lethe migrate.
+-- By hand: three statements made idempotent (IF NOT EXISTS), so that `lethe migrate` also adopts a database
+-- whose schema a server with Lethe:CreateSchema=true made.
 DO $$
 BEGIN      IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'lethe') THEN
         BEGIN
@@ -472,7 +474,7 @@ CREATE TABLE IF NOT EXISTS lethe.mt_doc_snapshotdocument (
 CONSTRAINT pkey_mt_doc_snapshotdocument_id PRIMARY KEY (id)
 );
 
-CREATE INDEX mt_doc_snapshotdocument_idx_policy ON lethe.mt_doc_snapshotdocument USING btree ((data ->> 'policy'));
+CREATE INDEX IF NOT EXISTS mt_doc_snapshotdocument_idx_policy ON lethe.mt_doc_snapshotdocument USING btree ((data ->> 'policy'));
 CREATE TABLE IF NOT EXISTS lethe.mt_streams (
     id                   varchar        NOT NULL,
     type                 varchar        NULL,
@@ -514,8 +516,8 @@ EXCEPTION
 END
 $do$;
 
-CREATE UNIQUE INDEX pk_mt_events_stream_and_version ON lethe.mt_events USING btree (stream_id, version);
-CREATE SEQUENCE lethe.mt_events_sequence;
+CREATE UNIQUE INDEX IF NOT EXISTS pk_mt_events_stream_and_version ON lethe.mt_events USING btree (stream_id, version);
+CREATE SEQUENCE IF NOT EXISTS lethe.mt_events_sequence;
 ALTER SEQUENCE lethe.mt_events_sequence OWNED BY lethe.mt_events.seq_id;
 CREATE TABLE IF NOT EXISTS lethe.mt_event_progression (
     name                         varchar                     NOT NULL,

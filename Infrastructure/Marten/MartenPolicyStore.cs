@@ -12,8 +12,26 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 {
     public async Task<Policy?> Load(string policy, CancellationToken ct) => await session.LoadAsync<Policy>(policy, ct);
 
-    public async Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct) =>
-        await session.Events.AggregateStreamAsync<Policy>(policy, timestamp: at.ToUniversalTime(), token: ct);
+    /// <remarks>
+    /// The stream up to its first event stamped after <paramref name="at"/>, not every event stamped
+    /// before it: each instance stamps events with its own clock, and with two clocks apart a later
+    /// change can carry an earlier time. Folding it without the changes before it is a state that
+    /// never was (and can fail outright: a rule replaced before it was added).
+    /// </remarks>
+    public async Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(policy, token: ct);
+        long version = 0;
+        foreach (var e in events)
+        {
+            if (e.Timestamp > at)
+            {
+                break;
+            }
+            version = e.Version;
+        }
+        return version == 0 ? null : await session.Events.AggregateStreamAsync<Policy>(policy, version: version, token: ct);
+    }
 
     public async Task<long> Create(PolicyCreated created, AuditStamp audit, CancellationToken ct)
     {

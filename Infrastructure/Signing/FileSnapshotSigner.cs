@@ -15,7 +15,15 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         {
             throw new FileNotFoundException($"The signing key {privateKeyPath} does not exist; make one with `lethe keygen --out DIR`.", privateKeyPath);
         }
-        var pem = File.ReadAllText(privateKeyPath);
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(privateKeyPath);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new InvalidOperationException($"The signing key {privateKeyPath} cannot be read by this user: {e.Message}");
+        }
         if (!pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
         {
             // A public key imports too, and would fail only at the first publish, as a 500.
@@ -29,6 +37,11 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         catch (ArgumentException e)
         {
             throw new InvalidOperationException($"{privateKeyPath} is not a PEM private key: {e.Message}");
+        }
+        catch (CryptographicException)
+        {
+            // An RSA or Ed25519 key is PEM too, but not one ECDsa can import.
+            throw new InvalidOperationException($"{privateKeyPath} is not an ECDSA private key; Lethe signs with ECDSA P-256 (make one with `lethe keygen --out DIR`).");
         }
         if (_key.KeySize != 256 || !SigningCurve.IsP256(_key))
         {

@@ -56,6 +56,32 @@ public sealed class EventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_policy_at_a_time_is_a_prefix_of_its_history_even_when_instances_stamped_changes_out_of_order()
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("skew"), audit, default);
+            await store.Append("skew", 1, [new ClientAdded("work", ["10.137.0.5"])], audit, null, default);
+            await store.Append("skew", 2, [new RuleAdded("work", "r-1", "action=drop", 0)], audit, null, default);
+            await store.Append("skew", 3, [new RuleReplaced("work", "r-1", "action=drop", "action=accept")], audit, null, default);
+        }
+        // The replace came through an instance whose clock was a minute behind the others.
+        await _database.Count("with moved as (update lethe.mt_events set timestamp = timestamp - interval '1 minute' " +
+            "where stream_id = 'skew' and version = 4 returning 1) select count(*) from moved");
+        var added = await _database.Count("select (extract(epoch from timestamp) * 1000000)::bigint from lethe.mt_events where stream_id = 'skew' and version = 3");
+        var justBeforeTheAdd = DateTimeOffset.UnixEpoch.AddTicks((added - 1) * 10);
+
+        await using var query = _store.LightweightSession();
+        var then = await new MartenPolicyStore(query).LoadAt("skew", justBeforeTheAdd, default);
+
+        // Not the replace alone (a rule replaced before it was added): the policy as it stood before the add.
+        Assert.Equal(2, then!.Version);
+        Assert.Empty(then.Draft.FindClient("work")!.Rules);
+    }
+
+    [Fact]
     public async Task a_sealed_version_is_never_overwritten()
     {
         var snapshot = new StoredSnapshot(new SealedSnapshot(SealedSnapshot.CurrentFormat, "p", 1, 1, DateTimeOffset.UnixEpoch, "sha", "key", "sig", "e30="),

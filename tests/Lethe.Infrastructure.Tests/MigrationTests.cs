@@ -44,6 +44,77 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public async Task two_migrations_started_at_once_both_succeed_and_the_files_run_once()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+
+        var runs = await Task.WhenAll(
+            MigrationRunner.Apply(database.ConnectionString, RepositoryPaths.Migrations, CancellationToken.None),
+            MigrationRunner.Apply(database.ConnectionString, RepositoryPaths.Migrations, CancellationToken.None));
+
+        Assert.Equal(["0001_initial.sql"], runs.SelectMany(r => r).Where(n => n == "0001_initial.sql"));
+        Assert.Equal(runs[0].Count + runs[1].Count, await database.Count("select count(*) from public.lethe_migrations"));
+    }
+
+    [Fact]
+    public async Task a_migration_changed_after_it_was_applied_is_refused_naming_it()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        var folder = Directory.CreateTempSubdirectory("lethe-migrations-").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(RepositoryPaths.Migrations, "*.sql"))
+            {
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+            }
+            await MigrationRunner.Apply(database.ConnectionString, folder, CancellationToken.None);
+            await File.AppendAllTextAsync(Path.Combine(folder, "0001_initial.sql"), "\nALTER TABLE lethe.mt_streams ADD COLUMN IF NOT EXISTS sneaked text;\n");
+
+            var refused = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.Apply(database.ConnectionString, folder, CancellationToken.None));
+
+            Assert.StartsWith("0001_initial.sql was changed after it was applied", refused.Message);
+            Assert.Equal(0, await database.Count("select count(*) from information_schema.columns where column_name = 'sneaked'"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task a_folder_without_migrations_is_refused()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        var folder = Directory.CreateTempSubdirectory("lethe-no-migrations-").FullName;
+        try
+        {
+            var refused = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.Apply(database.ConnectionString, folder, CancellationToken.None));
+
+            Assert.Contains("holds no migrations", refused.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+
+    [Fact]
+    public async Task a_database_whose_schema_the_store_made_itself_is_adopted_by_the_migrations()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        using (var developer = DocumentStore.For(o => LetheStoreOptions.Configure(o, database.ConnectionString, createSchema: true)))
+        {
+            await developer.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        }
+
+        var applied = await MigrationRunner.Apply(database.ConnectionString, RepositoryPaths.Migrations, CancellationToken.None);
+
+        Assert.Contains("0001_initial.sql", applied);
+        using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, database.ConnectionString, createSchema: false));
+        await store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+    }
+
+    [Fact]
     public async Task the_production_store_creates_no_schema_objects_of_its_own()
     {
         await using var database = await TestDatabase.Create(migrate: false);

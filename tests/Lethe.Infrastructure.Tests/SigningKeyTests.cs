@@ -26,6 +26,18 @@ public sealed class SigningKeyTests : IDisposable
     }
 
     [Fact]
+    public void an_rsa_private_key_is_refused_naming_the_algorithm_lethe_signs_with()
+    {
+        using var rsa = RSA.Create(2048);
+        var path = Path.Combine(_folder, "rsa.key");
+        File.WriteAllText(path, rsa.ExportPkcs8PrivateKeyPem());
+
+        var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(path));
+
+        Assert.Equal($"{path} is not an ECDSA private key; Lethe signs with ECDSA P-256 (make one with `lethe keygen --out DIR`).", refused.Message);
+    }
+
+    [Fact]
     public void the_public_key_given_as_the_signing_key_is_refused_at_once()
     {
         SigningKeyFiles.Generate(_folder);

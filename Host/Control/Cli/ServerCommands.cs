@@ -70,6 +70,10 @@ public static class ServerCommands
             {
                 throw new CliException($"--connection: not a PostgreSQL connection string: {e.Message}");
             }
+            catch (MigrationException e)
+            {
+                throw new CliException($"migration refused: {e.Message}");
+            }
             catch (Exception e) when (e is Npgsql.NpgsqlException or DirectoryNotFoundException)
             {
                 throw new CliException($"migration failed (each file is applied whole or not at all): {e.Message}");

@@ -106,8 +106,19 @@ public static class ControlPlane
             await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         }
         await using var session = store.QuerySession();
-        _ = await session.Query<Domain.Policies.Policy>().CountAsync(ct);
+        try
+        {
+            _ = await session.Query<Domain.Policies.Policy>().CountAsync(ct);
+        }
+        catch (Exception e) when (MissingSchema(e))
+        {
+            throw new InvalidOperationException("the database has no Lethe schema yet: run `lethe migrate` against it first");
+        }
     }
+
+    /// <summary>No such table (42P01) or schema (3F000): a database `lethe migrate` never ran on.</summary>
+    private static bool MissingSchema(Exception e) =>
+        (e as Npgsql.PostgresException ?? e.InnerException as Npgsql.PostgresException) is { SqlState: "42P01" or "3F000" };
 
     /// <summary>The watchdog's timer refuses anything else, and would stop the host with no word of why.</summary>
     /// <exception cref="InvalidOperationException">Names the setting and the range it takes.</exception>
