@@ -41,6 +41,12 @@ public enum DnsParseError
 
     /// <summary>The TC bit is set: the answer did not fit the datagram.</summary>
     Truncated,
+
+    /// <summary>
+    /// NOERROR without the asked-for records, without an SOA, but with NS records: a referral (RFC 2308
+    /// 2.2) from a server that does not recurse. It says nothing about the name's addresses.
+    /// </summary>
+    Referral,
 }
 
 /// <summary>
@@ -85,6 +91,7 @@ public static class DnsMessage
 
     private const ushort ClassIn = 1;
     private const ushort TypeCname = 5;
+    private const ushort TypeNs = 2;
     private const ushort TypeSoa = 6;
     private const ushort FlagQr = 0x8000;
     private const ushort FlagTc = 0x0200;
@@ -236,12 +243,14 @@ public static class DnsMessage
         }
 
         uint? negativeTtl = null;
+        var nameServers = false;
         for (var i = 0; i < authorities; i++)
         {
             if (!TryReadRecord(message, ref position, readCnameTarget: false, out var record))
             {
                 return Failure(DnsParseError.Malformed, rcode);
             }
+            nameServers |= record.Type == TypeNs && record.Class == ClassIn;
             // SOA RDATA ends with five 32-bit numbers, MINIMUM last; two names come before them.
             if (record.Type == TypeSoa && record.Class == ClassIn && record.DataLength >= 22)
             {
@@ -286,6 +295,11 @@ public static class DnsMessage
             ttl = Math.Min(ttl, record.Ttl);
         }
 
+        if (found.Count == 0 && rcode == DnsResponseCode.NoError && negativeTtl is null && nameServers)
+        {
+            // Read as "no addresses", it would make a dsthost drop rule match nothing, while the name has addresses.
+            return Failure(DnsParseError.Referral, rcode);
+        }
         if (found.Count == 0)
         {
             ttl = negativeTtl is { } soa ? Math.Min(soa, chainTtl) : 0;

@@ -151,6 +151,8 @@ public sealed class DnsResolver : IDnsResolver
                         };
                     case DnsParseError.Truncated:
                         return FamilyAnswer.Failure("truncated response (no TCP fallback)");
+                    case DnsParseError.Referral:
+                        return FamilyAnswer.Failure("a referral: this resolver does not look names up for its clients (--dns must name a recursive resolver)");
                     case DnsParseError.Malformed when received >= DnsMessage.HeaderLength:
                         return FamilyAnswer.Failure("malformed response");
                     default:

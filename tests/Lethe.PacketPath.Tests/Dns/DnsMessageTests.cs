@@ -177,6 +177,18 @@ public sealed class DnsMessageTests
     }
 
     [Fact]
+    public void a_referral_is_not_read_as_a_name_without_addresses()
+    {
+        // What a server that does not recurse answers: no answer, the zone's name servers, no SOA.
+        var bytes = DnsWire.Response(9, "lab.example", 1, authority: [new Rr("example", 2, 172800, DnsWire.Name("ns1.example"))]);
+
+        var response = DnsMessage.Parse(bytes, 9, "lab.example", DnsQueryType.A);
+
+        Assert.Equal(DnsParseError.Referral, response.Error);
+        Assert.Empty(response.Addresses);
+    }
+
+    [Fact]
     public void servfail_with_or_without_a_question_is_reported_as_such()
     {
         var echoed = DnsMessage.Parse(DnsWire.Response(5, "example.com", 1, rcode: 2), 5, "example.com", DnsQueryType.A);

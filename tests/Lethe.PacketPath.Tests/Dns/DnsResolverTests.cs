@@ -77,6 +77,20 @@ public sealed class DnsResolverTests
     }
 
     [Fact]
+    public async Task a_referral_from_a_server_that_does_not_recurse_fails_the_lookup_rather_than_resolving_to_nothing()
+    {
+        await using var server = new TinyDnsServer();
+        server.For("lab.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, authority: [new Rr("test", 2, 172800, DnsWire.Name("ns1.test"))])]);
+        var resolver = new DnsResolver([server.EndPoint], TimeSpan.FromSeconds(30));
+
+        var answer = await resolver.Resolve("lab.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.Empty(answer.Addresses);
+        Assert.Contains("a referral: this resolver does not look names up", answer.Detail);
+    }
+
+    [Fact]
     public async Task a_dropped_query_times_out_and_the_next_resolver_answers()
     {
         await using var silent = new TinyDnsServer();
