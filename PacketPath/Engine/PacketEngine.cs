@@ -144,9 +144,9 @@ public sealed class PacketEngine
             {
                 return Drop(ref outcome, DropReason.TooBig);
             }
-            if (!_table.Observe(entry, isReply, TcpSample.Read(packet, info), info.TotalLength, nowMs))
+            if (_table.Observe(entry, isReply, TcpSample.Read(packet, info), info.TotalLength, nowMs) is var refusedSegment and not DropReason.None)
             {
-                return Drop(ref outcome, DropReason.TcpOutOfWindow);
+                return Drop(ref outcome, refusedSegment);
             }
             if (!isReply)
             {
@@ -261,9 +261,9 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, refused);
         }
-        if (!_table.Observe(entry, true, TcpSample.Read(packet, info), info.TotalLength, nowMs))
+        if (_table.Observe(entry, true, TcpSample.Read(packet, info), info.TotalLength, nowMs) is var refusedSegment and not DropReason.None)
         {
-            return Drop(ref outcome, DropReason.TcpOutOfWindow);
+            return Drop(ref outcome, refusedSegment);
         }
         if ((original.Source != info.Destination || original.SourcePort != info.DestinationPort) &&
             !NatRewriter.RewriteDestination(packet, ref info, original.Source, original.SourcePort))

@@ -49,7 +49,7 @@ public sealed class ConnectionTable
     private readonly int _indexMask;
     private readonly int[] _perClient;
     private readonly long[] _timeoutMs;
-    private readonly long _tcpUnrepliedMs;
+    private readonly long _tcpUnacknowledgedMs;
     private readonly ulong _seed;
     private readonly int _quota;
     private readonly int _sweepWhenFull;
@@ -100,11 +100,11 @@ public sealed class ConnectionTable
             }
             _timeoutMs[(int)state] = (long)timeout.TotalMilliseconds;
         }
-        if (timeouts.TcpUnreplied <= TimeSpan.Zero)
+        if (timeouts.TcpUnacknowledged <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(timeouts), $"The TCP unreplied timeout is {timeouts.TcpUnreplied}; it must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(timeouts), $"The TCP unacknowledged timeout is {timeouts.TcpUnacknowledged}; it must be positive.");
         }
-        _tcpUnrepliedMs = (long)timeouts.TcpUnreplied.TotalMilliseconds;
+        _tcpUnacknowledgedMs = (long)timeouts.TcpUnacknowledged.TotalMilliseconds;
     }
 
     public int Capacity => _entries.Length;
@@ -245,15 +245,20 @@ public sealed class ConnectionTable
 
     /// <summary>
     /// Counts a packet of the flow, refreshes its timeout and advances its state. A TCP segment
-    /// outside the flow's sequence window (<see cref="TcpWindow"/>) is refused: false, and nothing
-    /// about the flow changes. <paramref name="tcp"/> is default for other protocols.
+    /// outside the flow's sequence window (<see cref="TcpWindow"/>) or one conntrack calls invalid
+    /// is refused, and nothing about the flow changes. <paramref name="tcp"/> is default for other protocols.
     /// </summary>
-    public bool Observe(int entry, bool isReply, in TcpSample tcp, int bytes, long nowMs)
+    /// <returns><see cref="DropReason.None"/>, or why the segment is refused.</returns>
+    public DropReason Observe(int entry, bool isReply, in TcpSample tcp, int bytes, long nowMs)
     {
         ref var e = ref _entries[entry];
         var check = TcpCheck.Accept;
         if (e.Protocol == 6)
         {
+            if (!TcpTracker.ValidFlags(tcp.Flags))
+            {
+                return DropReason.TcpInvalid;
+            }
             if (TcpTracker.Reopens(e.State, isReply, tcp.Flags))
             {
                 // A new connection on the same ports: its sequence numbers start afresh.
@@ -263,20 +268,20 @@ public sealed class ConnectionTable
             check = isReply
                 ? TcpWindow.Accept(ref e.ReplySide, ref e.OriginalSide, tcp, e.State, isReply: true)
                 : TcpWindow.Accept(ref e.OriginalSide, ref e.ReplySide, tcp, e.State, isReply: false);
-            if (check == TcpCheck.Refuse)
+            if (check is TcpCheck.Refuse or TcpCheck.Invalid)
             {
-                return false;
+                return check == TcpCheck.Refuse ? DropReason.TcpOutOfWindow : DropReason.TcpInvalid;
             }
         }
         if (check != TcpCheck.Pass)
         {
             e.LastSeenMs = nowMs;
         }
-        else if ((tcp.Flags & TcpTracker.Rst) != 0 && _timeoutMs[(int)e.State] > _timeoutMs[(int)ConnectionState.Close])
+        else if ((tcp.Flags & TcpTracker.Rst) != 0 && TimeoutOf(ref e) > _timeoutMs[(int)ConnectionState.Close])
         {
             // A reset passed on for its receiver to judge: if it takes it, nothing follows, and the flow goes
             // after the close timeout, as Linux times it; its challenge ACK (or anything else) keeps it.
-            e.LastSeenMs = nowMs - (_timeoutMs[(int)e.State] - _timeoutMs[(int)ConnectionState.Close]);
+            e.LastSeenMs = nowMs - (TimeoutOf(ref e) - _timeoutMs[(int)ConnectionState.Close]);
         }
         if (isReply)
         {
@@ -301,7 +306,7 @@ public sealed class ConnectionTable
                 e.State = ConnectionState.UdpStream;
                 break;
         }
-        return true;
+        return DropReason.None;
     }
 
     /// <summary>Forgets a flow: both of its keys stop matching and its NAT port is free again.</summary>
@@ -409,19 +414,23 @@ public sealed class ConnectionTable
         return false;
     }
 
+    private bool IsExpired(ref Entry e, long nowMs) => nowMs - e.LastSeenMs >= TimeoutOf(ref e);
+
     /// <remarks>
-    /// A TCP flow nobody has answered yet (picked up from a bare ACK, say) is held no longer than
-    /// <see cref="ConnectionTimeouts.TcpUnreplied"/>, whatever its state says, as Linux holds unanswered
-    /// flows: an ACK scan would otherwise fill a client's quota for days.
+    /// A TCP flow nobody has answered yet (picked up from a bare ACK, say), or one with data not yet
+    /// acknowledged, is held no longer than <see cref="ConnectionTimeouts.TcpUnacknowledged"/>, whatever
+    /// its state says, as Linux holds them: an ACK scan would otherwise fill a client's quota for days,
+    /// and so would peers that vanished mid-transfer.
     /// </remarks>
-    private bool IsExpired(ref Entry e, long nowMs)
+    private long TimeoutOf(ref Entry e)
     {
         var timeout = _timeoutMs[(int)e.State];
-        if (e.Protocol == 6 && e.ReplyPackets == 0 && timeout > _tcpUnrepliedMs)
+        if (e.Protocol == 6 && timeout > _tcpUnacknowledgedMs
+            && (e.ReplyPackets == 0 || ((e.OriginalSide.Flags | e.ReplySide.Flags) & TcpSideFlags.DataUnacknowledged) != 0))
         {
-            timeout = _tcpUnrepliedMs;
+            timeout = _tcpUnacknowledgedMs;
         }
-        return nowMs - e.LastSeenMs >= timeout;
+        return timeout;
     }
 
     private static bool Matches(ref Entry e, bool reply, in FlowKey key)

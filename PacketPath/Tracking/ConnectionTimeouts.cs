@@ -25,8 +25,12 @@ public sealed record ConnectionTimeouts
     public TimeSpan Icmp { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan Generic { get; init; } = TimeSpan.FromSeconds(600);
 
-    /// <summary>The longest a TCP flow with no packet yet from its other side is kept, in any state (Linux's nf_conntrack_tcp_timeout_unacknowledged).</summary>
-    public TimeSpan TcpUnreplied { get; init; } = TimeSpan.FromSeconds(300);
+    /// <summary>
+    /// The longest a TCP flow is kept idle, in any state, while no packet has come from its other side
+    /// or data one side sent is not yet acknowledged (Linux's nf_conntrack_tcp_timeout_unacknowledged):
+    /// a peer that vanished with data in flight does not hold its entry and NAT port for days.
+    /// </summary>
+    public TimeSpan TcpUnacknowledged { get; init; } = TimeSpan.FromSeconds(300);
 
     public TimeSpan For(ConnectionState state) => state switch
     {

@@ -12,6 +12,18 @@ internal static class TcpTracker
     public const byte Syn = 0x02;
     public const byte Rst = 0x04;
     public const byte Ack = 0x10;
+    public const byte Urg = 0x20;
+
+    /// <summary>
+    /// Whether a segment's flags are a combination TCP sends, after Linux's tcp_valid_flags (PSH, ECE
+    /// and CWR aside): a bare FIN, for one, needs no acknowledgement to guess, and would start closing
+    /// an idle flow that then expires.
+    /// </summary>
+    public static bool ValidFlags(byte tcpFlags) => (tcpFlags & (Fin | Syn | Rst | Ack | Urg)) switch
+    {
+        Syn or (Syn | Urg) or (Syn | Ack) or Rst or (Rst | Ack) or (Fin | Ack) or (Fin | Ack | Urg) or Ack or (Ack | Urg) => true,
+        _ => false,
+    };
 
     [Flags]
     public enum Closing : byte

@@ -43,6 +43,9 @@ internal enum TcpSideFlags : byte
 
     /// <summary>It sent a SYN on a tuple already established (a restarted client reusing its port): <see cref="TcpSide.SynEnd"/> holds.</summary>
     SynPending = 8,
+
+    /// <summary>It has sent data (or a SYN or FIN) the other side has not acknowledged yet.</summary>
+    DataUnacknowledged = 16,
 }
 
 /// <summary>What a tracked flow does with one TCP segment.</summary>
@@ -63,6 +66,9 @@ internal enum TcpCheck : byte
 
     /// <summary>The SYN-ACK answering a SYN sent on an established tuple: the tuple carries a new connection from here.</summary>
     Resync,
+
+    /// <summary>What conntrack calls invalid in this state whatever its numbers: dropped, and nothing changes.</summary>
+    Invalid,
 }
 
 /// <summary>
@@ -141,6 +147,19 @@ internal static class TcpWindow
             receiver = default;
             sender.Flags = receiver.Flags = TcpSideFlags.Liberal;
             return TcpCheck.Resync;
+        }
+        if (isReply && syn && (flags & TcpTracker.Ack) == 0 && state is not (ConnectionState.SynSent or ConnectionState.TimeWait))
+        {
+            // Only a SYN crossing ours (simultaneous open) may come from the answering side; one into a
+            // flow past its handshake is a guess (Linux: invalid), which an older stack would take as a reset.
+            return TcpCheck.Invalid;
+        }
+        if (isReply && state == ConnectionState.SynSent && sender.MaxWindow == 0
+            && (flags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Ack)
+        {
+            // A bare ACK answering our SYN: a server still holding the old connection on this reused tuple,
+            // whose client must see it to reset that. Passed, and nothing is learnt from it (Linux: ignored).
+            return TcpCheck.Pass;
         }
         // Only the very next segment may answer a pending SYN, as Linux honours one: later, a forged answer
         // would need only that SYN's sequence number to resynchronise or close a flow that carried on.
@@ -239,6 +258,11 @@ internal static class TcpWindow
         if (After(end, sender.End))
         {
             sender.End = end;
+            sender.Flags |= TcpSideFlags.DataUnacknowledged;
+        }
+        if ((flags & TcpTracker.Ack) != 0 && segment.Acknowledgement == receiver.End)
+        {
+            receiver.Flags &= ~TcpSideFlags.DataUnacknowledged;
         }
         if (receiver.MaxWindow != 0 && After(end, sender.MaxEnd))
         {

@@ -43,6 +43,12 @@ public enum DropReason : byte
     /// </summary>
     TcpCannotOpen,
     /// <summary>
+    /// A TCP segment of a tracked flow that Linux's conntrack calls invalid: a combination of flags no
+    /// TCP sends (a FIN without ACK, SYN with FIN or RST, none at all), or a SYN from the answering side
+    /// of a flow past its handshake. Each could otherwise end or disturb the flow by a guess.
+    /// </summary>
+    TcpInvalid,
+    /// <summary>
     /// An ICMP message of no tracked flow that is neither a request (echo, timestamp, information,
     /// address mask; ICMPv6 echo, node information) nor an error: a reply, a redirect, a router
     /// message. Linux's conntrack calls it invalid.

@@ -26,8 +26,9 @@ public class TcpSequenceWindowTests
         Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
     }
 
-    private Sent FromClient(TcpFlags flags, uint seq, uint ack, int payload = 0) =>
-        _lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, flags, payload: payload, sequence: seq, acknowledgement: ack, window: 502));
+    private Sent FromClient(TcpFlags flags, uint seq, uint ack, int payload = 0, byte[]? tcpOptions = null) =>
+        _lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, flags, payload: payload, sequence: seq, acknowledgement: ack, window: 502,
+            tcpOptions: tcpOptions));
 
     private Sent FromRemote(TcpFlags flags, uint seq, uint ack, int payload = 0, ushort window = 509, byte[]? tcpOptions = null) =>
         _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, _natPort, flags, payload: payload, sequence: seq, acknowledgement: ack, window: window,
@@ -41,9 +42,16 @@ public class TcpSequenceWindowTests
 
     private ConnectionState State()
     {
+        Assert.True(Tracked(), "the flow is no longer tracked");
         var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40000, 443);
-        Assert.True(_lab.Engine.Connections.Lookup(key, _lab.Now, out var entry, out _));
+        _lab.Engine.Connections.Lookup(key, _lab.Now, out var entry, out _);
         return _lab.Engine.Connections.StateOf(entry);
+    }
+
+    private bool Tracked()
+    {
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40000, 443);
+        return _lab.Engine.Connections.Lookup(key, _lab.Now, out _, out _);
     }
 
     [Fact]
@@ -282,5 +290,83 @@ public class TcpSequenceWindowTests
         Assert.True(PacketParser.TryParse(syn, out var info, out _));
 
         Assert.Equal(expected, TcpSample.Read(syn, info).WindowScale);
+    }
+
+    [Theory]
+    [InlineData(TcpFlags.Fin)]
+    [InlineData(TcpFlags.Fin | TcpFlags.Psh)]
+    [InlineData(TcpFlags.Syn | TcpFlags.Fin | TcpFlags.Ack)]
+    [InlineData(TcpFlags.Syn | TcpFlags.Rst)]
+    [InlineData((TcpFlags)0)]
+    public void a_segment_with_flags_no_tcp_sends_is_dropped_as_invalid_and_an_idle_flow_keeps_its_five_days(TcpFlags flags)
+    {
+        // A bare FIN needs no acknowledgement to guess: taken, it would start closing the flow, which then expires.
+        var blind = FromRemote(flags, RemoteIsn + 1 + 40_000, 0);
+        _lab.Now += 180_000;
+
+        Assert.False(blind.Forwarded);
+        Assert.Equal(DropReason.TcpInvalid, blind.Reason);
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_syn_from_the_uplink_into_an_established_flow_is_dropped_as_invalid()
+    {
+        // An older stack takes an in-window SYN for a reset.
+        var blind = FromRemote(TcpFlags.Syn, RemoteIsn + 1 + 40_000, 0);
+
+        Assert.False(blind.Forwarded);
+        Assert.Equal(DropReason.TcpInvalid, blind.Reason);
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_server_still_holding_a_closed_connection_answers_its_reuse_and_the_clients_reset_clears_it()
+    {
+        Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 2).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 2, RemoteIsn + 2).Forwarded);
+        Assert.Equal(ConnectionState.TimeWait, State());
+        _lab.Now += 2_000;
+        // The client's last ACK was lost past the firewall: the server is still in LAST_ACK when the port is reused.
+        const uint newIsn = ClientIsn + 2 + 65_537;
+
+        Assert.True(FromClient(TcpFlags.Syn, newIsn, 0, tcpOptions: WindowScale7).Forwarded);
+        var stale = FromRemote(TcpFlags.Ack, RemoteIsn + 2, ClientIsn + 2);
+        var reset = FromClient(TcpFlags.Rst, ClientIsn + 2, 0);
+        _lab.Now += 1_000;
+        var retry = FromClient(TcpFlags.Syn, newIsn, 0, tcpOptions: WindowScale7);
+        var synAck = FromRemote(TcpFlags.Syn | TcpFlags.Ack, 777_777, newIsn + 1, window: 65160, tcpOptions: WindowScale7);
+        var ack = FromClient(TcpFlags.Ack, newIsn + 1, 777_778);
+
+        Assert.True(stale.Forwarded, stale.Reason.ToString());
+        Assert.True(reset.Forwarded, reset.Reason.ToString());
+        Assert.True(retry.Forwarded && synAck.Forwarded && ack.Forwarded, $"{retry.Reason} {synAck.Reason} {ack.Reason}");
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_flow_whose_data_is_never_acknowledged_goes_after_the_unacknowledged_timeout_not_five_days()
+    {
+        // The peer vanished with data in flight: the sender retransmits, backing off, then gives up.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(FromClient(TcpFlags.Ack | TcpFlags.Psh, ClientIsn + 1, RemoteIsn + 1, payload: 1_000).Forwarded);
+            _lab.Now += 1_000 << i;
+        }
+        var stillThere = Tracked();
+        _lab.Now += 300_000;
+
+        Assert.True(stillThere);
+        Assert.False(Tracked(), "the flow (and its NAT port) would be held for five days");
+    }
+
+    [Fact]
+    public void a_flow_whose_data_was_all_acknowledged_keeps_the_established_timeout()
+    {
+        RemoteSendsAThousandBytesTheClientAcknowledges();
+        _lab.Now += 3_600_000;
+
+        Assert.Equal(ConnectionState.Established, State());
     }
 }

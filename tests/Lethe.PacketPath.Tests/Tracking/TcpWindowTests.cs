@@ -23,21 +23,23 @@ public class TcpWindowTests
     private int Open(byte flags, TcpSample first)
     {
         Assert.True(_table.TryCreate(Original, Reply, 0, 0, flags, 0, out var entry, out var reason), reason.ToString());
-        Assert.True(_table.Observe(entry, false, first, 60, 0));
+        Assert.Equal(DropReason.None, _table.Observe(entry, false, first, 60, 0));
         return entry;
     }
 
+    /// <summary>Whether the table takes the client's segment.</summary>
     private bool Client(int entry, byte flags, uint seq, uint ack, int length = 0, ushort window = 502, long at = 1) =>
-        _table.Observe(entry, false, new TcpSample(flags, seq, ack, window, length), 40 + length, at);
+        _table.Observe(entry, false, new TcpSample(flags, seq, ack, window, length), 40 + length, at) == DropReason.None;
 
+    /// <summary>Whether the table takes the server's segment.</summary>
     private bool Server(int entry, byte flags, uint seq, uint ack, int length = 0, ushort window = 509, long at = 1) =>
-        _table.Observe(entry, true, new TcpSample(flags, seq, ack, window, length), 40 + length, at);
+        _table.Observe(entry, true, new TcpSample(flags, seq, ack, window, length), 40 + length, at) == DropReason.None;
 
     /// <summary>SYN and SYN-ACK, both offering <paramref name="clientScale"/> / <paramref name="serverScale"/>, then the client's ACK.</summary>
     private int Handshake(sbyte clientScale = 7, sbyte serverScale = 7)
     {
         var entry = Open(Syn, new TcpSample(Syn, ClientIsn, 0, 64240, 0, clientScale));
-        Assert.True(_table.Observe(entry, true, new TcpSample(Syn | Ack, ServerIsn, ClientIsn + 1, 65160, 0, serverScale), 60, 1));
+        Assert.Equal(DropReason.None, _table.Observe(entry, true, new TcpSample(Syn | Ack, ServerIsn, ClientIsn + 1, 65160, 0, serverScale), 60, 1));
         Assert.True(Client(entry, Ack, ClientIsn + 1, ServerIsn + 1));
         Assert.Equal(ConnectionState.Established, _table.StateOf(entry));
         return entry;
@@ -151,7 +153,7 @@ public class TcpWindowTests
         Assert.True(Client(entry, Ack, ClientIsn + 2, ServerIsn + 2));
         Assert.Equal(ConnectionState.TimeWait, _table.StateOf(entry));
 
-        Assert.True(_table.Observe(entry, false, new TcpSample(Syn, 3_000_000_000, 0, 64240, 0, 7), 60, 2));
+        Assert.Equal(DropReason.None, _table.Observe(entry, false, new TcpSample(Syn, 3_000_000_000, 0, 64240, 0, 7), 60, 2));
         Assert.True(Server(entry, Syn | Ack, 123, 3_000_000_001));
         Assert.True(Client(entry, Ack, 3_000_000_001, 124));
         Assert.Equal(ConnectionState.Established, _table.StateOf(entry));
@@ -172,9 +174,9 @@ public class TcpWindowTests
     {
         var entry = Open(Syn, new TcpSample(Syn, ClientIsn, 0, 64240, 0, 7));
 
-        Assert.False(_table.Observe(entry, true, new TcpSample(Syn | Ack, 77, ClientIsn + 100_000, 65160, 0, 7), 60, 1));
+        Assert.Equal(DropReason.TcpOutOfWindow, _table.Observe(entry, true, new TcpSample(Syn | Ack, 77, ClientIsn + 100_000, 65160, 0, 7), 60, 1));
         Assert.Equal(ConnectionState.SynSent, _table.StateOf(entry));
-        Assert.True(_table.Observe(entry, true, new TcpSample(Syn | Ack, ServerIsn, ClientIsn + 1, 65160, 0, 7), 60, 2));
+        Assert.Equal(DropReason.None, _table.Observe(entry, true, new TcpSample(Syn | Ack, ServerIsn, ClientIsn + 1, 65160, 0, 7), 60, 2));
         Assert.Equal(ConnectionState.SynReceived, _table.StateOf(entry));
     }
 }
