@@ -49,6 +49,11 @@ public static class ValidationRules
     /// <summary>The embeddings, overrides and isolates of Unicode's bidirectional algorithm (not the plain marks).</summary>
     private static bool IsBidiOverride(char c) => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 
+    /// <summary>A sealed version as a request names it: its number, or "latest".</summary>
+    public static IRuleBuilderOptions<T, string> IsSnapshotVersion<T>(this IRuleBuilder<T, string> rule) =>
+        rule.Must(v => v == "latest" || (int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0))
+            .WithMessage("'Version' must be a version number (1, 2, ...) or latest.");
+
     /// <summary>A bad rule is reported under "rule.KEY", so the field names the offending key.</summary>
     /// <param name="clock">The handler's clock: a relative expire is judged by where it lands from now.</param>
     public static IRuleBuilderOptionsConditions<T, string> IsQubesRule<T>(this IRuleBuilder<T, string> rule, TimeProvider clock, string field = "rule") =>

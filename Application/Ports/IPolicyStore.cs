@@ -32,5 +32,12 @@ public interface IPolicyStore
 
     Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct);
 
-    Task<IReadOnlyList<SealedSnapshot>> Snapshots(string policy, CancellationToken ct);
+    /// <summary>One sealed version's summary, read without its content or draft; null when there is none.</summary>
+    Task<Snapshots.SnapshotSummary?> SnapshotSummary(string policy, int version, CancellationToken ct);
+
+    /// <summary>Every sealed version's summary, oldest first, read without their contents.</summary>
+    Task<IReadOnlyList<Snapshots.SnapshotSummary>> Snapshots(string policy, CancellationToken ct);
+
+    /// <summary>The policy's publishing state, read without its draft; null when there is no such policy.</summary>
+    Task<PublishState?> Publishing(string policy, CancellationToken ct);
 }

@@ -1,6 +1,7 @@
 using JasperFx;
 using JasperFx.Events;
 using Lethe.Application.Ports;
+using Lethe.Application.Snapshots;
 using Lethe.Domain;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Snapshots;
@@ -118,11 +119,22 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
             ? new StoredSnapshot(doc.Sealed, doc.Draft)
             : null;
 
-    public async Task<IReadOnlyList<SealedSnapshot>> Snapshots(string policy, CancellationToken ct)
+    // Projections in the query: a version's document holds its content and draft, megabytes for a large policy.
+    public async Task<SnapshotSummary?> SnapshotSummary(string policy, int version, CancellationToken ct)
     {
-        var docs = await session.Query<SnapshotDocument>().Where(d => d.Policy == policy).OrderBy(d => d.Version).ToListAsync(ct);
-        return docs.Select(d => d.Sealed).ToArray();
+        var id = SnapshotDocument.IdFor(policy, version);
+        return await session.Query<SnapshotDocument>().Where(d => d.Id == id)
+            .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition))
+            .SingleOrDefaultAsync(ct);
     }
+
+    public async Task<IReadOnlyList<SnapshotSummary>> Snapshots(string policy, CancellationToken ct) =>
+        await session.Query<SnapshotDocument>().Where(d => d.Policy == policy).OrderBy(d => d.Version)
+            .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition))
+            .ToListAsync(ct);
+
+    public async Task<PublishState?> Publishing(string policy, CancellationToken ct) =>
+        await session.Query<Policy>().Where(p => p.Id == policy).Select(p => p.Publishing).SingleOrDefaultAsync(ct);
 
     private void Stamp(AuditStamp audit)
     {

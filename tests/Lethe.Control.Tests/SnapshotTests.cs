@@ -136,6 +136,36 @@ public class SnapshotTests(HostFixture fixture) : IClassFixture<HostFixture>, IA
         Assert.Equal(await first.Content.ReadAsStringAsync(), await changed.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("W/{0}")]
+    [InlineData("\"older\", {0}")]
+    [InlineData("*")]
+    public async Task if_none_match_is_read_as_a_list_of_tags_weak_or_strong(string shape)
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+        var first = await viewer.GetAsync("/policies/sealed/snapshots/2");
+        using var again = new HttpRequestMessage(HttpMethod.Get, "/policies/sealed/snapshots/2");
+        again.Headers.TryAddWithoutValidation("If-None-Match", string.Format(System.Globalization.CultureInfo.InvariantCulture, shape, first.Headers.ETag!.Tag));
+
+        var response = await viewer.SendAsync(again);
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+        Assert.Equal(first.Headers.ETag, response.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task a_version_that_does_not_exist_is_404_with_or_without_an_etag()
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/policies/sealed/snapshots/99");
+        request.Headers.TryAddWithoutValidation("If-None-Match", "*");
+
+        var response = await viewer.SendAsync(request);
+
+        var problem = await response.Problem(HttpStatusCode.NotFound);
+        Assert.Contains("has no version 99", problem["detail"].Str());
+    }
+
     /// <summary>Changes one character in the middle of the base64 "content" value to another base64 character.</summary>
     public static byte[] FlipContentByte(byte[] file)
     {

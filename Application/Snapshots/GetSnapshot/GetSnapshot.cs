@@ -12,20 +12,7 @@ public sealed class GetSnapshotHandler(IPolicyStore store) : IQueryHandler<GetSn
 {
     public async ValueTask<SealedSnapshot> Handle(GetSnapshot query, CancellationToken ct)
     {
-        int version;
-        if (query.Version == "latest")
-        {
-            var policy = await store.Load(query.Policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Policy}.");
-            version = policy.Publishing.LatestVersion;
-            if (version == 0)
-            {
-                throw new DomainException(Refusal.NotFound, $"Policy {query.Policy} has not been published yet.");
-            }
-        }
-        else
-        {
-            version = int.Parse(query.Version, System.Globalization.CultureInfo.InvariantCulture);
-        }
+        var version = await SnapshotVersion.Resolve(store, query.Policy, query.Version, ct);
         var snapshot = await store.Snapshot(query.Policy, version, ct)
             ?? throw new DomainException(Refusal.NotFound, $"Policy {query.Policy} has no version {version}.");
         return snapshot.Sealed;

@@ -1,19 +1,18 @@
 using Lethe.Application.Ports;
 using Lethe.Domain;
-using Lethe.Domain.Snapshots;
 using Mediator;
 
 namespace Lethe.Application.Snapshots.ListSnapshots;
 
-public sealed record ListSnapshots(string Policy) : IQuery<IReadOnlyList<SealedSnapshot>>;
+public sealed record ListSnapshots(string Policy) : IQuery<IReadOnlyList<SnapshotSummary>>;
 
-public sealed class ListSnapshotsHandler(IPolicyStore store) : IQueryHandler<ListSnapshots, IReadOnlyList<SealedSnapshot>>
+public sealed class ListSnapshotsHandler(IPolicyStore store) : IQueryHandler<ListSnapshots, IReadOnlyList<SnapshotSummary>>
 {
-    public async ValueTask<IReadOnlyList<SealedSnapshot>> Handle(ListSnapshots query, CancellationToken ct)
+    public async ValueTask<IReadOnlyList<SnapshotSummary>> Handle(ListSnapshots query, CancellationToken ct)
     {
         var snapshots = await store.Snapshots(query.Policy, ct);
         // An empty list is also what a policy never published has; only a policy that does not exist is a 404.
-        if (snapshots.Count == 0 && await store.Load(query.Policy, ct) is null)
+        if (snapshots.Count == 0 && await store.Publishing(query.Policy, ct) is null)
         {
             throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Policy}.");
         }

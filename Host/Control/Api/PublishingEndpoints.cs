@@ -2,6 +2,7 @@ using Lethe.Application.Publishing.Confirm;
 using Lethe.Application.Publishing.Publish;
 using Lethe.Application.Publishing.RollBack;
 using Lethe.Application.Snapshots.GetSnapshot;
+using Lethe.Application.Snapshots.GetSnapshotSummary;
 using Lethe.Application.Snapshots.ListSnapshots;
 using Lethe.Control.Server;
 using Lethe.Domain.Snapshots;
@@ -41,15 +42,19 @@ public static class PublishingEndpoints
                 s.Version, s.ContentSha256, s.KeyId, s.SealedAt, s.LogPosition,
             })));
 
-        // The exact file a firewall verifies; the ETag lets a watching firewall poll cheaply.
+        // The exact file a firewall verifies. The ETag lets a watching firewall poll cheaply: a 304 is
+        // answered from the version's summary, without reading its content.
         read.MapGet("/snapshots/{version}", async (string policy, string version, IMediator m, HttpRequest request, CancellationToken ct) =>
         {
-            var snapshot = await m.Send(new GetSnapshot(policy, version), ct);
-            var etag = $"\"{snapshot.Version}-{snapshot.ContentSha256[..16]}\"";
+            var named = await m.Send(new GetSnapshotSummary(policy, version), ct);
+            var etag = $"\"{named.Version}-{named.ContentSha256[..16]}\"";
             request.HttpContext.Response.Headers.ETag = etag;
-            return request.Headers.IfNoneMatch.ToString() == etag
-                ? Results.StatusCode(StatusCodes.Status304NotModified)
-                : Results.Bytes(SnapshotCodec.ToFile(snapshot), "application/json");
+            if (EntityTags.Match(request.Headers.IfNoneMatch, etag))
+            {
+                return Results.StatusCode(StatusCodes.Status304NotModified);
+            }
+            var snapshot = await m.Send(new GetSnapshot(policy, named.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct);
+            return Results.Bytes(SnapshotCodec.ToFile(snapshot), "application/json");
         });
 
         app.MapGet("/signing-key", (FileSnapshotSigner signer) => Results.Ok(new { keyId = signer.KeyId, publicKeyPem = signer.PublicKeyPem }))
