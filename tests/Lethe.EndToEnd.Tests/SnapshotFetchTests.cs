@@ -89,6 +89,15 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
         Assert.Contains("16777216", error);
     }
 
+    [Fact]
+    public async Task a_snapshot_file_that_never_ends_is_refused_at_the_same_bound()
+    {
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", "/dev/zero", "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains("/dev/zero is larger than 16 MiB, which no snapshot is", error);
+    }
+
     private static async Task Write(NetworkStream stream, string head, byte[] body)
     {
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
