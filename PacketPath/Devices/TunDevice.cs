@@ -110,8 +110,10 @@ public sealed unsafe class TunDevice : IDisposable
         try
         {
             control = OpenControlSocket(name);
-            var existed = name.Length > 0 && TryInterfaceIndex(control, name) > 0;
-            claim = name.Length > 0 ? Claim(name) : null;
+            // A name the kernel picks (none, or a pattern such as "tun%d") is a new device: nobody else's.
+            var picked = name.Length == 0 || name.Contains('%');
+            var existed = !picked && TryInterfaceIndex(control, name) > 0;
+            claim = picked ? null : Claim(name);
             var offloads = TunOffloads.None;
             for (var i = 0; i < queues.Length; i++)
             {

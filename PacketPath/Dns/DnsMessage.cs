@@ -43,8 +43,9 @@ public enum DnsParseError
     Truncated,
 
     /// <summary>
-    /// NOERROR without the asked-for records, without an SOA, but with NS records: a referral (RFC 2308
-    /// 2.2) from a server that does not recurse. It says nothing about the name's addresses.
+    /// NOERROR without the asked-for records, without an SOA, but with NS records, from a server that
+    /// does not offer recursion (RA clear): a referral (RFC 2308 2.2). It says nothing about the name's
+    /// addresses. A recursive server's answer of that shape is its "no data" (RFC 2308 2.2.1, type 2).
     /// </summary>
     Referral,
 }
@@ -95,6 +96,7 @@ public static class DnsMessage
     private const ushort TypeSoa = 6;
     private const ushort FlagQr = 0x8000;
     private const ushort FlagTc = 0x0200;
+    private const ushort FlagRa = 0x0080;
     private const ushort FlagRd = 0x0100;
 
     /// <summary>A fresh random query id (cryptographic randomness: the id and the source port are what an off-path spoofer has to guess).</summary>
@@ -295,7 +297,7 @@ public static class DnsMessage
             ttl = Math.Min(ttl, record.Ttl);
         }
 
-        if (found.Count == 0 && rcode == DnsResponseCode.NoError && negativeTtl is null && nameServers)
+        if (found.Count == 0 && rcode == DnsResponseCode.NoError && negativeTtl is null && nameServers && (flags & FlagRa) == 0)
         {
             // Read as "no addresses", it would make a dsthost drop rule match nothing, while the name has addresses.
             return Failure(DnsParseError.Referral, rcode);

@@ -179,6 +179,7 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
 
     [Theory]
     [InlineData(0)]
+    [InlineData(0.0005)]
     [InlineData(-5)]
     [InlineData(double.NaN)]
     [InlineData(86400)]
@@ -186,7 +187,7 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
     {
         var refused = Assert.Throws<InvalidOperationException>(() => Lethe.Control.Server.ControlPlane.CheckConfirmInterval(seconds));
 
-        Assert.StartsWith("Lethe:ConfirmCheckSeconds must be more than 0 and at most 3600", refused.Message);
+        Assert.StartsWith("Lethe:ConfirmCheckSeconds must be 0.1 to 3600", refused.Message);
     }
 
     [Theory]

@@ -124,9 +124,9 @@ public static class ControlPlane
     /// <exception cref="InvalidOperationException">Names the setting and the range it takes.</exception>
     public static void CheckConfirmInterval(double seconds)
     {
-        if (!(seconds > 0 && seconds <= 3600))
+        if (!(seconds >= 0.1 && seconds <= 3600))
         {
-            throw new InvalidOperationException($"Lethe:ConfirmCheckSeconds must be more than 0 and at most 3600, not {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            throw new InvalidOperationException($"Lethe:ConfirmCheckSeconds must be 0.1 to 3600, not {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         }
     }
 

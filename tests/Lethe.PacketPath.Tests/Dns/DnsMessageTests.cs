@@ -180,11 +180,25 @@ public sealed class DnsMessageTests
     public void a_referral_is_not_read_as_a_name_without_addresses()
     {
         // What a server that does not recurse answers: no answer, the zone's name servers, no SOA.
-        var bytes = DnsWire.Response(9, "lab.example", 1, authority: [new Rr("example", 2, 172800, DnsWire.Name("ns1.example"))]);
+        var bytes = DnsWire.Response(9, "lab.example", 1, authority: [new Rr("example", 2, 172800, DnsWire.Name("ns1.example"))],
+            recursionAvailable: false);
 
         var response = DnsMessage.Parse(bytes, 9, "lab.example", DnsQueryType.A);
 
         Assert.Equal(DnsParseError.Referral, response.Error);
+        Assert.Empty(response.Addresses);
+    }
+
+    [Fact]
+    public void the_same_shape_from_a_recursive_server_is_its_no_data_answer()
+    {
+        // RFC 2308 2.2.1, type 2: NODATA with the zone's name servers and no SOA.
+        var bytes = DnsWire.Response(9, "v4only.example", 28, authority: [new Rr("example", 2, 172800, DnsWire.Name("ns1.example"))]);
+
+        var response = DnsMessage.Parse(bytes, 9, "v4only.example", DnsQueryType.Aaaa);
+
+        Assert.Equal(DnsParseError.None, response.Error);
+        Assert.Equal(DnsResponseCode.NoError, response.ResponseCode);
         Assert.Empty(response.Addresses);
     }
 

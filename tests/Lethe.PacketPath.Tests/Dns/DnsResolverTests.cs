@@ -80,7 +80,8 @@ public sealed class DnsResolverTests
     public async Task a_referral_from_a_server_that_does_not_recurse_fails_the_lookup_rather_than_resolving_to_nothing()
     {
         await using var server = new TinyDnsServer();
-        server.For("lab.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, authority: [new Rr("test", 2, 172800, DnsWire.Name("ns1.test"))])]);
+        server.For("lab.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, authority: [new Rr("test", 2, 172800, DnsWire.Name("ns1.test"))],
+            recursionAvailable: false)]);
         var resolver = new DnsResolver([server.EndPoint], TimeSpan.FromSeconds(30));
 
         var answer = await resolver.Resolve("lab.test", Ct);

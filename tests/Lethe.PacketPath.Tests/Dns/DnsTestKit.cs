@@ -55,13 +55,13 @@ internal static class DnsWire
     /// pointer to it (offset 12) when <paramref name="compress"/>.
     /// </summary>
     public static byte[] Response(ushort id, string name, ushort type, int rcode = 0, IEnumerable<Rr>? answers = null,
-        IEnumerable<Rr>? authority = null, bool truncated = false, bool compress = true)
+        IEnumerable<Rr>? authority = null, bool truncated = false, bool compress = true, bool recursionAvailable = true)
     {
         var answerList = answers?.ToList() ?? [];
         var authorityList = authority?.ToList() ?? [];
         var bytes = new List<byte>();
         bytes.AddRange(U16(id));
-        bytes.AddRange(U16(0x8180 | (truncated ? 0x0200 : 0) | rcode));
+        bytes.AddRange(U16(0x8100 | (recursionAvailable ? 0x0080 : 0) | (truncated ? 0x0200 : 0) | rcode));
         bytes.AddRange(U16(1));
         bytes.AddRange(U16(answerList.Count));
         bytes.AddRange(U16(authorityList.Count));
