@@ -138,7 +138,7 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
     [Theory]
     [InlineData(new[] { "rule", "move", "p", "r-1", "-m", "x" }, "error: Option '--position' is required.", "lethe rule move --help")]
     [InlineData(new[] { "rule", "add", "p", "work", "action=drop" }, "error: Option '--reason' is required.", "lethe rule add --help")]
-    [InlineData(new[] { "--if-match", "abc", "policy", "list" }, "error: --if-match: 'abc' is not a policy version", "lethe policy list --help")]
+    [InlineData(new[] { "rule", "remove", "home", "r-1", "-m", "x", "--if-match", "abc" }, "error: --if-match: 'abc' is not a policy version", "lethe rule remove --help")]
     public async Task a_command_line_that_does_not_parse_is_one_error_line_on_stderr(string[] args, string error, string help)
     {
         var run = await Host.Cli(args);
@@ -154,7 +154,7 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
     [InlineData("ftp://127.0.0.1/")]
     public async Task a_server_that_is_not_an_http_url_is_named(string server)
     {
-        var run = await OfflineCli.Run("", "--server", server, "policy", "list");
+        var run = await OfflineCli.Run("", "policy", "list", "--server", server);
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal($"error: --server: '{server}' is not an http:// or https:// URL (e.g. http://127.0.0.1:5080)", run.Err.Trim());

@@ -25,7 +25,7 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         var file = Path.Combine(_dir, "v1.json");
 
         var get = await Host.CliWith(ControlPlaneHost.ViewerToken, "", "snapshot", "get", "cli-verify", "1", "--out", file);
-        var verify = await Host.Cli("snapshot", "verify", file, "--trust", Host.PublicKeyPath);
+        var verify = await OfflineCli.Run("", "snapshot", "verify", file, "--trust", Host.PublicKeyPath);
 
         Assert.Equal(0, get.ExitCode);
         Assert.Contains(sha, get.Out);
@@ -57,7 +57,7 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         await Host.Cli("snapshot", "get", "cli-tamper", "1", "--out", file);
         await File.WriteAllBytesAsync(file, SnapshotTests.FlipContentByte(await File.ReadAllBytesAsync(file)));
 
-        var verify = await Host.Cli("snapshot", "verify", file, "--trust", Host.PublicKeyPath);
+        var verify = await OfflineCli.Run("", "snapshot", "verify", file, "--trust", Host.PublicKeyPath);
 
         Assert.Equal(1, verify.ExitCode);
         Assert.Equal("", verify.Out);
@@ -75,7 +75,7 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         var keys = Path.Combine(_dir, "keys");
         await OfflineCli.Run("", "keygen", "--out", keys);
 
-        var verify = await Host.Cli("snapshot", "verify", file, "--trust", Path.Combine(keys, "lethe-signing.pub"));
+        var verify = await OfflineCli.Run("", "snapshot", "verify", file, "--trust", Path.Combine(keys, "lethe-signing.pub"));
 
         Assert.Equal(1, verify.ExitCode);
         Assert.Contains("does not verify", verify.Err);
@@ -85,7 +85,7 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
     [Fact]
     public async Task a_missing_snapshot_file_is_a_clear_error()
     {
-        var verify = await Host.Cli("snapshot", "verify", Path.Combine(_dir, "absent.json"), "--trust", Host.PublicKeyPath);
+        var verify = await OfflineCli.Run("", "snapshot", "verify", Path.Combine(_dir, "absent.json"), "--trust", Host.PublicKeyPath);
 
         Assert.Equal(1, verify.ExitCode);
         Assert.StartsWith("error:", verify.Err);

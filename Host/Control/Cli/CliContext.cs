@@ -18,22 +18,19 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
     public Option<string> Server { get; } = new("--server")
     {
         Description = "Control plane URL (env LETHE_SERVER)",
-        Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("LETHE_SERVER") is { Length: > 0 } s ? s : "http://127.0.0.1:5080",
     };
 
     public Option<string?> Token { get; } = new("--token")
     {
         Description = "Bearer token (env LETHE_TOKEN)",
-        Recursive = true,
     };
 
-    public Option<bool> Json { get; } = new("--json") { Description = "Print machine-readable JSON", Recursive = true };
+    public Option<bool> Json { get; } = new("--json") { Description = "Print machine-readable JSON" };
 
     public Option<long?> IfMatch { get; } = new("--if-match")
     {
         Description = "Apply only if the policy is still at this version (from `policy show`); else 409 and nothing changes",
-        Recursive = true,
         CustomParser = result =>
         {
             var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";

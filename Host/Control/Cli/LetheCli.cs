@@ -8,10 +8,6 @@ public static class LetheCli
     public static RootCommand Build(CliContext cli)
     {
         var root = new RootCommand("lethe: the control plane of Lethe, a firewall that forgets. Every rule change is an audited event; each publish seals a signed snapshot.");
-        root.Options.Add(cli.Server);
-        root.Options.Add(cli.Token);
-        root.Options.Add(cli.Json);
-        root.Options.Add(cli.IfMatch);
         root.Subcommands.Add(PolicyCommands.Policy(cli));
         root.Subcommands.Add(ClientCommands.Client(cli));
         root.Subcommands.Add(RuleCommands.Rule(cli));
@@ -26,7 +22,50 @@ public static class LetheCli
         root.Subcommands.Add(ServerCommands.Keygen(cli));
         root.Subcommands.Add(ServerCommands.Serve(cli));
         root.Subcommands.Add(ServerCommands.Migrate(cli));
+        foreach (var command in root.Subcommands)
+        {
+            AddSharedOptions(cli, command, command.Name);
+        }
         return root;
+    }
+
+    /// <summary>Commands that never talk to the control plane's HTTP API, and the options they take of the shared ones.</summary>
+    private static readonly Dictionary<string, bool> Offline = new(StringComparer.Ordinal)
+    {
+        ["serve"] = false, ["migrate schema-script"] = false,
+        ["keygen"] = true, ["migrate"] = true, ["rule parse"] = true, ["snapshot verify"] = true,
+    };
+
+    /// <summary>
+    /// Each command gets only the shared options it uses, so its --help lists no option it ignores:
+    /// --server and --token where it calls the API, --if-match where that call is a change (it takes
+    /// --reason), --json where it prints a result.
+    /// </summary>
+    private static void AddSharedOptions(CliContext cli, Command command, string path)
+    {
+        foreach (var sub in command.Subcommands)
+        {
+            AddSharedOptions(cli, sub, $"{path} {sub.Name}");
+        }
+        if (command.Action is null)
+        {
+            return;
+        }
+        if (Offline.TryGetValue(path, out var printsJson))
+        {
+            if (printsJson)
+            {
+                command.Options.Add(cli.Json);
+            }
+            return;
+        }
+        command.Options.Add(cli.Server);
+        command.Options.Add(cli.Token);
+        command.Options.Add(cli.Json);
+        if (command.Options.Any(o => o.Name == "--reason"))
+        {
+            command.Options.Add(cli.IfMatch);
+        }
     }
 
     public static async Task<int> Run(string[] args, TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, CancellationToken ct = default)

@@ -1,0 +1,30 @@
+namespace Lethe.Control.Tests;
+
+/// <summary>Each command's --help lists the shared options it takes, and no other.</summary>
+public class CliHelpTests
+{
+    [Theory]
+    [InlineData("rule add", "--server --token --json --if-match", "")]
+    [InlineData("policy list", "--server --token --json", "--if-match")]
+    [InlineData("rule parse", "--json", "--server --token --if-match")]
+    [InlineData("snapshot verify", "--json", "--server --token --if-match")]
+    [InlineData("serve", "--urls", "--server --token --json --if-match")]
+    public async Task a_commands_help_lists_the_shared_options_it_takes_and_no_other(string command, string listed, string absent)
+    {
+        var run = await OfflineCli.Run("", [.. command.Split(' '), "--help"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.All(listed.Split(' ', StringSplitOptions.RemoveEmptyEntries), option => Assert.Contains(option, run.Out));
+        Assert.All(absent.Split(' ', StringSplitOptions.RemoveEmptyEntries), option => Assert.DoesNotContain(option, run.Out));
+    }
+
+    [Fact]
+    public async Task an_option_a_command_does_not_take_is_refused_rather_than_ignored()
+    {
+        var run = await OfflineCli.Run("", "serve", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--json", run.Err);
+        Assert.Contains("(see: lethe serve --help)", run.Err);
+    }
+}
