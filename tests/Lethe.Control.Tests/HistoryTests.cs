@@ -33,6 +33,20 @@ public class HistoryTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task the_cli_history_shows_each_correlation_id_whole()
+    {
+        using var alice = Host.Client(ControlPlaneHost.EditorToken);
+        await alice.CreatePolicyWithWork("whole-id");
+        await alice.Post("/policies/whole-id/clients/work/rules", new { rule = "action=drop", reason = "ticket" },
+            correlationId: "ticket-4711-firewall-change").Ok();
+
+        var run = await Host.Cli("history", "whole-id");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(" ticket-4711-firewall-change ", run.Out);
+    }
+
+    [Fact]
     public async Task the_actor_is_whoever_the_token_names()
     {
         using var alice = Host.Client(ControlPlaneHost.EditorToken);

@@ -70,7 +70,7 @@ public static class PublishingCommands
                     // To the microsecond, as stored: a time copied from here into `show --at` includes its change.
                     DateTimeOffset.Parse(S(e!["at"]), System.Globalization.CultureInfo.InvariantCulture).UtcDateTime
                         .ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
-                    S(e["actor"]), e["version"] is null ? "" : "v" + S(e["version"]), S(e["correlationId"]) is { Length: > 12 } c ? c[..12] : S(e["correlationId"]),
+                    S(e["actor"]), e["version"] is null ? "" : "v" + S(e["version"]), S(e["correlationId"]),
                     S(e["reason"]), S(e["summary"])])));
             return 0;
         }));
