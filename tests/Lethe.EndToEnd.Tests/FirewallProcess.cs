@@ -42,9 +42,27 @@ public sealed class FirewallProcess : IAsyncDisposable
     /// that user. In a private mount namespace <paramref name="tunNode"/> (a node the test made
     /// that the user may open) stands in for /dev/net/tun, as a container's device rule would.
     /// </summary>
+    /// <remarks>
+    /// It runs a copy of the firewall in <paramref name="home"/>: the user may not be able to reach the
+    /// build output (a clone under /root, mode 0700), as it could not reach an operator's either.
+    /// </remarks>
     public static FirewallProcess StartAs(int uid, string tunNode, string home, params string[] args) =>
         Launch(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", AsUserScript, tunNode,
-            $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"], args, home);
+            $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"], args, home,
+            CopyInto(home));
+
+    /// <summary>The files lethe-firewall.dll loads (its deps.json), copied into <paramref name="folder"/>; returns the copy's path.</summary>
+    private static string CopyInto(string folder)
+    {
+        string[] files = ["lethe-firewall.dll", "lethe-firewall.deps.json", "lethe-firewall.runtimeconfig.json",
+            "Lethe.PacketPath.dll", "Lethe.Domain.dll", "System.CommandLine.dll"];
+        var from = Path.GetDirectoryName(Binary)!;
+        foreach (var file in files)
+        {
+            File.Copy(Path.Combine(from, file), Path.Combine(folder, file), overwrite: true);
+        }
+        return Path.Combine(folder, files[0]);
+    }
 
     /// <summary>Runs it as root with <paramref name="capability"/> (say "net_admin") and no other, and no way to gain any: a container with all capabilities dropped but one.</summary>
     public static FirewallProcess StartWithOnly(string capability, params string[] args) =>
@@ -59,7 +77,7 @@ public sealed class FirewallProcess : IAsyncDisposable
     /// <summary>Runs it kept to <paramref name="cpuList"/> (taskset -c), as a cpuset would keep it.</summary>
     public static FirewallProcess StartOnCpus(string cpuList, params string[] args) => Launch(["taskset", "-c", cpuList], args, home: null);
 
-    private static FirewallProcess Launch(string[] launcher, string[] args, string? home)
+    private static FirewallProcess Launch(string[] launcher, string[] args, string? home, string? binary = null)
     {
         var start = new ProcessStartInfo
         {
@@ -76,7 +94,7 @@ public sealed class FirewallProcess : IAsyncDisposable
         {
             start.ArgumentList.Add("dotnet");
         }
-        start.ArgumentList.Add(Binary);
+        start.ArgumentList.Add(binary ?? Binary);
         foreach (var a in args)
         {
             start.ArgumentList.Add(a);
