@@ -22,7 +22,7 @@ public static class NftCommand
         };
         var resolve = new Option<string[]>("--resolve")
         {
-            Description = "NAME=ADDR: an answer for a dsthost name, fixed in the ruleset (repeatable); other names stay unresolved",
+            Description = "NAME=ADDR: an answer for a dsthost name, fixed in the ruleset (repeatable); NAME= for a name that resolved to nothing; other names stay unresolved",
         };
         var dns = new Option<string[]>("--dns") { Description = "A DNS resolver: what specialtarget=dns means (repeatable); nft resolves no names, see --resolve" };
         var now = new Option<long?>("--now") { Description = "Judge expire as of this UNIX time (default: the current time)" };
@@ -86,12 +86,17 @@ public static class NftCommand
         var answers = new Dictionary<string, List<IPAddress>>(StringComparer.Ordinal);
         foreach (var pair in parse.GetValue(resolve) ?? [])
         {
-            var (name, text) = FlagPair.Split("--resolve", pair, "NAME=ADDR");
+            // NAME= says the name resolved to nothing (NXDOMAIN, say): its rules match nothing, where a name not
+            // given at all is unresolved, and a drop naming it blocks the whole client.
+            var (name, text) = FlagPair.Split("--resolve", pair, "NAME=ADDR or NAME=", emptyValue: true);
             if (!answers.TryGetValue(name, out var list))
             {
                 answers[name] = list = [];
             }
-            list.Add(Address("--resolve", text));
+            if (text.Length > 0)
+            {
+                list.Add(Address("--resolve", text));
+            }
         }
 
         return new NftOptions

@@ -23,7 +23,7 @@ public static class ReplayCommand
         var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT, to this pcap file" };
         var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default: stdout)" };
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
-        var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); other names stay unresolved" };
+        var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); NAME= for a name that resolved to nothing; other names stay unresolved" };
         var command = new Command("replay", "What would this policy do to this capture? Judge every packet of a pcap file with a verified snapshot")
             { pcap, outPcap, verdicts, resolve, token };
         foreach (var option in flags.All)
@@ -131,10 +131,11 @@ public static class ReplayCommand
 
     private static void Pin(HostTable hosts, string pin)
     {
-        var (name, text) = FlagPair.Split("--resolve", pin, "NAME=ADDR");
-        var address = EngineFlags.ParseAddress("--resolve", text);
+        // NAME= pins "resolved to nothing", as a live lookup's NXDOMAIN would.
+        var (name, text) = FlagPair.Split("--resolve", pin, "NAME=ADDR or NAME=", emptyValue: true);
         hosts.TryGet(name, out var existing);
-        if (!hosts.Set(name, [.. existing.ToArray(), address]))
+        NetAddress[] pinned = text.Length == 0 ? [.. existing.ToArray()] : [.. existing.ToArray(), EngineFlags.ParseAddress("--resolve", text)];
+        if (!hosts.Set(name, pinned))
         {
             throw new FlagException($"--resolve: no rule of this snapshot names dsthost {name}");
         }

@@ -164,7 +164,7 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.TcpCannotOpen);
         }
-        if (IsIcmp(info) && !IsIcmpRequest(info))
+        if ((IsIcmp(info) && !IsIcmpRequest(info)) || IsOtherFamilysIcmp(info))
         {
             return Drop(ref outcome, DropReason.IcmpCannotOpen);
         }
@@ -654,6 +654,10 @@ public sealed class PacketEngine
     }
 
     private static bool IsIcmp(in PacketInfo info) => info.Protocol == (info.Version == 6 ? IpProtocol.IcmpV6 : IpProtocol.Icmp);
+
+    /// <summary>ICMPv4 carried over IPv6 or ICMPv6 over IPv4: no stack sends it, and conntrack calls it invalid.</summary>
+    private static bool IsOtherFamilysIcmp(in PacketInfo info) =>
+        info.Protocol == (info.Version == 6 ? IpProtocol.Icmp : IpProtocol.IcmpV6);
 
     private static bool IsIcmpQuery(in PacketInfo info) =>
         IsIcmp(info) && (info.Version == 6 ? IcmpV6Message.IsQueryType(info.IcmpType) : IcmpV4Message.IsQueryType(info.IcmpType));

@@ -51,7 +51,8 @@ public enum DropReason : byte
     /// <summary>
     /// An ICMP message of no tracked flow that is neither a request (echo, timestamp, information,
     /// address mask; ICMPv6 echo, node information) nor an error: a reply, a redirect, a router
-    /// message. Linux's conntrack calls it invalid.
+    /// message; or ICMP of the other family (ICMPv4 over IPv6, ICMPv6 over IPv4). Linux's conntrack
+    /// calls it invalid.
     /// </summary>
     IcmpCannotOpen,
     /// <summary>

@@ -55,6 +55,16 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
     }
 
     [Fact]
+    public async Task a_name_pinned_as_resolved_to_nothing_lets_its_accept_match_nothing()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "nothing.pcap"), [Packets.Tcp("10.137.0.5", "192.0.2.10", 40000, 443)]);
+
+        var verdicts = await Replay(policy.NamedV1, capture, "--resolve", "lab.example=");
+
+        Assert.Equal(("drop", "rule-drop"), (verdicts[0]["verdict"]!.GetValue<string>(), verdicts[0]["reason"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task the_same_capture_is_judged_by_v1_and_v2_as_their_rules_say()
     {
         var capture = Captures.Write(Path.Combine(policy.Folder, "day2.pcap"), Captures.WorkDay());

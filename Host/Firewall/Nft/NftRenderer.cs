@@ -320,6 +320,8 @@ public static class NftRenderer
             Line(0, "#  - dsthost: resolved once, now, from --resolve; Lethe keeps resolving. An unresolved name stays so.");
             Line(0, "#  - a reload keeps conntrack entries: flows the new rules no longer allow are not cut (Lethe cuts them).");
             Line(0, "#  - conntrack timeouts, NAT ports and the ICMP answer rate limit are the kernel's.");
+            Line(0, "#  - what conntrack calls invalid never reaches these rules: SCTP other than INIT and DCCP other than");
+            Line(0, "#    REQUEST of no flow, and bad transport checksums. Lethe judges those by the rules.");
             Line(0, "#  - packets addressed to the firewall itself take the input hook, which this table does not judge.");
             Line(0, "");
         }
@@ -447,7 +449,7 @@ public static class NftRenderer
                 if (rule.Rule is { Host: { } host, Action: not RuleAction.Accept } && !rule.Rule.IsExpiredAt(now) &&
                     !_options.ResolvedHosts.ContainsKey(host))
                 {
-                    Line(2, $"# {rule.Id}: dsthost {host} is unresolved (no --resolve {host}=ADDR), and Lethe blocks the whole");
+                    Line(2, $"# {rule.Id}: dsthost {host} is unresolved (no --resolve {host}=ADDR or {host}=), and Lethe blocks the whole");
                     Line(2, "# client while a drop names an unresolved host, so a DNS failure never turns a drop into an accept.");
                     NftRule("counter", DropVerdict, Comment(rule.Id));
                 }
@@ -488,7 +490,7 @@ public static class NftRenderer
             if (rule.Host is { } host && !_options.ResolvedHosts.TryGetValue(host, out answers))
             {
                 Line(2, rule.Action == RuleAction.Accept
-                    ? $"# {id}: dsthost {host} is unresolved (no --resolve {host}=ADDR): this accept matches nothing, as in Lethe."
+                    ? $"# {id}: dsthost {host} is unresolved (no --resolve {host}=ADDR or {host}=): this accept matches nothing, as in Lethe."
                     : $"# {id}: dsthost {host} is unresolved: the rule at the top of this chain blocks the client.");
                 return;
             }

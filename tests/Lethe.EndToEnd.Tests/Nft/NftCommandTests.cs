@@ -17,6 +17,17 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
     }
 
     [Fact]
+    public async Task a_name_given_as_resolved_to_nothing_matches_nothing_rather_than_being_unresolved()
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.NamedV1, "--trust", policy.PublicKey,
+            "--resolve", "lab.example=");
+
+        Assert.True(code == 0, error);
+        Assert.Contains($"# {policy.NamedRule}: matches nothing here", output);
+        Assert.DoesNotContain("is unresolved", output);
+    }
+
+    [Fact]
     public async Task nft_renders_each_version_with_its_rules_and_the_flags_given()
     {
         var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.V2, "--trust", policy.PublicKey,

@@ -35,6 +35,21 @@ public class IcmpFirstMessageTests
     }
 
     [Theory]
+    [InlineData(Work6, Remote6, 1, IcmpV4Message.EchoRequest)]
+    [InlineData(Work4, Remote4, 58, IcmpV6Message.EchoRequest)]
+    public void icmp_of_the_other_family_opens_no_flow_even_as_a_request(string source, string destination, byte protocol, byte type)
+    {
+        // ICMPv4 carried over IPv6, ICMPv6 over IPv4: no stack sends it; conntrack calls it invalid.
+        byte[] echo = [type, 0, 0, 0, 0x12, 0x34, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8];
+
+        var sent = _lab.FromWork(Packets.Ip(source, destination, protocol, echo));
+
+        Assert.False(sent.Forwarded);
+        Assert.Equal(DropReason.IcmpCannotOpen, sent.Reason);
+        Assert.Equal(0, _lab.Engine.Connections.Count);
+    }
+
+    [Theory]
     [InlineData(Work4, Remote4, IcmpV4Message.EchoRequest)]
     [InlineData(Work4, Remote4, IcmpV4Message.TimestampRequest)]
     [InlineData(Work4, Remote4, IcmpV4Message.AddressMaskRequest)]
