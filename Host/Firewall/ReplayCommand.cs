@@ -59,8 +59,8 @@ public static class ReplayCommand
                     throw new FlagException($"--out and --verdicts both name {outFile}: one file cannot hold a capture and JSON lines");
                 }
                 await using var input = OpenRead(inputPath);
-                await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? File.Create(path) : Console.OpenStandardOutput();
-                await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? File.Create(outPath) : null;
+                await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? Create("--verdicts", path) : Console.OpenStandardOutput();
+                await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? Create("--out", outPath) : null;
                 var summary = Run(engine, new PcapReader(input), verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream));
                 await error.WriteLineAsync($"replayed {summary.Packets} packets with policy {verified.Envelope.Policy} version {verified.Envelope.Version}: " +
                     $"{summary.Forwarded} forwarded, {summary.Packets - summary.Forwarded} dropped");
@@ -127,6 +127,19 @@ public static class ReplayCommand
         forwarded?.Flush();
         verdicts.Flush();
         return new Summary(n, sent);
+    }
+
+    /// <exception cref="FlagException">The file cannot be made (no such folder, no permission), named with its flag.</exception>
+    private static FileStream Create(string flag, string path)
+    {
+        try
+        {
+            return File.Create(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FlagException($"{flag}: cannot write {path}: {e.Message}");
+        }
     }
 
     private static void Pin(HostTable hosts, string pin)

@@ -91,4 +91,16 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.StartsWith("error:", verify.Err);
         Assert.Contains("absent.json", verify.Err);
     }
+
+    [Fact]
+    public async Task a_folder_that_does_not_exist_for_out_is_named_with_the_flag()
+    {
+        await Published("cli-out");
+        var target = Path.Combine(_dir, "no-such-folder", "v1.json");
+
+        var get = await Host.CliWith(ControlPlaneHost.ViewerToken, "", "snapshot", "get", "cli-out", "1", "--out", target);
+
+        Assert.Equal(1, get.ExitCode);
+        Assert.StartsWith($"error: --out: cannot write {target}: ", get.Err);
+    }
 }

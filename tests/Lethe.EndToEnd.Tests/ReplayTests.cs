@@ -200,4 +200,19 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Contains($"--out and --verdicts both name {target}", error);
         Assert.False(File.Exists(target));
     }
+
+    [Theory]
+    [InlineData("--out")]
+    [InlineData("--verdicts")]
+    public async Task an_output_in_a_folder_that_does_not_exist_is_named_with_its_flag(string flag)
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, $"nowhere{flag}.pcap"), Captures.WorkDay());
+        var target = Path.Combine(policy.Folder, "no-such-folder", "out");
+
+        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, flag, target);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith($"error: {flag}: cannot write {target}: ", error);
+    }
 }

@@ -18,7 +18,14 @@ public static class SnapshotCommands
         {
             var bytes = await cli.Api(parse).GetBytes($"/policies/{ApiPath.Segment(parse, policy)}/snapshots/{ApiPath.Segment(parse, version)}", ct);
             var path = parse.GetValue(output)!;
-            await File.WriteAllBytesAsync(path, bytes, ct);
+            try
+            {
+                await File.WriteAllBytesAsync(path, bytes, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--out: cannot write {path}: {e.Message}");
+            }
             var sealedSnapshot = SnapshotCodec.FromFile(bytes);
             if (cli.WantsJson(parse)) cli.PrintJson(new { path, sealedSnapshot.Version, sealedSnapshot.ContentSha256, sealedSnapshot.KeyId });
             else cli.Out.WriteLine($"wrote {path}: policy {sealedSnapshot.Policy} version {sealedSnapshot.Version} sha256 {sealedSnapshot.ContentSha256}");
