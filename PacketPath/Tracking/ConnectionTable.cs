@@ -277,11 +277,16 @@ public sealed class ConnectionTable
         {
             e.LastSeenMs = nowMs;
         }
-        else if ((tcp.Flags & TcpTracker.Rst) != 0 && TimeoutOf(ref e) > _timeoutMs[(int)ConnectionState.Close])
+        else if ((tcp.Flags & TcpTracker.Rst) != 0)
         {
             // A reset passed on for its receiver to judge: if it takes it, nothing follows, and the flow goes
             // after the close timeout, as Linux times it; its challenge ACK (or anything else) keeps it.
-            e.LastSeenMs = nowMs - (TimeoutOf(ref e) - _timeoutMs[(int)ConnectionState.Close]);
+            var timeout = TimeoutOf(ref e);
+            var close = _timeoutMs[(int)ConnectionState.Close];
+            if (timeout > close)
+            {
+                e.LastSeenMs = nowMs - (timeout - close);
+            }
         }
         if (isReply)
         {
