@@ -116,19 +116,16 @@ public static class BootCommand
         // Ctrl-C in a terminal stops it as cleanly as a service manager's SIGTERM does.
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         var names = new NameRefresh(flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray(), output, stop.Token);
-        names.Start(firewall.Policy.Hosts);
+        // A drop rule's name without an answer blocks its client: forwarding starts once the names
+        // were asked (the clients' first packets wait in the devices' queues), or after the bound.
+        await Task.WhenAny(names.Start(firewall.Policy.Hosts), Task.Delay(LiveFirewall.NewNamesWait, stop.Token));
         var swapping = new Lock();
         void Swap(VerifiedSnapshot verified)
         {
             // The watch and a reload may swap at once: each swap and the refresher of the policy it installed go together.
             lock (swapping)
             {
-                var outcome = firewall.TrySwap(verified);
-                output.WriteLine(outcome.Line);
-                if (outcome.Hosts is { } hosts)
-                {
-                    names.Start(hosts);
-                }
+                output.WriteLine(firewall.TrySwap(verified, names.Start));
             }
         }
         hangUp.Handle(() => Reload(location, pem, bearer, Swap, error, stop.Token));

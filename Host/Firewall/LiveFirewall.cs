@@ -15,6 +15,12 @@ public sealed class LiveFirewall : IDisposable
 {
     private static readonly TimeSpan SwapTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a swap waits for the first answers about names the running policy did not have: two
+    /// tries of two seconds per family (<see cref="Lethe.PacketPath.Dns.DnsResolver"/>) and some slack.
+    /// </summary>
+    public static readonly TimeSpan NewNamesWait = TimeSpan.FromSeconds(5);
+
     private readonly EngineOptions _options;
     private readonly Lock _swapping = new();
 
@@ -93,35 +99,66 @@ public sealed class LiveFirewall : IDisposable
     /// Swaps <paramref name="snapshot"/> in on every worker, keeping the dsthost answers already
     /// known, and returns a line for the log. A snapshot of another policy, one that is not newer than
     /// the running one, or one the tables cannot hold, is refused and the running policy stays.
+    /// <para>
+    /// <paramref name="startNames"/> starts keeping the new policy's names fresh and returns the task
+    /// of its first answers. A name new to the policy has none yet, and the swap re-checks every
+    /// tracked flow: an unanswered name in a drop rule would cut all of its client's flows, though
+    /// none of them goes there. So when the new table holds a name without an answer, the swap waits
+    /// for those first answers, up to <see cref="NewNamesWait"/>; a name still unanswered after that
+    /// blocks its client as the rule format says.
+    /// </para>
     /// </summary>
-    public SwapOutcome TrySwap(VerifiedSnapshot snapshot)
+    public string TrySwap(VerifiedSnapshot snapshot, Func<HostTable, Task> startNames)
     {
         lock (_swapping)
         {
             var running = Policy;
             if (snapshot.Envelope.Policy != PolicyName)
             {
-                return new($"refusing policy {snapshot.Envelope.Policy} version {snapshot.Envelope.Version}: this firewall runs policy {PolicyName}; keeping version {running.Version}", null);
+                return $"refusing policy {snapshot.Envelope.Policy} version {snapshot.Envelope.Version}: this firewall runs policy {PolicyName}; keeping version {running.Version}";
             }
             if (snapshot.Envelope.Version <= running.Version)
             {
-                return new($"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer", null);
+                return $"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer";
             }
             var compiled = CompiledPolicy.Compile(snapshot.Content, _options.DnsResolvers);
             if (compiled.ClientCount > _options.Limits.MaxClients)
             {
-                return new($"refusing version {snapshot.Envelope.Version}: {compiled.ClientCount} clients, the table counts at most {_options.Limits.MaxClients}; keeping version {running.Version}", null);
+                return $"refusing version {snapshot.Envelope.Version}: {compiled.ClientCount} clients, the table counts at most {_options.Limits.MaxClients}; keeping version {running.Version}";
             }
             var hosts = compiled.CreateHostTable();
             hosts.CopyFrom(running.Hosts);
+            var firstAnswers = startNames(hosts);
+            if (Unanswered(hosts) > 0)
+            {
+                firstAnswers.Wait(NewNamesWait);
+            }
+            var unanswered = Unanswered(hosts);
             var cut = Dataplane.Swap(_ => new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), SwapTimeout);
             var missing = Dataplane.Devices.Where(d => d.Client is { } c && compiled.ClientIndex(c) < 0).Select(d => $"{d.Device.Name} ({d.Client})").ToList();
             var note = missing.Count == 0 ? "" : $"; no such client any more, so their packets are dropped: {string.Join(", ", missing)}";
-            // A worker late to take it still takes it before its next packet: its names are the ones to keep fresh either way.
-            return new(cut is { } n
+            if (unanswered > 0)
+            {
+                note += $"; {unanswered} dsthost name(s) had no answer within {NewNamesWait.TotalSeconds:0} s, so they count as unresolved";
+            }
+            // A worker late to take it still takes it before its next packet: its names are the ones kept fresh either way.
+            return cut is { } n
                 ? $"{BootCommand.Describe("swapped to", snapshot, compiled)}; cut {n} flow(s) the new policy no longer allows{note}"
-                : $"{BootCommand.Describe("swapping to", snapshot, compiled)}: a worker did not take it within {SwapTimeout.TotalSeconds:0} s{note}", hosts);
+                : $"{BootCommand.Describe("swapping to", snapshot, compiled)}: a worker did not take it within {SwapTimeout.TotalSeconds:0} s{note}";
         }
+    }
+
+    private static int Unanswered(HostTable hosts)
+    {
+        var count = 0;
+        for (var id = 0; id < hosts.Names.Count; id++)
+        {
+            if (!hosts.IsResolved(id))
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     public static string DescribeDevice(AttachedDevice device) =>

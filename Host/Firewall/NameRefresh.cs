@@ -15,7 +15,12 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
     private CancellationTokenSource? _current;
     private readonly List<Task> _running = [];
 
-    public void Start(HostTable hosts)
+    /// <summary>
+    /// Keeps <paramref name="hosts"/> fresh from now on, instead of the table before it. Returns the
+    /// task of the first answers: complete once every name has been asked once (or at once when
+    /// there is nothing to ask).
+    /// </summary>
+    public Task Start(HostTable hosts)
     {
         lock (_lock)
         {
@@ -25,17 +30,18 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
             _running.RemoveAll(t => t.IsCompleted);
             if (hosts.Names.Count == 0)
             {
-                return;
+                return Task.CompletedTask;
             }
             if (resolvers.Count == 0)
             {
                 log.WriteLine($"dns: no --dns resolver, so dsthost names stay unresolved: {string.Join(", ", hosts.Names)}");
-                return;
+                return Task.CompletedTask;
             }
             _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var refresher = new HostRefresher(hosts, new DnsResolver(resolvers), (name, answer) =>
                 log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} (ttl {answer.Ttl.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"));
             _running.Add(refresher.Run(_current.Token));
+            return refresher.FirstRound;
         }
     }
 

@@ -43,6 +43,8 @@ public sealed class HostRefresher
     /// <summary>When each name is due, as <see cref="TimeProvider.GetTimestamp"/> values; long.MinValue: now.</summary>
     private readonly long[] _due;
 
+    private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public HostRefresher(HostTable table, IDnsResolver resolver, Action<string, DnsAnswer>? report = null,
         TimeProvider? timeProvider = null, int parallelism = DefaultParallelism)
     {
@@ -59,6 +61,13 @@ public sealed class HostRefresher
     }
 
     public HostTable Table { get; }
+
+    /// <summary>
+    /// Completes once <see cref="Run"/> has tried every name (whatever the answers), or has stopped:
+    /// what a policy swap waits for, so that a name new to the policy is not judged unresolved only
+    /// because nobody asked yet.
+    /// </summary>
+    public Task FirstRound => _firstRound.Task;
 
     /// <summary>Clamps a TTL to [<see cref="MinimumTtl"/>, <see cref="MaximumTtl"/>].</summary>
     public static TimeSpan ClampTtl(TimeSpan ttl) => ttl < MinimumTtl ? MinimumTtl : ttl > MaximumTtl ? MaximumTtl : ttl;
@@ -109,8 +118,11 @@ public sealed class HostRefresher
                 if (due.Count > 0)
                 {
                     await Refresh(due, ct).ConfigureAwait(false);
+                    _firstRound.TrySetResult();
+                    continue;
                 }
-                else if (next == long.MaxValue)
+                _firstRound.TrySetResult();
+                if (next == long.MaxValue)
                 {
                     await Task.Delay(Timeout.InfiniteTimeSpan, _time, ct).ConfigureAwait(false); // no names
                 }
@@ -122,6 +134,10 @@ public sealed class HostRefresher
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            _firstRound.TrySetResult();
         }
     }
 
