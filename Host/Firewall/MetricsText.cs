@@ -37,6 +37,7 @@ public static class MetricsText
         }
         Line(text, "lethe_drops_total", "reason=\"handoff-full\"", Sum(workers, w => w.Counters.HandoffFull));
         Line(text, "lethe_drops_total", "reason=\"no-device\"", Sum(workers, w => w.Counters.NoDevice));
+        Line(text, "lethe_drops_total", "reason=\"offload-header-mismatch\"", Sum(workers, w => w.Counters.OffloadHeaderMismatch));
         Line(text, "lethe_drops_total", "reason=\"split-failed\"", Sum(workers, w => w.Counters.SplitFailed));
         Line(text, "lethe_drops_total", "reason=\"write-failed\"", Sum(workers, w => w.Counters.WriteFailed));
         text.Append("# HELP lethe_client_packets_total Packets forwarded per client (this snapshot).\n# TYPE lethe_client_packets_total counter\n");

@@ -253,6 +253,11 @@ public sealed class Worker
         var header = VirtioNetHeader.Read(frame);
         var packet = frame[Headroom..];
         var parsed = PacketParser.TryParse(packet, out var info, out _);
+        if (parsed && !OffloadHeaderCheck.Fits(header, info))
+        {
+            Counters.OffloadHeaderMismatch++;
+            return;
+        }
         if (!handedOver && _shards.Count > 1)
         {
             // A packet that does not parse is dropped by shard 0's engine, which names the reason.

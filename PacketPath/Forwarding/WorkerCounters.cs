@@ -29,4 +29,7 @@ public sealed class WorkerCounters
 
     /// <summary>Super-packets that could not be split (malformed, or too many segments).</summary>
     public long SplitFailed;
+
+    /// <summary>Packets whose virtio-net header asked for a checksum or a segmentation the packet is not (<see cref="Devices.OffloadHeaderCheck"/>).</summary>
+    public long OffloadHeaderMismatch;
 }

@@ -1,0 +1,42 @@
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Devices;
+
+/// <summary>
+/// Whether a virtio-net header read with a packet asks the kernel only for what that packet is.
+/// <para>
+/// The kernel behind the egress device completes a partial checksum at csum_start + csum_offset
+/// and segments by the header's GSO type, wherever those point. The header comes from whoever wrote
+/// the packet into the client's link (a VM's virtio driver, a PACKET_VNET_HDR socket), and Lethe
+/// passes it on: a header aimed at a port or an address would have the kernel rewrite those bytes
+/// after the rules judged the packet and NAT translated it. The kernel's own headers always name
+/// the transport header and its checksum field, so anything else is dropped.
+/// </para>
+/// </summary>
+public static class OffloadHeaderCheck
+{
+    public static bool Fits(in VirtioNetHeader header, in PacketInfo info)
+    {
+        if (header.NeedsChecksum)
+        {
+            var field = info.Protocol switch
+            {
+                IpProtocol.Tcp => VirtioNetHeader.TcpChecksumOffset,
+                IpProtocol.Udp => VirtioNetHeader.UdpChecksumOffset,
+                _ => -1,
+            };
+            if (info.IsFragment || header.ChecksumStart != info.TransportOffset || header.ChecksumOffset != field)
+            {
+                return false;
+            }
+        }
+        return header.Gso switch
+        {
+            VirtioGsoType.None => true,
+            VirtioGsoType.TcpV4 => info.Version == 4 && info.Protocol == IpProtocol.Tcp,
+            VirtioGsoType.TcpV6 => info.Version == 6 && info.Protocol == IpProtocol.Tcp,
+            VirtioGsoType.UdpL4 => info.Protocol == IpProtocol.Udp,
+            _ => false,
+        };
+    }
+}
