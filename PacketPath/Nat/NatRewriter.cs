@@ -11,8 +11,9 @@ namespace Lethe.PacketPath.Nat;
 /// is too short for the fields it would change.
 /// </summary>
 /// <remarks>
-/// Checksums touched: the IPv4 header checksum; TCP, UDP and ICMPv6, whose checksums cover a
-/// pseudo header with both addresses (RFC 793 §3.1, RFC 768, RFC 8200 §8.1); ICMPv4, whose
+/// Checksums touched: the IPv4 header checksum; TCP, UDP, DCCP, UDP-Lite and ICMPv6, whose
+/// checksums cover a pseudo header with both addresses (RFC 793 §3.1, RFC 768, RFC 4340, RFC 3828,
+/// RFC 8200 §8.1); ICMPv4, whose
 /// checksum covers no pseudo header but does cover the query identifier (RFC 792). A zero UDP
 /// checksum means "none" and stays zero: over IPv4 (RFC 768) and over IPv6, where tunnels may send
 /// it (RFC 6935, 6936), as Linux's NAT leaves it; a computed zero is sent as 0xFFFF.
@@ -131,6 +132,10 @@ public static class NatRewriter
                         return false;
                     }
                     (portAt, checksumAt, pseudo) = (IsQuery(58, packet[t]) ? t + 4 : -1, t + 2, true);
+                    break;
+                case IpProtocol.Dccp or IpProtocol.UdpLite when t + 8 <= end:
+                    // Tracked by address alone, but their checksums cover the pseudo header (RFC 4340 §9, RFC 3828 §3.2).
+                    (checksumAt, pseudo) = (t + 6, true);
                     break;
             }
         }

@@ -10,6 +10,7 @@ public static class IpProtocol
     public const byte Icmp = 1;
     public const byte Tcp = 6;
     public const byte Udp = 17;
+    public const byte Dccp = 33;
     public const byte Routing = 43;
     public const byte Fragment = 44;
     public const byte Esp = 50;
@@ -17,4 +18,5 @@ public static class IpProtocol
     public const byte IcmpV6 = 58;
     public const byte NoNextHeader = 59;
     public const byte DestinationOptions = 60;
+    public const byte UdpLite = 136;
 }

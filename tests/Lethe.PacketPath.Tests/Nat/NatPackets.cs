@@ -198,7 +198,7 @@ internal static class NatPackets
     private static int ChecksumOffset(byte protocol) => protocol switch
     {
         6 => 16,
-        17 => 6,
+        17 or IpProtocol.Dccp or IpProtocol.UdpLite => 6,
         _ => 2,
     };
 }

@@ -72,6 +72,31 @@ public class NatRewriterTests
     }
 
     [Theory]
+    [InlineData(IpProtocol.Dccp, false)]
+    [InlineData(IpProtocol.Dccp, true)]
+    [InlineData(IpProtocol.UdpLite, false)]
+    [InlineData(IpProtocol.UdpLite, true)]
+    public void dccp_and_udp_lite_keep_a_valid_checksum_through_the_address_change(byte protocol, bool v6)
+    {
+        // Both put a checksum over the pseudo header at bytes 6-7; without the update every translated packet fails it at the receiver.
+        var (client, remote, uplink) = v6 ? (Client6, Remote6, Uplink6) : (Client4, Remote4, Uplink4);
+        var segment = new byte[24];
+        segment[0] = 0x13; segment[1] = 0x88; segment[2] = 0x17; segment[3] = 0x70; // ports 5000 -> 6000
+        Payload(16).CopyTo(segment, 8);
+        var original = Ip(client, remote, protocol, segment);
+        var packet = original.ToArray();
+        var info = Info(packet);
+
+        Assert.True(NatRewriter.RewriteSource(packet, ref info, uplink, 40001));
+
+        Assert.Equal(uplink, Source(packet));
+        Assert.True(TransportChecksumVerifies(packet));
+        Assert.True(v6 || HeaderChecksumVerifies(packet));
+        Assert.True(NatRewriter.RewriteSource(packet, ref info, client, 0));
+        Assert.Equal(original, packet);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void udp_without_checksum_keeps_a_zero_checksum(bool v6)
