@@ -5,7 +5,7 @@ using Lethe.Domain.Snapshots;
 
 namespace Lethe.Domain.Policies;
 
-/// <summary>Runs a draft's policy tests on the reference evaluator, as publish does.</summary>
+/// <summary>Runs a draft's policy tests on the reference evaluator, after the checks the firewall makes before any rule (<see cref="ForwardingGates"/>), as publish does.</summary>
 public static class PolicyTestRunner
 {
     /// <param name="dnsResolvers">What specialtarget=dns means for the tests.</param>
@@ -19,7 +19,10 @@ public static class PolicyTestRunner
         var environment = new EvaluationEnvironment(nowUnix, dnsResolvers, hosts);
         return draft.Tests.Select(test =>
         {
-            var decision = ReferenceEvaluator.Evaluate(model, test.Client, ToFlow(test), environment);
+            var flow = ToFlow(test);
+            var decision = ForwardingGates.DropReason(flow) is { } gate
+                ? new Decision(RuleAction.Drop, null, gate)
+                : ReferenceEvaluator.Evaluate(model, test.Client, flow, environment);
             var accepted = decision.Action == RuleAction.Accept;
             return new PolicyTestResult(test, decision, accepted == (test.Expect == "accept"));
         }).ToArray();

@@ -49,6 +49,39 @@ public class PolicyTestRunnerTests
     public void a_reject_satisfies_a_test_expecting_drop() =>
         Assert.True(RunOne(["action=reject proto=tcp dstports=25"], Test("192.0.2.1", "tcp", 25, "drop")).Passed);
 
+    [Theory]
+    [InlineData("224.0.0.251", "udp", 5353, null, "never forwarded")]
+    [InlineData("255.255.255.255", "udp", 67, null, "never forwarded")]
+    [InlineData("127.0.0.1", "tcp", 22, null, "never forwarded")]
+    [InlineData("169.254.169.254", "tcp", 80, null, "never forwarded")]
+    [InlineData("0.1.2.3", "tcp", 80, null, "never forwarded")]
+    [InlineData("ff02::fb", "udp", 5353, null, "never forwarded")]
+    [InlineData("fe80::1", "tcp", 22, null, "never forwarded")]
+    [InlineData("::1", "tcp", 22, null, "never forwarded")]
+    [InlineData("192.0.2.1", "icmp", null, 0, "ICMP type 0 cannot open a flow")]
+    [InlineData("192.0.2.1", "icmp", null, 3, "ICMP type 3 cannot open a flow")]
+    [InlineData("2001:db8::1", "icmp", null, 129, "ICMP type 129 cannot open a flow")]
+    [InlineData("2001:db8::1", "icmp", null, 135, "ICMP type 135 cannot open a flow")]
+    public void a_test_of_traffic_the_firewall_drops_before_any_rule_gets_drop_whatever_the_rules_say(string to, string proto, int? port, int? icmpType, string why)
+    {
+        var expectingAccept = RunOne(["action=accept"], Test(to, proto, port, "accept", icmpType));
+        var expectingDrop = RunOne(["action=accept"], Test(to, proto, port, "drop", icmpType));
+
+        Assert.False(expectingAccept.Passed);
+        Assert.Contains($"expected accept, got drop ({why}", expectingAccept.Describe());
+        Assert.True(expectingDrop.Passed);
+    }
+
+    [Theory]
+    [InlineData("192.0.2.1", 13)]
+    [InlineData("192.0.2.1", 17)]
+    [InlineData("2001:db8::1", 139)]
+    [InlineData("223.255.255.255", null)]
+    [InlineData("240.0.0.1", null)]
+    [InlineData("fec0::1", null)]
+    public void requests_and_ordinary_addresses_are_left_to_the_rules(string to, int? icmpType) =>
+        Assert.True(RunOne(["action=accept"], Test(to, "icmp", null, "accept", icmpType)).Passed);
+
     [Fact]
     public void an_icmp_test_to_an_ipv6_address_is_checked_as_icmpv6()
     {
