@@ -174,6 +174,20 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
     }
 
     [Fact]
+    public void two_token_entries_with_one_secret_stop_the_server_at_start_naming_both()
+    {
+        // Only the first would ever authenticate: the second actor's changes would be recorded as the first's, with the first's role.
+        var refused = Assert.Throws<InvalidOperationException>(() => Lethe.Control.Server.ControlPlane.CheckTokens(
+        [
+            new Lethe.Control.Server.TokenSettings { Token = "s3cret", Actor = "bob", Role = "viewer" },
+            new Lethe.Control.Server.TokenSettings { Token = "other", Actor = "carol", Role = "editor" },
+            new Lethe.Control.Server.TokenSettings { Token = "s3cret", Actor = "alice", Role = "editor" },
+        ]));
+
+        Assert.Equal("Lethe:Tokens:2: Token is the same secret as Lethe:Tokens:0's: each actor needs a token of its own", refused.Message);
+    }
+
+    [Fact]
     public void complete_tokens_pass_the_start_check() =>
         Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = "t0k3n", Actor = "alice", Role = "admin" }]);
 

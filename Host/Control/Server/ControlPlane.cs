@@ -44,7 +44,7 @@ public static class ControlPlane
         services.Configure<ControlPlaneSettings>(builder.Configuration.GetSection(ControlPlaneSettings.Section));
         services.AddLetheInfrastructure(connectionString, settings.CreateSchema, settings.SigningKey);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new ControlPlaneOptions { DnsResolvers = settings.DnsResolvers.Select(IPAddress.Parse).ToArray() });
+        services.AddSingleton(new ControlPlaneOptions { DnsResolvers = settings.ResolverAddresses() });
         services.AddScoped<Actor>();
         services.AddScoped<PolicyWriter>();
         services.AddScoped<Sealing>();
@@ -137,10 +137,13 @@ public static class ControlPlane
     /// <exception cref="InvalidOperationException">Names the first token that is incomplete, by its position.</exception>
     public static void CheckTokens(IReadOnlyList<TokenSettings> tokens)
     {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < tokens.Count; i++)
         {
             var token = tokens[i];
+            // The first entry with a secret is the one that authenticates: a second one would be ignored without a word.
             var problem = string.IsNullOrWhiteSpace(token.Token) ? "Token is empty"
+                : !seen.TryAdd(token.Token, i) ? $"Token is the same secret as Lethe:Tokens:{seen[token.Token]}'s: each actor needs a token of its own"
                 : string.IsNullOrWhiteSpace(token.Actor) ? "Actor is empty: every change records who made it"
                 : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role '{token.Role}' is not viewer, editor or admin"
                 : null;
