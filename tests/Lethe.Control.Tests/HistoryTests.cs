@@ -74,6 +74,27 @@ public class HistoryTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(echoed, (await alice.History("generated-id")).Last()!["correlationId"].Str());
     }
 
+    [Fact]
+    public async Task refusals_echo_the_correlation_id_too()
+    {
+        using var alice = Host.Client();
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+        using var stranger = Host.Client(token: null);
+        await alice.CreatePolicyWithWork("refused-id");
+
+        using var invalid = await alice.Post("/policies/refused-id/clients/work/rules", new { rule = "action=maybe", reason = "typo" }, correlationId: "req-400");
+        using var missing = await alice.Post("/policies/no-such-policy/clients/work/rules", new { rule = "action=drop", reason = "gone" }, correlationId: "req-404");
+        using var forbidden = await viewer.Post("/policies/refused-id/clients/work/rules", new { rule = "action=drop", reason = "viewer" }, correlationId: "req-403");
+        using var anonymous = await stranger.Post("/policies/refused-id/clients/work/rules", new { rule = "action=drop", reason = "nobody" }, correlationId: "req-401");
+
+        foreach (var (response, status, id) in new[] { (invalid, 400, "req-400"), (missing, 404, "req-404"), (forbidden, 403, "req-403"), (anonymous, 401, "req-401") })
+        {
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.True(response.Headers.TryGetValues("X-Correlation-Id", out var echoed), $"no X-Correlation-Id on the {status}");
+            Assert.Equal(id, echoed.Single());
+        }
+    }
+
     [Theory]
     [InlineData("accent", "caf\u00e9")]
     [InlineData("blanks", "ab\tc d")]

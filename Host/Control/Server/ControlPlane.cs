@@ -71,6 +71,19 @@ public static class ControlPlane
         overrides?.Invoke(services);
 
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            // First and at the response's start, so that refusals carry it too: a 401 or 403 ends
+            // before the middleware below, and the exception handler clears the headers a handler set.
+            var id = CorrelationIds.Choose(context.Request.Headers["X-Correlation-Id"].ToString());
+            context.Items[CorrelationIds.Header] = id;
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[CorrelationIds.Header] = id;
+                return Task.CompletedTask;
+            });
+            await next(context);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -80,8 +93,7 @@ public static class ControlPlane
             // The actor is whoever the token says, never a field of the request.
             var actor = context.RequestServices.GetRequiredService<Actor>();
             actor.Name = context.User.Identity?.Name ?? "anonymous";
-            actor.CorrelationId = CorrelationIds.Choose(context.Request.Headers["X-Correlation-Id"].ToString());
-            context.Response.Headers["X-Correlation-Id"] = actor.CorrelationId;
+            actor.CorrelationId = (string)context.Items[CorrelationIds.Header]!;
             await next(context);
         });
 

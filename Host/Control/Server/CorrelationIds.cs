@@ -3,6 +3,8 @@ namespace Lethe.Control.Server;
 /// <summary>Which X-Correlation-Id a request keeps: the caller's, when it is safe to echo and to store.</summary>
 public static class CorrelationIds
 {
+    public const string Header = "X-Correlation-Id";
+
     public const int MaxLength = 64;
 
     /// <remarks>
