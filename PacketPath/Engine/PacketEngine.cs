@@ -551,7 +551,7 @@ public sealed class PacketEngine
         }
         var length = action == RuleAction.Reject && info.Protocol == IpProtocol.Tcp
             ? Replies.TcpReset(packet, info, reply)
-            : FirewallAddressFor(info) is { } from
+            : ErrorSourceFor(info) is { } from
                 ? info.Version == 6
                     ? Replies.IcmpError(packet, info, from, IcmpV6Message.DestinationUnreachable, 1, 0, reply)
                     : Replies.IcmpError(packet, info, from, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableAdministrativelyProhibited, 0, reply)
@@ -587,7 +587,7 @@ public sealed class PacketEngine
         // Not rate-limited, as Linux does not limit them: a client's refused traffic using up the
         // answers would otherwise leave another client's path MTU discovery without one, and its
         // connections hanging. Each answer goes to the packet's own sender and is smaller than it.
-        if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || FirewallAddressFor(info) is not { } from)
+        if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || ErrorSourceFor(info) is not { } from)
         {
             return true;
         }
@@ -627,6 +627,17 @@ public sealed class PacketEngine
 
     /// <summary>The firewall's own address of the packet's family, the source of the ICMP it sends.</summary>
     private NetAddress? FirewallAddressFor(in PacketInfo info) => info.Version == 6 ? _options.UplinkV6 : _options.UplinkV4;
+
+    /// <summary>
+    /// Where an administratively-prohibited or a too-big answer comes from. A family without an
+    /// uplink address is routed untranslated and the firewall has no address in it: the answer then
+    /// comes from the address the packet was sent to, so that its sender still learns at once that
+    /// the flow is refused, or what path MTU to use (hosts match an ICMP error by the packet it
+    /// quotes, not by its source). Time exceeded stays silent there: from the destination it would
+    /// make traceroute end one hop early.
+    /// </summary>
+    private NetAddress? ErrorSourceFor(in PacketInfo info) =>
+        FirewallAddressFor(info) ?? (info.Destination.IsNeverForwarded ? null : info.Destination);
 
     private bool IsFirewallAddress(NetAddress address) => address == _options.UplinkV4 || address == _options.UplinkV6;
 
