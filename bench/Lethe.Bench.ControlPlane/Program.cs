@@ -27,7 +27,7 @@ if (options is null)
         usage: Lethe.Bench.ControlPlane [--only publish|changes|startup-phases] [--clients 10] [--sizes 100,1000]
                                         [--publishes 20] [--warmup 3] [--workers 8] [--seconds 10]
                                         [--startups 5] [--out FILE.md] [--quiet-marten]
-        --quiet-marten turns off Marten's log (it logs every optimistic-concurrency conflict as an error).
+        --quiet-marten turns off Marten's log (a lost race is one information line per 409).
         Needs ConnectionStrings__Lethe (a PostgreSQL server where it may create and drop a database).
         """);
     return 2;

@@ -208,4 +208,34 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(1, code);
         Assert.StartsWith("error: cannot reach the control plane", error.ToString());
     }
+
+    [Fact]
+    public async Task a_server_that_never_answers_is_a_clear_error_that_warns_a_change_may_have_landed()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var output = new StringWriter();
+        var error = new StringWriter();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+
+        var code = await Lethe.Control.Cli.LetheCli.Run(["policy", "create", "silent", "--reason", "r", "--server", $"http://127.0.0.1:{port}", "--token", "x"],
+            output, error, new StringReader(""), () => http);
+
+        Assert.Equal(1, code);
+        Assert.Equal($"error: the control plane at http://127.0.0.1:{port} did not answer within 1 s; the change may still have been made: see `lethe history`",
+            error.ToString().Trim());
+    }
+
+    [Theory]
+    [InlineData("t0ken\r")]
+    [InlineData("t0ken\n")]
+    [InlineData("t\u00f6ken")]
+    public async Task a_token_with_a_line_break_or_a_non_ascii_character_is_named_as_the_problem(string token)
+    {
+        var run = await Host.CliWith(token, "", "policy", "list");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("error: the token (--token or LETHE_TOKEN) holds a line break", run.Err);
+    }
 }

@@ -31,6 +31,11 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         using var request = new HttpRequestMessage(method, new Uri(new Uri(server.TrimEnd('/') + "/"), path.TrimStart('/')));
         if (!string.IsNullOrEmpty(token))
         {
+            if (!IsHeaderSafe(token))
+            {
+                throw new CliException("the token (--token or LETHE_TOKEN) holds a line break, a control or a non-ASCII character; " +
+                    "give it as one line (a file saved with Windows line endings leaves a carriage return at its end)");
+            }
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
         if (ifMatch is { } version && method != HttpMethod.Get)
@@ -50,6 +55,12 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         {
             throw new CliException($"cannot reach the control plane at {server}: {e.Message}");
         }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // HttpClient's own timeout: System.CommandLine would take it for Ctrl-C and exit 1 without a word.
+            throw new CliException($"the control plane at {server} did not answer within {http.Timeout.TotalSeconds:0} s" +
+                (method == HttpMethod.Get ? "" : "; the change may still have been made: see `lethe history`"));
+        }
         if (response.IsSuccessStatusCode)
         {
             return response;
@@ -58,6 +69,18 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         {
             throw await Problem(response, ct);
         }
+    }
+
+    private static bool IsHeaderSafe(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static async Task<CliException> Problem(HttpResponseMessage response, CancellationToken ct)

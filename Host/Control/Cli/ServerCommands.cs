@@ -84,12 +84,20 @@ public static class ServerCommands
         // For developers: writes the SQL that the code's Marten configuration needs, to check in as a migration.
         var output = new Option<string>("--out") { Required = true };
         var script = new Command("schema-script", "Write the full schema SQL the current code needs (for new migration files)") { output };
-        script.SetAction(async (parse, ct) =>
+        script.SetAction((parse, ct) => cli.Run(async () =>
         {
             using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, "Host=127.0.0.1", createSchema: false));
-            await File.WriteAllTextAsync(parse.GetValue(output)!, store.Storage.ToDatabaseScript(), ct);
+            var path = parse.GetValue(output)!;
+            try
+            {
+                await File.WriteAllTextAsync(path, store.Storage.ToDatabaseScript(), ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--out {path}: {e.Message}");
+            }
             return 0;
-        });
+        }));
         migrate.Subcommands.Add(script);
         return migrate;
     }
