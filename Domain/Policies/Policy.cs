@@ -174,9 +174,14 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         return (bytes, SnapshotCodec.Sha256Hex(bytes));
     }
 
-    public PolicyPublished Publish(string contentSha256, DateTimeOffset now, TimeSpan? confirmWithin, IReadOnlyList<PolicyTestResult> testResults)
+    /// <param name="resealing">
+    /// The latest version was signed with another key than the control plane's now: its content
+    /// may be sealed again unchanged, so that firewalls given only the new key can boot it.
+    /// </param>
+    public PolicyPublished Publish(string contentSha256, DateTimeOffset now, TimeSpan? confirmWithin, IReadOnlyList<PolicyTestResult> testResults,
+        bool resealing = false)
     {
-        if (contentSha256 == Publishing.LatestContentSha256)
+        if (contentSha256 == Publishing.LatestContentSha256 && !resealing)
         {
             throw new DomainException(Refusal.Conflict,
                 $"The draft of policy {Id} is identical to version {Publishing.LatestVersion}; nothing to publish.");

@@ -1,0 +1,59 @@
+using System.Net;
+using Lethe.Infrastructure.Signing;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+/// <summary>
+/// After the signing key is rotated, firewalls that trust only the new key must find a latest
+/// snapshot it signed, without anyone inventing a rule change to get one.
+/// </summary>
+public class KeyRotationTests
+{
+    [Fact]
+    public async Task after_a_key_rotation_the_unchanged_draft_is_sealed_again_with_the_new_key_and_only_once()
+    {
+        var first = await ControlPlaneHost.Start();
+        var newKeys = Path.Combine(Path.GetTempPath(), "lethe-test-keys-" + Guid.NewGuid().ToString("N"));
+        ControlPlaneHost? second = null;
+        try
+        {
+            using var editor = first.Client();
+            await editor.CreatePolicyWithWork("rotated");
+            await editor.AddRule("rotated", "work", "action=accept proto=tcp dstports=443");
+            var v1 = await editor.Publish("rotated");
+            await first.Stop();
+
+            var (newKeyId, _, _) = SigningKeyFiles.Generate(newKeys);
+            second = await ControlPlaneHost.Start(first.Database, keyDir: newKeys);
+            using var again = second.Client();
+            var v2 = await again.Publish("rotated");
+
+            Assert.Equal(2, v2["version"]!.GetValue<int>());
+            Assert.Equal(newKeyId, v2["keyId"].Str());
+            Assert.NotEqual(v1["keyId"].Str(), v2["keyId"].Str());
+            Assert.Equal(v1["contentSha256"].Str(), v2["contentSha256"].Str());
+            using var third = await again.Post("/policies/rotated/publish", new { reason = "nothing new" });
+            var problem = await third.Problem(HttpStatusCode.Conflict);
+            Assert.Contains("identical to version 2", problem["detail"].Str());
+        }
+        finally
+        {
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+            else
+            {
+                await first.DisposeAsync();
+            }
+            foreach (var keys in new[] { first.KeyDirectory, newKeys })
+            {
+                if (Directory.Exists(keys))
+                {
+                    Directory.Delete(keys, recursive: true);
+                }
+            }
+        }
+    }
+}
