@@ -304,6 +304,22 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal(["position"], problem.ErrorKeys());
         Assert.Contains("wrong type", problem.ErrorText("position"));
+        Assert.DoesNotContain("Lethe.", problem.ErrorText("position"));
+    }
+
+    [Fact]
+    public async Task a_number_out_of_range_is_named_in_errors_without_the_servers_type_names()
+    {
+        using var editor = Host.Client();
+        var rule = await editor.AddRule("val", "work", "action=drop comment=ranged");
+        using var content = new StringContent("{\"position\": 99999999999, \"reason\": \"x\"}", System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await editor.PostAsync($"/policies/val/rules/{rule}/move", content);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["position"], problem.ErrorKeys());
+        Assert.Contains("out of range", problem.ErrorText("position"));
+        Assert.DoesNotContain("Lethe.", problem.ErrorText("position"));
     }
 
     [Theory]

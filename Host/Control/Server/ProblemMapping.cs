@@ -82,7 +82,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                 },
             // A field of the wrong JSON type: named like any other bad field, from the path the reader stopped at.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } json } e =>
-                new ValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(path)] = [$"'{JsonField(path)}' has the wrong type: {FirstSentence(json.Message)}"] })
+                new ValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(path)] = [$"'{JsonField(path)}' has the wrong type, is out of range, or holds text that is not valid UTF-16 (a lone surrogate)"] })
                 {
                     Status = e.StatusCode,
                     Title = "The request has invalid fields.",
