@@ -187,7 +187,8 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.TooBig);
         }
-        if (!Translation(key, info, destinationClient, nowMs, out var replyKey, out var reason))
+        if (!_table.HasRoom(policy.TableSlots[client], nowMs, out var reason)
+            || !Translation(key, info, destinationClient, nowMs, out var replyKey, out reason))
         {
             return Drop(ref outcome, reason);
         }

@@ -13,9 +13,12 @@ namespace Lethe.PacketPath.Nat;
 /// flow is removed or expires, with no separate release. The search is RFC 6056's Algorithm 3
 /// ("simple hash-based"): start at a keyed hash of the destination plus a counter and walk the
 /// range, so ports are hard to guess from outside yet the same secret and the same packets give the
-/// same ports (replays are reproducible). Exhaustion needs every port of the range live towards one
-/// remote address and port; with the default range (64,512 ports) that is more flows than the
-/// default per-client quota, so one client alone cannot make others' flows fail here. With several
+/// same ports (replays are reproducible). The search gives up after <see cref="FirstRound"/> lookups
+/// and rounds of half as many from other offsets (255 in all), so a range nearly full towards one
+/// remote address and port may refuse a flow while a port is still free, as Linux's NAT may, and a
+/// full one costs a bounded search per refused packet. With the default range (64,512 ports) that
+/// takes more flows than the default per-client quota, so one client alone cannot make others'
+/// flows fail here unless --max-flows is raised past four times the range. With several
 /// workers, each allocator takes only the ports that keep replies in its own shard, about one in
 /// <see cref="FlowShards.Count"/> of the range per remote address and port.
 /// </remarks>
@@ -82,23 +85,43 @@ public sealed class PortAllocator
         var size = (ulong)Range.Size;
         var offset = new FlowKey(remote, uplink, protocol, remotePort, 0).Hash(_secret);
         var start = (offset % size + _next % size) % size;
-        for (ulong tried = 0; tried < size; tried++)
+        // Rounds of FirstRound, then half as many, ... down to one table lookup, each from a new
+        // keyed offset, as Linux's NAT does: a nearly full range may refuse a flow while a port is
+        // still free, but a full one costs about 255 lookups per refused packet instead of the range.
+        var lookups = 0;
+        for (var attempts = FirstRound; attempts > 0; attempts /= 2)
         {
-            var candidate = (ushort)(Range.First + (start + tried) % size);
-            var key = ReplyKey(protocol, uplink, remote, remotePort, candidate);
-            if ((_shards.Count == 1 || _shards.Of(key) == _shard) && !_table.Lookup(in key, nowMs, out _, out _))
+            // Ports of other shards cost no lookup; the walk over them is bounded too.
+            var candidates = Math.Min(size, (ulong)attempts * (ulong)_shards.Count * 4);
+            var taken = 0;
+            for (ulong tried = 0; tried < candidates && taken < attempts; tried++)
             {
-                _next += tried + 1;
-                port = candidate;
-                reason = DropReason.None;
-                return true;
+                var candidate = (ushort)(Range.First + (start + tried) % size);
+                var key = ReplyKey(protocol, uplink, remote, remotePort, candidate);
+                if (_shards.Count > 1 && _shards.Of(key) != _shard)
+                {
+                    continue;
+                }
+                taken++;
+                lookups++;
+                if (!_table.Lookup(in key, nowMs, out _, out _))
+                {
+                    _next += (ulong)lookups;
+                    port = candidate;
+                    reason = DropReason.None;
+                    return true;
+                }
             }
+            start = (offset ^ (_next + (ulong)lookups) * 0x9E3779B97F4A7C15UL) % size;
         }
-        _next += size;
+        _next += (ulong)lookups;
         port = 0;
         reason = DropReason.NatPortsExhausted;
         return false;
     }
+
+    /// <summary>Table lookups in the first round of a search (Linux's NF_NAT_MAX_ATTEMPTS).</summary>
+    public const int FirstRound = 128;
 
     /// <summary>The key replies carry: from the remote to the uplink's chosen port (or, for ICMP queries, with the chosen identifier).</summary>
     public static FlowKey ReplyKey(byte protocol, NetAddress uplink, NetAddress remote, ushort remotePort, ushort port) =>

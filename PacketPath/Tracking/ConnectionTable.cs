@@ -190,17 +190,10 @@ public sealed class ConnectionTable
             throw new ArgumentException(
                 $"Flow keys {original} and {reply} mix protocols or address families within a key.", nameof(reply));
         }
-        if (_count >= _entries.Length || _perClient[client] >= _quota)
+        if (!HasRoom(client, nowMs, out reason))
         {
-            Expire(nowMs, _sweepWhenFull);
-            if (_perClient[client] >= _quota)
-            {
-                return Refuse(DropReason.ClientQuotaExceeded, out entry, out reason);
-            }
-            if (_count >= _entries.Length)
-            {
-                return Refuse(DropReason.ConnectionTableFull, out entry, out reason);
-            }
+            entry = -1;
+            return false;
         }
 
         entry = TakeFreeEntry();
@@ -412,11 +405,23 @@ public sealed class ConnectionTable
         return removed;
     }
 
-    private static bool Refuse(DropReason why, out int entry, out DropReason reason)
+    /// <summary>
+    /// Whether <see cref="TryCreate"/> would find room for one more flow of <paramref name="client"/>
+    /// (expiring what it can when not): asked before the NAT search, which is not worth making for a
+    /// flow that would be refused anyway.
+    /// </summary>
+    public bool HasRoom(int client, long nowMs, out DropReason reason)
     {
-        entry = -1;
-        reason = why;
-        return false;
+        reason = DropReason.None;
+        if ((uint)client >= (uint)_perClient.Length || (_count < _entries.Length && _perClient[client] < _quota))
+        {
+            return true;
+        }
+        Expire(nowMs, _sweepWhenFull);
+        reason = _perClient[client] >= _quota ? DropReason.ClientQuotaExceeded
+            : _count >= _entries.Length ? DropReason.ConnectionTableFull
+            : DropReason.None;
+        return reason == DropReason.None;
     }
 
     private bool IsExpired(ref Entry e, long nowMs) => nowMs - e.LastSeenMs >= TimeoutOf(ref e);

@@ -34,6 +34,25 @@ public class ConnectionLimitTests
     }
 
     [Fact]
+    public void a_client_at_its_quota_is_refused_as_such_before_any_nat_port_is_searched()
+    {
+        // Two ports towards the resolver, both taken by work: a NAT search would say exhausted, but the quota refuses first, for nothing.
+        var lab = new EngineLab(["action=accept"], options: Options with
+        {
+            Limits = new ConnectionLimits { Capacity = 16, PerClientQuota = 2 },
+            NatPorts = new Lethe.PacketPath.Nat.PortRange(40000, 40001),
+        });
+        OpenUdp(lab, Work4, 5000);
+        OpenUdp(lab, Work4, 5001);
+
+        var refused = lab.FromWork(Packets.Udp(Work4, Remote4, 5002, 53, payload: 8));
+        var otherClient = lab.FromPersonal(Packets.Udp(Personal4, Remote4, 5000, 53, payload: 8));
+
+        Assert.Equal(DropReason.ClientQuotaExceeded, refused.Reason);
+        Assert.Equal(DropReason.NatPortsExhausted, otherClient.Reason);
+    }
+
+    [Fact]
     public void a_client_over_its_quota_is_refused_while_other_clients_still_open_flows()
     {
         var lab = Lab(capacity: 16, quota: 2);

@@ -96,6 +96,32 @@ public class PortAllocatorTests
     }
 
     [Fact]
+    public void a_nearly_full_range_hands_out_only_a_free_port_or_refuses()
+    {
+        // What bounds the cost of every refused packet (NatSearchBenchmarks: 19 µs instead of 5 ms): the search gives up as Linux's does.
+        var table = Table();
+        var ports = new PortAllocator(table, PortRange.Default, secret: 5);
+        var free = new List<ushort>();
+        for (int port = PortRange.Default.First; port <= PortRange.Default.Last; port++)
+        {
+            var original = new FlowKey(Client4, Remote4, 17, (ushort)port, 53);
+            var reply = PortAllocator.ReplyKey(17, Uplink4, Remote4, 53, (ushort)port);
+            Assert.True(table.TryCreate(in original, in reply, 0, 0, 0, 0, out var entry, out var reason), reason.ToString());
+            if (port % 4096 == 0)
+            {
+                Assert.True(table.Remove(entry));
+                free.Add((ushort)port);
+            }
+        }
+
+        var next = ClientFlow(7);
+        var found = ports.TryAllocate(in next, Uplink4, 0, out var chosen, out var why);
+
+        // 15 of 64,512 ports free: a search of at most 255 lookups usually misses them all; when it does find one, it is one of them.
+        Assert.True(found ? free.Contains(chosen.DestinationPort) : why == DropReason.NatPortsExhausted);
+    }
+
+    [Fact]
     public void a_removed_flows_port_is_handed_out_again()
     {
         var table = Table(64);
