@@ -235,6 +235,13 @@ public sealed class PacketEngine
                 return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
             }
             var source = _table.OriginalKey(entry);
+            // Only about a flow that left by the uplink, and sent to the address its packet left with
+            // (conntrack's check): a flow between two clients never met the uplink, and anyone there
+            // could otherwise break it with a forged unreachable.
+            if (info.Destination != quoted.Source || compiled.FindClient(source.Destination) >= 0)
+            {
+                return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
+            }
             var refusal = Deliverable(policy, packet, info, source.Source, nowMs, reply, ref outcome);
             if (refusal != DropReason.None)
             {

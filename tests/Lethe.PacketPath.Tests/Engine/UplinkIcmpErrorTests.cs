@@ -40,6 +40,40 @@ public class UplinkIcmpErrorTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_forged_error_from_the_uplink_about_a_flow_between_two_clients_is_dropped(bool untranslated)
+    {
+        // Anyone on the uplink could otherwise break work's UDP to personal with a port unreachable.
+        var lab = new EngineLab([$"action=accept dst4={Personal4}/32", "action=accept"], options: untranslated ? Options with { UplinkV4 = null } : Options);
+        var left = lab.Through(Packets.Udp(Work4, Personal4, 40000, 5000, payload: 20), lab.Work);
+        Assert.Equal(lab.Personal, left.Outcome.Egress);
+
+        foreach (var to in new[] { Uplink4, Work4, Personal4 })
+        {
+            var forged = lab.FromUplink(Packets.IcmpError(Router4, to, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, left.Packet));
+
+            Assert.False(forged.Forwarded, $"an error to {to} quoting work -> personal was forwarded to client {forged.Outcome.Egress}");
+            Assert.Equal(DropReason.IcmpErrorWithoutFlow, forged.Reason);
+        }
+    }
+
+    [Fact]
+    public void an_error_sent_to_another_address_than_the_one_the_flow_left_with_is_dropped()
+    {
+        // Untranslated, work's flow leaves with work's address: an error about it sent to personal's address is forged.
+        var lab = new EngineLab(["action=accept"], options: Options with { UplinkV4 = null });
+        var left = lab.Through(Packets.Udp(Work4, Remote4, 40000, 33434, payload: 24), lab.Work);
+
+        var forged = lab.FromUplink(Packets.IcmpError(Router4, Personal4, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, left.Packet));
+        var genuine = lab.FromUplink(Packets.IcmpError(Router4, Work4, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachablePort, left.Packet));
+
+        Assert.Equal(DropReason.IcmpErrorWithoutFlow, forged.Reason);
+        Assert.True(genuine.Forwarded, genuine.Reason.ToString());
+        Assert.Equal(lab.Work, genuine.Outcome.Egress);
+    }
+
+    [Theory]
     [InlineData(new[] { IpProtocol.DestinationOptions })]
     [InlineData(new[] { IpProtocol.HopByHop, IpProtocol.Routing })]
     [InlineData(new[] { IpProtocol.Fragment })]
