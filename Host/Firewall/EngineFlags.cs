@@ -13,7 +13,7 @@ public sealed class EngineFlags
 
     public Option<string[]> UplinkAddress { get; } = new("--uplink-address")
     {
-        Description = "The firewall's uplink address clients are masqueraded behind (at most one IPv4 and one IPv6; a family without one is routed untranslated)",
+        Description = "The firewall's uplink address clients are masqueraded behind (at most one IPv4 and one IPv6, unicast; a family without one is routed untranslated)",
     };
 
     public Option<string[]> Dns { get; } = new("--dns") { Description = "A DNS resolver (repeatable): what specialtarget=dns means; boot also resolves dsthost names there (replay takes --resolve)" };
@@ -30,6 +30,11 @@ public sealed class EngineFlags
         foreach (var text in parse.GetValue(UplinkAddress) ?? [])
         {
             var address = ParseAddress("--uplink-address", text);
+            if (address.IsNeverForwarded || address.ToIPAddress().IsIPv4MappedToIPv6)
+            {
+                // Flows would leave translated behind it, and every reply would be dropped as never forwarded.
+                throw new FlagException($"--uplink-address: {text} is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address; replies to it could never be forwarded");
+            }
             if ((address.IsV6 ? v6 : v4) is { } earlier)
             {
                 throw new FlagException($"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");

@@ -104,13 +104,15 @@ public sealed class PacketEngine
     {
         var compiled = policy.Compiled;
         outcome.Client = client;
-        if (compiled.FindClient(info.Source) != client)
-        {
-            return Drop(ref outcome, DropReason.SpoofedClientSource);
-        }
+        // First: a client's own link chatter (router solicitations, MLD, duplicate address detection
+        // from ::, mDNS from fe80::) is never forwarded, not spoofing.
         if (info.Destination.IsNeverForwarded || info.Source.IsLinkLocal)
         {
             return Drop(ref outcome, DropReason.NeverForwarded);
+        }
+        if (compiled.FindClient(info.Source) != client)
+        {
+            return Drop(ref outcome, DropReason.SpoofedClientSource);
         }
         if (IsFirewallAddress(info.Destination))
         {

@@ -148,6 +148,10 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
 
     [Theory]
     [InlineData("--uplink-address", "198.51.100.9", "--uplink-address: 10.139.0.1 and 198.51.100.9 are both IPv4")]
+    [InlineData("--uplink-address", "fe80::1", "--uplink-address: fe80::1 is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address")]
+    [InlineData("--uplink-address", "::", "--uplink-address: :: is a multicast")]
+    [InlineData("--uplink-address", "ff02::1", "--uplink-address: ff02::1 is a multicast")]
+    [InlineData("--uplink-address", "::ffff:198.51.100.9", "--uplink-address: ::ffff:198.51.100.9 is a multicast")]
     [InlineData("--max-flows", "0", "--max-flows: 0 is outside 1..16777216")]
     [InlineData("--max-flows", "16777217", "--max-flows: 16777217 is outside 1..16777216")]
     public async Task an_engine_flag_out_of_range_is_a_flag_error(string flag, string value, string expected)

@@ -30,8 +30,19 @@ public class NeverForwardedTests
     {
         var source = NetAddress.Parse(destination).IsV6 ? Work6 : Work4;
 
-        var sent = _lab.FromWork(Packets.Udp(source, destination, port, port, payload: 20));
+        AssertStaysInside(_lab.FromWork(Packets.Udp(source, destination, port, port, payload: 20)));
+    }
 
+    [Theory]
+    [InlineData("fe80::5", "ff02::fb", 5353)]   // mDNS from the link-local address
+    [InlineData("::", "ff02::1:ff00:5", 547)]   // from the unspecified address, as duplicate address detection sends
+    [InlineData("fe80::5", "ff02::2", 547)]     // to the routers
+    [InlineData("169.254.7.7", "224.0.0.251", 5353)]
+    public void a_clients_link_chatter_from_addresses_it_does_not_own_is_never_forwarded_not_spoofing(string source, string destination, ushort port) =>
+        AssertStaysInside(_lab.FromWork(Packets.Udp(source, destination, port, port, payload: 20)));
+
+    private void AssertStaysInside(Sent sent)
+    {
         Assert.False(sent.Forwarded);
         Assert.Equal(DropReason.NeverForwarded, sent.Reason);
         Assert.Empty(sent.Reply);
