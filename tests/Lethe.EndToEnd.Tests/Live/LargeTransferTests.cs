@@ -7,8 +7,11 @@ namespace Lethe.EndToEnd.Tests.Live;
 
 /// <summary>
 /// 64 MiB over one TCP connection, client to uplink host and back: with the devices' TSO the kernel
-/// hands the firewall superpackets of up to 64 KiB, which it NATs whole and must leave with right
-/// checksums, or the receiving kernel drops them and the transfer stalls or arrives damaged.
+/// hands the firewall superpackets of up to 64 KiB, which it NATs whole, and every byte must arrive
+/// in order. The checksums they leave with are not checked here: the uplink host's kernel takes a
+/// partial checksum from a TUN device as verified. Forwarding/OffloadHeaderTests sends a
+/// super-packet on through a device without offloads, where the kernel completes each segment's
+/// checksum from what Lethe left, and checks those.
 /// </summary>
 [Collection(LiveCollection.Name)]
 public sealed class LargeTransferTests(LiveLab lab, Xunit.Abstractions.ITestOutputHelper log)
