@@ -39,7 +39,7 @@ public sealed class PacketEngine
         var seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
         _table = new ConnectionTable(options.Limits, options.Timeouts, seed);
         _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL, options.Shards, options.Shard);
-        _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst);
+        _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst, options.Limits.MaxClients);
         _active = policy;
         _uplinkMtu = options.UplinkMtu;
     }
@@ -555,7 +555,7 @@ public sealed class PacketEngine
     private void Refuse(ReadOnlySpan<byte> packet, in PacketInfo info, RuleAction action, int client, long nowMs, Span<byte> reply,
         ref PacketOutcome outcome)
     {
-        if ((action == RuleAction.Drop && _options.SilentDrop) || reply.IsEmpty || !_replies.TryTake(nowMs))
+        if ((action == RuleAction.Drop && _options.SilentDrop) || reply.IsEmpty || !_replies.TryTake(nowMs, client))
         {
             return;
         }
@@ -571,7 +571,7 @@ public sealed class PacketEngine
 
     private void TimeExceeded(ReadOnlySpan<byte> packet, in PacketInfo info, int sender, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
     {
-        if (reply.IsEmpty || FirewallAddressFor(info) is not { } from || !_replies.TryTake(nowMs))
+        if (reply.IsEmpty || FirewallAddressFor(info) is not { } from || !_replies.TryTake(nowMs, sender))
         {
             return;
         }
@@ -629,7 +629,7 @@ public sealed class PacketEngine
     {
         if (length == 0)
         {
-            _replies.GiveBack();
+            _replies.GiveBack(egress);
         }
         outcome.ReplyLength = length;
         outcome.ReplyEgress = egress;

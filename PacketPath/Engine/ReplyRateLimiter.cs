@@ -1,26 +1,56 @@
 namespace Lethe.PacketPath.Engine;
 
-/// <summary>A token bucket, so a flood of dropped packets cannot turn the firewall into a flood of ICMP.</summary>
-public sealed class ReplyRateLimiter(int perSecond, int burst)
+/// <summary>
+/// Token buckets for the answers the firewall sends (ICMP errors, resets), one per sender of the
+/// packets answered: each client, and the uplink. A flood of dropped packets cannot turn the
+/// firewall into a flood of ICMP, and one client's refused traffic (a port scan, an app retrying a
+/// blocked port) cannot use up the answers another client's refused connections need to fail at
+/// once. Every answer goes back to the sender of its packet, so more buckets add no amplification.
+/// </summary>
+public sealed class ReplyRateLimiter
 {
-    private double _tokens = burst;
-    private long _lastMs = long.MinValue;
+    private readonly int _perSecond;
+    private readonly int _burst;
+    private readonly float[] _tokens;
+    private readonly long[] _lastMs;
 
-    public bool TryTake(long nowMs)
+    /// <param name="clients">Client indexes the buckets cover (0 to this minus one); the uplink has one more.</param>
+    public ReplyRateLimiter(int perSecond, int burst, int clients = 0)
     {
-        if (_lastMs != long.MinValue && nowMs > _lastMs)
+        ArgumentOutOfRangeException.ThrowIfNegative(clients);
+        _perSecond = perSecond;
+        _burst = burst;
+        _tokens = new float[clients + 1];
+        _lastMs = new long[clients + 1];
+        Array.Fill(_tokens, burst);
+        Array.Fill(_lastMs, long.MinValue);
+    }
+
+    /// <param name="sender">A client index, or <see cref="Ingress.Uplink"/>.</param>
+    public bool TryTake(long nowMs, int sender)
+    {
+        var i = Slot(sender);
+        var last = _lastMs[i];
+        if (last != long.MinValue && nowMs > last)
         {
-            _tokens = Math.Min(burst, _tokens + (nowMs - _lastMs) * perSecond / 1000.0);
+            _tokens[i] = (float)Math.Min(_burst, _tokens[i] + (nowMs - last) * _perSecond / 1000.0);
         }
-        _lastMs = Math.Max(_lastMs, nowMs);
-        if (_tokens < 1)
+        _lastMs[i] = Math.Max(last, nowMs);
+        if (_tokens[i] < 1)
         {
             return false;
         }
-        _tokens -= 1;
+        _tokens[i] -= 1;
         return true;
     }
 
     /// <summary>Returns a token taken for an answer that was not sent after all.</summary>
-    public void GiveBack() => _tokens = Math.Min(burst, _tokens + 1);
+    public void GiveBack(int sender)
+    {
+        var i = Slot(sender);
+        _tokens[i] = Math.Min(_burst, _tokens[i] + 1);
+    }
+
+    /// <summary>The uplink's bucket is the last; a client index past the others (never given) shares it rather than failing.</summary>
+    private int Slot(int sender) => (uint)sender < (uint)(_tokens.Length - 1) ? sender : _tokens.Length - 1;
 }

@@ -66,6 +66,27 @@ public class ReplyRateLimitTests
     }
 
     [Fact]
+    public void one_clients_refused_traffic_does_not_silence_another_clients_resets_and_unreachables()
+    {
+        // A port scan from personal spends personal's answers; work's refused connections still fail at once instead of hanging through SYN retries.
+        var lab = new EngineLab(["action=reject proto=tcp dstports=23-23", "action=drop proto=udp"], personal: ["action=reject proto=tcp"],
+            options: Options with { ReplyBurst = 5, RepliesPerSecond = 2 });
+        var scanned = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            scanned += lab.FromPersonal(Packets.Tcp(Personal4, Remote4, (ushort)(20000 + i), (ushort)(1 + i), TcpFlags.Syn)).Outcome.ReplyLength > 0 ? 1 : 0;
+        }
+
+        var reset = lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 23, TcpFlags.Syn));
+        var unreachable = lab.FromWork(Packets.Udp(Work4, Remote4, 40001, 53, payload: 8));
+
+        Assert.Equal(5, scanned);
+        Assert.Equal(DropReason.RuleReject, reset.Reason);
+        Assert.True(reset.Outcome.ReplyLength > 0, "work's refused connection got no reset");
+        Assert.Equal(IcmpV4Message.UnreachableAdministrativelyProhibited, unreachable.ReplyInfo.IcmpCode);
+    }
+
+    [Fact]
     public void one_clients_refused_traffic_does_not_silence_another_clients_path_mtu_answers()
     {
         var lab = new EngineLab(["action=accept"], personal: ["action=drop proto=udp"], options: Options with { ReplyBurst = 5, RepliesPerSecond = 2 });
