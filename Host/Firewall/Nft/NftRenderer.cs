@@ -644,6 +644,11 @@ public static class NftRenderer
                 Line(2, "# translates between clients).");
             }
             var given = _options.UplinkV4 is not null || _options.UplinkV6 is not null;
+            if (!given)
+            {
+                Line(2, "# No --uplink-address: both families are masqueraded behind the uplink's own address. Here the");
+                Line(2, "# kernel and Lethe differ: lethe-firewall boot without --uplink-address routes both untranslated.");
+            }
             foreach (var family in Families)
             {
                 var target = family == Family.V4 ? _options.UplinkV4 : _options.UplinkV6;
