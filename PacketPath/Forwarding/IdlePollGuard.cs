@@ -110,11 +110,15 @@ public sealed class IdlePollGuard : IDisposable
             // Moved again at every look while the poll lasts: the thread may have gone to idle priority
             // only after an earlier move. One that cannot be moved (no CAP_SYS_NICE any more) fails its
             // own return and stops the firewall. Since is read again just before the move, so a poll that
-            // ended meanwhile is seldom moved for its successor.
-            if (now - since > _overdue && slot.ThreadId != 0 && slot.Since == since
-                && ThreadPolicy.SetNormal(slot.ThreadId) == 0 && slot.Rescued(since))
+            // ended meanwhile is seldom moved for its successor. The mark goes first: the thread, back at
+            // normal priority, may end its poll at once, and must find the rescue charged to it.
+            if (now - since > _overdue && slot.ThreadId != 0 && slot.Since == since)
             {
-                Interlocked.Increment(ref _rescues);
+                var first = slot.Rescued(since);
+                if (ThreadPolicy.SetNormal(slot.ThreadId) == 0 && first)
+                {
+                    Interlocked.Increment(ref _rescues);
+                }
             }
         }
         return polling;
