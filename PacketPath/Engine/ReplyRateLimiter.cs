@@ -11,7 +11,10 @@ public sealed class ReplyRateLimiter
 {
     private readonly int _perSecond;
     private readonly int _burst;
-    private readonly float[] _tokens;
+
+    // Zero means a full bucket that was never used, so the arrays of a client that never needs an
+    // answer are never written: with 65,536 clients they stay untouched pages, not resident memory.
+    private readonly float[] _spent;
     private readonly long[] _lastMs;
 
     /// <param name="clients">Client indexes the buckets cover (0 to this minus one); the uplink has one more.</param>
@@ -20,10 +23,8 @@ public sealed class ReplyRateLimiter
         ArgumentOutOfRangeException.ThrowIfNegative(clients);
         _perSecond = perSecond;
         _burst = burst;
-        _tokens = new float[clients + 1];
+        _spent = new float[clients + 1];
         _lastMs = new long[clients + 1];
-        Array.Fill(_tokens, burst);
-        Array.Fill(_lastMs, long.MinValue);
     }
 
     /// <param name="sender">A client index, or <see cref="Ingress.Uplink"/>.</param>
@@ -31,16 +32,19 @@ public sealed class ReplyRateLimiter
     {
         var i = Slot(sender);
         var last = _lastMs[i];
-        if (last != long.MinValue && nowMs > last)
+        if (nowMs > last)
         {
-            _tokens[i] = (float)Math.Min(_burst, _tokens[i] + (nowMs - last) * _perSecond / 1000.0);
+            if (last != 0)
+            {
+                _spent[i] = (float)Math.Max(0, _spent[i] - (nowMs - last) * _perSecond / 1000.0);
+            }
+            _lastMs[i] = nowMs;
         }
-        _lastMs[i] = Math.Max(last, nowMs);
-        if (_tokens[i] < 1)
+        if (_burst - _spent[i] < 1)
         {
             return false;
         }
-        _tokens[i] -= 1;
+        _spent[i] += 1;
         return true;
     }
 
@@ -48,9 +52,9 @@ public sealed class ReplyRateLimiter
     public void GiveBack(int sender)
     {
         var i = Slot(sender);
-        _tokens[i] = Math.Min(_burst, _tokens[i] + 1);
+        _spent[i] = Math.Max(0, _spent[i] - 1);
     }
 
     /// <summary>The uplink's bucket is the last; a client index past the others (never given) shares it rather than failing.</summary>
-    private int Slot(int sender) => (uint)sender < (uint)(_tokens.Length - 1) ? sender : _tokens.Length - 1;
+    private int Slot(int sender) => (uint)sender < (uint)(_spent.Length - 1) ? sender : _spent.Length - 1;
 }
