@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-
 namespace Lethe.EndToEnd.Tests;
 
 /// <summary>What boot does with a server that is slow, redirects, or sends more than a snapshot can be: nothing unverified, nothing unbounded.</summary>
@@ -12,11 +8,11 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
     {
         var snapshot = await File.ReadAllBytesAsync(policy.V1);
         var asked = new TaskCompletionSource();
-        await using var server = new OneAnswer(async stream =>
+        await using var server = new LoopbackHttp(async stream =>
         {
             asked.TrySetResult();
             await Task.Delay(TimeSpan.FromSeconds(2));
-            await Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {snapshot.Length}\r\nConnection: close\r\n\r\n", snapshot);
+            await LoopbackHttp.Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {snapshot.Length}\r\nConnection: close\r\n\r\n", snapshot);
         });
         await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey);
 
@@ -58,8 +54,8 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
     [Fact]
     public async Task a_redirect_is_not_followed()
     {
-        await using var server = new OneAnswer(stream =>
-            Write(stream, "HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", []));
+        await using var server = new LoopbackHttp(stream =>
+            LoopbackHttp.Write(stream, "HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", []));
 
         var (code, output, error) = await FirewallProcess.Run(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey);
 
@@ -71,9 +67,9 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
     [Fact]
     public async Task a_body_larger_than_any_snapshot_is_refused_unread()
     {
-        await using var server = new OneAnswer(async stream =>
+        await using var server = new LoopbackHttp(async stream =>
         {
-            await Write(stream, "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\nConnection: close\r\n\r\n", []);
+            await LoopbackHttp.Write(stream, "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\nConnection: close\r\n\r\n", []);
             var zeros = new byte[64 * 1024];
             // Sends until the firewall hangs up; it should do so at once.
             for (var sent = 0L; sent < 1_000_000_000; sent += zeros.Length)
@@ -96,47 +92,5 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
 
         Assert.Equal(1, code);
         Assert.Contains("/dev/zero is larger than 16 MiB, which no snapshot is", error);
-    }
-
-    private static async Task Write(NetworkStream stream, string head, byte[] body)
-    {
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-        await stream.WriteAsync(body);
-    }
-
-    /// <summary>A loopback HTTP server that reads one request and answers it with <c>answer</c>.</summary>
-    private sealed class OneAnswer : IAsyncDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly Task _serving;
-
-        public OneAnswer(Func<NetworkStream, Task> answer)
-        {
-            _listener.Start();
-            Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/policies/home/snapshots/latest";
-            _serving = Task.Run(async () =>
-            {
-                try
-                {
-                    using var client = await _listener.AcceptTcpClientAsync();
-                    var stream = client.GetStream();
-                    var request = new byte[4096];
-                    await stream.ReadAtLeastAsync(request, 1, throwOnEndOfStream: false);
-                    await answer(stream);
-                }
-                catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-                {
-                    // The firewall hung up, or the test is over.
-                }
-            });
-        }
-
-        public string Url { get; }
-
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            await _serving.WaitAsync(TimeSpan.FromSeconds(10));
-        }
     }
 }
