@@ -24,4 +24,27 @@ public class OpenApiTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Contains("/policies/{policy}/history", paths);
         Assert.Contains("/policies/{policy}/snapshots/{version}", paths);
     }
+
+    [Fact]
+    public async Task the_document_names_what_create_answers_and_how_requests_are_refused()
+    {
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+
+        var document = await (await viewer.GetAsync("/openapi/v1.json")).Json();
+
+        var create = Statuses(document["paths"]!["/policies"]!["post"]!);
+        Assert.Contains("201", create);
+        Assert.DoesNotContain("200", create);
+        Assert.Contains("400", create);
+        Assert.Contains("409", create);
+        var publish = Statuses(document["paths"]!["/policies/{policy}/publish"]!["post"]!);
+        Assert.Contains("200", publish);
+        Assert.Contains("422", publish);
+        var read = Statuses(document["paths"]!["/policies/{policy}"]!["get"]!);
+        Assert.Contains("404", read);
+        Assert.DoesNotContain("422", read);
+    }
+
+    private static string[] Statuses(System.Text.Json.Nodes.JsonNode operation) =>
+        operation["responses"]!.AsObject().Select(r => r.Key).ToArray();
 }

@@ -6,7 +6,9 @@ using Lethe.Application.Policies.CreatePolicy;
 using Lethe.Application.Policies.GetPolicy;
 using Lethe.Application.Policies.ListPolicies;
 using Lethe.Application.Policies.ShowPolicyAt;
+using Lethe.Application.Common;
 using Lethe.Control.Server;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Mediator;
 
 namespace Lethe.Control.Api;
@@ -15,30 +17,30 @@ public static class PolicyEndpoints
 {
     public static void MapPolicies(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/policies").RequireAuthorization(Roles.Viewer).WithTags("policies");
-        var write = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies");
+        var read = app.MapGroup("/policies").RequireAuthorization(Roles.Viewer).WithTags("policies").RefusesReads();
+        var write = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies").RefusesChanges();
 
-        read.MapGet("/", async (IMediator m, CancellationToken ct) => Results.Ok(await m.Send(new ListPolicies(), ct)));
+        read.MapGet("/", async (IMediator m, CancellationToken ct) => TypedResults.Ok(await m.Send(new ListPolicies(), ct)));
 
         write.MapPost("/", async (CreatePolicyRequest body, IMediator m, HttpResponse response, CancellationToken ct) =>
         {
             var result = await m.Send(new CreatePolicy(body.Name, body.Reason), ct);
             IfMatch.Write(response, result.Version);
-            return Results.Created($"/policies/{result.Policy}", result);
+            return TypedResults.Created($"/policies/{result.Policy}", result);
         });
 
         read.MapGet("/{policy}", async (string policy, string? at, IMediator m, HttpResponse response, CancellationToken ct) =>
         {
             var found = at is null ? await m.Send(new GetPolicy(policy), ct) : await m.Send(new ShowPolicyAt(policy, AtParameter.Read(at)), ct);
             IfMatch.Write(response, found.Version);
-            return Results.Ok(PolicyView.Of(found));
+            return TypedResults.Ok(PolicyView.Of(found));
         });
 
         read.MapGet("/{policy}/history", async (string policy, IMediator m, CancellationToken ct) =>
-            Results.Ok(await m.Send(new GetHistory(policy), ct)));
+            TypedResults.Ok(await m.Send(new GetHistory(policy), ct)));
 
         read.MapGet("/{policy}/diff", async (string policy, string? from, string? to, IMediator m, CancellationToken ct) =>
-            Results.Ok(await m.Send(new GetDiff(policy, from ?? "", to ?? "draft"), ct)));
+            TypedResults.Ok(await m.Send(new GetDiff(policy, from ?? "", to ?? "draft"), ct)));
 
         write.MapPost("/{policy}/clients", async (string policy, AddClientRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
             Changed(request, await m.Send(new AddClient(policy, body.Name, body.Addresses ?? [], body.Reason, IfMatch.Read(request)), ct)));
@@ -48,9 +50,9 @@ public static class PolicyEndpoints
             Changed(request, await m.Send(new RemoveClient(policy, client, body.Reason, IfMatch.Read(request)), ct)));
     }
 
-    public static IResult Changed(HttpRequest request, Lethe.Application.Common.ChangeResult result)
+    public static Ok<ChangeResult> Changed(HttpRequest request, ChangeResult result)
     {
         IfMatch.Write(request.HttpContext.Response, result.Version);
-        return Results.Ok(result);
+        return TypedResults.Ok(result);
     }
 }

@@ -15,15 +15,15 @@ public static class PublishingEndpoints
 {
     public static void MapPublishing(this IEndpointRouteBuilder app)
     {
-        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("publishing");
-        var read = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Viewer).WithTags("snapshots");
+        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("publishing").RefusesChanges();
+        var read = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Viewer).WithTags("snapshots").RefusesReads();
 
         write.MapPost("/publish", async (string policy, PublishRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
         {
             var within = body.ConfirmWithinSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
             var published = await m.Send(new Publish(policy, body.Reason, within, IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, published.StreamVersion);
-            return Results.Ok(published);
+            return TypedResults.Ok(published);
         });
 
         write.MapPost("/confirm", async (string policy, ReasonRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
@@ -33,11 +33,11 @@ public static class PublishingEndpoints
         {
             var published = await m.Send(new RollBack(policy, body.ToVersion, body.Reason, IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, published.StreamVersion);
-            return Results.Ok(published);
+            return TypedResults.Ok(published);
         });
 
         read.MapGet("/snapshots", async (string policy, IMediator m, CancellationToken ct) =>
-            Results.Ok((await m.Send(new ListSnapshots(policy), ct)).Select(s => new
+            TypedResults.Ok((await m.Send(new ListSnapshots(policy), ct)).Select(s => new
             {
                 s.Version, s.ContentSha256, s.KeyId, s.SealedAt, s.LogPosition,
             })));
@@ -55,9 +55,9 @@ public static class PublishingEndpoints
             }
             var snapshot = await m.Send(new GetSnapshot(policy, named.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct);
             return Results.Bytes(SnapshotCodec.ToFile(snapshot), "application/json");
-        });
+        }).Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status304NotModified);
 
-        app.MapGet("/signing-key", (FileSnapshotSigner signer) => Results.Ok(new { keyId = signer.KeyId, publicKeyPem = signer.PublicKeyPem }))
+        app.MapGet("/signing-key", (FileSnapshotSigner signer) => TypedResults.Ok(new { keyId = signer.KeyId, publicKeyPem = signer.PublicKeyPem }))
             .RequireAuthorization(Roles.Viewer).WithTags("keys");
     }
 }

@@ -15,15 +15,15 @@ public static class RuleEndpoints
 {
     public static void MapRules(this IEndpointRouteBuilder app)
     {
-        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("rules");
-        var read = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Viewer).WithTags("rules");
+        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("rules").RefusesChanges();
+        var read = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Viewer).WithTags("rules").RefusesReads();
 
         write.MapPost("/clients/{client}/rules", async (string policy, string client, AddRuleRequest body, IMediator m, HttpRequest request,
             CancellationToken ct) =>
         {
             var added = await m.Send(new AddRule(policy, client, body.Rule, body.Position, body.Reason, IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, added.Version);
-            return Results.Ok(added);
+            return TypedResults.Ok(added);
         });
 
         write.MapPost("/clients/{client}/rules/import", async (string policy, string client, ImportRulesRequest body, IMediator m,
@@ -31,7 +31,7 @@ public static class RuleEndpoints
         {
             var imported = await m.Send(new ImportRules(policy, client, body.Lines, body.Replace, body.Reason, IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, imported.Version);
-            return Results.Ok(imported);
+            return TypedResults.Ok(imported);
         });
 
         write.MapPost("/rules/{ruleId}/remove", async (string policy, string ruleId, ReasonRequest body, IMediator m, HttpRequest request,
@@ -47,18 +47,18 @@ public static class RuleEndpoints
         {
             var replaced = await m.Send(new ReplaceRule(policy, ruleId, body.Rule, body.Reason, IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, replaced.Version);
-            return Results.Ok(replaced);
+            return TypedResults.Ok(replaced);
         });
 
         read.MapGet("/tests", async (string policy, IMediator m, CancellationToken ct) =>
-            Results.Ok((await m.Send(new GetPolicy(policy), ct)).Draft.Tests));
+            TypedResults.Ok((await m.Send(new GetPolicy(policy), ct)).Draft.Tests));
 
         write.MapPost("/tests", async (string policy, AddPolicyTestRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
         {
             var added = await m.Send(new AddPolicyTest(policy, body.Client, body.To, body.Proto, body.Port, body.IcmpType, body.Expect, body.Reason,
                 IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, added.Version);
-            return Results.Ok(added);
+            return TypedResults.Ok(added);
         });
 
         write.MapPost("/tests/{testId}/remove", async (string policy, string testId, ReasonRequest body, IMediator m, HttpRequest request,
