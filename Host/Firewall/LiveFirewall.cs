@@ -101,8 +101,8 @@ public sealed class LiveFirewall : IDisposable
     /// the running one, or one the tables cannot hold, is refused and the running policy stays.
     /// <para>
     /// <paramref name="startNames"/> starts keeping the new policy's names fresh and returns the task
-    /// of its first answers. A name new to the policy has none yet, and the swap re-checks every
-    /// tracked flow: an unanswered name in a drop rule would cut all of its client's flows, though
+    /// of its first answers. A name new to the policy has none yet, and the swap re-checks the flows
+    /// of the client whose rules changed: an unanswered name in a drop rule would cut all of them, though
     /// none of them goes there. So when the new table holds a name without an answer, the swap waits
     /// for those first answers, up to <see cref="NewNamesWait"/>; a name still unanswered after that
     /// blocks its client as the rule format says.

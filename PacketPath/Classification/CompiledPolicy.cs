@@ -100,6 +100,28 @@ public sealed class CompiledPolicy
 
     public IReadOnlyList<NetAddress> ClientAddresses(int client) => _clients[client].Addresses;
 
+    /// <summary>Whether <paramref name="client"/> has the same rules, in the same order, as <paramref name="otherClient"/> of <paramref name="other"/>.</summary>
+    public bool SameRules(int client, CompiledPolicy other, int otherClient)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var mine = _clients[client];
+        var theirs = other._clients[otherClient];
+        return mine.RuleIds.AsSpan().SequenceEqual(theirs.RuleIds) && mine.Rules.AsSpan().SequenceEqual(theirs.Rules);
+    }
+
+    /// <summary>Whether a rule of <paramref name="client"/> expires at a second in [<paramref name="fromUnix"/>, <paramref name="toUnix"/>].</summary>
+    public bool HasExpiryBetween(int client, long fromUnix, long toUnix)
+    {
+        foreach (ref readonly var rule in _clients[client].Linear.AsSpan())
+        {
+            if (rule.Expire >= fromUnix && rule.Expire <= toUnix)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The index of the client named <paramref name="name"/>, or -1.</summary>
     public int ClientIndex(string name)
     {
@@ -374,6 +396,7 @@ public sealed class CompiledPolicy
             model.Name,
             model.Addresses.Select(NetAddress.From).ToArray(),
             rules.Select(r => r.Id).ToArray(),
+            rules.Select(r => r.Rule).ToArray(),
             blockers.ToArray(),
             linear,
             CompileFamily(rules, linear, v6: false, resolvers),
@@ -566,6 +589,7 @@ public sealed class CompiledPolicy
         string Name,
         NetAddress[] Addresses,
         string[] RuleIds,
+        Rule[] Rules,
         Blocker[] Blockers,
         LinearRule[] Linear,
         Family V4,

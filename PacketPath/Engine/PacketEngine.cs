@@ -427,7 +427,7 @@ public sealed class PacketEngine
         _clientMtus = clients;
     }
 
-    /// <summary>Replaces the policy whole, then cuts every tracked flow the new one no longer allows.</summary>
+    /// <summary>Replaces the policy whole, then cuts the tracked flows the new one no longer allows (<see cref="ClientsToRecheck"/>).</summary>
     /// <returns>How many flows were cut.</returns>
     public int Swap(ActivePolicy next, long nowMs)
     {
@@ -437,14 +437,15 @@ public sealed class PacketEngine
         next.TableSlots = TableSlotsFor(previous, next);
         Volatile.Write(ref _active, next);
         var unixMs = UnixMs(nowMs);
-        var cut = _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, unixMs / 1000));
+        var recheck = ClientsToRecheck(previous, next, unixMs / 1000);
+        var cut = _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, unixMs / 1000, recheck));
         ScheduleExpiryCheck(next, nowMs, unixMs);
         return cut;
     }
 
     /// <summary>
-    /// When a rule expires, the flows it allowed are checked again as a swap checks them, and those
-    /// no rule allows any more are cut: an expired rule ends its flows as a removed one does.
+    /// When a rule expires, the flows of its client are checked again as a swap checks them, and
+    /// those no rule allows any more are cut: an expired rule ends its flows as a removed one does.
     /// </summary>
     private void CheckRuleExpiry(ActivePolicy policy, long nowMs)
     {
@@ -452,9 +453,30 @@ public sealed class PacketEngine
         var nowUnix = unixMs / 1000;
         if (nowUnix >= _nextExpiryUnix)
         {
-            FlowsCutByExpiry += _table.RemoveWhere(flow => !StillAllowed(policy, policy, flow, nowUnix));
+            var recheck = ClientsToRecheck(policy, policy, nowUnix);
+            FlowsCutByExpiry += _table.RemoveWhere(flow => !StillAllowed(policy, policy, flow, nowUnix, recheck));
         }
         ScheduleExpiryCheck(policy, nowMs, unixMs);
+    }
+
+    /// <summary>
+    /// The clients of <paramref name="next"/> whose flows are judged again: those whose rules changed
+    /// (or are new) and those with a rule that expired since the last check. As the Qubes agent
+    /// re-applies, and resolves afresh, only the rules of a qube that changed: a client whose rules
+    /// stayed keeps its flows, even where a dsthost answer moved since they opened.
+    /// </summary>
+    private bool[] ClientsToRecheck(ActivePolicy previous, ActivePolicy next, long nowUnix)
+    {
+        var compiled = next.Compiled;
+        var recheck = new bool[compiled.ClientCount];
+        for (var c = 0; c < recheck.Length; c++)
+        {
+            var before = previous.Compiled.ClientIndex(compiled.ClientName(c));
+            recheck[c] = before < 0
+                || !compiled.SameRules(c, previous.Compiled, before)
+                || compiled.HasExpiryBetween(c, _nextExpiryUnix, nowUnix);
+        }
+        return recheck;
     }
 
     /// <summary>Works out, on the engine's clock, when the next rule of <paramref name="policy"/> expires.</summary>
@@ -517,7 +539,7 @@ public sealed class PacketEngine
         }
     }
 
-    private static bool StillAllowed(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowUnix)
+    private static bool StillAllowed(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowUnix, bool[] recheck)
     {
         var original = flow.Original;
         // flow.Client numbers the client in the policy the flow was opened under, which an earlier swap
@@ -534,6 +556,10 @@ public sealed class PacketEngine
         if (OwnerName(previous, original.Destination) != OwnerName(next, original.Destination))
         {
             return false;
+        }
+        if (!recheck[client])
+        {
+            return true;
         }
         var v6 = original.Source.IsV6;
         var info = new PacketInfo

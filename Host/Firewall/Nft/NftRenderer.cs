@@ -57,8 +57,8 @@ namespace Lethe.Firewall.Nft;
 /// A name without an answer is unresolved for good: its accept rules are left out and a drop/reject
 /// naming it blocks the whole client (a drop-everything rule at the top of its chain), as Lethe does
 /// while the name does not resolve.</item>
-/// <item>Policy changes: `nft -f` replaces the rules but keeps conntrack entries; Lethe re-checks every
-/// tracked flow against the new snapshot and cuts those it no longer allows.</item>
+/// <item>Policy changes: `nft -f` replaces the rules but keeps conntrack entries; Lethe re-checks the
+/// tracked flows of every client whose rules changed and cuts those the new snapshot no longer allows.</item>
 /// <item>Connection tracking itself is the kernel's (timeouts, TCP window checks, table size), NAT port
 /// choice too; ICMP answers are rate-limited by the kernel's icmp ratelimit, not Lethe's limiter.</item>
 /// <item>Packets addressed to the firewall itself never cross the forward hook, so this table does not
