@@ -135,7 +135,7 @@ public sealed class PacketEngine
         }
 
         var key = FlowKey.From(info);
-        if (_table.Lookup(key, nowMs, out var entry, out var isReply))
+        if (LookupOpen(key, info, nowMs, out var entry, out var isReply))
         {
             if (IsIcmp(info) && !FitsIcmpFlow(entry, isReply, info))
             {
@@ -257,7 +257,7 @@ public sealed class PacketEngine
         }
 
         var key = FlowKey.From(info);
-        if (!_table.Lookup(key, nowMs, out entry, out isReply) || !isReply)
+        if (!LookupOpen(key, info, nowMs, out entry, out isReply) || !isReply)
         {
             return Drop(ref outcome, DropReason.UnsolicitedFromUplink);
         }
@@ -387,6 +387,25 @@ public sealed class PacketEngine
         if (_table.Lookup(replyKey, nowMs, out _, out _))
         {
             reason = DropReason.NatPortsExhausted;
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Finds the packet's flow, unless the packet is a SYN starting a new connection on the tuple of
+    /// a closed one: that flow goes (and its NAT port with it), and the SYN is judged as a new flow
+    /// by its sender's rules, as conntrack does; from the uplink, where no rule opens a flow, it is unsolicited.
+    /// </summary>
+    private bool LookupOpen(in FlowKey key, in PacketInfo info, long nowMs, out int entry, out bool isReply)
+    {
+        if (!_table.Lookup(key, nowMs, out entry, out isReply))
+        {
+            return false;
+        }
+        if (info.Protocol == IpProtocol.Tcp && _table.IsReopenedBy(entry, info.TcpFlags))
+        {
+            _table.Remove(entry);
             return false;
         }
         return true;

@@ -252,11 +252,10 @@ public sealed class ConnectionTable
             {
                 return DropReason.TcpInvalid;
             }
-            if (TcpTracker.Reopens(e.State, isReply, tcp.Flags))
+            if (TcpTracker.Reopens(e.State, tcp.Flags))
             {
-                // A new connection on the same ports: its sequence numbers start afresh.
-                e.OriginalSide = default;
-                e.ReplySide = default;
+                // A new connection, which the closed flow must not carry past the rules (see IsReopenedBy).
+                return DropReason.TcpInvalid;
             }
             check = isReply
                 ? TcpWindow.Accept(ref e.ReplySide, ref e.OriginalSide, tcp, e.State, isReply: true)
@@ -305,6 +304,17 @@ public sealed class ConnectionTable
                 break;
         }
         return DropReason.None;
+    }
+
+    /// <summary>
+    /// Whether a segment with <paramref name="tcpFlags"/> starts a new connection on the tuple of this
+    /// closed TCP flow (<see cref="TcpTracker.Reopens"/>): the caller removes the entry and handles
+    /// the segment as the first of a new flow, which the sender's rules judge.
+    /// </summary>
+    public bool IsReopenedBy(int entry, byte tcpFlags)
+    {
+        ref readonly var e = ref _entries[entry];
+        return e.Protocol == 6 && TcpTracker.Reopens(e.State, tcpFlags);
     }
 
     /// <summary>Forgets a flow: both of its keys stop matching and its NAT port is free again.</summary>

@@ -71,11 +71,6 @@ internal static class TcpTracker
         {
             return ConnectionState.Close;
         }
-        if (Reopens(state, isReply, tcpFlags))
-        {
-            closing = Closing.None;
-            return ConnectionState.SynSent;
-        }
         if ((tcpFlags & Syn) != 0)
         {
             return OnSyn(state, ref closing, isReply, (tcpFlags & Ack) != 0);
@@ -91,9 +86,13 @@ internal static class TcpTracker
         return state;
     }
 
-    /// <summary>A fresh SYN from the original side after the close reuses the tuple: Linux's sTW/sCL -> sSS, a new connection.</summary>
-    public static bool Reopens(ConnectionState state, bool isReply, byte tcpFlags) =>
-        !isReply && (tcpFlags & (Syn | Ack | Rst)) == Syn && state is ConnectionState.TimeWait or ConnectionState.Close;
+    /// <summary>
+    /// A fresh SYN, from either side, on a tuple whose flow has closed: a new connection, which
+    /// Linux's conntrack starts as one (it kills the old entry and looks the packet up again, so the
+    /// rules judge it). The old entry must go before the segment is handled.
+    /// </summary>
+    public static bool Reopens(ConnectionState state, byte tcpFlags) =>
+        (tcpFlags & (Syn | Ack | Rst)) == Syn && state is ConnectionState.TimeWait or ConnectionState.Close;
 
     private static ConnectionState OnSyn(ConnectionState state, ref Closing closing, bool isReply, bool withAck)
     {

@@ -121,12 +121,14 @@ internal static class TcpWindow
         var win = (uint)segment.Window;
 
         if (!isReply && (flags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Syn
-            && state is ConnectionState.Established or ConnectionState.FinWait or ConnectionState.CloseWait or ConnectionState.LastAck)
+            && (state is ConnectionState.Established or ConnectionState.FinWait or ConnectionState.CloseWait or ConnectionState.LastAck
+                || (state == ConnectionState.SynReceived && end != sender.End)))
         {
             // A new connection on a tuple still established (a client restarted and reused its port; only
-            // the side that opened the flow can send on its original direction). As Linux does, it passes
-            // and changes nothing; the server's SYN-ACK to it resynchronises the flow, or its challenge ACK
-            // draws the client's exact reset, which closes it.
+            // the side that opened the flow can send on its original direction), or one whose SYN-ACK never
+            // reached the client, which tries again with a new initial sequence number. As Linux does, it
+            // passes and changes nothing; the server's SYN-ACK to it resynchronises the flow, or its
+            // challenge ACK draws the client's exact reset, which closes it.
             sender.SynEnd = end;
             sender.Flags |= TcpSideFlags.SynPending;
             return TcpCheck.Pass;
@@ -148,7 +150,7 @@ internal static class TcpWindow
             sender.Flags = receiver.Flags = TcpSideFlags.Liberal;
             return TcpCheck.Resync;
         }
-        if (isReply && syn && (flags & TcpTracker.Ack) == 0 && state is not (ConnectionState.SynSent or ConnectionState.TimeWait))
+        if (isReply && syn && (flags & TcpTracker.Ack) == 0 && state != ConnectionState.SynSent)
         {
             // Only a SYN crossing ours (simultaneous open) may come from the answering side; one into a
             // flow past its handshake is a guess (Linux: invalid), which an older stack would take as a reset.

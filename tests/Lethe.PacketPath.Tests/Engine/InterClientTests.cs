@@ -85,4 +85,22 @@ public class InterClientTests
         Assert.Equal(DropReason.RuleDrop, sent.Reason);
         Assert.Equal(0, sent.Outcome.RuleIndex);
     }
+    [Fact]
+    public void once_the_flow_has_closed_a_syn_from_the_side_that_answered_is_judged_by_its_own_rules()
+    {
+        var lab = new EngineLab(["action=accept dst4=10.137.0.6 proto=tcp dstports=22"], ["action=drop"]);
+        lab.Through(Packets.Tcp(Work4, Personal4, 40000, 22, TcpFlags.Syn, sequence: 100), lab.Work);
+        Assert.True(lab.FromPersonal(Packets.Tcp(Personal4, Work4, 22, 40000, TcpFlags.Syn | TcpFlags.Ack, sequence: 500, acknowledgement: 101)).Forwarded);
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Personal4, 40000, 22, TcpFlags.Ack | TcpFlags.Fin, sequence: 101, acknowledgement: 501)).Forwarded);
+        Assert.True(lab.FromPersonal(Packets.Tcp(Personal4, Work4, 22, 40000, TcpFlags.Ack | TcpFlags.Fin, sequence: 501, acknowledgement: 102)).Forwarded);
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Personal4, 40000, 22, TcpFlags.Ack, sequence: 102, acknowledgement: 502)).Forwarded);
+        lab.Now += 100_000;
+
+        // Personal's rules drop everything: the closed flow of work's must not carry a connection personal opens.
+        var syn = lab.FromPersonal(Packets.Tcp(Personal4, Work4, 22, 40000, TcpFlags.Syn, sequence: 502));
+
+        Assert.False(syn.Forwarded);
+        Assert.Equal(DropReason.RuleDrop, syn.Reason);
+        Assert.Equal(0, lab.Engine.Connections.Count);
+    }
 }

@@ -113,4 +113,18 @@ public class MovedAnswerTests
         Assert.Equal(1, cut);
         Assert.Equal(DropReason.NoRuleMatched, Data(lab).Reason);
     }
+
+    [Fact]
+    public void a_new_connection_on_the_ports_of_a_closed_flow_follows_the_answer_of_the_moment()
+    {
+        var lab = LabWithFlowToMovedName(["action=accept"], out var natPort);
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Ack | TcpFlags.Fin)).Forwarded);
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, natPort, TcpFlags.Ack | TcpFlags.Fin)).Forwarded);
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Ack)).Forwarded);
+
+        var again = lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: 3_000_000_000));
+
+        Assert.False(again.Forwarded);
+        Assert.Equal(DropReason.NoRuleMatched, again.Reason);
+    }
 }

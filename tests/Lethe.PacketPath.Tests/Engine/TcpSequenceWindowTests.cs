@@ -321,28 +321,41 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
-    public void a_server_still_holding_a_closed_connection_answers_its_reuse_and_the_clients_reset_clears_it()
+    public void a_new_syn_on_the_ports_of_a_flow_in_time_wait_opens_a_new_flow_the_rules_judge()
     {
         Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
         Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 2).Forwarded);
         Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 2, RemoteIsn + 2).Forwarded);
         Assert.Equal(ConnectionState.TimeWait, State());
+        var hits = _lab.Engine.Policy.RuleHits[0][0];
         _lab.Now += 2_000;
-        // The client's last ACK was lost past the firewall: the server is still in LAST_ACK when the port is reused.
         const uint newIsn = ClientIsn + 2 + 65_537;
 
-        Assert.True(FromClient(TcpFlags.Syn, newIsn, 0, tcpOptions: WindowScale7).Forwarded);
-        var stale = FromRemote(TcpFlags.Ack, RemoteIsn + 2, ClientIsn + 2);
-        var reset = FromClient(TcpFlags.Rst, ClientIsn + 2, 0);
-        _lab.Now += 1_000;
-        var retry = FromClient(TcpFlags.Syn, newIsn, 0, tcpOptions: WindowScale7);
-        var synAck = FromRemote(TcpFlags.Syn | TcpFlags.Ack, 777_777, newIsn + 1, window: 65160, tcpOptions: WindowScale7);
+        var syn = FromClient(TcpFlags.Syn, newIsn, 0, tcpOptions: WindowScale7);
+        var synAck = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, syn.Info.SourcePort, TcpFlags.Syn | TcpFlags.Ack, sequence: 777_777,
+            acknowledgement: newIsn + 1, window: 65160, tcpOptions: WindowScale7));
         var ack = FromClient(TcpFlags.Ack, newIsn + 1, 777_778);
 
-        Assert.True(stale.Forwarded, stale.Reason.ToString());
-        Assert.True(reset.Forwarded, reset.Reason.ToString());
-        Assert.True(retry.Forwarded && synAck.Forwarded && ack.Forwarded, $"{retry.Reason} {synAck.Reason} {ack.Reason}");
+        Assert.True(syn.Forwarded && syn.Outcome.NewFlow, syn.Reason.ToString());
+        Assert.Equal(hits + 1, _lab.Engine.Policy.RuleHits[0][0]);
+        Assert.True(synAck.Forwarded && ack.Forwarded, $"{synAck.Reason} {ack.Reason}");
         Assert.Equal(ConnectionState.Established, State());
+        Assert.Equal(1, _lab.Engine.Connections.Count);
+    }
+
+    [Fact]
+    public void a_syn_from_the_uplink_on_the_ports_of_a_flow_in_time_wait_is_unsolicited_and_ends_it()
+    {
+        Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 2).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 2, RemoteIsn + 2).Forwarded);
+
+        // In the old flow's window, and from the side that knows it: a new connection towards the client all the same.
+        var syn = FromRemote(TcpFlags.Syn, RemoteIsn + 2, 0);
+
+        Assert.False(syn.Forwarded);
+        Assert.Equal(DropReason.UnsolicitedFromUplink, syn.Reason);
+        Assert.False(Tracked());
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void a_new_syn_reopens_a_connection_in_time_wait()
+    public void a_new_syn_from_either_side_of_a_flow_in_time_wait_is_a_new_connection_the_old_entry_does_not_carry()
     {
         var table = Table();
         var entry = Open(table, Key(6), Ack);
@@ -116,11 +116,22 @@ public class ConnectionTableTests
         table.Observe(entry, false, Seg(Ack), 40, 1);
         Assert.Equal(ConnectionState.TimeWait, table.StateOf(entry));
 
-        table.Observe(entry, false, Seg(Syn), 40, 2);
-        Assert.Equal(ConnectionState.SynSent, table.StateOf(entry));
-        table.Observe(entry, true, Seg(Syn | Ack), 40, 3);
-        table.Observe(entry, false, Seg(Ack), 40, 4);
+        Assert.True(table.IsReopenedBy(entry, Syn));
+        Assert.False(table.IsReopenedBy(entry, Syn | Ack));
+        Assert.False(table.IsReopenedBy(entry, Ack));
+        Assert.Equal(DropReason.TcpInvalid, table.Observe(entry, false, Seg(Syn), 40, 2));
+        Assert.Equal(DropReason.TcpInvalid, table.Observe(entry, true, Seg(Syn), 40, 2));
+        Assert.Equal(ConnectionState.TimeWait, table.StateOf(entry));
+    }
+
+    [Fact]
+    public void an_established_flow_is_not_reopened_by_a_syn()
+    {
+        var table = Table();
+        var entry = Open(table, Key(6), Ack);
+
         Assert.Equal(ConnectionState.Established, table.StateOf(entry));
+        Assert.False(table.IsReopenedBy(entry, Syn));
     }
 
     [Fact]

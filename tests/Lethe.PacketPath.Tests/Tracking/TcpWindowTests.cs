@@ -145,13 +145,12 @@ public class TcpWindowTests
     }
 
     [Fact]
-    public void a_new_connection_on_the_same_ports_after_time_wait_starts_afresh()
+    public void a_syn_with_a_new_sequence_number_while_the_syn_ack_is_outstanding_passes_and_its_syn_ack_resynchronises()
     {
-        var entry = Handshake();
-        Assert.True(Client(entry, Fin | Ack, ClientIsn + 1, ServerIsn + 1));
-        Assert.True(Server(entry, Fin | Ack, ServerIsn + 1, ClientIsn + 2));
-        Assert.True(Client(entry, Ack, ClientIsn + 2, ServerIsn + 2));
-        Assert.Equal(ConnectionState.TimeWait, _table.StateOf(entry));
+        // The SYN-ACK never reached the client, which tries again from the same port (Linux: ignored, passed on).
+        var entry = Open(Syn, new TcpSample(Syn, ClientIsn, 0, 64240, 0, 7));
+        Assert.True(Server(entry, Syn | Ack, ServerIsn, ClientIsn + 1));
+        Assert.Equal(ConnectionState.SynReceived, _table.StateOf(entry));
 
         Assert.Equal(DropReason.None, _table.Observe(entry, false, new TcpSample(Syn, 3_000_000_000, 0, 64240, 0, 7), 60, 2));
         Assert.True(Server(entry, Syn | Ack, 123, 3_000_000_001));
