@@ -178,6 +178,9 @@ public static class BootCommand
             await error.WriteLineAsync($"error: a worker stopped, so the firewall stops (closed): {firewall.Dataplane.Failed.Exception?.InnerException?.Message}");
             code = 1;
         }
+        // Forwarding ends first: a watch in the middle of a swap, or a scrape, must not keep a firewall
+        // whose worker died forwarding on its other queues while the tasks wind down.
+        firewall.Dataplane.Stop();
         await stop.CancelAsync();
         await Task.WhenAll(tasks);
         await names.Stop();

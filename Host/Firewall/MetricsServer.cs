@@ -113,10 +113,29 @@ public sealed class MetricsServer : IDisposable
             {
                 // A scraper that went away: nothing to do.
             }
+            catch (Exception e)
+            {
+                // Not left unobserved: the scraper hears why, and so does the log.
+                await Console.Error.WriteLineAsync($"metrics: the page could not be rendered: {e.GetType().Name}: {e.Message}");
+                await TryAnswer(client, Response("500 Internal Server Error", $"the page could not be rendered: {e.Message}\n"));
+            }
             finally
             {
                 _answering.Release();
             }
+        }
+    }
+
+    private static async Task TryAnswer(TcpClient client, byte[] response)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(RequestTimeout);
+            await client.GetStream().WriteAsync(response, timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidOperationException)
+        {
+            // The scraper went away meanwhile.
         }
     }
 

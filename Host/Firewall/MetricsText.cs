@@ -56,7 +56,7 @@ public static class MetricsText
             for (var r = 0; r < compiled.RuleCount(c); r++)
             {
                 Line(text, "lethe_rule_hits_total", $"client=\"{compiled.ClientName(c)}\",rule=\"{compiled.RuleId(c, r)}\"",
-                    Sum(workers, w => c < w.Engine.Policy.RuleHits.Length ? At(w.Engine.Policy.RuleHits[c], r) : 0));
+                    Sum(workers, w => w.Engine.Policy.RuleHits is var hits && c < hits.Length ? At(hits[c], r) : 0));
             }
         }
         text.Append("# HELP lethe_idle_poll_rescues_total Polls at idle priority cut short because a busy process held the worker's core.\n# TYPE lethe_idle_poll_rescues_total counter\n");

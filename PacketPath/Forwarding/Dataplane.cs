@@ -44,7 +44,10 @@ public sealed class Dataplane : IDisposable
     private readonly AttachedDevice[] _devices;
     private readonly Worker[] _workers;
     private readonly Thread[] _threads;
+    private static readonly TimeSpan SwapWaitSlice = TimeSpan.FromMilliseconds(50);
+
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _stopped;
     private readonly Lock _swapping = new();
     private readonly MtuWatch _mtuWatch;
     private IdlePollGuard? _pollGuard;
@@ -194,12 +197,30 @@ public sealed class Dataplane : IDisposable
             {
                 worker.Post(swap);
             }
-            if (!swap.Wait(timeout))
+            var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+            while (!swap.Wait(SwapWaitSlice))
             {
-                return null; // a late worker still signals it, so it is not disposed
+                // A stopped or failed worker never takes it: give up at once rather than hold shutdown.
+                if (_stopped || _failed.Task.IsCompleted || Environment.TickCount64 >= deadline)
+                {
+                    return null; // a late worker still signals it, so it is not disposed
+                }
             }
             swap.Dispose();
             return swap.Cut;
+        }
+    }
+
+    /// <summary>
+    /// Stops forwarding at once: each worker ends after the packet in hand, and nothing is forwarded
+    /// after that (fail closed), while the devices stay open until <see cref="Dispose"/>.
+    /// </summary>
+    public void Stop()
+    {
+        _stopped = true;
+        foreach (var worker in _workers)
+        {
+            worker.Stop();
         }
     }
 
@@ -210,10 +231,7 @@ public sealed class Dataplane : IDisposable
             return;
         }
         _mtuWatch.Dispose();
-        foreach (var worker in _workers)
-        {
-            worker.Stop();
-        }
+        Stop();
         foreach (var device in _devices)
         {
             device.Device.Interrupt();

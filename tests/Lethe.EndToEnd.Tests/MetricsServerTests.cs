@@ -47,6 +47,29 @@ public sealed class MetricsServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_page_that_cannot_be_rendered_is_answered_with_500_and_why()
+    {
+        using var stop = new CancellationTokenSource();
+        using var failing = MetricsServer.Listen(new IPEndPoint(IPAddress.Loopback, 0), () => throw new IndexOutOfRangeException("a client went"));
+        var running = failing.Run(stop.Token);
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(failing.Endpoint);
+            await client.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
+            var answer = await ReadAll(client.GetStream());
+
+            Assert.StartsWith("HTTP/1.0 500 Internal Server Error\r\n", answer);
+            Assert.Contains("a client went", answer);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    [Fact]
     public async Task scrapes_within_a_second_share_one_rendering()
     {
         var first = await Get("/metrics");

@@ -122,6 +122,29 @@ public sealed class FailClosedTests(LiveLab lab)
         await AssertDevicesGone(net);
     }
 
+    [LinuxRootFact]
+    public async Task a_device_deleted_under_a_worker_stops_the_whole_firewall_with_exit_1()
+    {
+        using var http = lab.Host.Client();
+        await LivePolicy.Publish(http, "device-lost",
+            new LiveClient(Client1, LivePolicy.Addresses1, [$"action=accept proto=tcp dstports={Ports.Echo}"]),
+            new LiveClient(Client2, LivePolicy.Addresses2, []));
+        await using var net = await LiveTopology.Start(lab.Host, "device-lost");
+        var before = new FlowChecks(net.Describe);
+        before.Expect($"before: IPv4 c1 -> uplink host TCP {Ports.Echo}", Seen.Echoed, Probe.TcpEcho(net.Client1, UplinkV4, Ports.Echo));
+        await before.Verify();
+
+        // Client 2's device goes; client 1's and the uplink's are fine, yet nothing may go on with a queue unserved.
+        net.Client2.Ip("link", "del", net.Devices.Client2);
+
+        Assert.Equal(1, await net.Firewall!.Exit(TimeSpan.FromSeconds(15)));
+        Assert.Contains("a worker stopped, so the firewall stops (closed)", net.Firewall.Err);
+        await AssertDevicesGone(net);
+        var after = new FlowChecks(net.Describe);
+        after.ExpectNot($"after: IPv4 c1 -> uplink host TCP {Ports.Echo}", Seen.Echoed, Probe.TcpEcho(net.Client1, UplinkV4, Ports.Echo));
+        await after.Verify();
+    }
+
     /// <summary>The firewall's devices were not persistent: the kernel removes them when the process ends, however it ends.</summary>
     private static async Task AssertDevicesGone(LiveTopology net)
     {
