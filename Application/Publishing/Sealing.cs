@@ -17,9 +17,13 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         return new Published(policy.Id, version, snapshot.ContentSha256, snapshot.KeyId, snapshot.SealedAt, confirmBy, streamVersion);
     }
 
-    /// <summary>Whether <paramref name="version"/> was sealed with another key than the one this control plane signs with now (a rotated key).</summary>
-    public async Task<bool> SignedWithAnotherKey(string policy, int version, CancellationToken ct) =>
-        await store.SnapshotSummary(policy, version, ct) is { } summary && summary.KeyId != signer.KeyId;
+    /// <summary>
+    /// Whether <paramref name="version"/> was sealed otherwise than this control plane seals now: with
+    /// another key (a rotated one) or in an older format (one firewalls no longer boot).
+    /// </summary>
+    public async Task<bool> SealedOtherwise(string policy, int version, CancellationToken ct) =>
+        await store.SnapshotSummary(policy, version, ct) is { } summary
+        && (summary.KeyId != signer.KeyId || summary.Format != SealedSnapshot.CurrentFormat);
 
     public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct) =>
         await store.Snapshot(policy, version, ct)

@@ -175,8 +175,9 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
     }
 
     /// <param name="resealing">
-    /// The latest version was signed with another key than the control plane's now: its content
-    /// may be sealed again unchanged, so that firewalls given only the new key can boot it.
+    /// The latest version was signed with another key than the control plane's now, or sealed in a
+    /// format firewalls no longer boot: its content may be sealed again unchanged, so that firewalls
+    /// given only the new key, or of the new build, can boot it.
     /// </param>
     public PolicyPublished Publish(string contentSha256, DateTimeOffset now, TimeSpan? confirmWithin, IReadOnlyList<PolicyTestResult> testResults,
         bool resealing = false)

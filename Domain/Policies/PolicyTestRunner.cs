@@ -19,6 +19,13 @@ public static class PolicyTestRunner
         var environment = new EvaluationEnvironment(nowUnix, dnsResolvers, hosts);
         return draft.Tests.Select(test =>
         {
+            if (RuleParser.ParseAddress(test.To) is null)
+            {
+                // Stored by a build that read addresses more loosely: a failed test that names itself, not a crash of every publish.
+                return new PolicyTestResult(test,
+                    new Decision(RuleAction.Drop, null, $"the test cannot run: '{test.To}' is not an address this build reads; remove it and add it again"),
+                    Passed: false);
+            }
             var flow = ToFlow(test);
             var decision = ForwardingGates.DropReason(flow) is { } gate
                 ? new Decision(RuleAction.Drop, null, gate)

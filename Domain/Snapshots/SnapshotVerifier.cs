@@ -41,7 +41,7 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException(
                 $"snapshot format '{envelope.Format}' is no longer accepted: its version and time were not signed, so an old snapshot " +
-                $"could pass for a newer one; the control plane's next publish or rollback seals a {SealedSnapshot.CurrentFormat} snapshot");
+                $"could pass for a newer one; the control plane's next publish (of the unchanged draft too) seals a {SealedSnapshot.CurrentFormat} snapshot");
         }
         if (string.IsNullOrEmpty(envelope.Format))
         {

@@ -124,13 +124,13 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     {
         var id = SnapshotDocument.IdFor(policy, version);
         return await session.Query<SnapshotDocument>().Where(d => d.Id == id)
-            .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition))
+            .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition, d.Sealed.Format))
             .SingleOrDefaultAsync(ct);
     }
 
     public async Task<IReadOnlyList<SnapshotSummary>> Snapshots(string policy, CancellationToken ct) =>
         await session.Query<SnapshotDocument>().Where(d => d.Policy == policy).OrderBy(d => d.Version)
-            .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition))
+            .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition, d.Sealed.Format))
             .ToListAsync(ct);
 
     public async Task<PublishState?> Publishing(string policy, CancellationToken ct) =>

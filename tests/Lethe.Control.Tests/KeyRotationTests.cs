@@ -1,6 +1,10 @@
 using System.Net;
+using Lethe.Domain.Snapshots;
+using Lethe.Infrastructure.Marten;
 using Lethe.Infrastructure.Signing;
 using Lethe.TestSupport;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lethe.Control.Tests;
 
@@ -55,5 +59,34 @@ public class KeyRotationTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public async Task a_latest_version_sealed_in_the_format_firewalls_no_longer_boot_is_sealed_again_unchanged()
+    {
+        await using var host = await ControlPlaneHost.Start();
+        using var editor = host.Client();
+        await editor.CreatePolicyWithWork("legacy");
+        await editor.AddRule("legacy", "work", "action=accept proto=tcp dstports=443");
+        var v1 = await editor.Publish("legacy");
+        // As a database written by a build before lethe.snapshot/2 holds it.
+        var store = host.App.Services.GetRequiredService<IDocumentStore>();
+        await using (var session = store.LightweightSession())
+        {
+            var doc = await session.LoadAsync<SnapshotDocument>(SnapshotDocument.IdFor("legacy", 1));
+            doc!.Sealed = doc.Sealed with { Format = SealedSnapshot.UnsignedEnvelopeFormat };
+            session.Store(doc);
+            await session.SaveChangesAsync();
+        }
+
+        var v2 = await editor.Publish("legacy");
+        using var again = await editor.Post("/policies/legacy/publish", new { reason = "nothing new" });
+
+        Assert.Equal(2, v2["version"]!.GetValue<int>());
+        Assert.Equal(v1["contentSha256"].Str(), v2["contentSha256"].Str());
+        var file = await editor.GetByteArrayAsync("/policies/legacy/snapshots/latest");
+        var pem = await File.ReadAllTextAsync(host.PublicKeyPath);
+        Assert.Equal(2, SnapshotVerifier.Verify(file, pem).Envelope.Version);
+        Assert.Contains("identical to version 2", (await again.Problem(HttpStatusCode.Conflict))["detail"].Str());
     }
 }

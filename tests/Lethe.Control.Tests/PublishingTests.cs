@@ -32,6 +32,18 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task a_policy_tests_address_is_kept_in_its_canonical_form()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("spelled");
+        await editor.AddTest("spelled", "work", "2001:DB8:0:0::0001", "tcp", 443, "drop");
+
+        var tests = await (await editor.GetAsync("/policies/spelled/tests")).Json();
+
+        Assert.Equal("2001:db8::1", tests[0]!["to"].Str());
+    }
+
+    [Fact]
     public async Task fixing_the_rule_lets_the_gated_publish_through()
     {
         using var editor = Host.Client();

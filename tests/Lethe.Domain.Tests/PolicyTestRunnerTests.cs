@@ -120,6 +120,18 @@ public class PolicyTestRunnerTests
         Assert.True(RunOne(["action=accept dst4=10.137.0.20"], Test("10.137.0.20", "tcp", 22, "accept")).Passed);
     }
 
+    [Theory]
+    [InlineData("drop")]
+    [InlineData("accept")]
+    public void a_stored_test_whose_address_this_build_no_longer_reads_fails_naming_it(string expect)
+    {
+        // An older parser took a leading zero in an embedded IPv4 part; this one refuses it.
+        var result = RunOne(["action=drop"], Test("::ffff:1.2.3.010", "tcp", 443, expect));
+
+        Assert.False(result.Passed);
+        Assert.Contains("'::ffff:1.2.3.010' is not an address this build reads", result.Describe());
+    }
+
     [Fact]
     public void comments_in_the_draft_do_not_change_the_outcome() =>
         Assert.True(RunOne(["action=accept proto=tcp dstports=443 comment=web"], Test("192.0.2.1", "tcp", 443, "accept")).Passed);

@@ -1,5 +1,6 @@
 using Lethe.Application.Common;
 using Lethe.Domain.Policies;
+using Lethe.Domain.Rules;
 using Mediator;
 
 namespace Lethe.Application.PolicyTests.AddPolicyTest;
@@ -15,7 +16,9 @@ public sealed class AddPolicyTestHandler(PolicyWriter writer) : ICommandHandler<
 {
     public async ValueTask<AddedPolicyTest> Handle(AddPolicyTest command, CancellationToken ct)
     {
-        var test = new PolicyTest(Ids.NewTestId(), command.Client, command.To, command.Proto ?? "tcp", command.Port, command.IcmpType, command.Expect);
+        // Stored in its canonical form, as client addresses are: what a later build reads, however it was typed.
+        var to = RuleParser.ParseAddress(command.To)!.ToString();
+        var test = new PolicyTest(Ids.NewTestId(), command.Client, to, command.Proto ?? "tcp", command.Port, command.IcmpType, command.Expect);
         var result = await writer.Change(command.Policy, command.ExpectedVersion, command.Reason, p => p.AddTest(test), ct);
         return new AddedPolicyTest(test.Id, result.Version);
     }

@@ -16,7 +16,7 @@ public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, Control
         var now = sealing.Now;
         var results = PolicyTestRunner.Run(policy.Id, policy.Draft, now.ToUnixTimeSeconds(), options.DnsResolvers);
         var resealing = sha == policy.Publishing.LatestContentSha256
-            && await sealing.SignedWithAnotherKey(policy.Id, policy.Publishing.LatestVersion, ct);
+            && await sealing.SealedOtherwise(policy.Id, policy.Publishing.LatestVersion, ct);
         var published = policy.Publish(sha, now, command.ConfirmWithin, results, resealing);
         return await sealing.Store(policy, writer.Stamp(command.Reason), published, published.Version, published.LogPosition, content,
             policy.Draft, published.ConfirmBy, ct);
