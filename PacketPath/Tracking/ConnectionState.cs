@@ -18,7 +18,13 @@ public enum ConnectionState : byte
     /// <summary>UDP, nothing seen from the other side yet.</summary>
     UdpUnreplied,
 
-    /// <summary>UDP with traffic in both directions (Linux's "stream").</summary>
+    /// <summary>
+    /// UDP answered, nothing after the answer yet: a lookup and its reply keep the short timeout, as
+    /// in Linux, which gives the stream timeout only to a flow still active after its first seconds.
+    /// </summary>
+    UdpReplied,
+
+    /// <summary>UDP with traffic in both directions that went on after the first answer (Linux's "stream").</summary>
     UdpStream,
 
     Icmp,

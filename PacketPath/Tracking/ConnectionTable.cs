@@ -299,7 +299,10 @@ public sealed class ConnectionTable
             case 6 when check == TcpCheck.Accept:
                 e.State = TcpTracker.Next(e.State, ref e.Closing, isReply, tcp.Flags);
                 break;
-            case 17 when isReply:
+            case 17 when isReply && e.State == ConnectionState.UdpUnreplied:
+                e.State = ConnectionState.UdpReplied;
+                break;
+            case 17 when e.State == ConnectionState.UdpReplied:
                 e.State = ConnectionState.UdpStream;
                 break;
         }

@@ -42,7 +42,7 @@ public sealed record ConnectionTimeouts
         ConnectionState.LastAck => LastAck,
         ConnectionState.TimeWait => TimeWait,
         ConnectionState.Close => Close,
-        ConnectionState.UdpUnreplied => UdpUnreplied,
+        ConnectionState.UdpUnreplied or ConnectionState.UdpReplied => UdpUnreplied,
         ConnectionState.UdpStream => UdpStream,
         ConnectionState.Icmp => Icmp,
         ConnectionState.Generic => Generic,

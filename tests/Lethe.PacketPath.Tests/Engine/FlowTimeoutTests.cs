@@ -26,11 +26,25 @@ public class FlowTimeoutTests
     }
 
     [Fact]
-    public void an_answered_udp_flow_stays_open_two_minutes_after_its_last_packet()
+    public void a_lookup_answered_once_is_forgotten_after_30_seconds()
     {
         var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work).Info.SourcePort;
         var answer = Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8);
         _lab.FromUplink(answer);
+
+        // A second answer would make it a stream; the table tests time the 30 s to the millisecond.
+        var tooLate = ReplyAfter(30_000, answer);
+
+        Assert.Equal(DropReason.UnsolicitedFromUplink, tooLate.Reason);
+    }
+
+    [Fact]
+    public void a_udp_flow_that_goes_on_after_its_answer_stays_open_two_minutes_after_its_last_packet()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work).Info.SourcePort;
+        var answer = Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8);
+        _lab.FromUplink(answer);
+        _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work);
 
         var inTime = ReplyAfter(119_999, answer);
         var tooLate = ReplyAfter(120_000, answer);

@@ -130,6 +130,9 @@ public class RuleExpiryTests
         var expireAt = clock.GetUtcNow().ToUnixTimeSeconds() + 3600;
         var lab = new EngineLab([$"action=accept proto=udp expire={expireAt}"], options: Options with { WallClock = clock }) { Now = 5_000 };
         var natPort = lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), lab.Work).Info.SourcePort;
+        // A stream (two minutes idle), so that a minute without packets ends it only by the expiry.
+        lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+        lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), lab.Work);
 
         clock.Advance(TimeSpan.FromHours(2));
         lab.Now += 1_000;

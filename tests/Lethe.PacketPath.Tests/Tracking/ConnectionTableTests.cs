@@ -184,18 +184,25 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void udp_lives_30_seconds_unreplied_and_120_once_replied()
+    public void udp_lives_30_seconds_unreplied_and_answered_once_and_120_once_traffic_goes_on_after_the_answer()
     {
         var table = Table();
         var unreplied = Key(17, port: 1);
+        var lookup = Key(17, port: 3);
         var replied = Key(17, port: 2);
         Open(table, unreplied, 0);
+        var answered = Open(table, lookup, 0);
+        table.Observe(answered, isReply: true, Seg(0), 100, 0);
         var entry = Open(table, replied, 0);
         table.Observe(entry, isReply: true, Seg(0), 100, 0);
+        table.Observe(entry, isReply: false, Seg(0), 100, 0);
+        Assert.Equal(ConnectionState.UdpReplied, table.StateOf(answered));
         Assert.Equal(ConnectionState.UdpStream, table.StateOf(entry));
 
         Assert.True(Alive(table, unreplied, 29_999));
         Assert.False(Alive(table, unreplied, 30_000));
+        Assert.True(Alive(table, Masqueraded(lookup), 29_999));
+        Assert.False(Alive(table, Masqueraded(lookup), 30_000));
         Assert.True(Alive(table, Masqueraded(replied), 119_999));
         Assert.False(Alive(table, Masqueraded(replied), 120_000));
     }
