@@ -167,7 +167,7 @@ public static class BootCommand
         if (SnapshotSource.IsUrl(location))
         {
             var watcher = new SnapshotWatcher(location, pem, bearer, watchEvery, error);
-            tasks.Add(Logged(watcher.Run(() => firewall.Policy.Version, Swap, stop.Token), "the snapshot watch"));
+            tasks.Add(Logged(watcher.Run(() => (firewall.Policy.Version, firewall.ContentSha256), Swap, stop.Token), "the snapshot watch"));
         }
 
         var stopped = Task.Delay(Timeout.Infinite, stop.Token);

@@ -24,11 +24,12 @@ public sealed class LiveFirewall : IDisposable
     private readonly EngineOptions _options;
     private readonly Lock _swapping = new();
 
-    private LiveFirewall(Dataplane dataplane, EngineOptions options, string policyName)
+    private LiveFirewall(Dataplane dataplane, EngineOptions options, string policyName, string contentSha256)
     {
         Dataplane = dataplane;
         _options = options;
         PolicyName = policyName;
+        ContentSha256 = contentSha256;
     }
 
     public Dataplane Dataplane { get; }
@@ -39,6 +40,9 @@ public sealed class LiveFirewall : IDisposable
     /// (a wrong file before SIGHUP, a wrong answer at the watched URL) from this one's.
     /// </summary>
     public string PolicyName { get; }
+
+    /// <summary>The content hash of the snapshot it runs (the one booted, or the last one swapped in).</summary>
+    public string ContentSha256 { get; private set; }
 
     /// <summary>Worker 0's copy of the running policy; every worker runs the same snapshot.</summary>
     public ActivePolicy Policy => Dataplane.Workers[0].Engine.Policy;
@@ -83,7 +87,7 @@ public sealed class LiveFirewall : IDisposable
             {
                 engines[w] = new PacketEngine(new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), shared with { Shard = w });
             }
-            return new LiveFirewall(new Dataplane(opened, engines, shards), shared, snapshot.Envelope.Policy);
+            return new LiveFirewall(new Dataplane(opened, engines, shards), shared, snapshot.Envelope.Policy, snapshot.Envelope.ContentSha256);
         }
         catch
         {
@@ -117,6 +121,12 @@ public sealed class LiveFirewall : IDisposable
             {
                 return $"refusing policy {snapshot.Envelope.Policy} version {snapshot.Envelope.Version}: this firewall runs policy {PolicyName}; keeping version {running.Version}";
             }
+            if (snapshot.Envelope.Version == running.Version && snapshot.Envelope.ContentSha256 != ContentSha256)
+            {
+                // Signed by the trusted key, yet not what this version was: a control plane with another history (its database replaced?).
+                return $"refusing version {snapshot.Envelope.Version}: its content differs from the running version {running.Version}'s " +
+                    $"(sha256 {snapshot.Envelope.ContentSha256[..16]}… against {ContentSha256[..16]}…); keeping version {running.Version}";
+            }
             if (snapshot.Envelope.Version <= running.Version)
             {
                 return $"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer";
@@ -135,6 +145,7 @@ public sealed class LiveFirewall : IDisposable
             }
             var unanswered = Unanswered(hosts);
             var cut = Dataplane.Swap(_ => new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), SwapTimeout);
+            ContentSha256 = snapshot.Envelope.ContentSha256;
             var missing = Dataplane.Devices.Where(d => d.Client is { } c && compiled.ClientIndex(c) < 0).Select(d => $"{d.Device.Name} ({d.Client})").ToList();
             var note = missing.Count == 0 ? "" : $"; no such client any more, so their packets are dropped: {string.Join(", ", missing)}";
             if (unanswered > 0)

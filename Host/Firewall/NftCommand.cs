@@ -14,6 +14,9 @@ public static class NftCommand
     public static Command Build(TextWriter output, TextWriter error)
     {
         var flags = new EngineFlags();
+        // Unlike boot, the kernel's ruleset masquerades both families when no address is given.
+        flags.UplinkAddress.Description = "The address clients are translated to on the uplink (snat; at most one IPv4 and one IPv6, unicast). " +
+            "Without any, both families are masqueraded behind the uplink's own address; with one family only, the other leaves untranslated";
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
         var uplink = new Option<string?>("--uplink-interface") { Description = "The uplink interface: NAT goes out through it, and it may not carry a client's source" };
         var clients = new Option<string[]>("--client-interface")
@@ -64,6 +67,11 @@ public static class NftCommand
         foreach (var text in parse.GetValue(flags.UplinkAddress) ?? [])
         {
             var address = Address("--uplink-address", text);
+            if (Lethe.PacketPath.Wire.NetAddress.From(address).IsNeverForwarded || address.IsIPv4MappedToIPv6)
+            {
+                // As boot refuses it: replies to such an address could never come back.
+                throw new FlagException($"--uplink-address: {text} is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address; replies to it could never be forwarded");
+            }
             ref var slot = ref address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? ref v4 : ref v6;
             if (slot is not null && !slot.Equals(address))
             {

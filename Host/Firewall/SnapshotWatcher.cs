@@ -13,7 +13,8 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
 {
     private string? _etag;
 
-    public async Task Run(Func<int> currentVersion, Action<VerifiedSnapshot> swap, CancellationToken ct)
+    /// <param name="running">The version running and its content hash: a snapshot that differs in either goes to <paramref name="swap"/>, which decides.</param>
+    public async Task Run(Func<(int Version, string ContentSha256)> running, Action<VerifiedSnapshot> swap, CancellationToken ct)
     {
         using var http = SnapshotHttp.Create();
         using var timer = new PeriodicTimer(interval);
@@ -33,7 +34,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
                 }
                 if (!response.IsSuccessStatusCode)
                 {
-                    await log.WriteLineAsync($"watch: {url} answered {SnapshotHttp.Describe(response)}; keeping version {currentVersion()}");
+                    await log.WriteLineAsync($"watch: {url} answered {SnapshotHttp.Describe(response)}; keeping version {running().Version}");
                     continue;
                 }
                 var bytes = await response.Content.ReadAsByteArrayAsync(ct);
@@ -49,7 +50,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
                     _etag = etag;
                     throw;
                 }
-                if (verified.Envelope.Version != currentVersion())
+                if ((verified.Envelope.Version, verified.Envelope.ContentSha256) != running())
                 {
                     swap(verified);
                 }
@@ -58,11 +59,11 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
             }
             catch (SnapshotVerificationException e)
             {
-                await log.WriteLineAsync($"watch: refusing the new snapshot, keeping version {currentVersion()}: {e.Message}");
+                await log.WriteLineAsync($"watch: refusing the new snapshot, keeping version {running().Version}: {e.Message}");
             }
             catch (HttpRequestException e)
             {
-                await log.WriteLineAsync($"watch: cannot reach {url}: {e.Message}; keeping version {currentVersion()}");
+                await log.WriteLineAsync($"watch: cannot reach {url}: {e.Message}; keeping version {running().Version}");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -70,12 +71,12 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
             }
             catch (TaskCanceledException)
             {
-                await log.WriteLineAsync($"watch: {url} timed out; keeping version {currentVersion()}");
+                await log.WriteLineAsync($"watch: {url} timed out; keeping version {running().Version}");
             }
             catch (Exception e)
             {
                 // Anything else (a swap that failed, say) must not end the watch: the next round tries again.
-                await log.WriteLineAsync($"watch: could not take the snapshot from {url}: {e.Message}; keeping version {currentVersion()}");
+                await log.WriteLineAsync($"watch: could not take the snapshot from {url}: {e.Message}; keeping version {running().Version}");
             }
         }
     }

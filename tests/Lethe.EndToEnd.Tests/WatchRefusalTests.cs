@@ -1,4 +1,6 @@
 using System.Text;
+using Lethe.Domain.Snapshots;
+using Lethe.Infrastructure.Signing;
 
 namespace Lethe.EndToEnd.Tests;
 
@@ -37,6 +39,36 @@ public sealed class WatchRefusalTests(PublishedPolicy policy) : IClassFixture<Pu
         Volatile.Write(ref body, v2);
         await firewall.WaitForOutput("swapped to policy home version 2", TimeSpan.FromSeconds(15));
         Assert.DoesNotContain("version 7", firewall.Out);
+
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task a_genuine_snapshot_of_the_running_version_with_other_content_is_refused_aloud()
+    {
+        var v1 = await File.ReadAllTextAsync(policy.V1);
+        var v2 = await File.ReadAllTextAsync(policy.V2);
+        var pem = await File.ReadAllTextAsync(policy.PublicKey);
+        // What a control plane with another history would serve: version 1, signed by the same key, holding other rules.
+        var first = SnapshotVerifier.Verify(Encoding.UTF8.GetBytes(v1), pem).Envelope;
+        var otherContent = SnapshotVerifier.Verify(Encoding.UTF8.GetBytes(v2), pem).ContentBytes;
+        using var signer = new FileSnapshotSigner(Path.Combine(policy.Host.KeyDirectory, SigningKeyFiles.PrivateKeyFile));
+        var otherV1 = Encoding.UTF8.GetString(SnapshotCodec.ToFile(
+            SnapshotSealer.Seal(otherContent, first.Policy, 1, first.LogPosition, first.SealedAt, signer.KeyId, signer.Sign)));
+        var body = v1;
+        await using var server = new LoopbackHttp(stream =>
+        {
+            var bytes = Encoding.UTF8.GetBytes(Volatile.Read(ref body));
+            return LoopbackHttp.Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n", bytes);
+        });
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey, "--watch-seconds", "0.2");
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+
+        Volatile.Write(ref body, otherV1);
+        await firewall.WaitForOutput("refusing version 1: its content differs from the running version 1's", TimeSpan.FromSeconds(15));
+        Volatile.Write(ref body, v2);
+        await firewall.WaitForOutput("swapped to policy home version 2", TimeSpan.FromSeconds(15));
 
         firewall.Terminate();
         Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));

@@ -137,7 +137,56 @@ public static class NftRenderer
 
     private static string Set(IReadOnlyList<string> items) => items.Count == 1 ? items[0] : "{ " + string.Join(", ", items) + " }";
 
-    private static string Addresses(IEnumerable<IPAddress> addresses) => Set(addresses.Select(a => a.ToString()).ToArray());
+    private static string Addresses(IEnumerable<IPAddress> addresses) => Set(addresses.Select(Address).ToArray());
+
+    /// <summary>
+    /// An address as nft reads it: IPv6 always in hex groups, since .NET writes some (::ffff:0:a.b.c.d,
+    /// IPv4-translated) in a dotted form nft refuses, and one such address would refuse the whole ruleset.
+    /// </summary>
+    private static string Address(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        var bytes = address.GetAddressBytes();
+        var groups = new int[8];
+        for (var g = 0; g < 8; g++)
+        {
+            groups[g] = (bytes[2 * g] << 8) | bytes[(2 * g) + 1];
+        }
+        // RFC 5952: the longest run of two or more zero groups (the first of equals) becomes "::".
+        int bestStart = -1, bestLength = 1;
+        for (var g = 0; g < 8;)
+        {
+            var end = g;
+            while (end < 8 && groups[end] == 0)
+            {
+                end++;
+            }
+            if (end - g > bestLength)
+            {
+                (bestStart, bestLength) = (g, end - g);
+            }
+            g = end == g ? g + 1 : end;
+        }
+        var text = new StringBuilder();
+        for (var g = 0; g < 8; g++)
+        {
+            if (g == bestStart)
+            {
+                text.Append("::");
+                g += bestLength - 1;
+                continue;
+            }
+            if (text.Length > 0 && text[^1] != ':')
+            {
+                text.Append(':');
+            }
+            text.Append(groups[g].ToString("x", CultureInfo.InvariantCulture));
+        }
+        return text.ToString();
+    }
 
     private static string Interfaces(IReadOnlyList<string> names) => Set(names.Select(n => "\"" + n + "\"").ToArray());
 
@@ -167,7 +216,7 @@ public static class NftRenderer
                 bytes[i] &= keep <= 0 ? (byte)0 : (byte)(0xFF << (8 - keep));
             }
         }
-        var address = new IPAddress(bytes).ToString();
+        var address = Address(new IPAddress(bytes));
         return network.PrefixLength == bytes.Length * 8 ? address : address + "/" + network.PrefixLength.ToString(CultureInfo.InvariantCulture);
     }
 
@@ -433,6 +482,16 @@ public static class NftRenderer
             if (_options.UplinkInterface is { } uplink)
             {
                 NftRule($"iifname \"{uplink}\" ct state related ct direction original", "counter drop", Comment("error from the uplink about a flow not going out"));
+                foreach (var family in Families)
+                {
+                    // A flow between two clients never met the uplink: anyone there could otherwise break it with a forged error.
+                    var clients = _model.Clients.SelectMany(x => x.Addresses).Where(a => Is(a, family)).Distinct().ToArray();
+                    if (clients.Length > 0)
+                    {
+                        NftRule($"iifname \"{uplink}\" ct state related ct original {Ip(family)} daddr {Addresses(clients)}", "counter drop",
+                            Comment("error from the uplink about a flow between clients"));
+                    }
+                }
             }
         }
 
@@ -451,6 +510,10 @@ public static class NftRenderer
                 {
                     Line(2, $"# {rule.Id}: dsthost {host} is unresolved (no --resolve {host}=ADDR or {host}=), and Lethe blocks the whole");
                     Line(2, "# client while a drop names an unresolved host, so a DNS failure never turns a drop into an accept.");
+                    if (rule.Rule.Expire is { } until)
+                    {
+                        Line(2, $"# {rule.Id} expires at {Time(until)}, and the block with it; nft cannot expire a rule: render and load again after that time.");
+                    }
                     NftRule("counter", DropVerdict, Comment(rule.Id));
                 }
             }
@@ -590,7 +653,7 @@ public static class NftRenderer
                 }
                 return null;
             }
-            return new Destination(addresses.Select(a => a.ToString()).ToArray(), null);
+            return new Destination(addresses.Select(Address).ToArray(), null);
         }
 
         /// <summary>The nft rule(s) for one family (or both, <paramref name="family"/> null): protocol, then verdict.</summary>
@@ -658,7 +721,7 @@ public static class NftRenderer
                     Line(2, $"# {name} leaves untranslated: --uplink-address names none, and Lethe routes such a family as it is.");
                     continue;
                 }
-                var translation = target is null ? "masquerade" : $"snat {Ip(family)} to {target}";
+                var translation = target is null ? "masquerade" : $"snat {Ip(family)} to {Address(target)}";
                 if (uplink is not null)
                 {
                     NftRule($"oifname \"{uplink}\"", given ? NfProto(family) : null, "counter", translation, Comment(given ? $"{name} to the uplink" : "masquerade on the uplink"));

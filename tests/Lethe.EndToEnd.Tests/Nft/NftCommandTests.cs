@@ -84,4 +84,28 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Contains("--now: -5 is before 1970", error);
         Assert.Equal("", output);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("ff02::1")]
+    [InlineData("::ffff:192.0.2.1")]
+    public async Task nft_refuses_an_uplink_address_replies_could_never_reach_as_boot_does(string address)
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--uplink-address", address);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"--uplink-address: {address} is a multicast, broadcast, loopback", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task nft_help_says_that_without_an_uplink_address_both_families_are_masqueraded()
+    {
+        var (code, output, _) = await FirewallProcess.Run(false, "nft", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("both families are masqueraded", output);
+        Assert.DoesNotContain("a family without one is routed untranslated", output);
+    }
 }

@@ -25,6 +25,7 @@ public sealed class NftKernelCheckTests(ITestOutputHelper log)
             ("ssh", "action=reject proto=tcp dstports=22"),
             ("no-udp", "action=reject proto=udp"),
             ("rest", "action=reject dst6=fd00::/8"),
+            ("translated", "action=drop dst6=::ffff:0:102:304/128 proto=tcp"),
             ("later", $"action=accept expire={Now + 3600} proto=udp dstports=5000-6000"),
             ("gone", $"action=accept expire={Now - 1} proto=tcp"),
             ("everything", "action=accept"),

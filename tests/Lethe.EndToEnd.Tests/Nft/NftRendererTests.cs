@@ -83,10 +83,35 @@ public sealed class NftRendererTests
             "iifname { \"vif-p1\", \"vif-p2\" } ct state related ct original ip saddr != 10.137.0.6 ct reply ip saddr != 10.137.0.6 counter drop comment \"error from personal about a flow not its own\"",
             "iifname { \"vif-p1\", \"vif-p2\" } ct state related meta nfproto ipv6 counter drop comment \"error from personal about a flow not its own\"",
             "iifname \"eth0\" ct state related ct direction original counter drop comment \"error from the uplink about a flow not going out\"",
+            "iifname \"eth0\" ct state related ct original ip daddr { 10.137.0.5, 10.137.0.15, 10.137.0.6 } counter drop comment \"error from the uplink about a flow between clients\"",
+            "iifname \"eth0\" ct state related ct original ip6 daddr fd00:137::5 counter drop comment \"error from the uplink about a flow between clients\"",
             "ct state established,related accept comment \"tracked flows\"",
             "ct state new iifname \"vif-work\" jump client_work comment \"work\"",
             "ct state new iifname { \"vif-p1\", \"vif-p2\" } jump client_personal comment \"personal\"",
         ], Chain(script, "forward"));
+    }
+
+    [Theory]
+    [InlineData("::ffff:0:102:304", "::ffff:0:102:304")]
+    [InlineData("::ffff:1.2.3.4", "::ffff:102:304")]
+    [InlineData("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1")]
+    [InlineData("2001:0:0:1:0:0:0:1", "2001:0:0:1::1")]
+    public void ipv6_addresses_are_written_in_hex_groups_which_nft_reads(string dst6, string written)
+    {
+        // .NET writes ::ffff:0:1.2.3.4 for the first, which nft refuses, and with it the whole ruleset.
+        var script = Render(Work($"action=drop dst6={dst6}/128 proto=tcp"));
+
+        Assert.Contains($"ip6 daddr {written} meta l4proto tcp", script);
+    }
+
+    [Fact]
+    public void an_expiring_unresolved_drop_says_when_its_block_ends()
+    {
+        var script = Render(Work($"action=drop expire={Now + 100} dsthost=z.example"));
+
+        var block = script.IndexOf($"counter {Prohibited} comment \"r1\"", StringComparison.Ordinal);
+        var said = script.IndexOf("# r1 expires at ", StringComparison.Ordinal);
+        Assert.True(said >= 0 && said < block, $"the block of r1 does not say when it ends:\n{script}");
     }
 
     [Fact]
