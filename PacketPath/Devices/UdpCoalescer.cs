@@ -12,7 +12,9 @@ namespace Lethe.PacketPath.Devices;
 /// <remarks>
 /// What may join is what the kernel's UDP GRO would merge, and no more: addresses, ports, TOS or
 /// traffic class, TTL or hop limit, the flags and the flow label alike; IPv4 without options, not a
-/// fragment and with DF set (only then is the identification free to renumber, RFC 6864);
+/// fragment, with DF set and identifications counting up by one from the first (the split numbers
+/// the datagrams so, and they leave with the identifications they came with; a sender whose
+/// datagrams all carry 0, an unconnected socket's, sends them one by one);
 /// IPv6 with UDP right after the fixed header; every datagram as long as the first, the last one
 /// shorter or equal. A datagram must come with its checksum still to be computed (NEEDS_CSUM) or
 /// already verified by the kernel (DATA_VALID): the super-packet's checksums are computed afresh on
@@ -172,13 +174,17 @@ public sealed class UdpCoalescer
         return true;
     }
 
-    /// <summary>Every header byte but the lengths, the IPv4 identification and the checksums matches the first datagram's.</summary>
+    /// <summary>
+    /// Every header byte but the lengths, the IPv4 identification and the checksums matches the first
+    /// datagram's, and the identification is the first's plus the datagrams before it.
+    /// </summary>
     private bool SameFlow(ReadOnlySpan<byte> packet)
     {
         var first = _buffer.AsSpan(Headroom, _headersLength);
         if (_headersLength == Ipv4HeaderLength + UdpDatagram.HeaderLength)
         {
-            return packet[..2].SequenceEqual(first[..2])
+            return BinaryPrimitives.ReadUInt16BigEndian(packet[4..]) == (ushort)(BinaryPrimitives.ReadUInt16BigEndian(first[4..]) + Count)
+                && packet[..2].SequenceEqual(first[..2])
                 && packet[6..10].SequenceEqual(first[6..10])
                 && packet[12..(Ipv4HeaderLength + UdpPortsLength)].SequenceEqual(first[12..(Ipv4HeaderLength + UdpPortsLength)]);
         }

@@ -11,7 +11,10 @@ public class UdpCoalescerTests
     private const string Server6 = "2001:db8:1::10";
     private const int Device = 1;
 
-    /// <summary>Datagram <paramref name="index"/> of a stream, as a TUN with offloads hands it over: DF set, checksum still to compute, its own payload bytes.</summary>
+    /// <summary>
+    /// Datagram <paramref name="index"/> of a stream, as a TUN with offloads hands it over: DF set, checksum still to compute, its own payload
+    /// bytes, and the identification a connected socket gives it (one more than the last) unless <paramref name="identification"/> says otherwise.
+    /// </summary>
     private static (VirtioNetHeader Header, byte[] Packet) Datagram(
         int index,
         int payload,
@@ -19,10 +22,11 @@ public class UdpCoalescerTests
         ushort destinationPort = 4500,
         byte ttl = 64,
         bool dontFragment = true,
-        string? destination = null)
+        string? destination = null,
+        ushort? identification = null)
     {
         var whole = Packets.Udp(v6 ? Client6 : Client4, destination ?? (v6 ? Server6 : Server4), 40000, destinationPort, payload,
-            ttl: ttl, dontFragment: dontFragment, identification: (ushort)(0x2000 + 7 * index));
+            ttl: ttl, dontFragment: dontFragment, identification: identification ?? (ushort)(0xFFFE + index));
         var headers = (v6 ? Ipv6Packet.HeaderLength : Ipv4Packet.MinHeaderLength) + UdpDatagram.HeaderLength;
         for (var i = headers; i < whole.Length; i++)
         {
@@ -69,8 +73,28 @@ public class UdpCoalescerTests
         for (var i = 0; i < count; i++)
         {
             Assert.Equal(PayloadOf(datagrams[i].Packet, v6), PayloadOf(output[ranges[i]], v6));
+            if (!v6)
+            {
+                // Each leaves with the identification it came with (0xFFFE, 0xFFFF, 0, 1, ...).
+                Assert.Equal(datagrams[i].Packet[4..6], output[ranges[i]][4..6]);
+            }
         }
         Assert.Equal((-1, 0), (coalescer.Device, coalescer.Count));
+    }
+
+    [Fact]
+    public void ipv4_datagrams_whose_identifications_do_not_count_up_by_one_are_not_joined()
+    {
+        // An unconnected socket sends DF datagrams with identification 0; the split would number them 0, 1, 2.
+        var coalescer = new UdpCoalescer();
+        var (firstHeader, first) = Datagram(0, 1000, identification: 0);
+        var (secondHeader, second) = Datagram(1, 1000, identification: 0);
+        var (skippedHeader, skipped) = Datagram(1, 1000, identification: 2);
+
+        Assert.True(coalescer.TryAdd(Device, firstHeader, first));
+        Assert.False(coalescer.TryAdd(Device, secondHeader, second));
+        Assert.False(coalescer.TryAdd(Device, skippedHeader, skipped));
+        Assert.Equal(1, coalescer.Count);
     }
 
     [Fact]
@@ -105,8 +129,8 @@ public class UdpCoalescerTests
         Assert.True(coalescer.TryAdd(Device, Datagram(0, 1000).Header, Datagram(0, 1000).Packet));
         var (longer, longerPacket) = Datagram(1, 1001);
         Assert.False(coalescer.TryAdd(Device, longer, longerPacket));
-        Assert.True(coalescer.TryAdd(Device, Datagram(2, 300).Header, Datagram(2, 300).Packet));
-        var (after, afterPacket) = Datagram(3, 300);
+        Assert.True(coalescer.TryAdd(Device, Datagram(1, 300).Header, Datagram(1, 300).Packet));
+        var (after, afterPacket) = Datagram(2, 300);
 
         Assert.False(coalescer.TryAdd(Device, after, afterPacket));
         Assert.Equal(2, coalescer.Count);
