@@ -41,11 +41,12 @@ public sealed class Dataplane : IDisposable
     /// <summary>How long <see cref="Start"/> waits for the workers to be on their CPUs.</summary>
     private static readonly TimeSpan PlacementTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often a swap that waits for the workers looks whether they stopped meanwhile.</summary>
+    private static readonly TimeSpan SwapWaitSlice = TimeSpan.FromMilliseconds(50);
+
     private readonly AttachedDevice[] _devices;
     private readonly Worker[] _workers;
     private readonly Thread[] _threads;
-    private static readonly TimeSpan SwapWaitSlice = TimeSpan.FromMilliseconds(50);
-
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopped;
     private readonly Lock _swapping = new();
