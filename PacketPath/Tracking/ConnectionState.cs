@@ -19,12 +19,12 @@ public enum ConnectionState : byte
     UdpUnreplied,
 
     /// <summary>
-    /// UDP answered, nothing after the answer yet: a lookup and its reply keep the short timeout, as
-    /// in Linux, which gives the stream timeout only to a flow still active after its first seconds.
+    /// UDP answered, but not yet active two seconds after it began: a lookup and its replies keep the
+    /// short timeout, as in Linux, which gives the stream timeout only to a flow still active then.
     /// </summary>
     UdpReplied,
 
-    /// <summary>UDP with traffic in both directions that went on after the first answer (Linux's "stream").</summary>
+    /// <summary>UDP answered and still active two seconds or more after it began (Linux's "stream").</summary>
     UdpStream,
 
     Icmp,

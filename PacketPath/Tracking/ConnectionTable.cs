@@ -41,6 +41,9 @@ public sealed class ConnectionTable
 
     private const int IndexSlotsPerEntry = 4;
 
+    /// <summary>How long after it began an answered UDP flow must still be active to be a stream (Linux: 2 s).</summary>
+    private const long UdpStreamAfterMs = 2_000;
+
     /// <summary>An entry numbers its client in 16 bits, which leaves room for the ICMP request type in 160 bytes.</summary>
     public const int MaxClients = ushort.MaxValue + 1;
 
@@ -220,6 +223,10 @@ public sealed class ConnectionTable
         {
             e.OriginalSide.Flags = e.ReplySide.Flags = TcpWindow.FlagsForFirst(tcpFlags);
         }
+        else if (original.Protocol == 17)
+        {
+            SetUdpBegan(ref e, nowMs);
+        }
         e.State = original.Protocol switch
         {
             6 => TcpTracker.Open(tcpFlags, out e.Closing),
@@ -302,7 +309,9 @@ public sealed class ConnectionTable
             case 17 when isReply && e.State == ConnectionState.UdpUnreplied:
                 e.State = ConnectionState.UdpReplied;
                 break;
-            case 17 when e.State == ConnectionState.UdpReplied:
+            // Linux's stream_ts: answered, and still active two seconds after it began (a lookup of
+            // A and AAAA from one socket, two queries and two answers, is over well before that).
+            case 17 when e.State == ConnectionState.UdpReplied && nowMs - UdpBeganMs(in e) >= UdpStreamAfterMs:
                 e.State = ConnectionState.UdpStream;
                 break;
         }
@@ -318,6 +327,15 @@ public sealed class ConnectionTable
     {
         ref readonly var e = ref _entries[entry];
         return e.Protocol == 6 && TcpTracker.Reopens(e.State, tcpFlags);
+    }
+
+    /// <summary>When a UDP flow began, kept in two words of the original TCP side, which UDP flows never use.</summary>
+    private static long UdpBeganMs(in Entry e) => (long)(((ulong)e.OriginalSide.MaxEnd << 32) | e.OriginalSide.End);
+
+    private static void SetUdpBegan(ref Entry e, long nowMs)
+    {
+        e.OriginalSide.End = (uint)nowMs;
+        e.OriginalSide.MaxEnd = (uint)((ulong)nowMs >> 32);
     }
 
     /// <summary>Forgets a flow: both of its keys stop matching and its NAT port is free again.</summary>

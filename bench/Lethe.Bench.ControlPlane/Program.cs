@@ -15,9 +15,10 @@ using Lethe.Bench.ControlPlane;
 using Lethe.TestSupport;
 using Npgsql;
 
-if (args is [StartupPhases.ChildVerb, var childConnection, var childKeys])
+if (args is [StartupPhases.ChildVerb, var childKeys])
 {
-    return await StartupPhases.Child(childConnection, childKeys);
+    // The connection string comes by the environment: a command line, password and all, is any local user's to read.
+    return await StartupPhases.Child(Environment.GetEnvironmentVariable(StartupPhases.ChildConnectionVariable)!, childKeys);
 }
 
 var options = Options.Parse(args);

@@ -20,6 +20,8 @@ public static class StartupPhases
 {
     public const string ChildVerb = "startup-phases-child";
 
+    public const string ChildConnectionVariable = "LETHE_BENCH_CHILD_CONNECTION";
+
     public static readonly string[] Names = ["runtime to Main", "ControlPlane.Build", "CheckReady", "Kestrel start", "first GET /health", "first GET /policies"];
 
     public static async Task<int> Child(string connectionString, string keyDir)
@@ -68,10 +70,9 @@ public static class StartupPhases
                 {
                     info.ArgumentList.Add(typeof(StartupPhases).Assembly.Location);
                 }
-                foreach (var arg in new[] { ChildVerb, database.ConnectionString, keyDir })
-                {
-                    info.ArgumentList.Add(arg);
-                }
+                info.ArgumentList.Add(ChildVerb);
+                info.ArgumentList.Add(keyDir);
+                info.Environment[ChildConnectionVariable] = database.ConnectionString;
                 info.Environment["Logging__Console__LogToStandardErrorThreshold"] = "Trace";
                 using var child = Process.Start(info)!;
                 var stderr = child.StandardError.ReadToEndAsync();

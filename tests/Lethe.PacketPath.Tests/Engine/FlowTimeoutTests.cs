@@ -39,11 +39,28 @@ public class FlowTimeoutTests
     }
 
     [Fact]
-    public void a_udp_flow_that_goes_on_after_its_answer_stays_open_two_minutes_after_its_last_packet()
+    public void a_lookup_of_two_queries_and_two_answers_is_forgotten_after_30_seconds_too()
+    {
+        // glibc asks for A and AAAA from one socket.
+        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work).Info.SourcePort;
+        _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 9), _lab.Work);
+        var answer = Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8);
+        _lab.FromUplink(answer);
+        _lab.Now += 30;
+        _lab.FromUplink(answer);
+
+        var tooLate = ReplyAfter(30_000, answer);
+
+        Assert.Equal(DropReason.UnsolicitedFromUplink, tooLate.Reason);
+    }
+
+    [Fact]
+    public void a_udp_flow_still_active_two_seconds_after_it_began_stays_open_two_minutes_after_its_last_packet()
     {
         var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work).Info.SourcePort;
         var answer = Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8);
         _lab.FromUplink(answer);
+        _lab.Now += 2_000;
         _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work);
 
         var inTime = ReplyAfter(119_999, answer);

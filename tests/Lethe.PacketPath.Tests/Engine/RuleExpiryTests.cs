@@ -132,6 +132,7 @@ public class RuleExpiryTests
         var natPort = lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), lab.Work).Info.SourcePort;
         // A stream (two minutes idle), so that a minute without packets ends it only by the expiry.
         lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+        lab.Now += 2_000;
         lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), lab.Work);
 
         clock.Advance(TimeSpan.FromHours(2));

@@ -184,27 +184,30 @@ public class ConnectionTableTests
     }
 
     [Fact]
-    public void udp_lives_30_seconds_unreplied_and_answered_once_and_120_once_traffic_goes_on_after_the_answer()
+    public void udp_lives_30_seconds_unreplied_or_over_within_2_seconds_and_120_once_still_active_after_them()
     {
         var table = Table();
         var unreplied = Key(17, port: 1);
         var lookup = Key(17, port: 3);
         var replied = Key(17, port: 2);
         Open(table, unreplied, 0);
+        // glibc's lookup: A and AAAA from one socket, two queries and two answers within a moment.
         var answered = Open(table, lookup, 0);
-        table.Observe(answered, isReply: true, Seg(0), 100, 0);
+        table.Observe(answered, isReply: false, Seg(0), 100, 5);
+        table.Observe(answered, isReply: true, Seg(0), 100, 40);
+        table.Observe(answered, isReply: true, Seg(0), 100, 1_999);
         var entry = Open(table, replied, 0);
-        table.Observe(entry, isReply: true, Seg(0), 100, 0);
-        table.Observe(entry, isReply: false, Seg(0), 100, 0);
+        table.Observe(entry, isReply: true, Seg(0), 100, 1_000);
+        table.Observe(entry, isReply: false, Seg(0), 100, 2_000);
         Assert.Equal(ConnectionState.UdpReplied, table.StateOf(answered));
         Assert.Equal(ConnectionState.UdpStream, table.StateOf(entry));
 
         Assert.True(Alive(table, unreplied, 29_999));
         Assert.False(Alive(table, unreplied, 30_000));
-        Assert.True(Alive(table, Masqueraded(lookup), 29_999));
-        Assert.False(Alive(table, Masqueraded(lookup), 30_000));
-        Assert.True(Alive(table, Masqueraded(replied), 119_999));
-        Assert.False(Alive(table, Masqueraded(replied), 120_000));
+        Assert.True(Alive(table, Masqueraded(lookup), 1_999 + 29_999));
+        Assert.False(Alive(table, Masqueraded(lookup), 1_999 + 30_000));
+        Assert.True(Alive(table, Masqueraded(replied), 2_000 + 119_999));
+        Assert.False(Alive(table, Masqueraded(replied), 2_000 + 120_000));
     }
 
     [Theory]
