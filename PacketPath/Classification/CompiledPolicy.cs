@@ -52,6 +52,7 @@ public sealed class CompiledPolicy
     private static readonly UInt128 V4Max = uint.MaxValue;
 
     private readonly Client[] _clients;
+    private readonly Dictionary<string, int> _byName;
     private readonly Dictionary<NetAddress, Owners> _owners;
     private readonly HostNameTable _hostNames;
     private readonly NetAddress[] _resolvers;
@@ -59,6 +60,12 @@ public sealed class CompiledPolicy
     private CompiledPolicy(Client[] clients, Dictionary<NetAddress, Owners> owners, HostNameTable hostNames, NetAddress[] resolvers)
     {
         _clients = clients;
+        // A swap or an expiry finds every client of one policy in another: by name, not by a walk (tens of thousands of clients).
+        _byName = new Dictionary<string, int>(clients.Length, StringComparer.Ordinal);
+        for (var c = clients.Length - 1; c >= 0; c--)
+        {
+            _byName[clients[c].Name] = c;
+        }
         _owners = owners;
         _hostNames = hostNames;
         _resolvers = resolvers;
@@ -123,17 +130,7 @@ public sealed class CompiledPolicy
     }
 
     /// <summary>The index of the client named <paramref name="name"/>, or -1.</summary>
-    public int ClientIndex(string name)
-    {
-        for (var i = 0; i < _clients.Length; i++)
-        {
-            if (_clients[i].Name == name)
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
+    public int ClientIndex(string name) => _byName.TryGetValue(name, out var index) ? index : -1;
 
     /// <summary>The client that owns exactly this address (the first in policy order if several do), or -1.</summary>
     public int FindClient(NetAddress source) => _owners.TryGetValue(source, out var owners) ? owners.First : -1;
