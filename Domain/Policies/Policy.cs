@@ -187,11 +187,16 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
             throw new DomainException(Refusal.Conflict,
                 $"The draft of policy {Id} is identical to version {Publishing.LatestVersion}; nothing to publish.");
         }
-        if (Publishing.PendingVersion is { } pending)
+        if (Publishing.PendingVersion is { } pending && IsOverdue(now))
+        {
+            throw new DomainException(Refusal.Conflict,
+                $"Version {pending} of policy {Id} was not confirmed by {Publishing.ConfirmBy:u} and is being reverted to version {Publishing.ConfirmedVersion}; publish once the revert is in the history.");
+        }
+        if (Publishing.PendingVersion is { } waiting)
         {
             // Publishing over it would make it stay without anyone confirming it, and lose the version to return to.
             throw new DomainException(Refusal.Conflict,
-                $"Version {pending} of policy {Id} waits for confirmation until {Publishing.ConfirmBy:u}: confirm it (lethe confirm {Id}) or let it revert to version {Publishing.ConfirmedVersion}, then publish.");
+                $"Version {waiting} of policy {Id} waits for confirmation until {Publishing.ConfirmBy:u}: confirm it (lethe confirm {Id}) or let it revert to version {Publishing.ConfirmedVersion}, then publish.");
         }
         var failures = testResults.Where(r => !r.Passed).ToArray();
         if (failures.Length > 0)

@@ -69,6 +69,10 @@ public static class BootCommand
                     }
                 }
                 await output.WriteLineAsync(Describe("booted", verified, firewall.Policy.Compiled));
+                if (DnsTargetWarning(firewall.Policy.Compiled) is { } warning)
+                {
+                    await error.WriteLineAsync(warning);
+                }
             }
             catch (SnapshotVerificationException e)
             {
@@ -209,6 +213,18 @@ public static class BootCommand
         {
             await error.WriteLineAsync($"reload: could not take the snapshot at {location}, keeping the running version: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// A warning when rules use specialtarget=dns and no --dns resolver was given: they match
+    /// nothing then, where the control plane's publish-time tests judged them with its resolvers.
+    /// </summary>
+    public static string? DnsTargetWarning(CompiledPolicy compiled)
+    {
+        var rules = compiled.DnsTargetRules();
+        return rules == 0 || compiled.DnsResolvers.Count > 0
+            ? null
+            : $"warning: {rules} rule(s) use specialtarget=dns and no --dns resolver was given, so they match nothing; give --dns with the resolvers the clients use";
     }
 
     public static string Describe(string what, VerifiedSnapshot verified, CompiledPolicy compiled) =>

@@ -19,7 +19,7 @@ public static class FirewallCli
             // land in whatever `nft > ruleset.nft` was writing.
             foreach (var problem in parse.Errors)
             {
-                await error.WriteLineAsync($"error: {problem.Message}");
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ParseErrorText.Readable(problem.Message)}");
             }
             var command = parse.CommandResult.Command;
             await error.WriteLineAsync(command == root ? "(see: lethe-firewall --help)" : $"(see: lethe-firewall {command.Name} --help)");

@@ -150,7 +150,13 @@ public sealed class LiveFirewall : IDisposable
             var note = missing.Count == 0 ? "" : $"; no such client any more, so their packets are dropped: {string.Join(", ", missing)}";
             if (unanswered > 0)
             {
-                note += $"; {unanswered} dsthost name(s) had no answer within {NewNamesWait.TotalSeconds:0} s, so they count as unresolved";
+                note += _options.DnsResolvers.Count == 0
+                    ? $"; no --dns resolver, so {unanswered} dsthost name(s) stay unresolved"
+                    : $"; {unanswered} dsthost name(s) had no answer within {NewNamesWait.TotalSeconds:0} s, so they count as unresolved";
+            }
+            if (BootCommand.DnsTargetWarning(compiled) is { } warning)
+            {
+                note += "; " + warning;
             }
             // A worker late to take it still takes it before its next packet: its names are the ones kept fresh either way.
             return cut is { } n

@@ -61,6 +61,11 @@ public static class ReplayCommand
                 await using var input = OpenRead(inputPath);
                 await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? Create("--verdicts", path) : Console.OpenStandardOutput();
                 await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? Create("--out", outPath) : null;
+                // Once the flags and files are known good: a refusal stays the first line.
+                if (BootCommand.DnsTargetWarning(compiled) is { } warning)
+                {
+                    await error.WriteLineAsync(warning);
+                }
                 var summary = Run(engine, new PcapReader(input), verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream));
                 await error.WriteLineAsync($"replayed {summary.Packets} packets with policy {verified.Envelope.Policy} version {verified.Envelope.Version}: " +
                     $"{summary.Forwarded} forwarded, {summary.Packets - summary.Forwarded} dropped");

@@ -88,6 +88,20 @@ public sealed class CompiledPolicy
 
     public string RuleId(int client, int ruleIndex) => _clients[client].RuleIds[ruleIndex];
 
+    /// <summary>How many rules, of every client, use specialtarget=dns: they match nothing without resolvers.</summary>
+    public int DnsTargetRules()
+    {
+        var count = 0;
+        foreach (var client in _clients)
+        {
+            foreach (ref readonly var rule in client.Linear.AsSpan())
+            {
+                count += rule.Dns ? 1 : 0;
+            }
+        }
+        return count;
+    }
+
     /// <summary>The earliest <c>expire</c> of any client's rule after <paramref name="nowUnix"/>, or long.MaxValue when none is still to come.</summary>
     public long NextExpiry(long nowUnix)
     {

@@ -66,6 +66,20 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
     }
 
     [Fact]
+    public async Task an_icmp_tests_type_is_shown_where_a_port_would_be()
+    {
+        var policy = await NewPolicy("cli-icmp-tests");
+        var test = (await Ok("test", "add", policy, "--client", "work", "--to", "192.0.2.10", "--proto", "icmp", "--icmp-type", "13",
+            "--expect", "drop", "--reason", "no timestamps")).Line;
+
+        var listed = await Ok("test", "list", policy);
+        var show = await Ok("show", policy);
+
+        Assert.Equal(new[] { test, "work", "192.0.2.10", "icmp", "13", "drop" }, Regex.Split(Assert.Single(listed.Lines().Skip(1)).Trim(), @"\s+"));
+        Assert.Contains($"test {test}  work -> 192.0.2.10 icmp type 13 expect drop", show.Out);
+    }
+
+    [Fact]
     public async Task a_client_named_by_a_test_is_kept_until_the_test_is_removed()
     {
         var policy = await NewPolicy("cli-tests");
@@ -85,7 +99,7 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Contains(test, refused.Err);
         Assert.Equal($"removed test {test}", removedTest.Line);
         Assert.StartsWith("removed client work", removedClient.Line);
-        Assert.Equal(new[] { "ID", "CLIENT", "TO", "PROTO", "PORT", "EXPECT" }, Regex.Split((await Ok("test", "list", policy)).Line, @"\s+"));
+        Assert.Equal(new[] { "ID", "CLIENT", "TO", "PROTO", "PORT", "ICMP", "EXPECT" }, Regex.Split((await Ok("test", "list", policy)).Line, @"\s+"));
         var show = await Ok("show", policy);
         Assert.DoesNotContain("client work", show.Out);
     }

@@ -27,4 +27,16 @@ public class CliHelpTests
         Assert.Contains("--json", run.Err);
         Assert.Contains("(see: lethe serve --help)", run.Err);
     }
+
+    [Theory]
+    [InlineData("--position", "abc", "--position: 'abc' is not a whole number")]
+    [InlineData("--position", "1.5", "--position: '1.5' is not a whole number")]
+    public async Task a_value_of_the_wrong_kind_is_named_without_dotnet_type_names(string flag, string value, string expected)
+    {
+        var run = await OfflineCli.Run("", "rule", "add", "home", "work", "action=accept", "--reason", "r", flag, value);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(expected, run.Err);
+        Assert.DoesNotContain("System.", run.Err);
+    }
 }

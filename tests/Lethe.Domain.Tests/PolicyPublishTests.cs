@@ -110,6 +110,20 @@ public class PolicyPublishTests
     }
 
     [Fact]
+    public void publishing_after_the_deadline_before_the_revert_is_refused_without_asking_for_a_confirmation_that_would_be_refused()
+    {
+        var pending = Draft().Published().WithRule("work", "dns", "action=accept specialtarget=dns").Published(Noon, TimeSpan.FromMinutes(5))
+            .WithRule("work", "ssh", "action=accept proto=tcp dstports=22");
+
+        var refused = Assert.Throws<DomainException>(() => pending.Publish(pending.Sha(), Noon.AddMinutes(6), null, []));
+
+        Assert.Equal(Refusal.Conflict, refused.Refusal);
+        Assert.Contains("Version 2 of policy p was not confirmed by", refused.Message);
+        Assert.Contains("is being reverted to version 1", refused.Message);
+        Assert.DoesNotContain("lethe confirm", refused.Message);
+    }
+
+    [Fact]
     public void confirm_without_a_pending_publish_is_refused()
     {
         Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => Draft().Confirm(Noon)).Refusal);

@@ -37,6 +37,7 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Contains(value, err);
         Assert.Contains($"(see: lethe-firewall {command} --help)", err);
         Assert.Equal("", output);
+        Assert.DoesNotContain("System.", err);
     }
 
     [Fact]

@@ -146,6 +146,20 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
             (await File.ReadAllLinesAsync(file)).Select(line => JsonNode.Parse(line)!.ToJsonString()));
     }
 
+    [Fact]
+    public async Task without_dns_resolvers_a_specialtarget_dns_rule_is_said_to_match_nothing()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "nodns.pcap"), Captures.WorkDay());
+
+        var (without, _, warned) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--pcap", capture);
+        var (with, _, quiet) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--pcap", capture,
+            "--dns", "10.139.1.1");
+
+        Assert.Equal((0, 0), (without, with));
+        Assert.Contains("warning: 1 rule(s) use specialtarget=dns and no --dns resolver was given, so they match nothing", warned);
+        Assert.DoesNotContain("specialtarget=dns", quiet);
+    }
+
     [Theory]
     [InlineData("--uplink-address", "198.51.100.9", "--uplink-address: 10.139.0.1 and 198.51.100.9 are both IPv4")]
     [InlineData("--uplink-address", "fe80::1", "--uplink-address: fe80::1 is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address")]

@@ -77,7 +77,7 @@ public static class LetheCli
             // As every refusal: `error: ...` on stderr and exit 1, not the help text on stdout.
             foreach (var problem in parse.Errors)
             {
-                await error.WriteLineAsync($"error: {problem.Message}");
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ParseErrorText.Readable(problem.Message)}");
             }
             var path = string.Join(' ', CommandPath(parse.CommandResult));
             await error.WriteLineAsync(path.Length == 0 ? "(see: lethe --help)" : $"(see: lethe {path} --help)");

@@ -73,7 +73,8 @@ public static class PolicyCommands
             }
             foreach (var test in policy["tests"]!.AsArray())
             {
-                cli.Out.WriteLine($"test {S(test!["id"])}  {S(test["client"])} -> {S(test["to"])} {S(test["proto"])} {S(test["port"])} expect {S(test["expect"])}");
+                var what = test!["icmpType"] is { } icmp ? $"type {S(icmp)}" : test["port"] is { } port ? $"port {S(port)}" : "";
+                cli.Out.WriteLine($"test {S(test["id"])}  {S(test["client"])} -> {S(test["to"])} {S(test["proto"])} {what} expect {S(test["expect"])}");
             }
             return 0;
         }));

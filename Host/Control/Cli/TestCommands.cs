@@ -35,9 +35,9 @@ public static class TestCommands
         {
             var result = (await cli.Api(parse).Get($"/policies/{ApiPath.Segment(parse, listPolicy)}/tests", ct))!.AsArray();
             if (cli.WantsJson(parse)) cli.PrintJson(result);
-            else cli.Out.Write(TextTable.Render(["ID", "CLIENT", "TO", "PROTO", "PORT", "EXPECT"],
+            else cli.Out.Write(TextTable.Render(["ID", "CLIENT", "TO", "PROTO", "PORT", "ICMP", "EXPECT"],
                 result.Select(t => (IReadOnlyList<string>)[PolicyCommands.S(t!["id"]), PolicyCommands.S(t["client"]), PolicyCommands.S(t["to"]),
-                    PolicyCommands.S(t["proto"]), PolicyCommands.S(t["port"] ?? t["icmpType"]), PolicyCommands.S(t["expect"])])));
+                    PolicyCommands.S(t["proto"]), PolicyCommands.S(t["port"]), PolicyCommands.S(t["icmpType"]), PolicyCommands.S(t["expect"])])));
             return 0;
         }));
 
