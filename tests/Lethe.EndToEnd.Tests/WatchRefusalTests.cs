@@ -17,11 +17,7 @@ public sealed class WatchRefusalTests(PublishedPolicy policy) : IClassFixture<Pu
         var v1 = await File.ReadAllTextAsync(policy.V1);
         var v2 = await File.ReadAllTextAsync(policy.V2);
         var body = v1;
-        await using var server = new LoopbackHttp(stream =>
-        {
-            var bytes = Encoding.UTF8.GetBytes(Volatile.Read(ref body));
-            return LoopbackHttp.Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n", bytes);
-        });
+        await using var server = Serving(() => Volatile.Read(ref body));
         await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey, "--watch-seconds", "0.2");
         await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
 
@@ -57,11 +53,7 @@ public sealed class WatchRefusalTests(PublishedPolicy policy) : IClassFixture<Pu
         var otherV1 = Encoding.UTF8.GetString(SnapshotCodec.ToFile(
             SnapshotSealer.Seal(otherContent, first.Policy, 1, first.LogPosition, first.SealedAt, signer.KeyId, signer.Sign)));
         var body = v1;
-        await using var server = new LoopbackHttp(stream =>
-        {
-            var bytes = Encoding.UTF8.GetBytes(Volatile.Read(ref body));
-            return LoopbackHttp.Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n", bytes);
-        });
+        await using var server = Serving(() => Volatile.Read(ref body));
         await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey, "--watch-seconds", "0.2");
         await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
 
@@ -73,4 +65,11 @@ public sealed class WatchRefusalTests(PublishedPolicy policy) : IClassFixture<Pu
         firewall.Terminate();
         Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
     }
+
+    /// <summary>A watched URL that answers each request with what <paramref name="body"/> gives at that moment.</summary>
+    private static LoopbackHttp Serving(Func<string> body) => new(stream =>
+    {
+        var bytes = Encoding.UTF8.GetBytes(body());
+        return LoopbackHttp.Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n", bytes);
+    });
 }
