@@ -24,17 +24,25 @@ public sealed class EngineFlags
 
     public IEnumerable<Option> All => [Snapshot, Trust, UplinkAddress, Dns, SilentDrop, MaxFlows];
 
+    /// <summary>
+    /// Refuses an uplink address replies could never reach: flows would leave translated behind it,
+    /// and every reply would be dropped as never forwarded. boot, replay and nft alike.
+    /// </summary>
+    internal static void RefuseUnreachable(string text, NetAddress address)
+    {
+        if (address.IsNeverForwarded || address.ToIPAddress().IsIPv4MappedToIPv6)
+        {
+            throw new FlagException($"--uplink-address: {text} is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address; replies to it could never be forwarded");
+        }
+    }
+
     public EngineOptions Options(ParseResult parse, ulong? seed)
     {
         NetAddress? v4 = null, v6 = null;
         foreach (var text in parse.GetValue(UplinkAddress) ?? [])
         {
             var address = ParseAddress("--uplink-address", text);
-            if (address.IsNeverForwarded || address.ToIPAddress().IsIPv4MappedToIPv6)
-            {
-                // Flows would leave translated behind it, and every reply would be dropped as never forwarded.
-                throw new FlagException($"--uplink-address: {text} is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address; replies to it could never be forwarded");
-            }
+            RefuseUnreachable(text, address);
             if ((address.IsV6 ? v6 : v4) is { } earlier)
             {
                 throw new FlagException($"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");

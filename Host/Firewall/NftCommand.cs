@@ -67,11 +67,7 @@ public static class NftCommand
         foreach (var text in parse.GetValue(flags.UplinkAddress) ?? [])
         {
             var address = Address("--uplink-address", text);
-            if (Lethe.PacketPath.Wire.NetAddress.From(address).IsNeverForwarded || address.IsIPv4MappedToIPv6)
-            {
-                // As boot refuses it: replies to such an address could never come back.
-                throw new FlagException($"--uplink-address: {text} is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address; replies to it could never be forwarded");
-            }
+            EngineFlags.RefuseUnreachable(text, Lethe.PacketPath.Wire.NetAddress.From(address));
             ref var slot = ref address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? ref v4 : ref v6;
             if (slot is not null && !slot.Equals(address))
             {
