@@ -50,6 +50,32 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
     }
 
     [Fact]
+    public async Task out_dash_writes_the_signed_file_to_stdout_and_what_it_was_to_stderr()
+    {
+        var sha = await Published("cli-stdout");
+        var file = Path.Combine(_dir, "stdout.json");
+        await Host.Cli("snapshot", "get", "cli-stdout", "1", "--out", file);
+
+        var get = await Host.Cli("snapshot", "get", "cli-stdout", "1", "--out", "-");
+
+        Assert.Equal(0, get.ExitCode);
+        Assert.Equal(await File.ReadAllTextAsync(file), get.Out);
+        Assert.Contains(sha, get.Err);
+        Assert.False(File.Exists("-"));
+    }
+
+    [Fact]
+    public async Task out_naming_a_folder_says_so()
+    {
+        await Published("cli-folder");
+
+        var get = await Host.Cli("snapshot", "get", "cli-folder", "1", "--out", _dir);
+
+        Assert.Equal(1, get.ExitCode);
+        Assert.Contains($"--out: {_dir} is a folder", get.Err);
+    }
+
+    [Fact]
     public async Task a_tampered_snapshot_file_fails_verification_with_a_clear_message()
     {
         await Published("cli-tamper");

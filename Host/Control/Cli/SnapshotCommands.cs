@@ -12,12 +12,25 @@ public static class SnapshotCommands
 
         var policy = new Argument<string>("policy");
         var version = new Argument<string>("version") { Description = "A version number or latest" };
-        var output = new Option<string>("--out") { Description = "Where to write the signed snapshot file", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write the signed snapshot file (- for stdout)", Required = true };
         var get = new Command("get", "Write the exact signed bytes a firewall will verify") { policy, version, output };
         get.SetAction((parse, ct) => cli.Run(async () =>
         {
             var bytes = await cli.Api(parse).GetBytes($"/policies/{ApiPath.Segment(parse, policy)}/snapshots/{ApiPath.Segment(parse, version)}", ct);
             var path = parse.GetValue(output)!;
+            var sealedSnapshot = SnapshotCodec.FromFile(bytes);
+            if (path == "-")
+            {
+                // The file itself on stdout (for a pipe), so what it was goes to stderr.
+                await cli.Out.WriteAsync(System.Text.Encoding.UTF8.GetString(bytes));
+                await cli.Out.FlushAsync(ct);
+                await cli.Err.WriteLineAsync($"wrote stdout: policy {sealedSnapshot.Policy} version {sealedSnapshot.Version} sha256 {sealedSnapshot.ContentSha256}");
+                return 0;
+            }
+            if (Directory.Exists(path))
+            {
+                throw new CliException($"--out: {path} is a folder; give the path of the file to write");
+            }
             try
             {
                 await File.WriteAllBytesAsync(path, bytes, ct);
@@ -26,7 +39,6 @@ public static class SnapshotCommands
             {
                 throw new CliException($"--out: cannot write {path}: {e.Message}");
             }
-            var sealedSnapshot = SnapshotCodec.FromFile(bytes);
             if (cli.WantsJson(parse)) cli.PrintJson(new { path, sealedSnapshot.Version, sealedSnapshot.ContentSha256, sealedSnapshot.KeyId });
             else cli.Out.WriteLine($"wrote {path}: policy {sealedSnapshot.Policy} version {sealedSnapshot.Version} sha256 {sealedSnapshot.ContentSha256}");
             return 0;
