@@ -88,7 +88,12 @@ public sealed class PortAllocator
         // Rounds of FirstRound, then half as many, ... down to one table lookup, each from a new
         // keyed offset, as Linux's NAT does: a nearly full range may refuse a flow while a port is
         // still free, but a full one costs about 255 lookups per refused packet instead of the range.
-        var lookups = 0;
+        // The counter moves past every candidate walked, those of other shards included (RFC 6056's
+        // next_ephemeral): the next search towards the same remote starts beyond the port just chosen,
+        // so a port freed by a cut flow is not handed out again before the range comes round, while
+        // the remote may still hold the old connection on it and would answer a new SYN with a
+        // challenge ACK instead of a SYN-ACK.
+        ulong walked = 0;
         for (var attempts = FirstRound; attempts > 0; attempts /= 2)
         {
             // Ports of other shards cost no lookup; the walk over them is bounded too.
@@ -96,6 +101,7 @@ public sealed class PortAllocator
             var taken = 0;
             for (ulong tried = 0; tried < candidates && taken < attempts; tried++)
             {
+                walked++;
                 var candidate = (ushort)(Range.First + (start + tried) % size);
                 var key = ReplyKey(protocol, uplink, remote, remotePort, candidate);
                 if (_shards.Count > 1 && _shards.Of(key) != _shard)
@@ -103,18 +109,17 @@ public sealed class PortAllocator
                     continue;
                 }
                 taken++;
-                lookups++;
                 if (!_table.Lookup(in key, nowMs, out _, out _))
                 {
-                    _next += (ulong)lookups;
+                    _next += walked;
                     port = candidate;
                     reason = DropReason.None;
                     return true;
                 }
             }
-            start = (offset ^ (_next + (ulong)lookups) * 0x9E3779B97F4A7C15UL) % size;
+            start = (offset ^ (_next + walked) * 0x9E3779B97F4A7C15UL) % size;
         }
-        _next += (ulong)lookups;
+        _next += walked;
         port = 0;
         reason = DropReason.NatPortsExhausted;
         return false;

@@ -12,7 +12,10 @@ internal struct TcpSide
     /// <summary>The largest window this side has advertised (scaled); 0 until its first segment.</summary>
     public uint MaxWindow;
 
-    /// <summary>The highest acknowledgement this side has sent (with <see cref="TcpSideFlags.AckSeen"/>): where the other side's exact reset must start.</summary>
+    /// <summary>
+    /// The highest acknowledgement this side has sent (with <see cref="TcpSideFlags.AckSeen"/>): where the
+    /// other side's exact reset must start; or, with <see cref="TcpSideFlags.StaleAckPassed"/>, the one its stale ACK carried.
+    /// </summary>
     public uint MaxAck;
 
     /// <summary>The end of a SYN this side sent on a tuple already established (with <see cref="TcpSideFlags.SynPending"/>), until the next segment.</summary>
@@ -46,6 +49,13 @@ internal enum TcpSideFlags : byte
 
     /// <summary>It has sent data (or a SYN or FIN) the other side has not acknowledged yet.</summary>
     DataUnacknowledged = 16,
+
+    /// <summary>
+    /// It answered the client's SYN with a bare ACK (a connection it still holds on this tuple), which
+    /// was passed: until the next segment, <see cref="TcpSide.MaxAck"/> holds that ACK's number, where
+    /// the client's reset of the stale connection starts. <see cref="AckSeen"/> is not set by it.
+    /// </summary>
+    StaleAckPassed = 32,
 }
 
 /// <summary>What a tracked flow does with one TCP segment.</summary>
@@ -160,13 +170,25 @@ internal static class TcpWindow
             && (flags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Ack)
         {
             // A bare ACK answering our SYN: a server still holding the old connection on this reused tuple,
-            // whose client must see it to reset that. Passed, and nothing is learnt from it (Linux: ignored).
+            // whose client must see it to reset that. Passed, and nothing is learnt from it but where the
+            // client's reset will start (Linux: ignored).
+            sender.MaxAck = segment.Acknowledgement;
+            sender.Flags |= TcpSideFlags.StaleAckPassed;
+            return TcpCheck.Pass;
+        }
+        if (!isReply && state == ConnectionState.SynSent && (flags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Rst
+            && (receiver.Flags & TcpSideFlags.StaleAckPassed) != 0 && seq == receiver.MaxAck)
+        {
+            // The client resets that old connection exactly where the server's ACK said it stands, a point
+            // the new SYN's window knows nothing of: passed, so the server drops it and answers the SYN the
+            // client sends again. The new flow stays as it was.
+            receiver.Flags &= ~TcpSideFlags.StaleAckPassed;
             return TcpCheck.Pass;
         }
         // Only the very next segment may answer a pending SYN, as Linux honours one: later, a forged answer
         // would need only that SYN's sequence number to resynchronise or close a flow that carried on.
-        sender.Flags &= ~TcpSideFlags.SynPending;
-        receiver.Flags &= ~TcpSideFlags.SynPending;
+        sender.Flags &= ~(TcpSideFlags.SynPending | TcpSideFlags.StaleAckPassed);
+        receiver.Flags &= ~(TcpSideFlags.SynPending | TcpSideFlags.StaleAckPassed);
 
         if (sender.MaxWindow == 0)
         {

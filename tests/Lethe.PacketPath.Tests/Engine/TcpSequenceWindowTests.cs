@@ -264,6 +264,52 @@ public class TcpSequenceWindowTests
         Assert.Equal(ConnectionState.SynSent, State());
     }
 
+    [Theory]
+    [InlineData(1_000u)]
+    [InlineData(1_000u + 0x8000_0000u)]
+    public void a_new_flow_whose_server_still_holds_a_connection_cut_here_gets_through_after_the_clients_reset(uint staleClientSeq)
+    {
+        // A flow this firewall forgot (cut by a swap) still lives at the server. A new connection on its
+        // ports (a reused uplink port, or a client port freed since) meets that connection's challenge ACK;
+        // the client's reset must reach the server, wherever its number lies from the new SYN's, or every
+        // SYN sent again meets the same ACK.
+        const uint newIsn = 3_000_000_000;
+        const uint serverIsn = 9_000;
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40001, 443);
+
+        var syn = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Syn, sequence: newIsn, window: 64240, tcpOptions: WindowScale7));
+        var port = syn.Info.SourcePort;
+        var challenge = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, port, TcpFlags.Ack, sequence: 77_000, acknowledgement: staleClientSeq, window: 509));
+        var reset = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Rst, sequence: staleClientSeq));
+        var again = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Syn, sequence: newIsn, window: 64240, tcpOptions: WindowScale7));
+        var synAck = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, port, TcpFlags.Syn | TcpFlags.Ack, sequence: serverIsn, acknowledgement: newIsn + 1,
+            window: 65160, tcpOptions: WindowScale7));
+        var ack = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Ack, sequence: newIsn + 1, acknowledgement: serverIsn + 1, window: 502));
+
+        Assert.True(syn.Forwarded, syn.Reason.ToString());
+        Assert.True(challenge.Forwarded, challenge.Reason.ToString());
+        Assert.True(reset.Forwarded, reset.Reason.ToString());
+        Assert.True(again.Forwarded, again.Reason.ToString());
+        Assert.Equal(port, again.Info.SourcePort);
+        Assert.True(synAck.Forwarded, synAck.Reason.ToString());
+        Assert.True(ack.Forwarded, ack.Reason.ToString());
+        Assert.True(_lab.Engine.Connections.Lookup(key, _lab.Now, out var entry, out _));
+        Assert.Equal(ConnectionState.Established, _lab.Engine.Connections.StateOf(entry));
+    }
+
+    [Fact]
+    public void a_client_reset_elsewhere_than_the_servers_stale_ack_is_still_judged_by_the_window()
+    {
+        const uint newIsn = 3_000_000_000;
+        var syn = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Syn, sequence: newIsn, window: 64240, tcpOptions: WindowScale7));
+        var port = syn.Info.SourcePort;
+        Assert.True(_lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, port, TcpFlags.Ack, sequence: 77_000, acknowledgement: 1_000, window: 509)).Forwarded);
+
+        var elsewhere = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Rst, sequence: unchecked(newIsn + 0x8000_0000u)));
+
+        Assert.False(elsewhere.Forwarded);
+    }
+
     [Fact]
     public void the_window_scale_is_read_from_the_syns_options()
     {

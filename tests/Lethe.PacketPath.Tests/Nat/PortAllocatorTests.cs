@@ -140,6 +140,36 @@ public class PortAllocatorTests
     }
 
     [Fact]
+    public void a_port_freed_by_a_cut_flow_is_not_handed_out_again_towards_that_remote_before_the_range_comes_round()
+    {
+        // A flow cut by a policy swap leaves the remote holding its connection; a new SYN from the same
+        // uplink port would meet that connection's challenge ACK instead of a SYN-ACK (LiveSwapTests).
+        Gen.Select(Gen.Int[1, 4], Gen.ULong, Gen.Int[0, 3].Array[1, 150]).Sample((count, secret, steps) =>
+        {
+            var shards = new FlowShards(count, secret);
+            var shard = (int)(secret % (ulong)count);
+            var table = Table(4096);
+            var ports = new PortAllocator(table, PortRange.Default, secret, shards, shard);
+            var handedOut = new HashSet<ushort>();
+            ushort clientPort = 10_000;
+            foreach (var step in steps)
+            {
+                var original = new FlowKey(Client4, Remote4, 6, clientPort++, 7000);
+                var reply = Open(table, ports, step == 3 ? original with { DestinationPort = 7001 } : original);
+                if (step != 3)
+                {
+                    Assert.True(handedOut.Add(reply.DestinationPort), $"port {reply.DestinationPort} towards the same remote handed out again");
+                }
+                if (step != 0)
+                {
+                    Assert.True(table.Lookup(in reply, 0, out var entry, out _));
+                    Assert.True(table.Remove(entry));
+                }
+            }
+        }, iter: 200);
+    }
+
+    [Fact]
     public void an_expired_flows_port_is_handed_out_again()
     {
         var table = Table(64);
