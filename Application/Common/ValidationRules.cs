@@ -1,3 +1,4 @@
+using System.Text;
 using FluentValidation;
 using Lethe.Domain.Rules;
 
@@ -14,7 +15,32 @@ public static class ValidationRules
 
     public static IRuleBuilderOptions<T, string> IsReason<T>(this IRuleBuilder<T, string> rule) =>
         rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).").MaximumLength(500)
-            .Must(IsPlainText).WithMessage("'{PropertyName}' must be one line of text: no control characters (line breaks, tabs, NUL), no line or paragraph separators, no bidirectional overrides and no broken UTF-16.");
+            .Must(IsPlainText).WithMessage("'{PropertyName}' must be one line of text: no control characters (line breaks, tabs, NUL), no line or paragraph separators, no bidirectional overrides and no broken UTF-16.")
+            .Must(HasVisibleText).WithMessage("'{PropertyName}' must say something: it has no letter, digit, punctuation or symbol, only blanks or invisible characters.");
+
+    /// <summary>
+    /// A reason of only spaces, format characters (U+200B) or blank glyphs (U+2800) passes NotEmpty yet
+    /// shows as an empty column in the history.
+    /// </summary>
+    private static bool HasVisibleText(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return true; // NotEmpty speaks for it
+        }
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var category = Rune.GetUnicodeCategory(rune);
+            if (rune.Value != 0x2800 && category is not (System.Globalization.UnicodeCategory.SpaceSeparator or System.Globalization.UnicodeCategory.Format
+                or System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.NonSpacingMark
+                or System.Globalization.UnicodeCategory.EnclosingMark or System.Globalization.UnicodeCategory.Surrogate
+                or System.Globalization.UnicodeCategory.OtherNotAssigned or System.Globalization.UnicodeCategory.PrivateUse))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <remarks>
     /// The reason is stored in the event's JSON headers, which PostgreSQL refuses to hold a NUL in; and an

@@ -165,6 +165,8 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
     [InlineData("t0k3n", "", "editor", "Lethe:Tokens:0: Actor is empty")]
     [InlineData("t0k3n", "  ", "editor", "Lethe:Tokens:0: Actor is empty")]
     [InlineData("t0k3n", "alice", "root", "Lethe:Tokens:0: Role 'root' is not viewer, editor or admin")]
+    [InlineData("t0k3n ", "alice", "editor", "Lethe:Tokens:0: Token begins or ends with a blank")]
+    [InlineData("t0k3n\n", "alice", "editor", "Lethe:Tokens:0: Token begins or ends with a blank")]
     public void a_token_without_an_actor_or_a_known_role_stops_the_server_at_start(string token, string actor, string role, string expected)
     {
         var refused = Assert.Throws<InvalidOperationException>(() =>

@@ -6,6 +6,7 @@ public class CliHelpTests
     [Theory]
     [InlineData("rule add", "--server --token --json --if-match", "")]
     [InlineData("policy list", "--server --token --json", "--if-match")]
+    [InlineData("policy create", "--server --token --json", "--if-match")]
     [InlineData("rule parse", "--json", "--server --token --if-match")]
     [InlineData("snapshot verify", "--json", "--server --token --if-match")]
     [InlineData("serve", "--urls", "--server --token --json --if-match")]

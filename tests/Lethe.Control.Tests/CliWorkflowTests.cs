@@ -228,6 +228,51 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Theory]
+    [InlineData("text/html", "<html><body>Sign in to continue</body></html>", "a body that is not JSON (text/html)", "policy", "list")]
+    [InlineData("application/json", "", "an empty body", "history", "home")]
+    [InlineData("application/json", "\"ok\"", "a body that is not JSON", "history", "home")]
+    [InlineData("application/json", "{\"content\": 1}", "a body that is not a signed snapshot file", "snapshot", "get", "home", "1", "--out", "-")]
+    public async Task another_program_at_the_server_address_is_named_as_such(string type, string body, string what, params string[] command)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            // The request's head (these commands send GETs, with no body).
+            var request = new List<byte>();
+            var buffer = new byte[4096];
+            while (!System.Text.Encoding.ASCII.GetString([.. request]).Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var n = await stream.ReadAsync(buffer);
+                if (n == 0)
+                {
+                    break;
+                }
+                request.AddRange(buffer.AsSpan(0, n));
+            }
+            var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+            var head = $"HTTP/1.1 200 OK\r\nContent-Type: {type}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+            await stream.WriteAsync(bytes);
+        });
+        var output = new StringWriter();
+        var error = new StringWriter();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var code = await Lethe.Control.Cli.LetheCli.Run([.. command, "--server", $"http://127.0.0.1:{port}", "--token", "x"],
+            output, error, new StringReader(""), () => http);
+        await serving;
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: the server at http://127.0.0.1:{port} did not answer as a Lethe control plane: HTTP 200", error.ToString());
+        Assert.Contains(what, error.ToString());
+        Assert.Equal("", output.ToString());
+    }
+
+    [Theory]
     [InlineData("t0ken\r")]
     [InlineData("t0ken\n")]
     [InlineData("t\u00f6ken")]

@@ -14,11 +14,15 @@ public class HistoryTests(HostFixture fixture) : IClassFixture<HostFixture>
         await alice.CreatePolicyWithWork("audited");
         var started = DateTimeOffset.UtcNow.AddMinutes(-1);
 
+        // The actor comes from the token alone: a body naming another is refused, not half-honoured.
+        var posing = await alice.Post("/policies/audited/clients/work/rules",
+            new { rule = "action=accept dst4=192.0.2.10 proto=tcp dstports=443", reason = "ticket 42: intranet", actor = "mallory" });
         var response = await alice.Post("/policies/audited/clients/work/rules",
-            new { rule = "action=accept dst4=192.0.2.10 proto=tcp dstports=443", reason = "ticket 42: intranet", actor = "mallory" },
+            new { rule = "action=accept dst4=192.0.2.10 proto=tcp dstports=443", reason = "ticket 42: intranet" },
             correlationId: "req-4711");
         var id = (await response.Json())["id"].Str();
 
+        Assert.Equal(["actor"], (await posing.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("req-4711", response.Headers.GetValues("X-Correlation-Id").Single());
         var entry = (await alice.History("audited")).Last()!;

@@ -45,6 +45,29 @@ public class OpenApiTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.DoesNotContain("422", read);
     }
 
+    [Theory]
+    [InlineData("AddRuleRequest", "rule,reason", "position")]
+    [InlineData("PublishRequest", "reason", "confirmWithinSeconds")]
+    [InlineData("ImportRulesRequest", "reason", "replace")]
+    [InlineData("AddPolicyTestRequest", "client,to,expect,reason", "proto,port,icmpType")]
+    [InlineData("AddClientRequest", "name,reason", "addresses")]
+    public async Task the_document_marks_only_the_fields_a_request_needs_as_required(string schema, string required, string optional)
+    {
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+
+        var document = await (await viewer.GetAsync("/openapi/v1.json")).Json();
+
+        var listed = (document["components"]!["schemas"]![schema]!["required"]?.AsArray() ?? []).Select(n => n!.GetValue<string>()).ToArray();
+        foreach (var field in required.Split(','))
+        {
+            Assert.Contains(field, listed);
+        }
+        foreach (var field in optional.Split(','))
+        {
+            Assert.DoesNotContain(field, listed);
+        }
+    }
+
     private static string[] Statuses(System.Text.Json.Nodes.JsonNode operation) =>
         operation["responses"]!.AsObject().Select(r => r.Key).ToArray();
 }

@@ -72,6 +72,26 @@ public class RefusalsLeaveTheLogUnchangedTests(HostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task a_publish_with_a_misspelt_confirm_window_is_refused_not_made_permanent()
+    {
+        using var editor = Host.Client();
+        await AssertRefusedWithoutTrace(HttpStatusCode.BadRequest, "p", () => editor.Post("/policies/p/publish", new { reason = "risky", confirmWithin = 300 }));
+
+        var response = await editor.Post("/policies/p/publish", new { reason = "risky", confirmWithin = 300 });
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["confirmWithin"], problem.ErrorKeys());
+        Assert.Contains("not a field", problem.ErrorText("confirmWithin"));
+    }
+
+    [Fact]
+    public async Task an_import_with_a_misspelt_replace_flag_is_refused_not_appended()
+    {
+        using var editor = Host.Client();
+        await AssertRefusedWithoutTrace(HttpStatusCode.BadRequest, "p", () => editor.Post("/policies/p/clients/work/rules/import",
+            new { lines = new[] { "action=drop" }, replaceExisting = true, reason = "wipe and replace" }));
+    }
+
+    [Fact]
     public async Task a_missing_token_refused_with_401_leaves_the_log_unchanged()
     {
         using var anonymous = Host.Client(token: null);

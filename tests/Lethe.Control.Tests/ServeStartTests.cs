@@ -26,4 +26,30 @@ public sealed class ServeStartTests
             Directory.Delete(keys, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task an_address_not_of_this_host_is_one_error_line_not_a_stack_trace()
+    {
+        await using var database = await TestDatabase.Create(migrate: true);
+        var keys = Directory.CreateTempSubdirectory("lethe-serve-keys-").FullName;
+        try
+        {
+            SigningKeyFiles.Generate(keys);
+            var settings = ControlPlaneHost.Settings(database.ConnectionString, keys, 1);
+            // TEST-NET-1: no host has it, so binding fails at once and nothing is sent anywhere.
+            settings["Lethe:Urls"] = "http://192.0.2.77:5080";
+            await using var app = ControlPlane.Build([], settings);
+            var err = new StringWriter();
+
+            var started = await Lethe.Control.Cli.ServerCommands.TryStart(app, err, CancellationToken.None);
+
+            Assert.False(started);
+            Assert.StartsWith("error: the control plane cannot start: ", err.ToString());
+            Assert.Single(err.ToString().Trim().Split('\n'));
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
 }

@@ -45,6 +45,8 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     [InlineData("para\u2029graph")]
     [InlineData("approved by \u202Eecila")]
     [InlineData("isolated \u2067text")]
+    [InlineData("\u200b")]
+    [InlineData(" \u2800 \u200b ")]
     public async Task a_reason_with_control_characters_or_broken_text_is_refused_and_nothing_is_written(string reason)
     {
         using var editor = Host.Client();
@@ -222,7 +224,10 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     {
         using var editor = Host.Client();
 
-        var response = await editor.Post(path, new { name = "home2\n", addresses = new[] { "10.137.0.40" }, reason = "sneaky" });
+        object body = path == "/policies"
+            ? new { name = "home2\n", reason = "sneaky" }
+            : new { name = "home2\n", addresses = new[] { "10.137.0.40" }, reason = "sneaky" };
+        var response = await editor.Post(path, body);
 
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal([key], problem.ErrorKeys());
@@ -248,7 +253,7 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         using var editor = Host.Client();
         await editor.AddRule("val", "work", "action=accept comment=kept");
 
-        var response = await editor.Post("/policies/val/clients/work/rules/import", new { rule = new[] { "action=drop" }, replace = true, reason = "typo" });
+        var response = await editor.Post("/policies/val/clients/work/rules/import", new { replace = true, reason = "forgot the lines" });
 
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal(["lines"], problem.ErrorKeys());
@@ -337,5 +342,63 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(["body"], problem.ErrorKeys());
         Assert.StartsWith("The body is not valid JSON: ", problem.ErrorText("body"));
         Assert.Equal(before, (await editor.History("val")).Count);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("\"x\"")]
+    public async Task a_missing_body_or_one_that_is_not_an_object_is_named_as_body(string body)
+    {
+        using var editor = Host.Client();
+        var name = "no-body-" + Guid.NewGuid().ToString("N")[..8];
+
+        var response = await editor.PostAsync("/policies", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["body"], problem.ErrorKeys());
+        Assert.Contains("JSON object", problem.ErrorText("body"));
+        Assert.Equal(HttpStatusCode.NotFound, (await editor.GetAsync($"/policies/{name}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task an_unknown_field_is_named_and_the_policy_is_not_created()
+    {
+        using var editor = Host.Client();
+        var name = "unknown-field-" + Guid.NewGuid().ToString("N")[..8];
+
+        var response = await editor.Post("/policies", new { name, reason = "r", bogus = 1 });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["bogus"], problem.ErrorKeys());
+        Assert.Equal(HttpStatusCode.NotFound, (await editor.GetAsync($"/policies/{name}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task an_if_match_on_create_is_refused_rather_than_ignored()
+    {
+        using var editor = Host.Client();
+        var name = "if-match-" + Guid.NewGuid().ToString("N")[..8];
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/policies")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { name, reason = "r" }),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", "\"5\"");
+
+        var response = await editor.SendAsync(request);
+
+        Assert.Equal(["If-Match"], (await response.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+        Assert.Equal(HttpStatusCode.NotFound, (await editor.GetAsync($"/policies/{name}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task a_bad_client_name_in_the_remove_route_is_named_client()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/clients/BAD/remove", new { reason = "x" });
+
+        Assert.Equal(["client"], (await response.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
     }
 }

@@ -8,7 +8,8 @@ public sealed class RemoveClientValidator : AbstractValidator<RemoveClient>
     public RemoveClientValidator()
     {
         RuleFor(x => x.Policy).IsName();
-        RuleFor(x => x.Name).IsName();
+        // The route names it {client}; the body has no "name".
+        RuleFor(x => x.Name).IsName().OverridePropertyName("client");
         RuleFor(x => x.Reason).IsReason();
         RuleFor(x => x.ExpectedVersion).GreaterThan(0);
     }

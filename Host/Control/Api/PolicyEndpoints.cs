@@ -22,8 +22,13 @@ public static class PolicyEndpoints
 
         read.MapGet("/", async (IMediator m, CancellationToken ct) => TypedResults.Ok(await m.Send(new ListPolicies(), ct)));
 
-        write.MapPost("/", async (CreatePolicyRequest body, IMediator m, HttpResponse response, CancellationToken ct) =>
+        write.MapPost("/", async (CreatePolicyRequest body, IMediator m, HttpRequest request, HttpResponse response, CancellationToken ct) =>
         {
+            if (request.Headers.IfMatch.ToString().Trim().Length > 0)
+            {
+                // Ignoring it would let a caller believe a version was checked.
+                throw new BadRequestPartException("If-Match", "If-Match has no version to match on a policy being created: leave it out.");
+            }
             var result = await m.Send(new CreatePolicy(body.Name, body.Reason), ct);
             IfMatch.Write(response, result.Version);
             return TypedResults.Created($"/policies/{result.Policy}", result);

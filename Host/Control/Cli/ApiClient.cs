@@ -13,18 +13,43 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
 
     public async Task<JsonNode?> Post(string path, object body, CancellationToken ct) => await Send(HttpMethod.Post, path, body, ct);
 
-    public async Task<byte[]> GetBytes(string path, CancellationToken ct)
-    {
-        using var response = await Exchange(HttpMethod.Get, path, null, ct);
-        return await response.Content.ReadAsByteArrayAsync(ct);
-    }
-
     private async Task<JsonNode?> Send(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         using var response = await Exchange(method, path, body, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
-        return text.Length == 0 ? null : JsonNode.Parse(text);
+        // Every answer of the control plane to these is a JSON object or array: anything else is another
+        // program at --server (a proxy's login page, another service), named as such, not a stack trace.
+        JsonNode? node = null;
+        try
+        {
+            node = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+        }
+        return node is JsonObject or JsonArray
+            ? node
+            : throw NotLethe(response, path, text.Length == 0 ? "an empty body" : "a body that is not JSON");
     }
+
+    /// <summary>A signed snapshot file from the snapshot endpoint, checked to be one before anything uses it.</summary>
+    public async Task<(byte[] Bytes, Domain.Snapshots.SealedSnapshot Snapshot)> GetSnapshotFile(string path, CancellationToken ct)
+    {
+        using var response = await Exchange(HttpMethod.Get, path, null, ct);
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        try
+        {
+            return (bytes, Domain.Snapshots.SnapshotCodec.FromFile(bytes));
+        }
+        catch (JsonException)
+        {
+            throw NotLethe(response, path, "a body that is not a signed snapshot file");
+        }
+    }
+
+    private CliException NotLethe(HttpResponseMessage response, string path, string what) =>
+        new($"the server at {server} did not answer as a Lethe control plane: HTTP {(int)response.StatusCode} to {path} with {what}" +
+            (response.Content.Headers.ContentType is { } type ? $" ({type.MediaType})" : ""));
 
     private async Task<HttpResponseMessage> Exchange(HttpMethod method, string path, object? body, CancellationToken ct)
     {

@@ -38,8 +38,8 @@ public static class LetheCli
 
     /// <summary>
     /// Each command gets only the shared options it uses, so its --help lists no option it ignores:
-    /// --server and --token where it calls the API, --if-match where that call is a change (it takes
-    /// --reason), --json where it prints a result.
+    /// --server and --token where it calls the API, --if-match where that call changes an existing
+    /// policy (it takes --reason; policy create does not), --json where it prints a result.
     /// </summary>
     private static void AddSharedOptions(CliContext cli, Command command, string path)
     {
@@ -62,7 +62,8 @@ public static class LetheCli
         command.Options.Add(cli.Server);
         command.Options.Add(cli.Token);
         command.Options.Add(cli.Json);
-        if (command.Options.Any(o => o.Name == "--reason"))
+        // A policy being created has no version to match.
+        if (command.Options.Any(o => o.Name == "--reason") && path != "policy create")
         {
             command.Options.Add(cli.IfMatch);
         }

@@ -34,14 +34,8 @@ public static class ServerCommands
                 await cli.Err.WriteLineAsync($"error: the control plane cannot start: {reason}");
                 return 1;
             }
-            try
+            if (!await TryStart(app, cli.Err, ct))
             {
-                await app.StartAsync(ct);
-            }
-            catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or ArgumentException)
-            {
-                // The address: taken, not of this host, or not a URL.
-                await cli.Err.WriteLineAsync($"error: the control plane cannot start: {e.Message}");
                 await app.DisposeAsync();
                 return 1;
             }
@@ -50,6 +44,23 @@ public static class ServerCommands
             return 0;
         });
         return serve;
+    }
+
+    /// <summary>Starts listening, or says on <paramref name="err"/> why the address cannot be had.</summary>
+    public static async Task<bool> TryStart(WebApplication app, TextWriter err, CancellationToken ct)
+    {
+        try
+        {
+            await app.StartAsync(ct);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or ArgumentException
+            or System.Net.Sockets.SocketException)
+        {
+            // The address: taken, not of this host (a SocketException), or not a URL.
+            await err.WriteLineAsync($"error: the control plane cannot start: {e.Message}");
+            return false;
+        }
     }
 
     public static Command Migrate(CliContext cli)

@@ -16,9 +16,8 @@ public static class SnapshotCommands
         var get = new Command("get", "Write the exact signed bytes a firewall will verify") { policy, version, output };
         get.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var bytes = await cli.Api(parse).GetBytes($"/policies/{ApiPath.Segment(parse, policy)}/snapshots/{ApiPath.Segment(parse, version)}", ct);
+            var (bytes, sealedSnapshot) = await cli.Api(parse).GetSnapshotFile($"/policies/{ApiPath.Segment(parse, policy)}/snapshots/{ApiPath.Segment(parse, version)}", ct);
             var path = parse.GetValue(output)!;
-            var sealedSnapshot = SnapshotCodec.FromFile(bytes);
             if (path == "-")
             {
                 // The file itself on stdout (for a pipe), so what it was goes to stderr.

@@ -66,7 +66,13 @@ public static class ControlPlane
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+            // A misspelt optional field ("confirmWithin", "replaceExisting") would otherwise be dropped
+            // and the command carried out with its default: a publish with no revert window, say.
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+        });
         services.AddOpenApi();
         overrides?.Invoke(services);
 
@@ -155,6 +161,8 @@ public static class ControlPlane
             var token = tokens[i];
             // The first entry with a secret is the one that authenticates: a second one would be ignored without a word.
             var problem = string.IsNullOrWhiteSpace(token.Token) ? "Token is empty"
+                // A presented token is trimmed (BearerTokenHandler), so one configured with blanks around it could never match.
+                : token.Token.Trim().Length != token.Token.Length ? "Token begins or ends with a blank (a space, tab or line break), which no bearer header can carry: remove it"
                 : !seen.TryAdd(token.Token, i) ? $"Token is the same secret as Lethe:Tokens:{seen[token.Token]}'s: each actor needs a token of its own"
                 : string.IsNullOrWhiteSpace(token.Actor) ? "Actor is empty: every change records who made it"
                 : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role '{token.Role}' is not viewer, editor or admin"

@@ -72,6 +72,14 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                 Title = "The request has invalid fields.",
                 Detail = e.Message,
             },
+            // A field the request does not have, most often a misspelt optional one: named, so the command is not carried out without it.
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when UnknownField(json) is { } field =>
+                new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"'{field}' is not a field of this request (misspelt?); nothing was changed"] })
+                {
+                    Status = e.StatusCode,
+                    Title = "The request has invalid fields.",
+                    Detail = $"The body has a field '{field}' this request does not take.",
+                },
             // JSON that does not parse (cut short, a trailing comma, a quote of the wrong kind): no field is to blame.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when !IsTypeMismatch(json) =>
                 new ValidationProblemDetails(new Dictionary<string, string[]> { ["body"] = [$"The body is not valid JSON: {FirstSentence(json.Message)}"] })
@@ -87,6 +95,14 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                     Status = e.StatusCode,
                     Title = "The request has invalid fields.",
                     Detail = e.Message,
+                },
+            // No body, "null", or a JSON value that is not an object: ASP.NET's own message speaks to the developer, not the caller.
+            BadHttpRequestException e when IsMissingBody(e) =>
+                new ValidationProblemDetails(new Dictionary<string, string[]> { ["body"] = ["a JSON object is required (with the request's fields, 'reason' among them)"] })
+                {
+                    Status = StatusCodes.Status400BadRequest,
+                    Title = "The request has invalid fields.",
+                    Detail = "The request has no JSON object for a body.",
                 },
             BadHttpRequestException e => new ProblemDetails
             {
@@ -107,6 +123,27 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
     /// <summary>The serializer's complaint about a value of the wrong kind, as against the reader's about the text.</summary>
     private static bool IsTypeMismatch(System.Text.Json.JsonException json) =>
         json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal);
+
+    /// <summary>The property System.Text.Json could not map (UnmappedMemberHandling.Disallow), or null for any other complaint.</summary>
+    private static string? UnknownField(System.Text.Json.JsonException json)
+    {
+        const string Prefix = "The JSON property '";
+        if (!json.Message.StartsWith(Prefix, StringComparison.Ordinal) || !json.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var end = json.Message.IndexOf("' could not be mapped", Prefix.Length, StringComparison.Ordinal);
+        return end > Prefix.Length ? json.Message[Prefix.Length..end] : null;
+    }
+
+    /// <summary>
+    /// ASP.NET's refusals of an absent body, a "null" one, and one of another JSON kind (an array, a
+    /// string), as against a body that is there but wrong, which the branches above name.
+    /// </summary>
+    private static bool IsMissingBody(BadHttpRequestException e) =>
+        e.InnerException is System.Text.Json.JsonException { Path: "$" }
+        || e.Message.Contains("no body was provided", StringComparison.Ordinal)
+        || e.Message.StartsWith("Required parameter", StringComparison.Ordinal);
 
     /// <summary>"$.position" is "position", "$.lines[2]" is "lines[2]".</summary>
     private static string JsonField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
