@@ -13,6 +13,9 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
 {
     private string? _etag;
 
+    /// <summary>The SHA-256 of the last bytes refused, so that a refusal served every round is logged once.</summary>
+    private string? _refusedSha256;
+
     /// <param name="running">The version running and its content hash: a snapshot that differs in either goes to <paramref name="swap"/>, which decides.</param>
     public async Task Run(Func<(int Version, string ContentSha256)> running, Action<VerifiedSnapshot> swap, CancellationToken ct)
     {
@@ -44,22 +47,27 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
                 {
                     verified = SnapshotVerifier.Verify(bytes, trustedKeyPem);
                 }
-                catch (SnapshotVerificationException)
+                catch (SnapshotVerificationException e)
                 {
-                    // The same bytes would be refused again: asked for only when they change.
-                    _etag = etag;
-                    throw;
+                    // Its ETag is not kept: the bytes may have been cut short or damaged on the way
+                    // (a body read to the connection's close carries the real version's ETag), and a
+                    // 304 from then on would hold the old policy until the next publish. Asked for
+                    // again each round instead, and the same refusal said only once.
+                    var sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
+                    if (sha != _refusedSha256)
+                    {
+                        _refusedSha256 = sha;
+                        await log.WriteLineAsync($"watch: refusing the new snapshot, keeping version {running().Version}: {e.Message}");
+                    }
+                    continue;
                 }
+                _refusedSha256 = null;
                 if ((verified.Envelope.Version, verified.Envelope.ContentSha256) != running())
                 {
                     swap(verified);
                 }
                 // Only now: after a swap that failed, the next round must fetch the version again, not get a 304.
                 _etag = etag;
-            }
-            catch (SnapshotVerificationException e)
-            {
-                await log.WriteLineAsync($"watch: refusing the new snapshot, keeping version {running().Version}: {e.Message}");
             }
             catch (HttpRequestException e)
             {

@@ -14,6 +14,12 @@ public sealed class LoopbackHttp : IAsyncDisposable
     private readonly Task _serving;
 
     public LoopbackHttp(Func<NetworkStream, Task> answer)
+        : this((_, stream) => answer(stream))
+    {
+    }
+
+    /// <param name="answer">Given the request's head as read (one read, up to 4 KiB) and the stream to answer on.</param>
+    public LoopbackHttp(Func<string, NetworkStream, Task> answer)
     {
         _listener.Start();
         Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/policies/home/snapshots/latest";
@@ -26,8 +32,8 @@ public sealed class LoopbackHttp : IAsyncDisposable
                     using var client = await _listener.AcceptTcpClientAsync();
                     var stream = client.GetStream();
                     var request = new byte[4096];
-                    await stream.ReadAtLeastAsync(request, 1, throwOnEndOfStream: false);
-                    await answer(stream);
+                    var read = await stream.ReadAtLeastAsync(request, 1, throwOnEndOfStream: false);
+                    await answer(Encoding.ASCII.GetString(request, 0, read), stream);
                 }
                 catch (Exception e) when (e is IOException or SocketException)
                 {

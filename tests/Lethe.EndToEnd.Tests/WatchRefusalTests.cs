@@ -66,6 +66,40 @@ public sealed class WatchRefusalTests(PublishedPolicy policy) : IClassFixture<Pu
         Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task a_snapshot_cut_short_on_the_way_is_fetched_again_and_taken()
+    {
+        var v1 = await File.ReadAllTextAsync(policy.V1);
+        var v2 = await File.ReadAllTextAsync(policy.V2);
+        var body = v1;
+        var cut = 0;
+        // As the control plane answers, with an ETag per version and 304 to a matching If-None-Match; but the
+        // first answer with version 2 is cut in half on the way, with no length, closed where it stops (what
+        // an HTTP/1.0 hop can deliver), so it reads to its end and carries version 2's real ETag.
+        await using var server = new LoopbackHttp((request, stream) =>
+        {
+            var text = Volatile.Read(ref body);
+            var etag = text == v2 ? "\"2-watched\"" : "\"1-watched\"";
+            if (request.Contains($"If-None-Match: {etag}", StringComparison.OrdinalIgnoreCase))
+            {
+                return LoopbackHttp.Write(stream, $"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nConnection: close\r\n\r\n", []);
+            }
+            var bytes = Encoding.UTF8.GetBytes(text);
+            return text == v2 && Interlocked.Increment(ref cut) == 1
+                ? LoopbackHttp.Write(stream, $"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nETag: {etag}\r\nConnection: close\r\n\r\n", bytes[..(bytes.Length / 2)])
+                : LoopbackHttp.Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: {etag}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n", bytes);
+        });
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey, "--watch-seconds", "0.2");
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+
+        Volatile.Write(ref body, v2);
+        await firewall.WaitForError("watch: refusing the new snapshot, keeping version 1", TimeSpan.FromSeconds(15));
+        await firewall.WaitForOutput("swapped to policy home version 2", TimeSpan.FromSeconds(15));
+
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+    }
+
     /// <summary>A watched URL that answers each request with what <paramref name="body"/> gives at that moment.</summary>
     private static LoopbackHttp Serving(Func<string> body) => new(stream =>
     {
