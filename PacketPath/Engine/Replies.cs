@@ -13,9 +13,20 @@ public static class Replies
     private const int V4QuoteLimit = 576 - 20 - 8;
     private const int V6QuoteLimit = 1280 - 40 - 8;
 
+    /// <summary>
+    /// No error about an error, even one of a type this parser does not read as such: every ICMPv6
+    /// type below 128 is an error (RFC 4443 §2.1, §2.4 (e.1)), and Linux sends none about an ICMP
+    /// type it does not know (above 18, icmp_send) as about a known error.
+    /// </summary>
+    private static bool IsUnknownOrErrorIcmp(in PacketInfo info) =>
+        info.Version == 6
+            ? info.Protocol == IpProtocol.IcmpV6 && info.IcmpType < 128
+            : info.Protocol == IpProtocol.Icmp && info.IcmpType > 18;
+
     public static int IcmpError(ReadOnlySpan<byte> offending, in PacketInfo info, NetAddress from, byte type, byte code, uint restOfHeader, Span<byte> reply)
     {
-        if (info.IsIcmpError || from.IsV6 != info.Source.IsV6 || IsUnspecifiedOrMulticast(info.Source) || info.Destination.IsNeverForwarded)
+        if (info.IsIcmpError || IsUnknownOrErrorIcmp(info) || from.IsV6 != info.Source.IsV6 || IsUnspecifiedOrMulticast(info.Source)
+            || info.Destination.IsNeverForwarded)
         {
             return 0;
         }

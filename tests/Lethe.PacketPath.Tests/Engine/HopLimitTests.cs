@@ -45,6 +45,29 @@ public class HopLimitTests
         ChecksumsAreValid(sent.Reply);
     }
 
+    [Theory]
+    [InlineData(Work6, Remote6, (byte)0)]
+    [InlineData(Work6, Remote6, (byte)100)]
+    [InlineData(Work6, Remote6, (byte)127)]
+    [InlineData(Work4, Remote4, (byte)40)]
+    public void an_icmp_message_of_an_error_type_or_one_unknown_gets_no_time_exceeded(string client, string remote, byte type)
+    {
+        // RFC 4443 §2.4 (e.1): no error about an ICMPv6 error, and every type below 128 is one; Linux
+        // sends none about an ICMP type it does not know either.
+        var sent = _lab.FromWork(Packets.Icmp(client, remote, type, 0, new byte[56], ttl: 1));
+
+        Assert.False(sent.Forwarded);
+        Assert.True(sent.Reply.Length == 0, $"answered ICMP type {type} with ICMP type {(sent.Reply.Length > 0 ? sent.ReplyInfo.IcmpType : 0)}");
+    }
+
+    [Fact]
+    public void an_echo_request_whose_ttl_runs_out_is_still_answered()
+    {
+        var sent = _lab.FromWork(Packets.Icmp(Work6, Remote6, IcmpV6Message.EchoRequest, 0, new byte[56], ttl: 1));
+
+        Assert.Equal(IcmpV6Message.TimeExceeded, sent.ReplyInfo.IcmpType);
+    }
+
     [Fact]
     public void a_packet_with_ttl_two_leaves_with_ttl_one()
     {
