@@ -13,6 +13,7 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         DraftContent draft, DateTimeOffset? confirmBy, CancellationToken ct)
     {
         var snapshot = SnapshotSealer.Seal(content, policy.Id, version, logPosition, clock.GetUtcNow(), signer.KeyId, signer.Sign);
+        SnapshotLimits.Check(snapshot, draft.Clients.Count);
         var streamVersion = await store.Append(policy.Id, policy.Version, [@event], audit, new StoredSnapshot(snapshot, draft), ct);
         return new Published(policy.Id, version, snapshot.ContentSha256, snapshot.KeyId, snapshot.SealedAt, confirmBy, streamVersion);
     }
@@ -25,7 +26,49 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         await store.SnapshotSummary(policy, version, ct) is { } summary
         && (summary.KeyId != signer.KeyId || summary.Format != SealedSnapshot.CurrentFormat);
 
-    public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct) =>
-        await store.Snapshot(policy, version, ct)
-        ?? throw new Domain.DomainException(Domain.Refusal.NotFound, $"Policy {policy} has no version {version}.");
+    /// <summary>
+    /// A stored version whose content is to be signed again (rollback, revert), checked first: its bytes
+    /// must hash to what it recorded, and, when this key sealed it, its signature must verify. Otherwise
+    /// a change to the database made outside Lethe, without the key, would come out signed.
+    /// </summary>
+    public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct)
+    {
+        var stored = await store.Snapshot(policy, version, ct)
+            ?? throw new Domain.DomainException(Domain.Refusal.NotFound, $"Policy {policy} has no version {version}.");
+        var problem = StoredProblem(stored.Sealed);
+        return problem is null
+            ? stored
+            : throw new Domain.DomainException(Domain.Refusal.Unprocessable,
+                $"Version {version} of policy {policy} as stored {problem}: the database was changed outside Lethe. Nothing was signed.");
+    }
+
+    private string? StoredProblem(SealedSnapshot sealedSnapshot)
+    {
+        byte[] content;
+        try
+        {
+            content = Convert.FromBase64String(sealedSnapshot.Content);
+        }
+        catch (FormatException)
+        {
+            return "has content that is not base64";
+        }
+        if (SnapshotCodec.Sha256Hex(content) != sealedSnapshot.ContentSha256)
+        {
+            return "does not hash to the SHA-256 it recorded";
+        }
+        if (sealedSnapshot.KeyId != signer.KeyId || sealedSnapshot.Format != SealedSnapshot.CurrentFormat)
+        {
+            return null; // sealed by an earlier key, whose public half this control plane no longer holds, or in an older format
+        }
+        try
+        {
+            SnapshotVerifier.Verify(SnapshotCodec.ToFile(sealedSnapshot), signer.PublicKeyPem);
+            return null;
+        }
+        catch (SnapshotVerificationException e)
+        {
+            return $"does not verify ({e.Message})";
+        }
+    }
 }

@@ -8,7 +8,7 @@ namespace Lethe.Firewall;
 /// </remarks>
 public static class SnapshotHttp
 {
-    public const int MaxBytes = 16 * 1024 * 1024;
+    public const int MaxBytes = Lethe.Domain.Snapshots.SnapshotLimits.MaxFileBytes;
 
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 

@@ -29,6 +29,12 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
             // A public key imports too, and would fail only at the first publish, as a 500.
             throw new InvalidOperationException($"{privateKeyPath} holds no private key; Lethe:SigningKey must name the private key (lethe-signing.key), not the public one.");
         }
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(privateKeyPath) & OpenToOthers) != 0)
+        {
+            // Anyone who can read it can sign snapshots every firewall trusts; refused as ssh refuses such a key.
+            throw new InvalidOperationException($"The signing key {privateKeyPath} is open to other users (mode {Octal(File.GetUnixFileMode(privateKeyPath))}): " +
+                $"run `chmod 600 {privateKeyPath}` (keygen makes it so), and make a new key if others may have read it.");
+        }
         _key = ECDsa.Create();
         try
         {
@@ -50,6 +56,11 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         KeyId = KeyIds.Of(_key);
         PublicKeyPem = _key.ExportSubjectPublicKeyInfoPem();
     }
+
+    private const UnixFileMode OpenToOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    private static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8).PadLeft(3, '0');
 
     public string KeyId { get; }
 

@@ -45,7 +45,7 @@ public sealed class ConnectionTable
     private const long UdpStreamAfterMs = 2_000;
 
     /// <summary>An entry numbers its client in 16 bits, which leaves room for the ICMP request type in 160 bytes.</summary>
-    public const int MaxClients = ushort.MaxValue + 1;
+    public const int MaxClients = Lethe.Domain.Snapshots.SnapshotLimits.MaxClients;
 
     private readonly Entry[] _entries;
     private readonly IndexSlot[] _index;

@@ -106,6 +106,33 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(v2["contentSha256"].Str(), listed[1]!["contentSha256"].Str());
     }
 
+    [Theory]
+    [InlineData("tampered-content", "'{sealed,content}'", "does not hash to the SHA-256 it recorded")]
+    [InlineData("tampered-signed", "'{sealed}'", "does not verify")]
+    public async Task a_rollback_to_a_version_changed_in_the_database_is_refused_and_nothing_is_signed(string name, string path, string expected)
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork(name);
+        await editor.AddRule(name, "work", "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
+        await editor.Publish(name);
+        await editor.AddRule(name, "work", "action=accept proto=tcp dstports=1-65535");
+        await editor.Publish(name);
+        // Someone with write access to the database but not the key: version 1 made to hold version 2's
+        // wide-open content, alone or with its hash, while it still says it is version 1.
+        var copied = path == "'{sealed}'"
+            ? $"jsonb_set((select data->'sealed' from lethe.mt_doc_snapshotdocument where id = '{name}/2'), '{{version}}', '1')"
+            : $"(select data->'sealed'->'content' from lethe.mt_doc_snapshotdocument where id = '{name}/2')";
+        await Host.Database.Execute($"update lethe.mt_doc_snapshotdocument set data = jsonb_set(data, {path}, {copied}) where id = '{name}/1'");
+        var before = await LogState.Of(Host, name);
+
+        var response = await editor.Post($"/policies/{name}/rollback", new { toVersion = 1, reason = "back to the narrow rule" });
+
+        var problem = await response.Problem(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains(expected, problem["detail"].Str());
+        Assert.Contains("changed outside Lethe", problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, name));
+    }
+
     [Fact]
     public async Task a_rule_comment_is_not_part_of_the_sealed_content()
     {

@@ -18,7 +18,7 @@ public sealed class SigningKeyTests : IDisposable
     {
         using var key = ECDsa.Create(ECCurve.CreateFromValue(curveOid));
         var path = Path.Combine(_folder, "other.key");
-        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
+        WriteKey(path, key.ExportPkcs8PrivateKeyPem());
 
         var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(path));
 
@@ -30,7 +30,7 @@ public sealed class SigningKeyTests : IDisposable
     {
         using var rsa = RSA.Create(2048);
         var path = Path.Combine(_folder, "rsa.key");
-        File.WriteAllText(path, rsa.ExportPkcs8PrivateKeyPem());
+        WriteKey(path, rsa.ExportPkcs8PrivateKeyPem());
 
         var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(path));
 
@@ -45,6 +45,28 @@ public sealed class SigningKeyTests : IDisposable
         var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(Path.Combine(_folder, SigningKeyFiles.PublicKeyFile)));
 
         Assert.Contains("holds no private key", refused.Message);
+    }
+
+    /// <summary>As keygen leaves a key: readable by its owner alone.</summary>
+    private static void WriteKey(string path, string pem)
+    {
+        File.WriteAllText(path, pem);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Theory]
+    [InlineData(UnixFileMode.OtherRead, "0604")]
+    [InlineData(UnixFileMode.GroupRead, "0640")]
+    public void a_signing_key_open_to_other_users_is_refused_naming_its_mode(UnixFileMode extra, string mode)
+    {
+        SigningKeyFiles.Generate(_folder);
+        var path = Path.Combine(_folder, SigningKeyFiles.PrivateKeyFile);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | extra);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(path));
+
+        Assert.Contains($"is open to other users (mode {mode})", refused.Message);
+        Assert.Contains($"chmod 600 {path}", refused.Message);
     }
 
     [Fact]

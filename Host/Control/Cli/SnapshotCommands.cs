@@ -70,6 +70,11 @@ public static class SnapshotCommands
             {
                 throw new CliException(e.Message);
             }
+            if (bytes.Length > SnapshotLimits.MaxFileBytes)
+            {
+                // What a firewall would say of it: "verified" here would promise a boot that never comes.
+                throw new CliException($"{parse.GetValue(file)} does not verify: it is larger than {SnapshotLimits.MaxFileBytes / (1024 * 1024)} MiB, which no firewall reads");
+            }
             VerifiedSnapshot verified;
             try
             {

@@ -1,0 +1,31 @@
+namespace Lethe.Domain.Snapshots;
+
+/// <summary>
+/// What every firewall can take, so that the control plane never seals a snapshot that verifies yet
+/// no firewall boots: publish refuses past these, and the firewall reads no more.
+/// </summary>
+public static class SnapshotLimits
+{
+    /// <summary>The largest signed file a firewall reads, from a file or a URL.</summary>
+    public const int MaxFileBytes = 16 * 1024 * 1024;
+
+    /// <summary>The most clients a firewall tells apart: a flow entry numbers its client in 16 bits.</summary>
+    public const int MaxClients = ushort.MaxValue + 1;
+
+    /// <exception cref="DomainException">Unprocessable (422), naming the limit and the figure.</exception>
+    public static void Check(SealedSnapshot snapshot, int clients)
+    {
+        if (clients > MaxClients)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"Policy {snapshot.Policy} has {clients} clients; a firewall tells at most {MaxClients} apart. Nothing was published.");
+        }
+        var bytes = SnapshotCodec.ToFile(snapshot).Length;
+        if (bytes > MaxFileBytes)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"The sealed snapshot of policy {snapshot.Policy} would be {bytes / (1024.0 * 1024.0):0.0} MiB; a firewall reads at most {MaxFileBytes / (1024 * 1024)} MiB. " +
+                "Nothing was published: remove rules or clients (long dsthost names and comments count).");
+        }
+    }
+}
