@@ -11,6 +11,9 @@ public interface IPolicyStore
 {
     Task<Policy?> Load(string policy, CancellationToken ct);
 
+    /// <summary>The policy folded from every event of its stream, as against <see cref="Load"/>'s stored projection.</summary>
+    Task<Policy?> LoadFromLog(string policy, CancellationToken ct);
+
     /// <summary>The policy folded from the events recorded up to <paramref name="at"/>; null when it did not exist yet.</summary>
     Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct);
 

@@ -13,6 +13,9 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 {
     public async Task<Policy?> Load(string policy, CancellationToken ct) => await session.LoadAsync<Policy>(policy, ct);
 
+    public async Task<Policy?> LoadFromLog(string policy, CancellationToken ct) =>
+        await session.Events.AggregateStreamAsync<Policy>(policy, token: ct);
+
     /// <remarks>
     /// The stream up to its first event stamped after <paramref name="at"/>, not every event stamped
     /// before it: each instance stamps events with its own clock, and with two clocks apart a later

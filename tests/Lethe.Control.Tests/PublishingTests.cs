@@ -134,6 +134,25 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task a_draft_changed_in_the_database_without_an_event_is_not_published()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("tampered-draft");
+        await editor.AddRule("tampered-draft", "work", "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
+        // The stored draft widened behind the log's back: no event says so.
+        await Host.Database.Execute("update lethe.mt_doc_policy set data = jsonb_set(data, '{draft,clients,0,rules,0,rule}', " +
+            "'\"action=accept proto=tcp dstports=1-65535\"') where id = 'tampered-draft'");
+        Assert.Contains("1-65535", await editor.GetStringAsync("/policies/tampered-draft"));
+        var before = await LogState.Of(Host, "tampered-draft");
+
+        var response = await editor.Post("/policies/tampered-draft/publish", new { reason = "ship" });
+
+        var problem = await response.Problem(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("differs from what its log records", problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "tampered-draft"));
+    }
+
+    [Fact]
     public async Task a_rule_comment_is_not_part_of_the_sealed_content()
     {
         using var editor = Host.Client();
