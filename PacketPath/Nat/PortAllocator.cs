@@ -9,6 +9,8 @@ namespace Lethe.PacketPath.Nat;
 /// reply key (remote, uplink, protocol, remote port, chosen port) belongs to no live flow.
 /// </summary>
 /// <remarks>
+/// The client's own source port is kept when it is in the range and free (see TryAllocate); the
+/// search below is for when it is not.
 /// The connection table is the only record of ports in use: a port is free again as soon as its
 /// flow is removed or expires, with no separate release. The search is RFC 6056's Algorithm 3
 /// ("simple hash-based"): start at a keyed hash of the destination plus a counter and walk the
@@ -69,6 +71,22 @@ public sealed class PortAllocator
     /// </summary>
     public bool TryAllocate(in FlowKey original, NetAddress uplink, long nowMs, out FlowKey reply, out DropReason reason)
     {
+        // The client's own port (or query identifier) first, as Linux's masquerade keeps it when it is
+        // free: a connection picked up midway (after a restart, or a cut flow allowed again) then
+        // leaves with the port the remote knows and carries on, instead of meeting a reset. The
+        // client's stack chose it at random already. With several workers it can be kept only when its
+        // reply falls in this worker's shard.
+        var own = original.SourcePort;
+        if (own >= Range.First && own <= Range.Last)
+        {
+            var kept = ReplyKey(original.Protocol, uplink, original.Destination, original.DestinationPort, own);
+            if ((_shards.Count == 1 || _shards.Of(kept) == _shard) && !_table.Lookup(in kept, nowMs, out _, out _))
+            {
+                reply = kept;
+                reason = DropReason.None;
+                return true;
+            }
+        }
         if (!TryAllocate(original.Protocol, uplink, original.Destination, original.DestinationPort, nowMs, out var port, out reason))
         {
             reply = default;

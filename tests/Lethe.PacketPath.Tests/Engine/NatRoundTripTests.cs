@@ -33,6 +33,20 @@ public class NatRoundTripTests
         ChecksumsAreValid(sent.Packet);
     }
 
+    [Fact]
+    public void a_connection_picked_up_after_a_restart_leaves_with_the_port_the_remote_knows()
+    {
+        var before = _lab.Through(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: 7000), _lab.Work);
+        // A restart forgets every flow; the connection's next segment is picked up midway.
+        var restarted = new EngineLab(["action=accept"]);
+
+        var after = restarted.Through(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 100, sequence: 7001, acknowledgement: 9001), restarted.Work);
+
+        Assert.Equal(40000, before.Info.SourcePort);
+        Assert.Equal(before.Info.SourcePort, after.Info.SourcePort);
+        ChecksumsAreValid(after.Packet);
+    }
+
     [Theory]
     [InlineData(Work4, Remote4, Uplink4)]
     [InlineData(Work6, Remote6, Uplink6)]

@@ -151,7 +151,8 @@ public class PortAllocatorTests
             var table = Table(4096);
             var ports = new PortAllocator(table, PortRange.Default, secret, shards, shard);
             var handedOut = new HashSet<ushort>();
-            ushort clientPort = 10_000;
+            // Below the range, so no client port is kept and every port comes from the search.
+            ushort clientPort = 100;
             foreach (var step in steps)
             {
                 var original = new FlowKey(Client4, Remote4, 6, clientPort++, 7000);
@@ -166,6 +167,53 @@ public class PortAllocatorTests
                     Assert.True(table.Remove(entry));
                 }
             }
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void a_clients_own_port_is_kept_when_it_is_in_the_range_and_free()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, PortRange.Default, secret: 3);
+
+        var reply = Open(table, ports, ClientFlow(40_000, protocol: 6));
+
+        Assert.Equal(40_000, reply.DestinationPort);
+    }
+
+    [Fact]
+    public void a_clients_port_another_flow_holds_towards_that_remote_or_one_below_the_range_is_searched_for()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, PortRange.Default, secret: 3);
+        var first = Open(table, ports, ClientFlow(40_000, protocol: 6));
+
+        // Another client, same port, same remote and port: the first keeps 40000, this one gets another.
+        var other = new FlowKey(NetAddress.Parse("10.137.0.99"), Remote4, 6, 40_000, 53);
+        var second = Open(table, ports, other);
+        var low = Open(table, ports, ClientFlow(700, protocol: 6));
+
+        Assert.Equal(40_000, first.DestinationPort);
+        Assert.NotEqual(40_000, second.DestinationPort);
+        Assert.InRange(low.DestinationPort, (ushort)1024, (ushort)65535);
+    }
+
+    [Fact]
+    public void with_several_workers_a_clients_port_is_kept_only_when_its_reply_falls_in_the_workers_shard()
+    {
+        Gen.Select(Gen.ULong, Gen.UShort[1024, 65535]).Sample((secret, clientPort) =>
+        {
+            var shards = new FlowShards(2, secret);
+            var original = new FlowKey(Client4, Remote4, 6, clientPort, 443);
+            var shard = shards.Of(original);
+            var table = Table(64);
+            var ports = new PortAllocator(table, PortRange.Default, secret, shards, shard);
+
+            var reply = Open(table, ports, original);
+
+            var keptFits = shards.Of(PortAllocator.ReplyKey(6, Uplink4, Remote4, 443, clientPort)) == shard;
+            Assert.Equal(keptFits, reply.DestinationPort == clientPort);
+            Assert.Equal(shard, shards.Of(reply));
         }, iter: 200);
     }
 
