@@ -189,11 +189,28 @@ public sealed class LiveTopology : IAsyncDisposable
         return value;
     }
 
+    /// <summary>
+    /// A free loopback TCP port below the ephemeral range: one freed from that range could be handed
+    /// to a socket bound to port 0 (another test's server) before the firewall binds it seconds later.
+    /// </summary>
     private static int FreeLoopbackPort()
     {
-        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        var ephemeralFrom = int.Parse(range[0], CultureInfo.InvariantCulture);
+        while (true)
+        {
+            var port = Random.Shared.Next(Math.Min(10_000, ephemeralFrom / 2), ephemeralFrom);
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Taken: try another.
+            }
+        }
     }
 
     /// <summary>What the firewall printed: the context every failure message needs.</summary>
