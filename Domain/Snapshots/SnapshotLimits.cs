@@ -25,7 +25,7 @@ public static class SnapshotLimits
         {
             throw new DomainException(Refusal.Unprocessable,
                 $"The sealed snapshot of policy {snapshot.Policy} would be {bytes / (1024.0 * 1024.0):0.0} MiB; a firewall reads at most {MaxFileBytes / (1024 * 1024)} MiB. " +
-                "Nothing was published: remove rules or clients (long dsthost names and comments count).");
+                "Nothing was published: remove rules or clients (long dsthost names count; comments are not sealed).");
         }
     }
 }

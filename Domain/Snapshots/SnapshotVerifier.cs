@@ -96,6 +96,11 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException($"the envelope names policy '{envelope.Policy}' but the signed content is policy '{parsed.Policy}'");
         }
+        if (parsed.Clients.Count > SnapshotLimits.MaxClients)
+        {
+            // Verify says what boot will say: a policy the firewall cannot hold is not "verified".
+            throw new SnapshotVerificationException($"the policy has {parsed.Clients.Count} clients; a firewall tells at most {SnapshotLimits.MaxClients} apart");
+        }
         if (Unreadable(parsed) is { } problem)
         {
             // Signed by a newer control plane, say: better refused here, by verify too, than found when it is compiled.

@@ -45,6 +45,8 @@ Environment.SetEnvironmentVariable("Logging__Console__LogToStandardErrorThreshol
 if (options.QuietMarten)
 {
     Environment.SetEnvironmentVariable("Logging__Console__LogLevel__Marten", "None");
+    // Lost races are logged under Lethe's own Marten command log, not Marten's category.
+    Environment.SetEnvironmentVariable("Logging__Console__LogLevel__Lethe.Infrastructure.Marten", "None");
 }
 var log = Console.Error;
 log.WriteLine("starting the control plane over a fresh database...");

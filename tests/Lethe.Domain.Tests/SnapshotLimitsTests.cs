@@ -46,4 +46,15 @@ public class SnapshotLimitsTests
         Assert.Contains($"{SnapshotLimits.MaxClients + 1} clients", refused.Message);
         SnapshotLimits.Check(snapshot, SnapshotLimits.MaxClients);
     }
+
+    [Fact]
+    public void a_signed_snapshot_of_more_clients_than_a_firewall_holds_does_not_verify()
+    {
+        using var key = Snapshots.NewKey();
+        var file = Snapshots.File(key, Draft(clients: SnapshotLimits.MaxClients + 1, rulesPerClient: 0));
+
+        var refused = Assert.Throws<SnapshotVerificationException>(() => SnapshotVerifier.Verify(file, Snapshots.Pem(key)));
+
+        Assert.Contains($"{SnapshotLimits.MaxClients + 1} clients", refused.Message);
+    }
 }
