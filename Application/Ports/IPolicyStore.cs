@@ -11,8 +11,11 @@ public interface IPolicyStore
 {
     Task<Policy?> Load(string policy, CancellationToken ct);
 
-    /// <summary>The policy folded from every event of its stream, as against <see cref="Load"/>'s stored projection.</summary>
-    Task<Policy?> LoadFromLog(string policy, CancellationToken ct);
+    /// <summary>The policy folded from its stream's events up to <paramref name="version"/>, as against <see cref="Load"/>'s stored projection.</summary>
+    Task<Policy?> LoadFromLog(string policy, long version, CancellationToken ct);
+
+    /// <summary>The content hash the log recorded for sealed <paramref name="version"/> (its publish, rollback or revert event); null when it records none.</summary>
+    Task<string?> RecordedContentSha256(string policy, int version, CancellationToken ct);
 
     /// <summary>The policy folded from the events recorded up to <paramref name="at"/>; null when it did not exist yet.</summary>
     Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct);

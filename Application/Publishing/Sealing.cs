@@ -27,23 +27,32 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         && (summary.KeyId != signer.KeyId || summary.Format != SealedSnapshot.CurrentFormat);
 
     /// <summary>
-    /// A stored version whose content is to be signed again (rollback, revert), checked first: its bytes
-    /// must hash to what it recorded, and, when this key sealed it, its signature must verify. Otherwise
-    /// a change to the database made outside Lethe, without the key, would come out signed.
+    /// A stored version whose content is to be signed again (rollback, revert), checked first against
+    /// the audited log, the trust root: the content hash the log recorded for that version, the bytes
+    /// hashing to it, and the draft kept beside them sealing to the same bytes (the draft goes into the
+    /// log with the rollback, and the next publish seals it). Where this key sealed it, its signature
+    /// must verify too. Otherwise a change to the database made outside Lethe, without the key, would
+    /// come out signed.
     /// </summary>
     public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct)
     {
         var stored = await store.Snapshot(policy, version, ct)
             ?? throw new Domain.DomainException(Domain.Refusal.NotFound, $"Policy {policy} has no version {version}.");
-        var problem = StoredProblem(stored.Sealed);
+        var recorded = await store.RecordedContentSha256(policy, version, ct);
+        var problem = StoredProblem(policy, stored, recorded);
         return problem is null
             ? stored
             : throw new Domain.DomainException(Domain.Refusal.Unprocessable,
                 $"Version {version} of policy {policy} as stored {problem}: the database was changed outside Lethe. Nothing was signed.");
     }
 
-    private string? StoredProblem(SealedSnapshot sealedSnapshot)
+    private string? StoredProblem(string policy, StoredSnapshot stored, string? recorded)
     {
+        var sealedSnapshot = stored.Sealed;
+        if (recorded is null || recorded != sealedSnapshot.ContentSha256)
+        {
+            return $"names content (sha256 {Short(sealedSnapshot.ContentSha256)}) other than the log recorded for it (sha256 {Short(recorded)})";
+        }
         byte[] content;
         try
         {
@@ -56,6 +65,10 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         if (SnapshotCodec.Sha256Hex(content) != sealedSnapshot.ContentSha256)
         {
             return "does not hash to the SHA-256 it recorded";
+        }
+        if (SnapshotCodec.Sha256Hex(SnapshotCodec.ToBytes(SnapshotCodec.FromDraft(policy, stored.Draft))) != sealedSnapshot.ContentSha256)
+        {
+            return "keeps a draft that does not seal to its content";
         }
         if (sealedSnapshot.KeyId != signer.KeyId || sealedSnapshot.Format != SealedSnapshot.CurrentFormat)
         {
@@ -71,4 +84,6 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
             return $"does not verify ({e.Message})";
         }
     }
+
+    private static string Short(string? sha) => sha is null ? "none" : sha.Length > 16 ? sha[..16] + "…" : sha;
 }

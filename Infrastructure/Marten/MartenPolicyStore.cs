@@ -13,8 +13,25 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 {
     public async Task<Policy?> Load(string policy, CancellationToken ct) => await session.LoadAsync<Policy>(policy, ct);
 
-    public async Task<Policy?> LoadFromLog(string policy, CancellationToken ct) =>
-        await session.Events.AggregateStreamAsync<Policy>(policy, token: ct);
+    public async Task<Policy?> LoadFromLog(string policy, long version, CancellationToken ct) =>
+        await session.Events.AggregateStreamAsync<Policy>(policy, version: version, token: ct);
+
+    public async Task<string?> RecordedContentSha256(string policy, int version, CancellationToken ct)
+    {
+        foreach (var e in await session.Events.FetchStreamAsync(policy, token: ct))
+        {
+            switch (e.Data)
+            {
+                case PolicyPublished p when p.Version == version:
+                    return p.ContentSha256;
+                case PolicyRolledBack r when r.Version == version:
+                    return r.ContentSha256;
+                case PublishReverted v when v.Version == version:
+                    return v.ContentSha256;
+            }
+        }
+        return null;
+    }
 
     /// <remarks>
     /// The stream up to its first event stamped after <paramref name="at"/>, not every event stamped

@@ -107,9 +107,20 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Theory]
-    [InlineData("tampered-content", "'{sealed,content}'", "does not hash to the SHA-256 it recorded")]
-    [InlineData("tampered-signed", "'{sealed}'", "does not verify")]
-    public async Task a_rollback_to_a_version_changed_in_the_database_is_refused_and_nothing_is_signed(string name, string path, string expected)
+    // v2's content alone: it no longer hashes to what v1 recorded.
+    [InlineData("tampered-content", "jsonb_set(data, '{sealed,content}', (select data->'sealed'->'content' from lethe.mt_doc_snapshotdocument where id = '{v2}'))",
+        "does not hash to the SHA-256 it recorded")]
+    // v2's whole signed snapshot relabelled as version 1: it hashes and verifies, but is not what the log recorded for v1.
+    [InlineData("tampered-signed", "jsonb_set(data, '{sealed}', jsonb_set((select data->'sealed' from lethe.mt_doc_snapshotdocument where id = '{v2}'), '{version}', '1'))",
+        "other than the log recorded for it")]
+    // v2's content with its hash, under a key id nobody holds, so no signature check could apply.
+    [InlineData("tampered-keyid", "jsonb_set(jsonb_set(jsonb_set(data, '{sealed,content}', (select data->'sealed'->'content' from lethe.mt_doc_snapshotdocument where id = '{v2}')), " +
+        "'{sealed,contentSha256}', (select data->'sealed'->'contentSha256' from lethe.mt_doc_snapshotdocument where id = '{v2}')), '{sealed,keyId}', '\"retired-key\"')",
+        "other than the log recorded for it")]
+    // The draft kept beside v1, which a rollback writes into the log and the next publish seals.
+    [InlineData("tampered-kept-draft", "jsonb_set(data, '{draft,clients,0,rules,0,rule}', '\"action=accept proto=tcp dstports=1-65535\"')",
+        "keeps a draft that does not seal to its content")]
+    public async Task a_rollback_to_a_version_changed_in_the_database_is_refused_and_nothing_is_signed(string name, string change, string expected)
     {
         using var editor = Host.Client();
         await editor.CreatePolicyWithWork(name);
@@ -117,12 +128,8 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
         await editor.Publish(name);
         await editor.AddRule(name, "work", "action=accept proto=tcp dstports=1-65535");
         await editor.Publish(name);
-        // Someone with write access to the database but not the key: version 1 made to hold version 2's
-        // wide-open content, alone or with its hash, while it still says it is version 1.
-        var copied = path == "'{sealed}'"
-            ? $"jsonb_set((select data->'sealed' from lethe.mt_doc_snapshotdocument where id = '{name}/2'), '{{version}}', '1')"
-            : $"(select data->'sealed'->'content' from lethe.mt_doc_snapshotdocument where id = '{name}/2')";
-        await Host.Database.Execute($"update lethe.mt_doc_snapshotdocument set data = jsonb_set(data, {path}, {copied}) where id = '{name}/1'");
+        // Someone with write access to the database but not the key makes version 1 hold what it never held.
+        await Host.Database.Execute($"update lethe.mt_doc_snapshotdocument set data = {change.Replace("{v2}", $"{name}/2", StringComparison.Ordinal)} where id = '{name}/1'");
         var before = await LogState.Of(Host, name);
 
         var response = await editor.Post($"/policies/{name}/rollback", new { toVersion = 1, reason = "back to the narrow rule" });

@@ -16,7 +16,9 @@ public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicy
         var (content, sha) = policy.SealableContent();
         // What is signed must be what the audited log says: the stored draft is checked against the log
         // folded afresh, so a draft changed in the database outside Lethe (no event) is never sealed.
-        if (await store.LoadFromLog(policy.Id, ct) is not { } logged || logged.Version != policy.Version || logged.SealableContent().Sha256 != sha)
+        // Folded up to the version loaded: a change committed meanwhile is the append's 409, not this.
+        if (await store.LoadFromLog(policy.Id, policy.Version, ct) is not { } logged || logged.Version != policy.Version
+            || logged.SealableContent().Sha256 != sha)
         {
             throw new Domain.DomainException(Domain.Refusal.Unprocessable,
                 $"The stored draft of policy {policy.Id} differs from what its log records: the database was changed outside Lethe. Nothing was published.");
