@@ -7,9 +7,22 @@ namespace Lethe.Application.Common;
 /// <summary>The load, check expected version, append shape every changing handler shares.</summary>
 public sealed class PolicyWriter(IPolicyStore store, Actor actor)
 {
-    public async Task<Policy> Load(string name, long? expectedVersion, CancellationToken ct)
+    public async Task<Policy> Load(string name, long? expectedVersion, CancellationToken ct) =>
+        AtExpectedVersion(name, await store.Load(name, ct), expectedVersion);
+
+    /// <summary>
+    /// The policy as its event log has it, folded afresh: what publish, rollback and revert decide
+    /// from (publishing state, tests, draft), so nothing signed rests on the stored projection alone.
+    /// </summary>
+    public async Task<Policy> LoadFromLog(string name, long? expectedVersion, CancellationToken ct) =>
+        AtExpectedVersion(name, await store.LoadFromLog(name, null, ct), expectedVersion);
+
+    private static Policy AtExpectedVersion(string name, Policy? policy, long? expectedVersion)
     {
-        var policy = await store.Load(name, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {name}.");
+        if (policy is null)
+        {
+            throw new DomainException(Refusal.NotFound, $"There is no policy named {name}.");
+        }
         if (expectedVersion is { } expected && expected != policy.Version)
         {
             throw new ConcurrencyConflictException(

@@ -11,11 +11,19 @@ public interface IPolicyStore
 {
     Task<Policy?> Load(string policy, CancellationToken ct);
 
-    /// <summary>The policy folded from its stream's events up to <paramref name="version"/>, as against <see cref="Load"/>'s stored projection.</summary>
-    Task<Policy?> LoadFromLog(string policy, long version, CancellationToken ct);
+    /// <summary>
+    /// The policy folded from its stream's events (up to <paramref name="version"/>, or all of them when
+    /// null), as against <see cref="Load"/>'s stored projection: what publish, rollback and revert decide
+    /// from, so that a projection changed outside Lethe decides nothing that gets signed.
+    /// </summary>
+    Task<Policy?> LoadFromLog(string policy, long? version, CancellationToken ct);
 
-    /// <summary>The content hash the log recorded for sealed <paramref name="version"/> (its publish, rollback or revert event); null when it records none.</summary>
-    Task<string?> RecordedContentSha256(string policy, int version, CancellationToken ct);
+    /// <summary>
+    /// What the log recorded for sealed <paramref name="version"/>: the content hash of its publish,
+    /// rollback or revert event, and the draft it sealed (a publish's draft folded up to that event; a
+    /// rollback's or revert's restored draft). Null when the log records no such version.
+    /// </summary>
+    Task<RecordedSnapshot?> RecordedSnapshot(string policy, int version, CancellationToken ct);
 
     /// <summary>The policy folded from the events recorded up to <paramref name="at"/>; null when it did not exist yet.</summary>
     Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct);

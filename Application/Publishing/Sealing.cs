@@ -28,30 +28,28 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
 
     /// <summary>
     /// A stored version whose content is to be signed again (rollback, revert), checked first against
-    /// the audited log, the trust root: the content hash the log recorded for that version, the bytes
-    /// hashing to it, and the draft kept beside them sealing to the same bytes (the draft goes into the
-    /// log with the rollback, and the next publish seals it). Where this key sealed it, its signature
-    /// must verify too. Otherwise a change to the database made outside Lethe, without the key, would
-    /// come out signed.
+    /// the audited log, the trust root: the content hash the log recorded for that version, and the
+    /// bytes hashing to it; where this key sealed it, its signature must verify too. The draft that
+    /// goes back into the log with it is the log's own (the one it sealed), not the one kept beside it.
+    /// Otherwise a change to the database made outside Lethe, without the key, would come out signed.
     /// </summary>
     public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct)
     {
         var stored = await store.Snapshot(policy, version, ct)
             ?? throw new Domain.DomainException(Domain.Refusal.NotFound, $"Policy {policy} has no version {version}.");
-        var recorded = await store.RecordedContentSha256(policy, version, ct);
-        var problem = StoredProblem(policy, stored, recorded);
+        var recorded = await store.RecordedSnapshot(policy, version, ct);
+        var problem = StoredProblem(policy, stored.Sealed, recorded);
         return problem is null
-            ? stored
+            ? stored with { Draft = recorded!.Draft }
             : throw new Domain.DomainException(Domain.Refusal.Unprocessable,
-                $"Version {version} of policy {policy} as stored {problem}: the database was changed outside Lethe. Nothing was signed.");
+                $"Version {version} of policy {policy} as stored {problem}. Nothing was signed.");
     }
 
-    private string? StoredProblem(string policy, StoredSnapshot stored, string? recorded)
+    private string? StoredProblem(string policy, SealedSnapshot sealedSnapshot, RecordedSnapshot? recorded)
     {
-        var sealedSnapshot = stored.Sealed;
-        if (recorded is null || recorded != sealedSnapshot.ContentSha256)
+        if (recorded is null || recorded.ContentSha256 != sealedSnapshot.ContentSha256)
         {
-            return $"names content (sha256 {Short(sealedSnapshot.ContentSha256)}) other than the log recorded for it (sha256 {Short(recorded)})";
+            return $"names content (sha256 {Short(sealedSnapshot.ContentSha256)}) other than the log recorded for it (sha256 {Short(recorded?.ContentSha256)}): {Tampered}";
         }
         byte[] content;
         try
@@ -60,15 +58,16 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         }
         catch (FormatException)
         {
-            return "has content that is not base64";
+            return $"has content that is not base64: {Tampered}";
         }
         if (SnapshotCodec.Sha256Hex(content) != sealedSnapshot.ContentSha256)
         {
-            return "does not hash to the SHA-256 it recorded";
+            return $"does not hash to the SHA-256 it recorded: {Tampered}";
         }
-        if (SnapshotCodec.Sha256Hex(SnapshotCodec.ToBytes(SnapshotCodec.FromDraft(policy, stored.Draft))) != sealedSnapshot.ContentSha256)
+        if (SnapshotCodec.Sha256Hex(SnapshotCodec.ToBytes(SnapshotCodec.FromDraft(policy, recorded.Draft))) != sealedSnapshot.ContentSha256)
         {
-            return "keeps a draft that does not seal to its content";
+            // The log's own draft for the version no longer seals to its bytes: sealed in an older content format.
+            return "holds content in a format this control plane no longer seals, which no firewall of this build reads";
         }
         if (sealedSnapshot.KeyId != signer.KeyId || sealedSnapshot.Format != SealedSnapshot.CurrentFormat)
         {
@@ -81,9 +80,11 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         }
         catch (SnapshotVerificationException e)
         {
-            return $"does not verify ({e.Message})";
+            return $"does not verify ({e.Message}): {Tampered}";
         }
     }
+
+    private const string Tampered = "the database was changed outside Lethe";
 
     private static string Short(string? sha) => sha is null ? "none" : sha.Length > 16 ? sha[..16] + "…" : sha;
 }

@@ -13,21 +13,22 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 {
     public async Task<Policy?> Load(string policy, CancellationToken ct) => await session.LoadAsync<Policy>(policy, ct);
 
-    public async Task<Policy?> LoadFromLog(string policy, long version, CancellationToken ct) =>
-        await session.Events.AggregateStreamAsync<Policy>(policy, version: version, token: ct);
+    public async Task<Policy?> LoadFromLog(string policy, long? version, CancellationToken ct) =>
+        await session.Events.AggregateStreamAsync<Policy>(policy, version: version ?? 0, token: ct);
 
-    public async Task<string?> RecordedContentSha256(string policy, int version, CancellationToken ct)
+    public async Task<RecordedSnapshot?> RecordedSnapshot(string policy, int version, CancellationToken ct)
     {
         foreach (var e in await session.Events.FetchStreamAsync(policy, token: ct))
         {
             switch (e.Data)
             {
                 case PolicyPublished p when p.Version == version:
-                    return p.ContentSha256;
+                    // A publish does not change the draft: the stream folded up to it is what it sealed.
+                    return await LoadFromLog(policy, e.Version, ct) is { } folded ? new RecordedSnapshot(p.ContentSha256, folded.Draft) : null;
                 case PolicyRolledBack r when r.Version == version:
-                    return r.ContentSha256;
+                    return new RecordedSnapshot(r.ContentSha256, r.Restored);
                 case PublishReverted v when v.Version == version:
-                    return v.ContentSha256;
+                    return new RecordedSnapshot(v.ContentSha256, v.Restored);
             }
         }
         return null;
@@ -96,6 +97,13 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
         }
         catch (ConcurrencyException e)
         {
+            throw new ConcurrencyConflictException(
+                $"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
+        }
+        catch (JasperFx.Events.Daemon.ApplyEventException e)
+        {
+            // The inline projection met the stale event on the newer state another request committed
+            // (a rule added to a client a rollback or removal took away) before the version check could.
             throw new ConcurrencyConflictException(
                 $"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
         }

@@ -56,6 +56,31 @@ public sealed class EventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_change_decided_on_a_state_another_change_has_since_moved_is_a_conflict_not_a_crash()
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("p"), audit, default);
+            await store.Append("p", 1, [new ClientAdded("work", ["10.137.0.5"])], audit, null, default);
+        }
+        // Another request removes the client meanwhile.
+        await using (var session = _store.LightweightSession())
+        {
+            await new MartenPolicyStore(session).Append("p", 2, [new ClientRemoved("work")], audit, null, default);
+        }
+
+        // A rule add decided at version 2: the inline projection meets it on a policy without that client.
+        await using var stale = _store.LightweightSession();
+        var refused = await Assert.ThrowsAsync<ConcurrencyConflictException>(() =>
+            new MartenPolicyStore(stale).Append("p", 2, [new RuleAdded("work", "r-1", "action=drop", 0)], audit, null, default));
+
+        Assert.Contains("changed while this change was being made", refused.Message);
+        Assert.Equal(3, await _database.Count("select count(*) from lethe.mt_events where stream_id = 'p'"));
+    }
+
+    [Fact]
     public async Task the_policy_at_a_time_is_a_prefix_of_its_history_even_when_instances_stamped_changes_out_of_order()
     {
         var audit = new AuditStamp("a", "r", "c");

@@ -12,13 +12,17 @@ public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicy
 {
     public async ValueTask<Published> Handle(Publish command, CancellationToken ct)
     {
-        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
+        // Decided from the log folded afresh (draft, tests, publishing state), not the stored projection,
+        // which is then checked against it: a projection changed outside Lethe is refused, not signed.
+        var policy = await writer.LoadFromLog(command.Policy, command.ExpectedVersion, ct);
         var (content, sha) = policy.SealableContent();
-        // What is signed must be what the audited log says: the stored draft is checked against the log
-        // folded afresh, so a draft changed in the database outside Lethe (no event) is never sealed.
-        // Folded up to the version loaded: a change committed meanwhile is the append's 409, not this.
-        if (await store.LoadFromLog(policy.Id, policy.Version, ct) is not { } logged || logged.Version != policy.Version
-            || logged.SealableContent().Sha256 != sha)
+        var stored = await store.Load(policy.Id, ct);
+        if (stored?.Version != policy.Version)
+        {
+            throw new ConcurrencyConflictException(
+                $"Policy {policy.Id} changed while it was being published. Nothing was published; read it again and retry.");
+        }
+        if (stored.SealableContent().Sha256 != sha)
         {
             throw new Domain.DomainException(Domain.Refusal.Unprocessable,
                 $"The stored draft of policy {policy.Id} differs from what its log records: the database was changed outside Lethe. Nothing was published.");

@@ -16,7 +16,9 @@ public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealin
 {
     public async ValueTask<Published?> Handle(RevertUnconfirmed command, CancellationToken ct)
     {
-        var policy = await writer.Load(command.Policy, null, ct);
+        // From the log: the stored projection's overdue publish (ConfirmBy, the versions) is only a hint,
+        // or a row changed outside Lethe could have an old version signed as the newest.
+        var policy = await writer.LoadFromLog(command.Policy, null, ct);
         var now = sealing.Now;
         if (!policy.IsOverdue(now))
         {

@@ -10,7 +10,8 @@ public sealed class RollBackHandler(PolicyWriter writer, Sealing sealing) : ICom
 {
     public async ValueTask<Published> Handle(RollBack command, CancellationToken ct)
     {
-        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
+        // From the log, as publish: the version numbers and publishing state are not the projection's to decide.
+        var policy = await writer.LoadFromLog(command.Policy, command.ExpectedVersion, ct);
         var target = await sealing.Require(policy.Id, command.ToVersion, ct);
         var rolledBack = policy.RollBack(command.ToVersion, target.Sealed.ContentSha256, target.Draft);
         return await sealing.Store(policy, writer.Stamp(command.Reason), rolledBack, rolledBack.Version, rolledBack.LogPosition,
