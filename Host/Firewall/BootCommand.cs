@@ -44,8 +44,9 @@ public static class BootCommand
             TimeSpan watchEvery;
             try
             {
-                var verified = await SnapshotSource.Load(location, trust, bearer, ct);
-                pem = await File.ReadAllTextAsync(trust, ct);
+                // Read once, for boot, every reload and the watch: a key given through a pipe reads empty the second time.
+                pem = await SnapshotSource.ReadTrustedKey(trust, ct);
+                var verified = await SnapshotSource.LoadWithKey(location, bearer, pem, ct);
                 var options = flags.Options(parse, seed: null);
                 var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList());
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);

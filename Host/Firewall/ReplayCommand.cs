@@ -45,6 +45,14 @@ public static class ReplayCommand
                     Pin(hosts, pin);
                 }
                 var engine = new PacketEngine(new ActivePolicy(compiled, verified.Envelope.Version, hosts), options);
+                foreach (var (flag, given) in new[] { ("--pcap", parse.GetValue(pcap)), ("--out", parse.GetValue(outPcap)), ("--verdicts", parse.GetValue(verdicts)) })
+                {
+                    if (given is { Length: 0 })
+                    {
+                        // An unset shell variable, say: named, not a stack trace.
+                        throw new FlagException($"{flag} is empty: give a file name");
+                    }
+                }
                 var inputPath = Path.GetFullPath(parse.GetValue(pcap)!);
                 foreach (var (flag, target) in new[] { ("--out", parse.GetValue(outPcap)), ("--verdicts", parse.GetValue(verdicts)) })
                 {
@@ -59,6 +67,8 @@ public static class ReplayCommand
                     throw new FlagException($"--out and --verdicts both name {outFile}: one file cannot hold a capture and JSON lines");
                 }
                 await using var input = OpenRead(inputPath);
+                // Its header checked before any output file is created: a capture refused must not have emptied them.
+                var reader = new PcapReader(input);
                 await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? Create("--verdicts", path) : Console.OpenStandardOutput();
                 await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? Create("--out", outPath) : null;
                 // Once the flags and files are known good: a refusal stays the first line.
@@ -66,7 +76,7 @@ public static class ReplayCommand
                 {
                     await error.WriteLineAsync(warning);
                 }
-                var summary = Run(engine, new PcapReader(input), verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream));
+                var summary = Run(engine, reader, verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream));
                 await error.WriteLineAsync($"replayed {summary.Packets} packets with policy {verified.Envelope.Policy} version {verified.Envelope.Version}: " +
                     $"{summary.Forwarded} forwarded, {summary.Packets - summary.Forwarded} dropped");
                 return 0;

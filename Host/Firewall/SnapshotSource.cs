@@ -5,19 +5,36 @@ namespace Lethe.Firewall;
 /// <summary>Loads and verifies a snapshot from a file or an HTTP(S) URL; nothing that does not verify gets past here.</summary>
 public static class SnapshotSource
 {
-    public static async Task<VerifiedSnapshot> Load(string location, string trustedKeyPath, string? token, CancellationToken ct)
+    /// <summary>A PEM public key is well under this; a larger file (a device such as /dev/zero, given by mistake) is refused, not read whole.</summary>
+    private const int MaxKeyBytes = 64 * 1024;
+
+    public static async Task<VerifiedSnapshot> Load(string location, string trustedKeyPath, string? token, CancellationToken ct) =>
+        await LoadWithKey(location, token, await ReadTrustedKey(trustedKeyPath, ct), ct);
+
+    /// <param name="trustedKeyPem">Read once by <see cref="ReadTrustedKey"/>: a key given through a pipe can be read only once.</param>
+    public static async Task<VerifiedSnapshot> LoadWithKey(string location, string? token, string trustedKeyPem, CancellationToken ct) =>
+        SnapshotVerifier.Verify(await Fetch(location, token, ct), trustedKeyPem);
+
+    public static async Task<string> ReadTrustedKey(string path, CancellationToken ct)
     {
-        string pem;
+        if (path.Length == 0)
+        {
+            // An unset shell variable, say: named, not a stack trace.
+            throw new SnapshotVerificationException("--trust is empty: give the path of the public key (lethe-signing.pub)");
+        }
         try
         {
-            pem = await File.ReadAllTextAsync(trustedKeyPath, ct);
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous);
+            var buffer = new byte[MaxKeyBytes + 1];
+            var length = await file.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
+            return length > MaxKeyBytes
+                ? throw new SnapshotVerificationException($"the trusted key {path} is larger than {MaxKeyBytes / 1024} KiB, which no PEM public key is")
+                : System.Text.Encoding.UTF8.GetString(buffer, 0, length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SnapshotVerificationException($"cannot read the trusted key {trustedKeyPath}: {e.Message}");
+            throw new SnapshotVerificationException($"cannot read the trusted key {path}: {e.Message}");
         }
-        var bytes = await Fetch(location, token, ct);
-        return SnapshotVerifier.Verify(bytes, pem);
     }
 
     /// <summary>A file read as a fetch is: at most <see cref="SnapshotHttp.MaxBytes"/>, so a device such as /dev/zero is refused, not read forever.</summary>
@@ -44,6 +61,10 @@ public static class SnapshotSource
 
     public static async Task<byte[]> Fetch(string location, string? token, CancellationToken ct)
     {
+        if (location.Length == 0)
+        {
+            throw new SnapshotVerificationException("--snapshot is empty: give a snapshot file or a control plane's snapshot URL");
+        }
         if (IsUrl(location))
         {
             using var http = SnapshotHttp.Create();

@@ -39,6 +39,32 @@ public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<Publishe
     }
 
     [Fact]
+    public async Task a_trusted_key_given_through_a_pipe_is_read_once_and_still_verifies_the_next_version()
+    {
+        // As `--trust <(...)`: a FIFO gives its bytes to one read only.
+        var fifo = Path.Combine(policy.Folder, $"trust-{Guid.NewGuid():N}.fifo");
+        Assert.Equal(0, Lethe.PacketPath.Tests.Devices.Command.Execute("mkfifo", fifo).Code);
+        var file = Path.Combine(policy.Folder, $"reload-{Guid.NewGuid():N}.json");
+        File.Copy(policy.V1, file);
+        var pem = await File.ReadAllBytesAsync(policy.PublicKey);
+        var feeding = Task.Run(async () =>
+        {
+            await using var writer = new FileStream(fifo, FileMode.Open, FileAccess.Write);
+            await writer.WriteAsync(pem);
+        });
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", file, "--trust", fifo);
+        await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(30));
+        await feeding.WaitAsync(TimeSpan.FromSeconds(10));
+
+        File.Copy(policy.V2, file, overwrite: true);
+        firewall.Signal("HUP");
+
+        await firewall.WaitForOutput("swapped to policy home version 2", TimeSpan.FromSeconds(10));
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task sighup_refuses_a_newer_numbered_snapshot_of_another_policy_and_still_takes_its_own_next_version()
     {
         var file = Path.Combine(policy.Folder, $"reload-{Guid.NewGuid():N}.json");

@@ -5,12 +5,42 @@ namespace Lethe.EndToEnd.Tests;
 
 public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
 {
+    private Task<(int Code, string Output, string Error)> RunReplay(string snapshot, string capture, params string[] extra) =>
+        FirewallProcess.Run(false,
+            ["replay", "--snapshot", snapshot, "--trust", policy.PublicKey, "--pcap", capture, "--uplink-address", Captures.Uplink, "--dns", "10.139.1.1", .. extra]);
+
     private async Task<JsonNode[]> Replay(string snapshot, string capture, params string[] extra)
     {
-        var (code, output, error) = await FirewallProcess.Run(false,
-            ["replay", "--snapshot", snapshot, "--trust", policy.PublicKey, "--pcap", capture, "--uplink-address", Captures.Uplink, "--dns", "10.139.1.1", .. extra]);
+        var (code, output, error) = await RunReplay(snapshot, capture, extra);
         Assert.True(code == 0, error);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!).ToArray();
+    }
+
+    [Fact]
+    public async Task a_capture_refused_for_its_header_leaves_the_output_files_as_they_were()
+    {
+        var capture = Path.Combine(policy.Folder, "not-a-capture.pcap");
+        await File.WriteAllTextAsync(capture, "this is not a pcap file, only text long enough for a header");
+        var outPcap = Path.Combine(policy.Folder, "kept.pcap");
+        var verdicts = Path.Combine(policy.Folder, "kept.jsonl");
+        await File.WriteAllTextAsync(outPcap, "precious");
+        await File.WriteAllTextAsync(verdicts, "precious");
+
+        var (code, _, error) = await RunReplay(policy.V1, capture, "--out", outPcap, "--verdicts", verdicts);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: ", error.Trim());
+        Assert.Equal("precious", await File.ReadAllTextAsync(outPcap));
+        Assert.Equal("precious", await File.ReadAllTextAsync(verdicts));
+    }
+
+    [Fact]
+    public async Task an_empty_capture_path_is_named_not_a_stack_trace()
+    {
+        var (code, _, error) = await RunReplay(policy.V1, "");
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: --pcap is empty: give a file name", error.Trim());
     }
 
     [Fact]

@@ -25,6 +25,29 @@ public sealed class VerifyCommandTests(PublishedPolicy policy) : IClassFixture<P
         Assert.StartsWith("verified: policy home version 2, 2 clients, 3 rules, ", output.Trim());
     }
 
+    [Theory]
+    [InlineData("--snapshot", "--snapshot is empty")]
+    [InlineData("--trust", "--trust is empty")]
+    public async Task an_empty_path_is_named_not_a_stack_trace(string flag, string expected)
+    {
+        var (code, output, error) = await FirewallProcess.Run(false, "verify",
+            "--snapshot", flag == "--snapshot" ? "" : policy.V1, "--trust", flag == "--trust" ? "" : policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: refusing the snapshot: {expected}", error.Trim());
+        Assert.DoesNotContain("   at ", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task a_trusted_key_that_is_a_device_is_refused_not_read_forever()
+    {
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", policy.V1, "--trust", "/dev/zero");
+
+        Assert.Equal(1, code);
+        Assert.Contains("the trusted key /dev/zero is larger than 64 KiB", error);
+    }
+
     [Fact]
     public async Task an_altered_file_is_refused_with_the_reason()
     {
