@@ -4,15 +4,20 @@ namespace Lethe.Firewall;
 
 /// <summary>
 /// SIGHUP for boot: caught from the start, so that it never ends the process; ignored until
-/// <see cref="Handle"/> gives the reload, and then one reload runs at a time (a signal that comes
-/// during one is reported and dropped, since the running reload reads the newest snapshot anyway).
+/// <see cref="Handle"/> gives the reload, and then one reload runs at a time. A signal that comes
+/// during one makes it run once more when it ends (the running one may have read the file before it
+/// changed, and may wait seconds for new names' first answers); more signals meanwhile add nothing.
 /// </summary>
 public sealed class HangUp : IDisposable
 {
+    private const int Idle = 0;
+    private const int Running = 1;
+    private const int RunningThenAgain = 2;
+
     private readonly PosixSignalRegistration _registration;
     private readonly TextWriter _error;
     private Func<Task>? _reload;
-    private int _running;
+    private int _state;
 
     public HangUp(TextWriter error)
     {
@@ -32,21 +37,48 @@ public sealed class HangUp : IDisposable
             _error.WriteLine("reload: not forwarding yet, SIGHUP ignored");
             return;
         }
-        if (Interlocked.Exchange(ref _running, 1) != 0)
+        Request(reload);
+    }
+
+    /// <summary>What a SIGHUP does once reloads are handled; apart from the signal, so a test can drive it.</summary>
+    public void Request(Func<Task> reload)
+    {
+        while (true)
         {
-            _error.WriteLine("reload: one is under way, SIGHUP ignored");
-            return;
+            switch (Interlocked.CompareExchange(ref _state, Running, Idle))
+            {
+                case Idle:
+                    _ = Task.Run(() => RunReloads(reload));
+                    return;
+                case Running when Interlocked.CompareExchange(ref _state, RunningThenAgain, Running) == Running:
+                    _error.WriteLine("reload: one is under way; the snapshot is read again when it ends");
+                    return;
+                case RunningThenAgain:
+                    _error.WriteLine("reload: one is under way and another follows it already");
+                    return;
+            }
         }
-        _ = Task.Run(async () =>
+    }
+
+    private async Task RunReloads(Func<Task> reload)
+    {
+        while (true)
         {
             try
             {
                 await reload();
             }
-            finally
+            catch (Exception e)
             {
-                Volatile.Write(ref _running, 0);
+                // Logged, not left to end the loop with the state stuck at running: later signals must still reload.
+                await _error.WriteLineAsync($"reload: failed: {e.Message}");
             }
-        });
+            // Nothing came meanwhile: done. Otherwise once more, for the signal that came during it.
+            if (Interlocked.CompareExchange(ref _state, Idle, Running) == Running)
+            {
+                return;
+            }
+            Volatile.Write(ref _state, Running);
+        }
     }
 }
