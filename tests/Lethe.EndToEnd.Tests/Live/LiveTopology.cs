@@ -189,29 +189,20 @@ public sealed class LiveTopology : IAsyncDisposable
         return value;
     }
 
-    /// <summary>
-    /// A free loopback TCP port below the ephemeral range: one freed from that range could be handed
-    /// to a socket bound to port 0 (another test's server) before the firewall binds it seconds later.
-    /// </summary>
-    private static int FreeLoopbackPort()
+    /// <summary>A free loopback TCP port for --metrics, which the firewall binds seconds later.</summary>
+    private static int FreeLoopbackPort() => LoopbackPorts.BelowEphemeralRange(port =>
     {
-        var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
-        var ephemeralFrom = int.Parse(range[0], CultureInfo.InvariantCulture);
-        while (true)
+        try
         {
-            var port = Random.Shared.Next(Math.Min(10_000, ephemeralFrom / 2), ephemeralFrom);
-            try
-            {
-                using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                // Taken: try another.
-            }
+            using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+            return true;
         }
-    }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false; // taken: try another
+        }
+    });
 
     /// <summary>What the firewall printed: the context every failure message needs.</summary>
     public string Describe() => Firewall is { } f ? $"lethe-firewall stdout:\n{f.Out}\nstderr:\n{f.Err}" : "lethe-firewall is not running";

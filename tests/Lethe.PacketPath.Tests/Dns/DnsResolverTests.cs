@@ -223,24 +223,18 @@ public sealed class DnsResolverTests
     /// can be handed to a socket another test binds to port 0 meanwhile, which then swallows the
     /// query instead of the kernel answering port unreachable (seen once: the try ran into its timeout).
     /// </summary>
-    private static IPEndPoint ClosedPort()
+    private static IPEndPoint ClosedPort() => new(IPAddress.Loopback, Devices.LoopbackPorts.BelowEphemeralRange(port =>
     {
-        var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
-        var ephemeralFrom = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
-        while (true)
+        try
         {
-            var port = Random.Shared.Next(Math.Min(10_000, ephemeralFrom / 2), ephemeralFrom);
-            try
-            {
-                using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
-                return new IPEndPoint(IPAddress.Loopback, port);
-            }
-            catch (SocketException)
-            {
-                // taken: try another
-            }
+            using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
+            return true;
         }
-    }
+        catch (SocketException)
+        {
+            return false; // taken: try another
+        }
+    }));
 
     [Fact]
     public async Task an_invalid_name_or_no_resolvers_fails_without_asking()
