@@ -8,6 +8,13 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
     private ControlPlaneHost Host => fixture.Host;
 
+    /// <summary>One more rule for client work, published as the next version.</summary>
+    private static async Task AddAndPublish(HttpClient editor, string policy, string rule, int? position = null)
+    {
+        await editor.AddRule(policy, "work", rule, position);
+        await editor.Publish(policy);
+    }
+
     [Fact]
     public async Task a_failing_policy_test_refuses_the_publish_naming_the_test_and_the_deciding_rule()
     {
@@ -121,10 +128,8 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
     {
         using var editor = Host.Client();
         await editor.CreatePolicyWithWork(name);
-        await editor.AddRule(name, "work", "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
-        await editor.Publish(name);
-        await editor.AddRule(name, "work", "action=accept proto=tcp dstports=1-65535");
-        await editor.Publish(name);
+        await AddAndPublish(editor, name, "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
+        await AddAndPublish(editor, name, "action=accept proto=tcp dstports=1-65535");
         // Someone with write access to the database but not the key makes version 1 hold what it never held.
         await Host.Database.Execute($"update lethe.mt_doc_snapshotdocument set data = {change.Replace("{v2}", $"{name}/2", StringComparison.Ordinal)} where id = '{name}/1'");
         var before = await LogState.Of(Host, name);
@@ -145,8 +150,7 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
         await editor.AddRule("kept-draft", "work", "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
         await editor.AddTest("kept-draft", "work", "198.51.100.7", "tcp", 22, "drop");
         await editor.Publish("kept-draft");
-        await editor.AddRule("kept-draft", "work", "action=accept proto=tcp dstports=80");
-        await editor.Publish("kept-draft");
+        await AddAndPublish(editor, "kept-draft", "action=accept proto=tcp dstports=80");
         // The draft kept beside v1 widened and its test dropped: a rollback writes its draft into the log,
         // and the next publish would seal it.
         await Host.Database.Execute("update lethe.mt_doc_snapshotdocument set data = jsonb_set(jsonb_set(data, '{draft,clients,0,rules,0,rule}', " +
@@ -181,10 +185,8 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
     {
         using var editor = Host.Client();
         await editor.CreatePolicyWithWork("tampered-pending");
-        await editor.AddRule("tampered-pending", "work", "action=accept proto=tcp dstports=1-65535");
-        await editor.Publish("tampered-pending");
-        await editor.AddRule("tampered-pending", "work", "action=drop", position: 0);
-        await editor.Publish("tampered-pending");
+        await AddAndPublish(editor, "tampered-pending", "action=accept proto=tcp dstports=1-65535");
+        await AddAndPublish(editor, "tampered-pending", "action=drop", position: 0);
         // v2 was never published on trial; the stored projection is made to say it was, and is overdue, so a
         // watchdog that believed it would sign v1's wide content as v3, newer than what the firewalls run.
         await Host.Database.Execute("update lethe.mt_doc_policy set data = jsonb_set(jsonb_set(jsonb_set(data, '{publishing,confirmedVersion}', '1'), " +
