@@ -36,7 +36,9 @@ public sealed class EngineFlags
         }
     }
 
-    public EngineOptions Options(ParseResult parse, ulong? seed)
+    /// <summary>At most one uplink address of each family; boot, replay and nft read them alike.</summary>
+    /// <exception cref="FlagException">Not an address, one replies could never reach, or two of one family.</exception>
+    public (NetAddress? V4, NetAddress? V6) UplinkAddresses(ParseResult parse)
     {
         NetAddress? v4 = null, v6 = null;
         foreach (var text in parse.GetValue(UplinkAddress) ?? [])
@@ -45,11 +47,19 @@ public sealed class EngineFlags
             RefuseUnreachable(text, address);
             if ((address.IsV6 ? v6 : v4) is { } earlier)
             {
-                throw new FlagException($"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
+                throw new FlagException(earlier == address
+                    ? $"--uplink-address: {address} is given twice"
+                    : $"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
             }
             if (address.IsV6) v6 = address;
             else v4 = address;
         }
+        return (v4, v6);
+    }
+
+    public EngineOptions Options(ParseResult parse, ulong? seed)
+    {
+        var (v4, v6) = UplinkAddresses(parse);
         var maxFlows = parse.GetValue(MaxFlows);
         if (maxFlows is < 1 or > Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity)
         {
@@ -79,7 +89,30 @@ public sealed class EngineFlags
         }
     }
 
-    public IEnumerable<NetAddress> Resolvers(ParseResult parse) => (parse.GetValue(Dns) ?? []).Select(d => ParseAddress("--dns", d));
+    /// <summary>The --dns resolvers, each once, in the order given.</summary>
+    /// <exception cref="FlagException">
+    /// Not an address, or one no query can be sent to (multicast, broadcast, unspecified): specialtarget=dns would
+    /// match a destination no client uses for DNS, and boot's own lookups would go nowhere.
+    /// </exception>
+    public IReadOnlyList<NetAddress> Resolvers(ParseResult parse)
+    {
+        var resolvers = new List<NetAddress>();
+        foreach (var text in parse.GetValue(Dns) ?? [])
+        {
+            var address = ParseAddress("--dns", text);
+            var ip = address.ToIPAddress();
+            if (ip.IsIPv6Multicast || (!address.IsV6 && address.V4Bits >> 28 == 0xE) || ip.Equals(System.Net.IPAddress.Broadcast)
+                || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any))
+            {
+                throw new FlagException($"--dns: {text} is a multicast, broadcast or unspecified address; give a resolver's unicast address");
+            }
+            if (!resolvers.Contains(address))
+            {
+                resolvers.Add(address);
+            }
+        }
+        return resolvers;
+    }
 
     public static NetAddress ParseAddress(string flag, string text) =>
         Lethe.Domain.Rules.RuleParser.ParseAddress(text) is { } address

@@ -27,11 +27,11 @@ public static class NftCommand
         {
             Description = "NAME=ADDR: an answer for a dsthost name, fixed in the ruleset (repeatable); NAME= for a name that resolved to nothing; other names stay unresolved",
         };
-        var dns = new Option<string[]>("--dns") { Description = "A DNS resolver: what specialtarget=dns means (repeatable); nft resolves no names, see --resolve" };
+        flags.Dns.Description = "A DNS resolver: what specialtarget=dns means (repeatable); nft resolves no names, see --resolve";
         var now = new Option<long?>("--now") { Description = "Judge expire as of this UNIX time (default: the current time)" };
         var command = new Command("nft", "Print an nftables ruleset (table inet lethe) that enforces a verified snapshot in the kernel")
         {
-            flags.Snapshot, flags.Trust, token, uplink, clients, flags.UplinkAddress, dns, resolve, flags.SilentDrop, now,
+            flags.Snapshot, flags.Trust, token, uplink, clients, flags.UplinkAddress, flags.Dns, resolve, flags.SilentDrop, now,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -39,7 +39,7 @@ public static class NftCommand
             {
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
-                var options = Options(parse, flags, dns, uplink, clients, resolve, now);
+                var options = Options(parse, flags, uplink, clients, resolve, now);
                 var e = verified.Envelope;
                 options = options with { Origin = $"policy {e.Policy} version {e.Version} (sha256 {e.ContentSha256}, key {e.KeyId})" };
                 await output.WriteAsync(NftRenderer.Render(verified.Content, options));
@@ -60,21 +60,10 @@ public static class NftCommand
         return command;
     }
 
-    private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string[]> dns, Option<string?> uplink, Option<string[]> clients,
+    private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string?> uplink, Option<string[]> clients,
         Option<string[]> resolve, Option<long?> now)
     {
-        IPAddress? v4 = null, v6 = null;
-        foreach (var text in parse.GetValue(flags.UplinkAddress) ?? [])
-        {
-            var address = Address("--uplink-address", text);
-            EngineFlags.RefuseUnreachable(text, Lethe.PacketPath.Wire.NetAddress.From(address));
-            ref var slot = ref address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? ref v4 : ref v6;
-            if (slot is not null && !slot.Equals(address))
-            {
-                throw new FlagException($"--uplink-address: {slot} and {address} are both of one family; give at most one IPv4 and one IPv6 address");
-            }
-            slot = address;
-        }
+        var (v4, v6) = flags.UplinkAddresses(parse);
 
         var interfaces = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var pair in parse.GetValue(clients) ?? [])
@@ -108,12 +97,12 @@ public static class NftCommand
             NowUnix = parse.GetValue(now) is { } given
                 ? given >= 0 ? given : throw new FlagException($"--now: {given} is before 1970; give a UNIX time in seconds")
                 : DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            DnsResolvers = (parse.GetValue(dns) ?? []).Select(d => Address("--dns", d)).ToArray(),
+            DnsResolvers = flags.Resolvers(parse).Select(r => r.ToIPAddress()).ToArray(),
             ResolvedHosts = answers.ToDictionary(a => a.Key, a => (IReadOnlyList<IPAddress>)a.Value, StringComparer.Ordinal),
             UplinkInterface = parse.GetValue(uplink),
             ClientInterfaces = interfaces.ToDictionary(i => i.Key, i => (IReadOnlyList<string>)i.Value, StringComparer.Ordinal),
-            UplinkV4 = v4,
-            UplinkV6 = v6,
+            UplinkV4 = v4?.ToIPAddress(),
+            UplinkV6 = v6?.ToIPAddress(),
             SilentDrop = parse.GetValue(flags.SilentDrop),
         };
     }

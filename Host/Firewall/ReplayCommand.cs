@@ -20,8 +20,8 @@ public static class ReplayCommand
     {
         var flags = new EngineFlags();
         var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type RAW 101 or ETHERNET 1)", Required = true };
-        var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT, to this pcap file" };
-        var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default: stdout)" };
+        var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT, to this pcap file (- for stdout, with --verdicts FILE)" };
+        var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default, or -: stdout)" };
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
         var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); NAME= for a name that resolved to nothing; other names stay unresolved" };
         var command = new Command("replay", "What would this policy do to this capture? Judge every packet of a pcap file with a verified snapshot")
@@ -61,7 +61,11 @@ public static class ReplayCommand
                         throw new FlagException($"{flag}: {target} is the capture being read (--pcap); writing it would destroy it");
                     }
                 }
-                if (parse.GetValue(outPcap) is { } outFile && parse.GetValue(verdicts) is { } verdictFile && verdictFile != "-"
+                if (parse.GetValue(outPcap) is "-" && parse.GetValue(verdicts) is null or "-")
+                {
+                    throw new FlagException("--out -: the forwarded capture and the verdicts would both go to stdout; give --verdicts FILE");
+                }
+                if (parse.GetValue(outPcap) is { } outFile && outFile != "-" && parse.GetValue(verdicts) is { } verdictFile && verdictFile != "-"
                     && Path.GetFullPath(outFile) == Path.GetFullPath(verdictFile))
                 {
                     throw new FlagException($"--out and --verdicts both name {outFile}: one file cannot hold a capture and JSON lines");
@@ -70,7 +74,12 @@ public static class ReplayCommand
                 // Its header checked before any output file is created: a capture refused must not have emptied them.
                 var reader = new PcapReader(input);
                 await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? Create("--verdicts", path) : Console.OpenStandardOutput();
-                await using var forwardedStream = parse.GetValue(outPcap) is { } outPath ? Create("--out", outPath) : null;
+                await using var forwardedStream = parse.GetValue(outPcap) switch
+                {
+                    null => null,
+                    "-" => Console.OpenStandardOutput(),
+                    var outPath => Create("--out", outPath),
+                };
                 // Once the flags and files are known good: a refusal stays the first line.
                 if (BootCommand.DnsTargetWarning(compiled) is { } warning)
                 {

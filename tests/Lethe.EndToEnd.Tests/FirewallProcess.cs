@@ -74,6 +74,10 @@ public sealed class FirewallProcess : IAsyncDisposable
     /// </summary>
     public static FirewallProcess StartAsForegroundJob(params string[] args) => Launch(["env", "--default-signal=INT"], args, home: null);
 
+    /// <summary>Runs it with its standard output sent to <paramref name="file"/>, byte for byte (a capture, say).</summary>
+    public static FirewallProcess StartWithStdoutTo(string file, params string[] args) =>
+        Launch(["/bin/sh", "-c", "exec \"$@\" > \"$0\"", file], args, home: null);
+
     /// <summary>Runs it kept to <paramref name="cpuList"/> (taskset -c), as a cpuset would keep it.</summary>
     public static FirewallProcess StartOnCpus(string cpuList, params string[] args) => Launch(["taskset", "-c", cpuList], args, home: null);
 

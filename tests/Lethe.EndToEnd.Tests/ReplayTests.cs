@@ -192,6 +192,9 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
 
     [Theory]
     [InlineData("--uplink-address", "198.51.100.9", "--uplink-address: 10.139.0.1 and 198.51.100.9 are both IPv4")]
+    [InlineData("--uplink-address", "10.139.0.1", "--uplink-address: 10.139.0.1 is given twice")]
+    [InlineData("--dns", "ff02::fb", "--dns: ff02::fb is a multicast, broadcast or unspecified address")]
+    [InlineData("--dns", "255.255.255.255", "--dns: 255.255.255.255 is a multicast, broadcast or unspecified address")]
     [InlineData("--uplink-address", "fe80::1", "--uplink-address: fe80::1 is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address")]
     [InlineData("--uplink-address", "::", "--uplink-address: :: is a multicast")]
     [InlineData("--uplink-address", "ff02::1", "--uplink-address: ff02::1 is a multicast")]
@@ -219,6 +222,37 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
 
         Assert.Equal(6, verdicts.Length);
         Assert.All(verdicts, v => Assert.Equal(2, v["snapshot"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task out_dash_writes_the_forwarded_capture_to_stdout()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "tostdout.pcap"), Captures.WorkDay());
+        var toFile = Path.Combine(policy.Folder, "tostdout-file.pcap");
+        var toStdout = Path.Combine(policy.Folder, "tostdout-piped.pcap");
+        string[] common = ["replay", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--pcap", capture, "--uplink-address", Captures.Uplink];
+
+        var (fileCode, _, _) = await FirewallProcess.Run(false, [.. common, "--out", toFile, "--verdicts", Path.Combine(policy.Folder, "tostdout-1.jsonl")]);
+        await using var piped = FirewallProcess.StartWithStdoutTo(toStdout, [.. common, "--out", "-", "--verdicts", Path.Combine(policy.Folder, "tostdout-2.jsonl")]);
+        var pipedCode = await piped.Exit(TimeSpan.FromSeconds(60));
+
+        Assert.Equal((0, 0), (fileCode, pipedCode));
+        Assert.True(new FileInfo(toFile).Length > 24, "the capture holds forwarded packets after its header");
+        Assert.Equal(await File.ReadAllBytesAsync(toFile), await File.ReadAllBytesAsync(toStdout));
+    }
+
+    [Fact]
+    public async Task out_dash_with_the_verdicts_also_on_stdout_is_refused()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "bothstdout.pcap"), Captures.WorkDay());
+
+        var (code, output, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--out", "-");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--out -: the forwarded capture and the verdicts would both go to stdout; give --verdicts FILE", error);
+        Assert.Equal("", output);
+        Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "-")), "no file named - is made");
     }
 
     [Fact]
