@@ -90,6 +90,11 @@ public static class BootCommand
                 await error.WriteLineAsync($"error: cannot attach to the devices: {e.Message}");
                 return 1;
             }
+            catch (OutOfMemoryException)
+            {
+                await error.WriteLineAsync($"error: {flags.TooManyFlows(parse)}");
+                return 2;
+            }
 
             using (firewall)
             using (metricsServer)

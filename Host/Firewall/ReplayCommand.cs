@@ -95,6 +95,11 @@ public static class ReplayCommand
                 await error.WriteLineAsync($"error: refusing the snapshot: {e.Message}");
                 return 1;
             }
+            catch (OutOfMemoryException)
+            {
+                await error.WriteLineAsync($"error: {flags.TooManyFlows(parse)}");
+                return 2;
+            }
             catch (Exception e) when (e is InvalidDataException or FlagException or IOException or UnauthorizedAccessException)
             {
                 await error.WriteLineAsync($"error: {e.Message}");

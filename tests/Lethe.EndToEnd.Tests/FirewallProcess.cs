@@ -74,6 +74,10 @@ public sealed class FirewallProcess : IAsyncDisposable
     /// </summary>
     public static FirewallProcess StartAsForegroundJob(params string[] args) => Launch(["env", "--default-signal=INT"], args, home: null);
 
+    /// <summary>Runs it with the environment variable <paramref name="variable"/> set to <paramref name="value"/>.</summary>
+    public static FirewallProcess StartWithVariable(string variable, string value, params string[] args) =>
+        Launch(["env", $"{variable}={value}"], args, home: null);
+
     /// <summary>Runs it with its standard output sent to <paramref name="file"/>, byte for byte (a capture, say).</summary>
     public static FirewallProcess StartWithStdoutTo(string file, params string[] args) =>
         Launch(["/bin/sh", "-c", "exec \"$@\" > \"$0\"", file], args, home: null);

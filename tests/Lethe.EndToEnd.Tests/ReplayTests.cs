@@ -256,6 +256,21 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
     }
 
     [Fact]
+    public async Task flow_tables_larger_than_the_memory_limit_are_a_flag_error_not_a_crash()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "toomany.pcap"), Captures.WorkDay());
+
+        // A 64 MiB heap limit, as a container's memory limit sets one; 16,777,216 flows need several times that.
+        await using var process = FirewallProcess.StartWithVariable("DOTNET_GCHeapHardLimit", "0x4000000", "replay",
+            "--snapshot", policy.V1, "--trust", policy.PublicKey, "--pcap", capture, "--max-flows", "16777216");
+        var code = await process.Exit(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --max-flows 16777216: the flow tables do not fit in the memory this process may use (", process.Err.Trim());
+        Assert.Equal("", process.Out);
+    }
+
+    [Fact]
     public async Task writing_over_the_capture_being_read_is_refused_and_the_capture_kept()
     {
         var capture = Captures.Write(Path.Combine(policy.Folder, "keep.pcap"), Captures.WorkDay());
