@@ -33,6 +33,17 @@ public static class BootCommand
             // Registered first: the default action of SIGHUP ends the process, and a reload asked for
             // while boot still fetches (up to 15 s) must not. Until forwarding starts it is ignored.
             using var hangUp = new HangUp(error);
+            // SIGTERM and SIGINT stop it cleanly from here on, while the snapshot is still on its way as
+            // once it forwards: System.CommandLine's own handling would end it with 143 and no word.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            // Ctrl-C in a terminal stops it as cleanly as a service manager's SIGTERM does.
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             var location = parse.GetValue(flags.Snapshot)!;
             var trust = parse.GetValue(flags.Trust)!;
             var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN");
@@ -45,8 +56,8 @@ public static class BootCommand
             try
             {
                 // Read once, for boot, every reload and the watch: a key given through a pipe reads empty the second time.
-                pem = await SnapshotSource.ReadTrustedKey(trust, ct);
-                var verified = await SnapshotSource.LoadWithKey(location, bearer, pem, ct);
+                pem = await SnapshotSource.ReadTrustedKey(trust, stop.Token);
+                var verified = await SnapshotSource.LoadWithKey(location, bearer, pem, stop.Token);
                 var options = flags.Options(parse, seed: null);
                 var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList());
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
@@ -95,12 +106,18 @@ public static class BootCommand
                 await error.WriteLineAsync($"error: {flags.TooManyFlows(parse)}");
                 return 2;
             }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // SIGTERM or SIGINT while the snapshot was still on its way: asked to stop, it stops, as it would once forwarding.
+                await output.WriteLineAsync("stopped before booting; nothing was forwarded");
+                return 0;
+            }
 
             using (firewall)
             using (metricsServer)
             {
                 return await Run(firewall, parse, location, pem, bearer, watchEvery, metricsServer, parse.GetValue(metrics),
-                    flags, cpus, idlePoll, hangUp, output, error, ct);
+                    flags, cpus, idlePoll, hangUp, output, error, stop);
             }
         });
         return command;
@@ -114,17 +131,8 @@ public static class BootCommand
 
     private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
         MetricsServer? metricsServer, string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, HangUp hangUp,
-        TextWriter output, TextWriter error, CancellationToken ct)
+        TextWriter output, TextWriter error, CancellationTokenSource stop)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        // Ctrl-C in a terminal stops it as cleanly as a service manager's SIGTERM does.
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         var names = new NameRefresh(flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray(), output, stop.Token);
         // A drop rule's name without an answer blocks its client: forwarding starts once the names
         // were asked (the clients' first packets wait in the devices' queues), or after the bound.

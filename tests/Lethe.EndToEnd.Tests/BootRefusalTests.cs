@@ -105,4 +105,22 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
         Assert.Equal(1, code);
         Assert.Contains($"refusing to boot: cannot fetch {url}: no answer within 15 s", err);
     }
+
+    [Fact]
+    public async Task sigterm_while_the_snapshot_is_still_on_its_way_stops_boot_with_a_line_and_exit_0()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}/policies/home/snapshots/latest";
+        await using var process = FirewallProcess.Start(false, "boot", "--snapshot", url, "--trust", policy.PublicKey);
+        using var fetching = await silent.AcceptTcpClientAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        process.Terminate();
+        var code = await process.Exit(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, code);
+        Assert.Contains("stopped before booting; nothing was forwarded", process.Out);
+        Assert.DoesNotContain("booted", process.Out.Replace("before booting", ""));
+        Assert.Equal("", process.Err);
+    }
 }
