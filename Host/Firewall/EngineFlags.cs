@@ -89,16 +89,16 @@ public sealed class EngineFlags
         }
     }
 
-    /// <summary>The --dns resolvers, each once, in the order given.</summary>
-    /// <exception cref="FlagException">
-    /// Not an address, or one no query can be sent to (multicast, broadcast, unspecified): specialtarget=dns would
-    /// match a destination no client uses for DNS, and boot's own lookups would go nowhere.
-    /// </exception>
     /// <summary>What boot and replay say when the flow tables --max-flows asks for cannot be allocated (a container's memory limit, say).</summary>
     public string TooManyFlows(ParseResult parse) =>
         $"--max-flows {parse.GetValue(MaxFlows)}: the flow tables do not fit in the memory this process may use " +
         $"({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MiB); give a smaller number";
 
+    /// <summary>The --dns resolvers, each once, in the order given.</summary>
+    /// <exception cref="FlagException">
+    /// Not an address, or one no query can be sent to (multicast, broadcast, unspecified): specialtarget=dns would
+    /// match a destination no client uses for DNS, and boot's own lookups would go nowhere.
+    /// </exception>
     public IReadOnlyList<NetAddress> Resolvers(ParseResult parse)
     {
         var resolvers = new List<NetAddress>();
