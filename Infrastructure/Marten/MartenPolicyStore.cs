@@ -139,7 +139,9 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     public async Task<IReadOnlyList<string>> Overdue(DateTimeOffset now, CancellationToken ct)
     {
         var pending = await session.Query<Policy>().Where(p => p.Publishing.PendingVersion != null).ToListAsync(ct);
-        return pending.Where(p => p.IsOverdue(now)).Select(p => p.Id).ToArray();
+        // Longest overdue first.
+        return pending.Where(p => p.IsOverdue(now)).OrderBy(p => p.Publishing.ConfirmBy).ThenBy(p => p.Id, StringComparer.Ordinal)
+            .Select(p => p.Id).ToArray();
     }
 
     public async Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct) =>

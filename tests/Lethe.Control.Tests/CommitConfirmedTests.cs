@@ -65,4 +65,42 @@ public class CommitConfirmedTests(HostFixture fixture) : IClassFixture<HostFixtu
         Assert.Equal(2, (await editor.Snapshots("confirmed")).Count);
         Assert.Contains(added, await editor.RuleIds("confirmed", "work"));
     }
+
+    [Fact]
+    public async Task one_policy_whose_revert_fails_does_not_keep_the_watchdog_from_reverting_another()
+    {
+        using var editor = Host.Client();
+        // Its confirmed v1 is changed in the database after the publish, so its revert is (rightly) refused;
+        // overdue first, it comes first in the watchdog's list.
+        await PublishPending(editor, "revert-fails", seconds: 1);
+        await Host.Database.Execute(SpoilVersionOne("revert-fails"));
+        await PublishPending(editor, "revert-after", seconds: 2);
+
+        var reverted = await Eventually.Holds(async () => await Latest(editor, "revert-after") >= 3);
+
+        Assert.True(reverted, "policy revert-after's unconfirmed v2 was never reverted: the watchdog stopped at policy revert-fails");
+        Assert.Equal(2, await Latest(editor, "revert-fails"));
+    }
+
+    [Fact]
+    public async Task a_publish_with_a_deadline_is_refused_when_the_version_it_would_revert_to_cannot_be_restored()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("no-revert");
+        await editor.AddRule("no-revert", "work", "action=accept dst4=192.0.2.1 proto=tcp dstports=443");
+        await editor.Publish("no-revert");
+        await editor.AddRule("no-revert", "work", "action=accept proto=tcp dstports=1-65535");
+        await Host.Database.Execute(SpoilVersionOne("no-revert"));
+        var before = await LogState.Of(Host, "no-revert");
+
+        var response = await editor.Post("/policies/no-revert/publish", new { reason = "try it", confirmWithinSeconds = 60 });
+
+        var problem = await response.Problem(System.Net.HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("Unless confirmed, this publish would be reverted to version 1, which cannot be restored", problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "no-revert"));
+    }
+
+    /// <summary>Version 1's stored copy made to name a content hash the log never recorded: a change made outside Lethe.</summary>
+    private static string SpoilVersionOne(string policy) =>
+        $"update lethe.mt_doc_snapshotdocument set data = jsonb_set(data, '{{sealed,contentSha256}}', '\"00\"') where id = '{policy}/1'";
 }

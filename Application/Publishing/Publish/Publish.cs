@@ -32,7 +32,29 @@ public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicy
         var resealing = sha == policy.Publishing.LatestContentSha256
             && await sealing.SealedOtherwise(policy.Id, policy.Publishing.LatestVersion, ct);
         var published = policy.Publish(sha, now, command.ConfirmWithin, results, resealing);
+        if (published.ConfirmBy is not null)
+        {
+            await RequireRevertible(policy, ct);
+        }
         return await sealing.Store(policy, writer.Stamp(command.Reason), published, published.Version, published.LogPosition, content,
             policy.Draft, published.ConfirmBy, ct);
+    }
+
+    /// <summary>
+    /// A deadline is set only when the revert it promises can be made: checked when it is due instead,
+    /// the revert would fail then and leave the unconfirmed version running.
+    /// </summary>
+    private async Task RequireRevertible(Policy policy, CancellationToken ct)
+    {
+        var confirmed = policy.Publishing.ConfirmedVersion;
+        try
+        {
+            await sealing.Require(policy.Id, confirmed, ct);
+        }
+        catch (Domain.DomainException e)
+        {
+            throw new Domain.DomainException(e.Refusal,
+                $"Unless confirmed, this publish would be reverted to version {confirmed}, which cannot be restored: {e.Message} Nothing was published.");
+        }
     }
 }

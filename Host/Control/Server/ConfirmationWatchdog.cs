@@ -59,6 +59,12 @@ public sealed class ConfirmationWatchdog(IServiceScopeFactory scopes, IOptions<C
             {
                 // Another instance (or an operator's confirm) got there first.
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One policy whose revert fails (its confirmed version changed in the database, say) must not
+                // keep the policies after it in the list from being reverted.
+                log.LogError(e, "Policy {Policy}: reverting the unconfirmed publish failed; will try again", policy);
+            }
         }
     }
 }
