@@ -160,9 +160,11 @@ internal static class TcpWindow
             sender.Flags = receiver.Flags = TcpSideFlags.Liberal;
             return TcpCheck.Resync;
         }
-        if (isReply && syn && (flags & TcpTracker.Ack) == 0 && state != ConnectionState.SynSent)
+        if (isReply && syn && (flags & TcpTracker.Ack) == 0 && state != ConnectionState.SynSent
+            && !(state == ConnectionState.SynReceived && (sender.Flags & TcpSideFlags.AckSeen) == 0))
         {
-            // Only a SYN crossing ours (simultaneous open) may come from the answering side; one into a
+            // Only a SYN crossing ours (simultaneous open), or that SYN sent again while the answering side
+            // has acknowledged nothing yet (Linux's SYN_SENT2), may come from the answering side; one into a
             // flow past its handshake is a guess (Linux: invalid), which an older stack would take as a reset.
             return TcpCheck.Invalid;
         }

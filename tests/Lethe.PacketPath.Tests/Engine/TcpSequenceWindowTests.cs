@@ -367,6 +367,25 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void in_a_simultaneous_open_the_remotes_syn_sent_again_passes_until_it_acknowledges()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40002, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Remote(TcpFlags flags, uint ack = 0) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, sequence: 5000, acknowledgement: ack));
+
+        var crossing = Remote(TcpFlags.Syn);
+        var again = Remote(TcpFlags.Syn);
+        var synAck = Remote(TcpFlags.Syn | TcpFlags.Ack, ack: 1001);
+        var afterItsAck = Remote(TcpFlags.Syn);
+
+        Assert.True(crossing.Forwarded, crossing.Reason.ToString());
+        Assert.True(again.Forwarded, again.Reason.ToString());
+        Assert.True(synAck.Forwarded, synAck.Reason.ToString());
+        Assert.Equal(DropReason.TcpInvalid, afterItsAck.Reason);
+    }
+
+    [Fact]
     public void a_new_syn_on_the_ports_of_a_flow_in_time_wait_opens_a_new_flow_the_rules_judge()
     {
         Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
