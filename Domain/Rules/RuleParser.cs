@@ -254,7 +254,13 @@ public static class RuleParser
     {
         network = null;
         host = null;
-        // An IP literal given as dsthost is classified by its value (section 4).
+        // An IP literal given as dsthost is classified by its value (section 4); so is a network, which
+        // Qubes documents dsthost as taking in CIDR notation, and stores as dst4/dst6 as Lethe does.
+        var slash = value.IndexOf('/');
+        if (slash >= 0)
+        {
+            return ReadNetwork("dsthost", value, value[..slash].Contains(':') ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, out network);
+        }
         if (ParseIPv4(value) is { } v4)
         {
             network = new Cidr(v4, 32);

@@ -112,6 +112,10 @@ public class RuleDestinationTests
     [InlineData("dsthost=192.0.2.1", "dst4=192.0.2.1/32")]
     [InlineData("dsthost=2001:db8::1", "dst6=2001:db8::1/128")]
     [InlineData("dsthost=::1", "dst6=::1/128")]
+    [InlineData("dsthost=192.168.0.0/16", "dst4=192.168.0.0/16")]
+    [InlineData("dsthost=10.137.0.0/24", "dst4=10.137.0.0/24")]
+    [InlineData("dsthost=fd00::/8", "dst6=fd00::/8")]
+    [InlineData("dsthost=192.0.2.7/32", "dst4=192.0.2.7/32")]
     public void an_ip_literal_given_as_dsthost_is_classified_by_its_value(string given, string canonical)
     {
         var rule = RuleText.Parse("action=accept " + given);
@@ -119,5 +123,16 @@ public class RuleDestinationTests
         Assert.Equal("action=accept " + canonical, rule.ToString());
         Assert.Null(rule.Host);
         Assert.True(rule.HasExplicitNetwork);
+    }
+
+    [Theory]
+    [InlineData("dsthost=example.com/24", "dsthost: 'example.com' is not an IPv4 address with four dotted parts")]
+    [InlineData("dsthost=192.0.2.0/33", "dsthost: the prefix length must be a number from 0 to 32, not '33'")]
+    [InlineData("dsthost=2001:db8::/129", "dsthost: the prefix length must be a number from 0 to 128, not '129'")]
+    public void a_dsthost_network_that_is_not_one_is_named_as_such(string given, string message)
+    {
+        var error = RuleText.ErrorFor("action=accept " + given);
+
+        Assert.Equal(("dsthost", message), (error.Key, error.Message));
     }
 }
