@@ -198,10 +198,11 @@ public sealed class CompiledPolicy
     {
         var c = _clients[client];
 
-        // Section 4: an unresolved dsthost drop/reject rule (not expired) blocks the whole client.
+        // Section 4: an unresolved dsthost drop/reject rule (not expired) blocks the whole client, in the
+        // family the name is unresolved in (the Qubes agent resolves each family on its own).
         foreach (ref readonly var blocker in c.Blockers.AsSpan())
         {
-            if (blocker.Expire > nowUnix && Answer(hosts, blocker.HostId) is null)
+            if (blocker.Expire > nowUnix && Answer(hosts, blocker.HostId, packet.Destination.IsV6) is null)
             {
                 return new Verdict(RuleAction.Drop, blocker.RuleIndex, DropReason.DsthostUnresolved);
             }
@@ -229,7 +230,7 @@ public sealed class CompiledPolicy
                     {
                         continue;
                     }
-                    if (rule.HostId >= 0 && !Contains(Answer(hosts, rule.HostId), destination))
+                    if (rule.HostId >= 0 && !Contains(Answer(hosts, rule.HostId, destination.IsV6), destination))
                     {
                         continue;
                     }
@@ -264,7 +265,7 @@ public sealed class CompiledPolicy
         var c = _clients[client];
         foreach (ref readonly var blocker in c.Blockers.AsSpan())
         {
-            if (blocker.Expire > nowUnix && Answer(hosts, blocker.HostId) is null)
+            if (blocker.Expire > nowUnix && Answer(hosts, blocker.HostId, packet.Destination.IsV6) is null)
             {
                 return new Verdict(RuleAction.Drop, blocker.RuleIndex, DropReason.DsthostUnresolved);
             }
@@ -303,7 +304,7 @@ public sealed class CompiledPolicy
             {
                 continue;
             }
-            if (rule.HostId >= 0 && !Contains(Answer(hosts, rule.HostId), destination))
+            if (rule.HostId >= 0 && !Contains(Answer(hosts, rule.HostId, destination.IsV6), destination))
             {
                 continue;
             }
@@ -338,17 +339,17 @@ public sealed class CompiledPolicy
         _owners.TryGetValue(address, out var o) && (o.First != client || o.Second >= 0);
 
     /// <summary>
-    /// The answer for this policy's host id. When <paramref name="hosts"/> was built over this
+    /// The answer for this policy's host id in one family. When <paramref name="hosts"/> was built over this
     /// policy's name table the id is used as is; otherwise the name is looked up (no allocation).
     /// </summary>
-    private NetAddress[]? Answer(HostTable hosts, int hostId)
+    private NetAddress[]? Answer(HostTable hosts, int hostId, bool v6)
     {
         if (ReferenceEquals(hosts.Names, _hostNames))
         {
-            return hosts.Slot(hostId);
+            return hosts.Slot(hostId, v6);
         }
         var id = hosts.Names.IdOf(_hostNames[hostId]);
-        return id < 0 ? null : hosts.Slot(id);
+        return id < 0 ? null : hosts.Slot(id, v6);
     }
 
     private static bool Contains(NetAddress[]? addresses, NetAddress address)

@@ -46,12 +46,14 @@ public sealed class HostNameTable : IReadOnlyList<string>
 }
 
 /// <summary>
-/// The firewall's in-memory answers for dsthost names: name → addresses. A name with no answer is
-/// unresolved; a name whose answer is empty resolved to nothing (section 4 of the rule-format
-/// reference treats the two differently).
+/// The firewall's in-memory answers for dsthost names: name → addresses, kept per address family.
+/// A family with no answer is unresolved; a family whose answer is empty resolved to nothing
+/// (section 4 of the rule-format reference treats the two differently). The families are apart
+/// because the Qubes agent resolves each on its own: a resolver that fails AAAA queries leaves the
+/// name unresolved for IPv6 only, and its IPv4 answer still counts.
 /// <para>
-/// Concurrency: one slot per name of <see cref="Names"/>, each holding an immutable array. A writer
-/// (the resolver thread) copies the new answer into a fresh array and publishes it with
+/// Concurrency: one slot per name and family, each holding an immutable array. A writer (the
+/// resolver thread) copies the new answer into a fresh array and publishes it with
 /// <see cref="Volatile.Write{T}(ref T, T)"/>; readers (packet workers) load the slot with
 /// <see cref="Volatile.Read{T}(ref T)"/> and never take a lock. A reader therefore sees either the
 /// old answer or the new one for a name, never a half-written set. Different names are independent:
@@ -60,13 +62,15 @@ public sealed class HostNameTable : IReadOnlyList<string>
 /// </summary>
 public sealed class HostTable
 {
-    private readonly NetAddress[]?[] _answers;
+    private readonly NetAddress[]?[] _v4;
+    private readonly NetAddress[]?[] _v6;
 
     public HostTable(HostNameTable names)
     {
         ArgumentNullException.ThrowIfNull(names);
         Names = names;
-        _answers = new NetAddress[]?[names.Count];
+        _v4 = new NetAddress[]?[names.Count];
+        _v6 = new NetAddress[]?[names.Count];
     }
 
     public HostTable(IEnumerable<string> names)
@@ -78,10 +82,17 @@ public sealed class HostTable
     public HostNameTable Names { get; }
 
     /// <summary>
-    /// Publishes the answer for <paramref name="name"/> (copied; an empty array means "resolved to
-    /// nothing"). Returns false, and stores nothing, when the name is not in <see cref="Names"/>.
+    /// Publishes the answer for <paramref name="name"/> for both families (copied; no address of a
+    /// family means "resolved to nothing" for it). Returns false, and stores nothing, when the name is
+    /// not in <see cref="Names"/>.
     /// </summary>
-    public bool Set(string name, NetAddress[] addresses)
+    public bool Set(string name, NetAddress[] addresses) => Set(name, addresses, v4: true, v6: true);
+
+    /// <summary>
+    /// Publishes the answer for the families asked for only (<paramref name="v4"/>, <paramref name="v6"/>);
+    /// the other keeps what it holds. Addresses of a family not asked for are ignored.
+    /// </summary>
+    public bool Set(string name, NetAddress[] addresses, bool v4, bool v6)
     {
         ArgumentNullException.ThrowIfNull(addresses);
         var id = Names.IdOf(name);
@@ -89,12 +100,18 @@ public sealed class HostTable
         {
             return false;
         }
-        NetAddress[] copy = addresses.Length == 0 ? [] : (NetAddress[])addresses.Clone();
-        Volatile.Write(ref _answers[id], copy);
+        if (v4)
+        {
+            Volatile.Write(ref _v4[id], OfFamily(addresses, v6: false));
+        }
+        if (v6)
+        {
+            Volatile.Write(ref _v6[id], OfFamily(addresses, v6: true));
+        }
         return true;
     }
 
-    /// <summary>Forgets the answer for <paramref name="name"/>: it is unresolved again.</summary>
+    /// <summary>Forgets the answer for <paramref name="name"/>: it is unresolved again, for both families.</summary>
     public bool Remove(string name)
     {
         var id = Names.IdOf(name);
@@ -102,7 +119,8 @@ public sealed class HostTable
         {
             return false;
         }
-        Volatile.Write(ref _answers[id], null);
+        Volatile.Write(ref _v4[id], null);
+        Volatile.Write(ref _v6[id], null);
         return true;
     }
 
@@ -115,38 +133,79 @@ public sealed class HostTable
             var otherId = other.Names.IdOf(Names[id]);
             if (otherId >= 0)
             {
-                Volatile.Write(ref _answers[id], other.Slot(otherId));
+                Volatile.Write(ref _v4[id], other.Slot(otherId, v6: false));
+                Volatile.Write(ref _v6[id], other.Slot(otherId, v6: true));
             }
         }
     }
 
-    public bool IsResolved(int id) => Slot(id) is not null;
+    /// <summary>Whether the name with this id has an answer for both families.</summary>
+    public bool IsResolved(int id) => Slot(id, v6: false) is not null && Slot(id, v6: true) is not null;
 
-    /// <summary>The answer for the name with this id; empty when unresolved or resolved to nothing.</summary>
-    public ReadOnlySpan<NetAddress> Answers(int id) => Slot(id);
+    /// <summary>Whether the name with this id has an answer for the family given.</summary>
+    public bool IsResolved(int id, bool v6) => Slot(id, v6) is not null;
 
+    /// <summary>The answer of one family for the name with this id; empty when unresolved or resolved to nothing.</summary>
+    public ReadOnlySpan<NetAddress> Answers(int id, bool v6) => Slot(id, v6);
+
+    /// <summary>
+    /// The addresses of <paramref name="name"/>, IPv4 first, of the families that have an answer;
+    /// false when neither has one.
+    /// </summary>
     public bool TryGet(string name, out ReadOnlySpan<NetAddress> addresses)
     {
         var id = Names.IdOf(name);
-        var answer = id < 0 ? null : Slot(id);
+        var answer = id < 0 ? null : Joined(id);
         addresses = answer;
         return answer is not null;
     }
 
-    /// <summary>A consistent-per-name copy of the resolved names and their answers.</summary>
+    /// <summary>A consistent-per-family copy of the names with an answer for either family, as <see cref="TryGet"/> gives them.</summary>
     public IReadOnlyDictionary<string, NetAddress[]> Snapshot()
     {
         var result = new Dictionary<string, NetAddress[]>(StringComparer.Ordinal);
         for (var id = 0; id < Names.Count; id++)
         {
-            if (Slot(id) is { } answer)
+            if (Joined(id) is { } answer)
             {
-                result[Names[id]] = (NetAddress[])answer.Clone();
+                result[Names[id]] = answer;
             }
         }
         return result;
     }
 
-    /// <summary>The published array itself (never mutated after publication), or null when unresolved.</summary>
-    internal NetAddress[]? Slot(int id) => Volatile.Read(ref _answers[id]);
+    /// <summary>The published array of one family (never mutated after publication), or null when that family is unresolved.</summary>
+    internal NetAddress[]? Slot(int id, bool v6) => v6 ? Volatile.Read(ref _v6[id]) : Volatile.Read(ref _v4[id]);
+
+    private NetAddress[]? Joined(int id)
+    {
+        var (v4, v6) = (Slot(id, v6: false), Slot(id, v6: true));
+        return v4 is null && v6 is null ? null : [.. v4 ?? [], .. v6 ?? []];
+    }
+
+    private static NetAddress[] OfFamily(NetAddress[] addresses, bool v6)
+    {
+        var count = 0;
+        foreach (var address in addresses)
+        {
+            if (address.IsV6 == v6)
+            {
+                count++;
+            }
+        }
+        if (count == 0)
+        {
+            return [];
+        }
+        var result = new NetAddress[count];
+        var i = 0;
+        foreach (var address in addresses)
+        {
+            if (address.IsV6 == v6)
+            {
+                result[i++] = address;
+            }
+        }
+        return result;
+    }
 }

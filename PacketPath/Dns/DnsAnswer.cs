@@ -6,15 +6,16 @@ namespace Lethe.PacketPath.Dns;
 public enum DnsOutcome
 {
     /// <summary>
-    /// The resolvers answered for both families (NOERROR, or NXDOMAIN for one of them). The addresses
-    /// may be empty, or of one family only: "resolved to nothing" for the missing family.
+    /// The resolvers answered for at least one family (NOERROR, or NXDOMAIN for one of them). The
+    /// addresses may be empty, or of one family only: "resolved to nothing" for a family answered
+    /// without addresses; a family that failed (<see cref="DnsAnswer.FailedFamilies"/>) is unresolved.
     /// </summary>
     Resolved,
 
     /// <summary>NXDOMAIN for both families: the name does not exist; resolved to nothing.</summary>
     NameError,
 
-    /// <summary>No usable answer (timeout, SERVFAIL, REFUSED, truncated, malformed, invalid name): unresolved.</summary>
+    /// <summary>No usable answer for either family (timeout, SERVFAIL, REFUSED, truncated, malformed, invalid name): unresolved.</summary>
     Failed,
 }
 
@@ -25,12 +26,19 @@ public enum DnsOutcome
 /// </summary>
 public sealed record DnsAnswer(NetAddress[] Addresses, TimeSpan Ttl, DnsOutcome Outcome, string? Detail = null)
 {
-    public static DnsAnswer Failure(string detail) => new([], TimeSpan.Zero, DnsOutcome.Failed, detail);
+    public static DnsAnswer Failure(string detail) => new([], TimeSpan.Zero, DnsOutcome.Failed, detail) { FailedFamilies = DnsFamilies.Both };
+
+    /// <summary>The families whose query failed: unresolved, whatever the other family answered.</summary>
+    public DnsFamilies FailedFamilies { get; init; }
 
     public override string ToString()
     {
         var text = Outcome switch
         {
+            DnsOutcome.Resolved when FailedFamilies != DnsFamilies.None && Addresses.Length == 0 =>
+                $"resolved to nothing for {(FailedFamilies == DnsFamilies.V6 ? "IPv4" : "IPv6")} only (ttl {Ttl.TotalSeconds:0}s)",
+            DnsOutcome.Resolved when FailedFamilies != DnsFamilies.None =>
+                $"{string.Join(", ", Addresses)}, for {(FailedFamilies == DnsFamilies.V6 ? "IPv4" : "IPv6")} only (ttl {Ttl.TotalSeconds:0}s)",
             DnsOutcome.Resolved when Addresses.Length == 0 => $"resolved to nothing (ttl {Ttl.TotalSeconds:0}s)",
             DnsOutcome.Resolved => $"{string.Join(", ", Addresses)} (ttl {Ttl.TotalSeconds:0}s)",
             DnsOutcome.NameError => $"NXDOMAIN (ttl {Ttl.TotalSeconds:0}s)",
@@ -38,6 +46,16 @@ public sealed record DnsAnswer(NetAddress[] Addresses, TimeSpan Ttl, DnsOutcome 
         };
         return Detail is null ? text : $"{text}: {Detail}";
     }
+}
+
+/// <summary>Address families, as flags.</summary>
+[Flags]
+public enum DnsFamilies
+{
+    None = 0,
+    V4 = 1,
+    V6 = 2,
+    Both = V4 | V6,
 }
 
 /// <summary>Resolves one name to its addresses; <see cref="DnsResolver"/> over UDP, or a fake in tests.</summary>

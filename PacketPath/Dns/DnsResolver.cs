@@ -19,10 +19,12 @@ namespace Lethe.PacketPath.Dns;
 /// <item>Truncated (TC) responses count as failures: there is no TCP fallback, and queries carry
 /// no EDNS, so an answer set that does not fit 512 bytes (dozens of addresses) leaves the name
 /// unresolved.</item>
-/// <item>The name's outcome: <see cref="DnsOutcome.Failed"/> when either family failed (a name
-/// whose AAAA query times out is not taken as "no IPv6 addresses"); <see cref="DnsOutcome.NameError"/>
-/// when both said NXDOMAIN; otherwise <see cref="DnsOutcome.Resolved"/> with the addresses of both
-/// families and the smaller of their TTLs.</item>
+/// <item>The name's outcome: <see cref="DnsOutcome.Failed"/> when both families failed;
+/// <see cref="DnsOutcome.NameError"/> when both said NXDOMAIN; otherwise <see cref="DnsOutcome.Resolved"/>
+/// with the addresses of the families that answered and the smaller of their TTLs. A family that
+/// failed is named in <see cref="DnsAnswer.FailedFamilies"/> and stays unresolved: a name whose AAAA
+/// query times out is not taken as "no IPv6 addresses", and its A answer still counts for IPv4, as
+/// the Qubes agent resolves each family on its own.</item>
 /// </list>
 /// Nothing is cached and nothing is written anywhere; <see cref="HostRefresher"/> keeps the answers.
 /// </summary>
@@ -81,18 +83,20 @@ public sealed class DnsResolver : IDnsResolver
 
     private static DnsAnswer Combine(FamilyAnswer v4, FamilyAnswer v6)
     {
-        if (v4.Outcome == DnsOutcome.Failed || v6.Outcome == DnsOutcome.Failed)
+        var v4Failed = v4.Outcome == DnsOutcome.Failed;
+        var v6Failed = v6.Outcome == DnsOutcome.Failed;
+        if (v4Failed && v6Failed)
         {
-            var details = new List<string>(2);
-            if (v4.Outcome == DnsOutcome.Failed)
+            return DnsAnswer.Failure($"A: {v4.Detail}; AAAA: {v6.Detail}");
+        }
+        if (v4Failed || v6Failed)
+        {
+            var (answered, failed) = v4Failed ? (v6, v4) : (v4, v6);
+            return new DnsAnswer(answered.Addresses, TimeSpan.FromSeconds(answered.TtlSeconds), DnsOutcome.Resolved,
+                $"{(v4Failed ? "A" : "AAAA")}: {failed.Detail}")
             {
-                details.Add($"A: {v4.Detail}");
-            }
-            if (v6.Outcome == DnsOutcome.Failed)
-            {
-                details.Add($"AAAA: {v6.Detail}");
-            }
-            return DnsAnswer.Failure(string.Join("; ", details));
+                FailedFamilies = v4Failed ? DnsFamilies.V4 : DnsFamilies.V6,
+            };
         }
 
         var ttl = TimeSpan.FromSeconds(Math.Min(v4.TtlSeconds, v6.TtlSeconds));

@@ -11,7 +11,9 @@ namespace Lethe.PacketPath.Dns;
 /// due. <see cref="Run"/> alone also works: every name starts out due.</item>
 /// <item>Resolved: the addresses are published (an empty set when the name has no address of
 /// either family) and the name is due again after its TTL, clamped to
-/// [<see cref="MinimumTtl"/>, <see cref="MaximumTtl"/>].</item>
+/// [<see cref="MinimumTtl"/>, <see cref="MaximumTtl"/>]. When one family failed, only the other's
+/// answer is published, the failed one is left as a failure leaves it (below), and the name is
+/// due again after <see cref="FailureRetry"/>.</item>
 /// <item>NXDOMAIN: the name is published as resolved to nothing, due again after its (clamped)
 /// negative TTL.</item>
 /// <item>Failed: the table is left as it is, so a name that resolved before keeps its previous
@@ -166,8 +168,10 @@ public sealed class HostRefresher
         switch (answer.Outcome)
         {
             case DnsOutcome.Resolved:
-                Table.Set(name, answer.Addresses ?? []);
-                wait = ClampTtl(answer.Ttl);
+                // A family whose query failed keeps what it held, as a name whose lookup failed does.
+                Table.Set(name, answer.Addresses ?? [], v4: (answer.FailedFamilies & DnsFamilies.V4) == 0,
+                    v6: (answer.FailedFamilies & DnsFamilies.V6) == 0);
+                wait = answer.FailedFamilies == DnsFamilies.None ? ClampTtl(answer.Ttl) : FailureRetry;
                 break;
             case DnsOutcome.NameError:
                 Table.Set(name, []);

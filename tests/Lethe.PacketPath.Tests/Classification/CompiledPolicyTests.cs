@@ -202,6 +202,25 @@ public sealed class CompiledPolicyTests
     }
 
     [Fact]
+    public void a_dsthost_answered_for_one_family_only_blocks_and_matches_in_that_family_alone()
+    {
+        var policy = Single("action=drop dsthost=tracker.example", "action=accept dsthost=cdn.example", "action=accept proto=udp");
+        var hosts = policy.CreateHostTable();
+        // Their AAAA queries failed: answered for IPv4 only.
+        hosts.Set("tracker.example", [Address("192.0.2.66")], v4: true, v6: false);
+        hosts.Set("cdn.example", [Address("192.0.2.80"), Address("2001:db8::80")], v4: true, v6: false);
+
+        Assert.Equal(new Verdict(RuleAction.Drop, 0, DropReason.RuleDrop), Classify(policy, Tcp("192.0.2.66", 443), hosts));
+        Assert.Equal(new Verdict(RuleAction.Accept, 1, DropReason.None), Classify(policy, Tcp("192.0.2.80", 443), hosts));
+        Assert.Equal(new Verdict(RuleAction.Accept, 2, DropReason.None), Classify(policy, Udp("198.51.100.1", 53), hosts));
+        Assert.Equal(new Verdict(RuleAction.Drop, 0, DropReason.DsthostUnresolved), Classify(policy, Udp("2001:db8::53", 53), hosts));
+
+        hosts.Set("tracker.example", [], v4: false, v6: true);
+        Assert.Equal(new Verdict(RuleAction.Accept, 2, DropReason.None), Classify(policy, Udp("2001:db8::53", 53), hosts));
+        Assert.Equal(new Verdict(RuleAction.Drop, -1, DropReason.NoRuleMatched), Classify(policy, Tcp("2001:db8::80", 443), hosts));
+    }
+
+    [Fact]
     public void the_first_unresolved_dsthost_drop_rule_is_the_one_reported()
     {
         var policy = Single("action=drop dsthost=b.example", "action=drop dsthost=a.example");

@@ -86,7 +86,7 @@ public sealed class HostTableTests
         var checks = 0;
         while (DateTime.UtcNow < deadline)
         {
-            var answer = hosts.Answers(id);
+            var answer = hosts.Answers(id, v6: false);
             Assert.Equal(2, answer.Length);
             Assert.True(answer[0] == first[0] && answer[1] == first[1] || answer[0] == second[0] && answer[1] == second[1]);
             var v = policy.Classify(0, p1, Now, hosts);

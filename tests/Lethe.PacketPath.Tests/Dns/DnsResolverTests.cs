@@ -144,17 +144,36 @@ public sealed class DnsResolverTests
     }
 
     [Fact]
-    public async Task one_family_failing_fails_the_name()
+    public async Task one_family_failing_leaves_that_family_unresolved_and_keeps_the_others_answer()
     {
         await using var server = new TinyDnsServer();
-        server.Zone[("host.test", 1)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.A("host.test", "192.0.2.1")])];
+        server.Zone[("host.test", 1)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.A("host.test", "192.0.2.1", 600)])];
         server.Zone[("host.test", 28)] = _ => [];
         var resolver = new DnsResolver([server.EndPoint], tryTimeout: Short, attempts: 1);
 
         var answer = await resolver.Resolve("host.test", Ct);
 
-        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
+        Assert.Equal(DnsFamilies.V6, answer.FailedFamilies);
+        Assert.Equal([Address("192.0.2.1")], answer.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(600), answer.Ttl);
         Assert.StartsWith("AAAA:", answer.Detail);
+        Assert.StartsWith("192.0.2.1, for IPv4 only", answer.ToString());
+    }
+
+    [Fact]
+    public async Task both_families_failing_fail_the_name()
+    {
+        await using var server = new TinyDnsServer();
+        server.For("host.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 2)]);
+        var resolver = new DnsResolver([server.EndPoint], attempts: 1);
+
+        var answer = await resolver.Resolve("host.test", Ct);
+
+        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+        Assert.Equal(DnsFamilies.Both, answer.FailedFamilies);
+        Assert.Contains("A: ", answer.Detail);
+        Assert.Contains("; AAAA: ", answer.Detail);
     }
 
     [Fact]

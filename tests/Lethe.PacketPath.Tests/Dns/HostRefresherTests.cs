@@ -155,6 +155,28 @@ public sealed class HostRefresherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task a_family_whose_query_fails_keeps_its_previous_answer_while_the_other_is_replaced()
+    {
+        var table = new HostTable(["a.test", "new.test"]);
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(300), "192.0.2.1", "2001:db8::1");
+        var refresher = Refresher(table);
+        await refresher.RefreshAll(CancellationToken.None);
+        var id = table.Names.IdOf("new.test");
+        _resolver.Answers["a.test"] = new DnsAnswer([Address("192.0.2.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved, "AAAA: timed out")
+            { FailedFamilies = DnsFamilies.V6 };
+        _resolver.Answers["new.test"] = new DnsAnswer([Address("192.0.2.5")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved, "AAAA: timed out")
+            { FailedFamilies = DnsFamilies.V6 };
+
+        await refresher.RefreshAll(CancellationToken.None);
+
+        Assert.Equal([Address("192.0.2.9"), Address("2001:db8::1")], Answer(table, "a.test")); // IPv6 stale, not blocked
+        Assert.Equal([Address("192.0.2.5")], Answer(table, "new.test"));
+        Assert.True(table.IsResolved(id, v6: false));
+        Assert.False(table.IsResolved(id, v6: true)); // never answered for IPv6: unresolved there
+        Assert.Equal(HostRefresher.FailureRetry, refresher.TimeUntilRefresh("new.test"));
+    }
+
+    [Fact]
     public async Task a_name_that_never_resolves_stays_unresolved()
     {
         var table = new HostTable(["broken.test"]);
