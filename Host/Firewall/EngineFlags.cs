@@ -96,7 +96,7 @@ public sealed class EngineFlags
 
     /// <summary>The --dns resolvers, each once, in the order given.</summary>
     /// <exception cref="FlagException">
-    /// Not an address, or one no query can be sent to (multicast, broadcast, unspecified): specialtarget=dns would
+    /// Not an address, or one no query can be sent to (multicast, broadcast, unspecified, link-local, IPv4-mapped): specialtarget=dns would
     /// match a destination no client uses for DNS, and boot's own lookups would go nowhere.
     /// </exception>
     public IReadOnlyList<NetAddress> Resolvers(ParseResult parse)
@@ -106,10 +106,12 @@ public sealed class EngineFlags
         {
             var address = ParseAddress("--dns", text);
             var ip = address.ToIPAddress();
+            // Link-local takes a scope no flag gives; an IPv4-mapped address would be asked over IPv6, and
+            // specialtarget=dns would not match the IPv4 queries clients send to it.
             if (ip.IsIPv6Multicast || (!address.IsV6 && address.V4Bits >> 28 == 0xE) || ip.Equals(System.Net.IPAddress.Broadcast)
-                || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any))
+                || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any) || address.IsLinkLocal || ip.IsIPv4MappedToIPv6)
             {
-                throw new FlagException($"--dns: {text} is a multicast, broadcast or unspecified address; give a resolver's unicast address");
+                throw new FlagException($"--dns: {text} is a multicast, broadcast, unspecified, link-local or IPv4-mapped address; give a resolver's unicast address");
             }
             if (!resolvers.Contains(address))
             {

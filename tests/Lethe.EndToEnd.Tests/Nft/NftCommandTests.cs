@@ -102,8 +102,8 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
     [Theory]
     [InlineData("--uplink-address", "198.51.100.9", "--uplink-address: 198.51.100.9 is given twice")]
     [InlineData("--uplink-address", "198.51.100.10", "--uplink-address: 198.51.100.9 and 198.51.100.10 are both IPv4")]
-    [InlineData("--dns", "224.0.0.251", "--dns: 224.0.0.251 is a multicast, broadcast or unspecified address")]
-    [InlineData("--dns", "::", "--dns: :: is a multicast, broadcast or unspecified address")]
+    [InlineData("--dns", "224.0.0.251", "--dns: 224.0.0.251 is a multicast, broadcast, unspecified, link-local or IPv4-mapped address")]
+    [InlineData("--dns", "::", "--dns: :: is a multicast, broadcast, unspecified, link-local or IPv4-mapped address")]
     public async Task nft_refuses_address_flags_as_boot_and_replay_do(string flag, string value, string expected)
     {
         var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", policy.V1, "--trust", policy.PublicKey,
