@@ -19,7 +19,13 @@ public static class ValidationRules
             .Must(HasVisibleText).WithMessage("'{PropertyName}' must say something: it has no letter, digit, punctuation or symbol, only blanks or invisible characters.");
 
     /// <summary>
-    /// A reason of only spaces, format characters (U+200B) or blank glyphs (U+2800) passes NotEmpty yet
+    /// Characters of a visible category that draw nothing: the braille blank and the Hangul fillers
+    /// (letters by category, blank by design).
+    /// </summary>
+    private static readonly int[] BlankLetters = [0x2800, 0x115F, 0x1160, 0x3164, 0xFFA0];
+
+    /// <summary>
+    /// A reason of only spaces, format characters (U+200B) or blank glyphs (U+2800, U+3164) passes NotEmpty yet
     /// shows as an empty column in the history.
     /// </summary>
     private static bool HasVisibleText(string? text)
@@ -31,7 +37,7 @@ public static class ValidationRules
         foreach (var rune in text.EnumerateRunes())
         {
             var category = Rune.GetUnicodeCategory(rune);
-            if (rune.Value != 0x2800 && category is not (System.Globalization.UnicodeCategory.SpaceSeparator or System.Globalization.UnicodeCategory.Format
+            if (!BlankLetters.Contains(rune.Value) && category is not (System.Globalization.UnicodeCategory.SpaceSeparator or System.Globalization.UnicodeCategory.Format
                 or System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.NonSpacingMark
                 or System.Globalization.UnicodeCategory.EnclosingMark or System.Globalization.UnicodeCategory.Surrogate
                 or System.Globalization.UnicodeCategory.OtherNotAssigned or System.Globalization.UnicodeCategory.PrivateUse))

@@ -12,7 +12,8 @@ public static class FirewallCli
         root.Subcommands.Add(ReplayCommand.Build(output, error));
         root.Subcommands.Add(BootCommand.Build(output, error));
         root.Subcommands.Add(NftCommand.Build(output, error));
-        var parse = root.Parse(args);
+        // No response files: "@..." is a value as given (a path, say), never a file of more arguments.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0 && !AsksForHelp(args))
         {
             // A flag error like any other (exit 2, `error:` on stderr); the help text on stdout would

@@ -47,6 +47,9 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     [InlineData("isolated \u2067text")]
     [InlineData("\u200b")]
     [InlineData(" \u2800 \u200b ")]
+    [InlineData("\u3164")]
+    [InlineData("\u115f\u1160")]
+    [InlineData("\uffa0")]
     public async Task a_reason_with_control_characters_or_broken_text_is_refused_and_nothing_is_written(string reason)
     {
         using var editor = Host.Client();

@@ -72,7 +72,9 @@ public static class LetheCli
     public static async Task<int> Run(string[] args, TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, CancellationToken ct = default)
     {
         var cli = new CliContext(output, error, input, http);
-        var parse = Build(cli).Parse(args);
+        // No response files: a reason such as "@alice asked" is text, not the name of a file whose words
+        // would be spliced into the command line (System.CommandLine reads "@..." as one by default).
+        var parse = Build(cli).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0 && !AsksForHelp(args))
         {
             // As every refusal: `error: ...` on stderr and exit 1, not the help text on stdout.
