@@ -39,4 +39,39 @@ public static class OffloadHeaderCheck
             _ => false,
         };
     }
+
+    /// <summary>
+    /// Whether a header <see cref="Fits"/> refuses asks only for a checksum inside the transport's
+    /// payload, past every byte the rules judge and NAT rewrites: a tunnel's inner checksum (VXLAN,
+    /// GRE, IPIP), which Linux 6.17 and later leave to a TUN device as they leave the outer one. Such a
+    /// checksum is completed before the packet goes on, and the header dropped, so that nothing
+    /// downstream takes the outer transport's checksum for the partial one.
+    /// </summary>
+    public static bool IsInnerChecksumOnly(in VirtioNetHeader header, in PacketInfo info, ReadOnlySpan<byte> packet)
+    {
+        if (!header.NeedsChecksum || header.IsGso || info.IsFragment || info.TotalLength > packet.Length)
+        {
+            return false;
+        }
+        var t = info.TransportOffset;
+        int payload;
+        switch (info.Protocol)
+        {
+            case IpProtocol.Tcp:
+                if (t + 13 > info.TotalLength)
+                {
+                    return false;
+                }
+                payload = t + ((packet[t + 12] >> 4) * 4);
+                break;
+            case IpProtocol.Icmp or IpProtocol.IcmpV6:
+                return false; // an error's quoted packet is translated too
+            default:
+                // UDP's header, and the first 8 bytes of any other (DCCP's and UDP-Lite's checksums lie there).
+                payload = t + 8;
+                break;
+        }
+        return header.ChecksumStart >= payload && (header.ChecksumOffset & 1) == 0
+            && header.ChecksumStart + header.ChecksumOffset + 2 <= info.TotalLength;
+    }
 }

@@ -256,8 +256,15 @@ public sealed class Worker
         // Checked once, by the worker that read it: a packet handed over has passed already.
         if (parsed && !handedOver && !OffloadHeaderCheck.Fits(header, info))
         {
-            Counters.OffloadHeaderMismatch++;
-            return;
+            if (!OffloadHeaderCheck.IsInnerChecksumOnly(header, info, packet)
+                || !Segmentation.CompleteChecksum(header, packet[..info.TotalLength]))
+            {
+                Counters.OffloadHeaderMismatch++;
+                return;
+            }
+            // Written back too, so that a worker this is handed to reads a packet with nothing left to do.
+            header = VirtioNetHeader.None;
+            header.WriteTo(frame);
         }
         if (!handedOver && _shards.Count > 1)
         {

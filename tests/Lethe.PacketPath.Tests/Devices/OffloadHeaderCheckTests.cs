@@ -78,4 +78,81 @@ public class OffloadHeaderCheckTests
         Assert.False(OffloadHeaderCheck.Fits(header with { GsoType = gso }, Packets.Parse(packet)));
         Assert.False(OffloadHeaderCheck.Fits(header with { GsoType = gso | VirtioGsoType.Ecn }, Packets.Parse(packet)));
     }
+
+    /// <summary>
+    /// A client's tunnel as the kernel hands it to a TUN device (Linux 6.17+): an inner TCP segment whose checksum is
+    /// partial, carried in IPIP, GRE or VXLAN; the header points at the inner transport.
+    /// </summary>
+    private static (VirtioNetHeader Header, byte[] Packet, int Inner) Tunnelled(string kind)
+    {
+        var (innerHeader, inner) = Offloaded.Partial(Packets.Tcp("10.200.0.1", "10.200.0.2", 40000, 443, TcpFlags.Ack, payload: 1000));
+        var (protocol, wrapper) = kind switch
+        {
+            "ipip" => ((byte)4, Array.Empty<byte>()),
+            "gre" => ((byte)47, new byte[] { 0, 0, 0x08, 0x00 }),
+            // UDP header (outer checksum 0: none) and the VXLAN header, then an Ethernet header for IPv4.
+            "vxlan" => (IpProtocol.Udp, Vxlan(inner.Length)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        var outer = Packets.Ip("10.137.0.5", "198.51.100.7", protocol, [.. wrapper, .. inner], dontFragment: true);
+        var innerAt = 20 + wrapper.Length;
+        var header = new VirtioNetHeader(VirtioNetFlags.NeedsChecksum, VirtioGsoType.None, 0, 0,
+            (ushort)(innerAt + innerHeader.ChecksumStart), VirtioNetHeader.TcpChecksumOffset);
+        return (header, outer, innerAt);
+    }
+
+    private static byte[] Vxlan(int innerLength)
+    {
+        var bytes = new byte[8 + 8 + 14];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes, 50000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), 4789);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(4), (ushort)(bytes.Length + innerLength));
+        bytes[8] = 0x08;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(16 + 12), 0x0800);
+        return bytes;
+    }
+
+    [Theory]
+    [InlineData("ipip")]
+    [InlineData("gre")]
+    [InlineData("vxlan")]
+    public void a_tunnels_inner_checksum_is_no_fit_but_is_completed_in_place(string kind)
+    {
+        var (header, packet, innerAt) = Tunnelled(kind);
+        var info = Packets.Parse(packet);
+
+        Assert.False(OffloadHeaderCheck.Fits(header, info));
+        Assert.True(OffloadHeaderCheck.IsInnerChecksumOnly(header, info, packet));
+        Assert.True(Segmentation.CompleteChecksum(header, packet));
+        var inner = Packets.Parse(packet.AsSpan(innerAt).ToArray());
+        Assert.True(TcpSegment.Unchecked(packet.AsSpan(innerAt + inner.TransportOffset)).VerifyChecksum(inner.Source, inner.Destination));
+    }
+
+    [Theory]
+    [InlineData("tcp4", 2, 0)]     // at the destination port
+    [InlineData("udp4", 0, 16)]    // the UDP header's own first bytes
+    [InlineData("udp4", 6, 0)]     // the UDP checksum field, as a start
+    [InlineData("tcp4", 19, 0)]    // inside the TCP header, past its fixed part
+    [InlineData("udp4", 8, 1)]     // an odd offset
+    [InlineData("udp4", 8, 4000)]  // past the packet's end
+    public void a_checksum_aimed_at_what_the_firewall_judges_or_rewrites_is_not_an_inner_one(string kind, int fromTransport, int offset)
+    {
+        var packet = Packet(kind);
+        var info = Packets.Parse(packet);
+        var header = new VirtioNetHeader(VirtioNetFlags.NeedsChecksum, VirtioGsoType.None, 0, 0, (ushort)(info.TransportOffset + fromTransport), (ushort)offset);
+
+        Assert.False(OffloadHeaderCheck.IsInnerChecksumOnly(header, info, packet));
+    }
+
+    [Fact]
+    public void a_segmented_or_icmp_packet_has_no_inner_checksum_to_complete()
+    {
+        var (header, packet, _) = Tunnelled("vxlan");
+        var echo = Packets.IcmpEcho("10.137.0.5", "198.51.100.7", 7, 1, payload: 64);
+        var echoInfo = Packets.Parse(echo);
+
+        Assert.False(OffloadHeaderCheck.IsInnerChecksumOnly(header with { GsoType = VirtioGsoType.UdpL4, GsoSize = 500 }, Packets.Parse(packet), packet));
+        Assert.False(OffloadHeaderCheck.IsInnerChecksumOnly(
+            new VirtioNetHeader(VirtioNetFlags.NeedsChecksum, VirtioGsoType.None, 0, 0, (ushort)(echoInfo.TransportOffset + 8), 2), echoInfo, echo));
+    }
 }
