@@ -103,7 +103,7 @@ public static class BootCommand
             }
             catch (OutOfMemoryException)
             {
-                await error.WriteLineAsync($"error: {flags.TooManyFlows(parse)}");
+                await error.WriteLineAsync($"error: {flags.TooManyFlows(parse, parse.GetValue(deviceFlags.Workers))}");
                 return 2;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -89,10 +89,14 @@ public sealed class EngineFlags
         }
     }
 
-    /// <summary>What boot and replay say when the flow tables --max-flows asks for cannot be allocated (a container's memory limit, say).</summary>
-    public string TooManyFlows(ParseResult parse) =>
-        $"--max-flows {parse.GetValue(MaxFlows)}: the flow tables do not fit in the memory this process may use " +
-        $"({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MiB); give a smaller number";
+    /// <summary>
+    /// What boot and replay say when the flow tables --max-flows asks for (and boot's <paramref name="workers"/>,
+    /// each with its handoff rings) cannot be allocated: a container's memory limit, say.
+    /// </summary>
+    public string TooManyFlows(ParseResult parse, int? workers = null) =>
+        $"--max-flows {parse.GetValue(MaxFlows)}{(workers is { } w ? $" with --workers {w}" : "")}: " +
+        $"the flow tables do not fit in the memory this process may use ({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MiB); " +
+        (workers is null ? "give a smaller number" : "give fewer flows or workers");
 
     /// <summary>The --dns resolvers, each once, in the order given.</summary>
     /// <exception cref="FlagException">

@@ -46,6 +46,7 @@ public sealed class Dataplane : IDisposable
 
     private readonly AttachedDevice[] _devices;
     private readonly Worker[] _workers;
+    private readonly List<HandoffRing> _rings = [];
     private readonly Thread[] _threads;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopped;
@@ -90,6 +91,10 @@ public sealed class Dataplane : IDisposable
             for (var to = 0; to < _workers.Length; to++)
             {
                 rings[from, to] = from == to ? null : new HandoffRing(ringBytes);
+                if (rings[from, to] is { } made)
+                {
+                    _rings.Add(made);
+                }
             }
         }
         for (var w = 0; w < _workers.Length; w++)
@@ -253,6 +258,10 @@ public sealed class Dataplane : IDisposable
         foreach (var device in _devices)
         {
             device.Device.Dispose();
+        }
+        foreach (var ring in _rings)
+        {
+            ring.Dispose();
         }
     }
 }

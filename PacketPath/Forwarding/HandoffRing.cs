@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Lethe.PacketPath.Forwarding;
 
@@ -12,16 +13,20 @@ namespace Lethe.PacketPath.Forwarding;
 /// The TUN driver sends a flow's packets to the queue that last wrote that flow (tun_flow_update),
 /// so once the owning worker has sent a packet of a TCP flow each way, its packets reach that
 /// worker directly. One-way traffic (a UDP stream) teaches only the device it leaves by, so on the
-/// way in it may keep arriving at the other worker and crossing here. Memory is one array taken at
-/// start; pages no packet has touched stay out of the resident set. A ring still full after the
+/// way in it may keep arriving at the other worker and crossing here. Memory is one native block
+/// taken at start, outside the GC heap: at 64 workers the rings take 1 GiB of address space, which
+/// a container's memory limit must not count (the GC's hard limit would), and pages no packet has
+/// touched stay out of the resident set. A ring still full after the
 /// producing worker's short wait drops the packet (counted), as a full device queue would.
 /// </remarks>
-public sealed class HandoffRing
+public sealed unsafe class HandoffRing : IDisposable
 {
     private const int RecordHeader = 8;
     private const int WrapMarker = -1;
 
-    private readonly byte[] _buffer;
+    private readonly byte* _memory;
+    private readonly int _length;
+    private int _freed;
     private long _head;
     private long _tail;
     private int _peeked;
@@ -33,11 +38,16 @@ public sealed class HandoffRing
         {
             throw new ArgumentOutOfRangeException(nameof(size), size, "The ring holds at least 64 bytes, in a multiple of 8.");
         }
-        _buffer = GC.AllocateUninitializedArray<byte>(size);
+        _memory = (byte*)NativeMemory.Alloc((nuint)size);
+        _length = size;
     }
 
+    ~HandoffRing() => Free();
+
+    private Span<byte> Buffer => new(_memory, _length);
+
     /// <summary>The largest frame the ring can ever take.</summary>
-    public int MaxFrame => _buffer.Length / 2 - RecordHeader;
+    public int MaxFrame => _length / 2 - RecordHeader;
 
     /// <summary>Producer only. False, copying nothing, when the ring has no room for the frame now.</summary>
     public bool TryPut(ReadOnlySpan<byte> frame, int device)
@@ -48,22 +58,22 @@ public sealed class HandoffRing
         }
         var need = (RecordHeader + frame.Length + 7) & ~7;
         var tail = _tail;
-        var offset = (int)(tail % _buffer.Length);
-        var toEnd = _buffer.Length - offset;
+        var offset = (int)(tail % _length);
+        var toEnd = _length - offset;
         var advance = toEnd < need ? toEnd + need : need;
-        if (tail + advance - Volatile.Read(ref _head) > _buffer.Length)
+        if (tail + advance - Volatile.Read(ref _head) > _length)
         {
             return false;
         }
         if (toEnd < need)
         {
             // Records are 8-aligned, so at least the marker fits before the end.
-            BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(offset), WrapMarker);
+            BinaryPrimitives.WriteInt32LittleEndian(Buffer[offset..], WrapMarker);
             offset = 0;
         }
-        BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(offset), frame.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(offset + 4), device);
-        frame.CopyTo(_buffer.AsSpan(offset + RecordHeader));
+        BinaryPrimitives.WriteInt32LittleEndian(Buffer[offset..], frame.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(Buffer[(offset + 4)..], device);
+        frame.CopyTo(Buffer[(offset + RecordHeader)..]);
         Volatile.Write(ref _tail, tail + advance);
         return true;
     }
@@ -78,21 +88,36 @@ public sealed class HandoffRing
             device = -1;
             return false;
         }
-        var offset = (int)(head % _buffer.Length);
-        var length = BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(offset));
+        var offset = (int)(head % _length);
+        var length = BinaryPrimitives.ReadInt32LittleEndian(Buffer[offset..]);
         var skipped = 0;
         if (length == WrapMarker)
         {
-            skipped = _buffer.Length - offset;
+            skipped = _length - offset;
             offset = 0;
-            length = BinaryPrimitives.ReadInt32LittleEndian(_buffer);
+            length = BinaryPrimitives.ReadInt32LittleEndian(Buffer);
         }
-        device = BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(offset + 4));
-        frame = _buffer.AsSpan(offset + RecordHeader, length);
+        device = BinaryPrimitives.ReadInt32LittleEndian(Buffer[(offset + 4)..]);
+        frame = Buffer.Slice(offset + RecordHeader, length);
         _peeked = skipped + ((RecordHeader + length + 7) & ~7);
         return true;
     }
 
     /// <summary>Consumer only: frees the record <see cref="TryPeek"/> returned.</summary>
     public void Release() => Volatile.Write(ref _head, _head + _peeked);
+
+    /// <summary>Frees the memory; only once no worker uses the ring any more (their threads have ended).</summary>
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
+    {
+        if (Interlocked.Exchange(ref _freed, 1) == 0)
+        {
+            NativeMemory.Free(_memory);
+        }
+    }
 }

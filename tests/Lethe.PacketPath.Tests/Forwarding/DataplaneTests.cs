@@ -44,9 +44,14 @@ public class DataplaneTests
         var (engines, shards) = Build(Dataplane.MaxWorkers);
         var (tooMany, tooManyShards) = Build(Dataplane.MaxWorkers + 1);
 
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
         using var dataplane = new Dataplane([], engines, shards);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
 
         Assert.Equal(64, dataplane.Workers.Count);
+        // The rings' 1 GiB of address space lies outside the GC heap, whose hard limit (75 % of a
+        // container's memory limit) would count it; the rest of a dataplane is a few megabytes.
+        Assert.True(allocated < 256L << 20, $"a 64-worker dataplane took {allocated >> 20} MiB of the GC heap");
         Assert.Throws<ArgumentException>(() => new Dataplane([], tooMany, tooManyShards));
     }
 
