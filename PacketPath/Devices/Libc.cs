@@ -105,6 +105,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "sched_setscheduler", SetLastError = true)]
     public static partial int SchedSetScheduler(int pid, int policy, int* param);
 
+    /// <summary>The scheduling policy of thread <paramref name="pid"/> (0: the calling thread), or -1.</summary>
+    [LibraryImport(Library, EntryPoint = "sched_getscheduler", SetLastError = true)]
+    public static partial int SchedGetScheduler(int pid);
+
     /// <summary>The calling thread's id in the kernel (what sched_setscheduler takes as pid).</summary>
     [LibraryImport(Library, EntryPoint = "gettid")]
     public static partial int GetTid();

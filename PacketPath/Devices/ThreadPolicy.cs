@@ -26,13 +26,25 @@ public static unsafe class ThreadPolicy
 
     public static int CurrentThreadId() => Libc.GetTid();
 
-    /// <summary>Whether a thread of this process may go to SCHED_IDLE and come back.</summary>
+    /// <summary>
+    /// Whether a thread of this process may go to SCHED_IDLE and come back to what it had: a new thread
+    /// takes its creator's policy, and the way back is SCHED_OTHER, so a process run under another
+    /// (chrt, systemd's CPUSchedulingPolicy) would see its workers lose it after their first idle poll.
+    /// </summary>
     /// <returns>Null when it may; else why not.</returns>
     public static string? ProbeReturn()
     {
-        string? refusal = null;
+        string? refusal = OtherPolicy();
+        if (refusal is not null)
+        {
+            return refusal;
+        }
         var probe = new Thread(() =>
         {
+            if ((refusal = OtherPolicy()) is not null)
+            {
+                return;
+            }
             if (!TrySetIdle())
             {
                 refusal = $"sched_setscheduler(SCHED_IDLE) failed: errno {Marshal.GetLastPInvokeError()}";
@@ -49,6 +61,25 @@ public static unsafe class ThreadPolicy
         probe.Join();
         return refusal;
     }
+
+    /// <summary>Why not, when the calling thread runs under a policy other than SCHED_OTHER; else null.</summary>
+    private static string? OtherPolicy()
+    {
+        var policy = Libc.SchedGetScheduler(0);
+        return policy == Libc.SchedOther
+            ? null
+            : $"the process runs under scheduling policy {PolicyName(policy)}, which a worker returning from SCHED_IDLE would lose";
+    }
+
+    private static string PolicyName(int policy) => policy switch
+    {
+        1 => "SCHED_FIFO",
+        2 => "SCHED_RR",
+        3 => "SCHED_BATCH",
+        Libc.SchedIdle => "SCHED_IDLE",
+        6 => "SCHED_DEADLINE",
+        _ => $"{policy}",
+    };
 
     /// <param name="threadId">0: the calling thread.</param>
     private static int Set(int threadId, int policy)
