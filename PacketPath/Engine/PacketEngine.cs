@@ -105,8 +105,9 @@ public sealed class PacketEngine
         var compiled = policy.Compiled;
         outcome.Client = client;
         // First: a client's own link chatter (router solicitations, MLD, duplicate address detection
-        // from ::, mDNS from fe80::) is never forwarded, not spoofing.
-        if (info.Destination.IsNeverForwarded || info.Source.IsLinkLocal)
+        // from ::, mDNS from fe80::) is never forwarded, not spoofing; nor is anything from an address
+        // no packet may come from (RFC 4291 §2.5.2-3, §2.7; RFC 1812 §5.3.7).
+        if (info.Destination.IsNeverForwarded || info.Source.IsNeverForwarded)
         {
             return Drop(ref outcome, DropReason.NeverForwarded);
         }
@@ -217,7 +218,8 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.SpoofedUplinkSource);
         }
-        if (info.Destination.IsNeverForwarded || info.Source.IsLinkLocal)
+        // An error "from" a multicast, loopback or unspecified address included: Linux drops those as martians.
+        if (info.Destination.IsNeverForwarded || info.Source.IsNeverForwarded)
         {
             return Drop(ref outcome, DropReason.NeverForwarded);
         }

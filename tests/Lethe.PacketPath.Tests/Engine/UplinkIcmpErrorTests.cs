@@ -178,4 +178,25 @@ public class UplinkIcmpErrorTests
 
         Assert.Equal(DropReason.IcmpErrorWithoutFlow, sent.Reason);
     }
+
+    [Theory]
+    [InlineData(Work6, Remote6, "ff02::1")]
+    [InlineData(Work6, Remote6, "::")]
+    [InlineData(Work6, Remote6, "::1")]
+    [InlineData(Work4, Remote4, "127.0.0.1")]
+    [InlineData(Work4, Remote4, "0.0.0.0")]
+    [InlineData(Work4, Remote4, "224.0.0.1")]
+    [InlineData(Work4, Remote4, "255.255.255.255")]
+    public void an_error_from_an_address_no_packet_may_come_from_is_not_forwarded(string client, string remote, string reporter)
+    {
+        var left = _lab.Through(Packets.Udp(client, remote, 40000, 33434, payload: 24), _lab.Work);
+        var v6 = reporter.Contains(':');
+        var error = Packets.IcmpError(reporter, left.Info.Source.ToString(),
+            v6 ? IcmpV6Message.DestinationUnreachable : IcmpV4Message.DestinationUnreachable, v6 ? (byte)4 : (byte)3, left.Packet);
+
+        var sent = _lab.FromUplink(error);
+
+        Assert.False(sent.Forwarded, $"forwarded an error from {reporter}");
+        Assert.Equal(DropReason.NeverForwarded, sent.Reason);
+    }
 }
