@@ -43,12 +43,12 @@ public static class MetricsText
         text.Append("# HELP lethe_client_packets_total Packets forwarded per client (this snapshot).\n# TYPE lethe_client_packets_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
-            Line(text, "lethe_client_packets_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => At(w.Engine.Policy.ClientPackets, c)));
+            Line(text, "lethe_client_packets_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => OnPolicy(w, compiled) is { } p ? At(p.ClientPackets, c) : 0));
         }
         text.Append("# HELP lethe_client_bytes_total Bytes forwarded per client (this snapshot).\n# TYPE lethe_client_bytes_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
-            Line(text, "lethe_client_bytes_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => At(w.Engine.Policy.ClientBytes, c)));
+            Line(text, "lethe_client_bytes_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => OnPolicy(w, compiled) is { } p ? At(p.ClientBytes, c) : 0));
         }
         text.Append("# HELP lethe_rule_hits_total New flows each rule decided (this snapshot).\n# TYPE lethe_rule_hits_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
@@ -56,7 +56,7 @@ public static class MetricsText
             for (var r = 0; r < compiled.RuleCount(c); r++)
             {
                 Line(text, "lethe_rule_hits_total", $"client=\"{compiled.ClientName(c)}\",rule=\"{compiled.RuleId(c, r)}\"",
-                    Sum(workers, w => w.Engine.Policy.RuleHits is var hits && c < hits.Length ? At(hits[c], r) : 0));
+                    Sum(workers, w => OnPolicy(w, compiled)?.RuleHits is { } hits && c < hits.Length ? At(hits[c], r) : 0));
             }
         }
         text.Append("# HELP lethe_idle_poll_rescues_total Polls at idle priority cut short because a busy process held the worker's core.\n# TYPE lethe_idle_poll_rescues_total counter\n");
@@ -79,7 +79,14 @@ public static class MetricsText
 
     private static long Sum(IReadOnlyList<Worker> workers, Func<Worker, long> value) => workers.Sum(value);
 
-    // A worker may be a swap behind the one read first; its arrays then have another shape.
+    /// <summary>
+    /// The worker's policy when it is the one the page names (worker 0's), else null: during a swap another
+    /// worker's per-snapshot arrays are numbered by another snapshot's clients and rules, and would land in
+    /// the wrong series.
+    /// </summary>
+    private static ActivePolicy? OnPolicy(Worker worker, Lethe.PacketPath.Classification.CompiledPolicy compiled) =>
+        worker.Engine.Policy is var policy && ReferenceEquals(policy.Compiled, compiled) ? policy : null;
+
     private static long At(long[] values, int index) => index < values.Length ? values[index] : 0;
 
     private static void Line(StringBuilder text, string name, string labels, long value) =>
