@@ -38,22 +38,9 @@ public static class SnapshotSource
     }
 
     /// <summary>A file read as a fetch is: at most <see cref="SnapshotHttp.MaxBytes"/>, so a device such as /dev/zero is refused, not read forever.</summary>
-    private static async Task<byte[]> ReadCapped(string path, CancellationToken ct)
-    {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous);
-        var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await file.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > SnapshotHttp.MaxBytes)
-            {
-                throw new SnapshotVerificationException($"{path} is larger than {SnapshotHttp.MaxBytes / (1024 * 1024)} MiB, which no snapshot is");
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
+    private static async Task<byte[]> ReadCapped(string path, CancellationToken ct) =>
+        await Lethe.Hosts.CappedFile.Read(path, SnapshotHttp.MaxBytes, ct)
+            ?? throw new SnapshotVerificationException($"{path} is larger than {SnapshotHttp.MaxBytes / (1024 * 1024)} MiB, which no snapshot is");
 
     /// <summary>A control plane's URL (fetched, and watched by boot) rather than a file.</summary>
     public static bool IsUrl(string location) =>

@@ -118,6 +118,36 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Contains("absent.json", verify.Err);
     }
 
+    [Theory]
+    [InlineData("", "pub", "error: FILE is empty: give a snapshot file")]
+    [InlineData("file", "", "error: --trust is empty: give the public key's PEM file")]
+    [InlineData("/dev/zero", "pub", "error: /dev/zero does not verify: it is larger than 16 MiB, which no firewall reads")]
+    [InlineData("file", "/dev/zero", "error: --trust /dev/zero is larger than 64 KiB, which no public key is")]
+    public async Task verify_names_an_empty_or_endless_file_instead_of_a_stack_trace(string file, string trust, string expected)
+    {
+        var snapshot = Path.Combine(_dir, "any.json");
+        await File.WriteAllTextAsync(snapshot, "{}");
+
+        var verify = await OfflineCli.Run("", "snapshot", "verify", file == "file" ? snapshot : file,
+            "--trust", trust == "pub" ? Host.PublicKeyPath : trust);
+
+        Assert.Equal(1, verify.ExitCode);
+        Assert.Equal(expected, verify.Err.Trim());
+    }
+
+    [Theory]
+    [InlineData("keygen", "--out", "")]
+    [InlineData("migrate", "schema-script", "--out")]
+    public async Task an_empty_out_is_named_instead_of_a_stack_trace(string command, string second, string third)
+    {
+        string[] args = command == "keygen" ? [command, second, third] : [command, second, third, ""];
+
+        var run = await OfflineCli.Run("", args);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("error: --out is empty: give the ", run.Err);
+    }
+
     [Fact]
     public async Task a_folder_that_does_not_exist_for_out_is_named_with_the_flag()
     {

@@ -99,6 +99,10 @@ public static class ServerCommands
         {
             using var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, "Host=127.0.0.1", createSchema: false));
             var path = parse.GetValue(output)!;
+            if (path.Length == 0)
+            {
+                throw new CliException("--out is empty: give the file to write the schema to");
+            }
             try
             {
                 await File.WriteAllTextAsync(path, store.Storage.ToDatabaseScript(), ct);
@@ -119,6 +123,10 @@ public static class ServerCommands
         var keygen = new Command("keygen", "Make an ECDSA P-256 signing key pair for sealing snapshots") { output };
         keygen.SetAction((parse, ct) => cli.Run(() =>
         {
+            if (parse.GetValue(output) is { Length: 0 })
+            {
+                throw new CliException("--out is empty: give the folder for the key pair");
+            }
             try
             {
                 var (keyId, privatePath, publicPath) = SigningKeyFiles.Generate(parse.GetValue(output)!);

@@ -6,6 +6,9 @@ namespace Lethe.Control.Cli;
 
 public static class SnapshotCommands
 {
+    /// <summary>The most a --trust file may hold, as lethe-firewall allows: a PEM public key is a few hundred bytes.</summary>
+    private const int MaxKeyBytes = 64 * 1024;
+
     public static Command Snapshot(CliContext cli)
     {
         var command = new Command("snapshot", "Fetch, list and verify sealed snapshots");
@@ -59,22 +62,31 @@ public static class SnapshotCommands
         var verify = new Command("verify", "Check a snapshot file's hash and signature against a trusted public key") { file, trust };
         verify.SetAction((parse, ct) => cli.Run(async () =>
         {
-            byte[] bytes;
-            string pem;
+            var path = parse.GetValue(file)!;
+            var trustPath = parse.GetValue(trust)!;
+            if (path.Length == 0 || trustPath.Length == 0)
+            {
+                throw new CliException(path.Length == 0 ? "FILE is empty: give a snapshot file" : "--trust is empty: give the public key's PEM file");
+            }
+            byte[]? bytes;
+            byte[]? pemBytes;
             try
             {
-                bytes = await File.ReadAllBytesAsync(parse.GetValue(file)!, ct);
-                pem = await File.ReadAllTextAsync(parse.GetValue(trust)!, ct);
+                bytes = await Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxFileBytes, ct);
+                pemBytes = await Lethe.Hosts.CappedFile.Read(trustPath, MaxKeyBytes, ct);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new CliException(e.Message);
             }
-            if (bytes.Length > SnapshotLimits.MaxFileBytes)
+            if (bytes is null)
             {
                 // What a firewall would say of it: "verified" here would promise a boot that never comes.
-                throw new CliException($"{parse.GetValue(file)} does not verify: it is larger than {SnapshotLimits.MaxFileBytes / (1024 * 1024)} MiB, which no firewall reads");
+                throw new CliException($"{path} does not verify: it is larger than {SnapshotLimits.MaxFileBytes / (1024 * 1024)} MiB, which no firewall reads");
             }
+            var pem = pemBytes is null
+                ? throw new CliException($"--trust {trustPath} is larger than {MaxKeyBytes / 1024} KiB, which no public key is")
+                : System.Text.Encoding.UTF8.GetString(pemBytes);
             VerifiedSnapshot verified;
             try
             {
@@ -82,7 +94,7 @@ public static class SnapshotCommands
             }
             catch (SnapshotVerificationException e)
             {
-                throw new CliException($"{parse.GetValue(file)} does not verify: {e.Message}");
+                throw new CliException($"{path} does not verify: {e.Message}");
             }
             var s = verified.Envelope;
             if (cli.WantsJson(parse)) cli.PrintJson(new { verified = true, s.Policy, s.Version, s.ContentSha256, s.KeyId, s.SealedAt });
