@@ -71,21 +71,34 @@ public static class ReplayCommand
                     throw new FlagException($"--out and --verdicts both name {outFile}: one file cannot hold a capture and JSON lines");
                 }
                 await using var input = OpenRead(inputPath);
-                // Its header checked before any output file is created: a capture refused must not have emptied them.
-                var reader = new PcapReader(input);
-                await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? Create("--verdicts", path) : Console.OpenStandardOutput();
+                // Its header checked before any output file is opened, and both opened before either is emptied:
+                // a capture or an output refused must not have emptied the other's file.
+                var reader = Capture("--pcap", inputPath, () => new PcapReader(input));
+                await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? OpenForWriting("--verdicts", path) : Console.OpenStandardOutput();
                 await using var forwardedStream = parse.GetValue(outPcap) switch
                 {
                     null => null,
                     "-" => Console.OpenStandardOutput(),
-                    var outPath => Create("--out", outPath),
+                    var outPath => OpenForWriting("--out", outPath),
                 };
+                foreach (var stream in new[] { verdictStream, forwardedStream })
+                {
+                    if (stream is FileStream file)
+                    {
+                        file.SetLength(0);
+                    }
+                }
                 // Once the flags and files are known good: a refusal stays the first line.
                 if (BootCommand.DnsTargetWarning(compiled) is { } warning)
                 {
                     await error.WriteLineAsync(warning);
                 }
-                var summary = Run(engine, reader, verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream));
+                var summary = Capture("--pcap", inputPath, () => Run(engine, reader, verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream)));
+                if (summary.Cut > 0)
+                {
+                    await error.WriteLineAsync($"warning: {summary.Cut} packet(s) were cut short by the capture's snaplen ({reader.SnapLength} bytes): " +
+                        "judged by their headers, the bytes not captured taken as zeros (capture with `tcpdump -s 0` to keep packets whole)");
+                }
                 await error.WriteLineAsync($"replayed {summary.Packets} packets with policy {verified.Envelope.Policy} version {verified.Envelope.Version}: " +
                     $"{summary.Forwarded} forwarded, {summary.Packets - summary.Forwarded} dropped");
                 return 0;
@@ -109,7 +122,21 @@ public static class ReplayCommand
         return command;
     }
 
-    public readonly record struct Summary(long Packets, long Forwarded);
+    /// <param name="Cut">Packets the capture's snaplen cut short, judged with zeros in place of the bytes not captured.</param>
+    public readonly record struct Summary(long Packets, long Forwarded, long Cut = 0);
+
+    /// <summary>Runs <paramref name="read"/>; a capture that cannot be read is named with its flag and path.</summary>
+    private static T Capture<T>(string flag, string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{flag} {path}: {e.Message}", e);
+        }
+    }
 
     public static Summary Run(PacketEngine engine, PcapReader reader, Stream verdicts, PcapWriter? forwarded)
     {
@@ -117,25 +144,36 @@ public static class ReplayCommand
         var reply = new byte[1_500];
         using var json = new Utf8JsonWriter(verdicts, new JsonWriterOptions { SkipValidation = true });
         var newline = "\n"u8.ToArray();
-        long n = 0, sent = 0;
+        long n = 0, sent = 0, cut = 0;
         var snapshot = engine.Policy.Version;
-        while (reader.TryRead(buffer, out var micros, out _, out var ipOffset, out var ipLength))
+        while (reader.TryRead(buffer, out var micros, out var captured, out var ipOffset, out var ipLength))
         {
             n++;
             var policy = engine.Policy;
             PacketOutcome outcome;
             if (ipLength == 0)
             {
-                outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Reason = DropReason.UnsupportedProtocol };
+                // Nothing captured, or a frame cut inside its Ethernet header, is cut short; another EtherType is not IP.
+                outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Reason = ipOffset == 0 ? DropReason.Truncated : DropReason.UnsupportedProtocol };
             }
             else
             {
+                // A packet the snaplen cut is judged as the firewall would see it whole: its headers are there,
+                // and no verdict reads the payload (transport checksums are the receiver's to check).
+                var missing = reader.OriginalLength - captured;
+                var capturedIp = ipLength;
+                if (missing > 0 && ipOffset + ipLength + missing <= buffer.Length)
+                {
+                    buffer.AsSpan(ipOffset + ipLength, missing).Clear();
+                    ipLength += missing;
+                    cut++;
+                }
                 var packet = buffer.AsSpan(ipOffset, ipLength);
                 outcome = engine.Process(packet, ipLength, Ingress.BySource, micros / 1000, reply);
                 if (outcome.Forwarded)
                 {
                     sent++;
-                    forwarded?.Write(micros, packet[..outcome.Length]);
+                    forwarded?.Write(micros, packet[..outcome.Length], Math.Min(capturedIp, outcome.Length));
                 }
             }
             json.Reset();
@@ -155,15 +193,16 @@ public static class ReplayCommand
         }
         forwarded?.Flush();
         verdicts.Flush();
-        return new Summary(n, sent);
+        return new Summary(n, sent, cut);
     }
 
+    /// <summary>Opened, or made, without emptying it yet.</summary>
     /// <exception cref="FlagException">The file cannot be made (no such folder, no permission), named with its flag.</exception>
-    private static FileStream Create(string flag, string path)
+    private static FileStream OpenForWriting(string flag, string path)
     {
         try
         {
-            return File.Create(path);
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -21,7 +21,7 @@ public sealed class PcapReader
     {
         _stream = stream;
         Span<byte> header = stackalloc byte[24];
-        if (!ReadExactly(header))
+        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
         {
             throw new InvalidDataException("not a pcap file: shorter than the 24-byte global header");
         }
@@ -36,7 +36,9 @@ public sealed class PcapReader
             _ => throw new InvalidDataException($"not a pcap file (magic 0x{magic:x8})"),
         };
         SnapLength = Read32(header[16..]);
-        LinkType = Read32(header[20..]) & 0x0FFFFFFF;
+        // The low 16 bits; those above say whether frames carry a frame check sequence, which, like
+        // Ethernet padding, lies past the IP packet's own length and is left out with it.
+        LinkType = Read32(header[20..]) & 0xFFFF;
         if (LinkType is not (LinkTypeEthernet or LinkTypeRaw))
         {
             throw new InvalidDataException($"pcap link type {LinkType} is not supported (RAW 101 and ETHERNET 1 are)");
@@ -47,6 +49,12 @@ public sealed class PcapReader
 
     public uint SnapLength { get; }
 
+    /// <summary>The number of the record <see cref="TryRead"/> read last (the first is 1).</summary>
+    public long Record { get; private set; }
+
+    /// <summary>How long the last record's packet was on the wire: more than its captured bytes when the capture's snaplen cut it.</summary>
+    public int OriginalLength { get; private set; }
+
     /// <summary>
     /// Reads the next record into <paramref name="buffer"/>. Returns false at the end of the file.
     /// <paramref name="ipOffset"/> and <paramref name="ipLength"/> locate the IP packet inside it;
@@ -56,22 +64,25 @@ public sealed class PcapReader
     {
         timestampMicroseconds = 0;
         capturedLength = ipOffset = ipLength = 0;
-        if (!ReadExactly(_recordHeader))
+        if (!ReadExactly(_recordHeader, Record + 1))
         {
             return false;
         }
+        Record++;
         var seconds = Read32(_recordHeader);
         var fraction = Read32(_recordHeader.AsSpan(4));
         var included = Read32(_recordHeader.AsSpan(8));
+        var original = Read32(_recordHeader.AsSpan(12));
         timestampMicroseconds = seconds * 1_000_000L + (_nanoseconds ? fraction / 1000 : fraction);
         if (included > buffer.Length)
         {
-            throw new InvalidDataException($"pcap record of {included} bytes is larger than the {buffer.Length}-byte buffer");
+            throw new InvalidDataException($"record {Record} holds {included} bytes, more than any packet (at most {buffer.Length})");
         }
         capturedLength = (int)included;
-        if (!ReadExactly(buffer[..capturedLength]))
+        OriginalLength = (int)Math.Clamp(original, included, int.MaxValue);
+        if (!ReadExactly(buffer[..capturedLength], Record))
         {
-            throw new InvalidDataException("pcap file ends inside a record");
+            throw new InvalidDataException($"the file ends inside record {Record}");
         }
         (ipOffset, ipLength) = LinkType == LinkTypeRaw ? (0, capturedLength) : EthernetPayload(buffer[..capturedLength]);
         return true;
@@ -97,7 +108,8 @@ public sealed class PcapReader
     private uint Read32(ReadOnlySpan<byte> bytes) =>
         _swapped ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt32LittleEndian(bytes);
 
-    private bool ReadExactly(Span<byte> destination)
+    /// <param name="record">The record being read, for the message when the file ends inside it.</param>
+    private bool ReadExactly(Span<byte> destination, long record)
     {
         if (destination.IsEmpty)
         {
@@ -111,7 +123,7 @@ public sealed class PcapReader
         }
         if (read < destination.Length)
         {
-            throw new InvalidDataException("pcap file is truncated");
+            throw new InvalidDataException($"the file ends inside record {record}");
         }
         return true;
     }

@@ -20,14 +20,18 @@ public sealed class PcapWriter
         _stream.Write(header);
     }
 
-    public void Write(long timestampMicroseconds, ReadOnlySpan<byte> packet)
+    public void Write(long timestampMicroseconds, ReadOnlySpan<byte> packet) => Write(timestampMicroseconds, packet, packet.Length);
+
+    /// <summary>The first <paramref name="captured"/> bytes of <paramref name="packet"/>, recorded as cut by a snaplen.</summary>
+    public void Write(long timestampMicroseconds, ReadOnlySpan<byte> packet, int captured)
     {
+        captured = Math.Clamp(captured, 0, packet.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(_recordHeader, (uint)(timestampMicroseconds / 1_000_000));
         BinaryPrimitives.WriteUInt32LittleEndian(_recordHeader.AsSpan(4), (uint)(timestampMicroseconds % 1_000_000));
-        BinaryPrimitives.WriteUInt32LittleEndian(_recordHeader.AsSpan(8), (uint)packet.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(_recordHeader.AsSpan(8), (uint)captured);
         BinaryPrimitives.WriteUInt32LittleEndian(_recordHeader.AsSpan(12), (uint)packet.Length);
         _stream.Write(_recordHeader);
-        _stream.Write(packet);
+        _stream.Write(packet[..captured]);
     }
 
     public void Flush() => _stream.Flush();

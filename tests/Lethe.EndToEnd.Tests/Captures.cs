@@ -20,14 +20,15 @@ public static class Captures
         Packets.Tcp("10.137.0.99", "192.0.2.10", 40003, 443),
     ];
 
-    public static string Write(string path, IEnumerable<byte[]> packets)
+    /// <param name="snapLength">Keeps only this many bytes of each packet, as `tcpdump -s` does; null keeps them whole.</param>
+    public static string Write(string path, IEnumerable<byte[]> packets, int? snapLength = null)
     {
         using var stream = File.Create(path);
-        var writer = new PcapWriter(stream);
+        var writer = new PcapWriter(stream, snapLength ?? 262_144);
         var t = 1_764_000_000_000_000L;
         foreach (var packet in packets)
         {
-            writer.Write(t, packet);
+            writer.Write(t, packet, Math.Min(packet.Length, snapLength ?? packet.Length));
             t += 1000;
         }
         writer.Flush();

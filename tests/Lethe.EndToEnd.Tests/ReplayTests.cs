@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Lethe.PacketPath.Tests;
+using Lethe.PacketPath.Wire;
 
 namespace Lethe.EndToEnd.Tests;
 
@@ -32,6 +33,54 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.StartsWith("error: ", error.Trim());
         Assert.Equal("precious", await File.ReadAllTextAsync(outPcap));
         Assert.Equal("precious", await File.ReadAllTextAsync(verdicts));
+    }
+
+    [Fact]
+    public async Task packets_cut_short_by_the_captures_snaplen_get_the_verdicts_of_the_whole_packets()
+    {
+        byte[][] packets =
+        [
+            Packets.Tcp("10.137.0.5", "192.0.2.10", 40000, 443, TcpFlags.Syn, payload: 600),
+            Packets.Udp("10.137.0.5", "10.139.1.1", 5353, 53, payload: 300),
+            Packets.Tcp("10.137.0.5", "192.0.2.10", 40002, 22, TcpFlags.Syn, payload: 600),
+        ];
+        var whole = Captures.Write(Path.Combine(policy.Folder, "whole.pcap"), packets);
+        var cut = Captures.Write(Path.Combine(policy.Folder, "cut.pcap"), packets, snapLength: 64);
+
+        var (wholeCode, wholeOut, _) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--pcap", whole, "--dns", "10.139.1.1");
+        var (cutCode, cutOut, cutErr) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--pcap", cut, "--dns", "10.139.1.1");
+
+        Assert.Equal((0, 0), (wholeCode, cutCode));
+        Assert.Contains("\"verdict\":\"accept\"", wholeOut);
+        Assert.Equal(wholeOut, cutOut);
+        Assert.Contains("warning: 3 packet(s) were cut short by the capture's snaplen (64 bytes)", cutErr);
+    }
+
+    [Fact]
+    public async Task an_out_file_that_cannot_be_written_leaves_the_verdicts_file_as_it_was()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "keepverdicts.pcap"), Captures.WorkDay());
+        var verdicts = Path.Combine(policy.Folder, "yesterday.jsonl");
+        await File.WriteAllTextAsync(verdicts, "yesterday's verdicts\n");
+
+        var (code, _, error) = await RunReplay(policy.V1, capture, "--out", Path.Combine(policy.Folder, "no-such-folder", "out.pcap"), "--verdicts", verdicts);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--out: cannot write", error);
+        Assert.Equal("yesterday's verdicts\n", await File.ReadAllTextAsync(verdicts));
+    }
+
+    [Fact]
+    public async Task a_capture_that_ends_inside_a_record_is_named_with_the_record()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "endsinside.pcap"), Captures.WorkDay());
+        var bytes = await File.ReadAllBytesAsync(capture);
+        await File.WriteAllBytesAsync(capture, bytes[..^10]);
+
+        var (code, _, error) = await RunReplay(policy.V1, capture);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: --pcap {capture}: the file ends inside record 6", error);
     }
 
     [Fact]
