@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Lethe.PacketPath.Tests.Devices;
 
 /// <summary>
-/// A network namespace of the test's own (<c>ip netns add lethe-t-RANDOM</c>), deleted on dispose.
+/// A network namespace of the test's own (<c>ip netns add lethe-tRUN-RANDOM</c>, RUN from scripts/test), deleted on dispose.
 /// <see cref="Enter{T}"/> runs code on a thread that has setns()'d into it, so TUN devices and
 /// sockets made there belong to the namespace and keep it after the thread returns.
 /// </summary>
@@ -20,7 +20,10 @@ public sealed class NetworkNamespace : IDisposable
 
     public static NetworkNamespace Create()
     {
-        var name = $"lethe-t-{Random.Shared.Next():x8}";
+        // scripts/test names its run, and deletes that run's namespaces when it ends, even when the
+        // test hosts were killed before they could.
+        var run = Environment.GetEnvironmentVariable("LETHE_TEST_RUN") is { Length: > 0 and <= 10 } id && id.All(char.IsAsciiDigit) ? id : "";
+        var name = $"lethe-t{run}-{Random.Shared.Next():x8}";
         Command.Run("ip", "netns", "add", name);
         return new NetworkNamespace(name);
     }
