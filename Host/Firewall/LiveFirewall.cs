@@ -152,7 +152,7 @@ public sealed class LiveFirewall : IDisposable
             {
                 note += _options.DnsResolvers.Count == 0
                     ? $"; no --dns resolver, so {unanswered} dsthost name(s) stay unresolved"
-                    : $"; {unanswered} dsthost name(s) had no answer within {NewNamesWait.TotalSeconds:0} s, so they count as unresolved";
+                    : $"; {unanswered} dsthost name(s) had no answer for one address family or both within {NewNamesWait.TotalSeconds:0} s, so they count as unresolved there";
             }
             if (BootCommand.DnsTargetWarning(compiled) is { } warning)
             {

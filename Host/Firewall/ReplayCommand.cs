@@ -83,7 +83,8 @@ public static class ReplayCommand
                 };
                 foreach (var stream in new[] { verdictStream, forwardedStream })
                 {
-                    if (stream is FileStream file)
+                    // Only a file with something in it: /dev/null, a pipe or a terminal has nothing to empty, and refuses to be.
+                    if (stream is FileStream { CanSeek: true } file && file.Length > 0)
                     {
                         file.SetLength(0);
                     }

@@ -84,6 +84,24 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
     }
 
     [Fact]
+    public async Task verdicts_go_to_dev_null_or_into_a_pipe_as_to_a_file()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "devices.pcap"), Captures.WorkDay());
+        var fifo = Path.Combine(policy.Folder, "verdicts.fifo");
+        var seen = Path.Combine(policy.Folder, "through-the-pipe.jsonl");
+        Lethe.PacketPath.Tests.Devices.Command.Run("mkfifo", fifo);
+        using var reader = System.Diagnostics.Process.Start("sh", ["-c", "cat \"$0\" > \"$1\"", fifo, seen])!;
+
+        var (nullCode, _, nullErr) = await RunReplay(policy.V1, capture, "--out", Path.Combine(policy.Folder, "devices-out.pcap"), "--verdicts", "/dev/null");
+        var (pipeCode, _, pipeErr) = await RunReplay(policy.V1, capture, "--verdicts", fifo);
+        await reader.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+
+        Assert.True(nullCode == 0, nullErr);
+        Assert.True(pipeCode == 0, pipeErr);
+        Assert.Equal(6, (await File.ReadAllLinesAsync(seen)).Length);
+    }
+
+    [Fact]
     public async Task an_empty_capture_path_is_named_not_a_stack_trace()
     {
         var (code, _, error) = await RunReplay(policy.V1, "");
