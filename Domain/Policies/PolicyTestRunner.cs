@@ -26,13 +26,36 @@ public static class PolicyTestRunner
                     new Decision(RuleAction.Drop, null, $"the test cannot run: '{test.To}' is not an address this build reads; remove it and add it again"),
                     Passed: false);
             }
+            if (test.Proto is not "icmp" && test.Port is null)
+            {
+                // Stored before tcp and udp tests needed a port: asked port-less, it could pass while every port is dropped.
+                return new PolicyTestResult(test,
+                    new Decision(RuleAction.Drop, null, "the test cannot run: it names no port, which this build needs for tcp and udp; remove it and add it again with --port"),
+                    Passed: false);
+            }
             var flow = ToFlow(test);
             var decision = ForwardingGates.DropReason(flow) is { } gate
                 ? new Decision(RuleAction.Drop, null, gate)
-                : ReferenceEvaluator.Evaluate(model, test.Client, flow, environment);
+                : NoAddressOfFamily(model, test.Client, flow) is { } spoofed
+                    ? new Decision(RuleAction.Drop, null, spoofed)
+                    : ReferenceEvaluator.Evaluate(model, test.Client, flow, environment);
             var accepted = decision.Action == RuleAction.Accept;
             return new PolicyTestResult(test, decision, accepted == (test.Expect == "accept"));
         }).ToArray();
+    }
+
+    /// <summary>
+    /// Why the firewall drops the flow before any rule when the client has no address of the destination's
+    /// family: it can only send from one of its own, so any other source is dropped as spoofed.
+    /// </summary>
+    private static string? NoAddressOfFamily(PolicyModel model, string client, FlowQuery flow)
+    {
+        var family = flow.Destination.AddressFamily;
+        var owner = model.Clients.FirstOrDefault(c => c.Name == client);
+        return owner is null || owner.Addresses.Any(a => a.AddressFamily == family)
+            ? null
+            : $"client {client} has no {(family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address: " +
+              "the firewall drops its packets of that family as spoofed";
     }
 
     public static FlowQuery ToFlow(PolicyTest test)

@@ -25,10 +25,20 @@ public static class SnapshotCodec
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     /// <summary>The enforceable part of a draft: comments and tests stay in the control plane.</summary>
+    /// <exception cref="DomainException">
+    /// A rule stored by a build that read rules more loosely, which this one refuses (422, naming it): the
+    /// log replays it, but it cannot be sealed until it is replaced or removed.
+    /// </exception>
     public static SnapshotContent FromDraft(string policy, DraftContent draft) =>
         new(SnapshotContent.CurrentFormat, policy,
             draft.Clients.Select(c => new SnapshotClient(c.Name, c.Addresses,
-                c.Rules.Select(r => new SnapshotRule(r.Id, Rules.RuleParser.Parse(r.Rule, 0).WithoutComment().ToString())).ToArray())).ToArray());
+                c.Rules.Select(r => new SnapshotRule(r.Id, Sealable(c.Name, r))).ToArray())).ToArray());
+
+    private static string Sealable(string client, DraftRule rule) =>
+        Rules.RuleParser.TryParse(rule.Rule, 0, out var parsed, out var error)
+            ? parsed.WithoutComment().ToString()
+            : throw new DomainException(Refusal.Unprocessable,
+                $"Client {client}, rule {rule.Id} ({rule.Rule}): {error.Message.TrimEnd('.')}. This build no longer takes that rule: replace or remove it.");
 
     public static PolicyModel ToModel(SnapshotContent content) =>
         PolicyModel.From(content.Clients.Select(c => (c.Name, c.Addresses, c.Rules.Select(r => (r.Id, r.Rule)))));

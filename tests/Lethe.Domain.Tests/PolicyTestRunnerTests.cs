@@ -13,7 +13,7 @@ public class PolicyTestRunnerTests
     {
         var draft = new DraftContent(
             [
-                new ClientDraft("work", ["10.137.0.10"], rules.Select((r, i) => new DraftRule($"r{i + 1}", r)).ToArray()),
+                new ClientDraft("work", ["10.137.0.10", "fd09::10"], rules.Select((r, i) => new DraftRule($"r{i + 1}", r)).ToArray()),
                 new ClientDraft("vault", ["10.137.0.20"], []),
             ],
             [test]);
@@ -153,5 +153,44 @@ public class PolicyTestRunnerTests
         var results = PolicyTestRunner.Run("p", draft, RuleText.Now, Resolvers);
 
         Assert.Equal([("a", true, RuleAction.Accept), ("b", false, RuleAction.Drop)], results.Select(r => (r.Test.Id, r.Passed, r.Decision.Action)));
+    }
+
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("udp")]
+    [InlineData(null)]
+    public void a_test_stored_without_a_port_fails_instead_of_passing_where_every_port_is_dropped(string? proto)
+    {
+        var result = RunOne(["action=drop proto=tcp dstports=0-65535", "action=drop proto=udp dstports=0-65535", "action=accept"],
+            Test("192.0.2.1", proto, null, "accept"));
+
+        Assert.False(result.Passed);
+        Assert.StartsWith("the test cannot run: it names no port", result.Decision.Reason);
+    }
+
+    [Theory]
+    [InlineData("2001:db8::1", "IPv6")]
+    [InlineData("::ffff:192.0.2.1", "IPv6")]
+    public void a_client_without_an_address_of_the_destinations_family_is_dropped_as_spoofed_not_accepted(string to, string family)
+    {
+        var draft = new DraftContent([new ClientDraft("work", ["10.137.0.10"], [new DraftRule("r1", "action=accept")])], [Test(to, "tcp", 443, "accept")]);
+
+        var result = Assert.Single(PolicyTestRunner.Run("p", draft, RuleText.Now, Resolvers));
+
+        Assert.False(result.Passed);
+        Assert.Equal(RuleAction.Drop, result.Decision.Action);
+        Assert.Equal($"client work has no {family} address: the firewall drops its packets of that family as spoofed", result.Decision.Reason);
+    }
+
+    [Fact]
+    public void a_stored_rule_this_build_refuses_is_named_when_the_draft_is_sealed()
+    {
+        var policy = Policies.Work().Fold(new RuleAdded("work", "r-0123456789", "action=drop dsthost=10.1", 0));
+
+        var refused = Assert.Throws<DomainException>(() => policy.SealableContent());
+
+        Assert.Equal(Refusal.Unprocessable, refused.Refusal);
+        Assert.StartsWith("Client work, rule r-0123456789 (action=drop dsthost=10.1): dsthost '10.1' looks like", refused.Message);
+        Assert.EndsWith("This build no longer takes that rule: replace or remove it.", refused.Message);
     }
 }
