@@ -9,6 +9,9 @@ public static class SnapshotLimits
     /// <summary>The largest signed file a firewall reads, from a file or a URL.</summary>
     public const int MaxFileBytes = 16 * 1024 * 1024;
 
+    /// <summary>The largest trusted-key file read (lethe-firewall --trust, lethe snapshot verify --trust): a PEM public key is a few hundred bytes.</summary>
+    public const int MaxKeyBytes = 64 * 1024;
+
     /// <summary>The most clients a firewall tells apart: a flow entry numbers its client in 16 bits.</summary>
     public const int MaxClients = ushort.MaxValue + 1;
 

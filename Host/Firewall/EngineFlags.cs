@@ -110,10 +110,10 @@ public sealed class EngineFlags
         {
             var address = ParseAddress("--dns", text);
             var ip = address.ToIPAddress();
-            // Link-local takes a scope no flag gives; an IPv4-mapped address would be asked over IPv6, and
-            // specialtarget=dns would not match the IPv4 queries clients send to it.
-            if (ip.IsIPv6Multicast || (!address.IsV6 && address.V4Bits >> 28 == 0xE) || ip.Equals(System.Net.IPAddress.Broadcast)
-                || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any) || address.IsLinkLocal || ip.IsIPv4MappedToIPv6)
+            // What the firewall never forwards, but for loopback (a resolver on the firewall's own host, for
+            // boot's lookups). Link-local takes a scope no flag gives; an IPv4-mapped address would be asked
+            // over IPv6, and specialtarget=dns would not match the IPv4 queries clients send to it.
+            if ((address.IsNeverForwarded && !System.Net.IPAddress.IsLoopback(ip)) || ip.IsIPv4MappedToIPv6)
             {
                 throw new FlagException($"--dns: {text} is a multicast, broadcast, unspecified, link-local or IPv4-mapped address; give a resolver's unicast address");
             }

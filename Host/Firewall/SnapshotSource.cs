@@ -5,9 +5,6 @@ namespace Lethe.Firewall;
 /// <summary>Loads and verifies a snapshot from a file or an HTTP(S) URL; nothing that does not verify gets past here.</summary>
 public static class SnapshotSource
 {
-    /// <summary>A PEM public key is well under this; a larger file (a device such as /dev/zero, given by mistake) is refused, not read whole.</summary>
-    private const int MaxKeyBytes = 64 * 1024;
-
     public static async Task<VerifiedSnapshot> Load(string location, string trustedKeyPath, string? token, CancellationToken ct) =>
         await LoadWithKey(location, token, await ReadTrustedKey(trustedKeyPath, ct), ct);
 
@@ -24,12 +21,10 @@ public static class SnapshotSource
         }
         try
         {
-            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous);
-            var buffer = new byte[MaxKeyBytes + 1];
-            var length = await file.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
-            return length > MaxKeyBytes
-                ? throw new SnapshotVerificationException($"the trusted key {path} is larger than {MaxKeyBytes / 1024} KiB, which no PEM public key is")
-                : System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+            // Bounded: a device such as /dev/zero, given by mistake, is refused, not read whole.
+            var bytes = await Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxKeyBytes, ct)
+                ?? throw new SnapshotVerificationException($"the trusted key {path} is larger than {SnapshotLimits.MaxKeyBytes / 1024} KiB, which no PEM public key is");
+            return System.Text.Encoding.UTF8.GetString(bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

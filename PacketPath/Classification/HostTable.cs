@@ -183,29 +183,5 @@ public sealed class HostTable
         return v4 is null && v6 is null ? null : [.. v4 ?? [], .. v6 ?? []];
     }
 
-    private static NetAddress[] OfFamily(NetAddress[] addresses, bool v6)
-    {
-        var count = 0;
-        foreach (var address in addresses)
-        {
-            if (address.IsV6 == v6)
-            {
-                count++;
-            }
-        }
-        if (count == 0)
-        {
-            return [];
-        }
-        var result = new NetAddress[count];
-        var i = 0;
-        foreach (var address in addresses)
-        {
-            if (address.IsV6 == v6)
-            {
-                result[i++] = address;
-            }
-        }
-        return result;
-    }
+    private static NetAddress[] OfFamily(NetAddress[] addresses, bool v6) => Array.FindAll(addresses, a => a.IsV6 == v6);
 }

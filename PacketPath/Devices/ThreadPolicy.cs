@@ -27,24 +27,21 @@ public static unsafe class ThreadPolicy
     public static int CurrentThreadId() => Libc.GetTid();
 
     /// <summary>
-    /// Whether a thread of this process may go to SCHED_IDLE and come back to what it had: a new thread
-    /// takes its creator's policy, and the way back is SCHED_OTHER, so a process run under another
-    /// (chrt, systemd's CPUSchedulingPolicy) would see its workers lose it after their first idle poll.
+    /// Whether a thread of this process may go to SCHED_IDLE and come back to what it had. The way back
+    /// is SCHED_OTHER: in a process run under another policy (chrt, systemd's CPUSchedulingPolicy), whose
+    /// threads all run under it, the calling thread's included, the workers would lose it after their
+    /// first idle poll.
     /// </summary>
     /// <returns>Null when it may; else why not.</returns>
     public static string? ProbeReturn()
     {
-        string? refusal = OtherPolicy();
-        if (refusal is not null)
+        if (OtherPolicy() is { } other)
         {
-            return refusal;
+            return other;
         }
+        string? refusal = null;
         var probe = new Thread(() =>
         {
-            if ((refusal = OtherPolicy()) is not null)
-            {
-                return;
-            }
             if (!TrySetIdle())
             {
                 refusal = $"sched_setscheduler(SCHED_IDLE) failed: errno {Marshal.GetLastPInvokeError()}";

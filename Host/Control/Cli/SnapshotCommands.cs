@@ -6,9 +6,6 @@ namespace Lethe.Control.Cli;
 
 public static class SnapshotCommands
 {
-    /// <summary>The most a --trust file may hold, as lethe-firewall allows: a PEM public key is a few hundred bytes.</summary>
-    private const int MaxKeyBytes = 64 * 1024;
-
     public static Command Snapshot(CliContext cli)
     {
         var command = new Command("snapshot", "Fetch, list and verify sealed snapshots");
@@ -73,7 +70,7 @@ public static class SnapshotCommands
             try
             {
                 bytes = await Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxFileBytes, ct);
-                pemBytes = await Lethe.Hosts.CappedFile.Read(trustPath, MaxKeyBytes, ct);
+                pemBytes = await Lethe.Hosts.CappedFile.Read(trustPath, SnapshotLimits.MaxKeyBytes, ct);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -85,7 +82,7 @@ public static class SnapshotCommands
                 throw new CliException($"{path} does not verify: it is larger than {SnapshotLimits.MaxFileBytes / (1024 * 1024)} MiB, which no firewall reads");
             }
             var pem = pemBytes is null
-                ? throw new CliException($"--trust {trustPath} is larger than {MaxKeyBytes / 1024} KiB, which no public key is")
+                ? throw new CliException($"--trust {trustPath} is larger than {SnapshotLimits.MaxKeyBytes / 1024} KiB, which no public key is")
                 : System.Text.Encoding.UTF8.GetString(pemBytes);
             VerifiedSnapshot verified;
             try
