@@ -50,7 +50,7 @@ public sealed class DeviceFlags
     private const int MaxIdlePollUs = 10_000;
 
     /// <summary>The CPUs of --cpus, in order; null when not given.</summary>
-    /// <exception cref="FlagException">Not a list of CPU numbers and ranges of this machine.</exception>
+    /// <exception cref="FlagException">Not a list of distinct CPU numbers and ranges of this machine.</exception>
     public IReadOnlyList<int>? Cpus(ParseResult parse)
     {
         if (parse.GetValue(CpuList) is not { } text)
@@ -72,6 +72,11 @@ public sealed class DeviceFlags
                 if (allowed is null ? cpu >= Environment.ProcessorCount : !allowed.Contains(cpu))
                 {
                     throw new FlagException($"--cpus: CPU {cpu} is not one this process may run on ({Describe(allowed)})");
+                }
+                if (cpus.Contains(cpu))
+                {
+                    // Round robin already shares a CPU between workers when there are fewer CPUs than workers.
+                    throw new FlagException($"--cpus: CPU {cpu} is given twice");
                 }
                 cpus.Add(cpu);
             }

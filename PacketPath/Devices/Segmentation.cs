@@ -45,11 +45,49 @@ public static class Segmentation
         out DropReason reason,
         int headroom = 0)
     {
+        if (!TrySplitFrom(header, packet, 0, output, segments, out count, out var left, out reason, headroom))
+        {
+            return false;
+        }
+        if (left > 0)
+        {
+            count = 0;
+            return Fail(DropReason.TooBig, out reason);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TrySplit"/> in parts, for super-packets with more segments than the buffers hold
+    /// (a small MSS): writes the segments from <paramref name="first"/> on, as many as fit, and
+    /// says how many are <paramref name="left"/> after them. The next call starts at
+    /// <paramref name="first"/> + <paramref name="count"/>; each call reads the headers afresh, so
+    /// the caller must not change <paramref name="packet"/> in between.
+    /// </summary>
+    /// <returns>
+    /// As <see cref="TrySplit"/>; <see cref="DropReason.TooBig"/> only when not even one segment
+    /// fits, or <paramref name="first"/> is past the last segment.
+    /// </returns>
+    public static bool TrySplitFrom(
+        in VirtioNetHeader header,
+        ReadOnlySpan<byte> packet,
+        int first,
+        Span<byte> output,
+        Span<Range> segments,
+        out int count,
+        out int left,
+        out DropReason reason,
+        int headroom = 0)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(headroom);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
         count = 0;
+        left = 0;
         if (!header.IsGso)
         {
-            return TryCopyWhole(header, packet, output, segments, ref count, out reason, headroom);
+            return first == 0
+                ? TryCopyWhole(header, packet, output, segments, ref count, out reason, headroom)
+                : Fail(DropReason.TooBig, out reason);
         }
         if (!TryFindHeaders(header.Gso, AsReadable(packet), out var layout, out reason))
         {
@@ -62,7 +100,16 @@ public static class Segmentation
         }
         var payload = layout.TotalLength - layout.HeadersLength;
         var needed = Math.Max(1, (payload + mss - 1) / mss);
-        if (needed > segments.Length || (long)needed * (headroom + layout.HeadersLength) + payload > output.Length)
+        // Every segment but the last is full, so this many always fit; the last may need less room.
+        var room = (long)headroom + layout.HeadersLength + mss;
+        var fit = (int)Math.Min(Math.Min(needed - first, segments.Length), output.Length / room);
+        var last = Math.Min(payload - (needed - 1) * mss, mss);
+        if (first + fit + 1 == needed && fit < segments.Length
+            && (fit + 1) * room - (mss - last) <= output.Length)
+        {
+            fit++;
+        }
+        if (first >= needed || fit <= 0)
         {
             return Fail(DropReason.TooBig, out reason);
         }
@@ -70,8 +117,9 @@ public static class Segmentation
         var headers = packet[..layout.HeadersLength];
         var data = packet[layout.HeadersLength..layout.TotalLength];
         var position = 0;
-        for (var i = 0; i < needed; i++)
+        for (var n = 0; n < fit; n++)
         {
+            var i = first + n;
             var chunk = Math.Min(mss, payload - i * mss);
             output.Slice(position, headroom).Clear();
             position += headroom;
@@ -79,10 +127,11 @@ public static class Segmentation
             headers.CopyTo(segment);
             data.Slice(i * mss, chunk).CopyTo(segment[layout.HeadersLength..]);
             FixSegment(segment, layout, i, i * mss, first: i == 0, last: i == needed - 1);
-            segments[i] = new Range(position, position + segment.Length);
+            segments[n] = new Range(position, position + segment.Length);
             position += segment.Length;
         }
-        count = needed;
+        count = fit;
+        left = needed - first - fit;
         reason = DropReason.None;
         return true;
     }

@@ -419,17 +419,25 @@ public sealed class Worker
             return;
         }
         var headroom = device.HasVirtioHeader ? Headroom : 0;
-        if (!Segmentation.TrySplit(header, packet, _split, _segments, out var count, out _, headroom))
+        // A small MSS can make more segments than the buffers hold; they go out a bufferful at a time.
+        var first = 0;
+        int left;
+        do
         {
-            Counters.SplitFailed++;
-            return;
+            if (!Segmentation.TrySplitFrom(header, packet, first, _split, _segments, out var count, out left, out _, headroom))
+            {
+                Counters.SplitFailed++;
+                return;
+            }
+            for (var i = 0; i < count; i++)
+            {
+                var start = _segments[i].Start.Value - headroom;
+                CountFailedWrite(device.Write(Index, _split.AsSpan(start, _segments[i].End.Value - start)));
+            }
+            first += count;
         }
+        while (left > 0);
         Counters.Split++;
-        for (var i = 0; i < count; i++)
-        {
-            var start = _segments[i].Start.Value - headroom;
-            CountFailedWrite(device.Write(Index, _split.AsSpan(start, _segments[i].End.Value - start)));
-        }
     }
 
     private void SendReply(int egress, int length)

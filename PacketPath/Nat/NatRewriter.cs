@@ -343,12 +343,13 @@ public static class NatRewriter
                 var id = IsQuery(protocol, packet[et]) ? et + 4 : -1;
                 quote = new Quote(protocol, id, id, et + 2, protocol == 58, false);
                 return true;
-            // IPv6 extension headers the walk does not follow (IANA's list), or the next header of a
-            // non-first fragment: the ports cannot be found.
-            case 0 or 43 or 44 or 51 or 60 or 135 or 139 or 140 or 253 or 254 when v6:
+            // The next header of a non-first fragment, after which the walk stops: the ports cannot be found.
+            case 0 or 43 or 44 or 51 or 60 when v6:
                 return false;
             default:
-                // A protocol without ports: addresses only.
+                // A protocol without ports: addresses only. That includes the IPv6 headers the walk
+                // does not follow (mobility, HIP, shim6, experimental), since the forward path tracks
+                // their flows by addresses too.
                 quote = new Quote(protocol, -1, -1, -1, false, false);
                 return true;
         }

@@ -234,6 +234,31 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     [InlineData("application/json", "{\"content\": 1}", "a body that is not a signed snapshot file", "snapshot", "get", "home", "1", "--out", "-")]
     public async Task another_program_at_the_server_address_is_named_as_such(string type, string body, string what, params string[] command)
     {
+        var (code, output, error, port) = await RunAgainst("200 OK", type, body, command);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: the server at http://127.0.0.1:{port} did not answer as a Lethe control plane: HTTP 200", error);
+        Assert.Contains(what, error);
+        Assert.Equal("", output);
+    }
+
+    [Theory]
+    [InlineData("\"bad gateway\"", "error: the control plane answered 502 (HTTP 502)")]
+    [InlineData("[\"bad gateway\"]", "error: the control plane answered 502 (HTTP 502)")]
+    [InlineData("{\"detail\": 7, \"title\": \"upstream down\"}", "error: upstream down (HTTP 502)")]
+    [InlineData("{\"title\": \"refused\", \"errors\": {\"name\": \"not a list\", \"rule\": [\"too long\", 3]}}", "error: refused (HTTP 502)\n  rule: too long\n  rule: 3")]
+    public async Task an_error_answer_in_json_that_is_not_problem_details_is_named_without_a_stack_trace(string body, string expected)
+    {
+        var (code, output, error, _) = await RunAgainst("502 Bad Gateway", "application/json", body, ["policy", "list"]);
+
+        Assert.Equal(1, code);
+        Assert.Equal(expected, error.Trim().ReplaceLineEndings("\n"));
+        Assert.Equal("", output);
+    }
+
+    /// <summary>One command against a server on loopback that gives every request the same answer.</summary>
+    private static async Task<(int Code, string Out, string Err, int Port)> RunAgainst(string status, string type, string body, string[] command)
+    {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
@@ -254,7 +279,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
                 request.AddRange(buffer.AsSpan(0, n));
             }
             var bytes = System.Text.Encoding.UTF8.GetBytes(body);
-            var head = $"HTTP/1.1 200 OK\r\nContent-Type: {type}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
+            var head = $"HTTP/1.1 {status}\r\nContent-Type: {type}\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n";
             await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
             await stream.WriteAsync(bytes);
         });
@@ -265,11 +290,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         var code = await Lethe.Control.Cli.LetheCli.Run([.. command, "--server", $"http://127.0.0.1:{port}", "--token", "x"],
             output, error, new StringReader(""), () => http);
         await serving;
-
-        Assert.Equal(1, code);
-        Assert.StartsWith($"error: the server at http://127.0.0.1:{port} did not answer as a Lethe control plane: HTTP 200", error.ToString());
-        Assert.Contains(what, error.ToString());
-        Assert.Equal("", output.ToString());
+        return (code, output.ToString(), error.ToString(), port);
     }
 
     [Theory]

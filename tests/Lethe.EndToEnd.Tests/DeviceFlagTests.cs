@@ -12,6 +12,7 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--workers", "65", "--workers: 65 is outside 1..64")]
     [InlineData("--cpus", "4096", "--cpus: CPU 4096 is not one this process may run on")]
     [InlineData("--cpus", "1-x", "--cpus: '1-x' is not a list of CPU numbers and ranges")]
+    [InlineData("--cpus", "0,0", "--cpus: CPU 0 is given twice")]
     public async Task boot_refuses_bad_device_flags_with_exit_2_and_the_reason(string flag, string value, string expected)
     {
         var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,

@@ -112,10 +112,11 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     {
         var status = (int)response.StatusCode;
         var text = await response.Content.ReadAsStringAsync(ct);
-        JsonNode? problem = null;
+        JsonObject? problem = null;
         try
         {
-            problem = text.Length > 0 ? JsonNode.Parse(text) : null;
+            // A proxy in front may answer JSON that is no problem details (a bare string, an array).
+            problem = text.Length > 0 ? JsonNode.Parse(text) as JsonObject : null;
         }
         catch (JsonException)
         {
@@ -124,19 +125,34 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         {
             HttpStatusCode.Unauthorized => "not authenticated: give a valid token with --token or LETHE_TOKEN",
             HttpStatusCode.Forbidden => "forbidden: your token's role may not do this",
-            _ => problem?["detail"]?.GetValue<string>() ?? problem?["title"]?.GetValue<string>() ?? $"the control plane answered {status}",
+            _ => Text(problem?["detail"]) ?? Text(problem?["title"]) ?? $"the control plane answered {status}",
         };
         var details = new List<string>();
         if (problem?["errors"] is JsonObject errors)
         {
-            details.AddRange(errors.SelectMany(field => field.Value!.AsArray().Select(m => $"{field.Key}: {m}")));
-            message = problem["title"]?.GetValue<string>() ?? message;
+            foreach (var (field, messages) in errors)
+            {
+                if (messages is JsonArray list)
+                {
+                    details.AddRange(list.Select(m => $"{field}: {Text(m) ?? m?.ToJsonString()}"));
+                }
+            }
+            message = Text(problem["title"]) ?? message;
         }
         if (problem?["failures"] is JsonArray failures)
         {
-            details.AddRange(failures.Select(f => f!["description"]!.GetValue<string>()));
-            message = problem["title"]?.GetValue<string>() ?? message;
+            foreach (var failure in failures)
+            {
+                if (Text(failure?["description"]) is { } description)
+                {
+                    details.Add(description);
+                }
+            }
+            message = Text(problem["title"]) ?? message;
         }
         return new CliException($"{message} (HTTP {status})", details);
     }
+
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }

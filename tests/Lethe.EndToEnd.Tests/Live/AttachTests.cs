@@ -19,7 +19,7 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
         {
             foreach (var device in devices)
             {
-                Command.Run("ip", "tuntap", "add", "dev", device, "mode", "tun", "multi_queue", "vnet_hdr");
+                AddDevice(device, "multi_queue", "vnet_hdr");
             }
             await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
                 "--client-tun", $"work={devices[0]}", "--uplink-tun", devices[1], "--uplink-address", "198.51.100.2", "--workers", "2");
@@ -146,8 +146,17 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
     /// an owner only by that user (or with CAP_NET_ADMIN).
     /// </summary>
     private static void MakeDevice(string name, int owner) =>
-        Command.Run("ip", "tuntap", "add", "dev", name, "mode", "tun", "multi_queue", "vnet_hdr",
-            "user", owner.ToString(), "group", owner.ToString());
+        AddDevice(name, "multi_queue", "vnet_hdr", "user", owner.ToString(), "group", owner.ToString());
+
+    /// <summary>
+    /// A persistent device in the root namespace, which outlives a killed test host; its alias lets
+    /// scripts/test delete it when the run ends.
+    /// </summary>
+    private static void AddDevice(string name, params string[] options)
+    {
+        Command.Run("ip", ["tuntap", "add", "dev", name, "mode", "tun", .. options]);
+        Command.Run("ip", "link", "set", "dev", name, "alias", NetworkNamespace.RunTag);
+    }
 
     private static FirewallProcess StartAsNobody(DirectoryInfo folder, string client, string uplink) =>
         FirewallProcess.StartAs(Nobody, Path.Combine(folder.FullName, "tun"), folder.FullName,
@@ -160,7 +169,7 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
         var device = $"ls{Random.Shared.Next(0x1000000):x6}";
         try
         {
-            Command.Run("ip", "tuntap", "add", "dev", device, "mode", "tun");
+            AddDevice(device);
 
             var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
                 "--uplink-tun", device, "--workers", "2");
@@ -183,7 +192,7 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
         string created = tag + "w", madeBefore = tag + "u";
         try
         {
-            Command.Run("ip", "tuntap", "add", "dev", madeBefore, "mode", "tun", "multi_queue", "vnet_hdr");
+            AddDevice(madeBefore, "multi_queue", "vnet_hdr");
             await using var first = FirewallProcess.Start(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
                 "--client-tun", $"work={created}", "--uplink-tun", madeBefore, "--uplink-address", "198.51.100.2", "--workers", "1");
             await first.WaitForOutput("forwarding on 2 device(s)", TimeSpan.FromSeconds(30));

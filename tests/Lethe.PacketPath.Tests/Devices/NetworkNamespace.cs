@@ -18,12 +18,16 @@ public sealed class NetworkNamespace : IDisposable
 
     public string Name { get; }
 
+    /// <summary>
+    /// "lethe-tRUN": scripts/test names its run, and deletes that run's namespaces (and root-namespace
+    /// devices with this alias) when it ends, even when the test hosts were killed before they could.
+    /// </summary>
+    public static string RunTag { get; } =
+        "lethe-t" + (Environment.GetEnvironmentVariable("LETHE_TEST_RUN") is { Length: > 0 and <= 10 } id && id.All(char.IsAsciiDigit) ? id : "");
+
     public static NetworkNamespace Create()
     {
-        // scripts/test names its run, and deletes that run's namespaces when it ends, even when the
-        // test hosts were killed before they could.
-        var run = Environment.GetEnvironmentVariable("LETHE_TEST_RUN") is { Length: > 0 and <= 10 } id && id.All(char.IsAsciiDigit) ? id : "";
-        var name = $"lethe-t{run}-{Random.Shared.Next():x8}";
+        var name = $"{RunTag}-{Random.Shared.Next():x8}";
         Command.Run("ip", "netns", "add", name);
         return new NetworkNamespace(name);
     }

@@ -301,4 +301,59 @@ public class SegmentationTests
             SegmentCheck.AssertSplitOf(packet, header, output, segments);
         }, iter: 300);
     }
+
+    [Fact]
+    public void a_superpacket_split_in_parts_gives_the_segments_of_a_split_in_one_go()
+    {
+        Gen.Select(Superpacket, Gen.Int[16, 2000], Gen.Int[1, 5], Gen.OneOf(Gen.Const(0), Gen.Const(VirtioNetHeader.Size))).Sample((whole, mss, slots, headroom) =>
+        {
+            var (header, packet) = Offloaded.Partial(whole, (ushort)mss);
+            var (output, segments) = Room(segments: 2048);
+            var expected = Split(header, packet, output, segments, headroom).Select(r => output[r]).ToList();
+
+            var parts = new List<byte[]>();
+            var (small, ranges) = (new byte[256 * 1024], new Range[slots]);
+            var first = 0;
+            int left;
+            do
+            {
+                Assert.True(Segmentation.TrySplitFrom(header, packet, first, small, ranges, out var count, out left, out var reason, headroom), $"refused: {reason}");
+                Assert.InRange(count, 1, slots);
+                parts.AddRange(ranges[..count].Select(r => small[r]));
+                first += count;
+            }
+            while (left > 0);
+
+            Assert.Equal(expected, parts);
+            Assert.False(Segmentation.TrySplitFrom(header, packet, first, small, ranges, out _, out _, out var past, headroom));
+            Assert.Equal(DropReason.TooBig, past);
+        }, iter: 200);
+    }
+
+    [Fact]
+    public void a_tso_superpacket_with_more_segments_than_one_buffer_holds_is_split_in_parts()
+    {
+        // 60,000 bytes at an MSS of 48 (Linux's tcp_min_snd_mss) are 1,250 segments.
+        var (header, packet) = Offloaded.Partial(Packets.Tcp(Client4, Server4, 40000, 443, TcpFlags.Ack, payload: 60_000, sequence: 5), gsoSize: 48);
+        var (output, ranges) = (new byte[64 * 1024], new Range[512]);
+        var sequences = new List<uint>();
+        var first = 0;
+        int left;
+        do
+        {
+            Assert.True(Segmentation.TrySplitFrom(header, packet, first, output, ranges, out var count, out left, out var reason), $"refused: {reason}");
+            foreach (var range in ranges[..count])
+            {
+                Assert.Equal(40 + 48, output[range].Length);
+                sequences.Add(BinaryPrimitives.ReadUInt32BigEndian(output.AsSpan(range)[24..]));
+            }
+            first += count;
+        }
+        while (left > 0);
+
+        Assert.Equal(1250, sequences.Count);
+        Assert.Equal(Enumerable.Range(0, 1250).Select(i => (uint)(5 + 48 * i)), sequences);
+        Assert.False(Segmentation.TrySplit(header, packet, output, ranges, out _, out var tooBig));
+        Assert.Equal(DropReason.TooBig, tooBig);
+    }
 }

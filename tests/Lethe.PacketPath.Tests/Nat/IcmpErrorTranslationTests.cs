@@ -137,6 +137,26 @@ public class IcmpErrorTranslationTests
         Assert.Equal(sent, error.AsSpan(info.EmbeddedOffset).ToArray());
     }
 
+    [Theory]
+    [InlineData(135)] // mobility
+    [InlineData(139)] // HIP
+    [InlineData(140)] // shim6
+    [InlineData(253)] // experimental
+    public void an_icmpv6_error_quoting_a_header_the_path_tracks_as_the_protocol_goes_back_to_the_client(byte protocol)
+    {
+        // The forward path stops its header walk at these and tracks the flow by addresses, so the quote is read the same way.
+        var (sent, translated) = Outbound(Ip(Client6, Remote6, protocol, Payload(24)));
+        var error = IcmpError(Router6, Uplink6, type: 1, code: 1, translated);
+        var info = Info(error);
+
+        Assert.True(NatRewriter.TryReadQuotedFlow(error, in info, out var quoted));
+        Assert.Equal(protocol, quoted.Protocol);
+        Assert.True(NatRewriter.TranslateIcmpError(error, ref info, Client6, ClientPort));
+        Assert.Equal(Client6, Destination(error));
+        Assert.True(TransportChecksumVerifies(error));
+        Assert.Equal(sent, error[48..]);
+    }
+
     [Fact]
     public void a_quote_too_short_to_show_the_ports_is_refused_and_left_untouched()
     {
