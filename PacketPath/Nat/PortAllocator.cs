@@ -9,8 +9,9 @@ namespace Lethe.PacketPath.Nat;
 /// reply key (remote, uplink, protocol, remote port, chosen port) belongs to no live flow.
 /// </summary>
 /// <remarks>
-/// The client's own source port is kept when it is in the range and free (see TryAllocate); the
-/// search below is for when it is not.
+/// The client's own source port is kept when it is in the range and free, and so is a reserved one
+/// (below 1024) or an ICMP query identifier outside it (see TryAllocate); the search below is for
+/// when it is not.
 /// The connection table is the only record of ports in use: a port is free again as soon as its
 /// flow is removed or expires, with no separate release. The search is RFC 6056's Algorithm 3
 /// ("simple hash-based"): start at a keyed hash of the destination plus a counter and walk the
@@ -77,7 +78,19 @@ public sealed class PortAllocator
         // client's stack chose it at random already. With several workers it can be kept only when its
         // reply falls in this worker's shard.
         var own = original.SourcePort;
-        if (own >= Range.First && own <= Range.Last)
+        var query = IsQueryProtocol(original.Protocol);
+        var search = Range;
+        var keep = own >= Range.First && own <= Range.Last;
+        if (!keep && own != 0 && (query || (own < 1024 && Range.First >= 1024)))
+        {
+            // A query identifier means nothing beyond the flow, so any is kept. A reserved port
+            // (below 1024) is kept too, and one taken is searched for below 1024 as Linux does
+            // (1-511 or 600-1023): servers such as NFS with "secure" exports, rsh and LPD
+            // refuse clients that do not come from one.
+            keep = true;
+            search = query ? Range : own < 512 ? LowReserved : HighReserved;
+        }
+        if (keep)
         {
             var kept = ReplyKey(original.Protocol, uplink, original.Destination, original.DestinationPort, own);
             if ((_shards.Count == 1 || _shards.Of(kept) == _shard) && !_table.Lookup(in kept, nowMs, out _, out _))
@@ -87,7 +100,7 @@ public sealed class PortAllocator
                 return true;
             }
         }
-        if (!TryAllocate(original.Protocol, uplink, original.Destination, original.DestinationPort, nowMs, out var port, out reason))
+        if (!TryAllocate(original.Protocol, uplink, original.Destination, original.DestinationPort, search, nowMs, out var port, out reason))
         {
             reply = default;
             return false;
@@ -96,11 +109,20 @@ public sealed class PortAllocator
         return true;
     }
 
+    /// <summary>Where Linux's NAT searches for a port replacing a client's taken one below 512, and one from 512 to 1023 (nf_nat_l4proto_unique_tuple).</summary>
+    private static readonly PortRange LowReserved = new(1, 511);
+
+    private static readonly PortRange HighReserved = new(600, 1023);
+
     /// <summary>A free source port (for ICMP queries: query identifier; <paramref name="remotePort"/> is then ignored).</summary>
     public bool TryAllocate(byte protocol, NetAddress uplink, NetAddress remote, ushort remotePort, long nowMs,
+        out ushort port, out DropReason reason) =>
+        TryAllocate(protocol, uplink, remote, remotePort, Range, nowMs, out port, out reason);
+
+    private bool TryAllocate(byte protocol, NetAddress uplink, NetAddress remote, ushort remotePort, PortRange range, long nowMs,
         out ushort port, out DropReason reason)
     {
-        var size = (ulong)Range.Size;
+        var size = (ulong)range.Size;
         var offset = new FlowKey(remote, uplink, protocol, remotePort, 0).Hash(_secret);
         var start = (offset % size + _next % size) % size;
         // Rounds of FirstRound, then half as many, ... down to one table lookup, each from a new
@@ -120,7 +142,7 @@ public sealed class PortAllocator
             for (ulong tried = 0; tried < candidates && taken < attempts; tried++)
             {
                 walked++;
-                var candidate = (ushort)(Range.First + (start + tried) % size);
+                var candidate = (ushort)(range.First + (start + tried) % size);
                 var key = ReplyKey(protocol, uplink, remote, remotePort, candidate);
                 if (_shards.Count > 1 && _shards.Of(key) != _shard)
                 {

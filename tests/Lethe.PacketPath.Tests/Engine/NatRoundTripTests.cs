@@ -47,6 +47,18 @@ public class NatRoundTripTests
         ChecksumsAreValid(after.Packet);
     }
 
+    [Fact]
+    public void an_nfs_mount_from_a_reserved_port_leaves_from_that_port_and_its_reply_comes_back_to_it()
+    {
+        // Linux's NFS client binds 665-1023, and servers export "secure" by default: they refuse ports from 1024.
+        var left = _lab.Through(Packets.Tcp(Work4, Remote4, 800, 2049, TcpFlags.Syn, sequence: 7000), _lab.Work);
+        var back = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 2049, 800, TcpFlags.Syn | TcpFlags.Ack, sequence: 9000, acknowledgement: 7001));
+
+        Assert.Equal((Address(Uplink4), (ushort)800), (left.Info.Source, left.Info.SourcePort));
+        Assert.True(back.Forwarded, back.Reason.ToString());
+        Assert.Equal((Address(Work4), (ushort)800), (back.Info.Destination, back.Info.DestinationPort));
+    }
+
     [Theory]
     [InlineData(Work4, Remote4, Uplink4)]
     [InlineData(Work6, Remote6, Uplink6)]
@@ -102,7 +114,7 @@ public class NatRoundTripTests
     [Theory]
     [InlineData(Work4, Remote4, Uplink4)]
     [InlineData(Work6, Remote6, Uplink6)]
-    public void an_icmp_echo_leaves_with_a_nat_identifier_and_the_echo_reply_comes_back_with_the_clients_identifier(string client, string remote, string uplink)
+    public void an_icmp_echo_leaves_with_its_own_identifier_while_free_and_the_echo_reply_comes_back_to_the_client(string client, string remote, string uplink)
     {
         var request = _lab.Through(Packets.IcmpEcho(client, remote, id: 7, sequence: 1, request: true, payload: 56), _lab.Work);
         var natId = request.Info.SourcePort;
@@ -111,7 +123,7 @@ public class NatRoundTripTests
         var next = _lab.Through(Packets.IcmpEcho(client, remote, id: 7, sequence: 2, request: true, payload: 56), _lab.Work);
 
         Assert.Equal(Address(uplink), request.Info.Source);
-        Assert.InRange(natId, 1024, 65535);
+        Assert.Equal(7, natId);
         ChecksumsAreValid(request.Packet);
         Assert.True(reply.Forwarded, reply.Reason.ToString());
         Assert.Equal(_lab.Work, reply.Outcome.Egress);
@@ -120,6 +132,22 @@ public class NatRoundTripTests
         Assert.Equal(1, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(reply.Packet.AsSpan(reply.Info.TransportOffset + 6)));
         ChecksumsAreValid(reply.Packet);
         Assert.Equal(natId, next.Info.SourcePort);
+    }
+
+    [Fact]
+    public void two_clients_pinging_one_host_with_the_same_identifier_get_different_ones_and_their_own_replies()
+    {
+        var personal = _lab.Through(Packets.IcmpEcho(Personal4, Remote4, id: 7, sequence: 1, request: true), _lab.Personal);
+        var work = _lab.Through(Packets.IcmpEcho(Work4, Remote4, id: 7, sequence: 1, request: true), _lab.Work);
+        var natId = work.Info.SourcePort;
+
+        var reply = _lab.FromUplink(Packets.IcmpEcho(Remote4, Uplink4, id: natId, sequence: 1, request: false));
+
+        Assert.Equal(7, personal.Info.SourcePort);
+        Assert.InRange(natId, 1024, 65535);
+        Assert.True(reply.Forwarded, reply.Reason.ToString());
+        Assert.Equal((Address(Work4), (ushort)7), (reply.Info.Destination, reply.Info.DestinationPort));
+        ChecksumsAreValid(reply.Packet);
     }
 
     [Fact]

@@ -87,10 +87,10 @@ public class PortAllocatorTests
         var ports = new PortAllocator(table, new PortRange(5000, 5009), secret: 3);
         for (ushort i = 0; i < 10; i++)
         {
-            Open(table, ports, ClientFlow((ushort)(100 + i)));
+            Open(table, ports, ClientFlow((ushort)(2000 + i)));
         }
 
-        var next = ClientFlow(200);
+        var next = ClientFlow(2200);
         Assert.False(ports.TryAllocate(in next, Uplink4, 0, out _, out var reason));
         Assert.Equal(DropReason.NatPortsExhausted, reason);
     }
@@ -114,7 +114,8 @@ public class PortAllocatorTests
             }
         }
 
-        var next = ClientFlow(7);
+        // Its own port is taken too, so the search runs.
+        var next = ClientFlow(40_001);
         var found = ports.TryAllocate(in next, Uplink4, 0, out var chosen, out var why);
 
         // 15 of 64,512 ports free: a search of at most 255 lookups usually misses them all; when it does find one, it is one of them.
@@ -129,12 +130,12 @@ public class PortAllocatorTests
         var replies = new List<FlowKey>();
         for (ushort i = 0; i < 10; i++)
         {
-            replies.Add(Open(table, ports, ClientFlow((ushort)(100 + i))));
+            replies.Add(Open(table, ports, ClientFlow((ushort)(2000 + i))));
         }
         Assert.True(table.Lookup(replies[4], 0, out var entry, out _));
         Assert.True(table.Remove(entry));
 
-        var reply = Open(table, ports, ClientFlow(200));
+        var reply = Open(table, ports, ClientFlow(2200));
 
         Assert.Equal(replies[4].DestinationPort, reply.DestinationPort);
     }
@@ -149,10 +150,10 @@ public class PortAllocatorTests
             var shards = new FlowShards(count, secret);
             var shard = (int)(secret % (ulong)count);
             var table = Table(4096);
-            var ports = new PortAllocator(table, PortRange.Default, secret, shards, shard);
+            var ports = new PortAllocator(table, new PortRange(2000, 65535), secret, shards, shard);
             var handedOut = new HashSet<ushort>();
-            // Below the range, so no client port is kept and every port comes from the search.
-            ushort clientPort = 100;
+            // Below the range but not reserved, so no client port is kept and every port comes from the search.
+            ushort clientPort = 1024;
             foreach (var step in steps)
             {
                 var original = new FlowKey(Client4, Remote4, 6, clientPort++, 7000);
@@ -182,7 +183,7 @@ public class PortAllocatorTests
     }
 
     [Fact]
-    public void a_clients_port_another_flow_holds_towards_that_remote_or_one_below_the_range_is_searched_for()
+    public void a_clients_port_another_flow_holds_towards_that_remote_is_searched_for()
     {
         var table = Table(64);
         var ports = new PortAllocator(table, PortRange.Default, secret: 3);
@@ -191,11 +192,48 @@ public class PortAllocatorTests
         // Another client, same port, same remote and port: the first keeps 40000, this one gets another.
         var other = new FlowKey(NetAddress.Parse("10.137.0.99"), Remote4, 6, 40_000, 53);
         var second = Open(table, ports, other);
-        var low = Open(table, ports, ClientFlow(700, protocol: 6));
 
         Assert.Equal(40_000, first.DestinationPort);
         Assert.NotEqual(40_000, second.DestinationPort);
-        Assert.InRange(low.DestinationPort, (ushort)1024, (ushort)65535);
+        Assert.InRange(second.DestinationPort, (ushort)1024, (ushort)65535);
+    }
+
+    [Theory]
+    [InlineData(700, 600, 1023)]
+    [InlineData(1023, 600, 1023)]
+    [InlineData(111, 1, 511)]
+    [InlineData(511, 1, 511)]
+    public void a_reserved_port_is_kept_and_one_taken_is_replaced_by_another_reserved_port_as_linux_does(int clientPort, int low, int high)
+    {
+        // NFS servers export "secure" by default: a mount from port 1024 or above is refused.
+        var table = Table(64);
+        var ports = new PortAllocator(table, PortRange.Default, secret: 3);
+        var first = Open(table, ports, ClientFlow((ushort)clientPort, protocol: 6));
+        var other = new FlowKey(NetAddress.Parse("10.137.0.99"), Remote4, 6, (ushort)clientPort, 53);
+        var second = Open(table, ports, other);
+
+        Assert.Equal(clientPort, first.DestinationPort);
+        Assert.NotEqual(clientPort, second.DestinationPort);
+        Assert.InRange(second.DestinationPort, (ushort)low, (ushort)high);
+    }
+
+    [Fact]
+    public void an_icmp_query_identifier_below_the_range_is_kept()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, PortRange.Default, secret: 3);
+
+        Assert.Equal(7, Open(table, ports, ClientFlow(7, protocol: 1)).DestinationPort);
+        Assert.InRange(Open(table, ports, ClientFlow(7, protocol: 1) with { Source = NetAddress.Parse("10.137.0.99") }).DestinationPort, (ushort)1024, (ushort)65535);
+    }
+
+    [Fact]
+    public void a_port_outside_a_range_above_the_reserved_ports_is_searched_for_in_the_range()
+    {
+        var table = Table(64);
+        var ports = new PortAllocator(table, new PortRange(40_000, 40_009), secret: 3);
+
+        Assert.InRange(Open(table, ports, ClientFlow(5000, protocol: 6)).DestinationPort, (ushort)40_000, (ushort)40_009);
     }
 
     [Fact]
@@ -222,11 +260,11 @@ public class PortAllocatorTests
     {
         var table = Table(64);
         var ports = new PortAllocator(table, new PortRange(5000, 5001), secret: 3);
-        var first = Open(table, ports, ClientFlow(100), nowMs: 0);
-        Open(table, ports, ClientFlow(101), nowMs: 20_000);
+        var first = Open(table, ports, ClientFlow(2000), nowMs: 0);
+        Open(table, ports, ClientFlow(2001), nowMs: 20_000);
 
         // UDP without a reply lives 30 s: at 30 s the first flow is gone, the second still here.
-        var reply = Open(table, ports, ClientFlow(102), nowMs: 30_000);
+        var reply = Open(table, ports, ClientFlow(2002), nowMs: 30_000);
 
         Assert.Equal(first.DestinationPort, reply.DestinationPort);
     }
@@ -236,9 +274,9 @@ public class PortAllocatorTests
     {
         var table = Table(64);
         var ports = new PortAllocator(table, new PortRange(5000, 5000), secret: 3);
-        var first = Open(table, ports, ClientFlow(100));
+        var first = Open(table, ports, ClientFlow(2000));
 
-        var other = Open(table, ports, ClientFlow(100, remote: NetAddress.Parse("198.51.100.8")));
+        var other = Open(table, ports, ClientFlow(2000, remote: NetAddress.Parse("198.51.100.8")));
 
         Assert.Equal(first.DestinationPort, other.DestinationPort);
     }
@@ -250,7 +288,7 @@ public class PortAllocatorTests
         {
             var table = Table(64);
             var ports = new PortAllocator(table, PortRange.Default, secret: 42);
-            return Enumerable.Range(0, 20).Select(i => Open(table, ports, ClientFlow((ushort)(100 + i))).DestinationPort).ToList();
+            return Enumerable.Range(0, 20).Select(i => Open(table, ports, ClientFlow((ushort)(2000 + i))).DestinationPort).ToList();
         }
 
         Assert.Equal(Run(), Run());

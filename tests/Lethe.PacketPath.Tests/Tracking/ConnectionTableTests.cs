@@ -444,12 +444,12 @@ public class ConnectionTableTests
         for (var i = 0; i < 4; i++)
         {
             var client = i % 2;
-            var original = Key(17, client, (ushort)(100 + i));
+            var original = Key(17, client, (ushort)(2000 + i));
             Assert.True(ports.TryAllocate(in original, Uplink, 0, out var reply, out _));
             Assert.True(table.TryCreate(in original, in reply, client, ruleIndex: client, 0, 0, out _, out _));
             flows.Add((original, reply, client));
         }
-        var next = Key(17, 0, 999);
+        var next = Key(17, 0, 2999);
         Assert.False(ports.TryAllocate(in next, Uplink, 0, out _, out _));
 
         var cut = table.RemoveWhere(flow => flow.Client == 1);
