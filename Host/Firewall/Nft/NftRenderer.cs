@@ -485,15 +485,31 @@ public static class NftRenderer
                 foreach (var family in Families)
                 {
                     // A flow between two clients never met the uplink: anyone there could otherwise break it with a forged error.
-                    var clients = _model.Clients.SelectMany(x => x.Addresses).Where(a => Is(a, family)).Distinct().ToArray();
+                    var clients = ClientAddresses(family);
                     if (clients.Length > 0)
                     {
                         NftRule($"iifname \"{uplink}\" ct state related ct original {Ip(family)} daddr {Addresses(clients)}", "counter drop",
                             Comment("error from the uplink about a flow between clients"));
                     }
                 }
+                return;
+            }
+            // Without the uplink's interface, whatever does not come from a client's address is taken as from the uplink.
+            foreach (var family in Families)
+            {
+                var clients = ClientAddresses(family);
+                var outside = clients.Length > 0 ? $"{Ip(family)} saddr != {Addresses(clients)}" : NfProto(family);
+                NftRule(outside, "ct state related ct direction original", "counter drop", Comment("error from outside the clients about a flow not going out"));
+                if (clients.Length > 0)
+                {
+                    NftRule(outside, $"ct state related ct original {Ip(family)} daddr {Addresses(clients)}", "counter drop",
+                        Comment("error from outside the clients about a flow between clients"));
+                }
             }
         }
+
+        private IPAddress[] ClientAddresses(Family family) =>
+            _model.Clients.SelectMany(x => x.Addresses).Where(a => Is(a, family)).Distinct().ToArray();
 
         private void Client(int c)
         {
@@ -736,7 +752,7 @@ public static class NftRenderer
                 {
                     continue;
                 }
-                var all = Addresses(_model.Clients.SelectMany(x => x.Addresses).Where(a => Is(a, family)).Distinct());
+                var all = Addresses(ClientAddresses(family));
                 NftRule($"{Ip(family)} saddr {Addresses(clients)} {Ip(family)} daddr != {all}", "counter", translation, Comment($"{name} from clients"));
             }
             Line(1, "}");
