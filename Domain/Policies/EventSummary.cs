@@ -13,7 +13,7 @@ public static class EventSummary
         RuleMoved e => $"{e.Client}: moved rule {e.RuleId} from {e.From} to {e.To}",
         RuleReplaced e => $"{e.Client}: replaced rule {e.RuleId}: {e.Before} -> {e.After}",
         RulesImported e => $"{e.Client}: imported {e.Rules.Count} rule(s){(e.Replaced ? ", replacing all" : "")}",
-        PolicyTestAdded e => $"added test {e.Test.Id}: {e.Test.Client} -> {e.Test.To} {e.Test.Proto} {e.Test.Port} expect {e.Test.Expect}".Replace("  ", " "),
+        PolicyTestAdded e => $"added test {e.Test.Id}: {e.Test.Describe()}",
         PolicyTestRemoved e => $"removed test {e.TestId}",
         PolicyPublished e => $"published version {e.Version} ({e.ContentSha256[..12]})" + (e.ConfirmBy is { } by ? $", to be confirmed by {by:u}" : ""),
         PublishConfirmed e => $"confirmed version {e.Version}",

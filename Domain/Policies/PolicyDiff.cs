@@ -13,16 +13,27 @@ public sealed record ClientDiff(
     IReadOnlyList<string> AddressesAdded,
     IReadOnlyList<string> AddressesRemoved)
 {
+    /// <summary>Policy tests of this client one side has and the other lacks (a test changed under its id is both).</summary>
+    /// <remarks>They are part of a version: a rollback brings back its tests and drops the others.</remarks>
+    public IReadOnlyList<PolicyTest> TestsAdded { get; init; } = [];
+
+    public IReadOnlyList<PolicyTest> TestsRemoved { get; init; } = [];
+
     public bool IsEmpty => Status == "unchanged" &&
-        Added.Count + Removed.Count + Moved.Count + Changed.Count + AddressesAdded.Count + AddressesRemoved.Count == 0;
+        Added.Count + Removed.Count + Moved.Count + Changed.Count + AddressesAdded.Count + AddressesRemoved.Count
+        + TestsAdded.Count + TestsRemoved.Count == 0;
 }
 
-/// <summary>Per client: addresses gained and lost, rules added, removed, moved (their order among the rules both sides keep changed) and changed in place.</summary>
+/// <summary>
+/// Per client: addresses gained and lost, rules added, removed, moved (their order among the rules
+/// both sides keep changed) and changed in place, and policy tests added and removed.
+/// </summary>
 public static class PolicyDiff
 {
     public static IReadOnlyList<ClientDiff> Compare(DraftContent from, DraftContent to)
     {
-        var names = from.Clients.Select(c => c.Name).Concat(to.Clients.Select(c => c.Name)).Distinct();
+        var names = from.Clients.Select(c => c.Name).Concat(to.Clients.Select(c => c.Name))
+            .Concat(from.Tests.Select(t => t.Client)).Concat(to.Tests.Select(t => t.Client)).Distinct();
         var result = new List<ClientDiff>();
         foreach (var name in names)
         {
@@ -33,6 +44,8 @@ public static class PolicyDiff
             {
                 AddressesAdded = (after?.Addresses ?? []).Except(before?.Addresses ?? []).ToArray(),
                 AddressesRemoved = (before?.Addresses ?? []).Except(after?.Addresses ?? []).ToArray(),
+                TestsAdded = to.Tests.Where(t => t.Client == name).Except(from.Tests).ToArray(),
+                TestsRemoved = from.Tests.Where(t => t.Client == name).Except(to.Tests).ToArray(),
             };
             if (!diff.IsEmpty)
             {

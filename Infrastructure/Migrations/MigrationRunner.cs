@@ -54,7 +54,8 @@ public static class MigrationRunner
     {
         var name = Path.GetFileName(file);
         var sql = await File.ReadAllTextAsync(file, ct);
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+        // Hashed with LF line ends: the same file checked out on Windows (CRLF) is not a changed one.
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql.Replace("\r\n", "\n", StringComparison.Ordinal))));
         await using var transaction = await connection.BeginTransactionAsync(ct);
         string? recorded;
         bool known;

@@ -40,6 +40,8 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         var ssh = (await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=22", "--position", "0", "--reason", "ssh")).Line;
         await Ok("rule", "remove", policy, dns, "--reason", "dns via proxy");
+        var noPing = (await Ok("test", "add", policy, "--client", "work", "--to", "192.0.2.10", "--proto", "icmp", "--icmp-type", "8", "--expect", "drop",
+            "--reason", "no ping")).Line;
         var v2 = await Ok("publish", policy, "--reason", "second cut");
         Assert.Contains("version 2", v2.Out);
 
@@ -47,11 +49,14 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Contains("client work", diff.Out);
         Assert.Contains($"+ {ssh} at 0: action=accept proto=tcp dstports=22-22", diff.Out);
         Assert.Contains($"- {dns} was at 1: action=accept specialtarget=dns", diff.Out);
+        Assert.Contains($"+ test {noPing}: work -> 192.0.2.10 icmp type 8 expect drop", diff.Out);
         Assert.DoesNotContain(https, diff.Out);
 
         var rollback = await Ok("rollback", policy, "--to", "1", "--reason", "second cut broke mail");
         Assert.Contains("version 3", rollback.Out);
         Assert.Contains($"contentSha256 {v1Sha}", rollback.Out);
+        // The rollback took the test added since version 1 away with it.
+        Assert.Contains($"- test {noPing}: work -> 192.0.2.10 icmp type 8 expect drop", (await Ok("diff", policy, "2", "3")).Out);
 
         var history = await Ok("history", policy);
         var lines = history.Lines();
@@ -61,6 +66,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Contains("SUMMARY", lines[0]);
         Assert.All(lines.Skip(1), l => Assert.Contains("alice", l));
         Assert.Contains(lines, l => l.Contains("v1") && l.Contains("first cut"));
+        Assert.Contains(lines, l => l.Contains($"added test {noPing}: work -> 192.0.2.10 icmp type 8 expect drop"));
         Assert.Contains(lines, l => l.Contains("v3") && l.Contains("second cut broke mail") && l.Contains("rolled back to version 1"));
 
         var noDiff = await Ok("diff", policy, "1", "3");

@@ -137,4 +137,40 @@ public class PolicyDiffTests
     [Fact]
     public void only_clients_that_differ_are_listed() =>
         Assert.Equal(["vault"], PolicyDiff.Compare(Draft(("work", ["a"]), ("vault", ["v1"])), Draft(("work", ["a"]), ("vault", ["v2"]))).Select(d => d.Client));
+
+    [Fact]
+    public void policy_tests_one_side_has_and_the_other_lacks_are_reported_under_their_client()
+    {
+        var keep = new PolicyTest("t-keep", "work", "192.0.2.1", "tcp", 443, null, "accept");
+        var gone = new PolicyTest("t-gone", "work", "192.0.2.1", "tcp", 22, null, "drop");
+        var ping = new PolicyTest("t-ping", "work", "192.0.2.1", "icmp", null, 8, "drop");
+        var from = Draft(("work", ["a"])) with { Tests = [keep, gone] };
+        var to = Draft(("work", ["a"])) with { Tests = [keep, ping] };
+
+        var diff = Single(from, to);
+
+        Assert.Equal([ping], diff.TestsAdded);
+        Assert.Equal([gone], diff.TestsRemoved);
+        Assert.Empty(diff.Added);
+        Assert.Empty(PolicyDiff.Compare(from, from));
+    }
+
+    [Fact]
+    public void a_test_changed_under_its_id_is_both_removed_and_added()
+    {
+        var before = new PolicyTest("t-1", "work", "192.0.2.1", "tcp", 22, null, "drop");
+        var after = before with { Expect = "accept" };
+
+        var diff = Single(Draft(("work", ["a"])) with { Tests = [before] }, Draft(("work", ["a"])) with { Tests = [after] });
+
+        Assert.Equal([after], diff.TestsAdded);
+        Assert.Equal([before], diff.TestsRemoved);
+    }
+
+    [Theory]
+    [InlineData("icmp", null, 8, "added test t-1: work -> 192.0.2.1 icmp type 8 expect drop")]
+    [InlineData("tcp", 22, null, "added test t-1: work -> 192.0.2.1 tcp port 22 expect drop")]
+    [InlineData(null, null, null, "added test t-1: work -> 192.0.2.1 expect drop")]
+    public void the_history_line_of_an_added_test_says_what_it_checks(string? proto, int? port, int? icmpType, string expected) =>
+        Assert.Equal(expected, EventSummary.Describe(new PolicyTestAdded(new PolicyTest("t-1", "work", "192.0.2.1", proto, port, icmpType, "drop"))));
 }

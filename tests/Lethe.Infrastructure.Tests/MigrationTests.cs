@@ -82,6 +82,28 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public async Task the_same_migrations_checked_out_with_crlf_line_ends_are_not_changed_files()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        await MigrationRunner.Apply(database.ConnectionString, RepositoryPaths.Migrations, CancellationToken.None);
+        var folder = Directory.CreateTempSubdirectory("lethe-crlf-").FullName;
+        try
+        {
+            foreach (var file in Directory.GetFiles(RepositoryPaths.Migrations, "*.sql"))
+            {
+                var text = (await File.ReadAllTextAsync(file)).Replace("\r\n", "\n").Replace("\n", "\r\n");
+                await File.WriteAllTextAsync(Path.Combine(folder, Path.GetFileName(file)), text);
+            }
+
+            Assert.Empty(await MigrationRunner.Apply(database.ConnectionString, folder, CancellationToken.None));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task a_folder_without_migrations_is_refused()
     {
         await using var database = await TestDatabase.Create(migrate: false);

@@ -73,12 +73,19 @@ public static class PolicyCommands
             }
             foreach (var test in policy["tests"]!.AsArray())
             {
-                var what = test!["icmpType"] is { } icmp ? $"type {S(icmp)}" : test["port"] is { } port ? $"port {S(port)}" : "";
-                cli.Out.WriteLine($"test {S(test["id"])}  {S(test["client"])} -> {S(test["to"])} {S(test["proto"])} {what} expect {S(test["expect"])}");
+                cli.Out.WriteLine($"test {S(test!["id"])}  {TestLine(test)}");
             }
             return 0;
         }));
         return show;
+    }
+
+    /// <summary>"work -> 192.0.2.1 tcp port 22 expect drop", as <c>PolicyTest.Describe</c> writes it from the API's JSON.</summary>
+    public static string TestLine(JsonNode test)
+    {
+        var what = test["icmpType"] is { } icmp ? $" type {S(icmp)}" : test["port"] is { } port ? $" port {S(port)}" : "";
+        var proto = test["proto"] is { } p ? $" {S(p)}" : "";
+        return $"{S(test["client"])} -> {S(test["to"])}{proto}{what} expect {S(test["expect"])}";
     }
 
     public static string S(JsonNode? node) => node switch

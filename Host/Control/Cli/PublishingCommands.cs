@@ -82,7 +82,7 @@ public static class PublishingCommands
         var policy = new Argument<string>("policy");
         var from = new Argument<string>("from") { Description = "A version number or draft" };
         var to = new Argument<string>("to") { Description = "A version number or draft" };
-        var diff = new Command("diff", "Per client: addresses gained and lost, rules added, removed, moved and changed between two versions (or the draft)") { policy, from, to };
+        var diff = new Command("diff", "Per client: addresses gained and lost, rules added, removed, moved and changed, policy tests added and removed, between two versions (or the draft)") { policy, from, to };
         diff.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = (await cli.Api(parse).Get(
@@ -105,6 +105,8 @@ public static class PublishingCommands
                 Lines(cli, client["removed"], "-", r => $"{S(r["id"])} was at {S(r["from"])}: {S(r["rule"])}");
                 Lines(cli, client["moved"], "~", r => $"{S(r["id"])} moved {S(r["from"])} -> {S(r["to"])}: {S(r["rule"])}");
                 Lines(cli, client["changed"], "*", r => $"{S(r["id"])}: {S(r["before"])} -> {S(r["rule"])}");
+                Lines(cli, client["testsAdded"], "+", t => $"test {S(t["id"])}: {PolicyCommands.TestLine(t)}");
+                Lines(cli, client["testsRemoved"], "-", t => $"test {S(t["id"])}: {PolicyCommands.TestLine(t)}");
             }
             return 0;
         }));
