@@ -130,6 +130,12 @@ public sealed unsafe class TunDevice : IDisposable
                     SetVirtioHeaderSize(queues[0], name);
                     offloads = SetOffloads(queues[0], name, options.Offloads);
                 }
+                else if (i == 0)
+                {
+                    // The kernel keeps a device's offloads across opens: a persistent one that ran with them
+                    // would hand over partial checksums and 64 KiB packets with no header to say so.
+                    SetOffloads(queues[0], name, TunOffloads.None);
+                }
             }
             wakeup = OpenEventFd(name);
             var index = InterfaceRequest(control, name, Libc.SiocGIfIndex, "SIOCGIFINDEX");

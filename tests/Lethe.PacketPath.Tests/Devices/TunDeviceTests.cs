@@ -289,6 +289,38 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
     }
 
     [LinuxRootFact]
+    public void a_device_made_beforehand_opened_without_the_header_after_a_run_with_offloads_hands_over_whole_checksums()
+    {
+        using var ns = NetworkNamespace.Create();
+        var name = $"lq{Random.Shared.Next():x8}";
+        ns.Ip("tuntap", "add", "dev", name, "mode", "tun", "multi_queue", "vnet_hdr");
+        // A boot with offloads (the default), then one with --no-offload on the same device.
+        ns.Enter(() => TunDevice.Open(name, new TunOptions { MultiQueue = true })).Dispose();
+        using var tun = ns.Enter(() => TunDevice.Open(name, new TunOptions { MultiQueue = true, VirtioHeader = false }));
+        ns.Ip("addr", "add", "10.201.77.1/24", "dev", name);
+        ns.Ip("link", "set", name, "up");
+        using var sender = ns.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        sender.SendTo(new byte[100], new IPEndPoint(IPAddress.Parse("10.201.77.2"), 9001));
+
+        var buffer = new byte[tun.MaxReadLength];
+        using var watchdog = new Timer(_ => tun.Dispose(), null, 5000, Timeout.Infinite);
+        PacketInfo info;
+        int length;
+        do
+        {
+            // A closed device (the watchdog) reads nothing.
+            length = tun.Read(0, buffer);
+            Assert.True(length > 0, "the datagram was not read");
+        }
+        while (!PacketParser.TryParse(buffer.AsSpan(0, length), out info, out _) || info.Protocol != IpProtocol.Udp || info.DestinationPort != 9001);
+
+        Assert.False(tun.HasVirtioHeader);
+        Assert.Equal(TunOffloads.None, tun.Offloads);
+        Assert.True(UdpDatagram.Unchecked(buffer.AsSpan(info.TransportOffset, length - info.TransportOffset)).VerifyChecksum(info.Source, info.Destination),
+            "the checksum is only the pseudo-header's: the offloads of the run before are still on");
+    }
+
+    [LinuxRootFact]
     public void a_write_the_kernel_refuses_is_counted_not_thrown()
     {
         using var lab = TunLab.Open();
