@@ -69,4 +69,6 @@ public enum DropReason : byte
     AddressedToFirewall,
     /// <summary>To a multicast, broadcast, loopback or unspecified address (<see cref="NetAddress.IsNeverForwarded"/>); dropped without an answer.</summary>
     NeverForwarded,
+    /// <summary>An IPv4 packet with a loose or strict source route option; dropped without an answer, as Linux does.</summary>
+    SourceRouted,
 }

@@ -78,9 +78,17 @@ public readonly ref struct Ipv4Packet
             reason = DropReason.Truncated;
             return false;
         }
-        if (!OptionsAreWellFormed(buffer[Field.Options..headerLength]))
+        if (!OptionsAreWellFormed(buffer[Field.Options..headerLength], out var sourceRouted))
         {
             reason = DropReason.BadHeaderLength;
+            return false;
+        }
+        if (sourceRouted)
+        {
+            // Linux forwards none (accept_source_route is 0 by default), and RFC 7126 §4.3-4.4 asks
+            // the same of firewalls: the route the sender names would take the packet past the
+            // destination the rules judged.
+            reason = DropReason.SourceRouted;
             return false;
         }
         packet = new Ipv4Packet(buffer);
@@ -88,9 +96,14 @@ public readonly ref struct Ipv4Packet
         return true;
     }
 
+    private const byte LooseSourceRoute = 131;
+    private const byte StrictSourceRoute = 137;
+
     /// <summary>RFC 791 §3.1: End of Option List and No Operation are one byte; every other option has a length byte of at least 2.</summary>
-    private static bool OptionsAreWellFormed(ReadOnlySpan<byte> options)
+    /// <param name="sourceRouted">A loose (131) or strict (137) source route option is among them.</param>
+    private static bool OptionsAreWellFormed(ReadOnlySpan<byte> options, out bool sourceRouted)
     {
+        sourceRouted = false;
         var i = 0;
         while (i < options.Length)
         {
@@ -113,6 +126,7 @@ public readonly ref struct Ipv4Packet
             {
                 return false;
             }
+            sourceRouted |= type is LooseSourceRoute or StrictSourceRoute;
             i += length;
         }
         return true;

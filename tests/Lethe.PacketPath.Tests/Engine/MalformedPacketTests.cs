@@ -27,6 +27,27 @@ public class MalformedPacketTests
         Assert.Equal(0, lab.Engine.Connections.Count);
     }
 
+    [Theory]
+    [InlineData((byte)131)] // loose source route
+    [InlineData((byte)137)] // strict source route
+    public void a_source_routed_packet_is_dropped_either_way_without_an_answer_as_linux_does(byte option)
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var natPort = lab.Through(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20), lab.Work).Info.SourcePort;
+        // NOP, then the route: type, length 7, pointer 4, one hop.
+        byte[] route = [1, option, 7, 4, 203, 0, 113, 9];
+
+        var fromClient = lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20, ipv4Options: route));
+        var fromUplink = lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 20, ipv4Options: route));
+        var recorded = lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20, ipv4Options: [7, 7, 4, 0, 0, 0, 0]));
+
+        Assert.Equal((false, DropReason.SourceRouted), (fromClient.Forwarded, fromClient.Reason));
+        Assert.Equal((false, DropReason.SourceRouted), (fromUplink.Forwarded, fromUplink.Reason));
+        Assert.Empty(fromClient.Reply);
+        // Other options (record route here) pass as before.
+        Assert.True(recorded.Forwarded, recorded.Reason.ToString());
+    }
+
     [Fact]
     public void broken_headers_are_dropped_with_what_is_wrong_with_them()
     {
