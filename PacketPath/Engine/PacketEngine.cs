@@ -455,11 +455,14 @@ public sealed class PacketEngine
         ArgumentNullException.ThrowIfNull(next);
         EnsureTableCountsClients(next, _options);
         var previous = Volatile.Read(ref _active);
+        // Rules of the old policy that expired since the last check end their flows first, counted as
+        // such, as they would have been had a packet come before the swap.
+        CheckRuleExpiry(previous, nowMs);
         next.TableSlots = TableSlotsFor(previous, next);
         Volatile.Write(ref _active, next);
         var unixMs = UnixMs(nowMs);
         var recheck = ClientsToRecheck(previous, next, unixMs / 1000);
-        var cut = _table.RemoveWhere(flow => !StillAllowed(previous, next, flow, unixMs / 1000, recheck));
+        var cut = _table.RemoveWhere(nowMs, flow => !StillAllowed(previous, next, flow, unixMs / 1000, recheck));
         ScheduleExpiryCheck(next, nowMs, unixMs);
         return cut;
     }
@@ -475,7 +478,7 @@ public sealed class PacketEngine
         if (nowUnix >= _nextExpiryUnix)
         {
             var recheck = ClientsToRecheck(policy, policy, nowUnix);
-            FlowsCutByExpiry += _table.RemoveWhere(flow => !StillAllowed(policy, policy, flow, nowUnix, recheck));
+            FlowsCutByExpiry += _table.RemoveWhere(nowMs, flow => !StillAllowed(policy, policy, flow, nowUnix, recheck));
         }
         ScheduleExpiryCheck(policy, nowMs, unixMs);
     }
@@ -501,16 +504,20 @@ public sealed class PacketEngine
     }
 
     /// <summary>Works out, on the engine's clock, when the next rule of <paramref name="policy"/> expires.</summary>
+    /// <remarks>
+    /// With a wall clock, that clock is read again at least every <see cref="WallClockResyncMs"/> while
+    /// any rule has an expire, past ones too: a clock stepped back across an expire makes its rule
+    /// match again, and the flows it then opens must be cut when it expires once more.
+    /// </remarks>
     private void ScheduleExpiryCheck(ActivePolicy policy, long nowMs, long unixMs)
     {
         _nextExpiryUnix = policy.Compiled.NextExpiry(unixMs / 1000);
-        if (_nextExpiryUnix == long.MaxValue)
+        if (_options.WallClock is not null && policy.Compiled.NextExpiry(long.MinValue) != long.MaxValue)
         {
-            _expiryCheckAtMs = long.MaxValue;
+            _expiryCheckAtMs = nowMs + Math.Min(_nextExpiryUnix == long.MaxValue ? long.MaxValue : _nextExpiryUnix * 1000 - unixMs, WallClockResyncMs);
             return;
         }
-        var wait = _nextExpiryUnix * 1000 - unixMs;
-        _expiryCheckAtMs = nowMs + (_options.WallClock is null ? wait : Math.Min(wait, WallClockResyncMs));
+        _expiryCheckAtMs = _nextExpiryUnix == long.MaxValue ? long.MaxValue : nowMs + (_nextExpiryUnix * 1000 - unixMs);
     }
 
     /// <summary>UNIX time in milliseconds: the wall clock's when there is one, else the engine's own clock is UNIX time.</summary>

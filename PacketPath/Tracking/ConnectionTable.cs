@@ -418,16 +418,26 @@ public sealed class ConnectionTable
     }
 
     /// <summary>
-    /// Cuts every flow <paramref name="shouldCut"/> picks, in both directions: after a policy swap,
-    /// the flows the new policy no longer allows.
+    /// Cuts every live flow <paramref name="shouldCut"/> picks, in both directions: after a policy
+    /// swap, the flows the new policy no longer allows. Flows already timed out at
+    /// <paramref name="nowMs"/> are removed on the way, unasked and uncounted: they were not cut.
     /// </summary>
     /// <returns>How many were cut.</returns>
-    public int RemoveWhere(Func<TrackedFlow, bool> shouldCut)
+    public int RemoveWhere(long nowMs, Func<TrackedFlow, bool> shouldCut)
     {
         var removed = 0;
         for (var i = 0; i < _highWater; i++)
         {
-            if ((_entries[i].Flags & EntryFlags.InUse) != 0 && shouldCut(Get(i)))
+            ref var e = ref _entries[i];
+            if ((e.Flags & EntryFlags.InUse) == 0)
+            {
+                continue;
+            }
+            if (IsExpired(ref e, nowMs))
+            {
+                RemoveLive(i);
+            }
+            else if (shouldCut(Get(i)))
             {
                 RemoveLive(i);
                 removed++;

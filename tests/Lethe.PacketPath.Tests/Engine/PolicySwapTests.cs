@@ -164,4 +164,18 @@ public class PolicySwapTests
         Assert.True(after.Outcome.NewFlow);
         Assert.Equal(Address(Uplink4), after.Info.Source);
     }
+
+    [Fact]
+    public void a_swap_does_not_count_flows_that_had_already_timed_out_as_cut()
+    {
+        var lab = new EngineLab(["action=accept proto=udp"]);
+        for (ushort port = 5000; port < 5008; port++)
+        {
+            lab.Through(Packets.Udp(Work4, Remote4, port, 53, payload: 8), lab.Work);
+        }
+        lab.Now += 100_000;
+
+        Assert.Equal(0, lab.Engine.Swap(Policy(["action=drop"], ["action=accept"], version: 2), lab.Now));
+        Assert.Equal(0, lab.Engine.Connections.Count);
+    }
 }

@@ -159,4 +159,60 @@ public class RuleExpiryTests
         Assert.Equal(DropReason.NoRuleMatched, fromClient.Reason);
         Assert.Equal(1, _lab.Engine.FlowsCutByExpiry);
     }
+
+    [Fact]
+    public void a_rule_matching_again_after_the_wall_clock_stepped_back_still_cuts_its_flows_when_it_expires()
+    {
+        var clock = new ManualTimeProvider();
+        var expireAt = clock.GetUtcNow().ToUnixTimeSeconds();
+        // Booted with the clock a day ahead: the rule has expired.
+        clock.Advance(TimeSpan.FromDays(1));
+        var lab = new EngineLab([$"action=accept proto=udp expire={expireAt}"], options: Options with { WallClock = clock }) { Now = 5_000 };
+        Assert.Equal(DropReason.NoRuleMatched, lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 8)).Reason);
+
+        // NTP steps it back an hour before the expiry: the rule matches again and opens a flow.
+        clock.Advance(TimeSpan.FromDays(-1) - TimeSpan.FromHours(1));
+        lab.Now += 1_000;
+        var natPort = lab.Through(Packets.Udp(Work4, Remote4, 5001, 53, payload: 8), lab.Work).Info.SourcePort;
+        lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+        for (var s = 0; s < 7200; s += 10)
+        {
+            // Kept busy, so only the expiry can end it.
+            clock.Advance(TimeSpan.FromSeconds(10));
+            lab.Now += 10_000;
+            lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+        }
+
+        Assert.False(lab.FromWork(Packets.Udp(Work4, Remote4, 5001, 53, payload: 8)).Forwarded);
+        Assert.Equal(1, lab.Engine.FlowsCutByExpiry);
+    }
+
+    [Fact]
+    public void flows_that_timed_out_before_their_rule_expired_are_not_counted_as_cut_by_it()
+    {
+        var lab = new EngineLab([$"action=accept proto=udp expire={ExpireAt}"]) { Now = ExpireAt * 1000 - 100_000 };
+        for (ushort port = 5000; port < 5008; port++)
+        {
+            lab.Through(Packets.Udp(Work4, Remote4, port, 53, payload: 8), lab.Work);
+        }
+        // Unanswered UDP times out after 30 s, long before the expiry; a packet at it finds them.
+        lab.Now = ExpireAt * 1000 + 10;
+        lab.FromPersonal(Packets.Udp(Personal4, Remote4, 6000, 53, payload: 8));
+
+        Assert.Equal(0, lab.Engine.FlowsCutByExpiry);
+    }
+
+    [Fact]
+    public void a_flow_its_expired_rule_ended_counts_as_cut_by_expiry_when_a_swap_comes_first()
+    {
+        _lab.Now = ExpireAt * 1000 - 5_000;
+        OpenTcp(_lab, 40007);
+        _lab.Now = ExpireAt * 1000 + 10;
+
+        var cutBySwap = _lab.Engine.Swap(Policy([$"action=accept proto=tcp expire={ExpireAt}"], ["action=drop"], version: 2), _lab.Now);
+
+        Assert.Equal(0, cutBySwap);
+        Assert.Equal(1, _lab.Engine.FlowsCutByExpiry);
+        Assert.Equal(0, _lab.Engine.Connections.Count);
+    }
 }

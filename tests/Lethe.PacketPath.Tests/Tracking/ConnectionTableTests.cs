@@ -452,7 +452,7 @@ public class ConnectionTableTests
         var next = Key(17, 0, 2999);
         Assert.False(ports.TryAllocate(in next, Uplink, 0, out _, out _));
 
-        var cut = table.RemoveWhere(flow => flow.Client == 1);
+        var cut = table.RemoveWhere(0, flow => flow.Client == 1);
 
         Assert.Equal(2, cut);
         foreach (var (original, reply, client) in flows)
