@@ -180,7 +180,8 @@ public sealed class LiveFirewall : IDisposable
 
     public static string DescribeDevice(AttachedDevice device) =>
         $"device {device.Device.Name}: {(device.Client is { } c ? $"client {c}" : "uplink")}, {device.Device.QueueCount} queue(s), " +
-        (device.Device.HasVirtioHeader ? $"offloads {TunOffloadNames.Describe(device.Device.Offloads)}" : "no offload (no virtio-net header)");
+        (device.Device.HasVirtioHeader ? $"offloads {TunOffloadNames.Describe(device.Device.Offloads)}" : "no offload (no virtio-net header)") +
+        (device.Device.ClaimWarning is { } warning ? $"; {warning}" : "");
 
     public void Dispose() => Dataplane.Dispose();
 }

@@ -113,6 +113,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "gettid")]
     public static partial int GetTid();
 
+    [LibraryImport(Library, EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
     [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
 

@@ -42,12 +42,12 @@ public sealed unsafe class TunDevice : IDisposable
     private readonly SafeFileHandle[] _queues;
     private readonly SafeFileHandle _wakeup;
     private readonly SafeFileHandle _control;
-    private readonly System.Net.Sockets.Socket? _claim;
+    private readonly DeviceClaim? _claim;
     private long _droppedWrites;
     private int _disposed;
 
     private TunDevice(string name, SafeFileHandle[] queues, SafeFileHandle wakeup, SafeFileHandle control, int index, bool virtioHeader, TunOffloads offloads,
-        System.Net.Sockets.Socket? claim)
+        DeviceClaim? claim)
     {
         _claim = claim;
         Name = name;
@@ -68,6 +68,9 @@ public sealed unsafe class TunDevice : IDisposable
 
     /// <summary>Every read returns, and every write must start with, a <see cref="VirtioNetHeader"/>.</summary>
     public bool HasVirtioHeader { get; }
+
+    /// <summary>Why the device's name could not be claimed for this process though it was opened (<see cref="DeviceClaim"/>), or null.</summary>
+    public string? ClaimWarning => _claim?.Warning;
 
     /// <summary>The offloads the kernel accepted; <see cref="TunOffloads.None"/> without the virtio header.</summary>
     public TunOffloads Offloads { get; }
@@ -106,14 +109,14 @@ public sealed unsafe class TunDevice : IDisposable
         var queues = new SafeFileHandle[options.Queues];
         SafeFileHandle? wakeup = null;
         SafeFileHandle? control = null;
-        System.Net.Sockets.Socket? claim = null;
+        DeviceClaim? claim = null;
         try
         {
             control = OpenControlSocket(name);
             // A name the kernel picks (none, or a pattern such as "tun%d") is a new device: nobody else's.
             var picked = name.Length == 0 || name.Contains('%');
             var existed = !picked && TryInterfaceIndex(control, name) > 0;
-            claim = picked ? null : Claim(name);
+            claim = picked ? null : DeviceClaim.Take(name);
             var offloads = TunOffloads.None;
             for (var i = 0; i < queues.Length; i++)
             {
@@ -402,31 +405,6 @@ public sealed unsafe class TunDevice : IDisposable
         finally
         {
             _wakeup.DangerousRelease();
-        }
-    }
-
-    /// <summary>
-    /// Claims <paramref name="name"/> in this network namespace for this process: an abstract Unix
-    /// socket bound to a name made from it, which the kernel lets one socket hold and drops when the
-    /// process goes. Nothing is written anywhere.
-    /// </summary>
-    /// <remarks>
-    /// A persistent device created beforehand outlives every process, so existing does not tell whether
-    /// another firewall serves it; attaching a second one would split the flows between two tables.
-    /// </remarks>
-    /// <exception cref="IOException">Another process of this namespace holds the claim.</exception>
-    private static System.Net.Sockets.Socket Claim(string name)
-    {
-        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-        try
-        {
-            socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint("\0lethe-firewall/tun/" + name));
-            return socket;
-        }
-        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
-        {
-            socket.Dispose();
-            throw new IOException($"{name} is served by another lethe-firewall in this network namespace; stop it or give another name");
         }
     }
 

@@ -320,6 +320,69 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
             "the checksum is only the pseudo-header's: the offloads of the run before are still on");
     }
 
+    [LinuxRootTheory]
+    [InlineData(true, "the name's claim is held by pid")]
+    [InlineData(false, "the name's claim is held by a process that does not answer as a lethe-firewall does")]
+    public void a_device_name_another_user_holds_does_not_keep_the_device_closed_and_is_named(bool listens, string warning)
+    {
+        using var ns = NetworkNamespace.Create();
+        var name = $"lq{Random.Shared.Next():x8}";
+        // Any user of the namespace may bind the abstract name the firewall claims a device by. The
+        // socket belongs to the namespace it was made in; who holds it is who called listen().
+        using var squatter = ns.Enter(() =>
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Bind(new UnixDomainSocketEndPoint("\0lethe-firewall/tun/" + name));
+            return socket;
+        });
+        if (listens)
+        {
+            var asNobody = new Thread(() =>
+            {
+                SetThreadUser(65534);
+                squatter.Listen(1);
+            });
+            asNobody.Start();
+            asNobody.Join();
+        }
+
+        using var tun = ns.Enter(() => TunDevice.Open(name, new TunOptions()));
+
+        Assert.Equal(name, tun.Name);
+        Assert.StartsWith(warning, tun.ClaimWarning);
+        Assert.Equal(listens, tun.ClaimWarning!.Contains("of uid 65534", StringComparison.Ordinal));
+    }
+
+    [LinuxRootFact]
+    public void a_device_name_root_holds_is_refused_with_the_holders_pid()
+    {
+        using var ns = NetworkNamespace.Create();
+        var name = $"lq{Random.Shared.Next():x8}";
+        using var first = ns.Enter(() => TunDevice.Open(name, new TunOptions()));
+
+        var refused = Assert.Throws<IOException>(() => ns.Enter(() => TunDevice.Open(name, new TunOptions())));
+
+        Assert.Equal($"{name} is served by another lethe-firewall in this network namespace (pid {Environment.ProcessId}); stop it or give another name", refused.Message);
+        Assert.Null(first.ClaimWarning);
+    }
+
+    /// <summary>
+    /// Changes the calling thread's user only: the raw setresuid system call, which (unlike glibc's
+    /// wrapper) leaves the process's other threads alone. The thread cannot become root again, so it
+    /// must be one of its own.
+    /// </summary>
+    private static void SetThreadUser(int uid)
+    {
+        long setresuid = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? 147 : 117;
+        if (Syscall(setresuid, uid, uid, uid) != 0)
+        {
+            throw new IOException($"setresuid {uid}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static extern long Syscall(long number, long a, long b, long c);
+
     [LinuxRootFact]
     public void a_write_the_kernel_refuses_is_counted_not_thrown()
     {
