@@ -9,8 +9,37 @@ public static class SnapshotSource
         await LoadWithKey(location, token, await ReadTrustedKey(trustedKeyPath, ct), ct);
 
     /// <param name="trustedKeyPem">Read once by <see cref="ReadTrustedKey"/>: a key given through a pipe can be read only once.</param>
-    public static async Task<VerifiedSnapshot> LoadWithKey(string location, string? token, string trustedKeyPem, CancellationToken ct) =>
-        SnapshotVerifier.Verify(await Fetch(location, token, ct), trustedKeyPem);
+    /// <exception cref="SnapshotVerificationException">It does not verify, or a control plane's URL served another policy's snapshot.</exception>
+    public static async Task<VerifiedSnapshot> LoadWithKey(string location, string? token, string trustedKeyPem, CancellationToken ct)
+    {
+        var verified = SnapshotVerifier.Verify(await Fetch(location, token, ct), trustedKeyPem);
+        // Every policy is signed with the same key: whoever answers for the URL (it may be plain HTTP)
+        // could otherwise hand over a wider policy's genuine snapshot.
+        if (PolicyNamedBy(location) is { } named && verified.Envelope.Policy != named)
+        {
+            throw new SnapshotVerificationException(
+                $"{location} is policy {named}'s, but the snapshot it served is of policy {verified.Envelope.Policy}; refused");
+        }
+        return verified;
+    }
+
+    /// <summary>The policy a control plane's snapshot URL names (<c>.../policies/NAME/snapshots/...</c>), or null.</summary>
+    public static string? PolicyNamedBy(string location)
+    {
+        if (!IsUrl(location) || !Uri.TryCreate(location, UriKind.Absolute, out var uri))
+        {
+            return null;
+        }
+        var segments = uri.AbsolutePath.Split('/');
+        for (var i = 0; i + 2 < segments.Length; i++)
+        {
+            if (segments[i] == "policies" && segments[i + 2] == "snapshots")
+            {
+                return Uri.UnescapeDataString(segments[i + 1]);
+            }
+        }
+        return null;
+    }
 
     public static async Task<string> ReadTrustedKey(string path, CancellationToken ct)
     {

@@ -51,6 +51,23 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
         Assert.StartsWith("error: --token (or LETHE_TOKEN): holds a control character", error);
     }
 
+    [Theory]
+    [InlineData("boot", "refusing to boot: ")]
+    [InlineData("verify", "")]
+    public async Task a_url_of_one_policy_serving_another_policys_genuine_snapshot_is_refused(string command, string before)
+    {
+        // Signed with the same key as home's: only the name it carries tells it apart.
+        var guest = await File.ReadAllBytesAsync(policy.GuestV2);
+        await using var server = new LoopbackHttp(stream => LoopbackHttp.Write(stream,
+            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {guest.Length}\r\nConnection: close\r\n\r\n", guest));
+
+        var (code, output, error) = await FirewallProcess.Run(false, command, "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"{before}{server.Url} is policy home's, but the snapshot it served is of policy guest; refused", error);
+        Assert.DoesNotContain("booted", output);
+    }
+
     [Fact]
     public async Task a_redirect_is_not_followed()
     {
