@@ -105,6 +105,21 @@ public sealed class HostRefresherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task a_name_that_does_not_exist_is_asked_again_within_the_same_ttl_bounds()
+    {
+        // An NXDOMAIN with TTL 0 must not make the name be asked over and over.
+        var table = new HostTable(["gone-now.test", "gone-long.test"]);
+        _resolver.Answers["gone-now.test"] = new DnsAnswer([], TimeSpan.Zero, DnsOutcome.NameError);
+        _resolver.Answers["gone-long.test"] = new DnsAnswer([], TimeSpan.FromDays(30), DnsOutcome.NameError);
+        var refresher = Refresher(table);
+
+        await refresher.RefreshAll(CancellationToken.None);
+
+        Assert.Equal(TimeSpan.FromSeconds(30), refresher.TimeUntilRefresh("gone-now.test"));
+        Assert.Equal(TimeSpan.FromDays(1), refresher.TimeUntilRefresh("gone-long.test"));
+    }
+
+    [Fact]
     public async Task after_the_ttl_runs_out_a_changed_answer_replaces_the_old_one()
     {
         var table = new HostTable(["a.test"]);

@@ -84,6 +84,19 @@ public class NeverForwardedTests
         Assert.Equal(DropReason.NeverForwarded, sent.Reason);
     }
 
+    [Theory]
+    [InlineData(Work4, Uplink4)]
+    [InlineData(Work6, Uplink6)]
+    public void a_clients_packet_to_the_firewalls_own_uplink_address_is_dropped_though_its_rules_accept_all(string source, string firewall)
+    {
+        var lab = new EngineLab(["action=accept"]);
+
+        var sent = lab.FromWork(Packets.Udp(source, firewall, 5353, 53, payload: 8));
+
+        Assert.Equal((false, DropReason.AddressedToFirewall), (sent.Forwarded, sent.Reason));
+        Assert.Equal(0, lab.Engine.Connections.Count);
+    }
+
     [Fact]
     public void a_unicast_datagram_still_leaves()
     {

@@ -37,6 +37,22 @@ public class ReplyRateLimitTests
     }
 
     [Fact]
+    public void a_burst_of_packets_whose_ttl_runs_out_gets_at_most_the_burst_of_time_exceeded_answers()
+    {
+        // traceroute's first hop, at flood rate: accepted by the rules, it never gets that far.
+        var lab = new EngineLab(["action=accept"], options: Options with { ReplyBurst = 5, RepliesPerSecond = 2 });
+        var answered = 0;
+        for (var i = 0; i < 30; i++)
+        {
+            var sent = lab.FromWork(Packets.Udp(Work4, Remote4, (ushort)(5000 + i), 33434, payload: 8, ttl: 1));
+            Assert.Equal(DropReason.TtlExceeded, sent.Reason);
+            answered += sent.Outcome.ReplyLength > 0 ? 1 : 0;
+        }
+
+        Assert.Equal(5, answered);
+    }
+
+    [Fact]
     public void resets_share_the_same_budget()
     {
         var udp = Answered(3, i => Packets.Udp(Work4, Remote4, (ushort)(5000 + i), 53, payload: 8));

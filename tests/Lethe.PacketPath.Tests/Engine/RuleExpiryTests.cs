@@ -201,18 +201,4 @@ public class RuleExpiryTests
 
         Assert.Equal(0, lab.Engine.FlowsCutByExpiry);
     }
-
-    [Fact]
-    public void a_flow_its_expired_rule_ended_counts_as_cut_by_expiry_when_a_swap_comes_first()
-    {
-        _lab.Now = ExpireAt * 1000 - 5_000;
-        OpenTcp(_lab, 40007);
-        _lab.Now = ExpireAt * 1000 + 10;
-
-        var cutBySwap = _lab.Engine.Swap(Policy([$"action=accept proto=tcp expire={ExpireAt}"], ["action=drop"], version: 2), _lab.Now);
-
-        Assert.Equal(0, cutBySwap);
-        Assert.Equal(1, _lab.Engine.FlowsCutByExpiry);
-        Assert.Equal(0, _lab.Engine.Connections.Count);
-    }
 }
