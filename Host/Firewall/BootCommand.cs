@@ -58,7 +58,7 @@ public static class BootCommand
                 // Read once, for boot, every reload and the watch: a key given through a pipe reads empty the second time.
                 pem = await SnapshotSource.ReadTrustedKey(trust, stop.Token);
                 var verified = await SnapshotSource.LoadWithKey(location, bearer, pem, stop.Token);
-                var options = flags.Options(parse, seed: null);
+                var options = flags.Options(parse, seed: null, verified.Content);
                 var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList());
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
                 cpus = deviceFlags.Cpus(parse);

@@ -36,9 +36,9 @@ public sealed class EngineFlags
         }
     }
 
-    /// <summary>At most one uplink address of each family; boot, replay and nft read them alike.</summary>
-    /// <exception cref="FlagException">Not an address, one replies could never reach, or two of one family.</exception>
-    public (NetAddress? V4, NetAddress? V6) UplinkAddresses(ParseResult parse)
+    /// <summary>At most one uplink address of each family, none a client's of <paramref name="content"/>; boot, replay and nft read them alike.</summary>
+    /// <exception cref="FlagException">Not an address, one replies could never reach, two of one family, or a client's.</exception>
+    public (NetAddress? V4, NetAddress? V6) UplinkAddresses(ParseResult parse, Lethe.Domain.Snapshots.SnapshotContent content)
     {
         NetAddress? v4 = null, v6 = null;
         foreach (var text in parse.GetValue(UplinkAddress) ?? [])
@@ -51,15 +51,23 @@ public sealed class EngineFlags
                     ? $"--uplink-address: {address} is given twice"
                     : $"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
             }
+            // The firewall drops what is addressed to itself: that client could be reached by no one.
+            foreach (var client in content.Clients)
+            {
+                if (client.Addresses.Any(a => System.Net.IPAddress.TryParse(a, out var owned) && NetAddress.From(owned) == address))
+                {
+                    throw new FlagException($"--uplink-address: {address} is client {client.Name}'s address in the snapshot; the firewall's own address cannot be a client's");
+                }
+            }
             if (address.IsV6) v6 = address;
             else v4 = address;
         }
         return (v4, v6);
     }
 
-    public EngineOptions Options(ParseResult parse, ulong? seed)
+    public EngineOptions Options(ParseResult parse, ulong? seed, Lethe.Domain.Snapshots.SnapshotContent content)
     {
-        var (v4, v6) = UplinkAddresses(parse);
+        var (v4, v6) = UplinkAddresses(parse, content);
         var maxFlows = parse.GetValue(MaxFlows);
         if (maxFlows is < 1 or > Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity)
         {

@@ -39,7 +39,7 @@ public static class NftCommand
             {
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
-                var options = Options(parse, flags, uplink, clients, resolve, now);
+                var options = Options(parse, flags, uplink, clients, resolve, now, verified.Content);
                 var e = verified.Envelope;
                 options = options with { Origin = $"policy {e.Policy} version {e.Version} (sha256 {e.ContentSha256}, key {e.KeyId})" };
                 await output.WriteAsync(NftRenderer.Render(verified.Content, options));
@@ -61,9 +61,9 @@ public static class NftCommand
     }
 
     private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string?> uplink, Option<string[]> clients,
-        Option<string[]> resolve, Option<long?> now)
+        Option<string[]> resolve, Option<long?> now, Lethe.Domain.Snapshots.SnapshotContent content)
     {
-        var (v4, v6) = flags.UplinkAddresses(parse);
+        var (v4, v6) = flags.UplinkAddresses(parse, content);
 
         var interfaces = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var pair in parse.GetValue(clients) ?? [])

@@ -36,7 +36,7 @@ public static class ReplayCommand
             {
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
-                var options = flags.Options(parse, ReplaySeed);
+                var options = flags.Options(parse, ReplaySeed, verified.Content);
                 var compiled = CompiledPolicy.Compile(verified.Content, options.DnsResolvers);
                 EngineFlags.CheckClientCount(compiled, options);
                 var hosts = compiled.CreateHostTable();

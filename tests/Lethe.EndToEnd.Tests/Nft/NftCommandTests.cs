@@ -114,6 +114,22 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Equal("", output);
     }
 
+    [Theory]
+    [InlineData("nft")]
+    [InlineData("boot")]
+    [InlineData("replay")]
+    public async Task an_uplink_address_that_is_a_clients_is_refused_naming_the_client(string command)
+    {
+        string[] extra = command == "replay" ? ["--pcap", Path.Combine(policy.Folder, "none.pcap")] : [];
+
+        var (code, output, error) = await FirewallProcess.Run(false,
+            [command, "--snapshot", policy.V1, "--trust", policy.PublicKey, "--uplink-address", "10.137.0.6", .. extra]);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --uplink-address: 10.137.0.6 is client personal's address in the snapshot", error.Trim());
+        Assert.Equal("", output);
+    }
+
     [Fact]
     public async Task nft_help_says_that_without_an_uplink_address_both_families_are_masqueraded()
     {
