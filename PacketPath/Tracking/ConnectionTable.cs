@@ -19,7 +19,8 @@ namespace Lethe.PacketPath.Tracking;
 /// <para>
 /// Entries expire lazily: <see cref="Lookup"/> forgets an entry it finds expired, <see cref="Expire"/>
 /// sweeps a bounded number of entries per call, and <see cref="TryCreate"/> sweeps a little when the
-/// table or the client's quota is full. Live flows are never evicted to make room: a full table
+/// table or the client's quota is full, and the whole table when that is not enough (at most once a
+/// second), so dead flows never refuse a new one for long. Live flows are never evicted to make room: a full table
 /// refuses the new flow instead.
 /// </para>
 /// <para>
@@ -56,6 +57,7 @@ public sealed class ConnectionTable
     private readonly ulong _seed;
     private readonly int _quota;
     private readonly int _sweepWhenFull;
+    private long _lastFullSweepMs = long.MinValue / 2;
 
     private int _count;
     private int _highWater;
@@ -454,16 +456,30 @@ public sealed class ConnectionTable
     public bool HasRoom(int client, long nowMs, out DropReason reason)
     {
         reason = DropReason.None;
-        if ((uint)client >= (uint)_perClient.Length || (_count < _entries.Length && _perClient[client] < _quota))
+        if ((uint)client >= (uint)_perClient.Length || Fits(client))
         {
             return true;
         }
         Expire(nowMs, _sweepWhenFull);
+        if (!Fits(client) && nowMs - _lastFullSweepMs >= FullSweepIntervalMs)
+        {
+            // The short sweep walks from a shared cursor, which may sit among other clients' live flows
+            // while this client's (or the table's) dead ones still count: refusing for them would refuse
+            // flows Linux takes. A whole pass frees every dead entry; at most once a second, so a client
+            // flooding at its quota cannot make every packet cost the whole table.
+            _lastFullSweepMs = nowMs;
+            Expire(nowMs, _highWater);
+        }
         reason = _perClient[client] >= _quota ? DropReason.ClientQuotaExceeded
             : _count >= _entries.Length ? DropReason.ConnectionTableFull
             : DropReason.None;
         return reason == DropReason.None;
     }
+
+    private bool Fits(int client) => _count < _entries.Length && _perClient[client] < _quota;
+
+    /// <summary>Least time between two whole passes of <see cref="HasRoom"/> over the table.</summary>
+    private const long FullSweepIntervalMs = 1_000;
 
     private bool IsExpired(ref Entry e, long nowMs) => nowMs - e.LastSeenMs >= TimeoutOf(ref e);
 

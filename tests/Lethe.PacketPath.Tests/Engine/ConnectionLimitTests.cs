@@ -34,6 +34,28 @@ public class ConnectionLimitTests
     }
 
     [Fact]
+    public void a_client_whose_flows_have_all_timed_out_is_not_refused_for_them()
+    {
+        var lab = Lab(capacity: 8192, quota: 2048);
+        for (var i = 0; i < 2048; i++)
+        {
+            // A burst of lookups up to the quota (UDP: dead 30 s later).
+            Assert.True(lab.FromWork(Packets.Udp(Work4, Remote4, (ushort)(10_000 + i), 53, payload: 8)).Forwarded);
+        }
+        for (var i = 0; i < 2048; i++)
+        {
+            // Another client's connections, which live on (picked up midway: 300 s).
+            Assert.True(lab.FromPersonal(Packets.Tcp(Personal4, Remote4, (ushort)(10_000 + i), 443, TcpFlags.Ack)).Forwarded);
+        }
+        lab.Now += 31_000;
+
+        var next = lab.FromWork(Packets.Udp(Work4, Remote4, 20_000, 53, payload: 8));
+
+        Assert.True(next.Forwarded, next.Reason.ToString());
+        Assert.Equal(2048 + 1, lab.Engine.Connections.Count);
+    }
+
+    [Fact]
     public void a_client_at_its_quota_is_refused_as_such_before_any_nat_port_is_searched()
     {
         // Two ports towards the resolver, both taken by work: a NAT search would say exhausted, but the quota refuses first, for nothing.
