@@ -32,8 +32,9 @@ public sealed class PublishedPolicy : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(Folder);
+        // First the control plane: when it cannot start (no PostgreSQL), xunit never disposes this.
         Host = await ControlPlaneHost.Start();
+        Directory.CreateDirectory(Folder);
         using var http = Host.Client();
         await Send(http, "/policies", new { name = "home", reason = "e2e" });
         await Send(http, "/policies/home/clients", new { name = "work", addresses = new[] { "10.137.0.5" }, reason = "work" });
