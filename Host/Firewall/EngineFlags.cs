@@ -51,18 +51,34 @@ public sealed class EngineFlags
                     ? $"--uplink-address: {address} is given twice"
                     : $"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
             }
-            // The firewall drops what is addressed to itself: that client could be reached by no one.
-            foreach (var client in content.Clients)
+            if (ClientHolding(content, address) is { } client)
             {
-                if (client.Addresses.Any(a => System.Net.IPAddress.TryParse(a, out var owned) && NetAddress.From(owned) == address))
-                {
-                    throw new FlagException($"--uplink-address: {address} is client {client.Name}'s address in the snapshot; the firewall's own address cannot be a client's");
-                }
+                throw new FlagException($"--uplink-address: {address} is client {client}'s address in the snapshot; the firewall's own address cannot be a client's");
             }
             if (address.IsV6) v6 = address;
             else v4 = address;
         }
         return (v4, v6);
+    }
+
+    /// <summary>
+    /// The client of <paramref name="content"/> that holds <paramref name="address"/>, or null. The
+    /// firewall drops what is addressed to itself, so a client holding its uplink address could be
+    /// reached by no one: boot refuses that, and so does a swap.
+    /// </summary>
+    public static string? ClientHolding(Lethe.Domain.Snapshots.SnapshotContent content, NetAddress address)
+    {
+        foreach (var client in content.Clients)
+        {
+            foreach (var text in client.Addresses)
+            {
+                if (System.Net.IPAddress.TryParse(text, out var owned) && NetAddress.From(owned) == address)
+                {
+                    return client.Name;
+                }
+            }
+        }
+        return null;
     }
 
     public EngineOptions Options(ParseResult parse, ulong? seed, Lethe.Domain.Snapshots.SnapshotContent content)

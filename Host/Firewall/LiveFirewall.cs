@@ -4,6 +4,7 @@ using Lethe.PacketPath.Devices;
 using Lethe.PacketPath.Engine;
 using Lethe.PacketPath.Forwarding;
 using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
 
 namespace Lethe.Firewall;
 
@@ -102,7 +103,8 @@ public sealed class LiveFirewall : IDisposable
     /// <summary>
     /// Swaps <paramref name="snapshot"/> in on every worker, keeping the dsthost answers already
     /// known, and returns a line for the log. A snapshot of another policy, one that is not newer than
-    /// the running one, or one the tables cannot hold, is refused and the running policy stays.
+    /// the running one, one the tables cannot hold, or one giving a client this firewall's uplink
+    /// address, is refused and the running policy stays.
     /// <para>
     /// <paramref name="startNames"/> starts keeping the new policy's names fresh and returns the task
     /// of its first answers. A name new to the policy has none yet, and the swap re-checks the flows
@@ -130,6 +132,14 @@ public sealed class LiveFirewall : IDisposable
             if (snapshot.Envelope.Version <= running.Version)
             {
                 return $"keeping version {running.Version}: version {snapshot.Envelope.Version} is not newer";
+            }
+            foreach (var uplink in (ReadOnlySpan<NetAddress?>)[_options.UplinkV4, _options.UplinkV6])
+            {
+                if (uplink is { } address && EngineFlags.ClientHolding(snapshot.Content, address) is { } holder)
+                {
+                    return $"refusing version {snapshot.Envelope.Version}: its client {holder} holds this firewall's uplink address {address}, " +
+                        $"so no one could reach it (and boot would refuse it); keeping version {running.Version}";
+                }
             }
             var compiled = CompiledPolicy.Compile(snapshot.Content, _options.DnsResolvers);
             if (compiled.ClientCount > _options.Limits.MaxClients)
