@@ -7,11 +7,21 @@ internal static class NftCheck
 {
     /// <summary>The nft binary, or null when nftables is not installed (CI installs it; then a missing one fails).</summary>
     public static string? Binary =>
-        new[] { "/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft" }.FirstOrDefault(File.Exists) is { } path
+        Installed is { } path
             ? path
-            : Environment.GetEnvironmentVariable("CI") is { Length: > 0 }
+            : OnCi
                 ? throw new InvalidOperationException("nft is not installed, and CI installs nftables: apt-get install -y nftables")
                 : null;
+
+    /// <summary>The nft binary, for a test marked <see cref="NftFactAttribute"/>: it runs only where there is one, or on CI.</summary>
+    public static string Required => Binary!;
+
+    /// <summary>Why a test needing nft is skipped here, or null when it runs (nft is installed, or this is CI, where it must be).</summary>
+    public static string? WhyNot() => Installed is null && !OnCi ? "needs nft (apt-get install -y nftables); CI installs it" : null;
+
+    private static string? Installed => new[] { "/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft" }.FirstOrDefault(File.Exists);
+
+    private static bool OnCi => Environment.GetEnvironmentVariable("CI") is { Length: > 0 };
 
     public static async Task<(int Code, string Error)> Check(string nft, string script)
     {

@@ -1,12 +1,11 @@
 using System.Net;
 using Lethe.Firewall.Nft;
-using Xunit.Abstractions;
 using static Lethe.EndToEnd.Tests.Nft.NftScripts;
 
 namespace Lethe.EndToEnd.Tests.Nft;
 
 /// <summary>The kernel's nft accepts what the renderer writes, for a policy that uses every rule kind.</summary>
-public sealed class NftKernelCheckTests(ITestOutputHelper log)
+public sealed class NftKernelCheckTests
 {
     private static readonly Lethe.Domain.Snapshots.SnapshotContent Varied = Policy(
         ("work", ["10.137.0.5", "fd00:137::5"],
@@ -56,15 +55,11 @@ public sealed class NftKernelCheckTests(ITestOutputHelper log)
 
     public static TheoryData<string> Variants => ["interfaces, uplink address, loud", "interfaces, uplink address, silent", "no interfaces", "uplink interface only"];
 
-    [Theory]
+    [NftTheory]
     [MemberData(nameof(Variants))]
     public async Task nft_accepts_the_rendered_ruleset(string variant)
     {
-        if (NftCheck.Binary is not { } nft)
-        {
-            log.WriteLine("nft is not installed here: nothing to check it with (CI installs nftables)");
-            return;
-        }
+        var nft = NftCheck.Required;
         var options = variant switch
         {
             "interfaces, uplink address, loud" => Full(false),
@@ -79,14 +74,10 @@ public sealed class NftKernelCheckTests(ITestOutputHelper log)
         Assert.True(code == 0, $"nft -c refused the ruleset:\n{error}\n{script}");
     }
 
-    [Fact]
+    [NftFact]
     public async Task nft_accepts_the_ruleset_of_a_policy_without_clients_or_rules()
     {
-        if (NftCheck.Binary is not { } nft)
-        {
-            log.WriteLine("nft is not installed here: nothing to check it with (CI installs nftables)");
-            return;
-        }
+        var nft = NftCheck.Required;
         foreach (var content in new[] { Policy(), Policy(("bare", [], [])), Work() })
         {
             var script = NftRenderer.Render(content, new NftOptions { NowUnix = Now });
@@ -97,14 +88,10 @@ public sealed class NftKernelCheckTests(ITestOutputHelper log)
         }
     }
 
-    [Fact]
+    [NftFact]
     public async Task nft_check_does_refuse_a_broken_ruleset()
     {
-        if (NftCheck.Binary is not { } nft)
-        {
-            log.WriteLine("nft is not installed here: nothing to check it with (CI installs nftables)");
-            return;
-        }
+        var nft = NftCheck.Required;
         var script = NftRenderer.Render(Varied, Full(false)).Replace("icmp type 8", "icmp type eight", StringComparison.Ordinal);
 
         var (code, error) = await NftCheck.Check(nft, script);
