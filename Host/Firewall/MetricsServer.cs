@@ -10,8 +10,11 @@ namespace Lethe.Firewall;
 /// </summary>
 /// <remarks>
 /// Whoever reaches the address may connect, so a connection costs little: at most
-/// <see cref="MaxAnswering"/> are answered at once (more are closed unanswered), and the page is
-/// rendered at most once per <see cref="PageLifetime"/> and shared by every answer meanwhile.
+/// <see cref="MaxAnswering"/> are answered at once, and the page is rendered at most once per
+/// <see cref="PageLifetime"/> and shared by every answer meanwhile. When all places are taken, a
+/// new connection takes the place of the oldest one that has sent no request for
+/// <see cref="SilentEvictAfter"/>, else it is closed unanswered: connections opened and left silent
+/// cannot keep scrapes out.
 /// </remarks>
 public sealed class MetricsServer : IDisposable
 {
@@ -25,11 +28,15 @@ public sealed class MetricsServer : IDisposable
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a connection may stay silent before a new one may take its place; a scraper asks at once.</summary>
+    private static readonly TimeSpan SilentEvictAfter = TimeSpan.FromSeconds(1);
+
     private static readonly byte[] NotFound = Response("404 Not Found", "not found\n");
 
     private readonly TcpListener _listener;
     private readonly Func<string> _render;
-    private readonly SemaphoreSlim _answering = new(MaxAnswering);
+    private readonly Place?[] _places = new Place?[MaxAnswering];
+    private readonly Lock _placesLock = new();
     private readonly Lock _pageLock = new();
     private byte[] _page = [];
     private long _pageAt = long.MinValue;
@@ -79,23 +86,69 @@ public sealed class MetricsServer : IDisposable
                 await Task.Delay(AcceptRetry, ct).ContinueWith(_ => { }, TaskScheduler.Default);
                 continue;
             }
-            if (!_answering.Wait(0))
+            if (TakePlace(client) is not { } place)
             {
                 client.Dispose();
                 continue;
             }
-            _ = Answer(client, ct);
+            _ = Answer(place, ct);
         }
     }
 
-    /// <remarks>
-    /// The semaphore is left to the collector: answers still running release it after this, and one
-    /// that never handed out its wait handle holds nothing else.
-    /// </remarks>
     public void Dispose() => _listener.Dispose();
 
-    private async Task Answer(TcpClient client, CancellationToken ct)
+    /// <summary>A connection being answered, and since when.</summary>
+    private sealed class Place(TcpClient client)
     {
+        public TcpClient Client { get; } = client;
+
+        public long Since { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        public volatile bool Asked;
+    }
+
+    /// <summary>A free place, or the place of the oldest connection silent too long (closed here), or null.</summary>
+    private Place? TakePlace(TcpClient client)
+    {
+        lock (_placesLock)
+        {
+            var free = Array.IndexOf(_places, null);
+            if (free < 0)
+            {
+                for (var i = 0; i < _places.Length; i++)
+                {
+                    var p = _places[i]!;
+                    if (!p.Asked && System.Diagnostics.Stopwatch.GetElapsedTime(p.Since) >= SilentEvictAfter
+                        && (free < 0 || p.Since < _places[free]!.Since))
+                    {
+                        free = i;
+                    }
+                }
+                if (free < 0)
+                {
+                    return null;
+                }
+                _places[free]!.Client.Dispose();
+            }
+            return _places[free] = new Place(client);
+        }
+    }
+
+    private void LeavePlace(Place place)
+    {
+        lock (_placesLock)
+        {
+            var at = Array.IndexOf(_places, place);
+            if (at >= 0)
+            {
+                _places[at] = null;
+            }
+        }
+    }
+
+    private async Task Answer(Place place, CancellationToken ct)
+    {
+        var client = place.Client;
         using (client)
         {
             try
@@ -104,14 +157,15 @@ public sealed class MetricsServer : IDisposable
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(RequestTimeout);
                 var line = await ReadRequestLine(stream, timeout.Token);
+                place.Asked = true;
                 // Prometheus may add URL parameters (a scrape config's `params`); the page has none to take.
                 var found = line.StartsWith("GET /metrics ", StringComparison.Ordinal) || line.StartsWith("GET /metrics?", StringComparison.Ordinal)
                     || line.StartsWith("GET / ", StringComparison.Ordinal);
                 await stream.WriteAsync(found ? Page() : NotFound, timeout.Token);
             }
-            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+            catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {
-                // A scraper that went away: nothing to do.
+                // A scraper that went away, or a silent connection whose place a new one took: nothing to do.
             }
             catch (Exception e)
             {
@@ -121,7 +175,7 @@ public sealed class MetricsServer : IDisposable
             }
             finally
             {
-                _answering.Release();
+                LeavePlace(place);
             }
         }
     }

@@ -109,6 +109,33 @@ public sealed class MetricsServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_connection_left_silent_for_a_second_gives_its_place_to_a_scrape()
+    {
+        var silent = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < MetricsServer.MaxAnswering; i++)
+            {
+                silent.Add(await Connect());
+            }
+            // Opened and left silent: anyone who reaches the address could hold every place so.
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+            var scrape = await Get("/metrics");
+
+            Assert.StartsWith("HTTP/1.0 200 OK", scrape);
+            // The oldest silent one was closed to make room; the others still hold theirs.
+            var oldest = silent[0].Client;
+            Assert.True(oldest.Poll(TimeSpan.FromSeconds(2), SelectMode.SelectRead) && oldest.Available == 0, "the oldest silent connection is still open");
+            Assert.False(silent[^1].Client.Poll(TimeSpan.Zero, SelectMode.SelectRead), "a younger silent connection was closed too");
+        }
+        finally
+        {
+            silent.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task anything_but_the_metrics_page_is_404()
     {
         Assert.StartsWith("HTTP/1.0 404 Not Found", await Get("/admin"));
