@@ -82,13 +82,9 @@ public sealed class MetricsServerTests : IAsyncLifetime
     [Fact]
     public async Task connections_beyond_the_limit_are_closed_unanswered_while_the_others_wait()
     {
-        var silent = new List<TcpClient>();
+        var silent = await TakeEveryPlace();
         try
         {
-            for (var i = 0; i < MetricsServer.MaxAnswering; i++)
-            {
-                silent.Add(await Connect());
-            }
             // Each of those holds a place until it sends a request or its 5 s run out.
             await Task.Delay(200);
 
@@ -111,13 +107,9 @@ public sealed class MetricsServerTests : IAsyncLifetime
     [Fact]
     public async Task a_connection_left_silent_for_a_second_gives_its_place_to_a_scrape()
     {
-        var silent = new List<TcpClient>();
+        var silent = await TakeEveryPlace();
         try
         {
-            for (var i = 0; i < MetricsServer.MaxAnswering; i++)
-            {
-                silent.Add(await Connect());
-            }
             // Opened and left silent: anyone who reaches the address could hold every place so.
             await Task.Delay(TimeSpan.FromSeconds(1.2));
 
@@ -157,6 +149,17 @@ public sealed class MetricsServerTests : IAsyncLifetime
         var client = new TcpClient();
         await client.ConnectAsync(_server.Endpoint);
         return client;
+    }
+
+    /// <summary>As many connections as the server answers at once, each sending nothing.</summary>
+    private async Task<List<TcpClient>> TakeEveryPlace()
+    {
+        var silent = new List<TcpClient>();
+        for (var i = 0; i < MetricsServer.MaxAnswering; i++)
+        {
+            silent.Add(await Connect());
+        }
+        return silent;
     }
 
     private async Task<string> Get(string path)
