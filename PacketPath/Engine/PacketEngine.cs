@@ -20,6 +20,7 @@ public sealed class PacketEngine
     private readonly ConnectionTable _table;
     private readonly PortAllocator _ports;
     private readonly ReplyRateLimiter _replies;
+    private readonly FragmentTable<FragmentPass> _fragments;
     private ActivePolicy _active;
     private int _uplinkMtu;
     private int[] _clientMtus = [];
@@ -29,6 +30,12 @@ public sealed class PacketEngine
 
     /// <summary>How often, at most, the live firewall reads the wall clock again while a rule is due to expire, so a clock step is noticed.</summary>
     private const long WallClockResyncMs = 60_000;
+
+    /// <summary>Datagrams whose later fragments may be on their way at once, per engine.</summary>
+    private const int FragmentSlots = 1024;
+
+    /// <summary>How long a datagram's later fragments may come after its first: Linux's reassembly time (ipfrag_time).</summary>
+    private const long FragmentLifetimeMs = 30_000;
 
     public PacketEngine(ActivePolicy policy, EngineOptions options)
     {
@@ -40,6 +47,7 @@ public sealed class PacketEngine
         _table = new ConnectionTable(options.Limits, options.Timeouts, seed);
         _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL, options.Shards, options.Shard);
         _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst, options.Limits.MaxClients);
+        _fragments = new FragmentTable<FragmentPass>(FragmentSlots, FragmentLifetimeMs, seed ^ 0xD6E8FEB86659FD93UL);
         _active = policy;
         _uplinkMtu = options.UplinkMtu;
     }
@@ -94,9 +102,17 @@ public sealed class PacketEngine
         {
             CheckRuleExpiry(policy, nowMs);
         }
-        return ingress == Ingress.Uplink
+        var firstFragment = info.IsFragment && info.FragmentOffset == 0;
+        var arrived = firstFragment ? FlowKey.From(info) : default;
+        var fragment = firstFragment ? FragmentKey.From(info) : default;
+        var result = ingress == Ingress.Uplink
             ? FromUplink(policy, packet, ref info, nowMs, reply, ref outcome)
             : FromClient(policy, ingress, packet, ref info, nowMs, reply, ref outcome);
+        if (firstFragment && result.Forwarded)
+        {
+            _fragments.Set(fragment, new FragmentPass(arrived, info.Source, info.Destination, ingress, result.Egress, result.Client), nowMs);
+        }
+        return result;
     }
 
     private PacketOutcome FromClient(ActivePolicy policy, int client, Span<byte> packet, ref PacketInfo info, long nowMs, Span<byte> reply,
@@ -119,10 +135,9 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.AddressedToFirewall);
         }
-        if (info.IsFragment)
+        if (info.IsFragment && (info.FragmentOffset != 0 || !FirstFragmentMayPass(info)))
         {
-            // Fragments are not reassembled: a fragment never reaches the rules, so none can slip past them.
-            return Drop(ref outcome, DropReason.FragmentWithoutFlow);
+            return LaterFragment(policy, packet, ref info, client, nowMs, ref outcome);
         }
         if (info.HopLimit <= 1)
         {
@@ -223,9 +238,9 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.NeverForwarded);
         }
-        if (info.IsFragment)
+        if (info.IsFragment && (info.FragmentOffset != 0 || !FirstFragmentMayPass(info)))
         {
-            return Drop(ref outcome, DropReason.FragmentWithoutFlow);
+            return LaterFragment(policy, packet, ref info, Ingress.Uplink, nowMs, ref outcome);
         }
 
         int entry;
@@ -413,6 +428,48 @@ public sealed class PacketEngine
         return true;
     }
 
+    /// <summary>
+    /// Fragments are not reassembled. A datagram's first fragment is judged like a whole packet, by
+    /// the ports it carries; it must hold the whole transport header (the parser checks), and a later
+    /// fragment, at 8 bytes or more, cannot overwrite the ports or ICMP identifier the rules read. TCP
+    /// is the exception: its flags lie past byte 8, and TCP does not fragment (it has path MTU
+    /// discovery), so no TCP fragment passes; nor does a fragmented ICMP error, which is never larger
+    /// than the minimum MTU when sent by the book (RFC 1812 §4.3.2.3, RFC 4443 §2.4 (c)).
+    /// </summary>
+    private static bool FirstFragmentMayPass(in PacketInfo info) => info.Protocol != IpProtocol.Tcp && !info.IsIcmpError;
+
+    /// <summary>
+    /// A fragment that is not judged by itself (<see cref="FirstFragmentMayPass"/>): it follows the
+    /// first fragment of its datagram, from the same side, while that datagram's flow lasts, with the
+    /// same addresses the first one left with. No ICMP answer is sent about it (RFC 792, RFC 1812
+    /// §4.3.2.7: errors only about a first fragment).
+    /// </summary>
+    private PacketOutcome LaterFragment(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int ingress, long nowMs, ref PacketOutcome outcome)
+    {
+        if (info.FragmentOffset == 0
+            || !_fragments.TryGet(FragmentKey.From(info), nowMs, out var pass)
+            || pass.Ingress != ingress
+            || !_table.Lookup(pass.Flow, nowMs, out _, out _))
+        {
+            return Drop(ref outcome, DropReason.FragmentWithoutFlow);
+        }
+        outcome.Client = pass.Client;
+        if (info.HopLimit <= 1)
+        {
+            return Drop(ref outcome, DropReason.TtlExceeded);
+        }
+        if (TooBig(packet, info, pass.Egress, ingress, default, ref outcome))
+        {
+            return Drop(ref outcome, DropReason.TooBig);
+        }
+        if ((info.Source != pass.Source && !NatRewriter.RewriteSource(packet, ref info, pass.Source, 0))
+            || (info.Destination != pass.Destination && !NatRewriter.RewriteDestination(packet, ref info, pass.Destination, 0)))
+        {
+            return Drop(ref outcome, DropReason.BadFragment);
+        }
+        return Forward(policy, packet, ref info, pass.Egress, pass.Client, ref outcome);
+    }
+
     /// <summary>Sends the packet on; its size was checked (<see cref="TooBig"/>) before any rewrite.</summary>
     private PacketOutcome Forward(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int egress, int client, ref PacketOutcome outcome)
     {
@@ -460,6 +517,8 @@ public sealed class PacketEngine
         CheckRuleExpiry(previous, nowMs);
         next.TableSlots = TableSlotsFor(previous, next);
         Volatile.Write(ref _active, next);
+        // Client numbers may change between policies: a datagram cut in two by a swap loses its tail.
+        _fragments.Clear();
         var unixMs = UnixMs(nowMs);
         var recheck = ClientsToRecheck(previous, next, unixMs / 1000);
         var cut = _table.RemoveWhere(nowMs, flow => !StillAllowed(previous, next, flow, unixMs / 1000, recheck));

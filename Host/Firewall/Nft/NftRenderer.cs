@@ -49,8 +49,9 @@ namespace Lethe.Firewall.Nft;
 /// <para>
 /// Where the kernel with this ruleset and Lethe differ (the header of the output says so too):
 /// <list type="bullet">
-/// <item>Fragments: Lethe drops every fragment (it never reassembles, so none slips past the rules); the
-/// kernel's conntrack reassembles them and judges the whole packet.</item>
+/// <item>Fragments: Lethe does not reassemble. It judges a datagram's first fragment and passes the later
+/// ones after it, in order; it drops TCP fragments and later fragments that come before their first.
+/// The kernel's conntrack reassembles them, in any order, and judges the whole packet.</item>
 /// <item>expire: nft cannot expire a rule. Rules already expired at render time are left out; the others
 /// stay, with a comment naming the time: render and load again after it.</item>
 /// <item>dsthost: resolved once, at render time, from --resolve; Lethe keeps re-resolving while it runs.
@@ -363,7 +364,8 @@ public static class NftRenderer
             Line(0, $"# `nft -f` this file: it replaces table inet {TableName} in one transaction (the empty table and the");
             Line(0, "# delete make the load work whether or not the table exists). Kernel forwarding must be on.");
             Line(0, "# Same verdicts as Lethe for new flows; conntrack carries the rest. Where they differ:");
-            Line(0, "#  - fragments: Lethe drops every fragment; the kernel reassembles them and judges the whole packet.");
+            Line(0, "#  - fragments: Lethe judges a datagram's first fragment and passes the later ones after it, in order");
+            Line(0, "#    (no TCP fragments); the kernel reassembles them, in any order, and judges the whole packet.");
             Line(0, "#  - expire: nft cannot expire a rule. Rules already expired were left out; a rule that expires later");
             Line(0, "#    says when in a comment above it: render and load this again after that time.");
             Line(0, "#  - dsthost: resolved once, now, from --resolve; Lethe keeps resolving. An unresolved name stays so.");

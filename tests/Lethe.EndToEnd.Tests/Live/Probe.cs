@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using Lethe.PacketPath.Tests.Devices;
 
@@ -21,17 +22,20 @@ public static class Probe
         return session.Connected is { } failure ? failure : await session.Echo("hello " + port);
     }
 
-    /// <summary>A connected UDP socket sends one datagram and waits for the echo, or for the ICMP error Linux reports on it.</summary>
-    public static async Task<Seen> UdpEcho(NetworkNamespace from, IPAddress to, int port)
+    /// <summary>
+    /// A connected UDP socket sends one datagram and waits for the echo, or for the ICMP error Linux
+    /// reports on it. A <paramref name="size"/> over the MTU makes the sending host fragment it (and the echo its answer).
+    /// </summary>
+    public static async Task<Seen> UdpEcho(NetworkNamespace from, IPAddress to, int port, int size = 0)
     {
         using var socket = from.Enter(() => new Socket(to.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
         using var timeout = new CancellationTokenSource(Wait);
-        var payload = Encoding.ASCII.GetBytes($"udp to {to}:{port}");
+        var payload = size > 0 ? RandomNumberGenerator.GetBytes(size) : Encoding.ASCII.GetBytes($"udp to {to}:{port}");
         try
         {
             await socket.ConnectAsync(new IPEndPoint(to, port), timeout.Token);
             await socket.SendAsync(payload, SocketFlags.None, timeout.Token);
-            var buffer = new byte[2048];
+            var buffer = new byte[65536];
             var n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
             return buffer.AsSpan(0, n).SequenceEqual(payload) ? Seen.Echoed : new Seen($"{n} bytes that are not the datagram sent");
         }
@@ -45,11 +49,11 @@ public static class Probe
         }
     }
 
-    /// <summary>One ping with iputils' ping, as a user would type it.</summary>
-    public static Task<Seen> Ping(NetworkNamespace from, IPAddress to) => Task.Run(() =>
+    /// <summary>One ping with iputils' ping, as a user would type it; <paramref name="size"/> is its -s (data bytes).</summary>
+    public static Task<Seen> Ping(NetworkNamespace from, IPAddress to, int size = 56) => Task.Run(() =>
     {
         var family = to.AddressFamily == AddressFamily.InterNetworkV6 ? "-6" : "-4";
-        var (code, output) = Command.Execute("ip", "netns", "exec", from.Name, "ping", family, "-n", "-c", "1", "-W", ((int)Wait.TotalSeconds).ToString(), to.ToString());
+        var (code, output) = Command.Execute("ip", "netns", "exec", from.Name, "ping", family, "-n", "-c", "1", "-s", size.ToString(), "-W", ((int)Wait.TotalSeconds).ToString(), to.ToString());
         if (code == 0)
         {
             return Seen.PingReply;

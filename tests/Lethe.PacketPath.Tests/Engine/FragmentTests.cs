@@ -1,79 +1,210 @@
 using Lethe.PacketPath.Wire;
+using Lethe.PacketPath.Engine;
 using static Lethe.PacketPath.Tests.Engine.EngineLab;
 
 namespace Lethe.PacketPath.Tests.Engine;
 
 /// <summary>
-/// Lethe does not reassemble: every fragment is dropped, first or later, IPv4 or IPv6, whatever the
-/// rules say and whether or not its flow is open, so no fragment can slip past the rules.
+/// Fragments are not reassembled: a datagram's first fragment is judged like a whole packet, and its
+/// later fragments follow it (same side, same addresses after NAT) while its flow lasts. A later
+/// fragment whose first was not let through, and every TCP fragment, is dropped.
 /// </summary>
 public class FragmentTests
 {
     private readonly EngineLab _lab = new(["action=accept"]);
 
-    public static TheoryData<string, string, int> Pieces => new()
+    public static TheoryData<string, string> Families => new()
     {
-        { Work4, Remote4, 0 },
+        { Work4, Remote4 },
+        { Work6, Remote6 },
+    };
+
+    public static TheoryData<string, string, int> LaterPieces => new()
+    {
         { Work4, Remote4, 1 },
         { Work4, Remote4, 2 },
-        { Work6, Remote6, 0 },
         { Work6, Remote6, 1 },
         { Work6, Remote6, 2 },
     };
 
     [Theory]
-    [MemberData(nameof(Pieces))]
-    public void a_fragment_from_a_client_is_dropped_even_though_the_rules_accept_its_flow(string client, string remote, int index)
+    [MemberData(nameof(Families))]
+    public void an_allowed_datagram_in_fragments_leaves_whole_from_the_uplink_address(string client, string remote)
     {
-        var fragment = Packets.Fragments(Packets.Udp(client, remote, 5000, 53, payload: 3000), 1232)[index];
+        var uplink = UplinkFor(remote);
+        var datagram = Packets.Udp(client, remote, 5000, 53, payload: 3000);
 
-        var sent = _lab.FromWork(fragment);
+        var sent = Packets.Fragments(datagram, 1232).Select(f => _lab.FromWork(f)).ToArray();
 
-        Assert.False(sent.Forwarded);
-        Assert.Equal(DropReason.FragmentWithoutFlow, sent.Reason);
-        Assert.Empty(sent.Reply);
-        Assert.Equal(0, _lab.Engine.Connections.Count);
+        Assert.All(sent, s => Assert.True(s.Forwarded, $"dropped: {s.Reason}"));
+        Assert.All(sent, s => Assert.Equal(NetAddress.Parse(uplink), s.Info.Source));
+        Assert.All(sent, s => Assert.True(s.Info.Version == 6 || Ipv4Packet.Unchecked(s.Packet).VerifyHeaderChecksum(), "IPv4 header checksum"));
+        var whole = Packets.Reassemble(sent.Select(s => s.Packet));
+        var received = Packets.Parse(whole);
+        var udp = UdpDatagram.Unchecked(whole.AsSpan(received.TransportOffset));
+        Assert.True(udp.VerifyChecksum(received.Source, received.Destination), "the UDP checksum of the reassembled datagram");
+        Assert.Equal(sent[0].Info.SourcePort, udp.SourcePort);
+        Assert.Equal(53, udp.DestinationPort);
+        Assert.Equal(datagram[^3000..], whole[^3000..]);
+        Assert.Equal(1, _lab.Engine.Connections.Count);
     }
 
     [Theory]
-    [MemberData(nameof(Pieces))]
-    public void a_fragment_of_an_open_flow_is_still_dropped_in_both_directions(string client, string remote, int index)
+    [MemberData(nameof(Families))]
+    public void a_reply_in_fragments_reaches_the_client_whole(string client, string remote)
     {
-        var uplink = remote == Remote4 ? Uplink4 : Uplink6;
+        var uplink = UplinkFor(remote);
         var natPort = _lab.Through(Packets.Udp(client, remote, 5000, 53, payload: 20), _lab.Work).Info.SourcePort;
-        var outgoing = Packets.Fragments(Packets.Udp(client, remote, 5000, 53, payload: 3000), 1232)[index];
-        var incoming = Packets.Fragments(Packets.Udp(remote, uplink, 53, natPort, payload: 3000), 1232)[index];
 
-        var outgoingSent = _lab.FromWork(outgoing);
-        var incomingSent = _lab.FromUplink(incoming);
+        var sent = Packets.Fragments(Packets.Udp(remote, uplink, 53, natPort, payload: 3000), 1232).Select(f => _lab.FromUplink(f)).ToArray();
 
-        Assert.False(outgoingSent.Forwarded);
-        Assert.Equal(DropReason.FragmentWithoutFlow, outgoingSent.Reason);
-        Assert.False(incomingSent.Forwarded);
-        Assert.Equal(DropReason.FragmentWithoutFlow, incomingSent.Reason);
-        Assert.True(_lab.FromUplink(Packets.Udp(remote, uplink, 53, natPort, payload: 20)).Forwarded);
+        Assert.All(sent, s => Assert.True(s.Forwarded, $"dropped: {s.Reason}"));
+        Assert.All(sent, s => Assert.Equal(_lab.Work, s.Outcome.Egress));
+        Assert.All(sent, s => Assert.Equal(NetAddress.Parse(client), s.Info.Destination));
+        var whole = Packets.Reassemble(sent.Select(s => s.Packet));
+        var received = Packets.Parse(whole);
+        var udp = UdpDatagram.Unchecked(whole.AsSpan(received.TransportOffset));
+        Assert.True(udp.VerifyChecksum(received.Source, received.Destination), "the UDP checksum of the reassembled datagram");
+        Assert.Equal(5000, udp.DestinationPort);
+    }
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void a_large_ping_and_its_reply_pass_in_fragments(string client, string remote)
+    {
+        var uplink = UplinkFor(remote);
+
+        var request = Packets.Fragments(Packets.IcmpEcho(client, remote, id: 77, sequence: 1, payload: 3000), 1232).Select(f => _lab.FromWork(f)).ToArray();
+        var id = request[0].Info.SourcePort;
+        var reply = Packets.Fragments(Packets.IcmpEcho(remote, uplink, id: id, sequence: 1, request: false, payload: 3000), 1232, identification: 0x9999)
+            .Select(f => _lab.FromUplink(f)).ToArray();
+
+        Assert.All(request.Concat(reply), s => Assert.True(s.Forwarded, $"dropped: {s.Reason}"));
+        Assert.All(reply, s => Assert.Equal(NetAddress.Parse(client), s.Info.Destination));
+    }
+
+    [Theory]
+    [MemberData(nameof(LaterPieces))]
+    public void a_later_fragment_whose_first_did_not_pass_is_dropped_either_way(string client, string remote, int index)
+    {
+        var uplink = UplinkFor(remote);
+        var natPort = _lab.Through(Packets.Udp(client, remote, 5000, 53, payload: 20), _lab.Work).Info.SourcePort;
+
+        var outgoing = _lab.FromWork(Packets.Fragments(Packets.Udp(client, remote, 5000, 53, payload: 3000), 1232)[index]);
+        var incoming = _lab.FromUplink(Packets.Fragments(Packets.Udp(remote, uplink, 53, natPort, payload: 3000), 1232)[index]);
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, outgoing.Reason);
+        Assert.Equal(DropReason.FragmentWithoutFlow, incoming.Reason);
+        Assert.Empty(outgoing.Reply);
+        Assert.Empty(incoming.Reply);
     }
 
     [Fact]
-    public void a_fragment_to_a_port_the_rules_drop_is_dropped_as_a_fragment_without_an_answer()
+    public void a_datagram_the_rules_drop_passes_no_fragment()
     {
         var lab = new EngineLab(["action=drop proto=udp dstports=53", "action=accept"]);
+        var fragments = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480);
 
-        var sent = lab.FromWork(Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480)[0]);
+        var sent = fragments.Select(f => lab.FromWork(f)).ToArray();
 
-        Assert.Equal(DropReason.FragmentWithoutFlow, sent.Reason);
+        Assert.Equal(DropReason.RuleDrop, sent[0].Reason);
+        Assert.All(sent[1..], s => Assert.Equal(DropReason.FragmentWithoutFlow, s.Reason));
+        Assert.Equal(0, lab.Engine.ForwardedPackets);
+        Assert.Equal(0, lab.Engine.Connections.Count);
+    }
+
+    [Fact]
+    public void the_first_fragment_is_judged_by_its_ports()
+    {
+        var lab = new EngineLab(["action=accept proto=udp dstports=53", "action=drop"]);
+
+        var allowed = lab.FromWork(Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480)[0]);
+        var other = lab.FromWork(Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 54, payload: 3000), 1480, identification: 0x4321)[0]);
+
+        Assert.True(allowed.Forwarded);
+        Assert.Equal(0, allowed.Outcome.RuleIndex);
+        Assert.Equal(DropReason.RuleDrop, other.Reason);
+    }
+
+    [Fact]
+    public void an_unsolicited_datagram_in_fragments_from_the_uplink_is_dropped()
+    {
+        var sent = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, 40000, payload: 3000), 1480).Select(f => _lab.FromUplink(f)).ToArray();
+
+        Assert.Equal(DropReason.UnsolicitedFromUplink, sent[0].Reason);
+        Assert.All(sent[1..], s => Assert.Equal(DropReason.FragmentWithoutFlow, s.Reason));
+    }
+
+    [Fact]
+    public void tcp_fragments_are_dropped_even_in_an_open_flow()
+    {
+        _lab.Through(Packets.Tcp(Work4, Remote4, 5000, 443, TcpFlags.Syn), _lab.Work);
+
+        foreach (var fragment in Packets.Fragments(Packets.Tcp(Work4, Remote4, 5000, 443, TcpFlags.Ack, payload: 4000), 1480))
+        {
+            Assert.Equal(DropReason.FragmentWithoutFlow, _lab.FromWork(fragment).Reason);
+        }
+        Assert.Equal(3, _lab.Engine.Drops[(int)DropReason.FragmentWithoutFlow]);
+    }
+
+    [Fact]
+    public void two_datagrams_interleaved_each_keep_their_own_translation()
+    {
+        var lab = new EngineLab(["action=accept"], ["action=accept dst4=10.137.0.5", "action=accept"]);
+        var fromWork = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480, identification: 1);
+        var toWork = Packets.Fragments(Packets.Udp(Personal4, Work4, 6000, 7000, payload: 3000), 1480, identification: 1);
+
+        var a0 = lab.FromWork(fromWork[0]);
+        var b0 = lab.FromPersonal(toWork[0]);
+        var b1 = lab.FromPersonal(toWork[1]);
+        var a1 = lab.FromWork(fromWork[1]);
+
+        Assert.All(new[] { a0, a1, b0, b1 }, s => Assert.True(s.Forwarded, $"dropped: {s.Reason}"));
+        Assert.Equal(NetAddress.Parse(Uplink4), a1.Info.Source);
+        Assert.Equal(Ingress.Uplink, a1.Outcome.Egress);
+        Assert.Equal(NetAddress.Parse(Personal4), b1.Info.Source);
+        Assert.Equal(lab.Work, b1.Outcome.Egress);
+    }
+
+    [Fact]
+    public void later_fragments_stop_when_a_swap_cuts_their_flow()
+    {
+        var fragments = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480);
+        Assert.True(_lab.FromWork(fragments[0]).Forwarded);
+
+        _lab.Engine.Swap(WorkOnly(["action=drop"], version: 2), _lab.Now);
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, _lab.FromWork(fragments[1]).Reason);
+    }
+
+    [Fact]
+    public void later_fragments_stop_thirty_seconds_after_the_first_while_the_flow_lasts()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20), _lab.Work).Info.SourcePort;
+        _lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 20));
+        var fragments = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 4000), 1480);
+        Assert.True(_lab.FromWork(fragments[0]).Forwarded);
+        _lab.Now += 29_000;
+        Assert.True(_lab.FromWork(fragments[1]).Forwarded);
+
+        _lab.Now += 1_000;
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, _lab.FromWork(fragments[2]).Reason);
+        Assert.True(_lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20)).Forwarded);
+    }
+
+    [Fact]
+    public void a_later_fragment_out_of_hops_is_dropped_without_an_answer()
+    {
+        var first = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000, ttl: 64), 1480)[0];
+        var later = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000, ttl: 1), 1480)[1];
+        Assert.True(_lab.FromWork(first).Forwarded);
+
+        var sent = _lab.FromWork(later);
+
+        Assert.Equal(DropReason.TtlExceeded, sent.Reason);
         Assert.Empty(sent.Reply);
     }
 
-    [Fact]
-    public void every_fragment_is_counted_as_a_fragment_drop()
-    {
-        foreach (var fragment in Packets.Fragments(Packets.Tcp(Work4, Remote4, 5000, 443, TcpFlags.Ack, payload: 4000), 1480))
-        {
-            _lab.FromWork(fragment);
-        }
-
-        Assert.Equal(3, _lab.Engine.Drops[(int)DropReason.FragmentWithoutFlow]);
-        Assert.Equal(0, _lab.Engine.ForwardedPackets);
-    }
+    private static string UplinkFor(string remote) => remote == Remote4 ? Uplink4 : Uplink6;
 }

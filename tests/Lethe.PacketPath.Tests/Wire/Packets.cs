@@ -204,6 +204,55 @@ public static class Packets
         return [.. fragments];
     }
 
+    /// <summary>
+    /// Joins fragments, in any order, into the whole packet, as the receiving host would. IPv6
+    /// fragments must have the fragment header right after the fixed header.
+    /// </summary>
+    public static byte[] Reassemble(IEnumerable<byte[]> fragments)
+    {
+        byte[]? first = null;
+        var pieces = new List<(int Offset, byte[] Data)>();
+        foreach (var fragment in fragments)
+        {
+            var v4 = fragment[0] >> 4 == 4;
+            var header = v4 ? (fragment[0] & 0x0F) * 4 : Ipv6Packet.HeaderLength + Ipv6Packet.FragmentHeaderLength;
+            var offset = v4 ? Ipv4Packet.Unchecked(fragment).FragmentOffset : BinaryPrimitives.ReadUInt16BigEndian(fragment.AsSpan(42)) & 0xFFF8;
+            var length = v4 ? Ipv4Packet.Unchecked(fragment).TotalLength : fragment.Length;
+            pieces.Add((offset, fragment[header..length]));
+            if (offset == 0)
+            {
+                first = fragment;
+            }
+        }
+        if (first is null)
+        {
+            throw new ArgumentException("No first fragment.");
+        }
+        var total = pieces.Max(p => p.Offset + p.Data.Length);
+        var isV4 = first[0] >> 4 == 4;
+        var unfragmentable = isV4 ? (first[0] & 0x0F) * 4 : Ipv6Packet.HeaderLength;
+        var whole = new byte[unfragmentable + total];
+        first.AsSpan(0, unfragmentable).CopyTo(whole);
+        foreach (var (offset, data) in pieces)
+        {
+            data.CopyTo(whole, unfragmentable + offset);
+        }
+        if (isV4)
+        {
+            var ip = Ipv4Packet.Unchecked(whole);
+            ip.TotalLength = (ushort)whole.Length;
+            ip.MoreFragments = false;
+            ip.FragmentOffset = 0;
+            ip.FillHeaderChecksum();
+        }
+        else
+        {
+            whole[6] = first[Ipv6Packet.HeaderLength];
+            Ipv6Packet.Unchecked(whole).PayloadLength = (ushort)total;
+        }
+        return whole;
+    }
+
     /// <summary>Parses with <see cref="PacketParser"/> and fails the test when it refuses.</summary>
     public static PacketInfo Parse(byte[] packet)
     {

@@ -1,0 +1,77 @@
+namespace Lethe.PacketPath.Tracking;
+
+/// <summary>
+/// A value per IP datagram whose first fragment was seen, kept until its later fragments have had
+/// time to come. The slots are allocated once: a flood of datagrams costs no memory, and a new
+/// entry takes the place of the oldest of its set of four. One thread reads and writes it.
+/// </summary>
+public sealed class FragmentTable<T> where T : struct
+{
+    private const int Ways = 4;
+    private readonly FragmentKey[] _keys;
+    private readonly T[] _values;
+    private readonly long[] _expiresAtMs;
+    private readonly int _sets;
+    private readonly long _lifetimeMs;
+    private readonly ulong _seed;
+
+    /// <param name="slots">Rounded up to a multiple of four.</param>
+    /// <param name="lifetimeMs">How long after its first fragment a datagram's entry lasts.</param>
+    /// <param name="seed">Kept secret, like the connection table's, so that senders cannot aim datagrams at one set.</param>
+    public FragmentTable(int slots, long lifetimeMs, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lifetimeMs, 1);
+        _sets = (slots + Ways - 1) / Ways;
+        _keys = new FragmentKey[_sets * Ways];
+        _values = new T[_sets * Ways];
+        _expiresAtMs = new long[_sets * Ways];
+        _lifetimeMs = lifetimeMs;
+        _seed = seed;
+        Clear();
+    }
+
+    public int Slots => _keys.Length;
+
+    public void Set(in FragmentKey key, in T value, long nowMs)
+    {
+        var first = SetOf(key);
+        var victim = first;
+        var oldest = long.MaxValue;
+        for (var slot = first; slot < first + Ways; slot++)
+        {
+            if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
+            {
+                victim = slot;
+                break;
+            }
+            if (_expiresAtMs[slot] < oldest)
+            {
+                oldest = _expiresAtMs[slot];
+                victim = slot;
+            }
+        }
+        _keys[victim] = key;
+        _values[victim] = value;
+        _expiresAtMs[victim] = nowMs + _lifetimeMs;
+    }
+
+    public bool TryGet(in FragmentKey key, long nowMs, out T value)
+    {
+        var first = SetOf(key);
+        for (var slot = first; slot < first + Ways; slot++)
+        {
+            if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
+            {
+                value = _values[slot];
+                return true;
+            }
+        }
+        value = default;
+        return false;
+    }
+
+    public void Clear() => Array.Fill(_expiresAtMs, long.MinValue);
+
+    private int SetOf(in FragmentKey key) => (int)((uint)(key.Hash(_seed) >> 32) % (uint)_sets) * Ways;
+}

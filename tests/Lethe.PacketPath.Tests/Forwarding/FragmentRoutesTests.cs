@@ -1,0 +1,49 @@
+using Lethe.PacketPath.Forwarding;
+using Lethe.PacketPath.Tracking;
+
+namespace Lethe.PacketPath.Tests.Forwarding;
+
+public class FragmentRoutesTests
+{
+    private static readonly FlowShards Shards = new(8, secret: 11);
+
+    [Fact]
+    public void later_fragments_go_to_the_worker_their_first_fragment_went_to()
+    {
+        var routes = new FragmentRoutes(seed: 3);
+        // Source ports until one whose flow is not in shard 0, where an unrouted later fragment would land anyway.
+        for (ushort port = 5000; port < 5100; port++)
+        {
+            var fragments = Packets.Fragments(Packets.Udp("10.137.0.5", "192.0.2.10", port, 53, payload: 3000), 1480, identification: port);
+            var flowOwner = Shards.Of(FlowKey.From(Packets.Parse(fragments[0])));
+            if (flowOwner == 0)
+            {
+                continue;
+            }
+
+            var owners = fragments.Select(f => routes.OwnerOf(Shards, f, Packets.Parse(f), nowMs: 1)).ToArray();
+
+            Assert.All(owners, owner => Assert.Equal(flowOwner, owner));
+            return;
+        }
+        Assert.Fail("no flow outside shard 0 in 100 ports");
+    }
+
+    [Fact]
+    public void a_later_fragment_whose_first_was_not_read_goes_to_shard_zero()
+    {
+        var routes = new FragmentRoutes(seed: 3);
+        var later = Packets.Fragments(Packets.Udp("10.137.0.5", "192.0.2.10", 5000, 53, payload: 3000), 1480)[1];
+
+        Assert.Equal(0, routes.OwnerOf(Shards, later, Packets.Parse(later), nowMs: 1));
+    }
+
+    [Fact]
+    public void a_whole_packet_goes_to_its_flows_shard()
+    {
+        var routes = new FragmentRoutes(seed: 3);
+        var packet = Packets.Udp("10.137.0.5", "192.0.2.10", 5000, 53, payload: 30);
+
+        Assert.Equal(Shards.Of(FlowKey.From(Packets.Parse(packet))), routes.OwnerOf(Shards, packet, Packets.Parse(packet), nowMs: 1));
+    }
+}
