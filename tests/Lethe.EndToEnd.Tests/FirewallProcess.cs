@@ -47,9 +47,20 @@ public sealed class FirewallProcess : IAsyncDisposable
     /// build output (a clone under /root, mode 0700), as it could not reach an operator's either.
     /// </remarks>
     public static FirewallProcess StartAs(int uid, string tunNode, string home, params string[] args) =>
-        Launch(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", AsUserScript, tunNode,
-            $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"], args, home,
-            CopyInto(home));
+        StartAs(uid, tunNode, home, [], args);
+
+    /// <summary>
+    /// The same, keeping <paramref name="capabilities"/> (say ["net_admin", "sys_nice"]) as ambient
+    /// capabilities: the process runs as <paramref name="uid"/> holding those and no other, as
+    /// setpriv or systemd's AmbientCapabilities= give them to a service.
+    /// </summary>
+    public static FirewallProcess StartAs(int uid, string tunNode, string home, string[] capabilities, params string[] args)
+    {
+        var caps = string.Concat(capabilities.Select(c => ",+" + c));
+        return Launch(["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", AsUserScript, tunNode,
+            $"--reuid={uid}", $"--regid={uid}", "--clear-groups", $"--inh-caps=-all{caps}", $"--ambient-caps=-all{caps}", $"--bounding-set=-all{caps}",
+            "--no-new-privs"], args, home, CopyInto(home));
+    }
 
     /// <summary>The files lethe-firewall.dll loads (its deps.json), copied into <paramref name="folder"/>; returns the copy's path.</summary>
     private static string CopyInto(string folder)

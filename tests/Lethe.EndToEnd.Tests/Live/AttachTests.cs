@@ -99,6 +99,63 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
         }
     }
 
+    /// <summary>
+    /// The other way to run without root: as a user of its own holding only the two capabilities it
+    /// uses (README, "Running without root"). It creates its devices, follows their MTUs and polls at
+    /// idle priority as root does.
+    /// </summary>
+    [LinuxRootFact]
+    public async Task boot_runs_as_a_user_holding_only_net_admin_and_sys_nice_and_creates_its_devices()
+    {
+        var tag = $"la{Random.Shared.Next(0x1000000):x6}";
+        string client = tag + "w", uplink = tag + "u";
+        var folder = UserFolder();
+        using var work = NetworkNamespace.Create();
+        using var host = NetworkNamespace.Create();
+        try
+        {
+            await using var firewall = FirewallProcess.StartAs(Nobody, Path.Combine(folder.FullName, "tun"), folder.FullName, ["net_admin", "sys_nice"],
+                "boot", "--snapshot", Path.Combine(folder.FullName, "snapshot.json"), "--trust", Path.Combine(folder.FullName, "trust.pem"),
+                "--client-tun", $"work={client}", "--uplink-tun", uplink, "--uplink-address", "198.51.100.2", "--workers", "2");
+            await firewall.WaitForOutput("forwarding on 2 device(s) with 2 worker(s)", TimeSpan.FromSeconds(30));
+            var status = File.ReadAllLines($"/proc/{firewall.Id}/status");
+            Assert.Contains($"Uid:\t{Nobody}\t{Nobody}\t{Nobody}\t{Nobody}", status);
+            // CAP_NET_ADMIN (12) and CAP_SYS_NICE (23), nothing else, and no way to more.
+            Assert.Contains("CapEff:\t0000000000801000", status);
+            Assert.Contains("CapBnd:\t0000000000801000", status);
+            Assert.Contains("NoNewPrivs:\t1", status);
+            Assert.DoesNotContain("not followed", firewall.Out);
+            Assert.DoesNotContain("idle polling off", firewall.Out);
+
+            Command.Run("ip", "link", "set", client, "netns", work.Name);
+            work.Ip("link", "set", client, "up");
+            work.Ip("addr", "add", "10.137.0.5/32", "dev", client);
+            work.Ip("route", "add", "default", "dev", client);
+            Command.Run("ip", "link", "set", uplink, "netns", host.Name);
+            host.Ip("link", "set", uplink, "up");
+            host.Ip("addr", "add", "192.0.2.10/24", "dev", uplink);
+            host.Ip("route", "add", "198.51.100.0/24", "dev", uplink);
+            using var https = TcpEcho.Start(host, 443);
+            Assert.Equal(Seen.Echoed, await Probe.TcpEcho(work, IPAddress.Parse("192.0.2.10"), 443));
+            // The MTU watch looks into the client's namespace, which only CAP_NET_ADMIN lets it do.
+            work.Ip("link", "set", client, "mtu", "1400");
+            await firewall.WaitForOutput($"device {client}: MTU 1500 -> 1400", TimeSpan.FromSeconds(10));
+
+            firewall.Terminate();
+            Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+            // Made by the firewall, so gone with it: nothing forwards once it stopped.
+            Assert.False(Command.TryRun("ip", "-n", work.Name, "link", "show", client), $"{client} outlived the firewall that made it");
+        }
+        finally
+        {
+            foreach (var (ns, device) in new[] { (work, client), (host, uplink) })
+            {
+                Command.TryRun("ip", "-n", ns.Name, "tuntap", "del", "dev", device, "mode", "tun", "multi_queue");
+            }
+            folder.Delete(recursive: true);
+        }
+    }
+
     [LinuxRootFact]
     public async Task boot_as_an_unprivileged_user_refuses_a_device_made_for_another_user_and_names_it()
     {
