@@ -108,9 +108,9 @@ public sealed class PacketEngine
         var result = ingress == Ingress.Uplink
             ? FromUplink(policy, packet, ref info, nowMs, reply, ref outcome)
             : FromClient(policy, ingress, packet, ref info, nowMs, reply, ref outcome);
-        if (firstFragment && result.Forwarded)
+        if (firstFragment)
         {
-            _fragments.Set(fragment, new FragmentPass(arrived, info.Source, info.Destination, ingress, result.Egress, result.Client), nowMs);
+            NoteFirstFragment(fragment, arrived, info, ingress, result, nowMs);
         }
         return result;
     }
@@ -431,12 +431,30 @@ public sealed class PacketEngine
     /// <summary>
     /// Fragments are not reassembled. A datagram's first fragment is judged like a whole packet, by
     /// the ports it carries; it must hold the whole transport header (the parser checks), and a later
-    /// fragment, at 8 bytes or more, cannot overwrite the ports or ICMP identifier the rules read. TCP
-    /// is the exception: its flags lie past byte 8, and TCP does not fragment (it has path MTU
-    /// discovery), so no TCP fragment passes; nor does a fragmented ICMP error, which is never larger
-    /// than the minimum MTU when sent by the book (RFC 1812 §4.3.2.3, RFC 4443 §2.4 (c)).
+    /// fragment may not overlap it (<see cref="LaterFragment"/>), so none can change what the rules
+    /// read. No TCP fragment passes: TCP avoids fragmenting (it has path MTU discovery), and its
+    /// window tracking would see only the first fragment's share of a segment; nor does a fragmented
+    /// ICMP error, which is never larger than the minimum MTU when sent by the book (RFC 1812
+    /// §4.3.2.3, RFC 4443 §2.4 (c)).
     /// </summary>
     private static bool FirstFragmentMayPass(in PacketInfo info) => info.Protocol != IpProtocol.Tcp && !info.IsIcmpError;
+
+    /// <summary>
+    /// Lets the later fragments of a datagram whose first fragment was forwarded follow it; a first
+    /// fragment that was not takes the place of any earlier datagram's under the same key, so that
+    /// the later fragments of this one do not ride that one's pass.
+    /// </summary>
+    private void NoteFirstFragment(in FragmentKey fragment, in FlowKey arrived, in PacketInfo info, int ingress, in PacketOutcome result, long nowMs)
+    {
+        if (!result.Forwarded || !_table.Lookup(arrived, nowMs, out var entry, out _))
+        {
+            _fragments.Remove(fragment, nowMs);
+            return;
+        }
+        var pass = new FragmentPass(arrived, _table.OriginalKey(entry), info.Source, info.Destination, ingress, result.Egress, result.Client,
+            info.TotalLength - info.FragmentDataOffset);
+        _fragments.Set(fragment, pass, nowMs);
+    }
 
     /// <summary>
     /// A fragment that is not judged by itself (<see cref="FirstFragmentMayPass"/>): it follows the
@@ -449,11 +467,18 @@ public sealed class PacketEngine
         if (info.FragmentOffset == 0
             || !_fragments.TryGet(FragmentKey.From(info), nowMs, out var pass)
             || pass.Ingress != ingress
-            || !_table.Lookup(pass.Flow, nowMs, out _, out _))
+            || !_table.Lookup(pass.Arrived, nowMs, out var entry, out _)
+            || _table.OriginalKey(entry) != pass.Original)
         {
             return Drop(ref outcome, DropReason.FragmentWithoutFlow);
         }
         outcome.Client = pass.Client;
+        // Overlapping the first fragment, it could replace the ports the rules judged in the
+        // receiver's reassembly (IPv6 extension headers after the fragment header push them past byte 8).
+        if (info.FragmentOffset < pass.FirstLength)
+        {
+            return Drop(ref outcome, DropReason.BadFragment);
+        }
         if (info.HopLimit <= 1)
         {
             return Drop(ref outcome, DropReason.TtlExceeded);

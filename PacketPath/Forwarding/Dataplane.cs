@@ -80,9 +80,10 @@ public sealed class Dataplane : IDisposable
         Mtus = new DeviceMtus(_devices.Length);
         _mtuWatch = new MtuWatch(_devices, Mtus);
         _workers = new Worker[engines.Count];
+        var fragmentRoutes = new FragmentRoutes((ulong)Random.Shared.NextInt64());
         for (var w = 0; w < _workers.Length; w++)
         {
-            _workers[w] = new Worker(w, engines[w], _devices, Mtus, shards, e => _failed.TrySetException(e));
+            _workers[w] = new Worker(w, engines[w], _devices, Mtus, shards, fragmentRoutes, e => _failed.TrySetException(e));
         }
         var rings = new HandoffRing?[_workers.Length, _workers.Length];
         var ringBytes = RingBytes(_workers.Length);

@@ -39,7 +39,7 @@ public sealed class Worker
     private readonly byte[] _split;
     private readonly Range[] _segments = new Range[MaxSegments];
     private readonly UdpCoalescer _coalescer = new();
-    private readonly FragmentRoutes _fragmentRoutes = new((ulong)Random.Shared.NextInt64());
+    private readonly FragmentRoutes _fragmentRoutes;
     private readonly Action<Exception> _failed;
     private HandoffRing?[] _outbox = [];
     private HandoffRing[] _inbox = [];
@@ -52,9 +52,11 @@ public sealed class Worker
     private PendingSwap? _pending;
     private volatile bool _stopping;
 
-    internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, DeviceMtus mtus, FlowShards shards, Action<Exception> failed)
+    internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, DeviceMtus mtus, FlowShards shards, FragmentRoutes fragmentRoutes,
+        Action<Exception> failed)
     {
         Index = index;
+        _fragmentRoutes = fragmentRoutes;
         _engine = engine;
         _devices = devices;
         _mtus = mtus;
@@ -267,11 +269,10 @@ public sealed class Worker
             header = VirtioNetHeader.None;
             header.WriteTo(frame);
         }
-        var now = Environment.TickCount64;
         if (!handedOver && _shards.Count > 1)
         {
             // A packet that does not parse is dropped by shard 0's engine, which names the reason.
-            var owner = parsed ? _fragmentRoutes.OwnerOf(_shards, packet, info, now) : 0;
+            var owner = parsed ? _fragmentRoutes.OwnerOf(_shards, packet, info) : 0;
             if (owner != Index)
             {
                 HandOff(frame, device, owner);
@@ -285,6 +286,7 @@ public sealed class Worker
             return;
         }
         var offload = new Offload(header.NeedsChecksum, header.IsGso ? header.GsoSize : 0);
+        var now = Environment.TickCount64;
         var reply = _reply.AsSpan(Headroom);
         var outcome = parsed
             ? _engine.Process(packet, info, ingress, now, reply, offload)

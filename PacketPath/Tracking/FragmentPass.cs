@@ -3,8 +3,18 @@ using Lethe.PacketPath.Wire;
 namespace Lethe.PacketPath.Tracking;
 
 /// <summary>
-/// How a datagram's first fragment went through, for its later fragments to follow: the flow it
-/// belongs to (as the first fragment arrived, so a flow cut since stops them), the addresses it left
-/// with, the side it came from and where it went.
+/// How a datagram's first fragment went through, for its later fragments to follow: its flow, by
+/// the key the first fragment arrived with and by the flow's original key (so that a flow cut or
+/// ended since stops them, even when another client's flow took over the same translated key), the
+/// addresses it left with, the side it came from, where it went, and how many bytes of the datagram
+/// it carried (a later fragment must start past them: nothing may overwrite the headers the rules read).
 /// </summary>
-public readonly record struct FragmentPass(FlowKey Flow, NetAddress Source, NetAddress Destination, int Ingress, int Egress, int Client);
+public readonly record struct FragmentPass(
+    FlowKey Arrived,
+    FlowKey Original,
+    NetAddress Source,
+    NetAddress Destination,
+    int Ingress,
+    int Egress,
+    int Client,
+    int FirstLength);

@@ -71,6 +71,18 @@ public sealed class FragmentTable<T> where T : struct
         return false;
     }
 
+    public void Remove(in FragmentKey key, long nowMs)
+    {
+        var first = SetOf(key);
+        for (var slot = first; slot < first + Ways; slot++)
+        {
+            if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
+            {
+                _expiresAtMs[slot] = long.MinValue;
+            }
+        }
+    }
+
     public void Clear() => Array.Fill(_expiresAtMs, long.MinValue);
 
     private int SetOf(in FragmentKey key) => (int)((uint)(key.Hash(_seed) >> 32) % (uint)_sets) * Ways;

@@ -56,6 +56,12 @@ public struct PacketInfo
     /// <summary>Fragment offset in bytes; 0 for the first fragment.</summary>
     public int FragmentOffset;
 
+    /// <summary>
+    /// For a fragment, where its data (the part offsets count in) starts: after the IPv4 header, or
+    /// after the IPv6 fragment header, which extension headers may follow.
+    /// </summary>
+    public int FragmentDataOffset;
+
     /// <summary>IPv4 identification or IPv6 fragment identification.</summary>
     public uint FragmentId;
 

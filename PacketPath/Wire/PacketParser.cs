@@ -90,6 +90,7 @@ public static class PacketParser
         {
             info.IsFragment = true;
             info.FragmentOffset = ip.FragmentOffset;
+            info.FragmentDataOffset = ip.HeaderLength;
             if (!FragmentIsPlausible(info.FragmentOffset, payload.Length, ip.MoreFragments, ip.HeaderLength))
             {
                 return Fail(DropReason.BadFragment, out reason);
@@ -132,6 +133,7 @@ public static class PacketParser
         {
             info.IsFragment = true;
             info.FragmentOffset = chain.FragmentOffset;
+            info.FragmentDataOffset = chain.FragmentDataOffset;
             if (!FragmentIsPlausible(chain.FragmentOffset, info.TotalLength - chain.FragmentDataOffset, chain.MoreFragments, 0))
             {
                 return Fail(DropReason.BadFragment, out reason);

@@ -1,5 +1,6 @@
-using Lethe.PacketPath.Wire;
 using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
 using static Lethe.PacketPath.Tests.Engine.EngineLab;
 
 namespace Lethe.PacketPath.Tests.Engine;
@@ -204,6 +205,66 @@ public class FragmentTests
 
         Assert.Equal(DropReason.TtlExceeded, sent.Reason);
         Assert.Empty(sent.Reply);
+    }
+
+    /// <summary>
+    /// Behind a destination options header after the fragment header, the UDP header lies at bytes
+    /// 8-15 of the fragmentable part, where a later fragment at offset 8 would land: a receiver that
+    /// lets later data win would read the ports it carries, not the ones the rules judged.
+    /// </summary>
+    [Fact]
+    public void a_later_fragment_overlapping_the_first_is_dropped_from_a_client()
+    {
+        var lab = new EngineLab(["action=accept proto=udp dstports=53", "action=drop"]);
+        var allowed = Packets.Udp(Work6, Remote6, 5000, 53, payload: 3000, extensionHeaders: [IpProtocol.DestinationOptions]);
+        var denied = Packets.Udp(Work6, Remote6, 5000, 22, payload: 3000, extensionHeaders: [IpProtocol.DestinationOptions]);
+        Assert.True(lab.FromWork(Packets.Fragments(allowed, 1232)[0]).Forwarded);
+
+        var overlap = lab.FromWork(Packets.Fragment(denied, 8, 1224));
+
+        Assert.Equal(DropReason.BadFragment, overlap.Reason);
+        Assert.True(lab.FromWork(Packets.Fragments(allowed, 1232)[1]).Forwarded);
+    }
+
+    [Fact]
+    public void a_later_fragment_overlapping_the_first_is_dropped_from_the_uplink()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work6, Remote6, 5000, 53, payload: 20), _lab.Work).Info.SourcePort;
+        var reply = Packets.Udp(Remote6, Uplink6, 53, natPort, payload: 3000, extensionHeaders: [IpProtocol.DestinationOptions]);
+        var attack = Packets.Udp(Remote6, Uplink6, 53, 22, payload: 3000, extensionHeaders: [IpProtocol.DestinationOptions]);
+        Assert.True(_lab.FromUplink(Packets.Fragments(reply, 1232)[0]).Forwarded);
+
+        var overlap = _lab.FromUplink(Packets.Fragment(attack, 8, 1224));
+
+        Assert.Equal(DropReason.BadFragment, overlap.Reason);
+    }
+
+    [Fact]
+    public void later_fragments_of_a_dropped_datagram_do_not_follow_an_earlier_one_of_the_same_key()
+    {
+        var lab = new EngineLab(["action=accept proto=udp dstports=53", "action=drop"]);
+        var earlier = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480, identification: 7);
+        Assert.All(earlier.Select(f => lab.FromWork(f)), s => Assert.True(s.Forwarded));
+        var denied = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 9999, payload: 3000), 1480, identification: 7);
+
+        Assert.Equal(DropReason.RuleDrop, lab.FromWork(denied[0]).Reason);
+        Assert.All(denied[1..].Select(f => lab.FromWork(f).Reason), r => Assert.Equal(DropReason.FragmentWithoutFlow, r));
+    }
+
+    [Fact]
+    public void later_fragments_stop_when_their_clients_flow_ends_though_another_client_took_its_translation()
+    {
+        var timeouts = ConnectionTimeouts.Default with { UdpUnreplied = TimeSpan.FromSeconds(2), UdpStream = TimeSpan.FromSeconds(2) };
+        var lab = new EngineLab(["action=accept"], ["action=accept"], Options with { Timeouts = timeouts });
+        var natPort = lab.Through(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20), lab.Work).Info.SourcePort;
+        var reply = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 3000), 1480, identification: 0x77);
+        Assert.True(lab.FromUplink(reply[0]).Forwarded);
+        lab.Now += 3_000;
+        Assert.Equal(natPort, lab.Through(Packets.Udp(Personal4, Remote4, 5000, 53, payload: 20), lab.Personal).Info.SourcePort);
+
+        var later = lab.FromUplink(reply[1]);
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, later.Reason);
     }
 
     private static string UplinkFor(string remote) => remote == Remote4 ? Uplink4 : Uplink6;
