@@ -105,6 +105,13 @@ public sealed class PacketEngine
         var firstFragment = info.IsFragment && info.FragmentOffset == 0;
         var arrived = firstFragment ? FlowKey.From(info) : default;
         var fragment = firstFragment ? FragmentKey.From(info) : default;
+        if (firstFragment && _fragments.TryGet(fragment, nowMs, out _))
+        {
+            // A second first fragment while the datagram of that key is still passing: a duplicate
+            // (or a reused identification), whose later fragments could not be told from the first
+            // one's, and which could overlap what passed. Linux's reassembly would merge the two.
+            return Drop(ref outcome, DropReason.BadFragment);
+        }
         var result = ingress == Ingress.Uplink
             ? FromUplink(policy, packet, ref info, nowMs, reply, ref outcome)
             : FromClient(policy, ingress, packet, ref info, nowMs, reply, ref outcome);
@@ -464,8 +471,9 @@ public sealed class PacketEngine
     /// </summary>
     private PacketOutcome LaterFragment(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int ingress, long nowMs, ref PacketOutcome outcome)
     {
+        var key = FragmentKey.From(info);
         if (info.FragmentOffset == 0
-            || !_fragments.TryGet(FragmentKey.From(info), nowMs, out var pass)
+            || !_fragments.TryGet(key, nowMs, out var pass)
             || pass.Ingress != ingress
             || !_table.Lookup(pass.Arrived, nowMs, out var entry, out _)
             || _table.OriginalKey(entry) != pass.Original)
@@ -473,11 +481,16 @@ public sealed class PacketEngine
             return Drop(ref outcome, DropReason.FragmentWithoutFlow);
         }
         outcome.Client = pass.Client;
-        // Overlapping the first fragment, it could replace the ports the rules judged in the
-        // receiver's reassembly (IPv6 extension headers after the fragment header push them past byte 8).
-        if (info.FragmentOffset < pass.FirstLength)
+        // Overlapping what passed, it could replace the ports the rules judged in the receiver's
+        // reassembly (IPv6 extension headers after the fragment header push them past byte 8).
+        if (info.FragmentOffset < pass.NextOffset)
         {
             return Drop(ref outcome, DropReason.BadFragment);
+        }
+        // One before it is missing or late: the datagram cannot be whole, and the kernel would hold this one.
+        if (info.FragmentOffset > pass.NextOffset)
+        {
+            return Drop(ref outcome, DropReason.FragmentWithoutFlow);
         }
         if (info.HopLimit <= 1)
         {
@@ -491,6 +504,15 @@ public sealed class PacketEngine
             || (info.Destination != pass.Destination && !NatRewriter.RewriteDestination(packet, ref info, pass.Destination, 0)))
         {
             return Drop(ref outcome, DropReason.BadFragment);
+        }
+        if (info.MoreFragments)
+        {
+            _fragments.Set(key, pass with { NextOffset = info.FragmentOffset + info.TotalLength - info.FragmentDataOffset }, nowMs);
+        }
+        else
+        {
+            // Whole: another datagram's fragments under this key are not this one's.
+            _fragments.Remove(key, nowMs);
         }
         return Forward(policy, packet, ref info, pass.Egress, pass.Client, ref outcome);
     }

@@ -19,7 +19,7 @@ namespace Lethe.PacketPath.Forwarding;
 /// </remarks>
 public sealed class FragmentRoutes
 {
-    private const int Slots = 4096;
+    private const int Slots = 16384;
     private const ulong OwnerMask = 0xFF;
     private readonly ulong[] _notes = new ulong[Slots];
     private readonly ulong _seed;
@@ -27,6 +27,11 @@ public sealed class FragmentRoutes
     public FragmentRoutes(ulong seed) => _seed = seed;
 
     /// <summary>The shard of <paramref name="packet"/> (<see cref="FlowOwner.Of"/>); a later fragment whose first was not read goes to shard 0, which drops it.</summary>
+    /// <remarks>
+    /// Each note goes into two slots chosen by different bits of the hash, and a reader takes either:
+    /// other datagrams' notes must overwrite both before a datagram's later fragments are read for
+    /// its route to be lost.
+    /// </remarks>
     public int OwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info)
     {
         if (!info.IsFragment)
@@ -34,14 +39,22 @@ public sealed class FragmentRoutes
             return FlowOwner.Of(shards, packet, info);
         }
         var hash = FragmentKey.From(info).Hash(_seed);
-        ref var note = ref _notes[(int)(hash >> 52) & (Slots - 1)];
+        ref var one = ref _notes[(int)(hash >> 50)];
+        ref var other = ref _notes[(int)(hash >> 8) & (Slots - 1)];
+        var tag = hash & ~OwnerMask;
         if (info.FragmentOffset == 0)
         {
             var owner = FlowOwner.Of(shards, packet, info);
-            Volatile.Write(ref note, (hash & ~OwnerMask) | (uint)(owner + 1));
+            var note = tag | (uint)(owner + 1);
+            Volatile.Write(ref one, note);
+            Volatile.Write(ref other, note);
             return owner;
         }
-        var seen = Volatile.Read(ref note);
-        return (seen & ~OwnerMask) == (hash & ~OwnerMask) && seen != 0 ? (int)(seen & OwnerMask) - 1 : 0;
+        var seen = Volatile.Read(ref one);
+        if ((seen & ~OwnerMask) != tag)
+        {
+            seen = Volatile.Read(ref other);
+        }
+        return seen != 0 && (seen & ~OwnerMask) == tag ? (int)(seen & OwnerMask) - 1 : 0;
     }
 }

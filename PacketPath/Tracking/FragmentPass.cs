@@ -6,8 +6,9 @@ namespace Lethe.PacketPath.Tracking;
 /// How a datagram's first fragment went through, for its later fragments to follow: its flow, by
 /// the key the first fragment arrived with and by the flow's original key (so that a flow cut or
 /// ended since stops them, even when another client's flow took over the same translated key), the
-/// addresses it left with, the side it came from, where it went, and how many bytes of the datagram
-/// it carried (a later fragment must start past them: nothing may overwrite the headers the rules read).
+/// addresses it left with, the side it came from, where it went, and where the next fragment must
+/// start: fragments pass in order, each where the one before ended, so none overlaps what passed
+/// (nor the headers the rules read), and the last one ends the datagram's pass.
 /// </summary>
 public readonly record struct FragmentPass(
     FlowKey Arrived,
@@ -17,4 +18,4 @@ public readonly record struct FragmentPass(
     int Ingress,
     int Egress,
     int Client,
-    int FirstLength);
+    int NextOffset);

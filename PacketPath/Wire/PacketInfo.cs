@@ -62,6 +62,9 @@ public struct PacketInfo
     /// </summary>
     public int FragmentDataOffset;
 
+    /// <summary>IPv4 MF, IPv6 M: more fragments of the datagram follow this one.</summary>
+    public bool MoreFragments;
+
     /// <summary>IPv4 identification or IPv6 fragment identification.</summary>
     public uint FragmentId;
 

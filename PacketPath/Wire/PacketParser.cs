@@ -91,6 +91,7 @@ public static class PacketParser
             info.IsFragment = true;
             info.FragmentOffset = ip.FragmentOffset;
             info.FragmentDataOffset = ip.HeaderLength;
+            info.MoreFragments = ip.MoreFragments;
             if (!FragmentIsPlausible(info.FragmentOffset, payload.Length, ip.MoreFragments, ip.HeaderLength))
             {
                 return Fail(DropReason.BadFragment, out reason);
@@ -134,6 +135,7 @@ public static class PacketParser
             info.IsFragment = true;
             info.FragmentOffset = chain.FragmentOffset;
             info.FragmentDataOffset = chain.FragmentDataOffset;
+            info.MoreFragments = chain.MoreFragments;
             if (!FragmentIsPlausible(chain.FragmentOffset, info.TotalLength - chain.FragmentDataOffset, chain.MoreFragments, 0))
             {
                 return Fail(DropReason.BadFragment, out reason);

@@ -267,5 +267,66 @@ public class FragmentTests
         Assert.Equal(DropReason.FragmentWithoutFlow, later.Reason);
     }
 
+    [Fact]
+    public void a_later_fragment_for_one_client_does_not_follow_another_clients_datagram_of_the_same_key()
+    {
+        var lab = new EngineLab(["action=accept"], ["action=accept"]);
+        var workPort = lab.Through(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20), lab.Work).Info.SourcePort;
+        var personalPort = lab.Through(Packets.Udp(Personal4, Remote4, 5000, 53, payload: 20), lab.Personal).Info.SourcePort;
+        var toWork = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, workPort, payload: 3000), 1480, identification: 0x4242);
+        Assert.All(toWork.Select(f => lab.FromUplink(f)), s => Assert.True(s.Forwarded));
+        lab.Now += 5_000;
+        var toPersonal = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, personalPort, payload: 3000), 1480, identification: 0x4242);
+
+        var tail = lab.FromUplink(toPersonal[2]);
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, tail.Reason);
+    }
+
+    [Fact]
+    public void later_fragments_of_a_refused_datagram_sent_before_its_first_do_not_follow_an_earlier_one()
+    {
+        var lab = new EngineLab(["action=accept proto=udp dstports=53", "action=drop"]);
+        var earlier = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480, identification: 7);
+        Assert.All(earlier.Select(f => lab.FromWork(f)), s => Assert.True(s.Forwarded));
+        var denied = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 22, payload: 3000), 1480, identification: 7);
+
+        var tail = lab.FromWork(denied[2]);
+        var middle = lab.FromWork(denied[1]);
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, tail.Reason);
+        Assert.Equal(DropReason.FragmentWithoutFlow, middle.Reason);
+        Assert.Equal(DropReason.RuleDrop, lab.FromWork(denied[0]).Reason);
+    }
+
+    [Fact]
+    public void a_second_first_fragment_while_the_datagram_of_its_key_passes_is_dropped()
+    {
+        var lab = new EngineLab(["action=accept proto=udp dstports=53", "action=drop"]);
+        var allowed = Packets.Udp(Work6, Remote6, 5000, 53, payload: 3000, extensionHeaders: [IpProtocol.DestinationOptions]);
+        var denied = Packets.Udp(Work6, Remote6, 5000, 22, payload: 3000, extensionHeaders: [IpProtocol.DestinationOptions]);
+        Assert.True(lab.FromWork(Packets.Fragment(Packets.Udp(Work6, Remote6, 5000, 53, payload: 3000), 0, 8, identification: 0x99)).Forwarded);
+
+        var overlap = lab.FromWork(Packets.Fragment(denied, 8, 1224, identification: 0x99));
+        var first = lab.FromWork(Packets.Fragment(allowed, 0, 1232, identification: 0x99));
+
+        Assert.True(overlap.Forwarded, "the later fragment continues the first datagram where it ended");
+        Assert.Equal(DropReason.BadFragment, first.Reason);
+    }
+
+    [Fact]
+    public void a_later_fragment_after_a_gap_is_dropped_and_so_is_the_rest_of_its_datagram()
+    {
+        var fragments = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 6000), 1480);
+        Assert.True(_lab.FromWork(fragments[0]).Forwarded);
+
+        var afterGap = _lab.FromWork(fragments[2]);
+        var late = _lab.FromWork(fragments[1]);
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, afterGap.Reason);
+        Assert.True(late.Forwarded);
+        Assert.Equal(DropReason.FragmentWithoutFlow, _lab.FromWork(fragments[3]).Reason);
+    }
+
     private static string UplinkFor(string remote) => remote == Remote4 ? Uplink4 : Uplink6;
 }
