@@ -27,6 +27,7 @@ public sealed class PacketEngine
     // The first packet works out when to look (the table is empty until then).
     private long _expiryCheckAtMs = long.MinValue;
     private long _nextExpiryUnix = long.MaxValue;
+    private ushort _fragmentIds;
 
     /// <summary>How often, at most, the live firewall reads the wall clock again while a rule is due to expire, so a clock step is noticed.</summary>
     private const long WallClockResyncMs = 60_000;
@@ -48,6 +49,7 @@ public sealed class PacketEngine
         _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL, options.Shards, options.Shard);
         _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst, options.Limits.MaxClients);
         _fragments = new FragmentTable<FragmentPass>(FragmentSlots, FragmentLifetimeMs, seed ^ 0xD6E8FEB86659FD93UL);
+        _fragmentIds = (ushort)(seed >> 48);
         _active = policy;
         _uplinkMtu = options.UplinkMtu;
     }
@@ -55,6 +57,9 @@ public sealed class PacketEngine
     public ActivePolicy Policy => Volatile.Read(ref _active);
 
     public ConnectionTable Connections => _table;
+
+    /// <summary>Whether a datagram of <paramref name="info"/>'s fragment key is passing here (its first fragment passed, its last not yet).</summary>
+    public bool HoldsFragmentPass(in PacketInfo info, long nowMs) => info.IsFragment && _fragments.TryGet(FragmentKey.From(info), nowMs, out _);
 
     /// <summary>Drops per <see cref="DropReason"/>, indexed by its value.</summary>
     public long[] Drops { get; } = new long[Enum.GetValues<DropReason>().Length];
@@ -107,9 +112,17 @@ public sealed class PacketEngine
         var fragment = firstFragment ? FragmentKey.From(info) : default;
         if (firstFragment && _fragments.TryGet(fragment, nowMs, out _))
         {
+            outcome.Client = ingress >= 0 ? ingress : -1;
             // A second first fragment while the datagram of that key is still passing: a duplicate
             // (or a reused identification), whose later fragments could not be told from the first
             // one's, and which could overlap what passed. Linux's reassembly would merge the two.
+            return Drop(ref outcome, DropReason.BadFragment);
+        }
+        if (firstFragment && _options.Shards.Count > 1 && _options.Shards.Of(arrived) != _options.Shard)
+        {
+            // Sent here because this worker held a datagram of the same key until lately: the flow
+            // is another worker's, so this is not one to judge here.
+            outcome.Client = ingress >= 0 ? ingress : -1;
             return Drop(ref outcome, DropReason.BadFragment);
         }
         var result = ingress == Ingress.Uplink
@@ -117,7 +130,7 @@ public sealed class PacketEngine
             : FromClient(policy, ingress, packet, ref info, nowMs, reply, ref outcome);
         if (firstFragment)
         {
-            NoteFirstFragment(fragment, arrived, info, ingress, result, nowMs);
+            NoteFirstFragment(packet, fragment, arrived, info, ingress, result, nowMs);
         }
         return result;
     }
@@ -451,16 +464,34 @@ public sealed class PacketEngine
     /// fragment that was not takes the place of any earlier datagram's under the same key, so that
     /// the later fragments of this one do not ride that one's pass.
     /// </summary>
-    private void NoteFirstFragment(in FragmentKey fragment, in FlowKey arrived, in PacketInfo info, int ingress, in PacketOutcome result, long nowMs)
+    private void NoteFirstFragment(Span<byte> packet, in FragmentKey fragment, in FlowKey arrived, in PacketInfo info, int ingress, in PacketOutcome result,
+        long nowMs)
     {
         if (!result.Forwarded || !_table.Lookup(arrived, nowMs, out var entry, out _))
         {
             _fragments.Remove(fragment, nowMs);
             return;
         }
+        // Behind one address every client's datagrams to a host share the receiver's reassembly key
+        // but for the identification. Linux's NAT, which reassembles, never lets an incomplete one
+        // out; Lethe does, so each translated datagram gets an identification of the firewall's,
+        // lest a client's unfinished datagram catch another client's of the same number.
+        var leavingId = -1;
+        if (info.Version == 4 && result.Egress == Ingress.Uplink && info.Source != arrived.Source)
+        {
+            leavingId = (ushort)(_fragmentIds++ * _options.Shards.Count + _options.Shard);
+            SetIdentification(packet, (ushort)leavingId);
+        }
         var pass = new FragmentPass(arrived, _table.OriginalKey(entry), info.Source, info.Destination, ingress, result.Egress, result.Client,
-            info.TotalLength - info.FragmentDataOffset);
+            info.TotalLength - info.FragmentDataOffset, leavingId);
         _fragments.Set(fragment, pass, nowMs);
+    }
+
+    private static void SetIdentification(Span<byte> packet, ushort id)
+    {
+        var old = BinaryPrimitives.ReadUInt16BigEndian(packet[4..]);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[4..], id);
+        BinaryPrimitives.WriteUInt16BigEndian(packet[10..], Checksum.Update(BinaryPrimitives.ReadUInt16BigEndian(packet[10..]), old, id));
     }
 
     /// <summary>
@@ -492,6 +523,11 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.FragmentWithoutFlow);
         }
+        // A piece with no data that is not the last carries nothing a sender needs to send.
+        if (info.MoreFragments && info.TotalLength == info.FragmentDataOffset)
+        {
+            return Drop(ref outcome, DropReason.BadFragment);
+        }
         if (info.HopLimit <= 1)
         {
             return Drop(ref outcome, DropReason.TtlExceeded);
@@ -505,9 +541,14 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.BadFragment);
         }
+        if (pass.LeavingId >= 0)
+        {
+            SetIdentification(packet, (ushort)pass.LeavingId);
+        }
         if (info.MoreFragments)
         {
-            _fragments.Set(key, pass with { NextOffset = info.FragmentOffset + info.TotalLength - info.FragmentDataOffset }, nowMs);
+            // Counted from the first fragment, as the receiver's reassembly timer is: not renewed by each piece.
+            _fragments.Update(key, pass with { NextOffset = info.FragmentOffset + info.TotalLength - info.FragmentDataOffset }, nowMs);
         }
         else
         {

@@ -269,10 +269,11 @@ public sealed class Worker
             header = VirtioNetHeader.None;
             header.WriteTo(frame);
         }
+        var now = Environment.TickCount64;
         if (!handedOver && _shards.Count > 1)
         {
             // A packet that does not parse is dropped by shard 0's engine, which names the reason.
-            var owner = parsed ? _fragmentRoutes.OwnerOf(_shards, packet, info) : 0;
+            var owner = parsed ? _fragmentRoutes.OwnerOf(_shards, packet, info, now) : 0;
             if (owner != Index)
             {
                 HandOff(frame, device, owner);
@@ -286,11 +287,14 @@ public sealed class Worker
             return;
         }
         var offload = new Offload(header.NeedsChecksum, header.IsGso ? header.GsoSize : 0);
-        var now = Environment.TickCount64;
         var reply = _reply.AsSpan(Headroom);
         var outcome = parsed
             ? _engine.Process(packet, info, ingress, now, reply, offload)
             : _engine.Process(packet, packet.Length, ingress, now, reply, offload);
+        if (parsed && info.IsFragment && _shards.Count > 1 && DatagramEnded(info, outcome, now))
+        {
+            _fragmentRoutes.Forget(info, Index);
+        }
         if (outcome.ReplyLength > 0)
         {
             SendReply(outcome.ReplyEgress, outcome.ReplyLength);
@@ -307,6 +311,12 @@ public sealed class Worker
         }
         Forward(egress, header, frame[..(Headroom + outcome.Length)]);
     }
+
+    /// <summary>Its last fragment passed, or its first was dropped and no datagram of the key is passing here.</summary>
+    private bool DatagramEnded(in PacketInfo info, in PacketOutcome outcome, long nowMs) =>
+        info.FragmentOffset == 0
+            ? !outcome.Forwarded && !_engine.HoldsFragmentPass(info, nowMs)
+            : outcome.Forwarded && !info.MoreFragments;
 
     /// <remarks>
     /// A datagram that can be coalesced waits in <see cref="_coalescer"/> until the batch being read

@@ -71,6 +71,21 @@ public sealed class FragmentTable<T> where T : struct
         return false;
     }
 
+    /// <summary>Replaces the value of a live entry, keeping its lifetime; false when there is none.</summary>
+    public bool Update(in FragmentKey key, in T value, long nowMs)
+    {
+        var first = SetOf(key);
+        for (var slot = first; slot < first + Ways; slot++)
+        {
+            if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
+            {
+                _values[slot] = value;
+                return true;
+            }
+        }
+        return false;
+    }
+
     public void Remove(in FragmentKey key, long nowMs)
     {
         var first = SetOf(key);

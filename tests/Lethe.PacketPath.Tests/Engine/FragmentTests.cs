@@ -179,19 +179,61 @@ public class FragmentTests
     }
 
     [Fact]
-    public void later_fragments_stop_thirty_seconds_after_the_first_while_the_flow_lasts()
+    public void later_fragments_stop_thirty_seconds_after_the_first_even_while_the_flow_lasts()
     {
         var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20), _lab.Work).Info.SourcePort;
         _lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 20));
-        var fragments = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 4000), 1480);
+        var fragments = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 6000), 1480);
         Assert.True(_lab.FromWork(fragments[0]).Forwarded);
-        _lab.Now += 29_000;
+        _lab.Now += 20_000;
+        _lab.Through(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20), _lab.Work);
         Assert.True(_lab.FromWork(fragments[1]).Forwarded);
+        _lab.Now += 10_000;
+        _lab.Through(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20), _lab.Work);
 
-        _lab.Now += 1_000;
+        var late = _lab.FromWork(fragments[2]);
 
-        Assert.Equal(DropReason.FragmentWithoutFlow, _lab.FromWork(fragments[2]).Reason);
-        Assert.True(_lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20)).Forwarded);
+        Assert.Equal(DropReason.FragmentWithoutFlow, late.Reason);
+    }
+
+    [Fact]
+    public void a_later_fragment_with_no_data_that_is_not_the_last_is_dropped()
+    {
+        var datagram = Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000);
+        Assert.True(_lab.FromWork(Packets.Fragment(datagram, 0, 1480)).Forwarded);
+
+        var empty = _lab.FromWork(Packets.Fragment(datagram, 1480, 0));
+
+        Assert.Equal(DropReason.BadFragment, empty.Reason);
+        Assert.True(_lab.FromWork(Packets.Fragment(datagram, 1480, 1480)).Forwarded);
+    }
+
+    [Fact]
+    public void translated_datagrams_of_two_clients_leave_under_different_identifications()
+    {
+        var lab = new EngineLab(["action=accept"], ["action=accept"]);
+        var unfinished = lab.FromWork(Packets.Fragment(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 0, 8, identification: 7));
+        var other = Packets.Fragments(Packets.Udp(Personal4, Remote4, 6000, 53, payload: 3000), 1480, identification: 7)
+            .Select(f => lab.FromPersonal(f)).ToArray();
+
+        Assert.True(unfinished.Forwarded);
+        Assert.All(other, s => Assert.True(s.Forwarded));
+        var unfinishedId = Ipv4Packet.Unchecked(unfinished.Packet).Identification;
+        Assert.All(other, s => Assert.NotEqual(unfinishedId, Ipv4Packet.Unchecked(s.Packet).Identification));
+        Assert.Single(other.Select(s => Ipv4Packet.Unchecked(s.Packet).Identification).Distinct());
+        Assert.All(other, s => Assert.True(Ipv4Packet.Unchecked(s.Packet).VerifyHeaderChecksum()));
+    }
+
+    [Fact]
+    public void a_clients_second_first_fragment_is_counted_against_that_client()
+    {
+        var first = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480)[0];
+        Assert.True(_lab.FromWork(first).Forwarded);
+
+        var again = _lab.FromWork(first);
+
+        Assert.Equal(DropReason.BadFragment, again.Reason);
+        Assert.Equal(_lab.Work, again.Outcome.Client);
     }
 
     [Fact]

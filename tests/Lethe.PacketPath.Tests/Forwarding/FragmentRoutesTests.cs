@@ -21,7 +21,7 @@ public class FragmentRoutesTests
                 continue;
             }
 
-            var owners = fragments.Select(f => routes.OwnerOf(Shards, f, Packets.Parse(f))).ToArray();
+            var owners = fragments.Select(f => routes.OwnerOf(Shards, f, Packets.Parse(f), nowMs: 1)).ToArray();
 
             Assert.All(owners, owner => Assert.Equal(flowOwner, owner));
             return;
@@ -36,7 +36,7 @@ public class FragmentRoutesTests
         var datagrams = Enumerable.Range(0, 16)
             .Select(i => Packets.Fragments(Packets.Udp("10.137.0.5", "192.0.2.10", (ushort)(6000 + i), 53, payload: 3000), 1480, identification: (uint)(100 + i)))
             .ToArray();
-        var owners = datagrams.Select(d => routes.OwnerOf(Shards, d[0], Packets.Parse(d[0]))).ToArray();
+        var owners = datagrams.Select(d => routes.OwnerOf(Shards, d[0], Packets.Parse(d[0]), nowMs: 1)).ToArray();
         Assert.True(owners.Distinct().Count() > 1, "all sixteen flows fell on one shard");
 
         for (var piece = 1; piece < datagrams[0].Length; piece++)
@@ -44,7 +44,7 @@ public class FragmentRoutesTests
             for (var i = 0; i < datagrams.Length; i++)
             {
                 var fragment = datagrams[i][piece];
-                Assert.Equal(owners[i], routes.OwnerOf(Shards, fragment, Packets.Parse(fragment)));
+                Assert.Equal(owners[i], routes.OwnerOf(Shards, fragment, Packets.Parse(fragment), nowMs: 1));
             }
         }
     }
@@ -55,7 +55,7 @@ public class FragmentRoutesTests
         var routes = new FragmentRoutes(seed: 3);
         var later = Packets.Fragments(Packets.Udp("10.137.0.5", "192.0.2.10", 5000, 53, payload: 3000), 1480)[1];
 
-        Assert.Equal(0, routes.OwnerOf(Shards, later, Packets.Parse(later)));
+        Assert.Equal(0, routes.OwnerOf(Shards, later, Packets.Parse(later), nowMs: 1));
     }
 
     [Fact]
@@ -64,6 +64,6 @@ public class FragmentRoutesTests
         var routes = new FragmentRoutes(seed: 3);
         var packet = Packets.Udp("10.137.0.5", "192.0.2.10", 5000, 53, payload: 30);
 
-        Assert.Equal(Shards.Of(FlowKey.From(Packets.Parse(packet))), routes.OwnerOf(Shards, packet, Packets.Parse(packet)));
+        Assert.Equal(Shards.Of(FlowKey.From(Packets.Parse(packet))), routes.OwnerOf(Shards, packet, Packets.Parse(packet), nowMs: 1));
     }
 }
