@@ -27,7 +27,7 @@ public sealed class PacketEngine
     // The first packet works out when to look (the table is empty until then).
     private long _expiryCheckAtMs = long.MinValue;
     private long _nextExpiryUnix = long.MaxValue;
-    private ushort _fragmentIds;
+    private int _fragmentIds;
 
     /// <summary>How often, at most, the live firewall reads the wall clock again while a rule is due to expire, so a clock step is noticed.</summary>
     private const long WallClockResyncMs = 60_000;
@@ -49,7 +49,7 @@ public sealed class PacketEngine
         _ports = new PortAllocator(_table, options.NatPorts, seed ^ 0x9E3779B97F4A7C15UL, options.Shards, options.Shard);
         _replies = new ReplyRateLimiter(options.RepliesPerSecond, options.ReplyBurst, options.Limits.MaxClients);
         _fragments = new FragmentTable<FragmentPass>(FragmentSlots, FragmentLifetimeMs, seed ^ 0xD6E8FEB86659FD93UL);
-        _fragmentIds = (ushort)(seed >> 48);
+        _fragmentIds = (int)((seed >> 32) % (ulong)IdShare(options));
         _active = policy;
         _uplinkMtu = options.UplinkMtu;
     }
@@ -118,7 +118,7 @@ public sealed class PacketEngine
             // one's, and which could overlap what passed. Linux's reassembly would merge the two.
             return Drop(ref outcome, DropReason.BadFragment);
         }
-        if (firstFragment && _options.Shards.Count > 1 && _options.Shards.Of(arrived) != _options.Shard)
+        if (firstFragment && FirstFragmentMayPass(info) && _options.Shards.Count > 1 && _options.Shards.Of(arrived) != _options.Shard)
         {
             // Sent here because this worker held a datagram of the same key until lately: the flow
             // is another worker's, so this is not one to judge here.
@@ -479,13 +479,17 @@ public sealed class PacketEngine
         var leavingId = -1;
         if (info.Version == 4 && result.Egress == Ingress.Uplink && info.Source != arrived.Source)
         {
-            leavingId = (ushort)(_fragmentIds++ * _options.Shards.Count + _options.Shard);
+            leavingId = _options.Shard + _options.Shards.Count * _fragmentIds;
+            _fragmentIds = (_fragmentIds + 1) % IdShare(_options);
             SetIdentification(packet, (ushort)leavingId);
         }
         var pass = new FragmentPass(arrived, _table.OriginalKey(entry), info.Source, info.Destination, ingress, result.Egress, result.Client,
             info.TotalLength - info.FragmentDataOffset, leavingId);
         _fragments.Set(fragment, pass, nowMs);
     }
+
+    /// <summary>How many identifications each worker has: its own share of the 65,536, whatever their number.</summary>
+    private static int IdShare(EngineOptions options) => 65_536 / options.Shards.Count;
 
     private static void SetIdentification(Span<byte> packet, ushort id)
     {

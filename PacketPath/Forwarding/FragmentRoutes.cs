@@ -19,8 +19,9 @@ namespace Lethe.PacketPath.Forwarding;
 /// its addresses and by which queue last wrote a packet with those addresses, so two flows to one
 /// remote host that belong to different workers can move its datagrams' fragments from one queue to
 /// another between a first fragment and the rest. Each note goes into two slots chosen by different
-/// bits of the hash, and a reader takes either: other datagrams' notes must overwrite both for a
-/// route to be lost.
+/// bits of the hash (into one only, when the other holds a live note of another datagram), and a
+/// reader takes either: a route is lost only when both of its slots are overwritten, which a note
+/// does only where both of its own are taken.
 /// </remarks>
 public sealed class FragmentRoutes
 {
@@ -55,16 +56,34 @@ public sealed class FragmentRoutes
         {
             return noted ? (int)(seen & OwnerMask) - 1 : 0;
         }
-        if (noted && ((now - (seen >> 8)) & 0xFFFF) < LiveSeconds)
+        if (noted && Age(seen, now) < LiveSeconds)
         {
             return (int)(seen & OwnerMask) - 1;
         }
         var owner = FlowOwner.Of(shards, packet, info);
         var note = tag | now << 8 | (uint)(owner + 1);
-        Volatile.Write(ref one, note);
-        Volatile.Write(ref other, note);
+        // A live note of another datagram is kept while the other slot is free, so first fragments
+        // that will be dropped (unsolicited, refused) cannot wipe out the routes of datagrams passing.
+        // With both taken, the older gives way.
+        var first = Volatile.Read(ref one);
+        var second = Volatile.Read(ref other);
+        var oneTaken = IsLiveOther(first, tag, now);
+        var otherTaken = IsLiveOther(second, tag, now);
+        var oneGivesWay = oneTaken && otherTaken && Age(first, now) >= Age(second, now);
+        if (!oneTaken || oneGivesWay)
+        {
+            Volatile.Write(ref one, note);
+        }
+        if (!otherTaken || (oneTaken && !oneGivesWay))
+        {
+            Volatile.Write(ref other, note);
+        }
         return owner;
     }
+
+    private static bool IsLiveOther(ulong seen, ulong tag, ulong now) => seen != 0 && (seen & TagMask) != tag && Age(seen, now) < LiveSeconds;
+
+    private static ulong Age(ulong note, ulong now) => (now - (note >> 8)) & 0xFFFF;
 
     /// <summary>
     /// Called by worker <paramref name="owner"/> when the datagram of <paramref name="info"/>'s key

@@ -71,6 +71,63 @@ public class FragmentWorkerTests
         Assert.All(toPersonal, s => Assert.True(s.Forwarded && s.Outcome.Egress == Personal, $"personal's fragment: {s.Reason}, to {s.Outcome.Egress}"));
     }
 
+    [Fact]
+    public void a_flood_of_first_fragments_that_are_dropped_leaves_the_route_of_a_datagram_passing()
+    {
+        var workPort = Open(Work4, Work, shard: 1);
+        var toWork = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, workPort, payload: 3000), 1480, identification: 0x4242);
+        Assert.True(Send(toWork[0], Ingress.Uplink).Forwarded);
+        var unsolicited = Packets.Udp(Router4, Uplink4, 53, 40000, payload: 3000);
+
+        for (var id = 0; id < 20_000; id++)
+        {
+            Assert.Equal(DropReason.UnsolicitedFromUplink, Send(Packets.Fragment(unsolicited, 0, 1480, identification: (uint)id), Ingress.Uplink).Reason);
+        }
+        var rest = toWork[1..].Select(f => Send(f, Ingress.Uplink)).ToArray();
+
+        Assert.All(rest, r => Assert.True(r.Forwarded, $"work's later fragment: {r.Reason}"));
+    }
+
+    [Fact]
+    public void a_fragmented_icmp_error_is_dropped_as_a_fragment_without_flow_on_any_worker()
+    {
+        var workPort = Open(Work4, Work, shard: 1);
+        var quoted = Packets.Udp(Uplink4, Remote4, workPort, 53, payload: 1400);
+        var error = Packets.IcmpError(Router4, Uplink4, IcmpV4Message.DestinationUnreachable, 3, quoted, quoteLength: 1000);
+
+        var sent = Send(Packets.Fragments(error, 512, identification: 0x55)[0], Ingress.Uplink);
+
+        Assert.Equal(DropReason.FragmentWithoutFlow, sent.Reason);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void workers_give_translated_datagrams_identifications_from_shares_of_their_own(int workers)
+    {
+        var shards = new FlowShards(workers, secret: 11);
+        var seen = new Dictionary<ushort, int>();
+        for (var w = 0; w < workers; w++)
+        {
+            // Counts started a third of the way round from each other, where a count shared between workers would meet.
+            var lab = new EngineLab(["action=accept"], ["action=accept"], Options with { Shards = shards, Shard = w, Seed = ((ulong)(w * 21845) << 48) | 7 });
+            for (ushort port = 5000, sent = 0; sent < 300; port++)
+            {
+                var datagram = Packets.Udp(Work4, Remote4, port, 53, payload: 3000);
+                if (shards.Of(FlowKey.From(Packets.Parse(datagram))) != w)
+                {
+                    continue;
+                }
+                var first = lab.FromWork(Packets.Fragments(datagram, 1480, identification: port)[0]);
+                Assert.True(first.Forwarded);
+                var id = Ipv4Packet.Unchecked(first.Packet).Identification;
+                Assert.True(seen.TryAdd(id, w), $"identification {id} left worker {w} and worker {seen.GetValueOrDefault(id)}");
+                sent++;
+            }
+        }
+    }
+
     /// <summary>Sends a client's datagram from a port whose flow falls in <paramref name="shard"/>; returns its translated port.</summary>
     private ushort Open(string client, int ingress, int shard)
     {
