@@ -450,9 +450,9 @@ public sealed class PacketEngine
 
     /// <summary>
     /// Fragments are not reassembled. A datagram's first fragment is judged like a whole packet, by
-    /// the ports it carries; it must hold the whole transport header (the parser checks), and a later
-    /// fragment may not overlap it (<see cref="LaterFragment"/>), so none can change what the rules
-    /// read. No TCP fragment passes: TCP avoids fragmenting (it has path MTU discovery), and its
+    /// the ports it carries; it must hold the whole transport header (the parser checks), and later
+    /// fragments pass only in order, each where the one before ended (<see cref="LaterFragment"/>),
+    /// so none can change what the rules read. No TCP fragment passes: TCP avoids fragmenting (it has path MTU discovery), and its
     /// window tracking would see only the first fragment's share of a segment; nor does a fragmented
     /// ICMP error, which is never larger than the minimum MTU when sent by the book (RFC 1812
     /// §4.3.2.3, RFC 4443 §2.4 (c)).
@@ -460,9 +460,8 @@ public sealed class PacketEngine
     private static bool FirstFragmentMayPass(in PacketInfo info) => info.Protocol != IpProtocol.Tcp && !info.IsIcmpError;
 
     /// <summary>
-    /// Lets the later fragments of a datagram whose first fragment was forwarded follow it; a first
-    /// fragment that was not takes the place of any earlier datagram's under the same key, so that
-    /// the later fragments of this one do not ride that one's pass.
+    /// Lets the later fragments of a datagram whose first fragment was forwarded follow it. (A first
+    /// fragment of a key already passing never gets here: <see cref="Process(Span{byte}, PacketInfo, int, long, Span{byte}, Offload)"/> drops it.)
     /// </summary>
     private void NoteFirstFragment(Span<byte> packet, in FragmentKey fragment, in FlowKey arrived, in PacketInfo info, int ingress, in PacketOutcome result,
         long nowMs)
