@@ -67,14 +67,7 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
             Assert.Contains("idle polling off: returning from SCHED_IDLE needs CAP_SYS_NICE (errno 1)", firewall.Out);
 
             // Policy home v1: work (10.137.0.5) reaches 192.0.2.0/24 on TCP 443 only.
-            Command.Run("ip", "link", "set", client, "netns", work.Name);
-            work.Ip("link", "set", client, "up");
-            work.Ip("addr", "add", "10.137.0.5/32", "dev", client);
-            work.Ip("route", "add", "default", "dev", client);
-            Command.Run("ip", "link", "set", uplink, "netns", host.Name);
-            host.Ip("link", "set", uplink, "up");
-            host.Ip("addr", "add", "192.0.2.10/24", "dev", uplink);
-            host.Ip("route", "add", "198.51.100.0/24", "dev", uplink);
+            Connect(work, client, host, uplink);
             var lab = IPAddress.Parse("192.0.2.10");
             using var https = TcpEcho.Start(host, 443);
             using var http = TcpEcho.Start(host, 80);
@@ -127,14 +120,7 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
             Assert.DoesNotContain("not followed", firewall.Out);
             Assert.DoesNotContain("idle polling off", firewall.Out);
 
-            Command.Run("ip", "link", "set", client, "netns", work.Name);
-            work.Ip("link", "set", client, "up");
-            work.Ip("addr", "add", "10.137.0.5/32", "dev", client);
-            work.Ip("route", "add", "default", "dev", client);
-            Command.Run("ip", "link", "set", uplink, "netns", host.Name);
-            host.Ip("link", "set", uplink, "up");
-            host.Ip("addr", "add", "192.0.2.10/24", "dev", uplink);
-            host.Ip("route", "add", "198.51.100.0/24", "dev", uplink);
+            Connect(work, client, host, uplink);
             using var https = TcpEcho.Start(host, 443);
             Assert.Equal(Seen.Echoed, await Probe.TcpEcho(work, IPAddress.Parse("192.0.2.10"), 443));
             // The MTU watch looks into the client's namespace, which only CAP_NET_ADMIN lets it do.
@@ -183,6 +169,19 @@ public sealed class AttachTests(PublishedPolicy policy) : IClassFixture<Publishe
             }
             folder.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Moves the devices into the work client's and the lab host's namespaces and sets them up there, as policy home v1 expects.</summary>
+    private static void Connect(NetworkNamespace work, string client, NetworkNamespace host, string uplink)
+    {
+        Command.Run("ip", "link", "set", client, "netns", work.Name);
+        work.Ip("link", "set", client, "up");
+        work.Ip("addr", "add", "10.137.0.5/32", "dev", client);
+        work.Ip("route", "add", "default", "dev", client);
+        Command.Run("ip", "link", "set", uplink, "netns", host.Name);
+        host.Ip("link", "set", uplink, "up");
+        host.Ip("addr", "add", "192.0.2.10/24", "dev", uplink);
+        host.Ip("route", "add", "198.51.100.0/24", "dev", uplink);
     }
 
     private const int Nobody = 65534;
