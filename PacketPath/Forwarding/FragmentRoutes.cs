@@ -27,8 +27,18 @@ public sealed class FragmentRoutes
 {
     private const int Slots = 16384;
     private const ulong OwnerMask = 0xFF;
-    private const ulong TagMask = ~0xFF_FFFFUL;
+    private const int TimeShift = 8;
+    private const ulong TimeMask = 0xFF_FFFF;
+    private const ulong TagMask = ~0xFFFF_FFFFUL;
+
+    /// <summary>
+    /// A pass lasts 30 s to the millisecond and a note keeps whole seconds, so a note is live while
+    /// its age in whole seconds is at most 30, a little longer than its pass; and workers read the
+    /// clock each for itself, so a note a second or two "in the future" is live too. The 24-bit
+    /// seconds wrap after 194 days.
+    /// </summary>
     private const ulong LiveSeconds = 30;
+    private const ulong ClockSkewSeconds = 2;
     private readonly ulong[] _notes = new ulong[Slots];
     private readonly ulong _seed;
 
@@ -45,7 +55,7 @@ public sealed class FragmentRoutes
         ref var one = ref _notes[(int)(hash >> 50)];
         ref var other = ref _notes[(int)(hash >> 8) & (Slots - 1)];
         var tag = hash & TagMask;
-        var now = (ulong)(nowMs / 1000) & 0xFFFF;
+        var now = (ulong)(nowMs / 1000) & TimeMask;
         var seen = Volatile.Read(ref one);
         if ((seen & TagMask) != tag)
         {
@@ -56,12 +66,12 @@ public sealed class FragmentRoutes
         {
             return noted ? (int)(seen & OwnerMask) - 1 : 0;
         }
-        if (noted && Age(seen, now) < LiveSeconds)
+        if (noted && IsLive(seen, now))
         {
             return (int)(seen & OwnerMask) - 1;
         }
         var owner = FlowOwner.Of(shards, packet, info);
-        var note = tag | now << 8 | (uint)(owner + 1);
+        var note = tag | now << TimeShift | (uint)(owner + 1);
         // A live note of another datagram is kept while the other slot is free, so first fragments
         // that will be dropped (unsolicited, refused) cannot wipe out the routes of datagrams passing.
         // With both taken, the older gives way.
@@ -69,7 +79,7 @@ public sealed class FragmentRoutes
         var second = Volatile.Read(ref other);
         var oneTaken = IsLiveOther(first, tag, now);
         var otherTaken = IsLiveOther(second, tag, now);
-        var oneGivesWay = oneTaken && otherTaken && Age(first, now) >= Age(second, now);
+        var oneGivesWay = oneTaken && otherTaken && LiveAge(first, now) >= LiveAge(second, now);
         if (!oneTaken || oneGivesWay)
         {
             Volatile.Write(ref one, note);
@@ -81,9 +91,15 @@ public sealed class FragmentRoutes
         return owner;
     }
 
-    private static bool IsLiveOther(ulong seen, ulong tag, ulong now) => seen != 0 && (seen & TagMask) != tag && Age(seen, now) < LiveSeconds;
+    private static bool IsLiveOther(ulong seen, ulong tag, ulong now) => seen != 0 && (seen & TagMask) != tag && IsLive(seen, now);
 
-    private static ulong Age(ulong note, ulong now) => (now - (note >> 8)) & 0xFFFF;
+    private static bool IsLive(ulong note, ulong now) => Age(note, now) <= LiveSeconds || Age(note, now) >= TimeMask + 1 - ClockSkewSeconds;
+
+    /// <summary>The age of a live note, a note from a clock read a little later counting as new.</summary>
+    private static ulong LiveAge(ulong note, ulong now) => Age(note, now) <= LiveSeconds ? Age(note, now) : 0;
+
+    /// <summary>Seconds since the note was written; a note from a clock read a little later comes out near the top of the range.</summary>
+    private static ulong Age(ulong note, ulong now) => (now - (note >> TimeShift)) & TimeMask;
 
     /// <summary>
     /// Called by worker <paramref name="owner"/> when the datagram of <paramref name="info"/>'s key

@@ -128,6 +128,49 @@ public class FragmentWorkerTests
         }
     }
 
+    [Fact]
+    public void a_second_first_fragment_in_the_last_second_of_a_pass_neither_passes_nor_takes_the_rest()
+    {
+        SetNow(Start + 999);
+        var workPort = Open(Work4, Work, shard: 0);
+        var personalPort = Open(Personal4, Personal, shard: 1);
+        var toWork = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, workPort, payload: 3000), 1480, identification: 0x4242);
+        var toPersonal = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, personalPort, payload: 3000), 1480, identification: 0x4242);
+        Assert.True(Send(toWork[0], Ingress.Uplink).Forwarded);
+        SetNow(Start + 30_000);
+
+        var second = Send(toPersonal[0], Ingress.Uplink);
+        var rest = toWork[1..].Select(f => Send(f, Ingress.Uplink)).ToArray();
+
+        Assert.Equal(DropReason.BadFragment, second.Reason);
+        Assert.All(rest, r => Assert.True(r.Forwarded && r.Outcome.Egress == Work, $"work's later fragment: {r.Reason}, to {r.Outcome.Egress}"));
+    }
+
+    [Theory]
+    [InlineData(60_000L)]
+    [InlineData(65_536_000L)]
+    public void a_datagram_whose_tail_was_lost_does_not_hold_its_key_later(long later)
+    {
+        var workPort = Open(Work4, Work, shard: 1);
+        var toWork = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, workPort, payload: 3000), 1480, identification: 0x4242);
+        Assert.True(Send(toWork[0], Ingress.Uplink).Forwarded);
+        SetNow(Start + later);
+        var personalPort = Open(Personal4, Personal, shard: 0);
+
+        var toPersonal = Packets.Fragments(Packets.Udp(Remote4, Uplink4, 53, personalPort, payload: 3000), 1480, identification: 0x4242)
+            .Select(f => Send(f, Ingress.Uplink)).ToArray();
+
+        Assert.All(toPersonal, s => Assert.True(s.Forwarded && s.Outcome.Egress == Personal, $"personal's fragment: {s.Reason}, to {s.Outcome.Egress}"));
+    }
+
+    private void SetNow(long nowMs)
+    {
+        foreach (var lab in _labs)
+        {
+            lab.Now = nowMs;
+        }
+    }
+
     /// <summary>Sends a client's datagram from a port whose flow falls in <paramref name="shard"/>; returns its translated port.</summary>
     private ushort Open(string client, int ingress, int shard)
     {

@@ -50,6 +50,21 @@ public class FragmentRoutesTests
     }
 
     [Fact]
+    public void a_note_written_by_a_worker_whose_clock_read_a_little_later_is_live()
+    {
+        var shards = new FlowShards(2, secret: 11);
+        var routes = new FragmentRoutes(seed: 5);
+        var firsts = Enumerable.Range(20000, 200)
+            .Select(p => Packets.Fragments(Packets.Udp("192.0.2.10", "198.51.100.1", 53, (ushort)p, payload: 3000), 1480, identification: 0x4242)[0]).ToArray();
+        var one = firsts.First(f => shards.Of(FlowKey.From(Packets.Parse(f))) == 1);
+        var zero = firsts.First(f => shards.Of(FlowKey.From(Packets.Parse(f))) == 0);
+
+        Assert.Equal(1, routes.OwnerOf(shards, one, Packets.Parse(one), nowMs: 10_000));
+
+        Assert.Equal(1, routes.OwnerOf(shards, zero, Packets.Parse(zero), nowMs: 9_999));
+    }
+
+    [Fact]
     public void a_later_fragment_whose_first_was_not_read_goes_to_shard_zero()
     {
         var routes = new FragmentRoutes(seed: 3);
