@@ -29,6 +29,7 @@ public sealed class FragmentRoutes
     private const ulong OwnerMask = 0xFF;
     private const int TimeShift = 8;
     private const ulong TimeMask = 0xFF_FFFF;
+    // The tag is the hash's top half; the slots are picked by bits below it, so a tag tells apart all it meets in a slot.
     private const ulong TagMask = ~0xFFFF_FFFFUL;
 
     /// <summary>
@@ -52,8 +53,8 @@ public sealed class FragmentRoutes
             return FlowOwner.Of(shards, packet, info);
         }
         var hash = FragmentKey.From(info).Hash(_seed);
-        ref var one = ref _notes[(int)(hash >> 50)];
-        ref var other = ref _notes[(int)(hash >> 8) & (Slots - 1)];
+        ref var one = ref OneSlot(hash);
+        ref var other = ref OtherSlot(hash);
         var tag = hash & TagMask;
         var now = (ulong)(nowMs / 1000) & TimeMask;
         var seen = Volatile.Read(ref one);
@@ -91,6 +92,10 @@ public sealed class FragmentRoutes
         return owner;
     }
 
+    private ref ulong OneSlot(ulong hash) => ref _notes[(int)(hash >> 14) & (Slots - 1)];
+
+    private ref ulong OtherSlot(ulong hash) => ref _notes[(int)hash & (Slots - 1)];
+
     private static bool IsLiveOther(ulong seen, ulong tag, ulong now) => seen != 0 && (seen & TagMask) != tag && IsLive(seen, now);
 
     private static bool IsLive(ulong note, ulong now) => Age(note, now) <= LiveSeconds || Age(note, now) >= TimeMask + 1 - ClockSkewSeconds;
@@ -109,8 +114,8 @@ public sealed class FragmentRoutes
     public void Forget(in PacketInfo info, int owner)
     {
         var hash = FragmentKey.From(info).Hash(_seed);
-        Forget(ref _notes[(int)(hash >> 50)], hash & TagMask, owner);
-        Forget(ref _notes[(int)(hash >> 8) & (Slots - 1)], hash & TagMask, owner);
+        Forget(ref OneSlot(hash), hash & TagMask, owner);
+        Forget(ref OtherSlot(hash), hash & TagMask, owner);
     }
 
     private static void Forget(ref ulong slot, ulong tag, int owner)
