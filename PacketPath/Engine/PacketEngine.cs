@@ -468,7 +468,6 @@ public sealed class PacketEngine
     {
         if (!result.Forwarded || !_table.Lookup(arrived, nowMs, out var entry, out _))
         {
-            _fragments.Remove(fragment, nowMs);
             return;
         }
         // Behind one address every client's datagrams to a host share the receiver's reassembly key

@@ -35,20 +35,17 @@ public sealed class FragmentTable<T> where T : struct
 
     public void Set(in FragmentKey key, in T value, long nowMs)
     {
-        var first = SetOf(key);
-        var victim = first;
-        var oldest = long.MaxValue;
-        for (var slot = first; slot < first + Ways; slot++)
+        var victim = Find(key, nowMs);
+        if (victim < 0)
         {
-            if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
+            var first = SetOf(key);
+            victim = first;
+            for (var slot = first + 1; slot < first + Ways; slot++)
             {
-                victim = slot;
-                break;
-            }
-            if (_expiresAtMs[slot] < oldest)
-            {
-                oldest = _expiresAtMs[slot];
-                victim = slot;
+                if (_expiresAtMs[slot] < _expiresAtMs[victim])
+                {
+                    victim = slot;
+                }
             }
         }
         _keys[victim] = key;
@@ -58,47 +55,46 @@ public sealed class FragmentTable<T> where T : struct
 
     public bool TryGet(in FragmentKey key, long nowMs, out T value)
     {
-        var first = SetOf(key);
-        for (var slot = first; slot < first + Ways; slot++)
-        {
-            if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
-            {
-                value = _values[slot];
-                return true;
-            }
-        }
-        value = default;
-        return false;
+        var slot = Find(key, nowMs);
+        value = slot >= 0 ? _values[slot] : default;
+        return slot >= 0;
     }
 
     /// <summary>Replaces the value of a live entry, keeping its lifetime; false when there is none.</summary>
     public bool Update(in FragmentKey key, in T value, long nowMs)
     {
-        var first = SetOf(key);
-        for (var slot = first; slot < first + Ways; slot++)
+        var slot = Find(key, nowMs);
+        if (slot >= 0)
         {
-            if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
-            {
-                _values[slot] = value;
-                return true;
-            }
+            _values[slot] = value;
         }
-        return false;
+        return slot >= 0;
     }
 
     public void Remove(in FragmentKey key, long nowMs)
+    {
+        var slot = Find(key, nowMs);
+        if (slot >= 0)
+        {
+            _expiresAtMs[slot] = long.MinValue;
+        }
+    }
+
+    public void Clear() => Array.Fill(_expiresAtMs, long.MinValue);
+
+    /// <summary>The slot of <paramref name="key"/>'s live entry, or -1. A key is in at most one slot: <see cref="Set"/> reuses its own.</summary>
+    private int Find(in FragmentKey key, long nowMs)
     {
         var first = SetOf(key);
         for (var slot = first; slot < first + Ways; slot++)
         {
             if (_expiresAtMs[slot] > nowMs && _keys[slot] == key)
             {
-                _expiresAtMs[slot] = long.MinValue;
+                return slot;
             }
         }
+        return -1;
     }
-
-    public void Clear() => Array.Fill(_expiresAtMs, long.MinValue);
 
     private int SetOf(in FragmentKey key) => (int)((uint)(key.Hash(_seed) >> 32) % (uint)_sets) * Ways;
 }
