@@ -13,18 +13,22 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 {
     public async Task<Policy?> Load(string policy, CancellationToken ct) => await session.LoadAsync<Policy>(policy, ct);
 
-    public async Task<Policy?> LoadFromLog(string policy, long? version, CancellationToken ct) =>
-        await session.Events.AggregateStreamAsync<Policy>(policy, version: version ?? 0, token: ct);
+    public async Task<Policy?> LoadFromLog(string policy, long? version, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(policy, version: version ?? 0, token: ct);
+        return PolicyLog.Fold(events, events.Count);
+    }
 
     public async Task<RecordedSnapshot?> RecordedSnapshot(string policy, int version, CancellationToken ct)
     {
-        foreach (var e in await session.Events.FetchStreamAsync(policy, token: ct))
+        var events = await session.Events.FetchStreamAsync(policy, token: ct);
+        for (var i = 0; i < events.Count; i++)
         {
-            switch (e.Data)
+            switch (events[i].Data)
             {
                 case PolicyPublished p when p.Version == version:
                     // A publish does not change the draft: the stream folded up to it is what it sealed.
-                    return await LoadFromLog(policy, e.Version, ct) is { } folded ? new RecordedSnapshot(p.ContentSha256, folded.Draft) : null;
+                    return PolicyLog.Fold(events, i + 1) is { } folded ? new RecordedSnapshot(p.ContentSha256, folded.Draft) : null;
                 case PolicyRolledBack r when r.Version == version:
                     return new RecordedSnapshot(r.ContentSha256, r.Restored);
                 case PublishReverted v when v.Version == version:
@@ -43,16 +47,12 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     public async Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(policy, token: ct);
-        long version = 0;
-        foreach (var e in events)
+        var count = 0;
+        while (count < events.Count && events[count].Timestamp <= at)
         {
-            if (e.Timestamp > at)
-            {
-                break;
-            }
-            version = e.Version;
+            count++;
         }
-        return version == 0 ? null : await session.Events.AggregateStreamAsync<Policy>(policy, version: version, token: ct);
+        return PolicyLog.Fold(events, count);
     }
 
     public async Task<long> Create(PolicyCreated created, AuditStamp audit, CancellationToken ct)

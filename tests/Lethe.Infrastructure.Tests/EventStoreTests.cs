@@ -107,6 +107,46 @@ public sealed class EventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_log_read_back_folds_to_what_the_inline_projection_stored_after_each_change()
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        var stored = new Dictionary<long, string>();
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            var version = await store.Create(new PolicyCreated("many"), audit, default);
+            // Clients added, changed, one removed and added again, in separate appends and in one.
+            var changes = new List<object[]>();
+            for (var c = 0; c < 40; c++)
+            {
+                changes.Add([new ClientAdded($"c{c}", [$"10.137.1.{c + 1}"]), new RuleAdded($"c{c}", $"r{c}", "action=drop", 0)]);
+            }
+            changes.Add([new RuleAdded("c7", "r7b", "action=accept", 0), new RuleMoved("c7", "r7b", 0, 1), new ClientRemoved("c3")]);
+            changes.Add([new ClientAdded("c3", ["10.137.1.200"]), new RulesImported("c3", false, [new DraftRule("i1", "action=accept proto=udp")])]);
+            changes.Add([new RuleReplaced("c39", "r39", "action=drop", "action=accept"), new RuleRemoved("c0", "r0", "action=drop")]);
+            foreach (var events in changes)
+            {
+                version = await store.Append("many", version, events, audit, null, default);
+                stored[version] = (await store.Load("many", default))!.SealableContent().Sha256;
+            }
+        }
+
+        await using var query = _store.LightweightSession();
+        var log = new MartenPolicyStore(query);
+        foreach (var (version, sha) in stored)
+        {
+            var folded = await log.LoadFromLog("many", version, default);
+            Assert.Equal(version, folded!.Version);
+            Assert.Equal(sha, folded.SealableContent().Sha256);
+        }
+        var whole = await log.LoadFromLog("many", null, default);
+        Assert.Equal(stored.Keys.Max(), whole!.Version);
+        Assert.Equal(["i1"], whole.Draft.FindClient("c3")!.Rules.Select(r => r.Id));
+        Assert.Equal(["r7", "r7b"], whole.Draft.FindClient("c7")!.Rules.Select(r => r.Id));
+        Assert.Null(await log.LoadFromLog("none", null, default));
+    }
+
+    [Fact]
     public async Task a_sealed_version_is_never_overwritten()
     {
         var snapshot = new StoredSnapshot(new SealedSnapshot(SealedSnapshot.CurrentFormat, "p", 1, 1, DateTimeOffset.UnixEpoch, "sha", "key", "sig", "e30="),
