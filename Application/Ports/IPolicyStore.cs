@@ -14,7 +14,8 @@ public interface IPolicyStore
     /// <summary>
     /// The policy folded from its stream's events (up to <paramref name="version"/>, or all of them when
     /// null), as against <see cref="Load"/>'s stored projection: what publish, rollback and revert decide
-    /// from, so that a projection changed outside Lethe decides nothing that gets signed.
+    /// from, so that a projection changed outside Lethe decides nothing that gets signed. Null when the
+    /// policy does not exist, or has no such version yet.
     /// </summary>
     Task<Policy?> LoadFromLog(string policy, long? version, CancellationToken ct);
 

@@ -16,6 +16,11 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     public async Task<Policy?> LoadFromLog(string policy, long? version, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(policy, version: version ?? 0, token: ct);
+        // Marten returns the whole stream for a version past its end; that version does not exist yet.
+        if (version is > 0 && (events.Count == 0 || events[^1].Version < version))
+        {
+            return null;
+        }
         return PolicyLog.Fold(events, events.Count);
     }
 

@@ -144,6 +144,7 @@ public sealed class EventStoreTests : IAsyncLifetime
         Assert.Equal(["i1"], whole.Draft.FindClient("c3")!.Rules.Select(r => r.Id));
         Assert.Equal(["r7", "r7b"], whole.Draft.FindClient("c7")!.Rules.Select(r => r.Id));
         Assert.Null(await log.LoadFromLog("none", null, default));
+        Assert.Null(await log.LoadFromLog("many", whole.Version + 1, default));
     }
 
     [Fact]
