@@ -14,9 +14,24 @@ public static class ValidationRules
             .WithMessage("'{PropertyName}' must be 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit.");
 
     public static IRuleBuilderOptions<T, string> IsReason<T>(this IRuleBuilder<T, string> rule) =>
-        rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).").MaximumLength(500)
+        rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).")
+            .Must(r => Characters(r) <= MaxReasonCharacters)
+            .WithMessage((_, r) => $"'{{PropertyName}}' must be {MaxReasonCharacters} characters or fewer; it has {Characters(r)}.")
             .Must(IsPlainText).WithMessage("'{PropertyName}' must be one line of text: no control characters (line breaks, tabs, NUL), no line or paragraph separators, no bidirectional overrides and no broken UTF-16.")
             .Must(HasVisibleText).WithMessage("'{PropertyName}' must say something: it has no letter, digit, punctuation or symbol, only blanks or invisible characters.");
+
+    public const int MaxReasonCharacters = 500;
+
+    /// <summary>Characters as a reader counts them: a character outside the Basic Multilingual Plane (an emoji, say) is one, not its two UTF-16 units.</summary>
+    private static int Characters(string? text)
+    {
+        var count = 0;
+        foreach (var _ in (text ?? "").EnumerateRunes())
+        {
+            count++;
+        }
+        return count;
+    }
 
     /// <summary>
     /// Characters of a visible category that draw nothing: the braille blank and the Hangul fillers

@@ -7,7 +7,7 @@ public static class FirewallCli
 {
     public static async Task<int> Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("lethe-firewall: the packet path of Lethe. Boots from a sealed, signed snapshot, keeps its state in memory only, and never writes to disk.");
+        var root = new RootCommand("lethe-firewall: the packet path of Lethe. Boots from a sealed, signed snapshot, keeps its state in memory only, and never writes to disk (replay writes only the files its --out and --verdicts name).");
         root.Subcommands.Add(VerifyCommand.Build(output, error));
         root.Subcommands.Add(ReplayCommand.Build(output, error));
         root.Subcommands.Add(BootCommand.Build(output, error));

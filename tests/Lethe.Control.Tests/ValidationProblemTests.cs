@@ -65,6 +65,27 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(HttpStatusCode.NotFound, (await editor.GetAsync($"/policies/{name}")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("x")]
+    [InlineData("\U0001F600")]
+    public async Task a_reason_may_have_500_characters_counted_as_a_reader_counts_them_and_not_one_more(string character)
+    {
+        using var editor = Host.Client();
+        var policy = "reason-length-" + Guid.NewGuid().ToString("N")[..8];
+        await editor.CreatePolicyWithWork(policy);
+        var longest = string.Concat(Enumerable.Repeat(character, 500));
+
+        var accepted = await editor.Post($"/policies/{policy}/clients/work/rules", new { rule = "action=accept", reason = longest });
+        var before = await LogState.Of(Host, policy);
+        var refused = await editor.Post($"/policies/{policy}/clients/work/rules", new { rule = "action=drop", reason = longest + character });
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        var problem = await refused.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["reason"], problem.ErrorKeys());
+        Assert.Contains("500 characters or fewer; it has 501", problem.ErrorText("reason"));
+        Assert.Equal(before, await LogState.Of(Host, policy));
+    }
+
     [Fact]
     public async Task a_policy_name_in_the_event_stores_own_namespace_is_refused()
     {

@@ -6,7 +6,7 @@ public static class ClientCommands
 {
     public static Command Client(CliContext cli)
     {
-        var command = new Command("client", "Add and remove clients (downstream machines or networks, known by their addresses)");
+        var command = new Command("client", "Add and remove clients (downstream machines, each known by its IPv4 and IPv6 addresses)");
 
         var policy = new Argument<string>("policy");
         var name = new Argument<string>("name");
