@@ -34,11 +34,35 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
     public Task<long> Append(Policy policy, string reason, IReadOnlyList<object> events, CancellationToken ct, StoredSnapshot? snapshot = null) =>
         store.Append(policy.Id, policy.Version, events, Stamp(reason), snapshot, ct);
 
-    public async Task<ChangeResult> Change(string name, long? expectedVersion, string reason, Func<Policy, object> decide, CancellationToken ct)
+    public async Task<ChangeResult> Change(string name, long? expectedVersion, string reason, Func<Policy, object> decide, CancellationToken ct) =>
+        new(name, (await Apply(name, expectedVersion, reason, decide, ct)).Version);
+
+    /// <summary>How often a change sent without an expected version is decided before a lost race is a 409.</summary>
+    public const int AttemptsWithoutExpectedVersion = 5;
+
+    /// <summary>
+    /// Load, decide, append one event. With an expected version a lost race is a 409: the caller
+    /// asked for the state it read. Without one, the caller asked for the change on whatever the
+    /// policy is now, so a change that loses a race to another (two editors adding rules at once)
+    /// is decided again on the newer state, which may refuse it (the rule it moves is gone), and is
+    /// a 409 only after <see cref="AttemptsWithoutExpectedVersion"/> lost races.
+    /// </summary>
+    public async Task<(TEvent Event, long Version)> Apply<TEvent>(string name, long? expectedVersion, string reason, Func<Policy, TEvent> decide,
+        CancellationToken ct) where TEvent : notnull
     {
-        var policy = await Load(name, expectedVersion, ct);
-        var version = await Append(policy, reason, [decide(policy)], ct);
-        return new ChangeResult(name, version);
+        for (var attempt = 1; ; attempt++)
+        {
+            var policy = await Load(name, expectedVersion, ct);
+            var decided = decide(policy);
+            try
+            {
+                return (decided, await Append(policy, reason, [decided], ct));
+            }
+            catch (ConcurrencyConflictException) when (expectedVersion is null && attempt < AttemptsWithoutExpectedVersion)
+            {
+                // Decided again below on the state that won.
+            }
+        }
     }
 
     public AuditStamp Stamp(string reason) => new(actor.Name, reason, actor.CorrelationId);

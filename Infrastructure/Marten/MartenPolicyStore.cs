@@ -100,25 +100,24 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
         {
             await session.SaveChangesAsync(ct);
         }
-        catch (ConcurrencyException e)
+        catch (Exception e) when (e is ConcurrencyException or JasperFx.Events.Daemon.ApplyEventException or DocumentAlreadyExistsException)
         {
-            throw new ConcurrencyConflictException(
-                $"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
-        }
-        catch (JasperFx.Events.Daemon.ApplyEventException e)
-        {
-            // The inline projection met the stale event on the newer state another request committed
-            // (a rule added to a client a rollback or removal took away) before the version check could.
-            throw new ConcurrencyConflictException(
-                $"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
-        }
-        catch (DocumentAlreadyExistsException e)
-        {
-            throw new ConcurrencyConflictException(
-                $"Version {snapshot?.Sealed.Version} of policy {policy} was sealed by another request. Nothing was applied; retry.", e);
+            // Nothing of it was written; the session must not send it again with the caller's next try.
+            session.EjectAllPendingChanges();
+            throw Conflict(policy, expectedVersion, snapshot, e);
         }
         return after;
     }
+
+    /// <remarks>
+    /// Besides the version check, an ApplyEventException: the inline projection met the stale event on
+    /// the newer state another request committed (a rule added to a client a rollback or removal took
+    /// away) before the version check could.
+    /// </remarks>
+    private static ConcurrencyConflictException Conflict(string policy, long expectedVersion, StoredSnapshot? snapshot, Exception e) =>
+        e is DocumentAlreadyExistsException
+            ? new($"Version {snapshot?.Sealed.Version} of policy {policy} was sealed by another request. Nothing was applied; retry.", e)
+            : new($"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
 
     public async Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct)
     {

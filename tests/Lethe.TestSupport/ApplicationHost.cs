@@ -30,7 +30,8 @@ public sealed class ApplicationHost : IAsyncDisposable
 
     public string PublicKeyPem => File.ReadAllText(Path.Combine(_keyDir, SigningKeyFiles.PublicKeyFile));
 
-    public static async Task<ApplicationHost> Start()
+    /// <param name="services">Registrations after the control plane's own, which they may replace.</param>
+    public static async Task<ApplicationHost> Start(Action<IServiceCollection>? services = null)
     {
         var database = await TestDatabase.Create();
         var keyDir = Path.Combine(Path.GetTempPath(), "lethe-app-keys-" + Guid.NewGuid().ToString("N"));
@@ -39,7 +40,11 @@ public sealed class ApplicationHost : IAsyncDisposable
             SigningKeyFiles.Generate(keyDir);
             var clock = new ManualClock(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
             var app = ControlPlane.Build([], ControlPlaneHost.Settings(database.ConnectionString, keyDir, 60),
-                services => services.AddSingleton<TimeProvider>(clock));
+                registrations =>
+                {
+                    registrations.AddSingleton<TimeProvider>(clock);
+                    services?.Invoke(registrations);
+                });
             return new ApplicationHost(app, database, keyDir, clock);
         }
         catch

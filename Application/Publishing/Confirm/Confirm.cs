@@ -7,6 +7,13 @@ public sealed record Confirm(string Policy, string Reason, long? ExpectedVersion
 
 public sealed class ConfirmHandler(PolicyWriter writer, TimeProvider clock) : ICommandHandler<Confirm, ChangeResult>
 {
-    public async ValueTask<ChangeResult> Handle(Confirm command, CancellationToken ct) =>
-        await writer.Change(command.Policy, command.ExpectedVersion, command.Reason, p => p.Confirm(clock.GetUtcNow()), ct);
+    /// <remarks>
+    /// Never decided again after a lost race, as other changes are without an expected version: the
+    /// race may have been another publish, and a retry would confirm a version its caller never saw.
+    /// </remarks>
+    public async ValueTask<ChangeResult> Handle(Confirm command, CancellationToken ct)
+    {
+        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
+        return new ChangeResult(policy.Id, await writer.Append(policy, command.Reason, [policy.Confirm(clock.GetUtcNow())], ct));
+    }
 }

@@ -16,9 +16,8 @@ public sealed class AddRuleHandler(PolicyWriter writer, TimeProvider clock) : IC
     public async ValueTask<AddedRule> Handle(AddRule command, CancellationToken ct)
     {
         var rule = RuleParser.Parse(command.Rule, clock.GetUtcNow().ToUnixTimeSeconds());
-        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
-        var added = policy.AddRule(command.Client, Ids.NewRuleId(), rule, command.Position);
-        var version = await writer.Append(policy, command.Reason, [added], ct);
+        var (added, version) = await writer.Apply(command.Policy, command.ExpectedVersion, command.Reason,
+            policy => policy.AddRule(command.Client, Ids.NewRuleId(), rule, command.Position), ct);
         return new AddedRule(added.RuleId, added.Rule, version);
     }
 }

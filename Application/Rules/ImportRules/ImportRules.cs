@@ -24,9 +24,8 @@ public sealed class ImportRulesHandler(PolicyWriter writer, TimeProvider clock) 
         var rules = ImportLines.Rules(command.Lines!)
             .Select(line => new DraftRule(Ids.NewRuleId(), RuleParser.Parse(line.Text, now).ToString()))
             .ToArray();
-        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
-        var imported = policy.ImportRules(command.Client, rules, command.Replace);
-        var version = await writer.Append(policy, command.Reason, [imported], ct);
+        var (_, version) = await writer.Apply(command.Policy, command.ExpectedVersion, command.Reason,
+            policy => policy.ImportRules(command.Client, rules, command.Replace), ct);
         return new ImportedRules(rules.Select(r => r.Id).ToArray(), version);
     }
 }

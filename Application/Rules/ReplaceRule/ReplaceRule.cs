@@ -13,8 +13,8 @@ public sealed class ReplaceRuleHandler(PolicyWriter writer, TimeProvider clock) 
     public async ValueTask<AddedRule> Handle(ReplaceRule command, CancellationToken ct)
     {
         var rule = RuleParser.Parse(command.Rule, clock.GetUtcNow().ToUnixTimeSeconds());
-        var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
-        var replaced = policy.ReplaceRule(command.RuleId, rule);
-        return new AddedRule(command.RuleId, replaced.After, await writer.Append(policy, command.Reason, [replaced], ct));
+        var (replaced, version) = await writer.Apply(command.Policy, command.ExpectedVersion, command.Reason,
+            policy => policy.ReplaceRule(command.RuleId, rule), ct);
+        return new AddedRule(command.RuleId, replaced.After, version);
     }
 }

@@ -1,0 +1,113 @@
+using Lethe.Application.Common;
+using Lethe.Application.Policies.GetPolicy;
+using Lethe.Application.Publishing.Confirm;
+using Lethe.Application.Publishing.Publish;
+using Lethe.Application.Ports;
+using Lethe.Application.Rules.AddRule;
+using Lethe.Application.Rules.MoveRule;
+using Lethe.Domain;
+using Lethe.Domain.Rules;
+using Lethe.Infrastructure.Marten;
+using Lethe.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lethe.Application.Tests;
+
+/// <summary>A change that loses a race to another editor's, in PostgreSQL, between its read and its write.</summary>
+public sealed class LostRaceTests
+{
+    private static Task<ApplicationHost> Start(RivalChanges rival) => ApplicationHost.Start(services =>
+    {
+        services.AddSingleton(rival);
+        services.AddScoped<MartenPolicyStore>();
+        services.AddScoped<IPolicyStore, RivalFirstStore>();
+    });
+
+    private static Func<Domain.Policies.Policy, object> RivalRule(string id) =>
+        p => p.AddRule("work", id, RuleParser.Parse("action=drop proto=udp dstports=5353", 0), null);
+
+    [Fact]
+    public async Task without_an_expected_version_a_change_that_lost_a_race_is_decided_again_on_the_state_that_won()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        var https = await Seed.HomePolicy(host);
+        var before = await host.Ask(new GetPolicy("home"));
+        rival.Before(RivalRule("rival"));
+
+        var added = await host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping"));
+
+        var after = await host.Ask(new GetPolicy("home"));
+        Assert.Equal([https, "rival", added.Id], after.Draft.FindClient("work")!.Rules.Select(r => r.Id));
+        Assert.Equal(before.Version + 2, added.Version);
+        Assert.Equal(added.Version, after.Version);
+    }
+
+    [Fact]
+    public async Task with_an_expected_version_a_lost_race_is_a_conflict_and_nothing_of_the_change_is_written()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        await Seed.HomePolicy(host);
+        var before = await host.Ask(new GetPolicy("home"));
+        rival.Before(RivalRule("rival"));
+
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() =>
+            host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping", before.Version)));
+
+        var after = await host.Ask(new GetPolicy("home"));
+        Assert.Equal(before.Version + 1, after.Version);
+        Assert.DoesNotContain(after.Draft.FindClient("work")!.Rules, r => r.Rule == "action=accept proto=icmp");
+    }
+
+    [Fact]
+    public async Task decided_again_a_change_the_winning_state_no_longer_allows_is_refused_as_that_state_refuses_it()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        var https = await Seed.HomePolicy(host);
+        await host.Send(new AddRule("home", "work", "action=drop", null, "last"));
+        var before = await host.EventCount();
+        rival.Before(p => p.RemoveRule(https));
+
+        var refused = await Assert.ThrowsAsync<DomainException>(() => host.Send(new MoveRule("home", https, 1, "after the drop?")));
+
+        Assert.Contains(https, refused.Message);
+        Assert.Equal(before + 1, await host.EventCount());
+    }
+
+    [Fact]
+    public async Task a_change_that_keeps_losing_is_a_conflict_after_its_last_try_and_is_not_written()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        await Seed.HomePolicy(host);
+        var before = await host.EventCount();
+        rival.Before(Enumerable.Range(1, PolicyWriter.AttemptsWithoutExpectedVersion).Select(i => RivalRule($"rival-{i}")).ToArray());
+
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping")));
+
+        var after = await host.Ask(new GetPolicy("home"));
+        Assert.Equal(before + PolicyWriter.AttemptsWithoutExpectedVersion, await host.EventCount());
+        Assert.DoesNotContain(after.Draft.FindClient("work")!.Rules, r => r.Rule == "action=accept proto=icmp");
+    }
+
+    [Fact]
+    public async Task a_confirm_that_lost_a_race_to_another_publish_is_a_conflict_and_does_not_confirm_the_version_it_never_saw()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        await Seed.HomePolicy(host);
+        await host.Send(new Publish("home", "known good"));
+        await host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping"));
+        var trial = await host.Send(new Publish("home", "on trial", TimeSpan.FromMinutes(10)));
+        // Between the confirm's read and its write another editor confirms that version and puts a third on trial.
+        rival.AllBefore(p => p.Confirm(host.Clock.GetUtcNow()), p => p.Publish("a-later-draft", host.Clock.GetUtcNow(), TimeSpan.FromMinutes(10), []));
+
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new Confirm("home", $"version {trial.Version} works")));
+
+        var publishing = (await host.Ask(new GetPolicy("home"))).Publishing;
+        Assert.Equal(trial.Version + 1, publishing.PendingVersion);
+        Assert.Equal(trial.Version, publishing.ConfirmedVersion);
+    }
+}
