@@ -37,7 +37,7 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
     public async Task<ChangeResult> Change(string name, long? expectedVersion, string reason, Func<Policy, object> decide, CancellationToken ct) =>
         new(name, (await Apply(name, expectedVersion, reason, decide, ct)).Version);
 
-    /// <summary>How often a change sent without an expected version is decided before a lost race is a 409.</summary>
+    /// <summary>How many times in all a change sent without an expected version is decided and written before a lost race is a 409.</summary>
     public const int AttemptsWithoutExpectedVersion = 5;
 
     /// <summary>
@@ -45,7 +45,7 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
     /// asked for the state it read. Without one, the caller asked for the change on whatever the
     /// policy is now, so a change that loses a race to another (two editors adding rules at once)
     /// is decided again on the newer state, which may refuse it (the rule it moves is gone), and is
-    /// a 409 only after <see cref="AttemptsWithoutExpectedVersion"/> lost races.
+    /// a 409 only when all <see cref="AttemptsWithoutExpectedVersion"/> tries lost.
     /// </summary>
     public async Task<(TEvent Event, long Version)> Apply<TEvent>(string name, long? expectedVersion, string reason, Func<Policy, TEvent> decide,
         CancellationToken ct) where TEvent : notnull
@@ -58,9 +58,15 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
             {
                 return (decided, await Append(policy, reason, [decided], ct));
             }
-            catch (ConcurrencyConflictException) when (expectedVersion is null && attempt < AttemptsWithoutExpectedVersion)
+            catch (ConcurrencyConflictException e) when (expectedVersion is null)
             {
-                // Decided again below on the state that won.
+                if (attempt == AttemptsWithoutExpectedVersion)
+                {
+                    // The caller sent no version and read nothing: what it can do is send the change again.
+                    throw new ConcurrencyConflictException(
+                        $"Policy {name} was changed by other requests while this change was being made, {attempt} times in a row. Nothing of it was applied; send it again.", e);
+                }
+                // Decided again on the state that won.
             }
         }
     }

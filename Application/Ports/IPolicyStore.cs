@@ -40,6 +40,9 @@ public interface IPolicyStore
 
     Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct);
 
+    /// <summary>The events appended to <paramref name="policy"/>'s stream after <paramref name="version"/>, in order, and the version they bring it to.</summary>
+    Task<(IReadOnlyList<object> Events, long Version)> EventsAfter(string policy, long version, CancellationToken ct);
+
     Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct);
 
     /// <summary>Policies whose commit-confirmed publish was due at or before <paramref name="now"/>.</summary>

@@ -119,6 +119,12 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
             ? new($"Version {snapshot?.Sealed.Version} of policy {policy} was sealed by another request. Nothing was applied; retry.", e)
             : new($"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
 
+    public async Task<(IReadOnlyList<object> Events, long Version)> EventsAfter(string policy, long version, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(policy, fromVersion: version + 1, token: ct);
+        return (events.Select(e => e.Data).ToArray(), events.Count == 0 ? version : events[^1].Version);
+    }
+
     public async Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(policy, token: ct);

@@ -62,7 +62,7 @@ public sealed class MartenSessionLog(ILogger logger) : IMartenSessionLogger
         }
         if (LostRace(ex) is { } postgres)
         {
-            logger.LogInformation("A write raced another and was refused ({SqlState}: {Reason}); nothing of it was applied (a request gets 409)",
+            logger.LogInformation("A write raced another and was refused ({SqlState}: {Reason}); nothing of it was applied (the request is decided again, or gets 409)",
                 postgres.SqlState, postgres.MessageText);
             return;
         }

@@ -2,6 +2,7 @@ using Lethe.Application.Common;
 using Lethe.Application.Policies.GetPolicy;
 using Lethe.Application.Publishing.Confirm;
 using Lethe.Application.Publishing.Publish;
+using Lethe.Application.Publishing.RevertUnconfirmed;
 using Lethe.Application.Ports;
 using Lethe.Application.Rules.AddRule;
 using Lethe.Application.Rules.MoveRule;
@@ -85,8 +86,11 @@ public sealed class LostRaceTests
         var before = await host.EventCount();
         rival.Before(Enumerable.Range(1, PolicyWriter.AttemptsWithoutExpectedVersion).Select(i => RivalRule($"rival-{i}")).ToArray());
 
-        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping")));
+        var refused = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping")));
 
+        // It sent no version and read nothing, so the answer neither names one nor asks it to read again.
+        Assert.Contains("send it again", refused.Message);
+        Assert.DoesNotContain("expected version", refused.Message);
         var after = await host.Ask(new GetPolicy("home"));
         Assert.Equal(before + PolicyWriter.AttemptsWithoutExpectedVersion, await host.EventCount());
         Assert.DoesNotContain(after.Draft.FindClient("work")!.Rules, r => r.Rule == "action=accept proto=icmp");
@@ -109,5 +113,49 @@ public sealed class LostRaceTests
         var publishing = (await host.Ask(new GetPolicy("home"))).Publishing;
         Assert.Equal(trial.Version + 1, publishing.PendingVersion);
         Assert.Equal(trial.Version, publishing.ConfirmedVersion);
+    }
+
+    [Fact]
+    public async Task an_overdue_revert_that_loses_races_to_draft_edits_still_restores_the_confirmed_version()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        await Seed.HomePolicy(host);
+        var known = await host.Send(new Publish("home", "known good"));
+        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
+        await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5)));
+        host.Clock.Advance(TimeSpan.FromMinutes(6));
+        rival.Before(RivalRule("edit-1"), RivalRule("edit-2"), RivalRule("edit-3"));
+
+        var reverted = await host.Send(new RevertUnconfirmed("home"), "lethe (confirmation watchdog)");
+
+        Assert.Equal(known.ContentSha256, reverted!.ContentSha256);
+        var policy = await host.Ask(new GetPolicy("home"));
+        Assert.Null(policy.Publishing.PendingVersion);
+        Assert.Equal(reverted.Version, policy.Publishing.LatestVersion);
+        // The revert put the confirmed draft back over the edits that raced it.
+        Assert.DoesNotContain(policy.Draft.FindClient("work")!.Rules, r => r.Id.StartsWith("edit-"));
+    }
+
+    [Fact]
+    public async Task an_overdue_revert_that_a_confirm_overtakes_is_given_up_and_the_confirmed_version_stays()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        await Seed.HomePolicy(host);
+        await host.Send(new Publish("home", "known good"));
+        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
+        var trial = await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5)));
+        var overdue = (await host.Ask(new GetPolicy("home")));
+        host.Clock.Advance(TimeSpan.FromMinutes(6));
+        // An operator's confirm decided just before the deadline lands between the revert's read and its write.
+        rival.Before(_ => new Domain.Policies.PublishConfirmed(trial.Version));
+
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new RevertUnconfirmed("home"), "lethe (confirmation watchdog)"));
+
+        var policy = await host.Ask(new GetPolicy("home"));
+        Assert.Equal(trial.Version, policy.Publishing.ConfirmedVersion);
+        Assert.Equal(trial.Version, policy.Publishing.LatestVersion);
+        Assert.Equal(overdue.Version + 1, policy.Version);
     }
 }

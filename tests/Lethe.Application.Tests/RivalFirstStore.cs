@@ -60,6 +60,9 @@ public sealed class RivalFirstStore(MartenPolicyStore real, IDocumentStore docum
 
     public Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct) => real.History(policy, ct);
 
+    public Task<(IReadOnlyList<object> Events, long Version)> EventsAfter(string policy, long version, CancellationToken ct) =>
+        real.EventsAfter(policy, version, ct);
+
     public Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct) => real.List(ct);
 
     public Task<IReadOnlyList<string>> Overdue(DateTimeOffset now, CancellationToken ct) => real.Overdue(now, ct);

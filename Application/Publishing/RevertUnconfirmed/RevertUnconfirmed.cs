@@ -1,4 +1,5 @@
 using Lethe.Application.Common;
+using Lethe.Application.Ports;
 using Mediator;
 
 namespace Lethe.Application.Publishing.RevertUnconfirmed;
@@ -12,8 +13,11 @@ public sealed record RevertUnconfirmed(string Policy) : ICommand<Published?>
     public const string Reason = "not confirmed in time";
 }
 
-public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealing) : ICommandHandler<RevertUnconfirmed, Published?>
+public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealing, IPolicyStore store) : ICommandHandler<RevertUnconfirmed, Published?>
 {
+    /// <summary>Appends tried before a revert that keeps losing to editors is left to the watchdog's next round (logged as an error).</summary>
+    public const int Attempts = 10;
+
     public async ValueTask<Published?> Handle(RevertUnconfirmed command, CancellationToken ct)
     {
         // From the log: the stored projection's overdue publish (ConfirmBy, the versions) is only a hint,
@@ -25,8 +29,34 @@ public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealin
             return null;
         }
         var restored = await sealing.Require(policy.Id, policy.Publishing.ConfirmedVersion, ct);
-        var reverted = policy.RevertUnconfirmed(now, restored.Sealed.ContentSha256, restored.Draft);
-        return await sealing.Store(policy, writer.Stamp(RevertUnconfirmed.Reason), reverted, reverted.Version, reverted.LogPosition,
-            Convert.FromBase64String(restored.Sealed.Content), restored.Draft, null, ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            var reverted = policy.RevertUnconfirmed(now, restored.Sealed.ContentSha256, restored.Draft);
+            try
+            {
+                return await sealing.Store(policy, writer.Stamp(RevertUnconfirmed.Reason), reverted, reverted.Version, reverted.LogPosition,
+                    Convert.FromBase64String(restored.Sealed.Content), restored.Draft, null, ct);
+            }
+            catch (ConcurrencyConflictException)
+            {
+                // Draft changes that landed first change nothing the revert decides (it puts the confirmed
+                // draft back over them), so only what they appended is read before the next try: a
+                // revert that read the whole log again each time would lose to a busy editor forever.
+                // Anything that moved the publishing state (an operator's confirm, another instance's
+                // revert) ends this one, and the watchdog's next round decides afresh.
+                var (newer, version) = await store.EventsAfter(policy.Id, policy.Version, ct);
+                var moved = policy.FoldAll(newer) with { Version = version };
+                if (moved.Publishing != policy.Publishing)
+                {
+                    throw;
+                }
+                if (attempt == Attempts)
+                {
+                    throw new InvalidOperationException(
+                        $"Policy {policy.Id}: the revert lost {Attempts} races in a row to draft changes; the next round tries again.");
+                }
+                policy = moved;
+            }
+        }
     }
 }

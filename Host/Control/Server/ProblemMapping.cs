@@ -63,7 +63,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
             ConcurrencyConflictException e => new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
-                Title = "The policy changed since you read it.",
+                Title = "The policy changed while this request was being made.",
                 Detail = e.Message,
             },
             Api.BadRequestPartException e => new ValidationProblemDetails(new Dictionary<string, string[]> { [e.Part] = [e.Message] })
