@@ -9,6 +9,7 @@ using Lethe.Application.Rules.MoveRule;
 using Lethe.Domain;
 using Lethe.Domain.Rules;
 using Lethe.Infrastructure.Marten;
+using Marten;
 using Lethe.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -157,5 +158,37 @@ public sealed class LostRaceTests
         Assert.Equal(trial.Version, policy.Publishing.ConfirmedVersion);
         Assert.Equal(trial.Version, policy.Publishing.LatestVersion);
         Assert.Equal(overdue.Version + 1, policy.Version);
+    }
+
+    [Fact]
+    public async Task an_overdue_revert_refused_with_nothing_written_after_it_is_not_taken_for_a_lost_race()
+    {
+        var rival = new RivalChanges();
+        await using var host = await Start(rival);
+        await Seed.HomePolicy(host);
+        await host.Send(new Publish("home", "known good"));
+        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
+        var trial = await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5)));
+        host.Clock.Advance(TimeSpan.FromMinutes(6));
+        // A row for the version the revert would seal, which the log does not vouch for (written outside Lethe).
+        using (var documents = DocumentStore.For(o => LetheStoreOptions.Configure(o, host.Database.ConnectionString, createSchema: false)))
+        await using (var session = documents.LightweightSession())
+        {
+            var latest = (await session.LoadAsync<SnapshotDocument>(SnapshotDocument.IdFor("home", trial.Version)))!;
+            session.Insert(new SnapshotDocument
+            {
+                Id = SnapshotDocument.IdFor("home", trial.Version + 1), Policy = "home", Version = trial.Version + 1,
+                Sealed = latest.Sealed, Draft = latest.Draft,
+            });
+            await session.SaveChangesAsync();
+        }
+        var before = await host.EventCount();
+
+        // Not a conflict (which the watchdog would keep quiet about), nor ten tries blamed on editors: the store's own reason.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            host.Send(new RevertUnconfirmed("home"), "lethe (confirmation watchdog)"));
+
+        Assert.Contains($"Version {trial.Version + 1} of policy home was sealed by another request", refused.Message);
+        Assert.Equal(before, await host.EventCount());
     }
 }

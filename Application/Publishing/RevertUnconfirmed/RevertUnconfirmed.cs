@@ -37,7 +37,7 @@ public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealin
                 return await sealing.Store(policy, writer.Stamp(RevertUnconfirmed.Reason), reverted, reverted.Version, reverted.LogPosition,
                     Convert.FromBase64String(restored.Sealed.Content), restored.Draft, null, ct);
             }
-            catch (ConcurrencyConflictException)
+            catch (ConcurrencyConflictException lost)
             {
                 // Draft changes that landed first change nothing the revert decides (it puts the confirmed
                 // draft back over them), so only what they appended is read before the next try: a
@@ -45,6 +45,14 @@ public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealin
                 // Anything that moved the publishing state (an operator's confirm, another instance's
                 // revert) ends this one, and the watchdog's next round decides afresh.
                 var (newer, version) = await store.EventsAfter(policy.Id, policy.Version, ct);
+                if (newer.Count == 0)
+                {
+                    // Refused with nothing appended after, it lost no race (a snapshot row for the version
+                    // already there, written outside Lethe, say): the same write would be refused again. Not
+                    // a conflict, which the watchdog takes for another instance's win and keeps quiet about.
+                    throw new InvalidOperationException(
+                        $"Policy {policy.Id}: the revert's write was refused though nothing was written to the log after it: {lost.Message}", lost);
+                }
                 var moved = policy.FoldAll(newer) with { Version = version };
                 if (moved.Publishing != policy.Publishing)
                 {
@@ -53,7 +61,7 @@ public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealin
                 if (attempt == Attempts)
                 {
                     throw new InvalidOperationException(
-                        $"Policy {policy.Id}: the revert lost {Attempts} races in a row to draft changes; the next round tries again.");
+                        $"Policy {policy.Id}: the revert lost {Attempts} races in a row to draft changes; the next round tries again.", lost);
                 }
                 policy = moved;
             }
