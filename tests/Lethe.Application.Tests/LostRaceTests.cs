@@ -28,6 +28,15 @@ public sealed class LostRaceTests
     private static Func<Domain.Policies.Policy, object> RivalRule(string id) =>
         p => p.AddRule("work", id, RuleParser.Parse("action=drop proto=udp dstports=5353", 0), null);
 
+    /// <summary>"home" published once as known good, then with an open rule as a version on trial for 5 minutes.</summary>
+    private static async Task<(Publishing.Published Known, Publishing.Published Trial)> OnTrial(ApplicationHost host)
+    {
+        await Seed.HomePolicy(host);
+        var known = await host.Send(new Publish("home", "known good"));
+        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
+        return (known, await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5))));
+    }
+
     [Fact]
     public async Task without_an_expected_version_a_change_that_lost_a_race_is_decided_again_on_the_state_that_won()
     {
@@ -102,12 +111,9 @@ public sealed class LostRaceTests
     {
         var rival = new RivalChanges();
         await using var host = await Start(rival);
-        await Seed.HomePolicy(host);
-        await host.Send(new Publish("home", "known good"));
-        await host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping"));
-        var trial = await host.Send(new Publish("home", "on trial", TimeSpan.FromMinutes(10)));
+        var (_, trial) = await OnTrial(host);
         // Between the confirm's read and its write another editor confirms that version and puts a third on trial.
-        rival.AllBefore(p => p.Confirm(host.Clock.GetUtcNow()), p => p.Publish("a-later-draft", host.Clock.GetUtcNow(), TimeSpan.FromMinutes(10), []));
+        rival.AllBefore(p => p.Confirm(host.Clock.GetUtcNow()), p => p.Publish("a-later-draft", host.Clock.GetUtcNow(), TimeSpan.FromMinutes(5), []));
 
         await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new Confirm("home", $"version {trial.Version} works")));
 
@@ -121,10 +127,7 @@ public sealed class LostRaceTests
     {
         var rival = new RivalChanges();
         await using var host = await Start(rival);
-        await Seed.HomePolicy(host);
-        var known = await host.Send(new Publish("home", "known good"));
-        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
-        await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5)));
+        var (known, _) = await OnTrial(host);
         host.Clock.Advance(TimeSpan.FromMinutes(6));
         rival.Before(RivalRule("edit-1"), RivalRule("edit-2"), RivalRule("edit-3"));
 
@@ -143,10 +146,7 @@ public sealed class LostRaceTests
     {
         var rival = new RivalChanges();
         await using var host = await Start(rival);
-        await Seed.HomePolicy(host);
-        await host.Send(new Publish("home", "known good"));
-        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
-        var trial = await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5)));
+        var (_, trial) = await OnTrial(host);
         var overdue = (await host.Ask(new GetPolicy("home")));
         host.Clock.Advance(TimeSpan.FromMinutes(6));
         // An operator's confirm decided just before the deadline lands between the revert's read and its write.
@@ -165,10 +165,7 @@ public sealed class LostRaceTests
     {
         var rival = new RivalChanges();
         await using var host = await Start(rival);
-        await Seed.HomePolicy(host);
-        await host.Send(new Publish("home", "known good"));
-        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
-        var trial = await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5)));
+        var (_, trial) = await OnTrial(host);
         host.Clock.Advance(TimeSpan.FromMinutes(6));
         // A row for the version the revert would seal, which the log does not vouch for (written outside Lethe).
         using (var documents = DocumentStore.For(o => LetheStoreOptions.Configure(o, host.Database.ConnectionString, createSchema: false)))
