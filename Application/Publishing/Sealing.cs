@@ -13,7 +13,7 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         DraftContent draft, DateTimeOffset? confirmBy, CancellationToken ct)
     {
         var snapshot = SnapshotSealer.Seal(content, policy.Id, version, logPosition, clock.GetUtcNow(), signer.KeyId, signer.Sign);
-        SnapshotLimits.Check(snapshot, draft.Clients.Count);
+        SnapshotLimits.Check(snapshot, draft);
         var streamVersion = await store.Append(policy.Id, policy.Version, [@event], audit, new StoredSnapshot(snapshot, draft), ct);
         return new Published(policy.Id, version, snapshot.ContentSha256, snapshot.KeyId, snapshot.SealedAt, confirmBy, streamVersion);
     }

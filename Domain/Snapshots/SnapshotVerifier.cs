@@ -96,10 +96,23 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException($"the envelope names policy '{envelope.Policy}' but the signed content is policy '{parsed.Policy}'");
         }
+        if (MissingPart(parsed) is { } missing)
+        {
+            // Signed, so not tampered with, but not what any control plane seals (a newer one that leaves out empty lists, say).
+            throw new SnapshotVerificationException($"the signed policy is incomplete: {missing}");
+        }
         if (parsed.Clients.Count > SnapshotLimits.MaxClients)
         {
             // Verify says what boot will say: a policy the firewall cannot hold is not "verified".
             throw new SnapshotVerificationException($"the policy has {parsed.Clients.Count} clients; a firewall tells at most {SnapshotLimits.MaxClients} apart");
+        }
+        foreach (var client in parsed.Clients)
+        {
+            if (client.Rules.Count > SnapshotLimits.MaxRulesPerClient)
+            {
+                throw new SnapshotVerificationException(
+                    $"client {client.Name} has {client.Rules.Count} rules; a firewall takes at most {SnapshotLimits.MaxRulesPerClient} per client");
+            }
         }
         if (Unreadable(parsed) is { } problem)
         {
@@ -107,6 +120,48 @@ public static class SnapshotVerifier
             throw new SnapshotVerificationException($"the signed policy holds what this build cannot read: {problem}");
         }
         return new VerifiedSnapshot(envelope, parsed, content);
+    }
+
+    /// <summary>The first list or entry the content leaves out or gives as null, named; null when there is none.</summary>
+    private static string? MissingPart(SnapshotContent content)
+    {
+        if (content.Clients is null)
+        {
+            return "it has no clients list";
+        }
+        for (var i = 0; i < content.Clients.Count; i++)
+        {
+            var client = content.Clients[i];
+            if (client is null)
+            {
+                return $"client {i + 1} of {content.Clients.Count} is null";
+            }
+            var name = client.Name ?? $"{i + 1}";
+            if (client.Addresses is null)
+            {
+                return $"client {name} has no addresses list";
+            }
+            if (client.Rules is null)
+            {
+                return $"client {name} has no rules list";
+            }
+            if (client.Addresses.Contains(null!))
+            {
+                return $"client {name} has a null address";
+            }
+            foreach (var rule in client.Rules)
+            {
+                if (rule is null)
+                {
+                    return $"client {name} has a null rule";
+                }
+                if (rule.Rule is null)
+                {
+                    return $"client {name}, rule {rule.Id ?? "(no id)"}: no rule text";
+                }
+            }
+        }
+        return null;
     }
 
     /// <summary>The first name, client address or rule this build cannot read, named; null when there is none.</summary>

@@ -86,7 +86,7 @@ public static class BootCommand
                     await error.WriteLineAsync(warning);
                 }
             }
-            catch (SnapshotVerificationException e)
+            catch (Exception e) when (e is SnapshotVerificationException or PolicyTooLargeException)
             {
                 await error.WriteLineAsync($"error: refusing to boot: {e.Message}");
                 return 1;

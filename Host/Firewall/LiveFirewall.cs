@@ -80,7 +80,7 @@ public sealed class LiveFirewall : IDisposable
                 // The workers pass monotonic time (Environment.TickCount64); rules expire by the wall clock.
                 WallClock = options.WallClock ?? TimeProvider.System,
             };
-            var compiled = CompiledPolicy.Compile(snapshot.Content, options.DnsResolvers);
+            var compiled = PolicyCompile.Run(snapshot.Content, options.DnsResolvers);
             EngineFlags.CheckClientCount(compiled, options);
             var hosts = compiled.CreateHostTable();
             var engines = new PacketEngine[workers];
@@ -141,7 +141,15 @@ public sealed class LiveFirewall : IDisposable
                         $"so no one could reach it (and boot would refuse it); keeping version {running.Version}";
                 }
             }
-            var compiled = CompiledPolicy.Compile(snapshot.Content, _options.DnsResolvers);
+            CompiledPolicy compiled;
+            try
+            {
+                compiled = PolicyCompile.Run(snapshot.Content, _options.DnsResolvers);
+            }
+            catch (PolicyTooLargeException e)
+            {
+                return $"refusing version {snapshot.Envelope.Version}: {e.Message}; keeping version {running.Version}";
+            }
             if (compiled.ClientCount > _options.Limits.MaxClients)
             {
                 return $"refusing version {snapshot.Envelope.Version}: {compiled.ClientCount} clients, the table counts at most {_options.Limits.MaxClients}; keeping version {running.Version}";

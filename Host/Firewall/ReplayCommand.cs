@@ -37,7 +37,7 @@ public static class ReplayCommand
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
                 var options = flags.Options(parse, ReplaySeed, verified.Content);
-                var compiled = CompiledPolicy.Compile(verified.Content, options.DnsResolvers);
+                var compiled = PolicyCompile.Run(verified.Content, options.DnsResolvers);
                 EngineFlags.CheckClientCount(compiled, options);
                 var hosts = compiled.CreateHostTable();
                 foreach (var pin in parse.GetValue(resolve) ?? [])
@@ -104,7 +104,7 @@ public static class ReplayCommand
                     $"{summary.Forwarded} forwarded, {summary.Packets - summary.Forwarded} dropped");
                 return 0;
             }
-            catch (SnapshotVerificationException e)
+            catch (Exception e) when (e is SnapshotVerificationException or PolicyTooLargeException)
             {
                 await error.WriteLineAsync($"error: refusing the snapshot: {e.Message}");
                 return 1;

@@ -33,7 +33,8 @@ public static class SnapshotSource
         var segments = uri.AbsolutePath.Split('/');
         for (var i = 0; i + 2 < segments.Length; i++)
         {
-            if (segments[i] == "policies" && segments[i + 2] == "snapshots")
+            // The control plane's routes ignore case, so must this: /POLICIES/home/Snapshots/latest serves home's too.
+            if (segments[i].Equals("policies", StringComparison.OrdinalIgnoreCase) && segments[i + 2].Equals("snapshots", StringComparison.OrdinalIgnoreCase))
             {
                 return Uri.UnescapeDataString(segments[i + 1]);
             }

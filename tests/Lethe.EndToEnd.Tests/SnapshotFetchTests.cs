@@ -52,19 +52,23 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
     }
 
     [Theory]
-    [InlineData("boot", "refusing to boot: ")]
-    [InlineData("verify", "")]
-    public async Task a_url_of_one_policy_serving_another_policys_genuine_snapshot_is_refused(string command, string before)
+    [InlineData("boot", "refusing to boot: ", "/policies/home/snapshots/latest")]
+    [InlineData("verify", "", "/policies/home/snapshots/latest")]
+    // The control plane's routes ignore case: these URLs serve home's snapshot too.
+    [InlineData("verify", "", "/POLICIES/home/snapshots/latest")]
+    [InlineData("boot", "refusing to boot: ", "/policies/home/Snapshots/latest")]
+    public async Task a_url_of_one_policy_serving_another_policys_genuine_snapshot_is_refused(string command, string before, string path)
     {
         // Signed with the same key as home's: only the name it carries tells it apart.
         var guest = await File.ReadAllBytesAsync(policy.GuestV2);
         await using var server = new LoopbackHttp(stream => LoopbackHttp.Write(stream,
             $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {guest.Length}\r\nConnection: close\r\n\r\n", guest));
+        var url = server.Url.Replace("/policies/home/snapshots/latest", path, StringComparison.Ordinal);
 
-        var (code, output, error) = await FirewallProcess.Run(false, command, "--snapshot", server.Url, "--trust", policy.PublicKey);
+        var (code, output, error) = await FirewallProcess.Run(false, command, "--snapshot", url, "--trust", policy.PublicKey);
 
         Assert.Equal(1, code);
-        Assert.Contains($"{before}{server.Url} is policy home's, but the snapshot it served is of policy guest; refused", error);
+        Assert.Contains($"{before}{url} is policy home's, but the snapshot it served is of policy guest; refused", error);
         Assert.DoesNotContain("booted", output);
     }
 

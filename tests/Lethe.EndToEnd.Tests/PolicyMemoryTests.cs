@@ -1,0 +1,41 @@
+using Lethe.Domain.Snapshots;
+
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>A verified policy too large to compile in the memory the firewall may use is refused as such.</summary>
+public sealed class PolicyMemoryTests
+{
+    [Fact]
+    public async Task a_policy_too_large_for_the_memory_given_is_refused_naming_the_policy_not_max_flows()
+    {
+        var folder = Directory.CreateTempSubdirectory("lethe-large-").FullName;
+        try
+        {
+            var (keyId, privatePath, publicPath) = Lethe.Infrastructure.Signing.SigningKeyFiles.Generate(folder);
+            using var signer = new Lethe.Infrastructure.Signing.FileSnapshotSigner(privatePath);
+            // Within every limit publish checks (clients, rules per client, file size), but each
+            // compiled client holds its own tables: about 2.5 KiB apiece, 160 MiB for all of them.
+            var clients = Enumerable.Range(0, SnapshotLimits.MaxClients)
+                .Select(c => new SnapshotClient($"c{c}", [$"10.{c >> 8 & 255}.{c & 255}.1"], [new SnapshotRule("r", "action=accept proto=tcp dstports=443")]))
+                .ToArray();
+            var content = SnapshotCodec.ToBytes(new SnapshotContent(SnapshotContent.CurrentFormat, "home", clients));
+            var snapshot = Path.Combine(folder, "large.json");
+            await File.WriteAllBytesAsync(snapshot, SnapshotCodec.ToFile(SnapshotSealer.Seal(content, "home", 1, 1, DateTimeOffset.UtcNow, keyId, signer.Sign)));
+            Assert.Equal(0, (await FirewallProcess.Run(false, "verify", "--snapshot", snapshot, "--trust", publicPath)).Code);
+
+            await using var firewall = FirewallProcess.StartWithVariable("DOTNET_GCHeapHardLimit", "0x6000000", // 96 MiB
+                "boot", "--snapshot", snapshot, "--trust", publicPath, "--max-flows", "1");
+            var code = await firewall.Exit(TimeSpan.FromSeconds(120));
+
+            Assert.Equal(1, code);
+            Assert.StartsWith($"error: refusing to boot: policy home ({SnapshotLimits.MaxClients} clients, {SnapshotLimits.MaxClients} rules, at most 1 in one client) " +
+                "does not fit, compiled, in the memory this process may use (", firewall.Err);
+            Assert.DoesNotContain("--max-flows", firewall.Err);
+            Assert.DoesNotContain("booted", firewall.Out);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
