@@ -30,6 +30,10 @@ public static class OffloadHeaderCheck
                 return false;
             }
         }
+        if (header.Gso != VirtioGsoType.None && info.IsFragment)
+        {
+            return false; // a fragment is no super-packet: segmenting it would cut its payload into fragments of nothing
+        }
         return header.Gso switch
         {
             VirtioGsoType.None => true,

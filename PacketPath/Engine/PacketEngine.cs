@@ -814,7 +814,8 @@ public sealed class PacketEngine
     /// <summary>The packet's length on the wire: a super-packet's largest segment, else the packet.</summary>
     private static int LargestSegment(ReadOnlySpan<byte> packet, in PacketInfo info)
     {
-        if (info.SegmentPayload <= 0)
+        // A fragment cannot be segmented, whatever size its offload header names.
+        if (info.SegmentPayload <= 0 || info.IsFragment)
         {
             return info.TotalLength;
         }
@@ -824,7 +825,8 @@ public sealed class PacketEngine
             IpProtocol.Udp => 8,
             _ => 0,
         };
-        return Math.Min(info.TotalLength, headers + info.SegmentPayload);
+        // In 64 bits: a segment size near int.MaxValue would otherwise wrap to a sum that passes any MTU.
+        return (int)Math.Min(info.TotalLength, (long)headers + info.SegmentPayload);
     }
 
     /// <remarks>Called after a token was taken: one that built no answer (Replies refused to, about an error or a broadcast, say) gives it back.</remarks>

@@ -79,6 +79,19 @@ public class OffloadHeaderCheckTests
         Assert.False(OffloadHeaderCheck.Fits(header with { GsoType = gso | VirtioGsoType.Ecn }, Packets.Parse(packet)));
     }
 
+    [Theory]
+    [InlineData("10.137.0.5", "198.51.100.7", 1480, VirtioGsoType.UdpL4)]
+    [InlineData("fd00::5", "2001:db8::7", 1448, VirtioGsoType.UdpL4)]
+    [InlineData("10.137.0.5", "198.51.100.7", 1480, VirtioGsoType.TcpV4)]
+    public void a_segmentation_header_on_a_fragment_does_not_fit(string source, string destination, int dataPerFragment, VirtioGsoType gso)
+    {
+        var first = Packets.Fragments(Packets.Udp(source, destination, 5353, 53, payload: 3000), dataPerFragment)[0];
+        var header = new VirtioNetHeader(VirtioNetFlags.None, gso, 0, 536, 0, 0);
+
+        Assert.False(OffloadHeaderCheck.Fits(header, Packets.Parse(first)));
+        Assert.True(OffloadHeaderCheck.Fits(header with { GsoType = VirtioGsoType.None, GsoSize = 0 }, Packets.Parse(first)));
+    }
+
     /// <summary>
     /// A client's tunnel as the kernel hands it to a TUN device (Linux 6.17+): an inner TCP segment whose checksum is
     /// partial, carried in IPIP, GRE or VXLAN; the header points at the inner transport.
