@@ -27,9 +27,11 @@ public static class PolicyCompile
                 most = Math.Max(most, client.Rules.Count);
             }
             throw new PolicyTooLargeException(
-                $"policy {content.Policy} ({content.Clients.Count} clients, {rules} rules, at most {most} in one client) does not fit, compiled, " +
+                $"policy {content.Policy} ({Count(content.Clients.Count, "client")}, {Count(rules, "rule")}, at most {most} in one client) does not fit, compiled, " +
                 $"in the memory this process may use ({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MiB): its tables grow with the clients " +
                 "and with the square of a client's rules; give the firewall more memory or the policy fewer rules");
         }
     }
+
+    private static string Count(int n, string what) => n == 1 ? $"1 {what}" : $"{n} {what}s";
 }

@@ -57,6 +57,10 @@ public sealed class CompiledPolicy
     private readonly HostNameTable _hostNames;
     private readonly NetAddress[] _resolvers;
 
+    // A client without rules of a family: its tables hold nothing, and are never written, so all such share these.
+    private static readonly Family EmptyV4 = new(0, [], [], [0], [], [], [], [], [], [], new int[256], 0, isV6: false);
+    private static readonly Family EmptyV6 = new(0, [], [], [0], [], [], [], [], [], [], new int[256], 0, isV6: true);
+
     private CompiledPolicy(Client[] clients, Dictionary<NetAddress, Owners> owners, HostNameTable hostNames, NetAddress[] resolvers)
     {
         _clients = clients;
@@ -183,9 +187,10 @@ public sealed class CompiledPolicy
         }
 
         var clients = new Client[model.Clients.Count];
+        var icmpMaps = new Dictionary<int[], int[]>(IcmpMapComparer.Instance);
         for (var c = 0; c < clients.Length; c++)
         {
-            clients[c] = CompileClient(model.Clients[c], hostNames, resolvers);
+            clients[c] = CompileClient(model.Clients[c], hostNames, resolvers, icmpMaps);
         }
         return new CompiledPolicy(clients, owners, hostNames, resolvers);
     }
@@ -370,7 +375,7 @@ public sealed class CompiledPolicy
 
     // ---------------------------------------------------------------- compile
 
-    private static Client CompileClient(ModelClient model, HostNameTable hostNames, NetAddress[] resolvers)
+    private static Client CompileClient(ModelClient model, HostNameTable hostNames, NetAddress[] resolvers, Dictionary<int[], int[]> icmpMaps)
     {
         var rules = model.Rules;
         var blockers = new List<Blocker>();
@@ -411,8 +416,8 @@ public sealed class CompiledPolicy
             rules.Select(r => r.Rule).ToArray(),
             blockers.ToArray(),
             linear,
-            CompileFamily(rules, linear, v6: false, resolvers),
-            CompileFamily(rules, linear, v6: true, resolvers));
+            CompileFamily(rules, linear, v6: false, resolvers, icmpMaps),
+            CompileFamily(rules, linear, v6: true, resolvers, icmpMaps));
     }
 
     /// <summary>The destination ports a rule admits for TCP/UDP; specialtarget=dns narrows them to 53. Low > High: none.</summary>
@@ -456,7 +461,8 @@ public sealed class CompiledPolicy
         return (low, low | hostMask);
     }
 
-    private static Family CompileFamily(IReadOnlyList<ModelRule> rules, LinearRule[] linear, bool v6, NetAddress[] resolvers)
+    /// <param name="icmpMaps">The ICMP type maps made so far: clients whose rules lay out alike share one (each is 1 KiB, most of an idle client's tables).</param>
+    private static Family CompileFamily(IReadOnlyList<ModelRule> rules, LinearRule[] linear, bool v6, NetAddress[] resolvers, Dictionary<int[], int[]> icmpMaps)
     {
         var max = v6 ? UInt128.MaxValue : V4Max;
         var familyResolvers = resolvers.Where(r => r.IsV6 == v6).ToArray();
@@ -502,7 +508,7 @@ public sealed class CompiledPolicy
         var pool = new RowPool(words);
         if (count == 0)
         {
-            return new Family(0, [], [], [0], [], [], [], [], [], [], new int[256], 0, v6);
+            return v6 ? EmptyV6 : EmptyV4;
         }
 
         var addresses = new IntervalBuilder(max);
@@ -550,6 +556,10 @@ public sealed class CompiledPolicy
             }
             icmpByType[type] = icmpRows[k];
         }
+        if (!icmpMaps.TryGetValue(icmpByType, out var shared))
+        {
+            icmpMaps[icmpByType] = shared = icmpByType;
+        }
 
         return new Family(
             words,
@@ -562,7 +572,7 @@ public sealed class CompiledPolicy
             tcpRows,
             udpStarts.Select(s => (int)s).ToArray(),
             udpRows,
-            icmpByType,
+            shared,
             otherRow,
             v6);
     }
