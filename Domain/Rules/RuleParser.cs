@@ -288,11 +288,12 @@ public static class RuleParser
         {
             return new RuleError("dsthost", $"dsthost '{value}' has an empty or overlong label");
         }
-        // No top-level domain is all digits. Qubes resolves with getaddrinfo, which reads "10.1" or "010.0.0.1" as an
-        // IPv4 address in shorthand or octal; as a name it would resolve to nothing, and a drop rule would silently block nothing.
-        if (IsDigits(labels[^1]))
+        // No top-level domain is all digits, or 0x and hex digits. Qubes resolves with getaddrinfo, which reads "10.1",
+        // "010.0.0.1" or "192.168.0.0x1" as an IPv4 address in shorthand, octal or hex; as a name it would resolve to
+        // nothing, and a drop rule would silently block nothing.
+        if (IsDigits(labels[^1]) || IsHexNumber(labels[^1]))
         {
-            return new RuleError("dsthost", $"dsthost '{value}' looks like a shortened or octal IPv4 address, which Qubes would read as one; write it as dst4= with four decimal parts");
+            return new RuleError("dsthost", $"dsthost '{value}' looks like a shortened, octal or hexadecimal IPv4 address, which Qubes would read as one; write it as dst4= with four decimal parts");
         }
         host = value;
         return null;
@@ -363,6 +364,23 @@ public static class RuleParser
         foreach (var c in text)
         {
             if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>0x followed by hex digits (none too: inet_aton reads "0x" as 0).</summary>
+    private static bool IsHexNumber(string label)
+    {
+        if (label.Length < 2 || label[0] != '0' || label[1] != 'x')
+        {
+            return false;
+        }
+        foreach (var c in label.AsSpan(2))
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
             {
                 return false;
             }

@@ -11,6 +11,11 @@ internal static class CappedFile
     /// <exception cref="UnauthorizedAccessException">It may not be read.</exception>
     public static async Task<byte[]?> Read(string path, long maxBytes, CancellationToken ct)
     {
+        if (Directory.Exists(path))
+        {
+            // Opening one says "Access denied", which sends a root user looking at permissions.
+            throw new IOException($"{path} is a folder; give a file");
+        }
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.Asynchronous);
         var buffer = new MemoryStream();
         var chunk = new byte[81920];

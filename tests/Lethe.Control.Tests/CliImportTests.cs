@@ -118,4 +118,59 @@ public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.StartsWith("error:", run.Err);
         Assert.Contains("/nonexistent/lethe.rules", run.Err);
     }
+
+    [Fact]
+    public async Task an_empty_file_name_is_a_clear_error_not_a_stack_trace_and_imports_nothing()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-empty-name");
+        var before = await LogState.Of(Host, "import-empty-name");
+
+        var run = await Host.Cli("rule", "import", "import-empty-name", "work", "", "--reason", "from Qubes");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("error: FILE is empty: give the file of rules, or - for stdin", run.Err.Trim());
+        Assert.Equal(before, await LogState.Of(Host, "import-empty-name"));
+    }
+
+    [Fact]
+    public async Task a_folder_given_as_the_file_is_named_as_a_folder_not_as_access_denied()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-folder");
+        var folder = Directory.CreateTempSubdirectory("lethe-import-folder-").FullName;
+        try
+        {
+            var run = await Host.Cli("rule", "import", "import-folder", "work", folder, "--reason", "from Qubes");
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains($"{folder} is a folder; give a file", run.Err);
+            Assert.DoesNotContain("denied", run.Err);
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
+
+    [Fact]
+    public async Task a_file_saved_with_a_byte_order_mark_imports_its_first_rule()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-bom-file");
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, "action=accept proto=tcp dstports=443\naction=drop\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+            var run = await Host.Cli("rule", "import", "import-bom-file", "work", file, "--reason", "from Qubes");
+
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(2, run.Out.Trim().Split('\n').Length);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

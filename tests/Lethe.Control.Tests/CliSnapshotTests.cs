@@ -159,4 +159,33 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Equal(1, get.ExitCode);
         Assert.StartsWith($"error: --out: cannot write {target}: ", get.Err);
     }
+
+    [Fact]
+    public async Task an_empty_out_path_is_a_clear_error_not_a_stack_trace()
+    {
+        await Published("cli-empty-out");
+
+        var get = await Host.Cli("snapshot", "get", "cli-empty-out", "1", "--out", "");
+
+        Assert.Equal(1, get.ExitCode);
+        Assert.Equal("error: --out is empty: give the path of the file to write, or - for stdout", get.Err.Trim());
+    }
+
+    [Fact]
+    public async Task verifying_a_folder_says_it_is_a_folder_not_access_denied()
+    {
+        var folder = Directory.CreateTempSubdirectory("lethe-verify-folder-").FullName;
+        try
+        {
+            var run = await OfflineCli.Run("", "snapshot", "verify", folder, "--trust", Host.PublicKeyPath);
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains($"{folder} is a folder; give a file", run.Err);
+            Assert.DoesNotContain("denied", run.Err);
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
+    }
 }

@@ -236,7 +236,9 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     [Theory]
     [InlineData("text/html", "<html><body>Sign in to continue</body></html>", "a body that is not JSON (text/html)", "policy", "list")]
     [InlineData("application/json", "", "an empty body", "history", "home")]
-    [InlineData("application/json", "\"ok\"", "a body that is not JSON", "history", "home")]
+    [InlineData("application/json", "\"ok\"", "JSON that is not a list", "history", "home")]
+    [InlineData("application/json", "[]", "JSON that is not an object", "show", "home")]
+    [InlineData("application/json", "{\"policy\": \"home\"}", "a JSON object without \"version\"", "publish", "home", "--reason", "r")]
     [InlineData("application/json", "{\"content\": 1}", "a body that is not a signed snapshot file", "snapshot", "get", "home", "1", "--out", "-")]
     public async Task another_program_at_the_server_address_is_named_as_such(string type, string body, string what, params string[] command)
     {
@@ -309,5 +311,22 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         Assert.Equal(1, run.ExitCode);
         Assert.StartsWith("error: the token (--token or LETHE_TOKEN) holds a line break", run.Err);
+    }
+
+    [Theory]
+    [InlineData("policy", "list")]
+    [InlineData("show", "home")]
+    [InlineData("history", "home")]
+    [InlineData("snapshot", "list", "home")]
+    [InlineData("publish", "home", "--reason", "r")]
+    [InlineData("policy", "create", "home", "--reason", "r")]
+    public async Task another_program_answering_a_json_object_is_named_as_such_not_a_stack_trace_or_a_blank_success(params string[] command)
+    {
+        var (code, output, error, port) = await RunAgainst("200 OK", "application/json", "{\"status\": \"ok\"}", command);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: the server at http://127.0.0.1:{port} did not answer as a Lethe control plane: HTTP 200", error);
+        Assert.DoesNotContain("Unhandled exception", error);
+        Assert.Equal("", output);
     }
 }

@@ -425,4 +425,35 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
 
         Assert.Equal(["client"], (await response.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
     }
+
+    [Theory]
+    [InlineData("application/json; charset=bogus", "bogus")]
+    [InlineData("application/json; charset=utf-7", "utf-7")]
+    [InlineData("application/json; charset=", "")]
+    public async Task a_body_in_a_charset_the_server_cannot_read_is_refused_naming_the_charset_not_a_500(string contentType, string charset)
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+        using var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes("{\"rule\": \"action=drop comment=charset\", \"reason\": \"try\"}"));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains($"charset '{charset}'", problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    [Fact]
+    public async Task a_quoted_utf8_charset_is_read_as_utf8()
+    {
+        // RFC 9110 section 8.3.2: a parameter value may be a quoted-string; "utf-8" quoted is utf-8.
+        using var editor = Host.Client();
+        using var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes("{\"rule\": \"action=drop comment=quoted\", \"reason\": \"try\"}"));
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=\"utf-8\"");
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        Assert.True(response.IsSuccessStatusCode, $"got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
 }

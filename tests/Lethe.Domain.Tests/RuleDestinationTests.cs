@@ -135,4 +135,27 @@ public class RuleDestinationTests
 
         Assert.Equal(("dsthost", message), (error.Key, error.Message));
     }
+
+    [Theory]
+    [InlineData("0xc0a80001")]
+    [InlineData("192.168.0.0x1")]
+    [InlineData("10.0x1")]
+    [InlineData("0x0a.0x00.0x00.0x01")]
+    [InlineData("10.0x")]
+    public void a_dsthost_that_glibc_would_read_as_a_hexadecimal_ipv4_address_is_refused(string host)
+    {
+        // getaddrinfo("192.168.0.0x1") is 192.168.0.1, as getaddrinfo("010.0.0.1") is 8.0.0.1: Qubes would match that address.
+        var error = RuleText.ErrorFor($"action=accept dsthost={host}");
+
+        Assert.Equal("dsthost", error.Key);
+        Assert.Contains("dst4=", error.Message);
+    }
+
+    [Theory]
+    [InlineData("0xbeef.example")]
+    [InlineData("example.0xz")]
+    public void a_dsthost_with_a_hex_looking_label_that_is_not_last_or_not_hex_is_a_name(string host)
+    {
+        Assert.Equal(host, RuleText.Parse($"action=accept dsthost={host}").Host);
+    }
 }

@@ -9,16 +9,42 @@ namespace Lethe.Control.Cli;
 /// <summary>The CLI's side of the HTTP API: JSON in, JSON out, problem details turned into <see cref="CliException"/>.</summary>
 public sealed class ApiClient(HttpClient http, string server, string? token, long? ifMatch)
 {
-    public async Task<JsonNode?> Get(string path, CancellationToken ct) => await Send(HttpMethod.Get, path, null, ct);
+    /// <summary>A list the control plane answers with (policies, history, snapshots, tests, a diff).</summary>
+    public async Task<JsonArray> GetArray(string path, CancellationToken ct) =>
+        (JsonArray)await Send(HttpMethod.Get, path, null, node => node is JsonArray ? null : "JSON that is not a list", ct);
 
-    public async Task<JsonNode?> Post(string path, object body, CancellationToken ct) => await Send(HttpMethod.Post, path, body, ct);
+    /// <summary>An object the control plane answers with, holding each of <paramref name="fields"/>.</summary>
+    public async Task<JsonObject> GetObject(string path, string[] fields, CancellationToken ct) =>
+        (JsonObject)await Send(HttpMethod.Get, path, null, node => ObjectProblem(node, fields), ct);
 
-    private async Task<JsonNode?> Send(HttpMethod method, string path, object? body, CancellationToken ct)
+    /// <summary>A change or publish, answered with an object holding each of <paramref name="fields"/>.</summary>
+    public async Task<JsonObject> Post(string path, object body, string[] fields, CancellationToken ct) =>
+        (JsonObject)await Send(HttpMethod.Post, path, body, node => ObjectProblem(node, fields), ct);
+
+    private static string? ObjectProblem(JsonNode node, string[] fields)
+    {
+        if (node is not JsonObject answer)
+        {
+            return "JSON that is not an object";
+        }
+        foreach (var field in fields)
+        {
+            if (answer[field] is null)
+            {
+                return $"a JSON object without \"{field}\"";
+            }
+        }
+        return null;
+    }
+
+    /// <param name="problem">What is wrong with the answer for this request (a list where an object was due, a missing field), or null.</param>
+    private async Task<JsonNode> Send(HttpMethod method, string path, object? body, Func<JsonNode, string?> problem, CancellationToken ct)
     {
         using var response = await Exchange(method, path, body, ct);
         var text = await response.Content.ReadAsStringAsync(ct);
-        // Every answer of the control plane to these is a JSON object or array: anything else is another
-        // program at --server (a proxy's login page, another service), named as such, not a stack trace.
+        // Anything but the answer this request is due is another program at --server (a proxy's login
+        // page, another service, a JSON API of its own), named as such: not a stack trace, and not a
+        // blank "published version" with exit 0.
         JsonNode? node = null;
         try
         {
@@ -27,9 +53,11 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         catch (JsonException)
         {
         }
-        return node is JsonObject or JsonArray
-            ? node
-            : throw NotLethe(response, path, text.Length == 0 ? "an empty body" : "a body that is not JSON");
+        if (node is null)
+        {
+            throw NotLethe(response, path, text.Length == 0 ? "an empty body" : "a body that is not JSON");
+        }
+        return problem(node) is { } what ? throw NotLethe(response, path, what) : node;
     }
 
     /// <summary>A signed snapshot file from the snapshot endpoint, checked to be one before anything uses it.</summary>

@@ -16,7 +16,7 @@ public static class ClientCommands
         add.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients",
-                new { name = parse.GetValue(name), addresses = parse.GetValue(address) ?? [], reason = parse.GetValue(reason) ?? "" }, ct);
+                new { name = parse.GetValue(name), addresses = parse.GetValue(address) ?? [], reason = parse.GetValue(reason) ?? "" }, ["version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"added client {parse.GetValue(name)} (policy version {result!["version"]})");
             return 0;
@@ -29,7 +29,7 @@ public static class ClientCommands
         remove.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, removePolicy)}/clients/{ApiPath.Segment(parse, removeName)}/remove",
-                new { reason = parse.GetValue(removeReason) ?? "" }, ct);
+                new { reason = parse.GetValue(removeReason) ?? "" }, ["version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"removed client {parse.GetValue(removeName)} (policy version {result!["version"]})");
             return 0;

@@ -15,7 +15,7 @@ public static class PolicyCommands
         var create = new Command("create", "Create an empty policy") { name, reason };
         create.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post("/policies", new { name = parse.GetValue(name), reason = parse.GetValue(reason) ?? "" }, ct);
+            var result = await cli.Api(parse).Post("/policies", new { name = parse.GetValue(name), reason = parse.GetValue(reason) ?? "" }, ["policy", "version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"created policy {result!["policy"]} (version {result["version"]})");
             return 0;
@@ -24,7 +24,7 @@ public static class PolicyCommands
         var list = new Command("list", "List policies");
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get("/policies", ct))!.AsArray();
+            var result = await cli.Api(parse).GetArray("/policies", ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["POLICY", "VERSION", "CLIENTS", "RULES", "PUBLISHED", "PENDING"],
                 result.Select(p => (IReadOnlyList<string>)[S(p!["name"]), S(p["version"]), S(p["clients"]), S(p["rules"]), S(p["latestSnapshot"]), S(p["pendingConfirmation"])])));
@@ -54,7 +54,7 @@ public static class PolicyCommands
                 }
                 path += $"?at={Uri.EscapeDataString(moment.ToString("o", CultureInfo.InvariantCulture))}";
             }
-            var policy = (await cli.Api(parse).Get(path, ct))!;
+            var policy = await cli.Api(parse).GetObject(path, ["name", "version", "clients", "tests"], ct);
             if (cli.WantsJson(parse))
             {
                 cli.PrintJson(policy);

@@ -19,8 +19,8 @@ public static class PublishingCommands
         {
             var seconds = parse.GetValue(within) is { } text ? (int?)Durations.Parse(text).TotalSeconds : null;
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/publish",
-                new { reason = parse.GetValue(reason) ?? "", confirmWithinSeconds = seconds }, ct);
-            PrintPublished(cli, parse, result!);
+                new { reason = parse.GetValue(reason) ?? "", confirmWithinSeconds = seconds }, Published, ct);
+            PrintPublished(cli, parse, result);
             return 0;
         }));
         return publish;
@@ -33,7 +33,7 @@ public static class PublishingCommands
         var confirm = new Command("confirm", "Confirm a commit-confirmed publish so it stays") { policy, reason };
         confirm.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/confirm", new { reason = parse.GetValue(reason) ?? "confirmed" }, ct);
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/confirm", new { reason = parse.GetValue(reason) ?? "confirmed" }, ["version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"confirmed (policy version {result!["version"]})");
             return 0;
@@ -50,8 +50,8 @@ public static class PublishingCommands
         rollback.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rollback",
-                new { toVersion = parse.GetValue(to), reason = parse.GetValue(reason) ?? "" }, ct);
-            PrintPublished(cli, parse, result!);
+                new { toVersion = parse.GetValue(to), reason = parse.GetValue(reason) ?? "" }, Published, ct);
+            PrintPublished(cli, parse, result);
             return 0;
         }));
         return rollback;
@@ -63,7 +63,7 @@ public static class PublishingCommands
         var history = new Command("history", "Every change: time, actor, reason, correlation id, snapshot version, summary") { policy };
         history.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get($"/policies/{ApiPath.Segment(parse, policy)}/history", ct))!.AsArray();
+            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, policy)}/history", ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["AT", "ACTOR", "VERSION", "CORRELATION", "REASON", "SUMMARY"],
                 result.Select(e => (IReadOnlyList<string>)[
@@ -85,8 +85,8 @@ public static class PublishingCommands
         var diff = new Command("diff", "Per client: addresses gained and lost, rules added, removed, moved and changed, policy tests added and removed, between two versions (or the draft)") { policy, from, to };
         diff.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get(
-                $"/policies/{ApiPath.Segment(parse, policy)}/diff?from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}", ct))!.AsArray();
+            var result = await cli.Api(parse).GetArray(
+                $"/policies/{ApiPath.Segment(parse, policy)}/diff?from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}", ct);
             if (cli.WantsJson(parse))
             {
                 cli.PrintJson(result);
@@ -120,6 +120,8 @@ public static class PublishingCommands
             cli.Out.WriteLine($"  {mark} {describe(change!)}");
         }
     }
+
+    private static readonly string[] Published = ["policy", "version", "contentSha256", "keyId"];
 
     private static void PrintPublished(CliContext cli, ParseResult parse, JsonNode result)
     {

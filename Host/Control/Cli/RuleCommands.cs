@@ -29,7 +29,7 @@ public static class RuleCommands
         add.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules",
-                new { rule = parse.GetValue(rule), position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ct);
+                new { rule = parse.GetValue(rule), position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ["id"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine(PolicyCommands.S(result!["id"]));
             return 0;
@@ -46,7 +46,7 @@ public static class RuleCommands
         remove.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rules/{ApiPath.Segment(parse, id)}/remove",
-                new { reason = parse.GetValue(reason) ?? "" }, ct);
+                new { reason = parse.GetValue(reason) ?? "" }, ["version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"removed rule {parse.GetValue(id)} (policy version {result!["version"]})");
             return 0;
@@ -64,7 +64,7 @@ public static class RuleCommands
         move.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rules/{ApiPath.Segment(parse, id)}/move",
-                new { position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ct);
+                new { position = parse.GetValue(position), reason = parse.GetValue(reason) ?? "" }, ["version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"moved rule {parse.GetValue(id)} to {parse.GetValue(position)} (policy version {result!["version"]})");
             return 0;
@@ -82,7 +82,7 @@ public static class RuleCommands
         replace.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rules/{ApiPath.Segment(parse, id)}/replace",
-                new { rule = parse.GetValue(rule), reason = parse.GetValue(reason) ?? "" }, ct);
+                new { rule = parse.GetValue(rule), reason = parse.GetValue(reason) ?? "" }, ["id", "rule"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"{result!["id"]}: {result["rule"]}");
             return 0;
@@ -102,17 +102,25 @@ public static class RuleCommands
         import.SetAction((parse, ct) => cli.Run(async () =>
         {
             var path = parse.GetValue(file)!;
+            if (path.Length == 0)
+            {
+                throw new CliException("FILE is empty: give the file of rules, or - for stdin");
+            }
             string text;
             try
             {
-                text = path == "-" ? await cli.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(path, ct);
+                // Bounded as a snapshot is: no policy holds more, and /dev/zero given by mistake is not read whole.
+                text = path == "-"
+                    ? await cli.In.ReadToEndAsync(ct)
+                    : System.Text.Encoding.UTF8.GetString(await Lethe.Hosts.CappedFile.Read(path, Domain.Snapshots.SnapshotLimits.MaxFileBytes, ct)
+                        ?? throw new CliException($"{path} is larger than {Domain.Snapshots.SnapshotLimits.MaxFileBytes / (1024 * 1024)} MiB, more than any policy holds"));
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new CliException($"cannot read {path}: {e.Message}");
             }
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules/import",
-                new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ct);
+                new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ["ids"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else
             {

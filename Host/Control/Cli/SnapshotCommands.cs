@@ -16,8 +16,12 @@ public static class SnapshotCommands
         var get = new Command("get", "Write the exact signed bytes a firewall will verify") { policy, version, output };
         get.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var (bytes, sealedSnapshot) = await cli.Api(parse).GetSnapshotFile($"/policies/{ApiPath.Segment(parse, policy)}/snapshots/{ApiPath.Segment(parse, version)}", ct);
             var path = parse.GetValue(output)!;
+            if (path.Length == 0)
+            {
+                throw new CliException("--out is empty: give the path of the file to write, or - for stdout");
+            }
+            var (bytes, sealedSnapshot) = await cli.Api(parse).GetSnapshotFile($"/policies/{ApiPath.Segment(parse, policy)}/snapshots/{ApiPath.Segment(parse, version)}", ct);
             if (path == "-")
             {
                 // The file itself on stdout (for a pipe), so what it was goes to stderr.
@@ -47,7 +51,7 @@ public static class SnapshotCommands
         var list = new Command("list", "List a policy's sealed versions") { listPolicy };
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get($"/policies/{ApiPath.Segment(parse, listPolicy)}/snapshots", ct))!.AsArray();
+            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, listPolicy)}/snapshots", ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["VERSION", "SEALED", "KEY", "CONTENT SHA-256"],
                 result.Select(s => (IReadOnlyList<string>)[S(s!["version"]), S(s["sealedAt"]), S(s["keyId"]), S(s["contentSha256"])])));

@@ -23,7 +23,7 @@ public static class TestCommands
             {
                 client = parse.GetValue(client), to = parse.GetValue(to), proto = parse.GetValue(proto), port = parse.GetValue(port),
                 icmpType = parse.GetValue(icmpType), expect = parse.GetValue(expect), reason = parse.GetValue(reason) ?? "",
-            }, ct);
+            }, ["id"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine(PolicyCommands.S(result!["id"]));
             return 0;
@@ -33,7 +33,7 @@ public static class TestCommands
         var list = new Command("list", "List a policy's tests") { listPolicy };
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = (await cli.Api(parse).Get($"/policies/{ApiPath.Segment(parse, listPolicy)}/tests", ct))!.AsArray();
+            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, listPolicy)}/tests", ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["ID", "CLIENT", "TO", "PROTO", "PORT", "ICMP", "EXPECT"],
                 result.Select(t => (IReadOnlyList<string>)[PolicyCommands.S(t!["id"]), PolicyCommands.S(t["client"]), PolicyCommands.S(t["to"]),
@@ -48,7 +48,7 @@ public static class TestCommands
         remove.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, removePolicy)}/tests/{ApiPath.Segment(parse, id)}/remove",
-                new { reason = parse.GetValue(removeReason) ?? "" }, ct);
+                new { reason = parse.GetValue(removeReason) ?? "" }, ["version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"removed test {parse.GetValue(id)}");
             return 0;

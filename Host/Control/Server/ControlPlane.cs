@@ -102,6 +102,7 @@ public static class ControlPlane
             actor.CorrelationId = (string)context.Items[CorrelationIds.Header]!;
             await next(context);
         });
+        app.Use(RequestCharset.Filter);
 
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
         app.MapOpenApi().RequireAuthorization(Roles.Viewer);
