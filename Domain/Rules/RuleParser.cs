@@ -10,12 +10,14 @@ namespace Lethe.Domain.Rules;
 /// </summary>
 public static class RuleParser
 {
-    /// <summary>Twelve digits: about 31,700 years, and nothing that overflows a long when a relative one is added.</summary>
+    /// <summary>Twelve digits at most: nothing that overflows a long when a relative one is added.</summary>
     private const int MaxExpireDigits = 12;
-    private const long MaxExpire = 999_999_999_999;
+
+    /// <summary>9999-12-31T23:59:59Z: Qubes reads expire as a Python datetime, which refuses the year 10000.</summary>
+    private const long MaxExpire = 253_402_300_799;
 
     private static readonly string[] KnownKeys =
-        ["action", "expire", "dst4", "dst6", "dsthost", "proto", "specialtarget", "dstports", "icmptype", "comment", "dpi"];
+        ["action", "expire", "dst4", "dst6", "dsthost", "dstname", "proto", "specialtarget", "dstports", "icmptype", "comment", "dpi"];
 
     public static Rule Parse(string text, long nowUnix)
     {
@@ -56,10 +58,6 @@ public static class RuleParser
         {
             comment = trimmed[(commentAt + "comment=".Length)..];
             head = commentAt == 0 ? "" : trimmed[..(commentAt - 1)];
-            if (comment.Length == 0)
-            {
-                return new RuleError("comment", "comment is empty: leave it out or give it some text");
-            }
             foreach (var c in comment)
             {
                 if (c >= 127 || c < 32)
@@ -71,6 +69,12 @@ public static class RuleParser
                     return new RuleError("comment", "comment must come last (it runs to the end of the line) and must not contain '='");
                 }
             }
+        }
+
+        if (comment is { Length: 0 })
+        {
+            // `qvm-firewall --raw list` prints a blank comment as "comment= ", trimmed here to nothing; Qubes keeps none.
+            comment = null;
         }
 
         if (head.Contains('\t') || head.Contains("  ", StringComparison.Ordinal) || head.EndsWith(' '))
@@ -134,14 +138,17 @@ public static class RuleParser
             // A relative expire must land where an absolute one may: the sealed snapshot re-reads the stored form.
             if (expire > MaxExpire)
             {
-                return new RuleError("expire", $"expire +{seconds} lands after {MaxExpire}, the latest UNIX time a rule may name");
+                return new RuleError("expire", relative
+                    ? $"expire +{seconds} lands after {MaxExpire} (the end of the year 9999), the latest UNIX time a rule may name"
+                    : $"expire {seconds} is after {MaxExpire} (the end of the year 9999), the latest UNIX time a rule may name; Qubes refuses it too");
             }
         }
 
         var destinations = 0;
         Cidr? network = null;
         string? host = null;
-        foreach (var key in new[] { "dst4", "dst6", "dsthost" })
+        // dstname is Qubes' other name for dsthost (its parser takes either), written back as dsthost.
+        foreach (var key in new[] { "dst4", "dst6", "dsthost", "dstname" })
         {
             if (!values.TryGetValue(key, out var value))
             {
@@ -149,7 +156,7 @@ public static class RuleParser
             }
             if (++destinations > 1)
             {
-                return new RuleError(key, $"{key}: only one of dst4, dst6 and dsthost may be given");
+                return new RuleError(key, $"{key}: only one of dst4, dst6 and dsthost (or dstname) may be given");
             }
             var failure = key switch
             {
@@ -217,6 +224,11 @@ public static class RuleParser
             if (ports is { } range && !range.Contains(53))
             {
                 return new RuleError("specialtarget", $"specialtarget=dns means port 53, so it can never match with dstports={range}");
+            }
+            if (ports is { } wide && (wide.Low, wide.High) != (53, 53))
+            {
+                // Qubes' agent skips a dns rule with any dstports but 53, so there it matches nothing at all.
+                return new RuleError("specialtarget", $"specialtarget=dns takes dstports=53 or none, not dstports={wide}: Qubes ignores such a rule, so it would match nothing");
             }
             dnsTarget = true;
         }

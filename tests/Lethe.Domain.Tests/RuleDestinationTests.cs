@@ -158,4 +158,14 @@ public class RuleDestinationTests
     {
         Assert.Equal(host, RuleText.Parse($"action=accept dsthost={host}").Host);
     }
+
+    [Theory]
+    [InlineData("action=accept dstname=example.com", "action=accept dsthost=example.com")]
+    [InlineData("action=drop dstname=192.0.2.0/24", "action=drop dst4=192.0.2.0/24")]
+    public void dstname_is_qubes_other_name_for_dsthost(string text, string canonical) =>
+        Assert.Equal(canonical, RuleText.Canonical(text));
+
+    [Fact]
+    public void dstname_with_dsthost_is_two_destinations() =>
+        Assert.Equal("dstname", RuleText.ErrorFor("action=accept dsthost=example.com dstname=example.org").Key);
 }

@@ -35,8 +35,21 @@ public class RuleExpireAndCommentTests
     [Fact]
     public void a_relative_expire_may_not_land_after_the_latest_absolute_one()
     {
-        Assert.Equal(999_999_999_999, Rules.RuleParser.Parse("action=accept expire=+999999998999", 1_000).Expire);
-        Assert.Equal("expire", Assert.Throws<Rules.RuleFormatException>(() => Rules.RuleParser.Parse("action=accept expire=+999999999000", 1_000)).Key);
+        Assert.Equal(253_402_300_799, Rules.RuleParser.Parse("action=accept expire=+253402299799", 1_000).Expire);
+        Assert.Equal("expire", Assert.Throws<Rules.RuleFormatException>(() => Rules.RuleParser.Parse("action=accept expire=+253402299800", 1_000)).Key);
+    }
+
+    [Theory]
+    [InlineData("253402300800")]
+    [InlineData("999999999999")]
+    public void an_expire_after_the_year_9999_is_refused_as_qubes_refuses_it(string expire)
+    {
+        // Qubes reads expire with datetime.fromtimestamp, which has no year 10000.
+        var error = RuleText.ErrorFor($"action=accept expire={expire}");
+
+        Assert.Equal("expire", error.Key);
+        Assert.Contains("the end of the year 9999", error.Message);
+        Assert.Equal(253_402_300_799, RuleText.Parse("action=accept expire=253402300799").Expire);
     }
 
     [Fact]
@@ -57,10 +70,21 @@ public class RuleExpireAndCommentTests
     [InlineData("comment=x proto=tcp")]
     [InlineData("comment=caf\u00e9")]
     [InlineData("comment=tab\there")]
-    [InlineData("comment=")]
     [InlineData("comment=del\u007f")]
-    public void a_comment_that_is_empty_not_ascii_or_holds_an_equals_sign_is_refused(string comment) =>
+    public void a_comment_that_is_not_ascii_or_holds_an_equals_sign_is_refused(string comment) =>
         Assert.Equal("comment", RuleText.ErrorFor("action=accept " + comment).Key);
+
+    [Theory]
+    [InlineData("action=accept comment=")]
+    [InlineData("action=accept comment= ")]
+    [InlineData("action=accept comment=   ")]
+    public void a_blank_comment_as_qvm_firewall_prints_it_is_no_comment(string text)
+    {
+        var rule = RuleText.Parse(text);
+
+        Assert.Null(rule.Comment);
+        Assert.Equal("action=accept", rule.ToString());
+    }
 
     [Fact]
     public void a_rule_without_comment_has_none() =>

@@ -6,9 +6,21 @@ public class RuleSpecialTargetTests
     [InlineData("action=accept specialtarget=dns", "action=accept specialtarget=dns")]
     [InlineData("action=accept proto=udp specialtarget=dns", "action=accept proto=udp specialtarget=dns")]
     [InlineData("action=accept specialtarget=dns proto=tcp dstports=53", "action=accept proto=tcp specialtarget=dns dstports=53-53")]
-    [InlineData("action=accept specialtarget=dns proto=udp dstports=1-1024", "action=accept proto=udp specialtarget=dns dstports=1-1024")]
     public void specialtarget_dns_is_accepted_when_it_can_match(string text, string canonical) =>
         Assert.Equal(canonical, RuleText.Canonical(text));
+
+    [Theory]
+    [InlineData("action=drop proto=udp specialtarget=dns dstports=1-1024", "1-1024")]
+    [InlineData("action=accept proto=tcp specialtarget=dns dstports=53-54", "53-54")]
+    [InlineData("action=accept proto=udp specialtarget=dns dstports=0-65535", "0-65535")]
+    public void specialtarget_dns_with_ports_beyond_53_is_refused_as_qubes_ignores_it(string text, string ports)
+    {
+        // Qubes' agent (qubesagent/firewall.py) skips a dns rule whose dstports are not 53: there it matches nothing.
+        var error = RuleText.ErrorFor(text);
+
+        Assert.Equal("specialtarget", error.Key);
+        Assert.Contains($"takes dstports=53 or none, not dstports={ports}", error.Message);
+    }
 
     [Fact]
     public void specialtarget_dns_with_proto_icmp_is_refused_because_it_could_never_match()
