@@ -12,7 +12,7 @@ namespace Lethe.Firewall;
 /// </summary>
 public static class BootCommand
 {
-    public static Command Build(TextWriter output, TextWriter error)
+    public static Command Build(TextWriter stdout, TextWriter stderr)
     {
         var flags = new EngineFlags();
         var deviceFlags = new DeviceFlags();
@@ -30,6 +30,10 @@ public static class BootCommand
         }
         command.SetAction(async (parse, ct) =>
         {
+            // Queued: a log nobody reads, or one that cannot be written, never holds up a swap, the
+            // watch or shutdown, nor ends the firewall. Drained for at most 2 s each on the way out.
+            using var output = new QueuedLineWriter(stdout, "stdout");
+            using var error = new QueuedLineWriter(stderr, "stderr");
             // Registered first: the default action of SIGHUP ends the process, and a reload asked for
             // while boot still fetches (up to 15 s) must not. Until forwarding starts it is ignored.
             using var hangUp = new HangUp(error);
@@ -59,7 +63,8 @@ public static class BootCommand
                 pem = await SnapshotSource.ReadTrustedKey(trust, stop.Token);
                 var verified = await SnapshotSource.LoadWithKey(location, bearer, pem, stop.Token);
                 var options = flags.Options(parse, seed: null, verified.Content);
-                var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList());
+                var deviceWarnings = new List<string>();
+                var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList(), deviceWarnings);
                 var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
                 cpus = deviceFlags.Cpus(parse);
                 idlePoll = deviceFlags.IdlePollMicroseconds(parse);
@@ -81,6 +86,10 @@ public static class BootCommand
                     }
                 }
                 await output.WriteLineAsync(Describe("booted", verified, firewall.Policy.Compiled));
+                foreach (var line in deviceWarnings)
+                {
+                    await error.WriteLineAsync(line);
+                }
                 if (DnsTargetWarning(firewall.Policy.Compiled) is { } warning)
                 {
                     await error.WriteLineAsync(warning);

@@ -85,8 +85,11 @@ public sealed class DeviceFlags
     }
 
     /// <summary>The devices asked for, uplink last; each client name checked against the booted snapshot's <paramref name="clients"/>.</summary>
-    /// <exception cref="FlagException">A malformed pair, an unknown client, a device or client named twice, a bad worker count.</exception>
-    public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, IReadOnlyList<string> clients)
+    /// <param name="warnings">Gets a line for each client the snapshot does not name: its device is opened but forwards nothing
+    /// until a version names it, as after a swap that removed it (refusing would keep a restart after a client's removal from
+    /// forwarding for every other client).</param>
+    /// <exception cref="FlagException">A malformed pair, a device or client named twice, a bad worker count.</exception>
+    public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, IReadOnlyList<string> clients, List<string> warnings)
     {
         var workers = parse.GetValue(Workers);
         if (workers is < 1 or > Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers)
@@ -99,8 +102,8 @@ public sealed class DeviceFlags
             var (client, device) = FlagPair.Split("--client-tun", pair, "CLIENT=DEVICE");
             if (!clients.Contains(client))
             {
-                var known = string.Join(", ", clients);
-                throw new FlagException($"--client-tun: the policy has no client '{client}' (its clients: {known})");
+                warnings.Add($"warning: --client-tun: the policy has no client '{client}' (its clients: {string.Join(", ", clients)}); " +
+                    $"device {device} is opened but forwards nothing until a version names that client (a typing error? a client removed?)");
             }
             if (devices.Any(d => d.Client == client))
             {

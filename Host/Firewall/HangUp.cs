@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Lethe.Firewall;
 
 /// <summary>
-/// SIGHUP for boot: caught from the start, so that it never ends the process; ignored until
-/// <see cref="Handle"/> gives the reload, and then one reload runs at a time. A signal that comes
+/// SIGHUP for boot: caught from the start, so that it never ends the process; one that comes
+/// before <see cref="Handle"/> gives the reload is kept, and the reload runs once it is given (boot
+/// may have read the file before it changed). Then one reload runs at a time. A signal that comes
 /// during one makes it run once more when it ends (the running one may have read the file before it
 /// changed, and may wait seconds for new names' first answers); more signals meanwhile add nothing.
 /// </summary>
@@ -16,7 +17,9 @@ public sealed class HangUp : IDisposable
 
     private readonly PosixSignalRegistration _registration;
     private readonly TextWriter _error;
+    private readonly Lock _handing = new();
     private Func<Task>? _reload;
+    private bool _pending;
     private int _state;
 
     public HangUp(TextWriter error)
@@ -25,16 +28,34 @@ public sealed class HangUp : IDisposable
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
     }
 
-    public void Handle(Func<Task> reload) => Volatile.Write(ref _reload, reload);
+    public void Handle(Func<Task> reload)
+    {
+        bool pending;
+        lock (_handing)
+        {
+            _reload = reload;
+            pending = _pending;
+        }
+        if (pending)
+        {
+            Request(reload);
+        }
+    }
 
     public void Dispose() => _registration.Dispose();
 
     private void OnSignal(PosixSignalContext context)
     {
         context.Cancel = true;
-        if (Volatile.Read(ref _reload) is not { } reload)
+        Func<Task>? reload;
+        lock (_handing)
         {
-            _error.WriteLine("reload: not forwarding yet, SIGHUP ignored");
+            reload = _reload;
+            _pending |= reload is null;
+        }
+        if (reload is null)
+        {
+            _error.WriteLine("reload: not forwarding yet; the snapshot is read again once forwarding starts");
             return;
         }
         Request(reload);

@@ -4,7 +4,6 @@ namespace Lethe.EndToEnd.Tests;
 public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
 {
     [Theory]
-    [InlineData("--client-tun", "nobody=lt-x", "the policy has no client 'nobody' (its clients: work, personal)")]
     [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
     [InlineData("--client-tun", "work=this-name-is-far-too-long", "is not an interface name")]
     [InlineData("--client-tun", "work=..", "--client-tun: '..' is not an interface name")]

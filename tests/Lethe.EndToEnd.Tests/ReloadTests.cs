@@ -63,7 +63,7 @@ public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<Publishe
             var v2 = Write(2, work, new SnapshotClient("lab", ["198.51.100.2"], [new SnapshotRule("r-2", "action=accept")]));
             await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", live, "--trust", publicPath, "--uplink-address", "198.51.100.2");
             await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
-            // Printed once SIGHUP is handled; a signal before it is ignored ("not forwarding yet").
+            // Printed once SIGHUP is handled; a signal before it would reload only then ("not forwarding yet").
             await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(10));
 
             File.Copy(v2, live, overwrite: true);

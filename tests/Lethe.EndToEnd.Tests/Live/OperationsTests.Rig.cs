@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Lethe.PacketPath.Tests.Devices;
+using Lethe.TestSupport;
+using static Lethe.EndToEnd.Tests.Live.LiveNet;
+
+namespace Lethe.EndToEnd.Tests.Live;
+
+/// <summary>The operations tests' own rig: namespaces, a firewall whose stdout and stderr go where a test says, a small disk, a fifo.</summary>
+public sealed partial class OperationsTests
+{
+    /// <summary>Namespaces for client 1 and the uplink host (and optionally one for the firewall itself), and a firewall whose output goes where the test says.</summary>
+    private sealed class Rig : IAsyncDisposable
+    {
+        private readonly List<NetworkNamespace> _namespaces = [];
+
+        public string Folder { get; } = Directory.CreateTempSubdirectory("lethe-ops-").FullName;
+        public NetworkNamespace Client1 { get; private set; } = null!;
+        public NetworkNamespace Uplink { get; private set; } = null!;
+        public NetworkNamespace? Fw { get; private set; }
+        public string Device1 { get; private set; } = "";
+        public string DeviceUp { get; private set; } = "";
+        public Launched? Firewall { get; private set; }
+        public string PublicKey { get; private init; } = "";
+
+        public static Rig Create(string publicKey, bool firewallNamespace = false)
+        {
+            var rig = new Rig { PublicKey = publicKey };
+            rig.Client1 = rig.Namespace();
+            rig.Uplink = rig.Namespace();
+            rig.Fw = firewallNamespace ? rig.Namespace() : null;
+            var tag = $"lo{Random.Shared.Next(0x1000000):x6}";
+            rig.Device1 = tag + "c1";
+            rig.DeviceUp = tag + "up";
+            return rig;
+        }
+
+        public IEnumerable<string> BootArgs(string snapshot, double? watchSeconds)
+        {
+            string[] args = ["boot", "--snapshot", snapshot, "--trust", PublicKey, "--client-tun", $"{LiveNet.Client1}={Device1}", "--uplink-tun", DeviceUp,
+                "--uplink-address", FirewallV4.ToString(), "--workers", "2"];
+            return snapshot.StartsWith("http", StringComparison.Ordinal)
+                ? [.. args, "--token", ControlPlaneHost.ViewerToken, "--watch-seconds", watchSeconds!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+                : args;
+        }
+
+        public void Start(string? stdout, string? stderr, string[] args)
+        {
+            string[] prefix = Fw is { } fw ? ["ip", "netns", "exec", fw.Name] : [];
+            Firewall = Launched.Start(prefix, stdout, stderr, args);
+        }
+
+        /// <summary>Moves each device into its namespace and configures it there, as LiveTopology does.</summary>
+        public void Attach()
+        {
+            string[] from = Fw is { } fw ? ["-n", fw.Name] : [];
+            Command.Run("ip", [.. from, "link", "set", DeviceUp, "netns", Uplink.Name]);
+            Uplink.Ip("link", "set", DeviceUp, "up");
+            Uplink.Ip("addr", "add", $"{UplinkV4}/24", "dev", DeviceUp);
+            Uplink.Ip("-4", "route", "add", "192.0.2.0/24", "dev", DeviceUp);
+            Command.Run("ip", [.. from, "link", "set", Device1, "netns", Client1.Name]);
+            Client1.Ip("link", "set", Device1, "up");
+            Client1.Ip("addr", "add", $"{Client1V4}/32", "dev", Device1);
+            Client1.Ip("-4", "route", "add", "default", "dev", Device1);
+        }
+
+        public string Describe(string more) =>
+            Firewall is { } f ? $"lethe-firewall stdout:\n{f.Out}{more}\nstderr:\n{f.Err}" : "lethe-firewall is not running";
+
+        private NetworkNamespace Namespace()
+        {
+            var ns = NetworkNamespace.Create();
+            _namespaces.Add(ns);
+            ns.Ip("link", "set", "lo", "up");
+            return ns;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Firewall is { } firewall)
+            {
+                await firewall.DisposeAsync();
+            }
+            foreach (var ns in _namespaces)
+            {
+                ns.Dispose();
+            }
+            Directory.Delete(Folder, recursive: true);
+        }
+    }
+
+    /// <summary>lethe-firewall with its stdout and stderr each captured, or sent to a file (or fifo) of the test's.</summary>
+    private sealed class Launched : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _out = new();
+        private readonly StringBuilder _err = new();
+
+        private Launched(Process process)
+        {
+            _process = process;
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public string Out { get { lock (_out) return _out.ToString(); } }
+        public string Err { get { lock (_err) return _err.ToString(); } }
+
+        public static Launched Start(string[] prefix, string? stdout, string? stderr, string[] args)
+        {
+            // Appended to, as `>>` or systemd's StandardOutput=append open a log file (a fifo takes either).
+            var script = "exec \"$@\"" + (stdout is null ? "" : " >>\"$LETHE_OPS_OUT\"") + (stderr is null ? "" : " 2>>\"$LETHE_OPS_ERR\"");
+            var start = new ProcessStartInfo
+            {
+                FileName = prefix.Length > 0 ? prefix[0] : "/bin/sh",
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var a in prefix.Skip(1))
+            {
+                start.ArgumentList.Add(a);
+            }
+            if (prefix.Length > 0)
+            {
+                start.ArgumentList.Add("/bin/sh");
+            }
+            foreach (var a in (string[])["-c", script, "sh", "dotnet", FirewallProcess.Binary, .. args])
+            {
+                start.ArgumentList.Add(a);
+            }
+            start.Environment["DOTNET_EnableDiagnostics"] = "0";
+            if (stdout is not null)
+            {
+                start.Environment["LETHE_OPS_OUT"] = stdout;
+            }
+            if (stderr is not null)
+            {
+                start.Environment["LETHE_OPS_ERR"] = stderr;
+            }
+            return new Launched(Process.Start(start)!);
+        }
+
+        public async Task WaitForOutput(string text, TimeSpan timeout)
+        {
+            if (!await OutputWithin(text, timeout))
+            {
+                throw new TimeoutException($"lethe-firewall did not print '{text}'. stdout:\n{Out}\nstderr:\n{Err}");
+            }
+        }
+
+        public async Task<bool> OutputWithin(string text, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (!Out.Contains(text, StringComparison.Ordinal))
+            {
+                if (DateTime.UtcNow > deadline || _process.HasExited)
+                {
+                    return Out.Contains(text, StringComparison.Ordinal);
+                }
+                await Task.Delay(50);
+            }
+            return true;
+        }
+
+        public void Signal(string name)
+        {
+            if (!_process.HasExited)
+            {
+                Process.Start("kill", [$"-{name}", _process.Id.ToString()])!.WaitForExit();
+            }
+        }
+
+        /// <summary>Its exit code once it has exited, or null when it still runs after <paramref name="timeout"/>.</summary>
+        public async Task<int?> ExitWithin(TimeSpan timeout)
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            try
+            {
+                await _process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return _process.HasExited ? _process.ExitCode : null;
+            }
+            _process.WaitForExit();
+            return _process.ExitCode;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>A 16 KiB tmpfs: a log disk that fills up and is freed again.</summary>
+    private sealed class SmallDisk : IDisposable
+    {
+        private SmallDisk(string path) => Path = path;
+
+        public string Path { get; }
+
+        private string Filler => System.IO.Path.Combine(Path, "filler");
+
+        public static SmallDisk Mount(string under)
+        {
+            var path = System.IO.Path.Combine(under, "disk");
+            Directory.CreateDirectory(path);
+            Command.Run("mount", "-t", "tmpfs", "-o", "size=16k,mode=0755", "lethe-ops-disk", path);
+            return new SmallDisk(path);
+        }
+
+        /// <summary>Takes every free page, then fills the last page of each file in the folder (tmpfs allocates by the page).</summary>
+        public void Fill()
+        {
+            FillUp(Filler, FileMode.Create, 4096);
+            foreach (var log in Directory.GetFiles(Path).Where(f => f != Filler))
+            {
+                FillUp(log, FileMode.Append, 1);
+            }
+        }
+
+        private static void FillUp(string path, FileMode mode, int chunk)
+        {
+            try
+            {
+                using var file = new FileStream(path, mode, FileAccess.Write, FileShare.ReadWrite, 1);
+                var bytes = new byte[chunk];
+                Array.Fill(bytes, (byte)'\n');
+                for (var i = 0; i < 64 * 4096 / chunk; i++)
+                {
+                    file.Write(bytes);
+                }
+            }
+            catch (IOException)
+            {
+                // ENOSPC: full, as meant.
+            }
+        }
+
+        public void Free() => File.Delete(Filler);
+
+        public void Dispose() => Command.TryRun("umount", "-l", Path);
+    }
+
+    private static class Libc
+    {
+        public const int ORdOnly = 0;
+        public const int OWrOnly = 1;
+        public const int ONonBlock = 0x800;
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int open(string path, int flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern nint read(int fd, byte[] buffer, nint count);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern nint write(int fd, byte[] buffer, nint count);
+
+        [DllImport("libc")]
+        public static extern int close(int fd);
+
+        public static string ReadSome(int fd)
+        {
+            var buffer = new byte[65536];
+            var n = read(fd, buffer, buffer.Length);
+            return n > 0 ? Encoding.UTF8.GetString(buffer, 0, (int)n) : "";
+        }
+
+        /// <summary>Writes blank lines into the fifo until the kernel takes no more: its reader (the test) has stopped reading.</summary>
+        public static void Fill(string fifo)
+        {
+            var fd = open(fifo, OWrOnly | ONonBlock);
+            Assert.True(fd >= 0, "cannot open the fifo for writing");
+            var lines = Encoding.ASCII.GetBytes(new string('\n', 4096));
+            while (write(fd, lines, lines.Length) > 0)
+            {
+            }
+            var one = new byte[] { (byte)'\n' };
+            while (write(fd, one, 1) > 0)
+            {
+            }
+            close(fd);
+        }
+    }
+}
