@@ -35,7 +35,7 @@ public static class BootCommand
             using var output = new QueuedLineWriter(stdout, "stdout");
             using var error = new QueuedLineWriter(stderr, "stderr");
             // Registered first: the default action of SIGHUP ends the process, and a reload asked for
-            // while boot still fetches (up to 15 s) must not. Until forwarding starts it is ignored.
+            // while boot still fetches (up to 15 s) must not. One before forwarding starts reloads once it does.
             using var hangUp = new HangUp(error);
             // SIGTERM and SIGINT stop it cleanly from here on, while the snapshot is still on its way as
             // once it forwards: System.CommandLine's own handling would end it with 143 and no word.
