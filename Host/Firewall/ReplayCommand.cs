@@ -70,7 +70,7 @@ public static class ReplayCommand
                 {
                     throw new FlagException($"--out and --verdicts both name {outFile}: one file cannot hold a capture and JSON lines");
                 }
-                await using var input = OpenRead(inputPath);
+                await using var input = OpenRead("--pcap", inputPath);
                 // Its header checked before any output file is opened, and both opened before either is emptied:
                 // a capture or an output refused must not have emptied the other's file.
                 var reader = Capture("--pcap", inputPath, () => new PcapReader(input));
@@ -81,6 +81,20 @@ public static class ReplayCommand
                     "-" => Console.OpenStandardOutput(),
                     var outPath => OpenForWriting("--out", outPath),
                 };
+                // By identity, not by name: a symbolic or hard link to the capture is the capture.
+                var captureFile = FileIdentity.Of(input.SafeFileHandle);
+                foreach (var (flag, stream) in new[] { ("--verdicts", verdictStream), ("--out", forwardedStream) })
+                {
+                    if (stream is FileStream file && captureFile is not null && FileIdentity.Of(file.SafeFileHandle) == captureFile)
+                    {
+                        throw new FlagException($"{flag}: {file.Name} is the capture being read (--pcap); writing it would destroy it");
+                    }
+                }
+                if (forwardedStream is FileStream forwardedFile && verdictStream is not FileStream && !IsDevNull(forwardedFile.Name)
+                    && FileIdentity.Of(forwardedFile.SafeFileHandle) is { } forwardedIdentity && forwardedIdentity == FileIdentity.Of(1))
+                {
+                    throw new FlagException($"--out {forwardedFile.Name}: the forwarded capture and the verdicts would both go to stdout; give --verdicts FILE");
+                }
                 foreach (var stream in new[] { verdictStream, forwardedStream })
                 {
                     // Only a file with something in it: /dev/null, a pipe or a terminal has nothing to empty, and refuses to be.
@@ -170,7 +184,9 @@ public static class ReplayCommand
                     cut++;
                 }
                 var packet = buffer.AsSpan(ipOffset, ipLength);
-                outcome = engine.Process(packet, ipLength, Ingress.BySource, micros / 1000, reply);
+                outcome = capturedIp < ipLength && !HeadersCaptured(packet, capturedIp)
+                    ? new PacketOutcome { Client = -1, RuleIndex = -1, Reason = DropReason.Truncated }
+                    : engine.Process(packet, ipLength, Ingress.BySource, micros / 1000, reply);
                 if (outcome.Forwarded)
                 {
                     sent++;
@@ -195,6 +211,28 @@ public static class ReplayCommand
         forwarded?.Flush();
         verdicts.Flush();
         return new Summary(n, sent, cut);
+    }
+
+    /// <summary>
+    /// Whether the bytes the snaplen kept hold the IP header chain and the transport header: only
+    /// payload may be taken as zeros. A header cut short is not judged (zeros would be a port 0, a
+    /// data offset of 0), but dropped as truncated.
+    /// </summary>
+    private static bool HeadersCaptured(ReadOnlySpan<byte> packet, int captured)
+    {
+        if (!PacketParser.TryParse(packet, out var info, out _))
+        {
+            return false;
+        }
+        var t = info.TransportOffset;
+        var header = info.IsFragment && info.FragmentOffset != 0 ? 0 : info.Protocol switch
+        {
+            IpProtocol.Tcp when t + 13 <= captured => (packet[t + 12] >> 4) * 4,
+            IpProtocol.Tcp => 20,
+            IpProtocol.Udp or IpProtocol.Icmp or IpProtocol.IcmpV6 => 8,
+            _ => 0,
+        };
+        return t + header <= captured;
     }
 
     /// <summary>Opened, or made, without emptying it yet.</summary>
@@ -223,5 +261,23 @@ public static class ReplayCommand
         }
     }
 
-    private static FileStream OpenRead(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+    /// <exception cref="FlagException">A folder, or a file that cannot be read, named with its flag.</exception>
+    private static FileStream OpenRead(string flag, string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new FlagException($"{flag} {path}: is a folder; give a capture file");
+        }
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FlagException($"{flag} {path}: {e.Message}");
+        }
+    }
+
+    private static bool IsDevNull(string path) =>
+        (File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path)) == "/dev/null";
 }

@@ -100,7 +100,8 @@ public sealed class PcapReader
                 continue;
             }
             offset += 2;
-            return etherType is 0x0800 or 0x86DD ? (offset, frame.Length - offset) : (offset, 0);
+            // An IP frame with nothing after its Ethernet header is cut short, not another protocol.
+            return etherType is 0x0800 or 0x86DD ? (frame.Length > offset ? (offset, frame.Length - offset) : (0, 0)) : (offset, 0);
         }
         return (0, 0);
     }

@@ -1,0 +1,122 @@
+using System.Buffers.Binary;
+using System.Text.Json.Nodes;
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Tests;
+
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>Replay's files: a capture is never written over through another name, and what the snaplen cut is judged only where its headers were kept.</summary>
+public sealed class ReplayFileTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    private async Task<(int Code, string Err, JsonNode[] Verdicts)> Replay(string capture, params string[] extra)
+    {
+        var verdicts = capture + ".jsonl";
+        var (code, _, err) = await FirewallProcess.Run(false,
+            ["replay", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--pcap", capture, "--dns", "10.139.1.1", "--verdicts", verdicts, .. extra]);
+        var lines = File.Exists(verdicts) ? await File.ReadAllLinesAsync(verdicts) : [];
+        return (code, err, lines.Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!).ToArray());
+    }
+
+    private static string EthernetCapture(string path, uint snapLength, params byte[][] ipPackets)
+    {
+        using var stream = File.Create(path);
+        Span<byte> header = stackalloc byte[24];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, 0xa1b2c3d4);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], snapLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[20..], PcapReader.LinkTypeEthernet);
+        stream.Write(header);
+        var t = 1_764_000_000u;
+        Span<byte> record = stackalloc byte[16];
+        foreach (var ip in ipPackets)
+        {
+            var frame = new byte[14 + ip.Length];
+            frame[12] = 0x08; // IPv4
+            ip.CopyTo(frame, 14);
+            var captured = (int)Math.Min(frame.Length, snapLength);
+            BinaryPrimitives.WriteUInt32LittleEndian(record, t++);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[8..], (uint)captured);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], (uint)frame.Length);
+            stream.Write(record);
+            stream.Write(frame, 0, captured);
+        }
+        return path;
+    }
+
+    [Fact]
+    public async Task an_ipv4_frame_cut_right_after_its_ethernet_header_is_truncated_not_another_protocol()
+    {
+        var capture = EthernetCapture(Path.Combine(policy.Folder, "snap14.pcap"), 14, Packets.Tcp("10.137.0.5", "192.0.2.10", 40000, 443));
+
+        var (code, _, verdicts) = await Replay(capture);
+
+        Assert.Equal(0, code);
+        Assert.Equal("truncated", verdicts[0]["reason"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(10)] // inside the IPv4 header: the addresses are not captured
+    [InlineData(22)] // inside the TCP header: the destination port is not captured
+    public async Task a_packet_whose_headers_the_snaplen_cut_is_dropped_as_truncated_not_judged_on_zeros(int snapLength)
+    {
+        byte[][] packets = [Packets.Tcp("10.137.0.5", "192.0.2.10", 40000, 443)];
+        var whole = Captures.Write(Path.Combine(policy.Folder, $"hdrwhole{snapLength}.pcap"), packets);
+        var cut = Captures.Write(Path.Combine(policy.Folder, $"hdrcut{snapLength}.pcap"), packets, snapLength);
+
+        var (_, _, wholeVerdicts) = await Replay(whole);
+        var (code, _, cutVerdicts) = await Replay(cut);
+
+        Assert.Equal(0, code);
+        Assert.Equal("accept", wholeVerdicts[0]["verdict"]!.GetValue<string>());
+        Assert.Equal(("drop", "truncated"), (cutVerdicts[0]["verdict"]!.GetValue<string>(), cutVerdicts[0]["reason"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("symbolic")]
+    [InlineData("hard")]
+    public async Task an_out_path_that_is_a_link_to_the_capture_is_refused_and_the_capture_kept(string kind)
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, $"linked-{kind}.pcap"), Captures.WorkDay());
+        var before = await File.ReadAllBytesAsync(capture);
+        var link = Path.Combine(policy.Folder, $"link-{kind}.pcap");
+        if (kind == "symbolic")
+        {
+            File.CreateSymbolicLink(link, capture);
+        }
+        else
+        {
+            Lethe.PacketPath.Tests.Devices.Command.Run("ln", capture, link);
+        }
+
+        var (code, err, _) = await Replay(capture, "--out", link);
+
+        Assert.Equal(before, await File.ReadAllBytesAsync(capture));
+        Assert.Equal(2, code);
+        Assert.Contains("is the capture being read (--pcap)", err);
+    }
+
+    [Fact]
+    public async Task out_dev_stdout_with_the_verdicts_on_stdout_is_refused_as_out_dash_is()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "devstdout.pcap"), Captures.WorkDay());
+
+        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--out", "/dev/stdout");
+
+        Assert.Equal(2, code);
+        Assert.Contains("would both go to stdout", error);
+    }
+
+    [Fact]
+    public async Task a_folder_given_as_the_capture_is_named_as_a_folder_with_its_flag()
+    {
+        var folder = Path.Combine(policy.Folder, "a-folder.pcap");
+        Directory.CreateDirectory(folder);
+
+        var (code, err, _) = await Replay(folder);
+
+        Assert.Equal(2, code);
+        Assert.Equal($"error: --pcap {folder}: is a folder; give a capture file", err.Trim());
+    }
+}
