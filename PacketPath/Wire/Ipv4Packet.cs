@@ -99,11 +99,24 @@ public readonly ref struct Ipv4Packet
     private const byte LooseSourceRoute = 131;
     private const byte StrictSourceRoute = 137;
 
-    /// <summary>RFC 791 §3.1: End of Option List and No Operation are one byte; every other option has a length byte of at least 2.</summary>
+    private const byte RecordRoute = 7;
+    private const byte Timestamp = 68;
+    private const byte Cipso = 134;
+    private const byte RouterAlert = 148;
+
+    /// <summary>
+    /// RFC 791 §3.1: End of Option List and No Operation are one byte; every other option has a length
+    /// byte of at least 2. The options Linux reads are held to what it holds them to (ip_options_compile),
+    /// so that Lethe forwards none that a Linux firewall refuses with a parameter problem: record route
+    /// and timestamp with a pointer before their first slot or given twice, a router alert of another
+    /// length than 4, and CIPSO, which Linux refuses unless labelled networking is set up.
+    /// </summary>
     /// <param name="sourceRouted">A loose (131) or strict (137) source route option is among them.</param>
     private static bool OptionsAreWellFormed(ReadOnlySpan<byte> options, out bool sourceRouted)
     {
         sourceRouted = false;
+        var recordRoutes = 0;
+        var timestamps = 0;
         var i = 0;
         while (i < options.Length)
         {
@@ -127,6 +140,18 @@ public readonly ref struct Ipv4Packet
                 return false;
             }
             sourceRouted |= type is LooseSourceRoute or StrictSourceRoute;
+            var wellFormed = type switch
+            {
+                RecordRoute => length >= 3 && options[i + 2] >= 4 && ++recordRoutes == 1,
+                Timestamp => length >= 4 && options[i + 2] >= 5 && ++timestamps == 1,
+                RouterAlert => length == 4,
+                Cipso => false,
+                _ => true,
+            };
+            if (!wellFormed)
+            {
+                return false;
+            }
             i += length;
         }
         return true;

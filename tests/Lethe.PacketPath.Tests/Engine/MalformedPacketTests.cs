@@ -48,6 +48,34 @@ public class MalformedPacketTests
         Assert.True(recorded.Forwarded, recorded.Reason.ToString());
     }
 
+    [Theory]
+    [InlineData(new byte[] { 7, 7, 1, 0, 0, 0, 0, 0 })]                // record route pointing before its first slot
+    [InlineData(new byte[] { 68, 8, 4, 0, 0, 0, 0, 0 })]               // timestamp pointing before its first slot
+    [InlineData(new byte[] { 148, 2, 1, 0 })]                          // router alert of length 2
+    [InlineData(new byte[] { 7, 7, 4, 0, 0, 0, 0, 7, 7, 4, 0, 0, 0, 0, 0, 0 })] // record route twice
+    [InlineData(new byte[] { 134, 10, 0, 0, 0, 1, 1, 4, 0, 0, 0, 0 })] // CIPSO, which Linux refuses unless set up for it
+    public void ipv4_options_linux_refuses_are_dropped_as_malformed(byte[] options)
+    {
+        var lab = new EngineLab(["action=accept"]);
+
+        var sent = lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20, ipv4Options: options));
+
+        Assert.Equal((false, DropReason.BadHeaderLength), (sent.Forwarded, sent.Reason));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 7, 7, 4, 0, 0, 0, 0, 0 })]   // record route, room for one address
+    [InlineData(new byte[] { 68, 8, 5, 0, 0, 0, 0, 0 })]  // timestamp, room for one
+    [InlineData(new byte[] { 148, 4, 0, 0 })]             // router alert
+    public void well_formed_ipv4_options_pass(byte[] options)
+    {
+        var lab = new EngineLab(["action=accept"]);
+
+        var sent = lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53, payload: 20, ipv4Options: options));
+
+        Assert.True(sent.Forwarded, sent.Reason.ToString());
+    }
+
     [Fact]
     public void broken_headers_are_dropped_with_what_is_wrong_with_them()
     {
