@@ -93,6 +93,17 @@ public sealed class FirewallProcess : IAsyncDisposable
     public static FirewallProcess StartWithStdoutTo(string file, params string[] args) =>
         Launch(["/bin/sh", "-c", "exec \"$@\" > \"$0\"", file], args, home: null);
 
+    /// <summary>
+    /// Runs it with its stdout and stderr, where given, appended to files (or fifos) of the test's, as
+    /// `>>` or systemd's StandardOutput=append open a log; in network namespace <paramref name="namespaceName"/> when given.
+    /// </summary>
+    public static FirewallProcess StartWithLogsTo(string? stdout, string? stderr, string? namespaceName, params string[] args)
+    {
+        var script = "exec \"$@\"" + (stdout is null ? "" : $" >>'{stdout}'") + (stderr is null ? "" : $" 2>>'{stderr}'");
+        string[] inNamespace = namespaceName is null ? [] : ["ip", "netns", "exec", namespaceName];
+        return Launch([.. inNamespace, "/bin/sh", "-c", script, "sh"], args, home: null);
+    }
+
     /// <summary>Runs it kept to <paramref name="cpuList"/> (taskset -c), as a cpuset would keep it.</summary>
     public static FirewallProcess StartOnCpus(string cpuList, params string[] args) => Launch(["taskset", "-c", cpuList], args, home: null);
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using Lethe.PacketPath.Tests.Devices;
@@ -21,7 +20,7 @@ public sealed partial class OperationsTests
         public NetworkNamespace? Fw { get; private set; }
         public string Device1 { get; private set; } = "";
         public string DeviceUp { get; private set; } = "";
-        public Launched? Firewall { get; private set; }
+        public FirewallProcess? Firewall { get; private set; }
         public string PublicKey { get; private init; } = "";
 
         public static Rig Create(string publicKey, bool firewallNamespace = false)
@@ -45,11 +44,7 @@ public sealed partial class OperationsTests
                 : args;
         }
 
-        public void Start(string? stdout, string? stderr, string[] args)
-        {
-            string[] prefix = Fw is { } fw ? ["ip", "netns", "exec", fw.Name] : [];
-            Firewall = Launched.Start(prefix, stdout, stderr, args);
-        }
+        public void Start(string? stdout, string? stderr, string[] args) => Firewall = FirewallProcess.StartWithLogsTo(stdout, stderr, Fw?.Name, args);
 
         /// <summary>Moves each device into its namespace and configures it there, as LiveTopology does.</summary>
         public void Attach()
@@ -90,114 +85,30 @@ public sealed partial class OperationsTests
         }
     }
 
-    /// <summary>lethe-firewall with its stdout and stderr each captured, or sent to a file (or fifo) of the test's.</summary>
-    private sealed class Launched : IAsyncDisposable
+    /// <summary>Whether the firewall printed <paramref name="text"/> on stdout within <paramref name="timeout"/>.</summary>
+    private static async Task<bool> OutputWithin(FirewallProcess firewall, string text, TimeSpan timeout)
     {
-        private readonly Process _process;
-        private readonly StringBuilder _out = new();
-        private readonly StringBuilder _err = new();
-
-        private Launched(Process process)
+        try
         {
-            _process = process;
-            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Out { get { lock (_out) return _out.ToString(); } }
-        public string Err { get { lock (_err) return _err.ToString(); } }
-
-        public static Launched Start(string[] prefix, string? stdout, string? stderr, string[] args)
-        {
-            // Appended to, as `>>` or systemd's StandardOutput=append open a log file (a fifo takes either).
-            var script = "exec \"$@\"" + (stdout is null ? "" : " >>\"$LETHE_OPS_OUT\"") + (stderr is null ? "" : " 2>>\"$LETHE_OPS_ERR\"");
-            var start = new ProcessStartInfo
-            {
-                FileName = prefix.Length > 0 ? prefix[0] : "/bin/sh",
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in prefix.Skip(1))
-            {
-                start.ArgumentList.Add(a);
-            }
-            if (prefix.Length > 0)
-            {
-                start.ArgumentList.Add("/bin/sh");
-            }
-            foreach (var a in (string[])["-c", script, "sh", "dotnet", FirewallProcess.Binary, .. args])
-            {
-                start.ArgumentList.Add(a);
-            }
-            start.Environment["DOTNET_EnableDiagnostics"] = "0";
-            if (stdout is not null)
-            {
-                start.Environment["LETHE_OPS_OUT"] = stdout;
-            }
-            if (stderr is not null)
-            {
-                start.Environment["LETHE_OPS_ERR"] = stderr;
-            }
-            return new Launched(Process.Start(start)!);
-        }
-
-        public async Task WaitForOutput(string text, TimeSpan timeout)
-        {
-            if (!await OutputWithin(text, timeout))
-            {
-                throw new TimeoutException($"lethe-firewall did not print '{text}'. stdout:\n{Out}\nstderr:\n{Err}");
-            }
-        }
-
-        public async Task<bool> OutputWithin(string text, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (!Out.Contains(text, StringComparison.Ordinal))
-            {
-                if (DateTime.UtcNow > deadline || _process.HasExited)
-                {
-                    return Out.Contains(text, StringComparison.Ordinal);
-                }
-                await Task.Delay(50);
-            }
+            await firewall.WaitForOutput(text, timeout);
             return true;
         }
-
-        public void Signal(string name)
+        catch (TimeoutException)
         {
-            if (!_process.HasExited)
-            {
-                Process.Start("kill", [$"-{name}", _process.Id.ToString()])!.WaitForExit();
-            }
+            return false;
         }
+    }
 
-        /// <summary>Its exit code once it has exited, or null when it still runs after <paramref name="timeout"/>.</summary>
-        public async Task<int?> ExitWithin(TimeSpan timeout)
+    /// <summary>Its exit code once it has exited, or null when it still runs after <paramref name="timeout"/>.</summary>
+    private static async Task<int?> ExitWithin(FirewallProcess firewall, TimeSpan timeout)
+    {
+        try
         {
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await _process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return _process.HasExited ? _process.ExitCode : null;
-            }
-            _process.WaitForExit();
-            return _process.ExitCode;
+            return await firewall.Exit(timeout);
         }
-
-        public async ValueTask DisposeAsync()
+        catch (OperationCanceledException)
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-            _process.Dispose();
+            return null;
         }
     }
 

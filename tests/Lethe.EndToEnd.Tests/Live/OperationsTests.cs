@@ -70,7 +70,7 @@ public sealed partial class OperationsTests(LiveLab lab)
             var enforced = await Record(after.Verify());
 
             rig.Firewall!.Signal("TERM");
-            var exited = await rig.Firewall.ExitWithin(TimeSpan.FromSeconds(15));
+            var exited = await ExitWithin(rig.Firewall, TimeSpan.FromSeconds(15));
             var stillForwarding = exited is null && await Probe.UdpEcho(rig.Client1, UplinkV4, Ports.Echo) == Seen.Echoed;
             Assert.True(enforced is null && exited is not null,
                 (enforced is null ? "" : enforced.Message + "\n") +
@@ -124,7 +124,7 @@ public sealed partial class OperationsTests(LiveLab lab)
         Volatile.Write(ref served, await http.GetByteArrayAsync($"/policies/{policy}/snapshots/2"));
         Volatile.Write(ref failing, false);
 
-        var swapped = await rig.Firewall.OutputWithin("swapped to policy", TimeSpan.FromSeconds(10));
+        var swapped = await OutputWithin(rig.Firewall, "swapped to policy", TimeSpan.FromSeconds(10));
         var after = new FlowChecks(() => rig.Describe(File.ReadAllText(stderr)));
         after.ExpectNot($"v2, served once the disk had room again: c1 UDP -> uplink host {Ports.Echo}", Seen.Echoed, Probe.UdpEcho(rig.Client1, UplinkV4, Ports.Echo));
         await after.Verify();
@@ -160,7 +160,7 @@ public sealed partial class OperationsTests(LiveLab lab)
         await Task.Delay(TimeSpan.FromSeconds(3));
         disk.Free();
 
-        var exited = await rig.Firewall!.ExitWithin(TimeSpan.Zero);
+        var exited = await ExitWithin(rig.Firewall!, TimeSpan.Zero);
         var after = new FlowChecks(() => $"exit code {exited?.ToString() ?? "none (running)"}\n" + rig.Describe(File.ReadAllText(stdout)));
         after.Expect($"after the MTU change: c1 UDP -> uplink host {Ports.Echo}", Seen.Echoed, Probe.UdpEcho(rig.Client1, UplinkV4, Ports.Echo));
         await after.Verify();
@@ -194,7 +194,7 @@ public sealed partial class OperationsTests(LiveLab lab)
         rig.Attach();
         using var echo = UdpEcho.Start(rig.Uplink, Ports.Echo, UplinkV4);
 
-        var swapped = await rig.Firewall.OutputWithin("swapped to policy", TimeSpan.FromSeconds(10));
+        var swapped = await OutputWithin(rig.Firewall, "swapped to policy", TimeSpan.FromSeconds(10));
         var checks = new FlowChecks(() => rig.Describe(""));
         checks.ExpectNot($"version 2 (in the file, signalled): c1 UDP -> uplink host {Ports.Echo}", Seen.Echoed, Probe.UdpEcho(rig.Client1, UplinkV4, Ports.Echo));
         await checks.Verify();
