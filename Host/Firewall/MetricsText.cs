@@ -40,17 +40,17 @@ public static class MetricsText
         Line(text, "lethe_drops_total", "reason=\"offload-header-mismatch\"", Sum(workers, w => w.Counters.OffloadHeaderMismatch));
         Line(text, "lethe_drops_total", "reason=\"split-failed\"", Sum(workers, w => w.Counters.SplitFailed));
         Line(text, "lethe_drops_total", "reason=\"write-failed\"", Sum(workers, w => w.Counters.WriteFailed));
-        text.Append("# HELP lethe_client_packets_total Packets forwarded per client (this snapshot).\n# TYPE lethe_client_packets_total counter\n");
+        text.Append("# HELP lethe_client_packets_total Packets forwarded per client (kept across swaps while the client is named).\n# TYPE lethe_client_packets_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
             Line(text, "lethe_client_packets_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => OnPolicy(w, compiled) is { } p ? At(p.ClientPackets, c) : 0));
         }
-        text.Append("# HELP lethe_client_bytes_total Bytes forwarded per client (this snapshot).\n# TYPE lethe_client_bytes_total counter\n");
+        text.Append("# HELP lethe_client_bytes_total Bytes forwarded per client (kept across swaps while the client is named).\n# TYPE lethe_client_bytes_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
             Line(text, "lethe_client_bytes_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => OnPolicy(w, compiled) is { } p ? At(p.ClientBytes, c) : 0));
         }
-        text.Append("# HELP lethe_rule_hits_total New flows each rule decided (this snapshot).\n# TYPE lethe_rule_hits_total counter\n");
+        text.Append("# HELP lethe_rule_hits_total New flows each rule decided (kept across swaps while the rule id is).\n# TYPE lethe_rule_hits_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
             for (var r = 0; r < compiled.RuleCount(c); r++)

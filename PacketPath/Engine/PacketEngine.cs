@@ -606,6 +606,7 @@ public sealed class PacketEngine
         // such, as they would have been had a packet come before the swap.
         CheckRuleExpiry(previous, nowMs);
         next.TableSlots = TableSlotsFor(previous, next);
+        CarryCounters(previous, next);
         Volatile.Write(ref _active, next);
         // Client numbers may change between policies: a datagram cut in two by a swap loses its tail.
         _fragments.Clear();
@@ -614,6 +615,43 @@ public sealed class PacketEngine
         var cut = _table.RemoveWhere(nowMs, flow => !StillAllowed(previous, next, flow, unixMs / 1000, recheck));
         ScheduleExpiryCheck(next, nowMs, unixMs);
         return cut;
+    }
+
+    /// <summary>
+    /// The metrics are Prometheus counters, which only a restart may take down: a client (by name) and
+    /// each of its rules (by id) that <paramref name="next"/> keeps, keep their counts. Called on the
+    /// worker's own thread, before it takes <paramref name="next"/>, so no packet counts in between.
+    /// </summary>
+    private static void CarryCounters(ActivePolicy previous, ActivePolicy next)
+    {
+        if (ReferenceEquals(previous, next))
+        {
+            return;
+        }
+        var was = previous.Compiled;
+        var now = next.Compiled;
+        for (var c = 0; c < now.ClientCount; c++)
+        {
+            var old = was.ClientIndex(now.ClientName(c));
+            if (old < 0)
+            {
+                continue;
+            }
+            next.ClientPackets[c] += previous.ClientPackets[old];
+            next.ClientBytes[c] += previous.ClientBytes[old];
+            var oldRules = new Dictionary<string, int>(was.RuleCount(old), StringComparer.Ordinal);
+            for (var r = 0; r < was.RuleCount(old); r++)
+            {
+                oldRules[was.RuleId(old, r)] = r;
+            }
+            for (var r = 0; r < now.RuleCount(c); r++)
+            {
+                if (oldRules.TryGetValue(now.RuleId(c, r), out var oldRule))
+                {
+                    next.RuleHits[c][r] += previous.RuleHits[old][oldRule];
+                }
+            }
+        }
     }
 
     /// <summary>
