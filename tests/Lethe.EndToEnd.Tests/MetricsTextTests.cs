@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Lethe.Domain.Snapshots;
 using Lethe.Firewall;
 using Lethe.PacketPath.Classification;
@@ -14,14 +15,21 @@ public sealed class MetricsTextTests
 {
     private const long Now = 1_800_000_000_000;
 
-    private static ActivePolicy Policy(int version, params string[] clients)
+    private static ActivePolicy Policy(int version, params string[] clients) => Policy(version, clients.Select(c => (c, $"{c}-0")).ToArray());
+
+    /// <summary>Each client with one rule, accept, of the id given.</summary>
+    private static ActivePolicy Policy(int version, params (string Client, string Rule)[] clients)
     {
         var addresses = new Dictionary<string, string> { ["work"] = "10.137.0.5", ["personal"] = "10.137.0.6" };
         var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
-            clients.Select(c => new SnapshotClient(c, [addresses[c]], [new SnapshotRule($"{c}-0", "action=accept")])).ToArray());
+            clients.Select(c => new SnapshotClient(c.Client, [addresses[c.Client]], [new SnapshotRule(c.Rule, "action=accept")])).ToArray());
         var compiled = CompiledPolicy.Compile(content, []);
         return new ActivePolicy(compiled, version, compiled.CreateHostTable());
     }
+
+    private static long Sample(string page, string series) =>
+        long.Parse(Regex.Match(page, "^" + Regex.Escape(series) + " (\\d+)$",
+            RegexOptions.Multiline).Groups[1].Value);
 
     [Fact]
     public void a_page_rendered_while_workers_swap_never_gives_one_clients_packets_to_another()
@@ -49,5 +57,32 @@ public sealed class MetricsTextTests
         Assert.Contains("lethe_snapshot_version 2\n", page);
         Assert.Contains("lethe_client_packets_total{client=\"personal\"} 0\n", page);
         Assert.Contains("lethe_forwarded_packets_total 5\n", page);
+    }
+
+    // Prometheus counters: a swap does not take them down for what it keeps.
+    [Fact]
+    public void a_client_and_rule_a_new_version_keeps_keep_their_counts_and_new_ones_start_at_zero()
+    {
+        var engine = new PacketEngine(Policy(1, ("work", "work-0"), ("personal", "personal-0")),
+            new EngineOptions { UplinkV4 = NetAddress.Parse("198.51.100.1"), Seed = 1 });
+        using var dataplane = new Dataplane([], [engine], new FlowShards(1, 7));
+        for (var i = 0; i < 5; i++)
+        {
+            var packet = Packets.Udp("10.137.0.5", "192.0.2.10", (ushort)(40000 + i), 53, payload: 10);
+            Assert.True(engine.Process(packet, packet.Length, Ingress.BySource, Now, new byte[2048]).Forwarded);
+        }
+        var before = MetricsText.Render(dataplane);
+
+        // Version 2 lists the clients the other way round, keeps work's rule and gives personal a new one.
+        engine.Swap(Policy(2, ("personal", "personal-1"), ("work", "work-0")), Now);
+        var after = MetricsText.Render(dataplane);
+
+        Assert.Equal(5, Sample(before, "lethe_client_packets_total{client=\"work\"}"));
+        foreach (var series in new[] { "lethe_client_packets_total{client=\"work\"}", "lethe_client_bytes_total{client=\"work\"}",
+                     "lethe_rule_hits_total{client=\"work\",rule=\"work-0\"}", "lethe_forwarded_packets_total" })
+        {
+            Assert.Equal(Sample(before, series), Sample(after, series));
+        }
+        Assert.Equal(0, Sample(after, "lethe_rule_hits_total{client=\"personal\",rule=\"personal-1\"}"));
     }
 }

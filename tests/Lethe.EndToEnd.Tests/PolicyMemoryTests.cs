@@ -8,35 +8,23 @@ public sealed class PolicyMemoryTests
     [Fact]
     public async Task a_policy_too_large_for_the_memory_given_is_refused_naming_the_policy_not_max_flows()
     {
-        var folder = Directory.CreateTempSubdirectory("lethe-large-").FullName;
-        try
-        {
-            var (keyId, privatePath, publicPath) = Lethe.Infrastructure.Signing.SigningKeyFiles.Generate(folder);
-            using var signer = new Lethe.Infrastructure.Signing.FileSnapshotSigner(privatePath);
-            // Within every limit publish checks (clients, rules per client, file size), but a client's
-            // tables grow with the square of its rules: these take about 15 MiB, and 65 MiB passes through.
-            var rules = Enumerable.Range(0, SnapshotLimits.MaxRulesPerClient)
-                .Select(i => new SnapshotRule($"r{i}", $"action=drop dst4=172.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"))
-                .ToArray();
-            var clients = new[] { new SnapshotClient("work", ["10.137.0.5"], rules) };
-            var content = SnapshotCodec.ToBytes(new SnapshotContent(SnapshotContent.CurrentFormat, "home", clients));
-            var snapshot = Path.Combine(folder, "large.json");
-            await File.WriteAllBytesAsync(snapshot, SnapshotCodec.ToFile(SnapshotSealer.Seal(content, "home", 1, 1, DateTimeOffset.UtcNow, keyId, signer.Sign)));
-            Assert.Equal(0, (await FirewallProcess.Run(false, "verify", "--snapshot", snapshot, "--trust", publicPath)).Code);
+        using var sealedByHand = new HandSealed("lethe-large-");
+        // Within every limit publish checks (clients, rules per client, file size), but a client's
+        // tables grow with the square of its rules: these take about 15 MiB, and 65 MiB passes through.
+        var rules = Enumerable.Range(0, SnapshotLimits.MaxRulesPerClient)
+            .Select(i => new SnapshotRule($"r{i}", $"action=drop dst4=172.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"))
+            .ToArray();
+        var snapshot = sealedByHand.Write("large.json", 1, new SnapshotClient("work", ["10.137.0.5"], rules));
+        Assert.Equal(0, (await FirewallProcess.Run(false, "verify", "--snapshot", snapshot, "--trust", sealedByHand.PublicKey)).Code);
 
-            await using var firewall = FirewallProcess.StartWithVariable("DOTNET_GCHeapHardLimit", "0x2000000", // 32 MiB
-                "boot", "--snapshot", snapshot, "--trust", publicPath, "--max-flows", "1");
-            var code = await firewall.Exit(TimeSpan.FromSeconds(120));
+        await using var firewall = FirewallProcess.StartWithVariable("DOTNET_GCHeapHardLimit", "0x2000000", // 32 MiB
+            "boot", "--snapshot", snapshot, "--trust", sealedByHand.PublicKey, "--max-flows", "1");
+        var code = await firewall.Exit(TimeSpan.FromSeconds(120));
 
-            Assert.Equal(1, code);
-            Assert.StartsWith($"error: refusing to boot: policy home (1 client, {SnapshotLimits.MaxRulesPerClient} rules, at most {SnapshotLimits.MaxRulesPerClient} in one client) " +
-                "does not fit, compiled, in the memory this process may use (", firewall.Err);
-            Assert.DoesNotContain("--max-flows", firewall.Err);
-            Assert.DoesNotContain("booted", firewall.Out);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: refusing to boot: policy home (1 client, {SnapshotLimits.MaxRulesPerClient} rules, at most {SnapshotLimits.MaxRulesPerClient} in one client) " +
+            "does not fit, compiled, in the memory this process may use (", firewall.Err);
+        Assert.DoesNotContain("--max-flows", firewall.Err);
+        Assert.DoesNotContain("booted", firewall.Out);
     }
 }

@@ -45,42 +45,27 @@ public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<Publishe
     {
         // The control plane cannot know --uplink-address: a version may give a client that address,
         // which no one could then reach, and which boot would refuse after the next restart.
-        var folder = Directory.CreateTempSubdirectory("lethe-uplink-").FullName;
-        try
-        {
-            var (keyId, privatePath, publicPath) = Lethe.Infrastructure.Signing.SigningKeyFiles.Generate(folder);
-            using var signer = new Lethe.Infrastructure.Signing.FileSnapshotSigner(privatePath);
-            string Write(int version, params SnapshotClient[] clients)
-            {
-                var content = SnapshotCodec.ToBytes(new SnapshotContent(SnapshotContent.CurrentFormat, "home", clients));
-                var path = Path.Combine(folder, $"v{version}.json");
-                File.WriteAllBytes(path, SnapshotCodec.ToFile(SnapshotSealer.Seal(content, "home", version, version, DateTimeOffset.UtcNow, keyId, signer.Sign)));
-                return path;
-            }
-            var work = new SnapshotClient("work", ["10.137.0.5"], [new SnapshotRule("r-1", "action=accept")]);
-            var live = Path.Combine(folder, "live.json");
-            File.Copy(Write(1, work), live);
-            var v2 = Write(2, work, new SnapshotClient("lab", ["198.51.100.2"], [new SnapshotRule("r-2", "action=accept")]));
-            await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", live, "--trust", publicPath, "--uplink-address", "198.51.100.2");
-            await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
-            // Printed once SIGHUP is handled; a signal before it would reload only then ("not forwarding yet").
-            await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(10));
+        using var sealedByHand = new HandSealed("lethe-uplink-");
+        var publicPath = sealedByHand.PublicKey;
+        var work = new SnapshotClient("work", ["10.137.0.5"], [new SnapshotRule("r-1", "action=accept")]);
+        var live = Path.Combine(sealedByHand.Folder, "live.json");
+        File.Copy(sealedByHand.Write("v1.json", 1, work), live);
+        var v2 = sealedByHand.Write("v2.json", 2, work, new SnapshotClient("lab", ["198.51.100.2"], [new SnapshotRule("r-2", "action=accept")]));
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", live, "--trust", publicPath, "--uplink-address", "198.51.100.2");
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+        // Printed once SIGHUP is handled; a signal before it would reload only then ("not forwarding yet").
+        await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(10));
 
-            File.Copy(v2, live, overwrite: true);
-            firewall.Signal("HUP");
-            await firewall.WaitForOutput("refusing version 2: its client lab holds this firewall's uplink address 198.51.100.2", TimeSpan.FromSeconds(10));
-            var booted = await FirewallProcess.Run(false, "boot", "--snapshot", v2, "--trust", publicPath, "--uplink-address", "198.51.100.2");
-            firewall.Terminate();
+        File.Copy(v2, live, overwrite: true);
+        firewall.Signal("HUP");
+        await firewall.WaitForOutput("refusing version 2: its client lab holds this firewall's uplink address 198.51.100.2", TimeSpan.FromSeconds(10));
+        var booted = await FirewallProcess.Run(false, "boot", "--snapshot", v2, "--trust", publicPath, "--uplink-address", "198.51.100.2");
+        firewall.Terminate();
 
-            Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
-            Assert.DoesNotContain("swapped to policy home version 2", firewall.Out + firewall.Err);
-            Assert.Equal(2, booted.Code);
-            Assert.Contains("--uplink-address: 198.51.100.2 is client lab's address in the snapshot", booted.Err);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain("swapped to policy home version 2", firewall.Out + firewall.Err);
+        Assert.Equal(2, booted.Code);
+        Assert.Contains("--uplink-address: 198.51.100.2 is client lab's address in the snapshot", booted.Err);
     }
 
     [Fact]

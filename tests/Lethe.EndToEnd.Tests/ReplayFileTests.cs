@@ -97,18 +97,6 @@ public sealed class ReplayFileTests(PublishedPolicy policy) : IClassFixture<Publ
     }
 
     [Fact]
-    public async Task out_dev_stdout_with_the_verdicts_on_stdout_is_refused_as_out_dash_is()
-    {
-        var capture = Captures.Write(Path.Combine(policy.Folder, "devstdout.pcap"), Captures.WorkDay());
-
-        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
-            "--pcap", capture, "--out", "/dev/stdout");
-
-        Assert.Equal(2, code);
-        Assert.Contains("would both go to stdout", error);
-    }
-
-    [Fact]
     public async Task a_folder_given_as_the_capture_is_named_as_a_folder_with_its_flag()
     {
         var folder = Path.Combine(policy.Folder, "a-folder.pcap");

@@ -310,16 +310,18 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Equal(await File.ReadAllBytesAsync(toFile), await File.ReadAllBytesAsync(toStdout));
     }
 
-    [Fact]
-    public async Task out_dash_with_the_verdicts_also_on_stdout_is_refused()
+    [Theory]
+    [InlineData("-")]
+    [InlineData("/dev/stdout")] // stdout under a file's name: refused by what it is, not by its name
+    public async Task out_to_stdout_with_the_verdicts_also_on_stdout_is_refused(string stdout)
     {
         var capture = Captures.Write(Path.Combine(policy.Folder, "bothstdout.pcap"), Captures.WorkDay());
 
         var (code, output, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
-            "--pcap", capture, "--out", "-");
+            "--pcap", capture, "--out", stdout);
 
         Assert.Equal(2, code);
-        Assert.Contains("--out -: the forwarded capture and the verdicts would both go to stdout; give --verdicts FILE", error);
+        Assert.Contains($"--out {stdout}: the forwarded capture and the verdicts would both go to stdout; give --verdicts FILE", error);
         Assert.Equal("", output);
         Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "-")), "no file named - is made");
     }
