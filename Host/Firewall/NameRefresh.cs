@@ -13,12 +13,14 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
 {
     private readonly Lock _lock = new();
     private CancellationTokenSource? _current;
+    private HostRefresher? _refresher;
     private readonly List<Task> _running = [];
 
     /// <summary>
-    /// Keeps <paramref name="hosts"/> fresh from now on, instead of the table before it. Returns the
-    /// task of the first answers: complete once every name has been asked once (or at once when
-    /// there is nothing to ask).
+    /// Keeps <paramref name="hosts"/> fresh from now on, instead of the table before it (whose answers
+    /// <paramref name="hosts"/> holds, copied: those names keep their schedule). Returns the task of
+    /// the first answers: complete once every name without an answer has been asked once (or at once
+    /// when there is nothing to ask).
     /// </summary>
     public Task Start(HostTable hosts)
     {
@@ -28,6 +30,7 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
             _current?.Dispose();
             _current = null;
             _running.RemoveAll(t => t.IsCompleted);
+            _refresher = null;
             if (hosts.Names.Count == 0)
             {
                 return Task.CompletedTask;
@@ -39,9 +42,11 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
             }
             _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var refresher = new HostRefresher(hosts, new DnsResolver(resolvers), (name, answer) =>
-                log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} (ttl {answer.Ttl.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"));
+                log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} (ttl {answer.Ttl.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"),
+                previous: _refresher);
+            _refresher = refresher;
             _running.Add(refresher.Run(_current.Token));
-            return refresher.FirstRound;
+            return refresher.FirstAnswers;
         }
     }
 

@@ -65,5 +65,11 @@ public interface IDnsResolver
     /// Resolves <paramref name="name"/>. Failures come back as <see cref="DnsOutcome.Failed"/>, not as
     /// exceptions; only cancellation of <paramref name="ct"/> throws.
     /// </summary>
-    Task<DnsAnswer> Resolve(string name, CancellationToken ct);
+    /// <param name="firstFamily">
+    /// Called, before the task completes, with the answer of whichever family answered while the
+    /// other was still being asked (the other named in <see cref="DnsAnswer.FailedFamilies"/>, as not
+    /// known yet); not called when neither family answers first or both finish together. An A answer
+    /// then need not wait for an AAAA query that times out on every resolver.
+    /// </param>
+    Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null);
 }

@@ -24,7 +24,8 @@ namespace Lethe.PacketPath.Dns;
 /// with the addresses of the families that answered and the smaller of their TTLs. A family that
 /// failed is named in <see cref="DnsAnswer.FailedFamilies"/> and stays unresolved: a name whose AAAA
 /// query times out is not taken as "no IPv6 addresses", and its A answer still counts for IPv4, as
-/// the Qubes agent resolves each family on its own.</item>
+/// the Qubes agent resolves each family on its own. Nor does the A answer wait for the AAAA query
+/// (or the other way round): the first family to answer is handed to the caller at once.</item>
 /// </list>
 /// Nothing is cached and nothing is written anywhere; <see cref="HostRefresher"/> keeps the answers.
 /// </summary>
@@ -63,7 +64,7 @@ public sealed class DnsResolver : IDnsResolver
 
     public int Attempts { get; }
 
-    public async Task<DnsAnswer> Resolve(string name, CancellationToken ct)
+    public async Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (!DnsMessage.IsValidName(name))
@@ -77,9 +78,25 @@ public sealed class DnsResolver : IDnsResolver
 
         var v4 = AskFamily(name, DnsQueryType.A, ct);
         var v6 = AskFamily(name, DnsQueryType.Aaaa, ct);
+        if (firstFamily is not null)
+        {
+            var first = await Task.WhenAny(v4, v6).ConfigureAwait(false);
+            var answered = await first.ConfigureAwait(false);
+            if (answered.Outcome != DnsOutcome.Failed && !(first == v4 ? v6 : v4).IsCompleted)
+            {
+                firstFamily(OneFamily(answered, v6: first == v6));
+            }
+        }
         await Task.WhenAll(v4, v6).ConfigureAwait(false);
         return Combine(await v4.ConfigureAwait(false), await v6.ConfigureAwait(false));
     }
+
+    /// <summary>One family's answer, the other left as it is (named failed: not known yet).</summary>
+    private static DnsAnswer OneFamily(FamilyAnswer answered, bool v6) =>
+        new(answered.Addresses, TimeSpan.FromSeconds(answered.TtlSeconds), DnsOutcome.Resolved, $"{(v6 ? "A" : "AAAA")}: still asking")
+        {
+            FailedFamilies = v6 ? DnsFamilies.V4 : DnsFamilies.V6,
+        };
 
     private static DnsAnswer Combine(FamilyAnswer v4, FamilyAnswer v6)
     {

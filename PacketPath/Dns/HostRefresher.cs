@@ -26,7 +26,11 @@ namespace Lethe.PacketPath.Dns;
 /// </list>
 /// "Previous answer" means what the table holds, so a refresher started on a new table that was
 /// filled by <see cref="HostTable.CopyFrom"/> after a policy swap keeps the old answers through
-/// failures as well. <see cref="RefreshAll"/> and <see cref="Run"/> must not run at the same time.
+/// failures as well. Given the refresher of the table before, it also keeps that one's schedule
+/// for the names both hold, so a swap asks only about the names it lacks answers for, and asks
+/// them first: a swap waits for them (<see cref="FirstAnswers"/>), and re-asking dozens of names
+/// it already knows ahead of them could outlast that wait.
+/// <see cref="RefreshAll"/> and <see cref="Run"/> must not run at the same time.
 /// </summary>
 public sealed class HostRefresher
 {
@@ -45,10 +49,17 @@ public sealed class HostRefresher
     /// <summary>When each name is due, as <see cref="TimeProvider.GetTimestamp"/> values; long.MinValue: now.</summary>
     private readonly long[] _due;
 
-    private readonly TaskCompletionSource _firstRound = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>The names without an answer for both families when it started, until each has been asked once.</summary>
+    private readonly bool[] _awaitingFirst;
 
+    private int _awaitingCount;
+
+    private readonly TaskCompletionSource _firstAnswers = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <param name="previous">The refresher of the table <paramref name="table"/> was copied from: a name
+    /// both hold, answered in <paramref name="table"/>, is due when it was due there.</param>
     public HostRefresher(HostTable table, IDnsResolver resolver, Action<string, DnsAnswer>? report = null,
-        TimeProvider? timeProvider = null, int parallelism = DefaultParallelism)
+        TimeProvider? timeProvider = null, int parallelism = DefaultParallelism, HostRefresher? previous = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(resolver);
@@ -60,16 +71,34 @@ public sealed class HostRefresher
         _parallelism = parallelism;
         _due = new long[table.Names.Count];
         Array.Fill(_due, long.MinValue);
+        _awaitingFirst = new bool[_due.Length];
+        for (var id = 0; id < _due.Length; id++)
+        {
+            if (!table.IsResolved(id))
+            {
+                _awaitingFirst[id] = true;
+                _awaitingCount++;
+            }
+            else if (previous?.Table.Names.IdOf(table.Names[id]) is >= 0 and var old)
+            {
+                _due[id] = Volatile.Read(ref previous._due[old]);
+            }
+        }
+        if (_awaitingCount == 0)
+        {
+            _firstAnswers.TrySetResult();
+        }
     }
 
     public HostTable Table { get; }
 
     /// <summary>
-    /// Completes once <see cref="Run"/> has tried every name (whatever the answers), or has stopped:
-    /// what a policy swap waits for, so that a name new to the policy is not judged unresolved only
+    /// Completes once every name the table had no answer for (in one family or both) when this
+    /// refresher started has been asked once, whatever the answers, or once it has stopped: what boot
+    /// and a policy swap wait for, so that a name new to the policy is not judged unresolved only
     /// because nobody asked yet.
     /// </summary>
-    public Task FirstRound => _firstRound.Task;
+    public Task FirstAnswers => _firstAnswers.Task;
 
     /// <summary>Clamps a TTL to [<see cref="MinimumTtl"/>, <see cref="MaximumTtl"/>].</summary>
     public static TimeSpan ClampTtl(TimeSpan ttl) => ttl < MinimumTtl ? MinimumTtl : ttl > MaximumTtl ? MaximumTtl : ttl;
@@ -103,27 +132,30 @@ public sealed class HostRefresher
                 ct.ThrowIfCancellationRequested();
                 var now = _time.GetTimestamp();
                 var due = new List<int>();
+                var unanswered = 0;
                 var next = long.MaxValue;
                 for (var id = 0; id < _due.Length; id++)
                 {
                     var at = Volatile.Read(ref _due[id]);
-                    if (at <= now)
+                    if (at > now)
+                    {
+                        next = Math.Min(next, at);
+                    }
+                    else if (Table.IsResolved(id))
                     {
                         due.Add(id);
                     }
                     else
                     {
-                        next = Math.Min(next, at);
+                        due.Insert(unanswered++, id); // the names nobody has an answer for go first
                     }
                 }
 
                 if (due.Count > 0)
                 {
                     await Refresh(due, ct).ConfigureAwait(false);
-                    _firstRound.TrySetResult();
                     continue;
                 }
-                _firstRound.TrySetResult();
                 if (next == long.MaxValue)
                 {
                     await Task.Delay(Timeout.InfiniteTimeSpan, _time, ct).ConfigureAwait(false); // no names
@@ -139,7 +171,7 @@ public sealed class HostRefresher
         }
         finally
         {
-            _firstRound.TrySetResult();
+            _firstAnswers.TrySetResult();
         }
     }
 
@@ -153,7 +185,7 @@ public sealed class HostRefresher
         DnsAnswer answer;
         try
         {
-            answer = await _resolver.Resolve(name, ct).ConfigureAwait(false) ?? DnsAnswer.Failure("no answer");
+            answer = await _resolver.Resolve(name, ct, first => Publish(name, first)).ConfigureAwait(false) ?? DnsAnswer.Failure("no answer");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -168,9 +200,7 @@ public sealed class HostRefresher
         switch (answer.Outcome)
         {
             case DnsOutcome.Resolved:
-                // A family whose query failed keeps what it held, as a name whose lookup failed does.
-                Table.Set(name, answer.Addresses ?? [], v4: (answer.FailedFamilies & DnsFamilies.V4) == 0,
-                    v6: (answer.FailedFamilies & DnsFamilies.V6) == 0);
+                Publish(name, answer);
                 wait = answer.FailedFamilies == DnsFamilies.None ? ClampTtl(answer.Ttl) : FailureRetry;
                 break;
             case DnsOutcome.NameError:
@@ -182,6 +212,14 @@ public sealed class HostRefresher
                 break;
         }
         Volatile.Write(ref _due[id], _time.GetTimestamp() + ToTimestampDelta(wait));
+        if (_awaitingFirst[id])
+        {
+            _awaitingFirst[id] = false; // one task at a time refreshes a name
+            if (Interlocked.Decrement(ref _awaitingCount) == 0)
+            {
+                _firstAnswers.TrySetResult();
+            }
+        }
 
         try
         {
@@ -192,6 +230,11 @@ public sealed class HostRefresher
             // The host's printing must not stop the refreshing.
         }
     }
+
+    /// <summary>A family whose query failed (or is still being asked) keeps what it held, as a name whose lookup failed does.</summary>
+    private void Publish(string name, DnsAnswer answer) =>
+        Table.Set(name, answer.Addresses ?? [], v4: (answer.FailedFamilies & DnsFamilies.V4) == 0,
+            v6: (answer.FailedFamilies & DnsFamilies.V6) == 0);
 
     private long ToTimestampDelta(TimeSpan span) => (long)((Int128)span.Ticks * _time.TimestampFrequency / TimeSpan.TicksPerSecond);
 }

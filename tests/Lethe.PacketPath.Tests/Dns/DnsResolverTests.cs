@@ -281,6 +281,57 @@ public sealed class DnsResolverTests
     }
 
     [Fact]
+    public async Task the_first_family_to_answer_is_handed_over_while_the_other_is_still_asked()
+    {
+        await using var server = new TinyDnsServer();
+        server.Answer("host.test", Rr.A("host.test", "192.0.2.1", 300));
+        server.Zone[("host.test", 28)] = _ => []; // AAAA goes unanswered
+        var resolver = new DnsResolver([server.EndPoint], tryTimeout: TimeSpan.FromMinutes(5));
+        var early = new TaskCompletionSource<DnsAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var cancel = new CancellationTokenSource();
+
+        var resolving = resolver.Resolve("host.test", cancel.Token, answer => early.TrySetResult(answer));
+        var first = await early.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([Address("192.0.2.1")], first.Addresses);
+        Assert.Equal(DnsFamilies.V6, first.FailedFamilies); // not known yet: left as it was
+        Assert.False(resolving.IsCompleted);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolving);
+    }
+
+    [Fact]
+    public async Task with_two_resolvers_an_unanswered_aaaa_query_does_not_hold_back_the_ipv4_answer()
+    {
+        // Two resolvers make four tries per family; the IPv4 answer must not wait for all of them.
+        await using var one = new TinyDnsServer();
+        await using var two = new TinyDnsServer();
+        foreach (var server in new[] { one, two })
+        {
+            server.Answer("host.test", Rr.A("host.test", "192.0.2.1", 300));
+            server.Zone[("host.test", 28)] = _ => [];
+        }
+        var table = new Lethe.PacketPath.Classification.HostTable(["host.test"]);
+        var refresher = new HostRefresher(table, new DnsResolver([one.EndPoint, two.EndPoint], tryTimeout: TimeSpan.FromMinutes(1)));
+        using var stop = new CancellationTokenSource();
+        var running = refresher.Run(stop.Token);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!table.IsResolved(0, v6: false) && !deadline.IsCancellationRequested)
+        {
+            await Task.Delay(20);
+        }
+        var resolvedV4 = table.IsResolved(0, v6: false);
+        var resolvedV6 = table.IsResolved(0, v6: true);
+        await stop.CancelAsync();
+        await running;
+
+        Assert.True(resolvedV4, "both resolvers answered A at once, yet IPv4 stayed unresolved while AAAA was still being asked");
+        Assert.Equal([Address("192.0.2.1")], table.Answers(0, v6: false).ToArray());
+        Assert.False(resolvedV6);
+    }
+
+    [Fact]
     public async Task the_host_refresher_fills_a_host_table_through_a_real_resolver()
     {
         await using var server = new TinyDnsServer();

@@ -307,7 +307,7 @@ internal sealed class FakeResolver : IDnsResolver
 
     public ConcurrentDictionary<string, int> Calls { get; } = new();
 
-    public Task<DnsAnswer> Resolve(string name, CancellationToken ct)
+    public Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null)
     {
         Calls.AddOrUpdate(name, 1, (_, n) => n + 1);
         return Task.FromResult(Answers.TryGetValue(name, out var answer) ? answer : DnsAnswer.Failure("fake: no answer"));

@@ -277,8 +277,76 @@ public sealed class HostRefresherTests : IAsyncDisposable
         Assert.Equal(TimeSpan.FromSeconds(60), refresher.TimeUntilRefresh("a.test"));
     }
 
+    [Fact]
+    public async Task after_a_swap_the_names_without_an_answer_are_asked_first_and_the_rest_keep_their_schedule()
+    {
+        var old = Enumerable.Range(0, 40).Select(i => $"site{i}.test").ToArray();
+        var before = new HostTable(old);
+        foreach (var name in old)
+        {
+            _resolver.Resolves(name, TimeSpan.FromSeconds(300), "192.0.2.1");
+        }
+        var first = Refresher(before);
+        await first.RefreshAll(CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(100));
+
+        // The swapped-in version adds a name; asking a known one again would hang until cancelled.
+        var after = new HostTable([.. old, "new.test"]);
+        after.CopyFrom(before);
+        var asked = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var resolver = new WaitingResolver(async (name, ct) =>
+        {
+            asked.Enqueue(name);
+            if (name != "new.test")
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            return new DnsAnswer([Address("198.51.100.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved);
+        });
+        var second = new HostRefresher(after, resolver, timeProvider: _time, previous: first);
+        Assert.Equal(TimeSpan.FromSeconds(200), second.TimeUntilRefresh("site0.test"));
+        Assert.False(second.FirstAnswers.IsCompleted);
+        _running = second.Run(_stop.Token);
+
+        await second.FirstAnswers.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([Address("198.51.100.9")], Answer(after, "new.test"));
+        Assert.Equal(["new.test"], asked);
+        Assert.Equal([Address("192.0.2.1")], Answer(after, "site39.test"));
+    }
+
+    [Fact]
+    public async Task without_the_refresher_before_a_swap_asks_the_unanswered_names_ahead_of_the_ones_it_copied()
+    {
+        var old = Enumerable.Range(0, 40).Select(i => $"site{i}.test").ToArray();
+        var before = new HostTable(old);
+        foreach (var name in old)
+        {
+            before.Set(name, [Address("192.0.2.1")]);
+        }
+        var after = new HostTable([.. old, "new.test"]);
+        after.CopyFrom(before);
+        var resolver = new WaitingResolver(async (name, ct) =>
+        {
+            if (name != "new.test")
+            {
+                await Task.Delay(Timeout.Infinite, ct); // a resolver that never answers for them
+            }
+            return new DnsAnswer([Address("198.51.100.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved);
+        });
+        var refresher = new HostRefresher(after, resolver, timeProvider: _time);
+        _running = refresher.Run(_stop.Token);
+
+        await refresher.FirstAnswers.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([Address("198.51.100.9")], Answer(after, "new.test"));
+    }
+
+    private sealed class WaitingResolver(Func<string, CancellationToken, Task<DnsAnswer>> resolve) : IDnsResolver
+    {
+        public Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null) => resolve(name, ct);
+    }
+
     private sealed class DelegateResolver(Func<string, DnsAnswer> resolve) : IDnsResolver
     {
-        public Task<DnsAnswer> Resolve(string name, CancellationToken ct) => Task.FromResult(resolve(name));
+        public Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null) => Task.FromResult(resolve(name));
     }
 }
