@@ -15,9 +15,13 @@ public static class SigningKeyFiles
         Directory.CreateDirectory(directory);
         var privatePath = Path.Combine(directory, PrivateKeyFile);
         var publicPath = Path.Combine(directory, PublicKeyFile);
-        if (File.Exists(privatePath))
+        // The public key too: firewalls trust it, and a new one would make them refuse every snapshot.
+        foreach (var path in new[] { privatePath, publicPath })
         {
-            throw new IOException($"{privatePath} already exists; refusing to overwrite a signing key.");
+            if (File.Exists(path) || Directory.Exists(path))
+            {
+                throw new IOException($"{path} already exists; refusing to overwrite a signing key.");
+            }
         }
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var options = new FileStreamOptions
@@ -30,7 +34,10 @@ public static class SigningKeyFiles
         {
             writer.Write(key.ExportPkcs8PrivateKeyPem());
         }
-        File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem());
+        using (var writer = new StreamWriter(publicPath, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write }))
+        {
+            writer.Write(key.ExportSubjectPublicKeyInfoPem());
+        }
         return (KeyIds.Of(key), privatePath, publicPath);
     }
 }

@@ -74,4 +74,22 @@ public sealed class KeygenTests : IDisposable
         Assert.Equal(PublicKey, json["publicKey"].Str());
         Assert.DoesNotContain("BEGIN", run.Out);
     }
+
+    [Fact]
+    public async Task keygen_never_overwrites_a_public_key_firewalls_may_trust()
+    {
+        Directory.CreateDirectory(_dir);
+        using (var trusted = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            await File.WriteAllTextAsync(PublicKey, trusted.ExportSubjectPublicKeyInfoPem());
+        }
+        var original = await File.ReadAllTextAsync(PublicKey);
+
+        var again = await OfflineCli.Run("", "keygen", "--out", _dir);
+
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains($"{PublicKey} already exists", again.Err);
+        Assert.Equal(original, await File.ReadAllTextAsync(PublicKey));
+        Assert.False(File.Exists(PrivateKey));
+    }
 }

@@ -52,4 +52,54 @@ public sealed class ServeStartTests
             Directory.Delete(keys, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task a_database_a_newer_lethe_migrated_is_refused_naming_the_migration_it_does_not_know()
+    {
+        await using var database = await TestDatabase.Create(migrate: true);
+        await database.Execute("insert into public.lethe_migrations (name, sha256) values ('0002_from_a_newer_lethe.sql', 'ab')");
+
+        var refused = await Refusal(database.ConnectionString);
+
+        Assert.Contains("0002_from_a_newer_lethe.sql, which this build does not have", refused.Message);
+    }
+
+    [Fact]
+    public async Task create_schema_where_the_role_may_not_create_it_is_refused_in_one_line()
+    {
+        await using var database = await TestDatabase.Create(migrate: false);
+        var role = "lethe_nodll_" + Guid.NewGuid().ToString("N")[..8];
+        await database.Execute($"create role {role} login password 'pw'");
+        try
+        {
+            var limited = new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role, Password = "pw" }.ConnectionString;
+
+            var refused = await Refusal(limited, createSchema: true);
+
+            Assert.StartsWith("Lethe:CreateSchema could not create the schema: 42501: permission denied", refused.Message);
+            Assert.DoesNotContain("\n", refused.Message.Trim());
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await database.Execute($"drop owned by {role}; drop role if exists {role}");
+        }
+    }
+
+    private static async Task<InvalidOperationException> Refusal(string connectionString, bool createSchema = false)
+    {
+        var keys = Directory.CreateTempSubdirectory("lethe-serve-keys-").FullName;
+        try
+        {
+            SigningKeyFiles.Generate(keys);
+            var settings = ControlPlaneHost.Settings(connectionString, keys, 1);
+            settings["Lethe:CreateSchema"] = createSchema ? "true" : "false";
+            await using var app = ControlPlane.Build([], settings);
+            return await Assert.ThrowsAsync<InvalidOperationException>(() => ControlPlane.CheckReady(app, CancellationToken.None));
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
 }

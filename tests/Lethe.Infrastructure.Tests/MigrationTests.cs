@@ -31,6 +31,46 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public void the_migrations_the_build_ships_are_the_files_in_the_folder()
+    {
+        var files = Directory.GetFiles(RepositoryPaths.Migrations, "*.sql").Select(Path.GetFileName).Where(n => !n!.EndsWith(".drop.sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+
+        Assert.Equal(files, MigrationRunner.Shipped);
+    }
+
+    [Fact]
+    public async Task a_database_that_cannot_hold_every_character_is_refused_before_anything_is_applied()
+    {
+        var name = "lethe_t_ascii_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var server = new Npgsql.NpgsqlConnection(TestDatabase.ServerConnectionString))
+        {
+            await server.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"create database {name} encoding 'SQL_ASCII' lc_collate 'C' lc_ctype 'C' template template0", server);
+            await create.ExecuteNonQueryAsync();
+        }
+        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder(TestDatabase.ServerConnectionString) { Database = name }.ConnectionString;
+        try
+        {
+            var refused = await Assert.ThrowsAsync<MigrationException>(() => MigrationRunner.Apply(connectionString, RepositoryPaths.Migrations, CancellationToken.None));
+
+            Assert.Equal("the database's encoding is SQL_ASCII, and Lethe needs UTF8 (reasons and comments may hold any character): " +
+                "create it with ENCODING 'UTF8' TEMPLATE template0", refused.Message);
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var tables = new Npgsql.NpgsqlCommand("select count(*) from pg_tables where schemaname in ('public', 'lethe')", connection);
+            Assert.Equal(0L, await tables.ExecuteScalarAsync());
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await using var server = new Npgsql.NpgsqlConnection(TestDatabase.ServerConnectionString);
+            await server.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"drop database if exists {name} with (force)", server);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Fact]
     public async Task applying_the_migrations_twice_applies_each_file_once()
     {
         await using var database = await TestDatabase.Create(migrate: false);

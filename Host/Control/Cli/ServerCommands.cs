@@ -83,7 +83,7 @@ public static class ServerCommands
             }
             catch (MigrationException e)
             {
-                throw new CliException($"migration refused: {e.Message}");
+                throw new CliException($"{(e.ApplyFailed ? "migration failed" : "migration refused")}: {e.Message}");
             }
             catch (Exception e) when (e is Npgsql.NpgsqlException or DirectoryNotFoundException)
             {

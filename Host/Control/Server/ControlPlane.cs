@@ -120,9 +120,26 @@ public static class ControlPlane
         CheckConfirmInterval(settings.ConfirmCheckSeconds);
         _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
         var store = app.Services.GetRequiredService<IDocumentStore>();
+        try
+        {
+            await Infrastructure.Migrations.MigrationRunner.CheckApplied(app.Configuration.GetConnectionString("Lethe")!, ct);
+        }
+        catch (Infrastructure.Migrations.MigrationException e)
+        {
+            throw new InvalidOperationException(e.Message, e);
+        }
         if (settings.CreateSchema)
         {
-            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            try
+            {
+                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            }
+            catch (global::Marten.Exceptions.MartenSchemaException e)
+            {
+                // Marten's message holds the whole DDL; the database's innermost one says what is wrong.
+                var cause = e.GetBaseException().Message;
+                throw new InvalidOperationException($"Lethe:CreateSchema could not create the schema: {cause}", e);
+            }
         }
         await using var session = store.QuerySession();
         try
