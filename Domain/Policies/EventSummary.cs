@@ -22,10 +22,11 @@ public static class EventSummary
         _ => @event.GetType().Name,
     };
 
-    /// <summary>The snapshot version an event made, where it made one.</summary>
+    /// <summary>The snapshot version an event made or confirmed, where there is one.</summary>
     public static int? VersionOf(object @event) => @event switch
     {
         PolicyPublished e => e.Version,
+        PublishConfirmed e => e.Version,
         PublishReverted e => e.Version,
         PolicyRolledBack e => e.Version,
         _ => null,

@@ -211,11 +211,18 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         return new PolicyPublished(Publishing.LatestVersion + 1, contentSha256, Version, now + confirmWithin);
     }
 
-    public PublishConfirmed Confirm(DateTimeOffset now)
+    /// <param name="version">The version the caller means to keep; null for whichever waits.</param>
+    public PublishConfirmed Confirm(DateTimeOffset now, int? version = null)
     {
         if (Publishing.PendingVersion is not { } pending)
         {
             throw new DomainException(Refusal.Conflict, $"Policy {Id} has no publish waiting for confirmation.");
+        }
+        if (version is { } meant && meant != pending)
+        {
+            // Someone published since the caller tested: keeping that one would keep what nobody tested.
+            throw new DomainException(Refusal.Conflict,
+                $"Version {pending} of policy {Id} waits for confirmation, not version {meant}: it was published since; test it, then confirm it.");
         }
         if (IsOverdue(now))
         {

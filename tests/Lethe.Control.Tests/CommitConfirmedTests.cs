@@ -103,4 +103,31 @@ public class CommitConfirmedTests(HostFixture fixture) : IClassFixture<HostFixtu
     /// <summary>Version 1's stored copy made to name a content hash the log never recorded: a change made outside Lethe.</summary>
     private static string SpoilVersionOne(string policy) =>
         $"update lethe.mt_doc_snapshotdocument set data = jsonb_set(data, '{{sealed,contentSha256}}', '\"00\"') where id = '{policy}/1'";
+
+    [Fact]
+    public async Task a_confirm_naming_the_version_its_caller_tested_is_refused_when_another_was_published_since()
+    {
+        using var alice = Host.Client(ControlPlaneHost.EditorToken);
+        using var carol = Host.Client(ControlPlaneHost.OtherEditorToken);
+        await PublishPending(alice, "unseen", seconds: 300); // alice's v2 waits
+        (await carol.Post("/policies/unseen/confirm", new { reason = "v2 works here" })).EnsureSuccessStatusCode();
+        await carol.AddRule("unseen", "work", "action=accept proto=udp");
+        await carol.Publish("unseen", confirmWithinSeconds: 300); // carol's v3 waits
+        var before = await LogState.Of(Host, "unseen");
+
+        var late = await Host.Cli("confirm", "unseen", "--version", "2", "-m", "v2 tested, works");
+
+        Assert.Equal(1, late.ExitCode);
+        Assert.Contains("Version 3 of policy unseen waits for confirmation, not version 2", late.Err);
+        Assert.Equal(before, await LogState.Of(Host, "unseen"));
+        Assert.Equal(3, (await alice.Policy("unseen"))["pendingVersion"]!.GetValue<int>());
+
+        var kept = await Host.Cli("confirm", "unseen", "--version", "3", "-m", "v3 tested");
+
+        Assert.Equal(0, kept.ExitCode);
+        Assert.StartsWith("confirmed unseen version 3: it stays", kept.Out);
+        var entry = (await alice.History("unseen")).Last()!;
+        Assert.Equal("confirmed version 3", entry["summary"].Str());
+        Assert.Equal(3, entry["version"]?.GetValue<int>()); // the history's version column names what was confirmed
+    }
 }

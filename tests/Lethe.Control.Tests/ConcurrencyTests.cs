@@ -104,4 +104,24 @@ public class ConcurrencyTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.NotEmpty(accepted);
         Assert.Equal(accepted.OrderBy(x => x), stored.OrderBy(x => x));
     }
+
+    [Fact]
+    public async Task an_if_match_listing_several_versions_is_refused_naming_the_header_and_changes_nothing()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("etag-list");
+        var current = await editor.VersionOf("etag-list");
+        var before = await LogState.Of(Host, "etag-list");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/policies/etag-list/clients/work/rules")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { rule = "action=drop", reason = "block" }),
+        };
+        request.Headers.TryAddWithoutValidation("If-Match", $"\"{current - 1}\", \"{current}\"");
+
+        using var response = await editor.SendAsync(request);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Contains("takes one policy version", problem.ErrorText("If-Match"));
+        Assert.Equal(before, await LogState.Of(Host, "etag-list"));
+    }
 }

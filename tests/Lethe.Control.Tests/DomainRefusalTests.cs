@@ -175,4 +175,15 @@ public class DomainRefusalTests(HostFixture fixture) : IClassFixture<HostFixture
         var problem = await response.Problem(HttpStatusCode.UnprocessableEntity);
         Assert.Contains("without --confirm-within first", problem["detail"].Str());
     }
+
+    [Fact]
+    public async Task a_diff_of_a_policy_that_does_not_exist_says_there_is_no_such_policy()
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        var response = await viewer.GetAsync("/policies/never-made/diff?from=1&to=2");
+
+        var problem = await response.Problem(System.Net.HttpStatusCode.NotFound);
+        Assert.Equal("There is no policy named never-made.", problem["detail"].Str());
+    }
 }

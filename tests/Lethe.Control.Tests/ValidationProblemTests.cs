@@ -456,4 +456,58 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
 
         Assert.True(response.IsSuccessStatusCode, $"got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
+
+    [Theory]
+    [InlineData("text/html")]
+    [InlineData("application/octet-stream")]
+    public async Task an_unknown_policy_is_a_404_problem_whatever_the_accept_header(string accept)
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+        viewer.DefaultRequestHeaders.Accept.ParseAdd(accept);
+
+        using var response = await viewer.GetAsync("/policies/no-such-policy/snapshots/latest");
+
+        await response.Problem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task a_bad_rule_is_named_in_problem_details_even_when_the_client_accepts_only_text()
+    {
+        using var editor = Host.Client();
+        editor.DefaultRequestHeaders.Accept.ParseAdd("text/plain");
+
+        using var response = await editor.Post("/policies/val/clients/work/rules", new { rule = "action=maybe", reason = "typo" });
+
+        Assert.Equal(["rule.action"], (await response.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+    }
+
+    [Fact]
+    public async Task a_missing_token_is_a_401_problem_even_when_the_client_accepts_only_text()
+    {
+        using var anonymous = Host.Client(null);
+        anonymous.DefaultRequestHeaders.Accept.ParseAdd("text/plain");
+
+        using var response = await anonymous.GetAsync("/policies");
+
+        await response.Problem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task a_body_naming_a_field_twice_is_refused_rather_than_read_as_its_last_value()
+    {
+        using var editor = Host.Client();
+        var policy = "dup-key-" + Guid.NewGuid().ToString("N")[..8];
+        await editor.CreatePolicyWithWork(policy);
+        var kept = await editor.AddRule(policy, "work", "action=accept proto=tcp dstports=443");
+        var before = await LogState.Of(Host, policy);
+        const string Body = "{\"lines\": [\"action=drop\"], \"replace\": false, \"reason\": \"add a drop\", \"replace\": true}";
+
+        using var response = await editor.PostAsync($"/policies/{policy}/clients/work/rules/import",
+            new StringContent(Body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Contains("replace", problem.ToJsonString());
+        Assert.Equal(before, await LogState.Of(Host, policy));
+        Assert.Contains(kept, await editor.RuleIds(policy, "work"));
+    }
 }

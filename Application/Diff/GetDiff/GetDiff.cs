@@ -22,8 +22,12 @@ public sealed class GetDiffHandler(IPolicyStore store) : IQueryHandler<GetDiff, 
             return loaded.Draft;
         }
         var version = int.Parse(side, System.Globalization.CultureInfo.InvariantCulture);
-        var snapshot = await store.Snapshot(policy, version, ct)
-            ?? throw new DomainException(Refusal.NotFound, $"Policy {policy} has no version {version}.");
+        var snapshot = await store.Snapshot(policy, version, ct);
+        if (snapshot is null)
+        {
+            _ = await store.Load(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
+            throw new DomainException(Refusal.NotFound, $"Policy {policy} has no version {version}.");
+        }
         return snapshot.Draft;
     }
 }

@@ -3,17 +3,19 @@ using Mediator;
 
 namespace Lethe.Application.Publishing.Confirm;
 
-public sealed record Confirm(string Policy, string Reason, long? ExpectedVersion = null) : ICommand<ChangeResult>;
+/// <param name="Version">The snapshot version the caller tested; another one waiting is refused. Null: whichever waits.</param>
+public sealed record Confirm(string Policy, string Reason, long? ExpectedVersion = null, int? Version = null) : ICommand<Confirmed>;
 
-public sealed class ConfirmHandler(PolicyWriter writer, TimeProvider clock) : ICommandHandler<Confirm, ChangeResult>
+public sealed class ConfirmHandler(PolicyWriter writer, TimeProvider clock) : ICommandHandler<Confirm, Confirmed>
 {
     /// <remarks>
     /// Never decided again after a lost race, as other changes are without an expected version: the
     /// race may have been another publish, and a retry would confirm a version its caller never saw.
     /// </remarks>
-    public async ValueTask<ChangeResult> Handle(Confirm command, CancellationToken ct)
+    public async ValueTask<Confirmed> Handle(Confirm command, CancellationToken ct)
     {
         var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
-        return new ChangeResult(policy.Id, await writer.Append(policy, command.Reason, [policy.Confirm(clock.GetUtcNow())], ct));
+        var confirmed = policy.Confirm(clock.GetUtcNow(), command.Version);
+        return new Confirmed(policy.Id, await writer.Append(policy, command.Reason, [confirmed], ct), confirmed.Version);
     }
 }

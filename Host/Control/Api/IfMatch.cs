@@ -12,6 +12,11 @@ public static class IfMatch
         {
             return null;
         }
+        if (header.Contains(',', StringComparison.Ordinal))
+        {
+            // A change is decided on the one version its caller read; "any of these" would not say which.
+            throw new BadRequestPartException("If-Match", $"If-Match takes one policy version, the one the change was decided on, not a list: {header}.");
+        }
         var value = header.Trim('"');
         return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0
             ? version

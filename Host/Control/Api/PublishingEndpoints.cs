@@ -26,8 +26,12 @@ public static class PublishingEndpoints
             return TypedResults.Ok(published);
         });
 
-        write.MapPost("/confirm", async (string policy, ReasonRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
-            PolicyEndpoints.Changed(request, await m.Send(new Confirm(policy, body.Reason, IfMatch.Read(request)), ct)));
+        write.MapPost("/confirm", async (string policy, ConfirmRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
+        {
+            var confirmed = await m.Send(new Confirm(policy, body.Reason, IfMatch.Read(request), body.Version), ct);
+            IfMatch.Write(request.HttpContext.Response, confirmed.Version);
+            return TypedResults.Ok(confirmed);
+        });
 
         write.MapPost("/rollback", async (string policy, RollBackRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
         {

@@ -30,12 +30,17 @@ public static class PublishingCommands
     {
         var policy = new Argument<string>("policy");
         var reason = CliContext.Reason(required: false);
-        var confirm = new Command("confirm", "Confirm a commit-confirmed publish so it stays") { policy, reason };
+        var version = new Option<int?>("--version")
+        {
+            Description = "The published version you tested: refused (409) if another one waits, as when someone published since",
+        };
+        var confirm = new Command("confirm", "Confirm a commit-confirmed publish so it stays") { policy, reason, version };
         confirm.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/confirm", new { reason = parse.GetValue(reason) ?? "confirmed" }, ["version"], ct);
+            var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/confirm",
+                new { reason = parse.GetValue(reason) ?? "confirmed", version = parse.GetValue(version) }, ["version", "confirmedVersion"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
-            else cli.Out.WriteLine($"confirmed (policy version {result!["version"]})");
+            else cli.Out.WriteLine($"confirmed {S(result!["policy"])} version {S(result["confirmedVersion"])}: it stays (policy version {S(result["version"])}, for --if-match)");
             return 0;
         }));
         return confirm;

@@ -64,6 +64,7 @@ public static class ControlPlane
             .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Granting(Roles.Editor)))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Granting(Roles.Admin)));
         services.AddProblemDetails();
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddExceptionHandler<ProblemMapping>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.Configure<JsonOptions>(o =>
@@ -72,6 +73,9 @@ public static class ControlPlane
             // A misspelt optional field ("confirmWithin", "replaceExisting") would otherwise be dropped
             // and the command carried out with its default: a publish with no revert window, say.
             o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+            // A field given twice ("replace": false, ..., "replace": true) would be read as its last
+            // value, which a reviewer or a log reading the first would not see.
+            o.SerializerOptions.AllowDuplicateProperties = false;
         });
         services.AddOpenApi();
         overrides?.Invoke(services);
