@@ -34,21 +34,20 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
                 throw new DomainException(Refusal.Unprocessable, $"{address} cannot be a client's address: {why}.");
             }
         }
-        for (var i = 0; i < parsed.Length; i++)
+        // Sets, not pairs: a client of thousands of addresses must not cost millions of comparisons.
+        var given = new HashSet<System.Net.IPAddress>(parsed.Length);
+        foreach (var address in parsed)
         {
-            for (var j = 0; j < i; j++)
+            if (!given.Add(address))
             {
-                if (parsed[i].Equals(parsed[j]))
-                {
-                    throw new DomainException(Refusal.Unprocessable, $"Address {parsed[i]} is given twice.");
-                }
+                throw new DomainException(Refusal.Unprocessable, $"Address {address} is given twice.");
             }
         }
         foreach (var other in Draft.Clients)
         {
             foreach (var address in other.Addresses)
             {
-                if (parsed.Any(p => p.Equals(RuleParser.ParseAddress(address))))
+                if (RuleParser.ParseAddress(address) is { } held && given.Contains(held))
                 {
                     throw new DomainException(Refusal.Conflict, $"Address {address} already belongs to client {other.Name}.");
                 }

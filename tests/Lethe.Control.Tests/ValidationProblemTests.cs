@@ -510,4 +510,33 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(before, await LogState.Of(Host, policy));
         Assert.Contains(kept, await editor.RuleIds(policy, "work"));
     }
+
+    [Fact]
+    public async Task a_client_of_more_addresses_than_a_machine_has_is_refused_naming_the_field_and_the_limit()
+    {
+        using var editor = Host.Client();
+        var addresses = Enumerable.Range(0, 1_025).Select(i => $"10.77.{i >> 8}.{i & 255}").ToArray();
+        var before = await LogState.Of(Host, "val");
+
+        using var response = await editor.Post("/policies/val/clients", new { name = "big-network", addresses, reason = "a whole lab" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["addresses"], problem.ErrorKeys());
+        Assert.Contains("at most 1024 addresses, not 1025", problem.ErrorText("addresses"));
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    [Fact]
+    public async Task a_client_of_the_most_addresses_allowed_is_added_and_a_repeated_one_is_still_named()
+    {
+        using var editor = Host.Client();
+        var addresses = Enumerable.Range(0, 1_024).Select(i => $"10.78.{i >> 8}.{i & 255}").ToArray();
+
+        (await editor.Post("/policies/val/clients", new { name = "many-addresses", addresses, reason = "a lab" })).EnsureSuccessStatusCode();
+        var again = await editor.Post("/policies/val/clients", new { name = "overlap", addresses = new[] { "10.79.0.1", "10.78.3.255" }, reason = "overlap" });
+        var twice = await editor.Post("/policies/val/clients", new { name = "twice", addresses = new[] { "10.79.0.2", "10.79.0.2" }, reason = "twice" });
+
+        Assert.Equal("Address 10.78.3.255 already belongs to client many-addresses.", (await again.Problem(HttpStatusCode.Conflict))["detail"].Str());
+        Assert.Equal("Address 10.79.0.2 is given twice.", (await twice.Problem(HttpStatusCode.UnprocessableEntity))["detail"].Str());
+    }
 }

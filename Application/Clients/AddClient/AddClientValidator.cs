@@ -6,12 +6,17 @@ namespace Lethe.Application.Clients.AddClient;
 
 public sealed class AddClientValidator : AbstractValidator<AddClient>
 {
+    /// <summary>A client is a machine (a VM and its few addresses); more is a mistake, and each address costs every later change a lookup.</summary>
+    public const int MaxAddresses = 1_024;
+
     public AddClientValidator()
     {
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Name).IsName();
         RuleFor(x => x.Reason).IsReason();
         RuleFor(x => x.Addresses).NotEmpty().WithMessage("A client needs at least one address (--address).");
+        RuleFor(x => x.Addresses.Count).LessThanOrEqualTo(MaxAddresses).OverridePropertyName("Addresses")
+            .WithMessage(x => $"A client has at most {MaxAddresses} addresses, not {x.Addresses.Count}: a network is a rule's dst4/dst6, not a client's addresses.");
         RuleForEach(x => x.Addresses)
             .Must(a => RuleParser.ParseAddress(a ?? "") is not null)
             .WithMessage((_, a) => $"'{a}' is not an IPv4 or IPv6 address.");
