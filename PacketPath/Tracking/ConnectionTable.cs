@@ -20,8 +20,12 @@ namespace Lethe.PacketPath.Tracking;
 /// Entries expire lazily: <see cref="Lookup"/> forgets an entry it finds expired, <see cref="Expire"/>
 /// sweeps a bounded number of entries per call, and <see cref="TryCreate"/> sweeps a little when the
 /// table or the client's quota is full, and the whole table when that is not enough (at most once a
-/// second), so dead flows never refuse a new one for long. Live flows are never evicted to make room: a full table
-/// refuses the new flow instead.
+/// second), so dead flows never refuse a new one for long. When that is not enough either, a TCP
+/// flow that is over (TIME_WAIT or CLOSE, kept only to absorb its last stray segments) makes room,
+/// the oldest among the next <see cref="EvictScan"/> entries, as Linux's conntrack drops such entries
+/// early when its table fills: otherwise a client making many short connections would be refused
+/// for two minutes after each burst while none of its connections is open. Other live flows are
+/// never evicted: a full table refuses the new flow instead.
 /// </para>
 /// <para>
 /// Concurrency: single writer. Every method, <see cref="Lookup"/> included (it removes expired
@@ -63,6 +67,10 @@ public sealed class ConnectionTable
     private int _highWater;
     private int _freeHead = -1;
     private int _sweepCursor;
+    private int _evictCursor;
+
+    /// <summary>Entries looked at for a finished TCP flow to evict, per flow refused room otherwise.</summary>
+    public const int EvictScan = 1_024;
 
     public ConnectionTable(ConnectionLimits limits, ConnectionTimeouts timeouts)
         : this(limits, timeouts, BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)))
@@ -470,6 +478,11 @@ public sealed class ConnectionTable
             _lastFullSweepMs = nowMs;
             Expire(nowMs, _highWater);
         }
+        if (!Fits(client))
+        {
+            // The client's own finished flow when it is at its quota; anyone's when only the table is full.
+            EvictFinished(_perClient[client] >= _quota ? client : -1);
+        }
         reason = _perClient[client] >= _quota ? DropReason.ClientQuotaExceeded
             : _count >= _entries.Length ? DropReason.ConnectionTableFull
             : DropReason.None;
@@ -477,6 +490,34 @@ public sealed class ConnectionTable
     }
 
     private bool Fits(int client) => _count < _entries.Length && _perClient[client] < _quota;
+
+    /// <summary>Removes the least recently seen TCP flow in TIME_WAIT or CLOSE of <paramref name="client"/> (any client: -1) among the next <see cref="EvictScan"/> entries.</summary>
+    private void EvictFinished(int client)
+    {
+        var limit = _highWater;
+        var steps = Math.Min(EvictScan, limit);
+        var oldest = -1;
+        var oldestSeen = long.MaxValue;
+        for (var n = 0; n < steps; n++)
+        {
+            if (_evictCursor >= limit)
+            {
+                _evictCursor = 0;
+            }
+            var i = _evictCursor++;
+            ref var e = ref _entries[i];
+            if ((e.Flags & EntryFlags.InUse) != 0 && e.Protocol == 6 && e.State is ConnectionState.TimeWait or ConnectionState.Close
+                && (client < 0 || e.Client == client) && e.LastSeenMs < oldestSeen)
+            {
+                oldest = i;
+                oldestSeen = e.LastSeenMs;
+            }
+        }
+        if (oldest >= 0)
+        {
+            RemoveLive(oldest);
+        }
+    }
 
     /// <summary>Least time between two whole passes of <see cref="HasRoom"/> over the table.</summary>
     private const long FullSweepIntervalMs = 1_000;

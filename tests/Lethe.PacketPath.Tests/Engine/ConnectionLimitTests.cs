@@ -131,4 +131,49 @@ public class ConnectionLimitTests
         Assert.True(personal.Forwarded, personal.Reason.ToString());
         Assert.Equal(DropReason.ClientQuotaExceeded, work.Reason);
     }
+
+    /// <summary>Opens and closes a connection (FIN both ways, last ACK): it stays in TIME_WAIT.</summary>
+    private static void OpenAndClose(EngineLab lab, string client, ushort port)
+    {
+        var ingress = client == Work4 ? lab.Work : lab.Personal;
+        var nat = lab.Through(Packets.Tcp(client, Remote4, port, 443, TcpFlags.Syn, sequence: 100), ingress).Info.SourcePort;
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Syn | TcpFlags.Ack, sequence: 900, acknowledgement: 101)).Forwarded);
+        lab.Through(Packets.Tcp(client, Remote4, port, 443, TcpFlags.Ack, sequence: 101, acknowledgement: 901), ingress);
+        lab.Through(Packets.Tcp(client, Remote4, port, 443, TcpFlags.Fin | TcpFlags.Ack, sequence: 101, acknowledgement: 901), ingress);
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Fin | TcpFlags.Ack, sequence: 901, acknowledgement: 102)).Forwarded);
+        lab.Through(Packets.Tcp(client, Remote4, port, 443, TcpFlags.Ack, sequence: 102, acknowledgement: 902), ingress);
+    }
+
+    [Fact]
+    public void a_client_whose_connections_have_all_closed_may_open_another_at_once()
+    {
+        var lab = Lab(capacity: 64, quota: 4);
+        for (ushort port = 40000; port < 40004; port++)
+        {
+            OpenAndClose(lab, Work4, port);
+        }
+        lab.Now += 1_000;
+
+        var next = lab.FromWork(Packets.Tcp(Work4, Remote4, 40004, 443, TcpFlags.Syn, sequence: 100));
+
+        Assert.True(next.Forwarded, $"refused ({next.Reason}) while the client's only flows are closed ones in TIME_WAIT");
+        Assert.Equal(4, lab.Engine.Connections.Count); // the oldest finished one made room
+    }
+
+    [Fact]
+    public void a_full_table_makes_room_from_a_finished_connection_but_never_from_an_open_one()
+    {
+        var lab = Lab(capacity: 3, quota: 4);
+        OpenAndClose(lab, Personal4, 40000); // finished: TIME_WAIT
+        var open = lab.Through(Packets.Tcp(Work4, Remote4, 40001, 443, TcpFlags.Syn, sequence: 100), lab.Work).Info.SourcePort;
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, open, TcpFlags.Syn | TcpFlags.Ack, sequence: 900, acknowledgement: 101)).Forwarded);
+        OpenUdp(lab, Work4, 5000);
+
+        var taken = lab.FromWork(Packets.Udp(Work4, Remote4, 5001, 53, payload: 8));
+        var refused = lab.FromWork(Packets.Udp(Work4, Remote4, 5002, 53, payload: 8));
+
+        Assert.True(taken.Forwarded, taken.Reason.ToString());
+        Assert.Equal(DropReason.ConnectionTableFull, refused.Reason);
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, open, TcpFlags.Ack, sequence: 901, acknowledgement: 101)).Forwarded);
+    }
 }
