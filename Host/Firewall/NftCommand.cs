@@ -39,7 +39,7 @@ public static class NftCommand
             {
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
-                var options = Options(parse, flags, uplink, clients, resolve, now, verified.Content);
+                var options = Options(parse, flags, uplink, clients, resolve, now, verified.Content, error);
                 var e = verified.Envelope;
                 options = options with { Origin = $"policy {e.Policy} version {e.Version} (sha256 {e.ContentSha256}, key {e.KeyId})" };
                 await output.WriteAsync(NftRenderer.Render(verified.Content, options));
@@ -61,7 +61,7 @@ public static class NftCommand
     }
 
     private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string?> uplink, Option<string[]> clients,
-        Option<string[]> resolve, Option<long?> now, Lethe.Domain.Snapshots.SnapshotContent content)
+        Option<string[]> resolve, Option<long?> now, Lethe.Domain.Snapshots.SnapshotContent content, TextWriter error)
     {
         var (v4, v6) = flags.UplinkAddresses(parse, content);
 
@@ -90,6 +90,23 @@ public static class NftCommand
             {
                 list.Add(Address("--resolve", text));
             }
+        }
+
+        // One command line serves every version (re-run on each publish, as boot's is on each restart): a
+        // client or a name a newer version dropped is warned of, not refused, or the kernel would keep the
+        // older ruleset, which still forwards for the removed client.
+        var model = Lethe.Domain.Snapshots.SnapshotCodec.ToModel(content);
+        foreach (var client in interfaces.Keys.Where(c => model.FindClient(c) is null).ToList())
+        {
+            error.WriteLine($"warning: --client-interface: the snapshot has no client named {client} (clients: {string.Join(", ", model.Clients.Select(c => c.Name))}); " +
+                $"{string.Join(", ", interfaces[client])} carries no client in this ruleset");
+            interfaces.Remove(client);
+        }
+        var hostNames = model.Clients.SelectMany(c => c.Rules).Select(r => r.Rule.Host).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        foreach (var name in answers.Keys.Where(n => !hostNames.Contains(n)).ToList())
+        {
+            error.WriteLine($"warning: --resolve: no rule of this snapshot names dsthost {name}; its answer is not used");
+            answers.Remove(name);
         }
 
         return new NftOptions

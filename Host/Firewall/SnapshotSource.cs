@@ -92,7 +92,7 @@ public static class SnapshotSource
             }
             catch (HttpRequestException e)
             {
-                throw new SnapshotVerificationException($"cannot fetch {location}: {e.Message}");
+                throw new SnapshotVerificationException($"cannot fetch {location}: {Lethe.Hosts.FailureText.Of(e)}");
             }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             {

@@ -106,7 +106,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         }
         catch (HttpRequestException e)
         {
-            throw new CliException($"cannot reach the control plane at {server}: {e.Message}");
+            throw new CliException($"cannot reach the control plane at {server}: {Lethe.Hosts.FailureText.Of(e)}");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
