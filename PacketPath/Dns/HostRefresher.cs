@@ -131,8 +131,8 @@ public sealed class HostRefresher
             {
                 ct.ThrowIfCancellationRequested();
                 var now = _time.GetTimestamp();
-                var due = new List<int>();
-                var unanswered = 0;
+                var due = new List<int>(); // the names nobody has an answer for go first
+                var known = new List<int>();
                 var next = long.MaxValue;
                 for (var id = 0; id < _due.Length; id++)
                 {
@@ -141,15 +141,12 @@ public sealed class HostRefresher
                     {
                         next = Math.Min(next, at);
                     }
-                    else if (Table.IsResolved(id))
-                    {
-                        due.Add(id);
-                    }
                     else
                     {
-                        due.Insert(unanswered++, id); // the names nobody has an answer for go first
+                        (Table.IsResolved(id) ? known : due).Add(id);
                     }
                 }
+                due.AddRange(known);
 
                 if (due.Count > 0)
                 {
