@@ -60,8 +60,10 @@ public static class BootCommand
             try
             {
                 // Read once, for boot, every reload and the watch: a key given through a pipe reads empty the second time.
-                pem = await SnapshotSource.ReadTrustedKey(trust, stop.Token);
-                var verified = await SnapshotSource.LoadWithKey(location, bearer, pem, stop.Token);
+                // On a thread of the pool, given up at SIGTERM: opening or reading a pipe whose writer never comes
+                // blocks in the kernel whatever the token says, and would keep a stopped firewall alive.
+                pem = await Task.Run(() => SnapshotSource.ReadTrustedKey(trust, stop.Token), stop.Token).WaitAsync(stop.Token);
+                var verified = await Task.Run(() => SnapshotSource.LoadWithKey(location, bearer, pem, stop.Token), stop.Token).WaitAsync(stop.Token);
                 var options = flags.Options(parse, seed: null, verified.Content);
                 var deviceWarnings = new List<string>();
                 var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList(), deviceWarnings);

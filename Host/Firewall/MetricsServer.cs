@@ -12,8 +12,9 @@ namespace Lethe.Firewall;
 /// Whoever reaches the address may connect, so a connection costs little: at most
 /// <see cref="MaxAnswering"/> are answered at once, and the page is rendered at most once per
 /// <see cref="PageLifetime"/> and shared by every answer meanwhile. When all places are taken, a
-/// new connection takes the place of the oldest one that has sent no request for
-/// <see cref="SilentEvictAfter"/>, else it is closed unanswered: connections opened and left silent
+/// new connection takes the place of the one that has made no progress for longest, if that is at
+/// least <see cref="SilentEvictAfter"/> (no request yet, or an answer it does not read), else it is
+/// closed unanswered: connections opened and left silent, or that ask and never read the page,
 /// cannot keep scrapes out.
 /// </remarks>
 public sealed class MetricsServer : IDisposable
@@ -28,8 +29,11 @@ public sealed class MetricsServer : IDisposable
 
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a connection may stay silent before a new one may take its place; a scraper asks at once.</summary>
+    /// <summary>How long a connection may make no progress before a new one may take its place; a scraper asks, and reads, at once.</summary>
     private static readonly TimeSpan SilentEvictAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>The page is written in pieces of this size, each a sign of progress: a peer that stops reading stalls one.</summary>
+    private const int WriteChunk = 16 * 1024;
 
     private static readonly byte[] NotFound = Response("404 Not Found", "not found\n");
 
@@ -97,17 +101,19 @@ public sealed class MetricsServer : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    /// <summary>A connection being answered, and since when.</summary>
+    /// <summary>A connection being answered, and when it last made progress (connected, asked, took a piece of the answer).</summary>
     private sealed class Place(TcpClient client)
     {
+        private long _progress = System.Diagnostics.Stopwatch.GetTimestamp();
+
         public TcpClient Client { get; } = client;
 
-        public long Since { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+        public long Progress => Volatile.Read(ref _progress);
 
-        public volatile bool Asked;
+        public void Moved() => Volatile.Write(ref _progress, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
-    /// <summary>A free place, or the place of the oldest connection silent too long (closed here), or null.</summary>
+    /// <summary>A free place, or the place of the connection stuck longest, if too long (closed here), or null.</summary>
     private Place? TakePlace(TcpClient client)
     {
         lock (_placesLock)
@@ -118,8 +124,8 @@ public sealed class MetricsServer : IDisposable
                 for (var i = 0; i < _places.Length; i++)
                 {
                     var p = _places[i]!;
-                    if (!p.Asked && System.Diagnostics.Stopwatch.GetElapsedTime(p.Since) >= SilentEvictAfter
-                        && (free < 0 || p.Since < _places[free]!.Since))
+                    if (System.Diagnostics.Stopwatch.GetElapsedTime(p.Progress) >= SilentEvictAfter
+                        && (free < 0 || p.Progress < _places[free]!.Progress))
                     {
                         free = i;
                     }
@@ -157,11 +163,16 @@ public sealed class MetricsServer : IDisposable
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(RequestTimeout);
                 var line = await ReadRequestLine(stream, timeout.Token);
-                place.Asked = true;
+                place.Moved();
                 // Prometheus may add URL parameters (a scrape config's `params`); the page has none to take.
                 var found = line.StartsWith("GET /metrics ", StringComparison.Ordinal) || line.StartsWith("GET /metrics?", StringComparison.Ordinal)
                     || line.StartsWith("GET / ", StringComparison.Ordinal);
-                await stream.WriteAsync(found ? Page() : NotFound, timeout.Token);
+                var answer = found ? Page() : NotFound;
+                for (var at = 0; at < answer.Length; at += WriteChunk)
+                {
+                    await stream.WriteAsync(answer.AsMemory(at, Math.Min(WriteChunk, answer.Length - at)), timeout.Token);
+                    place.Moved();
+                }
             }
             catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
             {

@@ -123,4 +123,35 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
         Assert.DoesNotContain("booted", process.Out.Replace("before booting", ""));
         Assert.Equal("", process.Err);
     }
+
+    [Fact]
+    public async Task sigterm_while_the_snapshot_is_still_being_read_from_a_pipe_stops_boot_with_a_line_and_exit_0()
+    {
+        // A named pipe whose writer has not come yet (`--snapshot <(ssh host cat home.json)` still on its way, say).
+        var fifo = Path.Combine(policy.Folder, $"snapshot-{Guid.NewGuid():N}.fifo");
+        Assert.Equal(0, Lethe.PacketPath.Tests.Devices.Command.Execute("mkfifo", fifo).Code);
+        try
+        {
+            await using var process = FirewallProcess.Start(false, "boot", "--snapshot", fifo, "--trust", policy.PublicKey);
+            await Task.Delay(TimeSpan.FromSeconds(3)); // started, and waiting for the pipe's bytes
+
+            process.Terminate();
+            int? code = null;
+            try
+            {
+                code = await process.Exit(TimeSpan.FromSeconds(10));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Assert.True(code is not null, $"lethe-firewall boot still runs 10 s after SIGTERM. stdout: {process.Out} stderr: {process.Err}");
+            Assert.Equal(0, code);
+            Assert.Contains("stopped before booting; nothing was forwarded", process.Out);
+        }
+        finally
+        {
+            File.Delete(fifo);
+        }
+    }
 }
