@@ -153,6 +153,9 @@ public sealed class PacketEngine
         }
         if (IsFirewallAddress(info.Destination))
         {
+            // Answered as a drop rule is (administratively prohibited, unless --silent-drop): the address
+            // is what traceroute shows as hop 1, and a connect() to it must fail at once, not hang.
+            Refuse(packet, info, RuleAction.Drop, client, nowMs, reply, ref outcome);
             return Drop(ref outcome, DropReason.AddressedToFirewall);
         }
         if (info.IsFragment && (info.FragmentOffset != 0 || !FirstFragmentMayPass(info)))

@@ -66,9 +66,12 @@ public enum DropReason : byte
     // Forwarding
     TtlExceeded,
     TooBig,
+    /// <summary>From a client to the firewall's own address, which serves nothing there: answered as a drop rule is.</summary>
     AddressedToFirewall,
     /// <summary>To a multicast, broadcast, loopback or unspecified address (<see cref="NetAddress.IsNeverForwarded"/>); dropped without an answer.</summary>
     NeverForwarded,
     /// <summary>An IPv4 packet with a loose or strict source route option; dropped without an answer, as Linux does.</summary>
     SourceRouted,
+    /// <summary>An IPv4 header whose checksum does not verify: dropped without an answer before anything is read from it, as Linux's ip_rcv and RFC 1812 §5.2.2 drop it.</summary>
+    BadIpChecksum,
 }

@@ -76,6 +76,12 @@ public static class PacketParser
         {
             return false;
         }
+        if (!ip.VerifyHeaderChecksum())
+        {
+            // Its addresses, TTL and ports cannot be trusted; every sender's kernel fills the checksum in.
+            reason = DropReason.BadIpChecksum;
+            return false;
+        }
         info.Version = 4;
         info.Source = ip.Source;
         info.Destination = ip.Destination;

@@ -187,4 +187,21 @@ public class MalformedPacketTests
         }
         return bytes;
     }
+
+    [Fact]
+    public void an_ipv4_packet_whose_header_checksum_is_wrong_is_dropped_silently_as_linux_and_rfc_1812_drop_it()
+    {
+        var lab = new EngineLab(["action=reject proto=tcp dstports=25", "action=accept"]);
+        var syn = Packets.Tcp(Work4, Remote4, 40000, 25, TcpFlags.Syn);
+        syn[10] ^= 0xFF;
+        var datagram = Packets.Udp(Work4, Remote4, 5000, 53, payload: 8);
+        datagram[10] ^= 0xFF;
+
+        var rejected = lab.FromWork(syn);
+        var accepted = lab.FromWork(datagram);
+
+        Assert.Equal((DropReason.BadIpChecksum, 0), (rejected.Reason, rejected.Reply.Length));
+        Assert.Equal((false, DropReason.BadIpChecksum), (accepted.Forwarded, accepted.Reason));
+        Assert.Equal(0, lab.Engine.Connections.Count);
+    }
 }

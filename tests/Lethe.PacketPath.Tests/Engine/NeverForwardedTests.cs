@@ -152,4 +152,19 @@ public class NeverForwardedTests
         Assert.False(NetAddress.Parse("169.253.255.255").IsLinkLocal);
         Assert.True(NetAddress.Parse("169.254.255.255").IsLinkLocal);
     }
+
+    [Theory]
+    [InlineData(Work4, Uplink4)]
+    [InlineData(Work6, Uplink6)]
+    public void a_clients_connection_to_the_firewalls_own_address_is_refused_out_loud_not_left_to_hang(string source, string firewall)
+    {
+        var lab = new EngineLab(["action=accept"]);
+
+        var sent = lab.FromWork(Packets.Tcp(source, firewall, 40000, 22, TcpFlags.Syn));
+
+        Assert.Equal(DropReason.AddressedToFirewall, sent.Reason);
+        Assert.True(sent.Reply.Length > 0, "the client's connect() to the firewall's address got no answer and hangs until it times out");
+        Assert.Equal(NetAddress.Parse(source), sent.ReplyInfo.Destination);
+        Assert.Equal(NetAddress.Parse(firewall), sent.ReplyInfo.Source);
+    }
 }
