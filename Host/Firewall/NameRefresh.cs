@@ -30,6 +30,7 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
             _current?.Dispose();
             _current = null;
             _running.RemoveAll(t => t.IsCompleted);
+            var previous = _refresher;
             _refresher = null;
             if (hosts.Names.Count == 0)
             {
@@ -43,7 +44,7 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
             _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var refresher = new HostRefresher(hosts, new DnsResolver(resolvers), (name, answer) =>
                 log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} (ttl {answer.Ttl.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"),
-                previous: _refresher);
+                previous: previous);
             _refresher = refresher;
             _running.Add(refresher.Run(_current.Token));
             return refresher.FirstAnswers;
