@@ -120,6 +120,16 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
     public RulesImported ImportRules(string clientName, IReadOnlyList<DraftRule> rules, bool replace)
     {
         var client = RequireClient(clientName);
+        // Sets, built once: an import of thousands into a policy of many thousands must not cost their product.
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var other in Draft.Clients)
+        {
+            // With replace, the client's own rules go away first, so their ids may come back.
+            if (!(replace && other.Name == client.Name))
+            {
+                taken.UnionWith(other.Rules.Select(r => r.Id));
+            }
+        }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rule in rules)
         {
@@ -127,10 +137,9 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
             {
                 throw new DomainException(Refusal.Conflict, $"The import gives rule id {rule.Id} twice.");
             }
-            // With replace, the client's own rules go away first, so their ids may come back.
-            if (!(replace && client.Rules.Any(r => r.Id == rule.Id)))
+            if (taken.Contains(rule.Id))
             {
-                RequireFreshRuleId(rule.Id);
+                throw new DomainException(Refusal.Conflict, $"Policy {Id} already has a rule with id {rule.Id}.");
             }
         }
         if (rules.Count == 0)

@@ -81,7 +81,7 @@ public static class PolicyDiff
             }
         }
 
-        var stayed = LongestIncreasingRun(kept.Select(k => k.Before).ToList());
+        var stayed = LongestIncreasingRun(kept);
         var moved = new List<RuleChange>();
         var changed = new List<RuleChange>();
         for (var k = 0; k < kept.Count; k++)
@@ -112,48 +112,60 @@ public static class PolicyDiff
 
     /// <summary>
     /// Which of the kept rules keep their relative order: a longest increasing run of their old
-    /// positions, taken in their new order; the rest are the fewest that must have moved.
+    /// positions, taken in their new order; the rest are the fewest that must have moved. Among runs
+    /// of that length, the one holding the most rules at the same index on both sides: a rule that kept
+    /// its place is not named as moved while one that changed places goes unnamed (three rules
+    /// reversed: the middle one stayed).
     /// </summary>
     /// <remarks>
     /// The kept ids are the same set on both sides, so this is their longest common subsequence, found
-    /// in n log n time and linear memory: a table of both lengths would take gigabytes for a policy of
-    /// tens of thousands of rules.
+    /// in n log n time and linear memory (a prefix-maximum tree over the old positions): a table of
+    /// both lengths would take gigabytes for a policy of tens of thousands of rules.
     /// </remarks>
-    private static bool[] LongestIncreasingRun(List<int> positions)
+    private static bool[] LongestIncreasingRun(List<(DraftRule Rule, int Before, int After)> kept)
     {
-        // ends[l]: the index of the smallest last position of any increasing run of length l + 1.
-        var ends = new List<int>();
-        var previous = new int[positions.Count];
-        for (var k = 0; k < positions.Count; k++)
+        var size = 1;
+        foreach (var k in kept)
         {
-            int low = 0, high = ends.Count;
-            while (low < high)
+            size = Math.Max(size, k.Before + 2);
+        }
+        // best[i]: the best run ending at an old position below i, as (length, rules in place, its last index).
+        var best = new (int Length, int InPlace, int Last)[size + 1];
+        Array.Fill(best, (0, 0, -1));
+        var previous = new int[kept.Count];
+        var overall = (Length: 0, InPlace: 0, Last: -1);
+        for (var k = 0; k < kept.Count; k++)
+        {
+            var found = (Length: 0, InPlace: 0, Last: -1);
+            for (var i = kept[k].Before; i > 0; i -= i & -i)
             {
-                var mid = (low + high) / 2;
-                if (positions[ends[mid]] < positions[k])
+                if (Better(best[i], found))
                 {
-                    low = mid + 1;
-                }
-                else
-                {
-                    high = mid;
+                    found = best[i];
                 }
             }
-            previous[k] = low > 0 ? ends[low - 1] : -1;
-            if (low == ends.Count)
+            previous[k] = found.Last;
+            var run = (Length: found.Length + 1, InPlace: found.InPlace + (kept[k].Before == kept[k].After ? 1 : 0), Last: k);
+            for (var i = kept[k].Before + 1; i <= size; i += i & -i)
             {
-                ends.Add(k);
+                if (Better(run, best[i]))
+                {
+                    best[i] = run;
+                }
             }
-            else
+            if (Better(run, overall))
             {
-                ends[low] = k;
+                overall = run;
             }
         }
-        var stays = new bool[positions.Count];
-        for (var k = ends.Count > 0 ? ends[^1] : -1; k >= 0; k = previous[k])
+        var stays = new bool[kept.Count];
+        for (var k = overall.Last; k >= 0; k = previous[k])
         {
             stays[k] = true;
         }
         return stays;
+
+        static bool Better((int Length, int InPlace, int Last) a, (int Length, int InPlace, int Last) b) =>
+            a.Length > b.Length || (a.Length == b.Length && a.InPlace > b.InPlace);
     }
 }

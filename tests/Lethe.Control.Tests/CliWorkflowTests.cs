@@ -329,4 +329,22 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.DoesNotContain("Unhandled exception", error);
         Assert.Equal("", output);
     }
+
+    [Fact]
+    public async Task diff_does_not_report_a_rule_that_kept_its_place_as_moved()
+    {
+        var policy = await NewPolicy("cli-diff-moves");
+        var ssh = (await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=22", "-m", "ssh")).Line;
+        var web = (await Ok("rule", "add", policy, "work", "action=accept proto=tcp dstports=443", "-m", "web")).Line;
+        var rest = (await Ok("rule", "add", policy, "work", "action=drop", "-m", "the rest")).Line;
+        await Ok("publish", policy, "-m", "v1");
+        await Ok("rule", "move", policy, ssh, "--position", "2", "-m", "ssh last");
+        await Ok("rule", "move", policy, rest, "--position", "0", "-m", "drop first");
+
+        var diff = await Ok("diff", policy, "1", "draft");
+
+        Assert.DoesNotContain($"{web} moved", diff.Out);
+        Assert.Contains($"~ {ssh} moved 0 -> 2", diff.Out);
+        Assert.Contains($"~ {rest} moved 2 -> 0", diff.Out);
+    }
 }

@@ -62,6 +62,15 @@ public class PolicyDiffTests
     }
 
     [Fact]
+    public void reversing_three_rules_names_the_two_that_changed_places_not_the_one_that_stayed()
+    {
+        var diff = Single(Draft(("work", ["ssh", "web", "rest"])), Draft(("work", ["rest", "web", "ssh"])));
+
+        Assert.Equal(["rest", "ssh"], diff.Moved.Select(m => m.Id).Order());
+        Assert.Contains(new RuleChange("ssh", "action=accept comment=ssh", 0, 2), diff.Moved);
+    }
+
+    [Fact]
     public void reversing_four_rules_reports_three_moves() =>
         Assert.Equal(3, Single(Draft(("work", ["a", "b", "c", "d"])), Draft(("work", ["d", "c", "b", "a"]))).Moved.Count);
 
