@@ -213,7 +213,8 @@ public static class Segmentation
             {
                 return Fail(DropReason.BadFragment, out reason);
             }
-            (transportOffset, totalLength, protocol, source, destination) = (chain.TransportOffset, ip.TotalLength, chain.Protocol, ip.Source, ip.Destination);
+            // Behind a Routing header with segments left, the segments' checksums name the final destination.
+            (transportOffset, totalLength, protocol, source, destination) = (chain.TransportOffset, ip.TotalLength, chain.Protocol, ip.Source, ip.PseudoHeaderDestination(chain));
         }
         else
         {

@@ -356,4 +356,36 @@ public class SegmentationTests
         Assert.False(Segmentation.TrySplit(header, packet, output, ranges, out _, out var tooBig));
         Assert.Equal(DropReason.TooBig, tooBig);
     }
+
+    [Theory]
+    [InlineData(2)] // Mobile IPv6: the home address
+    [InlineData(4)] // SRv6: segment list [0]
+    public void tso6_segments_behind_a_routing_header_keep_the_final_destination_in_their_checksums(byte type)
+    {
+        // RFC 8200 §8.1: with a Routing header still to be followed, the pseudo-header names the final
+        // destination; the kernel's own GSO keeps it (checked on Linux 6.18: a TUN with TSO forwarding to one without).
+        var (source, hop, final) = (NetAddress.Parse(Client6), NetAddress.Parse("2001:db8:1::1"), NetAddress.Parse("2001:db8:2::10"));
+        var tcp = Packets.Tcp(Client6, final.ToString(), 40000, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 3000, sequence: 1000)[40..];
+        var packet = new byte[40 + 24 + tcp.Length];
+        packet[0] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(4), (ushort)(24 + tcp.Length));
+        packet[6] = IpProtocol.Routing;
+        packet[7] = 64;
+        source.WriteTo(packet.AsSpan(8));
+        hop.WriteTo(packet.AsSpan(24));
+        (packet[40], packet[41], packet[42], packet[43]) = (IpProtocol.Tcp, 2, type, 1); // one address, one segment left
+        final.WriteTo(packet.AsSpan(48));
+        tcp.CopyTo(packet, 64);
+        BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(64 + 16), (ushort)~Checksum.Finish(Checksum.PseudoHeader(source, final, IpProtocol.Tcp, tcp.Length)));
+        var header = new VirtioNetHeader(VirtioNetFlags.NeedsChecksum, VirtioGsoType.TcpV6, 64 + 20, 1000, 64, VirtioNetHeader.TcpChecksumOffset);
+        var (output, segments) = Room();
+
+        var split = Split(header, packet, output, segments);
+
+        Assert.Equal(3, split.Length);
+        for (var i = 0; i < split.Length; i++)
+        {
+            Assert.True(TcpSegment.Unchecked(output.AsSpan(split[i])[64..]).VerifyChecksum(source, final), $"segment {i}: TCP checksum over the final destination");
+        }
+    }
 }
