@@ -252,8 +252,12 @@ internal static class TcpWindow
         }
         if ((flags & TcpTracker.Rst) != 0 && (receiver.Flags & TcpSideFlags.AckSeen) != 0 && seq != receiver.MaxAck)
         {
-            // Behind what the receiver acknowledged: stale or forged, as Linux judges it.
-            if (Before(seq, receiver.MaxAck))
+            // Behind what the receiver acknowledged: stale or forged, as Linux judges it, while the flow
+            // is open. In a closing flow Linux skips that check (tcp_can_early_drop): a server that has
+            // closed answers a late segment (a handshake ACK that a worker handed over after the whole
+            // exchange, say) with a reset at the number that segment acknowledged, and that reset must pass.
+            if (Before(seq, receiver.MaxAck)
+                && state is not (ConnectionState.FinWait or ConnectionState.CloseWait or ConnectionState.LastAck or ConnectionState.TimeWait or ConnectionState.Close))
             {
                 return TcpCheck.Refuse;
             }

@@ -447,4 +447,29 @@ public class TcpSequenceWindowTests
 
         Assert.Equal(ConnectionState.Established, State());
     }
+
+    // Seen in a soak through two workers: the client's handshake ACK, read by the worker that does not own the
+    // flow, was handed over and forwarded after the whole exchange (request, reply, both FINs, last ACK). The
+    // server no longer has the connection and answers it with a reset at the number that ACK named (RFC 9293:
+    // seq = the segment's ACK, no ACK flag), in the window but behind what the client acknowledged.
+    [Fact]
+    public void a_reset_in_time_wait_answering_a_late_segment_is_passed_as_in_any_closing_flow()
+    {
+        Assert.True(FromClient(TcpFlags.Ack | TcpFlags.Psh, ClientIsn + 1, RemoteIsn + 1, payload: 64).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 65).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Ack | TcpFlags.Psh, RemoteIsn + 1, ClientIsn + 65, payload: 64).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 65, RemoteIsn + 65).Forwarded);
+        Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 65, RemoteIsn + 65).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 65, ClientIsn + 66).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 66, RemoteIsn + 66).Forwarded);
+        Assert.Equal(ConnectionState.TimeWait, State());
+        var late = FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1);
+
+        var reset = FromRemote(TcpFlags.Rst, RemoteIsn + 1, 0);
+
+        Assert.True(late.Forwarded);
+        Assert.True(reset.Forwarded, $"the server's reset in TIME_WAIT, behind its end and in the window, was dropped: {reset.Reason}");
+        Assert.Equal(ConnectionState.Close, State());
+        Assert.Equal(0, _lab.Engine.Drops[(int)DropReason.TcpOutOfWindow]);
+    }
 }
