@@ -16,12 +16,13 @@ public static class Replies
     /// <summary>
     /// No error about an error, even one of a type this parser does not read as such: every ICMPv6
     /// type below 128 is an error (RFC 4443 §2.1, §2.4 (e.1)), and Linux sends none about an ICMP
-    /// type it does not know (above 18, icmp_send) as about a known error.
+    /// type it does not know (above 18, icmp_send) as about a known error, nor about the types its
+    /// table classes as errors beside those this parser reads as such (1, 2, 6, 7, 9 and 10).
     /// </summary>
     private static bool IsUnknownOrErrorIcmp(in PacketInfo info) =>
         info.Version == 6
             ? info.Protocol == IpProtocol.IcmpV6 && info.IcmpType < 128
-            : info.Protocol == IpProtocol.Icmp && info.IcmpType > 18;
+            : info.Protocol == IpProtocol.Icmp && info.IcmpType is > 18 or 1 or 2 or 6 or 7 or 9 or 10;
 
     public static int IcmpError(ReadOnlySpan<byte> offending, in PacketInfo info, NetAddress from, byte type, byte code, uint restOfHeader, Span<byte> reply)
     {

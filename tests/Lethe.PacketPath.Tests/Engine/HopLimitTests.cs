@@ -50,10 +50,17 @@ public class HopLimitTests
     [InlineData(Work6, Remote6, (byte)100)]
     [InlineData(Work6, Remote6, (byte)127)]
     [InlineData(Work4, Remote4, (byte)40)]
+    [InlineData(Work4, Remote4, (byte)1)]
+    [InlineData(Work4, Remote4, (byte)2)]
+    [InlineData(Work4, Remote4, (byte)6)]
+    [InlineData(Work4, Remote4, (byte)7)]
+    [InlineData(Work4, Remote4, (byte)9)]
+    [InlineData(Work4, Remote4, (byte)10)]
     public void an_icmp_message_of_an_error_type_or_one_unknown_gets_no_time_exceeded(string client, string remote, byte type)
     {
         // RFC 4443 §2.4 (e.1): no error about an ICMPv6 error, and every type below 128 is one; Linux
-        // sends none about an ICMP type it does not know either.
+        // sends none about an ICMP type it does not know either, nor about those its icmp_pointers
+        // table classes as errors (1, 2, 6, 7, 9, 10, beside 3, 4, 5, 11 and 12).
         var sent = _lab.FromWork(Packets.Icmp(client, remote, type, 0, new byte[56], ttl: 1));
 
         Assert.False(sent.Forwarded);
