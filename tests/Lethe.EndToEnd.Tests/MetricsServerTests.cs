@@ -82,26 +82,40 @@ public sealed class MetricsServerTests : IAsyncLifetime
     [Fact]
     public async Task connections_beyond_the_limit_are_closed_unanswered_while_the_others_wait()
     {
-        var silent = await TakeEveryPlace();
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            // Each of those holds a place until it sends a request or its 5 s run out.
-            await Task.Delay(200);
+            var rendersBefore = Volatile.Read(ref _renders);
+            var taken = System.Diagnostics.Stopwatch.StartNew();
+            var silent = await TakeEveryPlace();
+            string answer;
+            int rendered;
+            try
+            {
+                // Each of those holds a place until it sends a request or its 5 s run out, and for a
+                // second none may be taken from it.
+                await Task.Delay(200);
 
-            using var extra = await Connect();
-            await extra.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
-            var answer = await ReadAll(extra.GetStream());
+                using var extra = await Connect();
+                await extra.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
+                answer = await ReadAll(extra.GetStream());
+                rendered = Volatile.Read(ref _renders) - rendersBefore;
+            }
+            finally
+            {
+                silent.ForEach(c => c.Dispose());
+            }
+            // Once they are gone, scrapes are answered again.
+            var later = await Eventually(() => Get("/metrics"));
+            Assert.StartsWith("HTTP/1.0 200 OK", later);
+            if (taken.Elapsed >= TimeSpan.FromMilliseconds(900) && attempt < 5)
+            {
+                continue; // a machine so busy that the silent ones were near a second old: not a fair check, so again
+            }
 
             Assert.Equal("", answer);
-            Assert.Equal(0, Volatile.Read(ref _renders));
+            Assert.Equal(0, rendered);
+            return;
         }
-        finally
-        {
-            silent.ForEach(c => c.Dispose());
-        }
-        // Once they are gone, scrapes are answered again.
-        var later = await Eventually(() => Get("/metrics"));
-        Assert.StartsWith("HTTP/1.0 200 OK", later);
     }
 
     [Fact]
