@@ -10,13 +10,15 @@ namespace Lethe.PacketPath.Wire;
 /// <param name="FragmentOffset">Fragment offset in bytes.</param>
 /// <param name="MoreFragments">The fragment header's M flag.</param>
 /// <param name="FragmentId">The fragment header's identification.</param>
+/// <param name="RoutingHeaderOffset">Offset of a Routing header with segments left, or 0 when there is none.</param>
 public readonly record struct Ipv6HeaderChain(
     byte Protocol,
     int TransportOffset,
     int FragmentHeaderOffset,
     int FragmentOffset,
     bool MoreFragments,
-    uint FragmentId)
+    uint FragmentId,
+    int RoutingHeaderOffset = 0)
 {
     public bool HasFragmentHeader => FragmentHeaderOffset != 0;
 

@@ -149,6 +149,7 @@ public readonly ref struct Ipv6Packet
         var fragmentOffset = 0;
         var moreFragments = false;
         uint fragmentId = 0;
+        var routingHeaderOffset = 0;
         while (IsExtensionHeader(next))
         {
             var cut = moreFragments ? DropReason.BadFragment : DropReason.BadExtensionHeader;
@@ -193,10 +194,14 @@ public readonly ref struct Ipv6Packet
                 }
                 continue;
             }
+            if (next == IpProtocol.Routing && _buffer[offset + 3] > 0)
+            {
+                routingHeaderOffset = offset;
+            }
             next = _buffer[offset];
             offset += length;
         }
-        chain = new Ipv6HeaderChain(next, offset, fragmentHeaderOffset, fragmentOffset, moreFragments, fragmentId);
+        chain = new Ipv6HeaderChain(next, offset, fragmentHeaderOffset, fragmentOffset, moreFragments, fragmentId, routingHeaderOffset);
         reason = DropReason.None;
         return true;
     }
@@ -204,39 +209,24 @@ public readonly ref struct Ipv6Packet
     /// <summary>
     /// The destination a transport checksum's pseudo-header names (RFC 8200 §8.1): the final one when
     /// a Routing header still has segments left (type 0: its last address; type 2, Mobile IPv6: the
-    /// home address; type 4, SRv6: segment list [0]), else the header's own. For a packet whose
-    /// extension headers <see cref="TryWalkExtensionHeaders"/> accepted.
+    /// home address; type 4, SRv6: segment list [0]), else the header's own. For the chain
+    /// <see cref="TryWalkExtensionHeaders"/> found, which checked the Routing header's length.
     /// </summary>
     public NetAddress PseudoHeaderDestination(in Ipv6HeaderChain chain)
     {
-        var next = NextHeader;
-        var offset = HeaderLength;
-        while (offset < chain.TransportOffset && IsExtensionHeader(next) && offset + 8 <= _buffer.Length)
+        var offset = chain.RoutingHeaderOffset;
+        if (offset == 0)
         {
-            var length = next switch
-            {
-                IpProtocol.Fragment => FragmentHeaderLength,
-                IpProtocol.Authentication => (_buffer[offset + 1] + 2) * 4,
-                _ => (_buffer[offset + 1] + 1) * 8,
-            };
-            if (next == IpProtocol.Routing && _buffer[offset + 3] > 0 && offset + length <= _buffer.Length)
-            {
-                var addresses = (length - 8) / 16;
-                var at = _buffer[offset + 2] switch
-                {
-                    0 when addresses > 0 => offset + 8 + (addresses - 1) * 16,
-                    2 or 4 when addresses > 0 => offset + 8,
-                    _ => -1,
-                };
-                if (at >= 0)
-                {
-                    return NetAddress.FromV6Bytes(_buffer.Slice(at, 16));
-                }
-            }
-            next = _buffer[offset];
-            offset += length;
+            return Destination;
         }
-        return Destination;
+        var addresses = _buffer[offset + 1] / 2; // 8-byte units after the first 8, two per address
+        var at = _buffer[offset + 2] switch
+        {
+            0 when addresses > 0 => offset + 8 + (addresses - 1) * 16,
+            2 or 4 when addresses > 0 => offset + 8,
+            _ => -1,
+        };
+        return at >= 0 ? NetAddress.FromV6Bytes(_buffer.Slice(at, 16)) : Destination;
     }
 
     private static bool IsExtensionHeader(byte next) =>

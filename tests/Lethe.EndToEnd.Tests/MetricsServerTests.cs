@@ -49,10 +49,7 @@ public sealed class MetricsServerTests : IAsyncLifetime
     [Fact]
     public async Task a_page_that_cannot_be_rendered_is_answered_with_500_and_why()
     {
-        using var stop = new CancellationTokenSource();
-        using var failing = MetricsServer.Listen(new IPEndPoint(IPAddress.Loopback, 0), () => throw new IndexOutOfRangeException("a client went"));
-        var running = failing.Run(stop.Token);
-        try
+        await WithServer(() => throw new IndexOutOfRangeException("a client went"), async failing =>
         {
             using var client = new TcpClient();
             await client.ConnectAsync(failing.Endpoint);
@@ -61,12 +58,7 @@ public sealed class MetricsServerTests : IAsyncLifetime
 
             Assert.StartsWith("HTTP/1.0 500 Internal Server Error\r\n", answer);
             Assert.Contains("a client went", answer);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await running;
-        }
+        });
     }
 
     [Fact]
@@ -217,32 +209,47 @@ public sealed class MetricsServerTests : IAsyncLifetime
     {
         // Larger than loopback's socket buffers (about 2 MiB a connection); over a real link some 72 KiB stall a writer.
         var page = new string('#', 8 * 1024 * 1024 - 1) + "\n";
-        using var stop = new CancellationTokenSource();
-        using var server = MetricsServer.Listen(new IPEndPoint(IPAddress.Loopback, 0), () => page);
-        var running = server.Run(stop.Token);
         var readers = new List<TcpClient>();
         try
         {
-            for (var i = 0; i < MetricsServer.MaxAnswering; i++)
+            await WithServer(() => page, async server =>
             {
-                var reader = new TcpClient { ReceiveBufferSize = 4096 };
-                await reader.ConnectAsync(server.Endpoint);
-                await reader.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
-                readers.Add(reader);
-            }
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
+                for (var i = 0; i < MetricsServer.MaxAnswering; i++)
+                {
+                    var reader = new TcpClient { ReceiveBufferSize = 4096 };
+                    await reader.ConnectAsync(server.Endpoint);
+                    await reader.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
+                    readers.Add(reader);
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1.5));
 
-            using var scraper = new TcpClient();
-            await scraper.ConnectAsync(server.Endpoint);
-            await scraper.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
-            var answer = await ReadAll(scraper.GetStream());
+                using var scraper = new TcpClient();
+                await scraper.ConnectAsync(server.Endpoint);
+                await scraper.GetStream().WriteAsync("GET /metrics HTTP/1.0\r\n\r\n"u8.ToArray());
+                var answer = await ReadAll(scraper.GetStream());
 
-            Assert.StartsWith("HTTP/1.0 200 OK", answer);
-            Assert.EndsWith("#\n", answer);
+                Assert.StartsWith("HTTP/1.0 200 OK", answer);
+                Assert.EndsWith("#\n", answer);
+            });
         }
         finally
         {
             readers.ForEach(r => r.Dispose());
+        }
+    }
+
+    /// <summary>A server of the test's own, with its own page, running while <paramref name="body"/> does.</summary>
+    private static async Task WithServer(Func<string> render, Func<MetricsServer, Task> body)
+    {
+        using var stop = new CancellationTokenSource();
+        using var server = MetricsServer.Listen(new IPEndPoint(IPAddress.Loopback, 0), render);
+        var running = server.Run(stop.Token);
+        try
+        {
+            await body(server);
+        }
+        finally
+        {
             await stop.CancelAsync();
             await running;
         }
