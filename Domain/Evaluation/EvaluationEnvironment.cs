@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace Lethe.Domain.Evaluation;
 
@@ -10,4 +11,17 @@ namespace Lethe.Domain.Evaluation;
 public sealed record EvaluationEnvironment(
     long NowUnix,
     IReadOnlyList<IPAddress> DnsResolvers,
-    IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> ResolvedHosts);
+    IReadOnlyDictionary<string, IReadOnlyList<IPAddress>> ResolvedHosts)
+{
+    private static readonly IReadOnlyDictionary<string, AddressFamily> None = new Dictionary<string, AddressFamily>();
+
+    /// <summary>
+    /// Names of <see cref="ResolvedHosts"/> answered for the one address family given only: the
+    /// firewall's resolver asks A and AAAA apart, and a name whose other query failed stays
+    /// unresolved for that other family. A name not listed is answered for both.
+    /// </summary>
+    public IReadOnlyDictionary<string, AddressFamily> OneFamilyOnly { get; init; } = None;
+
+    public bool IsResolved(string host, AddressFamily family) =>
+        ResolvedHosts.ContainsKey(host) && (!OneFamilyOnly.TryGetValue(host, out var only) || only == family);
+}

@@ -17,12 +17,14 @@ public static class ReferenceEvaluator
             ?? throw new ArgumentException($"no client named '{clientName}'", nameof(clientName));
 
         // Section 4: a drop rule whose name does not resolve blocks the whole client until it does,
-        // so that a DNS failure never turns a drop into an accept.
+        // so that a DNS failure never turns a drop into an accept. Each family on its own, as the
+        // firewall resolves them: a failed AAAA query blocks the client's IPv6 traffic only.
+        var family = flow.Destination.AddressFamily;
         foreach (var rule in client.Rules)
         {
             if (rule.Rule is { Host: { } host, Action: not RuleAction.Accept } &&
                 !rule.Rule.IsExpiredAt(environment.NowUnix) &&
-                !environment.ResolvedHosts.ContainsKey(host))
+                !environment.IsResolved(host, family))
             {
                 return new Decision(RuleAction.Drop, rule.Id, $"dsthost {host} is unresolved: the client is blocked until it resolves");
             }
@@ -57,7 +59,8 @@ public static class ReferenceEvaluator
             return false; // also covers family: dst4 never matches IPv6 and dst6 never IPv4
         }
         if (rule.Host is { } host &&
-            (!environment.ResolvedHosts.TryGetValue(host, out var addresses) || !addresses.Contains(flow.Destination)))
+            (!environment.IsResolved(host, flow.Destination.AddressFamily) ||
+             !environment.ResolvedHosts.TryGetValue(host, out var addresses) || !addresses.Contains(flow.Destination)))
         {
             return false;
         }

@@ -23,7 +23,8 @@ namespace Lethe.PacketPath.Classification;
 /// </code>
 /// with an <see cref="EvaluationEnvironment"/> of nowUnix, the resolvers given to
 /// <see cref="Compile(SnapshotContent, IReadOnlyList{NetAddress})"/> and the answers in the
-/// <see cref="HostTable"/>. (A non-first fragment's "ports" are payload: the caller decides what
+/// <see cref="HostTable"/>, per family (a name answered for one family only is, for the reference,
+/// in <see cref="EvaluationEnvironment.OneFamilyOnly"/>). (A non-first fragment's "ports" are payload: the caller decides what
 /// a fragment without a flow means before asking the classifier.)
 /// </para>
 /// <para>

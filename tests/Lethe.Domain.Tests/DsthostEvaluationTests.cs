@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using Lethe.Domain.Evaluation;
 using Lethe.Domain.Rules;
 using static Lethe.Domain.Tests.Models;
 
@@ -63,4 +65,22 @@ public class DsthostEvaluationTests
     [Fact]
     public void an_expired_unresolved_drop_dsthost_does_not_block_the_client() =>
         Assert.True(Evaluate(OneClient($"action=drop expire={RuleText.Now - 1} dsthost=down.example", "action=accept"), Tcp("192.0.2.1", 443), Environment(resolved: Resolved)).Accepts);
+
+    [Fact]
+    public void a_drop_dsthost_answered_for_ipv4_only_blocks_the_clients_ipv6_traffic_and_nothing_else()
+    {
+        // The A query answered, the AAAA query failed: the firewall's resolver leaves the name unresolved for IPv6 only.
+        var policy = OneClient("action=drop dsthost=tracker.example", "action=accept");
+        var environment = Environment(resolved: new() { ["tracker.example"] = [IPAddress.Parse("192.0.2.66")] }) with
+        {
+            OneFamilyOnly = new Dictionary<string, AddressFamily> { ["tracker.example"] = AddressFamily.InterNetwork },
+        };
+
+        var v6 = Evaluate(policy, Tcp("2001:db8::1", 443), environment);
+        Assert.Equal(new Decision(RuleAction.Drop, "r1", v6.Reason), v6);
+        Assert.Contains("tracker.example", v6.Reason);
+        Assert.True(Evaluate(policy, Tcp("192.0.2.1", 443), environment).Accepts);
+        Assert.Equal("r1", Evaluate(policy, Tcp("192.0.2.66", 443), environment).RuleId);
+        Assert.False(Evaluate(policy, Tcp("192.0.2.66", 443), environment).Accepts);
+    }
 }

@@ -129,10 +129,17 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
         (2, Gen.Const<string[]?>([])),
         (9, AnyAddress.Array[1, 3].Select(a => (string[]?)a)));
 
+    private enum Family { Both, V4Only, V6Only }
+
+    /// <summary>Which families an answer covers: the resolver asks A and AAAA apart, and either may fail.</summary>
+    private static readonly Gen<Family> HostFamily = Gen.Frequency(
+        (4, Gen.Const(Family.Both)), (1, Gen.Const(Family.V4Only)), (1, Gen.Const(Family.V6Only)));
+
     private sealed record Scenario(
         (string[] Addresses, string[] Rules)[] Clients,
         string[] Resolvers,
         string[]?[] Hosts,
+        Family[] HostFamilies,
         PacketSpec[] Packets,
         bool ForeignNameTable);
 
@@ -140,9 +147,10 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
         ClientGen.Array[1, 4],
         Gen.Select(V4.Array[1, 2], V6.Array[0, 1], (a, b) => a.Concat(b).ToArray()),
         HostAnswer.Array[HostNamePool.Length],
+        HostFamily.Array[HostNamePool.Length],
         PacketGen.Array[PacketsPerPolicy],
         Gen.Bool,
-        (clients, resolvers, hosts, packets, foreign) => new Scenario(clients, resolvers, hosts, packets, foreign));
+        (clients, resolvers, hosts, families, packets, foreign) => new Scenario(clients, resolvers, hosts, families, packets, foreign));
 
     [Fact]
     public void compiled_classifier_gives_the_reference_evaluators_verdict_and_rule_for_random_policies_and_packets()
@@ -171,7 +179,8 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
             {
                 if (scenario.Hosts[h] is { } answer)
                 {
-                    hosts.Set(HostNamePool[h], answer.Select(Address).ToArray());
+                    // A failed A or AAAA query leaves the name unresolved for that family only.
+                    hosts.Set(HostNamePool[h], answer.Select(Address).ToArray(), v4: scenario.HostFamilies[h] != Family.V6Only, v6: scenario.HostFamilies[h] != Family.V4Only);
                 }
             }
 
@@ -222,7 +231,7 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
     private static string Print(Scenario s) =>
         string.Join("\n", s.Clients.Select((c, i) => $"client{i} [{string.Join(", ", c.Addresses)}]\n  " + string.Join("\n  ", c.Rules.Select((r, ri) => $"c{i}-r{ri}: {r}"))))
         + $"\nresolvers: {string.Join(", ", s.Resolvers)}"
-        + $"\nhosts: {string.Join("; ", s.Hosts.Select((h, i) => $"{HostNamePool[i]}={(h is null ? "unresolved" : "[" + string.Join(",", h) + "]")}"))}"
+        + $"\nhosts: {string.Join("; ", s.Hosts.Select((h, i) => $"{HostNamePool[i]}={(h is null ? "unresolved" : "[" + string.Join(",", h) + "] " + s.HostFamilies[i])}"))}"
         + $"\nforeign name table: {s.ForeignNameTable}"
         + $"\npackets: {string.Join("; ", s.Packets.Select(p => $"c{p.Client} -> {Target(s, p)} proto {p.Protocol} port {p.Port} type {p.IcmpType} now{p.NowOffset:+0;-0;+0}"))}";
 }

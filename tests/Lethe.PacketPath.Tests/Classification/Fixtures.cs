@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Lethe.Domain.Evaluation;
 using Lethe.Domain.Snapshots;
 using Lethe.PacketPath.Classification;
@@ -60,13 +61,28 @@ internal static class Fixtures
             (packet.Protocol == 1 && !v6) || (packet.Protocol == 58 && v6) ? packet.IcmpType : null);
     }
 
-    public static EvaluationEnvironment Environment(long now, IEnumerable<NetAddress> resolvers, HostTable hosts) =>
-        new(now,
+    /// <summary>The reference's view of the same data, a name answered for one family only included.</summary>
+    public static EvaluationEnvironment Environment(long now, IEnumerable<NetAddress> resolvers, HostTable hosts)
+    {
+        var oneFamily = new Dictionary<string, AddressFamily>(StringComparer.Ordinal);
+        for (var id = 0; id < hosts.Names.Count; id++)
+        {
+            var (v4, v6) = (hosts.IsResolved(id, v6: false), hosts.IsResolved(id, v6: true));
+            if (v4 != v6)
+            {
+                oneFamily[hosts.Names[id]] = v4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+            }
+        }
+        return new(now,
             resolvers.Select(r => r.ToIPAddress()).ToArray(),
             hosts.Snapshot().ToDictionary(
                 kv => kv.Key,
                 kv => (IReadOnlyList<IPAddress>)kv.Value.Select(a => a.ToIPAddress()).ToArray(),
-                StringComparer.Ordinal));
+                StringComparer.Ordinal))
+        {
+            OneFamilyOnly = oneFamily,
+        };
+    }
 
     /// <summary>The drop reason the compiled verdict must carry for the reference's decision.</summary>
     public static DropReason ExpectedReason(Decision decision)
