@@ -74,41 +74,13 @@ public static class ReplayCommand
                 // Its header checked before any output file is opened, and both opened before either is emptied:
                 // a capture or an output refused must not have emptied the other's file.
                 var reader = Capture("--pcap", inputPath, () => new PcapReader(input));
-                await using var verdictStream = parse.GetValue(verdicts) is { } path && path != "-" ? OpenForWriting("--verdicts", path) : Console.OpenStandardOutput();
-                await using var forwardedStream = parse.GetValue(outPcap) switch
-                {
-                    null => null,
-                    "-" => Console.OpenStandardOutput(),
-                    var outPath => OpenForWriting("--out", outPath),
-                };
-                // By identity, not by name: a symbolic or hard link to the capture is the capture.
-                var captureFile = FileIdentity.Of(input.SafeFileHandle);
-                foreach (var (flag, stream) in new[] { ("--verdicts", verdictStream), ("--out", forwardedStream) })
-                {
-                    if (stream is FileStream file && captureFile is not null && FileIdentity.Of(file.SafeFileHandle) == captureFile)
-                    {
-                        throw new FlagException($"{flag}: {file.Name} is the capture being read (--pcap); writing it would destroy it");
-                    }
-                }
-                if (forwardedStream is FileStream forwardedFile && verdictStream is not FileStream && !IsDevNull(forwardedFile.Name)
-                    && FileIdentity.Of(forwardedFile.SafeFileHandle) is { } forwardedIdentity && forwardedIdentity == FileIdentity.Of(1))
-                {
-                    throw new FlagException($"--out {forwardedFile.Name}: the forwarded capture and the verdicts would both go to stdout; give --verdicts FILE");
-                }
-                foreach (var stream in new[] { verdictStream, forwardedStream })
-                {
-                    // Only a file with something in it: /dev/null, a pipe or a terminal has nothing to empty, and refuses to be.
-                    if (stream is FileStream { CanSeek: true } file && file.Length > 0)
-                    {
-                        file.SetLength(0);
-                    }
-                }
+                await using var outputs = ReplayOutputs.Open(parse.GetValue(verdicts), parse.GetValue(outPcap), input);
                 // Once the flags and files are known good: a refusal stays the first line.
                 if (BootCommand.DnsTargetWarning(compiled) is { } warning)
                 {
                     await error.WriteLineAsync(warning);
                 }
-                var summary = Capture("--pcap", inputPath, () => Run(engine, reader, verdictStream, forwardedStream is null ? null : new PcapWriter(forwardedStream)));
+                var summary = Capture("--pcap", inputPath, () => Run(engine, reader, outputs.Verdicts, outputs.Forwarded is null ? null : new PcapWriter(outputs.Forwarded)));
                 if (summary.Cut > 0)
                 {
                     await error.WriteLineAsync($"warning: {summary.Cut} packet(s) were cut short by the capture's snaplen ({reader.SnapLength} bytes): " +
@@ -214,15 +186,16 @@ public static class ReplayCommand
     }
 
     /// <summary>
-    /// Whether the bytes the snaplen kept hold the IP header chain and the transport header: only
-    /// payload may be taken as zeros. A header cut short is not judged (zeros would be a port 0, a
-    /// data offset of 0), but dropped as truncated.
+    /// Whether the bytes the snaplen kept hold the IP header chain and the transport header (and, in
+    /// an ICMP error, the header chain and first 8 transport bytes of the packet it quotes, which the
+    /// engine judges it by): only payload may be taken as zeros. A header cut short is not judged
+    /// (zeros would be a port 0, a data offset of 0), but dropped as truncated.
     /// </summary>
     private static bool HeadersCaptured(ReadOnlySpan<byte> packet, int captured)
     {
-        if (!PacketParser.TryParse(packet, out var info, out _))
+        if (!PacketParser.TryParse(packet, out var info, out var reason))
         {
-            return false;
+            return FailureCaptured(packet, captured, reason);
         }
         var t = info.TransportOffset;
         var header = info.IsFragment && info.FragmentOffset != 0 ? 0 : info.Protocol switch
@@ -232,21 +205,33 @@ public static class ReplayCommand
             IpProtocol.Udp or IpProtocol.Icmp or IpProtocol.IcmpV6 => 8,
             _ => 0,
         };
-        return t + header <= captured;
+        if (t + header > captured)
+        {
+            return false;
+        }
+        if (!info.IsIcmpError)
+        {
+            return true;
+        }
+        // A quote that does not parse with zeros in it might with the bytes that were not captured.
+        return PacketParser.TryParseEmbedded(packet, info, out var quoted)
+            && info.EmbeddedOffset + quoted.TransportOffset + (quoted.FragmentOffset != 0 ? 0 : 8) <= captured;
     }
 
-    /// <summary>Opened, or made, without emptying it yet.</summary>
-    /// <exception cref="FlagException">The file cannot be made (no such folder, no permission), named with its flag.</exception>
-    private static FileStream OpenForWriting(string flag, string path)
+    /// <summary>
+    /// Whether a packet that does not parse failed on bytes that were captured, so the engine may name
+    /// the reason (a bad IPv4 header checksum, say): the version, or anything of a whole IPv4 header.
+    /// What an IPv6 extension header or a transport header decides may lie in the zeros.
+    /// </summary>
+    private static bool FailureCaptured(ReadOnlySpan<byte> packet, int captured, DropReason reason)
     {
-        try
+        if (reason == DropReason.BadIpVersion)
         {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write);
+            return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FlagException($"{flag}: cannot write {path}: {e.Message}");
-        }
+        var ipHeader = Math.Max(Ipv4Packet.MinHeaderLength, (packet[0] & 0x0F) * 4);
+        return packet[0] >> 4 == 4 && captured >= ipHeader
+            && reason is not (DropReason.Truncated or DropReason.BadTransportHeader or DropReason.BadExtensionHeader);
     }
 
     private static void Pin(HostTable hosts, string pin)
@@ -277,7 +262,4 @@ public static class ReplayCommand
             throw new FlagException($"{flag} {path}: {e.Message}");
         }
     }
-
-    private static bool IsDevNull(string path) =>
-        (File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path)) == "/dev/null";
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text.Json.Nodes;
 using Lethe.PacketPath.Devices;
 using Lethe.PacketPath.Tests;
+using Lethe.PacketPath.Wire;
 
 namespace Lethe.EndToEnd.Tests;
 
@@ -106,5 +107,104 @@ public sealed class ReplayFileTests(PublishedPolicy policy) : IClassFixture<Publ
 
         Assert.Equal(2, code);
         Assert.Equal($"error: --pcap {folder}: is a folder; give a capture file", err.Trim());
+    }
+
+    [Fact]
+    public async Task an_icmp_error_whose_quote_the_snaplen_cut_is_not_judged_on_a_quote_of_zeros()
+    {
+        var syn = Packets.Tcp("10.137.0.5", "192.0.2.10", 40000, 443, TcpFlags.Syn, dontFragment: true);
+        var error = Packets.IcmpError("192.0.2.1", "10.137.0.5", IcmpV4Message.DestinationUnreachable, 4, syn, restOfHeader: 1400);
+        var whole = EthernetCapture(Path.Combine(policy.Folder, "icmp-whole.pcap"), 262_144, syn, error);
+        // 14 + 20 + 8 + 20: the quoted IP header is there, its ports are not.
+        var cut = EthernetCapture(Path.Combine(policy.Folder, "icmp-cut62.pcap"), 62, syn, error);
+        // 14 + 20 + 8 + 20 + 8: the quote's first 8 transport bytes too, all an error must quote.
+        var enough = EthernetCapture(Path.Combine(policy.Folder, "icmp-cut70.pcap"), 70, syn, error);
+
+        var (_, _, wholeVerdicts) = await Replay(whole);
+        var (code, _, cutVerdicts) = await Replay(cut);
+        var (_, _, enoughVerdicts) = await Replay(enough);
+
+        Assert.Equal(0, code);
+        Assert.Equal("tracked-flow", wholeVerdicts[1]["reason"]!.GetValue<string>());
+        Assert.Equal("truncated", cutVerdicts[1]["reason"]!.GetValue<string>());
+        Assert.Equal("tracked-flow", enoughVerdicts[1]["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task a_packet_with_a_bad_ip_checksum_keeps_its_reason_when_the_snaplen_cut_only_its_payload()
+    {
+        var packet = Packets.Tcp("10.137.0.5", "192.0.2.10", 40000, 443, TcpFlags.Syn, payload: 600);
+        packet[10] ^= 0xFF;
+        var whole = Captures.Write(Path.Combine(policy.Folder, "badck-whole.pcap"), [packet]);
+        var cut = Captures.Write(Path.Combine(policy.Folder, "badck-cut.pcap"), [packet], snapLength: 64);
+
+        var (_, _, wholeVerdicts) = await Replay(whole);
+        var (code, _, cutVerdicts) = await Replay(cut);
+
+        Assert.Equal(0, code);
+        Assert.Equal("bad-ip-checksum", wholeVerdicts[0]["reason"]!.GetValue<string>());
+        Assert.Equal("bad-ip-checksum", cutVerdicts[0]["reason"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("symbolic")]
+    [InlineData("hard")]
+    public async Task out_and_verdicts_naming_one_file_through_a_link_are_refused_and_neither_written(string kind)
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, $"pair-{kind}.pcap"), Captures.WorkDay());
+        var target = Path.Combine(policy.Folder, $"pair-{kind}.out");
+        var link = Path.Combine(policy.Folder, $"pair-{kind}.link");
+        await File.WriteAllTextAsync(target, "kept");
+        if (kind == "symbolic")
+        {
+            File.CreateSymbolicLink(link, target);
+        }
+        else
+        {
+            Lethe.PacketPath.Tests.Devices.Command.Run("ln", target, link);
+        }
+
+        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--out", target, "--verdicts", link);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--out and --verdicts", error);
+        Assert.Equal("kept", await File.ReadAllTextAsync(target));
+    }
+
+    [Theory]
+    [InlineData("-", "/dev/stdout")]
+    [InlineData("/dev/fd/1", "/dev/stdout")]
+    public async Task the_forwarded_capture_and_the_verdicts_both_on_stdout_are_refused_under_any_names(string outPath, string verdicts)
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "stdout-pair.pcap"), Captures.WorkDay());
+
+        var (code, output, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--out", outPath, "--verdicts", verdicts);
+
+        Assert.True(code == 2, $"exit {code}; stdout holds {output.Length} chars; stderr: {error}");
+        Assert.Contains("would both go to stdout", error);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task a_refused_replay_makes_no_output_file()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "refused-new.pcap"), Captures.WorkDay());
+        var verdicts = Path.Combine(policy.Folder, "refused-new.jsonl");
+        var forwarded = Path.Combine(policy.Folder, "refused-new-out.pcap");
+        var link = Path.Combine(policy.Folder, "refused-new-link.pcap");
+        File.CreateSymbolicLink(link, capture);
+
+        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--verdicts", verdicts, "--out", Path.Combine(policy.Folder, "no-such-folder", "out.pcap"));
+        var (linkCode, _, _) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--out", forwarded, "--verdicts", link);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--out: cannot write", error);
+        Assert.False(File.Exists(verdicts), "a refused replay left an empty verdicts file behind");
+        Assert.Equal(2, linkCode);
+        Assert.False(File.Exists(forwarded), "a refused replay left an empty --out file behind");
     }
 }
