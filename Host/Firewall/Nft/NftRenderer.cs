@@ -344,6 +344,10 @@ public static class NftRenderer
             Line(0, $"delete table inet {TableName}");
             Line(0, "");
             Line(0, $"table inet {TableName} {{");
+            Prerouting();
+            Line(0, "");
+            Input();
+            Line(0, "");
             Forward();
             for (var c = 0; c < _model.Clients.Count; c++)
             {
@@ -373,8 +377,94 @@ public static class NftRenderer
             Line(0, "#  - conntrack timeouts, NAT ports and the ICMP answer rate limit are the kernel's.");
             Line(0, "#  - what conntrack calls invalid never reaches these rules: SCTP other than INIT and DCCP other than");
             Line(0, "#    REQUEST of no flow, and bad transport checksums. Lethe judges those by the rules.");
-            Line(0, "#  - packets addressed to the firewall itself take the input hook, which this table does not judge.");
+            Line(0, "#  - the firewall host itself: a client's packets to it are refused, as in Lethe, but neighbour discovery");
+            Line(0, "#    passes (the kernel needs it to reach IPv6 clients), and so do answers to the host's own connections;");
+            Line(0, "#    what the uplink sends the host is left to it (Lethe serves nothing; this host may, sshd say).");
             Line(0, "");
+        }
+
+        /// <summary>
+        /// The kernel answers a forwarded packet from a link-local source (destination unreachable, beyond
+        /// scope) before the forward hook; Lethe drops it unanswered, so it is dropped before routing. Packets
+        /// to the host itself are left alone here: neighbour discovery to its own addresses comes from fe80::.
+        /// </summary>
+        private void Prerouting()
+        {
+            Line(1, "chain prerouting {");
+            Line(2, "type filter hook prerouting priority filter; policy accept;");
+            NftRule("ip6 saddr fe80::/10 ip6 daddr != { fe80::/10, ff00::/8 } fib daddr type != local", "counter drop", Comment("never forwarded"));
+            Line(1, "}");
+        }
+
+        /// <summary>
+        /// A client's packets to the firewall host itself, judged as Lethe judges them: what is never
+        /// forwarded and a spoofed source are dropped, the rest refused as a drop rule answers
+        /// (addressed-to-firewall), whatever the rules say, so no client reaches a service of the host.
+        /// </summary>
+        private void Input()
+        {
+            Line(1, "chain input {");
+            Line(2, "type filter hook input priority filter; policy accept;");
+            Line(2, "# Neighbour discovery, which the kernel needs to reach IPv6 clients (Lethe's devices have no link layer).");
+            NftRule("icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept");
+            NftRule("ct state established,related accept", Comment("the host's own connections"));
+            // A match for the packets of clients: by interface (either family), or by address (one family).
+            var fromClients = new List<(string Match, Family? Family)>();
+            var interfaces = _interfaces.SelectMany(i => i).Distinct().ToArray();
+            if (interfaces.Length > 0)
+            {
+                fromClients.Add(($"iifname {Interfaces(interfaces)}", null));
+            }
+            foreach (var family in Families)
+            {
+                // Clients without an interface are known by their addresses.
+                var own = Enumerable.Range(0, _model.Clients.Count).Where(c => _interfaces[c].Count == 0)
+                    .SelectMany(c => _owned[c]).Where(a => Is(a, family)).Distinct().ToArray();
+                if (own.Length > 0)
+                {
+                    fromClients.Add(($"{Ip(family)} saddr {Addresses(own)}", family));
+                }
+            }
+            if (fromClients.Count == 0)
+            {
+                Line(2, "# No client has an interface or an address: no packet is ever a client's.");
+                Line(1, "}");
+                return;
+            }
+            Line(2, "# From a client, as in Lethe: never forwarded (silently), spoofed (silently), else addressed to the firewall.");
+            foreach (var (from, only) in fromClients)
+            {
+                if (only is not Family.V6)
+                {
+                    NftRule(from, "ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255 }", "counter drop", Comment("never forwarded"));
+                    NftRule(from, "ip saddr 169.254.0.0/16", "counter drop", Comment("never forwarded"));
+                }
+                if (only is not Family.V4)
+                {
+                    NftRule(from, "ip6 daddr { ::, ::1, fe80::/10, ff00::/8 }", "counter drop", Comment("never forwarded"));
+                    NftRule(from, "ip6 saddr fe80::/10", "counter drop", Comment("never forwarded"));
+                }
+                NftRule(from, "fib daddr type { broadcast, multicast }", "counter drop", Comment("never forwarded"));
+            }
+            for (var c = 0; c < _model.Clients.Count; c++)
+            {
+                if (_interfaces[c].Count == 0)
+                {
+                    continue;
+                }
+                foreach (var family in Families)
+                {
+                    var own = _owned[c].Where(a => Is(a, family)).ToArray();
+                    NftRule($"iifname {Interfaces(_interfaces[c])}",
+                        own.Length > 0 ? $"{Ip(family)} saddr != {Addresses(own)}" : NfProto(family),
+                        "counter drop", Comment($"spoofed source from {_model.Clients[c].Name}"));
+                }
+            }
+            foreach (var (from, _) in fromClients)
+            {
+                NftRule(from, "counter", DropVerdict, Comment("addressed to the firewall"));
+            }
+            Line(1, "}");
         }
 
         private void Forward()

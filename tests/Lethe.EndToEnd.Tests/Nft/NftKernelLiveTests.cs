@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Lethe.EndToEnd.Tests.Live;
+using Lethe.Firewall.Nft;
+using Lethe.PacketPath.Tests.Devices;
+using static Lethe.EndToEnd.Tests.Nft.NftScripts;
+
+namespace Lethe.EndToEnd.Tests.Nft;
+
+/// <summary>The rendered ruleset loaded into a kernel firewall of the test's own, with real sockets, against what Lethe does.</summary>
+public sealed class NftKernelLiveTests
+{
+    private static NftOptions Wired(NftLiveLab lab, bool silent = false) => new()
+    {
+        NowUnix = Now,
+        UplinkInterface = lab.Uplink,
+        ClientInterfaces = new Dictionary<string, IReadOnlyList<string>> { ["work"] = [lab.ClientLink] },
+        UplinkV4 = IPAddress.Parse(NftLiveLab.FirewallUplinkV4),
+        SilentDrop = silent,
+    };
+
+    [LinuxRootTheory]
+    [InlineData(NftLiveLab.FirewallUplinkV4, false)]
+    [InlineData("10.137.0.1", false)]
+    [InlineData("fd00:137::1", false)]
+    [InlineData(NftLiveLab.FirewallUplinkV4, true)]
+    public async Task a_clients_connection_to_the_firewall_host_itself_is_refused_as_lethe_refuses_it(string address, bool silent)
+    {
+        Assert.Null(NftCheck.WhyNot());
+        using var lab = new NftLiveLab();
+        // Lethe: addressed-to-firewall, answered as a drop rule is whatever the rules say (any service of the host: sshd, say).
+        lab.Load(NftRenderer.Render(
+            Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab, silent)));
+        var target = IPAddress.Parse(address);
+        using var service = TcpEcho.Start(lab.Firewall, 7000);
+        using var outsideService = TcpEcho.Start(lab.Outside, 7000);
+
+        var seen = await Probe.TcpEcho(lab.Client, target, 7000);
+        var forwarded = await Probe.TcpEcho(lab.Client, IPAddress.Parse(target.AddressFamily == AddressFamily.InterNetwork ? NftLiveLab.OutsideV4 : NftLiveLab.OutsideV6), 7000);
+
+        Assert.Equal(silent ? Seen.Nothing : Seen.AdminProhibited(target.AddressFamily == AddressFamily.InterNetworkV6), seen);
+        Assert.Equal(Seen.Echoed, forwarded);
+    }
+
+    [LinuxRootFact]
+    public async Task a_packet_from_a_clients_link_local_address_is_dropped_without_an_answer_as_lethe_drops_it()
+    {
+        Assert.Null(NftCheck.WhyNot());
+        using var lab = new NftLiveLab();
+        lab.Load(NftRenderer.Render(Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        var linkLocal = lab.Client.Enter(() => NetworkInterface.GetAllNetworkInterfaces()
+            .Single(i => i.Name == "eth0").GetIPProperties().UnicastAddresses.Select(u => u.Address).Single(a => a.IsIPv6LinkLocal));
+        using var icmp = lab.Client.Enter(() => new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.IcmpV6));
+        using var udp = lab.Client.Enter(() => new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp));
+        udp.Bind(new IPEndPoint(linkLocal, 0));
+
+        await udp.SendToAsync("from a link-local source"u8.ToArray(), new IPEndPoint(IPAddress.Parse(NftLiveLab.OutsideV6), 7000));
+
+        var answers = new List<string>();
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var buffer = new byte[1500];
+        try
+        {
+            while (true)
+            {
+                var n = await icmp.ReceiveAsync(buffer, SocketFlags.None, wait.Token);
+                // Errors only: neighbour discovery (133-137) is the link's own chatter.
+                if (n >= 2 && buffer[0] < 128)
+                {
+                    answers.Add($"ICMPv6 type {buffer[0]} code {buffer[1]}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Assert.Empty(answers);
+    }
+}
