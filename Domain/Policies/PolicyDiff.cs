@@ -34,18 +34,21 @@ public static class PolicyDiff
     {
         var names = from.Clients.Select(c => c.Name).Concat(to.Clients.Select(c => c.Name))
             .Concat(from.Tests.Select(t => t.Client)).Concat(to.Tests.Select(t => t.Client)).Distinct();
+        // Looked up by name once per side: a policy may hold 65,536 clients, and a scan per name would be quadratic.
+        var (clientsBefore, clientsAfter) = (ByName(from), ByName(to));
+        var (testsBefore, testsAfter) = (from.Tests.ToLookup(t => t.Client, StringComparer.Ordinal), to.Tests.ToLookup(t => t.Client, StringComparer.Ordinal));
         var result = new List<ClientDiff>();
         foreach (var name in names)
         {
-            var before = from.FindClient(name);
-            var after = to.FindClient(name);
+            var before = clientsBefore.GetValueOrDefault(name);
+            var after = clientsAfter.GetValueOrDefault(name);
             var status = before is null ? "added" : after is null ? "removed" : "unchanged";
             var diff = CompareRules(name, status, before?.Rules ?? [], after?.Rules ?? []) with
             {
                 AddressesAdded = (after?.Addresses ?? []).Except(before?.Addresses ?? []).ToArray(),
                 AddressesRemoved = (before?.Addresses ?? []).Except(after?.Addresses ?? []).ToArray(),
-                TestsAdded = to.Tests.Where(t => t.Client == name).Except(from.Tests).ToArray(),
-                TestsRemoved = from.Tests.Where(t => t.Client == name).Except(to.Tests).ToArray(),
+                TestsAdded = testsAfter[name].Except(testsBefore[name]).ToArray(),
+                TestsRemoved = testsBefore[name].Except(testsAfter[name]).ToArray(),
             };
             if (!diff.IsEmpty)
             {
@@ -53,6 +56,17 @@ public static class PolicyDiff
             }
         }
         return result;
+    }
+
+    /// <summary>The first client of each name, as <see cref="DraftContent.FindClient"/> finds it.</summary>
+    private static Dictionary<string, ClientDraft> ByName(DraftContent content)
+    {
+        var clients = new Dictionary<string, ClientDraft>(content.Clients.Count, StringComparer.Ordinal);
+        foreach (var client in content.Clients)
+        {
+            clients.TryAdd(client.Name, client);
+        }
+        return clients;
     }
 
     private static ClientDiff CompareRules(string client, string status, IReadOnlyList<DraftRule> before, IReadOnlyList<DraftRule> after)
