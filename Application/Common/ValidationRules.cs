@@ -34,10 +34,10 @@ public static class ValidationRules
     }
 
     /// <summary>
-    /// Characters of a visible category that draw nothing: the braille blank and the Hangul fillers
-    /// (letters by category, blank by design).
+    /// Characters of a visible category that draw nothing: the braille blank, the Hangul fillers
+    /// (letters by category, blank by design) and the musical null notehead (a symbol that is a blank).
     /// </summary>
-    private static readonly int[] BlankLetters = [0x2800, 0x115F, 0x1160, 0x3164, 0xFFA0];
+    private static readonly int[] BlankLetters = [0x2800, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x1D159];
 
     /// <summary>
     /// A reason of only spaces, format characters (U+200B) or blank glyphs (U+2800, U+3164) passes NotEmpty yet

@@ -50,6 +50,8 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     [InlineData("\u3164")]
     [InlineData("\u115f\u1160")]
     [InlineData("\uffa0")]
+    [InlineData("\U0001D159")]
+    [InlineData(" \U0001D159 \U0001D159 ")]
     public async Task a_reason_with_control_characters_or_broken_text_is_refused_and_nothing_is_written(string reason)
     {
         using var editor = Host.Client();
@@ -538,5 +540,71 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
 
         Assert.Equal("Address 10.78.3.255 already belongs to client many-addresses.", (await again.Problem(HttpStatusCode.Conflict))["detail"].Str());
         Assert.Equal("Address 10.79.0.2 is given twice.", (await twice.Problem(HttpStatusCode.UnprocessableEntity))["detail"].Str());
+    }
+
+    [Theory]
+    [InlineData("224.0.0.1", "multicast")]
+    [InlineData("127.0.0.1", "loopback")]
+    [InlineData("fe80::1", "link-local")]
+    [InlineData("::ffff:10.137.0.20", "10.137.0.20 written as IPv6")]
+    public async Task a_client_address_the_firewall_never_forwards_to_is_named_under_its_field_and_nothing_is_written(string address, string why)
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+
+        var response = await editor.Post("/policies/val/clients", new { name = "odd", addresses = new[] { "10.137.0.21", address }, reason = "add odd" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["addresses[1]"], problem.ErrorKeys());
+        Assert.Contains(why, problem.ErrorText("addresses[1]"));
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task an_import_of_only_comments_and_blank_lines_gets_400_naming_lines_and_clears_nothing(bool replace)
+    {
+        using var editor = Host.Client();
+        await editor.AddRule("val", "work", "action=accept comment=kept");
+        var before = await LogState.Of(Host, "val");
+
+        var response = await editor.Post("/policies/val/clients/work/rules/import",
+            new { lines = new[] { "# nothing but this", "", "   " }, replace, reason = "an empty file" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["lines"], problem.ErrorKeys());
+        Assert.Contains("holds no rules", problem.ErrorText("lines"));
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    [Theory]
+    [InlineData("03/04/2026")]
+    [InlineData("10:00")]
+    [InlineData("4 March 2026")]
+    [InlineData("2026-03-04T10:00:00+25:00")]
+    public async Task an_at_that_is_not_an_iso_8601_time_is_named_under_at_not_read_as_another_moment(string at)
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.GetAsync($"/policies/val?at={Uri.EscapeDataString(at)}");
+
+        Assert.Equal(["at"], (await response.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+    }
+
+    [Theory]
+    [InlineData("2099-01-01T00:00:00Z")]
+    [InlineData("2099-01-01T00:00:00.123456Z")]
+    [InlineData("2099-01-01T01:00:00+01:00")]
+    [InlineData("2099-01-01 00:00:00.000000Z")]
+    [InlineData("2099-01-01T00:00")]
+    [InlineData("2099-01-01")]
+    public async Task an_iso_8601_at_in_any_of_its_forms_shows_the_policy(string at)
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.GetAsync($"/policies/val?at={Uri.EscapeDataString(at)}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }

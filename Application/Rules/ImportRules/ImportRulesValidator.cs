@@ -24,8 +24,10 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
                     return;
                 }
             }
+            var any = false;
             foreach (var (number, text) in ImportLines.Rules(lines ?? []))
             {
+                any = true;
                 if (!RuleParser.TryParse(text, clock.GetUtcNow().ToUnixTimeSeconds(), out _, out var error))
                 {
                     context.AddFailure(new ValidationFailure($"line {number}.{error.Key}", $"line {number}: {error.Message}")
@@ -34,6 +36,11 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
                         AttemptedValue = text,
                     });
                 }
+            }
+            if (lines is not null && !any)
+            {
+                // Wrong whatever the client holds (with replace it would clear the client), so named under its field.
+                context.AddFailure("The import holds no rules, only blank lines and comments; to remove a client's rules, remove them one by one.");
             }
         });
     }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Lethe.Control.Api;
 
 /// <summary>The <c>at</c> of <c>GET /policies/{p}?at=TIME</c>, read here so a bad one is named in <c>errors</c>.</summary>
@@ -7,7 +5,7 @@ public static class AtParameter
 {
     /// <remarks>A time without an offset is UTC, as `lethe history` prints it and `lethe show --at` reads it.</remarks>
     public static DateTimeOffset Read(string text) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+        IsoTime.TryRead(text, out var time)
             ? time
-            : throw new BadRequestPartException("at", $"at must be a time such as 2026-11-29T10:00:00Z, not '{text}'.");
+            : throw new BadRequestPartException("at", $"at must be an ISO 8601 time such as 2026-11-29T10:00:00Z (a time without an offset is UTC), not '{text}'.");
 }

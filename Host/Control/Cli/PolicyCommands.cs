@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Lethe.Control.Api;
 
 namespace Lethe.Control.Cli;
 
@@ -48,7 +49,7 @@ public static class PolicyCommands
             var path = $"/policies/{ApiPath.Segment(parse, name)}";
             if (parse.GetValue(at) is { } time)
             {
-                if (!DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))
+                if (!IsoTime.TryRead(time, out var moment))
                 {
                     throw new CliException($"--at: '{time}' is not a time; use ISO 8601 such as 2026-11-28T21:00:00Z");
                 }
