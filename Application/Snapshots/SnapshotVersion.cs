@@ -17,4 +17,10 @@ internal static class SnapshotVersion
             ? publishing.LatestVersion
             : throw new DomainException(Refusal.NotFound, $"Policy {policy} has not been published yet.");
     }
+
+    /// <summary>Why there is no snapshot of this version: a mistyped policy name is named as such, not as a missing version.</summary>
+    public static async Task<DomainException> Missing(IPolicyStore store, string policy, int version, CancellationToken ct) =>
+        await store.Publishing(policy, ct) is null
+            ? new DomainException(Refusal.NotFound, $"There is no policy named {policy}.")
+            : new DomainException(Refusal.NotFound, $"Policy {policy} has no version {version}.");
 }

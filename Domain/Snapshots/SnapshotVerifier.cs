@@ -14,6 +14,12 @@ public static class SnapshotVerifier
             // It would verify, but a firewall holding it could sign snapshots too: it must stay with the control plane.
             throw new SnapshotVerificationException("the trusted key file holds a private key; give the public key (lethe-signing.pub) instead");
         }
+        var keys = CountKeys(trustedPublicKeyPem);
+        if (keys > 1)
+        {
+            // Old and new key in one file, mid-rotation: the file does begin as a public key, so say what is wrong with it.
+            throw new SnapshotVerificationException($"the trusted key file holds {keys} public keys; a firewall trusts one, the control plane's current lethe-signing.pub");
+        }
         using var key = ECDsa.Create();
         try
         {
@@ -220,5 +226,16 @@ public static class SnapshotVerifier
             }
         }
         return true;
+    }
+
+    private static int CountKeys(string pem)
+    {
+        var count = 0;
+        for (var at = pem.IndexOf("-----BEGIN PUBLIC KEY-----", StringComparison.Ordinal); at >= 0;
+             at = pem.IndexOf("-----BEGIN PUBLIC KEY-----", at + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+        return count;
     }
 }

@@ -15,20 +15,31 @@ public static class SnapshotSource
         var verified = SnapshotVerifier.Verify(await Fetch(location, token, ct), trustedKeyPem);
         // Every policy is signed with the same key: whoever answers for the URL (it may be plain HTTP)
         // could otherwise hand over a wider policy's genuine snapshot.
-        if (PolicyNamedBy(location) is { } named && verified.Envelope.Policy != named)
+        var (named, version) = NamedBy(location);
+        if (named is not null && verified.Envelope.Policy != named)
         {
             throw new SnapshotVerificationException(
                 $"{location} is policy {named}'s, but the snapshot it served is of policy {verified.Envelope.Policy}; refused");
         }
+        // The same for a version: every version is signed with the same key, so a URL that pins one
+        // (a wider one withdrawn since, say) could otherwise be answered with another.
+        if (version is { } pinned && verified.Envelope.Version != pinned)
+        {
+            throw new SnapshotVerificationException(
+                $"{location} is version {pinned}'s, but the snapshot it served is version {verified.Envelope.Version}; refused");
+        }
         return verified;
     }
 
-    /// <summary>The policy a control plane's snapshot URL names (<c>.../policies/NAME/snapshots/...</c>), or null.</summary>
-    public static string? PolicyNamedBy(string location)
+    /// <summary>
+    /// The policy a control plane's snapshot URL names (<c>.../policies/NAME/snapshots/...</c>), and the
+    /// version when it names one rather than <c>latest</c>; nulls for a file or another URL.
+    /// </summary>
+    public static (string? Policy, long? Version) NamedBy(string location)
     {
         if (!IsUrl(location) || !Uri.TryCreate(location, UriKind.Absolute, out var uri))
         {
-            return null;
+            return (null, null);
         }
         var segments = uri.AbsolutePath.Split('/');
         for (var i = 0; i + 2 < segments.Length; i++)
@@ -36,10 +47,14 @@ public static class SnapshotSource
             // The control plane's routes ignore case, so must this: /POLICIES/home/Snapshots/latest serves home's too.
             if (segments[i].Equals("policies", StringComparison.OrdinalIgnoreCase) && segments[i + 2].Equals("snapshots", StringComparison.OrdinalIgnoreCase))
             {
-                return Uri.UnescapeDataString(segments[i + 1]);
+                var version = i + 3 < segments.Length
+                    && long.TryParse(Uri.UnescapeDataString(segments[i + 3]), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                    ? number
+                    : (long?)null;
+                return (Uri.UnescapeDataString(segments[i + 1]), version);
             }
         }
-        return null;
+        return (null, null);
     }
 
     public static async Task<string> ReadTrustedKey(string path, CancellationToken ct)

@@ -11,6 +11,11 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
 
     public FileSnapshotSigner(string privateKeyPath)
     {
+        if (Directory.Exists(privateKeyPath))
+        {
+            // The folder keygen wrote to, given for the key in it: saying it does not exist would send the operator to make a new key.
+            throw new InvalidOperationException($"The signing key {privateKeyPath} is a folder; name the private key file in it ({Path.Combine(privateKeyPath, SigningKeyFiles.PrivateKeyFile)}).");
+        }
         if (!File.Exists(privateKeyPath))
         {
             throw new FileNotFoundException($"The signing key {privateKeyPath} does not exist; make one with `lethe keygen --out DIR`.", privateKeyPath);

@@ -178,4 +178,16 @@ public class SnapshotTests(HostFixture fixture) : IClassFixture<HostFixture>, IA
         var flipped = text[at] == 'A' ? 'B' : 'A';
         return Encoding.UTF8.GetBytes(text[..at] + flipped + text[(at + 1)..]);
     }
+
+    [Theory]
+    [InlineData("/policies/nosuch/snapshots/1")]
+    [InlineData("/policies/nosuch/snapshots/latest")]
+    public async Task a_snapshot_of_a_policy_that_does_not_exist_names_the_missing_policy(string path)
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        var problem = await (await viewer.GetAsync(path)).Problem(HttpStatusCode.NotFound);
+
+        Assert.Equal("There is no policy named nosuch.", problem["detail"].Str());
+    }
 }

@@ -316,4 +316,16 @@ public class SnapshotVerifierTests
 
         Assert.Contains("unknown policy format 'lethe.policy/9'", Refused(SnapshotCodec.ToFile(sealedSnapshot), Pem(key)).Message);
     }
+
+    [Fact]
+    public void a_trusted_key_file_holding_two_public_keys_is_refused_saying_so()
+    {
+        // Mid-rotation, the old and the new public key in one file, as authorized_keys holds several.
+        using var key = NewKey();
+        using var next = NewKey();
+
+        var refused = Refused(File(key), Pem(key) + "\n" + Pem(next));
+
+        Assert.Equal("the trusted key file holds 2 public keys; a firewall trusts one, the control plane's current lethe-signing.pub", refused.Message);
+    }
 }

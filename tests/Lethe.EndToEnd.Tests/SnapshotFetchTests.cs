@@ -74,6 +74,28 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
         Assert.DoesNotContain("booted", output);
     }
 
+    [Theory]
+    [InlineData("verify", "")]
+    [InlineData("boot", "refusing to boot: ")]
+    public async Task a_url_naming_one_version_serving_another_genuine_version_is_refused(string command, string before)
+    {
+        // Home's genuine version 1, served for a URL that pins version 2: only the version it carries tells it apart.
+        var v1 = await File.ReadAllBytesAsync(policy.V1);
+        await using var server = new LoopbackHttp(stream => LoopbackHttp.Write(stream,
+            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {v1.Length}\r\nConnection: close\r\n\r\n", v1));
+        var url = server.Url.Replace("/snapshots/latest", "/snapshots/2", StringComparison.Ordinal);
+        var right = server.Url.Replace("/snapshots/latest", "/snapshots/1", StringComparison.Ordinal);
+
+        var (code, output, error) = await FirewallProcess.Run(false, command, "--snapshot", url, "--trust", policy.PublicKey);
+        var (pinnedCode, pinnedOutput, _) = await FirewallProcess.Run(false, "verify", "--snapshot", right, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"{before}{url} is version 2's, but the snapshot it served is version 1; refused", error);
+        Assert.DoesNotContain("booted", output);
+        Assert.Equal(0, pinnedCode);
+        Assert.Contains("version 1", pinnedOutput);
+    }
+
     [Fact]
     public async Task a_redirect_is_not_followed()
     {

@@ -78,4 +78,15 @@ public sealed class SigningKeyTests : IDisposable
 
         Assert.Matches("^[0-9a-f]{16}$", signer.KeyId);
     }
+
+    [Fact]
+    public void the_folder_keygen_wrote_given_as_the_signing_key_is_named_as_a_folder_not_as_missing()
+    {
+        // `lethe keygen --out /etc/lethe`, then Lethe__SigningKey=/etc/lethe: the key is there, in that folder.
+        SigningKeyFiles.Generate(_folder);
+
+        var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(_folder));
+
+        Assert.Equal($"The signing key {_folder} is a folder; name the private key file in it ({Path.Combine(_folder, SigningKeyFiles.PrivateKeyFile)}).", refused.Message);
+    }
 }

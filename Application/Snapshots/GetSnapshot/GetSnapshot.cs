@@ -14,7 +14,7 @@ public sealed class GetSnapshotHandler(IPolicyStore store) : IQueryHandler<GetSn
     {
         var version = await SnapshotVersion.Resolve(store, query.Policy, query.Version, ct);
         var snapshot = await store.Snapshot(query.Policy, version, ct)
-            ?? throw new DomainException(Refusal.NotFound, $"Policy {query.Policy} has no version {version}.");
+            ?? throw await SnapshotVersion.Missing(store, query.Policy, version, ct);
         return snapshot.Sealed;
     }
 }

@@ -14,6 +14,6 @@ public sealed class GetSnapshotSummaryHandler(IPolicyStore store) : IQueryHandle
     {
         var version = await SnapshotVersion.Resolve(store, query.Policy, query.Version, ct);
         return await store.SnapshotSummary(query.Policy, version, ct)
-            ?? throw new DomainException(Refusal.NotFound, $"Policy {query.Policy} has no version {version}.");
+            ?? throw await SnapshotVersion.Missing(store, query.Policy, version, ct);
     }
 }
