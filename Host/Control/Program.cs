@@ -1,4 +1,4 @@
 using Lethe.Control.Cli;
 
-var http = new Lazy<HttpClient>(() => new HttpClient { Timeout = TimeSpan.FromSeconds(30) });
+var http = new Lazy<HttpClient>(ApiHttp.Create);
 return await LetheCli.Run(args, Console.Out, Console.Error, Console.In, () => http.Value);

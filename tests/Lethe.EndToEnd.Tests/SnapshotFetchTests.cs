@@ -1,3 +1,5 @@
+using Lethe.TestSupport;
+
 namespace Lethe.EndToEnd.Tests;
 
 /// <summary>What boot does with a server that is slow, redirects, or sends more than a snapshot can be: nothing unverified, nothing unbounded.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using Lethe.Domain.Snapshots;
 using Lethe.Infrastructure.Signing;
+using Lethe.TestSupport;
 
 namespace Lethe.EndToEnd.Tests;
 

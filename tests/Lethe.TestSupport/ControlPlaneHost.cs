@@ -110,7 +110,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
         {
             all.AddRange(["--token", token]);
         }
-        using var http = new HttpClient();
+        using var http = ApiHttp.Create();
         var code = await LetheCli.Run(all.ToArray(), output, error, new StringReader(stdin), () => http);
         return new CliRun(code, output.ToString(), error.ToString());
     }

@@ -120,8 +120,20 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         }
         using (response)
         {
+            if ((int)response.StatusCode is >= 300 and < 400)
+            {
+                throw Redirect(response, request.RequestUri!);
+            }
             throw await Problem(response, ct);
         }
+    }
+
+    /// <summary>A 3xx, named with where it points: the client follows none (see <see cref="ApiHttp"/>).</summary>
+    private CliException Redirect(HttpResponseMessage response, Uri asked)
+    {
+        var reason = response.ReasonPhrase is { Length: > 0 } phrase ? $" {phrase}" : "";
+        var to = response.Headers.Location is { } location ? $" to {new Uri(asked, location)}" : "";
+        return new($"{server} answered {(int)response.StatusCode}{reason}{to} (redirects are not followed: give the final URL in --server)");
     }
 
     private static bool IsHeaderSafe(string value)

@@ -2,11 +2,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Lethe.EndToEnd.Tests;
+namespace Lethe.TestSupport;
 
 /// <summary>
-/// A loopback HTTP server of the test's own, for what the control plane would never send: each
-/// request is read (up to 4 KiB, not parsed) and answered by <c>answer</c>, until disposed.
+/// A loopback HTTP server of the test's own, for what the control plane would never send (to a
+/// firewall, or to `lethe`): each request is read (up to 4 KiB, not parsed) and answered by
+/// <c>answer</c>, until disposed.
 /// </summary>
 public sealed class LoopbackHttp : IAsyncDisposable
 {
@@ -22,7 +23,8 @@ public sealed class LoopbackHttp : IAsyncDisposable
     public LoopbackHttp(Func<string, NetworkStream, Task> answer)
     {
         _listener.Start();
-        Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/policies/home/snapshots/latest";
+        Root = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+        Url = $"{Root}/policies/home/snapshots/latest";
         _serving = Task.Run(async () =>
         {
             while (true)
@@ -37,7 +39,7 @@ public sealed class LoopbackHttp : IAsyncDisposable
                 }
                 catch (Exception e) when (e is IOException or SocketException)
                 {
-                    // The firewall hung up: serve the next request.
+                    // The client hung up: serve the next request.
                 }
                 catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
                 {
@@ -47,8 +49,11 @@ public sealed class LoopbackHttp : IAsyncDisposable
         });
     }
 
-    /// <summary>Where the firewall is pointed: the path of a policy's latest snapshot.</summary>
+    /// <summary>Where a firewall is pointed: the path of a policy's latest snapshot.</summary>
     public string Url { get; }
+
+    /// <summary>Where `lethe` is pointed (its --server): scheme, address and port.</summary>
+    public string Root { get; }
 
     /// <summary>Writes a response head as given, then the body.</summary>
     public static async Task Write(NetworkStream stream, string head, byte[] body)
