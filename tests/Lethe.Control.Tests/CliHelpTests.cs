@@ -40,4 +40,34 @@ public class CliHelpTests
         Assert.Contains(expected, run.Err);
         Assert.DoesNotContain("System.", run.Err);
     }
+
+    [Theory]
+    [InlineData("confirm home --version x", "--version: 'x' is not a whole number", "confirm")]
+    [InlineData("confirm home --version", "--version", "confirm")]
+    [InlineData("confirm --version 2", "Required argument missing for command: 'confirm'", "confirm")]
+    [InlineData("show home --version", "'--version'", "show")]
+    public async Task a_commands_own_version_option_or_a_misplaced_one_is_a_parse_error_not_the_help_page(string line, string expected, string command)
+    {
+        var run = await OfflineCli.Run("", line.Split(' '));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("", run.Out);
+        Assert.StartsWith("error: ", run.Err);
+        Assert.Contains(expected, run.Err);
+        Assert.Contains($"(see: lethe {command} --help)", run.Err);
+        Assert.DoesNotContain("System.", run.Err);
+    }
+
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("confirm --help")]
+    [InlineData("confirm home --version 2 --help")]
+    public async Task the_programs_version_and_a_commands_help_are_still_printed(string line)
+    {
+        var run = await OfflineCli.Run("", line.Split(' '));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.NotEqual("", run.Out.Trim());
+        Assert.Equal("", run.Err);
+    }
 }

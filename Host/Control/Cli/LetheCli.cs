@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 
 namespace Lethe.Control.Cli;
 
@@ -75,7 +76,7 @@ public static class LetheCli
         // No response files: a reason such as "@alice asked" is text, not the name of a file whose words
         // would be spliced into the command line (System.CommandLine reads "@..." as one by default).
         var parse = Build(cli).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (parse.Errors.Count > 0 && !AsksForHelp(args))
+        if (parse.Errors.Count > 0 && !AsksForHelp(parse))
         {
             // As every refusal: `error: ...` on stderr and exit 1, not the help text on stdout.
             foreach (var problem in parse.Errors)
@@ -89,7 +90,12 @@ public static class LetheCli
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
     }
 
-    private static bool AsksForHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?" or "--version");
+    /// <summary>
+    /// Help, or the root's own --version, as the parser matched them: `confirm --version N` is confirm's
+    /// option, and a --version after another command is an unknown one, both errors like any other.
+    /// </summary>
+    private static bool AsksForHelp(ParseResult parse) =>
+        parse.Action is HelpAction || parse.RootCommandResult.Command.Options.OfType<VersionOption>().Any(version => version.Action == parse.Action);
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
     {
