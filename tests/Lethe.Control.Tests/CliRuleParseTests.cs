@@ -98,4 +98,49 @@ public class CliRuleParseTests
         Assert.Equal("dst4", results[1]!["error"]!["key"].Str());
         Assert.NotEmpty(results[1]!["error"]!["message"].Str());
     }
+
+    [Fact]
+    public async Task stdin_that_cannot_be_read_is_an_error_line_not_a_stack_trace()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await Lethe.Control.Cli.LetheCli.Run(["rule", "parse", "-"], output, error, new FailingReader(),
+            () => throw new InvalidOperationException("this command must not need the control plane"));
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error.ToString());
+        Assert.Contains("Is a directory", error.ToString());
+        Assert.DoesNotContain("   at ", error.ToString());
+    }
+
+    [Fact]
+    public async Task output_that_cannot_be_written_is_an_error_line_not_a_stack_trace()
+    {
+        var error = new StringWriter();
+
+        var code = await Lethe.Control.Cli.LetheCli.Run(["rule", "parse", "action=accept"], new FullWriter(), error, new StringReader(""),
+            () => throw new InvalidOperationException("this command must not need the control plane"));
+
+        Assert.Equal(1, code);
+        Assert.Equal("error: No space left on device", error.ToString().Trim());
+    }
+
+    /// <summary>Stdin redirected from a folder (`&lt; /tmp`).</summary>
+    private sealed class FailingReader : TextReader
+    {
+        public override int Read() => throw new IOException("Is a directory");
+
+        public override int Read(char[] buffer, int index, int count) => throw new IOException("Is a directory");
+
+        public override string ReadToEnd() => throw new IOException("Is a directory");
+    }
+
+    /// <summary>Stdout redirected to a full disk (`&gt; /dev/full`).</summary>
+    private sealed class FullWriter : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => throw new IOException("No space left on device");
+    }
 }

@@ -138,7 +138,8 @@ public static class RuleCommands
     {
         var rules = new Argument<string[]>("rule") { Description = "Rules to check, or - to read one rule per line from stdin (blank and # lines skipped, as import does)", Arity = ArgumentArity.OneOrMore };
         var parseCommand = new Command("parse", "Check rules offline; prints the canonical form or `error: ...` for each, one line per rule") { rules };
-        parseCommand.SetAction(async (parse, ct) =>
+        // Stdin from a folder or stdout to a full disk: an error line, like every other command's.
+        parseCommand.SetAction((parse, ct) => cli.Run(async () =>
         {
             var inputs = parse.GetValue(rules)!;
             if (inputs is ["-"])
@@ -168,7 +169,7 @@ public static class RuleCommands
                 cli.PrintJson(results);
             }
             return allValid ? 0 : 1;
-        });
+        }));
         return parseCommand;
     }
 }
