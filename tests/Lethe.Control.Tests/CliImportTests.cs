@@ -173,4 +173,17 @@ public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task stdin_larger_than_any_policy_is_refused_as_a_file_would_be_before_anything_is_sent()
+    {
+        // 20 MiB of comment lines: a FILE that size is refused, and stdin was read without end.
+        var comments = string.Concat(Enumerable.Repeat("#" + new string('-', 62) + "\n", 20 * 1024 * 1024 / 64));
+
+        var run = await OfflineCli.Run(comments, "rule", "import", "home", "work", "-", "--reason", "from Qubes");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("error: stdin is larger than 16 MiB, more than any policy holds", run.Err.Trim());
+        Assert.Equal("", run.Out);
+    }
 }

@@ -126,6 +126,18 @@ public class CliRuleParseTests
         Assert.Equal("error: No space left on device", error.ToString().Trim());
     }
 
+    [Fact]
+    public async Task stdin_larger_than_any_policy_is_refused_not_read_whole()
+    {
+        var comments = string.Concat(Enumerable.Repeat("#" + new string('-', 62) + "\n", 20 * 1024 * 1024 / 64));
+
+        var run = await OfflineCli.Run(comments, "rule", "parse", "-");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("error: stdin is larger than 16 MiB, more than any policy holds", run.Err.Trim());
+        Assert.Equal("", run.Out);
+    }
+
     /// <summary>Stdin redirected from a folder (`&lt; /tmp`).</summary>
     private sealed class FailingReader : TextReader
     {

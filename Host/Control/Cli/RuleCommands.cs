@@ -106,19 +106,7 @@ public static class RuleCommands
             {
                 throw new CliException("FILE is empty: give the file of rules, or - for stdin");
             }
-            string text;
-            try
-            {
-                // Bounded as a snapshot is: no policy holds more, and /dev/zero given by mistake is not read whole.
-                text = path == "-"
-                    ? await cli.In.ReadToEndAsync(ct)
-                    : System.Text.Encoding.UTF8.GetString(await Lethe.Hosts.CappedFile.Read(path, Domain.Snapshots.SnapshotLimits.MaxFileBytes, ct)
-                        ?? throw new CliException($"{path} is larger than {Domain.Snapshots.SnapshotLimits.MaxFileBytes / (1024 * 1024)} MiB, more than any policy holds"));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException($"cannot read {path}: {e.Message}");
-            }
+            var text = await RulesInput.Read(path, cli.In, ct);
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules/import",
                 new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ["ids"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
@@ -144,7 +132,7 @@ public static class RuleCommands
             var inputs = parse.GetValue(rules)!;
             if (inputs is ["-"])
             {
-                var text = await cli.In.ReadToEndAsync(ct);
+                var text = await RulesInput.Read("-", cli.In, ct);
                 // The lines `rule import` reads, so a file that parses here imports there.
                 inputs = [.. ImportLines.Rules(text.Split('\n')).Select(line => line.Text)];
             }
