@@ -53,6 +53,21 @@ public sealed class ServeStartTests
         }
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData(";")]
+    public void no_address_to_listen_on_is_refused_rather_than_kestrels_default_port(string urls)
+    {
+        // Neither the database nor the key is read before the address is checked.
+        var settings = ControlPlaneHost.Settings("Host=127.0.0.1;Database=unused", "/nonexistent", 1);
+        settings["Lethe:Urls"] = urls;
+
+        var refused = Assert.Throws<InvalidOperationException>(() => ControlPlane.Build([], settings));
+
+        Assert.Equal("Lethe:Urls (env Lethe__Urls, or --urls) is empty: give where to listen, such as http://127.0.0.1:5080", refused.Message);
+    }
+
     [Fact]
     public async Task a_database_a_newer_lethe_migrated_is_refused_naming_the_migration_it_does_not_know()
     {
