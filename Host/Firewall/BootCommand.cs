@@ -32,8 +32,8 @@ public static class BootCommand
         {
             // Queued: a log nobody reads, or one that cannot be written, never holds up a swap, the
             // watch or shutdown, nor ends the firewall. Drained for at most 2 s each on the way out.
-            using var output = new QueuedLineWriter(stdout, "stdout");
-            using var error = new QueuedLineWriter(stderr, "stderr");
+            using var output = new QueuedLineWriter(OwnConsoleWriter.For(stdout), "stdout");
+            using var error = new QueuedLineWriter(OwnConsoleWriter.For(stderr), "stderr");
             // Registered first: the default action of SIGHUP ends the process, and a reload asked for
             // while boot still fetches (up to 15 s) must not. One before forwarding starts reloads once it does.
             using var hangUp = new HangUp(error);
@@ -55,6 +55,7 @@ public static class BootCommand
             MetricsServer? metricsServer = null;
             string pem;
             IReadOnlyList<int>? cpus;
+            int? workers = null;
             int idlePoll;
             TimeSpan watchEvery;
             try
@@ -67,12 +68,13 @@ public static class BootCommand
                 var options = flags.Options(parse, seed: null, verified.Content);
                 var deviceWarnings = new List<string>();
                 var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList(), deviceWarnings);
-                var workers = devices.Count == 0 ? 1 : parse.GetValue(deviceFlags.Workers);
+                // With no device boot runs one worker whatever --workers says; a flow bound too large names only the flows then.
+                workers = devices.Count == 0 ? null : parse.GetValue(deviceFlags.Workers);
                 cpus = deviceFlags.Cpus(parse);
                 idlePoll = deviceFlags.IdlePollMicroseconds(parse);
                 watchEvery = WatchInterval(parse.GetValue(watch));
                 var metricsAt = parse.GetValue(metrics) is { } endpoint ? MetricsServer.ParseEndpoint(endpoint) : null;
-                firewall = LiveFirewall.Open(verified, options, devices, workers, offload: !parse.GetValue(deviceFlags.NoOffload));
+                firewall = LiveFirewall.Open(verified, options, devices, workers ?? 1, offload: !parse.GetValue(deviceFlags.NoOffload));
                 if (metricsAt is not null)
                 {
                     var dataplane = firewall.Dataplane;
@@ -114,7 +116,7 @@ public static class BootCommand
             }
             catch (OutOfMemoryException)
             {
-                await error.WriteLineAsync($"error: {flags.TooManyFlows(parse, parse.GetValue(deviceFlags.Workers))}");
+                await error.WriteLineAsync($"error: {flags.TooManyFlows(parse, workers)}");
                 return 2;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

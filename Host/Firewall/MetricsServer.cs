@@ -248,8 +248,37 @@ public sealed class MetricsServer : IDisposable
         return bytes;
     }
 
-    public static IPEndPoint ParseEndpoint(string text) =>
-        IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0
-            ? endpoint
-            : throw new FlagException($"--metrics: '{text}' is not ADDRESS:PORT (e.g. 127.0.0.1:9108)");
+    public static IPEndPoint ParseEndpoint(string text)
+    {
+        if (!IPEndPoint.TryParse(text, out var endpoint) || endpoint.Port == 0)
+        {
+            throw new FlagException($"--metrics: '{text}' is not ADDRESS:PORT (e.g. 127.0.0.1:9108)");
+        }
+        // Linux lets a listener bind these, and no scraper could ever connect to it.
+        if (NoListenerThere(endpoint.Address) is { } why)
+        {
+            throw new FlagException($"--metrics {text}: {why}; give an address of this host (e.g. 127.0.0.1:9108)");
+        }
+        return endpoint;
+    }
+
+    private static string? NoListenerThere(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return $"{address} is {address.MapToIPv4()} written as IPv6";
+        }
+        if (address.IsIPv6Multicast)
+        {
+            return $"{address} is a multicast address";
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return null;
+        }
+        var bytes = address.GetAddressBytes();
+        return bytes[0] is >= 224 and <= 239 ? $"{address} is a multicast address"
+            : address.Equals(IPAddress.Broadcast) ? $"{address} is the broadcast address"
+            : null;
+    }
 }

@@ -15,6 +15,12 @@ public static class MetricsText
         var workers = dataplane.Workers;
         var policy = workers[0].Engine.Policy;
         var compiled = policy.Compiled;
+        // Each worker's policy read once: during a swap they differ, and one may change while the page is written.
+        var numbered = new Numbering[workers.Count];
+        for (var w = 0; w < workers.Count; w++)
+        {
+            numbered[w] = new Numbering(workers[w].Engine.Policy, compiled);
+        }
         var text = new StringBuilder();
         text.Append("# HELP lethe_snapshot_version The snapshot version the firewall runs.\n# TYPE lethe_snapshot_version gauge\n");
         Line(text, "lethe_snapshot_version", "", policy.Version);
@@ -43,12 +49,12 @@ public static class MetricsText
         text.Append("# HELP lethe_client_packets_total Packets forwarded per client (kept across swaps while the client is named).\n# TYPE lethe_client_packets_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
-            Line(text, "lethe_client_packets_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => OnPolicy(w, compiled) is { } p ? At(p.ClientPackets, c) : 0));
+            Line(text, "lethe_client_packets_total", $"client=\"{compiled.ClientName(c)}\"", Sum(numbered, n => n.ClientPackets(c)));
         }
         text.Append("# HELP lethe_client_bytes_total Bytes forwarded per client (kept across swaps while the client is named).\n# TYPE lethe_client_bytes_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
         {
-            Line(text, "lethe_client_bytes_total", $"client=\"{compiled.ClientName(c)}\"", Sum(workers, w => OnPolicy(w, compiled) is { } p ? At(p.ClientBytes, c) : 0));
+            Line(text, "lethe_client_bytes_total", $"client=\"{compiled.ClientName(c)}\"", Sum(numbered, n => n.ClientBytes(c)));
         }
         text.Append("# HELP lethe_rule_hits_total New flows each rule decided (kept across swaps while the rule id is).\n# TYPE lethe_rule_hits_total counter\n");
         for (var c = 0; c < compiled.ClientCount; c++)
@@ -56,7 +62,7 @@ public static class MetricsText
             for (var r = 0; r < compiled.RuleCount(c); r++)
             {
                 Line(text, "lethe_rule_hits_total", $"client=\"{compiled.ClientName(c)}\",rule=\"{compiled.RuleId(c, r)}\"",
-                    Sum(workers, w => OnPolicy(w, compiled)?.RuleHits is { } hits && c < hits.Length ? At(hits[c], r) : 0));
+                    Sum(numbered, n => n.RuleHits(c, r)));
             }
         }
         text.Append("# HELP lethe_idle_poll_rescues_total Polls at idle priority cut short because a busy process held the worker's core.\n# TYPE lethe_idle_poll_rescues_total counter\n");
@@ -77,17 +83,75 @@ public static class MetricsText
         Line(text, name, "", Sum(workers, value));
     }
 
-    private static long Sum(IReadOnlyList<Worker> workers, Func<Worker, long> value) => workers.Sum(value);
+    private static long Sum<T>(IReadOnlyList<T> items, Func<T, long> value) => items.Sum(value);
 
     /// <summary>
-    /// The worker's policy when it is the one the page names (worker 0's), else null: during a swap another
-    /// worker's per-snapshot arrays are numbered by another snapshot's clients and rules, and would land in
-    /// the wrong series.
+    /// A worker's per-client and per-rule counts as the page's policy (worker 0's) numbers clients and
+    /// rules. During a swap another worker may still run the other version, whose arrays are numbered by
+    /// its own clients and rules: its counts are found by client name and rule id, as a swap carries them
+    /// over, so no counter the page shows goes down (Prometheus reads that as a restart).
     /// </summary>
-    private static ActivePolicy? OnPolicy(Worker worker, Lethe.PacketPath.Classification.CompiledPolicy compiled) =>
-        worker.Engine.Policy is var policy && ReferenceEquals(policy.Compiled, compiled) ? policy : null;
+    private sealed class Numbering
+    {
+        private readonly ActivePolicy _policy;
+        private readonly int[]? _clients;
+        private readonly Dictionary<string, int>?[]? _rules;
+        private readonly Lethe.PacketPath.Classification.CompiledPolicy _page;
 
-    private static long At(long[] values, int index) => index < values.Length ? values[index] : 0;
+        public Numbering(ActivePolicy policy, Lethe.PacketPath.Classification.CompiledPolicy page)
+        {
+            _policy = policy;
+            _page = page;
+            if (ReferenceEquals(policy.Compiled, page))
+            {
+                return;
+            }
+            _clients = new int[page.ClientCount];
+            _rules = new Dictionary<string, int>?[page.ClientCount];
+            for (var c = 0; c < page.ClientCount; c++)
+            {
+                _clients[c] = policy.Compiled.ClientIndex(page.ClientName(c));
+            }
+        }
+
+        public long ClientPackets(int c) => Client(c) is var own and >= 0 ? At(_policy.ClientPackets, own) : 0;
+
+        public long ClientBytes(int c) => Client(c) is var own and >= 0 ? At(_policy.ClientBytes, own) : 0;
+
+        public long RuleHits(int c, int r)
+        {
+            var own = Client(c);
+            if (own < 0 || own >= _policy.RuleHits.Length)
+            {
+                return 0;
+            }
+            return Rule(c, own, r) is var rule and >= 0 ? At(_policy.RuleHits[own], rule) : 0;
+        }
+
+        private int Client(int c) => _clients is null ? c : _clients[c];
+
+        private int Rule(int c, int own, int r)
+        {
+            if (_rules is null)
+            {
+                return r;
+            }
+            var ids = _rules[c] ??= Ids(_policy.Compiled, own);
+            return ids.TryGetValue(_page.RuleId(c, r), out var rule) ? rule : -1;
+        }
+
+        private static Dictionary<string, int> Ids(Lethe.PacketPath.Classification.CompiledPolicy compiled, int client)
+        {
+            var ids = new Dictionary<string, int>(compiled.RuleCount(client), StringComparer.Ordinal);
+            for (var r = 0; r < compiled.RuleCount(client); r++)
+            {
+                ids[compiled.RuleId(client, r)] = r;
+            }
+            return ids;
+        }
+
+        private static long At(long[] values, int index) => index < values.Length ? values[index] : 0;
+    }
 
     private static void Line(StringBuilder text, string name, string labels, long value) =>
         text.Append(name).Append(labels.Length > 0 ? "{" + labels + "}" : "").Append(' ')

@@ -70,6 +70,10 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
 
     [Theory]
     [InlineData("--metrics", "localhost:9108", "--metrics: 'localhost:9108' is not ADDRESS:PORT")]
+    // Linux binds a listener there, and no scraper could connect to it.
+    [InlineData("--metrics", "224.0.0.1:9108", "--metrics 224.0.0.1:9108: 224.0.0.1 is a multicast address")]
+    [InlineData("--metrics", "255.255.255.255:9108", "--metrics 255.255.255.255:9108: 255.255.255.255 is the broadcast address")]
+    [InlineData("--metrics", "[ff02::1]:9108", "--metrics [ff02::1]:9108: ff02::1 is a multicast address")]
     [InlineData("--watch-seconds", "0", "--watch-seconds: 0 is outside 0.1..86400")]
     [InlineData("--watch-seconds", "-5", "--watch-seconds: -5 is outside 0.1..86400")]
     [InlineData("--watch-seconds", "0.0001", "--watch-seconds: 0.0001 is outside 0.1..86400")]

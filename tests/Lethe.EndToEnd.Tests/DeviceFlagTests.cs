@@ -60,4 +60,17 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Equal(2, await firewall.Exit(TimeSpan.FromSeconds(60)));
         Assert.Contains("--cpus: CPU 0 is not one this process may run on (it may run on 1)", firewall.Err);
     }
+
+    [Fact]
+    public async Task a_flow_bound_that_does_not_fit_without_devices_names_no_worker_count()
+    {
+        // No --client-tun or --uplink-tun: boot runs one worker ("verifying and watching only") whatever --workers says,
+        // so fewer workers cannot help. A 64 MiB heap limit, as a container's memory limit sets one.
+        await using var firewall = FirewallProcess.StartWithVariable("DOTNET_GCHeapHardLimit", "0x4000000",
+            "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey, "--max-flows", "16777216", "--workers", "8");
+
+        Assert.Equal(2, await firewall.Exit(TimeSpan.FromSeconds(60)));
+        Assert.StartsWith("error: --max-flows 16777216: the flow tables do not fit in the memory this process may use (", firewall.Err.Trim());
+        Assert.DoesNotContain("--workers", firewall.Err);
+    }
 }

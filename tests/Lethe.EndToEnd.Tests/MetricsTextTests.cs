@@ -59,6 +59,42 @@ public sealed class MetricsTextTests
         Assert.Contains("lethe_forwarded_packets_total 5\n", page);
     }
 
+    // Prometheus reads any fall of a counter as a restart: rate() and increase() then count the whole value again.
+    [Fact]
+    public void a_client_both_versions_name_keeps_its_count_on_a_page_rendered_while_the_workers_swap()
+    {
+        var shards = new FlowShards(2, 7);
+        var options = new EngineOptions { UplinkV4 = NetAddress.Parse("198.51.100.1"), Shards = shards, Seed = 1 };
+        // As LiveFirewall does: one compiled policy, a copy of its counters per worker.
+        var v1 = Policy(1, "work");
+        var engines = new[]
+        {
+            new PacketEngine(v1, options with { Shard = 0 }),
+            new PacketEngine(new ActivePolicy(v1.Compiled, 1, v1.Hosts), options with { Shard = 1 }),
+        };
+        using var dataplane = new Dataplane([], engines, shards);
+        for (var i = 0; i < 5; i++)
+        {
+            var packet = Packets.Udp("10.137.0.5", "192.0.2.10", (ushort)(40000 + i), 53, payload: 10);
+            Assert.True(engines[1].Process(packet, packet.Length, engines[1].Policy.Compiled.ClientIndex("work"), Now, new byte[2048]).Forwarded);
+        }
+        const string work = "lethe_client_packets_total{client=\"work\"}";
+        const string rule = "lethe_rule_hits_total{client=\"work\",rule=\"work-0\"}";
+        var before = MetricsText.Render(dataplane);
+
+        // Version 2 keeps work and its rule and puts personal first; worker 0 has taken it, worker 1 not yet.
+        var v2 = Policy(2, "personal", "work");
+        engines[0].Swap(v2, Now);
+        var during = MetricsText.Render(dataplane);
+        engines[1].Swap(new ActivePolicy(v2.Compiled, 2, v2.Hosts), Now);
+        var after = MetricsText.Render(dataplane);
+
+        Assert.Equal((5, 5), (Sample(before, work), Sample(before, rule)));
+        Assert.Equal((5, 5), (Sample(during, work), Sample(during, rule)));
+        Assert.Equal((5, 5), (Sample(after, work), Sample(after, rule)));
+        Assert.Equal(0, Sample(during, "lethe_client_packets_total{client=\"personal\"}"));
+    }
+
     // Prometheus counters: a swap does not take them down for what it keeps.
     [Fact]
     public void a_client_and_rule_a_new_version_keeps_keep_their_counts_and_new_ones_start_at_zero()
