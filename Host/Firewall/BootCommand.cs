@@ -225,8 +225,7 @@ public static class BootCommand
     {
         try
         {
-            var bytes = await SnapshotSource.Fetch(location, bearer, ct);
-            swap(SnapshotVerifier.Verify(bytes, pem));
+            swap(await SnapshotSource.LoadWithKey(location, bearer, pem, ct));
         }
         catch (SnapshotVerificationException e)
         {

@@ -230,9 +230,23 @@ public static class ReplayCommand
             return true;
         }
         var ipHeader = Math.Max(Ipv4Packet.MinHeaderLength, (packet[0] & 0x0F) * 4);
-        return packet[0] >> 4 == 4 && captured >= ipHeader
-            && reason is not (DropReason.Truncated or DropReason.BadTransportHeader or DropReason.BadExtensionHeader);
+        if (packet[0] >> 4 != 4 || captured < ipHeader
+            || reason is DropReason.Truncated or DropReason.BadTransportHeader or DropReason.BadExtensionHeader)
+        {
+            return false;
+        }
+        // A first fragment's transport header is read too, and its failure named bad-fragment.
+        var firstFragment = (packet[6] & 0x1F) == 0 && packet[7] == 0;
+        return reason != DropReason.BadFragment || !firstFragment || captured >= ipHeader + TransportHeaderRead(packet, ipHeader, captured);
     }
+
+    /// <summary>How much of a first fragment's transport the parser reads: its header, and an ICMP error's quote (IPv4 header and 8 bytes).</summary>
+    private static int TransportHeaderRead(ReadOnlySpan<byte> packet, int ipHeader, int captured) => packet[9] switch
+    {
+        IpProtocol.Tcp => 20,
+        IpProtocol.Icmp when captured > ipHeader && packet[ipHeader] is 3 or 4 or 5 or 11 or 12 => 8 + Ipv4Packet.MinHeaderLength + 8,
+        _ => 8,
+    };
 
     private static void Pin(HostTable hosts, string pin)
     {

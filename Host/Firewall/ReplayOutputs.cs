@@ -109,10 +109,12 @@ internal sealed class ReplayOutputs : IAsyncDisposable
     {
         try
         {
+            // A link to nothing yet: its target is made, and is what a refusal removes.
+            var target = IsLink(path) && File.ResolveLinkTarget(path, returnFinalTarget: true) is { Exists: false } final ? final.FullName : path;
             try
             {
-                var created = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-                made.Add(Path.GetFullPath(path));
+                var created = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
+                made.Add(Path.GetFullPath(target));
                 return created;
             }
             catch (IOException) when (File.Exists(path) || Directory.Exists(path) || IsLink(path))

@@ -10,9 +10,17 @@ public static class SnapshotSource
 
     /// <param name="trustedKeyPem">Read once by <see cref="ReadTrustedKey"/>: a key given through a pipe can be read only once.</param>
     /// <exception cref="SnapshotVerificationException">It does not verify, or a control plane's URL served another policy's snapshot.</exception>
-    public static async Task<VerifiedSnapshot> LoadWithKey(string location, string? token, string trustedKeyPem, CancellationToken ct)
+    public static async Task<VerifiedSnapshot> LoadWithKey(string location, string? token, string trustedKeyPem, CancellationToken ct) =>
+        VerifyFrom(location, await Fetch(location, token, ct), trustedKeyPem);
+
+    /// <summary>
+    /// Verifies what <paramref name="location"/> gave, and that it is the policy (and version) the URL
+    /// names: at boot, on every round of the watch and on every SIGHUP alike.
+    /// </summary>
+    /// <exception cref="SnapshotVerificationException">It does not verify, or is not what the URL names.</exception>
+    public static VerifiedSnapshot VerifyFrom(string location, byte[] file, string trustedKeyPem)
     {
-        var verified = SnapshotVerifier.Verify(await Fetch(location, token, ct), trustedKeyPem);
+        var verified = SnapshotVerifier.Verify(file, trustedKeyPem);
         // Every policy is signed with the same key: whoever answers for the URL (it may be plain HTTP)
         // could otherwise hand over a wider policy's genuine snapshot.
         var (named, version) = NamedBy(location);

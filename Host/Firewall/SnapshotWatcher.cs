@@ -45,7 +45,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
                 VerifiedSnapshot verified;
                 try
                 {
-                    verified = SnapshotVerifier.Verify(bytes, trustedKeyPem);
+                    verified = SnapshotSource.VerifyFrom(url, bytes, trustedKeyPem);
                 }
                 catch (SnapshotVerificationException e)
                 {

@@ -207,4 +207,40 @@ public sealed class ReplayFileTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Equal(2, linkCode);
         Assert.False(File.Exists(forwarded), "a refused replay left an empty --out file behind");
     }
+
+    [Fact]
+    public async Task a_refused_replay_removes_the_file_it_made_behind_a_link_to_a_missing_file()
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "dangling.pcap"), Captures.WorkDay());
+        var toCapture = Path.Combine(policy.Folder, "dangling-capture-link.jsonl");
+        File.CreateSymbolicLink(toCapture, capture);
+        var missing = Path.Combine(policy.Folder, "dangling-target.pcap");
+        var dangling = Path.Combine(policy.Folder, "dangling-link.pcap");
+        File.CreateSymbolicLink(dangling, missing);
+
+        var (code, _, error) = await FirewallProcess.Run(false, "replay", "--snapshot", policy.V1, "--trust", policy.PublicKey,
+            "--pcap", capture, "--verdicts", toCapture, "--out", dangling);
+
+        Assert.Equal(2, code);
+        Assert.Contains("is the capture being read (--pcap)", error);
+        Assert.False(File.Exists(missing), "a refused replay left the empty file it made through --out's link behind");
+    }
+
+    [Theory]
+    [InlineData(30)] // the IPv4 header and 10 bytes of the TCP header
+    [InlineData(34)]
+    public async Task a_first_fragment_whose_tcp_header_the_snaplen_cut_is_truncated_not_a_bad_fragment(int snapLength)
+    {
+        var whole = Packets.Tcp("10.137.0.5", "192.0.2.10", 40000, 443, TcpFlags.Syn, payload: 600);
+        byte[][] packets = [Packets.Fragment(whole, 0, 512)];
+        var wholeCapture = Captures.Write(Path.Combine(policy.Folder, $"frag-whole{snapLength}.pcap"), packets);
+        var cut = Captures.Write(Path.Combine(policy.Folder, $"frag-cut{snapLength}.pcap"), packets, snapLength);
+
+        var (_, _, wholeVerdicts) = await Replay(wholeCapture);
+        var (code, _, cutVerdicts) = await Replay(cut);
+
+        Assert.Equal(0, code);
+        Assert.Equal("fragment-without-flow", wholeVerdicts[0]["reason"]!.GetValue<string>());
+        Assert.Equal("truncated", cutVerdicts[0]["reason"]!.GetValue<string>());
+    }
 }

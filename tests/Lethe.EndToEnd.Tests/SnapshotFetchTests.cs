@@ -140,4 +140,33 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
         Assert.Equal(1, code);
         Assert.Contains("/dev/zero is larger than 16 MiB, which no snapshot is", error);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_url_pinning_version_1_that_later_serves_version_2_is_not_swapped_to(bool hangUp)
+    {
+        var v1 = await File.ReadAllBytesAsync(policy.V1);
+        var v2 = await File.ReadAllBytesAsync(policy.V2);
+        var served = 0;
+        await using var server = new LoopbackHttp(stream =>
+        {
+            var body = Interlocked.Increment(ref served) == 1 ? v1 : v2;
+            return LoopbackHttp.Write(stream, $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n", body);
+        });
+        var pinned = server.Url.Replace("/snapshots/latest", "/snapshots/1", StringComparison.Ordinal);
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", pinned, "--trust", policy.PublicKey,
+            "--watch-seconds", hangUp ? "86400" : "0.2");
+
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+        if (hangUp)
+        {
+            firewall.Signal("HUP");
+        }
+        await firewall.WaitForError($"{pinned} is version 1's, but the snapshot it served is version 2; refused", TimeSpan.FromSeconds(30));
+        firewall.Terminate();
+        await firewall.Exit(TimeSpan.FromSeconds(30));
+
+        Assert.DoesNotContain("version 2", firewall.Out);
+    }
 }

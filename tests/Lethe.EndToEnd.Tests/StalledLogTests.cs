@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Lethe.Domain.Snapshots;
@@ -54,6 +55,40 @@ public sealed class StalledLogTests
         {
             Libc.close(reader);
         }
+    }
+
+    // `boot > log 2>&1`, as scripts/demo-live and systemd's StandardOutput=file: write it: one file, one offset.
+    [Fact]
+    public async Task stdout_and_stderr_redirected_to_one_file_keep_every_line()
+    {
+        using var sealedByHand = new HandSealed("lethe-sharedlog-");
+        var snapshot = sealedByHand.Write("v1.json", 1,
+            new SnapshotClient("work", ["10.137.0.5"], [new SnapshotRule("r-1", "action=accept specialtarget=dns")]));
+        var log = Path.Combine(sealedByHand.Folder, "boot.log");
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var argument in new[] { "-c", "exec dotnet \"$@\" >\"$LOG\" 2>&1", "sh", FirewallProcess.Binary, "boot", "--snapshot", snapshot, "--trust", sealedByHand.PublicKey })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["LOG"] = log;
+        start.Environment["DOTNET_EnableDiagnostics"] = "0";
+        using var process = Process.Start(start)!;
+        try
+        {
+            await Until(() => File.Exists(log) && File.ReadAllText(log).Contains("watching only"), TimeSpan.FromSeconds(30));
+            await Task.Delay(500);
+        }
+        finally
+        {
+            Command.TryRun("kill", "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await process.WaitForExitAsync();
+        }
+
+        var lines = await File.ReadAllLinesAsync(log);
+        Assert.Contains(lines, l => l.StartsWith("booted policy home version 1 ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("warning: 1 rule(s) use specialtarget=dns", StringComparison.Ordinal));
+        Assert.Contains("no devices (--client-tun, --uplink-tun): verifying and watching only", lines);
+        Assert.Contains("stopped; all state was in memory and is gone", lines);
     }
 
     private static async Task<bool> Until(Func<bool> done, TimeSpan timeout)
