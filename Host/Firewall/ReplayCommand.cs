@@ -153,12 +153,19 @@ public static class ReplayCommand
                 {
                     buffer.AsSpan(ipOffset + ipLength, missing).Clear();
                     ipLength += missing;
-                    cut++;
                 }
                 var packet = buffer.AsSpan(ipOffset, ipLength);
-                outcome = capturedIp < ipLength && !HeadersCaptured(packet, capturedIp)
-                    ? new PacketOutcome { Client = -1, RuleIndex = -1, Reason = DropReason.Truncated }
-                    : engine.Process(packet, ipLength, Ingress.BySource, micros / 1000, reply);
+                var wasCut = capturedIp < ipLength;
+                if (wasCut && !HeadersCaptured(packet, capturedIp))
+                {
+                    outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Reason = DropReason.Truncated };
+                }
+                else
+                {
+                    // Counted for the warning: judged with zeros for what was not captured.
+                    cut += wasCut ? 1 : 0;
+                    outcome = engine.Process(packet, ipLength, Ingress.BySource, micros / 1000, reply);
+                }
                 if (outcome.Forwarded)
                 {
                     sent++;

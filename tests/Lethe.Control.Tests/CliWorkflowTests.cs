@@ -320,6 +320,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     [InlineData("snapshot", "list", "home")]
     [InlineData("publish", "home", "--reason", "r")]
     [InlineData("policy", "create", "home", "--reason", "r")]
+    [InlineData("snapshot", "get", "home", "1", "--out", "-")]
     public async Task another_program_answering_a_json_object_is_named_as_such_not_a_stack_trace_or_a_blank_success(params string[] command)
     {
         var (code, output, error, port) = await RunAgainst("200 OK", "application/json", "{\"status\": \"ok\"}", command);

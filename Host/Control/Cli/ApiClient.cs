@@ -65,14 +65,19 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     {
         using var response = await Exchange(HttpMethod.Get, path, null, ct);
         var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        Domain.Snapshots.SealedSnapshot? snapshot;
         try
         {
-            return (bytes, Domain.Snapshots.SnapshotCodec.FromFile(bytes));
+            snapshot = Domain.Snapshots.SnapshotCodec.FromFile(bytes);
         }
         catch (JsonException)
         {
-            throw NotLethe(response, path, "a body that is not a signed snapshot file");
+            snapshot = null;
         }
+        // Any JSON object decodes, its missing fields left empty: another program's answer is not a snapshot to save.
+        return snapshot is { Format.Length: > 0, Policy.Length: > 0, Version: > 0, ContentSha256.Length: > 0, KeyId.Length: > 0, Signature.Length: > 0, Content: not null }
+            ? (bytes, snapshot)
+            : throw NotLethe(response, path, "a body that is not a signed snapshot file");
     }
 
     private CliException NotLethe(HttpResponseMessage response, string path, string what) =>
