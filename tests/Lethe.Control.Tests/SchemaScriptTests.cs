@@ -32,4 +32,14 @@ public sealed class SchemaScriptTests
         Assert.Equal(1, run.ExitCode);
         Assert.StartsWith($"error: --out {file}: ", run.Err);
     }
+
+    [Fact]
+    public async Task out_dash_writes_the_script_to_stdout_and_makes_no_file_named_dash()
+    {
+        var run = await OfflineCli.Run("", "migrate", "schema-script", "--out", "-");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("mt_events", run.Out);
+        Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "-")), "a file named - was made");
+    }
 }

@@ -93,7 +93,7 @@ public static class ServerCommands
         }));
 
         // For developers: writes the SQL that the code's Marten configuration needs, to check in as a migration.
-        var output = new Option<string>("--out") { Required = true };
+        var output = new Option<string>("--out") { Required = true, Description = "File to write the SQL to (- for stdout, as snapshot get's --out)" };
         var script = new Command("schema-script", "Write the full schema SQL the current code needs (for new migration files)") { output };
         script.SetAction((parse, ct) => cli.Run(async () =>
         {
@@ -102,6 +102,11 @@ public static class ServerCommands
             if (path.Length == 0)
             {
                 throw new CliException("--out is empty: give the file to write the schema to");
+            }
+            if (path == "-")
+            {
+                await cli.Out.WriteAsync(store.Storage.ToDatabaseScript());
+                return 0;
             }
             try
             {
