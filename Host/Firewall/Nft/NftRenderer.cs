@@ -434,32 +434,10 @@ public static class NftRenderer
             Line(2, "# From a client, as in Lethe: never forwarded (silently), spoofed (silently), else addressed to the firewall.");
             foreach (var (from, only) in fromClients)
             {
-                if (only is not Family.V6)
-                {
-                    NftRule(from, "ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255 }", "counter drop", Comment("never forwarded"));
-                    NftRule(from, "ip saddr 169.254.0.0/16", "counter drop", Comment("never forwarded"));
-                }
-                if (only is not Family.V4)
-                {
-                    NftRule(from, "ip6 daddr { ::, ::1, fe80::/10, ff00::/8 }", "counter drop", Comment("never forwarded"));
-                    NftRule(from, "ip6 saddr fe80::/10", "counter drop", Comment("never forwarded"));
-                }
+                NeverForwarded(from, only);
                 NftRule(from, "fib daddr type { broadcast, multicast }", "counter drop", Comment("never forwarded"));
             }
-            for (var c = 0; c < _model.Clients.Count; c++)
-            {
-                if (_interfaces[c].Count == 0)
-                {
-                    continue;
-                }
-                foreach (var family in Families)
-                {
-                    var own = _owned[c].Where(a => Is(a, family)).ToArray();
-                    NftRule($"iifname {Interfaces(_interfaces[c])}",
-                        own.Length > 0 ? $"{Ip(family)} saddr != {Addresses(own)}" : NfProto(family),
-                        "counter drop", Comment($"spoofed source from {_model.Clients[c].Name}"));
-                }
-            }
+            SpoofedSources();
             foreach (var (from, _) in fromClients)
             {
                 NftRule(from, "counter", DropVerdict, Comment("addressed to the firewall"));
@@ -467,11 +445,35 @@ public static class NftRenderer
             Line(1, "}");
         }
 
-        private void Forward()
+        /// <summary>
+        /// As in Lethe: multicast, broadcast, loopback, unspecified and link-local destinations, and
+        /// link-local sources, dropped silently; for packets matching <paramref name="from"/> (all when
+        /// null), in both families or the one <paramref name="only"/> names.
+        /// </summary>
+        private void NeverForwarded(string? from, Family? only)
         {
-            Line(1, "chain forward {");
-            Line(2, "type filter hook forward priority filter; policy drop;");
-            Line(2, "# Origin checks come first, as in Lethe, which makes them before it looks up a tracked flow.");
+            var (v4, v6) = (only is not Family.V6, only is not Family.V4);
+            if (v4)
+            {
+                NftRule(from, "ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255 }", "counter drop", Comment("never forwarded"));
+            }
+            if (v6)
+            {
+                NftRule(from, "ip6 daddr { ::, ::1, fe80::/10, ff00::/8 }", "counter drop", Comment("never forwarded"));
+            }
+            if (v4)
+            {
+                NftRule(from, "ip saddr 169.254.0.0/16", "counter drop", Comment("never forwarded"));
+            }
+            if (v6)
+            {
+                NftRule(from, "ip6 saddr fe80::/10", "counter drop", Comment("never forwarded"));
+            }
+        }
+
+        /// <summary>A source not the client's own on a client's interface, dropped silently; returns whether any client has an interface.</summary>
+        private bool SpoofedSources()
+        {
             var any = false;
             for (var c = 0; c < _model.Clients.Count; c++)
             {
@@ -480,15 +482,23 @@ public static class NftRenderer
                     continue;
                 }
                 any = true;
-                var name = _model.Clients[c].Name;
                 foreach (var family in Families)
                 {
                     var own = _owned[c].Where(a => Is(a, family)).ToArray();
                     NftRule($"iifname {Interfaces(_interfaces[c])}",
                         own.Length > 0 ? $"{Ip(family)} saddr != {Addresses(own)}" : NfProto(family),
-                        "counter drop", Comment($"spoofed source from {name}"));
+                        "counter drop", Comment($"spoofed source from {_model.Clients[c].Name}"));
                 }
             }
+            return any;
+        }
+
+        private void Forward()
+        {
+            Line(1, "chain forward {");
+            Line(2, "type filter hook forward priority filter; policy drop;");
+            Line(2, "# Origin checks come first, as in Lethe, which makes them before it looks up a tracked flow.");
+            var any = SpoofedSources();
             if (_options.UplinkInterface is { } uplink)
             {
                 foreach (var family in Families)
@@ -509,10 +519,7 @@ public static class NftRenderer
                 Line(2, "# No --client-interface: clients are recognised by source address, so their sources cannot be checked.");
             }
             Line(2, "# Never forwarded, as in Lethe: multicast, broadcast, loopback, unspecified and link-local destinations, link-local sources.");
-            NftRule("ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255 }", "counter drop", Comment("never forwarded"));
-            NftRule("ip6 daddr { ::, ::1, fe80::/10, ff00::/8 }", "counter drop", Comment("never forwarded"));
-            NftRule("ip saddr 169.254.0.0/16", "counter drop", Comment("never forwarded"));
-            NftRule("ip6 saddr fe80::/10", "counter drop", Comment("never forwarded"));
+            NeverForwarded(null, null);
             RelatedChecks();
             NftRule("ct state established,related accept", Comment("tracked flows"));
             for (var c = 0; c < _model.Clients.Count; c++)
