@@ -179,7 +179,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             {
                 if (messages is JsonArray list)
                 {
-                    details.AddRange(list.Select(m => $"{field}: {Text(m) ?? m?.ToJsonString()}"));
+                    details.AddRange(list.Select(m => $"{CliOptionNames.Of(field)}: {Text(m) ?? m?.ToJsonString()}"));
                 }
             }
             message = Text(problem["title"]) ?? message;
