@@ -52,8 +52,9 @@ namespace Lethe.Firewall.Nft;
 /// <item>Fragments: Lethe does not reassemble. It judges a datagram's first fragment and passes the later
 /// ones after it, in order; it drops TCP fragments and later fragments that come before their first.
 /// The kernel's conntrack reassembles them, in any order, and judges the whole packet.</item>
-/// <item>expire: nft cannot expire a rule. Rules already expired at render time are left out; the others
-/// stay, with a comment naming the time: render and load again after it.</item>
+/// <item>expire: a rule expiring later matches only while <c>meta time</c> (the kernel's clock, Linux 5.4 and
+/// later) is before its expire; rules already expired at render time are left out. A flow such a rule opened
+/// goes on under conntrack after it expires, where Lethe cuts it.</item>
 /// <item>dsthost: resolved once, at render time, from --resolve; Lethe keeps re-resolving while it runs.
 /// A name without an answer is unresolved for good: its accept rules are left out and a drop/reject
 /// naming it blocks the whole client (a drop-everything rule at the top of its chain), as Lethe does
@@ -370,8 +371,8 @@ public static class NftRenderer
             Line(0, "# Same verdicts as Lethe for new flows; conntrack carries the rest. Where they differ:");
             Line(0, "#  - fragments: Lethe judges a datagram's first fragment and passes the later ones after it, in order");
             Line(0, "#    (no TCP fragments); the kernel reassembles them, in any order, and judges the whole packet.");
-            Line(0, "#  - expire: nft cannot expire a rule. Rules already expired were left out; a rule that expires later");
-            Line(0, "#    says when in a comment above it: render and load this again after that time.");
+            Line(0, "#  - expire: a rule that expires later matches while `meta time` (the kernel's clock) is before its");
+            Line(0, "#    expire; rules already expired were left out. Flows it opened go on after it (Lethe cuts them).");
             Line(0, "#  - dsthost: resolved once, now, from --resolve; Lethe keeps resolving. An unresolved name stays so.");
             Line(0, "#  - a reload keeps conntrack entries: flows the new rules no longer allow are not cut (Lethe cuts them).");
             Line(0, "#  - conntrack timeouts, NAT ports and the ICMP answer rate limit are the kernel's.");
@@ -627,9 +628,9 @@ public static class NftRenderer
                     Line(2, "# client while a drop names an unresolved host, so a DNS failure never turns a drop into an accept.");
                     if (rule.Rule.Expire is { } until)
                     {
-                        Line(2, $"# {rule.Id} expires at {Time(until)}, and the block with it; nft cannot expire a rule: render and load again after that time.");
+                        Line(2, $"# {rule.Id} expires at {Time(until)}, and the block with it (meta time, the kernel's clock).");
                     }
-                    NftRule("counter", DropVerdict, Comment(rule.Id));
+                    NftRule(Until(rule.Rule), "counter", DropVerdict, Comment(rule.Id));
                 }
             }
 
@@ -674,7 +675,7 @@ public static class NftRenderer
             }
             if (rule.Expire is { } later)
             {
-                Line(2, $"# {id}: expires at {Time(later)}; nft cannot expire a rule: render and load again after that time.");
+                Line(2, $"# {id}: expires at {Time(later)} (meta time, the kernel's clock): it matches nothing from then on, as in Lethe.");
             }
 
             var isolate = rule.Action == RuleAction.Accept && !rule.HasExplicitNetwork;
@@ -772,8 +773,13 @@ public static class NftRenderer
         }
 
         /// <summary>The nft rule(s) for one family (or both, <paramref name="family"/> null): protocol, then verdict.</summary>
+        /// <summary>A match that holds until the rule's expire, as Lethe stops matching it then (<see cref="Rule.IsExpiredAt"/>).</summary>
+        private static string? Until(Rule rule) =>
+            rule.Expire is { } expire ? $"meta time < {expire.ToString(CultureInfo.InvariantCulture)}" : null;
+
         private void Emit(Rule rule, string id, Family? family, string address)
         {
+            var until = Until(rule);
             var ports = rule.DnsTarget ? "53" : rule.Ports is { } p ? (p.Low == p.High ? p.Low.ToString(CultureInfo.InvariantCulture) : $"{p.Low}-{p.High}") : null;
             (string Match, bool? Tcp)[] protocols = rule.Protocol switch
             {
@@ -790,21 +796,21 @@ public static class NftRenderer
                 switch (rule.Action)
                 {
                     case RuleAction.Accept:
-                        NftRule(address, protocol, "counter accept", Comment(id));
+                        NftRule(address, protocol, until, "counter accept", Comment(id));
                         break;
                     case RuleAction.Drop:
-                        NftRule(address, protocol, "counter", DropVerdict, Comment(id));
+                        NftRule(address, protocol, until, "counter", DropVerdict, Comment(id));
                         break;
                     default:
                         // Lethe's reject: a TCP reset for TCP, administratively prohibited for anything else.
                         if (tcp is null)
                         {
-                            NftRule(address, "meta l4proto tcp counter", TcpReset, Comment(id));
-                            NftRule(address, "counter", AdminProhibited, Comment(id));
+                            NftRule(address, "meta l4proto tcp", until, "counter", TcpReset, Comment(id));
+                            NftRule(address, until, "counter", AdminProhibited, Comment(id));
                         }
                         else
                         {
-                            NftRule(address, protocol, "counter", tcp.Value ? TcpReset : AdminProhibited, Comment(id));
+                            NftRule(address, protocol, until, "counter", tcp.Value ? TcpReset : AdminProhibited, Comment(id));
                         }
                         break;
                 }

@@ -101,7 +101,10 @@ public sealed class NftEquivalenceTests
     public void generated_policies_give_every_new_flow_the_reference_verdict_and_rule(bool silentDrop)
     {
         var random = new Random(silentDrop ? 4 : 7);
-        var environment = new EvaluationEnvironment(Now, Resolvers, Hosts);
+        // The ruleset is rendered once and judged now and after the rules expiring in 60 s have expired,
+        // as the kernel goes on judging a loaded ruleset while the clock runs.
+        long[] moments = [Now, Now + 61];
+        var environments = moments.Select(at => new EvaluationEnvironment(at, Resolvers, Hosts)).ToArray();
         var options = new NftOptions { NowUnix = Now, DnsResolvers = Resolvers, ResolvedHosts = Hosts, SilentDrop = silentDrop };
         var flows = Flows().ToArray();
         var checkedFlows = 0;
@@ -123,20 +126,23 @@ public sealed class NftEquivalenceTests
             foreach (var client in Clients)
             {
                 var chain = Chain(script, "client_" + client);
-                foreach (var flow in flows)
+                for (var m = 0; m < moments.Length; m++)
                 {
-                    var expected = ReferenceEvaluator.Evaluate(model, client, flow, environment);
-                    var actual = Run(chain, flow);
-                    var expectedVerdict = expected.Action switch
+                    foreach (var flow in flows)
                     {
-                        RuleAction.Accept => "accept",
-                        RuleAction.Drop => silentDrop ? "drop" : NftRenderer.AdminProhibited,
-                        _ => flow.Protocol == FlowQuery.Tcp ? NftRenderer.TcpReset : NftRenderer.AdminProhibited,
-                    };
-                    var because = $"client {client}, flow {flow}, rules:\n  {string.Join("\n  ", model.FindClient(client)!.Rules.Select(r => $"{r.Id}: {r.Rule}"))}\n" +
-                        $"reference: {expected}\nchain:\n  {string.Join("\n  ", chain)}";
-                    Assert.True((expectedVerdict, expected.RuleId ?? "default drop") == (actual.Verdict, actual.Comment), because);
-                    checkedFlows++;
+                        var expected = ReferenceEvaluator.Evaluate(model, client, flow, environments[m]);
+                        var actual = Run(chain, flow, moments[m]);
+                        var expectedVerdict = expected.Action switch
+                        {
+                            RuleAction.Accept => "accept",
+                            RuleAction.Drop => silentDrop ? "drop" : NftRenderer.AdminProhibited,
+                            _ => flow.Protocol == FlowQuery.Tcp ? NftRenderer.TcpReset : NftRenderer.AdminProhibited,
+                        };
+                        var because = $"client {client}, flow {flow} at {moments[m]}, rules:\n  {string.Join("\n  ", model.FindClient(client)!.Rules.Select(r => $"{r.Id}: {r.Rule}"))}\n" +
+                            $"reference: {expected}\nchain:\n  {string.Join("\n  ", chain)}";
+                        Assert.True((expectedVerdict, expected.RuleId ?? "default drop") == (actual.Verdict, actual.Comment), because);
+                        checkedFlows++;
+                    }
                 }
             }
         }

@@ -44,6 +44,26 @@ public sealed class NftKernelLiveTests
     }
 
     [LinuxRootFact]
+    public async Task a_rule_stops_opening_flows_when_it_expires_as_in_lethe()
+    {
+        Assert.Null(NftCheck.WhyNot());
+        using var lab = new NftLiveLab();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var expire = now + 3;
+        lab.Load(NftRenderer.Render(Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6],
+            [("r-echo", $"action=accept proto=tcp dstports=7000 expire={expire}")])), Wired(lab) with { NowUnix = now }));
+        using var service = TcpEcho.Start(lab.Outside, 7000);
+        var outside = IPAddress.Parse(NftLiveLab.OutsideV4);
+
+        var before = await Probe.TcpEcho(lab.Client, outside, 7000);
+        await Task.Delay(DateTimeOffset.FromUnixTimeSeconds(expire + 1) - DateTimeOffset.UtcNow);
+        var after = await Probe.TcpEcho(lab.Client, outside, 7000);
+
+        Assert.Equal(Seen.Echoed, before);
+        Assert.Equal(Seen.AdminProhibited(false), after);
+    }
+
+    [LinuxRootFact]
     public async Task a_packet_from_a_clients_link_local_address_is_dropped_without_an_answer_as_lethe_drops_it()
     {
         Assert.Null(NftCheck.WhyNot());

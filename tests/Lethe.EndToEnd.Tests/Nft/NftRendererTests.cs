@@ -109,13 +109,13 @@ public sealed class NftRendererTests
     }
 
     [Fact]
-    public void an_expiring_unresolved_drop_says_when_its_block_ends()
+    public void an_expiring_unresolved_drop_blocks_only_until_it_expires()
     {
         var script = Render(Work($"action=drop expire={Now + 100} dsthost=z.example"));
 
-        var block = script.IndexOf($"counter {Prohibited} comment \"r1\"", StringComparison.Ordinal);
+        var block = script.IndexOf($"meta time < {Now + 100} counter {Prohibited} comment \"r1\"", StringComparison.Ordinal);
         var said = script.IndexOf("# r1 expires at ", StringComparison.Ordinal);
-        Assert.True(said >= 0 && said < block, $"the block of r1 does not say when it ends:\n{script}");
+        Assert.True(said >= 0 && said < block, $"the block of r1 does not end when r1 expires:\n{script}");
     }
 
     [Fact]
@@ -260,14 +260,14 @@ public sealed class NftRendererTests
     }
 
     [Fact]
-    public void expired_rules_are_left_out_and_later_ones_kept_with_their_time()
+    public void expired_rules_are_left_out_and_later_ones_match_until_their_time()
     {
         var script = Render(Work($"action=accept expire={Now} proto=tcp", $"action=accept expire={Now + 3600} proto=udp"));
 
-        Assert.Equal(["meta l4proto udp counter accept comment \"r2\""], Rules(script));
+        Assert.Equal([$"meta l4proto udp meta time < {Now + 3600} counter accept comment \"r2\""], Rules(script));
         var comments = Comments(script, "client_work");
         Assert.Contains(comments, c => c.StartsWith("# r1: expired at 2027-01-15T08:00:00Z: left out", StringComparison.Ordinal));
-        Assert.Contains(comments, c => c.StartsWith("# r2: expires at 2027-01-15T09:00:00Z; nft cannot expire a rule", StringComparison.Ordinal));
+        Assert.Contains(comments, c => c.StartsWith("# r2: expires at 2027-01-15T09:00:00Z (meta time, the kernel's clock)", StringComparison.Ordinal));
         Assert.Contains("# Rendered by `lethe-firewall nft`, as of 2027-01-15T08:00:00Z.", script);
     }
 

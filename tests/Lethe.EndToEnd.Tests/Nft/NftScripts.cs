@@ -74,7 +74,8 @@ internal static class NftScripts
     /// Runs a client chain of the renderer's output over the first packet of a flow, as the kernel would
     /// in the forward hook: first rule whose every match holds decides. Reads the subset the renderer writes.
     /// </summary>
-    public static Outcome Run(IReadOnlyList<string> chain, FlowQuery flow)
+    /// <param name="at">The kernel's clock when the packet passes (UNIX seconds), for <c>meta time</c>; the render time if not given.</param>
+    public static Outcome Run(IReadOnlyList<string> chain, FlowQuery flow, long at = Now)
     {
         foreach (var line in chain)
         {
@@ -102,6 +103,13 @@ internal static class NftScripts
                     case "meta":
                     {
                         var value = tokens[i + 2];
+                        if (tokens[i + 1] == "time")
+                        {
+                            Assert.Equal("<", value);
+                            matches &= at < long.Parse(tokens[i + 3]);
+                            i += 4;
+                            break;
+                        }
                         if (tokens[i + 1] == "nfproto")
                         {
                             matches &= flow.Destination.AddressFamily == (value == "ipv4" ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6);
