@@ -26,8 +26,10 @@ public static class Replies
 
     public static int IcmpError(ReadOnlySpan<byte> offending, in PacketInfo info, NetAddress from, byte type, byte code, uint restOfHeader, Span<byte> reply)
     {
-        if (info.IsIcmpError || IsUnknownOrErrorIcmp(info) || from.IsV6 != info.Source.IsV6 || IsUnspecifiedOrMulticast(info.Source)
-            || info.Destination.IsNeverForwarded)
+        // A later fragment is never answered (RFC 1812 §4.3.2.7): its quote holds payload where the sender
+        // looks for ports, and answering each would spend the sender's answer budget for one datagram.
+        if ((info.IsFragment && info.FragmentOffset != 0) || info.IsIcmpError || IsUnknownOrErrorIcmp(info)
+            || from.IsV6 != info.Source.IsV6 || IsUnspecifiedOrMulticast(info.Source) || info.Destination.IsNeverForwarded)
         {
             return 0;
         }

@@ -359,5 +359,25 @@ public class FragmentTests
         Assert.Equal(DropReason.FragmentWithoutFlow, _lab.FromWork(fragments[3]).Reason);
     }
 
+    /// <summary>
+    /// A datagram to the firewall's own address is refused as a drop rule answers, but only its first
+    /// fragment may be answered (RFC 1812 §4.3.2.7): a later one's answer would quote payload where the
+    /// client looks for ports, and each would spend the client's answer budget.
+    /// </summary>
+    [Theory]
+    [InlineData(Work4, Uplink4)]
+    [InlineData(Work6, Uplink6)]
+    public void no_answer_is_sent_about_a_later_fragment_addressed_to_the_firewall(string client, string firewall)
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var fragments = Packets.Fragments(Packets.Udp(client, firewall, 5000, 53, payload: 3000), 1232);
+        Assert.NotEmpty(lab.FromWork(fragments[0]).Reply);
+
+        var later = fragments[1..].Select(f => lab.FromWork(f)).ToArray();
+
+        Assert.All(later, s => Assert.Equal(DropReason.AddressedToFirewall, s.Reason));
+        Assert.All(later, s => Assert.Empty(s.Reply));
+    }
+
     private static string UplinkFor(string remote) => remote == Remote4 ? Uplink4 : Uplink6;
 }
