@@ -165,8 +165,11 @@ public sealed class UdpCoalescer
             default:
                 return false;
         }
+        // A checksum of 0 is one the sender never put (VXLAN, SO_NO_CHECK): the split would give it one, so
+        // Linux's UDP GRO leaves such datagrams alone, and so does this.
         if (BinaryPrimitives.ReadUInt16BigEndian(packet[(ipLength + 4)..]) != packet.Length - ipLength
-            || packet.Length == ipLength + UdpDatagram.HeaderLength)
+            || packet.Length == ipLength + UdpDatagram.HeaderLength
+            || BinaryPrimitives.ReadUInt16BigEndian(packet[(ipLength + 6)..]) == 0)
         {
             return false;
         }
