@@ -179,7 +179,15 @@ internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publi
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            // Counts of 0 would end the run after PostgreSQL started, with no samples to report.
+            int Int(int least = 1)
+            {
+                var name = args[i];
+                var text = Next();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= least
+                    ? n
+                    : throw new ArgumentException($"{name} takes a whole number of at least {least}, not {text}");
+            }
             if (args[i] is "--help" or "-h")
             {
                 return null;
@@ -190,11 +198,11 @@ internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publi
                 {
                     "--only" => o with { Only = Next() is var v && v is "publish" or "changes" or "startup-phases" ? v : throw new ArgumentException("--only publish|changes|startup-phases") },
                     "--clients" => o with { Clients = Int() },
-                    "--sizes" => o with { Sizes = Next().Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() },
+                    "--sizes" => o with { Sizes = ParseSizes(Next()) },
                     "--publishes" => o with { Publishes = Int() },
-                    "--warmup" => o with { Warmup = Int() },
+                    "--warmup" => o with { Warmup = Int(least: 0) },
                     "--workers" => o with { Workers = Int() },
-                    "--seconds" => o with { Seconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                    "--seconds" => o with { Seconds = ParseSeconds(Next()) },
                     "--startups" => o with { Startups = Int() },
                     "--out" => o with { Out = Next() },
                     "--quiet-marten" => o with { QuietMarten = true },
@@ -209,4 +217,21 @@ internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publi
         }
         return o;
     }
+
+    private static int[] ParseSizes(string text)
+    {
+        var sizes = new List<int>();
+        foreach (var part in text.Split(','))
+        {
+            sizes.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+                ? n
+                : throw new ArgumentException($"--sizes takes rules per client of at least 1, comma-separated, not {text}"));
+        }
+        return [.. sizes];
+    }
+
+    private static double ParseSeconds(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && double.IsFinite(seconds)
+            ? seconds
+            : throw new ArgumentException($"--seconds takes a time above 0, not {text}");
 }
