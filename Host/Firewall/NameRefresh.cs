@@ -19,8 +19,8 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
     /// <summary>
     /// Keeps <paramref name="hosts"/> fresh from now on, instead of the table before it (whose answers
     /// <paramref name="hosts"/> holds, copied: those names keep their schedule). Returns the task of
-    /// the first answers: complete once every name without an answer has been asked once (or at once
-    /// when there is nothing to ask).
+    /// the first answers: complete once every name without an answer for either family has been asked
+    /// once (or at once when there is nothing to ask).
     /// </summary>
     public Task Start(HostTable hosts)
     {

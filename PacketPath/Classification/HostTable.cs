@@ -142,6 +142,9 @@ public sealed class HostTable
     /// <summary>Whether the name with this id has an answer for both families.</summary>
     public bool IsResolved(int id) => Slot(id, v6: false) is not null && Slot(id, v6: true) is not null;
 
+    /// <summary>Whether the name with this id has an answer for either family (it was asked, and one family answered).</summary>
+    public bool HasAnswer(int id) => Slot(id, v6: false) is not null || Slot(id, v6: true) is not null;
+
     /// <summary>Whether the name with this id has an answer for the family given.</summary>
     public bool IsResolved(int id, bool v6) => Slot(id, v6) is not null;
 

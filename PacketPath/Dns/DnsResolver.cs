@@ -26,6 +26,11 @@ namespace Lethe.PacketPath.Dns;
 /// query times out is not taken as "no IPv6 addresses", and its A answer still counts for IPv4, as
 /// the Qubes agent resolves each family on its own. Nor does the A answer wait for the AAAA query
 /// (or the other way round): the first family to answer is handed to the caller at once.</item>
+/// <item>At most <see cref="Concurrency"/> names are asked at once for each family, each family
+/// with slots of its own, taken in the order asked and held through all of a family's tries: where
+/// every AAAA query goes unanswered (resolvers that answer A only), the AAAA queries waiting out
+/// their tries hold AAAA slots alone, and the A queries of the names behind them are still asked,
+/// and answered, at once.</item>
 /// </list>
 /// Nothing is cached and nothing is written anywhere; <see cref="HostRefresher"/> keeps the answers.
 /// </summary>
@@ -33,17 +38,24 @@ public sealed class DnsResolver : IDnsResolver
 {
     public static readonly TimeSpan DefaultTryTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>Names asked at once for each family, by default (so at most twice as many queries in flight).</summary>
+    public const int DefaultConcurrency = 16;
+
     /// <summary>Without EDNS a response is at most 512 bytes; the room beyond is for servers that ignore that.</summary>
     private const int ReceiveBufferLength = 4096;
 
     private readonly IPEndPoint[] _servers;
     private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _v4Slots;
+    private readonly SemaphoreSlim _v6Slots;
 
     /// <param name="servers">The resolvers, in order of preference; may be empty (every name then fails).</param>
     /// <param name="tryTimeout">How long one try waits for its answer; <see cref="DefaultTryTimeout"/> by default.</param>
     /// <param name="attempts">Tries per family; by default two per resolver (at least 2).</param>
     /// <param name="timeProvider">The clock of the try timeouts; the system clock by default.</param>
-    public DnsResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan? tryTimeout = null, int? attempts = null, TimeProvider? timeProvider = null)
+    /// <param name="concurrency">Names asked at once for each family; <see cref="DefaultConcurrency"/> by default.</param>
+    public DnsResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan? tryTimeout = null, int? attempts = null, TimeProvider? timeProvider = null,
+        int concurrency = DefaultConcurrency)
     {
         ArgumentNullException.ThrowIfNull(servers);
         _servers = servers.ToArray();
@@ -56,6 +68,10 @@ public sealed class DnsResolver : IDnsResolver
         Attempts = attempts ?? Math.Max(2, 2 * _servers.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(Attempts, 1, nameof(attempts));
         _time = timeProvider ?? TimeProvider.System;
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        Concurrency = concurrency;
+        _v4Slots = new SemaphoreSlim(concurrency);
+        _v6Slots = new SemaphoreSlim(concurrency);
     }
 
     public IReadOnlyList<IPEndPoint> Servers => _servers;
@@ -63,6 +79,8 @@ public sealed class DnsResolver : IDnsResolver
     public TimeSpan TryTimeout { get; }
 
     public int Attempts { get; }
+
+    public int Concurrency { get; }
 
     public async Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null)
     {
@@ -127,18 +145,27 @@ public sealed class DnsResolver : IDnsResolver
 
     private async Task<FamilyAnswer> AskFamily(string name, DnsQueryType type, CancellationToken ct)
     {
-        var last = default(FamilyAnswer);
-        IPEndPoint? server = null;
-        for (var attempt = 0; attempt < Attempts; attempt++)
+        var slots = type == DnsQueryType.Aaaa ? _v6Slots : _v4Slots;
+        await slots.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            server = _servers[attempt % _servers.Length];
-            last = await Exchange(server, name, type, ct).ConfigureAwait(false);
-            if (last.Outcome != DnsOutcome.Failed)
+            var last = default(FamilyAnswer);
+            IPEndPoint? server = null;
+            for (var attempt = 0; attempt < Attempts; attempt++)
             {
-                return last;
+                server = _servers[attempt % _servers.Length];
+                last = await Exchange(server, name, type, ct).ConfigureAwait(false);
+                if (last.Outcome != DnsOutcome.Failed)
+                {
+                    return last;
+                }
             }
+            return last with { Detail = $"{last.Detail} (after {Attempts} tries, the last to {server})" };
         }
-        return last with { Detail = $"{last.Detail} (after {Attempts} tries, the last to {server})" };
+        finally
+        {
+            slots.Release();
+        }
     }
 
     private async Task<FamilyAnswer> Exchange(IPEndPoint server, string name, DnsQueryType type, CancellationToken ct)

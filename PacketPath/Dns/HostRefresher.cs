@@ -23,13 +23,18 @@ namespace Lethe.PacketPath.Dns;
 /// <see cref="FailureRetry"/>.</item>
 /// <item>Every resolution is reported to the callback, on a worker thread; an exception the callback
 /// throws is swallowed so that refreshing never stops.</item>
+/// <item>The names due are handed to the resolver all at once, in order (those without any answer
+/// first); the resolver bounds how many it asks at a time (<see cref="DnsResolver"/>: for each
+/// family apart, so AAAA queries that go unanswered do not hold back the A queries behind them).</item>
 /// </list>
 /// "Previous answer" means what the table holds, so a refresher started on a new table that was
 /// filled by <see cref="HostTable.CopyFrom"/> after a policy swap keeps the old answers through
 /// failures as well. Given the refresher of the table before, it also keeps that one's schedule
-/// for the names both hold, so a swap asks only about the names it lacks answers for, and asks
-/// them first: a swap waits for them (<see cref="FirstAnswers"/>), and re-asking dozens of names
-/// it already knows ahead of them could outlast that wait.
+/// for the names both hold with an answer for either family (one answered for one family only
+/// was asked: its other family is asked again when that schedule says, after
+/// <see cref="FailureRetry"/>), so a swap asks only about the names it has no answer for, and
+/// asks them first: a swap waits for them (<see cref="FirstAnswers"/>), and re-asking dozens of
+/// names it already knows ahead of them could outlast that wait.
 /// <see cref="RefreshAll"/> and <see cref="Run"/> must not run at the same time.
 /// </summary>
 public sealed class HostRefresher
@@ -38,18 +43,14 @@ public sealed class HostRefresher
     public static readonly TimeSpan MaximumTtl = TimeSpan.FromDays(1);
     public static readonly TimeSpan FailureRetry = TimeSpan.FromSeconds(30);
 
-    /// <summary>Names resolved at once (each one is two UDP queries in flight).</summary>
-    public const int DefaultParallelism = 16;
-
     private readonly IDnsResolver _resolver;
     private readonly TimeProvider _time;
     private readonly Action<string, DnsAnswer>? _report;
-    private readonly int _parallelism;
 
     /// <summary>When each name is due, as <see cref="TimeProvider.GetTimestamp"/> values; long.MinValue: now.</summary>
     private readonly long[] _due;
 
-    /// <summary>The names without an answer for both families when it started, until each has been asked once.</summary>
+    /// <summary>The names without an answer for either family when it started, until each has been asked once.</summary>
     private readonly bool[] _awaitingFirst;
 
     private int _awaitingCount;
@@ -57,24 +58,22 @@ public sealed class HostRefresher
     private readonly TaskCompletionSource _firstAnswers = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="previous">The refresher of the table <paramref name="table"/> was copied from: a name
-    /// both hold, answered in <paramref name="table"/>, is due when it was due there.</param>
+    /// both hold, answered in <paramref name="table"/> for either family, is due when it was due there.</param>
     public HostRefresher(HostTable table, IDnsResolver resolver, Action<string, DnsAnswer>? report = null,
-        TimeProvider? timeProvider = null, int parallelism = DefaultParallelism, HostRefresher? previous = null)
+        TimeProvider? timeProvider = null, HostRefresher? previous = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(resolver);
-        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         Table = table;
         _resolver = resolver;
         _report = report;
         _time = timeProvider ?? TimeProvider.System;
-        _parallelism = parallelism;
         _due = new long[table.Names.Count];
         Array.Fill(_due, long.MinValue);
         _awaitingFirst = new bool[_due.Length];
         for (var id = 0; id < _due.Length; id++)
         {
-            if (!table.IsResolved(id))
+            if (!table.HasAnswer(id))
             {
                 _awaitingFirst[id] = true;
                 _awaitingCount++;
@@ -93,10 +92,11 @@ public sealed class HostRefresher
     public HostTable Table { get; }
 
     /// <summary>
-    /// Completes once every name the table had no answer for (in one family or both) when this
-    /// refresher started has been asked once, whatever the answers, or once it has stopped: what boot
-    /// and a policy swap wait for, so that a name new to the policy is not judged unresolved only
-    /// because nobody asked yet.
+    /// Completes once every name the table had no answer for (in either family) when this refresher
+    /// started has been asked once (both families, whatever the answers), or once it has stopped: what
+    /// boot and a policy swap wait for, so that a name new to the policy is not judged unresolved only
+    /// because nobody asked yet. A name answered for one family only was asked already, and is not
+    /// waited for.
     /// </summary>
     public Task FirstAnswers => _firstAnswers.Task;
 
@@ -116,7 +116,7 @@ public sealed class HostRefresher
         return due <= now ? TimeSpan.Zero : _time.GetElapsedTime(now, due);
     }
 
-    /// <summary>Resolves every name now, <see cref="DefaultParallelism"/> at a time. Throws only when <paramref name="ct"/> is cancelled.</summary>
+    /// <summary>Resolves every name now. Throws only when <paramref name="ct"/> is cancelled.</summary>
     public Task RefreshAll(CancellationToken ct) => Refresh(Enumerable.Range(0, _due.Length), ct);
 
     /// <summary>
@@ -131,7 +131,7 @@ public sealed class HostRefresher
             {
                 ct.ThrowIfCancellationRequested();
                 var now = _time.GetTimestamp();
-                var due = new List<int>(); // the names nobody has an answer for go first
+                var due = new List<int>(); // the names without any answer go first
                 var known = new List<int>();
                 var next = long.MaxValue;
                 for (var id = 0; id < _due.Length; id++)
@@ -143,7 +143,7 @@ public sealed class HostRefresher
                     }
                     else
                     {
-                        (Table.IsResolved(id) ? known : due).Add(id);
+                        (Table.HasAnswer(id) ? known : due).Add(id);
                     }
                 }
                 due.AddRange(known);
@@ -172,9 +172,13 @@ public sealed class HostRefresher
         }
     }
 
+    /// <summary>
+    /// Starts every name in order, on a worker thread (a swap starts the refresher under its lock),
+    /// and completes once all are done. No slot is held per name: a name whose AAAA query goes
+    /// unanswered would hold one through every try, long after its A answer was published.
+    /// </summary>
     private Task Refresh(IEnumerable<int> ids, CancellationToken ct) =>
-        Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = _parallelism, CancellationToken = ct },
-            async (id, token) => await RefreshOne(id, token).ConfigureAwait(false));
+        Task.Run(() => Task.WhenAll(ids.Select(id => RefreshOne(id, ct)).ToArray()), CancellationToken.None);
 
     private async Task RefreshOne(int id, CancellationToken ct)
     {

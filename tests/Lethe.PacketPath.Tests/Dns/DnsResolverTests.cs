@@ -332,6 +332,38 @@ public sealed class DnsResolverTests
     }
 
     [Fact]
+    public async Task each_family_has_slots_of_its_own_so_unanswered_aaaa_queries_do_not_hold_back_the_a_queries()
+    {
+        await using var server = new TinyDnsServer();
+        var names = Enumerable.Range(0, 5).Select(i => $"host{i}.test").ToArray();
+        foreach (var name in names)
+        {
+            server.Answer(name, Rr.A(name, "192.0.2.1"));
+            server.Zone[(name, 28)] = _ => []; // held for the whole minute of its try
+        }
+        var resolver = new DnsResolver([server.EndPoint], tryTimeout: TimeSpan.FromMinutes(1), attempts: 1, concurrency: 2);
+        var answeredV4 = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var cancel = new CancellationTokenSource();
+
+        var resolving = names.Select(n => resolver.Resolve(n, cancel.Token, _ => answeredV4.Add(n))).ToArray();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (answeredV4.Count < names.Length && !deadline.IsCancellationRequested)
+        {
+            await Task.Delay(20);
+        }
+        await Task.Delay(200); // any AAAA query beyond the two would have come by now
+        var aaaaAsked = server.Seen.Count(q => q.Type == 28);
+        await cancel.CancelAsync();
+
+        Assert.Equal(names.Order(), answeredV4.Order());
+        Assert.Equal(2, aaaaAsked);
+        foreach (var task in resolving)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        }
+    }
+
+    [Fact]
     public async Task the_host_refresher_fills_a_host_table_through_a_real_resolver()
     {
         await using var server = new TinyDnsServer();

@@ -315,6 +315,43 @@ public sealed class HostRefresherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task after_a_swap_a_name_answered_for_one_family_only_keeps_its_schedule_and_is_not_waited_for()
+    {
+        // Resolvers that answer A but never AAAA: every name was asked, and is unresolved for IPv6 only.
+        var old = Enumerable.Range(0, 20).Select(i => $"site{i}.test").ToArray();
+        var before = new HostTable(old);
+        foreach (var name in old)
+        {
+            _resolver.Answers[name] = new DnsAnswer([Address("192.0.2.1")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved, "AAAA: no answer")
+                { FailedFamilies = DnsFamilies.V6 };
+        }
+        var first = Refresher(before);
+        await first.RefreshAll(CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(10));
+
+        var after = new HostTable([.. old, "new.test"]);
+        after.CopyFrom(before);
+        var asked = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var resolver = new WaitingResolver(async (name, ct) =>
+        {
+            asked.Enqueue(name);
+            if (name != "new.test")
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            return new DnsAnswer([Address("198.51.100.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved);
+        });
+        var second = new HostRefresher(after, resolver, timeProvider: _time, previous: first);
+        Assert.Equal(HostRefresher.FailureRetry - TimeSpan.FromSeconds(10), second.TimeUntilRefresh("site0.test"));
+        _running = second.Run(_stop.Token);
+
+        await second.FirstAnswers.WaitAsync(TimeSpan.FromSeconds(10));
+        await _time.WaitForSleeper();
+        Assert.Equal(["new.test"], asked);
+        Assert.Equal([Address("192.0.2.1")], Answer(after, "site19.test"));
+    }
+
+    [Fact]
     public async Task without_the_refresher_before_a_swap_asks_the_unanswered_names_ahead_of_the_ones_it_copied()
     {
         var old = Enumerable.Range(0, 40).Select(i => $"site{i}.test").ToArray();
