@@ -21,8 +21,9 @@ namespace Lethe.PacketPath.Dns;
 /// unresolved (absent, which section 4 of the rule-format reference turns into "accept rules with it
 /// match nothing, drop rules with it block the client"). It is tried again after
 /// <see cref="FailureRetry"/>.</item>
-/// <item>Every resolution is reported to the callback, on a worker thread; an exception the callback
-/// throws is swallowed so that refreshing never stops.</item>
+/// <item>Every resolution is reported to the callback, on a worker thread, with how long until the
+/// name is asked again (the clamped TTL, or <see cref="FailureRetry"/>: not the answer's own TTL);
+/// an exception the callback throws is swallowed so that refreshing never stops.</item>
 /// <item>The names due are handed to the resolver all at once, in order (those without any answer
 /// first); the resolver bounds how many it asks at a time (<see cref="DnsResolver"/>: for each
 /// family apart, so AAAA queries that go unanswered do not hold back the A queries behind them).</item>
@@ -45,7 +46,7 @@ public sealed class HostRefresher
 
     private readonly IDnsResolver _resolver;
     private readonly TimeProvider _time;
-    private readonly Action<string, DnsAnswer>? _report;
+    private readonly Action<string, DnsAnswer, TimeSpan>? _report;
 
     /// <summary>When each name is due, as <see cref="TimeProvider.GetTimestamp"/> values; long.MinValue: now.</summary>
     private readonly long[] _due;
@@ -59,7 +60,8 @@ public sealed class HostRefresher
 
     /// <param name="previous">The refresher of the table <paramref name="table"/> was copied from: a name
     /// both hold, answered in <paramref name="table"/> for either family, is due when it was due there.</param>
-    public HostRefresher(HostTable table, IDnsResolver resolver, Action<string, DnsAnswer>? report = null,
+    /// <param name="report">Given each name, its answer, and how long until it is asked again.</param>
+    public HostRefresher(HostTable table, IDnsResolver resolver, Action<string, DnsAnswer, TimeSpan>? report = null,
         TimeProvider? timeProvider = null, HostRefresher? previous = null)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -224,7 +226,7 @@ public sealed class HostRefresher
 
         try
         {
-            _report?.Invoke(name, answer);
+            _report?.Invoke(name, answer, wait);
         }
         catch (Exception)
         {

@@ -372,7 +372,7 @@ public sealed class DnsResolverTests
         server.For("broken.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 2)]);
         var table = new Lethe.PacketPath.Classification.HostTable(["a.test", "gone.test", "broken.test"]);
         var reports = new System.Collections.Concurrent.ConcurrentDictionary<string, DnsAnswer>();
-        var refresher = new HostRefresher(table, new DnsResolver([server.EndPoint], attempts: 1), (name, answer) => reports[name] = answer);
+        var refresher = new HostRefresher(table, new DnsResolver([server.EndPoint], attempts: 1), (name, answer, _) => reports[name] = answer);
 
         await refresher.RefreshAll(Ct);
 

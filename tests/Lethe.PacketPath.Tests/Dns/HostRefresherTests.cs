@@ -9,19 +9,19 @@ public sealed class HostRefresherTests : IAsyncDisposable
 {
     private readonly ManualTimeProvider _time = new();
     private readonly FakeResolver _resolver = new();
-    private readonly Channel<(string Name, DnsAnswer Answer)> _reports = Channel.CreateUnbounded<(string, DnsAnswer)>();
+    private readonly Channel<(string Name, DnsAnswer Answer, TimeSpan AskedAgainIn)> _reports = Channel.CreateUnbounded<(string, DnsAnswer, TimeSpan)>();
     private readonly CancellationTokenSource _stop = new();
     private Task? _running;
 
     private static NetAddress Address(string text) => NetAddress.Parse(text);
 
     private HostRefresher Refresher(HostTable table) =>
-        new(table, _resolver, (name, answer) => _reports.Writer.TryWrite((name, answer)), _time);
+        new(table, _resolver, (name, answer, again) => _reports.Writer.TryWrite((name, answer, again)), _time);
 
     private void StartRunning(HostRefresher refresher) => _running = refresher.Run(_stop.Token);
 
     /// <summary>The next report, waiting in real time (the refresher works on worker threads).</summary>
-    private async Task<(string Name, DnsAnswer Answer)> NextReport()
+    private async Task<(string Name, DnsAnswer Answer, TimeSpan AskedAgainIn)> NextReport()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         return await _reports.Reader.ReadAsync(timeout.Token);
@@ -78,7 +78,7 @@ public sealed class HostRefresherTests : IAsyncDisposable
         var reported = new Dictionary<string, DnsOutcome>();
         for (var i = 0; i < 3; i++)
         {
-            var (name, answer) = await NextReport();
+            var (name, answer, _) = await NextReport();
             reported[name] = answer.Outcome;
         }
         Assert.Equal(DnsOutcome.Resolved, reported["a.test"]);
@@ -102,6 +102,31 @@ public sealed class HostRefresherTests : IAsyncDisposable
         Assert.Equal(TimeSpan.FromSeconds(30), refresher.TimeUntilRefresh("zero.test"));
         Assert.Empty(Answer(table, "zero.test"));
         Assert.Equal(TimeSpan.FromMinutes(5), HostRefresher.ClampTtl(TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
+    public async Task each_report_gives_the_wait_until_the_name_is_asked_again_not_the_record_ttl()
+    {
+        var table = new HostTable(["short.test", "long.test", "half.test", "broken.test"]);
+        _resolver.Resolves("short.test", TimeSpan.Zero, "192.0.2.1");
+        _resolver.Resolves("long.test", TimeSpan.FromDays(10), "192.0.2.2");
+        _resolver.Answers["half.test"] = new DnsAnswer([Address("192.0.2.3")], TimeSpan.FromHours(1), DnsOutcome.Resolved, "AAAA: no answer")
+            { FailedFamilies = DnsFamilies.V6 };
+        var refresher = Refresher(table);
+
+        await refresher.RefreshAll(CancellationToken.None);
+
+        var reported = new Dictionary<string, (TimeSpan Ttl, TimeSpan AskedAgainIn)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var (name, answer, again) = await NextReport();
+            reported[name] = (answer.Ttl, again);
+            Assert.Equal(refresher.TimeUntilRefresh(name), again);
+        }
+        Assert.Equal((TimeSpan.Zero, HostRefresher.MinimumTtl), reported["short.test"]);
+        Assert.Equal((TimeSpan.FromDays(10), HostRefresher.MaximumTtl), reported["long.test"]);
+        Assert.Equal((TimeSpan.FromHours(1), HostRefresher.FailureRetry), reported["half.test"]);
+        Assert.Equal((TimeSpan.Zero, HostRefresher.FailureRetry), reported["broken.test"]);
     }
 
     [Fact]
@@ -135,7 +160,7 @@ public sealed class HostRefresherTests : IAsyncDisposable
         Assert.Equal(1, _resolver.Calls["a.test"]);
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        var (name, answer) = await NextReport();
+        var (name, answer, _) = await NextReport();
 
         Assert.Equal("a.test", name);
         Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
@@ -264,7 +289,7 @@ public sealed class HostRefresherTests : IAsyncDisposable
         var resolver = new DelegateResolver(_ => ++calls == 1
             ? throw new InvalidOperationException("boom")
             : new DnsAnswer([Address("192.0.2.1")], TimeSpan.FromSeconds(60), DnsOutcome.Resolved));
-        var refresher = new HostRefresher(table, resolver, (_, _) => throw new InvalidOperationException("printing failed"), _time);
+        var refresher = new HostRefresher(table, resolver, (_, _, _) => throw new InvalidOperationException("printing failed"), _time);
 
         await refresher.RefreshAll(CancellationToken.None);
         Assert.False(table.TryGet("a.test", out _));
