@@ -41,6 +41,7 @@ internal static unsafe partial class Libc
 
     // include/uapi/linux/if_tun.h and include/uapi/linux/sockios.h, for _IOC on x86-64 and arm64.
     public const uint TunSetIff = 0x400454ca;
+    public const uint TunSetOwner = 0x400454cc;
     public const uint TunSetOffload = 0x400454d0;
     public const uint TunSetVnetHdrSz = 0x400454d8;
     public const uint SiocGIfIndex = 0x8933;

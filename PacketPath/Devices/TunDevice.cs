@@ -86,7 +86,8 @@ public sealed unsafe class TunDevice : IDisposable
     /// <summary>
     /// Creates the TUN device <paramref name="name"/>, or attaches to it when it exists (then the
     /// caller needs only CAP_NET_ADMIN or to own it), opening <see cref="TunOptions.Queues"/> queues.
-    /// An empty name lets the kernel pick one.
+    /// An empty name lets the kernel pick one. A device it creates is owned by the caller's effective
+    /// user, so no other user without CAP_NET_ADMIN can attach a queue to it.
     /// </summary>
     /// <exception cref="IOException">The kernel refused; the message has the request, flags and errno.</exception>
     public static TunDevice Open(string name, TunOptions options)
@@ -121,6 +122,12 @@ public sealed unsafe class TunDevice : IDisposable
             for (var i = 0; i < queues.Length; i++)
             {
                 queues[i] = OpenQueue(ref name, flags, i, queues.Length, existed);
+                if (i == 0 && !existed)
+                {
+                    // Before the other queues: the kernel lets anyone who may open /dev/net/tun attach a
+                    // queue to a multi-queue device without an owner, and read or write its flows.
+                    SetOwner(queues[0], name);
+                }
                 if (i == 0 && existed && !IsPersistent(queues[0]))
                 {
                     // Only the process that created a device that is not persistent keeps it alive: this
@@ -464,6 +471,16 @@ public sealed unsafe class TunDevice : IDisposable
         {
             handle.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>TUNSETOWNER to this process's effective user: only it, or a process with CAP_NET_ADMIN, may attach to the device.</summary>
+    private static void SetOwner(SafeFileHandle queue, string name)
+    {
+        var owner = Libc.GetEuid();
+        if (Libc.Ioctl((int)queue.DangerousGetHandle(), Libc.TunSetOwner, (nuint)owner) < 0)
+        {
+            throw Libc.Failure($"TUNSETOWNER {owner} on {name}", Marshal.GetLastPInvokeError());
         }
     }
 
