@@ -21,11 +21,6 @@ namespace Lethe.PacketPath.Devices;
 /// </remarks>
 public sealed unsafe class DeviceMtuReader : IDisposable
 {
-    private const int AfNetlink = 16;
-    private const int SockRaw = 3;
-    private const int NetlinkRoute = 0;
-    private const int SolSocket = 1;
-    private const int SoRcvTimeo = 20;
     private const ushort RtmGetLink = 18;
     private const ushort RtmNewLink = 16;
     private const ushort RtmNewNsid = 88;
@@ -41,10 +36,9 @@ public sealed unsafe class DeviceMtuReader : IDisposable
     private const int RtGenMsgSize = 1;
     private const int IfInfoMsgSize = 16;
 
-    private readonly SafeFileHandle _netlink;
+    private readonly RtnetlinkSocket _netlink;
     private readonly string _home;
     private readonly byte[] _request = new byte[256];
-    private readonly byte[] _answer = new byte[32 * 1024];
     private uint _sequence;
 
     /// <exception cref="IOException">The netlink socket could not be opened.</exception>
@@ -52,20 +46,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
     {
         // The namespace the socket is opened in is the one namespace ids are relative to.
         _home = new FileInfo("/proc/thread-self/ns/net").LinkTarget ?? "";
-        var fd = Libc.Socket(AfNetlink, SockRaw | Libc.SockCloExec, NetlinkRoute);
-        if (fd < 0)
-        {
-            throw Libc.Failure("socket(AF_NETLINK, NETLINK_ROUTE)", Marshal.GetLastPInvokeError());
-        }
-        _netlink = new SafeFileHandle(fd, ownsHandle: true);
-        // An answer comes at once or not at all; a second is plenty and keeps a lost one from hanging the watch.
-        var timeout = stackalloc long[2] { 1, 0 };
-        if (Libc.SetSockOpt(fd, SolSocket, SoRcvTimeo, timeout, 2 * sizeof(long)) < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            _netlink.Dispose();
-            throw Libc.Failure("setsockopt(SO_RCVTIMEO) on the netlink socket", errno);
-        }
+        _netlink = new RtnetlinkSocket();
     }
 
     /// <summary>The device's MTU now, or false with the reason (the device is closed or gone, or the firewall may not look into its namespace).</summary>
@@ -146,7 +127,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         assign.Add(NetnsaFd, ns);
         assign.Add(NetnsaNsid, NsidNotAssigned);
         // EEXIST: another process assigned one meanwhile, which the second look finds.
-        if (!TryAsk(assign.Finish(), _sequence, NetlinkMessage.Error, out _, out problem, out var errno) && errno != EExist)
+        if (!_netlink.TryAsk(assign.Finish(), _sequence, NetlinkMessage.Error, out _, out problem, out var errno) && errno != EExist)
         {
             problem = $"RTM_NEWNSID: {problem}";
             return false;
@@ -164,7 +145,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         nsid = NsidNotAssigned;
         var request = new NetlinkMessage(_request, RtmGetNsid, NetlinkMessage.FlagRequest, ++_sequence, RtGenMsgSize);
         request.Add(NetnsaFd, ns);
-        if (!TryAsk(request.Finish(), _sequence, RtmNewNsid, out var answer, out problem, out _))
+        if (!_netlink.TryAsk(request.Finish(), _sequence, RtmNewNsid, out var answer, out problem, out _))
         {
             problem = $"RTM_GETNSID: {problem}";
             return false;
@@ -190,7 +171,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         {
             request.Add(IflaTargetNetnsid, id);
         }
-        if (!TryAsk(request.Finish(), _sequence, RtmNewLink, out var answer, out problem, out _))
+        if (!_netlink.TryAsk(request.Finish(), _sequence, RtmNewLink, out var answer, out problem, out _))
         {
             problem = $"RTM_GETLINK {name}: {problem}";
             return false;
@@ -202,61 +183,6 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         }
         mtu = (int)BinaryPrimitives.ReadUInt32LittleEndian(value);
         return true;
-    }
-
-    /// <summary>
-    /// Sends <paramref name="request"/> and waits for the answer of <paramref name="expected"/> type
-    /// (for an acknowledgement: an error message with errno 0); a refusal gives the kernel's errno.
-    /// </summary>
-    private bool TryAsk(ReadOnlySpan<byte> request, uint sequence, ushort expected, out ReadOnlySpan<byte> answer, out string problem, out int kernelErrno)
-    {
-        answer = default;
-        kernelErrno = 0;
-        var fd = (int)_netlink.DangerousGetHandle();
-        fixed (byte* bytes = request)
-        {
-            if (Libc.Send(fd, bytes, (nuint)request.Length, 0) < 0)
-            {
-                problem = Libc.Failure("send", Marshal.GetLastPInvokeError()).Message;
-                return false;
-            }
-        }
-        while (true)
-        {
-            nint received;
-            fixed (byte* buffer = _answer)
-            {
-                received = Libc.Recv(fd, buffer, (nuint)_answer.Length, 0);
-            }
-            if (received < 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Libc.EIntr)
-                {
-                    continue;
-                }
-                problem = Libc.Failure("recv", errno).Message;
-                return false;
-            }
-            if (!NetlinkMessage.TryFindAnswer(_answer.AsSpan(0, (int)received), sequence, out var message, out var type, out var error))
-            {
-                continue; // an answer to an earlier request that timed out
-            }
-            if (error != 0)
-            {
-                kernelErrno = error;
-                problem = $"errno {error} ({Marshal.GetPInvokeErrorMessage(error)})";
-                return false;
-            }
-            if (type != expected)
-            {
-                problem = $"an answer of type {type}, not {expected}";
-                return false;
-            }
-            answer = message;
-            problem = "";
-            return true;
-        }
     }
 
     public void Dispose() => _netlink.Dispose();

@@ -89,16 +89,23 @@ public ref struct NetlinkMessage
     public static bool TryAttribute(ReadOnlySpan<byte> message, int familyHeaderSize, ushort attributeType, out ReadOnlySpan<byte> value)
     {
         var offset = HeaderSize + Align(familyHeaderSize);
-        while (offset + AttributeHeaderSize <= message.Length)
+        return TryNestedAttribute(offset <= message.Length ? message[offset..] : default, attributeType, out value);
+    }
+
+    /// <summary>The payload of the first attribute of <paramref name="attributeType"/> among <paramref name="attributes"/>: a nested attribute's payload, say.</summary>
+    public static bool TryNestedAttribute(ReadOnlySpan<byte> attributes, ushort attributeType, out ReadOnlySpan<byte> value)
+    {
+        var offset = 0;
+        while (offset + AttributeHeaderSize <= attributes.Length)
         {
-            var size = BinaryPrimitives.ReadUInt16LittleEndian(message[offset..]);
-            if (size < AttributeHeaderSize || offset + size > message.Length)
+            var size = BinaryPrimitives.ReadUInt16LittleEndian(attributes[offset..]);
+            if (size < AttributeHeaderSize || offset + size > attributes.Length)
             {
                 break;
             }
-            if ((BinaryPrimitives.ReadUInt16LittleEndian(message[(offset + 2)..]) & AttributeTypeMask) == attributeType)
+            if ((BinaryPrimitives.ReadUInt16LittleEndian(attributes[(offset + 2)..]) & AttributeTypeMask) == attributeType)
             {
-                value = message.Slice(offset + AttributeHeaderSize, size - AttributeHeaderSize);
+                value = attributes.Slice(offset + AttributeHeaderSize, size - AttributeHeaderSize);
                 return true;
             }
             offset += Align(size);

@@ -128,11 +128,16 @@ public sealed unsafe class TunDevice : IDisposable
                     // queue to a multi-queue device without an owner, and read or write its flows.
                     SetOwner(queues[0], name);
                 }
-                if (i == 0 && existed && !IsPersistent(queues[0]))
+                if (i == 0 && existed && (ReadFlags(queues[0], name) & Libc.IffPersist) == 0)
                 {
                     // Only the process that created a device that is not persistent keeps it alive: this
                     // one would share its queues, and the kernel would spread flows over both.
                     throw new IOException($"{name} exists and is not persistent, so another process holds it open; stop that process or give another name");
+                }
+                if (i == 0)
+                {
+                    // A created device too: another user may have attached in the moment before it had an owner.
+                    RefuseIfHeld(queues[0], name, flags);
                 }
                 if (i == 0 && options.VirtioHeader)
                 {
@@ -428,13 +433,48 @@ public sealed unsafe class TunDevice : IDisposable
         }
     }
 
-    private static bool IsPersistent(SafeFileHandle queue)
+    /// <summary>The device's flags as the kernel has them (TUNGETIFF): IFF_TUN or IFF_TAP, IFF_VNET_HDR, IFF_MULTI_QUEUE, IFF_PERSIST, ...</summary>
+    private static short ReadFlags(SafeFileHandle queue, string name)
     {
         var request = stackalloc byte[Libc.IfReqSize];
         new Span<byte>(request, Libc.IfReqSize).Clear();
-        return Libc.Ioctl((int)queue.DangerousGetHandle(), Libc.TunGetIff, request) == 0
-            && (MemoryMarshal.Read<short>(new ReadOnlySpan<byte>(request + Libc.IfNameSize, 2)) & Libc.IffPersist) != 0;
+        if (Libc.Ioctl((int)queue.DangerousGetHandle(), Libc.TunGetIff, request) < 0)
+        {
+            throw Libc.Failure($"TUNGETIFF on {name}", Marshal.GetLastPInvokeError());
+        }
+        return MemoryMarshal.Read<short>(new ReadOnlySpan<byte>(request + Libc.IfNameSize, 2));
     }
+
+    /// <summary>
+    /// Refuses a device of which another program holds a queue, attached or detached (which it may
+    /// attach again at any time), while <paramref name="queue"/> is this process's only one: the
+    /// kernel would split the device's flows between the two programs, and it keeps the flags the first
+    /// holder set (TUNSETIFF on a device with other queues changes none), so a device without the
+    /// virtio-net header, say, would have every packet's first bytes read as one.
+    /// </summary>
+    private static void RefuseIfHeld(SafeFileHandle queue, string name, short flags)
+    {
+        var reasons = new List<string>();
+        var link = LinkInfo.Read(name);
+        var others = (link.AttachedQueues ?? 1) + (link.DetachedQueues ?? 0) - 1;
+        if (others > 0)
+        {
+            reasons.Add($"{others} other queue(s) of it are open: {link.AttachedQueues - 1} attached, {link.DetachedQueues ?? 0} detached");
+        }
+        // The kernel refuses another type or queueing (EINVAL), so the header is what can differ. IFF_NO_PI
+        // cannot be told: TUNGETIFF reports IFF_NOFILTER, a queue without a socket filter, in the same bit.
+        var kept = ReadFlags(queue, name);
+        if ((kept & Libc.IffVnetHdr) != (flags & Libc.IffVnetHdr))
+        {
+            reasons.Add($"the device keeps the flags that program set: vnet_hdr {OnOff(kept, Libc.IffVnetHdr)} where {OnOff(flags, Libc.IffVnetHdr)} was asked for");
+        }
+        if (reasons.Count > 0)
+        {
+            throw new IOException($"{name} is held by another program ({string.Join("; ", reasons)}); stop that program or give another name");
+        }
+    }
+
+    private static string OnOff(short flags, short flag) => (flags & flag) != 0 ? "on" : "off";
 
     private static SafeFileHandle OpenQueue(ref string name, short flags, int queue, int queues, bool existed)
     {

@@ -3,12 +3,17 @@ using System.Text;
 
 namespace Lethe.EndToEnd.Tests;
 
-/// <summary>A fifo as a reader that stops reading: open, read and write it without blocking, and fill it until the kernel takes no more.</summary>
+/// <summary>
+/// A fifo as a reader that stops reading: open, read and write it without blocking, and fill it until
+/// the kernel takes no more. And ioctl, for a test that holds a TUN device as another program would.
+/// </summary>
 internal static class Libc
 {
     public const int ORdOnly = 0;
     public const int OWrOnly = 1;
+    public const int ORdWr = 2;
     public const int ONonBlock = 0x800;
+    public const int OCloExec = 0x80000;
 
     [DllImport("libc", SetLastError = true)]
     public static extern int open(string path, int flags);
@@ -21,6 +26,10 @@ internal static class Libc
 
     [DllImport("libc")]
     public static extern int close(int fd);
+
+    /// <summary>For requests that take a pointer to a struct, such as TUNSETIFF's struct ifreq.</summary>
+    [DllImport("libc", SetLastError = true)]
+    public static extern int ioctl(int fd, nuint request, byte[] argument);
 
     public static string ReadSome(int fd)
     {

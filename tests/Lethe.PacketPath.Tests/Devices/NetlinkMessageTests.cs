@@ -63,6 +63,29 @@ public sealed class NetlinkMessageTests
         Assert.False(NetlinkMessage.TryAttribute(message[..18], 0, 3, out _));
     }
 
+    [Fact]
+    public void a_nested_attribute_is_found_inside_its_parent_whose_nested_flag_is_ignored()
+    {
+        // IFLA_LINKINFO (18, NLA_F_NESTED) holding IFLA_INFO_DATA (2, nested) holding IFLA_TUN_NUM_QUEUES (8).
+        var data = Nested(2, Concat(Attribute(7, 1), Attribute(8, 3)));
+        var message = Message(type: 16, sequence: 3, Concat(Attribute(4, 1500), Nested(18, Concat(Attribute(1, 0), data))));
+
+        Assert.True(NetlinkMessage.TryAttribute(message, 0, 18, out var linkInfo));
+        Assert.True(NetlinkMessage.TryNestedAttribute(linkInfo, 2, out var tun));
+        Assert.True(NetlinkMessage.TryNestedAttribute(tun, 8, out var queues));
+        Assert.Equal(3, BinaryPrimitives.ReadInt32LittleEndian(queues));
+        Assert.False(NetlinkMessage.TryNestedAttribute(tun, 9, out _));
+    }
+
+    private static byte[] Nested(ushort type, byte[] attributes)
+    {
+        var attribute = new byte[4 + attributes.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(attribute, (ushort)attribute.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(attribute.AsSpan(2), (ushort)(type | 0x8000));
+        attributes.CopyTo(attribute, 4);
+        return attribute;
+    }
+
     private static byte[] Message(ushort type, uint sequence, byte[] body)
     {
         var message = new byte[16 + body.Length];

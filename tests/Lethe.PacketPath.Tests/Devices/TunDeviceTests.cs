@@ -384,6 +384,41 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
     private static extern long Syscall(long number, long a, long b, long c);
 
     [LinuxRootFact]
+    public void a_persistent_device_another_program_holds_a_queue_of_is_refused_with_what_it_holds()
+    {
+        using var ns = NetworkNamespace.Create();
+        var name = $"lq{Random.Shared.Next():x8}";
+        ns.Ip("tuntap", "add", "dev", name, "mode", "tun", "multi_queue");
+        // The other program attached first, without the virtio-net header: the kernel keeps its flags.
+        using var held = ns.Enter(() => HoldQueue(name));
+
+        var refused = Assert.Throws<IOException>(() => ns.Enter(() => TunDevice.Open(name, new TunOptions { Queues = 2 })));
+
+        Assert.Equal($"{name} is held by another program (1 other queue(s) of it are open: 1 attached, 0 detached; " +
+            "the device keeps the flags that program set: vnet_hdr off where on was asked for); stop that program or give another name", refused.Message);
+        Assert.Contains("vnet_hdr off multi_queue numqueues 1 numdisabled 0", ns.Ip("-d", "link", "show", name));
+    }
+
+    /// <summary>One queue of <paramref name="name"/>, attached as a program without the virtio-net header attaches it.</summary>
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle HoldQueue(string name)
+    {
+        var fd = Open("/dev/net/tun", 0x2 | 0x80000);
+        Assert.True(fd >= 0, $"open /dev/net/tun: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        var queue = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        var ifreq = new byte[40];
+        System.Text.Encoding.ASCII.GetBytes(name, ifreq.AsSpan(0, 15));
+        BitConverter.TryWriteBytes(ifreq.AsSpan(16), (short)(0x0001 | 0x1000 | 0x0100)); // IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE
+        Assert.True(Ioctl(fd, 0x400454ca, ifreq) == 0, $"TUNSETIFF {name}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        return queue;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open(string path, int flags);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static extern int Ioctl(int fd, nuint request, byte[] argument);
+
+    [LinuxRootFact]
     public void a_write_the_kernel_refuses_is_counted_not_thrown()
     {
         using var lab = TunLab.Open();
