@@ -146,6 +146,9 @@ public sealed class DeviceFlags
 
     private static string CheckedName(string flag, string name) =>
         name.Length is > 0 and < 16 && name is not ("." or "..") && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-            ? name
+            // The kernel refuses to create them (EINVAL): they would clash with /proc/sys/net/ipv4/conf/all and default.
+            ? name is "all" or "default"
+                ? throw new FlagException($"{flag}: '{name}' is not an interface name: the kernel keeps 'all' and 'default' for itself (net.ipv4.conf.all, net.ipv4.conf.default)")
+                : name
             : throw new FlagException($"{flag}: '{name}' is not an interface name (1 to 15 letters, digits, '-', '_', '.')");
 }

@@ -499,10 +499,7 @@ public sealed unsafe class TunDevice : IDisposable
             {
                 var errno = Marshal.GetLastPInvokeError();
                 var failure = Libc.Failure($"TUNSETIFF for \"{name}\" (flags 0x{flags:x4}, queue {queue + 1} of {queues})", errno);
-                throw existed && errno == Libc.EInval
-                    ? new IOException($"{failure.Message}: {name} exists but is not a TUN device made for this (a TAP, veth or other interface, or a TUN device without multi_queue); " +
-                        $"delete it, or create it as `ip tuntap add dev {name} mode tun multi_queue vnet_hdr`", failure)
-                    : failure;
+                throw existed && errno == Libc.EInval ? NotForThis(name, failure) : failure;
             }
             name = ReadName(ifreq);
             return handle;
@@ -522,6 +519,33 @@ public sealed unsafe class TunDevice : IDisposable
         {
             throw Libc.Failure($"TUNSETOWNER {owner} on {name}", Marshal.GetLastPInvokeError());
         }
+    }
+
+    /// <summary>
+    /// Why an existing interface was refused (EINVAL): a TUN or TAP device made otherwise may be deleted
+    /// and made again; any other kind is left alone, since it may be the host's own (lo, eth0).
+    /// </summary>
+    private static IOException NotForThis(string name, IOException failure)
+    {
+        LinkInfo? link;
+        try
+        {
+            link = LinkInfo.Read(name);
+        }
+        catch (IOException)
+        {
+            link = null;
+        }
+        var create = $"`ip tuntap add dev {name} mode tun multi_queue vnet_hdr`";
+        return link switch
+        {
+            { IsTunOrTap: false } => new IOException(
+                $"{failure.Message}: {name} is {link.Described}, not a TUN device; give --uplink-tun or --client-tun a TUN device's name", failure),
+            { IsTunOrTap: true } => new IOException(
+                $"{failure.Message}: {name} is a TUN or TAP device not made for this (a TAP device, or a TUN device without multi_queue); delete it, or create it as {create}", failure),
+            null => new IOException(
+                $"{failure.Message}: {name} exists but is not a multi-queue TUN device; if it is a TUN or TAP device made otherwise, delete it and create it as {create}", failure),
+        };
     }
 
     private static void SetVirtioHeaderSize(SafeFileHandle queue, string name)

@@ -7,6 +7,8 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
     [InlineData("--client-tun", "work=this-name-is-far-too-long", "is not an interface name")]
     [InlineData("--client-tun", "work=..", "--client-tun: '..' is not an interface name")]
+    [InlineData("--client-tun", "work=all", "--client-tun: 'all' is not an interface name: the kernel keeps 'all' and 'default' for itself")]
+    [InlineData("--client-tun", "work=default", "--client-tun: 'default' is not an interface name: the kernel keeps 'all' and 'default' for itself")]
     [InlineData("--workers", "0", "--workers: 0 is outside 1..64")]
     [InlineData("--workers", "65", "--workers: 65 is outside 1..64")]
     [InlineData("--cpus", "4096", "--cpus: CPU 4096 is not one this process may run on")]

@@ -286,6 +286,27 @@ public sealed class TunDeviceTests(ITestOutputHelper output)
         Assert.Contains(name, ns.Ip("link", "show", name));
         Assert.Contains("TUNSETIFF", refused.Message);
         Assert.Contains("errno 22", refused.Message);
+        Assert.Contains($"{name} is a TUN or TAP device not made for this (a TAP device, or a TUN device without multi_queue); delete it, or create it as", refused.Message);
+    }
+
+    [LinuxRootTheory]
+    [InlineData("veth", "a veth interface")]
+    [InlineData("lo", "a loopback interface")]
+    public void an_interface_of_another_kind_is_refused_with_its_kind_and_no_advice_to_delete_it(string kind, string described)
+    {
+        using var ns = NetworkNamespace.Create();
+        var name = kind == "lo" ? "lo" : $"ld{Random.Shared.Next():x8}";
+        if (kind == "veth")
+        {
+            ns.Ip("link", "add", name, "type", "veth", "peer", "name", name + "p");
+        }
+
+        var refused = Assert.Throws<IOException>(() => ns.Enter(() => TunDevice.Open(name, new TunOptions { Queues = 2 })));
+
+        Assert.Contains($"TUNSETIFF for \"{name}\"", refused.Message);
+        Assert.EndsWith($"{name} is {described}, not a TUN device; give --uplink-tun or --client-tun a TUN device's name", refused.Message);
+        Assert.DoesNotContain("delete", refused.Message);
+        Assert.Contains(name, ns.Ip("link", "show", name));
     }
 
     [LinuxRootFact]
