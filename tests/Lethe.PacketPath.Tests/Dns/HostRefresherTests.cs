@@ -319,15 +319,7 @@ public sealed class HostRefresherTests : IAsyncDisposable
         var after = new HostTable([.. old, "new.test"]);
         after.CopyFrom(before);
         var asked = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var resolver = new WaitingResolver(async (name, ct) =>
-        {
-            asked.Enqueue(name);
-            if (name != "new.test")
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            return new DnsAnswer([Address("198.51.100.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved);
-        });
+        var resolver = AnswersOnlyNewTest(asked);
         var second = new HostRefresher(after, resolver, timeProvider: _time, previous: first);
         Assert.Equal(TimeSpan.FromSeconds(200), second.TimeUntilRefresh("site0.test"));
         Assert.False(second.FirstAnswers.IsCompleted);
@@ -357,15 +349,7 @@ public sealed class HostRefresherTests : IAsyncDisposable
         var after = new HostTable([.. old, "new.test"]);
         after.CopyFrom(before);
         var asked = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var resolver = new WaitingResolver(async (name, ct) =>
-        {
-            asked.Enqueue(name);
-            if (name != "new.test")
-            {
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            return new DnsAnswer([Address("198.51.100.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved);
-        });
+        var resolver = AnswersOnlyNewTest(asked);
         var second = new HostRefresher(after, resolver, timeProvider: _time, previous: first);
         Assert.Equal(HostRefresher.FailureRetry - TimeSpan.FromSeconds(10), second.TimeUntilRefresh("site0.test"));
         _running = second.Run(_stop.Token);
@@ -387,20 +371,24 @@ public sealed class HostRefresherTests : IAsyncDisposable
         }
         var after = new HostTable([.. old, "new.test"]);
         after.CopyFrom(before);
-        var resolver = new WaitingResolver(async (name, ct) =>
-        {
-            if (name != "new.test")
-            {
-                await Task.Delay(Timeout.Infinite, ct); // a resolver that never answers for them
-            }
-            return new DnsAnswer([Address("198.51.100.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved);
-        });
+        var resolver = AnswersOnlyNewTest(new System.Collections.Concurrent.ConcurrentQueue<string>());
         var refresher = new HostRefresher(after, resolver, timeProvider: _time);
         _running = refresher.Run(_stop.Token);
 
         await refresher.FirstAnswers.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal([Address("198.51.100.9")], Answer(after, "new.test"));
     }
+
+    /// <summary>Answers new.test (198.51.100.9) at once and never answers any other name; notes each name asked.</summary>
+    private static WaitingResolver AnswersOnlyNewTest(System.Collections.Concurrent.ConcurrentQueue<string> asked) => new(async (name, ct) =>
+    {
+        asked.Enqueue(name);
+        if (name != "new.test")
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        return new DnsAnswer([Address("198.51.100.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved);
+    });
 
     private sealed class WaitingResolver(Func<string, CancellationToken, Task<DnsAnswer>> resolve) : IDnsResolver
     {
