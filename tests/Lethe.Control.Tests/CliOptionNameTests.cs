@@ -15,8 +15,9 @@ public class CliOptionNameTests(HostFixture fixture) : IClassFixture<HostFixture
         var run = await Host.Cli("rollback", policy, "--to", "0", "--reason", "back");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("--to:", run.Err);
+        Assert.Contains("--to: The version to roll back to is a published version, 1 or more, not 0.", run.Err);
         Assert.DoesNotContain("toVersion", run.Err);
+        Assert.DoesNotContain("To Version", run.Err);
     }
 
     [Fact]
@@ -28,8 +29,9 @@ public class CliOptionNameTests(HostFixture fixture) : IClassFixture<HostFixture
             "--icmp-type", "300", "--expect", "drop", "--reason", "no pings");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("--icmp-type:", run.Err);
+        Assert.Contains("--icmp-type: An ICMP type is a number from 0 to 255, not 300.", run.Err);
         Assert.DoesNotContain("icmpType", run.Err);
+        Assert.DoesNotContain("Icmp Type", run.Err);
     }
 
     [Fact]
@@ -43,19 +45,5 @@ public class CliOptionNameTests(HostFixture fixture) : IClassFixture<HostFixture
         Assert.Contains("--address #2:", run.Err);
         Assert.Contains("192.0.2.300", run.Err);
         Assert.DoesNotContain("addresses", run.Err);
-    }
-
-    [Fact]
-    public async Task an_if_match_below_one_names_the_if_match_option()
-    {
-        var policy = await Host.NewPolicyWithWork("cli-names-if-match");
-
-        var run = await Host.Cli("rule", "add", policy, "work", "action=drop", "--reason", "block", "--if-match", "0");
-
-        Assert.Equal(1, run.ExitCode);
-        Assert.Contains("--if-match", run.Err);
-        Assert.DoesNotContain("expectedVersion", run.Err);
-        using var editor = Host.Client();
-        Assert.Empty(await editor.RuleIds(policy, "work"));
     }
 }

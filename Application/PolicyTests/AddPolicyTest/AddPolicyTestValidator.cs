@@ -18,7 +18,7 @@ public sealed class AddPolicyTestValidator : AbstractValidator<AddPolicyTest>
         // A test without one would ask about a packet that cannot exist, which no dstports or dns rule matches.
         RuleFor(x => x.Port).NotNull().When(x => x.Proto is null or "tcp" or "udp")
             .WithMessage("A tcp or udp test needs a port: every such packet has one, and rules with dstports or specialtarget=dns decide by it.");
-        RuleFor(x => x.IcmpType).InclusiveBetween(0, 255);
+        RuleFor(x => x.IcmpType).InclusiveBetween(0, 255).WithMessage(x => $"An ICMP type is a number from 0 to 255, not {x.IcmpType}.");
         RuleFor(x => x.IcmpType).Null().When(x => x.Proto != "icmp").WithMessage("An ICMP type only makes sense with proto icmp.");
         RuleFor(x => x.Expect).Must(e => e is "accept" or "drop").WithMessage("'Expect' must be accept or drop.");
         RuleFor(x => x.Reason).IsReason();

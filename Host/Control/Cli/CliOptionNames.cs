@@ -3,7 +3,8 @@ namespace Lethe.Control.Cli;
 /// <summary>
 /// The option a user typed for an API field whose name differs from it, so a field error reads
 /// <c>--to: ...</c> for <c>lethe rollback --to 0</c> rather than the request's <c>toVersion</c>.
-/// Fields named as their options (reason, position, port, ...) and rule keys (<c>rule.dst4</c>) stay as they are.
+/// Fields named as their options (reason, position, port, ...) and rule keys (<c>rule.dst4</c>) stay as they are;
+/// --if-match and --confirm-within are checked by the CLI itself before any request.
 /// </summary>
 public static class CliOptionNames
 {
@@ -11,9 +12,7 @@ public static class CliOptionNames
     {
         ["toVersion"] = "--to",
         ["icmpType"] = "--icmp-type",
-        ["confirmWithinSeconds"] = "--confirm-within",
         ["addresses"] = "--address",
-        ["expectedVersion"] = "--if-match",
     };
 
     /// <summary><c>addresses[1]</c> becomes <c>--address #2</c>: the second --address given.</summary>
