@@ -247,6 +247,14 @@ public static class RuleParser
         if (slash >= 0)
         {
             var prefixText = value[(slash + 1)..];
+            if (prefixText.Length > 1 && prefixText[0] == '0' && IsDigits(prefixText))
+            {
+                // Qubes' validator reads /0024 as 24 and keeps the text; nft, which its agent hands the
+                // text to, reads it as octal (20): one rule, two networks. Refused, as IPv4 parts with leading zeros are.
+                var meant = prefixText.TrimStart('0');
+                return new RuleError(key, $"{key}: the prefix length '{prefixText}' has a leading zero, which nft reads as octal; " +
+                    $"write it without (/{(meant.Length == 0 ? "0" : meant)})");
+            }
             if (!IsDigits(prefixText) || prefixText.Length > 3 || (prefix = int.Parse(prefixText, CultureInfo.InvariantCulture)) > maxPrefix)
             {
                 return new RuleError(key, $"{key}: the prefix length must be a number from 0 to {maxPrefix}, not '{prefixText}'");

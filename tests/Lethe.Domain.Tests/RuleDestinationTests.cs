@@ -136,6 +136,24 @@ public class RuleDestinationTests
         Assert.Equal(("dsthost", message), (error.Key, error.Message));
     }
 
+    /// <summary>
+    /// Qubes' validator reads <c>/0024</c> with Python's int() (24) and keeps it as typed, but nft, which the
+    /// agent hands it to, reads it as octal (20): the rule would mean one network in the policy and another
+    /// in the kernel, so it is refused with that said, as IPv4 parts with leading zeros are.
+    /// </summary>
+    [Theory]
+    [InlineData("dst4=192.168.0.0/0024", "dst4", "24")]
+    [InlineData("dst6=2001:db8::/00032", "dst6", "32")]
+    [InlineData("dsthost=192.168.0.0/010", "dsthost", "10")]
+    public void a_prefix_length_with_leading_zeros_is_refused_as_ambiguous(string given, string key, string meant)
+    {
+        var error = RuleText.ErrorFor("action=accept " + given);
+
+        Assert.Equal(key, error.Key);
+        Assert.Contains("leading zero", error.Message);
+        Assert.Contains($"/{meant}", error.Message);
+    }
+
     [Theory]
     [InlineData("0xc0a80001")]
     [InlineData("192.168.0.0x1")]
