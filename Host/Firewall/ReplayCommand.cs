@@ -182,6 +182,13 @@ public static class ReplayCommand
             else json.WriteNull("rule");
             json.WriteString("reason", outcome.Forwarded ? outcome.NewFlow ? "new-flow" : "tracked-flow" : VerdictNames.Of(outcome.Reason));
             if (outcome.Forwarded) json.WriteString("egress", outcome.Egress >= 0 ? policy.Compiled.ClientName(outcome.Egress) : "uplink");
+            if (outcome.ReplyLength > 0)
+            {
+                // What boot would send back to the sender: it tells a fast failure from a hang, and --silent-drop apart.
+                var (answer, mtu) = ReplayAnswer.Of(reply.AsSpan(0, outcome.ReplyLength));
+                json.WriteString("answer", answer);
+                if (mtu is { } value) json.WriteNumber("mtu", value);
+            }
             json.WriteNumber("snapshot", snapshot);
             json.WriteEndObject();
             json.Flush();
