@@ -59,8 +59,8 @@ public sealed class HostRefresher
     private readonly TaskCompletionSource _firstAnswers = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="previous">The refresher of the table <paramref name="table"/> was copied from: a name
-    /// both hold, answered in <paramref name="table"/> for either family and for every family it is answered
-    /// for there, is due when it was due there.</param>
+    /// both hold, answered in <paramref name="table"/> for either family and with the answers it has there
+    /// now, is due when it was due there.</param>
     /// <param name="report">Given each name, its answer, and how long until it is asked again.</param>
     public HostRefresher(HostTable table, IDnsResolver resolver, Action<string, DnsAnswer, TimeSpan>? report = null,
         TimeProvider? timeProvider = null, HostRefresher? previous = null)
@@ -81,7 +81,7 @@ public sealed class HostRefresher
                 _awaitingFirst[id] = true;
                 _awaitingCount++;
             }
-            else if (previous?.Table.Names.IdOf(table.Names[id]) is >= 0 and var old && HoldsAllItHad(table, id, previous.Table, old))
+            else if (previous?.Table.Names.IdOf(table.Names[id]) is >= 0 and var old && HoldsWhatItHas(table, id, previous.Table, old))
             {
                 _due[id] = Volatile.Read(ref previous._due[old]);
             }
@@ -95,13 +95,15 @@ public sealed class HostRefresher
     public HostTable Table { get; }
 
     /// <summary>
-    /// Whether the copy holds every family the table it was copied from holds now: an answer that landed
-    /// there after the copy is not in it, and inheriting its schedule (up to a day) would leave that
-    /// family unresolved here all that time.
+    /// Whether the copy holds the answers the table it was copied from holds now: one that landed there
+    /// after the copy is not in it (a new family, other addresses, resolved to nothing), and inheriting
+    /// its schedule (up to a day) would keep the copy's older answer all that time.
     /// </summary>
-    private static bool HoldsAllItHad(HostTable copy, int id, HostTable from, int fromId) =>
-        (copy.IsResolved(id, v6: false) || !from.IsResolved(fromId, v6: false))
-        && (copy.IsResolved(id, v6: true) || !from.IsResolved(fromId, v6: true));
+    private static bool HoldsWhatItHas(HostTable copy, int id, HostTable from, int fromId) =>
+        SameAnswer(copy, id, from, fromId, v6: false) && SameAnswer(copy, id, from, fromId, v6: true);
+
+    private static bool SameAnswer(HostTable copy, int id, HostTable from, int fromId, bool v6) =>
+        copy.IsResolved(id, v6) == from.IsResolved(fromId, v6) && copy.Answers(id, v6).SequenceEqual(from.Answers(fromId, v6));
 
     /// <summary>
     /// Completes once every name the table had no answer for (in either family) when this refresher

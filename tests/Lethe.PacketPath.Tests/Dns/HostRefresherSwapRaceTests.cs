@@ -35,6 +35,38 @@ public sealed class HostRefresherSwapRaceTests
             $"x.test has no IPv6 answer in the new table, yet is asked again only in {second.TimeUntilRefresh("x.test")}");
     }
 
+    [Fact]
+    public async Task a_name_whose_answer_changed_between_the_copy_and_the_new_refresher_does_not_keep_the_stale_addresses_for_the_new_ttl()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var before = new HostTable(["x.test"]);
+        before.Set("x.test", [NetAddress.Parse("192.0.2.1"), NetAddress.Parse("2001:db8::1")]);
+        var resolver = new GatedResolver(gate.Task);
+        var first = new HostRefresher(before, resolver, timeProvider: _time);
+        var asking = first.RefreshAll(CancellationToken.None); // x.test's TTL ran out: asked again
+
+        var after = new HostTable(["x.test"]);
+        after.CopyFrom(before);
+        gate.SetResult(); // the new answer (other addresses, a day's TTL) lands between the copy and the new refresher
+        await asking;
+        var second = new HostRefresher(after, resolver, timeProvider: _time, previous: first);
+
+        Assert.Equal([NetAddress.Parse("198.51.100.7")], before.Answers(0, v6: false).ToArray());
+        Assert.Equal([NetAddress.Parse("192.0.2.1")], after.Answers(0, v6: false).ToArray());
+        Assert.True(second.TimeUntilRefresh("x.test") <= HostRefresher.FailureRetry,
+            $"the new table still holds 192.0.2.1 for x.test (the old one 198.51.100.7), yet it is asked again only in {second.TimeUntilRefresh("x.test")}");
+    }
+
+    /// <summary>Answers, once the gate opens, with new addresses for both families and a TTL of a day.</summary>
+    private sealed class GatedResolver(Task gate) : IDnsResolver
+    {
+        public async Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null)
+        {
+            await gate.WaitAsync(ct);
+            return new DnsAnswer([NetAddress.Parse("198.51.100.7"), NetAddress.Parse("2001:db8::7")], TimeSpan.FromDays(1), DnsOutcome.Resolved);
+        }
+    }
+
     /// <summary>Gives the A answer at once (as the first family) and both once the gate opens, with a TTL of a day.</summary>
     private sealed class TwoStepResolver(Task gate) : IDnsResolver
     {
