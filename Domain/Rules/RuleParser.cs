@@ -247,11 +247,11 @@ public static class RuleParser
         if (slash >= 0)
         {
             var prefixText = value[(slash + 1)..];
-            if (prefixText.Length > 1 && prefixText[0] == '0' && IsDigits(prefixText))
+            if (prefixText.Length > 1 && prefixText[0] == '0' && IsDigits(prefixText)
+                && prefixText.TrimStart('0') is var meant && meant.Length <= 3 && (meant.Length == 0 ? 0 : int.Parse(meant, CultureInfo.InvariantCulture)) <= maxPrefix)
             {
                 // Qubes' validator reads /0024 as 24 and keeps the text; nft, which its agent hands the
                 // text to, reads it as octal (20): one rule, two networks. Refused, as IPv4 parts with leading zeros are.
-                var meant = prefixText.TrimStart('0');
                 return new RuleError(key, $"{key}: the prefix length '{prefixText}' has a leading zero, which nft reads as octal; " +
                     $"write it without (/{(meant.Length == 0 ? "0" : meant)})");
             }

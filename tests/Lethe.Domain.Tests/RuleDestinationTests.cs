@@ -154,6 +154,18 @@ public class RuleDestinationTests
         Assert.Contains($"/{meant}", error.Message);
     }
 
+    /// <summary>A prefix with a leading zero whose value is out of range anyway: the refusal must not advise a prefix that is refused too.</summary>
+    [Theory]
+    [InlineData("dst4=10.0.0.0/033", "33")]
+    [InlineData("dst6=2001:db8::/0129", "129")]
+    public void a_prefix_length_with_a_leading_zero_and_out_of_range_is_not_advised_as_its_fix(string given, string refused)
+    {
+        var error = RuleText.ErrorFor("action=accept " + given);
+
+        Assert.DoesNotContain($"(/{refused})", error.Message);
+        Assert.Contains("the prefix length must be a number from 0 to", error.Message);
+    }
+
     [Theory]
     [InlineData("0xc0a80001")]
     [InlineData("192.168.0.0x1")]
