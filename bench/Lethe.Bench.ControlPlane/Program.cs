@@ -12,7 +12,7 @@ using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using Lethe.Bench.ControlPlane;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 using Npgsql;
 
 if (args is [StartupPhases.ChildVerb, var childKeys])

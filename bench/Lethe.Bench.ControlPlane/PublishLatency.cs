@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Bench.ControlPlane;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using ControlPlaneServer = Lethe.Control.Server.ControlPlane;
 using Lethe.Infrastructure.Signing;
 using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -4,7 +4,6 @@ using Lethe.Application.Policies.ShowPolicyAt;
 using Lethe.Application.Publishing.Publish;
 using Lethe.Application.Rules.AddRule;
 using Lethe.Application.Rules.RemoveRule;
-using Lethe.TestSupport;
 
 namespace Lethe.Application.Tests;
 

@@ -10,7 +10,6 @@ using Lethe.Domain;
 using Lethe.Domain.Rules;
 using Lethe.Infrastructure.Marten;
 using Marten;
-using Lethe.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lethe.Application.Tests;

@@ -10,7 +10,6 @@ using Lethe.Application.Rules.AddRule;
 using Lethe.Application.Snapshots.GetSnapshot;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Snapshots;
-using Lethe.TestSupport;
 
 namespace Lethe.Application.Tests;
 

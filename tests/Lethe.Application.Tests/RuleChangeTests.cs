@@ -4,7 +4,6 @@ using Lethe.Application.Rules.AddRule;
 using Lethe.Application.Rules.ImportRules;
 using Lethe.Application.Rules.MoveRule;
 using Lethe.Domain;
-using Lethe.TestSupport;
 
 namespace Lethe.Application.Tests;
 

@@ -1,7 +1,6 @@
 using Lethe.Application.Clients.AddClient;
 using Lethe.Application.Policies.CreatePolicy;
 using Lethe.Application.Rules.AddRule;
-using Lethe.TestSupport;
 
 namespace Lethe.Application.Tests;
 

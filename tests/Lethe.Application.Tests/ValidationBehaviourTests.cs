@@ -3,7 +3,6 @@ using Lethe.Application.Clients.AddClient;
 using Lethe.Application.Publishing.Publish;
 using Lethe.Application.Rules.AddRule;
 using Lethe.Application.Rules.ImportRules;
-using Lethe.TestSupport;
 
 namespace Lethe.Application.Tests;
 

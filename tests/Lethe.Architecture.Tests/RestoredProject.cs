@@ -11,7 +11,8 @@ namespace Lethe.Architecture.Tests;
 /// <param name="Packages">Packages it references directly, but the SDK's own build tools.</param>
 /// <param name="Frameworks">Shared frameworks it references (Microsoft.NETCore.App, Microsoft.AspNetCore.App).</param>
 /// <param name="Libraries">Every package and project it ends up with, directly or through another.</param>
-public sealed record RestoredProject(string[] Projects, string[] Packages, string[] Frameworks, string[] Libraries)
+/// <param name="ReachedProjects">Every project among those, by its path from the repository root.</param>
+public sealed record RestoredProject(string[] Projects, string[] Packages, string[] Frameworks, string[] Libraries, string[] ReachedProjects)
 {
     /// <summary>What the SDK adds for IsAotCompatible and PublishAot: the trimmer and the NativeAOT compiler, run at build time.</summary>
     private static readonly string[] SdkTools = ["Microsoft.NET.ILLink.Tasks", "Microsoft.DotNet.ILCompiler"];
@@ -31,8 +32,13 @@ public sealed record RestoredProject(string[] Projects, string[] Packages, strin
             .Select(d => d.Name);
         var frameworkReferences = frameworks
             .SelectMany(f => f.TryGetProperty("frameworkReferences", out var references) ? references.EnumerateObject().Select(r => r.Name) : []);
-        var libraries = root.GetProperty("libraries").EnumerateObject().Select(l => l.Name.Split('/')[0]);
-        return new RestoredProject(Sorted(projects), Sorted(packages), Sorted(frameworkReferences), Sorted(libraries));
+        var libraries = root.GetProperty("libraries").EnumerateObject().ToArray();
+        // A library's path is relative to the project's folder; an exe's library name is its assembly's (lethe), not its project's.
+        var reached = libraries.Where(l => l.Value.GetProperty("type").GetString() == "project")
+            .Select(l => Path.GetRelativePath(Repository.Root,
+                Path.GetFullPath(Path.Combine(Repository.Root, Path.GetDirectoryName(project)!, l.Value.GetProperty("path").GetString()!))));
+        return new RestoredProject(Sorted(projects), Sorted(packages), Sorted(frameworkReferences),
+            Sorted(libraries.Select(l => l.Name.Split('/')[0])), Sorted(reached));
     }
 
     private static string[] Sorted(IEnumerable<string> names) => names.Distinct().Order(StringComparer.Ordinal).ToArray();

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

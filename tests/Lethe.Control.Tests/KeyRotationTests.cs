@@ -2,7 +2,7 @@ using System.Net;
 using Lethe.Domain.Snapshots;
 using Lethe.Infrastructure.Marten;
 using Lethe.Infrastructure.Signing;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

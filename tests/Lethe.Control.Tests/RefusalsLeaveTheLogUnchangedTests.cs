@@ -1,5 +1,5 @@
 using System.Net;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

@@ -1,6 +1,7 @@
 using Lethe.Control.Server;
 using Lethe.Infrastructure.Signing;
 using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

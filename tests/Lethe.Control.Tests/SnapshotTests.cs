@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using Lethe.Domain.Snapshots;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

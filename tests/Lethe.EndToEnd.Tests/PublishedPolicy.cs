@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.EndToEnd.Tests;
 

@@ -287,7 +287,7 @@ public sealed class ReplayTests(PublishedPolicy policy) : IClassFixture<Publishe
     {
         var capture = Captures.Write(Path.Combine(policy.Folder, "fromurl.pcap"), Captures.WorkDay());
 
-        var verdicts = await Replay($"{policy.Host.Url}/policies/home/snapshots/2", capture, "--token", Lethe.TestSupport.ControlPlaneHost.ViewerToken);
+        var verdicts = await Replay($"{policy.Host.Url}/policies/home/snapshots/2", capture, "--token", Lethe.TestSupport.Host.ControlPlaneHost.ViewerToken);
 
         Assert.Equal(6, verdicts.Length);
         Assert.All(verdicts, v => Assert.Equal(2, v["snapshot"]!.GetValue<int>()));

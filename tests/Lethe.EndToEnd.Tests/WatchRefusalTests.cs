@@ -1,7 +1,7 @@
 using System.Text;
 using Lethe.Domain.Snapshots;
 using Lethe.Infrastructure.Signing;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.EndToEnd.Tests;
 

@@ -47,6 +47,8 @@ public static class ControlPlane
 
         var services = builder.Services;
         services.Configure<ControlPlaneSettings>(builder.Configuration.GetSection(ControlPlaneSettings.Section));
+        // From here to the validators, the application layer: its tests compose it the same way without
+        // ASP.NET Core (tests/Lethe.Application.Tests/ApplicationHost.cs), so a change here belongs there too.
         services.AddLetheInfrastructure(connectionString, settings.CreateSchema, settings.SigningKey);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new ControlPlaneOptions { DnsResolvers = settings.ResolverAddresses() });

@@ -22,7 +22,7 @@
 //   dotnet run -c Release --project bench/firewall/Lethe.Bench.FirewallFixtures -- --policy NAME FILE OUT
 
 using Lethe.Bench.FirewallFixtures;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 string outDir;
 (string Name, string File)? single = null;

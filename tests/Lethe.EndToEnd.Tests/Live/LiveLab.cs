@@ -1,5 +1,5 @@
 using Lethe.PacketPath.Tests.Devices;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.EndToEnd.Tests.Live;
 

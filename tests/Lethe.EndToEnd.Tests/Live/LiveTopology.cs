@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Lethe.PacketPath.Tests.Devices;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.EndToEnd.Tests.Live;
 

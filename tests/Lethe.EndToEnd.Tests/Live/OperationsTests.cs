@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Lethe.PacketPath.Tests.Devices;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 using static Lethe.EndToEnd.Tests.Live.LiveNet;
 
 namespace Lethe.EndToEnd.Tests.Live;

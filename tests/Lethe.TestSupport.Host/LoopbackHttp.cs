@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Lethe.TestSupport;
+namespace Lethe.TestSupport.Host;
 
 /// <summary>
 /// A loopback HTTP server of the test's own, for what the control plane would never send (to a

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Lethe.TestSupport;
+namespace Lethe.TestSupport.Host;
 
 /// <summary>A loopback TLS server with a self-signed certificate no client trusts; it only shakes hands.</summary>
 public sealed class SelfSignedTls : IAsyncDisposable

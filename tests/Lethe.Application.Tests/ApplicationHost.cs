@@ -1,24 +1,28 @@
+using FluentValidation;
+using Lethe.Application.Behaviours;
 using Lethe.Application.Common;
-using Lethe.Control.Server;
+using Lethe.Application.Publishing;
+using Lethe.Infrastructure;
 using Lethe.Infrastructure.Signing;
+using Lethe.TestSupport;
 using Mediator;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Lethe.TestSupport;
+namespace Lethe.Application.Tests;
 
 /// <summary>
-/// The control plane's composition (mediator, validators, Marten over a fresh migrated database,
-/// a real signing key) without the web server, with a clock the test moves by hand.
+/// The application layer as the control plane composes it (mediator with the validation behaviour,
+/// validators, Marten over a fresh migrated database, a real signing key), without ASP.NET Core,
+/// with a clock the test moves by hand.
 /// </summary>
 public sealed class ApplicationHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly ServiceProvider _services;
     private readonly string _keyDir;
 
-    private ApplicationHost(WebApplication app, TestDatabase database, string keyDir, ManualClock clock)
+    private ApplicationHost(ServiceProvider services, TestDatabase database, string keyDir, ManualClock clock)
     {
-        _app = app;
+        _services = services;
         Database = database;
         _keyDir = keyDir;
         Clock = clock;
@@ -30,7 +34,7 @@ public sealed class ApplicationHost : IAsyncDisposable
 
     public string PublicKeyPem => File.ReadAllText(Path.Combine(_keyDir, SigningKeyFiles.PublicKeyFile));
 
-    /// <param name="services">Registrations after the control plane's own, which they may replace.</param>
+    /// <param name="services">Registrations after the application's own, which they may replace.</param>
     public static async Task<ApplicationHost> Start(Action<IServiceCollection>? services = null)
     {
         var database = await TestDatabase.Create();
@@ -39,13 +43,24 @@ public sealed class ApplicationHost : IAsyncDisposable
         {
             SigningKeyFiles.Generate(keyDir);
             var clock = new ManualClock(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
-            var app = ControlPlane.Build([], ControlPlaneHost.Settings(database.ConnectionString, keyDir, 60),
-                registrations =>
-                {
-                    registrations.AddSingleton<TimeProvider>(clock);
-                    services?.Invoke(registrations);
-                });
-            return new ApplicationHost(app, database, keyDir, clock);
+            var registrations = new ServiceCollection();
+            // What ControlPlane.Build registers for the application layer; a change there belongs here too.
+            registrations.AddLetheInfrastructure(database.ConnectionString, createSchema: false,
+                Path.Combine(keyDir, SigningKeyFiles.PrivateKeyFile));
+            registrations.AddSingleton<TimeProvider>(clock);
+            registrations.AddSingleton(new ControlPlaneOptions());
+            registrations.AddScoped<Actor>();
+            registrations.AddScoped<PolicyWriter>();
+            registrations.AddScoped<Sealing>();
+            registrations.AddMediator(options =>
+            {
+                options.ServiceLifetime = ServiceLifetime.Scoped;
+                options.Assemblies = [typeof(PolicyWriter)];
+                options.PipelineBehaviors = [typeof(ValidationBehaviour<,>)];
+            });
+            registrations.AddValidatorsFromAssemblyContaining<PolicyWriter>();
+            services?.Invoke(registrations);
+            return new ApplicationHost(registrations.BuildServiceProvider(validateScopes: true), database, keyDir, clock);
         }
         catch
         {
@@ -77,7 +92,7 @@ public sealed class ApplicationHost : IAsyncDisposable
 
     private AsyncServiceScope Scope(string actor, out IMediator mediator)
     {
-        var scope = _app.Services.CreateAsyncScope();
+        var scope = _services.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<Actor>().Name = actor;
         mediator = scope.ServiceProvider.GetRequiredService<IMediator>();
         return scope;
@@ -85,7 +100,7 @@ public sealed class ApplicationHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.DisposeAsync();
+        await _services.DisposeAsync();
         await Database.DisposeAsync();
         Directory.Delete(_keyDir, recursive: true);
     }

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Lethe.TestSupport;
+namespace Lethe.TestSupport.Host;
 
 /// <summary>
 /// The real control plane on a free loopback port, over its own migrated database and a fresh
