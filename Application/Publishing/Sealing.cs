@@ -38,14 +38,21 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         var stored = await store.Snapshot(policy, version, ct)
             ?? throw new Domain.DomainException(Domain.Refusal.NotFound, $"Policy {policy} has no version {version}.");
         var recorded = await store.RecordedSnapshot(policy, version, ct);
-        var problem = StoredProblem(policy, stored.Sealed, recorded);
+        var problem = StoredProblem(stored.Sealed, recorded);
+        if (problem is null && Unreadable(policy, recorded!.Draft, recorded.ContentSha256) is { } unreadable)
+        {
+            throw new Domain.DomainException(Domain.Refusal.Unprocessable,
+                $"Version {version} of policy {policy} {unreadable}, so it cannot be restored. Nothing was signed.");
+        }
+        problem ??= SignatureProblem(stored.Sealed);
         return problem is null
             ? stored with { Draft = recorded!.Draft }
             : throw new Domain.DomainException(Domain.Refusal.Unprocessable,
                 $"Version {version} of policy {policy} as stored {problem}. Nothing was signed.");
     }
 
-    private string? StoredProblem(string policy, SealedSnapshot sealedSnapshot, RecordedSnapshot? recorded)
+    /// <summary>Whether the stored copy is the content the log recorded for the version.</summary>
+    private static string? StoredProblem(SealedSnapshot sealedSnapshot, RecordedSnapshot? recorded)
     {
         if (recorded is null || recorded.ContentSha256 != sealedSnapshot.ContentSha256)
         {
@@ -60,15 +67,33 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
         {
             return $"has content that is not base64: {Tampered}";
         }
-        if (SnapshotCodec.Sha256Hex(content) != sealedSnapshot.ContentSha256)
+        return SnapshotCodec.Sha256Hex(content) == sealedSnapshot.ContentSha256 ? null : $"does not hash to the SHA-256 it recorded: {Tampered}";
+    }
+
+    /// <summary>
+    /// Why this build cannot seal the log's own draft for a version to the content the log recorded for
+    /// it, or null when it can. Decided by the log alone: no change to a stored copy makes a version unrestorable.
+    /// </summary>
+    private static string? Unreadable(string policy, DraftContent draft, string contentSha256)
+    {
+        byte[] content;
+        try
         {
-            return $"does not hash to the SHA-256 it recorded: {Tampered}";
+            content = SnapshotCodec.ToBytes(SnapshotCodec.FromDraft(policy, draft));
         }
-        if (SnapshotCodec.Sha256Hex(SnapshotCodec.ToBytes(SnapshotCodec.FromDraft(policy, recorded.Draft))) != sealedSnapshot.ContentSha256)
+        catch (Domain.DomainException) when (SnapshotCodec.UnsealableRule(draft) is { } refused)
         {
-            // The log's own draft for the version no longer seals to its bytes: sealed in an older content format.
-            return "holds content in a format this control plane no longer seals, which no firewall of this build reads";
+            // Not its message, which advises editing the draft: no edit changes what the version sealed.
+            return $"holds rule {refused.Rule.Id} of client {refused.Client} ({refused.Rule.Rule}), which this build no longer reads";
         }
+        // The log's own draft for the version no longer seals to its bytes: sealed in an older content format.
+        return SnapshotCodec.Sha256Hex(content) == contentSha256
+            ? null
+            : "holds content in a format this control plane no longer seals, which no firewall of this build reads";
+    }
+
+    private string? SignatureProblem(SealedSnapshot sealedSnapshot)
+    {
         if (sealedSnapshot.KeyId != signer.KeyId || sealedSnapshot.Format != SealedSnapshot.CurrentFormat)
         {
             return null; // sealed by an earlier key, whose public half this control plane no longer holds, or in an older format

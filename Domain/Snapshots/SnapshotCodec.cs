@@ -40,6 +40,25 @@ public static class SnapshotCodec
             : throw new DomainException(Refusal.Unprocessable,
                 $"Client {client}, rule {rule.Id} ({rule.Rule}): {error.Message.TrimEnd('.')}. This build no longer takes that rule: replace or remove it.");
 
+    /// <summary>
+    /// The first rule of <paramref name="draft"/> that <see cref="FromDraft"/> refuses, or null: for a caller
+    /// re-reading a version already sealed, whom that refusal's advice (edit the draft) does not fit.
+    /// </summary>
+    public static (string Client, DraftRule Rule)? UnsealableRule(DraftContent draft)
+    {
+        foreach (var client in draft.Clients)
+        {
+            foreach (var rule in client.Rules)
+            {
+                if (!Rules.RuleParser.TryParse(rule.Rule, 0, out _, out _))
+                {
+                    return (client.Name, rule);
+                }
+            }
+        }
+        return null;
+    }
+
     public static PolicyModel ToModel(SnapshotContent content) =>
         PolicyModel.From(content.Clients.Select(c => (c.Name, c.Addresses, c.Rules.Select(r => (r.Id, r.Rule)))));
 }
