@@ -35,18 +35,29 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
     /// </summary>
     public async Task<StoredSnapshot> Require(string policy, int version, CancellationToken ct)
     {
+        var (stored, unreadable) = await Restorable(policy, version, ct);
+        return stored ?? throw new Domain.DomainException(Domain.Refusal.Unprocessable,
+            $"Version {version} of policy {policy} {unreadable}, so it cannot be restored. Nothing was signed.");
+    }
+
+    /// <summary>
+    /// As <see cref="Require"/>, but where the log itself holds content for the version that this build
+    /// no longer reads, that is answered (Unreadable, a phrase that follows "version K") rather than
+    /// refused: the one refusal no repair of the database lifts, which the watchdog's revert records.
+    /// </summary>
+    public async Task<(StoredSnapshot? Stored, string? Unreadable)> Restorable(string policy, int version, CancellationToken ct)
+    {
         var stored = await store.Snapshot(policy, version, ct)
             ?? throw new Domain.DomainException(Domain.Refusal.NotFound, $"Policy {policy} has no version {version}.");
         var recorded = await store.RecordedSnapshot(policy, version, ct);
         var problem = StoredProblem(stored.Sealed, recorded);
         if (problem is null && Unreadable(policy, recorded!.Draft, recorded.ContentSha256) is { } unreadable)
         {
-            throw new Domain.DomainException(Domain.Refusal.Unprocessable,
-                $"Version {version} of policy {policy} {unreadable}, so it cannot be restored. Nothing was signed.");
+            return (null, unreadable);
         }
         problem ??= SignatureProblem(stored.Sealed);
         return problem is null
-            ? stored with { Draft = recorded!.Draft }
+            ? (stored with { Draft = recorded!.Draft }, null)
             : throw new Domain.DomainException(Domain.Refusal.Unprocessable,
                 $"Version {version} of policy {policy} as stored {problem}. Nothing was signed.");
     }

@@ -18,6 +18,7 @@ public static class EventSummary
         PolicyPublished e => $"published version {e.Version} ({e.ContentSha256[..12]})" + (e.ConfirmBy is { } by ? $", to be confirmed by {by:u}" : ""),
         PublishConfirmed e => $"confirmed version {e.Version}",
         PublishReverted e => $"version {e.UnconfirmedVersion} not confirmed in time: published version {e.RestoredVersion}'s content as version {e.Version}",
+        RevertAbandoned e => $"version {e.Version} not confirmed in time, but version {e.ToVersion} {e.Why}, so it cannot be restored: version {e.Version} stays, confirmed",
         PolicyRolledBack e => $"rolled back to version {e.ToVersion} as version {e.Version}",
         _ => @event.GetType().Name,
     };
@@ -28,6 +29,7 @@ public static class EventSummary
         PolicyPublished e => e.Version,
         PublishConfirmed e => e.Version,
         PublishReverted e => e.Version,
+        RevertAbandoned e => e.Version,
         PolicyRolledBack e => e.Version,
         _ => null,
     };

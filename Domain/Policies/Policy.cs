@@ -252,6 +252,16 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         return new PublishReverted(Publishing.LatestVersion + 1, pending, Publishing.ConfirmedVersion, restoredSha256, Version, restored);
     }
 
+    /// <param name="why">What of the confirmed version this build cannot read, a phrase that follows "version K".</param>
+    public RevertAbandoned AbandonRevert(DateTimeOffset now, string why)
+    {
+        if (Publishing.PendingVersion is not { } pending || !IsOverdue(now))
+        {
+            throw new DomainException(Refusal.Conflict, $"Policy {Id} has no overdue unconfirmed publish.");
+        }
+        return new RevertAbandoned(pending, Publishing.ConfirmedVersion, why);
+    }
+
     public PolicyRolledBack RollBack(int toVersion, string contentSha256, DraftContent restored)
     {
         if (toVersion < 1 || toVersion > Publishing.LatestVersion)
@@ -304,6 +314,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
                 : Publishing with { LatestVersion = e.Version, LatestContentSha256 = e.ContentSha256, PendingVersion = e.Version, ConfirmBy = e.ConfirmBy },
         },
         PublishConfirmed e => this with { Publishing = Publishing with { ConfirmedVersion = e.Version, PendingVersion = null, ConfirmBy = null } },
+        RevertAbandoned e => this with { Publishing = Publishing with { ConfirmedVersion = e.Version, PendingVersion = null, ConfirmBy = null } },
         PublishReverted e => new Policy(Id, e.Restored, new PublishState(e.Version, e.ContentSha256, e.Version, null, null)) { Version = Version },
         PolicyRolledBack e => new Policy(Id, e.Restored, new PublishState(e.Version, e.ContentSha256, e.Version, null, null)) { Version = Version },
         _ => this,

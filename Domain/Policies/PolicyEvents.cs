@@ -32,5 +32,13 @@ public sealed record PublishConfirmed(int Version);
 /// <summary>A commit-confirmed publish that was not confirmed in time: the last confirmed content comes back as <paramref name="Version"/>.</summary>
 public sealed record PublishReverted(int Version, int UnconfirmedVersion, int RestoredVersion, string ContentSha256, long LogPosition, DraftContent Restored);
 
+/// <summary>
+/// A commit-confirmed publish that was not confirmed in time, but whose revert can never be made: version
+/// <paramref name="ToVersion"/> holds content an earlier build sealed that this one no longer reads
+/// (<paramref name="Why"/>, a phrase that follows "version K"). <paramref name="Version"/> stays, confirmed by
+/// this event; overdue for ever instead, the policy would refuse every confirm and publish.
+/// </summary>
+public sealed record RevertAbandoned(int Version, int ToVersion, string Why);
+
 /// <summary>A new version whose content equals an older one's; the draft returns to that content too.</summary>
 public sealed record PolicyRolledBack(int Version, int ToVersion, string ContentSha256, long LogPosition, DraftContent Restored);

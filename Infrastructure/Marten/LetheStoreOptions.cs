@@ -30,7 +30,7 @@ public static class LetheStoreOptions
         options.Events.AddEventTypes([
             typeof(PolicyCreated), typeof(ClientAdded), typeof(ClientRemoved), typeof(RuleAdded), typeof(RuleRemoved),
             typeof(RuleMoved), typeof(RuleReplaced), typeof(RulesImported), typeof(PolicyTestAdded), typeof(PolicyTestRemoved),
-            typeof(PolicyPublished), typeof(PublishConfirmed), typeof(PublishReverted), typeof(PolicyRolledBack),
+            typeof(PolicyPublished), typeof(PublishConfirmed), typeof(PublishReverted), typeof(RevertAbandoned), typeof(PolicyRolledBack),
         ]);
 
         options.Projections.Add<PolicyDraftProjection>(ProjectionLifecycle.Inline);

@@ -130,7 +130,7 @@ public sealed class LostRaceTests
         host.Clock.Advance(TimeSpan.FromMinutes(6));
         rival.Before(RivalRule("edit-1"), RivalRule("edit-2"), RivalRule("edit-3"));
 
-        var reverted = await host.Send(new RevertUnconfirmed("home"), "lethe (confirmation watchdog)");
+        var reverted = (await host.Send(new RevertUnconfirmed("home"), "lethe (confirmation watchdog)"))?.Published;
 
         Assert.Equal(known.ContentSha256, reverted!.ContentSha256);
         var policy = await host.Ask(new GetPolicy("home"));

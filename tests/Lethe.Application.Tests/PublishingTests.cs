@@ -81,7 +81,7 @@ public sealed class PublishingTests
         Assert.Empty(await host.Ask(new FindOverdue()));
         host.Clock.Advance(TimeSpan.FromMinutes(6));
         Assert.Equal(["home"], await host.Ask(new FindOverdue()));
-        var v3 = await host.Send(new RevertUnconfirmed("home"), "watchdog");
+        var v3 = (await host.Send(new RevertUnconfirmed("home"), "watchdog"))?.Published;
 
         Assert.NotNull(v3);
         Assert.Equal(v2.Version + 1, v3.Version);

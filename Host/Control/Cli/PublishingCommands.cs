@@ -11,7 +11,7 @@ public static class PublishingCommands
         var policy = new Argument<string>("policy");
         var within = new Option<string?>("--confirm-within")
         {
-            Description = "Commit-confirmed: unless `lethe confirm` arrives within this time (1 s to 1 day: 90s, 5m, 1h, or plain seconds), the last confirmed version comes back",
+            Description = "Commit-confirmed: unless `lethe confirm` arrives within this time (1 s to 1 day: 90s, 5m, 1h, or plain seconds), the last confirmed version comes back (one holding content this build no longer reads cannot: this one then stays, confirmed)",
         };
         var reason = CliContext.Reason();
         var publish = new Command("publish", "Run the policy tests, then seal the draft into a new signed snapshot version") { policy, within, reason };

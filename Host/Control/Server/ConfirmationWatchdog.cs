@@ -48,11 +48,18 @@ public sealed class ConfirmationWatchdog(IServiceScopeFactory scopes, IOptions<C
             actor.Name = ActorName;
             try
             {
-                var published = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new RevertUnconfirmed(policy), ct);
-                if (published is not null)
+                var outcome = await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new RevertUnconfirmed(policy), ct);
+                if (outcome?.Published is { } published)
                 {
                     log.LogWarning("Policy {Policy}: publish not confirmed in time; published the last confirmed content as version {Version}",
                         policy, published.Version);
+                }
+                else if (outcome?.Abandoned is { } abandoned)
+                {
+                    // Once: the abandonment ends the overdue state, so no later round meets this policy again.
+                    log.LogWarning(
+                        "Policy {Policy}: version {Version} was not confirmed in time, but version {ToVersion} {Why}, so it cannot be restored; it stays, confirmed",
+                        policy, abandoned.Version, abandoned.ToVersion, abandoned.Why);
                 }
             }
             catch (ConcurrencyConflictException)
