@@ -67,6 +67,26 @@ public class PolicyLogFoldTests
     }
 
     [Fact]
+    public void an_abandoned_revert_between_draft_changes_folds_at_once_as_it_folds_event_by_event()
+    {
+        var log = Log(Policies.Work(),
+            p => p.AddRule("work", "web", RuleText.Parse("action=accept proto=tcp dstports=443"), null),
+            p => p.Publish(p.Sha(), Policies.Noon, null, []),
+            p => p.AddRule("work", "dns", RuleText.Parse("action=accept specialtarget=dns"), null),
+            p => p.Publish(p.Sha(), Policies.Noon, TimeSpan.FromMinutes(5), []),
+            p => p.AddRule("work", "ntp", RuleText.Parse("action=accept proto=udp dstports=123"), null),
+            p => p.AbandonRevert(Policies.Noon.AddMinutes(6), "holds content this build no longer reads"),
+            p => p.RemoveRule("web"));
+        var stepwise = log.Aggregate(Policies.Work(), (policy, e) => policy.Fold(e));
+
+        var whole = Policies.Work().FoldAll(log);
+
+        Assert.Equal(new PublishState(2, stepwise.Publishing.LatestContentSha256, 2, null, null), whole.Publishing);
+        Assert.Equal(stepwise.Publishing, whole.Publishing);
+        Assert.Equal(["dns", "ntp"], whole.RuleIds("work"));
+    }
+
+    [Fact]
     public void folding_a_change_leaves_the_clients_it_does_not_touch_as_they_were()
     {
         var before = Policies.Work().WithClient("vault", "10.137.0.20").WithRules("vault", "v1").WithRules("work", "w1");

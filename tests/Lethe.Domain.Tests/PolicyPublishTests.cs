@@ -192,6 +192,32 @@ public class PolicyPublishTests
         Assert.Equal(confirmed.Sha(), after.Sha());
     }
 
+    [Fact]
+    public void an_overdue_publish_whose_revert_cannot_be_made_stays_confirmed_by_the_abandonment_with_its_draft()
+    {
+        var confirmed = Draft().Published();
+        var pending = confirmed.WithRule("work", "dns", "action=accept specialtarget=dns").Published(Noon, TimeSpan.FromMinutes(5))
+            .WithRule("work", "ntp", "action=accept proto=udp dstports=123");
+
+        var abandoned = pending.AbandonRevert(Noon.AddMinutes(6), "holds rule r-1 of client work (action=drop dsthost=10.1), which this build no longer reads");
+        var after = pending.Fold(abandoned);
+
+        Assert.Equal((2, 1), (abandoned.Version, abandoned.ToVersion));
+        Assert.Equal(new PublishState(2, pending.Publishing.LatestContentSha256, 2, null, null), after.Publishing);
+        Assert.False(after.IsOverdue(Noon.AddHours(1)));
+        Assert.Equal(["web", "dns", "ntp"], after.RuleIds("work"));
+    }
+
+    [Fact]
+    public void abandoning_a_revert_that_is_not_overdue_is_refused()
+    {
+        var confirmed = Draft().Published();
+        var pending = confirmed.WithRule("work", "dns", "action=accept specialtarget=dns").Published(Noon, TimeSpan.FromMinutes(5));
+
+        Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => pending.AbandonRevert(Noon.AddMinutes(4), "why")).Refusal);
+        Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => confirmed.AbandonRevert(Noon.AddHours(1), "why")).Refusal);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(3)]
