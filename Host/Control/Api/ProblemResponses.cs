@@ -6,11 +6,15 @@ namespace Lethe.Control.Api;
 /// </summary>
 public static class ProblemResponses
 {
-    /// <summary>Reads: a malformed parameter (400) or a policy, version or snapshot that does not exist (404).</summary>
+    /// <summary>
+    /// Reads: a malformed parameter (400), a policy, version or snapshot that does not exist (404), or
+    /// a database that could not be reached or failed (503).
+    /// </summary>
     public static RouteGroupBuilder RefusesReads(this RouteGroupBuilder group)
     {
         group.ProducesValidationProblem();
         group.ProducesProblem(StatusCodes.Status404NotFound);
+        group.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Lethe.Control.Server;
 
 /// <summary>The one place where refusals become problem details; each kind keeps its own status code.</summary>
-public sealed class ProblemMapping(IProblemDetailsService problems) : IExceptionHandler
+public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
@@ -110,15 +110,36 @@ public sealed class ProblemMapping(IProblemDetailsService problems) : IException
                 Title = "The request could not be read.",
                 Detail = e.Message,
             },
+            _ when DatabaseFailure.Is(exception) => Unavailable(context.Request),
             _ => null,
         };
         if (problem is null)
         {
             return false;
         }
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            // A handled exception is no longer logged by ASP.NET (.NET 10), and an outage must be seen in the log.
+            log.LogError(exception, "{Method} {Path}: the database failed or could not be reached", context.Request.Method, context.Request.Path);
+        }
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>
+    /// PostgreSQL failing under a request. A change's COMMIT may have gone through before the
+    /// connection was lost, so the caller is told to look before sending it again (which would make it twice).
+    /// Nothing of the exception is quoted: its text may name the database's host.
+    /// </summary>
+    private static ProblemDetails Unavailable(HttpRequest request) => new()
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+        Title = "The control plane's database is unavailable.",
+        Detail = "The control plane's database (PostgreSQL) could not be reached or failed during this request" +
+            (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+                ? "; try again once it is back."
+                : "; the change may or may not have been made: check `lethe history` before making it again."),
+    };
 
     /// <summary>The serializer's complaint about a value of the wrong kind, as against the reader's about the text.</summary>
     private static bool IsTypeMismatch(System.Text.Json.JsonException json) =>
