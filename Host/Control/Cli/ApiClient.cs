@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -41,7 +42,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     private async Task<JsonNode> Send(HttpMethod method, string path, object? body, Func<JsonNode, string?> problem, CancellationToken ct)
     {
         using var response = await Exchange(method, path, body, ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
+        var text = await BodyText(response, ct);
         // Anything but the answer this request is due is another program at --server (a proxy's login
         // page, another service, a JSON API of its own), named as such: not a stack trace, and not a
         // blank "published version" with exit 0.
@@ -156,7 +157,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     private static async Task<CliException> Problem(HttpResponseMessage response, CancellationToken ct)
     {
         var status = (int)response.StatusCode;
-        var text = await response.Content.ReadAsStringAsync(ct);
+        var text = await BodyText(response, ct);
         JsonObject? problem = null;
         try
         {
@@ -196,6 +197,18 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             message = Text(problem["title"]) ?? message;
         }
         return new CliException($"{message} (HTTP {status})", details);
+    }
+
+    /// <summary>
+    /// The body as UTF-8, which is all the control plane sends, whatever charset the answer claims:
+    /// ReadAsStringAsync throws on one .NET cannot decode (a proxy's windows-1252 page, a made-up name).
+    /// Bytes that are not UTF-8 become U+FFFD, so another program's answer is still named as such.
+    /// </summary>
+    private static async Task<string> BodyText(HttpResponseMessage response, CancellationToken ct)
+    {
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        var start = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+        return Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
     }
 
     private static string? Text(JsonNode? node) =>
