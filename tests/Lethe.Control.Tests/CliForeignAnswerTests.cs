@@ -16,7 +16,7 @@ public class CliForeignAnswerTests
     [InlineData("200 OK", "application/json; charset=windows-1252", "publish home --reason r")]
     public async Task an_answer_in_a_charset_dotnet_cannot_decode_is_one_error_line(string status, string contentType, string command)
     {
-        var (code, output, error) = await RunAgainst(status, contentType, "<html><body>upstream is down</body></html>"u8.ToArray(), command.Split(' '));
+        var (code, output, error, _) = await RunAgainst(status, contentType, "<html><body>upstream is down</body></html>"u8.ToArray(), command.Split(' '));
 
         Assert.Equal(1, code);
         var line = Assert.Single(error.Trim().Split('\n'));
@@ -24,8 +24,49 @@ public class CliForeignAnswerTests
         Assert.Equal("", output);
     }
 
-    /// <summary>One command against a loopback server that gives every request the same answer.</summary>
-    private static async Task<(int Code, string Out, string Err)> RunAgainst(string status, string contentType, byte[] body, string[] command)
+    [Theory]
+    [InlineData("policy", "list")]
+    [InlineData("history", "home")]
+    [InlineData("snapshot", "list", "home")]
+    [InlineData("test", "list", "home")]
+    [InlineData("diff", "home", "1", "2")]
+    public async Task another_json_api_answering_a_list_of_strings_is_named_not_a_stack_trace(params string[] command)
+    {
+        var (code, output, error, root) = await RunAgainst("200 OK", "application/json", "[\"alpha\", \"beta\"]"u8.ToArray(), command);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"error: the server at {root} did not answer as a Lethe control plane", line);
+        Assert.Contains("JSON that is not a list of JSON objects", line);
+        Assert.Equal("", output);
+    }
+
+    /// <summary>The right outer kind, with something inside it that no control plane sends, where a printer indexes.</summary>
+    [Theory]
+    [InlineData("{\"name\": \"home\", \"version\": 1, \"clients\": \"none\", \"tests\": []}", "a \"clients\" that is not a list of JSON objects", "show", "home")]
+    [InlineData("{\"name\": \"home\", \"version\": 1, \"clients\": [{\"name\": \"work\", \"addresses\": [], \"rules\": \"none\"}], \"tests\": []}", "a client's \"rules\" that is not a list of JSON objects", "show", "home")]
+    [InlineData("{\"name\": \"home\", \"version\": 1, \"clients\": [{\"name\": \"work\", \"rules\": []}], \"tests\": []}", "a client's \"addresses\" that is not a list", "show", "home")]
+    [InlineData("{\"name\": \"home\", \"version\": 1, \"clients\": [], \"tests\": [\"t-1\"]}", "a \"tests\" that is not a list of JSON objects", "show", "home")]
+    [InlineData("[{\"client\": \"work\", \"added\": \"r-1\"}]", "a client's \"added\" that is not a list of JSON objects", "diff", "home", "1", "2")]
+    [InlineData("[{\"client\": \"work\", \"moved\": [\"r-1\"]}]", "a client's \"moved\" that is not a list of JSON objects", "diff", "home", "1", "2")]
+    [InlineData("[{\"client\": \"work\", \"addressesAdded\": 7}]", "a client's \"addressesAdded\" that is not a list", "diff", "home", "1", "2")]
+    [InlineData("[{\"at\": \"yesterday\", \"actor\": \"alice\"}]", "an entry whose \"at\" is not a time", "history", "home")]
+    [InlineData("[{\"actor\": \"alice\"}]", "an entry whose \"at\" is not a time", "history", "home")]
+    [InlineData("{\"ids\": \"r-1\"}", "an \"ids\" that is not a list", "rule", "import", "home", "work", "-", "--reason", "r")]
+    public async Task another_json_api_whose_answer_has_the_wrong_shape_inside_is_named_not_a_stack_trace(string body, string what, params string[] command)
+    {
+        var (code, output, error, root) = await RunAgainst("200 OK", "application/json", System.Text.Encoding.UTF8.GetBytes(body), command, stdin: "action=accept\n");
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"error: the server at {root} did not answer as a Lethe control plane", line);
+        Assert.Contains(what, line);
+        Assert.Equal("", output);
+    }
+
+    /// <summary>One command against a loopback server that gives every request the same answer; Root is its --server.</summary>
+    private static async Task<(int Code, string Out, string Err, string Root)> RunAgainst(string status, string contentType, byte[] body, string[] command,
+        string stdin = "")
     {
         await using var server = new LoopbackHttp(stream => LoopbackHttp.Write(stream,
             $"HTTP/1.1 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n", body));
@@ -34,7 +75,7 @@ public class CliForeignAnswerTests
         using var http = ApiHttp.Create();
 
         var code = await LetheCli.Run([.. command, "--server", server.Root, "--token", ControlPlaneHost.EditorToken],
-            output, error, new StringReader(""), () => http);
-        return (code, output.ToString(), error.ToString());
+            output, error, new StringReader(stdin), () => http);
+        return (code, output.ToString(), error.ToString(), server.Root);
     }
 }

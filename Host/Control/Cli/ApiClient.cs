@@ -10,17 +10,27 @@ namespace Lethe.Control.Cli;
 /// <summary>The CLI's side of the HTTP API: JSON in, JSON out, problem details turned into <see cref="CliException"/>.</summary>
 public sealed class ApiClient(HttpClient http, string server, string? token, long? ifMatch)
 {
-    /// <summary>A list the control plane answers with (policies, history, snapshots, tests, a diff).</summary>
-    public async Task<JsonArray> GetArray(string path, CancellationToken ct) =>
-        (JsonArray)await Send(HttpMethod.Get, path, null, node => node is JsonArray ? null : "JSON that is not a list", ct);
+    /// <summary>A list of objects the control plane answers with (policies, history, snapshots, tests, a diff).</summary>
+    public Task<JsonArray> GetArray(string path, CancellationToken ct) => GetArray(path, _ => null, ct);
+
+    /// <param name="entry">What is wrong inside an entry, where its printer indexes (see <see cref="AnswerShape"/>), or null.</param>
+    public async Task<JsonArray> GetArray(string path, Func<JsonObject, string?> entry, CancellationToken ct) =>
+        (JsonArray)await Send(HttpMethod.Get, path, null,
+            node => AnswerShape.List(node, "JSON", ofObjects: true) ?? AnswerShape.Entries(node.AsArray(), entry), ct);
 
     /// <summary>An object the control plane answers with, holding each of <paramref name="fields"/>.</summary>
-    public async Task<JsonObject> GetObject(string path, string[] fields, CancellationToken ct) =>
-        (JsonObject)await Send(HttpMethod.Get, path, null, node => ObjectProblem(node, fields), ct);
+    public Task<JsonObject> GetObject(string path, string[] fields, CancellationToken ct) => GetObject(path, fields, _ => null, ct);
+
+    /// <param name="shape">What is wrong inside the object, where its printer indexes, or null.</param>
+    public async Task<JsonObject> GetObject(string path, string[] fields, Func<JsonObject, string?> shape, CancellationToken ct) =>
+        (JsonObject)await Send(HttpMethod.Get, path, null, node => ObjectProblem(node, fields) ?? shape(node.AsObject()), ct);
 
     /// <summary>A change or publish, answered with an object holding each of <paramref name="fields"/>.</summary>
-    public async Task<JsonObject> Post(string path, object body, string[] fields, CancellationToken ct) =>
-        (JsonObject)await Send(HttpMethod.Post, path, body, node => ObjectProblem(node, fields), ct);
+    public Task<JsonObject> Post(string path, object body, string[] fields, CancellationToken ct) => Post(path, body, fields, _ => null, ct);
+
+    /// <param name="shape">What is wrong inside the answer, where its printer indexes, or null.</param>
+    public async Task<JsonObject> Post(string path, object body, string[] fields, Func<JsonObject, string?> shape, CancellationToken ct) =>
+        (JsonObject)await Send(HttpMethod.Post, path, body, node => ObjectProblem(node, fields) ?? shape(node.AsObject()), ct);
 
     private static string? ObjectProblem(JsonNode node, string[] fields)
     {

@@ -55,7 +55,7 @@ public static class PolicyCommands
                 }
                 path += $"?at={Uri.EscapeDataString(moment.ToString("o", CultureInfo.InvariantCulture))}";
             }
-            var policy = await cli.Api(parse).GetObject(path, ["name", "version", "clients", "tests"], ct);
+            var policy = await cli.Api(parse).GetObject(path, ["name", "version", "clients", "tests"], PolicyShape, ct);
             if (cli.WantsJson(parse))
             {
                 cli.PrintJson(policy);
@@ -80,6 +80,14 @@ public static class PolicyCommands
         }));
         return show;
     }
+
+    /// <summary>The lists `show` prints from: clients with their addresses and rules, and the policy tests.</summary>
+    private static string? PolicyShape(JsonObject policy) =>
+        AnswerShape.List(policy["clients"], "a \"clients\"", ofObjects: true)
+        ?? AnswerShape.List(policy["tests"], "a \"tests\"", ofObjects: true)
+        ?? AnswerShape.Entries(policy["clients"]!.AsArray(), client => AnswerShape.First(
+            AnswerShape.List(client["addresses"], "a client's \"addresses\"", ofObjects: false),
+            AnswerShape.List(client["rules"], "a client's \"rules\"", ofObjects: true)));
 
     /// <summary>"work -> 192.0.2.1 tcp port 22 expect drop", as <c>PolicyTest.Describe</c> writes it from the API's JSON.</summary>
     public static string TestLine(JsonNode test)

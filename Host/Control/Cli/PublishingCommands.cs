@@ -68,7 +68,8 @@ public static class PublishingCommands
         var history = new Command("history", "Every change: time, actor, reason, correlation id, snapshot version, summary") { policy };
         history.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, policy)}/history", ct);
+            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, policy)}/history",
+                e => DateTimeOffset.TryParse(S(e["at"]), System.Globalization.CultureInfo.InvariantCulture, out _) ? null : "an entry whose \"at\" is not a time", ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["AT", "ACTOR", "VERSION", "CORRELATION", "REASON", "SUMMARY"],
                 result.Select(e => (IReadOnlyList<string>)[
@@ -91,7 +92,8 @@ public static class PublishingCommands
         diff.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).GetArray(
-                $"/policies/{ApiPath.Segment(parse, policy)}/diff?from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}", ct);
+                $"/policies/{ApiPath.Segment(parse, policy)}/diff?from={Uri.EscapeDataString(parse.GetValue(from)!)}&to={Uri.EscapeDataString(parse.GetValue(to)!)}",
+                DiffShape, ct);
             if (cli.WantsJson(parse))
             {
                 cli.PrintJson(result);
@@ -117,6 +119,12 @@ public static class PublishingCommands
         }));
         return diff;
     }
+
+    /// <summary>The lists a client's entry of a diff is printed from, each one absent when it has nothing.</summary>
+    private static string? DiffShape(JsonObject client) => AnswerShape.First(
+        new[] { "addressesAdded", "addressesRemoved" }.Select(f => AnswerShape.OptionalList(client, f, $"a client's \"{f}\"", ofObjects: false))
+            .Concat(new[] { "added", "removed", "moved", "changed", "testsAdded", "testsRemoved" }
+                .Select(f => AnswerShape.OptionalList(client, f, $"a client's \"{f}\"", ofObjects: true))));
 
     private static void Lines(CliContext cli, JsonNode? changes, string mark, Func<JsonNode, string> describe)
     {

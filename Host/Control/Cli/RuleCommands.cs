@@ -108,7 +108,8 @@ public static class RuleCommands
             }
             var text = await RulesInput.Read(path, cli.In, ct);
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules/import",
-                new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ["ids"], ct);
+                new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ["ids"],
+                answer => AnswerShape.List(answer["ids"], "an \"ids\"", ofObjects: false), ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else
             {
