@@ -120,6 +120,12 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         {
             response = await http.SendAsync(request, ct);
         }
+        catch (HttpRequestException e) when (AnswerLost(e))
+        {
+            // The request went out and something answered, or hung up, after taking it: unlike a
+            // refused connection, a change may have been made, and sending it again would make it twice.
+            throw new CliException($"the control plane at {server} was reached but no whole HTTP answer came back: {Lethe.Hosts.FailureText.Of(e)}" + MayHaveChanged(method));
+        }
         catch (HttpRequestException e)
         {
             throw new CliException($"cannot reach the control plane at {server}: {Lethe.Hosts.FailureText.Of(e)}");
@@ -127,8 +133,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
             // HttpClient's own timeout: System.CommandLine would take it for Ctrl-C and exit 1 without a word.
-            throw new CliException($"the control plane at {server} did not answer within {http.Timeout.TotalSeconds:0} s" +
-                (method == HttpMethod.Get ? "" : "; the change may still have been made: see `lethe history`"));
+            throw new CliException($"the control plane at {server} did not answer within {http.Timeout.TotalSeconds:0} s" + MayHaveChanged(method));
         }
         if (response.IsSuccessStatusCode)
         {
@@ -143,6 +148,19 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             throw await Problem(response, ct);
         }
     }
+
+    /// <summary>
+    /// Whether the request went out before it failed: anything but a connection never made (a name
+    /// that does not resolve, a refused connection, TLS or a proxy failing). An answer that ended
+    /// early, was reset or was not HTTP came after the server had the request.
+    /// </summary>
+    private static bool AnswerLost(HttpRequestException e) =>
+        e.HttpRequestError is not (HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
+            or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError
+            or HttpRequestError.UserAuthenticationError or HttpRequestError.VersionNegotiationError);
+
+    private static string MayHaveChanged(HttpMethod method) =>
+        method == HttpMethod.Get ? "" : "; the change may still have been made: see `lethe history`";
 
     /// <summary>A 3xx, named with where it points: the client follows none (see <see cref="ApiHttp"/>).</summary>
     private CliException Redirect(HttpResponseMessage response, Uri asked)

@@ -1,0 +1,104 @@
+using Lethe.Control.Cli;
+using Lethe.TestSupport;
+
+namespace Lethe.Control.Tests;
+
+/// <summary>
+/// What `lethe` says when the control plane got a request but its answer never arrived whole: the
+/// server was reached, so a change may have been made, as when it does not answer in time.
+/// </summary>
+public class CliLostAnswerTests
+{
+    private const string CutShort = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"policy\": \"home\", ";
+
+    [Theory]
+    [InlineData(CutShort)]
+    [InlineData("")]
+    [InlineData("SSH-2.0-OpenSSH_9.6\r\n")]
+    public async Task a_change_whose_answer_is_lost_after_the_request_arrived_is_not_reported_as_unreachable(string answer)
+    {
+        var received = 0;
+        await using var server = new LoopbackHttp((request, stream) =>
+        {
+            if (request.StartsWith("POST ", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref received);
+            }
+            return LoopbackHttp.Write(stream, answer, []);
+        });
+
+        var (code, output, error) = await Run(server, "rule", "add", "home", "work", "action=accept", "-m", "r");
+
+        Assert.Equal(1, code);
+        Assert.Equal(1, received);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"error: the control plane at {server.Root} ", line);
+        Assert.DoesNotContain("cannot reach", line);
+        Assert.Contains("the change may still have been made: see `lethe history`", line);
+        Assert.Equal("", output);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_change_whose_connection_is_reset_after_the_request_arrived_is_not_reported_as_unreachable(bool afterAHead)
+    {
+        var received = 0;
+        await using var server = new LoopbackHttp(async (request, stream) =>
+        {
+            if (request.StartsWith("POST ", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref received);
+            }
+            if (afterAHead)
+            {
+                await LoopbackHttp.Write(stream, CutShort, []);
+                await Task.Delay(100);
+            }
+            // A reset rather than an orderly close: what a proxy or a crashed server sends.
+            stream.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            stream.Socket.Close();
+        });
+
+        var (code, _, error) = await Run(server, "rule", "add", "home", "work", "action=accept", "-m", "r");
+
+        Assert.Equal(1, code);
+        Assert.Equal(1, received);
+        Assert.StartsWith($"error: the control plane at {server.Root} ", error);
+        Assert.Contains("the change may still have been made: see `lethe history`", error);
+    }
+
+    [Fact]
+    public async Task a_read_whose_answer_is_cut_short_says_so_without_a_word_of_changes()
+    {
+        await using var server = new LoopbackHttp(stream => LoopbackHttp.Write(stream, CutShort, []));
+
+        var (code, _, error) = await Run(server, "policy", "list");
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.StartsWith($"error: the control plane at {server.Root} ", line);
+        Assert.DoesNotContain("cannot reach", line);
+        Assert.DoesNotContain("change", line);
+    }
+
+    [Fact]
+    public async Task a_change_to_a_port_where_nothing_listens_still_cannot_reach_it()
+    {
+        var (code, _, error) = await Run(null, "rule", "add", "home", "work", "action=accept", "-m", "r");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: cannot reach the control plane at http://127.0.0.1:1", error);
+        Assert.DoesNotContain("may still have been made", error);
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(LoopbackHttp? server, params string[] command)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        using var http = ApiHttp.Create();
+        var code = await LetheCli.Run([.. command, "--server", server?.Root ?? "http://127.0.0.1:1", "--token", ControlPlaneHost.EditorToken],
+            output, error, new StringReader(""), () => http);
+        return (code, output.ToString(), error.ToString());
+    }
+}
