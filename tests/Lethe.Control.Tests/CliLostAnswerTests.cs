@@ -1,5 +1,5 @@
 using Lethe.Control.Cli;
-using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 
 namespace Lethe.Control.Tests;
 

@@ -3,6 +3,7 @@ using Lethe.Control.Cli;
 using Lethe.Control.Server;
 using Lethe.Infrastructure.Signing;
 using Lethe.TestSupport;
+using Lethe.TestSupport.Host;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
