@@ -24,9 +24,10 @@ namespace Lethe.PacketPath.Dns;
 /// <item>Every resolution is reported to the callback, on a worker thread, with how long until the
 /// name is asked again (the clamped TTL, or <see cref="FailureRetry"/>: not the answer's own TTL);
 /// an exception the callback throws is swallowed so that refreshing never stops.</item>
-/// <item>The names due are handed to the resolver all at once, in order (those without any answer
-/// first); the resolver bounds how many it asks at a time (<see cref="DnsResolver"/>: for each
-/// family apart, so AAAA queries that go unanswered do not hold back the A queries behind them).</item>
+/// <item>Each name is handed to the resolver as it falls due, whatever the others' lookups still wait
+/// for (those due at once in order, those without any answer first), and is not asked again while
+/// its lookup runs; the resolver bounds how many it asks at a time (<see cref="DnsResolver"/>: for
+/// each family apart, so AAAA queries that go unanswered do not hold back the A queries behind them).</item>
 /// </list>
 /// "Previous answer" means what the table holds, so a refresher started on a new table that was
 /// filled by <see cref="HostTable.CopyFrom"/> after a policy swap keeps the old answers through
@@ -56,6 +57,15 @@ public sealed class HostRefresher
 
     private int _awaitingCount;
 
+    /// <summary>The names <see cref="Run"/> is refreshing now.</summary>
+    private readonly bool[] _inFlight;
+
+    /// <summary>When <see cref="Run"/> wakes next, as a timestamp (long.MaxValue: while it looks for names due, or when none is).</summary>
+    private long _sleepingUntil = long.MaxValue;
+
+    /// <summary>Completed to wake <see cref="Run"/> before <see cref="_sleepingUntil"/>; one per sleep.</summary>
+    private TaskCompletionSource? _woken;
+
     private readonly TaskCompletionSource _firstAnswers = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="previous">The refresher of the table <paramref name="table"/> was copied from: a name
@@ -74,6 +84,7 @@ public sealed class HostRefresher
         _due = new long[table.Names.Count];
         Array.Fill(_due, long.MinValue);
         _awaitingFirst = new bool[_due.Length];
+        _inFlight = new bool[_due.Length];
         for (var id = 0; id < _due.Length; id++)
         {
             if (!table.HasAnswer(id))
@@ -135,61 +146,88 @@ public sealed class HostRefresher
 
     /// <summary>
     /// Re-resolves names as they fall due, until <paramref name="ct"/> is cancelled; then the task
-    /// completes (normally).
+    /// completes (normally), once no refresh it started is still running.
     /// </summary>
-    public async Task Run(CancellationToken ct)
+    /// <remarks>
+    /// Each name is started when it falls due and not held back by the others: a name whose AAAA query
+    /// waits out every try (8 s with two resolvers), behind dozens of others doing the same, would
+    /// otherwise keep a name with a TTL of 30 s from being asked again until the slowest was done.
+    /// A name is refreshed by one task at a time; the resolver bounds how many it asks at once.
+    /// </remarks>
+    public Task Run(CancellationToken ct) => Task.Run(() => RunLoop(ct), CancellationToken.None); // a swap starts it under its lock
+
+    private async Task RunLoop(CancellationToken ct)
     {
+        var refreshing = new Task?[_due.Length];
         try
         {
-            while (true)
+            while (!ct.IsCancellationRequested)
             {
-                ct.ThrowIfCancellationRequested();
+                var woken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _woken, woken);
+                Interlocked.Exchange(ref _sleepingUntil, long.MaxValue); // a refresh ending during the pass wakes the sleep after it
                 var now = _time.GetTimestamp();
-                var due = new List<int>(); // the names without any answer go first
-                var known = new List<int>();
                 var next = long.MaxValue;
-                for (var id = 0; id < _due.Length; id++)
+                for (var pass = 0; pass < 2; pass++) // the names without any answer go first
                 {
-                    var at = Volatile.Read(ref _due[id]);
-                    if (at > now)
+                    for (var id = 0; id < _due.Length; id++)
                     {
-                        next = Math.Min(next, at);
+                        if (Volatile.Read(ref _inFlight[id]))
+                        {
+                            continue;
+                        }
+                        var at = Volatile.Read(ref _due[id]);
+                        if (at > now)
+                        {
+                            next = Math.Min(next, at);
+                        }
+                        else if (pass == 1 || !Table.HasAnswer(id))
+                        {
+                            Volatile.Write(ref _inFlight[id], true);
+                            refreshing[id] = RefreshDue(id, ct);
+                        }
                     }
-                    else
-                    {
-                        (Table.HasAnswer(id) ? known : due).Add(id);
-                    }
                 }
-                due.AddRange(known);
-
-                if (due.Count > 0)
-                {
-                    await Refresh(due, ct).ConfigureAwait(false);
-                    continue;
-                }
-                if (next == long.MaxValue)
-                {
-                    await Task.Delay(Timeout.InfiniteTimeSpan, _time, ct).ConfigureAwait(false); // no names
-                }
-                else
-                {
-                    await Task.Delay(_time.GetElapsedTime(now, next), _time, ct).ConfigureAwait(false);
-                }
+                Interlocked.Exchange(ref _sleepingUntil, next);
+                var sleep = next == long.MaxValue ? Timeout.InfiniteTimeSpan : _time.GetElapsedTime(now, next);
+                await woken.Task.WaitAsync(sleep, _time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
         }
         finally
         {
+            foreach (var task in refreshing)
+            {
+                if (task is not null)
+                {
+                    await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing); // cancelled with ct
+                }
+            }
             _firstAnswers.TrySetResult();
         }
     }
 
+    /// <summary>Refreshes a name <see cref="RunLoop"/> started; once done, wakes the loop if it sleeps past the name's new due time.</summary>
+    private async Task RefreshDue(int id, CancellationToken ct)
+    {
+        try
+        {
+            await RefreshOne(id, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _inFlight[id], false);
+            Interlocked.MemoryBarrier(); // the loop sets _sleepingUntil before it reads _inFlight: one of the two sees the other
+            if (Volatile.Read(ref _due[id]) < Volatile.Read(ref _sleepingUntil))
+            {
+                Volatile.Read(ref _woken)?.TrySetResult();
+            }
+        }
+    }
+
     /// <summary>
-    /// Starts every name in order, on a worker thread (a swap starts the refresher under its lock),
-    /// and completes once all are done. No slot is held per name: a name whose AAAA query goes
-    /// unanswered would hold one through every try, long after its A answer was published.
+    /// Starts every name in order, on a worker thread, and completes once all are done (<see cref="RefreshAll"/>).
+    /// No slot is held per name: a name whose AAAA query goes unanswered would hold one through every
+    /// try, long after its A answer was published.
     /// </summary>
     private Task Refresh(IEnumerable<int> ids, CancellationToken ct) =>
         Task.Run(() => Task.WhenAll(ids.Select(id => RefreshOne(id, ct)).ToArray()), CancellationToken.None);
