@@ -35,10 +35,12 @@ public static class NftCommand
         };
         command.SetAction(async (parse, ct) =>
         {
+            SnapshotContent? content = null;
             try
             {
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
+                content = verified.Content;
                 var options = Options(parse, flags, uplink, clients, resolve, now, verified.Content, error);
                 var e = verified.Envelope;
                 options = options with { Origin = $"policy {e.Policy} version {e.Version} (sha256 {e.ContentSha256}, key {e.KeyId})" };
@@ -55,6 +57,15 @@ public static class NftCommand
             {
                 await error.WriteLineAsync($"error: {e.Message}");
                 return 2;
+            }
+            catch (OutOfMemoryException)
+            {
+                // Rendering comes before printing, so running out of memory there prints no part of the ruleset.
+                await error.WriteLineAsync(content is null
+                    ? $"error: refusing the snapshot: it does not fit in the memory this process may use ({PolicySize.AvailableMiB} MiB)"
+                    : $"error: refusing the snapshot: {PolicySize.Describe(content)} does not fit, rendered as an nftables ruleset, " +
+                      $"in the memory this process may use ({PolicySize.AvailableMiB} MiB): give it more memory");
+                return 1;
             }
         });
         return command;

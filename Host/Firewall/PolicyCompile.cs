@@ -19,19 +19,9 @@ public static class PolicyCompile
         }
         catch (OutOfMemoryException)
         {
-            var rules = 0;
-            var most = 0;
-            foreach (var client in content.Clients)
-            {
-                rules += client.Rules.Count;
-                most = Math.Max(most, client.Rules.Count);
-            }
             throw new PolicyTooLargeException(
-                $"policy {content.Policy} ({Count(content.Clients.Count, "client")}, {Count(rules, "rule")}, at most {most} in one client) does not fit, compiled, " +
-                $"in the memory this process may use ({GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MiB): its tables grow with the clients " +
-                "and with the square of a client's rules; give the firewall more memory or the policy fewer rules");
+                $"{PolicySize.Describe(content)} does not fit, compiled, in the memory this process may use ({PolicySize.AvailableMiB} MiB): " +
+                "its tables grow with the clients and with the square of a client's rules; give the firewall more memory or the policy fewer rules");
         }
     }
-
-    private static string Count(int n, string what) => n == 1 ? $"1 {what}" : $"{n} {what}s";
 }

@@ -38,13 +38,16 @@ namespace Lethe.Firewall.Nft;
 /// <para>
 /// Inter-client isolation (a deciding accept without dst4/dst6 never opens another client) is rendered
 /// on the accept rules themselves, not as a sub-chain: an accept with no destination gets
-/// <c>ip daddr != {other clients}</c> / <c>ip6 daddr != {...}</c>, and an accept whose addresses come
+/// <c>ip daddr != @clients4</c> / <c>ip6 daddr != @clients6</c>, named sets of every client's addresses
+/// written once (listing the other clients in each such accept made the ruleset grow with the square of
+/// the clients), followed by the same rule for the client's own addresses that no other client lists
+/// (<c>ip daddr 10.137.0.5</c>), which are no other client's; an accept whose addresses come
 /// from dsthost answers or resolvers simply leaves other clients' addresses out of its set. The
 /// reference evaluator skips such a rule for such a destination and goes on with the next, which is
 /// exactly what a non-matching condition does; drop, reject and dst4/dst6 accepts are untouched. This
-/// keeps one nft rule per Lethe rule (and family) in Lethe's order, each with that rule's counter,
-/// where a <c>client_NAME_to_clients</c> sub-chain would repeat every drop/reject and explicit-network
-/// rule in a second copy.
+/// keeps the nft rules of a Lethe rule (per family, and for its own addresses) together in Lethe's
+/// order, with that rule's comment, where a <c>client_NAME_to_clients</c> sub-chain would repeat every
+/// drop/reject and explicit-network rule in a second copy.
 /// </para>
 /// <para>
 /// Where the kernel with this ruleset and Lethe differ (the header of the output says so too):
@@ -227,11 +230,18 @@ public static class NftRenderer
             ? DateTimeOffset.FromUnixTimeSeconds(unix).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
             : "UNIX " + unix.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The destination a rule can match in one family: an address set, or any address but some.</summary>
-    private sealed record Destination(IReadOnlyList<string>? Include, IReadOnlyList<IPAddress>? Exclude)
+    /// <summary>
+    /// The destination a rule can match in one family: an address set; any address; or, <paramref name="Isolated"/>, any
+    /// address no other client lists: one outside every client's (the set <see cref="ClientSet"/>), or one of
+    /// <paramref name="Own"/>, the client's own that no other client lists.
+    /// </summary>
+    private sealed record Destination(IReadOnlyList<string>? Include, bool Isolated = false, IReadOnlyList<IPAddress>? Own = null)
     {
-        public bool Any => Include is null && Exclude is null;
+        public bool Any => Include is null && !Isolated;
     }
+
+    /// <summary>The named set of every client's addresses of a family, written once for the accepts that isolation applies to.</summary>
+    private static string ClientSet(Family family) => family == Family.V4 ? "clients4" : "clients6";
 
     private sealed class Script
     {
@@ -242,6 +252,17 @@ public static class NftRenderer
 
         /// <summary>Per client, the addresses it owns: the first client in policy order that lists an address owns it (as Lethe's lookup does).</summary>
         private readonly List<IPAddress>[] _owned;
+
+        /// <summary>Per family, each address a client lists and that client's index, or <see cref="Several"/> when more than one client lists it.</summary>
+        private readonly Dictionary<IPAddress, int>[] _listedBy = [new(), new()];
+
+        /// <summary>Per family, how many clients list an address of it.</summary>
+        private readonly int[] _clientsListing = new int[2];
+
+        /// <summary>Per family, whether a rule names <see cref="ClientSet"/>, so that the set is written.</summary>
+        private readonly bool[] _clientSetUsed = new bool[2];
+
+        private const int Several = -1;
 
         private readonly StringBuilder _text = new();
 
@@ -256,12 +277,24 @@ public static class NftRenderer
             for (var c = 0; c < model.Clients.Count; c++)
             {
                 _owned[c] = [];
+                var families = new bool[2];
                 foreach (var address in model.Clients[c].Addresses)
                 {
                     if (owners.TryAdd(address, c))
                     {
                         _owned[c].Add(address);
                     }
+                    var family = Is(address, Family.V4) ? Family.V4 : Family.V6;
+                    families[(int)family] = true;
+                    var listed = _listedBy[(int)family];
+                    if (!listed.TryAdd(address, c) && listed[address] != c)
+                    {
+                        listed[address] = Several;
+                    }
+                }
+                for (var f = 0; f < families.Length; f++)
+                {
+                    _clientsListing[f] += families[f] ? 1 : 0;
                 }
             }
             Validate();
@@ -345,6 +378,7 @@ public static class NftRenderer
             Line(0, $"delete table inet {TableName}");
             Line(0, "");
             Line(0, $"table inet {TableName} {{");
+            var setsAt = _text.Length;
             Prerouting();
             Line(0, "");
             Input();
@@ -358,7 +392,34 @@ public static class NftRenderer
             Line(0, "");
             Postrouting();
             Line(0, "}");
+            ClientSets(setsAt);
             return _text.ToString();
+        }
+
+        /// <summary>
+        /// Writes, at <paramref name="at"/>, the sets of every client's addresses that the client chains name (known
+        /// once they are written): one copy of each address, where listing the other clients in every accept they
+        /// isolate made the ruleset grow with the square of the clients.
+        /// </summary>
+        private void ClientSets(int at)
+        {
+            var end = _text.Length;
+            foreach (var family in Families)
+            {
+                if (!_clientSetUsed[(int)family])
+                {
+                    continue;
+                }
+                Line(1, $"# Every client's {(family == Family.V4 ? "IPv4" : "IPv6")} addresses: accepts without dst4/dst6 leave out those of other clients.");
+                Line(1, $"set {ClientSet(family)} {{");
+                Line(2, family == Family.V4 ? "type ipv4_addr" : "type ipv6_addr");
+                Line(2, $"elements = {{ {string.Join(", ", ClientAddresses(family).Select(Address))} }}");
+                Line(1, "}");
+                Line(0, "");
+            }
+            var sets = _text.ToString(end, _text.Length - end);
+            _text.Length = end;
+            _text.Insert(at, sets);
         }
 
         private void Header()
@@ -637,8 +698,7 @@ public static class NftRenderer
             if (client.Rules.Any(r => r.Rule.Action == RuleAction.Accept && !r.Rule.HasExplicitNetwork && !r.Rule.IsExpiredAt(now)) &&
                 _model.Clients.Count > 1)
             {
-                Line(2, "# Isolation: an accept without dst4/dst6 never opens another client, so such accepts exclude the");
-                Line(2, "# other clients' addresses; only drop/reject rules and dst4/dst6 accepts reach them.");
+                Line(2, "# Isolation: an accept without dst4/dst6 skips other clients (@clients4/@clients6 but this one's own).");
             }
 
             foreach (var rule in client.Rules)
@@ -649,12 +709,16 @@ public static class NftRenderer
             Line(1, "}");
         }
 
-        private IReadOnlyList<IPAddress> Others(int c, Family family)
-        {
-            var client = _model.Clients[c];
-            return _model.Clients.Where(o => !ReferenceEquals(o, client))
-                .SelectMany(o => o.Addresses).Where(a => Is(a, family)).Distinct().ToArray();
-        }
+        /// <summary>Whether a client other than <paramref name="c"/> lists <paramref name="address"/>: an accept isolation applies to skips it.</summary>
+        private bool IsOthers(int c, IPAddress address, Family family) =>
+            _listedBy[(int)family].TryGetValue(address, out var by) && by != c;
+
+        private bool HasOthers(int c, Family family) =>
+            _clientsListing[(int)family] - (_model.Clients[c].Addresses.Any(a => Is(a, family)) ? 1 : 0) > 0;
+
+        /// <summary>The addresses of <paramref name="family"/> that client <paramref name="c"/> lists and no other client does.</summary>
+        private IPAddress[] OwnOnly(int c, Family family) =>
+            _model.Clients[c].Addresses.Where(a => Is(a, family) && _listedBy[(int)family][a] == c).Distinct().ToArray();
 
         private void RuleLines(int c, ModelRule modelRule)
         {
@@ -683,7 +747,7 @@ public static class NftRenderer
             string? nothing = null;
             foreach (var family in Families)
             {
-                var destination = DestinationOf(rule, family, answers, isolate ? Others(c, family) : [], ref nothing);
+                var destination = DestinationOf(rule, family, answers, isolate ? c : -1, ref nothing);
                 if (destination is not null)
                 {
                     destinations.Add((family, destination));
@@ -703,19 +767,27 @@ public static class NftRenderer
             }
             foreach (var (family, destination) in destinations)
             {
-                var address = destination.Include is { } include ? $"{Ip(family)} daddr {Set(include)}"
-                    : destination.Exclude is { } exclude ? $"{Ip(family)} daddr != {Addresses(exclude)}"
-                    : NfProto(family);
-                Emit(rule, id, family, address);
+                if (destination.Isolated)
+                {
+                    // Two rules with one verdict, side by side, match what either matches, as one would.
+                    _clientSetUsed[(int)family] = true;
+                    Emit(rule, id, family, $"{Ip(family)} daddr != @{ClientSet(family)}");
+                    if (destination.Own is { Count: > 0 } own)
+                    {
+                        Emit(rule, id, family, $"{Ip(family)} daddr {Addresses(own)}");
+                    }
+                    continue;
+                }
+                Emit(rule, id, family, destination.Include is { } include ? $"{Ip(family)} daddr {Set(include)}" : NfProto(family));
             }
         }
 
         /// <summary>
         /// What the rule can match in <paramref name="family"/>, or null for nothing: its network, its dsthost
-        /// answers or the resolvers, less <paramref name="others"/> (other clients, when isolation applies).
+        /// answers or the resolvers, less the addresses of clients other than <paramref name="isolateFrom"/> (when
+        /// not -1: isolation applies).
         /// </summary>
-        private Destination? DestinationOf(Rule rule, Family family, IReadOnlyList<IPAddress>? answers, IReadOnlyList<IPAddress> others,
-            ref string? nothing)
+        private Destination? DestinationOf(Rule rule, Family family, IReadOnlyList<IPAddress>? answers, int isolateFrom, ref string? nothing)
         {
             List<IPAddress>? addresses = null; // null: any address of the family
             if (rule.Network is { } network)
@@ -726,7 +798,7 @@ public static class NftRenderer
                 }
                 if (!rule.DnsTarget)
                 {
-                    return network.PrefixLength == 0 ? new Destination(null, null) : new Destination([Prefix(network)], null);
+                    return network.PrefixLength == 0 ? new Destination(null) : new Destination([Prefix(network)]);
                 }
                 addresses = _options.DnsResolvers.Where(r => Is(r, family) && network.Contains(r)).Distinct().ToList();
                 if (addresses.Count == 0)
@@ -757,10 +829,15 @@ public static class NftRenderer
 
             if (addresses is null)
             {
-                return new Destination(null, others.Count > 0 ? others : null);
+                return isolateFrom >= 0 && HasOthers(isolateFrom, family)
+                    ? new Destination(null, Isolated: true, Own: OwnOnly(isolateFrom, family))
+                    : new Destination(null);
             }
             var before = addresses.Count;
-            addresses.RemoveAll(others.Contains);
+            if (isolateFrom >= 0)
+            {
+                addresses.RemoveAll(a => IsOthers(isolateFrom, a, family));
+            }
             if (addresses.Count == 0)
             {
                 if (before > 0)
@@ -769,7 +846,7 @@ public static class NftRenderer
                 }
                 return null;
             }
-            return new Destination(addresses.Select(Address).ToArray(), null);
+            return new Destination(addresses.Select(Address).ToArray());
         }
 
         /// <summary>The nft rule(s) for one family (or both, <paramref name="family"/> null): protocol, then verdict.</summary>

@@ -123,6 +123,7 @@ public sealed class NftEquivalenceTests
             {
                 ResolvedHosts = Hosts.Where(h => used.Contains(h.Key)).ToDictionary(h => h.Key, h => h.Value),
             });
+            var sets = Sets(script);
             foreach (var client in Clients)
             {
                 var chain = Chain(script, "client_" + client);
@@ -131,7 +132,7 @@ public sealed class NftEquivalenceTests
                     foreach (var flow in flows)
                     {
                         var expected = ReferenceEvaluator.Evaluate(model, client, flow, environments[m]);
-                        var actual = Run(chain, flow, moments[m]);
+                        var actual = Run(chain, flow, moments[m], sets);
                         var expectedVerdict = expected.Action switch
                         {
                             RuleAction.Accept => "accept",

@@ -297,7 +297,7 @@ public sealed class NftRendererTests
     }
 
     [Fact]
-    public void an_accept_without_dst4_or_dst6_excludes_the_other_clients()
+    public void an_accept_without_dst4_or_dst6_excludes_the_other_clients_through_a_set_of_every_clients_addresses_and_keeps_its_own()
     {
         var script = Render(Policy(
             ("work", ["10.137.0.5", "fd00:137::5"],
@@ -314,11 +314,20 @@ public sealed class NftRendererTests
         [
             "ip daddr 10.137.0.0/24 tcp dport 22 counter accept comment \"open-lab\"",
             $"tcp dport 445 counter {Prohibited} comment \"no-smb\"",
-            "ip daddr != { 10.137.0.6, 10.137.0.7, 10.137.0.9 } tcp dport 443 counter accept comment \"web\"",
-            "ip6 daddr != fd00:137::9 tcp dport 443 counter accept comment \"web\"",
-            "ip daddr != { 10.137.0.6, 10.137.0.7, 10.137.0.9 } counter accept comment \"all\"",
-            "ip6 daddr != fd00:137::9 counter accept comment \"all\"",
+            "ip daddr != @clients4 tcp dport 443 counter accept comment \"web\"",
+            "ip daddr 10.137.0.5 tcp dport 443 counter accept comment \"web\"",
+            "ip6 daddr != @clients6 tcp dport 443 counter accept comment \"web\"",
+            "ip6 daddr fd00:137::5 tcp dport 443 counter accept comment \"web\"",
+            "ip daddr != @clients4 counter accept comment \"all\"",
+            "ip daddr 10.137.0.5 counter accept comment \"all\"",
+            "ip6 daddr != @clients6 counter accept comment \"all\"",
+            "ip6 daddr fd00:137::5 counter accept comment \"all\"",
         ], Rules(script));
+        Assert.Equal(new Dictionary<string, string[]>
+        {
+            ["clients4"] = ["10.137.0.5", "10.137.0.6", "10.137.0.7", "10.137.0.9"],
+            ["clients6"] = ["fd00:137::5", "fd00:137::9"],
+        }, Sets(script));
         // The other clients have no catch-all accept, and a client alone needs no exclusion.
         Assert.DoesNotContain("Isolation:", string.Join('\n', Comments(script, "client_personal")));
         Assert.Equal(["counter accept comment \"r1\""], Rules(Render(Work("action=accept"))));
@@ -331,9 +340,39 @@ public sealed class NftRendererTests
 
         Assert.Equal(
         [
-            "ip daddr != 10.137.0.6 meta l4proto icmp counter accept comment \"all\"",
+            "ip daddr != @clients4 meta l4proto icmp counter accept comment \"all\"",
+            "ip daddr 10.137.0.5 meta l4proto icmp counter accept comment \"all\"",
             "meta nfproto ipv6 meta l4proto ipv6-icmp counter accept comment \"all\"",
         ], Rules(script));
+        Assert.Equal(["clients4"], Sets(script).Keys);
+    }
+
+    [Fact]
+    public void an_address_two_clients_list_is_another_clients_for_each_of_them_as_in_lethe()
+    {
+        // Lethe's isolation asks whether a client other than the sender lists the destination.
+        var content = Policy(
+            ("work", ["10.137.0.5", "10.137.0.50"], [("all", "action=accept")]),
+            ("personal", ["10.137.0.6", "10.137.0.50"], [("all-p", "action=accept")]));
+        var script = Render(content);
+
+        Assert.Equal(
+        [
+            "ip daddr != @clients4 counter accept comment \"all\"",
+            "ip daddr 10.137.0.5 counter accept comment \"all\"",
+            "meta nfproto ipv6 counter accept comment \"all\"",
+        ], Rules(script));
+        var model = Lethe.Domain.Snapshots.SnapshotCodec.ToModel(content);
+        var environment = new Lethe.Domain.Evaluation.EvaluationEnvironment(Now, [], new Dictionary<string, IReadOnlyList<IPAddress>>());
+        foreach (var client in new[] { "work", "personal" })
+        {
+            foreach (var target in new[] { "10.137.0.5", "10.137.0.6", "10.137.0.50", "192.0.2.1" })
+            {
+                var flow = new Lethe.Domain.Evaluation.FlowQuery(IPAddress.Parse(target), Lethe.Domain.Evaluation.FlowQuery.Udp, 53);
+                var expected = Lethe.Domain.Evaluation.ReferenceEvaluator.Evaluate(model, client, flow, environment).RuleId ?? "default drop";
+                Assert.Equal((client, target, expected), (client, target, Run(Chain(script, "client_" + client), flow, sets: Sets(script)).Comment));
+            }
+        }
     }
 
     [Fact]

@@ -43,6 +43,30 @@ internal static class NftScripts
         return body.ToArray();
     }
 
+    /// <summary>The named sets of a script (<c>set NAME { ... elements = { ... } }</c>) and their elements.</summary>
+    public static Dictionary<string, string[]> Sets(string script)
+    {
+        var sets = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        string? name = null;
+        foreach (var line in script.Split('\n').Select(l => l.Trim()))
+        {
+            if (line.StartsWith("set ", StringComparison.Ordinal) && line.EndsWith(" {", StringComparison.Ordinal))
+            {
+                name = line[4..^2];
+                sets[name] = [];
+            }
+            else if (name is not null && line.StartsWith("elements = ", StringComparison.Ordinal))
+            {
+                sets[name] = Elements(line["elements = ".Length..]);
+            }
+            else if (line == "}")
+            {
+                name = null;
+            }
+        }
+        return sets;
+    }
+
     /// <summary>The comment lines of a chain, trimmed.</summary>
     public static string[] Comments(string script, string chain)
     {
@@ -75,7 +99,8 @@ internal static class NftScripts
     /// in the forward hook: first rule whose every match holds decides. Reads the subset the renderer writes.
     /// </summary>
     /// <param name="at">The kernel's clock when the packet passes (UNIX seconds), for <c>meta time</c>; the render time if not given.</param>
-    public static Outcome Run(IReadOnlyList<string> chain, FlowQuery flow, long at = Now)
+    /// <param name="sets">The script's named sets (<see cref="Sets"/>), for <c>@NAME</c>.</param>
+    public static Outcome Run(IReadOnlyList<string> chain, FlowQuery flow, long at = Now, IReadOnlyDictionary<string, string[]>? sets = null)
     {
         foreach (var line in chain)
         {
@@ -93,7 +118,9 @@ internal static class NftScripts
                     {
                         Assert.Equal("daddr", tokens[i + 1]);
                         var negate = tokens[i + 2] == "!=";
-                        var set = Elements(tokens[i + (negate ? 3 : 2)]);
+                        var operand = tokens[i + (negate ? 3 : 2)];
+                        var set = operand.StartsWith('@') ? sets?.GetValueOrDefault(operand[1..]) ?? throw new InvalidOperationException($"no set {operand}")
+                            : Elements(operand);
                         i += negate ? 4 : 3;
                         var familyMatches = flow.Destination.AddressFamily == (t == "ip" ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6);
                         var inSet = familyMatches && set.Any(e => Prefix(e).Contains(flow.Destination));
