@@ -15,7 +15,16 @@ public sealed record MoveRuleRequest(int? Position, string Reason);
 
 public sealed record ReplaceRuleRequest(string Rule, string Reason);
 
-public sealed record ImportRulesRequest(List<string>? Lines, string Reason, bool Replace = false);
+public sealed record ImportRulesRequest(List<string>? Lines, string Reason, bool Replace = false)
+{
+    /// <summary>
+    /// The largest body the import endpoint reads: what any rules file `lethe rule import` reads (16 MiB at
+    /// most) makes in JSON, which is six bytes for each control character (<c>\u0001</c>, 96 MiB), with room
+    /// for the other fields. Kestrel's own limit, 30,000,000 bytes, refused a file of 11 MB whose Cyrillic
+    /// comments were sent escaped (<c>\u0434</c>, six bytes for a letter of two), as another client may still send them.
+    /// </summary>
+    public const long MaxBodyBytes = 100 * 1024 * 1024;
+}
 
 public sealed record AddPolicyTestRequest(string Client, string To, string Expect, string Reason, string? Proto = null, int? Port = null, int? IcmpType = null);
 

@@ -8,6 +8,7 @@ using Lethe.Application.Rules.RemoveRule;
 using Lethe.Application.Rules.ReplaceRule;
 using Lethe.Control.Server;
 using Mediator;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Lethe.Control.Api;
 
@@ -32,7 +33,7 @@ public static class RuleEndpoints
             var imported = await m.Send(new ImportRules(policy, client, body.Lines, body.Replace, body.Reason, IfMatch.Read(request)), ct);
             IfMatch.Write(request.HttpContext.Response, imported.Version);
             return TypedResults.Ok(imported);
-        });
+        }).WithMetadata(new RequestSizeLimitAttribute(ImportRulesRequest.MaxBodyBytes));
 
         write.MapPost("/rules/{ruleId}/remove", async (string policy, string ruleId, ReasonRequest body, IMediator m, HttpRequest request,
             CancellationToken ct) =>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -31,6 +32,12 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     /// <param name="shape">What is wrong inside the answer, where its printer indexes, or null.</param>
     public async Task<JsonObject> Post(string path, object body, string[] fields, Func<JsonObject, string?> shape, CancellationToken ct) =>
         (JsonObject)await Send(HttpMethod.Post, path, body, node => ObjectProblem(node, fields) ?? shape(node.AsObject()), ct);
+
+    /// <summary>
+    /// Text as it is, in UTF-8, with only what JSON must escape escaped: the default writes \uXXXX for every
+    /// character outside ASCII, six bytes for a letter that takes two or three.
+    /// </summary>
+    private static readonly JsonSerializerOptions BodyOptions = new(JsonSerializerOptions.Web) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static string? ObjectProblem(JsonNode node, string[] fields)
     {
@@ -113,7 +120,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         }
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body, options: JsonSerializerOptions.Web);
+            request.Content = JsonContent.Create(body, options: BodyOptions);
         }
         HttpResponseMessage response;
         try
@@ -182,7 +189,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         return true;
     }
 
-    private static async Task<CliException> Problem(HttpResponseMessage response, CancellationToken ct)
+    private async Task<CliException> Problem(HttpResponseMessage response, CancellationToken ct)
     {
         var status = (int)response.StatusCode;
         var text = await BodyText(response, ct);
@@ -199,6 +206,8 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         {
             HttpStatusCode.Unauthorized => "not authenticated: give a valid token with --token or LETHE_TOKEN",
             HttpStatusCode.Forbidden => "forbidden: your token's role may not do this",
+            HttpStatusCode.RequestEntityTooLarge => $"the request is larger than the server at {server} takes: a Lethe control plane takes up to " +
+                $"{Api.ImportRulesRequest.MaxBodyBytes >> 20} MiB for a rule import, what any rules file of 16 MiB makes (a proxy in front of it may take less)",
             _ => Text(problem?["detail"]) ?? Text(problem?["title"]) ?? $"the control plane answered {status}",
         };
         var details = new List<string>();

@@ -108,7 +108,7 @@ public static class RuleCommands
             }
             var text = await RulesInput.Read(path, cli.In, ct);
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules/import",
-                new { lines = text.Split('\n'), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ["ids"],
+                new { lines = RuleLines(text), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ["ids"],
                 answer => AnswerShape.List(answer["ids"], "an \"ids\"", ofObjects: false), ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else
@@ -121,6 +121,25 @@ public static class RuleCommands
             return 0;
         }));
         return import;
+    }
+
+    /// <summary>
+    /// The file's lines as the import reads them: its rules, each at its line's place, and an empty line for
+    /// every other (a blank line, a comment), so that the control plane names a bad rule by the file's line
+    /// number without being sent comments of any size or script.
+    /// </summary>
+    private static string[] RuleLines(string text)
+    {
+        var all = text.Split('\n');
+        var lines = new string[all.Length];
+        Array.Fill(lines, "");
+        var last = 0;
+        foreach (var (number, rule) in ImportLines.Rules(all))
+        {
+            lines[number - 1] = rule;
+            last = number;
+        }
+        return lines[..last];
     }
 
     private static Command Parse(CliContext cli)
