@@ -58,7 +58,7 @@ public sealed class LayerReferenceTests
     {
         foreach (var project in Rows.Select(row => (string)row[0]))
         {
-            var xml = XDocument.Load(Path.Combine(Repository.Root, project));
+            var xml = XDocument.Load(Path.Combine(RepositoryPaths.Root, project));
             var restored = RestoredProject.Read(project);
 
             Assert.Subset(restored.Projects.ToHashSet(),
@@ -107,7 +107,7 @@ public sealed class LayerReferenceTests
     [Fact]
     public void the_firewall_is_published_with_nativeaot()
     {
-        var xml = XDocument.Load(Path.Combine(Repository.Root, "Host/Firewall/Lethe.Firewall.csproj"));
+        var xml = XDocument.Load(Path.Combine(RepositoryPaths.Root, "Host/Firewall/Lethe.Firewall.csproj"));
 
         Assert.Equal("true", xml.Descendants("PublishAot").Single().Value);
     }

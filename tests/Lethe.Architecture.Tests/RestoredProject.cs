@@ -20,7 +20,7 @@ public sealed record RestoredProject(string[] Projects, string[] Packages, strin
     /// <param name="project">The csproj, relative to the repository root.</param>
     public static RestoredProject Read(string project)
     {
-        var file = Path.Combine(Repository.Root, Path.GetDirectoryName(project)!, "obj", "project.assets.json");
+        var file = Path.Combine(RepositoryPaths.Root, Path.GetDirectoryName(project)!, "obj", "project.assets.json");
         using var assets = JsonDocument.Parse(File.ReadAllText(file));
         var root = assets.RootElement;
         var frameworks = root.GetProperty("project").GetProperty("frameworks").EnumerateObject().Select(f => f.Value).ToArray();
@@ -35,8 +35,8 @@ public sealed record RestoredProject(string[] Projects, string[] Packages, strin
         var libraries = root.GetProperty("libraries").EnumerateObject().ToArray();
         // A library's path is relative to the project's folder; an exe's library name is its assembly's (lethe), not its project's.
         var reached = libraries.Where(l => l.Value.GetProperty("type").GetString() == "project")
-            .Select(l => Path.GetRelativePath(Repository.Root,
-                Path.GetFullPath(Path.Combine(Repository.Root, Path.GetDirectoryName(project)!, l.Value.GetProperty("path").GetString()!))));
+            .Select(l => Path.GetRelativePath(RepositoryPaths.Root,
+                Path.GetFullPath(Path.Combine(RepositoryPaths.Root, Path.GetDirectoryName(project)!, l.Value.GetProperty("path").GetString()!))));
         return new RestoredProject(Sorted(projects), Sorted(packages), Sorted(frameworkReferences),
             Sorted(libraries.Select(l => l.Name.Split('/')[0])), Sorted(reached));
     }

@@ -50,8 +50,8 @@ public sealed class TestProjectReferenceTests
     [Fact]
     public void every_project_under_tests_has_a_row()
     {
-        var projects = Directory.GetFiles(Path.Combine(Repository.Root, "tests"), "*.csproj", SearchOption.AllDirectories)
-            .Select(path => Path.GetRelativePath(Repository.Root, path))
+        var projects = Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "tests"), "*.csproj", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(RepositoryPaths.Root, path))
             .Where(path => !path.Contains("/bin/", StringComparison.Ordinal) && !path.Contains("/obj/", StringComparison.Ordinal));
 
         var missing = projects.Except(Rows.Select(row => (string)row[0])).ToArray();

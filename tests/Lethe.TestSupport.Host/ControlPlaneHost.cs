@@ -38,7 +38,9 @@ public sealed class ControlPlaneHost : IAsyncDisposable
 
     public string PublicKeyPath => Path.Combine(_keyDir, SigningKeyFiles.PublicKeyFile);
 
-    public static async Task<ControlPlaneHost> Start(TestDatabase? database = null, double confirmCheckSeconds = 0.2, string? keyDir = null)
+    /// <param name="serverConnectionString">How the server reaches the database, where that is not how the test does (through a relay it cuts).</param>
+    public static async Task<ControlPlaneHost> Start(TestDatabase? database = null, double confirmCheckSeconds = 0.2, string? keyDir = null,
+        string? serverConnectionString = null)
     {
         var ownDatabase = database is null;
         database ??= await TestDatabase.Create();
@@ -51,7 +53,7 @@ public sealed class ControlPlaneHost : IAsyncDisposable
             {
                 SigningKeyFiles.Generate(keyDir);
             }
-            app = ControlPlane.Build([], Settings(database.ConnectionString, keyDir, confirmCheckSeconds));
+            app = ControlPlane.Build([], Settings(serverConnectionString ?? database.ConnectionString, keyDir, confirmCheckSeconds));
             await ControlPlane.CheckReady(app, CancellationToken.None);
             await app.StartAsync();
             var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
