@@ -21,7 +21,13 @@ if (args is [StartupPhases.ChildVerb, var childKeys])
     return await StartupPhases.Child(Environment.GetEnvironmentVariable(StartupPhases.ChildConnectionVariable)!, childKeys);
 }
 
-var options = Options.Parse(args);
+// bench/control-plane asks this before it starts PostgreSQL, so a mistyped option costs no server start.
+var checkOnly = args is [Options.CheckVerb, ..];
+var options = Options.Parse(checkOnly ? args[1..] : args);
+if (options is not null && checkOnly)
+{
+    return 0;
+}
 if (options is null)
 {
     Console.Error.WriteLine("""
@@ -173,6 +179,9 @@ static string Report(Options options, string machine, string load, List<PublishR
 
 internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publishes, int Warmup, int Workers, double Seconds, int Startups, string? Out, bool QuietMarten)
 {
+    /// <summary>First argument of a run that only checks the rest and exits 0 or 2.</summary>
+    public const string CheckVerb = "check-options";
+
     public static Options? Parse(string[] args)
     {
         var o = new Options(null, 10, [100, 1000], 20, 3, 8, 10, 5, null, false);
