@@ -6,9 +6,9 @@ using Npgsql;
 namespace Lethe.Infrastructure.Marten;
 
 /// <summary>
-/// One session's commands. A write refused because another got there first (the stream moved on,
-/// or the version was sealed meanwhile) is one information line: the store reports a conflict (409) and
-/// nothing was applied. Any other failure is an error with the SQL and the exception, but not the
+/// One session's commands. A write refused because something got there first (the stream moved on,
+/// or the version was sealed meanwhile: another write, or an earlier try of the same one whose answer
+/// a cut connection lost) is one information line: that try applied nothing. Any other failure is an error with the SQL and the exception, but not the
 /// parameters, which hold policy content. Each failure is written once, although Marten reports it
 /// for every command of the batch it broke.
 /// </summary>
@@ -62,7 +62,9 @@ public sealed class MartenSessionLog(ILogger logger) : IMartenSessionLogger
         }
         if (LostRace(ex) is { } postgres)
         {
-            logger.LogInformation("A write raced another and was refused ({SqlState}: {Reason}); nothing of it was applied (the request is decided again, or gets 409)",
+            // Not "raced another" alone: after a connection cut just past a COMMIT, the try that
+            // meets this is a retry of a write that was made and whose answer was lost.
+            logger.LogInformation("A write was refused because what it read had moved on ({SqlState}: {Reason}), by another write or by an earlier try of this one whose answer was lost; this try applied nothing (the request is decided again, or gets 409 or 503)",
                 postgres.SqlState, postgres.MessageText);
             return;
         }
