@@ -92,12 +92,38 @@ public class CliLostAnswerTests
         Assert.DoesNotContain("may still have been made", error);
     }
 
-    private static async Task<(int Code, string Out, string Err)> Run(LoopbackHttp? server, params string[] command)
+    [Fact]
+    public async Task a_change_whose_tls_handshake_never_ends_is_reported_as_unreachable_not_as_possibly_made()
+    {
+        var received = 0;
+        // Takes the connection and the ClientHello and says nothing: a hung TLS terminator. The
+        // request is never sent.
+        await using var server = new LoopbackHttp(async (_, _) =>
+        {
+            Interlocked.Increment(ref received);
+            await Task.Delay(TimeSpan.FromSeconds(10));
+        });
+        var https = server.Root.Replace("http://", "https://", StringComparison.Ordinal);
+
+        var (code, output, error) = await Run(https, TimeSpan.FromSeconds(3), "rule", "add", "home", "work", "action=accept", "-m", "r");
+
+        Assert.Equal(1, code);
+        Assert.Equal(1, received);
+        var line = Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal($"error: cannot reach the control plane at {https}: no connection (TCP and TLS) within 1 s", line);
+        Assert.DoesNotContain("may still have been made", line);
+        Assert.Equal("", output);
+    }
+
+    private static Task<(int Code, string Out, string Err)> Run(LoopbackHttp? server, params string[] command) =>
+        Run(server?.Root ?? "http://127.0.0.1:1", null, command);
+
+    private static async Task<(int Code, string Out, string Err)> Run(string root, TimeSpan? timeout, params string[] command)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        using var http = ApiHttp.Create();
-        var code = await LetheCli.Run([.. command, "--server", server?.Root ?? "http://127.0.0.1:1", "--token", ControlPlaneHost.EditorToken],
+        using var http = ApiHttp.Create(timeout);
+        var code = await LetheCli.Run([.. command, "--server", root, "--token", ControlPlaneHost.EditorToken],
             output, error, new StringReader(""), () => http);
         return (code, output.ToString(), error.ToString());
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -123,6 +124,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             request.Content = JsonContent.Create(body, options: BodyOptions);
         }
         HttpResponseMessage response;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             response = await http.SendAsync(request, ct);
@@ -136,6 +138,13 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         catch (HttpRequestException e)
         {
             throw new CliException($"cannot reach the control plane at {server}: {Lethe.Hosts.FailureText.Of(e)}");
+        }
+        catch (TaskCanceledException e) when (!ct.IsCancellationRequested && e.InnerException is TimeoutException
+                                             && Stopwatch.GetElapsedTime(started) < http.Timeout)
+        {
+            // The handler's connect timeout (ApiHttp), before HttpClient's own: TCP or TLS never set
+            // up, so the request never went out.
+            throw new CliException($"cannot reach the control plane at {server}: no connection (TCP and TLS) within {ApiHttp.ConnectWait(http.Timeout).TotalSeconds:0} s");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
