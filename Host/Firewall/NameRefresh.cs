@@ -42,10 +42,10 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
                 return Task.CompletedTask;
             }
             _current = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            // The record's TTL and the refresh's own wait, which clamps it (and retries a failed family after 30 s).
-            var refresher = new HostRefresher(hosts, new DnsResolver(resolvers), (name, answer, again) =>
-                log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} (ttl {answer.Ttl.TotalSeconds:0}s, " +
-                    $"asked again in {again.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"),
+            // One line per family: the record's TTL and that family's own wait, which clamps it (and retries a failed family after 30 s).
+            var refresher = new HostRefresher(hosts, new DnsResolver(resolvers), (name, v6, answer, again) =>
+                log.WriteLine($"dns: {name}: {answer.Outcome} {string.Join(", ", answer.Addresses)} ({(v6 ? "AAAA" : "A")}, " +
+                    $"ttl {answer.Ttl.TotalSeconds:0}s, asked again in {again.TotalSeconds:0}s){(answer.Detail is null ? "" : " " + answer.Detail)}"),
                 previous: previous);
             _refresher = refresher;
             _running.Add(refresher.Run(_current.Token));

@@ -6,7 +6,7 @@ namespace Lethe.PacketPath.Dns;
 
 /// <summary>
 /// A stub resolver: asks the configured recursive resolvers (usually port 53) over UDP for a name's
-/// A and AAAA records, both at once.
+/// A or AAAA records, one family per <see cref="Resolve"/>.
 /// <list type="bullet">
 /// <item>Each try uses a new socket (a fresh random source port from the kernel), connected to the
 /// resolver so the kernel drops datagrams from anyone else, and a fresh random id. Datagrams whose
@@ -18,14 +18,10 @@ namespace Lethe.PacketPath.Dns;
 /// NOERROR and NXDOMAIN end it.</item>
 /// <item>Truncated (TC) responses count as failures: there is no TCP fallback, and queries carry
 /// no EDNS, so an answer set that does not fit 512 bytes (dozens of addresses) leaves the name
-/// unresolved.</item>
-/// <item>The name's outcome: <see cref="DnsOutcome.Failed"/> when both families failed;
-/// <see cref="DnsOutcome.NameError"/> when both said NXDOMAIN; otherwise <see cref="DnsOutcome.Resolved"/>
-/// with the addresses of the families that answered and the smaller of their TTLs. A family that
-/// failed is named in <see cref="DnsAnswer.FailedFamilies"/> and stays unresolved: a name whose AAAA
-/// query times out is not taken as "no IPv6 addresses", and its A answer still counts for IPv4, as
-/// the Qubes agent resolves each family on its own. Nor does the A answer wait for the AAAA query
-/// (or the other way round): the first family to answer is handed to the caller at once.</item>
+/// unresolved for that family.</item>
+/// <item>The families are asked apart, as the Qubes agent resolves each on its own: a name whose AAAA
+/// query times out is not taken as "no IPv6 addresses", and its A answer, asked for on its own,
+/// neither waits for the AAAA query nor fails with it.</item>
 /// <item>At most <see cref="Concurrency"/> names are asked at once for each family, each family
 /// with slots of its own, taken in the order asked and held through all of a family's tries: where
 /// every AAAA query goes unanswered (resolvers that answer A only), the AAAA queries waiting out
@@ -82,74 +78,27 @@ public sealed class DnsResolver : IDnsResolver
 
     public int Concurrency { get; }
 
-    public async Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null)
+    public Task<DnsAnswer> Resolve(string name, bool v6, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (!DnsMessage.IsValidName(name))
         {
-            return DnsAnswer.Failure("not a valid DNS name");
+            return Task.FromResult(DnsAnswer.Failure("not a valid DNS name"));
         }
         if (_servers.Length == 0)
         {
-            return DnsAnswer.Failure("no resolvers configured");
+            return Task.FromResult(DnsAnswer.Failure("no resolvers configured"));
         }
-
-        var v4 = AskFamily(name, DnsQueryType.A, ct);
-        var v6 = AskFamily(name, DnsQueryType.Aaaa, ct);
-        if (firstFamily is not null)
-        {
-            var first = await Task.WhenAny(v4, v6).ConfigureAwait(false);
-            var answered = await first.ConfigureAwait(false);
-            if (answered.Outcome != DnsOutcome.Failed && !(first == v4 ? v6 : v4).IsCompleted)
-            {
-                firstFamily(OneFamily(answered, v6: first == v6));
-            }
-        }
-        await Task.WhenAll(v4, v6).ConfigureAwait(false);
-        return Combine(await v4.ConfigureAwait(false), await v6.ConfigureAwait(false));
+        return AskFamily(name, v6 ? DnsQueryType.Aaaa : DnsQueryType.A, ct);
     }
 
-    /// <summary>One family's answer, the other left as it is (named failed: not known yet).</summary>
-    private static DnsAnswer OneFamily(FamilyAnswer answered, bool v6) =>
-        new(answered.Addresses, TimeSpan.FromSeconds(answered.TtlSeconds), DnsOutcome.Resolved, $"{(v6 ? "A" : "AAAA")}: still asking")
-        {
-            FailedFamilies = v6 ? DnsFamilies.V4 : DnsFamilies.V6,
-        };
-
-    private static DnsAnswer Combine(FamilyAnswer v4, FamilyAnswer v6)
-    {
-        var v4Failed = v4.Outcome == DnsOutcome.Failed;
-        var v6Failed = v6.Outcome == DnsOutcome.Failed;
-        if (v4Failed && v6Failed)
-        {
-            return DnsAnswer.Failure($"A: {v4.Detail}; AAAA: {v6.Detail}");
-        }
-        if (v4Failed || v6Failed)
-        {
-            var (answered, failed) = v4Failed ? (v6, v4) : (v4, v6);
-            return new DnsAnswer(answered.Addresses, TimeSpan.FromSeconds(answered.TtlSeconds), DnsOutcome.Resolved,
-                $"{(v4Failed ? "A" : "AAAA")}: {failed.Detail}")
-            {
-                FailedFamilies = v4Failed ? DnsFamilies.V4 : DnsFamilies.V6,
-            };
-        }
-
-        var ttl = TimeSpan.FromSeconds(Math.Min(v4.TtlSeconds, v6.TtlSeconds));
-        if (v4.Outcome == DnsOutcome.NameError && v6.Outcome == DnsOutcome.NameError)
-        {
-            return new DnsAnswer([], ttl, DnsOutcome.NameError);
-        }
-        NetAddress[] addresses = [.. v4.Addresses, .. v6.Addresses];
-        return new DnsAnswer(addresses, ttl, DnsOutcome.Resolved);
-    }
-
-    private async Task<FamilyAnswer> AskFamily(string name, DnsQueryType type, CancellationToken ct)
+    private async Task<DnsAnswer> AskFamily(string name, DnsQueryType type, CancellationToken ct)
     {
         var slots = type == DnsQueryType.Aaaa ? _v6Slots : _v4Slots;
         await slots.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var last = default(FamilyAnswer);
+            DnsAnswer? last = null;
             IPEndPoint? server = null;
             for (var attempt = 0; attempt < Attempts; attempt++)
             {
@@ -160,7 +109,7 @@ public sealed class DnsResolver : IDnsResolver
                     return last;
                 }
             }
-            return last with { Detail = $"{last.Detail} (after {Attempts} tries, the last to {server})" };
+            return last! with { Detail = $"{last.Detail} (after {Attempts} tries, the last to {server})" };
         }
         finally
         {
@@ -168,12 +117,12 @@ public sealed class DnsResolver : IDnsResolver
         }
     }
 
-    private async Task<FamilyAnswer> Exchange(IPEndPoint server, string name, DnsQueryType type, CancellationToken ct)
+    private async Task<DnsAnswer> Exchange(IPEndPoint server, string name, DnsQueryType type, CancellationToken ct)
     {
         var query = new byte[DnsMessage.MaxQueryLength];
         if (!DnsMessage.TryWriteQuery(query, name, type, out var id, out var queryLength))
         {
-            return FamilyAnswer.Failure("not a valid DNS name");
+            return DnsAnswer.Failure("not a valid DNS name");
         }
 
         using var timeout = new CancellationTokenSource(TryTimeout, _time);
@@ -193,16 +142,16 @@ public sealed class DnsResolver : IDnsResolver
                     case DnsParseError.None:
                         return response.ResponseCode switch
                         {
-                            DnsResponseCode.NoError => new FamilyAnswer(DnsOutcome.Resolved, response.Addresses, response.TtlSeconds, null),
-                            DnsResponseCode.NameError => new FamilyAnswer(DnsOutcome.NameError, [], response.TtlSeconds, null),
-                            var code => FamilyAnswer.Failure(code is >= DnsResponseCode.NoError and <= DnsResponseCode.Refused ? code.ToString() : $"RCODE {(int)code}"),
+                            DnsResponseCode.NoError => new DnsAnswer(response.Addresses, TimeSpan.FromSeconds(response.TtlSeconds), DnsOutcome.Resolved),
+                            DnsResponseCode.NameError => new DnsAnswer([], TimeSpan.FromSeconds(response.TtlSeconds), DnsOutcome.NameError),
+                            var code => DnsAnswer.Failure(code is >= DnsResponseCode.NoError and <= DnsResponseCode.Refused ? code.ToString() : $"RCODE {(int)code}"),
                         };
                     case DnsParseError.Truncated:
-                        return FamilyAnswer.Failure("truncated response (no TCP fallback)");
+                        return DnsAnswer.Failure("truncated response (no TCP fallback)");
                     case DnsParseError.Referral:
-                        return FamilyAnswer.Failure("a referral: this resolver does not look names up for its clients (--dns must name a recursive resolver)");
+                        return DnsAnswer.Failure("a referral: this resolver does not look names up for its clients (--dns must name a recursive resolver)");
                     case DnsParseError.Malformed when received >= DnsMessage.HeaderLength:
-                        return FamilyAnswer.Failure("malformed response");
+                        return DnsAnswer.Failure("malformed response");
                     default:
                         continue; // not the answer to this query (stale, spoofed, or too short to tell): keep waiting
                 }
@@ -210,16 +159,11 @@ public sealed class DnsResolver : IDnsResolver
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return FamilyAnswer.Failure($"no answer within {TryTimeout.TotalMilliseconds:0} ms");
+            return DnsAnswer.Failure($"no answer within {TryTimeout.TotalMilliseconds:0} ms");
         }
         catch (SocketException e)
         {
-            return FamilyAnswer.Failure(e.SocketErrorCode.ToString());
+            return DnsAnswer.Failure(e.SocketErrorCode.ToString());
         }
-    }
-
-    private readonly record struct FamilyAnswer(DnsOutcome Outcome, NetAddress[] Addresses, uint TtlSeconds, string? Detail)
-    {
-        public static FamilyAnswer Failure(string detail) => new(DnsOutcome.Failed, [], 0, detail);
     }
 }

@@ -5,8 +5,8 @@ using Lethe.PacketPath.Tests.Dns;
 namespace Lethe.EndToEnd.Tests;
 
 /// <summary>
-/// Each answer's log line tells when the name is asked again: TTLs are clamped to 30 s .. 1 day, and a family
-/// without an answer is asked again after 30 s whatever the other's TTL, so the record's own TTL alone misleads.
+/// Each family's answer has a log line telling when that family is asked again: TTLs are clamped to 30 s .. 1 day,
+/// and a family without an answer is asked again after 30 s, so the record's own TTL alone misleads.
 /// </summary>
 public sealed class NameRefreshLogTests
 {
@@ -27,9 +27,12 @@ public sealed class NameRefreshLogTests
         await names.Stop();
 
         var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        string Line(string name) => Assert.Single(lines, l => l.StartsWith($"dns: {name}: ", StringComparison.Ordinal));
-        Assert.Contains("(ttl 0s, asked again in 30s)", Line("zero.names.test"));
-        Assert.Contains("(ttl 604800s, asked again in 86400s)", Line("week.names.test"));
-        Assert.Contains("(ttl 3600s, asked again in 30s)", Line("hour.names.test"));
+        string Line(string name, string family) =>
+            Assert.Single(lines, l => l.StartsWith($"dns: {name}: ", StringComparison.Ordinal) && l.Contains($" ({family}, ttl ", StringComparison.Ordinal));
+        Assert.Contains("(A, ttl 0s, asked again in 30s)", Line("zero.names.test", "A"));
+        Assert.Contains("(AAAA, ttl 0s, asked again in 30s)", Line("zero.names.test", "AAAA"));
+        Assert.Contains("(AAAA, ttl 604800s, asked again in 86400s)", Line("week.names.test", "AAAA"));
+        Assert.Contains("Resolved 203.0.113.3 (A, ttl 3600s, asked again in 3600s)", Line("hour.names.test", "A")); // not held back by its AAAA
+        Assert.Contains("Failed  (AAAA, ttl 0s, asked again in 30s) ServerFailure", Line("hour.names.test", "AAAA"));
     }
 }

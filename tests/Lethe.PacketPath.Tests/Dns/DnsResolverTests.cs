@@ -15,18 +15,29 @@ public sealed class DnsResolverTests
 
     private static CancellationToken Ct => CancellationToken.None;
 
+    /// <summary>Asks for both families of <paramref name="name"/> at once, as the refresher does at boot.</summary>
+    private static async Task<(DnsAnswer A, DnsAnswer Aaaa)> Both(DnsResolver resolver, string name, CancellationToken ct)
+    {
+        var a = resolver.Resolve(name, v6: false, ct);
+        var aaaa = resolver.Resolve(name, v6: true, ct);
+        return (await a, await aaaa);
+    }
+
     [Fact]
-    public async Task a_and_aaaa_are_both_asked_and_merged_with_the_smaller_ttl()
+    public async Task each_family_is_asked_with_a_query_of_its_own_and_keeps_its_own_smallest_ttl()
     {
         await using var server = new TinyDnsServer();
         server.Answer("host.test", Rr.A("host.test", "192.0.2.1", 300), Rr.A("host.test", "192.0.2.2", 200), Rr.Aaaa("host.test", "2001:db8::1", 120));
         var resolver = new DnsResolver([server.EndPoint]);
 
-        var answer = await resolver.Resolve("host.test", Ct);
+        var (a, aaaa) = await Both(resolver, "host.test", Ct);
 
-        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
-        Assert.Equal([Address("192.0.2.1"), Address("192.0.2.2"), Address("2001:db8::1")], answer.Addresses);
-        Assert.Equal(TimeSpan.FromSeconds(120), answer.Ttl);
+        Assert.Equal(DnsOutcome.Resolved, a.Outcome);
+        Assert.Equal([Address("192.0.2.1"), Address("192.0.2.2")], a.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(200), a.Ttl);
+        Assert.Equal(DnsOutcome.Resolved, aaaa.Outcome);
+        Assert.Equal([Address("2001:db8::1")], aaaa.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(120), aaaa.Ttl);
         Assert.Equal([(ushort)1, (ushort)28], server.Seen.Select(q => q.Type).Order());
         Assert.Equal(2, server.Seen.Select(q => q.Id).Distinct().Count());
     }
@@ -39,11 +50,13 @@ public sealed class DnsResolverTests
         server.Zone[("www.test", 28)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.Cname("www.test", "edge.cdn.test", 60)], authority: [Rr.Soa("cdn.test", 900, 90)])];
         var resolver = new DnsResolver([server.EndPoint]);
 
-        var answer = await resolver.Resolve("www.test", Ct);
+        var (a, aaaa) = await Both(resolver, "www.test", Ct);
 
-        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
-        Assert.Equal([Address("198.51.100.7")], answer.Addresses);
-        Assert.Equal(TimeSpan.FromSeconds(60), answer.Ttl);
+        Assert.Equal(DnsOutcome.Resolved, a.Outcome);
+        Assert.Equal([Address("198.51.100.7")], a.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(60), a.Ttl);
+        Assert.Equal(DnsOutcome.Resolved, aaaa.Outcome);
+        Assert.Empty(aaaa.Addresses);
     }
 
     [Fact]
@@ -54,25 +67,31 @@ public sealed class DnsResolverTests
         server.Zone[("v4only.test", 28)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, authority: [Rr.Soa("test", 3600, 300)])];
         var resolver = new DnsResolver([server.EndPoint]);
 
-        var answer = await resolver.Resolve("v4only.test", Ct);
+        var (a, aaaa) = await Both(resolver, "v4only.test", Ct);
 
-        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
-        Assert.Equal([Address("192.0.2.4")], answer.Addresses);
-        Assert.Equal(TimeSpan.FromSeconds(300), answer.Ttl);
+        Assert.Equal(DnsOutcome.Resolved, a.Outcome);
+        Assert.Equal([Address("192.0.2.4")], a.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(600), a.Ttl);
+        Assert.Equal(DnsOutcome.Resolved, aaaa.Outcome); // resolved to nothing, for the negative TTL
+        Assert.Empty(aaaa.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(300), aaaa.Ttl);
     }
 
     [Fact]
-    public async Task nxdomain_for_both_families_is_a_name_error_and_is_not_retried()
+    public async Task nxdomain_is_a_name_error_and_is_not_retried()
     {
         await using var server = new TinyDnsServer();
         server.For("gone.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 3, authority: [Rr.Soa("test", 3600, 45)])]);
         var resolver = new DnsResolver([server.EndPoint]);
 
-        var answer = await resolver.Resolve("gone.test", Ct);
+        var (a, aaaa) = await Both(resolver, "gone.test", Ct);
 
-        Assert.Equal(DnsOutcome.NameError, answer.Outcome);
-        Assert.Empty(answer.Addresses);
-        Assert.Equal(TimeSpan.FromSeconds(45), answer.Ttl);
+        foreach (var answer in new[] { a, aaaa })
+        {
+            Assert.Equal(DnsOutcome.NameError, answer.Outcome);
+            Assert.Empty(answer.Addresses);
+            Assert.Equal(TimeSpan.FromSeconds(45), answer.Ttl);
+        }
         Assert.Equal(2, server.Seen.Count);
     }
 
@@ -84,7 +103,7 @@ public sealed class DnsResolverTests
             recursionAvailable: false)]);
         var resolver = new DnsResolver([server.EndPoint], TimeSpan.FromSeconds(30));
 
-        var answer = await resolver.Resolve("lab.test", Ct);
+        var answer = await resolver.Resolve("lab.test", v6: false, Ct);
 
         Assert.Equal(DnsOutcome.Failed, answer.Outcome);
         Assert.Empty(answer.Addresses);
@@ -100,10 +119,10 @@ public sealed class DnsResolverTests
         working.Answer("host.test", Rr.A("host.test", "192.0.2.1"), Rr.Aaaa("host.test", "2001:db8::1"));
         var resolver = new DnsResolver([silent.EndPoint, working.EndPoint], tryTimeout: Short);
 
-        var answer = await resolver.Resolve("host.test", Ct);
+        var (a, aaaa) = await Both(resolver, "host.test", Ct);
 
-        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
-        Assert.Equal(2, answer.Addresses.Length);
+        Assert.Equal([Address("192.0.2.1")], a.Addresses);
+        Assert.Equal([Address("2001:db8::1")], aaaa.Addresses);
         Assert.Equal(2, silent.Seen.Count);
         Assert.Equal(2, working.Seen.Count);
     }
@@ -117,12 +136,15 @@ public sealed class DnsResolverTests
         second.For("broken.test", q => [DnsWire.Bare(q.Id, 2)]);
         var resolver = new DnsResolver([first.EndPoint, second.EndPoint]);
 
-        var answer = await resolver.Resolve("broken.test", Ct);
+        var (a, aaaa) = await Both(resolver, "broken.test", Ct);
 
-        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
-        Assert.Empty(answer.Addresses);
-        Assert.Equal(TimeSpan.Zero, answer.Ttl);
-        Assert.Contains("ServerFailure", answer.Detail);
+        foreach (var answer in new[] { a, aaaa })
+        {
+            Assert.Equal(DnsOutcome.Failed, answer.Outcome);
+            Assert.Empty(answer.Addresses);
+            Assert.Equal(TimeSpan.Zero, answer.Ttl);
+            Assert.Contains("ServerFailure", answer.Detail);
+        }
         Assert.Equal(4, resolver.Attempts);
         Assert.Equal(4, first.Seen.Count); // two tries per family on each
         Assert.Equal(4, second.Seen.Count);
@@ -135,7 +157,7 @@ public sealed class DnsResolverTests
         silent.For("host.test", _ => []);
         var resolver = new DnsResolver([silent.EndPoint], tryTimeout: Short, attempts: 2);
 
-        var answer = await resolver.Resolve("host.test", Ct);
+        var (answer, _) = await Both(resolver, "host.test", Ct);
 
         Assert.Equal(DnsOutcome.Failed, answer.Outcome);
         Assert.Contains("no answer within 1000 ms", answer.Detail);
@@ -144,36 +166,21 @@ public sealed class DnsResolverTests
     }
 
     [Fact]
-    public async Task one_family_failing_leaves_that_family_unresolved_and_keeps_the_others_answer()
+    public async Task one_family_failing_leaves_that_family_unresolved_and_the_other_answered()
     {
         await using var server = new TinyDnsServer();
         server.Zone[("host.test", 1)] = q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.A("host.test", "192.0.2.1", 600)])];
         server.Zone[("host.test", 28)] = _ => [];
         var resolver = new DnsResolver([server.EndPoint], tryTimeout: Short, attempts: 1);
 
-        var answer = await resolver.Resolve("host.test", Ct);
+        var (a, aaaa) = await Both(resolver, "host.test", Ct);
 
-        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
-        Assert.Equal(DnsFamilies.V6, answer.FailedFamilies);
-        Assert.Equal([Address("192.0.2.1")], answer.Addresses);
-        Assert.Equal(TimeSpan.FromSeconds(600), answer.Ttl);
-        Assert.StartsWith("AAAA:", answer.Detail);
-        Assert.StartsWith("192.0.2.1, for IPv4 only", answer.ToString());
-    }
-
-    [Fact]
-    public async Task both_families_failing_fail_the_name()
-    {
-        await using var server = new TinyDnsServer();
-        server.For("host.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 2)]);
-        var resolver = new DnsResolver([server.EndPoint], attempts: 1);
-
-        var answer = await resolver.Resolve("host.test", Ct);
-
-        Assert.Equal(DnsOutcome.Failed, answer.Outcome);
-        Assert.Equal(DnsFamilies.Both, answer.FailedFamilies);
-        Assert.Contains("A: ", answer.Detail);
-        Assert.Contains("; AAAA: ", answer.Detail);
+        Assert.Equal(DnsOutcome.Resolved, a.Outcome);
+        Assert.Equal([Address("192.0.2.1")], a.Addresses);
+        Assert.Equal(TimeSpan.FromSeconds(600), a.Ttl);
+        Assert.Equal("192.0.2.1 (ttl 600s)", a.ToString());
+        Assert.Equal(DnsOutcome.Failed, aaaa.Outcome);
+        Assert.StartsWith("unresolved: no answer within 1000 ms", aaaa.ToString());
     }
 
     [Fact]
@@ -183,7 +190,7 @@ public sealed class DnsResolverTests
         server.For("big.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, truncated: true)]);
         var resolver = new DnsResolver([server.EndPoint], attempts: 1);
 
-        var answer = await resolver.Resolve("big.test", Ct);
+        var answer = await resolver.Resolve("big.test", v6: false, Ct);
 
         Assert.Equal(DnsOutcome.Failed, answer.Outcome);
         Assert.Contains("truncated", answer.Detail);
@@ -196,7 +203,7 @@ public sealed class DnsResolverTests
         server.For("bad.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [new Rr(q.Name, q.Type, 60, [1, 2, 3])])]);
         var resolver = new DnsResolver([server.EndPoint], attempts: 1);
 
-        var answer = await resolver.Resolve("bad.test", Ct);
+        var answer = await resolver.Resolve("bad.test", v6: false, Ct);
 
         Assert.Equal(DnsOutcome.Failed, answer.Outcome);
         Assert.Contains("malformed", answer.Detail);
@@ -215,10 +222,10 @@ public sealed class DnsResolverTests
         ]);
         var resolver = new DnsResolver([server.EndPoint], attempts: 1);
 
-        var answer = await resolver.Resolve("host.test", Ct);
+        var (a, aaaa) = await Both(resolver, "host.test", Ct);
 
-        Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
-        Assert.Equal([Address("192.0.2.1"), Address("2001:db8::1")], answer.Addresses);
+        Assert.Equal([Address("192.0.2.1")], a.Addresses);
+        Assert.Equal([Address("2001:db8::1")], aaaa.Addresses);
     }
 
     [Fact]
@@ -231,7 +238,7 @@ public sealed class DnsResolverTests
         var resolver = new DnsResolver([closed, working.EndPoint], tryTimeout: TimeSpan.FromHours(1));
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        var answer = await resolver.Resolve("host.test", limit.Token);
+        var answer = await resolver.Resolve("host.test", v6: false, limit.Token);
 
         Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
         Assert.Equal([Address("192.0.2.1")], answer.Addresses);
@@ -261,8 +268,8 @@ public sealed class DnsResolverTests
         await using var server = new TinyDnsServer();
         var resolver = new DnsResolver([server.EndPoint]);
 
-        var invalid = await resolver.Resolve("a..b", Ct);
-        var none = await new DnsResolver([]).Resolve("host.test", Ct);
+        var invalid = await resolver.Resolve("a..b", v6: false, Ct);
+        var none = await new DnsResolver([]).Resolve("host.test", v6: true, Ct);
 
         Assert.Equal(DnsOutcome.Failed, invalid.Outcome);
         Assert.Equal(DnsOutcome.Failed, none.Outcome);
@@ -277,27 +284,25 @@ public sealed class DnsResolverTests
         var resolver = new DnsResolver([silent.EndPoint], tryTimeout: TimeSpan.FromSeconds(30));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolver.Resolve("host.test", cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolver.Resolve("host.test", v6: false, cancel.Token));
     }
 
     [Fact]
-    public async Task the_first_family_to_answer_is_handed_over_while_the_other_is_still_asked()
+    public async Task the_a_answer_comes_while_the_aaaa_query_of_the_same_name_is_still_asked()
     {
         await using var server = new TinyDnsServer();
         server.Answer("host.test", Rr.A("host.test", "192.0.2.1", 300));
         server.Zone[("host.test", 28)] = _ => []; // AAAA goes unanswered
         var resolver = new DnsResolver([server.EndPoint], tryTimeout: TimeSpan.FromMinutes(5));
-        var early = new TaskCompletionSource<DnsAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var cancel = new CancellationTokenSource();
 
-        var resolving = resolver.Resolve("host.test", cancel.Token, answer => early.TrySetResult(answer));
-        var first = await early.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var aaaa = resolver.Resolve("host.test", v6: true, cancel.Token);
+        var a = await resolver.Resolve("host.test", v6: false, cancel.Token).WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal([Address("192.0.2.1")], first.Addresses);
-        Assert.Equal(DnsFamilies.V6, first.FailedFamilies); // not known yet: left as it was
-        Assert.False(resolving.IsCompleted);
+        Assert.Equal([Address("192.0.2.1")], a.Addresses);
+        Assert.False(aaaa.IsCompleted);
         await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => resolving);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => aaaa);
     }
 
     [Fact]
@@ -342,22 +347,18 @@ public sealed class DnsResolverTests
             server.Zone[(name, 28)] = _ => []; // held for the whole minute of its try
         }
         var resolver = new DnsResolver([server.EndPoint], tryTimeout: TimeSpan.FromMinutes(1), attempts: 1, concurrency: 2);
-        var answeredV4 = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var cancel = new CancellationTokenSource();
 
-        var resolving = names.Select(n => resolver.Resolve(n, cancel.Token, _ => answeredV4.Add(n))).ToArray();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (answeredV4.Count < names.Length && !deadline.IsCancellationRequested)
-        {
-            await Task.Delay(20);
-        }
+        // As the refresher asks them at boot: each name's AAAA query, then its A query, in order.
+        var resolving = names.Select(n => (Aaaa: resolver.Resolve(n, v6: true, cancel.Token), A: resolver.Resolve(n, v6: false, cancel.Token))).ToArray();
+        var answeredV4 = await Task.WhenAll(resolving.Select(r => r.A)).WaitAsync(TimeSpan.FromSeconds(10));
         await Task.Delay(200); // any AAAA query beyond the two would have come by now
         var aaaaAsked = server.Seen.Count(q => q.Type == 28);
         await cancel.CancelAsync();
 
-        Assert.Equal(names.Order(), answeredV4.Order());
+        Assert.All(answeredV4, a => Assert.Equal([Address("192.0.2.1")], a.Addresses));
         Assert.Equal(2, aaaaAsked);
-        foreach (var task in resolving)
+        foreach (var task in resolving.Select(r => r.Aaaa))
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
         }
@@ -372,7 +373,7 @@ public sealed class DnsResolverTests
         server.For("broken.test", q => [DnsWire.Response(q.Id, q.Name, q.Type, rcode: 2)]);
         var table = new Lethe.PacketPath.Classification.HostTable(["a.test", "gone.test", "broken.test"]);
         var reports = new System.Collections.Concurrent.ConcurrentDictionary<string, DnsAnswer>();
-        var refresher = new HostRefresher(table, new DnsResolver([server.EndPoint], attempts: 1), (name, answer, _) => reports[name] = answer);
+        var refresher = new HostRefresher(table, new DnsResolver([server.EndPoint], attempts: 1), (name, _, answer, _) => reports[name] = answer);
 
         await refresher.RefreshAll(Ct);
 

@@ -300,21 +300,38 @@ internal sealed class ManualTimeProvider : TimeProvider
     }
 }
 
-/// <summary>A resolver answering from a dictionary that the test changes; an absent name fails.</summary>
+/// <summary>
+/// A resolver answering from a dictionary that the test changes, each family with its addresses of that
+/// family and the answer's TTL and outcome; an absent name fails, and so does a family named in <see cref="FailsFamily"/>.
+/// </summary>
 internal sealed class FakeResolver : IDnsResolver
 {
+    private readonly ConcurrentDictionary<(string Name, bool V6), bool> _failing = new();
+
     public ConcurrentDictionary<string, DnsAnswer> Answers { get; } = new();
 
-    public ConcurrentDictionary<string, int> Calls { get; } = new();
+    /// <summary>How many times each (name, family) was asked.</summary>
+    public ConcurrentDictionary<(string Name, bool V6), int> Calls { get; } = new();
 
-    public Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null)
+    public Task<DnsAnswer> Resolve(string name, bool v6, CancellationToken ct)
     {
-        Calls.AddOrUpdate(name, 1, (_, n) => n + 1);
-        return Task.FromResult(Answers.TryGetValue(name, out var answer) ? answer : DnsAnswer.Failure("fake: no answer"));
+        Calls.AddOrUpdate((name, v6), 1, (_, n) => n + 1);
+        if (!Answers.TryGetValue(name, out var answer) || _failing.ContainsKey((name, v6)))
+        {
+            return Task.FromResult(DnsAnswer.Failure("fake: no answer"));
+        }
+        return Task.FromResult(answer with { Addresses = Array.FindAll(answer.Addresses, a => a.IsV6 == v6) });
     }
 
-    public void Resolves(string name, TimeSpan ttl, params string[] addresses) =>
+    public void Resolves(string name, TimeSpan ttl, params string[] addresses)
+    {
         Answers[name] = new DnsAnswer(addresses.Select(NetAddress.Parse).ToArray(), ttl, DnsOutcome.Resolved);
+        _failing.TryRemove((name, false), out _);
+        _failing.TryRemove((name, true), out _);
+    }
 
     public void Fails(string name) => Answers.TryRemove(name, out _);
+
+    /// <summary>Makes one family of <paramref name="name"/> fail while the other is answered from <see cref="Answers"/>.</summary>
+    public void FailsFamily(string name, bool v6) => _failing[(name, v6)] = true;
 }

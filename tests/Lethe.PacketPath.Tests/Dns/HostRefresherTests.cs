@@ -9,22 +9,32 @@ public sealed class HostRefresherTests : IAsyncDisposable
 {
     private readonly ManualTimeProvider _time = new();
     private readonly FakeResolver _resolver = new();
-    private readonly Channel<(string Name, DnsAnswer Answer, TimeSpan AskedAgainIn)> _reports = Channel.CreateUnbounded<(string, DnsAnswer, TimeSpan)>();
+    private readonly Channel<(string Name, bool V6, DnsAnswer Answer, TimeSpan AskedAgainIn)> _reports =
+        Channel.CreateUnbounded<(string, bool, DnsAnswer, TimeSpan)>();
     private readonly CancellationTokenSource _stop = new();
     private Task? _running;
 
     private static NetAddress Address(string text) => NetAddress.Parse(text);
 
     private HostRefresher Refresher(HostTable table) =>
-        new(table, _resolver, (name, answer, again) => _reports.Writer.TryWrite((name, answer, again)), _time);
+        new(table, _resolver, (name, v6, answer, again) => _reports.Writer.TryWrite((name, v6, answer, again)), _time);
 
     private void StartRunning(HostRefresher refresher) => _running = refresher.Run(_stop.Token);
 
     /// <summary>The next report, waiting in real time (the refresher works on worker threads).</summary>
-    private async Task<(string Name, DnsAnswer Answer, TimeSpan AskedAgainIn)> NextReport()
+    private async Task<(string Name, bool V6, DnsAnswer Answer, TimeSpan AskedAgainIn)> NextReport()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         return await _reports.Reader.ReadAsync(timeout.Token);
+    }
+
+    /// <summary>The reports of a name's two families, both asked at once: the A one first.</summary>
+    private async Task<(DnsAnswer A, DnsAnswer Aaaa)> NextTwoReports()
+    {
+        var (first, second) = (await NextReport(), await NextReport());
+        Assert.Equal(first.Name, second.Name);
+        Assert.Equal((false, true), (first.V6, second.V6));
+        return (first.Answer, second.Answer);
     }
 
     private void DrainReports()
@@ -76,9 +86,9 @@ public sealed class HostRefresherTests : IAsyncDisposable
         Assert.Null(refresher.TimeUntilRefresh("elsewhere.test"));
 
         var reported = new Dictionary<string, DnsOutcome>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 6; i++)
         {
-            var (name, answer, _) = await NextReport();
+            var (name, _, answer, _) = await NextReport();
             reported[name] = answer.Outcome;
         }
         Assert.Equal(DnsOutcome.Resolved, reported["a.test"]);
@@ -105,28 +115,29 @@ public sealed class HostRefresherTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task each_report_gives_the_wait_until_the_name_is_asked_again_not_the_record_ttl()
+    public async Task each_report_gives_the_wait_until_that_family_is_asked_again_not_the_record_ttl()
     {
         var table = new HostTable(["short.test", "long.test", "half.test", "broken.test"]);
         _resolver.Resolves("short.test", TimeSpan.Zero, "192.0.2.1");
         _resolver.Resolves("long.test", TimeSpan.FromDays(10), "192.0.2.2");
-        _resolver.Answers["half.test"] = new DnsAnswer([Address("192.0.2.3")], TimeSpan.FromHours(1), DnsOutcome.Resolved, "AAAA: no answer")
-            { FailedFamilies = DnsFamilies.V6 };
+        _resolver.Resolves("half.test", TimeSpan.FromHours(1), "192.0.2.3");
+        _resolver.FailsFamily("half.test", v6: true);
         var refresher = Refresher(table);
 
         await refresher.RefreshAll(CancellationToken.None);
 
-        var reported = new Dictionary<string, (TimeSpan Ttl, TimeSpan AskedAgainIn)>();
-        for (var i = 0; i < 4; i++)
+        var reported = new Dictionary<(string, bool), (TimeSpan Ttl, TimeSpan AskedAgainIn)>();
+        for (var i = 0; i < 8; i++)
         {
-            var (name, answer, again) = await NextReport();
-            reported[name] = (answer.Ttl, again);
-            Assert.Equal(refresher.TimeUntilRefresh(name), again);
+            var (name, v6, answer, again) = await NextReport();
+            reported[(name, v6)] = (answer.Ttl, again);
+            Assert.Equal(refresher.TimeUntilRefresh(name, v6), again);
         }
-        Assert.Equal((TimeSpan.Zero, HostRefresher.MinimumTtl), reported["short.test"]);
-        Assert.Equal((TimeSpan.FromDays(10), HostRefresher.MaximumTtl), reported["long.test"]);
-        Assert.Equal((TimeSpan.FromHours(1), HostRefresher.FailureRetry), reported["half.test"]);
-        Assert.Equal((TimeSpan.Zero, HostRefresher.FailureRetry), reported["broken.test"]);
+        Assert.Equal((TimeSpan.Zero, HostRefresher.MinimumTtl), reported[("short.test", false)]);
+        Assert.Equal((TimeSpan.FromDays(10), HostRefresher.MaximumTtl), reported[("long.test", true)]);
+        Assert.Equal((TimeSpan.FromHours(1), TimeSpan.FromHours(1)), reported[("half.test", false)]); // its own TTL, whatever AAAA did
+        Assert.Equal((TimeSpan.Zero, HostRefresher.FailureRetry), reported[("half.test", true)]);
+        Assert.Equal((TimeSpan.Zero, HostRefresher.FailureRetry), reported[("broken.test", false)]);
     }
 
     [Fact]
@@ -157,15 +168,14 @@ public sealed class HostRefresherTests : IAsyncDisposable
 
         await Advance(TimeSpan.FromSeconds(299));
         Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test"));
-        Assert.Equal(1, _resolver.Calls["a.test"]);
+        Assert.Equal(1, _resolver.Calls[("a.test", false)]);
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        var (name, answer, _) = await NextReport();
+        var (answer, _) = await NextTwoReports();
 
-        Assert.Equal("a.test", name);
         Assert.Equal(DnsOutcome.Resolved, answer.Outcome);
         Assert.Equal([Address("192.0.2.2")], Answer(table, "a.test"));
-        Assert.Equal(2, _resolver.Calls["a.test"]);
+        Assert.Equal(2, _resolver.Calls[("a.test", false)]);
     }
 
     [Fact]
@@ -180,17 +190,17 @@ public sealed class HostRefresherTests : IAsyncDisposable
         StartRunning(refresher);
 
         await Advance(TimeSpan.FromSeconds(60));
-        var failed = await NextReport();
+        var failed = await NextTwoReports();
 
-        Assert.Equal(DnsOutcome.Failed, failed.Answer.Outcome);
+        Assert.Equal((DnsOutcome.Failed, DnsOutcome.Failed), (failed.A.Outcome, failed.Aaaa.Outcome));
         Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test")); // stale, not blocked
         Assert.Equal(TimeSpan.FromSeconds(30), refresher.TimeUntilRefresh("a.test"));
 
         _resolver.Resolves("a.test", TimeSpan.FromSeconds(60), "192.0.2.3");
         await Advance(TimeSpan.FromSeconds(30));
-        var recovered = await NextReport();
+        var recovered = await NextTwoReports();
 
-        Assert.Equal(DnsOutcome.Resolved, recovered.Answer.Outcome);
+        Assert.Equal(DnsOutcome.Resolved, recovered.A.Outcome);
         Assert.Equal([Address("192.0.2.3")], Answer(table, "a.test"));
     }
 
@@ -202,10 +212,10 @@ public sealed class HostRefresherTests : IAsyncDisposable
         var refresher = Refresher(table);
         await refresher.RefreshAll(CancellationToken.None);
         var id = table.Names.IdOf("new.test");
-        _resolver.Answers["a.test"] = new DnsAnswer([Address("192.0.2.9")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved, "AAAA: timed out")
-            { FailedFamilies = DnsFamilies.V6 };
-        _resolver.Answers["new.test"] = new DnsAnswer([Address("192.0.2.5")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved, "AAAA: timed out")
-            { FailedFamilies = DnsFamilies.V6 };
+        _resolver.Resolves("a.test", TimeSpan.FromSeconds(300), "192.0.2.9");
+        _resolver.FailsFamily("a.test", v6: true);
+        _resolver.Resolves("new.test", TimeSpan.FromSeconds(300), "192.0.2.5");
+        _resolver.FailsFamily("new.test", v6: true);
 
         await refresher.RefreshAll(CancellationToken.None);
 
@@ -213,7 +223,8 @@ public sealed class HostRefresherTests : IAsyncDisposable
         Assert.Equal([Address("192.0.2.5")], Answer(table, "new.test"));
         Assert.True(table.IsResolved(id, v6: false));
         Assert.False(table.IsResolved(id, v6: true)); // never answered for IPv6: unresolved there
-        Assert.Equal(HostRefresher.FailureRetry, refresher.TimeUntilRefresh("new.test"));
+        Assert.Equal(HostRefresher.FailureRetry, refresher.TimeUntilRefresh("new.test", v6: true));
+        Assert.Equal(TimeSpan.FromSeconds(300), refresher.TimeUntilRefresh("new.test", v6: false)); // A on its own TTL
     }
 
     [Fact]
@@ -228,10 +239,12 @@ public sealed class HostRefresherTests : IAsyncDisposable
         for (var i = 0; i < 3; i++)
         {
             await Advance(HostRefresher.FailureRetry);
-            Assert.Equal(DnsOutcome.Failed, (await NextReport()).Answer.Outcome);
+            var (a, aaaa) = await NextTwoReports();
+            Assert.Equal((DnsOutcome.Failed, DnsOutcome.Failed), (a.Outcome, aaaa.Outcome));
             Assert.False(table.TryGet("broken.test", out _));
         }
-        Assert.Equal(4, _resolver.Calls["broken.test"]);
+        Assert.Equal(4, _resolver.Calls[("broken.test", false)]);
+        Assert.Equal(4, _resolver.Calls[("broken.test", true)]);
     }
 
     [Fact]
@@ -248,14 +261,18 @@ public sealed class HostRefresherTests : IAsyncDisposable
         for (var i = 1; i <= 9; i++)
         {
             await Advance(TimeSpan.FromSeconds(60));
-            Assert.Equal("fast.test", (await NextReport()).Name);
+            Assert.Equal(["fast.test", "fast.test"], new[] { (await NextReport()).Name, (await NextReport()).Name });
         }
         await Advance(TimeSpan.FromSeconds(60));
-        var both = new[] { (await NextReport()).Name, (await NextReport()).Name };
+        var both = new string[4];
+        for (var i = 0; i < 4; i++)
+        {
+            both[i] = (await NextReport()).Name;
+        }
 
-        Assert.Equal(["fast.test", "slow.test"], both.Order());
-        Assert.Equal(11, _resolver.Calls["fast.test"]);
-        Assert.Equal(2, _resolver.Calls["slow.test"]);
+        Assert.Equal(["fast.test", "fast.test", "slow.test", "slow.test"], both.Order());
+        Assert.Equal(11, _resolver.Calls[("fast.test", false)]);
+        Assert.Equal(2, _resolver.Calls[("slow.test", true)]);
     }
 
     [Fact]
@@ -269,8 +286,10 @@ public sealed class HostRefresherTests : IAsyncDisposable
 
         using var stop = new CancellationTokenSource();
         var run = refresher.Run(stop.Token);
-        await NextReport();
-        await NextReport();
+        for (var i = 0; i < 4; i++)
+        {
+            await NextReport();
+        }
         await _time.WaitForSleeper();
 
         Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test"));
@@ -285,11 +304,11 @@ public sealed class HostRefresherTests : IAsyncDisposable
     public async Task a_throwing_resolver_or_callback_does_not_stop_the_refreshing()
     {
         var table = new HostTable(["a.test"]);
-        var calls = 0;
-        var resolver = new DelegateResolver(_ => ++calls == 1
+        var calls = new int[2]; // A, AAAA
+        var resolver = new DelegateResolver(v6 => ++calls[v6 ? 1 : 0] == 1
             ? throw new InvalidOperationException("boom")
-            : new DnsAnswer([Address("192.0.2.1")], TimeSpan.FromSeconds(60), DnsOutcome.Resolved));
-        var refresher = new HostRefresher(table, resolver, (_, _, _) => throw new InvalidOperationException("printing failed"), _time);
+            : new DnsAnswer(v6 ? [] : [Address("192.0.2.1")], TimeSpan.FromSeconds(60), DnsOutcome.Resolved));
+        var refresher = new HostRefresher(table, resolver, (_, _, _, _) => throw new InvalidOperationException("printing failed"), _time);
 
         await refresher.RefreshAll(CancellationToken.None);
         Assert.False(table.TryGet("a.test", out _));
@@ -297,7 +316,7 @@ public sealed class HostRefresherTests : IAsyncDisposable
         await Advance(HostRefresher.FailureRetry);
         await _time.WaitForSleeper();
 
-        Assert.Equal(2, calls);
+        Assert.Equal([2, 2], calls);
         Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test"));
         Assert.Equal(TimeSpan.FromSeconds(60), refresher.TimeUntilRefresh("a.test"));
     }
@@ -327,7 +346,7 @@ public sealed class HostRefresherTests : IAsyncDisposable
 
         await second.FirstAnswers.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal([Address("198.51.100.9")], Answer(after, "new.test"));
-        Assert.Equal(["new.test"], asked);
+        Assert.Equal(["new.test", "new.test"], asked); // its A, then its AAAA
         Assert.Equal([Address("192.0.2.1")], Answer(after, "site39.test"));
     }
 
@@ -339,8 +358,8 @@ public sealed class HostRefresherTests : IAsyncDisposable
         var before = new HostTable(old);
         foreach (var name in old)
         {
-            _resolver.Answers[name] = new DnsAnswer([Address("192.0.2.1")], TimeSpan.FromSeconds(300), DnsOutcome.Resolved, "AAAA: no answer")
-                { FailedFamilies = DnsFamilies.V6 };
+            _resolver.Resolves(name, TimeSpan.FromSeconds(300), "192.0.2.1");
+            _resolver.FailsFamily(name, v6: true);
         }
         var first = Refresher(before);
         await first.RefreshAll(CancellationToken.None);
@@ -351,12 +370,13 @@ public sealed class HostRefresherTests : IAsyncDisposable
         var asked = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var resolver = AnswersOnlyNewTest(asked);
         var second = new HostRefresher(after, resolver, timeProvider: _time, previous: first);
-        Assert.Equal(HostRefresher.FailureRetry - TimeSpan.FromSeconds(10), second.TimeUntilRefresh("site0.test"));
+        Assert.Equal(HostRefresher.FailureRetry - TimeSpan.FromSeconds(10), second.TimeUntilRefresh("site0.test", v6: true));
+        Assert.Equal(TimeSpan.FromSeconds(290), second.TimeUntilRefresh("site0.test", v6: false));
         _running = second.Run(_stop.Token);
 
         await second.FirstAnswers.WaitAsync(TimeSpan.FromSeconds(10));
         await _time.WaitForSleeper();
-        Assert.Equal(["new.test"], asked);
+        Assert.Equal(["new.test", "new.test"], asked);
         Assert.Equal([Address("192.0.2.1")], Answer(after, "site19.test"));
     }
 
@@ -392,11 +412,11 @@ public sealed class HostRefresherTests : IAsyncDisposable
 
     private sealed class WaitingResolver(Func<string, CancellationToken, Task<DnsAnswer>> resolve) : IDnsResolver
     {
-        public Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null) => resolve(name, ct);
+        public Task<DnsAnswer> Resolve(string name, bool v6, CancellationToken ct) => resolve(name, ct);
     }
 
-    private sealed class DelegateResolver(Func<string, DnsAnswer> resolve) : IDnsResolver
+    private sealed class DelegateResolver(Func<bool, DnsAnswer> resolve) : IDnsResolver
     {
-        public Task<DnsAnswer> Resolve(string name, CancellationToken ct, Action<DnsAnswer>? firstFamily = null) => Task.FromResult(resolve(name));
+        public Task<DnsAnswer> Resolve(string name, bool v6, CancellationToken ct) => Task.FromResult(resolve(v6));
     }
 }
