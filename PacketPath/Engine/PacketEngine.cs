@@ -486,7 +486,7 @@ public sealed class PacketEngine
         }
         var pass = new FragmentPass(arrived, _table.OriginalKey(entry), info.Source, info.Destination, ingress, result.Egress, result.Client,
             info.TotalLength - info.FragmentDataOffset, leavingId);
-        _fragments.Set(fragment, pass, nowMs);
+        _fragments.Set(fragment, pass, result.Client, nowMs);
     }
 
     /// <summary>How many identifications each worker has: its own share of the 65,536, whatever their number.</summary>

@@ -2,14 +2,18 @@ namespace Lethe.PacketPath.Tracking;
 
 /// <summary>
 /// A value per IP datagram whose first fragment was seen, kept until its later fragments have had
-/// time to come. The slots are allocated once: a flood of datagrams costs no memory, and a new
-/// entry takes the place of the oldest of its set of four. One thread reads and writes it.
+/// time to come. The slots are allocated once: a flood of datagrams costs no memory. A new entry
+/// takes a free slot of its set of four, else the oldest slot of the owner (a client) that holds
+/// most of the set, its own owner's when tied: a client that floods first fragments then replaces
+/// its own datagrams, and another client's keeps at least a fair share of each set. One thread
+/// reads and writes it.
 /// </summary>
 public sealed class FragmentTable<T> where T : struct
 {
     private const int Ways = 4;
     private readonly FragmentKey[] _keys;
     private readonly T[] _values;
+    private readonly int[] _owners;
     private readonly long[] _expiresAtMs;
     private readonly int _sets;
     private readonly long _lifetimeMs;
@@ -25,6 +29,7 @@ public sealed class FragmentTable<T> where T : struct
         _sets = (slots + Ways - 1) / Ways;
         _keys = new FragmentKey[_sets * Ways];
         _values = new T[_sets * Ways];
+        _owners = new int[_sets * Ways];
         _expiresAtMs = new long[_sets * Ways];
         _lifetimeMs = lifetimeMs;
         _seed = seed;
@@ -33,24 +38,51 @@ public sealed class FragmentTable<T> where T : struct
 
     public int Slots => _keys.Length;
 
-    public void Set(in FragmentKey key, in T value, long nowMs)
+    public void Set(in FragmentKey key, in T value, int owner, long nowMs)
     {
         var victim = Find(key, nowMs);
         if (victim < 0)
         {
-            var first = SetOf(key);
-            victim = first;
-            for (var slot = first + 1; slot < first + Ways; slot++)
-            {
-                if (_expiresAtMs[slot] < _expiresAtMs[victim])
-                {
-                    victim = slot;
-                }
-            }
+            victim = Victim(SetOf(key), owner, nowMs);
         }
         _keys[victim] = key;
         _values[victim] = value;
+        _owners[victim] = owner;
         _expiresAtMs[victim] = nowMs + _lifetimeMs;
+    }
+
+    /// <summary>
+    /// A free slot of the set starting at <paramref name="first"/>, else the oldest of those of the
+    /// owner holding most of the set (<paramref name="owner"/>'s own when tied).
+    /// </summary>
+    private int Victim(int first, int owner, long nowMs)
+    {
+        var victim = -1;
+        var victimHeld = 0;
+        var victimOwn = false;
+        for (var slot = first; slot < first + Ways; slot++)
+        {
+            if (_expiresAtMs[slot] <= nowMs)
+            {
+                return slot;
+            }
+            var held = 0;
+            for (var other = first; other < first + Ways; other++)
+            {
+                held += _owners[other] == _owners[slot] ? 1 : 0;
+            }
+            var own = _owners[slot] == owner;
+            if (victim < 0
+                || held > victimHeld
+                || (held == victimHeld && own && !victimOwn)
+                || (held == victimHeld && own == victimOwn && _expiresAtMs[slot] < _expiresAtMs[victim]))
+            {
+                victim = slot;
+                victimHeld = held;
+                victimOwn = own;
+            }
+        }
+        return victim;
     }
 
     public bool TryGet(in FragmentKey key, long nowMs, out T value)

@@ -359,6 +359,26 @@ public class FragmentTests
         Assert.Equal(DropReason.FragmentWithoutFlow, _lab.FromWork(fragments[3]).Reason);
     }
 
+    [Fact]
+    public void a_clients_flood_of_first_fragments_takes_its_own_oldest_datagrams_not_another_clients()
+    {
+        var lab = new EngineLab(["action=accept"], ["action=accept"]);
+        var personal = Packets.Fragments(Packets.Udp(Personal4, Remote4, 6000, 53, payload: 3000), 1480, identification: 0x77);
+        Assert.True(lab.FromPersonal(personal[0]).Forwarded);
+        var flood = Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000);
+
+        for (var id = 0u; id < 5_000; id++)
+        {
+            lab.Now++;
+            Assert.True(lab.FromWork(Packets.Fragment(flood, 0, 1480, identification: id)).Forwarded);
+        }
+        var rest = personal[1..].Select(f => lab.FromPersonal(f)).ToArray();
+
+        Assert.All(rest, r => Assert.True(r.Forwarded, $"personal's later fragment: {r.Reason}"));
+        Assert.Equal(DropReason.FragmentWithoutFlow, lab.FromWork(Packets.Fragment(flood, 1480, 1480, identification: 0)).Reason);
+        Assert.True(lab.FromWork(Packets.Fragment(flood, 1480, 1480, identification: 4_999)).Forwarded);
+    }
+
     /// <summary>
     /// A datagram to the firewall's own address is refused as a drop rule answers, but only its first
     /// fragment may be answered (RFC 1812 §4.3.2.7): a later one's answer would quote payload where the
