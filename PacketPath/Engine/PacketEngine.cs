@@ -90,7 +90,11 @@ public sealed class PacketEngine
     /// <see cref="PacketParser.TryParse"/> returned for <paramref name="buffer"/>), so the live path,
     /// which reads the flow from it to find the owning worker, parses each packet once.
     /// </summary>
-    public PacketOutcome Process(Span<byte> buffer, PacketInfo info, int ingress, long nowMs, Span<byte> reply, Offload offload)
+    /// <param name="mayHold">
+    /// Whether the caller would hold a later fragment that came early (<see cref="PacketOutcome.Early"/>)
+    /// rather than have it dropped.
+    /// </param>
+    public PacketOutcome Process(Span<byte> buffer, PacketInfo info, int ingress, long nowMs, Span<byte> reply, Offload offload, bool mayHold = false)
     {
         var policy = Volatile.Read(ref _active);
         var outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Egress = Ingress.Uplink };
@@ -126,8 +130,8 @@ public sealed class PacketEngine
             return Drop(ref outcome, DropReason.BadFragment);
         }
         var result = ingress == Ingress.Uplink
-            ? FromUplink(policy, packet, ref info, nowMs, reply, ref outcome)
-            : FromClient(policy, ingress, packet, ref info, nowMs, reply, ref outcome);
+            ? FromUplink(policy, packet, ref info, nowMs, reply, mayHold, ref outcome)
+            : FromClient(policy, ingress, packet, ref info, nowMs, reply, mayHold, ref outcome);
         if (firstFragment)
         {
             NoteFirstFragment(packet, fragment, arrived, info, ingress, result, nowMs);
@@ -136,7 +140,7 @@ public sealed class PacketEngine
     }
 
     private PacketOutcome FromClient(ActivePolicy policy, int client, Span<byte> packet, ref PacketInfo info, long nowMs, Span<byte> reply,
-        ref PacketOutcome outcome)
+        bool mayHold, ref PacketOutcome outcome)
     {
         var compiled = policy.Compiled;
         outcome.Client = client;
@@ -160,7 +164,7 @@ public sealed class PacketEngine
         }
         if (info.IsFragment && (info.FragmentOffset != 0 || !FirstFragmentMayPass(info)))
         {
-            return LaterFragment(policy, packet, ref info, client, nowMs, ref outcome);
+            return LaterFragment(policy, packet, ref info, client, nowMs, mayHold, ref outcome);
         }
         if (info.HopLimit <= 1)
         {
@@ -249,7 +253,8 @@ public sealed class PacketEngine
         return Forward(policy, packet, ref info, newEgress, client, ref outcome);
     }
 
-    private PacketOutcome FromUplink(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
+    private PacketOutcome FromUplink(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, Span<byte> reply, bool mayHold,
+        ref PacketOutcome outcome)
     {
         var compiled = policy.Compiled;
         if (compiled.FindClient(info.Source) >= 0)
@@ -263,7 +268,7 @@ public sealed class PacketEngine
         }
         if (info.IsFragment && (info.FragmentOffset != 0 || !FirstFragmentMayPass(info)))
         {
-            return LaterFragment(policy, packet, ref info, Ingress.Uplink, nowMs, ref outcome);
+            return LaterFragment(policy, packet, ref info, Ingress.Uplink, nowMs, mayHold, ref outcome);
         }
 
         int entry;
@@ -503,13 +508,23 @@ public sealed class PacketEngine
     /// A fragment that is not judged by itself (<see cref="FirstFragmentMayPass"/>): it follows the
     /// first fragment of its datagram, from the same side, while that datagram's flow lasts, with the
     /// same addresses the first one left with. No ICMP answer is sent about it (RFC 792, RFC 1812
-    /// §4.3.2.7: errors only about a first fragment).
+    /// §4.3.2.7: errors only about a first fragment). One that comes before its first fragment, or
+    /// after a gap, is left to a caller that would hold it (<paramref name="mayHold"/>), as the
+    /// kernel's reassembly holds it.
     /// </summary>
-    private PacketOutcome LaterFragment(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int ingress, long nowMs, ref PacketOutcome outcome)
+    private PacketOutcome LaterFragment(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int ingress, long nowMs, bool mayHold,
+        ref PacketOutcome outcome)
     {
         var key = FragmentKey.From(info);
+        var known = _fragments.TryGet(key, nowMs, out var pass);
+        if (mayHold && MayComeEarly(info) && (!known || (pass.Ingress == ingress && info.FragmentOffset > pass.NextOffset)))
+        {
+            outcome.Early = true;
+            outcome.Reason = DropReason.FragmentWithoutFlow;
+            return outcome;
+        }
         if (info.FragmentOffset == 0
-            || !_fragments.TryGet(key, nowMs, out var pass)
+            || !known
             || pass.Ingress != ingress
             || !_table.Lookup(pass.Arrived, nowMs, out var entry, out _)
             || _table.OriginalKey(entry) != pass.Original)
@@ -562,6 +577,20 @@ public sealed class PacketEngine
         }
         return Forward(policy, packet, ref info, pass.Egress, pass.Client, ref outcome);
     }
+
+    /// <summary>A later fragment of a datagram that may pass: not one of a TCP segment (IPv6 later fragments do not name their transport).</summary>
+    private static bool MayComeEarly(in PacketInfo info) => info.FragmentOffset != 0 && !(info.Version == 4 && info.Protocol == IpProtocol.Tcp);
+
+    /// <summary>
+    /// Whether a later fragment held since it came early (<see cref="PacketOutcome.Early"/>) is to be
+    /// judged now: its datagram passes from the same side and has reached (or passed) its offset.
+    /// </summary>
+    public bool Continues(in PacketInfo info, int ingress, long nowMs) =>
+        info.IsFragment && _fragments.TryGet(FragmentKey.From(info), nowMs, out var pass) && pass.Ingress == ingress
+        && info.FragmentOffset <= pass.NextOffset;
+
+    /// <summary>Counts a held fragment whose turn never came as the drop it would have been when it came.</summary>
+    public void DropHeldFragment() => Drops[(int)DropReason.FragmentWithoutFlow]++;
 
     /// <summary>Sends the packet on; its size was checked (<see cref="TooBig"/>) before any rewrite.</summary>
     private PacketOutcome Forward(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int egress, int client, ref PacketOutcome outcome)

@@ -15,6 +15,14 @@ public struct PacketOutcome
 
     public DropReason Reason;
 
+    /// <summary>
+    /// A later fragment that came before the part of its datagram it continues (its first fragment,
+    /// or one before it), when the caller offered to hold it: not judged, nor counted as a drop, so
+    /// the caller may give it to the engine again once <see cref="PacketEngine.Continues"/> says its
+    /// turn has come. <see cref="Reason"/> is <see cref="DropReason.FragmentWithoutFlow"/>.
+    /// </summary>
+    public bool Early;
+
     /// <summary>The client the packet belongs to (sender or receiver), -1 when none.</summary>
     public int Client;
 

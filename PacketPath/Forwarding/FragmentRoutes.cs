@@ -46,11 +46,20 @@ public sealed class FragmentRoutes
     public FragmentRoutes(ulong seed) => _seed = seed;
 
     /// <summary>The shard of <paramref name="packet"/> (<see cref="FlowOwner.Of"/>); a later fragment whose first was not read goes to shard 0, which drops it.</summary>
-    public int OwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs)
+    public int OwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs) =>
+        TryOwnerOf(shards, packet, info, nowMs, out var owner) ? owner : 0;
+
+    /// <summary>
+    /// As <see cref="OwnerOf"/>, but false for a later fragment whose first fragment's route is not
+    /// noted (yet): its reader may hold it until it is.
+    /// </summary>
+    public bool TryOwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs, out int owner)
     {
+        owner = 0;
         if (!info.IsFragment)
         {
-            return FlowOwner.Of(shards, packet, info);
+            owner = FlowOwner.Of(shards, packet, info);
+            return true;
         }
         var hash = FragmentKey.From(info).Hash(_seed);
         ref var one = ref OneSlot(hash);
@@ -65,13 +74,15 @@ public sealed class FragmentRoutes
         var noted = seen != 0 && (seen & TagMask) == tag;
         if (info.FragmentOffset != 0)
         {
-            return noted ? (int)(seen & OwnerMask) - 1 : 0;
+            owner = noted ? (int)(seen & OwnerMask) - 1 : 0;
+            return noted;
         }
         if (noted && IsLive(seen, now))
         {
-            return (int)(seen & OwnerMask) - 1;
+            owner = (int)(seen & OwnerMask) - 1;
+            return true;
         }
-        var owner = FlowOwner.Of(shards, packet, info);
+        owner = FlowOwner.Of(shards, packet, info);
         var note = tag | now << TimeShift | (uint)(owner + 1);
         // A live note of another datagram is kept while the other slot is free, so first fragments
         // that will be dropped (unsolicited, refused) cannot wipe out the routes of datagrams passing.
@@ -89,7 +100,7 @@ public sealed class FragmentRoutes
         {
             Volatile.Write(ref other, note);
         }
-        return owner;
+        return true;
     }
 
     private ref ulong OneSlot(ulong hash) => ref _notes[(int)(hash >> 14) & (Slots - 1)];

@@ -40,6 +40,7 @@ public sealed class Worker
     private readonly Range[] _segments = new Range[MaxSegments];
     private readonly UdpCoalescer _coalescer = new();
     private readonly FragmentRoutes _fragmentRoutes;
+    private FragmentHold? _hold;
     private readonly Action<Exception> _failed;
     private HandoffRing?[] _outbox = [];
     private HandoffRing[] _inbox = [];
@@ -131,6 +132,8 @@ public sealed class Worker
         }
         Placed?.Signal();
         PollSlot.Bind(ThreadPolicy.CurrentThreadId());
+        // Here, not when built: the devices' MTUs are read by now.
+        _hold ??= new FragmentHold(Headroom + LargestMtu());
         try
         {
             while (!_stopping)
@@ -145,11 +148,15 @@ public sealed class Worker
                 {
                     busy |= ReadFrom(d);
                 }
+                if (_hold.Count > 0)
+                {
+                    busy |= RetryHeld(Environment.TickCount64);
+                }
                 WakePeers();
                 if (!busy && !PollWhileIdle())
                 {
                     var asleep = Stopwatch.GetTimestamp();
-                    _poller.Wait(IdleWaitMs);
+                    _poller.Wait(WaitMs(_hold));
                     var woke = Stopwatch.GetTimestamp();
                     IdlePoll?.Slept(Stopwatch.GetElapsedTime(asleep, woke), woke);
                 }
@@ -247,6 +254,35 @@ public sealed class Worker
         return busy;
     }
 
+    /// <summary>
+    /// How long to sleep with nothing to read: while a held fragment waits for its datagram's
+    /// worker to be known, that is looked for again every millisecond (the note is another
+    /// worker's, and no wake-up comes with it); a held fragment that runs out is dropped on time.
+    /// </summary>
+    private static int WaitMs(FragmentHold hold)
+    {
+        if (hold.Count == 0)
+        {
+            return IdleWaitMs;
+        }
+        if (hold.Unrouted > 0)
+        {
+            return 1;
+        }
+        return (int)Math.Clamp(hold.NextExpiryMs - Environment.TickCount64 + 1, 1, IdleWaitMs);
+    }
+
+    /// <summary>The largest MTU of the devices, as read at start (1500 while unknown): the largest fragment a worker holds.</summary>
+    private int LargestMtu()
+    {
+        var largest = 1500;
+        for (var d = 0; d < _devices.Length; d++)
+        {
+            largest = Math.Max(largest, _mtus[d]);
+        }
+        return Math.Min(largest, TunDevice.MaxPacketLength);
+    }
+
     private void Handle(Span<byte> frame, int device, bool handedOver)
     {
         if (frame.Length <= Headroom)
@@ -273,24 +309,54 @@ public sealed class Worker
         if (!handedOver && _shards.Count > 1)
         {
             // A packet that does not parse is dropped by shard 0's engine, which names the reason.
-            var owner = parsed ? _fragmentRoutes.OwnerOf(_shards, packet, info, now) : 0;
+            var owner = 0;
+            if (parsed && !_fragmentRoutes.TryOwnerOf(_shards, packet, info, now, out owner))
+            {
+                // A later fragment read before its first: held until the first one's reader notes its worker.
+                if (_hold is { } hold && hold.TryHold(frame, device, info, routed: false, now))
+                {
+                    return;
+                }
+                owner = Index;
+            }
             if (owner != Index)
             {
                 HandOff(frame, device, owner);
                 return;
             }
         }
+        Judge(frame, header, device, info, parsed, now);
+        if (parsed && info.IsFragment && _hold is { Count: > 0 })
+        {
+            ReleaseHeld(FragmentKey.From(info), now);
+        }
+    }
+
+    /// <summary>
+    /// The engine's verdict on a packet this worker owns, and what follows from it: the fragment
+    /// route forgotten, the answer and the packet sent, or a later fragment that came early held.
+    /// </summary>
+    private void Judge(Span<byte> frame, in VirtioNetHeader header, int device, in PacketInfo info, bool parsed, long now)
+    {
         var ingress = _ingressOf[device];
         if (ingress == NotInPolicy)
         {
             Counters.NoDevice++;
             return;
         }
+        var packet = frame[Headroom..];
         var offload = new Offload(header.NeedsChecksum, header.IsGso ? header.GsoSize : 0);
         var reply = _reply.AsSpan(Headroom);
+        var mayHold = parsed && info.IsFragment && _hold is { } hold && hold.HasRoom(device, frame.Length);
         var outcome = parsed
-            ? _engine.Process(packet, info, ingress, now, reply, offload)
+            ? _engine.Process(packet, info, ingress, now, reply, offload, mayHold)
             : _engine.Process(packet, packet.Length, ingress, now, reply, offload);
+        if (outcome.Early)
+        {
+            // Room was there a moment ago, on this thread: it still is.
+            _hold!.TryHold(frame, device, info, routed: true, now);
+            return;
+        }
         if (parsed && info.IsFragment && _shards.Count > 1 && DatagramEnded(info, outcome, now))
         {
             _fragmentRoutes.Forget(info, Index);
@@ -310,6 +376,96 @@ public sealed class Worker
             return;
         }
         Forward(egress, header, frame[..(Headroom + outcome.Length)]);
+    }
+
+    /// <summary>
+    /// Sends the held fragments of <paramref name="key"/>'s datagram whose turn has come now that a
+    /// fragment of it was judged, lowest offset first, each judged as if it had come in order.
+    /// </summary>
+    private void ReleaseHeld(in FragmentKey key, long now)
+    {
+        var hold = _hold!;
+        while (true)
+        {
+            var next = -1;
+            for (var slot = 0; slot < FragmentHold.Slots; slot++)
+            {
+                if (hold.Holds(slot, key) && hold.IsRouted(slot) && !hold.IsExpired(slot, now) && (next < 0 || hold.Info(slot).FragmentOffset < hold.Info(next).FragmentOffset)
+                    && _ingressOf[hold.Device(slot)] is var ingress && ingress != NotInPolicy && _engine.Continues(hold.Info(slot), ingress, now))
+                {
+                    next = slot;
+                }
+            }
+            if (next < 0)
+            {
+                return;
+            }
+            JudgeHeld(next, now);
+        }
+    }
+
+    private void JudgeHeld(int slot, long now)
+    {
+        var hold = _hold!;
+        var frame = hold.Frame(slot);
+        // Not held again: its turn has come, so the engine judges it (mayHold is false only when there is no room).
+        Judge(frame, VirtioNetHeader.Read(frame), hold.Device(slot), hold.Info(slot), parsed: true, now);
+        hold.Free(slot);
+    }
+
+    /// <summary>
+    /// Once a pass of the loop while fragments are held: each whose time ran out is dropped as the
+    /// fragment without flow it turned out to be; one waiting for its datagram's worker goes there
+    /// once that is noted; one whose turn came here is judged.
+    /// </summary>
+    /// <returns>Whether any was sent on or dropped.</returns>
+    private bool RetryHeld(long now)
+    {
+        var hold = _hold!;
+        var busy = false;
+        for (var slot = 0; slot < FragmentHold.Slots; slot++)
+        {
+            if (!hold.IsHeld(slot))
+            {
+                continue;
+            }
+            if (hold.IsExpired(slot, now))
+            {
+                hold.Free(slot);
+                _engine.DropHeldFragment();
+                busy = true;
+                continue;
+            }
+            var frame = hold.Frame(slot);
+            if (!hold.IsRouted(slot))
+            {
+                if (!_fragmentRoutes.TryOwnerOf(_shards, frame[Headroom..], hold.Info(slot), now, out var owner))
+                {
+                    continue;
+                }
+                if (owner != Index)
+                {
+                    HandOff(frame, hold.Device(slot), owner);
+                    hold.Free(slot);
+                    busy = true;
+                    continue;
+                }
+                hold.Route(slot);
+            }
+            var ingress = _ingressOf[hold.Device(slot)];
+            if (ingress != NotInPolicy && _engine.Continues(hold.Info(slot), ingress, now))
+            {
+                var key = FragmentKey.From(hold.Info(slot));
+                JudgeHeld(slot, now);
+                ReleaseHeld(key, now);
+                busy = true;
+            }
+        }
+        if (busy)
+        {
+            Flush();
+        }
+        return busy;
     }
 
     /// <summary>Its last fragment passed, or its first was dropped and no datagram of the key is passing here.</summary>
@@ -372,7 +528,8 @@ public sealed class Worker
     /// A full ring first makes this worker wait a little, so that a stream arriving at the wrong
     /// queue slows its reader instead of losing packets. While it waits it serves its own inbox:
     /// two workers waiting on each other's full rings would otherwise wait forever. The frame is
-    /// in <c>_frame</c>, which serving the inbox does not touch.
+    /// in <c>_frame</c>, or a held fragment's slot, neither of which serving the inbox touches
+    /// (it holds fragments in free slots only, and judges only those whose worker is this one).
     /// </remarks>
     private void HandOff(ReadOnlySpan<byte> frame, int device, int owner)
     {

@@ -53,7 +53,7 @@ namespace Lethe.Firewall.Nft;
 /// Where the kernel with this ruleset and Lethe differ (the header of the output says so too):
 /// <list type="bullet">
 /// <item>Fragments: Lethe does not reassemble. It judges a datagram's first fragment and passes the later
-/// ones after it, in order; it drops TCP fragments and later fragments that come before their first.
+/// ones after it, in order, holding for up to 2 s a later one that comes before its turn; it drops TCP fragments.
 /// The kernel's conntrack reassembles them, in any order, and judges the whole packet.</item>
 /// <item>expire: a rule expiring later matches only while <c>meta time</c> (the kernel's clock, Linux 5.4 and
 /// later) is before its expire; rules already expired at render time are left out. A flow such a rule opened

@@ -85,6 +85,15 @@ internal sealed class EngineLab
         return new Sent(outcome, outcome.Forwarded ? buffer[..outcome.Length] : buffer, reply[..outcome.ReplyLength]);
     }
 
+    /// <summary>As <see cref="Send"/>, from a caller that would hold a later fragment that came early (the live worker).</summary>
+    public Sent SendMayHold(byte[] packet, int ingress)
+    {
+        var buffer = packet.ToArray();
+        var reply = new byte[2048];
+        var outcome = Engine.Process(buffer, Packets.Parse(buffer), ingress, Now, reply, Offload.None, mayHold: true);
+        return new Sent(outcome, outcome.Forwarded ? buffer[..outcome.Length] : buffer, reply[..outcome.ReplyLength]);
+    }
+
     /// <summary>Sends a client's packet that must leave, and returns it as it left.</summary>
     public Sent Through(byte[] packet, int ingress)
     {

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using Lethe.Domain.Snapshots;
+using Lethe.PacketPath.Classification;
+using Lethe.PacketPath.Devices;
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Forwarding;
+using Lethe.PacketPath.Tests.Devices;
+using Lethe.PacketPath.Tests.Engine;
+using Lethe.PacketPath.Tracking;
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.PacketPath.Tests.Forwarding;
+
+/// <summary>
+/// A client that sends a datagram's fragments out of order, through one worker and through two
+/// (where a later fragment read before its first has no route yet): the workers hold the early
+/// ones, and the uplink's host reassembles the whole datagram, from the uplink address.
+/// </summary>
+public class EarlyFragmentDataplaneTests
+{
+    private const string Client = "192.0.2.10";
+    private const string Remote = "198.51.100.1";
+    private const string Uplink = "198.51.100.2";
+
+    [LinuxRootTheory]
+    [InlineData(1, new[] { 2, 0, 1 })]
+    [InlineData(1, new[] { 1, 0, 2 })]
+    [InlineData(2, new[] { 2, 0, 1 })]
+    [InlineData(2, new[] { 1, 2, 0 })]
+    public void a_datagram_whose_fragments_come_out_of_order_reaches_the_uplinks_host_whole(int workers, int[] order)
+    {
+        using var lab = new Lab(workers);
+        var datagram = Packets.Udp(Client, Remote, 40000, 7, payload: 3000);
+        var fragments = Packets.Fragments(datagram, 1480, identification: 0x4242);
+
+        foreach (var index in order)
+        {
+            lab.SendRaw(fragments[index]);
+            // Each read on its own, so the later ones are truly early.
+            Thread.Sleep(20);
+        }
+        var (received, from) = lab.Receive();
+
+        Assert.Equal(datagram[28..], received);
+        Assert.Equal(IPAddress.Parse(Uplink), from);
+        Assert.Equal(0, lab.Drops(DropReason.FragmentWithoutFlow));
+    }
+
+    [LinuxRootFact]
+    public void a_fragment_after_a_gap_that_never_fills_is_dropped_when_its_hold_time_runs_out()
+    {
+        using var lab = new Lab(workers: 1);
+        var fragments = Packets.Fragments(Packets.Udp(Client, Remote, 40000, 7, payload: 3000), 1480, identification: 0x4343);
+
+        lab.SendRaw(fragments[0]);
+        lab.SendRaw(fragments[2]);
+        Thread.Sleep(200);
+        Assert.Equal(0, lab.Drops(DropReason.FragmentWithoutFlow));
+        Thread.Sleep((int)FragmentHold.HoldMs + 500);
+
+        Assert.Equal(1, lab.Drops(DropReason.FragmentWithoutFlow));
+        Assert.Equal(2, lab.Dataplane.Workers.Sum(w => w.Engine.ForwardedPackets) + lab.Drops(DropReason.FragmentWithoutFlow));
+    }
+
+    /// <summary>A client namespace and an uplink namespace, a data plane of <c>workers</c> between them, a UDP socket at the uplink's host.</summary>
+    private sealed class Lab : IDisposable
+    {
+        private readonly NetworkNamespace _client = NetworkNamespace.Create();
+        private readonly NetworkNamespace _uplink = NetworkNamespace.Create();
+        private readonly TunDevice _clientTun;
+        private readonly TunDevice _uplinkTun;
+        private readonly Socket _server;
+        private readonly Socket _raw;
+
+        public Lab(int workers)
+        {
+            var tunOptions = new TunOptions { Queues = workers, MultiQueue = true };
+            var suffix = $"{Random.Shared.Next():x6}";
+            _clientTun = _client.Enter(() => TunDevice.Open($"lec{suffix}", tunOptions));
+            _uplinkTun = _uplink.Enter(() => TunDevice.Open($"leu{suffix}", tunOptions));
+            _client.Ip("link", "set", _clientTun.Name, "up");
+            _client.Ip("addr", "add", $"{Client}/32", "dev", _clientTun.Name);
+            _client.Ip("route", "add", "default", "dev", _clientTun.Name);
+            _uplink.Ip("link", "set", _uplinkTun.Name, "up");
+            _uplink.Ip("addr", "add", $"{Remote}/24", "dev", _uplinkTun.Name);
+
+            var shards = new FlowShards(workers, 7);
+            var options = new EngineOptions { UplinkV4 = NetAddress.Parse(Uplink), Shards = shards };
+            var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
+                [new SnapshotClient("work", [Client], [new SnapshotRule("r-1", "action=accept proto=udp dstports=7-7")])]);
+            var compiled = CompiledPolicy.Compile(content, []);
+            var hosts = compiled.CreateHostTable();
+            var engines = Enumerable.Range(0, workers).Select(w => new PacketEngine(new ActivePolicy(compiled, 1, hosts), options with { Shard = w })).ToArray();
+            Dataplane = new Dataplane([new AttachedDevice(_clientTun, "work"), new AttachedDevice(_uplinkTun, null)], engines, shards);
+            Dataplane.Start();
+            _server = _uplink.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+            _server.Bind(new IPEndPoint(IPAddress.Parse(Remote), 7));
+            _server.ReceiveTimeout = 5000;
+            // IPPROTO_RAW: the packet goes out as written, fragment fields included.
+            _raw = _client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw));
+        }
+
+        public Dataplane Dataplane { get; }
+
+        public void SendRaw(byte[] packet) => _raw.SendTo(packet, new IPEndPoint(IPAddress.Parse(Remote), 0));
+
+        public (byte[] Data, IPAddress From) Receive()
+        {
+            var buffer = new byte[65_536];
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            var n = _server.ReceiveFrom(buffer, ref from);
+            return (buffer[..n], ((IPEndPoint)from).Address);
+        }
+
+        public long Drops(DropReason reason) => Dataplane.Workers.Sum(w => w.Engine.Drops[(int)reason]);
+
+        public void Dispose()
+        {
+            _raw.Dispose();
+            _server.Dispose();
+            Dataplane.Dispose();
+            _clientTun.Dispose();
+            _uplinkTun.Dispose();
+            _client.Dispose();
+            _uplink.Dispose();
+        }
+    }
+}
