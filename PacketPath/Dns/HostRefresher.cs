@@ -183,7 +183,10 @@ public sealed class HostRefresher
                 Interlocked.Exchange(ref _sleepingUntil, long.MaxValue); // a lookup ending during the pass wakes the sleep after it
                 var now = _time.GetTimestamp();
                 var next = long.MaxValue;
-                for (var pass = 0; pass < 2; pass++) // the families never answered for go first
+                // First both families of the names without any answer (what a swap waits for), then the
+                // families never answered for (an AAAA that goes unanswered for ever would otherwise take
+                // the resolver's slots ahead of a new name), then the rest.
+                for (var pass = 0; pass < 3; pass++)
                 {
                     for (var lookup = 0; lookup < _due.Length; lookup++)
                     {
@@ -196,7 +199,7 @@ public sealed class HostRefresher
                         {
                             next = Math.Min(next, at);
                         }
-                        else if (pass == 1 || !Table.IsResolved(lookup / 2, v6: lookup % 2 == 1))
+                        else if (Rank(lookup) <= pass)
                         {
                             Volatile.Write(ref _inFlight[lookup], true);
                             refreshing[lookup] = RefreshDue(lookup, ct);
@@ -220,6 +223,10 @@ public sealed class HostRefresher
             _firstAnswers.TrySetResult();
         }
     }
+
+    /// <summary>0: a name without any answer; 1: a family never answered for; 2: an answer to refresh.</summary>
+    private int Rank(int lookup) =>
+        !Table.HasAnswer(lookup / 2) ? 0 : !Table.IsResolved(lookup / 2, v6: lookup % 2 == 1) ? 1 : 2;
 
     /// <summary>Runs a lookup <see cref="RunLoop"/> started; once done, wakes the loop if it sleeps past the lookup's new due time.</summary>
     private async Task RefreshDue(int lookup, CancellationToken ct)
