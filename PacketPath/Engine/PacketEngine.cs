@@ -27,6 +27,8 @@ public sealed class PacketEngine
     // The first packet works out when to look (the table is empty until then).
     private long _expiryCheckAtMs = long.MinValue;
     private long _nextExpiryUnix = long.MaxValue;
+    // _nextExpiryUnix holds for clock reads from this second on; an earlier read means the clock went back.
+    private long _expiryCheckedUnix = long.MinValue;
     private int _fragmentIds;
 
     /// <summary>How often, at most, the live firewall reads the wall clock again while a rule is due to expire, so a clock step is noticed.</summary>
@@ -213,7 +215,15 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.IcmpCannotOpen);
         }
-        var verdict = compiled.Classify(client, info, UnixSeconds(nowMs), policy.Hosts);
+        var unixMs = UnixMs(nowMs);
+        if (unixMs / 1000 < _expiryCheckedUnix)
+        {
+            // The clock went back since the last expiry check (a wall-clock step, a capture's timestamps
+            // out of order): a rule that expired in between may open this flow, which must be cut when
+            // the clock passes that expiry again, so the next expiry is worked out from here.
+            ScheduleExpiryCheck(policy, nowMs, unixMs);
+        }
+        var verdict = compiled.Classify(client, info, unixMs / 1000, policy.Hosts);
         outcome.RuleIndex = verdict.RuleIndex;
         if (verdict.RuleIndex >= 0)
         {
@@ -726,11 +736,14 @@ public sealed class PacketEngine
     /// <remarks>
     /// With a wall clock, that clock is read again at least every <see cref="WallClockResyncMs"/> while
     /// any rule has an expire, past ones too: a clock stepped back across an expire makes its rule
-    /// match again, and the flows it then opens must be cut when it expires once more.
+    /// match again, and the flows it then opens must be cut when it expires once more. A step back is
+    /// seen at once by the new flow that reads the clock, which schedules again from its time (the
+    /// resync alone would miss a clock back past the last check within the minute).
     /// </remarks>
     private void ScheduleExpiryCheck(ActivePolicy policy, long nowMs, long unixMs)
     {
-        _nextExpiryUnix = policy.Compiled.NextExpiry(unixMs / 1000);
+        _expiryCheckedUnix = unixMs / 1000;
+        _nextExpiryUnix = policy.Compiled.NextExpiry(_expiryCheckedUnix);
         if (_options.WallClock is not null && policy.Compiled.NextExpiry(long.MinValue) != long.MaxValue)
         {
             _expiryCheckAtMs = nowMs + Math.Min(_nextExpiryUnix == long.MaxValue ? long.MaxValue : _nextExpiryUnix * 1000 - unixMs, WallClockResyncMs);
@@ -741,8 +754,6 @@ public sealed class PacketEngine
 
     /// <summary>UNIX time in milliseconds: the wall clock's when there is one, else the engine's own clock is UNIX time.</summary>
     private long UnixMs(long nowMs) => _options.WallClock is { } clock ? clock.GetUtcNow().ToUnixTimeMilliseconds() : nowMs;
-
-    private long UnixSeconds(long nowMs) => UnixMs(nowMs) / 1000;
 
     /// <summary>
     /// A client named in both policies keeps its table slot, so its flows stay counted against its own
