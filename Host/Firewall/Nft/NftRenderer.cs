@@ -56,8 +56,9 @@ namespace Lethe.Firewall.Nft;
 /// ones after it, in order, holding for up to 2 s a later one that comes before its turn; it drops TCP fragments.
 /// The kernel's conntrack reassembles them, in any order, and judges the whole packet.</item>
 /// <item>expire: a rule expiring later matches only while <c>meta time</c> (the kernel's clock, Linux 5.4 and
-/// later) is before its expire; rules already expired at render time are left out. A flow such a rule opened
-/// goes on under conntrack after it expires, where Lethe cuts it.</item>
+/// later) is before its expire, and with no time match when the expire is past what that clock holds (2554,
+/// <see cref="LastMetaTimeExpire"/>); rules already expired at render time are left out. A flow such a rule
+/// opened goes on under conntrack after it expires, where Lethe cuts it.</item>
 /// <item>dsthost: resolved once, at render time, from --resolve; Lethe keeps re-resolving while it runs.
 /// A name without an answer is unresolved for good: its accept rules are left out and a drop/reject
 /// naming it blocks the whole client (a drop-everything rule at the top of its chain), as Lethe does
@@ -82,6 +83,12 @@ public static class NftRenderer
 
     /// <summary>The longest comment nft stores on a rule.</summary>
     private const int MaxComment = 127;
+
+    /// <summary>
+    /// The last expire <c>meta time &lt; E</c> can say: nft writes E as E × 10^9 ns in the clock's 64 bits,
+    /// which from 18446744074 (2554-07-21) on wraps to a time long past, so a drop rule would never match.
+    /// </summary>
+    private const long LastMetaTimeExpire = (long)(ulong.MaxValue / 1_000_000_000);
 
     public static string Render(SnapshotContent content, NftOptions options)
     {
@@ -433,7 +440,8 @@ public static class NftRenderer
             Line(0, "#  - fragments: Lethe judges a datagram's first fragment and passes the later ones after it, in order");
             Line(0, "#    (no TCP fragments); the kernel reassembles them, in any order, and judges the whole packet.");
             Line(0, "#  - expire: a rule that expires later matches while `meta time` (the kernel's clock) is before its");
-            Line(0, "#    expire; rules already expired were left out. Flows it opened go on after it (Lethe cuts them).");
+            Line(0, "#    expire (always, from 2554 on, which that clock does not hold); rules already expired were left");
+            Line(0, "#    out. Flows it opened go on after it (Lethe cuts them).");
             Line(0, "#  - dsthost: resolved once, now, from --resolve; Lethe keeps resolving. An unresolved name stays so.");
             Line(0, "#  - a reload keeps conntrack entries: flows the new rules no longer allow are not cut (Lethe cuts them).");
             Line(0, "#  - conntrack timeouts, NAT ports and the ICMP answer rate limit are the kernel's.");
@@ -689,7 +697,7 @@ public static class NftRenderer
                     Line(2, "# client while a drop names an unresolved host, so a DNS failure never turns a drop into an accept.");
                     if (rule.Rule.Expire is { } until)
                     {
-                        Line(2, $"# {rule.Id} expires at {Time(until)}, and the block with it (meta time, the kernel's clock).");
+                        Line(2, $"# {rule.Id} expires at {Time(until)}, and the block with it ({ClockNote(until)}).");
                     }
                     NftRule(Until(rule.Rule), "counter", DropVerdict, Comment(rule.Id));
                 }
@@ -739,7 +747,7 @@ public static class NftRenderer
             }
             if (rule.Expire is { } later)
             {
-                Line(2, $"# {id}: expires at {Time(later)} (meta time, the kernel's clock): it matches nothing from then on, as in Lethe.");
+                Line(2, $"# {id}: expires at {Time(later)} ({ClockNote(later)}): it matches nothing from then on, as in Lethe.");
             }
 
             var isolate = rule.Action == RuleAction.Accept && !rule.HasExplicitNetwork;
@@ -849,10 +857,18 @@ public static class NftRenderer
             return new Destination(addresses.Select(Address).ToArray());
         }
 
-        /// <summary>The nft rule(s) for one family (or both, <paramref name="family"/> null): protocol, then verdict.</summary>
-        /// <summary>A match that holds until the rule's expire, as Lethe stops matching it then (<see cref="Rule.IsExpiredAt"/>).</summary>
+        /// <summary>
+        /// A match that holds until the rule's expire, as Lethe stops matching it then (<see cref="Rule.IsExpiredAt"/>);
+        /// none for an expire past <see cref="LastMetaTimeExpire"/>, which nft would write as a time long gone.
+        /// </summary>
         private static string? Until(Rule rule) =>
-            rule.Expire is { } expire ? $"meta time < {expire.ToString(CultureInfo.InvariantCulture)}" : null;
+            rule.Expire is { } expire && expire <= LastMetaTimeExpire ? $"meta time < {expire.ToString(CultureInfo.InvariantCulture)}" : null;
+
+        private static string ClockNote(long expire) => expire <= LastMetaTimeExpire
+            ? "meta time, the kernel's clock"
+            : "past what meta time, the kernel's clock, holds: no time match, as that clock never gets there";
+
+        /// <summary>The nft rule(s) for one family (or both, <paramref name="family"/> null): protocol, then verdict.</summary>
 
         private void Emit(Rule rule, string id, Family? family, string address)
         {

@@ -271,6 +271,27 @@ public sealed class NftRendererTests
         Assert.Contains("# Rendered by `lethe-firewall nft`, as of 2027-01-15T08:00:00Z.", script);
     }
 
+    [Theory]
+    [InlineData(18_446_744_074L)]
+    [InlineData(20_000_000_000L)]
+    [InlineData(253_402_300_799L)]
+    public void a_rule_expiring_where_meta_time_cannot_reach_matches_without_it_as_nft_would_wrap_the_time(long expire)
+    {
+        var script = Render(Work($"action=drop expire={expire} dsthost=far.example", $"action=drop expire={expire} proto=tcp"));
+
+        Assert.Equal([$"counter {Prohibited} comment \"r1\"", $"meta l4proto tcp counter {Prohibited} comment \"r2\""], Rules(script));
+        Assert.Contains(Comments(script, "client_work"), c => c.StartsWith("# r2: expires at ", StringComparison.Ordinal)
+            && c.Contains("past what meta time, the kernel's clock, holds", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void the_last_expire_meta_time_can_hold_is_still_matched_by_it()
+    {
+        var script = Render(Work("action=drop expire=18446744073 proto=tcp"));
+
+        Assert.Equal([$"meta l4proto tcp meta time < 18446744073 counter {Prohibited} comment \"r1\""], Rules(script));
+    }
+
     [Fact]
     public void drop_answers_admin_prohibited_unless_silent()
     {
