@@ -588,8 +588,11 @@ public sealed class PacketEngine
         return Forward(policy, packet, ref info, pass.Egress, pass.Client, ref outcome);
     }
 
-    /// <summary>A later fragment of a datagram that may pass: not one of a TCP segment (IPv6 later fragments do not name their transport).</summary>
-    private static bool MayComeEarly(in PacketInfo info) => info.FragmentOffset != 0 && !(info.Version == 4 && info.Protocol == IpProtocol.Tcp);
+    /// <summary>
+    /// A later fragment of a datagram that may pass, so one worth holding when it comes early: not
+    /// one of a TCP segment (IPv6 later fragments do not name their transport).
+    /// </summary>
+    public static bool MayComeEarly(in PacketInfo info) => info.FragmentOffset != 0 && !(info.Version == 4 && info.Protocol == IpProtocol.Tcp);
 
     /// <summary>
     /// Whether a later fragment held since it came early (<see cref="PacketOutcome.Early"/>) is to be

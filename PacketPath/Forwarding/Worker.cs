@@ -312,8 +312,9 @@ public sealed class Worker
             var owner = 0;
             if (parsed && !_fragmentRoutes.TryOwnerOf(_shards, packet, info, now, out owner))
             {
-                // A later fragment read before its first: held until the first one's reader notes its worker.
-                if (_hold is { } hold && hold.TryHold(frame, device, info, routed: false, now))
+                // A later fragment read before its first: held until the first one's reader notes its
+                // worker, unless it could never pass (a TCP segment's), which the engine drops at once.
+                if (PacketEngine.MayComeEarly(info) && _hold is { } hold && hold.TryHold(frame, device, info, routed: false, now))
                 {
                     return;
                 }

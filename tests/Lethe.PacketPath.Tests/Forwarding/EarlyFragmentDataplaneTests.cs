@@ -22,6 +22,7 @@ public class EarlyFragmentDataplaneTests
     private const string Client = "192.0.2.10";
     private const string Remote = "198.51.100.1";
     private const string Uplink = "198.51.100.2";
+    private const string Stranger = "198.51.100.77";
 
     [LinuxRootTheory]
     [InlineData(1, new[] { 2, 0, 1 })]
@@ -36,7 +37,7 @@ public class EarlyFragmentDataplaneTests
 
         foreach (var index in order)
         {
-            lab.SendRaw(fragments[index]);
+            lab.SendRawClient(fragments[index]);
             // Each read on its own, so the later ones are truly early.
             Thread.Sleep(20);
         }
@@ -53,8 +54,8 @@ public class EarlyFragmentDataplaneTests
         using var lab = new Lab(workers: 1);
         var fragments = Packets.Fragments(Packets.Udp(Client, Remote, 40000, 7, payload: 3000), 1480, identification: 0x4343);
 
-        lab.SendRaw(fragments[0]);
-        lab.SendRaw(fragments[2]);
+        lab.SendRawClient(fragments[0]);
+        lab.SendRawClient(fragments[2]);
         Thread.Sleep(200);
         Assert.Equal(0, lab.Drops(DropReason.FragmentWithoutFlow));
         Thread.Sleep((int)FragmentHold.HoldMs + 500);
@@ -63,7 +64,22 @@ public class EarlyFragmentDataplaneTests
         Assert.Equal(2, lab.Dataplane.Workers.Sum(w => w.Engine.ForwardedPackets) + lab.Drops(DropReason.FragmentWithoutFlow));
     }
 
-    /// <summary>A client namespace and an uplink namespace, a data plane of <c>workers</c> between them, a UDP socket at the uplink's host.</summary>
+    [LinuxRootFact]
+    public void a_tcp_later_fragment_is_dropped_at_once_with_two_workers_too()
+    {
+        using var lab = new Lab(workers: 2);
+        var segment = Packets.Tcp(Client, Remote, 40001, 80, TcpFlags.Ack, payload: 3000);
+
+        lab.SendRawClient(Packets.Fragments(segment, 1480, identification: 0x6161)[1]);
+        Thread.Sleep(300);
+
+        Assert.Equal(1, lab.Drops(DropReason.FragmentWithoutFlow));
+    }
+
+    /// <summary>
+    /// A client namespace and an uplink namespace, a data plane of <c>workers</c> between them, a UDP
+    /// socket at the uplink's host and one at the client (192.0.2.10:40000), and raw sockets on both sides.
+    /// </summary>
     private sealed class Lab : IDisposable
     {
         private readonly NetworkNamespace _client = NetworkNamespace.Create();
@@ -72,6 +88,8 @@ public class EarlyFragmentDataplaneTests
         private readonly TunDevice _uplinkTun;
         private readonly Socket _server;
         private readonly Socket _raw;
+        private readonly Socket _rawUplink;
+        private readonly Socket _clientSocket;
 
         public Lab(int workers)
         {
@@ -99,18 +117,46 @@ public class EarlyFragmentDataplaneTests
             _server.ReceiveTimeout = 5000;
             // IPPROTO_RAW: the packet goes out as written, fragment fields included.
             _raw = _client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw));
+            _rawUplink = _uplink.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw));
+            _clientSocket = _client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+            _clientSocket.Bind(new IPEndPoint(IPAddress.Parse(Client), 40000));
+            _clientSocket.ReceiveTimeout = 5000;
         }
 
         public Dataplane Dataplane { get; }
 
-        public void SendRaw(byte[] packet) => _raw.SendTo(packet, new IPEndPoint(IPAddress.Parse(Remote), 0));
+        public void SendRawClient(byte[] packet) => _raw.SendTo(packet, new IPEndPoint(IPAddress.Parse(Remote), 0));
+
+        /// <summary>From the uplink's side, as written (any source): to the packet's own destination.</summary>
+        public void SendRawUplink(byte[] packet) => _rawUplink.SendTo(packet, new IPEndPoint(new IPAddress(packet.AsSpan(16, 4)), 0));
+
+        /// <summary>The client asks the uplink's host once (a flow the rules allow); the port the host saw it from, the firewall's translation.</summary>
+        public ushort Ask()
+        {
+            _clientSocket.SendTo("ask"u8.ToArray(), new IPEndPoint(IPAddress.Parse(Remote), 7));
+            var (_, _, port) = ReceiveWithPort();
+            return port;
+        }
+
+        public byte[] ReceiveAtClient()
+        {
+            var buffer = new byte[65_536];
+            var n = _clientSocket.Receive(buffer);
+            return buffer[..n];
+        }
 
         public (byte[] Data, IPAddress From) Receive()
+        {
+            var (data, from, _) = ReceiveWithPort();
+            return (data, from);
+        }
+
+        private (byte[] Data, IPAddress From, ushort Port) ReceiveWithPort()
         {
             var buffer = new byte[65_536];
             EndPoint from = new IPEndPoint(IPAddress.Any, 0);
             var n = _server.ReceiveFrom(buffer, ref from);
-            return (buffer[..n], ((IPEndPoint)from).Address);
+            return (buffer[..n], ((IPEndPoint)from).Address, (ushort)((IPEndPoint)from).Port);
         }
 
         public long Drops(DropReason reason) => Dataplane.Workers.Sum(w => w.Engine.Drops[(int)reason]);
@@ -118,6 +164,8 @@ public class EarlyFragmentDataplaneTests
         public void Dispose()
         {
             _raw.Dispose();
+            _rawUplink.Dispose();
+            _clientSocket.Dispose();
             _server.Dispose();
             Dataplane.Dispose();
             _clientTun.Dispose();
