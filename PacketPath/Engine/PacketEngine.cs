@@ -595,6 +595,43 @@ public sealed class PacketEngine
     public static bool MayComeEarly(in PacketInfo info) => info.FragmentOffset != 0 && !(info.Version == 4 && info.Protocol == IpProtocol.Tcp);
 
     /// <summary>
+    /// Whether a later fragment that came early (<see cref="PacketOutcome.Early"/>) could still pass,
+    /// so is worth holding, and the client it would pass for, whose share of the held fragments it
+    /// takes. From a client: that client, when the source is its own. From the uplink: the client it
+    /// is addressed to; one addressed to the firewall's own address (translated) is the client's
+    /// whose datagram of its key passes, else <see cref="Ingress.Uplink"/>, since the ports that
+    /// name its flow are in its first fragment. One addressed to neither could never pass.
+    /// </summary>
+    public bool MayHold(in PacketInfo info, int ingress, long nowMs, out int client)
+    {
+        client = ingress;
+        if (!MayComeEarly(info))
+        {
+            return false;
+        }
+        var compiled = Volatile.Read(ref _active).Compiled;
+        if (ingress != Ingress.Uplink)
+        {
+            return compiled.FindClient(info.Source) == ingress && !IsFirewallAddress(info.Destination);
+        }
+        if (compiled.FindClient(info.Source) >= 0)
+        {
+            return false;
+        }
+        client = compiled.FindClient(info.Destination);
+        if (client >= 0)
+        {
+            return true;
+        }
+        if (!IsFirewallAddress(info.Destination))
+        {
+            return false;
+        }
+        client = _fragments.TryGet(FragmentKey.From(info), nowMs, out var pass) && pass.Ingress == Ingress.Uplink ? pass.Client : Ingress.Uplink;
+        return true;
+    }
+
+    /// <summary>
     /// Whether a later fragment held since it came early (<see cref="PacketOutcome.Early"/>) is to be
     /// judged now: its datagram passes from the same side and has reached (or passed) its offset.
     /// </summary>

@@ -7,18 +7,18 @@ namespace Lethe.PacketPath.Forwarding;
 /// A worker's later fragments that came before the part of their datagram they continue (their
 /// first fragment, or one before them), each kept whole in a buffer of its own until its turn comes
 /// or <see cref="HoldMs"/> runs out, as the kernel's reassembly holds them. The buffers are
-/// allocated once; none is shared between workers. They are shared out by the device a fragment
-/// came by (each client's, and the uplink's): no device's fragments take more than
-/// <see cref="PerDevice"/> of them, so one client that sends fragments that never complete cannot
-/// take the room another client's reordered datagrams need. One thread uses it.
+/// allocated once; none is shared between workers. They are shared out by the client a fragment
+/// belongs to (its share, numbered by that client's device): a fragment takes a free buffer, else
+/// the oldest of the share holding most of them, its own share's when tied. So fragments that
+/// never complete, one client's or forged ones from the internet, push out their own oldest once
+/// they hold more than another share, and to push out a reordered datagram's fragments a sender
+/// must send more than all the buffers within the moment that datagram waits for its turn, not
+/// once in <see cref="HoldMs"/>. One thread uses it.
 /// </summary>
 public sealed class FragmentHold
 {
     /// <summary>Fragments one worker holds at once.</summary>
     public const int Slots = 64;
-
-    /// <summary>Of those, at most this many came by one device.</summary>
-    public const int PerDevice = Slots / 2;
 
     /// <summary>
     /// How long a fragment waits for its turn. Paths reorder by microseconds to milliseconds, and a
@@ -31,16 +31,21 @@ public sealed class FragmentHold
     private readonly int _slotLength;
     private readonly int[] _lengths = new int[Slots];
     private readonly int[] _devices = new int[Slots];
+    private readonly int[] _shares = new int[Slots];
+    private readonly int[] _heldBy;
     private readonly long[] _expiresAtMs = new long[Slots];
     private readonly bool[] _routed = new bool[Slots];
     private readonly PacketInfo[] _infos = new PacketInfo[Slots];
     private readonly FragmentKey[] _keys = new FragmentKey[Slots];
 
     /// <param name="frameLength">The largest frame (virtio-net header room and packet) a slot takes.</param>
-    public FragmentHold(int frameLength)
+    /// <param name="shares">How many shares there are (the worker's devices), numbered from 0.</param>
+    public FragmentHold(int frameLength, int shares)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(frameLength, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(shares, 1);
         _slotLength = frameLength;
+        _heldBy = new int[shares];
         _buffer = GC.AllocateUninitializedArray<byte>(Slots * frameLength, pinned: true);
     }
 
@@ -67,47 +72,72 @@ public sealed class FragmentHold
         }
     }
 
-    /// <summary>Whether a frame of <paramref name="frameLength"/> bytes that came by <paramref name="device"/> would be held.</summary>
-    public bool HasRoom(int device, int frameLength)
-    {
-        if (frameLength > _slotLength || Count == Slots)
-        {
-            return false;
-        }
-        if (Count < PerDevice)
-        {
-            return true;
-        }
-        var held = 0;
-        for (var slot = 0; slot < Slots; slot++)
-        {
-            held += _lengths[slot] > 0 && _devices[slot] == device ? 1 : 0;
-        }
-        return held < PerDevice;
-    }
+    /// <summary>Whether a frame of <paramref name="frameLength"/> bytes fits a slot: a larger one is never held.</summary>
+    public bool Fits(int frameLength) => frameLength <= _slotLength;
+
+    /// <summary>Fragments held for <paramref name="share"/>.</summary>
+    public int HeldFor(int share) => _heldBy[share];
 
     /// <summary>
-    /// Copies <paramref name="frame"/> into a free slot; false when it has no room
-    /// (<see cref="HasRoom"/>). <paramref name="routed"/>: its datagram's worker is this one; else
-    /// it waits for that worker to be known.
+    /// Copies <paramref name="frame"/> into a free slot, else into the oldest of the share holding
+    /// most (<paramref name="displaced"/>: that fragment is gone); false only when it does not
+    /// <see cref="Fits"/>. <paramref name="device"/>: the device it came by;
+    /// <paramref name="share"/>: the device of the client it belongs to. <paramref name="routed"/>:
+    /// its datagram's worker is this one; else it waits for that worker to be known.
     /// </summary>
-    public bool TryHold(ReadOnlySpan<byte> frame, int device, in PacketInfo info, bool routed, long nowMs)
+    public bool TryHold(ReadOnlySpan<byte> frame, int device, int share, in PacketInfo info, bool routed, long nowMs, out bool displaced)
     {
-        if (!HasRoom(device, frame.Length))
+        displaced = false;
+        if (!Fits(frame.Length) || (uint)share >= (uint)_heldBy.Length)
         {
             return false;
         }
         var slot = Array.IndexOf(_lengths, 0);
+        if (slot < 0)
+        {
+            slot = OldestOf(GivingWay(share));
+            Free(slot);
+            displaced = true;
+        }
         frame.CopyTo(_buffer.AsSpan(slot * _slotLength, _slotLength));
         _lengths[slot] = frame.Length;
         _devices[slot] = device;
+        _shares[slot] = share;
         _expiresAtMs[slot] = nowMs + HoldMs;
         _routed[slot] = routed;
         _infos[slot] = info;
         _keys[slot] = FragmentKey.From(info);
         Count++;
+        _heldBy[share]++;
         Unrouted += routed ? 0 : 1;
         return true;
+    }
+
+    /// <summary>The share holding most, <paramref name="share"/> itself when it holds as many.</summary>
+    private int GivingWay(int share)
+    {
+        var most = share;
+        for (var other = 0; other < _heldBy.Length; other++)
+        {
+            if (_heldBy[other] > _heldBy[most])
+            {
+                most = other;
+            }
+        }
+        return most;
+    }
+
+    private int OldestOf(int share)
+    {
+        var oldest = -1;
+        for (var slot = 0; slot < Slots; slot++)
+        {
+            if (_lengths[slot] > 0 && _shares[slot] == share && (oldest < 0 || _expiresAtMs[slot] < _expiresAtMs[oldest]))
+            {
+                oldest = slot;
+            }
+        }
+        return oldest;
     }
 
     public bool IsHeld(int slot) => _lengths[slot] > 0;
@@ -143,6 +173,7 @@ public sealed class FragmentHold
         }
         _lengths[slot] = 0;
         Count--;
+        _heldBy[_shares[slot]]--;
         Unrouted -= _routed[slot] ? 0 : 1;
     }
 }

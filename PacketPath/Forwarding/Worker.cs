@@ -52,6 +52,7 @@ public sealed class Worker
     private int _mtuVersion = -1;
     private PendingSwap? _pending;
     private volatile bool _stopping;
+    private bool _handingOff;
 
     internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, DeviceMtus mtus, FlowShards shards, FragmentRoutes fragmentRoutes,
         Action<Exception> failed)
@@ -133,7 +134,7 @@ public sealed class Worker
         Placed?.Signal();
         PollSlot.Bind(ThreadPolicy.CurrentThreadId());
         // Here, not when built: the devices' MTUs are read by now.
-        _hold ??= new FragmentHold(Headroom + LargestMtu());
+        _hold ??= new FragmentHold(Headroom + LargestMtu(), _devices.Length);
         try
         {
             while (!_stopping)
@@ -313,8 +314,8 @@ public sealed class Worker
             if (parsed && !_fragmentRoutes.TryOwnerOf(_shards, packet, info, now, out owner))
             {
                 // A later fragment read before its first: held until the first one's reader notes its
-                // worker, unless it could never pass (a TCP segment's), which the engine drops at once.
-                if (PacketEngine.MayComeEarly(info) && _hold is { } hold && hold.TryHold(frame, device, info, routed: false, now))
+                // worker, unless it could never pass (a TCP segment's, say), which the engine drops at once.
+                if (TryHold(frame, device, info, routed: false, now))
                 {
                     return;
                 }
@@ -326,7 +327,7 @@ public sealed class Worker
                 return;
             }
         }
-        Judge(frame, header, device, info, parsed, now);
+        Judge(frame, header, device, info, parsed, held: false, now);
         if (parsed && info.IsFragment && _hold is { Count: > 0 })
         {
             ReleaseHeld(FragmentKey.From(info), now);
@@ -334,10 +335,36 @@ public sealed class Worker
     }
 
     /// <summary>
+    /// Holds a later fragment that came early, in the share of the client it belongs to (that
+    /// client's device; the uplink's for one addressed to the firewall's own address whose client
+    /// is not known yet), unless it could never pass (<see cref="PacketEngine.MayHold"/>). One it
+    /// pushed out of the hold is dropped as the fragment without flow it was.
+    /// </summary>
+    private bool TryHold(ReadOnlySpan<byte> frame, int device, in PacketInfo info, bool routed, long now)
+    {
+        var ingress = _ingressOf[device];
+        if (_hold is not { } hold || ingress == NotInPolicy || !_engine.MayHold(info, ingress, now, out var client))
+        {
+            return false;
+        }
+        var share = DeviceFor(client);
+        if (share < 0 || !hold.TryHold(frame, device, share, info, routed, now, out var displaced))
+        {
+            return false;
+        }
+        if (displaced)
+        {
+            _engine.DropHeldFragment();
+        }
+        return true;
+    }
+
+    /// <summary>
     /// The engine's verdict on a packet this worker owns, and what follows from it: the fragment
     /// route forgotten, the answer and the packet sent, or a later fragment that came early held.
     /// </summary>
-    private void Judge(Span<byte> frame, in VirtioNetHeader header, int device, in PacketInfo info, bool parsed, long now)
+    /// <param name="held">The frame is a held fragment's, whose turn has come: it is not held again.</param>
+    private void Judge(Span<byte> frame, in VirtioNetHeader header, int device, in PacketInfo info, bool parsed, bool held, long now)
     {
         var ingress = _ingressOf[device];
         if (ingress == NotInPolicy)
@@ -348,14 +375,17 @@ public sealed class Worker
         var packet = frame[Headroom..];
         var offload = new Offload(header.NeedsChecksum, header.IsGso ? header.GsoSize : 0);
         var reply = _reply.AsSpan(Headroom);
-        var mayHold = parsed && info.IsFragment && _hold is { } hold && hold.HasRoom(device, frame.Length);
+        // Not while handing off from a held slot: holding one here could take that slot's place.
+        var mayHold = !held && !_handingOff && parsed && info.IsFragment && _hold is { } hold && hold.Fits(frame.Length);
         var outcome = parsed
             ? _engine.Process(packet, info, ingress, now, reply, offload, mayHold)
             : _engine.Process(packet, packet.Length, ingress, now, reply, offload);
         if (outcome.Early)
         {
-            // Room was there a moment ago, on this thread: it still is.
-            _hold!.TryHold(frame, device, info, routed: true, now);
+            if (!TryHold(frame, device, info, routed: true, now))
+            {
+                _engine.DropHeldFragment();
+            }
             return;
         }
         if (parsed && info.IsFragment && _shards.Count > 1 && DatagramEnded(info, outcome, now))
@@ -409,8 +439,7 @@ public sealed class Worker
     {
         var hold = _hold!;
         var frame = hold.Frame(slot);
-        // Not held again: its turn has come, so the engine judges it (mayHold is false only when there is no room).
-        Judge(frame, VirtioNetHeader.Read(frame), hold.Device(slot), hold.Info(slot), parsed: true, now);
+        Judge(frame, VirtioNetHeader.Read(frame), hold.Device(slot), hold.Info(slot), parsed: true, held: true, now);
         hold.Free(slot);
     }
 
@@ -530,7 +559,8 @@ public sealed class Worker
     /// queue slows its reader instead of losing packets. While it waits it serves its own inbox:
     /// two workers waiting on each other's full rings would otherwise wait forever. The frame is
     /// in <c>_frame</c>, or a held fragment's slot, neither of which serving the inbox touches
-    /// (it holds fragments in free slots only, and judges only those whose worker is this one).
+    /// (it holds no fragment meanwhile, which could take that slot, and judges only those whose
+    /// worker is this one).
     /// </remarks>
     private void HandOff(ReadOnlySpan<byte> frame, int device, int owner)
     {
@@ -549,7 +579,10 @@ public sealed class Worker
                 Counters.HandoffFull++;
                 return;
             }
-            if (!DrainInbox())
+            _handingOff = true;
+            var drained = DrainInbox();
+            _handingOff = false;
+            if (!drained)
             {
                 Thread.Yield();
             }

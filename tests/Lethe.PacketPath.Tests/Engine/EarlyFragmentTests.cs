@@ -61,6 +61,38 @@ public class EarlyFragmentTests
     }
 
     [Fact]
+    public void an_early_fragment_is_held_for_the_client_it_belongs_to_and_only_if_it_could_pass()
+    {
+        Assert.True(MayHold(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), _lab.Work, out var client));
+        Assert.Equal(_lab.Work, client);
+        Assert.True(MayHold(Packets.Udp(Remote4, Personal4, 53, 5000, payload: 3000), Ingress.Uplink, out client));
+        Assert.Equal(_lab.Personal, client);
+        // Translated: its client shows only with its first fragment.
+        Assert.True(MayHold(Packets.Udp(Remote4, Uplink4, 53, 5000, payload: 3000), Ingress.Uplink, out client));
+        Assert.Equal(Ingress.Uplink, client);
+
+        Assert.False(MayHold(Packets.Udp(Personal4, Remote4, 5000, 53, payload: 3000), _lab.Work, out _));
+        Assert.False(MayHold(Packets.Udp(Remote4, Router4, 53, 5000, payload: 3000), Ingress.Uplink, out _));
+        Assert.False(MayHold(Packets.Udp(Work4, Remote4, 53, 5000, payload: 3000), Ingress.Uplink, out _));
+        Assert.False(MayHold(Packets.Tcp(Work4, Remote4, 5000, 53, TcpFlags.Ack, payload: 3000), _lab.Work, out _));
+    }
+
+    [Fact]
+    public void a_translated_fragment_after_a_gap_is_held_for_the_client_whose_datagram_passes()
+    {
+        Assert.True(_lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53)).Forwarded);
+        var reply = Packets.Udp(Remote4, Uplink4, 53, _lab.FromWork(Packets.Udp(Work4, Remote4, 5000, 53)).Info.SourcePort, payload: 3000);
+        var fragments = Packets.Fragments(reply, 1232);
+        Assert.True(_lab.FromUplink(fragments[0]).Forwarded);
+
+        Assert.True(_lab.Engine.MayHold(Packets.Parse(fragments[2]), Ingress.Uplink, _lab.Now, out var client));
+        Assert.Equal(_lab.Work, client);
+    }
+
+    private bool MayHold(byte[] datagram, int ingress, out int client) =>
+        _lab.Engine.MayHold(Packets.Parse(Packets.Fragments(datagram, 1232)[1]), ingress, _lab.Now, out client);
+
+    [Fact]
     public void a_held_fragment_that_overlaps_what_passed_is_judged_as_a_bad_fragment_when_its_turn_comes()
     {
         var lab = new EngineLab(["action=accept proto=udp dstports=53", "action=drop"]);

@@ -64,6 +64,37 @@ public class EarlyFragmentDataplaneTests
         Assert.Equal(2, lab.Dataplane.Workers.Sum(w => w.Engine.ForwardedPackets) + lab.Drops(DropReason.FragmentWithoutFlow));
     }
 
+    /// <summary>
+    /// Any host on the internet can send later fragments of made-up datagrams addressed to the
+    /// firewall's uplink address, where every client's translated replies come: they must not keep
+    /// a client's reordered reply from being held.
+    /// </summary>
+    [LinuxRootTheory]
+    [InlineData(1, FragmentHold.Slots / 2)]
+    [InlineData(2, FragmentHold.Slots / 2)]
+    [InlineData(1, 300)]
+    [InlineData(2, 300)]
+    public void forged_tiny_fragments_from_the_internet_do_not_stop_a_clients_reordered_reply(int workers, int forged)
+    {
+        using var lab = new Lab(workers);
+        var natPort = lab.Ask();
+        for (var id = 0; id < forged; id++)
+        {
+            lab.SendRawUplink(Packets.Fragment(Packets.Udp(Stranger, Uplink, 9, 9, payload: 64), 8, 8, identification: (uint)(0x1000 + id)));
+        }
+        Thread.Sleep(50);
+        var reply = Packets.Udp(Remote, Uplink, 7, natPort, payload: 3000);
+        var fragments = Packets.Fragments(reply, 1480, identification: 0x5151);
+
+        foreach (var index in new[] { 1, 2, 0 })
+        {
+            lab.SendRawUplink(fragments[index]);
+            Thread.Sleep(20);
+        }
+
+        Assert.Equal(reply[28..], lab.ReceiveAtClient());
+    }
+
     [LinuxRootFact]
     public void a_tcp_later_fragment_is_dropped_at_once_with_two_workers_too()
     {

@@ -12,12 +12,12 @@ public class FragmentHoldTests
     [Fact]
     public void a_fragment_is_kept_whole_until_its_hold_time_runs_out()
     {
-        var hold = new FragmentHold(Headroom + 1500);
+        var hold = new FragmentHold(Headroom + 1500, shares: 3);
         var fragment = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480)[2];
         var frame = new byte[Headroom + fragment.Length];
         fragment.CopyTo(frame, Headroom);
 
-        Assert.True(hold.TryHold(frame, device: 1, Packets.Parse(fragment), routed: true, nowMs: 1_000));
+        Assert.True(hold.TryHold(frame, device: 1, share: 1, Packets.Parse(fragment), routed: true, nowMs: 1_000, out _));
 
         var slot = Enumerable.Range(0, FragmentHold.Slots).Single(hold.IsHeld);
         Assert.Equal(frame, hold.Frame(slot).ToArray());
@@ -30,41 +30,70 @@ public class FragmentHoldTests
     }
 
     [Fact]
-    public void one_device_holds_no_more_than_its_share_and_another_still_finds_room()
+    public void a_share_that_fills_the_hold_gives_way_to_another_and_then_loses_its_own_oldest()
     {
-        var hold = new FragmentHold(Headroom + 1500);
+        var hold = new FragmentHold(Headroom + 1500, shares: 3);
+        var work = Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000);
+        var personal = Packets.Udp(Personal4, Remote4, 5000, 53, payload: 3000);
+        for (var id = 0; id < FragmentHold.Slots; id++)
+        {
+            Assert.False(Hold(hold, Packets.Fragment(work, 1480, 1480, identification: (uint)id), share: 1, nowMs: id));
+        }
+
+        Assert.True(Hold(hold, Packets.Fragment(personal, 1480, 1480, identification: 7), share: 2, nowMs: 100));
+        Assert.True(Hold(hold, Packets.Fragment(personal, 2960, 48, identification: 7), share: 2, nowMs: 101));
+        Assert.False(HoldsId(hold, work, 0));
+        Assert.True(HoldsId(hold, work, 2));
+        for (var id = 100; id < 100 + FragmentHold.Slots; id++)
+        {
+            Assert.True(Hold(hold, Packets.Fragment(work, 1480, 1480, identification: (uint)id), share: 1, nowMs: 200 + id));
+        }
+
+        Assert.Equal(FragmentHold.Slots - 2, hold.HeldFor(1));
+        Assert.Equal(2, hold.HeldFor(2));
+        Assert.True(HoldsId(hold, personal, 7));
+        Assert.True(HoldsId(hold, work, 100 + FragmentHold.Slots - 1));
+    }
+
+    [Fact]
+    public void a_share_holding_fewer_keeps_its_fragments_when_another_holds_as_many()
+    {
+        var hold = new FragmentHold(Headroom + 1500, shares: 2);
         var datagram = Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000);
+        for (var id = 0; id < FragmentHold.Slots; id++)
+        {
+            Hold(hold, Packets.Fragment(datagram, 1480, 1480, identification: (uint)id), share: id % 2, nowMs: id);
+        }
 
-        var work = Enumerable.Range(0, FragmentHold.Slots)
-            .Count(id => Hold(hold, Packets.Fragment(datagram, 1480, 1480, identification: (uint)id), device: 1));
-        var personal = Enumerable.Range(0, FragmentHold.Slots)
-            .Count(id => Hold(hold, Packets.Fragment(Packets.Udp(Personal4, Remote4, 5000, 53, payload: 3000), 1480, 1480, identification: (uint)id), device: 2));
+        // Tied: the newcomer's own share gives way, its oldest (identification 0) first.
+        Assert.True(Hold(hold, Packets.Fragment(datagram, 1480, 1480, identification: 1000), share: 0, nowMs: 1000));
 
-        Assert.Equal(FragmentHold.PerDevice, work);
-        Assert.Equal(FragmentHold.Slots - FragmentHold.PerDevice, personal);
-        Assert.False(hold.HasRoom(device: 3, 100));
+        Assert.False(HoldsId(hold, datagram, 0));
+        Assert.True(HoldsId(hold, datagram, 1));
+        Assert.Equal(FragmentHold.Slots / 2, hold.HeldFor(0));
     }
 
     [Fact]
     public void a_fragment_larger_than_a_slot_is_not_held()
     {
-        var hold = new FragmentHold(Headroom + 1280);
+        var hold = new FragmentHold(Headroom + 1280, shares: 3);
         var fragment = Packets.Fragment(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480, 1480);
 
-        Assert.False(Hold(hold, fragment, device: 1));
+        Assert.False(hold.Fits(Headroom + fragment.Length));
+        Assert.False(hold.TryHold(new byte[Headroom + fragment.Length], device: 1, share: 1, Packets.Parse(fragment), routed: true, nowMs: 0, out _));
         Assert.Equal(0, hold.Count);
     }
 
     [Fact]
     public void a_fragment_waiting_for_its_route_counts_as_unrouted_until_routed_or_freed()
     {
-        var hold = new FragmentHold(Headroom + 1500);
+        var hold = new FragmentHold(Headroom + 1500, shares: 3);
         var datagram = Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000);
         var fragment = Packets.Fragment(datagram, 1480, 1480);
         var frame = new byte[Headroom + fragment.Length];
         fragment.CopyTo(frame, Headroom);
-        hold.TryHold(frame, 1, Packets.Parse(fragment), routed: false, nowMs: 0);
-        hold.TryHold(frame, 1, Packets.Parse(fragment), routed: false, nowMs: 0);
+        hold.TryHold(frame, 1, 1, Packets.Parse(fragment), routed: false, nowMs: 0, out _);
+        hold.TryHold(frame, 1, 1, Packets.Parse(fragment), routed: false, nowMs: 0, out _);
         Assert.Equal(2, hold.Unrouted);
 
         hold.Route(0);
@@ -75,10 +104,18 @@ public class FragmentHoldTests
         Assert.Equal(1, hold.Count);
     }
 
-    private static bool Hold(FragmentHold hold, byte[] fragment, int device)
+    /// <returns>Whether it took the place of another.</returns>
+    private static bool Hold(FragmentHold hold, byte[] fragment, int share, long nowMs = 0)
     {
         var frame = new byte[Headroom + fragment.Length];
         fragment.CopyTo(frame, Headroom);
-        return hold.TryHold(frame, device, Packets.Parse(fragment), routed: true, nowMs: 0);
+        Assert.True(hold.TryHold(frame, device: share, share, Packets.Parse(fragment), routed: true, nowMs, out var displaced));
+        return displaced;
+    }
+
+    private static bool HoldsId(FragmentHold hold, byte[] datagram, uint identification)
+    {
+        var key = FragmentKey.From(Packets.Parse(Packets.Fragment(datagram, 1480, 8, identification)));
+        return Enumerable.Range(0, FragmentHold.Slots).Any(slot => hold.Holds(slot, key));
     }
 }
