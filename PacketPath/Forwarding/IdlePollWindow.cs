@@ -63,6 +63,22 @@ public sealed class IdlePollWindow
     }
 
     /// <summary>
+    /// The worker's sleep timed out with no packet and no wake-up, <paramref name="slept"/> after it
+    /// began (a worker holding fragments wakes to look at them again and sleeps on). Once that is
+    /// longer than the window, nothing came soon: as <see cref="Slept"/>, and true. Before that it
+    /// says nothing of when the next packet comes, and false: the sleep goes on, not counted yet.
+    /// </summary>
+    public bool TimedOut(TimeSpan slept, long timestamp)
+    {
+        if (slept.Ticks <= Max * TimeSpan.TicksPerMicrosecond)
+        {
+            return false;
+        }
+        Slept(slept, timestamp);
+        return true;
+    }
+
+    /// <summary>
     /// <see cref="IdlePollGuard"/> had to move the worker back to normal priority at
     /// <paramref name="timestamp"/> (Stopwatch): another process wanted its core, where polling is
     /// only preempted, and a preempted poller is not woken by a packet. It sleeps at once for a

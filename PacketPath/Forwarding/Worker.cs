@@ -53,6 +53,8 @@ public sealed class Worker
     private PendingSwap? _pending;
     private volatile bool _stopping;
     private bool _handingOff;
+    // When the sleep going on began (Stopwatch), across the timeouts that look at held fragments; 0: awake.
+    private long _asleepSince;
 
     internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, DeviceMtus mtus, FlowShards shards, FragmentRoutes fragmentRoutes,
         Action<Exception> failed)
@@ -154,13 +156,30 @@ public sealed class Worker
                     busy |= RetryHeld(Environment.TickCount64);
                 }
                 WakePeers();
-                if (!busy && !PollWhileIdle())
+                if (busy || PollWhileIdle())
                 {
-                    var asleep = Stopwatch.GetTimestamp();
-                    _poller.Wait(WaitMs(_hold));
-                    var woke = Stopwatch.GetTimestamp();
-                    IdlePoll?.Slept(Stopwatch.GetElapsedTime(asleep, woke), woke);
+                    _asleepSince = 0;
+                    continue;
                 }
+                var asleep = _asleepSince != 0 ? _asleepSince : Stopwatch.GetTimestamp();
+                var woken = _poller.Wait(WaitMs(_hold));
+                var woke = Stopwatch.GetTimestamp();
+                var slept = Stopwatch.GetElapsedTime(asleep, woke);
+                // A timeout that only looks at held fragments again is no packet: the sleep goes on,
+                // counted from when it began, so those wake-ups cannot keep an idle worker polling.
+                var counted = true;
+                if (IdlePoll is { } window)
+                {
+                    if (woken)
+                    {
+                        window.Slept(slept, woke);
+                    }
+                    else
+                    {
+                        counted = window.TimedOut(slept, woke);
+                    }
+                }
+                _asleepSince = counted ? 0 : asleep;
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)

@@ -108,6 +108,23 @@ public class EarlyFragmentDataplaneTests
     }
 
     /// <summary>
+    /// A fragment waiting for its route is looked for every millisecond: those wake-ups are no
+    /// packets, so they must not keep an idle firewall polling.
+    /// </summary>
+    [LinuxRootFact]
+    public void looking_for_a_held_fragments_route_does_not_keep_the_workers_polling()
+    {
+        using var lab = new Lab(workers: 2, idlePollMicroseconds: 2000);
+        var fragments = Packets.Fragments(Packets.Udp(Client, Remote, 40000, 7, payload: 3000), 1480, identification: 0x7171);
+
+        lab.SendRawClient(fragments[1]);
+        Thread.Sleep(300);
+
+        // The worker holding it has had 300 ms without a packet; the other has not woken yet (its sleeps last 1 s).
+        Assert.Equal(0, lab.Dataplane.Workers.Min(w => w.IdlePoll!.Microseconds));
+    }
+
+    /// <summary>
     /// A client namespace and an uplink namespace, a data plane of <c>workers</c> between them, a UDP
     /// socket at the uplink's host and one at the client (192.0.2.10:40000), and raw sockets on both sides.
     /// </summary>
@@ -122,7 +139,7 @@ public class EarlyFragmentDataplaneTests
         private readonly Socket _rawUplink;
         private readonly Socket _clientSocket;
 
-        public Lab(int workers)
+        public Lab(int workers, int idlePollMicroseconds = 0)
         {
             var tunOptions = new TunOptions { Queues = workers, MultiQueue = true };
             var suffix = $"{Random.Shared.Next():x6}";
@@ -142,7 +159,7 @@ public class EarlyFragmentDataplaneTests
             var hosts = compiled.CreateHostTable();
             var engines = Enumerable.Range(0, workers).Select(w => new PacketEngine(new ActivePolicy(compiled, 1, hosts), options with { Shard = w })).ToArray();
             Dataplane = new Dataplane([new AttachedDevice(_clientTun, "work"), new AttachedDevice(_uplinkTun, null)], engines, shards);
-            Dataplane.Start();
+            Dataplane.Start(idlePollMicroseconds: idlePollMicroseconds);
             _server = _uplink.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
             _server.Bind(new IPEndPoint(IPAddress.Parse(Remote), 7));
             _server.ReceiveTimeout = 5000;

@@ -49,6 +49,18 @@ public class IdlePollWindowTests
     }
 
     [Fact]
+    public void a_timeout_shorter_than_the_window_is_no_packet_and_leaves_it_as_it_was()
+    {
+        var window = new IdlePollWindow(2000);
+        window.Slept(Long, 0);
+
+        Assert.False(window.TimedOut(TimeSpan.FromMilliseconds(1), 0));
+        Assert.Equal(1000, window.Microseconds);
+        Assert.True(window.TimedOut(TimeSpan.FromMilliseconds(3), 0));
+        Assert.Equal(500, window.Microseconds);
+    }
+
+    [Fact]
     public void a_sleep_as_long_as_the_maximum_still_counts_as_soon()
     {
         var window = new IdlePollWindow(400);
