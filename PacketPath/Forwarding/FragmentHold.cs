@@ -84,8 +84,11 @@ public sealed class FragmentHold
     /// <see cref="Fits"/>. <paramref name="device"/>: the device it came by;
     /// <paramref name="share"/>: the device of the client it belongs to. <paramref name="routed"/>:
     /// its datagram's worker is this one; else it waits for that worker to be known.
+    /// <paramref name="expiresAtMs"/>: when its hold runs out, if another worker held it first
+    /// (handing it over does not extend it); 0: <see cref="HoldMs"/> from now.
     /// </summary>
-    public bool TryHold(ReadOnlySpan<byte> frame, int device, int share, in PacketInfo info, bool routed, long nowMs, out bool displaced)
+    public bool TryHold(ReadOnlySpan<byte> frame, int device, int share, in PacketInfo info, bool routed, long nowMs, out bool displaced,
+        long expiresAtMs = 0)
     {
         displaced = false;
         if (!Fits(frame.Length) || (uint)share >= (uint)_heldBy.Length)
@@ -103,7 +106,7 @@ public sealed class FragmentHold
         _lengths[slot] = frame.Length;
         _devices[slot] = device;
         _shares[slot] = share;
-        _expiresAtMs[slot] = nowMs + HoldMs;
+        _expiresAtMs[slot] = expiresAtMs != 0 ? expiresAtMs : nowMs + HoldMs;
         _routed[slot] = routed;
         _infos[slot] = info;
         _keys[slot] = FragmentKey.From(info);
@@ -145,6 +148,8 @@ public sealed class FragmentHold
     public bool IsExpired(int slot, long nowMs) => _lengths[slot] > 0 && nowMs >= _expiresAtMs[slot];
 
     public bool IsRouted(int slot) => _routed[slot];
+
+    public long ExpiresAt(int slot) => _expiresAtMs[slot];
 
     public int Device(int slot) => _devices[slot];
 

@@ -21,7 +21,7 @@ namespace Lethe.PacketPath.Forwarding;
 /// </remarks>
 public sealed unsafe class HandoffRing : IDisposable
 {
-    private const int RecordHeader = 8;
+    private const int RecordHeader = 16;
     private const int WrapMarker = -1;
 
     private readonly byte* _memory;
@@ -31,7 +31,7 @@ public sealed unsafe class HandoffRing : IDisposable
     private long _tail;
     private int _peeked;
 
-    /// <param name="size">Bytes, a multiple of 8; each record takes its frame plus 8, rounded up to 8.</param>
+    /// <param name="size">Bytes, a multiple of 8; each record takes its frame plus 16, rounded up to 8.</param>
     public HandoffRing(int size)
     {
         if (size < 64 || size % 8 != 0)
@@ -50,7 +50,11 @@ public sealed unsafe class HandoffRing : IDisposable
     public int MaxFrame => _length / 2 - RecordHeader;
 
     /// <summary>Producer only. False, copying nothing, when the ring has no room for the frame now.</summary>
-    public bool TryPut(ReadOnlySpan<byte> frame, int device)
+    /// <param name="expiresAtMs">
+    /// For a held fragment handed to its datagram's worker: when its hold runs out, which the
+    /// hand-off does not extend; 0 for any other frame.
+    /// </param>
+    public bool TryPut(ReadOnlySpan<byte> frame, int device, long expiresAtMs = 0)
     {
         if (frame.Length > MaxFrame)
         {
@@ -73,19 +77,24 @@ public sealed unsafe class HandoffRing : IDisposable
         }
         BinaryPrimitives.WriteInt32LittleEndian(Buffer[offset..], frame.Length);
         BinaryPrimitives.WriteInt32LittleEndian(Buffer[(offset + 4)..], device);
+        BinaryPrimitives.WriteInt64LittleEndian(Buffer[(offset + 8)..], expiresAtMs);
         frame.CopyTo(Buffer[(offset + RecordHeader)..]);
         Volatile.Write(ref _tail, tail + advance);
         return true;
     }
 
     /// <summary>Consumer only: the oldest frame, to be used (and rewritten) in place, then <see cref="Release"/>d.</summary>
-    public bool TryPeek(out Span<byte> frame, out int device)
+    public bool TryPeek(out Span<byte> frame, out int device) => TryPeek(out frame, out device, out _);
+
+    /// <summary>As <see cref="TryPeek(out Span{byte}, out int)"/>, with what <see cref="TryPut"/> was given as <paramref name="expiresAtMs"/>.</summary>
+    public bool TryPeek(out Span<byte> frame, out int device, out long expiresAtMs)
     {
         var head = _head;
         if (head == Volatile.Read(ref _tail))
         {
             frame = default;
             device = -1;
+            expiresAtMs = 0;
             return false;
         }
         var offset = (int)(head % _length);
@@ -98,6 +107,7 @@ public sealed unsafe class HandoffRing : IDisposable
             length = BinaryPrimitives.ReadInt32LittleEndian(Buffer);
         }
         device = BinaryPrimitives.ReadInt32LittleEndian(Buffer[(offset + 4)..]);
+        expiresAtMs = BinaryPrimitives.ReadInt64LittleEndian(Buffer[(offset + 8)..]);
         frame = Buffer.Slice(offset + RecordHeader, length);
         _peeked = skipped + ((RecordHeader + length + 7) & ~7);
         return true;

@@ -263,9 +263,9 @@ public sealed class Worker
         var busy = false;
         foreach (var ring in _inbox)
         {
-            for (var n = 0; n < ReadBatch && ring.TryPeek(out var frame, out var device); n++)
+            for (var n = 0; n < ReadBatch && ring.TryPeek(out var frame, out var device, out var expiresAtMs); n++)
             {
-                Handle(frame, device, handedOver: true);
+                Handle(frame, device, handedOver: true, expiresAtMs);
                 ring.Release();
                 busy = true;
             }
@@ -303,7 +303,8 @@ public sealed class Worker
         return Math.Min(largest, TunDevice.MaxPacketLength);
     }
 
-    private void Handle(Span<byte> frame, int device, bool handedOver)
+    /// <param name="expiresAtMs">A held fragment handed over: when its hold runs out; else 0.</param>
+    private void Handle(Span<byte> frame, int device, bool handedOver, long expiresAtMs = 0)
     {
         if (frame.Length <= Headroom)
         {
@@ -346,7 +347,7 @@ public sealed class Worker
                 return;
             }
         }
-        Judge(frame, header, device, info, parsed, held: false, now);
+        Judge(frame, header, device, info, parsed, held: false, now, expiresAtMs);
         if (parsed && info.IsFragment && _hold is { Count: > 0 })
         {
             ReleaseHeld(FragmentKey.From(info), now);
@@ -359,7 +360,7 @@ public sealed class Worker
     /// is not known yet), unless it could never pass (<see cref="PacketEngine.MayHold"/>). One it
     /// pushed out of the hold is dropped as the fragment without flow it was.
     /// </summary>
-    private bool TryHold(ReadOnlySpan<byte> frame, int device, in PacketInfo info, bool routed, long now)
+    private bool TryHold(ReadOnlySpan<byte> frame, int device, in PacketInfo info, bool routed, long now, long expiresAtMs = 0)
     {
         var ingress = _ingressOf[device];
         if (_hold is not { } hold || ingress == NotInPolicy || !_engine.MayHold(info, ingress, now, out var client))
@@ -367,7 +368,7 @@ public sealed class Worker
             return false;
         }
         var share = DeviceFor(client);
-        if (share < 0 || !hold.TryHold(frame, device, share, info, routed, now, out var displaced))
+        if (share < 0 || !hold.TryHold(frame, device, share, info, routed, now, out var displaced, expiresAtMs))
         {
             return false;
         }
@@ -383,7 +384,9 @@ public sealed class Worker
     /// route forgotten, the answer and the packet sent, or a later fragment that came early held.
     /// </summary>
     /// <param name="held">The frame is a held fragment's, whose turn has come: it is not held again.</param>
-    private void Judge(Span<byte> frame, in VirtioNetHeader header, int device, in PacketInfo info, bool parsed, bool held, long now)
+    /// <param name="expiresAtMs">A held fragment handed over: when its hold runs out (held again, it keeps that); else 0.</param>
+    private void Judge(Span<byte> frame, in VirtioNetHeader header, int device, in PacketInfo info, bool parsed, bool held, long now,
+        long expiresAtMs = 0)
     {
         var ingress = _ingressOf[device];
         if (ingress == NotInPolicy)
@@ -401,7 +404,7 @@ public sealed class Worker
             : _engine.Process(packet, packet.Length, ingress, now, reply, offload);
         if (outcome.Early)
         {
-            if (!TryHold(frame, device, info, routed: true, now))
+            if (!TryHold(frame, device, info, routed: true, now, expiresAtMs))
             {
                 _engine.DropHeldFragment();
             }
@@ -494,7 +497,7 @@ public sealed class Worker
                 }
                 if (owner != Index)
                 {
-                    HandOff(frame, hold.Device(slot), owner);
+                    HandOff(frame, hold.Device(slot), owner, hold.ExpiresAt(slot));
                     hold.Free(slot);
                     busy = true;
                     continue;
@@ -581,11 +584,11 @@ public sealed class Worker
     /// (it holds no fragment meanwhile, which could take that slot, and judges only those whose
     /// worker is this one).
     /// </remarks>
-    private void HandOff(ReadOnlySpan<byte> frame, int device, int owner)
+    private void HandOff(ReadOnlySpan<byte> frame, int device, int owner, long expiresAtMs = 0)
     {
         var ring = _outbox[owner]!;
         var waitUntil = 0L;
-        while (!ring.TryPut(frame, device))
+        while (!ring.TryPut(frame, device, expiresAtMs))
         {
             var now = Environment.TickCount64;
             if (waitUntil == 0)

@@ -30,6 +30,19 @@ public class FragmentHoldTests
     }
 
     [Fact]
+    public void a_fragment_handed_over_keeps_the_deadline_it_was_first_held_with()
+    {
+        var hold = new FragmentHold(Headroom + 1500, shares: 3);
+        var fragment = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480)[2];
+        var frame = new byte[Headroom + fragment.Length];
+
+        Assert.True(hold.TryHold(frame, device: 1, share: 1, Packets.Parse(fragment), routed: true, nowMs: 1_900, out _, expiresAtMs: 2_000));
+
+        Assert.Equal(2_000, hold.NextExpiryMs);
+        Assert.Equal(2_000, hold.ExpiresAt(Enumerable.Range(0, FragmentHold.Slots).Single(hold.IsHeld)));
+    }
+
+    [Fact]
     public void a_share_that_fills_the_hold_gives_way_to_another_and_then_loses_its_own_oldest()
     {
         var hold = new FragmentHold(Headroom + 1500, shares: 3);

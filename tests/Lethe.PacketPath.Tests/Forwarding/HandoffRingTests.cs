@@ -16,6 +16,20 @@ public class HandoffRingTests
     }
 
     [Fact]
+    public void a_held_fragments_deadline_crosses_the_ring_with_it()
+    {
+        using var ring = new HandoffRing(4096);
+        Assert.True(ring.TryPut(new byte[100], 3, expiresAtMs: 123_456));
+        Assert.True(ring.TryPut(new byte[100], 4));
+
+        Assert.True(ring.TryPeek(out _, out var device, out var expiresAtMs));
+        Assert.Equal((3, 123_456L), (device, expiresAtMs));
+        ring.Release();
+        Assert.True(ring.TryPeek(out _, out _, out expiresAtMs));
+        Assert.Equal(0, expiresAtMs);
+    }
+
+    [Fact]
     public void frames_come_out_in_order_with_their_bytes_and_device_across_many_wraps()
     {
         Gen.Int[1, 9000].Array[1, 200].Sample(lengths =>
