@@ -466,7 +466,8 @@ public sealed class Worker
     }
 
     /// <summary>
-    /// Once a pass of the loop while fragments are held: each whose time ran out is dropped as the
+    /// Once a pass of the loop while fragments are held: each from a device the policy no longer
+    /// names is dropped as no device, as it would be now; each whose time ran out is dropped as the
     /// fragment without flow it turned out to be; one waiting for its datagram's worker goes there
     /// once that is noted; one whose turn came here is judged.
     /// </summary>
@@ -479,6 +480,14 @@ public sealed class Worker
         {
             if (!hold.IsHeld(slot))
             {
+                continue;
+            }
+            if (_ingressOf[hold.Device(slot)] == NotInPolicy)
+            {
+                // A swap removed the client it came from: dropped as it would be if it came now.
+                hold.Free(slot);
+                Counters.NoDevice++;
+                busy = true;
                 continue;
             }
             if (hold.IsExpired(slot, now))

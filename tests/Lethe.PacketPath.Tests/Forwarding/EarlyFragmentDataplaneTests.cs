@@ -124,6 +124,24 @@ public class EarlyFragmentDataplaneTests
         Assert.Equal(0, lab.Dataplane.Workers.Min(w => w.IdlePoll!.Microseconds));
     }
 
+    [LinuxRootFact]
+    public void a_held_fragment_of_a_client_the_policy_no_longer_names_is_dropped_as_no_device()
+    {
+        using var lab = new Lab(workers: 1);
+        var fragments = Packets.Fragments(Packets.Udp(Client, Remote, 40000, 7, payload: 3000), 1480, identification: 0x7272);
+        lab.SendRawClient(fragments[2]);
+        Thread.Sleep(50);
+
+        var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
+            [new SnapshotClient("other", ["192.0.2.99"], [new SnapshotRule("r-2", "action=accept")])]);
+        var compiled = CompiledPolicy.Compile(content, []);
+        Assert.NotNull(lab.Dataplane.Swap(_ => new ActivePolicy(compiled, 2, compiled.CreateHostTable()), TimeSpan.FromSeconds(5)));
+        Thread.Sleep(200);
+
+        Assert.Equal(1, lab.Dataplane.Workers.Sum(w => w.Counters.NoDevice));
+        Assert.Equal(0, lab.Drops(DropReason.FragmentWithoutFlow));
+    }
+
     /// <summary>
     /// A client namespace and an uplink namespace, a data plane of <c>workers</c> between them, a UDP
     /// socket at the uplink's host and one at the client (192.0.2.10:40000), and raw sockets on both sides.
