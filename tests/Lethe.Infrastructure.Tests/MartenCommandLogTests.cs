@@ -50,7 +50,7 @@ public sealed class MartenCommandLogTests : IAsyncLifetime
             new MartenPolicyStore(second).Append("p", 1, [new ClientAdded("home", ["10.137.0.6"])], audit, null, default));
 
         Assert.Empty(MartenEntries(LogLevel.Warning));
-        var race = Assert.Single(MartenEntries(LogLevel.Information), e => e.Text.Contains("raced", StringComparison.Ordinal));
+        var race = Assert.Single(MartenEntries(LogLevel.Information), e => e.Text.Contains("refused because what it read had moved on", StringComparison.Ordinal));
         Assert.Contains("409", race.Text);
         Assert.DoesNotContain("10.137.0.6", race.Text);
     }
