@@ -136,7 +136,7 @@ public sealed class Worker
         Placed?.Signal();
         PollSlot.Bind(ThreadPolicy.CurrentThreadId());
         // Here, not when built: the devices' MTUs are read by now.
-        _hold ??= new FragmentHold(Headroom + LargestMtu(), _devices.Length);
+        _hold ??= new FragmentHold(Headroom + LargestMtu(), Math.Max(1, _devices.Length)); // a test's worker may have no device
         try
         {
             while (!_stopping)
