@@ -168,7 +168,7 @@ public sealed class LiveFirewall : IDisposable
                 note += _options.DnsResolvers.Count == 0
                     ? $"; no --dns resolver, so {unanswered} dsthost name(s) stay unresolved"
                     : $"; {unanswered} dsthost name(s) had no answer for one address family or both at the swap " +
-                        $"(one with no answer at all was waited for up to {NewNamesWait.TotalSeconds:0} s), so they count as unresolved there";
+                        $"(one new to it, or answered before, with no answer at all was waited for up to {NewNamesWait.TotalSeconds:0} s), so they count as unresolved there";
             }
             if (BootCommand.DnsTargetWarning(compiled) is { } warning)
             {

@@ -93,9 +93,13 @@ public sealed class HostRefresher
         for (var id = 0; id < table.Names.Count; id++)
         {
             var old = previous?.Table.Names.IdOf(table.Names[id]) ?? -1;
+            // A name the table before held and asked without any answer either (its servers down, say) keeps
+            // its retry schedule and is not waited for: the wait and the first resolver slots go to the
+            // names this version brings, which would otherwise queue behind its unanswered tries.
+            var unansweredBefore = old >= 0 && !table.HasAnswer(id) && !previous!.Table.HasAnswer(old);
             foreach (var v6 in (ReadOnlySpan<bool>)[false, true])
             {
-                if (!table.HasAnswer(id))
+                if (!table.HasAnswer(id) && !unansweredBefore)
                 {
                     _awaitingFirst[Lookup(id, v6)] = true;
                     _awaitingCount++;
@@ -183,7 +187,7 @@ public sealed class HostRefresher
                 Interlocked.Exchange(ref _sleepingUntil, long.MaxValue); // a lookup ending during the pass wakes the sleep after it
                 var now = _time.GetTimestamp();
                 var next = long.MaxValue;
-                // First both families of the names without any answer (what a swap waits for), then the
+                // First both families of the names awaited (what a swap waits for), then the
                 // families never answered for (an AAAA that goes unanswered for ever would otherwise take
                 // the resolver's slots ahead of a new name), then the rest.
                 for (var pass = 0; pass < 3; pass++)
@@ -224,9 +228,9 @@ public sealed class HostRefresher
         }
     }
 
-    /// <summary>0: a name without any answer; 1: a family never answered for; 2: an answer to refresh.</summary>
+    /// <summary>0: a name awaited (<see cref="FirstAnswers"/>); 1: a family never answered for; 2: an answer to refresh.</summary>
     private int Rank(int lookup) =>
-        !Table.HasAnswer(lookup / 2) ? 0 : !Table.IsResolved(lookup / 2, v6: lookup % 2 == 1) ? 1 : 2;
+        Volatile.Read(ref _awaitingFirst[lookup]) ? 0 : !Table.IsResolved(lookup / 2, v6: lookup % 2 == 1) ? 1 : 2;
 
     /// <summary>Runs a lookup <see cref="RunLoop"/> started; once done, wakes the loop if it sleeps past the lookup's new due time.</summary>
     private async Task RefreshDue(int lookup, CancellationToken ct)
