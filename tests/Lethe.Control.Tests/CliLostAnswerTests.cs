@@ -115,6 +115,44 @@ public class CliLostAnswerTests
         Assert.Equal("", output);
     }
 
+    [Fact]
+    public async Task a_change_the_server_took_and_never_answered_is_never_reported_as_not_sent()
+    {
+        // Takes each whole request and says nothing until lethe hangs up: every request went out.
+        var received = 0;
+        await using var server = new LoopbackHttp(async (request, stream) =>
+        {
+            if (request.StartsWith("POST ", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref received);
+            }
+            var rest = new byte[4096];
+            while (await stream.ReadAsync(rest) > 0)
+            {
+            }
+        });
+
+        // HttpClient's own timer can fire a few milliseconds before its Timeout by the Stopwatch:
+        // many short tries, so that one that does is among them.
+        var notSent = new List<string>();
+        const int tries = 30;
+        for (var i = 0; i < tries; i++)
+        {
+            var (_, _, error) = await Run(server.Root, TimeSpan.FromMilliseconds(300), "rule", "add", "home", "work", "action=accept", "-m", "r");
+            if (!error.Contains("may still have been made", StringComparison.Ordinal))
+            {
+                notSent.Add(error.Trim());
+            }
+        }
+
+        for (var waited = 0; Volatile.Read(ref received) < tries && waited < 100; waited++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(tries, Volatile.Read(ref received));
+        Assert.True(notSent.Count == 0, $"the server took all {tries} changes, yet {notSent.Count} were reported as not sent: {string.Join(" | ", notSent.Distinct())}");
+    }
+
     private static Task<(int Code, string Out, string Err)> Run(LoopbackHttp? server, params string[] command) =>
         Run(server?.Root ?? "http://127.0.0.1:1", null, command);
 

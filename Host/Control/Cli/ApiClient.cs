@@ -140,10 +140,11 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             throw new CliException($"cannot reach the control plane at {server}: {Lethe.Hosts.FailureText.Of(e)}");
         }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested && e.InnerException is TimeoutException
-                                             && Stopwatch.GetElapsedTime(started) < http.Timeout)
+                                             && Stopwatch.GetElapsedTime(started) < (ApiHttp.ConnectWait(http.Timeout) + http.Timeout) / 2)
         {
-            // The handler's connect timeout (ApiHttp), before HttpClient's own: TCP or TLS never set
-            // up, so the request never went out.
+            // The handler's connect timeout (ApiHttp), long before HttpClient's own: TCP or TLS never
+            // set up, so the request never went out. Both throw alike, and a timer can fire a few
+            // milliseconds early, so which one it was is told by the deadline it was nearer to.
             throw new CliException($"cannot reach the control plane at {server}: no connection (TCP and TLS) within {ApiHttp.ConnectWait(http.Timeout).TotalSeconds:0} s");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
