@@ -590,9 +590,10 @@ public sealed class PacketEngine
 
     /// <summary>
     /// A later fragment of a datagram that may pass, so one worth holding when it comes early: not
-    /// one of a TCP segment (IPv6 later fragments do not name their transport).
+    /// one of a TCP segment (an IPv6 fragment header names the transport in every fragment too, unless
+    /// other extension headers follow it, which only the first fragment shows).
     /// </summary>
-    public static bool MayComeEarly(in PacketInfo info) => info.FragmentOffset != 0 && !(info.Version == 4 && info.Protocol == IpProtocol.Tcp);
+    public static bool MayComeEarly(in PacketInfo info) => info.FragmentOffset != 0 && info.Protocol != IpProtocol.Tcp;
 
     /// <summary>
     /// Whether a later fragment that came early (<see cref="PacketOutcome.Early"/>) could still pass,
@@ -605,7 +606,7 @@ public sealed class PacketEngine
     public bool MayHold(in PacketInfo info, int ingress, long nowMs, out int client)
     {
         client = ingress;
-        if (!MayComeEarly(info))
+        if (!MayComeEarly(info) || info.Destination.IsNeverForwarded || info.Source.IsNeverForwarded)
         {
             return false;
         }
@@ -621,7 +622,8 @@ public sealed class PacketEngine
         client = compiled.FindClient(info.Destination);
         if (client >= 0)
         {
-            return true;
+            // Where the family is translated, nothing from the uplink to a client's own address passes.
+            return FirewallAddressFor(info) is null;
         }
         if (!IsFirewallAddress(info.Destination))
         {

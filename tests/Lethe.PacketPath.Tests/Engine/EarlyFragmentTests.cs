@@ -65,8 +65,11 @@ public class EarlyFragmentTests
     {
         Assert.True(MayHold(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), _lab.Work, out var client));
         Assert.Equal(_lab.Work, client);
-        Assert.True(MayHold(Packets.Udp(Remote4, Personal4, 53, 5000, payload: 3000), Ingress.Uplink, out client));
-        Assert.Equal(_lab.Personal, client);
+        // Untranslated (no uplink address for the family): addressed to its client.
+        var routed = new EngineLab(["action=accept"], options: EngineLab.Options with { UplinkV4 = null });
+        Assert.True(routed.Engine.MayHold(Packets.Parse(Packets.Fragments(Packets.Udp(Remote4, Personal4, 53, 5000, payload: 3000), 1232)[1]),
+            Ingress.Uplink, routed.Now, out client));
+        Assert.Equal(routed.Personal, client);
         // Translated: its client shows only with its first fragment.
         Assert.True(MayHold(Packets.Udp(Remote4, Uplink4, 53, 5000, payload: 3000), Ingress.Uplink, out client));
         Assert.Equal(Ingress.Uplink, client);
@@ -75,6 +78,13 @@ public class EarlyFragmentTests
         Assert.False(MayHold(Packets.Udp(Remote4, Router4, 53, 5000, payload: 3000), Ingress.Uplink, out _));
         Assert.False(MayHold(Packets.Udp(Work4, Remote4, 53, 5000, payload: 3000), Ingress.Uplink, out _));
         Assert.False(MayHold(Packets.Tcp(Work4, Remote4, 5000, 53, TcpFlags.Ack, payload: 3000), _lab.Work, out _));
+        // Where the family is translated, nothing from the uplink to a client's own address passes.
+        Assert.False(MayHold(Packets.Udp(Remote4, Personal4, 53, 5000, payload: 3000), Ingress.Uplink, out _));
+        Assert.False(MayHold(Packets.Udp(Remote6, Work6, 53, 5000, payload: 3000), Ingress.Uplink, out _));
+        // Never forwarded, whatever the rules say.
+        Assert.False(MayHold(Packets.Udp(Work4, "239.1.2.3", 5000, 7, payload: 3000), _lab.Work, out _));
+        Assert.False(MayHold(Packets.Udp(Work6, "ff02::fb", 5353, 5353, payload: 3000), _lab.Work, out _));
+        Assert.False(MayHold(Packets.Udp("224.0.0.251", Uplink4, 5353, 5353, payload: 3000), Ingress.Uplink, out _));
     }
 
     [Fact]
@@ -130,10 +140,12 @@ public class EarlyFragmentTests
         Assert.Equal(1, lab.Engine.Drops[(int)DropReason.FragmentWithoutFlow]);
     }
 
-    [Fact]
-    public void a_tcp_fragment_is_not_held()
+    [Theory]
+    [InlineData(Work4, Remote4)]
+    [InlineData(Work6, Remote6)]
+    public void a_tcp_fragment_is_not_held(string from, string to)
     {
-        var later = _lab.SendMayHold(Packets.Fragments(Packets.Tcp(Work4, Remote4, 5000, 53, TcpFlags.Ack, payload: 4000), 1480)[1], _lab.Work);
+        var later = _lab.SendMayHold(Packets.Fragments(Packets.Tcp(from, to, 5000, 53, TcpFlags.Ack, payload: 4000), 1232)[1], _lab.Work);
 
         Assert.False(later.Outcome.Early);
         Assert.Equal(DropReason.FragmentWithoutFlow, later.Reason);
