@@ -85,10 +85,11 @@ public sealed class FragmentHold
     /// <paramref name="share"/>: the device of the client it belongs to. <paramref name="routed"/>:
     /// its datagram's worker is this one; else it waits for that worker to be known.
     /// <paramref name="expiresAtMs"/>: when its hold runs out, if another worker held it first
-    /// (handing it over does not extend it); 0: <see cref="HoldMs"/> from now.
+    /// (handing it over does not extend it); 0: <see cref="HoldMs"/> from now. <paramref name="displace"/>
+    /// false: only into a free slot (false when there is none), for a caller that is using a held slot.
     /// </summary>
     public bool TryHold(ReadOnlySpan<byte> frame, int device, int share, in PacketInfo info, bool routed, long nowMs, out bool displaced,
-        long expiresAtMs = 0)
+        long expiresAtMs = 0, bool displace = true)
     {
         displaced = false;
         if (!Fits(frame.Length) || (uint)share >= (uint)_heldBy.Length)
@@ -98,6 +99,10 @@ public sealed class FragmentHold
         var slot = Array.IndexOf(_lengths, 0);
         if (slot < 0)
         {
+            if (!displace)
+            {
+                return false;
+            }
             slot = OldestOf(GivingWay(share));
             Free(slot);
             displaced = true;

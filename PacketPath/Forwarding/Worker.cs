@@ -368,7 +368,8 @@ public sealed class Worker
             return false;
         }
         var share = DeviceFor(client);
-        if (share < 0 || !hold.TryHold(frame, device, share, info, routed, now, out var displaced, expiresAtMs))
+        // While handing a held slot's fragment off, a fragment from the inbox may take a free slot only.
+        if (share < 0 || !hold.TryHold(frame, device, share, info, routed, now, out var displaced, expiresAtMs, displace: !_handingOff))
         {
             return false;
         }
@@ -397,8 +398,9 @@ public sealed class Worker
         var packet = frame[Headroom..];
         var offload = new Offload(header.NeedsChecksum, header.IsGso ? header.GsoSize : 0);
         var reply = _reply.AsSpan(Headroom);
-        // Not while handing off from a held slot: holding one here could take that slot's place.
-        var mayHold = !held && !_handingOff && parsed && info.IsFragment && _hold is { } hold && hold.Fits(frame.Length);
+        // While handing off from a held slot, only into a free slot: pushing one out could take that slot's place.
+        var mayHold = !held && parsed && info.IsFragment && _hold is { } hold && hold.Fits(frame.Length)
+            && (!_handingOff || hold.Count < FragmentHold.Slots);
         var outcome = parsed
             ? _engine.Process(packet, info, ingress, now, reply, offload, mayHold)
             : _engine.Process(packet, packet.Length, ingress, now, reply, offload);
@@ -590,8 +592,8 @@ public sealed class Worker
     /// queue slows its reader instead of losing packets. While it waits it serves its own inbox:
     /// two workers waiting on each other's full rings would otherwise wait forever. The frame is
     /// in <c>_frame</c>, or a held fragment's slot, neither of which serving the inbox touches
-    /// (it holds no fragment meanwhile, which could take that slot, and judges only those whose
-    /// worker is this one).
+    /// (meanwhile it holds fragments in free slots only, so none can take that slot, and judges only
+    /// those whose worker is this one).
     /// </remarks>
     private void HandOff(ReadOnlySpan<byte> frame, int device, int owner, long expiresAtMs = 0)
     {

@@ -30,6 +30,26 @@ public class FragmentHoldTests
     }
 
     [Fact]
+    public void a_worker_handing_a_held_fragment_off_holds_another_only_in_a_free_slot()
+    {
+        var hold = new FragmentHold(Headroom + 1500, shares: 3);
+        var fragment = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 3000), 1480)[2];
+        var frame = new byte[Headroom + fragment.Length];
+        var info = Packets.Parse(fragment);
+        for (var n = 0; n < FragmentHold.Slots - 1; n++)
+        {
+            Assert.True(hold.TryHold(frame, 1, 1, info, routed: false, nowMs: n, out _));
+        }
+
+        Assert.True(hold.TryHold(frame, 2, 2, info, routed: true, nowMs: 100, out var displaced, displace: false));
+        Assert.False(displaced);
+        Assert.False(hold.TryHold(frame, 2, 2, info, routed: true, nowMs: 101, out displaced, displace: false));
+        Assert.False(displaced);
+        Assert.Equal(FragmentHold.Slots - 1, hold.HeldFor(1));
+        Assert.Equal(1, hold.HeldFor(2));
+    }
+
+    [Fact]
     public void a_fragment_handed_over_keeps_the_deadline_it_was_first_held_with()
     {
         var hold = new FragmentHold(Headroom + 1500, shares: 3);
