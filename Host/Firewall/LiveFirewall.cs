@@ -109,7 +109,8 @@ public sealed class LiveFirewall : IDisposable
     /// <paramref name="startNames"/> starts keeping the new policy's names fresh and returns the task
     /// of its first answers. A name new to the policy has none yet, and the swap re-checks the flows
     /// of the client whose rules changed: an unanswered name in a drop rule would cut all of them, though
-    /// none of them goes there. So when the new table holds a name without any answer, the swap waits
+    /// none of them goes there. So when the new table holds a name without any answer (that the running
+    /// one had an answer for, or did not hold), the swap waits
     /// for those first answers, up to <see cref="NewNamesWait"/>; a name still unanswered after that
     /// blocks its client as the rule format says. A name answered for one family only was asked
     /// already: it is not waited for, and its other family stays unresolved until it answers.
@@ -157,7 +158,7 @@ public sealed class LiveFirewall : IDisposable
             }
             var hosts = compiled.CreateHostTable();
             hosts.CopyFrom(running.Hosts);
-            startNames(hosts).Wait(NewNamesWait); // at once when every name has an answer for either family
+            startNames(hosts).Wait(NewNamesWait); // at once when every name has an answer for either family, or had none before either
             var unanswered = Unanswered(hosts);
             var cut = Dataplane.Swap(_ => new ActivePolicy(compiled, snapshot.Envelope.Version, hosts), SwapTimeout);
             ContentSha256 = snapshot.Envelope.ContentSha256;
@@ -168,7 +169,7 @@ public sealed class LiveFirewall : IDisposable
                 note += _options.DnsResolvers.Count == 0
                     ? $"; no --dns resolver, so {unanswered} dsthost name(s) stay unresolved"
                     : $"; {unanswered} dsthost name(s) had no answer for one address family or both at the swap " +
-                        $"(one new to it, or answered before, with no answer at all was waited for up to {NewNamesWait.TotalSeconds:0} s), so they count as unresolved there";
+                        $"(one with no answer at all was waited for up to {NewNamesWait.TotalSeconds:0} s, unless the running version had none either), so they count as unresolved there";
             }
             if (BootCommand.DnsTargetWarning(compiled) is { } warning)
             {

@@ -20,7 +20,7 @@ public sealed class NameRefresh(IReadOnlyList<IPEndPoint> resolvers, TextWriter 
     /// Keeps <paramref name="hosts"/> fresh from now on, instead of the table before it (whose answers
     /// <paramref name="hosts"/> holds, copied: those names keep their schedule). Returns the task of
     /// the first answers: complete once every name without an answer for either family has been asked
-    /// once (or at once when there is nothing to ask).
+    /// once, unless the table before had none for it either (or at once when there is nothing to ask).
     /// </summary>
     public Task Start(HostTable hosts)
     {

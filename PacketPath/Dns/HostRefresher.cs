@@ -38,7 +38,8 @@ namespace Lethe.PacketPath.Dns;
 /// in both is asked again when that schedule says, after <see cref="FailureRetry"/>), so a swap asks
 /// only about the names it has no answer for, and asks them first: a swap waits for them
 /// (<see cref="FirstAnswers"/>), and re-asking dozens of names it already knows ahead of them could
-/// outlast that wait.
+/// outlast that wait. A name the table before asked without any answer either keeps its retry
+/// schedule, is asked after those, and is not waited for.
 /// <see cref="RefreshAll"/> and <see cref="Run"/> must not run at the same time.
 /// </summary>
 public sealed class HostRefresher
@@ -56,7 +57,10 @@ public sealed class HostRefresher
     /// <summary>When each lookup is due, as <see cref="TimeProvider.GetTimestamp"/> values; long.MinValue: now.</summary>
     private readonly long[] _due;
 
-    /// <summary>The lookups of the names without an answer for either family when it started, until each has been asked once.</summary>
+    /// <summary>
+    /// The lookups of the names without an answer for either family when it started (but for those the
+    /// table before had none for either), until each has been asked once.
+    /// </summary>
     private readonly bool[] _awaitingFirst;
 
     private int _awaitingCount;
@@ -130,7 +134,8 @@ public sealed class HostRefresher
 
     /// <summary>
     /// Completes once every name the table had no answer for (in either family) when this refresher
-    /// started has been asked once (both families, whatever the answers), or once it has stopped: what
+    /// started, but for those the table before had none for either (their servers down: they keep
+    /// their retry schedule), has been asked once (both families, whatever the answers), or once it has stopped: what
     /// boot and a policy swap wait for, so that a name new to the policy is not judged unresolved only
     /// because nobody asked yet. A name answered for one family only was asked already, and is not
     /// waited for.

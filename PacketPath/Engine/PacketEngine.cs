@@ -598,10 +598,12 @@ public sealed class PacketEngine
     /// <summary>
     /// Whether a later fragment that came early (<see cref="PacketOutcome.Early"/>) could still pass,
     /// so is worth holding, and the client it would pass for, whose share of the held fragments it
-    /// takes. From a client: that client, when the source is its own. From the uplink: the client it
-    /// is addressed to; one addressed to the firewall's own address (translated) is the client's
-    /// whose datagram of its key passes, else <see cref="Ingress.Uplink"/>, since the ports that
-    /// name its flow are in its first fragment. One addressed to neither could never pass.
+    /// takes. Neither end may be an address never forwarded. From a client: that client, when the
+    /// source is its own. From the uplink: the client it is addressed to, where that family is not
+    /// translated (else nothing to a client's own address passes); one addressed to the firewall's own
+    /// address (translated) is the client's whose datagram of its key passes, else
+    /// <see cref="Ingress.Uplink"/>, since the ports that name its flow are in its first fragment. One
+    /// addressed to neither could never pass.
     /// </summary>
     public bool MayHold(in PacketInfo info, int ingress, long nowMs, out int client)
     {

@@ -45,7 +45,10 @@ public sealed class FragmentRoutes
 
     public FragmentRoutes(ulong seed) => _seed = seed;
 
-    /// <summary>The shard of <paramref name="packet"/> (<see cref="FlowOwner.Of"/>); a later fragment whose first was not read goes to shard 0, which drops it.</summary>
+    /// <summary>
+    /// The shard of <paramref name="packet"/> (<see cref="FlowOwner.Of"/>); 0 for a later fragment whose
+    /// first fragment's route is not noted (the worker uses <see cref="TryOwnerOf"/> and holds such a fragment).
+    /// </summary>
     public int OwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs) =>
         TryOwnerOf(shards, packet, info, nowMs, out var owner) ? owner : 0;
 

@@ -437,8 +437,9 @@ public static class NftRenderer
             Line(0, $"# `nft -f` this file: it replaces table inet {TableName} in one transaction (the empty table and the");
             Line(0, "# delete make the load work whether or not the table exists). Kernel forwarding must be on.");
             Line(0, "# Same verdicts as Lethe for new flows; conntrack carries the rest. Where they differ:");
-            Line(0, "#  - fragments: Lethe judges a datagram's first fragment and passes the later ones after it, in order");
-            Line(0, "#    (no TCP fragments); the kernel reassembles them, in any order, and judges the whole packet.");
+            Line(0, "#  - fragments: Lethe judges a datagram's first fragment and passes the later ones after it, in order,");
+            Line(0, "#    holding one that comes early for up to 2 s (no TCP fragments); the kernel reassembles them and");
+            Line(0, "#    judges the whole packet.");
             Line(0, "#  - expire: a rule that expires later matches while `meta time` (the kernel's clock) is before its");
             Line(0, "#    expire (always, from 2554 on, which that clock does not hold); rules already expired were left");
             Line(0, "#    out. Flows it opened go on after it (Lethe cuts them).");
