@@ -458,7 +458,7 @@ public sealed class PacketEngine
         {
             return false;
         }
-        if (info.Protocol == IpProtocol.Tcp && _table.IsReopenedBy(entry, info.TcpFlags))
+        if (info.Protocol == IpProtocol.Tcp && _table.IsReopenedBy(entry, isReply, info.TcpFlags))
         {
             _table.Remove(entry);
             return false;

@@ -269,7 +269,7 @@ public sealed class ConnectionTable
             {
                 return DropReason.TcpInvalid;
             }
-            if (TcpTracker.Reopens(e.State, tcp.Flags))
+            if (TcpTracker.Reopens(e.State, isReply, tcp.Flags))
             {
                 // A new connection, which the closed flow must not carry past the rules (see IsReopenedBy).
                 return DropReason.TcpInvalid;
@@ -333,10 +333,10 @@ public sealed class ConnectionTable
     /// closed TCP flow (<see cref="TcpTracker.Reopens"/>): the caller removes the entry and handles
     /// the segment as the first of a new flow, which the sender's rules judge.
     /// </summary>
-    public bool IsReopenedBy(int entry, byte tcpFlags)
+    public bool IsReopenedBy(int entry, bool isReply, byte tcpFlags)
     {
         ref readonly var e = ref _entries[entry];
-        return e.Protocol == 6 && TcpTracker.Reopens(e.State, tcpFlags);
+        return e.Protocol == 6 && TcpTracker.Reopens(e.State, isReply, tcpFlags);
     }
 
     /// <summary>When a UDP flow began, kept in two words of the original TCP side, which UDP flows never use.</summary>

@@ -87,12 +87,15 @@ internal static class TcpTracker
     }
 
     /// <summary>
-    /// A fresh SYN, from either side, on a tuple whose flow has closed: a new connection, which
-    /// Linux's conntrack starts as one (it kills the old entry and looks the packet up again, so the
-    /// rules judge it). The old entry must go before the segment is handled.
+    /// A fresh SYN on a tuple whose flow has closed: a new connection, which Linux's conntrack starts
+    /// as one (it kills the old entry and looks the packet up again, so the rules judge it). The old
+    /// entry must go before the segment is handled. From the answering side only in TIME_WAIT (the
+    /// roles may have switched, RFC 1122 §4.2.2.13); in CLOSE its SYN is a guess (Linux: invalid),
+    /// which would otherwise end the flow at once.
     /// </summary>
-    public static bool Reopens(ConnectionState state, byte tcpFlags) =>
-        (tcpFlags & (Syn | Ack | Rst)) == Syn && state is ConnectionState.TimeWait or ConnectionState.Close;
+    public static bool Reopens(ConnectionState state, bool isReply, byte tcpFlags) =>
+        (tcpFlags & (Syn | Ack | Rst)) == Syn
+        && (state == ConnectionState.TimeWait || (state == ConnectionState.Close && !isReply));
 
     private static ConnectionState OnSyn(ConnectionState state, ref Closing closing, bool isReply, bool withAck)
     {

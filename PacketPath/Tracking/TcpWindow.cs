@@ -37,7 +37,8 @@ internal enum TcpSideFlags : byte
 
     /// <summary>
     /// The flow was picked up in the middle (after a restart, which forgets everything): its history
-    /// is unknown, so its sequence numbers are not checked, as Linux does with nf_conntrack_tcp_loose.
+    /// (its window scale, above all) is unknown, so a segment outside the window this side knows
+    /// still passes, as Linux lets it with nf_conntrack_tcp_loose; only the window bounds are loosened.
     /// </summary>
     Liberal = 2,
 
@@ -106,10 +107,6 @@ internal static class TcpWindow
     /// </summary>
     public static TcpCheck Accept(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
     {
-        if ((sender.Flags & TcpSideFlags.Liberal) != 0)
-        {
-            return TcpCheck.Accept;
-        }
         // Worked on copies, so that a refused segment (a forged SYN-ACK, say) leaves no trace.
         var s = sender;
         var r = receiver;
@@ -154,7 +151,7 @@ internal static class TcpWindow
             && segment.Acknowledgement == receiver.SynEnd)
         {
             // The server took that SYN as a new connection. Its SYN's window and scale were not kept, so the
-            // new connection is followed as one picked up midway: its sequence numbers are not checked.
+            // new connection is followed as one picked up midway: not held to the window bounds.
             sender = default;
             receiver = default;
             sender.Flags = receiver.Flags = TcpSideFlags.Liberal;
@@ -245,8 +242,10 @@ internal static class TcpWindow
 
         var inReceiveWindow = receiver.MaxWindow == 0 || After(end, sender.End - receiver.MaxWindow - 1);
         var ackWindow = Math.Max(sender.MaxWindow, MinAckWindow);
-        if (!Before(seq, sender.MaxEnd + 1) || !inReceiveWindow
-            || !Before(ack, receiver.End + 1) || !After(ack, receiver.End - ackWindow - 1))
+        var inWindow = Before(seq, sender.MaxEnd + 1) && inReceiveWindow
+            && Before(ack, receiver.End + 1) && After(ack, receiver.End - ackWindow - 1);
+        var liberal = (sender.Flags & TcpSideFlags.Liberal) != 0;
+        if (!inWindow && !liberal)
         {
             return TcpCheck.Refuse;
         }
@@ -270,6 +269,12 @@ internal static class TcpWindow
                 return TcpCheck.Pass;
             }
         }
+        if (!inWindow)
+        {
+            // A flow picked up midway, past what its windows are known to allow (a scale the firewall never
+            // saw): passed, as Linux does, but nothing is learnt from it, so a blind guess moves no bound.
+            return TcpCheck.Accept;
+        }
         if ((flags & TcpTracker.Ack) != 0 && segment.Acknowledgement != 0
             && ((sender.Flags & TcpSideFlags.AckSeen) == 0 || After(segment.Acknowledgement, sender.MaxAck)))
         {
@@ -288,7 +293,12 @@ internal static class TcpWindow
         if (After(end, sender.End))
         {
             sender.End = end;
-            sender.Flags |= TcpSideFlags.DataUnacknowledged;
+            if (!liberal)
+            {
+                // Not on a flow picked up midway: the ACK that clears it may lie past what the firewall
+                // follows, and the flow would then go after the unacknowledged timeout, idle as it may be.
+                sender.Flags |= TcpSideFlags.DataUnacknowledged;
+            }
         }
         if ((flags & TcpTracker.Ack) != 0 && segment.Acknowledgement == receiver.End)
         {

@@ -54,6 +54,18 @@ public class TcpSequenceWindowTests
         return _lab.Engine.Connections.Lookup(key, _lab.Now, out _, out _);
     }
 
+    /// <summary>After a restart: the client's segment picks the flow up, the server answers, the client acknowledges.</summary>
+    private static ushort PickUpMidway(EngineLab lab, ushort clientPort)
+    {
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, clientPort, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 100, sequence: 1_000,
+            acknowledgement: 5_000, window: 502), lab.Work).Info.SourcePort;
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 200, sequence: 5_000,
+            acknowledgement: 1_100, window: 509)).Forwarded);
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, clientPort, 443, TcpFlags.Ack, sequence: 1_100, acknowledgement: 5_200,
+            window: 502)).Forwarded);
+        return nat;
+    }
+
     [Fact]
     public void a_blind_reset_from_the_uplink_is_dropped_unanswered_and_the_flow_stays_open()
     {
@@ -364,6 +376,142 @@ public class TcpSequenceWindowTests
         Assert.False(blind.Forwarded);
         Assert.Equal(DropReason.TcpInvalid, blind.Reason);
         Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_blind_reset_into_a_flow_picked_up_midway_does_not_end_it()
+    {
+        // Linux tracks td_maxack for a picked-up (liberal) flow too: a reset behind what the client acknowledged is
+        // invalid, one elsewhere keeps ESTABLISHED. Only the window checks are loosened (nf_conntrack_tcp_loose).
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40005);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40005, 443);
+
+        var blind = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Rst, sequence: unchecked(5_200u - 1_000_000u)));
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        var state = lab.Engine.Connections.StateOf(entry);
+        lab.Now += 60_000; // an idle minute, as an ssh session or a server-push stream has
+        var data = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 10, sequence: 5_200,
+            acknowledgement: 1_100, window: 509));
+
+        Assert.True(data.Forwarded, $"the server's data after the blind reset ({blind.Reason}, flow now {state}) was dropped: {data.Reason}");
+        Assert.Equal(ConnectionState.Established, state);
+        Assert.False(blind.Forwarded, "a reset 1,000,000 behind the acknowledged point reached the client");
+    }
+
+    [Fact]
+    public void a_reset_into_a_flow_picked_up_midway_ahead_of_the_acknowledged_point_is_passed_on_but_leaves_it_established()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40007);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40007, 443);
+
+        // Far past any window the firewall knows of this flow, yet possibly inside the client's scaled one: its receiver judges it.
+        var ahead = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Rst, sequence: 5_200 + 1_000_000));
+        var challenge = lab.FromWork(Packets.Tcp(Work4, Remote4, 40007, 443, TcpFlags.Ack, sequence: 1_100, acknowledgement: 5_200, window: 502));
+        lab.Now += 11_000; // past the close timeout
+
+        Assert.True(ahead.Forwarded, ahead.Reason.ToString());
+        Assert.True(challenge.Forwarded, challenge.Reason.ToString());
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _), "the flow went with the reset");
+        Assert.Equal(ConnectionState.Established, lab.Engine.Connections.StateOf(entry));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_reset_exactly_where_the_other_side_acknowledged_still_closes_a_flow_picked_up_midway(bool fromClient)
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40008);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40008, 443);
+
+        var reset = fromClient
+            ? lab.FromWork(Packets.Tcp(Work4, Remote4, 40008, 443, TcpFlags.Rst, sequence: 1_100))
+            : lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Rst, sequence: 5_200));
+
+        Assert.True(reset.Forwarded, reset.Reason.ToString());
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        Assert.Equal(ConnectionState.Close, lab.Engine.Connections.StateOf(entry));
+    }
+
+    [Fact]
+    public void a_flow_picked_up_midway_passes_data_far_outside_any_window_the_firewall_could_know()
+    {
+        // The client's SYN offered a window scale the firewall never saw: its 502 may mean 502 << 14 bytes.
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40009);
+
+        var far = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 1_000, sequence: 5_200 + 4_000_000,
+            acknowledgement: 1_100, window: 509));
+        var acknowledged = lab.FromWork(Packets.Tcp(Work4, Remote4, 40009, 443, TcpFlags.Ack, sequence: 1_100, acknowledgement: 5_200 + 4_001_000,
+            window: 502));
+        var more = lab.FromWork(Packets.Tcp(Work4, Remote4, 40009, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 1_000, sequence: 1_100 + 3_000_000,
+            acknowledgement: 5_200 + 4_001_000, window: 502));
+
+        Assert.True(far.Forwarded, far.Reason.ToString());
+        Assert.True(acknowledged.Forwarded, acknowledged.Reason.ToString());
+        Assert.True(more.Forwarded, more.Reason.ToString());
+    }
+
+    [Fact]
+    public void a_flow_picked_up_midway_whose_acknowledgements_run_past_what_the_firewall_follows_keeps_the_established_timeout()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40010);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40010, 443);
+        var s = 5_200u;
+        for (var i = 0; i < 4; i++, s += 1_000)
+        {
+            // Past the 502 bytes the firewall knows of the client's window from the second segment on.
+            Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 1_000, sequence: s,
+                acknowledgement: 1_100, window: 509)).Forwarded);
+        }
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40010, 443, TcpFlags.Ack, sequence: 1_100, acknowledgement: s, window: 502)).Forwarded);
+
+        lab.Now += 600_000; // idle past the unacknowledged timeout
+
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out _, out _), "the flow went as if its data were never acknowledged");
+    }
+
+    [Fact]
+    public void a_blind_reset_into_a_resynchronised_flow_does_not_end_it()
+    {
+        const uint newIsn = 3_000_000_000;
+        const uint serverIsn = 9_000;
+        Assert.True(_lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 64240)).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Syn | TcpFlags.Ack, serverIsn, newIsn + 1, window: 65535).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, newIsn + 1, serverIsn + 1).Forwarded);
+
+        var blind = FromRemote(TcpFlags.Rst, unchecked(serverIsn + 1 - 1_000_000), 0);
+
+        Assert.False(blind.Forwarded);
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
+    public void a_syn_from_the_uplink_into_a_flow_picked_up_midway_is_dropped_as_invalid()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40006);
+
+        var blind = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Syn, sequence: 5_300));
+
+        Assert.False(blind.Forwarded);
+        Assert.Equal(DropReason.TcpInvalid, blind.Reason);
+    }
+
+    [Fact]
+    public void a_syn_from_the_uplink_into_a_flow_in_close_is_dropped_as_invalid_and_leaves_the_flow()
+    {
+        // Linux: a SYN from the answering side reopens TIME_WAIT (the roles may have switched), but in CLOSE it is invalid.
+        Assert.True(FromRemote(TcpFlags.Rst | TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 1).Forwarded);
+        Assert.Equal(ConnectionState.Close, State());
+
+        var blind = FromRemote(TcpFlags.Syn, RemoteIsn + 1 + 40_000, 0);
+
+        Assert.Equal(DropReason.TcpInvalid, blind.Reason);
+        Assert.Equal(ConnectionState.Close, State());
     }
 
     [Fact]

@@ -116,9 +116,10 @@ public class ConnectionTableTests
         table.Observe(entry, false, Seg(Ack), 40, 1);
         Assert.Equal(ConnectionState.TimeWait, table.StateOf(entry));
 
-        Assert.True(table.IsReopenedBy(entry, Syn));
-        Assert.False(table.IsReopenedBy(entry, Syn | Ack));
-        Assert.False(table.IsReopenedBy(entry, Ack));
+        Assert.True(table.IsReopenedBy(entry, isReply: false, Syn));
+        Assert.True(table.IsReopenedBy(entry, isReply: true, Syn));
+        Assert.False(table.IsReopenedBy(entry, isReply: false, Syn | Ack));
+        Assert.False(table.IsReopenedBy(entry, isReply: false, Ack));
         Assert.Equal(DropReason.TcpInvalid, table.Observe(entry, false, Seg(Syn), 40, 2));
         Assert.Equal(DropReason.TcpInvalid, table.Observe(entry, true, Seg(Syn), 40, 2));
         Assert.Equal(ConnectionState.TimeWait, table.StateOf(entry));
@@ -131,7 +132,7 @@ public class ConnectionTableTests
         var entry = Open(table, Key(6), Ack);
 
         Assert.Equal(ConnectionState.Established, table.StateOf(entry));
-        Assert.False(table.IsReopenedBy(entry, Syn));
+        Assert.False(table.IsReopenedBy(entry, isReply: false, Syn));
     }
 
     [Fact]
