@@ -170,6 +170,10 @@ public sealed class PacketEngine
         }
         if (info.HopLimit <= 1)
         {
+            if (RefusedByItsFlow(packet, info, nowMs) is var refused and not DropReason.None)
+            {
+                return Drop(ref outcome, refused);
+            }
             TimeExceeded(packet, info, client, nowMs, reply, ref outcome);
             return Drop(ref outcome, DropReason.TtlExceeded);
         }
@@ -187,11 +191,18 @@ public sealed class PacketEngine
                 return Drop(ref outcome, DropReason.IcmpNotOfFlow);
             }
             var egress = EgressFor(compiled, info.Destination);
-            if (TooBig(packet, info, egress, client, reply, ref outcome))
+            var tcp = TcpSample.Read(packet, info);
+            if (Exceeds(packet, info, egress))
             {
+                // Judged by its flow first: a segment the flow refuses gets no answer (ConnectionTable.Refusal).
+                if (_table.Refusal(entry, isReply, tcp) is var refused and not DropReason.None)
+                {
+                    return Drop(ref outcome, refused);
+                }
+                AnswerTooBig(packet, info, egress, client, reply, ref outcome);
                 return Drop(ref outcome, DropReason.TooBig);
             }
-            if (_table.Observe(entry, isReply, TcpSample.Read(packet, info), info.TotalLength, nowMs) is var refusedSegment and not DropReason.None)
+            if (_table.Observe(entry, isReply, tcp, info.TotalLength, nowMs) is var refusedSegment and not DropReason.None)
             {
                 return Drop(ref outcome, refusedSegment);
             }
@@ -299,7 +310,7 @@ public sealed class PacketEngine
             {
                 return Drop(ref outcome, DropReason.IcmpErrorWithoutFlow);
             }
-            var refusal = Deliverable(policy, packet, info, source.Source, nowMs, reply, ref outcome);
+            var refusal = Deliverable(policy, packet, info, source.Source, flow: -1, default, nowMs, reply, ref outcome);
             if (refusal != DropReason.None)
             {
                 return Drop(ref outcome, refusal);
@@ -321,12 +332,13 @@ public sealed class PacketEngine
             return Drop(ref outcome, DropReason.IcmpNotOfFlow);
         }
         var original = _table.OriginalKey(entry);
-        var refused = Deliverable(policy, packet, info, original.Source, nowMs, reply, ref outcome);
+        var tcp = TcpSample.Read(packet, info);
+        var refused = Deliverable(policy, packet, info, original.Source, entry, tcp, nowMs, reply, ref outcome);
         if (refused != DropReason.None)
         {
             return Drop(ref outcome, refused);
         }
-        if (_table.Observe(entry, true, TcpSample.Read(packet, info), info.TotalLength, nowMs) is var refusedSegment and not DropReason.None)
+        if (_table.Observe(entry, true, tcp, info.TotalLength, nowMs) is var refusedSegment and not DropReason.None)
         {
             return Drop(ref outcome, refusedSegment);
         }
@@ -341,10 +353,12 @@ public sealed class PacketEngine
     /// <summary>
     /// Whether a packet from the uplink may go on to the client at <paramref name="clientAddress"/>;
     /// sets <see cref="PacketOutcome.Client"/>. Checked before the packet is translated, so any ICMP
-    /// the firewall answers with goes back through the uplink quoting what the remote sent.
+    /// the firewall answers with goes back through the uplink quoting what the remote sent. A segment of
+    /// <paramref name="flow"/> (-1: none) that would be answered is judged by the flow first: one it
+    /// refuses gets no answer (<see cref="ConnectionTable.Refusal"/>).
     /// </summary>
-    private DropReason Deliverable(ActivePolicy policy, ReadOnlySpan<byte> packet, in PacketInfo info, NetAddress clientAddress, long nowMs,
-        Span<byte> reply, ref PacketOutcome outcome)
+    private DropReason Deliverable(ActivePolicy policy, ReadOnlySpan<byte> packet, in PacketInfo info, NetAddress clientAddress, int flow,
+        in TcpSample tcp, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
     {
         // The owner is looked up in the current policy: client numbering may change between snapshots.
         var client = policy.Compiled.FindClient(clientAddress);
@@ -353,12 +367,37 @@ public sealed class PacketEngine
             return DropReason.FlowCut;
         }
         outcome.Client = client;
-        if (info.HopLimit <= 1)
+        var expired = info.HopLimit <= 1;
+        if (!expired && !Exceeds(packet, info, client))
+        {
+            return DropReason.None;
+        }
+        if (flow >= 0 && _table.Refusal(flow, isReply: true, tcp) is var refused and not DropReason.None)
+        {
+            return refused;
+        }
+        if (expired)
         {
             TimeExceeded(packet, info, Ingress.Uplink, nowMs, reply, ref outcome);
             return DropReason.TtlExceeded;
         }
-        return TooBig(packet, info, client, Ingress.Uplink, reply, ref outcome) ? DropReason.TooBig : DropReason.None;
+        AnswerTooBig(packet, info, client, Ingress.Uplink, reply, ref outcome);
+        return DropReason.TooBig;
+    }
+
+    /// <summary>
+    /// Why the tracked flow of a client's TCP segment whose hop limit ran out refuses it
+    /// (<see cref="ConnectionTable.Refusal"/>); <see cref="DropReason.None"/> when it has none, or when
+    /// the segment starts a new connection on it, which is answered as any new flow's first packet.
+    /// </summary>
+    private DropReason RefusedByItsFlow(Span<byte> packet, in PacketInfo info, long nowMs)
+    {
+        if (info.Protocol != IpProtocol.Tcp || !_table.Lookup(FlowKey.From(info), nowMs, out var entry, out var isReply)
+            || _table.IsReopenedBy(entry, isReply, info.TcpFlags))
+        {
+            return DropReason.None;
+        }
+        return _table.Refusal(entry, isReply, TcpSample.Read(packet, info));
     }
 
     private PacketOutcome ClientIcmpError(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, long nowMs, ref PacketOutcome outcome)
@@ -916,24 +955,36 @@ public sealed class PacketEngine
     /// </summary>
     private bool TooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, Span<byte> reply, ref PacketOutcome outcome)
     {
-        var mtu = egress == Ingress.Uplink ? _uplinkMtu : (uint)egress < (uint)_clientMtus.Length ? _clientMtus[egress] : _options.ClientMtu;
-        if (LargestSegment(packet, info) <= mtu)
+        if (!Exceeds(packet, info, egress))
         {
             return false;
         }
+        AnswerTooBig(packet, info, egress, sender, reply, ref outcome);
+        return true;
+    }
+
+    /// <summary>Whether the packet exceeds the MTU of <paramref name="egress"/>.</summary>
+    private bool Exceeds(ReadOnlySpan<byte> packet, in PacketInfo info, int egress) => LargestSegment(packet, info) > MtuOf(egress);
+
+    private int MtuOf(int egress) =>
+        egress == Ingress.Uplink ? _uplinkMtu : (uint)egress < (uint)_clientMtus.Length ? _clientMtus[egress] : _options.ClientMtu;
+
+    /// <summary>Answers <paramref name="sender"/> of a packet too big for <paramref name="egress"/> when it may (see <see cref="TooBig"/>).</summary>
+    private void AnswerTooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, Span<byte> reply, ref PacketOutcome outcome)
+    {
         // IPv4 without DF would need fragmenting, which Lethe does not do: it is dropped without an answer.
         // Not rate-limited, as Linux does not limit them: a client's refused traffic using up the
         // answers would otherwise leave another client's path MTU discovery without one, and its
         // connections hanging. Each answer goes to the packet's own sender and is smaller than it.
         if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || ErrorSourceFor(info) is not { } from)
         {
-            return true;
+            return;
         }
+        var mtu = MtuOf(egress);
         outcome.ReplyLength = info.Version == 6
             ? Replies.IcmpError(packet, info, from, IcmpV6Message.PacketTooBig, 0, (uint)mtu, reply)
             : Replies.IcmpError(packet, info, from, IcmpV4Message.DestinationUnreachable, IcmpV4Message.UnreachableFragmentationNeeded, (uint)mtu, reply);
         outcome.ReplyEgress = sender;
-        return true;
     }
 
     /// <summary>The packet's length on the wire: a super-packet's largest segment, else the packet.</summary>

@@ -265,21 +265,12 @@ public sealed class ConnectionTable
         var check = TcpCheck.Accept;
         if (e.Protocol == 6)
         {
-            if (!TcpTracker.ValidFlags(tcp.Flags))
+            var refusal = isReply
+                ? Judge(e.State, ref e.ReplySide, ref e.OriginalSide, tcp, isReply: true, out check)
+                : Judge(e.State, ref e.OriginalSide, ref e.ReplySide, tcp, isReply: false, out check);
+            if (refusal != DropReason.None)
             {
-                return DropReason.TcpInvalid;
-            }
-            if (TcpTracker.Reopens(e.State, isReply, tcp.Flags))
-            {
-                // A new connection, which the closed flow must not carry past the rules (see IsReopenedBy).
-                return DropReason.TcpInvalid;
-            }
-            check = isReply
-                ? TcpWindow.Accept(ref e.ReplySide, ref e.OriginalSide, tcp, e.State, isReply: true)
-                : TcpWindow.Accept(ref e.OriginalSide, ref e.ReplySide, tcp, e.State, isReply: false);
-            if (check is TcpCheck.Refuse or TcpCheck.Invalid)
-            {
-                return check == TcpCheck.Refuse ? DropReason.TcpOutOfWindow : DropReason.TcpInvalid;
+                return refusal;
             }
         }
         if (check != TcpCheck.Pass)
@@ -326,6 +317,47 @@ public sealed class ConnectionTable
                 break;
         }
         return DropReason.None;
+    }
+
+    /// <summary>
+    /// Why <see cref="Observe"/> would refuse this TCP segment of the flow (<see cref="DropReason.None"/>:
+    /// it would take it, or the flow is not TCP), changing nothing. Asked of a segment the firewall would
+    /// answer instead of forwarding (its hop limit ran out, it is too big): one its flow refuses is
+    /// dropped unanswered as any other, or the answer would tell whoever guessed the flow's ports,
+    /// knowing none of its sequence numbers, that it lives.
+    /// </summary>
+    public DropReason Refusal(int entry, bool isReply, in TcpSample tcp)
+    {
+        ref readonly var e = ref _entries[entry];
+        if (e.Protocol != 6)
+        {
+            return DropReason.None;
+        }
+        var sender = isReply ? e.ReplySide : e.OriginalSide;
+        var receiver = isReply ? e.OriginalSide : e.ReplySide;
+        return Judge(e.State, ref sender, ref receiver, tcp, isReply, out _);
+    }
+
+    /// <summary>Why a TCP segment is refused, or <see cref="DropReason.None"/> with what it does; the sides move unless it is refused.</summary>
+    private static DropReason Judge(ConnectionState state, ref TcpSide sender, ref TcpSide receiver, in TcpSample tcp, bool isReply, out TcpCheck check)
+    {
+        check = TcpCheck.Invalid;
+        if (!TcpTracker.ValidFlags(tcp.Flags))
+        {
+            return DropReason.TcpInvalid;
+        }
+        if (TcpTracker.Reopens(state, isReply, tcp.Flags))
+        {
+            // A new connection, which the closed flow must not carry past the rules (see IsReopenedBy).
+            return DropReason.TcpInvalid;
+        }
+        check = TcpWindow.Accept(ref sender, ref receiver, tcp, state, isReply);
+        return check switch
+        {
+            TcpCheck.Refuse => DropReason.TcpOutOfWindow,
+            TcpCheck.Invalid => DropReason.TcpInvalid,
+            _ => DropReason.None,
+        };
     }
 
     /// <summary>

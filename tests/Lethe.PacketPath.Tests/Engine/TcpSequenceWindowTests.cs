@@ -81,6 +81,53 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void an_out_of_window_segment_whose_ttl_runs_out_is_dropped_unanswered()
+    {
+        var probe = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, _natPort, TcpFlags.Ack, ttl: 1, sequence: 2_000_000_000,
+            acknowledgement: 3_000_000_000, window: 509));
+
+        Assert.Equal(DropReason.TcpOutOfWindow, probe.Reason);
+        Assert.Empty(probe.Reply);
+    }
+
+    [Fact]
+    public void an_out_of_window_segment_too_big_for_the_client_network_is_dropped_unanswered()
+    {
+        // Fragmentation needed would tell whoever guessed the ports, and nothing more, that the NAT mapping lives.
+        var probe = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, _natPort, TcpFlags.Ack | TcpFlags.Psh, payload: 1_600, dontFragment: true,
+            sequence: 2_000_000_000, acknowledgement: 3_000_000_000, window: 509));
+
+        Assert.Equal(DropReason.TcpOutOfWindow, probe.Reason);
+        Assert.Empty(probe.Reply);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_clients_out_of_window_segment_whose_ttl_runs_out_or_that_is_too_big_is_dropped_unanswered(bool tooBig)
+    {
+        var probe = _lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Ack | TcpFlags.Psh, payload: tooBig ? 1_600 : 100,
+            ttl: tooBig ? (byte)64 : (byte)1, dontFragment: true, sequence: ClientIsn + 1, acknowledgement: RemoteIsn + 1 + 500_000, window: 502));
+
+        Assert.Equal(DropReason.TcpOutOfWindow, probe.Reason);
+        Assert.Empty(probe.Reply);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void an_in_window_segment_whose_ttl_runs_out_or_that_is_too_big_is_answered_and_leaves_the_flow_as_it_was(bool tooBig)
+    {
+        // A reset exactly where the client acknowledged would close the flow, had it been forwarded.
+        var reset = _lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, _natPort, TcpFlags.Rst | TcpFlags.Ack, payload: tooBig ? 1_600 : 0,
+            ttl: tooBig ? (byte)64 : (byte)1, dontFragment: true, sequence: RemoteIsn + 1, acknowledgement: ClientIsn + 1, window: 509));
+
+        Assert.Equal(tooBig ? DropReason.TooBig : DropReason.TtlExceeded, reset.Reason);
+        Assert.NotEmpty(reset.Reply);
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
     public void injected_data_past_the_clients_window_does_not_reach_it()
     {
         // The client advertised 502 << 7 = 64,256 bytes.
