@@ -32,12 +32,11 @@ public sealed class ReplyRateLimiter
     {
         var i = Slot(sender);
         var last = _lastMs[i];
+        // A bucket never used has spent nothing, so its refill from time 0 changes nothing; no mark of
+        // "unused" is needed, which a real time of 0 (a capture stamped from the epoch) would be taken for.
         if (nowMs > last)
         {
-            if (last != 0)
-            {
-                _spent[i] = (float)Math.Max(0, _spent[i] - (nowMs - last) * _perSecond / 1000.0);
-            }
+            _spent[i] = (float)Math.Max(0, _spent[i] - (nowMs - last) * _perSecond / 1000.0);
             _lastMs[i] = nowMs;
         }
         if (_burst - _spent[i] < 1)

@@ -36,6 +36,19 @@ public class ReplyRateLimitTests
         Assert.Equal(90, _lab.Engine.Drops[(int)DropReason.RuleDrop]);
     }
 
+    // replay: a capture's clock starts where its timestamps do; shifted or anonymised captures start at the epoch.
+    [Fact]
+    public void a_capture_that_starts_at_the_epoch_gets_its_answers_back_as_time_passes()
+    {
+        _lab.Now = 0;
+        var burst = Answered(30, i => Packets.Udp(Work4, Remote4, (ushort)(5000 + i), 53, payload: 8));
+        _lab.Now += 60_000;
+        var aMinuteLater = Answered(30, i => Packets.Udp(Work4, Remote4, (ushort)(7000 + i), 53, payload: 8));
+
+        Assert.Equal(5, burst);
+        Assert.Equal(5, aMinuteLater);
+    }
+
     [Fact]
     public void a_burst_of_packets_whose_ttl_runs_out_gets_at_most_the_burst_of_time_exceeded_answers()
     {
