@@ -6,8 +6,8 @@ namespace Lethe.PacketPath.Forwarding;
 /// <summary>
 /// The worker a packet goes to, fragments included. A later fragment carries no ports, so it cannot
 /// name its flow's shard: the worker that reads a datagram's first fragment notes here which shard
-/// its flow went to, and whichever worker reads a later fragment sends it there. While a note is
-/// live (its datagram still passing, at most 30 s), another first fragment of the same key goes to
+/// its flow went to, and whichever worker reads a later fragment sends it there, while the note is
+/// live (its datagram still passing, at most 30 s). Meanwhile another first fragment of the same key goes to
 /// the noted worker too, which drops it as a second first fragment, as one worker would: a forged
 /// or reused one can neither move the route of the datagram passing nor be forwarded beside it.
 /// The worker holding the pass forgets the note when the datagram ends or its first fragment is
@@ -47,14 +47,14 @@ public sealed class FragmentRoutes
 
     /// <summary>
     /// The shard of <paramref name="packet"/> (<see cref="FlowOwner.Of"/>); 0 for a later fragment whose
-    /// first fragment's route is not noted (the worker uses <see cref="TryOwnerOf"/> and holds such a fragment).
+    /// first fragment's route is not noted, or no longer live (the worker uses <see cref="TryOwnerOf"/> and holds such a fragment).
     /// </summary>
     public int OwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs) =>
         TryOwnerOf(shards, packet, info, nowMs, out var owner) ? owner : 0;
 
     /// <summary>
     /// As <see cref="OwnerOf"/>, but false for a later fragment whose first fragment's route is not
-    /// noted (yet): its reader may hold it until it is.
+    /// noted (yet), or noted longer ago than a datagram passes: its reader may hold it until it is.
     /// </summary>
     public bool TryOwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs, out int owner)
     {
@@ -74,13 +74,16 @@ public sealed class FragmentRoutes
         {
             seen = Volatile.Read(ref other);
         }
-        var noted = seen != 0 && (seen & TagMask) == tag;
+        // A note outlives its datagram when nobody forgot it (its last fragment lost, a swap cut it), and the
+        // sender's 16-bit identification comes round: one no longer live is another datagram's, whose
+        // worker may not be this one's, so a later fragment waits for its own first fragment's note.
+        var noted = seen != 0 && (seen & TagMask) == tag && IsLive(seen, now);
         if (info.FragmentOffset != 0)
         {
             owner = noted ? (int)(seen & OwnerMask) - 1 : 0;
             return noted;
         }
-        if (noted && IsLive(seen, now))
+        if (noted)
         {
             owner = (int)(seen & OwnerMask) - 1;
             return true;

@@ -65,6 +65,43 @@ public class FragmentRoutesTests
     }
 
     [Fact]
+    public void a_later_fragment_does_not_follow_the_note_of_a_datagram_that_ended_long_ago()
+    {
+        var shards = new FlowShards(2, secret: 11);
+        var routes = new FragmentRoutes(seed: 5);
+        // Two datagrams with the same addresses and identification (the sender's 16-bit count came round), of flows on different workers.
+        var datagrams = Enumerable.Range(20000, 200)
+            .Select(p => Packets.Fragments(Packets.Udp("192.0.2.10", "198.51.100.1", 53, (ushort)p, payload: 3000), 1480, identification: 0x4242)).ToArray();
+        var old = datagrams.First(d => shards.Of(FlowKey.From(Packets.Parse(d[0]))) == 1);
+        var next = datagrams.First(d => shards.Of(FlowKey.From(Packets.Parse(d[0]))) == 0);
+        // The old datagram's first fragment went to worker 1; its last fragment was lost (or a swap cut it), so nobody forgot the note.
+        Assert.Equal(1, routes.OwnerOf(shards, old[0], Packets.Parse(old[0]), nowMs: 1_000));
+
+        // Ten minutes later the new datagram's second fragment is read before its first: it must wait for that one's note.
+        var routed = routes.TryOwnerOf(shards, next[1], Packets.Parse(next[1]), nowMs: 601_000, out var owner);
+
+        Assert.False(routed, $"routed to worker {owner} by a note 600 s old, whose datagram's pass ended 570 s ago");
+    }
+
+    [Fact]
+    public void a_later_fragment_follows_its_first_to_the_end_of_its_datagrams_pass()
+    {
+        var shards = new FlowShards(2, secret: 11);
+        var routes = new FragmentRoutes(seed: 5);
+        var fragments = Enumerable.Range(20000, 200)
+            .Select(p => Packets.Fragments(Packets.Udp("192.0.2.10", "198.51.100.1", 53, (ushort)p, payload: 3000), 1480, identification: 0x4242))
+            .First(d => shards.Of(FlowKey.From(Packets.Parse(d[0]))) == 1);
+        Assert.Equal(1, routes.OwnerOf(shards, fragments[0], Packets.Parse(fragments[0]), nowMs: 1_000));
+
+        // A pass lasts 30 s from its first fragment: a moment after it, and at its last millisecond.
+        var soon = routes.TryOwnerOf(shards, fragments[1], Packets.Parse(fragments[1]), nowMs: 1_001, out var soonOwner);
+        var late = routes.TryOwnerOf(shards, fragments[2], Packets.Parse(fragments[2]), nowMs: 30_999, out var lateOwner);
+
+        Assert.Equal((true, 1), (soon, soonOwner));
+        Assert.Equal((true, 1), (late, lateOwner));
+    }
+
+    [Fact]
     public void a_later_fragment_whose_first_was_not_read_goes_to_shard_zero()
     {
         var routes = new FragmentRoutes(seed: 3);
