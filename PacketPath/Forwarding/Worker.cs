@@ -29,6 +29,9 @@ public sealed class Worker
     private const int MaxSegments = 512;
     private const int HandoffWaitMs = 2;
 
+    /// <summary>How often, at most, a worker with no packet to handle has its engine sweep (<see cref="PacketEngine.Sweep"/>).</summary>
+    private static readonly long SweepEvery = Stopwatch.Frequency;
+
     private readonly PacketEngine _engine;
     private readonly AttachedDevice[] _devices;
     private readonly DeviceMtus _mtus;
@@ -55,6 +58,8 @@ public sealed class Worker
     private bool _handingOff;
     // When the sleep going on began (Stopwatch), across the timeouts that look at held fragments; 0: awake.
     private long _asleepSince;
+    // When the engine last swept (Stopwatch): a worker that starts idle sweeps at once.
+    private long _sweptAt = long.MinValue / 2;
 
     internal Worker(int index, PacketEngine engine, AttachedDevice[] devices, DeviceMtus mtus, FlowShards shards, FragmentRoutes fragmentRoutes,
         Action<Exception> failed)
@@ -161,6 +166,7 @@ public sealed class Worker
                     _asleepSince = 0;
                     continue;
                 }
+                SweepWhenDue();
                 var asleep = _asleepSince != 0 ? _asleepSince : Stopwatch.GetTimestamp();
                 var woken = _poller.Wait(WaitMs(_hold));
                 var woke = Stopwatch.GetTimestamp();
@@ -186,6 +192,27 @@ public sealed class Worker
         {
             _failed(e);
         }
+    }
+
+    /// <summary>
+    /// With nothing to handle, about once a second (the idle worker's wake-up; wake-ups in between, for
+    /// packets or held fragments, do not sweep again): timed-out flows are forgotten and an expired
+    /// rule's flows cut without waiting for a packet. A busy worker needs none: its packets do that.
+    /// </summary>
+    /// <remarks>
+    /// Timed by the high-resolution clock: poll(2)'s second is at least a second on it, where
+    /// <see cref="Environment.TickCount64"/>, a coarse clock, may read a few milliseconds short and skip
+    /// every other wake-up.
+    /// </remarks>
+    private void SweepWhenDue()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (now - _sweptAt < SweepEvery)
+        {
+            return;
+        }
+        _sweptAt = now;
+        _engine.Sweep(Environment.TickCount64);
     }
 
     /// <summary>

@@ -27,6 +27,15 @@ public sealed class MetricsTextTests
         return new ActivePolicy(compiled, version, compiled.CreateHostTable());
     }
 
+    /// <summary>"work" with one rule, accept until <paramref name="expireAt"/> (UNIX seconds).</summary>
+    private static ActivePolicy ExpiringPolicy(long expireAt)
+    {
+        var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
+            [new SnapshotClient("work", ["10.137.0.5"], [new SnapshotRule("work-0", $"action=accept expire={expireAt}")])]);
+        var compiled = CompiledPolicy.Compile(content, []);
+        return new ActivePolicy(compiled, 1, compiled.CreateHostTable());
+    }
+
     private static long Sample(string page, string series) =>
         long.Parse(Regex.Match(page, "^" + Regex.Escape(series) + " (\\d+)$",
             RegexOptions.Multiline).Groups[1].Value);
@@ -120,5 +129,59 @@ public sealed class MetricsTextTests
             Assert.Equal(Sample(before, series), Sample(after, series));
         }
         Assert.Equal(0, Sample(after, "lethe_rule_hits_total{client=\"personal\",rule=\"personal-1\"}"));
+    }
+
+    // An operator reads lethe_tracked_flows as conntrack's count: flows that timed out are no longer tracked.
+    [Fact]
+    public void flows_that_timed_out_leave_the_tracked_flows_of_an_idle_firewall()
+    {
+        var engine = new PacketEngine(Policy(1, "work"), new EngineOptions { UplinkV4 = NetAddress.Parse("198.51.100.1"), Seed = 1 });
+        using var dataplane = new Dataplane([], [engine], new FlowShards(1, 7));
+        // Unanswered UDP is held 30 s; these were sent a minute ago on the workers' own clock.
+        var aMinuteAgo = Environment.TickCount64 - 60_000;
+        for (var i = 0; i < 5; i++)
+        {
+            var packet = Packets.Udp("10.137.0.5", "192.0.2.10", (ushort)(40000 + i), 53, payload: 10);
+            Assert.True(engine.Process(packet, packet.Length, Ingress.BySource, aMinuteAgo, new byte[2048]).Forwarded);
+        }
+
+        dataplane.Start();
+        // No packet comes: the firewall is idle, as after a burst of lookups has ended. Its workers wake every second.
+        Thread.Sleep(TimeSpan.FromSeconds(3));
+        var page = MetricsText.Render(dataplane);
+        dataplane.Stop();
+
+        Assert.Equal(0, Sample(page, "lethe_tracked_flows"));
+    }
+
+    // README: an expired rule ends its connections as a removed one does; an idle firewall's page shows them cut when it expires.
+    [Fact]
+    public void flows_of_a_rule_that_expires_on_an_idle_firewall_are_cut_and_counted_when_it_expires()
+    {
+        var expireAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 2;
+        var engine = new PacketEngine(ExpiringPolicy(expireAt),
+            new EngineOptions { UplinkV4 = NetAddress.Parse("198.51.100.1"), Seed = 1, WallClock = TimeProvider.System });
+        using var dataplane = new Dataplane([], [engine], new FlowShards(1, 7));
+        // Unanswered UDP is held 30 s, far past the expiry: only the expiry can end these.
+        var now = Environment.TickCount64;
+        for (var i = 0; i < 3; i++)
+        {
+            var packet = Packets.Udp("10.137.0.5", "192.0.2.10", (ushort)(40000 + i), 53, payload: 10);
+            Assert.True(engine.Process(packet, packet.Length, Ingress.BySource, now, new byte[2048]).Forwarded);
+        }
+
+        dataplane.Start();
+        // No packet comes after them. The workers look every second; a loaded machine may wake them late.
+        var page = MetricsText.Render(dataplane);
+        while (Sample(page, "lethe_flows_cut_by_expiry_total") < 3 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() < expireAt * 1000 + 3_000)
+        {
+            Thread.Sleep(100);
+            page = MetricsText.Render(dataplane);
+        }
+        var late = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - expireAt * 1000;
+        dataplane.Stop();
+
+        Assert.True(Sample(page, "lethe_flows_cut_by_expiry_total") == 3, $"{Sample(page, "lethe_flows_cut_by_expiry_total")} of 3 flows cut {late} ms after the expiry");
+        Assert.Equal(0, Sample(page, "lethe_tracked_flows"));
     }
 }

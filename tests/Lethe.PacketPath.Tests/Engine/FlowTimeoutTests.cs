@@ -1,3 +1,5 @@
+using Lethe.PacketPath.Engine;
+using Lethe.PacketPath.Tracking;
 using Lethe.PacketPath.Wire;
 using static Lethe.PacketPath.Tests.Engine.EngineLab;
 
@@ -106,5 +108,37 @@ public class FlowTimeoutTests
 
         Assert.True(inTime.Forwarded);
         Assert.Equal(DropReason.UnsolicitedFromUplink, tooLate.Reason);
+    }
+
+    // A worker with no packet to handle sweeps once a second: what it reports as tracked must fall to the flows still open.
+    [Fact]
+    public void sweeps_forget_a_full_table_of_timed_out_flows_a_slice_at_a_time()
+    {
+        const int capacity = 4 * PacketEngine.SweepEntries;
+        var lab = new EngineLab(["action=accept"], options: Options with { Limits = new ConnectionLimits { Capacity = capacity, PerClientQuota = capacity } });
+        for (var i = 0; i < capacity; i++)
+        {
+            lab.Through(Packets.Udp(Work4, Remote4, (ushort)(1024 + i), 53, payload: 8), lab.Work);
+        }
+
+        var left = new List<int>();
+        for (var sweep = 0; sweep < 4; sweep++)
+        {
+            lab.Engine.Sweep(lab.Now + 30_000);
+            left.Add(lab.Engine.Connections.Count);
+        }
+
+        Assert.Equal([3 * PacketEngine.SweepEntries, 2 * PacketEngine.SweepEntries, PacketEngine.SweepEntries, 0], left);
+    }
+
+    [Fact]
+    public void a_sweep_forgets_no_flow_before_its_time()
+    {
+        var natPort = _lab.Through(Packets.Udp(Work4, Remote4, 5353, 53, payload: 8), _lab.Work).Info.SourcePort;
+
+        _lab.Engine.Sweep(_lab.Now + 29_999);
+        var reply = ReplyAfter(29_999, Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 8));
+
+        Assert.True(reply.Forwarded);
     }
 }

@@ -123,6 +123,28 @@ public class RuleExpiryTests
         Assert.Equal(1, lab.Engine.FlowsCutByExpiry);
     }
 
+    // The live worker sweeps once a second while no packet comes: the flow goes, and is counted, when the rule expires.
+    [Fact]
+    public void a_rule_that_expires_while_no_packet_comes_has_its_flows_cut_by_the_sweep_after()
+    {
+        var clock = new ManualTimeProvider();
+        var expireAt = clock.GetUtcNow().ToUnixTimeSeconds() + 10;
+        var lab = new EngineLab([$"action=accept proto=tcp expire={expireAt}"], options: Options with { WallClock = clock }) { Now = 5_000 };
+        var natPort = OpenTcp(lab, 40006);
+
+        clock.Advance(TimeSpan.FromMilliseconds(9_999));
+        lab.Engine.Sweep(lab.Now + 9_999);
+        var before = (lab.Engine.FlowsCutByExpiry, lab.Engine.Connections.Count);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        lab.Engine.Sweep(lab.Now + 10_000);
+
+        Assert.Equal((0, 1), before);
+        Assert.Equal(1, lab.Engine.FlowsCutByExpiry);
+        Assert.Equal(0, lab.Engine.Connections.Count);
+        lab.Now += 10_000;
+        Assert.Equal(DropReason.UnsolicitedFromUplink, lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, natPort, TcpFlags.Ack, payload: 10)).Reason);
+    }
+
     [Fact]
     public void a_wall_clock_stepped_past_the_expiry_ends_the_flow_within_a_minute()
     {
