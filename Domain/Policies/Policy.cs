@@ -58,14 +58,15 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
 
     public ClientRemoved RemoveClient(string name)
     {
-        RequireClient(name);
+        var client = RequireClient(name);
         var tests = Draft.Tests.Where(t => t.Client == name).Select(t => t.Id).ToArray();
         if (tests.Length > 0)
         {
             throw new DomainException(Refusal.Unprocessable,
                 $"Client {name} is named by policy tests {string.Join(", ", tests)}; remove them first.");
         }
-        return new ClientRemoved(name);
+        // What went with it, so the history can say where its rules went.
+        return new ClientRemoved(name, client.Addresses, client.Rules.Select(r => r.Id).ToArray());
     }
 
     // ---- rules ---------------------------------------------------------------------------
@@ -149,7 +150,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
                 ? $"The import holds no rules; with replace it would remove all {client.Rules.Count} rule(s) of {clientName}. Remove them one by one if that is meant."
                 : "The import holds no rules.");
         }
-        return new RulesImported(clientName, replace, rules);
+        return new RulesImported(clientName, replace, rules, replace ? client.Rules.Select(r => r.Id).ToArray() : null);
     }
 
     // ---- policy tests --------------------------------------------------------------------
@@ -166,11 +167,9 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
 
     public PolicyTestRemoved RemoveTest(string testId)
     {
-        if (Draft.Tests.All(t => t.Id != testId))
-        {
-            throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no test {testId}.");
-        }
-        return new PolicyTestRemoved(testId);
+        var test = Draft.Tests.FirstOrDefault(t => t.Id == testId)
+            ?? throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no test {testId}.");
+        return new PolicyTestRemoved(testId, test);
     }
 
     // ---- publishing ----------------------------------------------------------------------

@@ -7,7 +7,8 @@ public sealed record PolicyCreated(string Policy);
 
 public sealed record ClientAdded(string Client, IReadOnlyList<string> Addresses);
 
-public sealed record ClientRemoved(string Client);
+/// <param name="Addresses">The client's addresses and <paramref name="RuleIds"/> the ids of the rules that went with it; null in events recorded before they were kept.</param>
+public sealed record ClientRemoved(string Client, IReadOnlyList<string>? Addresses = null, IReadOnlyList<string>? RuleIds = null);
 
 public sealed record RuleAdded(string Client, string RuleId, string Rule, int Position);
 
@@ -17,11 +18,13 @@ public sealed record RuleMoved(string Client, string RuleId, int From, int To);
 
 public sealed record RuleReplaced(string Client, string RuleId, string Before, string After);
 
-public sealed record RulesImported(string Client, bool Replaced, IReadOnlyList<DraftRule> Rules);
+/// <param name="ReplacedRuleIds">With <paramref name="Replaced"/>, the ids of the client's rules it removed; null in events recorded before they were kept.</param>
+public sealed record RulesImported(string Client, bool Replaced, IReadOnlyList<DraftRule> Rules, IReadOnlyList<string>? ReplacedRuleIds = null);
 
 public sealed record PolicyTestAdded(PolicyTest Test);
 
-public sealed record PolicyTestRemoved(string TestId);
+/// <param name="Test">What the removed test checked; null in events recorded before it was kept.</param>
+public sealed record PolicyTestRemoved(string TestId, PolicyTest? Test = null);
 
 /// <param name="LogPosition">The stream version the snapshot was sealed from.</param>
 /// <param name="ConfirmBy">Set for a commit-confirmed publish: reverted unless confirmed by then.</param>

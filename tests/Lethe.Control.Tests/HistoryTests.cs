@@ -170,6 +170,50 @@ public class HistoryTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task the_history_of_an_import_with_replace_names_the_rules_it_removed_and_added()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("audit-import");
+        var web = await alice.AddRule("audit-import", "work", "action=accept proto=tcp dstports=443");
+
+        var imported = (await alice.Post("/policies/audit-import/clients/work/rules/import",
+            new { lines = new[] { "action=drop proto=udp" }, replace = true, reason = "reimport" }).Ok())["ids"]![0].Str();
+
+        var summary = (await alice.History("audit-import")).Last()!["summary"].Str();
+        Assert.Contains(web, summary);
+        Assert.Contains(imported, summary);
+    }
+
+    [Fact]
+    public async Task the_history_of_a_client_removal_names_the_rules_that_went_with_it()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("audit-client");
+        await alice.AddClient("audit-client", "personal", "10.137.0.11");
+        var rule = await alice.AddRule("audit-client", "personal", "action=accept proto=tcp dstports=443");
+
+        await alice.Post("/policies/audit-client/clients/personal/remove", new { reason = "retired" }).Ok();
+
+        var summary = (await alice.History("audit-client")).Last()!["summary"].Str();
+        Assert.Contains(rule, summary);
+        Assert.Contains("10.137.0.11", summary);
+    }
+
+    [Fact]
+    public async Task the_history_of_a_test_removal_says_what_the_test_checked()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("audit-test");
+        var test = await alice.AddTest("audit-test", "work", "192.0.2.1", "tcp", 22, "drop");
+
+        await alice.Post($"/policies/audit-test/tests/{test}/remove", new { reason = "obsolete" }).Ok();
+
+        var summary = (await alice.History("audit-test")).Last()!["summary"].Str();
+        Assert.Contains(test, summary);
+        Assert.Contains("work -> 192.0.2.1 tcp port 22 expect drop", summary);
+    }
+
+    [Fact]
     public async Task history_of_an_unknown_policy_gets_404()
     {
         using var alice = Host.Client();

@@ -148,6 +148,39 @@ public sealed class EventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task events_stored_before_they_named_what_went_still_fold_and_keep_their_summaries()
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("old"), audit, default);
+            await store.Append("old", 1, [
+                new ClientAdded("work", ["10.137.0.5"]), new ClientAdded("personal", ["10.137.0.6"]),
+                new RuleAdded("work", "r-1", "action=drop", 0),
+                new PolicyTestAdded(new PolicyTest("t-1", "work", "192.0.2.1", "tcp", 22, null, "drop")),
+                new RulesImported("work", true, [new DraftRule("r-2", "action=accept")], ["r-1"]),
+                new PolicyTestRemoved("t-1", new PolicyTest("t-1", "work", "192.0.2.1", "tcp", 22, null, "drop")),
+                new ClientRemoved("personal", ["10.137.0.6"], []),
+            ], audit, null, default);
+        }
+        // As an earlier build wrote them: without the fields that name what went.
+        var stripped = await _database.Count("with old as (update lethe.mt_events set data = data - 'replacedRuleIds' - 'test' - 'addresses' - 'ruleIds' " +
+            "where stream_id = 'old' and type in ('rules_imported', 'policy_test_removed', 'client_removed') returning 1) select count(*) from old");
+
+        await using var query = _store.LightweightSession();
+        var log = new MartenPolicyStore(query);
+        var summaries = (await log.History("old", default)).TakeLast(3).Select(h => h.Summary);
+        var folded = await log.LoadFromLog("old", null, default);
+
+        Assert.Equal(3, stripped);
+        Assert.Equal(["work: imported 1 rule(s) (r-2), replacing all", "removed test t-1", "removed client personal"], summaries);
+        Assert.Equal(["work"], folded!.Draft.Clients.Select(c => c.Name));
+        Assert.Equal(["r-2"], folded.Draft.FindClient("work")!.Rules.Select(r => r.Id));
+        Assert.Empty(folded.Draft.Tests);
+    }
+
+    [Fact]
     public async Task a_sealed_version_is_never_overwritten()
     {
         var snapshot = new StoredSnapshot(new SealedSnapshot(SealedSnapshot.CurrentFormat, "p", 1, 1, DateTimeOffset.UnixEpoch, "sha", "key", "sig", "e30="),

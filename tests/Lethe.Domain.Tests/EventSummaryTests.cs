@@ -1,0 +1,57 @@
+using Lethe.Domain.Policies;
+using static Lethe.Domain.Tests.Policies;
+
+namespace Lethe.Domain.Tests;
+
+public class EventSummaryTests
+{
+    [Fact]
+    public void a_client_removal_names_its_addresses_and_the_rules_that_went_with_it()
+    {
+        var policy = Work().WithClient("personal", "10.137.0.11", "2001:db8::11").WithRules("personal", "r-a", "r-b");
+
+        var removed = policy.RemoveClient("personal");
+
+        Assert.Equal("removed client personal (10.137.0.11, 2001:db8::11) and its 2 rule(s): r-a, r-b", EventSummary.Describe(removed));
+        Assert.Equal("removed client work (10.137.0.10), which had no rules", EventSummary.Describe(Work().RemoveClient("work")));
+    }
+
+    [Fact]
+    public void an_import_with_replace_names_the_rules_it_added_and_the_ones_it_replaced()
+    {
+        var policy = Work().WithRules("work", "r-old");
+
+        var imported = policy.ImportRules("work", [new DraftRule("r-new", "action=drop")], replace: true);
+
+        Assert.Equal("work: imported 1 rule(s) (r-new), replacing its 1 rule(s) (r-old)", EventSummary.Describe(imported));
+        Assert.Equal("work: imported 1 rule(s) (r-new), replacing all (it had none)",
+            EventSummary.Describe(Work().ImportRules("work", [new DraftRule("r-new", "action=drop")], replace: true)));
+        Assert.Equal("work: imported 1 rule(s) (r-new)", EventSummary.Describe(policy.ImportRules("work", [new DraftRule("r-new", "action=drop")], replace: false)));
+    }
+
+    [Fact]
+    public void a_large_import_names_its_first_20_rules_and_counts_the_rest()
+    {
+        var rules = Enumerable.Range(1, 25).Select(i => new DraftRule($"r-{i}", "action=drop")).ToArray();
+
+        var summary = EventSummary.Describe(Work().ImportRules("work", rules, replace: false));
+
+        Assert.Equal($"work: imported 25 rule(s) ({string.Join(", ", rules.Take(20).Select(r => r.Id))} and 5 more)", summary);
+    }
+
+    [Fact]
+    public void a_test_removal_says_what_the_test_checked()
+    {
+        var policy = Work().Then(p => p.AddTest(new PolicyTest("t-1", "work", "192.0.2.1", "tcp", 22, null, "drop")));
+
+        Assert.Equal("removed test t-1: work -> 192.0.2.1 tcp port 22 expect drop", EventSummary.Describe(policy.RemoveTest("t-1")));
+    }
+
+    [Fact]
+    public void events_recorded_before_they_named_what_went_keep_their_summaries()
+    {
+        Assert.Equal("removed client personal", EventSummary.Describe(new ClientRemoved("personal")));
+        Assert.Equal("removed test t-1", EventSummary.Describe(new PolicyTestRemoved("t-1")));
+        Assert.Equal("work: imported 1 rule(s) (r-new), replacing all", EventSummary.Describe(new RulesImported("work", true, [new DraftRule("r-new", "action=drop")])));
+    }
+}
