@@ -32,6 +32,13 @@ public sealed record DraftContent(IReadOnlyList<ClientDraft> Clients, IReadOnlyL
         return null;
     }
 
+    /// <summary>The same clients (in order, with their addresses and rules, comments included) and tests.</summary>
+    public bool SameAs(DraftContent other) =>
+        Clients.Count == other.Clients.Count
+        && Clients.Zip(other.Clients).All(c => c.First.Name == c.Second.Name
+            && c.First.Addresses.SequenceEqual(c.Second.Addresses) && c.First.Rules.SequenceEqual(c.Second.Rules))
+        && Tests.SequenceEqual(other.Tests);
+
     public DraftContent WithClient(ClientDraft changed) =>
         this with { Clients = Clients.Select(c => c.Name == changed.Name ? changed : c).ToArray() };
 }

@@ -30,6 +30,7 @@ public static class EventSummary
         PublishReverted e => $"version {e.UnconfirmedVersion} not confirmed in time: published version {e.RestoredVersion}'s content as version {e.Version}",
         RevertAbandoned e => $"version {e.Version} not confirmed in time, but version {e.ToVersion} {e.Why}, so it cannot be restored: version {e.Version} stays, confirmed",
         PolicyRolledBack e => $"rolled back to version {e.ToVersion} as version {e.Version}",
+        DraftRestored e => $"draft restored to version {e.ToVersion} (discarding unpublished changes)",
         _ => @event.GetType().Name,
     };
 

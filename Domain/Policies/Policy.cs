@@ -271,9 +271,31 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         if (contentSha256 == Publishing.LatestContentSha256)
         {
             throw new DomainException(Refusal.Conflict,
-                $"Version {toVersion} of policy {Id} has the same content as the latest version {Publishing.LatestVersion}; nothing to roll back.");
+                $"Version {toVersion} of policy {Id} has the same content as the latest version {Publishing.LatestVersion}; nothing to roll back" +
+                (toVersion == Publishing.LatestVersion ? "." : $" (to discard the draft's unpublished changes, roll back to version {Publishing.LatestVersion})."));
         }
         return new PolicyRolledBack(Publishing.LatestVersion + 1, toVersion, contentSha256, Version, restored);
+    }
+
+    /// <summary>
+    /// A rollback to the latest version: firewalls already run its content, so sealing it again would only
+    /// make them swap and reset its counters. What differs is the draft, which goes back to what that
+    /// version sealed (<paramref name="restored"/>, the log's own), as Juniper's `rollback 0` discards
+    /// uncommitted changes; a rule removed and added back by mistake gets its id back.
+    /// </summary>
+    public DraftRestored RestoreDraft(int toVersion, DraftContent restored)
+    {
+        if (toVersion != Publishing.LatestVersion || toVersion < 1)
+        {
+            throw new DomainException(Refusal.Unprocessable,
+                $"Only the draft of the latest version of policy {Id} ({Publishing.LatestVersion}) is restored without a publish, not version {toVersion}'s.");
+        }
+        if (Draft.SameAs(restored))
+        {
+            throw new DomainException(Refusal.Conflict,
+                $"The draft of policy {Id} is already as version {toVersion} left it; nothing to roll back.");
+        }
+        return new DraftRestored(toVersion, restored);
     }
 
     // ---- folding -------------------------------------------------------------------------
@@ -316,6 +338,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         RevertAbandoned e => this with { Publishing = Publishing with { ConfirmedVersion = e.Version, PendingVersion = null, ConfirmBy = null } },
         PublishReverted e => new Policy(Id, e.Restored, new PublishState(e.Version, e.ContentSha256, e.Version, null, null)) { Version = Version },
         PolicyRolledBack e => new Policy(Id, e.Restored, new PublishState(e.Version, e.ContentSha256, e.Version, null, null)) { Version = Version },
+        DraftRestored e => this with { Draft = e.Restored },
         _ => this,
     };
 

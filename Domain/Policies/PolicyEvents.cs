@@ -45,3 +45,10 @@ public sealed record RevertAbandoned(int Version, int ToVersion, string Why);
 
 /// <summary>A new version whose content equals an older one's; the draft returns to that content too.</summary>
 public sealed record PolicyRolledBack(int Version, int ToVersion, string ContentSha256, long LogPosition, DraftContent Restored);
+
+/// <summary>
+/// A rollback to the latest version <paramref name="ToVersion"/> while the draft differed from it: the draft
+/// goes back to what that version sealed (<paramref name="Restored"/>), discarding the changes not yet
+/// published, and nothing is sealed, since firewalls already run that content.
+/// </summary>
+public sealed record DraftRestored(int ToVersion, DraftContent Restored);

@@ -31,6 +31,7 @@ public static class LetheStoreOptions
             typeof(PolicyCreated), typeof(ClientAdded), typeof(ClientRemoved), typeof(RuleAdded), typeof(RuleRemoved),
             typeof(RuleMoved), typeof(RuleReplaced), typeof(RulesImported), typeof(PolicyTestAdded), typeof(PolicyTestRemoved),
             typeof(PolicyPublished), typeof(PublishConfirmed), typeof(PublishReverted), typeof(RevertAbandoned), typeof(PolicyRolledBack),
+            typeof(DraftRestored),
         ]);
 
         options.Projections.Add<PolicyDraftProjection>(ProjectionLifecycle.Inline);

@@ -74,6 +74,20 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task rollback_to_the_latest_version_says_it_restored_the_draft_and_published_nothing()
+    {
+        var policy = await NewPolicy("cli-undo");
+        var rule = (await Ok("rule", "add", policy, "work", "action=drop", "--reason", "block")).Line;
+        await Ok("publish", policy, "--reason", "first cut");
+        await Ok("rule", "remove", policy, rule, "--reason", "oops");
+
+        var rollback = await Ok("rollback", policy, "--to", "1", "--reason", "undo");
+
+        Assert.Equal($"restored the draft of {policy} to version 1, discarding its unpublished changes; nothing was published (version 1 stays the latest)", rollback.Line);
+        Assert.Equal("no differences", (await Ok("diff", policy, "1", "draft")).Line);
+    }
+
+    [Fact]
     public async Task json_output_uses_the_documented_camel_case_field_names()
     {
         var policy = await NewPolicy("cli-json");

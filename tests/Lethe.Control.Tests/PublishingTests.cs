@@ -113,6 +113,59 @@ public class PublishingTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(v2["contentSha256"].Str(), listed[1]!["contentSha256"].Str());
     }
 
+    [Fact]
+    public async Task a_removed_rule_put_back_where_it_was_leaves_the_draft_as_published()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("audit-undo");
+        await alice.AddRule("audit-undo", "work", "action=accept proto=tcp dstports=443");
+        await alice.AddRule("audit-undo", "work", "action=drop");
+        await alice.AddTest("audit-undo", "work", "192.0.2.1", "tcp", 443, "accept");
+        var v1 = await alice.Publish("audit-undo");
+        var published = await alice.RuleIds("audit-undo", "work");
+        var latest = await alice.GetByteArrayAsync("/policies/audit-undo/snapshots/latest");
+        await alice.Post($"/policies/audit-undo/rules/{published[0]}/remove", new { reason = "wrong rule" }).Ok();
+        await alice.AddTest("audit-undo", "work", "192.0.2.1", "tcp", 22, "drop");
+
+        using var rollback = await alice.Post("/policies/audit-undo/rollback", new { toVersion = 1, reason = "undo" });
+
+        var answer = await rollback.Json();
+        Assert.True(rollback.IsSuccessStatusCode, $"the rollback was refused: {answer}");
+        Assert.False(answer["newVersion"]!.GetValue<bool>());
+        Assert.Equal(1, answer["version"]!.GetValue<int>());
+        Assert.Equal(v1["contentSha256"].Str(), answer["contentSha256"].Str());
+        Assert.Equal(await alice.VersionOf("audit-undo"), rollback.ETag());
+        Assert.Empty((await alice.GetAsync("/policies/audit-undo/diff?from=1&to=draft").Ok()).AsArray());
+        Assert.Equal(published, await alice.RuleIds("audit-undo", "work"));
+        Assert.Equal([1], (await alice.Snapshots("audit-undo")).Select(s => s!["version"]!.GetValue<int>()));
+        Assert.Equal(latest, await alice.GetByteArrayAsync("/policies/audit-undo/snapshots/latest"));
+        var policy = await alice.Policy("audit-undo");
+        Assert.Equal(1, policy["latestVersion"]!.GetValue<int>());
+        Assert.Single(policy["tests"]!.AsArray());
+        var entry = (await alice.History("audit-undo")).Last()!;
+        Assert.Equal("draft restored to version 1 (discarding unpublished changes)", entry["summary"].Str());
+        Assert.Equal("undo", entry["reason"].Str());
+        Assert.Null(entry["version"]);
+    }
+
+    [Fact]
+    public async Task a_rollback_to_the_latest_version_of_a_draft_left_as_published_has_nothing_to_do()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("undo-nothing");
+        var rule = await alice.AddRule("undo-nothing", "work", "action=drop");
+        await alice.Publish("undo-nothing");
+        await alice.Post($"/policies/undo-nothing/rules/{rule}/replace", new { rule = "action=accept", reason = "try" }).Ok();
+        await alice.Post("/policies/undo-nothing/rollback", new { toVersion = 1, reason = "undo" }).Ok();
+        var before = await LogState.Of(Host, "undo-nothing");
+
+        using var again = await alice.Post("/policies/undo-nothing/rollback", new { toVersion = 1, reason = "undo twice" });
+
+        var problem = await again.Problem(HttpStatusCode.Conflict);
+        Assert.Contains("already as version 1 left it", problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "undo-nothing"));
+    }
+
     [Theory]
     // v2's content alone: it no longer hashes to what v1 recorded.
     [InlineData("tampered-content", "jsonb_set(data, '{sealed,content}', (select data->'sealed'->'content' from lethe.mt_doc_snapshotdocument where id = '{v2}'))",

@@ -141,10 +141,13 @@ public class RefusalsLeaveTheLogUnchangedTests(HostFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task a_rollback_to_the_latest_content_refused_with_409_leaves_the_log_unchanged()
+    public async Task a_rollback_to_the_latest_version_of_an_unchanged_draft_refused_with_409_leaves_the_log_unchanged()
     {
         using var editor = Host.Client();
-        await AssertRefusedWithoutTrace(HttpStatusCode.Conflict, "p", () => editor.Post("/policies/p/rollback", new { toVersion = 1, reason = "back" }));
+        // Not p, whose draft changed since its version 1: a rollback to that restores its draft.
+        await editor.CreatePolicyWithWork("unchanged");
+        await editor.Publish("unchanged");
+        await AssertRefusedWithoutTrace(HttpStatusCode.Conflict, "unchanged", () => editor.Post("/policies/unchanged/rollback", new { toVersion = 1, reason = "back" }));
     }
 
     [Fact]

@@ -148,7 +148,7 @@ public class PolicyLogFoldTests
                 < 87 when clients.Count > 0 => policy.AddTest(new PolicyTest($"t{ids++}", clients[random.Next(clients.Count)].Name, "192.0.2.1", "tcp", 443, null, "drop")),
                 < 90 when policy.Draft.Tests.Count > 0 => policy.RemoveTest(policy.Draft.Tests[random.Next(policy.Draft.Tests.Count)].Id),
                 < 96 when policy.Sha() != policy.Publishing.LatestContentSha256 => policy.Publish(policy.Sha(), Policies.Noon, null, []),
-                < 100 when published.Count > 1 => RollBack(policy, published, random),
+                < 100 when published.Count > 0 => RollBack(policy, published, random),
                 _ => null,
             };
             if (e is null)
@@ -189,6 +189,10 @@ public class PolicyLogFoldTests
     private static object? RollBack(Policy policy, List<(string Sha, DraftContent Draft)> published, Random random)
     {
         var to = random.Next(published.Count);
+        if (to + 1 == policy.Publishing.LatestVersion)
+        {
+            return policy.Draft.SameAs(published[to].Draft) ? null : policy.RestoreDraft(to + 1, published[to].Draft);
+        }
         return published[to].Sha == policy.Publishing.LatestContentSha256 ? null : policy.RollBack(to + 1, published[to].Sha, published[to].Draft);
     }
 

@@ -253,4 +253,45 @@ public class PolicyPublishTests
         Assert.Equal(["web"], rolledBack.RuleIds("work"));
         Assert.Equal(first.SealableContent().Bytes, rolledBack.SealableContent().Bytes);
     }
+
+    [Fact]
+    public void a_rollback_to_the_latest_version_restores_its_draft_and_seals_nothing()
+    {
+        var published = Draft().Published();
+        var edited = published.Then(p => p.RemoveRule("web")).WithRule("work", "again", "action=accept proto=tcp dstports=443", position: 0);
+
+        var restored = edited.RestoreDraft(1, published.Draft);
+        var after = edited.Fold(restored);
+
+        Assert.Equal(new DraftRestored(1, published.Draft), restored);
+        Assert.Equal(["web"], after.RuleIds("work"));
+        Assert.Equal(published.Publishing, after.Publishing);
+        Assert.Equal(Refusal.Conflict, Assert.Throws<DomainException>(() => after.Publish(after.Sha(), Noon, null, [])).Refusal);
+        Assert.Equal("draft restored to version 1 (discarding unpublished changes)", EventSummary.Describe(restored));
+    }
+
+    [Fact]
+    public void restoring_a_draft_left_as_the_latest_version_has_nothing_to_do()
+    {
+        var published = Draft().Published();
+        var commented = published.Then(p => p.ReplaceRule("web", RuleText.Parse("action=accept proto=tcp dstports=443 comment=https")));
+
+        var refused = Assert.Throws<DomainException>(() => published.RestoreDraft(1, published.Draft));
+
+        Assert.Equal(Refusal.Conflict, refused.Refusal);
+        Assert.Contains("already as version 1 left it", refused.Message);
+        // A comment is no content, but it is part of the draft: restoring takes it back.
+        Assert.Equal(["action=accept proto=tcp dstports=443-443"], commented.Fold(commented.RestoreDraft(1, published.Draft)).Draft.Clients[0].Rules.Select(r => r.Rule));
+    }
+
+    [Fact]
+    public void only_the_latest_versions_draft_is_restored_without_a_publish()
+    {
+        var first = Draft().Published();
+        var second = first.WithRule("work", "dns", "action=accept specialtarget=dns").Published();
+
+        var refused = Assert.Throws<DomainException>(() => second.RestoreDraft(1, first.Draft));
+
+        Assert.Equal(Refusal.Unprocessable, refused.Refusal);
+    }
 }

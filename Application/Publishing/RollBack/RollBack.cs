@@ -3,7 +3,10 @@ using Mediator;
 
 namespace Lethe.Application.Publishing.RollBack;
 
-/// <summary>Publishes version <paramref name="ToVersion"/>'s exact content bytes again as a new version.</summary>
+/// <summary>
+/// Publishes version <paramref name="ToVersion"/>'s exact content bytes again as a new version; to the latest
+/// version, whose content firewalls already run, only restores the draft to it and publishes nothing.
+/// </summary>
 public sealed record RollBack(string Policy, int ToVersion, string Reason, long? ExpectedVersion = null) : ICommand<Published>;
 
 public sealed class RollBackHandler(PolicyWriter writer, Sealing sealing) : ICommandHandler<RollBack, Published>
@@ -12,7 +15,15 @@ public sealed class RollBackHandler(PolicyWriter writer, Sealing sealing) : ICom
     {
         // From the log, as publish: the version numbers and publishing state are not the projection's to decide.
         var policy = await writer.LoadFromLog(command.Policy, command.ExpectedVersion, ct);
+        // Checked as for any rollback, though nothing is signed: the draft restored is the one the log recorded.
         var target = await sealing.Require(policy.Id, command.ToVersion, ct);
+        if (command.ToVersion == policy.Publishing.LatestVersion)
+        {
+            var restored = policy.RestoreDraft(command.ToVersion, target.Draft);
+            var streamVersion = await writer.Append(policy, command.Reason, [restored], ct);
+            return new Published(policy.Id, command.ToVersion, target.Sealed.ContentSha256, target.Sealed.KeyId, target.Sealed.SealedAt,
+                policy.Publishing.PendingVersion == command.ToVersion ? policy.Publishing.ConfirmBy : null, streamVersion, NewVersion: false);
+        }
         var rolledBack = policy.RollBack(command.ToVersion, target.Sealed.ContentSha256, target.Draft);
         return await sealing.Store(policy, writer.Stamp(command.Reason), rolledBack, rolledBack.Version, rolledBack.LogPosition,
             Convert.FromBase64String(target.Sealed.Content), target.Draft, null, ct);

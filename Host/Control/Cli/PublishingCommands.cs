@@ -49,13 +49,25 @@ public static class PublishingCommands
     public static Command Rollback(CliContext cli)
     {
         var policy = new Argument<string>("policy");
-        var to = new Option<int>("--to") { Description = "The version whose content to publish again", Required = true };
+        var to = new Option<int>("--to")
+        {
+            Description = "The version whose content to publish again; the latest version: restore the draft to it, publishing nothing",
+            Required = true,
+        };
         var reason = CliContext.Reason();
-        var rollback = new Command("rollback", "Publish an older version's exact content as a new version (history is never rewritten)") { policy, to, reason };
+        var rollback = new Command("rollback",
+            "Publish an older version's exact content as a new version (history is never rewritten); to the latest version, discard the draft's unpublished changes instead")
+            { policy, to, reason };
         rollback.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rollback",
                 new { toVersion = parse.GetValue(to), reason = parse.GetValue(reason) ?? "" }, Published, ct);
+            if (result["newVersion"]?.GetValueKind() == System.Text.Json.JsonValueKind.False && !cli.WantsJson(parse))
+            {
+                cli.Out.WriteLine($"restored the draft of {S(result["policy"])} to version {S(result["version"])}, discarding its unpublished changes; " +
+                    $"nothing was published (version {S(result["version"])} stays the latest)");
+                return 0;
+            }
             PrintPublished(cli, parse, result);
             return 0;
         }));
