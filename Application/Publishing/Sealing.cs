@@ -9,6 +9,9 @@ public sealed class Sealing(ISnapshotSigner signer, IPolicyStore store, TimeProv
 {
     public DateTimeOffset Now => clock.GetUtcNow();
 
+    /// <summary>The key this control plane signs with; its sealing events record it.</summary>
+    public string KeyId => signer.KeyId;
+
     public async Task<Published> Store(Policy policy, AuditStamp audit, object @event, int version, long logPosition, byte[] content,
         DraftContent draft, DateTimeOffset? confirmBy, CancellationToken ct)
     {

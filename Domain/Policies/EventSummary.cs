@@ -34,6 +34,42 @@ public static class EventSummary
         _ => @event.GetType().Name,
     };
 
+    /// <summary>
+    /// One line per event of a policy's stream, in order, where a version signed with another key than the
+    /// version before it says so: a republish after a key rotation seals the same content again and would
+    /// otherwise read as any publish. <paramref name="sealedKeys"/> holds each version's key as its stored
+    /// snapshot names it, for events recorded before they held their key.
+    /// </summary>
+    public static IReadOnlyList<string> DescribeAll(IReadOnlyList<object> events, IReadOnlyDictionary<int, string> sealedKeys)
+    {
+        var lines = new string[events.Count];
+        string? previous = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            lines[i] = Describe(events[i]);
+            if (Sealed(events[i]) is not { } made)
+            {
+                continue;
+            }
+            var key = made.KeyId ?? sealedKeys.GetValueOrDefault(made.Version);
+            if (key is not null && previous is not null && key != previous)
+            {
+                lines[i] += $", signed with new key {key}";
+            }
+            // A version of unknown key is no baseline: the one after it is not called new.
+            previous = key;
+        }
+        return lines;
+    }
+
+    private static (int Version, string? KeyId)? Sealed(object @event) => @event switch
+    {
+        PolicyPublished e => (e.Version, e.KeyId),
+        PolicyRolledBack e => (e.Version, e.KeyId),
+        PublishReverted e => (e.Version, e.KeyId),
+        _ => null,
+    };
+
     /// <summary>How many rule ids one line names: an import of thousands would bury the history.</summary>
     public const int IdsNamed = 20;
 

@@ -186,8 +186,9 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
     /// format firewalls no longer boot: its content may be sealed again unchanged, so that firewalls
     /// given only the new key, or of the new build, can boot it.
     /// </param>
+    /// <param name="keyId">The key that will sign the snapshot, recorded so the history can say when it changed.</param>
     public PolicyPublished Publish(string contentSha256, DateTimeOffset now, TimeSpan? confirmWithin, IReadOnlyList<PolicyTestResult> testResults,
-        bool resealing = false)
+        bool resealing = false, string? keyId = null)
     {
         if (contentSha256 == Publishing.LatestContentSha256 && !resealing)
         {
@@ -215,7 +216,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
             throw new DomainException(Refusal.Unprocessable,
                 $"Policy {Id} has no confirmed version to return to; publish it once without --confirm-within first.");
         }
-        return new PolicyPublished(Publishing.LatestVersion + 1, contentSha256, Version, now + confirmWithin);
+        return new PolicyPublished(Publishing.LatestVersion + 1, contentSha256, Version, now + confirmWithin, keyId);
     }
 
     /// <param name="version">The version the caller means to keep; null for whichever waits.</param>
@@ -242,13 +243,13 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
 
     public bool IsOverdue(DateTimeOffset now) => Publishing is { PendingVersion: not null, ConfirmBy: { } by } && by <= now;
 
-    public PublishReverted RevertUnconfirmed(DateTimeOffset now, string restoredSha256, DraftContent restored)
+    public PublishReverted RevertUnconfirmed(DateTimeOffset now, string restoredSha256, DraftContent restored, string? keyId = null)
     {
         if (Publishing.PendingVersion is not { } pending || !IsOverdue(now))
         {
             throw new DomainException(Refusal.Conflict, $"Policy {Id} has no overdue unconfirmed publish.");
         }
-        return new PublishReverted(Publishing.LatestVersion + 1, pending, Publishing.ConfirmedVersion, restoredSha256, Version, restored);
+        return new PublishReverted(Publishing.LatestVersion + 1, pending, Publishing.ConfirmedVersion, restoredSha256, Version, restored, keyId);
     }
 
     /// <param name="why">What of the confirmed version this build cannot read, a phrase that follows "version K".</param>
@@ -261,7 +262,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         return new RevertAbandoned(pending, Publishing.ConfirmedVersion, why);
     }
 
-    public PolicyRolledBack RollBack(int toVersion, string contentSha256, DraftContent restored)
+    public PolicyRolledBack RollBack(int toVersion, string contentSha256, DraftContent restored, string? keyId = null)
     {
         if (toVersion < 1 || toVersion > Publishing.LatestVersion)
         {
@@ -274,7 +275,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
                 $"Version {toVersion} of policy {Id} has the same content as the latest version {Publishing.LatestVersion}; nothing to roll back" +
                 (toVersion == Publishing.LatestVersion ? "." : $" (to discard the draft's unpublished changes, roll back to version {Publishing.LatestVersion})."));
         }
-        return new PolicyRolledBack(Publishing.LatestVersion + 1, toVersion, contentSha256, Version, restored);
+        return new PolicyRolledBack(Publishing.LatestVersion + 1, toVersion, contentSha256, Version, restored, keyId);
     }
 
     /// <summary>

@@ -28,12 +28,14 @@ public sealed record PolicyTestRemoved(string TestId, PolicyTest? Test = null);
 
 /// <param name="LogPosition">The stream version the snapshot was sealed from.</param>
 /// <param name="ConfirmBy">Set for a commit-confirmed publish: reverted unless confirmed by then.</param>
-public sealed record PolicyPublished(int Version, string ContentSha256, long LogPosition, DateTimeOffset? ConfirmBy);
+/// <param name="KeyId">The key that signed the snapshot; null in events recorded before it was kept (as in the other sealing events).</param>
+public sealed record PolicyPublished(int Version, string ContentSha256, long LogPosition, DateTimeOffset? ConfirmBy, string? KeyId = null);
 
 public sealed record PublishConfirmed(int Version);
 
 /// <summary>A commit-confirmed publish that was not confirmed in time: the last confirmed content comes back as <paramref name="Version"/>.</summary>
-public sealed record PublishReverted(int Version, int UnconfirmedVersion, int RestoredVersion, string ContentSha256, long LogPosition, DraftContent Restored);
+public sealed record PublishReverted(int Version, int UnconfirmedVersion, int RestoredVersion, string ContentSha256, long LogPosition, DraftContent Restored,
+    string? KeyId = null);
 
 /// <summary>
 /// A commit-confirmed publish that was not confirmed in time, but whose revert can never be made: version
@@ -44,7 +46,7 @@ public sealed record PublishReverted(int Version, int UnconfirmedVersion, int Re
 public sealed record RevertAbandoned(int Version, int ToVersion, string Why);
 
 /// <summary>A new version whose content equals an older one's; the draft returns to that content too.</summary>
-public sealed record PolicyRolledBack(int Version, int ToVersion, string ContentSha256, long LogPosition, DraftContent Restored);
+public sealed record PolicyRolledBack(int Version, int ToVersion, string ContentSha256, long LogPosition, DraftContent Restored, string? KeyId = null);
 
 /// <summary>
 /// A rollback to the latest version <paramref name="ToVersion"/> while the draft differed from it: the draft

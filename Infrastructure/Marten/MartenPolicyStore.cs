@@ -128,7 +128,10 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     public async Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(policy, token: ct);
-        return events.Select(e => new HistoryEntry(
+        // Only for the summaries of versions whose events were recorded before they named their key.
+        var keys = (await Snapshots(policy, ct)).ToDictionary(s => s.Version, s => s.KeyId);
+        var summaries = EventSummary.DescribeAll(events.Select(e => e.Data).ToArray(), keys);
+        return events.Select((e, i) => new HistoryEntry(
             e.Timestamp,
             e.UserName ?? "",
             e.Headers is { } headers && headers.TryGetValue(AuditHeaders.Reason, out var reason) ? reason?.ToString() ?? "" : "",
@@ -136,7 +139,7 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
             EventSummary.VersionOf(e.Data),
             e.Version,
             e.EventTypeName,
-            EventSummary.Describe(e.Data))).ToArray();
+            summaries[i])).ToArray();
     }
 
     public async Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct)

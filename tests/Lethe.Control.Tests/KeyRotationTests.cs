@@ -62,6 +62,55 @@ public class KeyRotationTests
     }
 
     [Fact]
+    public async Task the_history_of_a_publish_that_reseals_with_a_new_key_says_so()
+    {
+        var first = await ControlPlaneHost.Start();
+        var newKeys = Path.Combine(Path.GetTempPath(), "lethe-test-keys-" + Guid.NewGuid().ToString("N"));
+        ControlPlaneHost? second = null;
+        try
+        {
+            using var editor = first.Client();
+            await editor.CreatePolicyWithWork("rekeyed");
+            await editor.AddRule("rekeyed", "work", "action=accept proto=tcp dstports=443");
+            await editor.Publish("rekeyed");
+            await editor.AddRule("rekeyed", "work", "action=drop");
+            var v2 = await editor.Publish("rekeyed");
+            await first.Stop();
+
+            var (newKeyId, _, _) = SigningKeyFiles.Generate(newKeys);
+            second = await ControlPlaneHost.Start(first.Database, keyDir: newKeys);
+            using var again = second.Client();
+            await again.Publish("rekeyed");
+            await again.Post("/policies/rekeyed/rollback", new { toVersion = 1, reason = "back" }).Ok();
+
+            var summaries = (await again.History("rekeyed")).Where(e => e!["version"] is not null).Select(e => e!["summary"].Str()).ToArray();
+            Assert.Equal(4, summaries.Length);
+            Assert.DoesNotContain("new key", summaries[0]);
+            Assert.DoesNotContain("new key", summaries[1]);
+            Assert.Equal($"published version 3 ({v2["contentSha256"].Str()[..12]}), signed with new key {newKeyId}", summaries[2]);
+            Assert.Equal("rolled back to version 1 as version 4", summaries[3]);
+        }
+        finally
+        {
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+            else
+            {
+                await first.DisposeAsync();
+            }
+            foreach (var keys in new[] { first.KeyDirectory, newKeys })
+            {
+                if (Directory.Exists(keys))
+                {
+                    Directory.Delete(keys, recursive: true);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task a_latest_version_sealed_in_the_format_firewalls_no_longer_boot_is_sealed_again_unchanged()
     {
         await using var host = await ControlPlaneHost.Start();

@@ -54,4 +54,44 @@ public class EventSummaryTests
         Assert.Equal("removed test t-1", EventSummary.Describe(new PolicyTestRemoved("t-1")));
         Assert.Equal("work: imported 1 rule(s) (r-new), replacing all", EventSummary.Describe(new RulesImported("work", true, [new DraftRule("r-new", "action=drop")])));
     }
+
+    [Fact]
+    public void a_version_signed_with_another_key_than_the_version_before_it_names_the_new_key()
+    {
+        var sha = new string('a', 64);
+        object[] events =
+        [
+            new PolicyCreated("p"),
+            new PolicyPublished(1, sha, 1, null, "key-one"),
+            new PolicyPublished(2, sha, 2, null, "key-two"),
+            new PublishConfirmed(2),
+            new PolicyRolledBack(3, 1, sha, 4, DraftContent.Empty, "key-two"),
+            new PublishReverted(4, 3, 2, sha, 5, DraftContent.Empty, "key-three"),
+        ];
+
+        var summaries = EventSummary.DescribeAll(events, new Dictionary<int, string>());
+
+        Assert.Equal([
+            "created policy p",
+            "published version 1 (aaaaaaaaaaaa)",
+            "published version 2 (aaaaaaaaaaaa), signed with new key key-two",
+            "confirmed version 2",
+            "rolled back to version 1 as version 3",
+            "version 3 not confirmed in time: published version 2's content as version 4, signed with new key key-three",
+        ], summaries);
+    }
+
+    [Fact]
+    public void a_version_recorded_before_events_named_their_key_is_known_by_its_sealed_snapshots_key()
+    {
+        var sha = new string('a', 64);
+        object[] events = [new PolicyPublished(1, sha, 1, null), new PolicyPublished(2, sha, 2, null), new PolicyPublished(3, sha, 3, null, "key-two")];
+
+        var summaries = EventSummary.DescribeAll(events, new Dictionary<int, string> { [1] = "key-one", [2] = "key-one" });
+
+        Assert.Equal("published version 2 (aaaaaaaaaaaa)", summaries[1]);
+        Assert.Equal("published version 3 (aaaaaaaaaaaa), signed with new key key-two", summaries[2]);
+        Assert.Equal("published version 2 (aaaaaaaaaaaa)", EventSummary.DescribeAll(events[..2], new Dictionary<int, string>())[1]);
+    }
 }
+

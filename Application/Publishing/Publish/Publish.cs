@@ -31,7 +31,7 @@ public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicy
         var results = PolicyTestRunner.Run(policy.Id, policy.Draft, now.ToUnixTimeSeconds(), options.DnsResolvers);
         var resealing = sha == policy.Publishing.LatestContentSha256
             && await sealing.SealedOtherwise(policy.Id, policy.Publishing.LatestVersion, ct);
-        var published = policy.Publish(sha, now, command.ConfirmWithin, results, resealing);
+        var published = policy.Publish(sha, now, command.ConfirmWithin, results, resealing, sealing.KeyId);
         if (published.ConfirmBy is not null)
         {
             await RequireRevertible(policy, ct);

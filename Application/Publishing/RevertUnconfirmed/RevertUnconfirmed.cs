@@ -76,7 +76,7 @@ public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealin
 
     private async Task<RevertOutcome> Revert(Policy policy, DateTimeOffset now, StoredSnapshot restored, CancellationToken ct)
     {
-        var reverted = policy.RevertUnconfirmed(now, restored.Sealed.ContentSha256, restored.Draft);
+        var reverted = policy.RevertUnconfirmed(now, restored.Sealed.ContentSha256, restored.Draft, sealing.KeyId);
         return new RevertOutcome(await sealing.Store(policy, writer.Stamp(RevertUnconfirmed.Reason), reverted, reverted.Version, reverted.LogPosition,
             Convert.FromBase64String(restored.Sealed.Content), restored.Draft, null, ct), null);
     }

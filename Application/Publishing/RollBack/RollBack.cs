@@ -24,7 +24,7 @@ public sealed class RollBackHandler(PolicyWriter writer, Sealing sealing) : ICom
             return new Published(policy.Id, command.ToVersion, target.Sealed.ContentSha256, target.Sealed.KeyId, target.Sealed.SealedAt,
                 policy.Publishing.PendingVersion == command.ToVersion ? policy.Publishing.ConfirmBy : null, streamVersion, NewVersion: false);
         }
-        var rolledBack = policy.RollBack(command.ToVersion, target.Sealed.ContentSha256, target.Draft);
+        var rolledBack = policy.RollBack(command.ToVersion, target.Sealed.ContentSha256, target.Draft, sealing.KeyId);
         return await sealing.Store(policy, writer.Stamp(command.Reason), rolledBack, rolledBack.Version, rolledBack.LogPosition,
             Convert.FromBase64String(target.Sealed.Content), target.Draft, null, ct);
     }
