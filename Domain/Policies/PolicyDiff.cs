@@ -19,14 +19,24 @@ public sealed record ClientDiff(
 
     public IReadOnlyList<PolicyTest> TestsRemoved { get; init; } = [];
 
-    public bool IsEmpty => Status == "unchanged" &&
+    /// <summary>
+    /// The client's places among the clients, 0-based, before and after, when its order among the clients both
+    /// sides keep changed (as a client removed and added back lands last); null otherwise. The order is part
+    /// of the signed content, so a version that differs only there has another hash.
+    /// </summary>
+    public int? MovedFrom { get; init; }
+
+    public int? MovedTo { get; init; }
+
+    public bool IsEmpty => Status == "unchanged" && MovedFrom is null &&
         Added.Count + Removed.Count + Moved.Count + Changed.Count + AddressesAdded.Count + AddressesRemoved.Count
         + TestsAdded.Count + TestsRemoved.Count == 0;
 }
 
 /// <summary>
 /// Per client: addresses gained and lost, rules added, removed, moved (their order among the rules
-/// both sides keep changed) and changed in place, and policy tests added and removed.
+/// both sides keep changed) and changed in place, policy tests added and removed, and a move among
+/// the clients (their order among the clients both sides keep changed).
 /// </summary>
 public static class PolicyDiff
 {
@@ -37,6 +47,7 @@ public static class PolicyDiff
         // Looked up by name once per side: a policy may hold 65,536 clients, and a scan per name would be quadratic.
         var (clientsBefore, clientsAfter) = (ByName(from), ByName(to));
         var (testsBefore, testsAfter) = (from.Tests.ToLookup(t => t.Client, StringComparer.Ordinal), to.Tests.ToLookup(t => t.Client, StringComparer.Ordinal));
+        var clientMoves = MovedClients(from, to);
         var result = new List<ClientDiff>();
         foreach (var name in names)
         {
@@ -49,6 +60,8 @@ public static class PolicyDiff
                 AddressesRemoved = (before?.Addresses ?? []).Except(after?.Addresses ?? []).ToArray(),
                 TestsAdded = testsAfter[name].Except(testsBefore[name]).ToArray(),
                 TestsRemoved = testsBefore[name].Except(testsAfter[name]).ToArray(),
+                MovedFrom = clientMoves.TryGetValue(name, out var move) ? move.From : null,
+                MovedTo = clientMoves.TryGetValue(name, out move) ? move.To : null,
             };
             if (!diff.IsEmpty)
             {
@@ -56,6 +69,33 @@ public static class PolicyDiff
             }
         }
         return result;
+    }
+
+    /// <summary>The clients both sides hold that changed places among them, as rules are judged moved.</summary>
+    private static Dictionary<string, (int From, int To)> MovedClients(DraftContent from, DraftContent to)
+    {
+        var before = Positions(from.Clients.Select(c => c.Name).ToArray());
+        var after = Positions(to.Clients.Select(c => c.Name).ToArray());
+        var kept = new List<(int Before, int After)>();
+        var names = new List<string>();
+        foreach (var (name, at) in after.OrderBy(a => a.Value))
+        {
+            if (before.TryGetValue(name, out var was))
+            {
+                kept.Add((was, at));
+                names.Add(name);
+            }
+        }
+        var stayed = LongestIncreasingRun(kept);
+        var moved = new Dictionary<string, (int From, int To)>(StringComparer.Ordinal);
+        for (var k = 0; k < kept.Count; k++)
+        {
+            if (!stayed[k])
+            {
+                moved[names[k]] = (kept[k].Before, kept[k].After);
+            }
+        }
+        return moved;
     }
 
     /// <summary>The first client of each name, as <see cref="DraftContent.FindClient"/> finds it.</summary>
@@ -71,8 +111,8 @@ public static class PolicyDiff
 
     private static ClientDiff CompareRules(string client, string status, IReadOnlyList<DraftRule> before, IReadOnlyList<DraftRule> after)
     {
-        var beforeAt = Positions(before);
-        var afterAt = Positions(after);
+        var beforeAt = Positions(before.Select(r => r.Id).ToArray());
+        var afterAt = Positions(after.Select(r => r.Id).ToArray());
         var added = new List<RuleChange>();
         var kept = new List<(DraftRule Rule, int Before, int After)>();
         for (var i = 0; i < after.Count; i++)
@@ -95,7 +135,7 @@ public static class PolicyDiff
             }
         }
 
-        var stayed = LongestIncreasingRun(kept);
+        var stayed = LongestIncreasingRun(kept.Select(k => (k.Before, k.After)).ToArray());
         var moved = new List<RuleChange>();
         var changed = new List<RuleChange>();
         for (var k = 0; k < kept.Count; k++)
@@ -114,18 +154,19 @@ public static class PolicyDiff
         return new ClientDiff(client, status, [.. added], [.. removed], moved, changed, [], []);
     }
 
-    private static Dictionary<string, int> Positions(IReadOnlyList<DraftRule> rules)
+    /// <summary>Each id's first place.</summary>
+    private static Dictionary<string, int> Positions(IReadOnlyList<string> ids)
     {
-        var positions = new Dictionary<string, int>(rules.Count, StringComparer.Ordinal);
-        for (var i = 0; i < rules.Count; i++)
+        var positions = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
+        for (var i = 0; i < ids.Count; i++)
         {
-            positions.TryAdd(rules[i].Id, i);
+            positions.TryAdd(ids[i], i);
         }
         return positions;
     }
 
     /// <summary>
-    /// Which of the kept rules keep their relative order: a longest increasing run of their old
+    /// Which of the kept rules (or clients) keep their relative order: a longest increasing run of their old
     /// positions, taken in their new order; the rest are the fewest that must have moved. Among runs
     /// of that length, the one holding the most rules at the same index on both sides: a rule that kept
     /// its place is not named as moved while one that changed places goes unnamed (three rules
@@ -136,7 +177,7 @@ public static class PolicyDiff
     /// in n log n time and linear memory (a prefix-maximum tree over the old positions): a table of
     /// both lengths would take gigabytes for a policy of tens of thousands of rules.
     /// </remarks>
-    private static bool[] LongestIncreasingRun(List<(DraftRule Rule, int Before, int After)> kept)
+    private static bool[] LongestIncreasingRun(IReadOnlyList<(int Before, int After)> kept)
     {
         var size = 1;
         foreach (var k in kept)

@@ -176,6 +176,31 @@ public class PolicyDiffTests
         Assert.Equal([before], diff.TestsRemoved);
     }
 
+    [Fact]
+    public void a_client_that_changed_places_among_the_clients_is_reported_with_both_positions()
+    {
+        var diff = Single(Clients("work", "personal", "vault"), Clients("work", "vault", "personal"));
+
+        Assert.Equal("personal", diff.Client);
+        Assert.Equal((1, 2), (diff.MovedFrom, diff.MovedTo));
+        Assert.Equal("unchanged", diff.Status);
+    }
+
+    [Fact]
+    public void clients_that_keep_their_order_around_a_removed_or_added_one_are_not_moved()
+    {
+        var diff = PolicyDiff.Compare(Clients("work", "personal", "vault"), Clients("work", "vault", "guest"));
+
+        Assert.Equal(["personal", "guest"], diff.Select(d => d.Client));
+        Assert.All(diff, d => Assert.Null(d.MovedFrom));
+    }
+
+    /// <summary>Clients without rules, each at an address of its own wherever it stands.</summary>
+    private static DraftContent Clients(params string[] names) =>
+        new(names.Select(n => new ClientDraft(n, [$"10.137.0.{Array.IndexOf(Known, n) + 10}"], [])).ToArray(), []);
+
+    private static readonly string[] Known = ["work", "personal", "vault", "guest"];
+
     [Theory]
     [InlineData("icmp", null, 8, "added test t-1: work -> 192.0.2.1 icmp type 8 expect drop")]
     [InlineData("tcp", 22, null, "added test t-1: work -> 192.0.2.1 tcp port 22 expect drop")]

@@ -100,7 +100,9 @@ public static class PublishingCommands
         var policy = new Argument<string>("policy");
         var from = new Argument<string>("from") { Description = "A version number or draft" };
         var to = new Argument<string>("to") { Description = "A version number or draft" };
-        var diff = new Command("diff", "Per client: addresses gained and lost, rules added, removed, moved and changed, policy tests added and removed, between two versions (or the draft)") { policy, from, to };
+        var diff = new Command("diff",
+            "Per client: a move among the clients, addresses gained and lost, rules added, removed, moved and changed, policy tests added and removed, between two versions (or the draft)")
+            { policy, from, to };
         diff.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).GetArray(
@@ -118,6 +120,10 @@ public static class PublishingCommands
             foreach (var client in result)
             {
                 cli.Out.WriteLine($"client {S(client!["client"])}{(S(client["status"]) is "unchanged" ? "" : $" ({S(client["status"])})")}");
+                if (client["movedFrom"] is { } movedFrom)
+                {
+                    cli.Out.WriteLine($"  ~ moved {S(movedFrom)} -> {S(client["movedTo"])} among the clients");
+                }
                 Lines(cli, client["addressesAdded"], "+", a => $"address {S(a)}");
                 Lines(cli, client["addressesRemoved"], "-", a => $"address {S(a)}");
                 Lines(cli, client["added"], "+", r => $"{S(r["id"])} at {S(r["to"])}: {S(r["rule"])}");
