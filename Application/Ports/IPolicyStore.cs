@@ -26,7 +26,10 @@ public interface IPolicyStore
     /// </summary>
     Task<RecordedSnapshot?> RecordedSnapshot(string policy, int version, CancellationToken ct);
 
-    /// <summary>The policy folded from the events recorded up to <paramref name="at"/>; null when it did not exist yet.</summary>
+    /// <summary>
+    /// The policy folded from the events recorded up to <paramref name="at"/>, a version's from the time its
+    /// snapshot was sealed; null when it did not exist yet.
+    /// </summary>
     Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct);
 
     /// <summary>Starts the stream; a policy of that name already existing is a <see cref="Domain.Refusal.Conflict"/>.</summary>

@@ -62,7 +62,8 @@ public static class EventSummary
         return lines;
     }
 
-    private static (int Version, string? KeyId)? Sealed(object @event) => @event switch
+    /// <summary>The version an event sealed and the key it recorded (null when recorded before keys were), where it sealed one.</summary>
+    public static (int Version, string? KeyId)? Sealed(object @event) => @event switch
     {
         PolicyPublished e => (e.Version, e.KeyId),
         PolicyRolledBack e => (e.Version, e.KeyId),

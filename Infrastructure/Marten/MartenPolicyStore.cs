@@ -48,17 +48,26 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     /// before it: each instance stamps events with its own clock, and with two clocks apart a later
     /// change can carry an earlier time. Folding it without the changes before it is a state that
     /// never was (and can fail outright: a rule replaced before it was added).
+    /// An event that sealed a version counts as of its snapshot's sealedAt where that is earlier than
+    /// its stamp: the snapshot is timed before the append, which stamps the event later, so `show --at`
+    /// the time `snapshot list` gives a version would show the policy before it. Nothing else moves: the
+    /// events before it were appended before sealing began (its append expects their version), and
+    /// an earlier time only ends the prefix sooner, so no state that never was comes of it.
     /// </remarks>
     public async Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(policy, token: ct);
+        var sealedAt = (await Snapshots(policy, ct)).ToDictionary(s => s.Version, s => s.SealedAt);
         var count = 0;
-        while (count < events.Count && events[count].Timestamp <= at)
+        while (count < events.Count && TimeOf(events[count], sealedAt) <= at)
         {
             count++;
         }
         return PolicyLog.Fold(events, count);
     }
+
+    private static DateTimeOffset TimeOf(IEvent e, Dictionary<int, DateTimeOffset> sealedAt) =>
+        EventSummary.Sealed(e.Data) is { } made && sealedAt.TryGetValue(made.Version, out var time) && time < e.Timestamp ? time : e.Timestamp;
 
     public async Task<long> Create(PolicyCreated created, AuditStamp audit, CancellationToken ct)
     {

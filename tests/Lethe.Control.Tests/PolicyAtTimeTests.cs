@@ -67,6 +67,27 @@ public class PolicyAtTimeTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Empty(then["clients"]![0]!["rules"]!.AsArray());
     }
 
+    [Fact]
+    public async Task the_policy_at_the_time_a_version_was_sealed_shows_that_version()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("audit-sealed");
+        var rule = await alice.AddRule("audit-sealed", "work", "action=drop");
+        await alice.Publish("audit-sealed");
+        await alice.Post($"/policies/audit-sealed/rules/{rule}/replace", new { rule = "action=accept", reason = "open" }).Ok();
+        await alice.Publish("audit-sealed");
+        await alice.Post("/policies/audit-sealed/rollback", new { toVersion = 1, reason = "close again" }).Ok();
+
+        foreach (var snapshot in await alice.Snapshots("audit-sealed"))
+        {
+            var sealedAt = DateTimeOffset.Parse(snapshot!["sealedAt"].Str(), CultureInfo.InvariantCulture);
+
+            var then = await alice.GetAsync($"/policies/audit-sealed?at={At(sealedAt)}").Ok();
+
+            Assert.Equal(snapshot["version"]!.GetValue<int>(), then["latestVersion"]!.GetValue<int>());
+        }
+    }
+
     [Theory]
     [InlineData("garbage")]
     [InlineData("2026-13-45")]

@@ -107,6 +107,32 @@ public sealed class EventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_version_counts_from_its_sealing_time_but_never_ahead_of_the_changes_before_it()
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        await using (var session = _store.LightweightSession())
+        {
+            await new MartenPolicyStore(session).Create(new PolicyCreated("sealed"), audit, default);
+        }
+        var created = DateTimeOffset.UnixEpoch.AddTicks(10 * await _database.Count(
+            "select (extract(epoch from timestamp) * 1000000)::bigint from lethe.mt_events where stream_id = 'sealed' and version = 1"));
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Append("sealed", 1, [new ClientAdded("work", ["10.137.0.5"])], audit, null, default);
+            // Sealed by an instance whose clock was behind: before the change it was sealed from.
+            var snapshot = new StoredSnapshot(new SealedSnapshot(SealedSnapshot.CurrentFormat, "sealed", 1, 2, created, "sha", "key", "sig", "e30="), DraftContent.Empty);
+            await store.Append("sealed", 2, [new PolicyPublished(1, "sha", 2, null)], audit, snapshot, default);
+        }
+
+        await using var query = _store.LightweightSession();
+        var then = await new MartenPolicyStore(query).LoadAt("sealed", created, default);
+
+        Assert.Equal(1, then!.Version);
+        Assert.Equal(0, then.Publishing.LatestVersion);
+    }
+
+    [Fact]
     public async Task the_log_read_back_folds_to_what_the_inline_projection_stored_after_each_change()
     {
         var audit = new AuditStamp("a", "r", "c");
