@@ -28,7 +28,16 @@ public sealed record ClientDiff(
 
     public int? MovedTo { get; init; }
 
-    public bool IsEmpty => Status == "unchanged" && MovedFrom is null &&
+    /// <summary>
+    /// The client's addresses before and after when both sides hold the same ones in another order (as a
+    /// client added back with its addresses given in another order); null otherwise. Their order is
+    /// sealed too, so a version that differs only there has another hash.
+    /// </summary>
+    public IReadOnlyList<string>? AddressOrderBefore { get; init; }
+
+    public IReadOnlyList<string>? AddressOrderAfter { get; init; }
+
+    public bool IsEmpty => Status == "unchanged" && MovedFrom is null && AddressOrderBefore is null &&
         Added.Count + Removed.Count + Moved.Count + Changed.Count + AddressesAdded.Count + AddressesRemoved.Count
         + TestsAdded.Count + TestsRemoved.Count == 0;
 }
@@ -63,6 +72,10 @@ public static class PolicyDiff
                 MovedFrom = clientMoves.TryGetValue(name, out var move) ? move.From : null,
                 MovedTo = clientMoves.TryGetValue(name, out move) ? move.To : null,
             };
+            if (Reordered(before?.Addresses, after?.Addresses))
+            {
+                diff = diff with { AddressOrderBefore = before!.Addresses, AddressOrderAfter = after!.Addresses };
+            }
             if (!diff.IsEmpty)
             {
                 result.Add(diff);
@@ -70,6 +83,11 @@ public static class PolicyDiff
         }
         return result;
     }
+
+    /// <summary>Whether both sides hold the same addresses, in another order.</summary>
+    private static bool Reordered(IReadOnlyList<string>? before, IReadOnlyList<string>? after) =>
+        before is not null && after is not null && !before.SequenceEqual(after, StringComparer.Ordinal)
+        && before.Count == after.Count && before.ToHashSet(StringComparer.Ordinal).SetEquals(after);
 
     /// <summary>The clients both sides hold that changed places among them, as rules are judged moved.</summary>
     private static Dictionary<string, (int From, int To)> MovedClients(DraftContent from, DraftContent to)

@@ -26,6 +26,22 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task rollback_to_a_latest_version_awaiting_confirmation_still_says_it_must_be_confirmed()
+    {
+        using var editor = Host.Client();
+        await CommitConfirmedTests.PublishPending(editor, "cli-undo-pending", seconds: 3600);
+        await editor.AddRule("cli-undo-pending", "work", "action=drop");
+
+        var rollback = await Ok("rollback", "cli-undo-pending", "--to", "2", "--reason", "undo");
+
+        // Version 2 is still on trial: unless confirmed within the hour it is reverted to version 1.
+        Assert.Equal(2, (await editor.Policy("cli-undo-pending"))["pendingVersion"]!.GetValue<int>());
+        Assert.Contains("nothing was published", rollback.Out);
+        Assert.Contains("version 2 still awaits confirmation", rollback.Out);
+        Assert.Contains("lethe confirm cli-undo-pending", rollback.Out);
+    }
+
+    [Fact]
     public async Task publish_diff_history_and_rollback_work_end_to_end()
     {
         var policy = await NewPolicy("cli-flow");

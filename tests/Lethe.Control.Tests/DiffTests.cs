@@ -45,4 +45,23 @@ public class DiffTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         Assert.Equal(["client personal", "  ~ moved 1 -> 2 among the clients"], run.Lines());
     }
+
+    [Fact]
+    public async Task diff_names_a_client_whose_addresses_changed_order_though_the_versions_differ_only_there()
+    {
+        using var alice = Host.Client();
+        await alice.CreatePolicyWithWork("diff-address-order");
+        await alice.AddClient("diff-address-order", "printer", "10.137.0.20", "10.137.0.21");
+        var v1 = await alice.Publish("diff-address-order");
+        await alice.Post("/policies/diff-address-order/clients/printer/remove", new { reason = "re-add" }).Ok();
+        await alice.AddClient("diff-address-order", "printer", "10.137.0.21", "10.137.0.20");
+        var v2 = await alice.Post("/policies/diff-address-order/publish", new { reason = "same printer" }).Ok();
+
+        var run = await Host.Ok("diff", "diff-address-order", "1", "2");
+
+        // The signed content (and so every firewall's version) changed: the addresses' order is part of it.
+        Assert.NotEqual(v1["contentSha256"].Str(), v2["contentSha256"].Str());
+        Assert.Equal(["client printer", "  ~ addresses reordered: 10.137.0.20, 10.137.0.21 -> 10.137.0.21, 10.137.0.20"],
+            run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }

@@ -66,6 +66,11 @@ public static class PublishingCommands
             {
                 cli.Out.WriteLine($"restored the draft of {S(result["policy"])} to version {S(result["version"])}, discarding its unpublished changes; " +
                     $"nothing was published (version {S(result["version"])} stays the latest)");
+                if (result["confirmBy"] is { } by)
+                {
+                    // Still on trial: restoring its draft confirms nothing, and the watchdog reverts it at the deadline.
+                    cli.Out.WriteLine($"version {S(result["version"])} still awaits confirmation: confirm by {S(by)} with `lethe confirm {S(result["policy"])}`, or it is reverted");
+                }
                 return 0;
             }
             PrintPublished(cli, parse, result);
@@ -101,7 +106,7 @@ public static class PublishingCommands
         var from = new Argument<string>("from") { Description = "A version number or draft" };
         var to = new Argument<string>("to") { Description = "A version number or draft" };
         var diff = new Command("diff",
-            "Per client: a move among the clients, addresses gained and lost, rules added, removed, moved and changed, policy tests added and removed, between two versions (or the draft)")
+            "Per client: a move among the clients, addresses gained, lost and reordered, rules added, removed, moved and changed, policy tests added and removed, between two versions (or the draft)")
             { policy, from, to };
         diff.SetAction((parse, ct) => cli.Run(async () =>
         {
@@ -124,6 +129,10 @@ public static class PublishingCommands
                 {
                     cli.Out.WriteLine($"  ~ moved {S(movedFrom)} -> {S(client["movedTo"])} among the clients");
                 }
+                if (client["addressOrderBefore"] is JsonArray orderBefore && client["addressOrderAfter"] is JsonArray orderAfter)
+                {
+                    cli.Out.WriteLine($"  ~ addresses reordered: {string.Join(", ", orderBefore.Select(S))} -> {string.Join(", ", orderAfter.Select(S))}");
+                }
                 Lines(cli, client["addressesAdded"], "+", a => $"address {S(a)}");
                 Lines(cli, client["addressesRemoved"], "-", a => $"address {S(a)}");
                 Lines(cli, client["added"], "+", r => $"{S(r["id"])} at {S(r["to"])}: {S(r["rule"])}");
@@ -140,7 +149,7 @@ public static class PublishingCommands
 
     /// <summary>The lists a client's entry of a diff is printed from, each one absent when it has nothing.</summary>
     private static string? DiffShape(JsonObject client) => AnswerShape.First(
-        new[] { "addressesAdded", "addressesRemoved" }.Select(f => AnswerShape.OptionalList(client, f, $"a client's \"{f}\"", ofObjects: false))
+        new[] { "addressesAdded", "addressesRemoved", "addressOrderBefore", "addressOrderAfter" }.Select(f => AnswerShape.OptionalList(client, f, $"a client's \"{f}\"", ofObjects: false))
             .Concat(new[] { "added", "removed", "moved", "changed", "testsAdded", "testsRemoved" }
                 .Select(f => AnswerShape.OptionalList(client, f, $"a client's \"{f}\"", ofObjects: true))));
 
