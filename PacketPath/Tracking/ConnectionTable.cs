@@ -273,11 +273,11 @@ public sealed class ConnectionTable
                 return refusal;
             }
         }
-        if (check != TcpCheck.Pass)
+        if (check is TcpCheck.Accept or TcpCheck.Resync)
         {
             e.LastSeenMs = nowMs;
         }
-        else if ((tcp.Flags & TcpTracker.Rst) != 0)
+        else if (check == TcpCheck.Pass && (tcp.Flags & TcpTracker.Rst) != 0)
         {
             // A reset passed on for its receiver to judge: if it takes it, nothing follows, and the flow goes
             // after the close timeout, as Linux times it; its challenge ACK (or anything else) keeps it.

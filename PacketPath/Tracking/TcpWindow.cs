@@ -78,6 +78,14 @@ internal enum TcpCheck : byte
     /// <summary>The SYN-ACK answering a SYN sent on an established tuple: the tuple carries a new connection from here.</summary>
     Resync,
 
+    /// <summary>
+    /// Forwarded, and neither the state nor the timeout moves: a reset of a flow picked up midway, from
+    /// past what the firewall knows of its windows, that <see cref="Pass"/> would pass. It may lie outside
+    /// the receiver's real window too, and then the receiver drops it without a challenge ACK (RFC 5961
+    /// §3.2): nothing would follow to show the flow lives, so a timeout cut for it would end an idle flow.
+    /// </summary>
+    Ignore,
+
     /// <summary>What conntrack calls invalid in this state whatever its numbers: dropped, and nothing changes.</summary>
     Invalid,
 }
@@ -266,7 +274,7 @@ internal static class TcpWindow
             // more easily than the exact point; and in any closing state, as Linux, it closes.
             if (state == ConnectionState.Established && seq != sender.End)
             {
-                return TcpCheck.Pass;
+                return inWindow ? TcpCheck.Pass : TcpCheck.Ignore;
             }
         }
         if (!inWindow)

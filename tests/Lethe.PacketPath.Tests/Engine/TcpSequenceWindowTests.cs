@@ -522,6 +522,22 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void a_blind_reset_far_ahead_into_an_idle_flow_picked_up_midway_does_not_end_it()
+    {
+        // Outside what the firewall knows of the window, and outside the client's real one: the client drops it
+        // without a challenge ACK (RFC 5961 §3.2), so nothing would follow to keep a flow whose timeout it cut.
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40011);
+
+        var blind = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Rst, sequence: 5_200 + 100_000_000));
+        lab.Now += 60_000; // an idle minute
+        var data = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 10, sequence: 5_200,
+            acknowledgement: 1_100, window: 509));
+
+        Assert.True(data.Forwarded, $"one blind reset (forwarded: {blind.Forwarded}, {blind.Reason}) ended the idle flow: the server's data a minute later was dropped as {data.Reason}");
+    }
+
+    [Fact]
     public void a_blind_reset_into_a_resynchronised_flow_does_not_end_it()
     {
         const uint newIsn = 3_000_000_000;
