@@ -257,6 +257,15 @@ internal static class TcpWindow
         {
             return TcpCheck.Refuse;
         }
+        if (liberal)
+        {
+            // Taken from every segment, inside the bounds or not: on a bulk transfer those bounds stop following
+            // the flow almost at once, and a point frozen there would, 2 GB on, put the other side's exact reset
+            // behind it. Forged segments may move it, which is safe: a side's point judges only the other side's
+            // resets, so whoever forges the remote's segments from the uplink moves the point the client's resets
+            // are judged by, never the one the remote's (their own forged ones among them) are.
+            TakeAck(ref sender, segment);
+        }
         if ((flags & TcpTracker.Rst) != 0 && (receiver.Flags & TcpSideFlags.AckSeen) != 0 && seq != receiver.MaxAck)
         {
             // Behind what the receiver acknowledged: stale or forged, as Linux judges it, while the flow
@@ -280,14 +289,13 @@ internal static class TcpWindow
         if (!inWindow)
         {
             // A flow picked up midway, past what its windows are known to allow (a scale the firewall never
-            // saw): passed, as Linux does, but nothing is learnt from it, so a blind guess moves no bound.
+            // saw): passed, as Linux does, but nothing is learnt from it beyond what its sender acknowledged
+            // (above), so a blind guess moves no bound.
             return TcpCheck.Accept;
         }
-        if ((flags & TcpTracker.Ack) != 0 && segment.Acknowledgement != 0
-            && ((sender.Flags & TcpSideFlags.AckSeen) == 0 || After(segment.Acknowledgement, sender.MaxAck)))
+        if (!liberal)
         {
-            sender.MaxAck = segment.Acknowledgement;
-            sender.Flags |= TcpSideFlags.AckSeen;
+            TakeAck(ref sender, segment);
         }
 
         if (!syn)
@@ -326,6 +334,17 @@ internal static class TcpWindow
             }
         }
         return TcpCheck.Accept;
+    }
+
+    /// <summary>Moves <see cref="TcpSide.MaxAck"/> on to the segment's acknowledgement, when it is further.</summary>
+    private static void TakeAck(ref TcpSide sender, in TcpSample segment)
+    {
+        if ((segment.Flags & TcpTracker.Ack) != 0 && segment.Acknowledgement != 0
+            && ((sender.Flags & TcpSideFlags.AckSeen) == 0 || After(segment.Acknowledgement, sender.MaxAck)))
+        {
+            sender.MaxAck = segment.Acknowledgement;
+            sender.Flags |= TcpSideFlags.AckSeen;
+        }
     }
 
     private static void TakeScale(ref TcpSide side, in TcpSample segment)

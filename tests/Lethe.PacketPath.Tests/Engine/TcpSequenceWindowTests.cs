@@ -538,6 +538,32 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void the_servers_reset_after_a_long_download_picked_up_midway_reaches_the_client()
+    {
+        // Past the bounds the firewall knows from the first strides on: what the client acknowledged must still be followed,
+        // or after 2 GB the server's exact reset would count as behind it.
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40013);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40013, 443);
+        var s = 5_200u;
+        for (var i = 0; i < 4; i++)
+        {
+            s = unchecked(s + 750_000_000u); // 3 GB in four strides, each acknowledged
+            Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 1_000,
+                sequence: unchecked(s - 1_000u), acknowledgement: 1_100, window: 509)).Forwarded);
+            Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40013, 443, TcpFlags.Ack, sequence: 1_100, acknowledgement: s,
+                window: 502)).Forwarded);
+        }
+
+        var reset = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Rst | TcpFlags.Ack, sequence: s, acknowledgement: 1_100,
+            window: 0));
+
+        Assert.True(reset.Forwarded, $"the server's exact reset after 3 GB was dropped as {reset.Reason}: the client waits on a dead connection");
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        Assert.Equal(ConnectionState.Close, lab.Engine.Connections.StateOf(entry));
+    }
+
+    [Fact]
     public void a_blind_reset_into_a_resynchronised_flow_does_not_end_it()
     {
         const uint newIsn = 3_000_000_000;
