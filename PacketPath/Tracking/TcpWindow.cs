@@ -71,7 +71,8 @@ internal enum TcpCheck : byte
     /// <summary>
     /// Forwarded, but the state does not move: a reset inside the window that does not start exactly
     /// where the other side acknowledged (RFC 5961: its receiver answers with a challenge ACK rather
-    /// than close, so a blind reset cannot end the flow here either), or a SYN on an established tuple.
+    /// than close, so a blind reset cannot end the flow here either), a SYN on an established tuple,
+    /// or a FIN of a flow picked up midway that neither the window bounds nor the acknowledged point place.
     /// </summary>
     Pass,
 
@@ -262,7 +263,7 @@ internal static class TcpWindow
             // Taken from every segment, inside the bounds or not: on a bulk transfer those bounds stop following
             // the flow almost at once, and a point frozen there would, 2 GB on, put the other side's exact reset
             // behind it. Forged segments may move it, which is safe: a side's point judges only the other side's
-            // resets, so whoever forges the remote's segments from the uplink moves the point the client's resets
+            // resets and FINs, so whoever forges the remote's segments from the uplink moves the point the client's
             // are judged by, never the one the remote's (their own forged ones among them) are.
             TakeAck(ref sender, segment);
         }
@@ -290,7 +291,13 @@ internal static class TcpWindow
         {
             // A flow picked up midway, past what its windows are known to allow (a scale the firewall never
             // saw): passed, as Linux does, but nothing is learnt from it beyond what its sender acknowledged
-            // (above), so a blind guess moves no bound.
+            // (above), so a blind guess moves no bound. Nor does a FIN move the state unless it starts where
+            // the receiver acknowledged, as the FIN of an idle connection does: one with any numbers would
+            // start closing an idle flow, which then expires.
+            if ((flags & TcpTracker.Fin) != 0 && ((receiver.Flags & TcpSideFlags.AckSeen) == 0 || seq != receiver.MaxAck))
+            {
+                return TcpCheck.Pass;
+            }
             return TcpCheck.Accept;
         }
         if (!liberal)

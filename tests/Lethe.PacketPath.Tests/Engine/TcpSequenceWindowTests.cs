@@ -564,6 +564,88 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void a_blind_fin_far_outside_the_window_of_a_flow_picked_up_midway_moves_nothing()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40012);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40012, 443);
+
+        var blind = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Fin | TcpFlags.Ack, sequence: 5_200 + 100_000_000,
+            acknowledgement: 1_100 + 2_000_000_000, window: 509));
+        // The client answers a segment outside its window with a duplicate ACK (RFC 9293), as Linux does.
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40012, 443, TcpFlags.Ack, sequence: 1_100, acknowledgement: 5_200, window: 502)).Forwarded);
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        var state = lab.Engine.Connections.StateOf(entry);
+        lab.Now += 90_000;
+        var data = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 10, sequence: 5_200,
+            acknowledgement: 1_100, window: 509));
+
+        Assert.True(data.Forwarded, $"one blind FIN (forwarded: {blind.Forwarded}) moved the idle flow to {state}; the server's data 90 s later was dropped as {data.Reason}");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void a_flow_picked_up_midway_closed_past_the_window_bounds_the_firewall_knows_reaches_time_wait(bool serverClosesFirst)
+    {
+        // Each FIN starts where the other side has acknowledged: all that the firewall can place in a window it never learnt.
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40014);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40014, 443);
+        const uint s = 5_200 + 4_001_000;
+        Sent FromServer(TcpFlags flags, uint seq, uint ack) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, sequence: seq, acknowledgement: ack, window: 509));
+        Sent FromClient(TcpFlags flags, uint seq, uint ack) =>
+            lab.FromWork(Packets.Tcp(Work4, Remote4, 40014, 443, flags, sequence: seq, acknowledgement: ack, window: 502));
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 1_000, sequence: s - 1_000,
+            acknowledgement: 1_100, window: 509)).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, 1_100, s).Forwarded);
+
+        var closed = serverClosesFirst
+            ? FromServer(TcpFlags.Fin | TcpFlags.Ack, s, 1_100).Forwarded
+                && FromClient(TcpFlags.Ack, 1_100, s + 1).Forwarded
+                && FromClient(TcpFlags.Fin | TcpFlags.Ack, 1_100, s + 1).Forwarded
+                && FromServer(TcpFlags.Ack, s + 1, 1_101).Forwarded
+            : FromClient(TcpFlags.Fin | TcpFlags.Ack, 1_100, s).Forwarded
+                && FromServer(TcpFlags.Ack, s, 1_101).Forwarded
+                && FromServer(TcpFlags.Fin | TcpFlags.Ack, s, 1_101).Forwarded
+                && FromClient(TcpFlags.Ack, 1_101, s + 1).Forwarded;
+
+        Assert.True(closed);
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        Assert.Equal(ConnectionState.TimeWait, lab.Engine.Connections.StateOf(entry));
+    }
+
+    [Fact]
+    public void a_fin_after_data_not_yet_acknowledged_past_the_bounds_of_a_flow_picked_up_midway_leaves_it_established_until_the_client_closes()
+    {
+        // The server's FIN follows data the client has not acknowledged yet: the firewall cannot tell it from a guess.
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40015);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40015, 443);
+        const uint s = 5_200 + 4_000_000;
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack | TcpFlags.Psh, payload: 1_000, sequence: s,
+            acknowledgement: 1_100, window: 509)).Forwarded);
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Fin | TcpFlags.Ack, sequence: s + 1_000,
+            acknowledgement: 1_100, window: 509)).Forwarded);
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40015, 443, TcpFlags.Ack, sequence: 1_100, acknowledgement: s + 1_001,
+            window: 502)).Forwarded);
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        var afterServersFin = lab.Engine.Connections.StateOf(entry);
+
+        Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40015, 443, TcpFlags.Fin | TcpFlags.Ack, sequence: 1_100, acknowledgement: s + 1_001,
+            window: 502)).Forwarded);
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack, sequence: s + 1_001, acknowledgement: 1_101,
+            window: 509)).Forwarded);
+
+        Assert.Equal(ConnectionState.Established, afterServersFin);
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out entry, out _));
+        Assert.Equal(ConnectionState.CloseWait, lab.Engine.Connections.StateOf(entry));
+        lab.Now += 60_000;
+        Assert.False(lab.Engine.Connections.Lookup(key, lab.Now, out _, out _), "the closed flow outlived the close-wait timeout");
+    }
+
+    [Fact]
     public void a_blind_reset_into_a_resynchronised_flow_does_not_end_it()
     {
         const uint newIsn = 3_000_000_000;
