@@ -258,13 +258,13 @@ internal static class TcpWindow
         {
             return TcpCheck.Refuse;
         }
-        if (liberal)
+        if (liberal && !isReply)
         {
-            // Taken from every segment, inside the bounds or not: on a bulk transfer those bounds stop following
-            // the flow almost at once, and a point frozen there would, 2 GB on, put the other side's exact reset
-            // behind it. Forged segments may move it, which is safe: a side's point judges only the other side's
-            // resets and FINs, so whoever forges the remote's segments from the uplink moves the point the client's
-            // are judged by, never the one the remote's (their own forged ones among them) are.
+            // The client's point is taken from every segment it sends, inside the bounds or not: on a download
+            // those bounds stop following the flow almost at once, and a point frozen there would, 2 GB on, put
+            // the server's exact reset behind it. The answering side's is taken only inside the bounds (below):
+            // its segments may be forged from the uplink, and a forged point far ahead would have every reset
+            // of the client's dropped and its FINs ignored for good.
             TakeAck(ref sender, segment);
         }
         if ((flags & TcpTracker.Rst) != 0 && (receiver.Flags & TcpSideFlags.AckSeen) != 0 && seq != receiver.MaxAck)
@@ -300,7 +300,7 @@ internal static class TcpWindow
             }
             return TcpCheck.Accept;
         }
-        if (!liberal)
+        if (!liberal || isReply)
         {
             TakeAck(ref sender, segment);
         }

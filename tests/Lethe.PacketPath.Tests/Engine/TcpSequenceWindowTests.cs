@@ -564,6 +564,24 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void a_forged_ack_from_the_uplink_into_a_flow_picked_up_midway_does_not_stop_the_clients_exact_reset()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40101);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40101, 443);
+        // Any sequence number, an acknowledgement of data the client never sent: it reaches the client, which drops it.
+        var forged = lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack, sequence: 77_777_777,
+            acknowledgement: 1_100 + 2_000_000_000u, window: 509));
+        // The client aborts exactly where the server acknowledged it (1_100).
+        var rst = lab.FromWork(Packets.Tcp(Work4, Remote4, 40101, 443, TcpFlags.Rst | TcpFlags.Ack, sequence: 1_100,
+            acknowledgement: 5_200, window: 0));
+
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        Assert.True(rst.Forwarded, $"forged {forged.Forwarded}; client's exact reset: {rst.Reason}; state {lab.Engine.Connections.StateOf(entry)}");
+        Assert.Equal(ConnectionState.Close, lab.Engine.Connections.StateOf(entry));
+    }
+
+    [Fact]
     public void a_blind_fin_far_outside_the_window_of_a_flow_picked_up_midway_moves_nothing()
     {
         var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
