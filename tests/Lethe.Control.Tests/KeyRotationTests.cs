@@ -43,21 +43,7 @@ public class KeyRotationTests
         }
         finally
         {
-            if (second is not null)
-            {
-                await second.DisposeAsync();
-            }
-            else
-            {
-                await first.DisposeAsync();
-            }
-            foreach (var keys in new[] { first.KeyDirectory, newKeys })
-            {
-                if (Directory.Exists(keys))
-                {
-                    Directory.Delete(keys, recursive: true);
-                }
-            }
+            await StopAndRemoveKeys(first, second, newKeys);
         }
     }
 
@@ -92,21 +78,7 @@ public class KeyRotationTests
         }
         finally
         {
-            if (second is not null)
-            {
-                await second.DisposeAsync();
-            }
-            else
-            {
-                await first.DisposeAsync();
-            }
-            foreach (var keys in new[] { first.KeyDirectory, newKeys })
-            {
-                if (Directory.Exists(keys))
-                {
-                    Directory.Delete(keys, recursive: true);
-                }
-            }
+            await StopAndRemoveKeys(first, second, newKeys);
         }
     }
 
@@ -137,5 +109,25 @@ public class KeyRotationTests
         var pem = await File.ReadAllTextAsync(host.PublicKeyPath);
         Assert.Equal(2, SnapshotVerifier.Verify(file, pem).Envelope.Version);
         Assert.Contains("identical to version 2", (await again.Problem(HttpStatusCode.Conflict))["detail"].Str());
+    }
+
+    /// <summary>Stops whichever host runs last (the second shares the first's database) and removes both key directories.</summary>
+    private static async Task StopAndRemoveKeys(ControlPlaneHost first, ControlPlaneHost? second, string newKeys)
+    {
+        if (second is not null)
+        {
+            await second.DisposeAsync();
+        }
+        else
+        {
+            await first.DisposeAsync();
+        }
+        foreach (var keys in new[] { first.KeyDirectory, newKeys })
+        {
+            if (Directory.Exists(keys))
+            {
+                Directory.Delete(keys, recursive: true);
+            }
+        }
     }
 }
