@@ -262,10 +262,14 @@ internal static class TcpWindow
         {
             // The client's point is taken from every segment it sends, inside the bounds or not: on a download
             // those bounds stop following the flow almost at once, and a point frozen there would, 2 GB on, put
-            // the server's exact reset behind it. The answering side's is taken only inside the bounds (below):
-            // its segments may be forged from the uplink, and a forged point far ahead would have every reset
-            // of the client's dropped and its FINs ignored for good.
+            // the server's exact reset behind it. So is where it has sent up to, which the answering side's
+            // point is held to (below): its segments may be forged from the uplink, and a forged point past
+            // what the client sent would have every reset of the client's dropped and its FINs ignored for good.
             TakeAck(ref sender, segment);
+            if (After(end, sender.End))
+            {
+                sender.End = end;
+            }
         }
         if ((flags & TcpTracker.Rst) != 0 && (receiver.Flags & TcpSideFlags.AckSeen) != 0 && seq != receiver.MaxAck)
         {
@@ -291,9 +295,14 @@ internal static class TcpWindow
         {
             // A flow picked up midway, past what its windows are known to allow (a scale the firewall never
             // saw): passed, as Linux does, but nothing is learnt from it beyond what its sender acknowledged
-            // (above), so a blind guess moves no bound. Nor does a FIN move the state unless it starts where
-            // the receiver acknowledged, as the FIN of an idle connection does: one with any numbers would
-            // start closing an idle flow, which then expires.
+            // (the client's above; the answering side's up to what the client has sent, all a genuine one
+            // can acknowledge), so a blind guess moves no bound. Nor does a FIN move the state unless it
+            // starts where the receiver acknowledged, as the FIN of an idle connection does: one with any
+            // numbers would start closing an idle flow, which then expires.
+            if (isReply && !After(segment.Acknowledgement, receiver.End))
+            {
+                TakeAck(ref sender, segment);
+            }
             if ((flags & TcpTracker.Fin) != 0 && ((receiver.Flags & TcpSideFlags.AckSeen) == 0 || seq != receiver.MaxAck))
             {
                 return TcpCheck.Pass;

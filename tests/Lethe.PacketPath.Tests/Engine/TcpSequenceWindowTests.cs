@@ -564,6 +564,56 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void an_upload_past_the_bounds_of_a_flow_picked_up_midway_then_the_server_closing_first_ends_within_close_wait()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40201);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40201, 443);
+        Sent FromServer(TcpFlags flags, uint seq, uint ack, int payload = 0) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, payload: payload, sequence: seq, acknowledgement: ack, window: 509));
+        Sent FromClient(TcpFlags flags, uint seq, uint ack, int payload = 0) =>
+            lab.FromWork(Packets.Tcp(Work4, Remote4, 40201, 443, flags, payload: payload, sequence: seq, acknowledgement: ack, window: 502));
+        var c = 1_100u;
+        for (var i = 0; i < 3; i++, c += 1_000)
+        {
+            Assert.True(FromClient(TcpFlags.Ack | TcpFlags.Psh, c, 5_200, payload: 1_000).Forwarded);
+        }
+        Assert.True(FromServer(TcpFlags.Ack, 5_200, c).Forwarded);
+        Assert.True(FromServer(TcpFlags.Ack | TcpFlags.Psh, 5_200, c, payload: 200).Forwarded);
+        Assert.True(FromServer(TcpFlags.Fin | TcpFlags.Ack, 5_400, c).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, c, 5_401).Forwarded);
+        Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, c, 5_401).Forwarded);
+        Assert.True(FromServer(TcpFlags.Ack, 5_401, c + 1).Forwarded);
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        var state = lab.Engine.Connections.StateOf(entry);
+        lab.Now += 120_000;
+
+        Assert.False(lab.Engine.Connections.Lookup(key, lab.Now, out _, out _),
+            $"both sides closed, the client's FIN after fully acknowledged data, yet the flow is still tracked 120 s later (state after the close: {state})");
+    }
+
+    [Fact]
+    public void the_clients_exact_reset_after_a_small_upload_past_the_bounds_of_a_flow_picked_up_midway_closes_it()
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        var nat = PickUpMidway(lab, 40202);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40202, 443);
+        var c = 1_100u;
+        for (var i = 0; i < 3; i++, c += 1_000)
+        {
+            Assert.True(lab.FromWork(Packets.Tcp(Work4, Remote4, 40202, 443, TcpFlags.Ack | TcpFlags.Psh, payload: 1_000, sequence: c,
+                acknowledgement: 5_200, window: 502)).Forwarded);
+        }
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack, sequence: 5_200, acknowledgement: c, window: 509)).Forwarded);
+
+        var rst = lab.FromWork(Packets.Tcp(Work4, Remote4, 40202, 443, TcpFlags.Rst | TcpFlags.Ack, sequence: c, acknowledgement: 5_200, window: 0));
+
+        Assert.True(rst.Forwarded, rst.Reason.ToString());
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        Assert.Equal(ConnectionState.Close, lab.Engine.Connections.StateOf(entry));
+    }
+
+    [Fact]
     public void a_forged_ack_from_the_uplink_into_a_flow_picked_up_midway_does_not_stop_the_clients_exact_reset()
     {
         var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
