@@ -266,7 +266,9 @@ internal static class TcpWindow
             // point is held to (below): its segments may be forged from the uplink, and a forged point past
             // what the client sent would have every reset of the client's dropped and its FINs ignored for good.
             TakeAck(ref sender, segment);
-            if (After(end, sender.End))
+            // Not from a reset, which sends nothing: one would otherwise always start where its sender had sent
+            // up to, and so close the flow wherever it lay (see below).
+            if ((flags & TcpTracker.Rst) == 0 && After(end, sender.End))
             {
                 sender.End = end;
             }

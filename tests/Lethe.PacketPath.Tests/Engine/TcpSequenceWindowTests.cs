@@ -613,6 +613,23 @@ public class TcpSequenceWindowTests
         Assert.Equal(ConnectionState.Close, lab.Engine.Connections.StateOf(entry));
     }
 
+    [Theory]
+    [InlineData(10_000u)]
+    [InlineData(2_000_000_000u)]
+    public void a_clients_reset_ahead_of_everything_it_sent_on_a_flow_picked_up_midway_leaves_it_established(uint ahead)
+    {
+        var lab = new EngineLab(["action=accept proto=tcp dstports=443"]);
+        PickUpMidway(lab, 40203);
+        var key = new FlowKey(NetAddress.Parse(Work4), NetAddress.Parse(Remote4), IpProtocol.Tcp, 40203, 443);
+
+        var rst = lab.FromWork(Packets.Tcp(Work4, Remote4, 40203, 443, TcpFlags.Rst | TcpFlags.Ack,
+            sequence: 1_100 + ahead, acknowledgement: 5_200, window: 0));
+
+        Assert.True(rst.Forwarded, rst.Reason.ToString());
+        Assert.True(lab.Engine.Connections.Lookup(key, lab.Now, out var entry, out _));
+        Assert.Equal(ConnectionState.Established, lab.Engine.Connections.StateOf(entry));
+    }
+
     [Fact]
     public void a_forged_ack_from_the_uplink_into_a_flow_picked_up_midway_does_not_stop_the_clients_exact_reset()
     {
