@@ -513,6 +513,27 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Contains(kept, await editor.RuleIds(policy, "work"));
     }
 
+    [Theory]
+    [InlineData("clients/work/rules", "{\"rule\": \"action=drop\", \"reason\": \"r\", \"rule\": \"action=accept\"}", "rule")]
+    [InlineData("clients/work/rules", "{\"rule\": \"action=drop\", \"reason\": \"r\", \"Rule\": \"action=accept\"}", "Rule")]
+    [InlineData("clients/work/rules/import", "{\"lines\": [\"action=drop\"], \"reason\": \"r\", \"lines\": []}", "lines")]
+    [InlineData("publish", "{\"reason\": \"ship\", \"confirmWithinSeconds\": 60, \"reason\": \"ship it\"}", "reason")]
+    [InlineData("clients", "{\"name\": \"twice\", \"addresses\": [\"10.137.0.77\"], \"reason\": \"r\", \"name\": \"other\"}", "name")]
+    public async Task a_field_given_twice_is_named_under_that_field_without_the_servers_type_names(string path, string body, string field)
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+
+        using var response = await editor.PostAsync($"/policies/val/{path}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([field], problem.ErrorKeys());
+        Assert.Contains("twice", problem.ErrorText(field));
+        Assert.DoesNotContain("Lethe.", problem.ToJsonString());
+        Assert.DoesNotContain("Failed to read parameter", problem.ToJsonString());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
     [Fact]
     public async Task a_client_of_more_addresses_than_a_machine_has_is_refused_naming_the_field_and_the_limit()
     {

@@ -80,6 +80,14 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                     Title = "The request has invalid fields.",
                     Detail = $"The body has a field '{field}' this request does not take.",
                 },
+            // A field given twice (AllowDuplicateProperties is off): named like any bad field, without the reader's own words, which name a server type.
+            BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when DuplicateField(json) is { } field =>
+                new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"'{field}' is given twice; give each field once (nothing was changed)"] })
+                {
+                    Status = e.StatusCode,
+                    Title = "The request has invalid fields.",
+                    Detail = $"The body gives the field '{field}' twice.",
+                },
             // JSON that does not parse (cut short, a trailing comma, a quote of the wrong kind): no field is to blame.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when !IsTypeMismatch(json) =>
                 new ValidationProblemDetails(new Dictionary<string, string[]> { ["body"] = [$"The body is not valid JSON: {FirstSentence(json.Message)}"] })
@@ -154,6 +162,25 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             return null;
         }
         var end = json.Message.IndexOf("' could not be mapped", Prefix.Length, StringComparison.Ordinal);
+        return end > Prefix.Length ? json.Message[Prefix.Length..end] : null;
+    }
+
+    /// <summary>
+    /// The field System.Text.Json met a second time, as the body spells it where the reader says where it stopped
+    /// ("$.Rule"), else as the request names it; null for any other complaint.
+    /// </summary>
+    private static string? DuplicateField(System.Text.Json.JsonException json)
+    {
+        const string Prefix = "Duplicate property '";
+        if (!json.Message.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        if (json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal))
+        {
+            return JsonField(path);
+        }
+        var end = json.Message.IndexOf('\'', Prefix.Length);
         return end > Prefix.Length ? json.Message[Prefix.Length..end] : null;
     }
 
