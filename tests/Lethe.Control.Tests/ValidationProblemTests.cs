@@ -446,6 +446,30 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(before, await LogState.Of(Host, "val"));
     }
 
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", null)]
+    [InlineData("text/plain", null)]
+    [InlineData("application/xml", "application/xml")]
+    public async Task a_body_sent_as_another_media_type_is_refused_saying_it_must_be_json(string contentType, string? accept)
+    {
+        // curl -d sends application/x-www-form-urlencoded unless told otherwise.
+        using var editor = Host.Client();
+        if (accept is not null)
+        {
+            editor.DefaultRequestHeaders.Accept.ParseAdd(accept);
+        }
+        var before = await LogState.Of(Host, "val");
+        using var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes("{\"rule\": \"action=drop comment=form\", \"reason\": \"try\"}"));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains("application/json", problem["detail"].Str());
+        Assert.Contains(contentType, problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
     [Fact]
     public async Task a_quoted_utf8_charset_is_read_as_utf8()
     {

@@ -9,7 +9,7 @@ namespace Lethe.Control.Server;
 /// "file" with Accept: application/octet-stream, say), and the refusal then went out without a body
 /// or, for an unknown policy, as a 500. Registered after that writer, it answers only what it declined.
 /// </summary>
-public sealed class ProblemJsonWriter(IOptions<JsonOptions> json) : IProblemDetailsWriter
+public sealed class ProblemJsonWriter(IOptions<JsonOptions> json, IOptions<ProblemDetailsOptions> options) : IProblemDetailsWriter
 {
     public bool CanWrite(ProblemDetailsContext context) => true;
 
@@ -18,6 +18,8 @@ public sealed class ProblemJsonWriter(IOptions<JsonOptions> json) : IProblemDeta
         var response = context.HttpContext.Response;
         var problem = context.ProblemDetails;
         problem.Status ??= response.StatusCode;
+        // As ASP.NET's own writer does, so a refusal reads the same whatever the Accept header.
+        options.Value.CustomizeProblemDetails?.Invoke(context);
         var type = problem.GetType();
         return new ValueTask(response.WriteAsJsonAsync(problem, type, json.Value.SerializerOptions, "application/problem+json",
             context.HttpContext.RequestAborted));
