@@ -23,7 +23,9 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         string pem;
         try
         {
-            pem = File.ReadAllText(privateKeyPath);
+            pem = ReadBounded(privateKeyPath)
+                ?? throw new InvalidOperationException($"The signing key {privateKeyPath} is larger than {SnapshotLimits.MaxKeyBytes / 1024} KiB, which no PEM private key is; " +
+                    $"Lethe:SigningKey must name the private key ({SigningKeyFiles.PrivateKeyFile}).");
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
@@ -60,6 +62,23 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         }
         KeyId = KeyIds.Of(_key);
         PublicKeyPem = _key.ExportSubjectPublicKeyInfoPem();
+    }
+
+    /// <summary>
+    /// The file's text, or null past <see cref="SnapshotLimits.MaxKeyBytes"/>: a device such as /dev/zero,
+    /// named by mistake, was read until memory ran out and the host stopped with a stack trace.
+    /// </summary>
+    private static string? ReadBounded(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        var buffer = new byte[SnapshotLimits.MaxKeyBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = file.Read(buffer, length, buffer.Length - length)) > 0)
+        {
+            length += read;
+        }
+        return length > SnapshotLimits.MaxKeyBytes ? null : System.Text.Encoding.UTF8.GetString(buffer, 0, length);
     }
 
     private const UnixFileMode OpenToOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute

@@ -80,6 +80,16 @@ public sealed class SigningKeyTests : IDisposable
     }
 
     [Fact]
+    public void a_device_given_as_the_signing_key_is_refused_naming_it_not_read_until_memory_runs_out()
+    {
+        // Lethe__SigningKey=/dev/zero, or a large file named by mistake: no PEM key is more than a few hundred bytes.
+        var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner("/dev/zero"));
+
+        Assert.Equal("The signing key /dev/zero is larger than 64 KiB, which no PEM private key is; Lethe:SigningKey must name the private key (lethe-signing.key).",
+            refused.Message);
+    }
+
+    [Fact]
     public void the_folder_keygen_wrote_given_as_the_signing_key_is_named_as_a_folder_not_as_missing()
     {
         // `lethe keygen --out /etc/lethe`, then Lethe__SigningKey=/etc/lethe: the key is there, in that folder.
