@@ -336,6 +336,7 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(["position"], problem.ErrorKeys());
         Assert.Contains("wrong type", problem.ErrorText("position"));
         Assert.DoesNotContain("Lethe.", problem.ErrorText("position"));
+        Assert.Equal("The body's field 'position' has the wrong type or is out of range.", problem["detail"].Str());
     }
 
     [Fact]
@@ -367,6 +368,7 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.Equal(["body"], problem.ErrorKeys());
         Assert.StartsWith("The body is not valid JSON: ", problem.ErrorText("body"));
+        Assert.Equal(problem.ErrorText("body"), problem["detail"].Str());
         Assert.Equal(before, (await editor.History("val")).Count);
     }
 

@@ -94,7 +94,8 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 {
                     Status = e.StatusCode,
                     Title = "The request has invalid fields.",
-                    Detail = e.Message,
+                    // ASP.NET's own words name the server's request type ("Failed to read parameter \"AddRuleRequest body\"").
+                    Detail = $"The body is not valid JSON: {FirstSentence(json.Message)}",
                 },
             // A field of the wrong JSON type: named like any other bad field, from the path the reader stopped at.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } json } e =>
@@ -102,7 +103,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 {
                     Status = e.StatusCode,
                     Title = "The request has invalid fields.",
-                    Detail = e.Message,
+                    Detail = $"The body's field '{JsonField(path)}' has the wrong type or is out of range.",
                 },
             // No body, "null", or a JSON value that is not an object: ASP.NET's own message speaks to the developer, not the caller.
             BadHttpRequestException e when IsMissingBody(e) =>
