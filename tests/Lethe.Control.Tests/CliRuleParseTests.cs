@@ -62,6 +62,16 @@ public class CliRuleParseTests
     }
 
     [Fact]
+    public async Task dash_with_only_comments_and_blank_lines_is_refused_as_import_refuses_it()
+    {
+        var run = await OfflineCli.Run("# from qvm-firewall\n\n   \n# nothing else\n", "rule", "parse", "-");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no rules", run.Err);
+        Assert.Empty(run.Lines());
+    }
+
+    [Fact]
     public async Task dash_skips_a_byte_order_mark_at_the_start_of_stdin()
     {
         var run = await OfflineCli.Run("\uFEFFaction=accept proto=tcp dstports=80\r\n# done\r\n", "rule", "parse", "-");

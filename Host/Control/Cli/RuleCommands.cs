@@ -155,6 +155,11 @@ public static class RuleCommands
                 var text = await RulesInput.Read("-", cli.In, ct);
                 // The lines `rule import` reads, so a file that parses here imports there.
                 inputs = [.. ImportLines.Rules(text.Split('\n')).Select(line => line.Text)];
+                if (inputs.Length == 0)
+                {
+                    // Exit 0 with no output read as "all valid", for input `rule import` refuses.
+                    throw new CliException("stdin holds no rules, only blank lines and comments; rule import refuses such input too");
+                }
             }
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var allValid = true;
