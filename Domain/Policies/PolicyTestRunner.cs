@@ -51,7 +51,7 @@ public static class PolicyTestRunner
     private static string? NoAddressOfFamily(PolicyModel model, string client, FlowQuery flow)
     {
         var family = flow.Destination.AddressFamily;
-        var owner = model.Clients.FirstOrDefault(c => c.Name == client);
+        var owner = model.FindClient(client);
         return owner is null || owner.Addresses.Any(a => a.AddressFamily == family)
             ? null
             : $"client {client} has no {(family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address: " +

@@ -77,4 +77,27 @@ public class ClientIsolationTests
         Assert.True(Evaluate(policy, Tcp(Vault, 22), client: "work").Accepts);
         Assert.False(Evaluate(policy, Tcp("10.137.0.10", 22), client: "vault").Accepts);
     }
+
+    [Fact]
+    public void a_model_copied_with_other_clients_isolates_by_its_own_clients()
+    {
+        var policy = WorkAndVault("action=accept");
+        Assert.False(Evaluate(policy, Tcp(Vault, 22)).Accepts); // looked up once, in the original's clients
+
+        var withoutVault = policy with { Clients = [policy.FindClient("work")!] };
+
+        Assert.True(Evaluate(withoutVault, Tcp(Vault, 22)).Accepts);
+        Assert.Null(withoutVault.FindClient("vault"));
+        Assert.False(Evaluate(policy, Tcp(Vault, 22)).Accepts);
+    }
+
+    [Fact]
+    public void the_first_other_client_listing_an_address_is_the_one_named()
+    {
+        var policy = Build(("work", ["10.137.0.10"], ["action=accept"]), ("vault", [Vault], []), ("backup", [Vault], []));
+
+        Assert.Contains("vault", Evaluate(policy, Tcp(Vault, 22)).Reason);
+        Assert.Contains("backup", Evaluate(policy, Tcp(Vault, 22), client: "vault").Reason);
+        Assert.Contains("vault", Evaluate(policy, Tcp(Vault, 22), client: "backup").Reason);
+    }
 }
