@@ -31,15 +31,19 @@ namespace Lethe.PacketPath.Classification;
 /// Structure, per client and family: the family's candidate rules in rule order (bit k = k-th
 /// candidate; dst4 rules are absent from the IPv6 side and dst6 from the IPv4 side); an address
 /// dimension (elementary ranges from every rule network and, for specialtarget=dns, every
-/// resolver; rules without a network, dsthost rules included, are in every row); and an L4
+/// resolver; rules without a network are in every row, dsthost rules in none); and an L4
 /// dimension per protocol class (TCP and UDP: elementary port intervals; ICMP of the family: one
 /// row per type; other protocols: one row). A candidate the AND lets through is then checked for
-/// expiry, dsthost answers and client isolation, in rule order, and the first that passes decides.
-/// Unresolved dsthost drop/reject rules are checked before anything else, one by one.
+/// expiry and client isolation, in rule order, and the first that passes decides. dsthost rules,
+/// whose answers change at run time, are found from the destination: the <see cref="HostTable"/>
+/// names the names whose answers hold it, and the first of their rules that passes bounds the AND.
+/// Unresolved dsthost drop/reject rules are checked before anything else, one by one, while some
+/// name of the family has no answer.
 /// </para>
 /// <para>
 /// Cost: per new flow, a binary search per dimension plus at most rules/64 AND-ed words (stopping
-/// at the first rule that decides), plus one dictionary lookup for isolation when needed. Memory:
+/// at the first rule that decides), a lookup of the destination among the dsthost answers when the
+/// client has dsthost rules, plus one dictionary lookup for isolation when needed. Memory:
 /// (address ranges + port intervals) × rules/64 words per family, identical rows stored once.
 /// </para>
 /// </summary>
@@ -59,8 +63,8 @@ public sealed class CompiledPolicy
     private readonly NetAddress[] _resolvers;
 
     // A client without rules of a family: its tables hold nothing, and are never written, so all such share these.
-    private static readonly Family EmptyV4 = new(0, [], [], [0], [], [], [], [], [], [], new int[256], 0, isV6: false);
-    private static readonly Family EmptyV6 = new(0, [], [], [0], [], [], [], [], [], [], new int[256], 0, isV6: true);
+    private static readonly Family EmptyV4 = new(0, [], [], [0], [], [], [], [], [], [], new int[256], 0, null, isV6: false);
+    private static readonly Family EmptyV6 = new(0, [], [], [0], [], [], [], [], [], [], new int[256], 0, null, isV6: true);
 
     private CompiledPolicy(Client[] clients, Dictionary<NetAddress, Owners> owners, HostNameTable hostNames, NetAddress[] resolvers)
     {
@@ -205,12 +209,18 @@ public sealed class CompiledPolicy
         var c = _clients[client];
 
         // Section 4: an unresolved dsthost drop/reject rule (not expired) blocks the whole client, in the
-        // family the name is unresolved in (the Qubes agent resolves each family on its own).
-        foreach (ref readonly var blocker in c.Blockers.AsSpan())
+        // family the name is unresolved in (the Qubes agent resolves each family on its own). Asked only
+        // while some name of the family has no answer: a block list of thousands of names is otherwise
+        // walked by every new flow.
+        var sameNames = ReferenceEquals(hosts.Names, _hostNames);
+        if (c.Blockers.Length > 0 && (!sameNames || hosts.AnyUnresolved(packet.Destination.IsV6)))
         {
-            if (blocker.Expire > nowUnix && Answer(hosts, blocker.HostId, packet.Destination.IsV6) is null)
+            foreach (ref readonly var blocker in c.Blockers.AsSpan())
             {
-                return new Verdict(RuleAction.Drop, blocker.RuleIndex, DropReason.DsthostUnresolved);
+                if (blocker.Expire > nowUnix && Answer(hosts, blocker.HostId, packet.Destination.IsV6) is null)
+                {
+                    return new Verdict(RuleAction.Drop, blocker.RuleIndex, DropReason.DsthostUnresolved);
+                }
             }
         }
 
@@ -225,9 +235,16 @@ public sealed class CompiledPolicy
             var a = new ReadOnlySpan<ulong>(pool, addressRow, family.Words);
             var b = new ReadOnlySpan<ulong>(pool, l4Row, family.Words);
             var rules = family.Rules;
-            for (var w = 0; w < a.Length; w++)
+            // dsthost rules are in no address row: the names whose answers hold the destination give the
+            // first of them that decides, and the rows only need searching before it.
+            var byName = family.HostRules is null ? int.MaxValue : FirstByName(client, family, destination, b, nowUnix, hosts, sameNames, ref isolated);
+            for (var w = 0; w < a.Length && (w << 6) <= byName; w++)
             {
                 var candidates = a[w] & b[w];
+                if (w == byName >> 6)
+                {
+                    candidates &= (1UL << (byName & 63)) - 1;
+                }
                 while (candidates != 0)
                 {
                     ref readonly var rule = ref rules[(w << 6) | BitOperations.TrailingZeroCount(candidates)];
@@ -238,7 +255,7 @@ public sealed class CompiledPolicy
                     }
                     if (rule.HostId >= 0 && !Contains(Answer(hosts, rule.HostId, destination.IsV6), destination))
                     {
-                        continue;
+                        continue; // a dsthost rule with specialtarget=dns, in the rows of the resolvers
                     }
                     if (rule.Action == RuleAction.Accept && !rule.ExplicitNetwork)
                     {
@@ -253,6 +270,10 @@ public sealed class CompiledPolicy
                     }
                     return Decided(rule.Action, rule.RuleIndex);
                 }
+            }
+            if (byName != int.MaxValue)
+            {
+                return Decided(rules[byName].Action, rules[byName].RuleIndex);
             }
         }
         if (isolated < 0)
@@ -321,6 +342,52 @@ public sealed class CompiledPolicy
             return Decided(rule.Action, rule.RuleIndex);
         }
         return new Verdict(RuleAction.Drop, -1, isolated ? DropReason.ClientIsolated : DropReason.NoRuleMatched);
+    }
+
+    /// <summary>
+    /// The first dsthost rule of the family (its bit) that decides a flow to <paramref name="destination"/>: one of a
+    /// name whose answer holds it, admitting the flow's protocol and port (<paramref name="l4"/>), not expired, and not an
+    /// accept towards another client; int.MaxValue when none does.
+    /// </summary>
+    private int FirstByName(int client, Family family, NetAddress destination, ReadOnlySpan<ulong> l4, long nowUnix, HostTable hosts, bool sameNames,
+        ref int isolated)
+    {
+        var first = int.MaxValue;
+        var rules = family.Rules;
+        foreach (var holder in hosts.HoldersOf(destination))
+        {
+            var id = sameNames ? holder : _hostNames.IdOf(hosts.Names[holder]);
+            if (id < 0 || !family.HostRules!.TryGetValue(id, out var bits))
+            {
+                continue;
+            }
+            foreach (var bit in bits)
+            {
+                if (bit >= first)
+                {
+                    break;
+                }
+                ref readonly var rule = ref rules[bit];
+                if ((l4[bit >> 6] & (1UL << bit)) == 0 || rule.Expire <= nowUnix)
+                {
+                    continue;
+                }
+                if (rule.Action == RuleAction.Accept)
+                {
+                    if (isolated < 0)
+                    {
+                        isolated = OwnedByOther(client, destination) ? 1 : 0;
+                    }
+                    if (isolated == 1)
+                    {
+                        continue; // a dsthost accept never opens another client
+                    }
+                }
+                first = bit;
+                break;
+            }
+        }
+        return first;
     }
 
     private static Verdict Decided(RuleAction action, int ruleIndex) => new(action, ruleIndex, action switch
@@ -471,6 +538,7 @@ public sealed class CompiledPolicy
         // The family's candidate rules, in rule order: bit k is candidates[k].
         var candidates = new List<Candidate>();
         var addressRanges = new List<(UInt128 Low, UInt128 High)[]>();
+        Dictionary<int, List<int>>? hostRules = null;
         for (var i = 0; i < rules.Count; i++)
         {
             var rule = rules[i].Rule;
@@ -495,6 +563,18 @@ public sealed class CompiledPolicy
                 {
                     continue;
                 }
+            }
+            else if (compiled.HostId >= 0)
+            {
+                // In no address row: found by the destination among the names' answers (FirstByName). One
+                // with specialtarget=dns is in the resolvers' rows above, its answer checked there.
+                ranges = [];
+                hostRules ??= [];
+                if (!hostRules.TryGetValue(compiled.HostId, out var bits))
+                {
+                    hostRules[compiled.HostId] = bits = [];
+                }
+                bits.Add(candidates.Count);
             }
             else
             {
@@ -575,6 +655,7 @@ public sealed class CompiledPolicy
             udpRows,
             shared,
             otherRow,
+            hostRules?.ToDictionary(h => h.Key, h => h.Value.ToArray()),
             v6);
     }
 
@@ -635,11 +716,15 @@ public sealed class CompiledPolicy
         int[] udpRows,
         int[] icmpRows,
         int otherRow,
+        Dictionary<int, int[]>? hostRules,
         bool isV6)
     {
         public readonly int Words = words;
         public readonly Candidate[] Rules = rules;
         public readonly ulong[] Pool = pool;
+
+        /// <summary>Per dsthost name id, the bits of the family's rules naming it, ascending; null when none does.</summary>
+        public readonly Dictionary<int, int[]>? HostRules = hostRules;
 
         /// <summary>The row of rules whose destination set (network, resolvers, or anything) holds the address.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

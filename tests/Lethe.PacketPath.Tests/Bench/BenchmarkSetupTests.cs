@@ -29,4 +29,16 @@ public class BenchmarkSetupTests
         Assert.False(bench.RangeFull());
         Assert.True(bench.FirstPortFree());
     }
+
+    [Theory]
+    [InlineData("allow")]
+    [InlineData("block")]
+    public void the_dsthost_benchmark_decides_by_the_last_names_rule_and_the_final_rule(string kind)
+    {
+        var bench = new DsthostClassificationBenchmarks { Names = 100, Kind = kind };
+        bench.Setup(); // throws unless the compiled and linear classifiers agree on both packets
+
+        Assert.Equal(99, bench.Named().RuleIndex);
+        Assert.Equal(100, bench.Unnamed().RuleIndex);
+    }
 }

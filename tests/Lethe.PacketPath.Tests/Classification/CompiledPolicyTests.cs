@@ -275,6 +275,35 @@ public sealed class CompiledPolicyTests
     }
 
     [Fact]
+    public void names_sharing_an_address_match_in_rule_order_as_their_answers_change()
+    {
+        var policy = Single("action=accept dst4=192.0.2.0/30 proto=udp", "action=reject dsthost=a.example", "action=drop dst4=192.0.2.5",
+            "action=accept dsthost=b.example", "action=accept proto=udp");
+        var hosts = policy.CreateHostTable();
+        hosts.Set("a.example", [Address("192.0.2.5")]);
+        hosts.Set("b.example", [Address("192.0.2.5"), Address("192.0.2.1")]);
+
+        Assert.Equal(1, Classify(policy, Tcp("192.0.2.5", 80), hosts).RuleIndex);
+        Assert.Equal(3, Classify(policy, Tcp("192.0.2.1", 80), hosts).RuleIndex);
+        Assert.Equal(0, Classify(policy, Udp("192.0.2.1", 53), hosts).RuleIndex);
+
+        hosts.Set("a.example", [Address("192.0.2.6")]);
+        Assert.Equal(2, Classify(policy, Tcp("192.0.2.5", 80), hosts).RuleIndex);
+        Assert.Equal(1, Classify(policy, Tcp("192.0.2.6", 80), hosts).RuleIndex);
+
+        hosts.Set("b.example", [Address("192.0.2.5")]);
+        Assert.Equal(-1, Classify(policy, Tcp("192.0.2.1", 80), hosts).RuleIndex);
+
+        var copy = policy.CreateHostTable();
+        copy.CopyFrom(hosts);
+        hosts.Remove("a.example");
+        Assert.Equal(1, Classify(policy, Tcp("192.0.2.6", 80), copy).RuleIndex);
+        Assert.Equal(DropReason.DsthostUnresolved, Classify(policy, Tcp("192.0.2.6", 80), hosts).Reason);
+        hosts.Set("a.example", []);
+        Assert.Equal(-1, Classify(policy, Tcp("192.0.2.6", 80), hosts).RuleIndex);
+    }
+
+    [Fact]
     public void an_ip_literal_given_as_dsthost_is_a_network_rule_and_needs_no_resolution()
     {
         var policy = Single("action=drop dsthost=192.0.2.9", "action=accept");
