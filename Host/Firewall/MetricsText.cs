@@ -38,11 +38,12 @@ public static class MetricsText
         {
             if (reason != DropReason.None)
             {
-                Line(text, "lethe_drops_total", $"reason=\"{VerdictNames.Of(reason)}\"", Sum(workers, w => w.Engine.Drops[(int)reason]));
+                // No device on the way in is the worker's to see, on the way out the engine's: one series.
+                Line(text, "lethe_drops_total", $"reason=\"{VerdictNames.Of(reason)}\"",
+                    Sum(workers, w => w.Engine.Drops[(int)reason] + (reason == DropReason.NoDevice ? w.Counters.NoDevice : 0)));
             }
         }
         Line(text, "lethe_drops_total", "reason=\"handoff-full\"", Sum(workers, w => w.Counters.HandoffFull));
-        Line(text, "lethe_drops_total", "reason=\"no-device\"", Sum(workers, w => w.Counters.NoDevice));
         Line(text, "lethe_drops_total", "reason=\"offload-header-mismatch\"", Sum(workers, w => w.Counters.OffloadHeaderMismatch));
         Line(text, "lethe_drops_total", "reason=\"split-failed\"", Sum(workers, w => w.Counters.SplitFailed));
         Line(text, "lethe_drops_total", "reason=\"write-failed\"", Sum(workers, w => w.Counters.WriteFailed));

@@ -24,6 +24,9 @@ public sealed class PacketEngine
     private ActivePolicy _active;
     private int _uplinkMtu;
     private int[] _clientMtus = [];
+    // Which sides a device serves (SetEgressDevices); until told, every side, as in a replay.
+    private bool _uplinkHasDevice = true;
+    private bool[]? _clientHasDevice;
     // The first packet or sweep works out when to look (the table is empty until then).
     private long _expiryCheckAtMs = long.MinValue;
     private long _nextExpiryUnix = long.MaxValue;
@@ -712,6 +715,10 @@ public sealed class PacketEngine
     /// <summary>Sends the packet on; its size was checked (<see cref="TooBig"/>) before any rewrite.</summary>
     private PacketOutcome Forward(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int egress, int client, ref PacketOutcome outcome)
     {
+        if (!HasDevice(egress))
+        {
+            return Drop(ref outcome, DropReason.NoDevice);
+        }
         DecrementHopLimit(packet, ref info);
         outcome.Forwarded = true;
         outcome.Egress = egress;
@@ -743,6 +750,21 @@ public sealed class PacketEngine
         }
         _clientMtus = clients;
     }
+
+    /// <summary>
+    /// Which sides the live firewall has a device for: the uplink, and each client by the running
+    /// policy's client numbers (a client not listed has one). A packet allowed to a side without one
+    /// is dropped (<see cref="DropReason.NoDevice"/>), so it is never counted as forwarded. Called by
+    /// the thread that drives the engine, with <see cref="SetEgressMtus"/>.
+    /// </summary>
+    public void SetEgressDevices(bool uplink, bool[] byClient)
+    {
+        _uplinkHasDevice = uplink;
+        _clientHasDevice = byClient;
+    }
+
+    private bool HasDevice(int egress) =>
+        egress == Ingress.Uplink ? _uplinkHasDevice : _clientHasDevice is not { } clients || (uint)egress >= (uint)clients.Length || clients[egress];
 
     /// <summary>Replaces the policy whole, then cuts the tracked flows the new one no longer allows (<see cref="ClientsToRecheck"/>).</summary>
     /// <returns>How many flows were cut.</returns>

@@ -773,6 +773,16 @@ public sealed class Worker
         }
         _ingressOf = ingressOf;
         _deviceOf = deviceOf;
+        // A worker with no device at all reads no packet (boot only verifies and watches); its engine is left as a replay's.
+        if (_devices.Length > 0)
+        {
+            var served = new bool[deviceOf.Length];
+            for (var c = 0; c < served.Length; c++)
+            {
+                served[c] = deviceOf[c] >= 0;
+            }
+            _engine.SetEgressDevices(_uplinkDevice >= 0, served);
+        }
         PushMtus();
     }
 

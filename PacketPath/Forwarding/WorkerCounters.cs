@@ -12,7 +12,10 @@ public sealed class WorkerCounters
     /// <summary>Packets dropped because the owning worker's ring was full.</summary>
     public long HandoffFull;
 
-    /// <summary>Packets from or to a client the running policy names but no device serves, or from a device whose client the policy no longer names.</summary>
+    /// <summary>
+    /// Packets from a device whose client the policy no longer names (to a side no device serves, the
+    /// engine drops them as <see cref="Wire.DropReason.NoDevice"/>; the metrics add the two).
+    /// </summary>
     public long NoDevice;
 
     /// <summary>Super-packets split because the device they leave by cannot take them whole.</summary>

@@ -74,4 +74,10 @@ public enum DropReason : byte
     SourceRouted,
     /// <summary>An IPv4 header whose checksum does not verify: dropped without an answer before anything is read from it, as Linux's ip_rcv and RFC 1812 §5.2.2 drop it.</summary>
     BadIpChecksum,
+
+    /// <summary>
+    /// Judged and allowed, but to a client no device of the live firewall serves, or to the uplink
+    /// without one: it goes nowhere, so it is dropped, not counted as forwarded. Never in a replay.
+    /// </summary>
+    NoDevice,
 }

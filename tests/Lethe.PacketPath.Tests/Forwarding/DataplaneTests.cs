@@ -213,4 +213,47 @@ public class DataplaneTests
         Assert.Equal(0, worker.Counters.SplitFailed);
         Assert.Equal(0, uplinkTun.DroppedWrites);
     }
+
+    /// <summary>
+    /// An operator reads the forwarded packets beside the drops: a packet the policy lets through to
+    /// a side no device serves (here the uplink, with no --uplink-tun) goes nowhere, so it is a
+    /// no-device drop and neither forwarded nor its client's.
+    /// </summary>
+    [LinuxRootFact]
+    public void a_packet_allowed_to_a_side_with_no_device_counts_as_dropped_and_not_as_forwarded()
+    {
+        const int Datagrams = 5;
+        using var client = NetworkNamespace.Create();
+        using var clientTun = client.Enter(() => TunDevice.Open($"lnd{Random.Shared.Next():x6}", new TunOptions { Queues = 1, MultiQueue = true }));
+        client.Ip("link", "set", clientTun.Name, "up");
+        client.Ip("addr", "add", $"{Client}/32", "dev", clientTun.Name);
+        client.Ip("route", "add", "default", "dev", clientTun.Name);
+        var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
+            [new SnapshotClient("work", [Client], [new SnapshotRule("r-1", "action=accept")])]);
+        var compiled = CompiledPolicy.Compile(content, []);
+        var engine = new PacketEngine(new ActivePolicy(compiled, 1, compiled.CreateHostTable()), new EngineOptions { UplinkV4 = NetAddress.Parse(Uplink) });
+        using var dataplane = new Dataplane([new AttachedDevice(clientTun, "work")], [engine], FlowShards.Single);
+        dataplane.Start();
+
+        using (var socket = client.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)))
+        {
+            for (var i = 0; i < Datagrams; i++)
+            {
+                socket.SendTo(Encoding.ASCII.GetBytes($"datagram {i}"), new IPEndPoint(IPAddress.Parse(Remote), 7 + i));
+            }
+        }
+        var worker = dataplane.Workers[0];
+        for (var waited = 0; waited < 5000 && worker.Counters.Received < Datagrams; waited += 50)
+        {
+            Thread.Sleep(50);
+        }
+        Thread.Sleep(200);
+
+        // The kernel may send a packet of its own too (an IPv6 router solicitation): every packet read is one drop.
+        Assert.True(worker.Counters.Received >= Datagrams, $"{worker.Counters.Received} packets read of {Datagrams}");
+        Assert.Equal(0, engine.ForwardedPackets);
+        Assert.Equal(0, engine.ForwardedBytes);
+        Assert.Equal(0, engine.Policy.ClientPackets[0]);
+        Assert.Equal(worker.Counters.Received, worker.Counters.NoDevice + engine.Drops.Sum());
+    }
 }
