@@ -17,7 +17,10 @@ public static class LetheStoreOptions
     /// </param>
     public static void Configure(StoreOptions options, string connectionString, bool createSchema)
     {
-        options.Connection(connectionString);
+        // The session's zone is the one PostgreSQL renders a time in where Marten reads it as text (a
+        // projection: `snapshot list`'s sealedAt); its default is the server's, which initdb took from
+        // the machine's. UTC, as every other time Lethe gives.
+        options.Connection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Timezone = "UTC" }.ConnectionString);
         options.DatabaseSchemaName = Schema;
         options.AutoCreateSchemaObjects = createSchema ? AutoCreate.CreateOrUpdate : AutoCreate.None;
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
