@@ -1,0 +1,25 @@
+using Lethe.Control.Cli;
+
+namespace Lethe.Control.Tests;
+
+/// <summary>The tables `history`, `policy list` and `snapshot list` print, as a terminal shows them.</summary>
+public class TextTableTests
+{
+    [Fact]
+    public void a_column_after_japanese_text_starts_where_it_does_after_latin_text_of_the_same_width()
+    {
+        // Six ideographs take twelve columns on a terminal, as "plain reason" does.
+        var text = TextTable.Render(["REASON", "SUMMARY"], [["日本語の理由", "one"], ["plain reason", "two"]]);
+
+        Assert.Equal("REASON        SUMMARY\n日本語の理由  one\nplain reason  two\n", text);
+    }
+
+    [Fact]
+    public void a_combining_accent_takes_no_column_of_its_own()
+    {
+        // "Café" as a Mac writes it (e and U+0301): four columns, as "Cafe" is.
+        var text = TextTable.Render(["ACTOR", "REASON"], [["Cafe\u0301", "one"], ["Cafe", "two"]]);
+
+        Assert.Equal("ACTOR  REASON\nCafe\u0301   one\nCafe   two\n", text);
+    }
+}
