@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Lethe.Control.Api;
 
@@ -7,7 +8,7 @@ namespace Lethe.Control.Api;
 /// else, since a loose parse reads 03/04/2026 as 4 March and 10:00 as today, and an audit query
 /// would then show another moment than the one asked for, without a word.
 /// </summary>
-public static class IsoTime
+public static partial class IsoTime
 {
     private static readonly string[] Formats =
     [
@@ -18,5 +19,28 @@ public static class IsoTime
 
     /// <summary>A time without an offset is UTC, as `lethe history` prints it; a date alone is its midnight, UTC.</summary>
     public static bool TryRead(string text, out DateTimeOffset time) =>
-        DateTimeOffset.TryParseExact(text.Trim(), Formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+        DateTimeOffset.TryParseExact(Normalized(text.Trim()), Formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+
+    /// <summary>
+    /// The forms of ISO 8601 .NET's patterns miss, as the ones they take: a comma before the fraction
+    /// (the standard's preferred sign, and GNU `date --iso-8601=ns`'s), more fraction digits than a
+    /// tick holds (nine from that and from Go; cut, to the tick at or before the time), and an offset
+    /// of whole hours without its minutes.
+    /// </summary>
+    private static string Normalized(string text)
+    {
+        var match = Extended().Match(text);
+        if (!match.Success)
+        {
+            return text;
+        }
+        var fraction = match.Groups["fraction"].Value;
+        var offset = match.Groups["offset"].Value;
+        return match.Groups["time"].Value
+            + (fraction.Length == 0 ? "" : "." + fraction[..Math.Min(fraction.Length, 7)])
+            + (offset.Length == 3 ? offset + ":00" : offset);
+    }
+
+    [GeneratedRegex(@"^(?<time>[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)(?:[.,](?<fraction>[0-9]+))?(?<offset>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?\z", RegexOptions.CultureInvariant)]
+    private static partial Regex Extended();
 }
