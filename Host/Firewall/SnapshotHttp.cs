@@ -37,6 +37,14 @@ public static class SnapshotHttp
         return request;
     }
 
+    /// <summary>
+    /// Why a fetch failed, in the user's terms: past the cap the client says only that its buffer is full,
+    /// which read as the server being unreachable.
+    /// </summary>
+    public static string Describe(string url, HttpRequestException e) => e.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded
+        ? $"{url} answered with more than any snapshot holds (over {MaxBytes / (1024 * 1024)} MiB, or headers over 64 KiB)"
+        : $"cannot fetch {url}: {Lethe.Hosts.FailureText.Of(e)}";
+
     /// <summary>A 3xx answer, named as such: redirects are not followed.</summary>
     public static string Describe(HttpResponseMessage response) => (int)response.StatusCode switch
     {

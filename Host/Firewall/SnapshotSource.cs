@@ -115,7 +115,7 @@ public static class SnapshotSource
             }
             catch (HttpRequestException e)
             {
-                throw new SnapshotVerificationException($"cannot fetch {location}: {Lethe.Hosts.FailureText.Of(e)}");
+                throw new SnapshotVerificationException(SnapshotHttp.Describe(location, e));
             }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             {

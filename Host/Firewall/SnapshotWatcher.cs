@@ -71,7 +71,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
             }
             catch (HttpRequestException e)
             {
-                await log.WriteLineAsync($"watch: cannot reach {url}: {Lethe.Hosts.FailureText.Of(e)}; keeping version {running().Version}");
+                await log.WriteLineAsync($"watch: {SnapshotHttp.Describe(url, e)}; keeping version {running().Version}");
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -102,6 +102,23 @@ public sealed class WatchRefusalTests(PublishedPolicy policy) : IClassFixture<Pu
     }
 
     /// <summary>A watched URL that answers each request with what <paramref name="body"/> gives at that moment.</summary>
+    [Fact]
+    public async Task the_watch_names_an_answer_larger_than_any_snapshot_as_such_not_as_an_unreachable_server()
+    {
+        var v1 = await File.ReadAllTextAsync(policy.V1);
+        var body = v1;
+        await using var server = Serving(() => Volatile.Read(ref body));
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", server.Url, "--trust", policy.PublicKey, "--watch-seconds", "0.2");
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+
+        Volatile.Write(ref body, new string(' ', 17 * 1024 * 1024));
+        await firewall.WaitForError($"watch: {server.Url} answered with more than any snapshot holds (over 16 MiB", TimeSpan.FromSeconds(15));
+        Assert.DoesNotContain("cannot fetch", firewall.Err);
+
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+    }
+
     private static LoopbackHttp Serving(Func<string> body) => new(stream =>
     {
         var bytes = Encoding.UTF8.GetBytes(body());
