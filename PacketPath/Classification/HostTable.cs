@@ -203,11 +203,26 @@ public sealed class HostTable
     internal bool AnyUnresolved(bool v6) => Volatile.Read(ref _unresolved[v6 ? 1 : 0]) > 0;
 
     /// <summary>Publishes one family's answer for a name (null: unresolved) and keeps the holders and the count of unresolved names with it.</summary>
+    /// <remarks>
+    /// A worker reads the slot for the unresolved check and the holders for the match, so the holders must cover
+    /// the published answer at every moment: the name holds its new addresses before the answer is published and
+    /// leaves its old ones only after. The other way round, a worker between the writes saw a name answered (not
+    /// blocking the client) yet holding nothing (not matching its drop rule), and let through a flow that both the
+    /// old and the new answer drop.
+    /// </remarks>
     private void Publish(int id, bool v6, NetAddress[]? answer)
     {
         lock (_writing)
         {
             var old = Slot(id, v6);
+            foreach (var address in answer ?? [])
+            {
+                var ids = _holders.GetValueOrDefault(address, []);
+                if (Array.IndexOf(ids, id) < 0)
+                {
+                    _holders[address] = [.. ids, id];
+                }
+            }
             if (v6)
             {
                 Volatile.Write(ref _v6[id], answer);
@@ -233,14 +248,6 @@ public sealed class HostTable
                     {
                         _holders[address] = rest;
                     }
-                }
-            }
-            foreach (var address in answer ?? [])
-            {
-                var ids = _holders.GetValueOrDefault(address, []);
-                if (Array.IndexOf(ids, id) < 0)
-                {
-                    _holders[address] = [.. ids, id];
                 }
             }
         }

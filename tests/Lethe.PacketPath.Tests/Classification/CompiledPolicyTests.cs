@@ -304,6 +304,56 @@ public sealed class CompiledPolicyTests
     }
 
     [Fact]
+    public void a_names_first_answer_never_lets_a_worker_through_the_drop_rule_naming_it()
+    {
+        // Before the answer the client is blocked (the name is unresolved); after it rule 0 drops the flow. A worker
+        // classifying while the answer lands sees one or the other, never the accept after them.
+        var policy = Single("action=drop dsthost=ads.example", "action=accept");
+        var flow = Tcp("192.0.2.5", 80);
+        HostTable? current = null;
+        var classified = 0L;
+        var accepted = 0L;
+        var done = false;
+        var worker = new Thread(() =>
+        {
+            while (!Volatile.Read(ref done))
+            {
+                if (Volatile.Read(ref current) is { } hosts)
+                {
+                    if (policy.Classify(0, flow, Now, hosts).Accepts)
+                    {
+                        Interlocked.Increment(ref accepted);
+                    }
+                    Interlocked.Increment(ref classified);
+                }
+            }
+        });
+        worker.Start();
+        try
+        {
+            for (var i = 0; i < 20_000 && Interlocked.Read(ref accepted) == 0; i++)
+            {
+                var hosts = policy.CreateHostTable();
+                Volatile.Write(ref current, hosts);
+                var seen = Interlocked.Read(ref classified);
+                var spin = new SpinWait();
+                while (Interlocked.Read(ref classified) < seen + 2)
+                {
+                    spin.SpinOnce(); // the worker is on this table before the answer lands (yields when it has no core of its own)
+                }
+                hosts.Set("ads.example", [Address("192.0.2.5")]);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref done, true);
+            worker.Join();
+        }
+
+        Assert.Equal(0, Interlocked.Read(ref accepted));
+    }
+
+    [Fact]
     public void an_ip_literal_given_as_dsthost_is_a_network_rule_and_needs_no_resolution()
     {
         var policy = Single("action=drop dsthost=192.0.2.9", "action=accept");
