@@ -60,9 +60,11 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
         (2, Gen.OneOf(HostNamePool).Select(h => $" dsthost={h}")),
         (1, AnyAddress.Select(a => $" dsthost={a}")));
 
-    private static readonly Gen<string> RuleText = Gen.Select(
+    private static readonly Gen<string> RuleText = RuleTextWith(Destination);
+
+    private static Gen<string> RuleTextWith(Gen<string> destination) => Gen.Select(
         Gen.Frequency((5, Gen.Const("accept")), (3, Gen.Const("drop")), (2, Gen.Const("reject"))),
-        Destination,
+        destination,
         Gen.Frequency((3, Gen.Const("")), (3, Gen.Const("tcp")), (2, Gen.Const("udp")), (2, Gen.Const("icmp"))),
         Gen.Frequency((1, Gen.Const((-1, -1))), (1, Gen.Select(Port, Port, (a, b) => (Math.Min(a, b), Math.Max(a, b)))), (1, Port.Select(p => (p, p)))),
         Gen.Frequency((3, Gen.Const(-1)), (2, IcmpType)),
@@ -215,6 +217,151 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
             Assert.True(reasons.GetValueOrDefault(reason) > 100, $"{reason} was reached only {reasons.GetValueOrDefault(reason)} times");
         }
     }
+
+    /// <summary>Answers drawn from few addresses, so names share them and one change moves an address between names.</summary>
+    private static readonly Gen<string> SharedAddress = Gen.OneOf("192.0.2.1", "192.0.2.2", "192.0.2.3", "10.137.0.5", "2001:db8::1", "2001:db8::2", "fd00::5");
+
+    private static readonly Gen<string[]?> ChangingAnswer = Gen.Frequency(
+        (1, Gen.Const((string[]?)null)),
+        (1, Gen.Const<string[]?>([])),
+        (8, Gen.Frequency((3, SharedAddress), (1, AnyAddress)).Array[1, 4].Select(a => (string[]?)a)));
+
+    /// <summary>
+    /// One change to the answers: <paramref name="Answer"/> null removes the name (unresolved again); <paramref name="Repeat"/>
+    /// publishes the name's current answer once more; <paramref name="Swap"/> carries every answer over to a new table, as a policy
+    /// swap does (of this policy's names, or of another version's).
+    /// </summary>
+    private sealed record Change(int Name, string[]? Answer, Family Families, bool Repeat, int Swap);
+
+    private static readonly Gen<Change> ChangeGen = Gen.Select(
+        Gen.Int[0, HostNamePool.Length - 1],
+        ChangingAnswer,
+        HostFamily,
+        Gen.Frequency((5, Gen.Const(false)), (1, Gen.Const(true))),
+        Gen.Frequency((8, Gen.Const(0)), (1, Gen.Const(1)), (1, Gen.Const(2))),
+        (name, answer, families, repeat, swap) => new Change(name, answer, families, repeat, swap));
+
+    /// <summary>Rules naming hosts more often than <see cref="Destination"/> does, so dsthost rules sit past the 64th bit and at word boundaries.</summary>
+    private static readonly Gen<string> HostHeavyDestination = Gen.Frequency(
+        (3, Destination),
+        (2, Gen.OneOf(HostNamePool).Select(h => $" dsthost={h}")));
+
+    private sealed record ChangingScenario(
+        (string[] Addresses, string[] Rules)[] Clients,
+        string[] Resolvers,
+        string[][] Initial,
+        Change[] Changes,
+        PacketSpec[] Packets,
+        bool ForeignNameTable);
+
+    private static readonly Gen<ChangingScenario> ChangingScenarioGen = Gen.Select(
+        Gen.Select(Gen.Frequency((3, AnyAddress), (1, SharedAddress)).Array[1, 2], RuleTextWith(HostHeavyDestination).Array[0, 200]).Array[1, 3],
+        Gen.Select(V4.Array[1, 2], V6.Array[0, 1], (a, b) => a.Concat(b).ToArray()),
+        Gen.Frequency((3, SharedAddress), (1, AnyAddress)).Array[0, 3].Array[HostNamePool.Length],
+        ChangeGen.Array[1, 12],
+        PacketGen.Array[24],
+        Gen.Bool,
+        (clients, resolvers, initial, changes, packets, foreign) => new ChangingScenario(clients, resolvers, initial, changes, packets, foreign));
+
+    [Fact]
+    public void compiled_classifier_agrees_with_the_reference_as_answers_change_move_between_names_and_are_carried_over_a_swap()
+    {
+        var policies = 0L;
+        var pastFirstWord = 0L;
+        var reasons = new ConcurrentDictionary<DropReason, int>();
+
+        ChangingScenarioGen.Sample(scenario =>
+        {
+            var content = new SnapshotContent(SnapshotContent.CurrentFormat, "random",
+                scenario.Clients.Select((c, ci) => new SnapshotClient(
+                    $"client{ci}",
+                    c.Addresses,
+                    c.Rules.Select((text, ri) => new SnapshotRule($"c{ci}-r{ri}", text)).ToArray())).ToArray());
+            var model = SnapshotCodec.ToModel(content);
+            var resolvers = scenario.Resolvers.Select(Address).ToArray();
+            var compiled = CompiledPolicy.Compile(content, resolvers);
+            var hosts = scenario.ForeignNameTable ? new HostTable(["zz.example", .. HostNamePool.Reverse()]) : compiled.CreateHostTable();
+            // Every address any answer ever held: a destination an answer has left must no longer match its name.
+            var targets = scenario.Changes.SelectMany(c => c.Answer ?? []).Concat(scenario.Initial.SelectMany(a => a))
+                .Concat(scenario.Clients.SelectMany(c => c.Addresses)).ToArray();
+            for (var h = 0; h < HostNamePool.Length; h++)
+            {
+                hosts.Set(HostNamePool[h], scenario.Initial[h].Select(Address).ToArray());
+            }
+
+            foreach (var change in scenario.Changes)
+            {
+                var name = HostNamePool[change.Name];
+                if (change.Swap == 1)
+                {
+                    var next = compiled.CreateHostTable();
+                    next.CopyFrom(hosts);
+                    hosts = next;
+                }
+                else if (change.Swap == 2)
+                {
+                    var next = new HostTable(["yy.example", .. HostNamePool]);
+                    next.CopyFrom(hosts);
+                    hosts = next;
+                }
+                else if (change.Repeat)
+                {
+                    var id = hosts.Names.IdOf(name);
+                    foreach (var v6 in new[] { false, true })
+                    {
+                        if (id >= 0 && hosts.IsResolved(id, v6))
+                        {
+                            hosts.Set(name, hosts.Answers(id, v6).ToArray(), v4: !v6, v6: v6);
+                        }
+                    }
+                }
+                else if (change.Answer is null)
+                {
+                    hosts.Remove(name);
+                }
+                else
+                {
+                    hosts.Set(name, change.Answer.Select(Address).ToArray(), v4: change.Families != Family.V6Only, v6: change.Families != Family.V4Only);
+                }
+
+                var environment = Environment(Now, resolvers, hosts);
+                foreach (var spec in scenario.Packets)
+                {
+                    var client = spec.Client % compiled.ClientCount;
+                    var destination = spec.Target == 0 || targets.Length == 0 ? spec.Destination : targets[spec.Pick % targets.Length];
+                    var packet = Packet(destination, spec.Protocol, (ushort)spec.Port, (byte)spec.IcmpType, source: scenario.Clients[client].Addresses[0]);
+                    var now = Now + spec.NowOffset;
+
+                    var expected = ReferenceEvaluator.Evaluate(model, compiled.ClientName(client), Query(packet), environment with { NowUnix = now });
+                    var actual = compiled.Classify(client, packet, now, hosts);
+
+                    Assert.Equal(expected.Action, actual.Action);
+                    Assert.Equal(expected.RuleId, RuleIdOf(compiled, client, actual));
+                    Assert.Equal(ExpectedReason(expected), actual.Reason);
+                    reasons.AddOrUpdate(actual.Reason, 1, (_, n) => n + 1);
+                    if (actual.RuleIndex >= 64 && actual.Reason != DropReason.DsthostUnresolved)
+                    {
+                        Interlocked.Increment(ref pastFirstWord);
+                    }
+                }
+            }
+            Interlocked.Increment(ref policies);
+        }, iter: 2000, print: PrintChanging);
+
+        output.WriteLine($"{policies} policies, {pastFirstWord} decided past the 64th rule; outcomes: {string.Join(", ", reasons.OrderBy(r => r.Key).Select(r => $"{r.Key} {r.Value}"))}");
+        foreach (var reason in new[] { DropReason.None, DropReason.RuleDrop, DropReason.RuleReject, DropReason.NoRuleMatched, DropReason.ClientIsolated, DropReason.DsthostUnresolved })
+        {
+            Assert.True(reasons.GetValueOrDefault(reason) > 100, $"{reason} was reached only {reasons.GetValueOrDefault(reason)} times");
+        }
+        Assert.True(pastFirstWord > 100, $"only {pastFirstWord} flows were decided past the 64th rule");
+    }
+
+    private static string PrintChanging(ChangingScenario s) =>
+        string.Join("\n", s.Clients.Select((c, i) => $"client{i} [{string.Join(", ", c.Addresses)}]\n  " + string.Join("\n  ", c.Rules.Select((r, ri) => $"c{i}-r{ri}: {r}"))))
+        + $"\nresolvers: {string.Join(", ", s.Resolvers)}"
+        + $"\ninitial: {string.Join("; ", s.Initial.Select((a, i) => $"{HostNamePool[i]}=[{string.Join(",", a)}]"))}"
+        + $"\nchanges: {string.Join("; ", s.Changes.Select(c => c.Swap != 0 ? $"swap{c.Swap}" : c.Repeat ? $"repeat {HostNamePool[c.Name]}" : $"{HostNamePool[c.Name]}={(c.Answer is null ? "removed" : "[" + string.Join(",", c.Answer) + "] " + c.Families)}"))}"
+        + $"\nforeign name table: {s.ForeignNameTable}";
 
     private static string Target(Scenario scenario, PacketSpec spec)
     {
