@@ -78,7 +78,7 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         {
             length += read;
         }
-        return length > SnapshotLimits.MaxKeyBytes ? null : System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+        return length > SnapshotLimits.MaxKeyBytes ? null : KeyText.Of(buffer, length);
     }
 
     private const UnixFileMode OpenToOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute

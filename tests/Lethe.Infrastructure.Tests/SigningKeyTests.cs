@@ -79,6 +79,21 @@ public sealed class SigningKeyTests : IDisposable
         Assert.Matches("^[0-9a-f]{16}$", signer.KeyId);
     }
 
+    [Theory]
+    [InlineData("utf-8")] // Windows PowerShell 5's Set-Content -Encoding UTF8, or an editor that marks UTF-8
+    [InlineData("utf-16")] // Windows PowerShell 5's `>`, little-endian with its mark
+    public void a_key_saved_with_a_byte_order_mark_is_taken_as_it_was_before_the_read_was_bounded(string encodingName)
+    {
+        var made = SigningKeyFiles.Generate(_folder);
+        var path = made.PrivatePath;
+        var encoding = System.Text.Encoding.GetEncoding(encodingName);
+        File.WriteAllBytes(path, [.. encoding.GetPreamble(), .. encoding.GetBytes(File.ReadAllText(path))]);
+
+        var signer = new FileSnapshotSigner(path);
+
+        Assert.Equal(made.KeyId, signer.KeyId);
+    }
+
     [Fact]
     public void a_device_given_as_the_signing_key_is_refused_naming_it_not_read_until_memory_runs_out()
     {
