@@ -77,7 +77,7 @@ public static class SnapshotSource
             // Bounded: a device such as /dev/zero, given by mistake, is refused, not read whole.
             var bytes = await Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxKeyBytes, ct)
                 ?? throw new SnapshotVerificationException($"the trusted key {path} is larger than {SnapshotLimits.MaxKeyBytes / 1024} KiB, which no PEM public key is");
-            return System.Text.Encoding.UTF8.GetString(bytes);
+            return KeyText.Of(bytes, bytes.Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -108,6 +108,24 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Contains("key", verify.Err);
     }
 
+    [Theory]
+    [InlineData("utf-8")] // an editor that marks UTF-8, or Windows PowerShell 5's Set-Content -Encoding UTF8
+    [InlineData("utf-16")] // Windows PowerShell 5's `>`, little-endian with its mark
+    public async Task a_trusted_key_saved_with_a_byte_order_mark_verifies(string encodingName)
+    {
+        await Published($"cli-marked-{encodingName}");
+        var file = Path.Combine(_dir, $"marked-{encodingName}.json");
+        await Host.Cli("snapshot", "get", $"cli-marked-{encodingName}", "1", "--out", file);
+        var encoding = System.Text.Encoding.GetEncoding(encodingName);
+        var marked = Path.Combine(_dir, $"marked-{encodingName}.pub");
+        await File.WriteAllBytesAsync(marked, [.. encoding.GetPreamble(), .. encoding.GetBytes(await File.ReadAllTextAsync(Host.PublicKeyPath))]);
+
+        var verify = await OfflineCli.Run("", "snapshot", "verify", file, "--trust", marked);
+
+        Assert.Equal(0, verify.ExitCode);
+        Assert.StartsWith($"verified: policy cli-marked-{encodingName} version 1", verify.Line);
+    }
+
     [Fact]
     public async Task a_missing_snapshot_file_is_a_clear_error()
     {

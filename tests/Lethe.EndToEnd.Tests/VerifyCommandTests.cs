@@ -48,6 +48,21 @@ public sealed class VerifyCommandTests(PublishedPolicy policy) : IClassFixture<P
         Assert.Contains("the trusted key /dev/zero is larger than 64 KiB", error);
     }
 
+    [Theory]
+    [InlineData("utf-8")] // an editor that marks UTF-8, or Windows PowerShell 5's Set-Content -Encoding UTF8
+    [InlineData("utf-16")] // Windows PowerShell 5's `>`, little-endian with its mark
+    public async Task a_trusted_key_saved_with_a_byte_order_mark_verifies_as_it_did_when_read_whole(string encodingName)
+    {
+        var encoding = System.Text.Encoding.GetEncoding(encodingName);
+        var marked = Path.Combine(policy.Folder, $"marked-{encodingName}.pub");
+        await File.WriteAllBytesAsync(marked, [.. encoding.GetPreamble(), .. encoding.GetBytes(await File.ReadAllTextAsync(policy.PublicKey))]);
+
+        var (code, output, error) = await FirewallProcess.Run(false, "verify", "--snapshot", policy.V1, "--trust", marked);
+
+        Assert.Equal((0, ""), (code, error));
+        Assert.StartsWith("verified: policy home version 1", output.Trim());
+    }
+
     [Fact]
     public async Task an_altered_file_is_refused_with_the_reason()
     {

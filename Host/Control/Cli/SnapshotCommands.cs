@@ -87,7 +87,7 @@ public static class SnapshotCommands
             }
             var pem = pemBytes is null
                 ? throw new CliException($"--trust {trustPath} is larger than {SnapshotLimits.MaxKeyBytes / 1024} KiB, which no public key is")
-                : System.Text.Encoding.UTF8.GetString(pemBytes);
+                : KeyText.Of(pemBytes, pemBytes.Length);
             VerifiedSnapshot verified;
             try
             {
