@@ -473,6 +473,22 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     }
 
     [Fact]
+    public async Task a_body_sent_with_no_content_type_is_refused_saying_it_must_be_json()
+    {
+        // Python's requests.post(url, data=json.dumps(...)) sends the JSON with no Content-Type at all.
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+        using var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes("{\"rule\": \"action=drop comment=bare\", \"reason\": \"try\"}"));
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.UnsupportedMediaType);
+        Assert.Equal("The body has no Content-Type; this server reads JSON only: send it with Content-Type: application/json. Nothing was changed.",
+            problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    [Fact]
     public async Task a_quoted_utf8_charset_is_read_as_utf8()
     {
         // RFC 9110 section 8.3.2: a parameter value may be a quoted-string; "utf-8" quoted is utf-8.

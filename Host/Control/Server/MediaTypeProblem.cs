@@ -1,9 +1,12 @@
 namespace Lethe.Control.Server;
 
 /// <summary>
-/// The 415 that routing answers for a body of another media type than JSON, before any handler: left
-/// as it is, it says only "Unsupported Media Type", and `curl -d` without a Content-Type (which sends
-/// application/x-www-form-urlencoded) would not learn what to send instead.
+/// The 415 for a body of another media type than JSON: routing answers it before any handler when the
+/// body names another type, and the binding (<see cref="ProblemMapping"/>) when it names none. Left as
+/// they are, one says only "Unsupported Media Type" and the other "Expected a supported JSON media
+/// type but got \"\"", and `curl -d` without a Content-Type (which sends
+/// application/x-www-form-urlencoded) or Python's requests with data= (which sends none) would not
+/// learn what to send instead.
 /// </summary>
 public static class MediaTypeProblem
 {
@@ -13,8 +16,13 @@ public static class MediaTypeProblem
         {
             return;
         }
-        var sent = context.HttpContext.Request.ContentType;
-        context.ProblemDetails.Detail = (string.IsNullOrWhiteSpace(sent) ? "The body has no Content-Type" : $"The body was sent as {sent}") +
+        context.ProblemDetails.Detail = Detail(context.HttpContext.Request);
+    }
+
+    public static string Detail(HttpRequest request)
+    {
+        var sent = request.ContentType;
+        return (string.IsNullOrWhiteSpace(sent) ? "The body has no Content-Type" : $"The body was sent as {sent}") +
             "; this server reads JSON only: send it with Content-Type: application/json. Nothing was changed.";
     }
 }

@@ -113,6 +113,13 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                     Title = "The request has invalid fields.",
                     Detail = "The request has no JSON object for a body.",
                 },
+            // A body with no Content-Type at all (routing answers another type before the binding reads anything).
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => new ProblemDetails
+            {
+                Status = StatusCodes.Status415UnsupportedMediaType,
+                Title = "Unsupported Media Type",
+                Detail = MediaTypeProblem.Detail(context.Request),
+            },
             BadHttpRequestException e => new ProblemDetails
             {
                 Status = e.StatusCode,
