@@ -550,7 +550,7 @@ public sealed class PacketEngine
     private void NoteFirstFragment(Span<byte> packet, in FragmentKey fragment, in FlowKey arrived, in PacketInfo info, int ingress, in PacketOutcome result,
         long nowMs)
     {
-        if (!result.Forwarded || !_table.Lookup(arrived, nowMs, out var entry, out _))
+        if (!Passed(result) || !_table.Lookup(arrived, nowMs, out var entry, out _))
         {
             return;
         }
@@ -569,6 +569,13 @@ public sealed class PacketEngine
             info.TotalLength - info.FragmentDataOffset, leavingId);
         _fragments.Set(fragment, pass, result.Client, nowMs);
     }
+
+    /// <summary>
+    /// Forwarded, or let through to a side no device serves (<see cref="DropReason.NoDevice"/>): either
+    /// way the datagram's later fragments follow it, so that they too are dropped as no device, not held
+    /// as come early and then counted as fragments without a flow.
+    /// </summary>
+    public static bool Passed(in PacketOutcome outcome) => outcome.Forwarded || outcome.Reason == DropReason.NoDevice;
 
     /// <summary>How many identifications each worker has: its own share of the 65,536, whatever their number.</summary>
     private static int IdShare(EngineOptions options) => 65_536 / options.Shards.Count;
@@ -715,13 +722,14 @@ public sealed class PacketEngine
     /// <summary>Sends the packet on; its size was checked (<see cref="TooBig"/>) before any rewrite.</summary>
     private PacketOutcome Forward(ActivePolicy policy, Span<byte> packet, ref PacketInfo info, int egress, int client, ref PacketOutcome outcome)
     {
+        outcome.Egress = egress;
         if (!HasDevice(egress))
         {
+            // Judged as passing all the same: a first fragment's later ones follow it here (NoteFirstFragment), to be dropped so too.
             return Drop(ref outcome, DropReason.NoDevice);
         }
         DecrementHopLimit(packet, ref info);
         outcome.Forwarded = true;
-        outcome.Egress = egress;
         outcome.Length = info.TotalLength;
         outcome.Reason = DropReason.None;
         ForwardedPackets++;

@@ -562,7 +562,7 @@ public sealed class Worker
     private bool DatagramEnded(in PacketInfo info, in PacketOutcome outcome, long nowMs) =>
         info.FragmentOffset == 0
             ? !outcome.Forwarded && !_engine.HoldsFragmentPass(info, nowMs)
-            : outcome.Forwarded && !info.MoreFragments;
+            : PacketEngine.Passed(outcome) && !info.MoreFragments;
 
     /// <remarks>
     /// A datagram that can be coalesced waits in <see cref="_coalescer"/> until the batch being read

@@ -50,6 +50,25 @@ public class FragmentTests
         Assert.Equal(1, _lab.Engine.Connections.Count);
     }
 
+    /// <summary>
+    /// With no device on the side a datagram is allowed to (here the uplink: no --uplink-tun), each of
+    /// its fragments is a no-device drop, as the datagram whole would be: not held by the worker for a
+    /// first fragment that seemed never to have passed, then counted as fragments without a flow.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void each_fragment_of_a_datagram_allowed_to_a_side_no_device_serves_is_a_no_device_drop(string client, string remote)
+    {
+        _lab.Engine.SetEgressDevices(uplink: false, byClient: []);
+
+        var sent = Packets.Fragments(Packets.Udp(client, remote, 5000, 53, payload: 3000), 1232).Select(f => _lab.SendMayHold(f, _lab.Work)).ToArray();
+
+        Assert.Equal(3, sent.Length);
+        Assert.All(sent, s => Assert.False(s.Outcome.Early, "held as come early"));
+        Assert.All(sent, s => Assert.Equal(DropReason.NoDevice, s.Reason));
+        Assert.Equal(0, _lab.Engine.ForwardedPackets);
+    }
+
     [Theory]
     [MemberData(nameof(Families))]
     public void a_reply_in_fragments_reaches_the_client_whole(string client, string remote)
