@@ -14,6 +14,16 @@ public class TextTableTests
         Assert.Equal("REASON        SUMMARY\n日本語の理由  one\nplain reason  two\n", text);
     }
 
+    [Theory]
+    [InlineData("\U0001F680")] // rocket, of Transport and Map Symbols
+    [InlineData("\U0001FAE1")] // saluting face, of Symbols and Pictographs Extended-A
+    public void an_emoji_of_the_other_emoji_blocks_takes_two_columns_as_the_terminal_draws_it(string emoji)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"ship {emoji}", "one"], ["ship xx", "two"]]);
+
+        Assert.Equal($"REASON   SUMMARY\nship {emoji}  one\nship xx  two\n", text);
+    }
+
     [Fact]
     public void a_combining_accent_takes_no_column_of_its_own()
     {

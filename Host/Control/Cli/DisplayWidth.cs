@@ -41,6 +41,8 @@ public static class DisplayWidth
             or (>= 0xFF00 and <= 0xFF60)
             or (>= 0xFFE0 and <= 0xFFE6)
             or (>= 0x1F300 and <= 0x1F64F)
+            or (>= 0x1F680 and <= 0x1F6FF)
             or (>= 0x1F900 and <= 0x1F9FF)
+            or (>= 0x1FA70 and <= 0x1FAFF)
             or (>= 0x20000 and <= 0x3FFFD);
 }
