@@ -154,6 +154,13 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
         Gen.Bool,
         (clients, resolvers, hosts, families, packets, foreign) => new Scenario(clients, resolvers, hosts, families, packets, foreign));
 
+    private static SnapshotContent Content((string[] Addresses, string[] Rules)[] clients) =>
+        new(SnapshotContent.CurrentFormat, "random",
+            clients.Select((c, ci) => new SnapshotClient(
+                $"client{ci}",
+                c.Addresses,
+                c.Rules.Select((text, ri) => new SnapshotRule($"c{ci}-r{ri}", text)).ToArray())).ToArray());
+
     [Fact]
     public void compiled_classifier_gives_the_reference_evaluators_verdict_and_rule_for_random_policies_and_packets()
     {
@@ -163,11 +170,7 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
 
         ScenarioGen.Sample(scenario =>
         {
-            var content = new SnapshotContent(SnapshotContent.CurrentFormat, "random",
-                scenario.Clients.Select((c, ci) => new SnapshotClient(
-                    $"client{ci}",
-                    c.Addresses,
-                    c.Rules.Select((text, ri) => new SnapshotRule($"c{ci}-r{ri}", text)).ToArray())).ToArray());
+            var content = Content(scenario.Clients);
             // ToModel parses every rule text with RuleParser.Parse, which throws (naming the key) on
             // any text that does not parse, so the generated texts are checked here as well.
             var model = SnapshotCodec.ToModel(content);
@@ -272,11 +275,7 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
 
         ChangingScenarioGen.Sample(scenario =>
         {
-            var content = new SnapshotContent(SnapshotContent.CurrentFormat, "random",
-                scenario.Clients.Select((c, ci) => new SnapshotClient(
-                    $"client{ci}",
-                    c.Addresses,
-                    c.Rules.Select((text, ri) => new SnapshotRule($"c{ci}-r{ri}", text)).ToArray())).ToArray());
+            var content = Content(scenario.Clients);
             var model = SnapshotCodec.ToModel(content);
             var resolvers = scenario.Resolvers.Select(Address).ToArray();
             var compiled = CompiledPolicy.Compile(content, resolvers);
@@ -357,11 +356,14 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
     }
 
     private static string PrintChanging(ChangingScenario s) =>
-        string.Join("\n", s.Clients.Select((c, i) => $"client{i} [{string.Join(", ", c.Addresses)}]\n  " + string.Join("\n  ", c.Rules.Select((r, ri) => $"c{i}-r{ri}: {r}"))))
+        PrintClients(s.Clients)
         + $"\nresolvers: {string.Join(", ", s.Resolvers)}"
         + $"\ninitial: {string.Join("; ", s.Initial.Select((a, i) => $"{HostNamePool[i]}=[{string.Join(",", a)}]"))}"
         + $"\nchanges: {string.Join("; ", s.Changes.Select(c => c.Swap != 0 ? $"swap{c.Swap}" : c.Repeat ? $"repeat {HostNamePool[c.Name]}" : $"{HostNamePool[c.Name]}={(c.Answer is null ? "removed" : "[" + string.Join(",", c.Answer) + "] " + c.Families)}"))}"
         + $"\nforeign name table: {s.ForeignNameTable}";
+
+    private static string PrintClients((string[] Addresses, string[] Rules)[] clients) =>
+        string.Join("\n", clients.Select((c, i) => $"client{i} [{string.Join(", ", c.Addresses)}]\n  " + string.Join("\n  ", c.Rules.Select((r, ri) => $"c{i}-r{ri}: {r}"))));
 
     private static string Target(Scenario scenario, PacketSpec spec)
     {
@@ -376,7 +378,7 @@ public sealed class CompiledPolicyPropertyTests(ITestOutputHelper output)
     }
 
     private static string Print(Scenario s) =>
-        string.Join("\n", s.Clients.Select((c, i) => $"client{i} [{string.Join(", ", c.Addresses)}]\n  " + string.Join("\n  ", c.Rules.Select((r, ri) => $"c{i}-r{ri}: {r}"))))
+        PrintClients(s.Clients)
         + $"\nresolvers: {string.Join(", ", s.Resolvers)}"
         + $"\nhosts: {string.Join("; ", s.Hosts.Select((h, i) => $"{HostNamePool[i]}={(h is null ? "unresolved" : "[" + string.Join(",", h) + "] " + s.HostFamilies[i])}"))}"
         + $"\nforeign name table: {s.ForeignNameTable}"
