@@ -25,6 +25,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         {
             throw new DomainException(Refusal.Conflict, $"Policy {Id} already has a client named {name}.");
         }
+        DraftLimits.RequireRoomForClients(Id, Draft.Clients.Count + 1, $"Adding client {name}");
         var parsed = addresses.Select(a => RuleParser.ParseAddress(a)
             ?? throw new DomainException(Refusal.Unprocessable, $"'{a}' is not an IPv4 or IPv6 address.")).ToArray();
         foreach (var address in parsed)
@@ -76,6 +77,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
     {
         var client = RequireClient(clientName);
         RequireFreshRuleId(ruleId);
+        DraftLimits.RequireRoomForRules(Id, clientName, client.Rules.Count + 1, "Adding the rule");
         var at = position ?? client.Rules.Count;
         if (at < 0 || at > client.Rules.Count)
         {
@@ -121,6 +123,8 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
     public RulesImported ImportRules(string clientName, IReadOnlyList<DraftRule> rules, bool replace)
     {
         var client = RequireClient(clientName);
+        DraftLimits.RequireRoomForRules(Id, clientName, replace ? rules.Count : client.Rules.Count + rules.Count,
+            $"The import of {rules.Count} rule(s){(replace ? " in place of the client's" : "")}");
         // Sets, built once: an import of thousands into a policy of many thousands must not cost their product.
         var taken = new HashSet<string>(StringComparer.Ordinal);
         foreach (var other in Draft.Clients)
@@ -296,6 +300,8 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
             throw new DomainException(Refusal.Conflict,
                 $"The draft of policy {Id} is already as version {toVersion} left it; nothing to roll back.");
         }
+        // Only a version sealed before publish checked the limits holds such a draft; restoring it would leave one no version can be published from.
+        DraftLimits.RequireWithin(Id, restored, $"Restoring the draft of version {toVersion}");
         return new DraftRestored(toVersion, restored);
     }
 

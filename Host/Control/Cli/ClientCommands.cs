@@ -12,7 +12,7 @@ public static class ClientCommands
         var name = new Argument<string>("name");
         var address = new Option<string[]>("--address") { Description = "An IPv4 or IPv6 address of the client (repeatable)", AllowMultipleArgumentsPerToken = false };
         var reason = CliContext.Reason();
-        var add = new Command("add", "Add a client") { policy, name, address, reason };
+        var add = new Command("add", $"Add a client; refused in a policy of {Lethe.Domain.Snapshots.SnapshotLimits.MaxClients} clients, the most a firewall tells apart") { policy, name, address, reason };
         add.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients",

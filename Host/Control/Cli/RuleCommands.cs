@@ -25,7 +25,8 @@ public static class RuleCommands
         var rule = new Argument<string>("rule") { Description = "e.g. 'action=accept dst4=192.0.2.0/24 proto=tcp dstports=443'" };
         var position = new Option<int?>("--position") { Description = "0-based position; the rule there and after move down (default: append)" };
         var reason = CliContext.Reason();
-        var add = new Command("add", "Add a rule to a client; prints the new rule's id") { policy, client, rule, position, reason };
+        var add = new Command("add",
+            $"Add a rule to a client; prints the new rule's id. Refused for a client of {Lethe.Domain.Snapshots.SnapshotLimits.MaxRulesPerClient} rules, the most a firewall takes") { policy, client, rule, position, reason };
         add.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules",
@@ -97,7 +98,9 @@ public static class RuleCommands
         var file = new Argument<string>("file") { Description = "A file of rules, one per line as `qvm-firewall --raw list` prints them, or - for stdin" };
         var replace = new Option<bool>("--replace") { Description = "Replace the client's rules instead of appending" };
         var reason = CliContext.Reason();
-        var import = new Command("import", "Import a client's rules from Qubes: all or nothing, one change in the history")
+        var import = new Command("import",
+            "Import a client's rules from Qubes: all or nothing, one change in the history; refused if it would leave the client more than " +
+            $"{Lethe.Domain.Snapshots.SnapshotLimits.MaxRulesPerClient} rules, the most a firewall takes")
             { policy, client, file, replace, reason };
         import.SetAction((parse, ct) => cli.Run(async () =>
         {
