@@ -37,19 +37,68 @@ public sealed class FamilyRefreshTests
         server.Zone[("site.test", 1)] = Noted(q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.A(q.Name, "192.0.2.1", ttl: 30)])]);
         server.Zone[("site.test", 28)] = Noted(q => [DnsWire.Response(q.Id, q.Name, q.Type, answers: [Rr.Aaaa(q.Name, "2001:db8::1", ttl: 3600)])]);
         var table = new HostTable([.. blocked, "site.test"]);
-        var refresher = new HostRefresher(table, new DnsResolver([server.EndPoint], timeProvider: time), timeProvider: time);
+        var resolver = new Settling(new DnsResolver([server.EndPoint], timeProvider: time), blocked);
+        var refresher = new HostRefresher(table, resolver, timeProvider: time);
         using var stop = new CancellationTokenSource();
         var running = refresher.Run(stop.Token);
 
-        // 70 s in steps of 100 ms, each given a few ms of real time for the queries and answers it sets off.
+        // 70 s in steps of 100 ms. The clock moves on only once the step's queries have reached the server and
+        // its answers the refresher: on a loaded machine a few ms of real time were not always enough, and an
+        // answer seconds late on this clock moved the next refresh by as much, as if the code were wrong.
         for (var step = 0; step < 700; step++)
         {
-            await Task.Delay(4);
+            await resolver.Settle(server);
             time.Advance(TimeSpan.FromMilliseconds(100));
         }
         await stop.CancelAsync();
         await running;
         return asked;
+    }
+
+    /// <summary>Counts the refresher's questions the server will answer (all but the blocked names' AAAA) until their answers are back.</summary>
+    private sealed class Settling(IDnsResolver inner, string[] blocked) : IDnsResolver
+    {
+        private int _awaited;
+
+        public async Task<DnsAnswer> Resolve(string name, bool v6, CancellationToken ct)
+        {
+            var answered = !(v6 && blocked.Contains(name));
+            if (answered)
+            {
+                Interlocked.Increment(ref _awaited);
+            }
+            try
+            {
+                return await inner.Resolve(name, v6, ct);
+            }
+            finally
+            {
+                if (answered)
+                {
+                    Interlocked.Decrement(ref _awaited);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Waits until every answered question is back and the server has seen nothing new for a few ms; at most
+        /// 200 ms, so that an answer held back by the code (what these tests catch) fails them rather than hangs.
+        /// </summary>
+        public async Task Settle(TinyDnsServer server)
+        {
+            var deadline = Environment.TickCount64 + 200;
+            var seen = -1;
+            while (Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(2);
+                var now = server.Seen.Count;
+                if (Volatile.Read(ref _awaited) == 0 && now == seen)
+                {
+                    return;
+                }
+                seen = now;
+            }
+        }
     }
 
     private static double[] Times(ConcurrentDictionary<(string Name, ushort Type), ConcurrentQueue<double>> asked, string name, ushort type) =>
