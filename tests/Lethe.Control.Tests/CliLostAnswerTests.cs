@@ -133,24 +133,33 @@ public class CliLostAnswerTests
         });
 
         // HttpClient's own timer can fire a few milliseconds before its Timeout by the Stopwatch:
-        // many short tries, so that one that does is among them.
+        // many short tries, so that one that does is among them. On a busy machine a try can also end
+        // before its request reached the server at all; only the tries the server took are judged.
         var notSent = new List<string>();
+        var taken = 0;
         const int tries = 30;
         for (var i = 0; i < tries; i++)
         {
+            var before = Volatile.Read(ref received);
             var (_, _, error) = await Run(server.Root, TimeSpan.FromMilliseconds(300), "rule", "add", "home", "work", "action=accept", "-m", "r");
+            // The server's handler may count the request a moment after lethe has given up on it.
+            for (var waited = 0; Volatile.Read(ref received) == before && waited < 50; waited++)
+            {
+                await Task.Delay(10);
+            }
+            if (Volatile.Read(ref received) == before)
+            {
+                continue;
+            }
+            taken++;
             if (!error.Contains("may still have been made", StringComparison.Ordinal))
             {
                 notSent.Add(error.Trim());
             }
         }
 
-        for (var waited = 0; Volatile.Read(ref received) < tries && waited < 100; waited++)
-        {
-            await Task.Delay(10);
-        }
-        Assert.Equal(tries, Volatile.Read(ref received));
-        Assert.True(notSent.Count == 0, $"the server took all {tries} changes, yet {notSent.Count} were reported as not sent: {string.Join(" | ", notSent.Distinct())}");
+        Assert.True(taken >= tries / 2, $"only {taken} of {tries} requests reached the server");
+        Assert.True(notSent.Count == 0, $"the server took {taken} changes, yet {notSent.Count} were reported as not sent: {string.Join(" | ", notSent.Distinct())}");
     }
 
     private static Task<(int Code, string Out, string Err)> Run(LoopbackHttp? server, params string[] command) =>
