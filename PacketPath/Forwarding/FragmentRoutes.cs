@@ -21,7 +21,11 @@ namespace Lethe.PacketPath.Forwarding;
 /// another between a first fragment and the rest. Each note goes into two slots chosen by different
 /// bits of the hash (into one only, when the other holds a live note of another datagram), and a
 /// reader takes either: a route is lost only when both of its slots are overwritten, which a note
-/// does only where both of its own are taken.
+/// does only where both of its own are taken. Then it takes the slot whose note came by the same
+/// device, if only one did, else the older: a client whose first fragments pass by the thousand,
+/// their rest never coming, fills the table with notes of its own and then replaces those, where
+/// it used to replace the routes of other clients' datagrams on their way (the uplink is one
+/// device, so what comes from the internet shares one such part).
 /// </remarks>
 public sealed class FragmentRoutes
 {
@@ -41,6 +45,9 @@ public sealed class FragmentRoutes
     private const ulong LiveSeconds = 30;
     private const ulong ClockSkewSeconds = 2;
     private readonly ulong[] _notes = new ulong[Slots];
+    // The device each slot's note came by, written after the note without a barrier: a share read beside
+    // another worker's newer note only misjudges which note gives way, never where a fragment goes.
+    private readonly int[] _shares = new int[Slots];
     private readonly ulong _seed;
 
     public FragmentRoutes(ulong seed) => _seed = seed;
@@ -49,14 +56,15 @@ public sealed class FragmentRoutes
     /// The shard of <paramref name="packet"/> (<see cref="FlowOwner.Of"/>); 0 for a later fragment whose
     /// first fragment's route is not noted, or no longer live (the worker uses <see cref="TryOwnerOf"/> and holds such a fragment).
     /// </summary>
-    public int OwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs) =>
-        TryOwnerOf(shards, packet, info, nowMs, out var owner) ? owner : 0;
+    public int OwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs, int share = 0) =>
+        TryOwnerOf(shards, packet, info, nowMs, out var owner, share) ? owner : 0;
 
     /// <summary>
     /// As <see cref="OwnerOf"/>, but false for a later fragment whose first fragment's route is not
     /// noted (yet), or noted longer ago than a datagram passes: its reader may hold it until it is.
     /// </summary>
-    public bool TryOwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs, out int owner)
+    /// <param name="share">The device the packet came by: a first fragment's note takes the place of one of its own device's first.</param>
+    public bool TryOwnerOf(FlowShards shards, ReadOnlySpan<byte> packet, in PacketInfo info, long nowMs, out int owner, int share = 0)
     {
         owner = 0;
         if (!info.IsFragment)
@@ -92,26 +100,37 @@ public sealed class FragmentRoutes
         var note = tag | now << TimeShift | (uint)(owner + 1);
         // A live note of another datagram is kept while the other slot is free, so first fragments
         // that will be dropped (unsolicited, refused) cannot wipe out the routes of datagrams passing.
-        // With both taken, the older gives way.
+        // With both taken, the note of the new one's own device gives way, so that a client flooding
+        // first fragments that pass replaces its own notes, not the routes of another client's datagrams;
+        // else (both or neither its own) the older.
         var first = Volatile.Read(ref one);
         var second = Volatile.Read(ref other);
         var oneTaken = IsLiveOther(first, tag, now);
         var otherTaken = IsLiveOther(second, tag, now);
-        var oneGivesWay = oneTaken && otherTaken && LiveAge(first, now) >= LiveAge(second, now);
+        var oneOwn = _shares[OneIndex(hash)] == share;
+        var otherOwn = _shares[OtherIndex(hash)] == share;
+        var oneGivesWay = oneTaken && otherTaken
+            && (oneOwn != otherOwn ? oneOwn : LiveAge(first, now) >= LiveAge(second, now));
         if (!oneTaken || oneGivesWay)
         {
             Volatile.Write(ref one, note);
+            _shares[OneIndex(hash)] = share;
         }
         if (!otherTaken || (oneTaken && !oneGivesWay))
         {
             Volatile.Write(ref other, note);
+            _shares[OtherIndex(hash)] = share;
         }
         return true;
     }
 
-    private ref ulong OneSlot(ulong hash) => ref _notes[(int)(hash >> 14) & (Slots - 1)];
+    private ref ulong OneSlot(ulong hash) => ref _notes[OneIndex(hash)];
 
-    private ref ulong OtherSlot(ulong hash) => ref _notes[(int)hash & (Slots - 1)];
+    private ref ulong OtherSlot(ulong hash) => ref _notes[OtherIndex(hash)];
+
+    private static int OneIndex(ulong hash) => (int)(hash >> 14) & (Slots - 1);
+
+    private static int OtherIndex(ulong hash) => (int)hash & (Slots - 1);
 
     private static bool IsLiveOther(ulong seen, ulong tag, ulong now) => seen != 0 && (seen & TagMask) != tag && IsLive(seen, now);
 

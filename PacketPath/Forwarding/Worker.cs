@@ -358,7 +358,7 @@ public sealed class Worker
         {
             // A packet that does not parse is dropped by shard 0's engine, which names the reason.
             var owner = 0;
-            if (parsed && !_fragmentRoutes.TryOwnerOf(_shards, packet, info, now, out owner))
+            if (parsed && !_fragmentRoutes.TryOwnerOf(_shards, packet, info, now, out owner, device))
             {
                 // A later fragment read before its first: held until the first one's reader notes its
                 // worker, unless it could never pass (a TCP segment's, say), which the engine drops at once.
@@ -529,7 +529,7 @@ public sealed class Worker
             var frame = hold.Frame(slot);
             if (!hold.IsRouted(slot))
             {
-                if (!_fragmentRoutes.TryOwnerOf(_shards, frame[Headroom..], hold.Info(slot), now, out var owner))
+                if (!_fragmentRoutes.TryOwnerOf(_shards, frame[Headroom..], hold.Info(slot), now, out var owner, hold.Device(slot)))
                 {
                     continue;
                 }

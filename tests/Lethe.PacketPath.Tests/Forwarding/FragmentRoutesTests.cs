@@ -102,6 +102,38 @@ public class FragmentRoutesTests
     }
 
     [Fact]
+    public void a_client_flooding_first_fragments_does_not_push_out_the_routes_of_another_clients_datagrams()
+    {
+        const int work = 0, personal = 1;
+        var shards = new FlowShards(2, secret: 11);
+        var routes = new FragmentRoutes(seed: 5);
+        // personal's datagrams whose rest never comes (each passes, so its note stays 30 s): two for every slot of the table.
+        Flood(routes, shards, personal, first: 0, count: 32_768, nowMs: 1_000);
+        var datagrams = Enumerable.Range(0, 50)
+            .Select(i => Packets.Fragments(Packets.Udp("10.137.0.5", "192.0.2.10", (ushort)(6000 + i), 53, payload: 3000), 1480, identification: (uint)(100 + i)))
+            .ToArray();
+        var owners = datagrams.Select(d => routes.OwnerOf(shards, d[0], Packets.Parse(d[0]), nowMs: 1_000, share: work)).ToArray();
+
+        // personal goes on while work's datagrams pass, within the same second.
+        Flood(routes, shards, personal, first: 32_768, count: 8_192, nowMs: 1_000);
+
+        var lost = Enumerable.Range(0, datagrams.Length)
+            .Count(i => !routes.TryOwnerOf(shards, datagrams[i][1], Packets.Parse(datagrams[i][1]), nowMs: 1_000, out var owner, share: work) || owner != owners[i]);
+        Assert.Equal(0, lost);
+    }
+
+    /// <summary>First fragments of <paramref name="count"/> datagrams from personal (10.137.0.6), each of another key, read from device <paramref name="share"/>.</summary>
+    private static void Flood(FragmentRoutes routes, FlowShards shards, int share, int first, int count, long nowMs)
+    {
+        for (var n = first; n < first + count; n++)
+        {
+            var fragment = Packets.Fragments(Packets.Udp("10.137.0.6", $"198.18.{n >> 16}.{(n >> 8) & 0xFF}", 4000, 53, payload: 1600), 1480,
+                identification: (uint)(n & 0xFFFF))[0];
+            routes.TryOwnerOf(shards, fragment, Packets.Parse(fragment), nowMs, out _, share);
+        }
+    }
+
+    [Fact]
     public void a_later_fragment_whose_first_was_not_read_goes_to_shard_zero()
     {
         var routes = new FragmentRoutes(seed: 3);
