@@ -56,6 +56,10 @@ public sealed class ConnectionTable
     private readonly IndexSlot[] _index;
     private readonly int _indexMask;
     private readonly int[] _perClient;
+    // TCP flows in TIME_WAIT or CLOSE, per client and in all: a client flooding new flows at its quota
+    // with none of its own finished would otherwise pay a scan of EvictScan entries for every refused packet.
+    private readonly int[] _finishedPerClient;
+    private int _finished;
     private readonly long[] _timeoutMs;
     private readonly long _tcpUnacknowledgedMs;
     private readonly ulong _seed;
@@ -98,6 +102,7 @@ public sealed class ConnectionTable
         _index = new IndexSlot[slots];
         _indexMask = slots - 1;
         _perClient = new int[limits.MaxClients];
+        _finishedPerClient = new int[limits.MaxClients];
         _quota = limits.PerClientQuota;
         _sweepWhenFull = limits.SweepWhenFull;
         _seed = hashSeed;
@@ -130,7 +135,7 @@ public sealed class ConnectionTable
     public long MemoryBytes =>
         (long)_entries.Length * Unsafe.SizeOf<Entry>()
         + (long)_index.Length * Unsafe.SizeOf<IndexSlot>()
-        + (long)_perClient.Length * sizeof(int);
+        + (long)_perClient.Length * sizeof(int) * 2;
 
     /// <summary>Live (or not yet swept) flows of <paramref name="client"/>; 0 for an unknown client.</summary>
     public int CountFor(int client) => (uint)client < (uint)_perClient.Length ? _perClient[client] : 0;
@@ -237,13 +242,13 @@ public sealed class ConnectionTable
         {
             SetUdpBegan(ref e, nowMs);
         }
-        e.State = original.Protocol switch
+        SetState(ref e, original.Protocol switch
         {
             6 => TcpTracker.Open(tcpFlags, out e.Closing),
             17 => ConnectionState.UdpUnreplied,
             1 or 58 => ConnectionState.Icmp,
             _ => ConnectionState.Generic,
-        };
+        });
 
         Insert(original.Hash(_seed), entry, isReply: false);
         Insert(reply.Hash(_seed), entry, isReply: true);
@@ -301,11 +306,11 @@ public sealed class ConnectionTable
         switch (e.Protocol)
         {
             case 6 when check == TcpCheck.Resync:
-                e.State = ConnectionState.SynReceived;
+                SetState(ref e, ConnectionState.SynReceived);
                 e.Closing = TcpTracker.Closing.None;
                 break;
             case 6 when check == TcpCheck.Accept:
-                e.State = TcpTracker.Next(e.State, ref e.Closing, isReply, tcp.Flags);
+                SetState(ref e, TcpTracker.Next(e.State, ref e.Closing, isReply, tcp.Flags));
                 break;
             case 17 when isReply && e.State == ConnectionState.UdpUnreplied:
                 e.State = ConnectionState.UdpReplied;
@@ -526,6 +531,10 @@ public sealed class ConnectionTable
     /// <summary>Removes the least recently seen TCP flow in TIME_WAIT or CLOSE of <paramref name="client"/> (any client: -1) among the next <see cref="EvictScan"/> entries.</summary>
     private void EvictFinished(int client)
     {
+        if ((client < 0 ? _finished : _finishedPerClient[client]) == 0)
+        {
+            return;
+        }
         var limit = _highWater;
         var steps = Math.Min(EvictScan, limit);
         var oldest = -1;
@@ -609,11 +618,27 @@ public sealed class ConnectionTable
         RemoveSlot(OriginalKey(entry).Hash(_seed), Reference(entry, isReply: false));
         RemoveSlot(ReplyKey(entry).Hash(_seed), Reference(entry, isReply: true));
         _perClient[e.Client]--;
+        if (IsFinished(e.State))
+        {
+            _finishedPerClient[e.Client]--;
+            _finished--;
+        }
         _count--;
         e.Flags = EntryFlags.None;
         e.NextFree = _freeHead;
         _freeHead = entry;
     }
+
+    /// <summary>Sets an entry's state, keeping the counts of finished flows <see cref="EvictFinished"/> skips by.</summary>
+    private void SetState(ref Entry e, ConnectionState state)
+    {
+        var delta = (IsFinished(state) ? 1 : 0) - (IsFinished(e.State) ? 1 : 0);
+        e.State = state;
+        _finishedPerClient[e.Client] += delta;
+        _finished += delta;
+    }
+
+    private static bool IsFinished(ConnectionState state) => state is ConnectionState.TimeWait or ConnectionState.Close;
 
     private static int Reference(int entry, bool isReply) => (entry << 1) + (isReply ? 1 : 0) + 1;
 

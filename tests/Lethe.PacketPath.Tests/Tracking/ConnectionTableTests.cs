@@ -362,6 +362,46 @@ public class ConnectionTableTests
     }
 
     [Fact]
+    public void a_client_at_its_quota_makes_room_from_each_of_its_connections_as_it_finishes_and_never_from_an_open_one()
+    {
+        var table = Table(capacity: 64, quota: 2);
+        var first = Open(table, Key(6, client: 1, port: 1000), Ack, client: 1);
+        Open(table, Key(6, client: 1, port: 1001), Ack, client: 1);
+        var other = Open(table, Key(6, client: 2, port: 1000), Ack, client: 2);
+        table.Observe(other, isReply: true, Seg(Rst | Ack), 40, 10); // another client's finished flow is not this one's room
+        var now = 20L;
+
+        bool TryNew(ushort port, out DropReason reason)
+        {
+            var key = Key(6, client: 1, port: port);
+            return table.TryCreate(in key, Masqueraded(key), 1, 0, Syn, now++, out _, out reason);
+        }
+
+        Assert.False(TryNew(2000, out var refused));
+        Assert.Equal(DropReason.ClientQuotaExceeded, refused);
+
+        table.Observe(first, isReply: true, Seg(Rst | Ack), 40, now++);
+        Assert.True(TryNew(2001, out _)); // the reset one made room
+        Assert.False(Alive(table, Key(6, client: 1, port: 1000), now));
+
+        Assert.False(TryNew(2002, out refused)); // both open again: no room
+        Assert.Equal(DropReason.ClientQuotaExceeded, refused);
+        Assert.True(Alive(table, Key(6, client: 1, port: 1001), now));
+        Assert.True(Alive(table, Key(6, client: 1, port: 2001), now));
+
+        var second = Open(table, Key(6, client: 3, port: 1000), Ack, client: 3);
+        Assert.True(table.Lookup(Key(6, client: 1, port: 1001), now, out var entry, out _));
+        table.Observe(entry, isReply: false, Seg(Fin | Ack), 40, now++);
+        table.Observe(entry, isReply: true, Seg(Fin | Ack), 40, now++);
+        table.Observe(entry, isReply: false, Seg(Ack), 40, now++);
+        Assert.True(TryNew(2003, out _)); // the one now in TIME_WAIT made room
+        Assert.False(Alive(table, Key(6, client: 1, port: 1001), now));
+        Assert.True(Alive(table, Key(6, client: 2, port: 1000), now));
+        Assert.True(table.Lookup(Key(6, client: 3, port: 1000), now, out var kept, out _));
+        Assert.Equal(second, kept);
+    }
+
+    [Fact]
     public void one_client_cannot_push_out_the_flows_of_others()
     {
         var table = Table(capacity: 16, quota: 8);
@@ -530,7 +570,7 @@ public class ConnectionTableTests
         var table = new ConnectionTable(new ConnectionLimits(), ConnectionTimeouts.Default);
         Assert.Equal(65_536, table.Capacity);
         Assert.Equal(16_384, table.PerClientQuota);
-        Assert.Equal(65_536L * 208 + 1_024 * 4, table.MemoryBytes);
+        Assert.Equal(65_536L * 208 + 1_024 * 4 * 2, table.MemoryBytes); // two counts per client: flows, finished ones
     }
 
     [Fact]
