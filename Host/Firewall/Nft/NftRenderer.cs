@@ -449,7 +449,8 @@ public static class NftRenderer
             Line(0, "#  - what conntrack calls invalid never reaches these rules: SCTP other than INIT and DCCP other than");
             Line(0, "#    REQUEST of no flow, and bad transport checksums. Lethe judges those by the rules.");
             Line(0, "#  - the firewall host itself: a client's packets to it are refused, as in Lethe, but neighbour discovery");
-            Line(0, "#    passes (the kernel needs it to reach IPv6 clients), and so do answers to the host's own connections;");
+            Line(0, "#    passes (the kernel needs it to reach IPv6 clients), and so do answers to the host's own connections");
+            Line(0, "#    from a client's own address (with --client-interface, one from any other is dropped as spoofed first);");
             Line(0, "#    what the uplink sends the host is left to it (Lethe serves nothing; this host may, sshd say).");
             Line(0, "");
         }
@@ -478,6 +479,10 @@ public static class NftRenderer
             Line(2, "type filter hook input priority filter; policy accept;");
             Line(2, "# Neighbour discovery, which the kernel needs to reach IPv6 clients (Lethe's devices have no link layer).");
             NftRule("icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept");
+            // Before conntrack: a client taking a remote's address could otherwise answer the host's own
+            // connections in its place (a forged answer to the host's DNS query), where Lethe drops it as spoofed.
+            Line(2, "# A client's packet from an address not its own, dropped silently as in Lethe, also when it looks like an answer.");
+            SpoofedSources();
             NftRule("ct state established,related accept", Comment("the host's own connections"));
             // A match for the packets of clients: by interface (either family), or by address (one family).
             var fromClients = new List<(string Match, Family? Family)>();
@@ -502,13 +507,12 @@ public static class NftRenderer
                 Line(1, "}");
                 return;
             }
-            Line(2, "# From a client, as in Lethe: never forwarded (silently), spoofed (silently), else addressed to the firewall.");
+            Line(2, "# From a client, as in Lethe: never forwarded (silently), else addressed to the firewall.");
             foreach (var (from, only) in fromClients)
             {
                 NeverForwarded(from, only);
                 NftRule(from, "fib daddr type { broadcast, multicast }", "counter drop", Comment("never forwarded"));
             }
-            SpoofedSources();
             foreach (var (from, _) in fromClients)
             {
                 NftRule(from, "counter", DropVerdict, Comment("addressed to the firewall"));

@@ -43,6 +43,34 @@ public sealed class NftKernelLiveTests
         Assert.Equal(Seen.Echoed, forwarded);
     }
 
+    [LinuxRootTheory]
+    [InlineData(NftLiveLab.OutsideV4, NftLiveLab.FirewallUplinkV4)]
+    [InlineData(NftLiveLab.OutsideV6, "2001:db8:2::2")]
+    public async Task a_client_cannot_answer_the_hosts_own_connection_from_the_address_the_host_asked(string outside, string host)
+    {
+        Assert.Null(NftCheck.WhyNot());
+        using var lab = new NftLiveLab();
+        // Lethe drops a client's packet from an address not its own (spoofed-client-source) before anything else.
+        lab.Load(NftRenderer.Render(
+            Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        var remote = IPAddress.Parse(outside);
+        var v6 = remote.AddressFamily == AddressFamily.InterNetworkV6;
+        using var server = UdpPort.Open(lab.Outside, new IPEndPoint(remote, 7000));
+        using var hostSocket = UdpPort.Open(lab.Firewall, new IPEndPoint(IPAddress.Parse(host), 0));
+        // The host's own lookup (a dsthost name, say): conntrack now holds it as established once answered.
+        await hostSocket.Send(new IPEndPoint(remote, 7000), "query");
+        Assert.Equal(Seen.Datagram("query", new IPEndPoint(IPAddress.Parse(host), hostSocket.Port)), await server.Receive());
+        await server.Send(new IPEndPoint(IPAddress.Parse(host), hostSocket.Port), "answer");
+        Assert.Equal(Seen.Datagram("answer", new IPEndPoint(remote, 7000)), await hostSocket.Receive());
+        // The client takes the remote's address and port and answers in its place.
+        lab.Client.Ip(v6 ? ["addr", "add", outside + "/128", "dev", "lo", "nodad"] : ["addr", "add", outside + "/32", "dev", "lo"]);
+        using var forger = UdpPort.Open(lab.Client, new IPEndPoint(remote, 7000));
+
+        await forger.Send(new IPEndPoint(IPAddress.Parse(host), hostSocket.Port), "forged answer");
+
+        Assert.Equal(Seen.Nothing, await hostSocket.Receive());
+    }
+
     [LinuxRootFact]
     public async Task a_rule_stops_opening_flows_when_it_expires_as_in_lethe()
     {
