@@ -450,7 +450,8 @@ public static class NftRenderer
             Line(0, "#    REQUEST of no flow, and bad transport checksums. Lethe judges those by the rules.");
             Line(0, "#  - the firewall host itself: a client's packets to it are refused, as in Lethe, but neighbour discovery");
             Line(0, "#    passes (the kernel needs it to reach IPv6 clients), and so do answers to the host's own connections");
-            Line(0, "#    from a client's own address (with --client-interface, one from any other is dropped as spoofed first);");
+            Line(0, "#    from a client's own address (with --client-interface, one from any other is dropped as spoofed first),");
+            Line(0, "#    but no ICMP error from a client about a connection of the host's to another;");
             Line(0, "#    what the uplink sends the host is left to it (Lethe serves nothing; this host may, sshd say).");
             Line(0, "");
         }
@@ -483,6 +484,8 @@ public static class NftRenderer
             // connections in its place (a forged answer to the host's DNS query), where Lethe drops it as spoofed.
             Line(2, "# A client's packet from an address not its own, dropped silently as in Lethe, also when it looks like an answer.");
             SpoofedSources();
+            Line(2, "# An ICMP error from a client about a connection of the host's it is no end of (conntrack calls it related).");
+            ClientRelatedChecks();
             NftRule("ct state established,related accept", Comment("the host's own connections"));
             // A match for the packets of clients: by interface (either family), or by address (one family).
             var fromClients = new List<(string Match, Family? Family)>();
@@ -632,27 +635,7 @@ public static class NftRenderer
         private void RelatedChecks()
         {
             Line(2, "# ICMP errors about a tracked flow only from one of its ends, as in Lethe.");
-            for (var c = 0; c < _model.Clients.Count; c++)
-            {
-                var name = _model.Clients[c].Name;
-                foreach (var family in Families)
-                {
-                    var own = _owned[c].Where(a => Is(a, family)).ToArray();
-                    if (_interfaces[c].Count > 0)
-                    {
-                        var from = $"iifname {Interfaces(_interfaces[c])}";
-                        NftRule(from, "ct state related",
-                            own.Length > 0 ? $"ct original {Ip(family)} saddr != {Addresses(own)} ct reply {Ip(family)} saddr != {Addresses(own)}" : NfProto(family),
-                            "counter drop", Comment($"error from {name} about a flow not its own"));
-                    }
-                    else if (own.Length > 0)
-                    {
-                        NftRule($"{Ip(family)} saddr {Addresses(own)} ct state related",
-                            $"ct original {Ip(family)} saddr != {Addresses(own)} ct reply {Ip(family)} saddr != {Addresses(own)}",
-                            "counter drop", Comment($"error from {name} about a flow not its own"));
-                    }
-                }
-            }
+            ClientRelatedChecks();
             if (_options.UplinkInterface is { } uplink)
             {
                 NftRule($"iifname \"{uplink}\" ct state related ct direction original", "counter drop", Comment("error from the uplink about a flow not going out"));
@@ -678,6 +661,35 @@ public static class NftRenderer
                 {
                     NftRule(outside, $"ct state related ct original {Ip(family)} daddr {Addresses(clients)}", "counter drop",
                         Comment("error from outside the clients about a flow between clients"));
+                }
+            }
+        }
+
+        /// <summary>
+        /// An ICMP error from a client about a tracked flow it is no end of is dropped: in the forward chain another
+        /// client's flow, in the input chain the host's own connections to others (conntrack calls both related).
+        /// </summary>
+        private void ClientRelatedChecks()
+        {
+            for (var c = 0; c < _model.Clients.Count; c++)
+            {
+                var name = _model.Clients[c].Name;
+                foreach (var family in Families)
+                {
+                    var own = _owned[c].Where(a => Is(a, family)).ToArray();
+                    if (_interfaces[c].Count > 0)
+                    {
+                        var from = $"iifname {Interfaces(_interfaces[c])}";
+                        NftRule(from, "ct state related",
+                            own.Length > 0 ? $"ct original {Ip(family)} saddr != {Addresses(own)} ct reply {Ip(family)} saddr != {Addresses(own)}" : NfProto(family),
+                            "counter drop", Comment($"error from {name} about a flow not its own"));
+                    }
+                    else if (own.Length > 0)
+                    {
+                        NftRule($"{Ip(family)} saddr {Addresses(own)} ct state related",
+                            $"ct original {Ip(family)} saddr != {Addresses(own)} ct reply {Ip(family)} saddr != {Addresses(own)}",
+                            "counter drop", Comment($"error from {name} about a flow not its own"));
+                    }
                 }
             }
         }

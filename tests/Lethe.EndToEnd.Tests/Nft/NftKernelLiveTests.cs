@@ -71,6 +71,51 @@ public sealed class NftKernelLiveTests
         Assert.Equal(Seen.Nothing, await hostSocket.Receive());
     }
 
+    [LinuxRootTheory]
+    [InlineData(NftLiveLab.ClientV4, NftLiveLab.OutsideV4, NftLiveLab.FirewallUplinkV4)]
+    [InlineData(NftLiveLab.ClientV6, NftLiveLab.OutsideV6, "2001:db8:2::2")]
+    public async Task a_client_cannot_break_the_hosts_own_connection_with_an_error_about_it(string client, string outside, string host)
+    {
+        Assert.Null(NftCheck.WhyNot());
+        using var lab = new NftLiveLab();
+        // Lethe takes an ICMP error about a flow only from one of its ends; the client is no end of the host's own.
+        lab.Load(NftRenderer.Render(
+            Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        var remote = IPAddress.Parse(outside);
+        var v6 = remote.AddressFamily == AddressFamily.InterNetworkV6;
+        using var server = UdpPort.Open(lab.Outside, new IPEndPoint(remote, 7000));
+        using var hostSocket = lab.Firewall.Enter(() => new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
+        hostSocket.Bind(new IPEndPoint(IPAddress.Parse(host), 0));
+        await hostSocket.ConnectAsync(new IPEndPoint(remote, 7000));
+        var hostPort = ((IPEndPoint)hostSocket.LocalEndPoint!).Port;
+        await hostSocket.SendAsync("query"u8.ToArray());
+        Assert.Equal(Seen.Datagram("query", new IPEndPoint(IPAddress.Parse(host), hostPort)), await server.Receive());
+        // Port unreachable "from" the client, quoting the host's query as it left.
+        var quoted = Lethe.PacketPath.Tests.Packets.Udp(host, outside, (ushort)hostPort, 7000, payload: 5);
+        var error = Lethe.PacketPath.Tests.Packets.IcmpError(client, host, v6 ? (byte)1 : (byte)3, v6 ? (byte)4 : (byte)3, quoted);
+        using var raw = lab.Client.Enter(() => new Socket(remote.AddressFamily, SocketType.Raw, v6 ? ProtocolType.IcmpV6 : ProtocolType.Icmp));
+
+        await raw.SendToAsync(error.AsMemory(v6 ? 40 : 20), SocketFlags.None, new IPEndPoint(IPAddress.Parse(host), 0));
+        await Task.Delay(500);
+        await server.Send(new IPEndPoint(IPAddress.Parse(host), hostPort), "answer");
+
+        var buffer = new byte[64];
+        using var wait = new CancellationTokenSource(Probe.Wait);
+        var seen = await Task.Run(async () =>
+        {
+            try
+            {
+                var n = await hostSocket.ReceiveAsync(buffer, SocketFlags.None, wait.Token);
+                return System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+            }
+            catch (SocketException e)
+            {
+                return e.SocketErrorCode.ToString();
+            }
+        });
+        Assert.Equal("answer", seen);
+    }
+
     [LinuxRootFact]
     public async Task a_rule_stops_opening_flows_when_it_expires_as_in_lethe()
     {
