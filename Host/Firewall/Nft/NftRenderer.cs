@@ -67,8 +67,9 @@ namespace Lethe.Firewall.Nft;
 /// tracked flows of every client whose rules changed and cuts those the new snapshot no longer allows.</item>
 /// <item>Connection tracking itself is the kernel's (timeouts, TCP window checks, table size), NAT port
 /// choice too; ICMP answers are rate-limited by the kernel's icmp ratelimit, not Lethe's limiter.</item>
-/// <item>Packets addressed to the firewall itself never cross the forward hook, so this table does not
-/// judge them (Lethe drops them); guard the input hook separately.</item>
+/// <item>Packets addressed to the firewall host never cross the forward hook: the input chain refuses a
+/// client's as Lethe does, but lets neighbour discovery and answers to the host's own connections (from
+/// the client's own addresses) through, and leaves what the uplink sends the host to the host.</item>
 /// <item>Without --uplink-interface the uplink cannot be told apart: no uplink anti-spoofing, and NAT
 /// applies to client traffic whose destination is not a client. Without --client-interface a client is
 /// recognised by its source address alone, so its source cannot be checked (as in `replay`).</item>
