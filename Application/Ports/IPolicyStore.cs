@@ -48,8 +48,8 @@ public interface IPolicyStore
 
     Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct);
 
-    /// <summary>Policies whose commit-confirmed publish was due at or before <paramref name="now"/>.</summary>
-    Task<IReadOnlyList<string>> Overdue(DateTimeOffset now, CancellationToken ct);
+    /// <summary>The commit-confirmed publishes waiting for confirmation, overdue or not.</summary>
+    Task<IReadOnlyList<PendingPublish>> Pending(CancellationToken ct);
 
     Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct);
 

@@ -158,12 +158,11 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
             p.Publishing.LatestVersion, p.Publishing.PendingVersion)).ToArray();
     }
 
-    public async Task<IReadOnlyList<string>> Overdue(DateTimeOffset now, CancellationToken ct)
+    public async Task<IReadOnlyList<PendingPublish>> Pending(CancellationToken ct)
     {
         var pending = await session.Query<Policy>().Where(p => p.Publishing.PendingVersion != null).ToListAsync(ct);
-        // Longest overdue first.
-        return pending.Where(p => p.IsOverdue(now)).OrderBy(p => p.Publishing.ConfirmBy).ThenBy(p => p.Id, StringComparer.Ordinal)
-            .Select(p => p.Id).ToArray();
+        return pending.Where(p => p.Publishing.ConfirmBy is not null)
+            .Select(p => new PendingPublish(p.Id, p.Publishing.PendingVersion!.Value, p.Publishing.ConfirmBy!.Value)).ToArray();
     }
 
     public async Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct) =>

@@ -52,6 +52,7 @@ public sealed class ApplicationHost : IAsyncDisposable
             registrations.AddScoped<Actor>();
             registrations.AddScoped<PolicyWriter>();
             registrations.AddScoped<Sealing>();
+            registrations.AddSingleton<ConfirmationDeadlines>();
             registrations.AddMediator(options =>
             {
                 options.ServiceLifetime = ServiceLifetime.Scoped;

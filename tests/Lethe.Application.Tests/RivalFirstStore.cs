@@ -65,7 +65,7 @@ public sealed class RivalFirstStore(MartenPolicyStore real, IDocumentStore docum
 
     public Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct) => real.List(ct);
 
-    public Task<IReadOnlyList<string>> Overdue(DateTimeOffset now, CancellationToken ct) => real.Overdue(now, ct);
+    public Task<IReadOnlyList<PendingPublish>> Pending(CancellationToken ct) => real.Pending(ct);
 
     public Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct) => real.Snapshot(policy, version, ct);
 

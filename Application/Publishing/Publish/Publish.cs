@@ -8,7 +8,8 @@ namespace Lethe.Application.Publishing.Publish;
 /// <param name="ConfirmWithin">Commit-confirmed: unless confirmed in time, the last confirmed content is published again.</param>
 public sealed record Publish(string Policy, string Reason, TimeSpan? ConfirmWithin = null, long? ExpectedVersion = null) : ICommand<Published>;
 
-public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicyStore store, ControlPlaneOptions options) : ICommandHandler<Publish, Published>
+public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicyStore store, ControlPlaneOptions options,
+    ConfirmationDeadlines deadlines) : ICommandHandler<Publish, Published>
 {
     public async ValueTask<Published> Handle(Publish command, CancellationToken ct)
     {
@@ -36,8 +37,13 @@ public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicy
         {
             await RequireRevertible(policy, ct);
         }
-        return await sealing.Store(policy, writer.Stamp(command.Reason), published, published.Version, published.LogPosition, content,
+        var sealedVersion = await sealing.Store(policy, writer.Stamp(command.Reason), published, published.Version, published.LogPosition, content,
             policy.Draft, published.ConfirmBy, ct);
+        if (published.ConfirmBy is { } by)
+        {
+            deadlines.Track(policy.Id, published.Version, by);
+        }
+        return sealedVersion;
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed record RevertUnconfirmed(string Policy) : ICommand<RevertOutcome?>
     public static string AbandonedReason(int toVersion) => $"not confirmed in time; version {toVersion} cannot be restored";
 }
 
-public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealing, IPolicyStore store) : ICommandHandler<RevertUnconfirmed, RevertOutcome?>
+public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealing, IPolicyStore store, ConfirmationDeadlines deadlines) : ICommandHandler<RevertUnconfirmed, RevertOutcome?>
 {
     /// <summary>Appends tried before a revert that keeps losing to editors is left to the watchdog's next round (logged as an error).</summary>
     public const int Attempts = 10;
@@ -28,7 +28,7 @@ public sealed class RevertUnconfirmedHandler(PolicyWriter writer, Sealing sealin
         // From the log: the stored projection's overdue publish (ConfirmBy, the versions) is only a hint,
         // or a row changed outside Lethe could have an old version signed as the newest.
         var policy = await writer.LoadFromLog(command.Policy, null, ct);
-        var now = sealing.Now;
+        var now = deadlines.Now(policy);
         if (!policy.IsOverdue(now))
         {
             return null;

@@ -55,6 +55,7 @@ public static class ControlPlane
         services.AddScoped<Actor>();
         services.AddScoped<PolicyWriter>();
         services.AddScoped<Sealing>();
+        services.AddSingleton<ConfirmationDeadlines>();
         services.AddMediator(options =>
         {
             options.ServiceLifetime = ServiceLifetime.Scoped;
