@@ -10,7 +10,7 @@ namespace Lethe.Firewall;
 
 /// <summary>
 /// `lethe-firewall replay`: a capture through the same engine as boot. The capture's timestamps
-/// are the clock and the NAT seed is fixed, so a replay gives the same output every time.
+/// are the clock (<see cref="CaptureClock"/>) and the NAT seed is fixed, so a replay gives the same output every time.
 /// </summary>
 public static class ReplayCommand
 {
@@ -36,7 +36,8 @@ public static class ReplayCommand
             {
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
-                var options = flags.Options(parse, ReplaySeed, verified.Content);
+                var clock = new CaptureClock();
+                var options = flags.Options(parse, ReplaySeed, verified.Content) with { WallClock = clock };
                 var compiled = PolicyCompile.Run(verified.Content, options.DnsResolvers);
                 EngineFlags.CheckClientCount(compiled, options);
                 var hosts = compiled.CreateHostTable();
@@ -80,7 +81,7 @@ public static class ReplayCommand
                 {
                     await error.WriteLineAsync(warning);
                 }
-                var summary = Capture("--pcap", inputPath, () => Run(engine, reader, outputs.Verdicts, outputs.Forwarded is null ? null : new PcapWriter(outputs.Forwarded)));
+                var summary = Capture("--pcap", inputPath, () => Run(engine, clock, reader, outputs.Verdicts, outputs.Forwarded is null ? null : new PcapWriter(outputs.Forwarded)));
                 if (summary.Cut > 0)
                 {
                     await error.WriteLineAsync($"warning: {summary.Cut} packet(s) were cut short by the capture's snaplen ({reader.SnapLength} bytes): " +
@@ -125,7 +126,8 @@ public static class ReplayCommand
         }
     }
 
-    public static Summary Run(PacketEngine engine, PcapReader reader, Stream verdicts, PcapWriter? forwarded)
+    /// <param name="clock">The clock <paramref name="engine"/> reads as its wall clock, set to each packet's timestamp.</param>
+    public static Summary Run(PacketEngine engine, CaptureClock clock, PcapReader reader, Stream verdicts, PcapWriter? forwarded)
     {
         var buffer = new byte[Math.Max(65_536 + 64, (int)Math.Min(reader.SnapLength, 262_144))];
         var reply = new byte[1_500];
@@ -136,6 +138,7 @@ public static class ReplayCommand
         while (reader.TryRead(buffer, out var micros, out var captured, out var ipOffset, out var ipLength))
         {
             n++;
+            clock.Next(micros);
             var policy = engine.Policy;
             PacketOutcome outcome;
             if (ipLength == 0)
@@ -164,7 +167,7 @@ public static class ReplayCommand
                 {
                     // Counted for the warning: judged with zeros for what was not captured.
                     cut += wasCut ? 1 : 0;
-                    outcome = engine.Process(packet, ipLength, Ingress.BySource, micros / 1000, reply);
+                    outcome = engine.Process(packet, ipLength, Ingress.BySource, clock.MonotonicMs, reply);
                 }
                 if (outcome.Forwarded)
                 {
