@@ -752,7 +752,7 @@ public static class NftRenderer
             var id = modelRule.Id;
             if (rule.Expire is { } expire && rule.IsExpiredAt(_options.NowUnix))
             {
-                Line(2, $"# {id}: expired at {Time(expire)}: left out (Lethe never matches an expired rule).");
+                Line(2, $"# {id}: expired at {Time(expire)}: left out (render again if the clock is set back before it: Lethe then matches it again).");
                 return;
             }
             IReadOnlyList<IPAddress>? answers = null;
