@@ -10,7 +10,8 @@ public static class ClientAddresses
     /// <remarks>
     /// The firewall never forwards to multicast, broadcast, loopback, unspecified or link-local
     /// addresses, so a client there could send but never be answered. An IPv4-mapped IPv6 address
-    /// is the IPv4 address written another way: two clients could hold one address under two spellings.
+    /// is the IPv4 address written another way: two clients could hold one address under two spellings
+    /// (and as IPv6 it is never forwarded either, to or from).
     /// </remarks>
     public static string? Unusable(IPAddress address)
     {

@@ -16,7 +16,7 @@ public static class ForwardingGates
     {
         if (IsNeverForwarded(flow.Destination))
         {
-            return $"never forwarded: {flow.Destination} is a multicast, broadcast, loopback, unspecified or link-local address";
+            return $"never forwarded: {flow.Destination} is a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address";
         }
         if (flow.Protocol is FlowQuery.Icmp or FlowQuery.IcmpV6 && flow.IcmpType is { } type && !IsRequest(flow.Protocol, type))
         {
@@ -29,7 +29,7 @@ public static class ForwardingGates
     public static bool IsRequest(byte protocol, int type) =>
         protocol == FlowQuery.Icmp ? type is 8 or 13 or 15 or 17 : type is 128 or 139;
 
-    /// <summary>Multicast, limited broadcast, 0/8, loopback and link-local for IPv4; multicast, ::, ::1 and fe80::/10 for IPv6.</summary>
+    /// <summary>Multicast, limited broadcast, 0/8, loopback and link-local for IPv4; multicast, ::, ::1, ::ffff:0:0/96 and fe80::/10 for IPv6.</summary>
     public static bool IsNeverForwarded(IPAddress address)
     {
         Span<byte> bytes = stackalloc byte[16];
@@ -39,6 +39,10 @@ public static class ForwardingGates
             return bytes[0] is >= 224 and <= 239 or 0 or 127
                 || (bytes[0] == 169 && bytes[1] == 254)
                 || (bytes[0] == 255 && bytes[1] == 255 && bytes[2] == 255 && bytes[3] == 255);
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return true;
         }
         address.TryWriteBytes(bytes, out _);
         var allZeroBefore15 = !bytes[..15].ContainsAnyExcept((byte)0);

@@ -68,7 +68,7 @@ public enum DropReason : byte
     TooBig,
     /// <summary>From a client to the firewall's own address, which serves nothing there: answered as a drop rule is.</summary>
     AddressedToFirewall,
-    /// <summary>To a multicast, broadcast, loopback or unspecified address (<see cref="NetAddress.IsNeverForwarded"/>); dropped without an answer.</summary>
+    /// <summary>To or from a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address (<see cref="NetAddress.IsNeverForwarded"/>); dropped without an answer.</summary>
     NeverForwarded,
     /// <summary>An IPv4 packet with a loose or strict source route option; dropped without an answer, as Linux does.</summary>
     SourceRouted,

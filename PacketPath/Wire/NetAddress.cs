@@ -57,12 +57,14 @@ public readonly record struct NetAddress(UInt128 Bits, bool IsV6)
     }
 
     /// <summary>
-    /// Multicast, limited broadcast, loopback, unspecified (IPv4's 0.0.0.0/8 too) or link-local: a
-    /// destination no router forwards to (RFC 1812 §5.3.5.1 and §5.3.7, RFC 4291 §2.5.3, §2.5.6 and
-    /// §2.7, RFC 3927 §2.7), and Linux's forwarding does not either.
+    /// Multicast, limited broadcast, loopback, unspecified (IPv4's 0.0.0.0/8 too), link-local or
+    /// IPv4-mapped (::ffff:0:0/96): a destination no router forwards to (RFC 1812 §5.3.5.1 and §5.3.7,
+    /// RFC 4291 §2.5.3, §2.5.6 and §2.7, RFC 3927 §2.7, RFC 6890's registry), and Linux's forwarding
+    /// does not either, but for IPv4-mapped ones, which it forwards: a stateless translator (SIIT)
+    /// upstream would carry those to the IPv4 address inside, past every dst4 rule.
     /// </summary>
     public bool IsNeverForwarded => IsV6
-        ? (byte)(Bits >> 120) == 0xFF || Bits <= 1 || IsLinkLocal
+        ? (byte)(Bits >> 120) == 0xFF || Bits <= 1 || Bits >> 32 == 0xFFFF || IsLinkLocal
         : V4Bits >> 28 == 0xE || V4Bits == uint.MaxValue || V4Bits >> 24 is 0 or 127 || IsLinkLocal;
 
     /// <summary>fe80::/10 or 169.254.0.0/16: meaningful on one link only, so never forwarded from one link to another, as source or destination.</summary>

@@ -39,7 +39,7 @@ public class ForwardingGatesAgreementTests
             v6[1] = (byte)random.Next(256);
             addresses.Add(new IPAddress(v6));
         }
-        foreach (var text in new[] { "169.254.0.1", "169.255.0.1", "255.255.255.255", "255.255.255.254", "::", "::1", "::2", "fe80::1", "febf::1", "fec0::1", "ff02::1", "::ffff:127.0.0.1" })
+        foreach (var text in new[] { "169.254.0.1", "169.255.0.1", "255.255.255.255", "255.255.255.254", "::", "::1", "::2", "fe80::1", "febf::1", "fec0::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:192.0.2.5", "::ffff:0:0", "::ffff:255.255.255.255", "::fffe:ffff:ffff", "::1:0:0:0", "::ffff:0:102:304", "0:0:0:1::ffff:192.0.2.5" })
         {
             addresses.Add(IPAddress.Parse(text));
         }
@@ -48,5 +48,21 @@ public class ForwardingGatesAgreementTests
         {
             Assert.True(NetAddress.From(address).IsNeverForwarded == ForwardingGates.IsNeverForwarded(address), address.ToString());
         }
+    }
+
+    [Theory]
+    [InlineData("::ffff:192.0.2.5", true)]
+    [InlineData("::ffff:0:0", true)]
+    [InlineData("::ffff:255.255.255.255", true)]
+    [InlineData("::fffe:ffff:ffff", false)]
+    [InlineData("::1:0:0:0", false)]
+    [InlineData("::ffff:0:102:304", false)]
+    [InlineData("64:ff9b::192.0.2.5", false)]
+    public void ipv4_mapped_addresses_are_never_forwarded_by_either(string text, bool never)
+    {
+        var address = IPAddress.Parse(text);
+
+        Assert.Equal(never, NetAddress.From(address).IsNeverForwarded);
+        Assert.Equal(never, ForwardingGates.IsNeverForwarded(address));
     }
 }

@@ -26,6 +26,8 @@ public class NeverForwardedTests
     [InlineData("169.254.1.1", 53)]
     [InlineData("fe80::1", 53)]
     [InlineData("febf::1", 53)]
+    [InlineData("::ffff:192.0.2.5", 53)]
+    [InlineData("::ffff:10.137.0.6", 53)]
     public void a_clients_datagram_to_such_an_address_stays_inside(string destination, ushort port)
     {
         var source = NetAddress.Parse(destination).IsV6 ? Work6 : Work4;
@@ -40,6 +42,42 @@ public class NeverForwardedTests
     [InlineData("169.254.7.7", "224.0.0.251", 5353)]
     public void a_clients_link_chatter_from_addresses_it_does_not_own_is_never_forwarded_not_spoofing(string source, string destination, ushort port) =>
         AssertStaysInside(_lab.FromWork(Packets.Udp(source, destination, port, port, payload: 20)));
+
+    [Theory]
+    [InlineData("::ffff:10.137.0.5", Remote6)]
+    [InlineData("::ffff:192.0.2.5", Remote6)]
+    public void a_clients_packet_from_an_ipv4_mapped_source_is_never_forwarded(string source, string destination) =>
+        AssertStaysInside(_lab.FromWork(Packets.Udp(source, destination, 40000, 53, payload: 20)));
+
+    /// <summary>
+    /// ::ffff:0:0/96 is not forwardable (RFC 6890's registry), but a stateless translator upstream
+    /// (SIIT) would carry such a packet to the IPv4 address inside it, past every dst4 rule.
+    /// </summary>
+    [Theory]
+    [InlineData(Work6)]
+    [InlineData("::ffff:10.137.0.5")]
+    public void a_drop_rule_for_an_ipv4_address_is_not_dodged_by_its_ipv4_mapped_form(string source)
+    {
+        var lab = new EngineLab(["action=drop dst4=192.0.2.5", "action=accept"]);
+
+        var sent = lab.FromWork(Packets.Tcp(source, "::ffff:192.0.2.5", 40000, 443, TcpFlags.Syn));
+
+        Assert.Equal((false, DropReason.NeverForwarded), (sent.Forwarded, sent.Reason));
+        Assert.Empty(sent.Reply);
+        Assert.Equal(0, lab.Engine.Connections.Count);
+        Assert.Equal(0, lab.Engine.Policy.RuleHits[lab.Work][1]);
+    }
+
+    [Fact]
+    public void an_answer_from_an_ipv4_mapped_source_is_not_let_back_in()
+    {
+        var sent = _lab.FromWork(Packets.Udp(Work6, "::ffff:192.0.2.5", 40000, 53, payload: 8));
+        var natPort = sent.Forwarded ? sent.Info.SourcePort : (ushort)40000;
+
+        var answer = _lab.FromUplink(Packets.Udp("::ffff:192.0.2.5", Uplink6, 53, natPort, payload: 8));
+
+        Assert.Equal((false, DropReason.NeverForwarded), (answer.Forwarded, answer.Reason));
+    }
 
     private void AssertStaysInside(Sent sent)
     {

@@ -183,6 +183,7 @@ public class UplinkIcmpErrorTests
     [InlineData(Work6, Remote6, "ff02::1")]
     [InlineData(Work6, Remote6, "::")]
     [InlineData(Work6, Remote6, "::1")]
+    [InlineData(Work6, Remote6, "::ffff:203.0.113.9")]
     [InlineData(Work4, Remote4, "127.0.0.1")]
     [InlineData(Work4, Remote4, "0.0.0.0")]
     [InlineData(Work4, Remote4, "224.0.0.1")]
