@@ -525,9 +525,10 @@ public static class NftRenderer
         }
 
         /// <summary>
-        /// As in Lethe: multicast, broadcast, loopback, unspecified and link-local destinations, and
-        /// link-local sources, dropped silently; for packets matching <paramref name="from"/> (all when
-        /// null), in both families or the one <paramref name="only"/> names.
+        /// As in Lethe: multicast, broadcast, loopback, unspecified, link-local and IPv4-mapped
+        /// destinations, and link-local and IPv4-mapped sources, dropped silently (the kernel drops the
+        /// other sources as martians, but forwards ::ffff:0:0/96 either way); for packets matching
+        /// <paramref name="from"/> (all when null), in both families or the one <paramref name="only"/> names.
         /// </summary>
         private void NeverForwarded(string? from, Family? only)
         {
@@ -538,7 +539,7 @@ public static class NftRenderer
             }
             if (v6)
             {
-                NftRule(from, "ip6 daddr { ::, ::1, fe80::/10, ff00::/8 }", "counter drop", Comment("never forwarded"));
+                NftRule(from, "ip6 daddr { ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8 }", "counter drop", Comment("never forwarded"));
             }
             if (v4)
             {
@@ -546,7 +547,7 @@ public static class NftRenderer
             }
             if (v6)
             {
-                NftRule(from, "ip6 saddr fe80::/10", "counter drop", Comment("never forwarded"));
+                NftRule(from, "ip6 saddr { ::ffff:0:0/96, fe80::/10 }", "counter drop", Comment("never forwarded"));
             }
         }
 
@@ -597,7 +598,8 @@ public static class NftRenderer
             {
                 Line(2, "# No --client-interface: clients are recognised by source address, so their sources cannot be checked.");
             }
-            Line(2, "# Never forwarded, as in Lethe: multicast, broadcast, loopback, unspecified and link-local destinations, link-local sources.");
+            Line(2, "# Never forwarded, as in Lethe: multicast, broadcast, loopback, unspecified, link-local and IPv4-mapped destinations,");
+            Line(2, "# link-local and IPv4-mapped sources.");
             NeverForwarded(null, null);
             RelatedChecks();
             NftRule("ct state established,related accept", Comment("tracked flows"));

@@ -171,4 +171,74 @@ public sealed class NftKernelLiveTests
 
         Assert.Empty(answers);
     }
+
+    /// <summary>
+    /// The kernel forwards a packet to ::ffff:0:0/96 like any other; a stateless translator (SIIT) on
+    /// the uplink would carry it to the IPv4 address inside, past a dst4 drop rule. Lethe never forwards it.
+    /// </summary>
+    [LinuxRootFact]
+    public async Task a_packet_to_an_ipv4_mapped_address_is_not_forwarded_past_a_drop_rule_for_that_ipv4_address()
+    {
+        Assert.Null(NftCheck.WhyNot());
+        using var lab = new NftLiveLab();
+        lab.Load(NftRenderer.Render(Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6],
+            [("r-drop", $"action=drop dst4={NftLiveLab.OutsideV4}"), ("r-all", "action=accept")])), Wired(lab)));
+        // The uplink as the firewall's IPv6 default route, where such a translator would sit.
+        lab.Firewall.Ip("-6", "route", "add", "default", "via", NftLiveLab.OutsideV6);
+        var mapped = "::ffff:" + NftLiveLab.OutsideV4;
+        Watch(lab.Outside, $"ip6 daddr {mapped} udp dport 7000", $"ip6 daddr {NftLiveLab.OutsideV6} udp dport 7000");
+        using var raw = lab.Client.Enter(() => new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Udp));
+
+        foreach (var to in new[] { mapped, NftLiveLab.OutsideV6 })
+        {
+            var datagram = Lethe.PacketPath.Tests.Packets.Udp(NftLiveLab.ClientV6, to, 40000, 7000, payload: 5);
+            await raw.SendToAsync(datagram.AsMemory(40), SocketFlags.None, new IPEndPoint(IPAddress.Parse(to), 0));
+        }
+        await Task.Delay(500);
+
+        Assert.Equal((0, 1), (Arrived(lab.Outside, 0), Arrived(lab.Outside, 1)));
+    }
+
+    /// <summary>Lethe forwards nothing from ::ffff:0:0/96, an ICMP error "from" one about a tracked flow included; conntrack calls that related.</summary>
+    [LinuxRootFact]
+    public async Task an_error_from_an_ipv4_mapped_source_about_a_clients_flow_does_not_reach_the_client()
+    {
+        Assert.Null(NftCheck.WhyNot());
+        using var lab = new NftLiveLab();
+        lab.Load(NftRenderer.Render(Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        var remote = new IPEndPoint(IPAddress.Parse(NftLiveLab.OutsideV6), 7000);
+        using var server = UdpPort.Open(lab.Outside, remote);
+        using var client = UdpPort.Open(lab.Client, new IPEndPoint(IPAddress.Parse(NftLiveLab.ClientV6), 40000));
+        await client.Send(remote, "query");
+        Assert.Equal(Seen.Datagram("query", new IPEndPoint(IPAddress.Parse(NftLiveLab.ClientV6), 40000)), await server.Receive());
+        var mapped = "::ffff:" + NftLiveLab.OutsideV4;
+        Watch(lab.Client, $"ip6 saddr {mapped} icmpv6 type destination-unreachable", $"ip6 saddr {NftLiveLab.OutsideV6} icmpv6 type destination-unreachable");
+        var quoted = Lethe.PacketPath.Tests.Packets.Udp(NftLiveLab.ClientV6, NftLiveLab.OutsideV6, 40000, 7000, payload: 5);
+        // Whole packets, IPv6 header included (IPPROTO_RAW), so the source can be one no socket would take.
+        using var raw = lab.Outside.Enter(() => new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Raw));
+
+        foreach (var from in new[] { mapped, NftLiveLab.OutsideV6 })
+        {
+            var error = Lethe.PacketPath.Tests.Packets.IcmpError(from, NftLiveLab.ClientV6, 1, 4, quoted);
+            await raw.SendToAsync(error, SocketFlags.None, new IPEndPoint(IPAddress.Parse(NftLiveLab.ClientV6), 0));
+        }
+        await Task.Delay(500);
+
+        Assert.Equal((0, 1), (Arrived(lab.Client, 0), Arrived(lab.Client, 1)));
+    }
+
+    /// <summary>Counts the packets arriving in <paramref name="ns"/> that match each of <paramref name="matches"/>.</summary>
+    private static void Watch(NetworkNamespace ns, params string[] matches)
+    {
+        var counters = string.Concat(matches.Select((_, i) => $"add counter inet watch seen{i}; "));
+        var rules = string.Join("; ", matches.Select((m, i) => $"add rule inet watch pre {m} counter name seen{i}"));
+        Command.Run("ip", "netns", "exec", ns.Name, NftCheck.Required,
+            $"add table inet watch; {counters}add chain inet watch pre {{ type filter hook prerouting priority raw; }}; {rules}");
+    }
+
+    private static int Arrived(NetworkNamespace ns, int match)
+    {
+        var listed = Command.Run("ip", "netns", "exec", ns.Name, NftCheck.Required, "list", "counter", "inet", "watch", $"seen{match}");
+        return int.Parse(System.Text.RegularExpressions.Regex.Match(listed, @"packets (\d+)").Groups[1].Value);
+    }
 }

@@ -11,11 +11,11 @@ public sealed class NftRendererTests
 
     private const string NeverForwarded4 = "ip daddr { 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16, 224.0.0.0/4, 255.255.255.255 } counter drop comment \"never forwarded\"";
 
-    private const string NeverForwarded6 = "ip6 daddr { ::, ::1, fe80::/10, ff00::/8 } counter drop comment \"never forwarded\"";
+    private const string NeverForwarded6 = "ip6 daddr { ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8 } counter drop comment \"never forwarded\"";
 
     private const string LinkLocalSource4 = "ip saddr 169.254.0.0/16 counter drop comment \"never forwarded\"";
 
-    private const string LinkLocalSource6 = "ip6 saddr fe80::/10 counter drop comment \"never forwarded\"";
+    private const string NeverSource6 = "ip6 saddr { ::ffff:0:0/96, fe80::/10 } counter drop comment \"never forwarded\"";
 
     private static string Render(Lethe.Domain.Snapshots.SnapshotContent content, NftOptions? options = null) =>
         NftRenderer.Render(content, options ?? new NftOptions { NowUnix = Now });
@@ -43,7 +43,7 @@ public sealed class NftRendererTests
             NeverForwarded4,
             NeverForwarded6,
             LinkLocalSource4,
-            LinkLocalSource6,
+            NeverSource6,
             "ip saddr 10.137.0.5 ct state related ct original ip saddr != 10.137.0.5 ct reply ip saddr != 10.137.0.5 counter drop comment \"error from work about a flow not its own\"",
             "ip6 saddr fd00:137::5 ct state related ct original ip6 saddr != fd00:137::5 ct reply ip6 saddr != fd00:137::5 counter drop comment \"error from work about a flow not its own\"",
             "ip saddr 10.137.0.6 ct state related ct original ip saddr != 10.137.0.6 ct reply ip saddr != 10.137.0.6 counter drop comment \"error from personal about a flow not its own\"",
@@ -81,7 +81,7 @@ public sealed class NftRendererTests
             NeverForwarded4,
             NeverForwarded6,
             LinkLocalSource4,
-            LinkLocalSource6,
+            NeverSource6,
             "iifname \"vif-work\" ct state related ct original ip saddr != { 10.137.0.5, 10.137.0.15 } ct reply ip saddr != { 10.137.0.5, 10.137.0.15 } counter drop comment \"error from work about a flow not its own\"",
             "iifname \"vif-work\" ct state related ct original ip6 saddr != fd00:137::5 ct reply ip6 saddr != fd00:137::5 counter drop comment \"error from work about a flow not its own\"",
             "iifname { \"vif-p1\", \"vif-p2\" } ct state related ct original ip saddr != 10.137.0.6 ct reply ip saddr != 10.137.0.6 counter drop comment \"error from personal about a flow not its own\"",
