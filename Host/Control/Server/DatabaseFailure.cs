@@ -19,4 +19,22 @@ public static class DatabaseFailure
         }
         return false;
     }
+
+    /// <summary>
+    /// The control plane's own connection pool stayed full for its whole Timeout: too many requests at
+    /// once (Max Pool Size) or queries held up in the database, which itself answers. Npgsql marks it by
+    /// its message alone, a plain NpgsqlException around a TimeoutException.
+    /// </summary>
+    public static bool IsPoolExhausted(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.NpgsqlException { InnerException: TimeoutException } npgsql and not Npgsql.PostgresException
+                && npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -126,6 +126,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 Title = "The request could not be read.",
                 Detail = e.Message,
             },
+            _ when DatabaseFailure.IsPoolExhausted(exception) => Busy(context.Request),
             _ when DatabaseFailure.Is(exception) => Unavailable(context.Request),
             _ => null,
         };
@@ -136,7 +137,17 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
             // A handled exception is no longer logged by ASP.NET (.NET 10), and an outage must be seen in the log.
-            log.LogError(exception, "{Method} {Path}: the database failed or could not be reached", context.Request.Method, context.Request.Path);
+            if (DatabaseFailure.IsPoolExhausted(exception))
+            {
+                log.LogError(exception, "{Method} {Path}: every database connection stayed in use (raise Max Pool Size in the connection string, or look for slow queries)",
+                    context.Request.Method, context.Request.Path);
+            }
+            else
+            {
+                log.LogError(exception, "{Method} {Path}: the database failed or could not be reached", context.Request.Method, context.Request.Path);
+            }
+            // Both pass; a script or proxy that honours it waits instead of adding to the load at once.
+            context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
@@ -155,6 +166,25 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
                 ? "; try again once it is back."
                 : "; the change may or may not have been made: check `lethe history` before making it again."),
+    };
+
+    /// <summary>What a 503 asks a caller to wait: the interval a watching firewall polls at by default.</summary>
+    public const int RetryAfterSeconds = 5;
+
+    /// <summary>
+    /// No free connection to PostgreSQL within the pool's Timeout. The database answers, so saying it
+    /// could not be reached would send the operator to the wrong place. A change is most likely not
+    /// made, but a retry of a COMMIT whose answer was lost can be what waited, so the caller still looks.
+    /// </summary>
+    private static ProblemDetails Busy(HttpRequest request) => new()
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+        Title = "The control plane is busy.",
+        Detail = "Every connection the control plane keeps to its database (PostgreSQL) stayed in use while this request waited for one " +
+            "(too many requests at once, or slow queries)" +
+            (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+                ? "; try again in a few seconds."
+                : "; the change was most likely not made, but check `lethe history` before making it again."),
     };
 
     /// <summary>The serializer's complaint about a value of the wrong kind, as against the reader's about the text.</summary>
