@@ -107,6 +107,21 @@ public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task terminal_escapes_in_a_bad_line_are_shown_in_the_error_not_sent_to_the_terminal()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("import-escapes");
+        var input = "action=accept\naction=drop \u001b]0;owned\u0007\u001b[2J\n";
+
+        var run = await Host.CliWith(ControlPlaneHost.EditorToken, input, "rule", "import", "import-escapes", "work", "-", "--reason", "move in");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.False(run.Err.Replace("\n", "", StringComparison.Ordinal).Any(char.IsControl), run.Err);
+        Assert.Contains("line 2", run.Err);
+        Assert.Contains("'\\x1B]0;owned\\x07\\x1B[2J' is not a key=value pair", run.Err);
+    }
+
+    [Fact]
     public async Task a_missing_file_is_a_clear_error()
     {
         using var editor = Host.Client();

@@ -95,6 +95,21 @@ public class CliRuleParseTests
     }
 
     [Fact]
+    public async Task terminal_escapes_in_a_bad_line_are_shown_not_sent_to_the_terminal()
+    {
+        // A rules file from someone else: its bytes must not set the reader's window title or clear the screen.
+        var run = await OfflineCli.Run("action=accept \u001b]0;owned\u0007\naction=acc\u001b[2J\rept\naction=accept dsthost=a\u009bb\n", "rule", "parse", "-");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(new[]
+        {
+            "error: '\\x1B]0;owned\\x07' is not a key=value pair",
+            "error: action must be accept, drop or reject, not 'acc\\x1B[2J\\x0Dept'",
+            "error: dsthost 'a\\x9Bb' may only hold a-z, 0-9, '-', '.' and '_' (lowercase)",
+        }, run.Lines());
+    }
+
+    [Fact]
     public async Task json_output_gives_the_rule_or_the_key_and_message_per_input()
     {
         var run = await OfflineCli.Run("", "rule", "parse", "--json", "action=accept proto=udp dstports=53", "action=accept dst4=1.2.3");
