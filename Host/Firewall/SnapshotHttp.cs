@@ -46,11 +46,16 @@ public static class SnapshotHttp
         : $"cannot fetch {url}: {Lethe.Hosts.FailureText.Of(e)}";
 
     /// <summary>A 3xx answer, named as such: redirects are not followed.</summary>
+    /// <remarks>
+    /// The reason phrase and Location are the answering server's words, which reach the log and the terminal
+    /// of whoever reads it: an ESC there is shown, not obeyed.
+    /// </remarks>
     public static string Describe(HttpResponseMessage response) => (int)response.StatusCode switch
     {
-        >= 300 and < 400 => $"{(int)response.StatusCode} {response.ReasonPhrase} to {response.Headers.Location} (redirects are not followed: give the final URL)",
+        >= 300 and < 400 => $"{(int)response.StatusCode} {Lethe.Hosts.TerminalText.Safe(response.ReasonPhrase ?? "")} to " +
+            $"{Lethe.Hosts.TerminalText.Safe(response.Headers.Location?.ToString() ?? "")} (redirects are not followed: give the final URL)",
         401 => "401 Unauthorized (give a viewer token: --token or LETHE_TOKEN)",
         403 => "403 Forbidden (the token's role may not read snapshots)",
-        _ => $"{(int)response.StatusCode} {response.ReasonPhrase}",
+        _ => $"{(int)response.StatusCode} {Lethe.Hosts.TerminalText.Safe(response.ReasonPhrase ?? "")}",
     };
 }

@@ -112,6 +112,20 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
     }
 
     [Fact]
+    public async Task terminal_escapes_in_a_redirect_are_logged_as_escapes_not_sent_to_the_terminal()
+    {
+        // Whoever answers for the URL is not trusted: its status line and Location reach the log a person reads.
+        await using var server = new LoopbackHttp(stream =>
+            LoopbackHttp.Write(stream, "HTTP/1.1 302 Fo\u001b[2Jund\u0007\r\nLocation: http://192.0.2.1/\u001b]0;owned\u0007\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", []));
+
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains("answered 302 Fo\\x1B[2Jund\\x07 to http://192.0.2.1/\\x1B]0;owned\\x07 (redirects are not followed", error);
+        Assert.False(error.Replace("\n", "", StringComparison.Ordinal).Any(char.IsControl), error);
+    }
+
+    [Fact]
     public async Task a_body_larger_than_any_snapshot_is_refused_unread()
     {
         await using var server = new LoopbackHttp(async stream =>
