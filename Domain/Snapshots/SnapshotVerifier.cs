@@ -56,7 +56,7 @@ public static class SnapshotVerifier
         }
         if (envelope.Format != SealedSnapshot.CurrentFormat)
         {
-            throw new SnapshotVerificationException($"unknown snapshot format '{envelope.Format}' (this build reads {SealedSnapshot.CurrentFormat})");
+            throw new SnapshotVerificationException($"unknown snapshot format '{TerminalText.Safe(envelope.Format)}' (this build reads {SealedSnapshot.CurrentFormat})");
         }
 
         byte[] content, signature;
@@ -73,12 +73,12 @@ public static class SnapshotVerifier
         var sha = SnapshotCodec.Sha256Hex(content);
         if (sha != envelope.ContentSha256)
         {
-            throw new SnapshotVerificationException($"content hash mismatch: the file says {envelope.ContentSha256}, the content hashes to {sha}");
+            throw new SnapshotVerificationException($"content hash mismatch: the file says {TerminalText.Safe(envelope.ContentSha256 ?? "")}, the content hashes to {sha}");
         }
         var trustedId = KeyIds.Of(key);
         if (envelope.KeyId != trustedId)
         {
-            throw new SnapshotVerificationException($"signed with key {envelope.KeyId}, but the trusted key is {trustedId}");
+            throw new SnapshotVerificationException($"signed with key {TerminalText.Safe(envelope.KeyId ?? "")}, but the trusted key is {trustedId}");
         }
         if (!key.VerifyData(SignedEnvelope.Bytes(envelope), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
         {

@@ -52,10 +52,10 @@ public static class SnapshotHttp
     /// </remarks>
     public static string Describe(HttpResponseMessage response) => (int)response.StatusCode switch
     {
-        >= 300 and < 400 => $"{(int)response.StatusCode} {Lethe.Hosts.TerminalText.Safe(response.ReasonPhrase ?? "")} to " +
-            $"{Lethe.Hosts.TerminalText.Safe(response.Headers.Location?.ToString() ?? "")} (redirects are not followed: give the final URL)",
+        >= 300 and < 400 => $"{(int)response.StatusCode} {Lethe.Domain.TerminalText.Safe(response.ReasonPhrase ?? "")} to " +
+            $"{Lethe.Domain.TerminalText.Safe(response.Headers.Location?.ToString() ?? "")} (redirects are not followed: give the final URL)",
         401 => "401 Unauthorized (give a viewer token: --token or LETHE_TOKEN)",
         403 => "403 Forbidden (the token's role may not read snapshots)",
-        _ => $"{(int)response.StatusCode} {Lethe.Hosts.TerminalText.Safe(response.ReasonPhrase ?? "")}",
+        _ => $"{(int)response.StatusCode} {Lethe.Domain.TerminalText.Safe(response.ReasonPhrase ?? "")}",
     };
 }

@@ -203,6 +203,22 @@ public class SnapshotVerifierTests
         Assert.Contains("trusted key", Refused(File(key), pem).Message);
     }
 
+    [Fact]
+    public void what_an_unverified_file_says_is_quoted_without_its_control_characters()
+    {
+        // Anyone who answers for a snapshot URL writes these fields; the refusal reaches a log and a terminal.
+        using var key = NewKey();
+        var sealedOne = Seal(key);
+
+        var format = Refused(SnapshotCodec.ToFile(sealedOne with { Format = "lethe\u001b]0;owned\u0007/9\r\n" }), Pem(key)).Message;
+        var hash = Refused(SnapshotCodec.ToFile(sealedOne with { ContentSha256 = "ab\u001b[2J\u202Ecd" }), Pem(key)).Message;
+        var keyId = Refused(SnapshotCodec.ToFile(sealedOne with { KeyId = "\u009b31m\u2028k" }), Pem(key)).Message;
+
+        Assert.Contains("unknown snapshot format 'lethe\\x1B]0;owned\\x07/9\\x0D\\x0A'", format);
+        Assert.Contains("the file says ab\\x1B[2J\\u202Ecd,", hash);
+        Assert.Contains("signed with key \\x9B31m\\u2028k,", keyId);
+    }
+
     [Theory]
     [InlineData("lethe.snapshot/3")]
     [InlineData("LETHE.SNAPSHOT/1")]

@@ -70,17 +70,17 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
         catch (CliException e)
         {
             // Messages quote what others wrote (a line of a rules file, the server's answer): shown, never obeyed by the terminal.
-            await Err.WriteLineAsync($"error: {Lethe.Hosts.TerminalText.Safe(e.Message)}");
+            await Err.WriteLineAsync($"error: {Lethe.Domain.TerminalText.Safe(e.Message)}");
             foreach (var detail in e.Details)
             {
-                await Err.WriteLineAsync($"  {Lethe.Hosts.TerminalText.Safe(detail)}");
+                await Err.WriteLineAsync($"  {Lethe.Domain.TerminalText.Safe(detail)}");
             }
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A file the command reads or writes: a folder given for a file, a missing folder, no permission.
-            await Err.WriteLineAsync($"error: {Lethe.Hosts.TerminalText.Safe(e.Message)}");
+            await Err.WriteLineAsync($"error: {Lethe.Domain.TerminalText.Safe(e.Message)}");
             return 1;
         }
     }

@@ -177,7 +177,7 @@ public static class RuleCommands
                 }
                 else
                 {
-                    cli.Out.WriteLine(ok ? rule!.ToString() : $"error: {Lethe.Hosts.TerminalText.Safe(error!.Message)}");
+                    cli.Out.WriteLine(ok ? rule!.ToString() : $"error: {Lethe.Domain.TerminalText.Safe(error!.Message)}");
                 }
             }
             if (cli.WantsJson(parse))

@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text;
 
-namespace Lethe.Hosts;
+namespace Lethe.Domain;
 
 /// <summary>
-/// Text someone else wrote (a line of a rules file, an answer from the server at a URL), made fit to print
-/// on one line of a terminal or a log: characters that would act rather than show are written as escapes.
-/// Compiled into lethe and lethe-firewall alike (linked from Host/Shared).
+/// Text someone else wrote (a line of a rules file, an answer from the server at a URL, a field of a snapshot
+/// file not yet verified), made fit to quote on one line of a terminal or a log: characters that would act
+/// rather than show are written as escapes.
 /// </summary>
-internal static class TerminalText
+public static class TerminalText
 {
     /// <remarks>
     /// ESC starts sequences that move the cursor, clear the screen or set the window title; CR and backspace
