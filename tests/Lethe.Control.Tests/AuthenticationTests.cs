@@ -175,6 +175,26 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.StartsWith(expected, refused.Message);
     }
 
+    // Every viewer reads the actor in `lethe history`: one with a line break or a carriage return (an env file
+    // saved with Windows line endings) or an ESC makes its lines pass for others or rewrites the reader's terminal.
+    [Theory]
+    [InlineData("alice\r")]
+    [InlineData("alice\n2026-11-30T10:00:00.000000Z  bob")]
+    [InlineData("\u001b[2Jalice")]
+    [InlineData("ali\u2028ce")]
+    [InlineData("\u202Eecila")]
+    public void an_actor_that_is_not_one_line_of_plain_text_stops_the_server_at_start(string actor)
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() =>
+            Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = "t0k3n", Actor = actor, Role = "editor" }]));
+
+        Assert.StartsWith("Lethe:Tokens:0: Actor must be one line of text", refused.Message);
+    }
+
+    [Fact]
+    public void an_actor_in_any_script_passes_the_start_check() =>
+        Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = "t0k3n", Actor = "山田 Zoë (ops)", Role = "editor" }]);
+
     [Fact]
     public void two_token_entries_with_one_secret_stop_the_server_at_start_naming_both()
     {
