@@ -107,10 +107,17 @@ public sealed unsafe class DeviceMtuReader : IDisposable
             problem = Libc.Failure("TUNGETIFF", Marshal.GetLastPInvokeError()).Message;
             return false;
         }
-        name = TunDevice.ReadName(new ReadOnlySpan<byte>(ifreq, Libc.IfReqSize));
+        // Byte for byte: the client names the device in its own namespace, and Linux takes any bytes there but
+        // '/', ':' and blanks; read as ASCII, a name such as "wörk" became "w??rk", which no link is called.
+        var bytes = new ReadOnlySpan<byte>(ifreq, Libc.IfNameSize);
+        var end = bytes.IndexOf((byte)0);
+        name = Encoding.Latin1.GetString(bytes[..(end < 0 ? Libc.IfNameSize : end)]);
         problem = "";
         return true;
     }
+
+    /// <summary>A name read byte for byte, as a person reads it in the log: UTF-8, with what a terminal would obey escaped.</summary>
+    private static string Shown(string name) => Lethe.Domain.TerminalText.Safe(Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(name)));
 
     /// <summary>The id the namespace behind <paramref name="ns"/> has here, assigning one when it has none yet.</summary>
     private bool TryNamespaceId(int ns, out int nsid, out string problem)
@@ -164,7 +171,7 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         mtu = 0;
         var request = new NetlinkMessage(_request, RtmGetLink, NetlinkMessage.FlagRequest, ++_sequence, IfInfoMsgSize);
         Span<byte> ifname = stackalloc byte[Libc.IfNameSize];
-        var length = Encoding.ASCII.GetBytes(name, ifname);
+        var length = Encoding.Latin1.GetBytes(name, ifname);
         ifname[length] = 0;
         request.Add(IflaIfName, ifname[..(length + 1)]);
         if (nsid is { } id)
@@ -173,12 +180,12 @@ public sealed unsafe class DeviceMtuReader : IDisposable
         }
         if (!_netlink.TryAsk(request.Finish(), _sequence, RtmNewLink, out var answer, out problem, out _))
         {
-            problem = $"RTM_GETLINK {name}: {problem}";
+            problem = $"RTM_GETLINK {Shown(name)}: {problem}";
             return false;
         }
         if (!NetlinkMessage.TryAttribute(answer, IfInfoMsgSize, IflaMtu, out var value) || value.Length < 4)
         {
-            problem = $"RTM_GETLINK {name}: the answer has no IFLA_MTU";
+            problem = $"RTM_GETLINK {Shown(name)}: the answer has no IFLA_MTU";
             return false;
         }
         mtu = (int)BinaryPrimitives.ReadUInt32LittleEndian(value);

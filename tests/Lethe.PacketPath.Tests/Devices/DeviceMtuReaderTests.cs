@@ -37,6 +37,20 @@ public sealed class DeviceMtuReaderTests
     }
 
     [LinuxRootFact]
+    public void follows_a_device_its_client_renamed_to_a_name_outside_ascii()
+    {
+        // The client's namespace is the client's to configure: Linux takes any bytes but '/', ':' and blanks in a name.
+        using var lab = TunLab.Open();
+        var renamed = $"w\u00f6rk{Random.Shared.Next(1000):d3}";
+        lab.Namespace.Ip("link", "set", lab.Tun.Name, "name", renamed);
+        lab.Namespace.Ip("link", "set", renamed, "mtu", "1300");
+
+        var mtu = WithReader(reader => Read(reader, lab.Tun));
+
+        Assert.Equal(1300, mtu);
+    }
+
+    [LinuxRootFact]
     public void reads_a_device_in_the_readers_own_namespace_without_a_namespace_id()
     {
         using var lab = TunLab.Open();
