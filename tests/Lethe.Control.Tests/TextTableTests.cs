@@ -32,4 +32,13 @@ public class TextTableTests
 
         Assert.Equal("ACTOR  REASON\nCafe\u0301   one\nCafe   two\n", text);
     }
+
+    [Fact]
+    public void a_cell_holding_terminal_escapes_is_shown_escaped_and_the_columns_stay_aligned()
+    {
+        // The server at --server answers; one that is not Lethe's (a proxy in the way) could send anything.
+        var text = TextTable.Render(["ACTOR", "REASON"], [["ops\u001b[2J\r", "one"], ["operator", "two"]]);
+
+        Assert.Equal("ACTOR           REASON\nops\\x1B[2J\\x0D  one\noperator        two\n", text);
+    }
 }

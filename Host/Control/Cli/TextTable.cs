@@ -2,13 +2,15 @@ using System.Text;
 
 namespace Lethe.Control.Cli;
 
-/// <summary>Left-aligned columns sized to their widest cell, in terminal columns.</summary>
+/// <summary>Left-aligned columns sized to their widest cell, in terminal columns; control characters in cells shown as escapes.</summary>
 public static class TextTable
 {
     public static string Render(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
     {
         var all = new List<IReadOnlyList<string>> { headers };
-        all.AddRange(rows);
+        // Cells are the server's words: Lethe's refuses control characters at input, but one in the way
+        // (a proxy, a server that is not Lethe) could send an ESC that rewrites the reader's terminal.
+        all.AddRange(rows.Select(r => (IReadOnlyList<string>)r.Select(Lethe.Domain.TerminalText.Safe).ToArray()));
         var widths = headers.Select((_, i) => all.Max(r => DisplayWidth.Of(r[i]))).ToArray();
         var text = new StringBuilder();
         foreach (var row in all)
