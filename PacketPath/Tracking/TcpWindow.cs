@@ -214,6 +214,7 @@ internal static class TcpWindow
                 {
                     return TcpCheck.Accept; // a SYN without ACK (the flow's first, or a simultaneous open) has nothing to check yet
                 }
+                OpenSynWindow(ref sender, receiver);
             }
             else
             {
@@ -235,6 +236,10 @@ internal static class TcpWindow
             sender.End = sender.MaxEnd = end;
             sender.MaxWindow = Math.Max(win, 1);
             TakeScale(ref sender, segment);
+            if ((flags & TcpTracker.Ack) != 0)
+            {
+                OpenSynWindow(ref sender, receiver);
+            }
         }
 
         var ack = segment.Acknowledgement;
@@ -353,6 +358,14 @@ internal static class TcpWindow
         }
         return TcpCheck.Accept;
     }
+
+    /// <summary>
+    /// A SYN-ACK's sender may send from its first byte on as far as the window of the SYN it answers
+    /// (never scaled, RFC 7323 §2.2) reaches, before the ACK that would say so comes: a Fast Open server
+    /// (RFC 7413) answers the data in that SYN at once, and on a real path its whole first flight reaches
+    /// the firewall ahead of the client's ACK, which has a round trip to make first.
+    /// </summary>
+    private static void OpenSynWindow(ref TcpSide sender, in TcpSide receiver) => sender.MaxEnd = sender.End + receiver.MaxWindow;
 
     /// <summary>Moves <see cref="TcpSide.MaxAck"/> on to the segment's acknowledgement, when it is further.</summary>
     private static void TakeAck(ref TcpSide sender, in TcpSample segment)

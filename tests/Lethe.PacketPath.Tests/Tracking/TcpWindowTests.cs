@@ -36,9 +36,9 @@ public class TcpWindowTests
         _table.Observe(entry, true, new TcpSample(flags, seq, ack, window, length), 40 + length, at) == DropReason.None;
 
     /// <summary>SYN and SYN-ACK, both offering <paramref name="clientScale"/> / <paramref name="serverScale"/>, then the client's ACK.</summary>
-    private int Handshake(sbyte clientScale = 7, sbyte serverScale = 7)
+    private int Handshake(sbyte clientScale = 7, sbyte serverScale = 7, ushort clientSynWindow = 64240)
     {
-        var entry = Open(Syn, new TcpSample(Syn, ClientIsn, 0, 64240, 0, clientScale));
+        var entry = Open(Syn, new TcpSample(Syn, ClientIsn, 0, clientSynWindow, 0, clientScale));
         Assert.Equal(DropReason.None, _table.Observe(entry, true, new TcpSample(Syn | Ack, ServerIsn, ClientIsn + 1, 65160, 0, serverScale), 60, 1));
         Assert.True(Client(entry, Ack, ClientIsn + 1, ServerIsn + 1));
         Assert.Equal(ConnectionState.Established, _table.StateOf(entry));
@@ -68,6 +68,26 @@ public class TcpWindowTests
 
         Assert.Equal(ConnectionState.TimeWait, _table.StateOf(entry));
         Assert.Equal(6UL, _table.Get(entry).OriginalPackets);
+    }
+
+    [Fact]
+    public void a_fast_open_servers_first_flight_before_the_clients_ack_passes_inside_the_window_of_the_syn()
+    {
+        // RFC 7413: the SYN carries the request, the SYN-ACK acknowledges it, and the server answers at
+        // once; its segments reach the firewall before the client's ACK of the SYN-ACK does.
+        var entry = Open(Syn, new TcpSample(Syn, ClientIsn, 0, 64240, 100, 7));
+        var c = ClientIsn + 1 + 100;
+        Assert.True(Server(entry, Syn | Ack, ServerIsn, c, window: 65160));
+        var s = ServerIsn + 1;
+
+        Assert.True(Server(entry, Ack, s, c, length: 1_448));
+        Assert.True(Server(entry, Ack, s + 1_448, c, length: 1_448));
+        // The SYN's window is not scaled: 64,240 bytes from the server's first byte on, and no further.
+        Assert.False(Server(entry, Ack, s + 64_240 + 1, c, length: 100));
+        Assert.True(Server(entry, Fin | Ack, s + 2_896, c));
+
+        Assert.True(Client(entry, Ack, c, s + 2_897));
+        Assert.Equal(ConnectionState.CloseWait, _table.StateOf(entry));
     }
 
     [Fact]
@@ -127,7 +147,8 @@ public class TcpWindowTests
     [Fact]
     public void windows_are_not_scaled_unless_both_syns_offered_it()
     {
-        var entry = Handshake(clientScale: 7, serverScale: -1);
+        // The SYN's window, never scaled, as small as the ACK's: only the ACK's scaling is in question.
+        var entry = Handshake(clientScale: 7, serverScale: -1, clientSynWindow: 502);
 
         // The client's 502 is 502 bytes: a segment starting 600 bytes in is past it.
         Assert.False(Server(entry, Ack, ServerIsn + 1 + 600, ClientIsn + 1, length: 100));
