@@ -11,6 +11,24 @@ namespace Lethe.EndToEnd.Tests.Nft;
 /// <summary>The rendered ruleset loaded into a kernel firewall of the test's own, with real sockets, against what Lethe does.</summary>
 public sealed class NftKernelLiveTests
 {
+    /// <summary>The lab with the ruleset of one client, work, whose only rule is <c>action=accept</c>.</summary>
+    private static NftLiveLab AcceptAllLab(bool silent = false)
+    {
+        Assert.Null(NftCheck.WhyNot());
+        var lab = new NftLiveLab();
+        try
+        {
+            lab.Load(NftRenderer.Render(
+                Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab, silent)));
+            return lab;
+        }
+        catch
+        {
+            lab.Dispose(); // its namespaces go even when the ruleset does not load
+            throw;
+        }
+    }
+
     private static NftOptions Wired(NftLiveLab lab, bool silent = false) => new()
     {
         NowUnix = Now,
@@ -27,11 +45,8 @@ public sealed class NftKernelLiveTests
     [InlineData(NftLiveLab.FirewallUplinkV4, true)]
     public async Task a_clients_connection_to_the_firewall_host_itself_is_refused_as_lethe_refuses_it(string address, bool silent)
     {
-        Assert.Null(NftCheck.WhyNot());
-        using var lab = new NftLiveLab();
         // Lethe: addressed-to-firewall, answered as a drop rule is whatever the rules say (any service of the host: sshd, say).
-        lab.Load(NftRenderer.Render(
-            Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab, silent)));
+        using var lab = AcceptAllLab(silent);
         var target = IPAddress.Parse(address);
         using var service = TcpEcho.Start(lab.Firewall, 7000);
         using var outsideService = TcpEcho.Start(lab.Outside, 7000);
@@ -48,11 +63,8 @@ public sealed class NftKernelLiveTests
     [InlineData(NftLiveLab.OutsideV6, "2001:db8:2::2")]
     public async Task a_client_cannot_answer_the_hosts_own_connection_from_the_address_the_host_asked(string outside, string host)
     {
-        Assert.Null(NftCheck.WhyNot());
-        using var lab = new NftLiveLab();
         // Lethe drops a client's packet from an address not its own (spoofed-client-source) before anything else.
-        lab.Load(NftRenderer.Render(
-            Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        using var lab = AcceptAllLab();
         var remote = IPAddress.Parse(outside);
         var v6 = remote.AddressFamily == AddressFamily.InterNetworkV6;
         using var server = UdpPort.Open(lab.Outside, new IPEndPoint(remote, 7000));
@@ -76,11 +88,8 @@ public sealed class NftKernelLiveTests
     [InlineData(NftLiveLab.ClientV6, NftLiveLab.OutsideV6, "2001:db8:2::2")]
     public async Task a_client_cannot_break_the_hosts_own_connection_with_an_error_about_it(string client, string outside, string host)
     {
-        Assert.Null(NftCheck.WhyNot());
-        using var lab = new NftLiveLab();
         // Lethe takes an ICMP error about a flow only from one of its ends; the client is no end of the host's own.
-        lab.Load(NftRenderer.Render(
-            Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        using var lab = AcceptAllLab();
         var remote = IPAddress.Parse(outside);
         var v6 = remote.AddressFamily == AddressFamily.InterNetworkV6;
         using var server = UdpPort.Open(lab.Outside, new IPEndPoint(remote, 7000));
@@ -139,9 +148,7 @@ public sealed class NftKernelLiveTests
     [LinuxRootFact]
     public async Task a_packet_from_a_clients_link_local_address_is_dropped_without_an_answer_as_lethe_drops_it()
     {
-        Assert.Null(NftCheck.WhyNot());
-        using var lab = new NftLiveLab();
-        lab.Load(NftRenderer.Render(Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        using var lab = AcceptAllLab();
         var linkLocal = lab.Client.Enter(() => NetworkInterface.GetAllNetworkInterfaces()
             .Single(i => i.Name == "eth0").GetIPProperties().UnicastAddresses.Select(u => u.Address).Single(a => a.IsIPv6LinkLocal));
         using var icmp = lab.Client.Enter(() => new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.IcmpV6));
@@ -203,9 +210,7 @@ public sealed class NftKernelLiveTests
     [LinuxRootFact]
     public async Task an_error_from_an_ipv4_mapped_source_about_a_clients_flow_does_not_reach_the_client()
     {
-        Assert.Null(NftCheck.WhyNot());
-        using var lab = new NftLiveLab();
-        lab.Load(NftRenderer.Render(Policy(("work", [NftLiveLab.ClientV4, NftLiveLab.ClientV6], [("r-all", "action=accept")])), Wired(lab)));
+        using var lab = AcceptAllLab();
         var remote = new IPEndPoint(IPAddress.Parse(NftLiveLab.OutsideV6), 7000);
         using var server = UdpPort.Open(lab.Outside, remote);
         using var client = UdpPort.Open(lab.Client, new IPEndPoint(IPAddress.Parse(NftLiveLab.ClientV6), 40000));
