@@ -632,10 +632,15 @@ public sealed class ConnectionTable
     /// <summary>Sets an entry's state, keeping the counts of finished flows <see cref="EvictFinished"/> skips by.</summary>
     private void SetState(ref Entry e, ConnectionState state)
     {
-        var delta = (IsFinished(state) ? 1 : 0) - (IsFinished(e.State) ? 1 : 0);
+        var finished = IsFinished(state);
+        if (finished != IsFinished(e.State))
+        {
+            // Only when a flow finishes or starts again: most packets leave the state as it was.
+            var delta = finished ? 1 : -1;
+            _finishedPerClient[e.Client] += delta;
+            _finished += delta;
+        }
         e.State = state;
-        _finishedPerClient[e.Client] += delta;
-        _finished += delta;
     }
 
     private static bool IsFinished(ConnectionState state) => state is ConnectionState.TimeWait or ConnectionState.Close;
