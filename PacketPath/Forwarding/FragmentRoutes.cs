@@ -107,19 +107,21 @@ public sealed class FragmentRoutes
         var second = Volatile.Read(ref other);
         var oneTaken = IsLiveOther(first, tag, now);
         var otherTaken = IsLiveOther(second, tag, now);
-        var oneOwn = _shares[OneIndex(hash)] == share;
-        var otherOwn = _shares[OtherIndex(hash)] == share;
+        var oneIndex = OneIndex(hash);
+        var otherIndex = OtherIndex(hash);
+        var oneOwn = _shares[oneIndex] == share;
+        var otherOwn = _shares[otherIndex] == share;
         var oneGivesWay = oneTaken && otherTaken
             && (oneOwn != otherOwn ? oneOwn : LiveAge(first, now) >= LiveAge(second, now));
         if (!oneTaken || oneGivesWay)
         {
             Volatile.Write(ref one, note);
-            _shares[OneIndex(hash)] = share;
+            _shares[oneIndex] = share;
         }
         if (!otherTaken || (oneTaken && !oneGivesWay))
         {
             Volatile.Write(ref other, note);
-            _shares[OtherIndex(hash)] = share;
+            _shares[otherIndex] = share;
         }
         return true;
     }
