@@ -12,6 +12,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
+        var poolExhausted = DatabaseFailure.IsPoolExhausted(exception);
         ProblemDetails? problem = exception switch
         {
             ValidationException e => new ValidationProblemDetails(e.Errors
@@ -126,7 +127,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 Title = "The request could not be read.",
                 Detail = e.Message,
             },
-            _ when DatabaseFailure.IsPoolExhausted(exception) => Busy(context.Request),
+            _ when poolExhausted => Busy(context.Request),
             _ when DatabaseFailure.Is(exception) => Unavailable(context.Request),
             _ => null,
         };
@@ -137,7 +138,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
             // A handled exception is no longer logged by ASP.NET (.NET 10), and an outage must be seen in the log.
-            if (DatabaseFailure.IsPoolExhausted(exception))
+            if (poolExhausted)
             {
                 log.LogError(exception, "{Method} {Path}: every database connection stayed in use (raise Max Pool Size in the connection string, or look for slow queries)",
                     context.Request.Method, context.Request.Path);
