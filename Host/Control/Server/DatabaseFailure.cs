@@ -37,4 +37,21 @@ public static class DatabaseFailure
         }
         return false;
     }
+
+    /// <summary>
+    /// PostgreSQL answered but would not open another connection: its max_connections (the
+    /// instances' pools together), or a role's or database's CONNECTION LIMIT, is reached. The
+    /// operator's fix is a setting, not the network, so it is told apart from an outage.
+    /// </summary>
+    public static bool IsConnectionLimit(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.TooManyConnections })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

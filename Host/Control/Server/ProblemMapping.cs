@@ -13,6 +13,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
         var poolExhausted = DatabaseFailure.IsPoolExhausted(exception);
+        var connectionLimit = DatabaseFailure.IsConnectionLimit(exception);
         ProblemDetails? problem = exception switch
         {
             ValidationException e => new ValidationProblemDetails(e.Errors
@@ -128,6 +129,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 Detail = e.Message,
             },
             _ when poolExhausted => Busy(context.Request),
+            _ when connectionLimit => Refused(context.Request),
             _ when DatabaseFailure.Is(exception) => Unavailable(context.Request),
             _ => null,
         };
@@ -141,6 +143,11 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             if (poolExhausted)
             {
                 log.LogError(exception, "{Method} {Path}: every database connection stayed in use (raise Max Pool Size in the connection string, or look for slow queries)",
+                    context.Request.Method, context.Request.Path);
+            }
+            else if (connectionLimit)
+            {
+                log.LogError(exception, "{Method} {Path}: PostgreSQL refused a new connection, its limit reached (raise max_connections, or lower Max Pool Size so the instances' pools together stay below it)",
                     context.Request.Method, context.Request.Path);
             }
             else
@@ -183,6 +190,22 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         Title = "The control plane is busy.",
         Detail = "Every connection the control plane keeps to its database (PostgreSQL) stayed in use while this request waited for one " +
             "(too many requests at once, or slow queries)" +
+            (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+                ? "; try again in a few seconds."
+                : "; the change was most likely not made, but check `lethe history` before making it again."),
+    };
+
+    /// <summary>
+    /// PostgreSQL refused to open a connection for this request (SQLSTATE 53300). A change is most
+    /// likely not made, but a handler that had opened another connection first may have committed on
+    /// it, so the caller still looks. Nothing of the exception is quoted: it names the role.
+    /// </summary>
+    private static ProblemDetails Refused(HttpRequest request) => new()
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+        Title = "The control plane's database refused a connection.",
+        Detail = "PostgreSQL has as many connections as it allows (its max_connections, or a connection limit on the control plane's role or database) " +
+            "and refused the one this request needed" +
             (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
                 ? "; try again in a few seconds."
                 : "; the change was most likely not made, but check `lethe history` before making it again."),
