@@ -191,6 +191,18 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.StartsWith("Lethe:Tokens:0: Actor must be one line of text", refused.Message);
     }
 
+    // Shown in `lethe history` as nobody at all.
+    [Theory]
+    [InlineData("\u200B")]
+    [InlineData("\u200B\u2060 \uFEFF")]
+    public void an_actor_with_no_visible_character_stops_the_server_at_start(string actor)
+    {
+        var refused = Assert.Throws<InvalidOperationException>(() =>
+            Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = "t0k3n", Actor = actor, Role = "editor" }]));
+
+        Assert.StartsWith("Lethe:Tokens:0: Actor has no visible character", refused.Message);
+    }
+
     [Fact]
     public void an_actor_in_any_script_passes_the_start_check() =>
         Lethe.Control.Server.ControlPlane.CheckTokens([new Lethe.Control.Server.TokenSettings { Token = "t0k3n", Actor = "山田 Zoë (ops)", Role = "editor" }]);

@@ -195,6 +195,8 @@ public static class ControlPlane
                 : token.Token.Trim().Length != token.Token.Length ? "Token begins or ends with a blank (a space, tab or line break), which no bearer header can carry: remove it"
                 : !seen.TryAdd(token.Token, i) ? $"Token is the same secret as Lethe:Tokens:{seen[token.Token]}'s: each actor needs a token of its own"
                 : string.IsNullOrWhiteSpace(token.Actor) ? "Actor is empty: every change records who made it"
+                // Blanks and zero-width characters alone show as nobody in `lethe history`.
+                : !HasVisibleCharacter(token.Actor) ? "Actor has no visible character (only blanks or zero-width characters): every change records who made it"
                 // Every viewer reads it in `lethe history`: a line break would make one entry pass for two, an ESC rewrite the reader's terminal.
                 : Lethe.Domain.TerminalText.Safe(token.Actor) != token.Actor
                     ? $"Actor must be one line of text: '{Lethe.Domain.TerminalText.Safe(token.Actor)}' holds a control character (a line break, a carriage return from a file saved on Windows, an ESC), a line or paragraph separator or a bidirectional override"
@@ -205,5 +207,17 @@ public static class ControlPlane
                 throw new InvalidOperationException($"Lethe:Tokens:{i}: {problem}");
             }
         }
+    }
+
+    private static bool HasVisibleCharacter(string text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsWhiteSpace(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }
