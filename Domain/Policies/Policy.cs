@@ -288,12 +288,20 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
     /// version sealed (<paramref name="restored"/>, the log's own), as Juniper's `rollback 0` discards
     /// uncommitted changes; a rule removed and added back by mistake gets its id back.
     /// </summary>
-    public DraftRestored RestoreDraft(int toVersion, DraftContent restored)
+    public DraftRestored RestoreDraft(DateTimeOffset now, int toVersion, DraftContent restored)
     {
         if (toVersion != Publishing.LatestVersion || toVersion < 1)
         {
             throw new DomainException(Refusal.Unprocessable,
                 $"Only the draft of the latest version of policy {Id} ({Publishing.LatestVersion}) is restored without a publish, not version {toVersion}'s.");
+        }
+        if (Publishing.PendingVersion is { } pending && IsOverdue(now))
+        {
+            // The revert puts the confirmed version's draft back over it, and no confirm is taken any more:
+            // restored, the answer could only say the version still awaits a confirmation that is refused.
+            throw new DomainException(Refusal.Conflict,
+                $"Version {pending} of policy {Id} was not confirmed by {Publishing.ConfirmBy:u} and is being reverted to version {Publishing.ConfirmedVersion}, " +
+                $"whose draft comes back with it; roll back once the revert is in the history.");
         }
         if (Draft.SameAs(restored))
         {

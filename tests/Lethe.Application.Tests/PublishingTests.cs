@@ -92,6 +92,28 @@ public sealed class PublishingTests
     }
 
     [Fact]
+    public async Task restoring_the_draft_of_an_overdue_version_is_refused_rather_than_told_to_be_confirmed()
+    {
+        await using var host = await ApplicationHost.Start();
+        await Seed.HomePolicy(host);
+        await host.Send(new Publish("home", "known good"));
+        await host.Send(new AddRule("home", "work", "action=accept", null, "open everything"));
+        await host.Send(new Publish("home", "risky", TimeSpan.FromMinutes(5)));
+        await host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "an edit to discard"));
+        host.Clock.Advance(TimeSpan.FromMinutes(6));
+        var before = await host.EventCount();
+
+        // The watchdog is about to put version 1's draft back, and a confirm is refused now: an answer
+        // saying version 2 still awaits confirmation (by a time gone) would send the operator to a refusal.
+        var refused = await Assert.ThrowsAsync<Lethe.Domain.DomainException>(() => host.Send(new RollBack("home", 2, "discard the edit")));
+
+        Assert.Equal(Lethe.Domain.Refusal.Conflict, refused.Refusal);
+        Assert.Contains("is being reverted to version 1", refused.Message);
+        Assert.Equal(before, await host.EventCount());
+        Assert.NotNull((await host.Send(new RevertUnconfirmed("home"), "watchdog"))?.Published);
+    }
+
+    [Fact]
     public async Task a_confirmed_publish_is_never_reverted()
     {
         await using var host = await ApplicationHost.Start();

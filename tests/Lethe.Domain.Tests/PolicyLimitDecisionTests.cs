@@ -86,7 +86,7 @@ public class PolicyLimitDecisionTests
         var old = WorkWith(Max + 1).Published();
         var trimmed = old.Then(p => p.RemoveRule("r0"));
 
-        var refused = Assert.Throws<DomainException>(() => trimmed.RestoreDraft(1, old.Draft));
+        var refused = Assert.Throws<DomainException>(() => trimmed.RestoreDraft(DateTimeOffset.UtcNow, 1, old.Draft));
 
         AssertRefusedNaming(refused, Max + 1);
     }

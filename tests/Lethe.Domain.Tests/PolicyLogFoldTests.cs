@@ -191,7 +191,7 @@ public class PolicyLogFoldTests
         var to = random.Next(published.Count);
         if (to + 1 == policy.Publishing.LatestVersion)
         {
-            return policy.Draft.SameAs(published[to].Draft) ? null : policy.RestoreDraft(to + 1, published[to].Draft);
+            return policy.Draft.SameAs(published[to].Draft) ? null : policy.RestoreDraft(DateTimeOffset.UtcNow, to + 1, published[to].Draft);
         }
         return published[to].Sha == policy.Publishing.LatestContentSha256 ? null : policy.RollBack(to + 1, published[to].Sha, published[to].Draft);
     }

@@ -260,7 +260,7 @@ public class PolicyPublishTests
         var published = Draft().Published();
         var edited = published.Then(p => p.RemoveRule("web")).WithRule("work", "again", "action=accept proto=tcp dstports=443", position: 0);
 
-        var restored = edited.RestoreDraft(1, published.Draft);
+        var restored = edited.RestoreDraft(DateTimeOffset.UtcNow, 1, published.Draft);
         var after = edited.Fold(restored);
 
         Assert.Equal(new DraftRestored(1, published.Draft), restored);
@@ -276,12 +276,12 @@ public class PolicyPublishTests
         var published = Draft().Published();
         var commented = published.Then(p => p.ReplaceRule("web", RuleText.Parse("action=accept proto=tcp dstports=443 comment=https")));
 
-        var refused = Assert.Throws<DomainException>(() => published.RestoreDraft(1, published.Draft));
+        var refused = Assert.Throws<DomainException>(() => published.RestoreDraft(DateTimeOffset.UtcNow, 1, published.Draft));
 
         Assert.Equal(Refusal.Conflict, refused.Refusal);
         Assert.Contains("already as version 1 left it", refused.Message);
         // A comment is no content, but it is part of the draft: restoring takes it back.
-        Assert.Equal(["action=accept proto=tcp dstports=443-443"], commented.Fold(commented.RestoreDraft(1, published.Draft)).Draft.Clients[0].Rules.Select(r => r.Rule));
+        Assert.Equal(["action=accept proto=tcp dstports=443-443"], commented.Fold(commented.RestoreDraft(DateTimeOffset.UtcNow, 1, published.Draft)).Draft.Clients[0].Rules.Select(r => r.Rule));
     }
 
     [Fact]
@@ -290,7 +290,7 @@ public class PolicyPublishTests
         var first = Draft().Published();
         var second = first.WithRule("work", "dns", "action=accept specialtarget=dns").Published();
 
-        var refused = Assert.Throws<DomainException>(() => second.RestoreDraft(1, first.Draft));
+        var refused = Assert.Throws<DomainException>(() => second.RestoreDraft(DateTimeOffset.UtcNow, 1, first.Draft));
 
         Assert.Equal(Refusal.Unprocessable, refused.Refusal);
     }

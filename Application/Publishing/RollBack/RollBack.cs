@@ -19,7 +19,7 @@ public sealed class RollBackHandler(PolicyWriter writer, Sealing sealing) : ICom
         var target = await sealing.Require(policy.Id, command.ToVersion, ct);
         if (command.ToVersion == policy.Publishing.LatestVersion)
         {
-            var restored = policy.RestoreDraft(command.ToVersion, target.Draft);
+            var restored = policy.RestoreDraft(sealing.Now, command.ToVersion, target.Draft);
             var streamVersion = await writer.Append(policy, command.Reason, [restored], ct);
             return new Published(policy.Id, command.ToVersion, target.Sealed.ContentSha256, target.Sealed.KeyId, target.Sealed.SealedAt,
                 policy.Publishing.PendingVersion == command.ToVersion ? policy.Publishing.ConfirmBy : null, streamVersion, NewVersion: false);
