@@ -27,17 +27,7 @@ public class ConnectionPoolTests
         var before = await LogState.Of(host, "busy");
 
         // A reader the database keeps waiting (a lock another session holds) keeps the one connection.
-        await using var locker = new NpgsqlConnection(database.ConnectionString);
-        await locker.OpenAsync();
-        await using var transaction = await locker.BeginTransactionAsync();
-        await using (var lockTable = new NpgsqlCommand("lock table lethe.mt_doc_policy in access exclusive mode", locker, transaction))
-        {
-            await lockTable.ExecuteNonQueryAsync();
-        }
-        using var stuckClient = host.Client(ControlPlaneHost.ViewerToken);
-        var stuck = stuckClient.GetAsync("/policies/busy");
-        Assert.True(await Eventually.Holds(async () =>
-            await database.Count($"select count(*) from pg_stat_activity where datname = '{database.Name}' and wait_event_type = 'Lock'") == 1));
+        await using var stuck = await StuckReader.Hold(database, host, "busy");
 
         using var change = await editor.Post("/policies/busy/clients/work/rules", new { rule = "action=drop", reason = "block" });
         using var poll = await editor.GetAsync("/policies/busy/snapshots/latest");
@@ -54,9 +44,7 @@ public class ConnectionPoolTests
         Assert.Contains("`lethe history`", changeProblem["detail"].Str(), StringComparison.Ordinal);
         Assert.Contains("try again", pollProblem["detail"].Str(), StringComparison.Ordinal);
 
-        await transaction.RollbackAsync();
-        using var served = await stuck;
-        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await stuck.Release());
         Assert.Equal(before, await LogState.Of(host, "busy"));
     }
 
@@ -89,18 +77,8 @@ public class ConnectionPoolTests
 
                 // PostgreSQL's answer at max_connections ("too many clients already") and at a role's limit share one code, 53300.
                 await Sql(roles, $"alter role {role} connection limit 1");
-                await using var locker = new NpgsqlConnection(database.ConnectionString);
-                await locker.OpenAsync();
-                await using var transaction = await locker.BeginTransactionAsync();
-                await using (var lockTable = new NpgsqlCommand("lock table lethe.mt_doc_policy in access exclusive mode", locker, transaction))
-                {
-                    await lockTable.ExecuteNonQueryAsync();
-                }
                 // The one connection the role may have waits on the lock; whatever comes next needs another.
-                using var stuckClient = host.Client(ControlPlaneHost.ViewerToken);
-                var stuck = stuckClient.GetAsync("/policies/full");
-                Assert.True(await Eventually.Holds(async () =>
-                    await database.Count($"select count(*) from pg_stat_activity where datname = '{database.Name}' and wait_event_type = 'Lock'") == 1));
+                await using var stuck = await StuckReader.Hold(database, host, "full");
 
                 using var change = await editor.Post("/policies/full/clients/work/rules", new { rule = "action=drop", reason = "block" });
                 using var poll = await editor.GetAsync("/policies/full/snapshots/latest");
@@ -114,9 +92,7 @@ public class ConnectionPoolTests
                     Assert.DoesNotContain("could not be reached", problem["detail"].Str(), StringComparison.Ordinal);
                 }
 
-                await transaction.RollbackAsync();
-                using var served = await stuck;
-                Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+                Assert.Equal(HttpStatusCode.OK, await stuck.Release());
                 await Sql(roles, $"alter role {role} connection limit -1");
                 Assert.Equal(before, await LogState.Of(host, "full"));
             }
@@ -133,5 +109,40 @@ public class ConnectionPoolTests
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A viewer's read that waits in the database on a table lock another session holds, keeping its connection, until released.</summary>
+    private sealed class StuckReader(NpgsqlConnection locker, NpgsqlTransaction transaction, HttpClient client, Task<HttpResponseMessage> read) : IAsyncDisposable
+    {
+        public static async Task<StuckReader> Hold(TestDatabase database, ControlPlaneHost host, string policy)
+        {
+            var locker = new NpgsqlConnection(database.ConnectionString);
+            await locker.OpenAsync();
+            var transaction = await locker.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("lock table lethe.mt_doc_policy in access exclusive mode", locker, transaction))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+            var client = host.Client(ControlPlaneHost.ViewerToken);
+            var stuck = new StuckReader(locker, transaction, client, client.GetAsync($"/policies/{policy}"));
+            Assert.True(await Eventually.Holds(async () =>
+                await database.Count($"select count(*) from pg_stat_activity where datname = '{database.Name}' and wait_event_type = 'Lock'") == 1));
+            return stuck;
+        }
+
+        /// <summary>Lets the read go on and says how it was answered.</summary>
+        public async Task<HttpStatusCode> Release()
+        {
+            await transaction.RollbackAsync();
+            using var served = await read;
+            return served.StatusCode;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await locker.DisposeAsync();
+            client.Dispose();
+        }
     }
 }

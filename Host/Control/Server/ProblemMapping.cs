@@ -189,10 +189,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         Status = StatusCodes.Status503ServiceUnavailable,
         Title = "The control plane is busy.",
         Detail = "Every connection the control plane keeps to its database (PostgreSQL) stayed in use while this request waited for one " +
-            "(too many requests at once, or slow queries)" +
-            (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
-                ? "; try again in a few seconds."
-                : "; the change was most likely not made, but check `lethe history` before making it again."),
+            "(too many requests at once, or slow queries)" + WhatToDoWhenBusy(request),
     };
 
     /// <summary>
@@ -205,11 +202,14 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         Status = StatusCodes.Status503ServiceUnavailable,
         Title = "The control plane's database refused a connection.",
         Detail = "PostgreSQL has as many connections as it allows (its max_connections, or a connection limit on the control plane's role or database) " +
-            "and refused the one this request needed" +
-            (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
-                ? "; try again in a few seconds."
-                : "; the change was most likely not made, but check `lethe history` before making it again."),
+            "and refused the one this request needed" + WhatToDoWhenBusy(request),
     };
+
+    /// <summary>A read is simply tried again; a change was most likely not made, but one whose COMMIT went through is not made twice.</summary>
+    private static string WhatToDoWhenBusy(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)
+            ? "; try again in a few seconds."
+            : "; the change was most likely not made, but check `lethe history` before making it again.";
 
     /// <summary>The serializer's complaint about a value of the wrong kind, as against the reader's about the text.</summary>
     private static bool IsTypeMismatch(System.Text.Json.JsonException json) =>
