@@ -85,7 +85,7 @@ public static class ControlPlane
             // value, which a reviewer or a log reading the first would not see.
             o.SerializerOptions.AllowDuplicateProperties = false;
         });
-        services.AddOpenApi();
+        services.AddOpenApi(Api.OpenApi.ApiDescription.Configure);
         overrides?.Invoke(services);
 
         var app = builder.Build();

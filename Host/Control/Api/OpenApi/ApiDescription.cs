@@ -1,0 +1,12 @@
+using Microsoft.AspNetCore.OpenApi;
+
+namespace Lethe.Control.Api.OpenApi;
+
+/// <summary>What the served OpenAPI document adds to what ASP.NET infers from the endpoints, so clients generated from it match the answers.</summary>
+public static class ApiDescription
+{
+    public static void Configure(OpenApiOptions options)
+    {
+        options.AddSchemaTransformer(ProblemSchemas.Open);
+    }
+}

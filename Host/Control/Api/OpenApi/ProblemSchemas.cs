@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Lethe.Control.Api.OpenApi;
+
+/// <summary>
+/// Problem details carry members of their own beside the five the type declares: every one a
+/// <c>traceId</c>, a refused publish its <c>failures</c>. The serializer's refusal of unknown
+/// members (which is right for request bodies) makes the exporter close every schema, so a client
+/// that checks answers against the document refused each problem the server sends.
+/// </summary>
+public static class ProblemSchemas
+{
+    public static Task Open(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
+    {
+        if (!typeof(ProblemDetails).IsAssignableFrom(context.JsonTypeInfo.Type))
+        {
+            return Task.CompletedTask;
+        }
+        schema.AdditionalPropertiesAllowed = true;
+        schema.AdditionalProperties = null;
+        schema.Properties ??= new Dictionary<string, IOpenApiSchema>();
+        schema.Properties["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request's trace, for the control plane's log." };
+        if (context.JsonTypeInfo.Type == typeof(ProblemDetails))
+        {
+            schema.Properties["failures"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Array,
+                Description = "On a 422 from publish whose policy tests failed: one entry per failing test, naming the rule that decided it.",
+                Items = new OpenApiSchema { Type = JsonSchemaType.Object },
+            };
+        }
+        return Task.CompletedTask;
+    }
+}
