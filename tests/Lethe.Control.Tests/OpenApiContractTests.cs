@@ -43,4 +43,37 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
 
         Assert.Empty(mismatches);
     }
+
+    [Fact]
+    public async Task the_document_says_how_to_authenticate_and_lists_the_refusals_of_a_token()
+    {
+        using var anonymous = fixture.Host.Client(token: null);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        var mismatches = new List<string>();
+
+        using (var noToken = await anonymous.GetAsync("/policies"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, noToken.StatusCode);
+            mismatches.AddRange(await contract.Mismatches(HttpMethod.Get, "/policies", noToken));
+        }
+        using (var tooLow = await viewer.Post("/policies", new { name = "contract-viewer", reason = "r" }))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, tooLow.StatusCode);
+            mismatches.AddRange(await contract.Mismatches(HttpMethod.Post, "/policies", tooLow));
+        }
+
+        Assert.Empty(mismatches);
+        var schemes = contract.Document["components"]?["securitySchemes"]?.AsObject() ?? [];
+        var bearer = Assert.Single(schemes, s => s.Value?["type"].Str() == "http" && s.Value?["scheme"].Str() == "bearer");
+        foreach (var (method, path, operation) in contract.Operations())
+        {
+            var required = operation["security"]?.AsArray().Any(r => r?[bearer.Key] is not null) ?? false;
+            Assert.True(required == (path != "/health"), $"{method} {path}: bearer token {(required ? "required" : "not required")}");
+            if (path != "/health")
+            {
+                Assert.True(operation["responses"]?["401"] is not null && operation["responses"]?["403"] is not null, $"{method} {path}: 401 and 403 not listed");
+            }
+        }
+    }
 }

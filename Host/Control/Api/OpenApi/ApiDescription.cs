@@ -8,5 +8,7 @@ public static class ApiDescription
     public static void Configure(OpenApiOptions options)
     {
         options.AddSchemaTransformer(ProblemSchemas.Open);
+        options.AddDocumentTransformer(BearerTokens.Describe);
+        options.AddOperationTransformer(BearerTokens.Require);
     }
 }
