@@ -76,4 +76,36 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
             }
         }
     }
+
+    [Fact]
+    public async Task a_body_the_server_will_not_read_is_a_documented_refusal()
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        var mismatches = new List<string>();
+
+        using (var form = await editor.PostAsync("/policies", new StringContent("name=x&reason=y", Encoding.UTF8, "application/x-www-form-urlencoded")))
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+            mismatches.AddRange(await contract.Mismatches(HttpMethod.Post, "/policies", form));
+        }
+        // Kestrel's limit for every body but an import's: 30,000,000 bytes.
+        var padded = "{\"name\":\"contract-large\",\"reason\":\"" + new string('x', 30_000_001) + "\"}";
+        using var tooLarge = new HttpRequestMessage(HttpMethod.Post, "/policies") { Content = new StringContent(padded, Encoding.UTF8, "application/json") };
+        // The server answers before reading the body, so the client must wait for that answer before sending it.
+        tooLarge.Headers.ExpectContinue = true;
+        using (var large = await editor.SendAsync(tooLarge))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+            mismatches.AddRange(await contract.Mismatches(HttpMethod.Post, "/policies", large));
+        }
+
+        Assert.Empty(mismatches);
+        foreach (var (method, path, operation) in contract.Operations().Where(o => o.Operation["requestBody"] is not null))
+        {
+            Assert.True(operation["responses"]?["413"]?["content"]?["application/problem+json"] is not null, $"{method} {path}: 413 not listed");
+            Assert.True(operation["responses"]?["415"]?["content"]?["application/problem+json"] is not null, $"{method} {path}: 415 not listed");
+        }
+    }
 }

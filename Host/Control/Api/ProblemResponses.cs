@@ -18,11 +18,16 @@ public static class ProblemResponses
         return group;
     }
 
-    /// <summary>Changes: also a stale If-Match or a clash with the policy as it is (409), and a change the policy refuses (422).</summary>
+    /// <summary>
+    /// Changes: also a stale If-Match or a clash with the policy as it is (409), a change the policy
+    /// refuses (422), a body larger than the server reads (413) and one not sent as JSON (415).
+    /// </summary>
     public static RouteGroupBuilder RefusesChanges(this RouteGroupBuilder group)
     {
         group.RefusesReads();
         group.ProducesProblem(StatusCodes.Status409Conflict);
+        group.ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        group.ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         return group;
     }
