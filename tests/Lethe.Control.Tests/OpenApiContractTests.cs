@@ -108,4 +108,43 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
             Assert.True(operation["responses"]?["415"]?["content"]?["application/problem+json"] is not null, $"{method} {path}: 415 not listed");
         }
     }
+
+    [Fact]
+    public async Task the_headers_a_script_reads_and_sends_are_documented()
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        var undocumented = new List<string>();
+
+        using (var created = await editor.Post("/policies", new { name = "contract-headers", reason = "r" }))
+        {
+            Assert.NotNull(created.Headers.Location);
+            undocumented.AddRange(contract.UndocumentedHeaders(HttpMethod.Post, "/policies", created));
+        }
+        using (var added = await editor.Post("/policies/contract-headers/clients", new { name = "work", addresses = new[] { "10.137.0.10" }, reason = "r" }, ifMatch: 1))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+            undocumented.AddRange(contract.UndocumentedHeaders(HttpMethod.Post, "/policies/{policy}/clients", added));
+        }
+        using (var read = await viewer.GetAsync("/policies/contract-headers"))
+        {
+            undocumented.AddRange(contract.UndocumentedHeaders(HttpMethod.Get, "/policies/{policy}", read));
+        }
+        await editor.Publish("contract-headers");
+        using (var snapshot = await viewer.GetAsync("/policies/contract-headers/snapshots/latest"))
+        {
+            undocumented.AddRange(contract.UndocumentedHeaders(HttpMethod.Get, "/policies/{policy}/snapshots/{version}", snapshot));
+        }
+
+        Assert.Empty(undocumented);
+        foreach (var (method, path, operation) in contract.Operations())
+        {
+            var parameters = operation["parameters"]?.AsArray().Where(p => p?["in"].Str() == "header").Select(p => p!["name"].Str()).ToArray() ?? [];
+            // Every change but a create takes If-Match; a snapshot read takes If-None-Match; a 503 says when to try again.
+            Assert.True(method != "POST" || path == "/policies" || parameters.Contains("If-Match"), $"{method} {path}: If-Match not documented");
+            Assert.True(path != "/policies/{policy}/snapshots/{version}" || parameters.Contains("If-None-Match"), $"{method} {path}: If-None-Match not documented");
+            Assert.True(operation["responses"]?["503"] is not { } unavailable || unavailable["headers"]?["Retry-After"] is not null, $"{method} {path}: 503 without Retry-After");
+        }
+    }
 }

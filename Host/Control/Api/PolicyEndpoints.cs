@@ -7,6 +7,7 @@ using Lethe.Application.Policies.GetPolicy;
 using Lethe.Application.Policies.ListPolicies;
 using Lethe.Application.Policies.ShowPolicyAt;
 using Lethe.Application.Common;
+using Lethe.Control.Api.OpenApi;
 using Lethe.Control.Server;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Mediator;
@@ -18,11 +19,13 @@ public static class PolicyEndpoints
     public static void MapPolicies(this IEndpointRouteBuilder app)
     {
         var read = app.MapGroup("/policies").RequireAuthorization(Roles.Viewer).WithTags("policies").RefusesReads();
-        var write = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies").RefusesChanges();
+        // A create has no version to match (If-Match is refused there); every other change takes one.
+        var create = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies").RefusesChanges();
+        var write = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies").RefusesChanges().ChangesWithIfMatch();
 
         read.MapGet("/", async (IMediator m, CancellationToken ct) => TypedResults.Ok(await m.Send(new ListPolicies(), ct)));
 
-        write.MapPost("/", async (CreatePolicyRequest body, IMediator m, HttpRequest request, HttpResponse response, CancellationToken ct) =>
+        create.MapPost("/", async (CreatePolicyRequest body, IMediator m, HttpRequest request, HttpResponse response, CancellationToken ct) =>
         {
             if (request.Headers.IfMatch.ToString().Trim().Length > 0)
             {
@@ -32,14 +35,14 @@ public static class PolicyEndpoints
             var result = await m.Send(new CreatePolicy(body.Name, body.Reason), ct);
             IfMatch.Write(response, result.Version);
             return TypedResults.Created($"/policies/{result.Policy}", result);
-        });
+        }).AnswersWithVersion("201");
 
         read.MapGet("/{policy}", async (string policy, string? at, IMediator m, HttpResponse response, CancellationToken ct) =>
         {
             var found = at is null ? await m.Send(new GetPolicy(policy), ct) : await m.Send(new ShowPolicyAt(policy, AtParameter.Read(at)), ct);
             IfMatch.Write(response, found.Version);
             return TypedResults.Ok(PolicyView.Of(found));
-        });
+        }).AnswersWithVersion("200");
 
         read.MapGet("/{policy}/history", async (string policy, IMediator m, CancellationToken ct) =>
             TypedResults.Ok(await m.Send(new GetHistory(policy), ct)));

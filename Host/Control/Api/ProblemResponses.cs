@@ -1,3 +1,5 @@
+using Lethe.Control.Api.OpenApi;
+
 namespace Lethe.Control.Api;
 
 /// <summary>
@@ -15,6 +17,7 @@ public static class ProblemResponses
         group.ProducesValidationProblem();
         group.ProducesProblem(StatusCodes.Status404NotFound);
         group.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.AnswersBusyWithRetryAfter();
         return group;
     }
 

@@ -4,6 +4,7 @@ using Lethe.Application.Publishing.RollBack;
 using Lethe.Application.Snapshots.GetSnapshot;
 using Lethe.Application.Snapshots.GetSnapshotSummary;
 using Lethe.Application.Snapshots.ListSnapshots;
+using Lethe.Control.Api.OpenApi;
 using Lethe.Control.Server;
 using Lethe.Domain.Snapshots;
 using Lethe.Infrastructure.Signing;
@@ -15,7 +16,7 @@ public static class PublishingEndpoints
 {
     public static void MapPublishing(this IEndpointRouteBuilder app)
     {
-        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("publishing").RefusesChanges();
+        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("publishing").RefusesChanges().ChangesWithIfMatch();
         var read = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Viewer).WithTags("snapshots").RefusesReads();
 
         write.MapPost("/publish", async (string policy, PublishRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
@@ -59,7 +60,7 @@ public static class PublishingEndpoints
             }
             var snapshot = await m.Send(new GetSnapshot(policy, named.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct);
             return Results.Bytes(SnapshotCodec.ToFile(snapshot), "application/json");
-        }).Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status304NotModified);
+        }).Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status304NotModified).AnswersWithSnapshotTag();
 
         app.MapGet("/signing-key", (FileSnapshotSigner signer) => TypedResults.Ok(new { keyId = signer.KeyId, publicKeyPem = signer.PublicKeyPem }))
             .RequireAuthorization(Roles.Viewer).WithTags("keys");

@@ -6,6 +6,7 @@ using Lethe.Application.Rules.ImportRules;
 using Lethe.Application.Rules.MoveRule;
 using Lethe.Application.Rules.RemoveRule;
 using Lethe.Application.Rules.ReplaceRule;
+using Lethe.Control.Api.OpenApi;
 using Lethe.Control.Server;
 using Mediator;
 using Microsoft.AspNetCore.Mvc;
@@ -16,7 +17,7 @@ public static class RuleEndpoints
 {
     public static void MapRules(this IEndpointRouteBuilder app)
     {
-        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("rules").RefusesChanges();
+        var write = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Editor).WithTags("rules").RefusesChanges().ChangesWithIfMatch();
         var read = app.MapGroup("/policies/{policy}").RequireAuthorization(Roles.Viewer).WithTags("rules").RefusesReads();
 
         write.MapPost("/clients/{client}/rules", async (string policy, string client, AddRuleRequest body, IMediator m, HttpRequest request,
