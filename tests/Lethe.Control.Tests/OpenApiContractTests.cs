@@ -147,4 +147,33 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
             Assert.True(operation["responses"]?["503"] is not { } unavailable || unavailable["headers"]?["Retry-After"] is not null, $"{method} {path}: 503 without Retry-After");
         }
     }
+
+    [Fact]
+    public async Task the_snapshot_file_and_the_health_answer_are_documented_as_the_json_they_are()
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        using var anonymous = fixture.Host.Client(token: null);
+        var contract = await OpenApiContract.Load(viewer);
+        await editor.CreatePolicyWithWork("contract-file");
+        await editor.AddRule("contract-file", "work", "action=accept proto=tcp dstports=443");
+        await editor.Publish("contract-file");
+        var mismatches = new List<string>();
+
+        using (var file = await viewer.GetAsync("/policies/contract-file/snapshots/1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            mismatches.AddRange(await contract.Mismatches(HttpMethod.Get, "/policies/{policy}/snapshots/{version}", file));
+        }
+        using (var health = await anonymous.GetAsync("/health"))
+        {
+            mismatches.AddRange(await contract.Mismatches(HttpMethod.Get, "/health", health));
+        }
+
+        Assert.Empty(mismatches);
+        foreach (var (response, path) in new[] { ("/policies/{policy}/snapshots/{version}", "get"), ("/health", "get") })
+        {
+            Assert.NotNull(contract.Document["paths"]![response]![path]!["responses"]!["200"]!["content"]?["application/json"]?["schema"]);
+        }
+    }
 }

@@ -60,7 +60,7 @@ public static class PublishingEndpoints
             }
             var snapshot = await m.Send(new GetSnapshot(policy, named.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct);
             return Results.Bytes(SnapshotCodec.ToFile(snapshot), "application/json");
-        }).Produces(StatusCodes.Status200OK, contentType: "application/json").Produces(StatusCodes.Status304NotModified).AnswersWithSnapshotTag();
+        }).Produces<SealedSnapshot>(StatusCodes.Status200OK, "application/json").Produces(StatusCodes.Status304NotModified).AnswersWithSnapshotTag();
 
         app.MapGet("/signing-key", (FileSnapshotSigner signer) => TypedResults.Ok(new { keyId = signer.KeyId, publicKeyPem = signer.PublicKeyPem }))
             .RequireAuthorization(Roles.Viewer).WithTags("keys");

@@ -116,7 +116,7 @@ public static class ControlPlane
         });
         app.Use(RequestCharset.Filter);
 
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).AllowAnonymous();
+        app.MapGet("/health", () => TypedResults.Ok(HealthStatus.Serving)).AllowAnonymous();
         app.MapOpenApi().RequireAuthorization(Roles.Viewer);
         app.MapPolicies();
         app.MapRules();
