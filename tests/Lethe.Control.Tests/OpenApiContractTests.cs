@@ -176,4 +176,41 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
             Assert.NotNull(contract.Document["paths"]![response]![path]!["responses"]!["200"]!["content"]?["application/json"]?["schema"]);
         }
     }
+
+    [Fact]
+    public async Task what_the_document_marks_required_is_what_the_server_requires()
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        await editor.CreatePolicy("contract-required");
+
+        // A client with no addresses, and a diff with no 'from', are refused: the document must not call them optional.
+        using (var noAddresses = await editor.Post("/policies/contract-required/clients", new { name = "work", reason = "r" }))
+        {
+            Assert.Equal(["addresses"], (await noAddresses.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+        }
+        using (var noFrom = await viewer.GetAsync("/policies/contract-required/diff?to=draft"))
+        {
+            Assert.Contains("from", (await noFrom.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+        }
+        // So are required fields sent as null: the document must not say null is a value they take.
+        using (var nullLines = await editor.Post("/policies/contract-required/clients/work/rules/import", new { lines = (string[]?)null, reason = "r" }))
+        {
+            await nullLines.Problem(HttpStatusCode.BadRequest);
+        }
+
+        var schemas = contract.Document["components"]!["schemas"]!;
+        Assert.Contains("addresses", schemas["AddClientRequest"]!["required"]!.AsArray().Select(n => n.Str()));
+        var from = contract.Operation(HttpMethod.Get, "/policies/{policy}/diff")["parameters"]!.AsArray().Single(p => p!["name"].Str() == "from")!;
+        Assert.True(from["required"]?.GetValue<bool>() ?? false, "diff's 'from' is documented as optional");
+        foreach (var (name, schema) in schemas.AsObject().Where(s => s.Key.EndsWith("Request", StringComparison.Ordinal)))
+        {
+            foreach (var field in schema!["required"]?.AsArray().Select(n => n.Str()) ?? [])
+            {
+                var type = schema["properties"]![field]!["type"];
+                Assert.False(type is System.Text.Json.Nodes.JsonArray types && types.Any(t => t.Str() == "null"), $"{name}.{field} is required but documented as nullable");
+            }
+        }
+    }
 }

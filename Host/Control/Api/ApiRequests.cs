@@ -5,7 +5,8 @@ namespace Lethe.Control.Api;
 
 public sealed record CreatePolicyRequest(string Name, string Reason);
 
-public sealed record AddClientRequest(string Name, string Reason, List<string>? Addresses = null);
+// Addresses has no default: a client needs one (400 otherwise), so the document must not call it optional.
+public sealed record AddClientRequest(string Name, string Reason, List<string>? Addresses);
 
 public sealed record ReasonRequest(string Reason);
 

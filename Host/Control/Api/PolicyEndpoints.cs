@@ -48,7 +48,8 @@ public static class PolicyEndpoints
             TypedResults.Ok(await m.Send(new GetHistory(policy), ct)));
 
         read.MapGet("/{policy}/diff", async (string policy, string? from, string? to, IMediator m, CancellationToken ct) =>
-            TypedResults.Ok(await m.Send(new GetDiff(policy, from ?? "", to ?? "draft"), ct)));
+            TypedResults.Ok(await m.Send(new GetDiff(policy, from ?? "", to ?? "draft"), ct)))
+            .RequiresQuery("from");
 
         write.MapPost("/{policy}/clients", async (string policy, AddClientRequest body, IMediator m, HttpRequest request, CancellationToken ct) =>
             Changed(request, await m.Send(new AddClient(policy, body.Name, body.Addresses ?? [], body.Reason, IfMatch.Read(request)), ct)));

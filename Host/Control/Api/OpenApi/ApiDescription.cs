@@ -8,6 +8,7 @@ public static class ApiDescription
     public static void Configure(OpenApiOptions options)
     {
         options.AddSchemaTransformer(ProblemSchemas.Open);
+        options.AddSchemaTransformer(RequiredFields.NeverNull);
         options.AddDocumentTransformer(BearerTokens.Describe);
         options.AddOperationTransformer(BearerTokens.Require);
     }
