@@ -213,4 +213,75 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
             }
         }
     }
+
+    [Fact]
+    public async Task every_operation_answers_as_the_document_says()
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        using var anonymous = fixture.Host.Client(token: null);
+        var contract = await OpenApiContract.Load(viewer);
+        var answered = new HashSet<string>();
+        var mismatches = new List<string>();
+        async Task<System.Text.Json.Nodes.JsonNode?> Call(HttpClient http, HttpMethod method, string template, string path, object? body = null,
+            Action<HttpRequestMessage>? prepare = null)
+        {
+            using var request = new HttpRequestMessage(method, path);
+            if (body is not null)
+            {
+                request.Content = System.Net.Http.Json.JsonContent.Create(body);
+            }
+            prepare?.Invoke(request);
+            using var response = await http.SendAsync(request);
+            answered.Add($"{method.Method} {template}");
+            if ((int)response.StatusCode >= 400)
+            {
+                mismatches.Add($"{method} {path}: refused, {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+            mismatches.AddRange(await contract.Mismatches(method, template, response));
+            mismatches.AddRange(contract.UndocumentedHeaders(method, template, response));
+            var text = await response.Content.ReadAsStringAsync();
+            return text.Length == 0 ? null : System.Text.Json.Nodes.JsonNode.Parse(text);
+        }
+        const string P = "/policies/contract-walk";
+
+        await Call(anonymous, HttpMethod.Get, "/health", "/health");
+        await Call(viewer, HttpMethod.Get, "/signing-key", "/signing-key");
+        await Call(editor, HttpMethod.Post, "/policies", "/policies", new { name = "contract-walk", reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/clients", $"{P}/clients", new { name = "work", addresses = new[] { "10.137.0.10", "2001:db8::10" }, reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/clients", $"{P}/clients", new { name = "personal", addresses = new[] { "10.137.0.11" }, reason = "r" });
+        var web = (await Call(editor, HttpMethod.Post, "/policies/{policy}/clients/{client}/rules", $"{P}/clients/work/rules",
+            new { rule = "action=accept proto=tcp dstports=443 comment=web", reason = "r" }))!["id"].Str();
+        var imported = (await Call(editor, HttpMethod.Post, "/policies/{policy}/clients/{client}/rules/import", $"{P}/clients/work/rules/import",
+            new { lines = new[] { "action=accept dsthost=example.com", "action=drop" }, reason = "r" }))!["ids"]!.AsArray().Select(i => i.Str()).ToArray();
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/rules/{ruleId}/move", $"{P}/rules/{imported[0]}/move", new { position = 0, reason = "r" }, r => r.Headers.IfMatch.Add(new EntityTagHeaderValue("\"5\"")));
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/tests", $"{P}/tests", new { client = "work", to = "192.0.2.1", proto = "tcp", port = 443, expect = "accept", reason = "r" });
+        var test = (await Call(editor, HttpMethod.Post, "/policies/{policy}/tests", $"{P}/tests",
+            new { client = "personal", to = "192.0.2.9", proto = "icmp", icmpType = 8, expect = "drop", reason = "r" }))!["id"].Str();
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/tests", $"{P}/tests");
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/publish", $"{P}/publish", new { reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/rules/{ruleId}/replace", $"{P}/rules/{web}/replace", new { rule = "action=accept proto=tcp dstports=443-444", reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/tests/{testId}/remove", $"{P}/tests/{test}/remove", new { reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/rules/{ruleId}/remove", $"{P}/rules/{imported[1]}/remove", new { reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/clients/{client}/remove", $"{P}/clients/personal/remove", new { reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/publish", $"{P}/publish", new { reason = "r", confirmWithinSeconds = 600 });
+        await Call(viewer, HttpMethod.Get, "/policies", "/policies");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}", P);
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/confirm", $"{P}/confirm", new { reason = "r", version = 2 });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/rollback", $"{P}/rollback", new { toVersion = 1, reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/clients/{client}/rules", $"{P}/clients/work/rules", new { rule = "action=reject", position = 0, reason = "r" });
+        await Call(editor, HttpMethod.Post, "/policies/{policy}/rollback", $"{P}/rollback", new { toVersion = 3, reason = "r" });
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}", $"{P}?at={Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O"))}");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/history", $"{P}/history");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/diff", $"{P}/diff?from=1&to=2");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/diff", $"{P}/diff?from=2&to=draft");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/snapshots", $"{P}/snapshots");
+        var file = await Call(viewer, HttpMethod.Get, "/policies/{policy}/snapshots/{version}", $"{P}/snapshots/latest");
+        var tag = new EntityTagHeaderValue($"\"3-{file!["contentSha256"].Str()[..16]}\"");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/snapshots/{version}", $"{P}/snapshots/3", prepare: r => r.Headers.IfNoneMatch.Add(tag));
+
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+        var unanswered = contract.Operations().Select(o => $"{o.Method} {o.Path}").Where(o => !answered.Contains(o)).ToArray();
+        Assert.True(unanswered.Length == 0, "not exercised: " + string.Join(", ", unanswered));
+    }
 }
