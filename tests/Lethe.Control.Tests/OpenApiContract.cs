@@ -70,6 +70,16 @@ internal sealed class OpenApiContract(JsonNode document)
             .ToArray();
     }
 
+    /// <summary>Why the operation's documented request body refuses this one; empty when the document takes it.</summary>
+    public string[] RequestMismatches(HttpMethod method, string template, object body)
+    {
+        var schema = Operation(method, template)["requestBody"]?["content"]?["application/json"]?["schema"]
+            ?? throw new InvalidOperationException($"{method} {template} documents no JSON body");
+        var errors = new List<string>();
+        Check(schema, JsonSerializer.SerializeToNode(body, JsonSerializerOptions.Web), "$", errors, $"{method} {template} request");
+        return [.. errors];
+    }
+
     private JsonNode Resolve(JsonNode schema)
     {
         while (schema["$ref"] is JsonValue reference)
@@ -111,6 +121,18 @@ internal sealed class OpenApiContract(JsonNode document)
         if (schema["enum"] is JsonArray allowed && !allowed.Any(a => JsonNode.DeepEquals(a, value)))
         {
             errors.Add($"{where}: {at} = {value?.ToJsonString()} is not among the documented values {allowed.ToJsonString()}");
+        }
+        if (kind is "integer" or "number")
+        {
+            var number = value!.GetValue<double>();
+            if (schema["minimum"] is JsonValue minimum && number < minimum.GetValue<double>())
+            {
+                errors.Add($"{where}: {at} = {number} is below the documented minimum {minimum}");
+            }
+            if (schema["maximum"] is JsonValue maximum && number > maximum.GetValue<double>())
+            {
+                errors.Add($"{where}: {at} = {number} is above the documented maximum {maximum}");
+            }
         }
         if (kind == "string")
         {

@@ -284,4 +284,41 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
         var unanswered = contract.Operations().Select(o => $"{o.Method} {o.Path}").Where(o => !answered.Contains(o)).ToArray();
         Assert.True(unanswered.Length == 0, "not exercised: " + string.Join(", ", unanswered));
     }
+
+    public static TheoryData<string, string, string> RequestsAndWhetherTheServerTakesThem() => new()
+    {
+        { "/policies/{policy}/tests", """{"client":"work","to":"192.0.2.1","proto":"tcp","port":443,"expect":"accept","reason":"r"}""", "taken" },
+        { "/policies/{policy}/tests", """{"client":"work","to":"192.0.2.1","proto":"icmp","icmpType":8,"expect":"drop","reason":"r"}""", "taken" },
+        { "/policies/{policy}/tests", """{"client":"work","to":"192.0.2.1","proto":"tcp","port":443,"expect":"maybe","reason":"r"}""", "refused" },
+        { "/policies/{policy}/tests", """{"client":"work","to":"192.0.2.1","proto":"sctp","port":443,"expect":"accept","reason":"r"}""", "refused" },
+        { "/policies/{policy}/tests", """{"client":"work","to":"192.0.2.1","proto":"tcp","port":65536,"expect":"accept","reason":"r"}""", "refused" },
+        { "/policies/{policy}/tests", """{"client":"work","to":"192.0.2.1","proto":"icmp","icmpType":256,"expect":"drop","reason":"r"}""", "refused" },
+        { "/policies/{policy}/publish", """{"reason":"r","confirmWithinSeconds":0}""", "refused" },
+        { "/policies/{policy}/publish", """{"reason":"r","confirmWithinSeconds":86401}""", "refused" },
+        { "/policies/{policy}/clients/{client}/rules", """{"rule":"action=drop","position":-1,"reason":"r"}""", "refused" },
+        { "/policies/{policy}/rules/{ruleId}/move", """{"position":-1,"reason":"r"}""", "refused" },
+        { "/policies/{policy}/rollback", """{"toVersion":0,"reason":"r"}""", "refused" },
+        { "/policies/{policy}/confirm", """{"version":0,"reason":"r"}""", "refused" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RequestsAndWhetherTheServerTakesThem))]
+    public async Task the_documented_request_schema_takes_the_values_the_server_takes_and_no_others(string template, string body, string server)
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        var policy = "contract-values-" + Guid.NewGuid().ToString("N")[..8];
+        await editor.CreatePolicyWithWork(policy);
+        var rule = await editor.AddRule(policy, "work", "action=accept");
+        var path = template.Replace("{policy}", policy).Replace("{client}", "work").Replace("{ruleId}", rule);
+
+        using var answer = await editor.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var refusedByServer = answer.StatusCode == HttpStatusCode.BadRequest;
+        var refusedByDocument = contract.RequestMismatches(HttpMethod.Post, template, System.Text.Json.Nodes.JsonNode.Parse(body)!);
+
+        Assert.Equal(server == "refused", refusedByServer);
+        Assert.True(refusedByServer == (refusedByDocument.Length > 0),
+            $"server {(refusedByServer ? "refuses" : "takes")} {body}; the document {(refusedByDocument.Length > 0 ? "refuses it: " + string.Join("; ", refusedByDocument) : "takes it")}");
+    }
 }

@@ -9,6 +9,7 @@ public static class ApiDescription
     {
         options.AddSchemaTransformer(ProblemSchemas.Open);
         options.AddSchemaTransformer(RequiredFields.NeverNull);
+        options.AddSchemaTransformer(FieldValues.Describe);
         options.AddDocumentTransformer(BearerTokens.Describe);
         options.AddOperationTransformer(BearerTokens.Require);
     }
