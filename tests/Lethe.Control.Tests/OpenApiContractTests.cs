@@ -321,4 +321,22 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
         Assert.True(refusedByServer == (refusedByDocument.Length > 0),
             $"server {(refusedByServer ? "refuses" : "takes")} {body}; the document {(refusedByDocument.Length > 0 ? "refuses it: " + string.Join("; ", refusedByDocument) : "takes it")}");
     }
+
+    [Fact]
+    public async Task the_snapshot_list_and_the_signing_key_have_named_schemas_whose_fields_are_never_null()
+    {
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+
+        var list = contract.Operation(HttpMethod.Get, "/policies/{policy}/snapshots")["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["items"]!["$ref"].Str();
+        var key = contract.Operation(HttpMethod.Get, "/signing-key")["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["$ref"].Str();
+
+        // A name made of the field types changes with every field added, and renames the class a client generated from it.
+        Assert.DoesNotContain("AnonymousType", list + key, StringComparison.Ordinal);
+        var schemas = contract.Document["components"]!["schemas"]!;
+        foreach (var (schema, field) in new[] { (list, "contentSha256"), (list, "keyId"), (key, "keyId"), (key, "publicKeyPem") })
+        {
+            Assert.Equal("string", schemas[schema.Split('/')[^1]]!["properties"]![field]!["type"]!.ToJsonString().Trim('"'));
+        }
+    }
 }

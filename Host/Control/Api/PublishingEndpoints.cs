@@ -42,10 +42,8 @@ public static class PublishingEndpoints
         });
 
         read.MapGet("/snapshots", async (string policy, IMediator m, CancellationToken ct) =>
-            TypedResults.Ok((await m.Send(new ListSnapshots(policy), ct)).Select(s => new
-            {
-                s.Version, s.ContentSha256, s.KeyId, s.SealedAt, s.LogPosition,
-            })));
+            TypedResults.Ok((await m.Send(new ListSnapshots(policy), ct))
+                .Select(s => new SnapshotListEntry(s.Version, s.ContentSha256, s.KeyId, s.SealedAt, s.LogPosition))));
 
         // The exact file a firewall verifies. The ETag lets a watching firewall poll cheaply: a 304 is
         // answered from the version's summary, without reading its content.
@@ -62,7 +60,7 @@ public static class PublishingEndpoints
             return Results.Bytes(SnapshotCodec.ToFile(snapshot), "application/json");
         }).Produces<SealedSnapshot>(StatusCodes.Status200OK, "application/json").Produces(StatusCodes.Status304NotModified).AnswersWithSnapshotTag();
 
-        app.MapGet("/signing-key", (FileSnapshotSigner signer) => TypedResults.Ok(new { keyId = signer.KeyId, publicKeyPem = signer.PublicKeyPem }))
+        app.MapGet("/signing-key", (FileSnapshotSigner signer) => TypedResults.Ok(new SigningKey(signer.KeyId, signer.PublicKeyPem)))
             .RequireAuthorization(Roles.Viewer).WithTags("keys");
     }
 }
