@@ -64,7 +64,7 @@ internal sealed class OpenApiContract(JsonNode document)
     public string[] UndocumentedHeaders(HttpMethod method, string template, HttpResponseMessage response)
     {
         var documented = Operation(method, template)["responses"]?[((int)response.StatusCode).ToString(CultureInfo.InvariantCulture)];
-        return new[] { "ETag", "Location", "Retry-After" }
+        return new[] { "ETag", "Location", "Retry-After", "X-Correlation-Id" }
             .Where(h => response.Headers.Contains(h) && documented?["headers"]?[h] is null)
             .Select(h => $"{method} {template} {(int)response.StatusCode}: header {h} sent but not documented")
             .ToArray();

@@ -145,6 +145,8 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
             Assert.True(method != "POST" || path == "/policies" || parameters.Contains("If-Match"), $"{method} {path}: If-Match not documented");
             Assert.True(path != "/policies/{policy}/snapshots/{version}" || parameters.Contains("If-None-Match"), $"{method} {path}: If-None-Match not documented");
             Assert.True(operation["responses"]?["503"] is not { } unavailable || unavailable["headers"]?["Retry-After"] is not null, $"{method} {path}: 503 without Retry-After");
+            // Every request may name the id the history records with its change.
+            Assert.True(parameters.Contains("X-Correlation-Id"), $"{method} {path}: X-Correlation-Id not documented");
         }
     }
 

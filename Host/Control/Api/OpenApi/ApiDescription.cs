@@ -12,5 +12,7 @@ public static class ApiDescription
         options.AddSchemaTransformer(FieldValues.Describe);
         options.AddDocumentTransformer(BearerTokens.Describe);
         options.AddOperationTransformer(BearerTokens.Require);
+        // Last, so that it reaches the responses the transformers before it add (401, 403).
+        options.AddOperationTransformer(CorrelationHeader.Describe);
     }
 }
