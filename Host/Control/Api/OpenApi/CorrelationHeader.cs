@@ -13,34 +13,11 @@ public static class CorrelationHeader
 {
     public static Task Describe(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
     {
-        operation.Parameters ??= [];
-        if (!operation.Parameters.Any(p => p.Name == CorrelationIds.Header && p.In == ParameterLocation.Header))
+        VersionHeaders.Parameter(operation, CorrelationIds.Header, $"An id of the caller's for this request, kept when it is 1 to " +
+            $"{CorrelationIds.MaxLength} visible ASCII characters (a fresh one is made otherwise); the history records it with the change.");
+        foreach (var status in operation.Responses?.Keys.ToArray() ?? [])
         {
-            operation.Parameters.Add(new OpenApiParameter
-            {
-                Name = CorrelationIds.Header,
-                In = ParameterLocation.Header,
-                Required = false,
-                Description = $"An id of the caller's for this request, kept when it is 1 to {CorrelationIds.MaxLength} visible ASCII characters " +
-                    "(a fresh one is made otherwise); the history records it with the change.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
-            });
-        }
-        if (operation.Responses is null)
-        {
-            return Task.CompletedTask;
-        }
-        foreach (var response in operation.Responses.Values)
-        {
-            if (response is OpenApiResponse answer)
-            {
-                answer.Headers ??= new Dictionary<string, IOpenApiHeader>();
-                answer.Headers[CorrelationIds.Header] = new OpenApiHeader
-                {
-                    Description = "The correlation id this request was kept under: the caller's, or a fresh one.",
-                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
-                };
-            }
+            VersionHeaders.Header(operation, status, CorrelationIds.Header, "The correlation id this request was kept under: the caller's, or a fresh one.");
         }
         return Task.CompletedTask;
     }

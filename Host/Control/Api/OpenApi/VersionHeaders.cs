@@ -49,7 +49,8 @@ public static class VersionHeaders
             return Task.CompletedTask;
         });
 
-    private static void Parameter(OpenApiOperation operation, string name, string description)
+    /// <summary>An optional header the operation takes, named once however many conventions add it.</summary>
+    internal static void Parameter(OpenApiOperation operation, string name, string description)
     {
         operation.Parameters ??= [];
         if (operation.Parameters.Any(p => p.Name == name && p.In == ParameterLocation.Header))
@@ -66,7 +67,8 @@ public static class VersionHeaders
         });
     }
 
-    private static void Header(OpenApiOperation operation, string status, string name, string description)
+    /// <summary>A header the operation's answer with this status carries; nothing when that status is not listed.</summary>
+    internal static void Header(OpenApiOperation operation, string status, string name, string description)
     {
         if (operation.Responses?.GetValueOrDefault(status) is not OpenApiResponse response)
         {
