@@ -41,7 +41,12 @@ public interface IPolicyStore
     /// </summary>
     Task<long> Append(string policy, long expectedVersion, IReadOnlyList<object> events, AuditStamp audit, StoredSnapshot? snapshot, CancellationToken ct);
 
-    Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct);
+    /// <summary>
+    /// The newest <paramref name="limit"/> entries (every one when null) of those before sequence
+    /// <paramref name="before"/> (of the whole stream when null), oldest first, read without the entries
+    /// outside the page; null when there is no such policy.
+    /// </summary>
+    Task<HistoryPage?> History(string policy, int? limit, long? before, CancellationToken ct);
 
     /// <summary>The events appended to <paramref name="policy"/>'s stream after <paramref name="version"/>, in order, and the version they bring it to.</summary>
     Task<(IReadOnlyList<object> Events, long Version)> EventsAfter(string policy, long version, CancellationToken ct);

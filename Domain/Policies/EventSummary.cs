@@ -38,12 +38,14 @@ public static class EventSummary
     /// One line per event of a policy's stream, in order, where a version signed with another key than the
     /// version before it says so: a republish after a key rotation seals the same content again and would
     /// otherwise read as any publish. <paramref name="sealedKeys"/> holds each version's key as its stored
-    /// snapshot names it, for events recorded before they held their key.
+    /// snapshot names it, for events recorded before they held their key. <paramref name="previousKey"/> is the key
+    /// of the version sealed last before <paramref name="events"/>, when they are a later part of the stream (a page
+    /// of the history), so that the first version among them is compared with it as the whole stream would.
     /// </summary>
-    public static IReadOnlyList<string> DescribeAll(IReadOnlyList<object> events, IReadOnlyDictionary<int, string> sealedKeys)
+    public static IReadOnlyList<string> DescribeAll(IReadOnlyList<object> events, IReadOnlyDictionary<int, string> sealedKeys, string? previousKey = null)
     {
         var lines = new string[events.Count];
-        string? previous = null;
+        var previous = previousKey;
         for (var i = 0; i < events.Count; i++)
         {
             lines[i] = Describe(events[i]);
@@ -61,6 +63,9 @@ public static class EventSummary
         }
         return lines;
     }
+
+    /// <summary>The events <see cref="Sealed"/> gives a version for: those whose key <see cref="DescribeAll"/> compares.</summary>
+    public static readonly Type[] SealingEvents = [typeof(PolicyPublished), typeof(PolicyRolledBack), typeof(PublishReverted)];
 
     /// <summary>The version an event sealed and the key it recorded (null when recorded before keys were), where it sealed one.</summary>
     public static (int Version, string? KeyId)? Sealed(object @event) => @event switch

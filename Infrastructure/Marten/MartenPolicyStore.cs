@@ -6,6 +6,7 @@ using Lethe.Domain;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Snapshots;
 using Marten;
+using Marten.Events;
 
 namespace Lethe.Infrastructure.Marten;
 
@@ -134,13 +135,50 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
         return (events.Select(e => e.Data).ToArray(), events.Count == 0 ? version : events[^1].Version);
     }
 
-    public async Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct)
+    /// <remarks>
+    /// Only the page's rows are read: the stream's events by their version, newest first from the cursor,
+    /// one more than the page to know whether older ones remain. What a summary needs from before the page
+    /// is read on its own: the key of the version sealed last before it (one event, found by its type), so
+    /// that the page's first version is called signed with a new key exactly when the whole history calls it so.
+    /// </remarks>
+    public async Task<HistoryPage?> History(string policy, int? limit, long? before, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(policy, token: ct);
-        // Only for the summaries of versions whose events were recorded before they named their key.
-        var keys = (await Snapshots(policy, ct)).ToDictionary(s => s.Version, s => s.KeyId);
-        var summaries = EventSummary.DescribeAll(events.Select(e => e.Data).ToArray(), keys);
-        return events.Select((e, i) => new HistoryEntry(
+        var query = session.Events.QueryAllRawEvents().Where(e => e.StreamKey == policy);
+        if (before is { } cursor)
+        {
+            query = query.Where(e => e.Version < cursor);
+        }
+        IReadOnlyList<IEvent> events;
+        var older = false;
+        if (limit is { } most)
+        {
+            var newest = await query.OrderByDescending(e => e.Version).Take(most + 1).ToListAsync(ct);
+            older = newest.Count > most;
+            events = newest.Take(most).Reverse().ToArray();
+        }
+        else
+        {
+            events = await query.OrderBy(e => e.Version).ToListAsync(ct);
+        }
+        if (events.Count == 0 && await session.Events.FetchStreamStateAsync(policy, ct) is null)
+        {
+            return null;
+        }
+
+        var previous = events.Count > 0 && events.Any(e => EventSummary.Sealed(e.Data) is not null)
+            ? await LastSealedBefore(policy, events[0].Version, ct)
+            : null;
+        // Only for versions whose events were recorded before they named their key.
+        var unnamed = events.Append(previous).Select(e => e is null ? null : EventSummary.Sealed(e.Data))
+            .Where(made => made is { KeyId: null }).Select(made => made!.Value.Version).ToArray();
+        var keys = unnamed.Length == 0
+            ? new Dictionary<int, string>()
+            : (await session.Query<SnapshotDocument>().Where(d => d.Policy == policy && unnamed.Contains(d.Version))
+                .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition, d.Sealed.Format))
+                .ToListAsync(ct)).ToDictionary(s => s.Version, s => s.KeyId);
+        var previousKey = previous is not null && EventSummary.Sealed(previous.Data) is { } made ? made.KeyId ?? keys.GetValueOrDefault(made.Version) : null;
+        var summaries = EventSummary.DescribeAll(events.Select(e => e.Data).ToArray(), keys, previousKey);
+        var entries = events.Select((e, i) => new HistoryEntry(
             e.Timestamp,
             e.UserName ?? "",
             e.Headers is { } headers && headers.TryGetValue(AuditHeaders.Reason, out var reason) ? reason?.ToString() ?? "" : "",
@@ -149,7 +187,14 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
             e.Version,
             e.EventTypeName,
             summaries[i])).ToArray();
+        return new HistoryPage(entries, older ? entries[0].Sequence : null);
     }
+
+    /// <summary>The last event before <paramref name="sequence"/> that sealed a version, or null.</summary>
+    private async Task<IEvent?> LastSealedBefore(string policy, long sequence, CancellationToken ct) =>
+        (await session.Events.QueryAllRawEvents()
+            .Where(e => e.StreamKey == policy && e.Version < sequence && e.EventTypesAre(EventSummary.SealingEvents))
+            .OrderByDescending(e => e.Version).Take(1).ToListAsync(ct)).SingleOrDefault();
 
     public async Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct)
     {

@@ -16,7 +16,7 @@ public sealed class HistoryTests
         await Seed.HomePolicy(host);
         await host.Send(new AddRule("home", "personal", "action=drop proto=udp", null, "no udp for personal"), "mallory");
 
-        var history = await host.Ask(new GetHistory("home"));
+        var history = (await host.Ask(new GetHistory("home"))).Entries;
 
         Assert.Equal(5, history.Count);
         Assert.Equal(("mallory", "no udp for personal"), (history[^1].Actor, history[^1].Reason));
@@ -31,7 +31,7 @@ public sealed class HistoryTests
         var ruleId = await Seed.HomePolicy(host);
         await host.Send(new RemoveRule("home", ruleId, "no more https"));
         // The store's own clock: halfway between the last seeding event and the removal.
-        var history = await host.Ask(new GetHistory("home"));
+        var history = (await host.Ask(new GetHistory("home"))).Entries;
         var between = history[^2].At + (history[^1].At - history[^2].At) / 2;
 
         var then = await host.Ask(new ShowPolicyAt("home", between));

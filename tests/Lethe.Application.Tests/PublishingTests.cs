@@ -86,7 +86,7 @@ public sealed class PublishingTests
         Assert.NotNull(v3);
         Assert.Equal(v2.Version + 1, v3.Version);
         Assert.Equal(v1.ContentSha256, v3.ContentSha256);
-        var last = (await host.Ask(new GetHistory("home")))[^1];
+        var last = (await host.Ask(new GetHistory("home"))).Entries[^1];
         Assert.Equal(("watchdog", RevertUnconfirmed.Reason, 3), (last.Actor, last.Reason, last.Version));
         Assert.Single((await host.Ask(new GetPolicy("home"))).Draft.FindClient("work")!.Rules);
     }

@@ -58,7 +58,7 @@ public sealed class RivalFirstStore(MartenPolicyStore real, IDocumentStore docum
 
     public Task<long> Create(PolicyCreated created, AuditStamp audit, CancellationToken ct) => real.Create(created, audit, ct);
 
-    public Task<IReadOnlyList<HistoryEntry>> History(string policy, CancellationToken ct) => real.History(policy, ct);
+    public Task<HistoryPage?> History(string policy, int? limit, long? before, CancellationToken ct) => real.History(policy, limit, before, ct);
 
     public Task<(IReadOnlyList<object> Events, long Version)> EventsAfter(string policy, long version, CancellationToken ct) =>
         real.EventsAfter(policy, version, ct);

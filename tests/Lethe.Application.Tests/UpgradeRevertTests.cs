@@ -49,7 +49,7 @@ public sealed class UpgradeRevertTests
         Assert.Empty(await host.Ask(new FindOverdue()));
         Assert.Null(await host.Send(new RevertUnconfirmed("home"), Watchdog));
         Assert.Equal(2, (await host.Ask(new GetSnapshot("home", "latest"))).Version); // nothing sealed: firewalls keep version 2
-        var entry = (await host.Ask(new GetHistory("home")))[^1];
+        var entry = (await host.Ask(new GetHistory("home"))).Entries[^1];
         Assert.Equal((Watchdog, "not confirmed in time; version 1 cannot be restored", 2), (entry.Actor, entry.Reason, entry.Version));
         Assert.Equal(
             $"version 2 not confirmed in time, but version 1 holds rule {OddRuleId} of client work ({OddRule}), which this build no longer reads, so it cannot be restored: version 2 stays, confirmed",

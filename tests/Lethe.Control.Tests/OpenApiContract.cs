@@ -60,11 +60,11 @@ internal sealed class OpenApiContract(JsonNode document)
         return [.. errors];
     }
 
-    /// <summary>The headers of this answer a script reads (the version for If-Match, where to wait, where it went) that its documented response does not name.</summary>
+    /// <summary>The headers of this answer a script reads (the version for If-Match, where to wait, where it went, the next page) that its documented response does not name.</summary>
     public string[] UndocumentedHeaders(HttpMethod method, string template, HttpResponseMessage response)
     {
         var documented = Operation(method, template)["responses"]?[((int)response.StatusCode).ToString(CultureInfo.InvariantCulture)];
-        return new[] { "ETag", "Location", "Retry-After", "X-Correlation-Id" }
+        return new[] { "ETag", "Location", "Retry-After", "X-Correlation-Id", "Link" }
             .Where(h => response.Headers.Contains(h) && documented?["headers"]?[h] is null)
             .Select(h => $"{method} {template} {(int)response.StatusCode}: header {h} sent but not documented")
             .ToArray();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -275,6 +276,8 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
         await Call(editor, HttpMethod.Post, "/policies/{policy}/rollback", $"{P}/rollback", new { toVersion = 3, reason = "r" });
         await Call(viewer, HttpMethod.Get, "/policies/{policy}", $"{P}?at={Uri.EscapeDataString(DateTimeOffset.UtcNow.ToString("O"))}");
         await Call(viewer, HttpMethod.Get, "/policies/{policy}/history", $"{P}/history");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/history", $"{P}/history?limit=2");
+        await Call(viewer, HttpMethod.Get, "/policies/{policy}/history", $"{P}/history?limit=2&before=3");
         await Call(viewer, HttpMethod.Get, "/policies/{policy}/diff", $"{P}/diff?from=1&to=2");
         await Call(viewer, HttpMethod.Get, "/policies/{policy}/diff", $"{P}/diff?from=2&to=draft");
         await Call(viewer, HttpMethod.Get, "/policies/{policy}/snapshots", $"{P}/snapshots");
@@ -322,6 +325,41 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
         Assert.Equal(server == "refused", refusedByServer);
         Assert.True(refusedByServer == (refusedByDocument.Length > 0),
             $"server {(refusedByServer ? "refuses" : "takes")} {body}; the document {(refusedByDocument.Length > 0 ? "refuses it: " + string.Join("; ", refusedByDocument) : "takes it")}");
+    }
+
+    [Theory]
+    [InlineData("limit", "1", "taken")]
+    [InlineData("limit", "1000", "taken")]
+    [InlineData("limit", "0", "refused")]
+    [InlineData("limit", "1001", "refused")]
+    [InlineData("limit", "many", "refused")]
+    [InlineData("before", "1", "taken")]
+    [InlineData("before", "0", "refused")]
+    [InlineData("before", "r-1", "refused")]
+    public async Task the_history_paging_parameters_are_documented_with_the_values_the_server_takes(string name, string value, string server)
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        var policy = "contract-paging-" + Guid.NewGuid().ToString("N")[..8];
+        await editor.CreatePolicy(policy);
+        var operation = contract.Operation(HttpMethod.Get, "/policies/{policy}/history");
+        var schema = operation["parameters"]!.AsArray().Single(p => p!["name"].Str() == name && p["in"].Str() == "query")!["schema"]!;
+
+        using var answer = await viewer.GetAsync($"/policies/{policy}/history?{name}={value}");
+
+        var documented = long.TryParse(value, CultureInfo.InvariantCulture, out var number)
+            && number >= long.Parse(schema["minimum"]!.ToString(), CultureInfo.InvariantCulture)
+            && (schema["maximum"] is not { } maximum || number <= long.Parse(maximum.ToString(), CultureInfo.InvariantCulture));
+        Assert.Equal("integer", schema["type"]!.ToString());
+        Assert.Empty(await contract.Mismatches(HttpMethod.Get, "/policies/{policy}/history", answer));
+        Assert.Equal(server == "taken", answer.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(server == "taken", documented);
+        if (server == "refused")
+        {
+            Assert.Equal([name], (await answer.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
+        }
+        Assert.NotNull(operation["responses"]!["200"]!["headers"]?["Link"]);
     }
 
     [Fact]

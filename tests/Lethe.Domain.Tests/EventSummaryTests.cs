@@ -93,5 +93,14 @@ public class EventSummaryTests
         Assert.Equal("published version 3 (aaaaaaaaaaaa), signed with new key key-two", summaries[2]);
         Assert.Equal("published version 2 (aaaaaaaaaaaa)", EventSummary.DescribeAll(events[..2], new Dictionary<int, string>())[1]);
     }
-}
 
+    [Fact]
+    public void a_later_part_of_the_stream_compares_its_first_version_with_the_key_sealed_before_it()
+    {
+        var sha = new string('a', 64);
+        object[] page = [new RuleRemoved("work", "r-1", "action=drop"), new PolicyPublished(3, sha, 3, null, "key-two")];
+
+        Assert.Equal("published version 3 (aaaaaaaaaaaa), signed with new key key-two", EventSummary.DescribeAll(page, new Dictionary<int, string>(), "key-one")[1]);
+        Assert.Equal("published version 3 (aaaaaaaaaaaa)", EventSummary.DescribeAll(page, new Dictionary<int, string>(), "key-two")[1]);
+    }
+}

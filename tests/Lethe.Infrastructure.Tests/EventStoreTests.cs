@@ -196,7 +196,7 @@ public sealed class EventStoreTests : IAsyncLifetime
 
         await using var query = _store.LightweightSession();
         var log = new MartenPolicyStore(query);
-        var summaries = (await log.History("old", default)).TakeLast(3).Select(h => h.Summary);
+        var summaries = (await log.History("old", null, null, default))!.Entries.TakeLast(3).Select(h => h.Summary);
         var folded = await log.LoadFromLog("old", null, default);
 
         Assert.Equal(3, stripped);

@@ -4,13 +4,17 @@ using Mediator;
 
 namespace Lethe.Application.History.GetHistory;
 
-public sealed record GetHistory(string Policy) : IQuery<IReadOnlyList<HistoryEntry>>;
-
-public sealed class GetHistoryHandler(IPolicyStore store) : IQueryHandler<GetHistory, IReadOnlyList<HistoryEntry>>
+/// <param name="Limit">At most this many entries, the newest of those asked for; every one when null.</param>
+/// <param name="Before">Only entries older than this sequence (the cursor a page gives for the next one); the whole history when null.</param>
+public sealed record GetHistory(string Policy, int? Limit = null, long? Before = null) : IQuery<HistoryPage>
 {
-    public async ValueTask<IReadOnlyList<HistoryEntry>> Handle(GetHistory query, CancellationToken ct)
-    {
-        var history = await store.History(query.Policy, ct);
-        return history.Count > 0 ? history : throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Policy}.");
-    }
+    /// <summary>The largest page: a page is for reading; a script that wants everything leaves the limit out.</summary>
+    public const int MaxLimit = 1000;
+}
+
+public sealed class GetHistoryHandler(IPolicyStore store) : IQueryHandler<GetHistory, HistoryPage>
+{
+    public async ValueTask<HistoryPage> Handle(GetHistory query, CancellationToken ct) =>
+        await store.History(query.Policy, query.Limit, query.Before, ct)
+        ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Policy}.");
 }

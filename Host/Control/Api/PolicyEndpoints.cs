@@ -44,8 +44,17 @@ public static class PolicyEndpoints
             return TypedResults.Ok(PolicyView.Of(found));
         }).AnswersWithVersion("200");
 
-        read.MapGet("/{policy}/history", async (string policy, IMediator m, CancellationToken ct) =>
-            TypedResults.Ok(await m.Send(new GetHistory(policy), ct)));
+        read.MapGet("/{policy}/history", async (string policy, string? limit, string? before, IMediator m, HttpRequest request, HttpResponse response,
+            CancellationToken ct) =>
+        {
+            var (most, cursor) = HistoryPaging.Read(limit, before);
+            var page = await m.Send(new GetHistory(policy, most, cursor), ct);
+            if (page.Before is { } older)
+            {
+                response.Headers.Link = HistoryPaging.Next(request, policy, most, older);
+            }
+            return TypedResults.Ok(page.Entries);
+        }).PagesHistory();
 
         read.MapGet("/{policy}/diff", async (string policy, string? from, string? to, IMediator m, CancellationToken ct) =>
             TypedResults.Ok(await m.Send(new GetDiff(policy, from ?? "", to ?? "draft"), ct)))

@@ -20,6 +20,45 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         (JsonArray)await Send(HttpMethod.Get, path, null,
             node => AnswerShape.List(node, "JSON", ofObjects: true) ?? AnswerShape.Entries(node.AsArray(), entry), ct);
 
+    /// <summary>
+    /// A page of a list (the history): its entries, and the <c>before</c> of the next older page that its
+    /// <c>Link: &lt;...&gt;; rel="next"</c> names, null when it names none.
+    /// </summary>
+    public async Task<(JsonArray Entries, long? Before)> GetPage(string path, Func<JsonObject, string?> entry, CancellationToken ct)
+    {
+        long? before = null;
+        var entries = (JsonArray)await Send(HttpMethod.Get, path, null,
+            node => AnswerShape.List(node, "JSON", ofObjects: true) ?? AnswerShape.Entries(node.AsArray(), entry), ct,
+            response => before = NextBefore(response));
+        return (entries, before);
+    }
+
+    /// <summary>The <c>before</c> query parameter of the answer's rel="next" link, or null.</summary>
+    private static long? NextBefore(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out var values))
+        {
+            return null;
+        }
+        foreach (var link in values.SelectMany(v => v.Split(',')))
+        {
+            var open = link.IndexOf('<');
+            var close = link.IndexOf('>');
+            if (open < 0 || close < open || !link[(close + 1)..].Split(';').Any(p => p.Trim().Replace("\"", "") is "rel=next"))
+            {
+                continue;
+            }
+            var target = link[(open + 1)..close];
+            var query = target.IndexOf('?') is var q and >= 0 ? target[q..] : "";
+            if (Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query).TryGetValue("before", out var before)
+                && long.TryParse(before.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence))
+            {
+                return sequence;
+            }
+        }
+        return null;
+    }
+
     /// <summary>An object the control plane answers with, holding each of <paramref name="fields"/>.</summary>
     public Task<JsonObject> GetObject(string path, string[] fields, CancellationToken ct) => GetObject(path, fields, _ => null, ct);
 
@@ -57,9 +96,12 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     }
 
     /// <param name="problem">What is wrong with the answer for this request (a list where an object was due, a missing field), or null.</param>
-    private async Task<JsonNode> Send(HttpMethod method, string path, object? body, Func<JsonNode, string?> problem, CancellationToken ct)
+    /// <param name="answered">Reads what else the answer says (a header), before it is disposed.</param>
+    private async Task<JsonNode> Send(HttpMethod method, string path, object? body, Func<JsonNode, string?> problem, CancellationToken ct,
+        Action<HttpResponseMessage>? answered = null)
     {
         using var response = await Exchange(method, path, body, ct);
+        answered?.Invoke(response);
         var text = await BodyText(response, ct);
         // Anything but the answer this request is due is another program at --server (a proxy's login
         // page, another service, a JSON API of its own), named as such: not a stack trace, and not a

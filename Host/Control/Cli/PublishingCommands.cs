@@ -82,19 +82,41 @@ public static class PublishingCommands
     public static Command History(CliContext cli)
     {
         var policy = new Argument<string>("policy");
-        var history = new Command("history", "Every change: time, actor, reason, correlation id, snapshot version, summary") { policy };
+        var limit = new Option<int?>("--limit")
+        {
+            Description = $"Only the newest N changes (1 to {Application.History.GetHistory.GetHistory.MaxLimit}), still printed oldest first, then the command for the next older page while there is one",
+        };
+        var before = new Option<long?>("--before")
+        {
+            Description = "Only changes before this sequence (each entry's place in the log, 1 for the create; \"sequence\" in --json), as the previous page's last line gives it",
+        };
+        var history = new Command("history",
+            "Changes, oldest first: time, actor, snapshot version, correlation id, reason, summary (every change, or a page with --limit and --before)")
+            { policy, limit, before };
         history.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, policy)}/history",
+            var (most, cursor) = (parse.GetValue(limit), parse.GetValue(before));
+            var query = string.Join("&", new[] { most is { } l ? $"limit={l}" : null, cursor is { } b ? $"before={b}" : null }.OfType<string>());
+            var (result, older) = await cli.Api(parse).GetPage($"/policies/{ApiPath.Segment(parse, policy)}/history" + (query.Length > 0 ? "?" + query : ""),
                 e => DateTimeOffset.TryParse(S(e["at"]), System.Globalization.CultureInfo.InvariantCulture, out _) ? null : "an entry whose \"at\" is not a time", ct);
-            if (cli.WantsJson(parse)) cli.PrintJson(result);
-            else cli.Out.Write(TextTable.Render(["AT", "ACTOR", "VERSION", "CORRELATION", "REASON", "SUMMARY"],
+            var paged = most is not null || cursor is not null;
+            if (cli.WantsJson(parse))
+            {
+                // The default call keeps its list; a page says where the next one starts.
+                cli.PrintJson(paged ? new JsonObject { ["entries"] = result, ["nextBefore"] = older } : result);
+                return 0;
+            }
+            cli.Out.Write(TextTable.Render(["AT", "ACTOR", "VERSION", "CORRELATION", "REASON", "SUMMARY"],
                 result.Select(e => (IReadOnlyList<string>)[
                     // To the microsecond, as stored: a time copied from here into `show --at` includes its change.
                     DateTimeOffset.Parse(S(e!["at"]), System.Globalization.CultureInfo.InvariantCulture).UtcDateTime
                         .ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
                     S(e["actor"]), e["version"] is null ? "" : "v" + S(e["version"]), S(e["correlationId"]),
                     S(e["reason"]), S(e["summary"])])));
+            if (older is { } next)
+            {
+                cli.Out.WriteLine($"older changes: lethe history {parse.GetValue(policy)}{(most is { } n ? $" --limit {n}" : "")} --before {next}");
+            }
             return 0;
         }));
         return history;
