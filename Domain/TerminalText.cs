@@ -14,12 +14,13 @@ public static class TerminalText
     /// ESC starts sequences that move the cursor, clear the screen or set the window title; CR and backspace
     /// write over what a line already showed; a line break or U+2028 makes one line pass for two; a
     /// bidirectional override shows words in another order than they were written. Each is written as
-    /// <c>\xHH</c> or <c>\uHHHH</c>, so the reader sees what was there.
+    /// <c>\xHH</c> or <c>\uHHHH</c>, so the reader sees what was there; a backslash is written as <c>\\</c>,
+    /// so a value that holds the characters <c>\x1B</c> is not taken for an ESC shown escaped.
     /// </remarks>
     public static string Safe(string text)
     {
         var at = 0;
-        while (at < text.Length && !Acts(text[at]))
+        while (at < text.Length && !Acts(text[at]) && text[at] != '\\')
         {
             at++;
         }
@@ -31,7 +32,11 @@ public static class TerminalText
         for (; at < text.Length; at++)
         {
             var c = text[at];
-            if (!Acts(c))
+            if (c == '\\')
+            {
+                safe.Append(@"\\");
+            }
+            else if (!Acts(c))
             {
                 safe.Append(c);
             }
@@ -45,6 +50,19 @@ public static class TerminalText
             }
         }
         return safe.ToString();
+    }
+
+    /// <summary>True when the text holds nothing a terminal would act on (a backslash is plain text, though <see cref="Safe"/> doubles it).</summary>
+    public static bool IsPlain(string text)
+    {
+        foreach (var c in text)
+        {
+            if (Acts(c))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>C0 and C1 controls and DEL, the line and paragraph separators, and the bidirectional embeddings, overrides and isolates.</summary>

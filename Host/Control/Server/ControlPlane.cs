@@ -198,7 +198,7 @@ public static class ControlPlane
                 // Blanks and zero-width characters alone show as nobody in `lethe history`.
                 : !HasVisibleCharacter(token.Actor) ? "Actor has no visible character (only blanks or zero-width characters): every change records who made it"
                 // Every viewer reads it in `lethe history`: a line break would make one entry pass for two, an ESC rewrite the reader's terminal.
-                : Lethe.Domain.TerminalText.Safe(token.Actor) != token.Actor
+                : !Lethe.Domain.TerminalText.IsPlain(token.Actor)
                     ? $"Actor must be one line of text: '{Lethe.Domain.TerminalText.Safe(token.Actor)}' holds a control character (a line break, a carriage return from a file saved on Windows, an ESC), a line or paragraph separator or a bidirectional override"
                 : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role '{token.Role}' is not viewer, editor or admin"
                 : null;
