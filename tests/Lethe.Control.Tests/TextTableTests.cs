@@ -24,6 +24,34 @@ public class TextTableTests
         Assert.Equal($"REASON   SUMMARY\nship {emoji}  one\nship xx  two\n", text);
     }
 
+    // Emoji_Presentation=Yes outside the emoji blocks: terminals draw them two columns wide, as East Asian Width W says.
+    [Theory]
+    [InlineData("\u2705")] // white heavy check mark
+    [InlineData("\u2B50")] // white medium star
+    [InlineData("\u231A")] // watch
+    [InlineData("\u2615")] // hot beverage
+    [InlineData("\u26D4")] // no entry
+    [InlineData("\U0001F004")] // mahjong red dragon
+    [InlineData("\U0001F7E2")] // large green circle
+    public void an_emoji_shown_as_emoji_by_default_takes_two_columns(string emoji)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"done {emoji}", "one"], ["done xx", "two"]]);
+
+        Assert.Equal($"REASON   SUMMARY\ndone {emoji}  one\ndone xx  two\n", text);
+    }
+
+    // Symbols that are text unless a variation selector asks for the emoji: one column, as terminals draw them.
+    [Theory]
+    [InlineData("\u2714")] // heavy check mark
+    [InlineData("\u2764")] // heavy black heart
+    [InlineData("\u263A")] // white smiling face
+    public void a_symbol_shown_as_text_by_default_takes_one_column(string symbol)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"done {symbol}", "one"], ["done x", "two"]]);
+
+        Assert.Equal($"REASON  SUMMARY\ndone {symbol}  one\ndone x  two\n", text);
+    }
+
     [Fact]
     public void a_combining_accent_takes_no_column_of_its_own()
     {

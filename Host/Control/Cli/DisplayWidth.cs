@@ -5,7 +5,7 @@ namespace Lethe.Control.Cli;
 
 /// <summary>
 /// How many terminal columns a text takes: a reason or an actor in Japanese, Chinese or Korean takes
-/// two per character, and a combining accent (a decomposed "é") none, so a table padded by
+/// two per character, as does an emoji such as ✅ or ⭐, and a combining accent (a decomposed "é") none, so a table padded by
 /// <see cref="string.Length"/> would not line up.
 /// </summary>
 public static class DisplayWidth
@@ -22,7 +22,7 @@ public static class DisplayWidth
 
     private static int Of(Rune rune) =>
         Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format ? 0
-        : IsWide(rune.Value) ? 2
+        : IsWide(rune.Value) || EmojiPresentation.Has(rune.Value) ? 2
         : 1;
 
     /// <summary>The blocks Unicode's East Asian Width calls wide or fullwidth, and the emoji blocks terminals draw two columns wide.</summary>
