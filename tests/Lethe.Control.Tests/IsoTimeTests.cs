@@ -16,6 +16,9 @@ public class IsoTimeTests
     [InlineData("2026-11-28T23:00:00+02", 0)]
     [InlineData("2026-11-28T23:00+02", 0)]
     [InlineData("2026-11-28T18:30:00-0230", 0)]
+    // RFC 3339's zero offset of an unknown zone is the same instant as Z.
+    [InlineData("2026-11-28T21:00:00-00:00", 0)]
+    [InlineData("2026-11-28T21:00:00-00", 0)]
     public void an_iso_8601_time_as_other_tools_write_it_is_read(string text, long ticksPastNine)
     {
         Assert.True(IsoTime.TryRead(text, out var time));
@@ -27,6 +30,14 @@ public class IsoTimeTests
     [InlineData("2026-11-28T21:00:00,Z")]
     [InlineData("2026-11-28T21:00,5Z")]
     [InlineData("2026-11-28T21:00:00+2")]
+    // README: an offset as Z, +hh:mm, +hhmm or +hh; nothing looser.
+    [InlineData("2026-11-28T23:00:00+2:00")]
+    [InlineData("2026-11-28T23:00+2:00")]
+    [InlineData("2026-11-28 23:00:00+2:00")]
+    [InlineData("2026-11-28T21:00:00z")]
+    [InlineData("2026-11-28T21:00:00 +02:00")]
+    [InlineData("2026-11-28T23:00:00+02:0")]
+    [InlineData("2026-11-28T23:00:00+020")]
     [InlineData("28.11.2026 21:00")]
     public void anything_else_is_still_refused(string text) =>
         Assert.False(IsoTime.TryRead(text, out _));

@@ -18,21 +18,27 @@ public static partial class IsoTime
     ];
 
     /// <summary>A time without an offset is UTC, as `lethe history` prints it; a date alone is its midnight, UTC.</summary>
-    public static bool TryRead(string text, out DateTimeOffset time) =>
-        DateTimeOffset.TryParseExact(Normalized(text.Trim()), Formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    public static bool TryRead(string text, out DateTimeOffset time)
+    {
+        time = default;
+        return Normalized(text.Trim()) is { } iso
+            && DateTimeOffset.TryParseExact(iso, Formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    }
 
     /// <summary>
     /// The forms of ISO 8601 .NET's patterns miss, as the ones they take: a comma before the fraction
     /// (the standard's preferred sign, and GNU `date --iso-8601=ns`'s), more fraction digits than a
     /// tick holds (nine from that and from Go; cut, to the tick at or before the time), and an offset
-    /// of whole hours without its minutes.
+    /// of whole hours without its minutes. Null for any other text: .NET's offset pattern alone would
+    /// also take <c>+2:00</c>. A zero offset with a minus sign (RFC 3339's <c>-00:00</c>, "local offset
+    /// unknown") is still UTC: the instant is the same, only the writer's zone is not said.
     /// </summary>
-    private static string Normalized(string text)
+    private static string? Normalized(string text)
     {
         var match = Extended().Match(text);
         if (!match.Success)
         {
-            return text;
+            return DateAlone().IsMatch(text) ? text : null;
         }
         var fraction = match.Groups["fraction"].Value;
         var offset = match.Groups["offset"].Value;
@@ -43,4 +49,7 @@ public static partial class IsoTime
 
     [GeneratedRegex(@"^(?<time>[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?)(?:[.,](?<fraction>[0-9]+))?(?<offset>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Extended();
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex DateAlone();
 }
