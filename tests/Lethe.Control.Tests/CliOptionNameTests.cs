@@ -46,4 +46,40 @@ public class CliOptionNameTests(HostFixture fixture) : IClassFixture<HostFixture
         Assert.Contains("192.0.2.300", run.Err);
         Assert.DoesNotContain("addresses", run.Err);
     }
+
+    [Fact]
+    public async Task a_test_with_a_port_out_of_range_names_the_port_option()
+    {
+        var policy = await Host.NewPolicyWithWork("cli-names-port");
+
+        var run = await Host.Cli("test", "add", policy, "--client", "work", "--to", "192.0.2.1", "--port", "70000",
+            "--expect", "drop", "--reason", "no web");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("  --port: ", run.Err);
+        Assert.DoesNotContain("  port: ", run.Err);
+    }
+
+    [Fact]
+    public async Task a_reason_the_server_refuses_names_the_reason_option()
+    {
+        var run = await Host.Cli("policy", "create", "cli-names-reason", "--reason", new string('r', 501));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("  --reason: ", run.Err);
+        Assert.DoesNotContain("  reason: ", run.Err);
+    }
+
+    [Fact]
+    public async Task a_field_given_as_an_argument_keeps_its_name_where_another_command_has_an_option_of_that_name()
+    {
+        // `test add` has --client; `client remove` takes the client as an argument, which no option names.
+        var policy = await Host.NewPolicyWithWork("cli-names-argument");
+
+        var run = await Host.Cli("client", "remove", policy, "Not-A-Name!", "--reason", "gone");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("  client: ", run.Err);
+        Assert.DoesNotContain("--client", run.Err);
+    }
 }

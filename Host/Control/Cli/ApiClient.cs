@@ -10,7 +10,8 @@ using System.Text.Json.Nodes;
 namespace Lethe.Control.Cli;
 
 /// <summary>The CLI's side of the HTTP API: JSON in, JSON out, problem details turned into <see cref="CliException"/>.</summary>
-public sealed class ApiClient(HttpClient http, string server, string? token, long? ifMatch)
+/// <param name="options">The options of the command that sends the request, which name the fields the server refuses.</param>
+public sealed class ApiClient(HttpClient http, string server, string? token, long? ifMatch, IReadOnlySet<string> options)
 {
     /// <summary>A list of objects the control plane answers with (policies, history, snapshots, tests, a diff).</summary>
     public Task<JsonArray> GetArray(string path, CancellationToken ct) => GetArray(path, _ => null, ct);
@@ -269,7 +270,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             {
                 if (messages is JsonArray list)
                 {
-                    details.AddRange(list.Select(m => $"{CliOptionNames.Of(field)}: {Text(m) ?? m?.ToJsonString()}"));
+                    details.AddRange(list.Select(m => $"{CliOptionNames.Of(field, options)}: {Text(m) ?? m?.ToJsonString()}"));
                 }
             }
             message = Text(problem["title"]) ?? message;

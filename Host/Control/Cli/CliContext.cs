@@ -51,7 +51,8 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
         {
             throw new CliException($"--server: '{server}' is not an http:// or https:// URL (e.g. http://127.0.0.1:5080)");
         }
-        return new ApiClient(http(), server, token, parse.GetValue(IfMatch));
+        var options = parse.CommandResult.Command.Options.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        return new ApiClient(http(), server, token, parse.GetValue(IfMatch), options);
     }
 
     public bool WantsJson(ParseResult parse) => parse.GetValue(Json);
