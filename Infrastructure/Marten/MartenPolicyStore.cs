@@ -198,8 +198,9 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 
     public async Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct)
     {
-        var policies = await session.Query<Policy>().OrderBy(p => p.Id).ToListAsync(ct);
-        return policies.Select(p => new PolicySummary(p.Id, p.Version, p.Draft.Clients.Count, p.Draft.Clients.Sum(c => c.Rules.Count),
+        var policies = await session.Query<Policy>().ToListAsync(ct);
+        // Sorted here: PostgreSQL sorts by the database's collation, so two servers would list the same policies in other orders.
+        return policies.OrderBy(p => p.Id, StringComparer.Ordinal).Select(p => new PolicySummary(p.Id, p.Version, p.Draft.Clients.Count, p.Draft.Clients.Sum(c => c.Rules.Count),
             p.Publishing.LatestVersion, p.Publishing.PendingVersion)).ToArray();
     }
 

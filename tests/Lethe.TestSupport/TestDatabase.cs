@@ -34,14 +34,19 @@ public sealed class TestDatabase : IAsyncDisposable
             : throw new InvalidOperationException(
                 "These tests need PostgreSQL: run them with scripts/test, which starts a throwaway cluster, or set ConnectionStrings__Lethe.");
 
-    public static async Task<TestDatabase> Create(bool migrate = true)
+    /// <param name="icuLocale">
+    /// A collation for the database's text (<c>en-US</c>), as a server set up for its users' language has;
+    /// the throwaway cluster's own is C, which orders text as .NET's ordinal comparison does.
+    /// </param>
+    public static async Task<TestDatabase> Create(bool migrate = true, string? icuLocale = null)
     {
         var server = ServerConnectionString;
         var name = "lethe_t_" + Guid.NewGuid().ToString("N")[..12];
+        var collation = icuLocale is null ? "" : $" template template0 locale_provider icu icu_locale '{icuLocale}'";
         await using (var connection = new NpgsqlConnection(server))
         {
             await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"create database {name}", connection);
+            await using var create = new NpgsqlCommand($"create database {name}{collation}", connection);
             await create.ExecuteNonQueryAsync();
         }
         var cs = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
