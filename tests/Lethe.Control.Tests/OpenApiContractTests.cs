@@ -290,6 +290,39 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
         Assert.True(unanswered.Length == 0, "not exercised: " + string.Join(", ", unanswered));
     }
 
+    [Fact]
+    public async Task no_operation_lists_a_refusal_nothing_in_its_request_can_bring()
+    {
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        var listed = new List<string>();
+
+        foreach (var (method, path, operation) in contract.Operations())
+        {
+            var responses = operation["responses"]?.AsObject() ?? [];
+            var parameters = operation["parameters"]?.AsArray() ?? [];
+            // Only a path names a policy, client, rule, test or version that may not exist.
+            if (responses.ContainsKey("404") && !parameters.Any(p => p?["in"].Str() == "path"))
+            {
+                listed.Add($"{method} {path}: 404, with nothing in its path to be missing");
+            }
+            // A 400 is a body field, a path or query parameter or an If-Match the server cannot read; X-Correlation-Id is replaced, never refused.
+            var readable = operation["requestBody"] is not null
+                || parameters.Any(p => p?["in"].Str() is "path" or "query" || p?["name"].Str() == "If-Match");
+            if (responses.ContainsKey("400") && !readable)
+            {
+                listed.Add($"{method} {path}: 400, with nothing in its request to be malformed");
+            }
+        }
+        // A new policy has no rules, tests or clients for a change to break: it is made, or its name is taken (409).
+        if (contract.Operation(HttpMethod.Post, "/policies")["responses"]?["422"] is not null)
+        {
+            listed.Add("POST /policies: 422, which no policy being created can answer");
+        }
+
+        Assert.True(listed.Count == 0, string.Join("\n", listed));
+    }
+
     public static TheoryData<string, string, string> RequestsAndWhetherTheServerTakesThem() => new()
     {
         { "/policies/{policy}/tests", """{"client":"work","to":"192.0.2.1","proto":"tcp","port":443,"expect":"accept","reason":"r"}""", "taken" },

@@ -18,12 +18,13 @@ public static class PolicyEndpoints
 {
     public static void MapPolicies(this IEndpointRouteBuilder app)
     {
+        var list = app.MapGroup("/policies").RequireAuthorization(Roles.Viewer).WithTags("policies").RefusesListing();
         var read = app.MapGroup("/policies").RequireAuthorization(Roles.Viewer).WithTags("policies").RefusesReads();
         // A create has no version to match (If-Match is refused there); every other change takes one.
-        var create = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies").RefusesChanges();
+        var create = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies").RefusesCreation();
         var write = app.MapGroup("/policies").RequireAuthorization(Roles.Editor).WithTags("policies").RefusesChanges().ChangesWithIfMatch();
 
-        read.MapGet("/", async (IMediator m, CancellationToken ct) => TypedResults.Ok(await m.Send(new ListPolicies(), ct)));
+        list.MapGet("/", async (IMediator m, CancellationToken ct) => TypedResults.Ok(await m.Send(new ListPolicies(), ct)));
 
         create.MapPost("/", async (CreatePolicyRequest body, IMediator m, HttpRequest request, HttpResponse response, CancellationToken ct) =>
         {
