@@ -158,9 +158,9 @@ public class HistoryPagingTests(HostFixture fixture) : IClassFixture<HostFixture
     }
 
     [Theory]
-    [InlineData("--limit", "0", "limit: 'limit' must be a whole number from 1 to 1000")]
-    [InlineData("--limit", "5000", "limit: 'limit' must be a whole number from 1 to 1000")]
-    [InlineData("--before", "0", "before: 'before' must be an entry's sequence")]
+    [InlineData("--limit", "0", "--limit: 'limit' must be a whole number from 1 to 1000")]
+    [InlineData("--limit", "5000", "--limit: 'limit' must be a whole number from 1 to 1000")]
+    [InlineData("--before", "0", "--before: 'before' must be an entry's sequence")]
     [InlineData("--limit", "ten", "--limit")]
     [InlineData("--before", "r-1a2b", "--before")]
     public async Task the_cli_refuses_a_bad_limit_or_cursor_with_a_message_and_exit_1(string option, string value, string message)
