@@ -58,11 +58,12 @@ public static class RuleParser
         {
             comment = trimmed[(commentAt + "comment=".Length)..];
             head = commentAt == 0 ? "" : trimmed[..(commentAt - 1)];
-            foreach (var c in comment)
+            for (var i = 0; i < comment.Length; i++)
             {
+                var c = comment[i];
                 if (c >= 127 || c < 32)
                 {
-                    return new RuleError("comment", "comment must be printable ASCII");
+                    return new RuleError("comment", $"comment must be printable ASCII, not {CodePoint(comment, i)} (character {i + 1} of the comment)");
                 }
                 if (c == '=')
                 {
@@ -75,6 +76,20 @@ public static class RuleParser
         {
             // `qvm-firewall --raw list` prints a blank comment as "comment= ", trimmed here to nothing; Qubes keeps none.
             comment = null;
+        }
+
+        for (var i = 0; i < head.Length; i++)
+        {
+            if (head[i] > '~')
+            {
+                // Pasted from a document, a no-break space or a Cyrillic letter looks like the ASCII it imitates, so
+                // quoting the text would show nothing wrong: name the character. Qubes refuses any such payload too.
+                var start = head.LastIndexOf(' ', i) + 1;
+                var eq = head.IndexOf('=', start);
+                var key = eq > start && eq < i ? head[start..eq] : "rule";
+                return new RuleError(key, $"{(key == "rule" ? "the rule" : key)} holds {CodePoint(head, i)} at character {i + 1}, " +
+                    "which is not ASCII (a no-break space or a look-alike letter, say): rules are plain ASCII, as in Qubes");
+            }
         }
 
         if (head.Contains('\t') || head.Contains("  ", StringComparison.Ordinal) || head.EndsWith(' '))
@@ -374,6 +389,10 @@ public static class RuleParser
 
     /// <summary>Either family, strict: four dotted parts for IPv4, no zone index for IPv6.</summary>
     public static IPAddress? ParseAddress(string text) => ParseIPv4(text) ?? ParseIPv6(text);
+
+    /// <summary>The whole character, so an emoji is named as one (U+1F600), not by the first half of its UTF-16 pair.</summary>
+    private static string CodePoint(string text, int at) =>
+        $"U+{(System.Text.Rune.TryGetRuneAt(text, at, out var rune) ? rune.Value : text[at]):X4}";
 
     private static bool IsDigits(string text)
     {

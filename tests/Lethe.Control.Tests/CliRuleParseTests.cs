@@ -105,7 +105,7 @@ public class CliRuleParseTests
         {
             "error: '\\x1B]0;owned\\x07' is not a key=value pair",
             "error: action must be accept, drop or reject, not 'acc\\x1B[2J\\x0Dept'",
-            "error: dsthost 'a\\x9Bb' may only hold a-z, 0-9, '-', '.' and '_' (lowercase)",
+            "error: dsthost holds U+009B at character 24, which is not ASCII (a no-break space or a look-alike letter, say): rules are plain ASCII, as in Qubes",
         }, run.Lines());
     }
 

@@ -65,6 +65,27 @@ public class RuleSyntaxTests
     public void a_tab_or_a_double_space_between_pairs_is_refused(string text) =>
         Assert.Contains("one space", RuleText.ErrorFor(text).Message);
 
+    /// <summary>
+    /// A no-break space, a fullwidth digit or a Cyrillic letter pasted from a document looks like the ASCII it imitates,
+    /// so a refusal that only quotes the text ("not 'accept proto=tcp'") leaves the reader nothing to fix.
+    /// </summary>
+    [Theory]
+    [InlineData("action=accept\u00a0proto=tcp", "action", "U+00A0")]
+    [InlineData("action=accept proto=tcp\u2003dstports=443", "proto", "U+2003")]
+    [InlineData("\u0430ction=accept", "rule", "U+0430")]
+    [InlineData("action=accept dsthost=exampl\u0435.com", "dsthost", "U+0435")]
+    [InlineData("action=accept proto=tcp dstports=6553\uff15", "dstports", "U+FF15")]
+    [InlineData("action=accept comment=see\u00a0ticket", "comment", "U+00A0")]
+    [InlineData("action=accept comment=ok \U0001F44D", "comment", "U+1F44D")]
+    public void a_character_outside_ascii_is_named_by_its_code_point(string text, string key, string named)
+    {
+        var error = RuleText.ErrorFor(text);
+
+        Assert.Equal(key, error.Key);
+        Assert.Contains(named, error.Message);
+        Assert.Contains("ASCII", error.Message);
+    }
+
     [Theory]
     [InlineData(" action=accept proto=tcp")]
     [InlineData("action=accept proto=tcp ")]
