@@ -278,8 +278,7 @@ public static class RuleParser
         var parsed = family == AddressFamily.InterNetwork ? ParseIPv4(addressText) : ParseIPv6(addressText);
         if (parsed is null)
         {
-            var kind = family == AddressFamily.InterNetwork ? "an IPv4 address with four dotted parts" : "an IPv6 address";
-            return new RuleError(key, $"{key}: '{addressText}' is not {kind}");
+            return new RuleError(key, $"{key}: '{addressText}' is not {NotAnAddress(addressText, family)}");
         }
         network = new Cidr(parsed, prefix);
         return null;
@@ -300,6 +299,11 @@ public static class RuleParser
         {
             network = new Cidr(v4, 32);
             return null;
+        }
+        if (value.Split('.') is { Length: 4 } parts && parts.All(IsDigits) && Ipv4Flaw(parts) is { } flaw)
+        {
+            // Four decimal parts mean an address, so say what is wrong with it rather than call it a shortened one.
+            return new RuleError("dsthost", $"dsthost '{value}' is not an IPv4 address: {flaw}; give an address as dst4=");
         }
         if (value.Contains(':') && ParseIPv6(value) is { } v6)
         {
@@ -361,19 +365,57 @@ public static class RuleParser
     public static IPAddress? ParseIPv4(string text)
     {
         var parts = text.Split('.');
-        if (parts.Length != 4)
+        if (parts.Length != 4 || Ipv4Flaw(parts) is not null)
         {
             return null;
         }
         var bytes = new byte[4];
         for (var i = 0; i < 4; i++)
         {
-            if (!IsDigits(parts[i]) || parts[i].Length > 3 || (parts[i].Length > 1 && parts[i][0] == '0') || !byte.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out bytes[i]))
-            {
-                return null;
-            }
+            bytes[i] = byte.Parse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture);
         }
         return new IPAddress(bytes);
+    }
+
+    /// <summary>What is wrong with four dotted parts as an IPv4 address, or null when nothing is.</summary>
+    private static string? Ipv4Flaw(string[] parts)
+    {
+        foreach (var part in parts)
+        {
+            if (part.Length == 0)
+            {
+                return "a part is empty";
+            }
+            if (!IsDigits(part))
+            {
+                return $"'{part}' is not a decimal number";
+            }
+            if (part.Length > 1 && part[0] == '0')
+            {
+                return $"'{part}' has a leading zero, which may be read as octal; write each part in plain decimal";
+            }
+            if (part.Length > 3 || int.Parse(part, CultureInfo.InvariantCulture) > 255)
+            {
+                return $"'{part}' is above 255";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The end of "'TEXT' is not ...": which address the text fails to be and, for four dotted parts, why.</summary>
+    private static string NotAnAddress(string text, AddressFamily family)
+    {
+        if (family == AddressFamily.InterNetwork)
+        {
+            var parts = text.Split('.');
+            return parts.Length == 4 && Ipv4Flaw(parts) is { } flaw
+                ? $"an IPv4 address: {flaw}"
+                : "an IPv4 address with four dotted parts";
+        }
+        var embedded = text[(text.LastIndexOf(':') + 1)..].Split('.');
+        return embedded.Length == 4 && Ipv4Flaw(embedded) is { } inner
+            ? $"an IPv6 address: in its IPv4 part, {inner}"
+            : "an IPv6 address";
     }
 
     /// <remarks>

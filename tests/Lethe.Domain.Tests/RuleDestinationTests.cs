@@ -37,6 +37,28 @@ public class RuleDestinationTests
     public void an_invalid_dst4_is_refused_naming_dst4(string destination) =>
         Assert.Equal("dst4", RuleText.ErrorFor("action=accept " + destination).Key);
 
+    /// <summary>
+    /// "Not an IPv4 address with four dotted parts" denies what the reader sees in 10.0.0.256 or 010.0.0.1, which
+    /// have four: the refusal says which part is wrong and how (a leading zero is octal to Qubes, which reads
+    /// dst4=010.0.0.1 as a name that getaddrinfo turns into 8.0.0.1).
+    /// </summary>
+    [Theory]
+    [InlineData("dst4=10.0.0.256", "dst4", "'256' is above 255")]
+    [InlineData("dst4=192.168.1.1000/24", "dst4", "'1000' is above 255")]
+    [InlineData("dst4=010.0.0.1", "dst4", "'010' has a leading zero")]
+    [InlineData("dst4=10.0.x.1", "dst4", "'x' is not a decimal number")]
+    [InlineData("dst4=10..0.1", "dst4", "a part is empty")]
+    [InlineData("dsthost=10.0.0.256", "dsthost", "'256' is above 255")]
+    [InlineData("dsthost=10.0.0.256/8", "dsthost", "'256' is above 255")]
+    [InlineData("dst6=::ffff:1.2.3.010", "dst6", "'010' has a leading zero")]
+    public void an_address_with_four_dotted_parts_is_refused_saying_which_part_is_wrong(string given, string key, string reason)
+    {
+        var error = RuleText.ErrorFor("action=accept " + given);
+
+        Assert.Equal(key, error.Key);
+        Assert.Contains(reason, error.Message);
+    }
+
     [Theory]
     [InlineData("dst6=192.0.2.1")]
     [InlineData("dst6=2001:db8::1/129")]
