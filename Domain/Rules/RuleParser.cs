@@ -305,8 +305,13 @@ public static class RuleParser
             // Four decimal parts mean an address, so say what is wrong with it rather than call it a shortened one.
             return new RuleError("dsthost", $"dsthost '{value}' is not an IPv4 address: {flaw}; give an address as dst4=");
         }
-        if (value.Contains(':') && ParseIPv6(value) is { } v6)
+        if (value.Contains(':'))
         {
+            // No host name holds a colon: this is an IPv6 address gone wrong, and is named as one.
+            if (ParseIPv6(value) is not { } v6)
+            {
+                return new RuleError("dsthost", $"dsthost: '{value}' is not {NotAnAddress(value, AddressFamily.InterNetworkV6)}");
+            }
             network = new Cidr(v6, 128);
             return null;
         }

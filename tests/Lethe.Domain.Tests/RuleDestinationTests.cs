@@ -59,6 +59,21 @@ public class RuleDestinationTests
         Assert.Contains(reason, error.Message);
     }
 
+    /// <summary>
+    /// No host name holds a colon, so a dsthost with one is an IPv6 address gone wrong; told that it "may only hold
+    /// a-z, 0-9, '-', '.' and '_'", the reader of 2001:db8::1::2 sees only those and learns nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("dsthost=2001:db8::1::2", "dsthost: '2001:db8::1::2' is not an IPv6 address")]
+    [InlineData("dsthost=2001:db8:0:0:0:0:0:0:1", "dsthost: '2001:db8:0:0:0:0:0:0:1' is not an IPv6 address")]
+    [InlineData("dsthost=::ffff:1.2.3.300", "dsthost: '::ffff:1.2.3.300' is not an IPv6 address: in its IPv4 part, '300' is above 255")]
+    public void a_dsthost_with_a_colon_is_refused_as_an_ipv6_address(string given, string message)
+    {
+        var error = RuleText.ErrorFor("action=accept " + given);
+
+        Assert.Equal(("dsthost", message), (error.Key, error.Message));
+    }
+
     [Theory]
     [InlineData("dst6=192.0.2.1")]
     [InlineData("dst6=2001:db8::1/129")]
