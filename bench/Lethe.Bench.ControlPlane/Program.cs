@@ -31,10 +31,14 @@ if (options is not null && checkOnly)
 if (options is null)
 {
     Console.Error.WriteLine("""
-        usage: Lethe.Bench.ControlPlane [--only publish|changes|startup-phases] [--clients 10] [--sizes 100,1000]
+        usage: Lethe.Bench.ControlPlane [--only publish|changes|startup-phases|long-log|list] [--clients 10] [--sizes 100,1000]
                                         [--publishes 20] [--warmup 3] [--workers 8] [--seconds 10]
-                                        [--startups 5] [--out FILE.md] [--quiet-marten]
+                                        [--startups 5] [--events 50000] [--policies 200] [--rules 1000]
+                                        [--repeats 10] [--out FILE.md] [--quiet-marten]
         --quiet-marten turns off Marten's log (a lost race is one information line per 409).
+        long-log and list run only when named: long-log builds one policy of --rules rules and a log of
+        --events rule changes (show --at, rollback, publish) and lists --policies policies of --rules rules
+        (GET /policies); list does only the latter. Each call is timed --repeats times after one warm-up.
         Needs ConnectionStrings__Lethe (a PostgreSQL server where it may create and drop a database).
         """);
     return 2;
@@ -64,6 +68,8 @@ var loadBefore = LoadAverage();
 var publishes = new List<PublishResult>();
 var changes = new List<ChangeRun>();
 Stats[]? phases = null;
+LongLogResult? longLog = null;
+ListResult? listing = null;
 
 if (options.Only is null or "publish")
 {
@@ -91,7 +97,18 @@ if (options.Only is null or "startup-phases")
     phases = await StartupPhases.Run(options.Startups, log);
 }
 
-var report = Report(options, machine, $"{loadBefore} at the start, {LoadAverage()} at the end", publishes, changes, phases);
+if (options.Only is "long-log")
+{
+    log.WriteLine("a long log...");
+    longLog = await LongLog.Run(host, options.Events, options.Rules, options.Repeats, log);
+}
+if (options.Only is "long-log" or "list")
+{
+    log.WriteLine("the policy list...");
+    listing = await LongLog.RunList(host, options.Policies, options.Rules, options.Repeats, log);
+}
+
+var report = Report(options, machine, $"{loadBefore} at the start, {LoadAverage()} at the end", publishes, changes, phases, longLog, listing);
 Console.Write(report);
 if (options.Out is { } file)
 {
@@ -117,7 +134,8 @@ static async Task<string> Describe(ControlPlaneHost host)
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-static string Report(Options options, string machine, string load, List<PublishResult> publishes, List<ChangeRun> changes, Stats[]? phases)
+static string Report(Options options, string machine, string load, List<PublishResult> publishes, List<ChangeRun> changes, Stats[]? phases,
+    LongLogResult? longLog, ListResult? listing)
 {
     var s = new StringWriter(CultureInfo.InvariantCulture);
     s.WriteLine();
@@ -174,10 +192,33 @@ static string Report(Options options, string machine, string load, List<PublishR
             s.WriteLine($"| {StartupPhases.Names[i]} | {Stats.Ms(phases[i].Median)} | {Stats.Ms(phases[i].Min)} | {Stats.Ms(phases[i].Max)} |");
         }
     }
+    if (longLog is not null || listing is not null)
+    {
+        s.WriteLine();
+        s.WriteLine($"### A long log ({options.Repeats} calls of each after one warm-up)");
+        s.WriteLine();
+        s.WriteLine("| call | log | median ms | p95 ms | min ms | max ms |");
+        s.WriteLine("|---|---|---:|---:|---:|---:|");
+        void Row(string call, string what, Stats t) =>
+            s.WriteLine($"| {call} | {what} | {Stats.Ms(t.Median)} | {Stats.Ms(t.P95)} | {Stats.Ms(t.Min)} | {Stats.Ms(t.Max)} |");
+        if (longLog is { } l)
+        {
+            var what = $"{l.Events:N0} rule changes, {l.Rules:N0} rules";
+            Row("show --at (GET /policies/{p}?at=), just after version 1", what, l.ShowAtStart);
+            Row("show --at, at the log's end", what, l.ShowAtEnd);
+            Row("rollback (POST /rollback)", what, l.Rollback);
+            Row("publish (POST /publish)", what, l.Publish);
+        }
+        if (listing is { } p)
+        {
+            Row("policy list (GET /policies)", $"{p.Policies} policies x {p.RulesEach:N0} rules", p.List);
+        }
+    }
     return s.ToString();
 }
 
-internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publishes, int Warmup, int Workers, double Seconds, int Startups, string? Out, bool QuietMarten)
+internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publishes, int Warmup, int Workers, double Seconds, int Startups, string? Out, bool QuietMarten,
+    int Events = 50_000, int Policies = 200, int Rules = 1_000, int Repeats = 10)
 {
     /// <summary>First argument of a run that only checks the rest and exits 0 or 2.</summary>
     public const string CheckVerb = "check-options";
@@ -205,7 +246,8 @@ internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publi
             {
                 o = args[i] switch
                 {
-                    "--only" => o with { Only = Next() is var v && v is "publish" or "changes" or "startup-phases" ? v : throw new ArgumentException("--only publish|changes|startup-phases") },
+                    "--only" => o with { Only = Next() is var v && v is "publish" or "changes" or "startup-phases" or "long-log" or "list" ? v
+                        : throw new ArgumentException("--only publish|changes|startup-phases|long-log|list") },
                     "--clients" => o with { Clients = Int() },
                     "--sizes" => o with { Sizes = ParseSizes(Next()) },
                     "--publishes" => o with { Publishes = Int() },
@@ -213,6 +255,10 @@ internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publi
                     "--workers" => o with { Workers = Int() },
                     "--seconds" => o with { Seconds = ParseSeconds(Next()) },
                     "--startups" => o with { Startups = Int() },
+                    "--events" => o with { Events = Int() },
+                    "--policies" => o with { Policies = Int() },
+                    "--rules" => o with { Rules = Int() },
+                    "--repeats" => o with { Repeats = Int() },
                     "--out" => o with { Out = Next() },
                     "--quiet-marten" => o with { QuietMarten = true },
                     _ => throw new ArgumentException($"unknown option {args[i]}"),
