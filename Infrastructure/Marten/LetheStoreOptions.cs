@@ -38,6 +38,9 @@ public static class LetheStoreOptions
         ]);
 
         options.Projections.Add<PolicyDraftProjection>(ProjectionLifecycle.Inline);
+        // The draft projection stores each policy's listing beside its draft (PolicyDraftProjection.RaiseSideEffects).
+        options.Events.EnableSideEffectsOnInlineProjections = true;
+        options.Schema.For<PolicyListing>().Identity(x => x.Id);
         options.Schema.For<SnapshotDocument>().Identity(x => x.Id).Index(x => x.Policy);
     }
 }

@@ -198,10 +198,11 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 
     public async Task<IReadOnlyList<PolicySummary>> List(CancellationToken ct)
     {
-        var policies = await session.Query<Policy>().ToListAsync(ct);
+        // The listings, not the drafts: those hold every rule, megabytes for a large policy.
+        var policies = await session.Query<PolicyListing>().ToListAsync(ct);
         // Sorted here: PostgreSQL sorts by the database's collation, so two servers would list the same policies in other orders.
-        return policies.OrderBy(p => p.Id, StringComparer.Ordinal).Select(p => new PolicySummary(p.Id, p.Version, p.Draft.Clients.Count, p.Draft.Clients.Sum(c => c.Rules.Count),
-            p.Publishing.LatestVersion, p.Publishing.PendingVersion)).ToArray();
+        return policies.OrderBy(p => p.Id, StringComparer.Ordinal)
+            .Select(p => new PolicySummary(p.Id, p.Version, p.Clients, p.Rules, p.LatestSnapshot, p.PendingConfirmation)).ToArray();
     }
 
     public async Task<IReadOnlyList<PendingPublish>> Pending(CancellationToken ct)

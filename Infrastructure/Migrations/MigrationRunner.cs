@@ -11,7 +11,7 @@ namespace Lethe.Infrastructure.Migrations;
 public static class MigrationRunner
 {
     /// <summary>The files `migrations/` holds in this build, in order (a test holds the two equal).</summary>
-    public static readonly IReadOnlyList<string> Shipped = ["0001_initial.sql"];
+    public static readonly IReadOnlyList<string> Shipped = ["0001_initial.sql", "0002_policy_listing.sql"];
 
     /// <summary>The advisory lock every `lethe migrate` holds while it runs: "lethemig" in ASCII.</summary>
     private const long LockKey = 0x6C6574_68656D6967;

@@ -1,3 +1,4 @@
+using Lethe.Infrastructure.Migrations;
 using Lethe.TestSupport;
 
 namespace Lethe.Control.Tests;
@@ -25,29 +26,29 @@ public sealed class MigrateCommandTests : IDisposable
     public async Task a_connection_lost_in_the_middle_of_a_migration_is_one_error_line_naming_the_file()
     {
         await using var database = await TestDatabase.Create(migrate: false);
-        CheckedInMigrationsAnd(("0002_connection_drops.sql", "select pg_terminate_backend(pg_backend_pid());"));
+        CheckedInMigrationsAnd(("0900_connection_drops.sql", "select pg_terminate_backend(pg_backend_pid());"));
 
         var run = await OfflineCli.Run("", "migrate", "--connection", database.ConnectionString, "--migrations", _folder);
 
         Assert.Equal(1, run.ExitCode);
-        Assert.StartsWith("error: migration failed: 0002_connection_drops.sql failed", run.Err);
+        Assert.StartsWith("error: migration failed: 0900_connection_drops.sql failed", run.Err);
         Assert.DoesNotContain("Unhandled exception", run.Err);
-        Assert.Contains("applied before it in this run: 0001_initial.sql", run.Err);
+        Assert.Contains($"applied before it in this run: {string.Join(", ", MigrationRunner.Shipped)})", run.Err);
     }
 
     [Fact]
     public async Task a_failed_migration_names_its_file_and_the_files_applied_before_it()
     {
         await using var database = await TestDatabase.Create(migrate: false);
-        CheckedInMigrationsAnd(("0002_extra_table.sql", "create table lethe.extra (id int);"),
-            ("0003_broken.sql", "alter table lethe.no_such_table add column x int;"));
+        CheckedInMigrationsAnd(("0900_extra_table.sql", "create table lethe.extra (id int);"),
+            ("0901_broken.sql", "alter table lethe.no_such_table add column x int;"));
 
         var run = await OfflineCli.Run("", "migrate", "--connection", database.ConnectionString, "--migrations", _folder);
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal(2, await database.Count("select count(*) from public.lethe_migrations"));
-        Assert.Contains("0003_broken.sql failed and was not applied", run.Err);
-        Assert.Contains("applied before it in this run: 0001_initial.sql, 0002_extra_table.sql", run.Err);
+        Assert.Equal(MigrationRunner.Shipped.Count + 1, await database.Count("select count(*) from public.lethe_migrations"));
+        Assert.Contains("0901_broken.sql failed and was not applied", run.Err);
+        Assert.Contains($"applied before it in this run: {string.Join(", ", MigrationRunner.Shipped)}, 0900_extra_table.sql)", run.Err);
     }
 
     [Fact]

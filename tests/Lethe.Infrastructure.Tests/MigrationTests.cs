@@ -39,6 +39,46 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    public async Task a_database_holding_policies_from_before_the_policy_listing_lists_them_once_migrated()
+    {
+        await using var database = await TestDatabase.Create(migrate: true);
+        var audit = new Application.Ports.AuditStamp("alice", "because", "corr");
+        using (var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, database.ConnectionString, createSchema: false)))
+        {
+            await using var session = store.LightweightSession();
+            var policies = new MartenPolicyStore(session);
+            await policies.Create(new Domain.Policies.PolicyCreated("web"), audit, default);
+            await policies.Append("web", 1, [
+                new Domain.Policies.ClientAdded("work", ["10.137.0.5"]), new Domain.Policies.ClientAdded("play", ["10.137.0.6"]),
+                new Domain.Policies.RulesImported("work", false, [new("r-1", "action=accept"), new("r-2", "action=drop")]),
+                new Domain.Policies.RuleAdded("play", "r-3", "action=drop", 0),
+                new Domain.Policies.PolicyPublished(1, "sha-1", 5, null),
+                new Domain.Policies.PolicyPublished(2, "sha-2", 6, DateTimeOffset.UtcNow.AddMinutes(5)),
+            ], audit, null, default);
+            await policies.Create(new Domain.Policies.PolicyCreated("empty"), audit, default);
+        }
+        // What 0001_initial.sql made and a Lethe of its time filled: the drafts, and no listing of them.
+        await database.Execute($"drop table lethe.mt_doc_policylisting; delete from public.lethe_migrations where name = '{PolicyListingMigration}'");
+
+        var applied = await MigrationRunner.Apply(database.ConnectionString, RepositoryPaths.Migrations, CancellationToken.None);
+
+        Assert.Equal([PolicyListingMigration], applied);
+        using (var store = DocumentStore.For(o => LetheStoreOptions.Configure(o, database.ConnectionString, createSchema: false)))
+        {
+            await store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+            await using var session = store.LightweightSession();
+            var policies = new MartenPolicyStore(session);
+            Assert.Equal([new("empty", 1, 0, 0, 0, null), new Application.Ports.PolicySummary("web", 7, 2, 3, 2, 2)], await policies.List(default));
+
+            // The listings it wrote are Marten's own documents: the next change keeps them.
+            await policies.Append("web", 7, [new Domain.Policies.RuleRemoved("work", "r-1", "action=accept")], audit, null, default);
+            Assert.Equal(new Application.Ports.PolicySummary("web", 8, 2, 2, 2, 2), (await policies.List(default))[1]);
+        }
+    }
+
+    private const string PolicyListingMigration = "0002_policy_listing.sql";
+
+    [Fact]
     public async Task a_database_that_cannot_hold_every_character_is_refused_before_anything_is_applied()
     {
         var name = "lethe_t_ascii_" + Guid.NewGuid().ToString("N")[..8];
