@@ -14,9 +14,18 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 {
     public async Task<Policy?> Load(string policy, CancellationToken ct) => await session.LoadAsync<Policy>(policy, ct);
 
+    /// <summary>
+    /// The stream <see cref="LoadFromLog"/> read last in this session (one request's). Publish, rollback and
+    /// revert then ask <see cref="RecordedSnapshot"/> about a version whose sealing event it holds, which was
+    /// a second read of the whole stream, as long again at a long log. Appended events never change, so
+    /// what it found there is what the log records.
+    /// </summary>
+    private (string Policy, IReadOnlyList<IEvent> Events)? _lastRead;
+
     public async Task<Policy?> LoadFromLog(string policy, long? version, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(policy, version: version ?? 0, token: ct);
+        _lastRead = (policy, events);
         // Marten returns the whole stream for a version past its end; that version does not exist yet.
         if (version is > 0 && (events.Count == 0 || events[^1].Version < version))
         {
@@ -27,7 +36,15 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
 
     public async Task<RecordedSnapshot?> RecordedSnapshot(string policy, int version, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(policy, token: ct);
+        if (_lastRead is { } read && read.Policy == policy && Recorded(read.Events, version) is { } kept)
+        {
+            return kept;
+        }
+        return Recorded(await session.Events.FetchStreamAsync(policy, token: ct), version);
+    }
+
+    private static RecordedSnapshot? Recorded(IReadOnlyList<IEvent> events, int version)
+    {
         for (var i = 0; i < events.Count; i++)
         {
             switch (events[i].Data)
