@@ -71,18 +71,41 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     /// the time `snapshot list` gives a version would show the policy before it. Nothing else moves: the
     /// events before it were appended before sealing began (its append expects their version), and
     /// an earlier time only ends the prefix sooner, so no state that never was comes of it.
+    /// Only that prefix is read, in pages of growing size, so that a time near the start of a long log
+    /// folds a few events and not all of them. Not by a query for the first event stamped after the time:
+    /// with no index on the stamps, PostgreSQL read the whole stream for it where its statistics lagged
+    /// behind the stream's growth.
     /// </remarks>
     public async Task<Policy?> LoadAt(string policy, DateTimeOffset at, CancellationToken ct)
     {
-        var events = await session.Events.FetchStreamAsync(policy, token: ct);
-        var sealedAt = (await Snapshots(policy, ct)).ToDictionary(s => s.Version, s => s.SealedAt);
-        var count = 0;
-        while (count < events.Count && TimeOf(events[count], sealedAt) <= at)
+        var prefix = new List<IEvent>();
+        Dictionary<int, DateTimeOffset>? sealedAt = null;
+        var after = 0L;
+        for (var page = FirstPage; ; page = Math.Min(page * 2, LargestPage))
         {
-            count++;
+            var events = await session.Events.FetchStreamAsync(policy, version: after + page, fromVersion: after + 1, token: ct);
+            foreach (var e in events)
+            {
+                // A sealing event's time is never later than its stamp: the snapshot summaries are read only for one stamped after the time.
+                if (e.Timestamp > at && (EventSummary.Sealed(e.Data) is null
+                    || TimeOf(e, sealedAt ??= (await Snapshots(policy, ct)).ToDictionary(s => s.Version, s => s.SealedAt)) > at))
+                {
+                    return PolicyLog.Fold(prefix, prefix.Count);
+                }
+                prefix.Add(e);
+            }
+            if (events.Count < page)
+            {
+                return PolicyLog.Fold(prefix, prefix.Count);
+            }
+            after = events[^1].Version;
         }
-        return PolicyLog.Fold(events, count);
     }
+
+    /// <summary>Events read by the first page of <see cref="LoadAt"/>, doubled for each next one up to <see cref="LargestPage"/>.</summary>
+    public const int FirstPage = 256;
+
+    private const int LargestPage = 8192;
 
     private static DateTimeOffset TimeOf(IEvent e, Dictionary<int, DateTimeOffset> sealedAt) =>
         EventSummary.Sealed(e.Data) is { } made && sealedAt.TryGetValue(made.Version, out var time) && time < e.Timestamp ? time : e.Timestamp;

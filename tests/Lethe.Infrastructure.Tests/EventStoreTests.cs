@@ -107,6 +107,89 @@ public sealed class EventStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_policy_at_a_time_is_folded_from_the_events_up_to_it_without_reading_the_whole_log()
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("long"), audit, default);
+            await store.Append("long", 1, [new ClientAdded("work", ["10.137.0.5"]), new RuleAdded("work", "r-1", "action=drop", 0)], audit, null, default);
+            await store.Append("long", 3, Toggles("r-1", "action=drop", MartenPolicyStore.FirstPage + 10), audit, null, default);
+        }
+        // Version v stamped at 10:00 plus v minutes; those past the first page hold what no reader can read: read, they would fail the request.
+        await _database.Execute("update lethe.mt_events set timestamp = timestamptz '2026-01-01 10:00:00Z' + version * interval '1 minute' where stream_id = 'long'");
+        await _database.Execute($"update lethe.mt_events set data = '\"unreadable\"' where stream_id = 'long' and version > {MartenPolicyStore.FirstPage}");
+        // As `show --at` passes it on when given with an offset: 10:03:30 UTC.
+        var at = new DateTimeOffset(2026, 1, 1, 12, 3, 30, TimeSpan.FromHours(2));
+
+        await using var query = _store.LightweightSession();
+        var then = await new MartenPolicyStore(query).LoadAt("long", at, default);
+
+        Assert.Equal(3, then!.Version);
+        Assert.Equal("action=drop", then.Draft.FindClient("work")!.Rules.Single().Rule);
+    }
+
+    [Fact]
+    public async Task a_version_sealed_by_the_time_counts_though_its_event_was_stamped_after_it_and_the_rest_of_the_log_is_not_read()
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        var sealedAt = new DateTimeOffset(2026, 1, 1, 10, 3, 0, TimeSpan.Zero);
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("timed"), audit, default);
+            await store.Append("timed", 1, [new ClientAdded("work", ["10.137.0.5"])], audit, null, default);
+            var snapshot = new StoredSnapshot(new SealedSnapshot(SealedSnapshot.CurrentFormat, "timed", 1, 2, sealedAt, "sha", "key", "sig", "e30="), DraftContent.Empty);
+            await store.Append("timed", 2, [new PolicyPublished(1, "sha", 2, null)], audit, snapshot, default);
+            await store.Append("timed", 3, [new RuleAdded("work", "r-1", "action=drop", 0), .. Toggles("r-1", "action=drop", MartenPolicyStore.FirstPage)], audit, null, default);
+        }
+        // Stamped 10:01, 10:02, 10:05 (the publish, sealed at 10:03) and from 10:06 on; past the first page, unreadable.
+        await _database.Execute("update lethe.mt_events set timestamp = timestamptz '2026-01-01 10:00:00Z' + " +
+            "(case when version > 2 then version + 2 else version end) * interval '1 minute' where stream_id = 'timed'");
+        await _database.Execute($"update lethe.mt_events set data = '\"unreadable\"' where stream_id = 'timed' and version > {MartenPolicyStore.FirstPage}");
+
+        await using var query = _store.LightweightSession();
+        var then = await new MartenPolicyStore(query).LoadAt("timed", sealedAt.AddMinutes(1), default);
+
+        Assert.Equal(3, then!.Version);
+        Assert.Equal(1, then.Publishing.LatestVersion);
+    }
+
+    [Theory]
+    [InlineData(MartenPolicyStore.FirstPage - 3)]
+    [InlineData(MartenPolicyStore.FirstPage + MartenPolicyStore.FirstPage * 2 - 3)]
+    [InlineData(MartenPolicyStore.FirstPage * 5)]
+    public async Task the_policy_at_a_time_past_a_page_or_at_the_logs_end_is_folded_from_every_event_up_to_it(int version)
+    {
+        var audit = new AuditStamp("a", "r", "c");
+        await using (var session = _store.LightweightSession())
+        {
+            var store = new MartenPolicyStore(session);
+            await store.Create(new PolicyCreated("paged"), audit, default);
+            await store.Append("paged", 1, [new ClientAdded("work", ["10.137.0.5"]), new RuleAdded("work", "r-1", "action=drop", 0)], audit, null, default);
+            await store.Append("paged", 3, Toggles("r-1", "action=drop", MartenPolicyStore.FirstPage * 4), audit, null, default);
+        }
+        await _database.Execute("update lethe.mt_events set timestamp = timestamptz '2026-01-01 10:00:00Z' + version * interval '1 second' where stream_id = 'paged'");
+
+        await using var query = _store.LightweightSession();
+        var then = await new MartenPolicyStore(query).LoadAt("paged", new DateTimeOffset(2026, 1, 1, 10, 0, 0, TimeSpan.Zero).AddSeconds(version), default);
+
+        var last = Math.Min(version, MartenPolicyStore.FirstPage * 4 + 3);
+        Assert.Equal(last, then!.Version);
+        // Toggled from version 4 on: an odd number of toggles leaves it accepting.
+        Assert.Equal((last - 3) % 2 == 1 ? "action=accept" : "action=drop", then.Draft.FindClient("work")!.Rules.Single().Rule);
+    }
+
+    /// <summary>Rule <paramref name="ruleId"/> of client work replaced <paramref name="count"/> times, from <paramref name="from"/>, between accept and drop.</summary>
+    private static object[] Toggles(string ruleId, string from, int count) =>
+        Enumerable.Range(0, count).Select(object (i) =>
+        {
+            var before = (i % 2 == 0) == (from == "action=drop") ? "action=drop" : "action=accept";
+            return new RuleReplaced("work", ruleId, before, before == "action=drop" ? "action=accept" : "action=drop");
+        }).ToArray();
+
+    [Fact]
     public async Task a_version_counts_from_its_sealing_time_but_never_ahead_of_the_changes_before_it()
     {
         var audit = new AuditStamp("a", "r", "c");
