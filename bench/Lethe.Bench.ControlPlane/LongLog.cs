@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Lethe.Bench.ControlPlane;
 
-public sealed record LongLogResult(int Events, int Rules, Stats ShowAtStart, Stats ShowAtEnd, Stats Rollback, Stats Publish);
+public sealed record LongLogResult(int Events, int Rules, Stats Show, Stats ShowAtStart, Stats ShowAtEnd, Stats Rollback, Stats Publish);
 
 public sealed record ListResult(int Policies, int RulesEach, Stats List);
 
@@ -59,6 +59,7 @@ public static class LongLog
         await api.Post($"/policies/{policy}/publish", new { reason = "bench: version 2" });
         log.WriteLine($"  {policy}: {events:N0} rule replacements appended in {Stats.Ms(Stopwatch.GetElapsedTime(seeded).TotalMilliseconds)} ms, published as version 2");
 
+        var show = await Time(repetitions, _ => api.Get($"/policies/{policy}"));
         var atStart = Uri.EscapeDataString(start.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture));
         var showStart = await Time(repetitions, _ => api.Get($"/policies/{policy}?at={atStart}"));
         var atEnd = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddSeconds(1).ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture));
@@ -68,7 +69,7 @@ public static class LongLog
         var publish = await Time(repetitions, i => api.Post($"/policies/{policy}/publish", new { reason = "bench: publish" }),
             i => api.Replace(policy, ids[0], Rules.Line(0, 0, portSalt: 50_000 + i)));
 
-        var result = new LongLogResult(events, rules, showStart, showEnd, rollback, publish);
+        var result = new LongLogResult(events, rules, show, showStart, showEnd, rollback, publish);
         log.WriteLine($"  show --at start {Stats.Ms(showStart.Median)} ms, at end {Stats.Ms(showEnd.Median)} ms, rollback {Stats.Ms(rollback.Median)} ms, " +
                       $"publish {Stats.Ms(publish.Median)} ms (medians)");
         return result;

@@ -204,6 +204,7 @@ static string Report(Options options, string machine, string load, List<PublishR
         if (longLog is { } l)
         {
             var what = $"{l.Events:N0} rule changes, {l.Rules:N0} rules";
+            Row("show, the stored draft (GET /policies/{p})", what, l.Show);
             Row("show --at (GET /policies/{p}?at=), just after version 1", what, l.ShowAtStart);
             Row("show --at, at the log's end", what, l.ShowAtEnd);
             Row("rollback (POST /rollback)", what, l.Rollback);
