@@ -193,6 +193,14 @@ internal static class TcpWindow
             receiver.Flags &= ~TcpSideFlags.StaleAckPassed;
             return TcpCheck.Pass;
         }
+        if (isReply && state == ConnectionState.SynSent && (flags & TcpTracker.Rst) != 0
+            && ((flags & TcpTracker.Ack) == 0 || segment.Acknowledgement != receiver.End))
+        {
+            // RFC 9293 §3.10.7.3: in SYN-SENT the client takes a reset only when it acknowledges its SYN (a
+            // refusing stack acknowledges all of it) and drops any other. Passed, a blind reset that guessed
+            // only the ports would close the flow here while the client still waits for its SYN-ACK.
+            return TcpCheck.Refuse;
+        }
         // Only the very next segment may answer a pending SYN, as Linux honours one: later, a forged answer
         // would need only that SYN's sequence number to resynchronise or close a flow that carried on.
         sender.Flags &= ~(TcpSideFlags.SynPending | TcpSideFlags.StaleAckPassed);

@@ -98,7 +98,8 @@ public class ConnectionTableTests
         var key = Key(6);
         var entry = Open(table, key, before);
 
-        table.Observe(entry, isReply: true, Seg(Rst | Ack), 40, 1_000);
+        // Acknowledging the SYN (sequence 0), without which a reset in SYN-SENT is refused.
+        table.Observe(entry, isReply: true, new TcpSample(Rst | Ack, 0, 1, 0, 0), 40, 1_000);
 
         Assert.Equal(ConnectionState.Close, table.StateOf(entry));
         Assert.True(Alive(table, key, 10_999));

@@ -189,6 +189,24 @@ public class TcpWindowTests
         Assert.Equal(ConnectionState.Close, _table.StateOf(entry));
     }
 
+    [Theory]
+    [InlineData(Rst, 0u)]
+    [InlineData(Rst, ClientIsn + 1)]
+    [InlineData(Rst | Ack, ClientIsn)]
+    [InlineData(Rst | Ack, ClientIsn + 2)]
+    [InlineData(Rst | Ack, 0u)]
+    public void a_reset_that_does_not_acknowledge_the_syn_leaves_the_attempt_open(byte flags, uint ack)
+    {
+        // What the client's TCP drops in SYN-SENT (RFC 9293 §3.10.7.3): a blind reset guessing only the ports.
+        var entry = Open(Syn, new TcpSample(Syn, ClientIsn, 0, 64240, 0, 7));
+
+        Assert.Equal(DropReason.TcpOutOfWindow, _table.Observe(entry, true, new TcpSample(flags, ServerIsn, ack, 0, 0, -1), 60, 1));
+
+        Assert.Equal(ConnectionState.SynSent, _table.StateOf(entry));
+        Assert.True(Server(entry, Syn | Ack, ServerIsn, ClientIsn + 1));
+        Assert.Equal(ConnectionState.SynReceived, _table.StateOf(entry));
+    }
+
     [Fact]
     public void a_syn_ack_that_acknowledges_another_syn_is_refused_and_leaves_room_for_the_real_one()
     {
