@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
@@ -8,12 +9,16 @@ namespace Lethe.Control.Server;
 /// The charset a request's Content-Type names. ASP.NET reads a body in a charset it does not know
 /// by throwing, which would be a 500; this answers 415 naming it first. A quoted charset
 /// (<c>charset="utf-8"</c>, as RFC 9110 allows) is unquoted, so the body is read as it says.
+/// Only where the endpoint reads a body: a read has none for the header to describe, and some clients
+/// send their default Content-Type with every request, so refusing it there would refuse a GET the
+/// OpenAPI document promises no 415 for.
 /// </summary>
 public static class RequestCharset
 {
     public static async Task Filter(HttpContext context, RequestDelegate next)
     {
-        if (context.Request.ContentType is { } type && MediaTypeHeaderValue.TryParse(type, out var media) && media.Charset.HasValue)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is not null
+            && context.Request.ContentType is { } type && MediaTypeHeaderValue.TryParse(type, out var media) && media.Charset.HasValue)
         {
             var charset = HeaderUtilities.RemoveQuotes(media.Charset).Value ?? "";
             if (!Known(charset))
