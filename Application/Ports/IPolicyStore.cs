@@ -64,6 +64,6 @@ public interface IPolicyStore
     /// <summary>Every sealed version's summary, oldest first, read without their contents.</summary>
     Task<IReadOnlyList<Snapshots.SnapshotSummary>> Snapshots(string policy, CancellationToken ct);
 
-    /// <summary>The policy's publishing state, read without its draft; null when there is no such policy.</summary>
-    Task<PublishState?> Publishing(string policy, CancellationToken ct);
+    /// <summary>The policy's latest sealed version (0 before its first publish), read without its draft; null when there is no such policy.</summary>
+    Task<int?> LatestVersion(string policy, CancellationToken ct);
 }

@@ -3,7 +3,7 @@ using Lethe.Domain;
 
 namespace Lethe.Application.Snapshots;
 
-/// <summary>The sealed version a request names: "latest" read from the policy's publishing state, not its draft.</summary>
+/// <summary>The sealed version a request names: "latest" read from the policy's listing, not its draft.</summary>
 internal static class SnapshotVersion
 {
     public static async Task<int> Resolve(IPolicyStore store, string policy, string version, CancellationToken ct)
@@ -12,15 +12,15 @@ internal static class SnapshotVersion
         {
             return int.Parse(version, System.Globalization.CultureInfo.InvariantCulture);
         }
-        var publishing = await store.Publishing(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
-        return publishing.LatestVersion != 0
-            ? publishing.LatestVersion
+        var latest = await store.LatestVersion(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
+        return latest != 0
+            ? latest
             : throw new DomainException(Refusal.NotFound, $"Policy {policy} has not been published yet.");
     }
 
     /// <summary>Why there is no snapshot of this version: a mistyped policy name is named as such, not as a missing version.</summary>
     public static async Task<DomainException> Missing(IPolicyStore store, string policy, int version, CancellationToken ct) =>
-        await store.Publishing(policy, ct) is null
+        await store.LatestVersion(policy, ct) is null
             ? new DomainException(Refusal.NotFound, $"There is no policy named {policy}.")
             : new DomainException(Refusal.NotFound, $"Policy {policy} has no version {version}.");
 }

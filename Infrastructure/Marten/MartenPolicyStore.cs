@@ -245,11 +245,28 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
             .Select(p => new PolicySummary(p.Id, p.Version, p.Clients, p.Rules, p.LatestSnapshot, p.PendingConfirmation)).ToArray();
     }
 
+    /// <remarks>
+    /// From the listings, not the drafts, which every instance's watchdog would otherwise read (and PostgreSQL
+    /// decompress, to test the condition) every few seconds. A listing does not hold the deadline: only a
+    /// publish with one puts a version on trial, and none comes after it while it waits (publish is
+    /// refused, rollback and revert end the wait), so it is that of the stream's last publish. A publish
+    /// of another version there means the waiting one ended since the listing was read: it is left out.
+    /// </remarks>
     public async Task<IReadOnlyList<PendingPublish>> Pending(CancellationToken ct)
     {
-        var pending = await session.Query<Policy>().Where(p => p.Publishing.PendingVersion != null).ToListAsync(ct);
-        return pending.Where(p => p.Publishing.ConfirmBy is not null)
-            .Select(p => new PendingPublish(p.Id, p.Publishing.PendingVersion!.Value, p.Publishing.ConfirmBy!.Value)).ToArray();
+        var waiting = await session.Query<PolicyListing>().Where(l => l.PendingConfirmation != null).ToListAsync(ct);
+        var pending = new List<PendingPublish>();
+        foreach (var listing in waiting)
+        {
+            var last = (await session.Events.QueryAllRawEvents()
+                .Where(e => e.StreamKey == listing.Id && e.EventTypesAre(typeof(PolicyPublished)))
+                .OrderByDescending(e => e.Version).Take(1).ToListAsync(ct)).SingleOrDefault();
+            if (last?.Data is PolicyPublished { ConfirmBy: { } by } published && published.Version == listing.PendingConfirmation)
+            {
+                pending.Add(new PendingPublish(listing.Id, published.Version, by));
+            }
+        }
+        return pending;
     }
 
     public async Task<StoredSnapshot?> Snapshot(string policy, int version, CancellationToken ct) =>
@@ -271,8 +288,8 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
             .Select(d => new SnapshotSummary(d.Sealed.Version, d.Sealed.ContentSha256, d.Sealed.KeyId, d.Sealed.SealedAt, d.Sealed.LogPosition, d.Sealed.Format))
             .ToListAsync(ct);
 
-    public async Task<PublishState?> Publishing(string policy, CancellationToken ct) =>
-        await session.Query<Policy>().Where(p => p.Id == policy).Select(p => p.Publishing).SingleOrDefaultAsync(ct);
+    public async Task<int?> LatestVersion(string policy, CancellationToken ct) =>
+        (await session.LoadAsync<PolicyListing>(policy, ct))?.LatestSnapshot;
 
     private void Stamp(AuditStamp audit)
     {

@@ -73,5 +73,5 @@ public sealed class RivalFirstStore(MartenPolicyStore real, IDocumentStore docum
 
     public Task<IReadOnlyList<SnapshotSummary>> Snapshots(string policy, CancellationToken ct) => real.Snapshots(policy, ct);
 
-    public Task<PublishState?> Publishing(string policy, CancellationToken ct) => real.Publishing(policy, ct);
+    public Task<int?> LatestVersion(string policy, CancellationToken ct) => real.LatestVersion(policy, ct);
 }

@@ -48,6 +48,32 @@ public sealed partial class PolicyListingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task the_publishes_waiting_for_confirmation_and_a_latest_version_are_read_without_any_draft()
+    {
+        // The watchdog asks for the waiting publishes every few seconds, on every instance; GET .../snapshots/latest for the latest version.
+        var by = new DateTimeOffset(2026, 12, 1, 10, 5, 0, TimeSpan.Zero);
+        await Append("waiting", [new ClientAdded("work", ["10.137.0.5"]), new PolicyPublished(1, "sha-1", 2, null)]);
+        await Append("waiting", [new RuleAdded("work", "r-1", "action=drop", 0), new PolicyPublished(2, "sha-2", 4, by)]);
+        await Append("waiting", [new RuleAdded("work", "r-2", "action=accept", 0)]);
+        await Append("confirmed", [new PolicyPublished(1, "sha-1", 1, null)]);
+        await Append("confirmed", [new PolicyPublished(2, "sha-2", 2, by), new PublishConfirmed(2)]);
+        await Append("unpublished", [new ClientAdded("work", ["10.137.0.6"])]);
+        var commands = new SqlCommands();
+
+        await using var session = _store.LightweightSession();
+        session.Logger = commands;
+        var store = new MartenPolicyStore(session);
+        var pending = await store.Pending(default);
+        int?[] latest = [await store.LatestVersion("waiting", default), await store.LatestVersion("confirmed", default),
+            await store.LatestVersion("unpublished", default), await store.LatestVersion("nobody", default)];
+
+        Assert.Equal([new PendingPublish("waiting", 2, by)], pending);
+        Assert.Equal([2, 2, 0, null], latest);
+        Assert.NotEmpty(commands.Sql);
+        Assert.DoesNotContain(commands.Sql, sql => DraftTable().IsMatch(sql));
+    }
+
+    [Fact]
     public async Task the_list_counts_what_the_draft_holds_after_every_kind_of_change()
     {
         var restored = new DraftContent([new ClientDraft("home", ["10.137.0.9"], [new DraftRule("r-9", "action=accept"), new DraftRule("r-10", "action=drop")])], []);
@@ -77,6 +103,9 @@ public sealed partial class PolicyListingTests : IAsyncLifetime
             var listed = Assert.Single(await store.List(default));
             Assert.Equal(new PolicySummary("p", draft.Version, draft.Draft.Clients.Count, draft.Draft.Clients.Sum(c => c.Rules.Count),
                 draft.Publishing.LatestVersion, draft.Publishing.PendingVersion), listed);
+            Assert.Equal(draft.Publishing.LatestVersion, await store.LatestVersion("p", default));
+            PendingPublish[] waiting = draft.Publishing is { PendingVersion: { } version, ConfirmBy: { } by } ? [new PendingPublish("p", version, by)] : [];
+            Assert.Equal(waiting, await store.Pending(default));
         }
     }
 

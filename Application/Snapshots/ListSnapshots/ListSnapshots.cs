@@ -12,7 +12,7 @@ public sealed class ListSnapshotsHandler(IPolicyStore store) : IQueryHandler<Lis
     {
         var snapshots = await store.Snapshots(query.Policy, ct);
         // An empty list is also what a policy never published has; only a policy that does not exist is a 404.
-        if (snapshots.Count == 0 && await store.Publishing(query.Policy, ct) is null)
+        if (snapshots.Count == 0 && await store.LatestVersion(query.Policy, ct) is null)
         {
             throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Policy}.");
         }
