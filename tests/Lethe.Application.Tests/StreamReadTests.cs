@@ -1,12 +1,10 @@
-using System.Collections.Concurrent;
 using Lethe.Application.Publishing.Publish;
 using Lethe.Application.Publishing.RevertUnconfirmed;
 using Lethe.Application.Publishing.RollBack;
 using Lethe.Application.Rules.ReplaceRule;
+using Lethe.TestSupport;
 using Marten;
-using Marten.Services;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Lethe.Application.Tests;
 
@@ -20,7 +18,7 @@ public sealed class StreamReadTests
     [Fact]
     public async Task a_rollback_reads_the_policys_event_stream_once()
     {
-        var sql = new SqlLog();
+        var sql = new MartenSqlLog();
         await using var host = await ApplicationHost.Start(s => s.ConfigureMarten(o => o.Logger(sql)));
         var rule = await Seed.HomePolicy(host);
         await host.Send(new Publish("home", "v1"));
@@ -37,7 +35,7 @@ public sealed class StreamReadTests
     [Fact]
     public async Task a_commit_confirmed_publish_and_its_revert_each_read_the_policys_event_stream_once()
     {
-        var sql = new SqlLog();
+        var sql = new MartenSqlLog();
         await using var host = await ApplicationHost.Start(s => s.ConfigureMarten(o => o.Logger(sql)));
         var rule = await Seed.HomePolicy(host);
         await host.Send(new Publish("home", "v1"));
@@ -53,54 +51,5 @@ public sealed class StreamReadTests
         Assert.Equal(1, publishReads);
         Assert.Equal(3, reverted!.Published!.Version);
         Assert.Equal(1, sql.StreamReads);
-    }
-
-    /// <summary>Every command Marten runs, batched or not.</summary>
-    private sealed class SqlLog : IMartenLogger, IMartenSessionLogger
-    {
-        public ConcurrentQueue<string> Commands { get; } = new();
-
-        /// <summary>Reads of the events' table: a stream fetched, whole or in part.</summary>
-        public int StreamReads => Commands.Count(c => c.TrimStart().StartsWith("select", StringComparison.OrdinalIgnoreCase) && c.Contains("mt_events", StringComparison.Ordinal));
-
-        public IMartenSessionLogger StartSession(IQuerySession session) => this;
-
-        public void SchemaChange(string sql)
-        {
-        }
-
-        public void LogSuccess(NpgsqlCommand command) => Commands.Enqueue(command.CommandText);
-
-        public void LogSuccess(NpgsqlBatch batch)
-        {
-            foreach (var command in batch.BatchCommands)
-            {
-                Commands.Enqueue(command.CommandText);
-            }
-        }
-
-        public void LogFailure(NpgsqlCommand command, Exception ex)
-        {
-        }
-
-        public void LogFailure(NpgsqlBatch batch, Exception ex)
-        {
-        }
-
-        public void LogFailure(Exception ex, string message)
-        {
-        }
-
-        public void RecordSavedChanges(IDocumentSession session, IChangeSet commit)
-        {
-        }
-
-        public void OnBeforeExecute(NpgsqlCommand command)
-        {
-        }
-
-        public void OnBeforeExecute(NpgsqlBatch batch)
-        {
-        }
     }
 }

@@ -104,7 +104,7 @@ public sealed class HistoryPageTests : IAsyncLifetime
     [Fact]
     public async Task a_page_reads_its_own_rows_and_not_the_whole_stream()
     {
-        var sql = new SqlSeen();
+        var sql = new MartenSqlLog();
         await using var session = _store.LightweightSession();
         session.Logger = sql;
 
@@ -115,40 +115,6 @@ public sealed class HistoryPageTests : IAsyncLifetime
         Assert.NotEmpty(reads);
         // The page's rows (one more, to know whether older ones remain) and the last sealing event before it: nothing without a LIMIT.
         Assert.All(reads, text => Assert.Matches("(?i)\\blimit\\b", text));
-    }
-
-    /// <summary>The text of every command a session runs.</summary>
-    private sealed class SqlSeen : IMartenSessionLogger
-    {
-        public List<string> Commands { get; } = [];
-
-        public void OnBeforeExecute(Npgsql.NpgsqlCommand command) => Commands.Add(command.CommandText);
-
-        public void OnBeforeExecute(Npgsql.NpgsqlBatch batch) => Commands.AddRange(batch.BatchCommands.Cast<Npgsql.NpgsqlBatchCommand>().Select(c => c.CommandText));
-
-        public void LogSuccess(Npgsql.NpgsqlCommand command)
-        {
-        }
-
-        public void LogSuccess(Npgsql.NpgsqlBatch batch)
-        {
-        }
-
-        public void LogFailure(Npgsql.NpgsqlCommand command, Exception ex)
-        {
-        }
-
-        public void LogFailure(Npgsql.NpgsqlBatch batch, Exception ex)
-        {
-        }
-
-        public void LogFailure(Exception ex, string message)
-        {
-        }
-
-        public void RecordSavedChanges(IDocumentSession session, global::Marten.Services.IChangeSet commit)
-        {
-        }
     }
 
     [Fact]

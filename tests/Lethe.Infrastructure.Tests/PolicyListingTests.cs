@@ -4,8 +4,6 @@ using Lethe.Domain.Policies;
 using Lethe.Infrastructure.Marten;
 using Lethe.TestSupport;
 using Marten;
-using Marten.Services;
-using Npgsql;
 
 namespace Lethe.Infrastructure.Tests;
 
@@ -36,15 +34,15 @@ public sealed partial class PolicyListingTests : IAsyncLifetime
     public async Task the_list_reads_no_policys_draft()
     {
         await Append("p", [new ClientAdded("work", ["10.137.0.5"]), new RuleAdded("work", "r-1", "action=drop", 0)]);
-        var commands = new SqlCommands();
+        var commands = new MartenSqlLog();
 
         await using var session = _store.LightweightSession();
         session.Logger = commands;
         var listed = await new MartenPolicyStore(session).List(default);
 
         Assert.Equal([new PolicySummary("p", 3, 1, 1, 0, null)], listed);
-        Assert.NotEmpty(commands.Sql);
-        Assert.DoesNotContain(commands.Sql, sql => DraftTable().IsMatch(sql));
+        Assert.NotEmpty(commands.Commands);
+        Assert.DoesNotContain(commands.Commands, sql => DraftTable().IsMatch(sql));
     }
 
     [Fact]
@@ -58,7 +56,7 @@ public sealed partial class PolicyListingTests : IAsyncLifetime
         await Append("confirmed", [new PolicyPublished(1, "sha-1", 1, null)]);
         await Append("confirmed", [new PolicyPublished(2, "sha-2", 2, by), new PublishConfirmed(2)]);
         await Append("unpublished", [new ClientAdded("work", ["10.137.0.6"])]);
-        var commands = new SqlCommands();
+        var commands = new MartenSqlLog();
 
         await using var session = _store.LightweightSession();
         session.Logger = commands;
@@ -69,8 +67,8 @@ public sealed partial class PolicyListingTests : IAsyncLifetime
 
         Assert.Equal([new PendingPublish("waiting", 2, by)], pending);
         Assert.Equal([2, 2, 0, null], latest);
-        Assert.NotEmpty(commands.Sql);
-        Assert.DoesNotContain(commands.Sql, sql => DraftTable().IsMatch(sql));
+        Assert.NotEmpty(commands.Commands);
+        Assert.DoesNotContain(commands.Commands, sql => DraftTable().IsMatch(sql));
     }
 
     [Fact]
@@ -136,33 +134,4 @@ public sealed partial class PolicyListingTests : IAsyncLifetime
     /// <summary>The drafts' table, not the listings' (whose name begins with it).</summary>
     [GeneratedRegex(@"mt_doc_policy\b")]
     private static partial Regex DraftTable();
-
-    private sealed class SqlCommands : IMartenSessionLogger
-    {
-        public List<string> Sql { get; } = [];
-
-        public void LogSuccess(NpgsqlCommand command) => Sql.Add(command.CommandText);
-
-        public void LogSuccess(NpgsqlBatch batch) => Sql.AddRange(batch.BatchCommands.Select(static (NpgsqlBatchCommand c) => c.CommandText));
-
-        public void LogFailure(NpgsqlCommand command, Exception ex) => Sql.Add(command.CommandText);
-
-        public void LogFailure(NpgsqlBatch batch, Exception ex) => Sql.AddRange(batch.BatchCommands.Select(static (NpgsqlBatchCommand c) => c.CommandText));
-
-        public void LogFailure(Exception ex, string message)
-        {
-        }
-
-        public void RecordSavedChanges(IDocumentSession session, IChangeSet commit)
-        {
-        }
-
-        public void OnBeforeExecute(NpgsqlCommand command)
-        {
-        }
-
-        public void OnBeforeExecute(NpgsqlBatch batch)
-        {
-        }
-    }
 }
