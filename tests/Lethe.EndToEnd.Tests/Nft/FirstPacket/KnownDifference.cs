@@ -1,3 +1,5 @@
+using Lethe.PacketPath.Wire;
+
 namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
 
 /// <summary>
@@ -26,6 +28,12 @@ internal static class KnownDifference
             kernel.Answer.StartsWith("icmp 12/0", StringComparison.Ordinal))
         {
             return "parameter problem for IPv4 options Linux refuses";
+        }
+        // The input chain lets neighbour discovery reach the host, which the kernel needs to reach IPv6 clients.
+        if (packet.Destination == RandomPolicy.Uplink6 && PacketParser.TryParse(packet.Bytes, out var info, out _) &&
+            info.Protocol == IpProtocol.IcmpV6 && info.IcmpType is 133 or 135 or 136)
+        {
+            return "neighbour discovery to the firewall's address";
         }
         // nft's transport matches stop at an IPv6 Authentication Header, where Lethe looks behind it.
         if (packet.Authenticated)
