@@ -108,8 +108,9 @@ public readonly ref struct Ipv4Packet
     /// RFC 791 §3.1: End of Option List and No Operation are one byte; every other option has a length
     /// byte of at least 2. The options Linux reads are held to what it holds them to (ip_options_compile),
     /// so that Lethe forwards none that a Linux firewall refuses with a parameter problem: record route
-    /// and timestamp with a pointer before their first slot or given twice, a router alert of another
-    /// length than 4, and CIPSO, which Linux refuses unless labelled networking is set up.
+    /// and timestamp with a pointer before their first slot or given twice, a router alert shorter
+    /// than 4 bytes (Linux takes a longer one, reading its first two value bytes), and CIPSO, which
+    /// Linux refuses unless labelled networking is set up.
     /// </summary>
     /// <param name="sourceRouted">A loose (131) or strict (137) source route option is among them.</param>
     private static bool OptionsAreWellFormed(ReadOnlySpan<byte> options, out bool sourceRouted)
@@ -144,7 +145,7 @@ public readonly ref struct Ipv4Packet
             {
                 RecordRoute => length >= 3 && options[i + 2] >= 4 && ++recordRoutes == 1,
                 Timestamp => length >= 4 && options[i + 2] >= 5 && ++timestamps == 1,
-                RouterAlert => length == 4,
+                RouterAlert => length >= 4,
                 Cipso => false,
                 _ => true,
             };

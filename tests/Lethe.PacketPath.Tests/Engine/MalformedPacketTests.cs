@@ -67,6 +67,7 @@ public class MalformedPacketTests
     [InlineData(new byte[] { 7, 7, 4, 0, 0, 0, 0, 0 })]   // record route, room for one address
     [InlineData(new byte[] { 68, 8, 5, 0, 0, 0, 0, 0 })]  // timestamp, room for one
     [InlineData(new byte[] { 148, 4, 0, 0 })]             // router alert
+    [InlineData(new byte[] { 148, 6, 0, 0, 0, 0, 1, 1 })] // router alert 6 bytes long: Linux refuses only one under 4
     public void well_formed_ipv4_options_pass(byte[] options)
     {
         var lab = new EngineLab(["action=accept"]);

@@ -45,7 +45,7 @@ public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
             Seed = 42,
         });
         var work = compiled.ClientIndex("work");
-        using var kernel = KernelFirewall.Start(Content, FlowScript.Client4, FlowScript.Client6, FlowScript.Uplink4, FlowScript.Uplink6);
+        using var kernel = KernelFirewall.Start(Content, FlowScript.Uplink4, FlowScript.Uplink6);
         var clock = Stopwatch.StartNew();
         var differences = new Dictionary<string, List<string>>();
         var packets = 0;
@@ -68,10 +68,10 @@ public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
                 var kernelOut = step.FromUplink ? toClient : toUplink;
                 var kernelAnswers = step.FromUplink ? toUplink : toClient;
 
-                var letheSays = letheOut is null ? $"drop {outcome.Reason}" : "pass " + Describe(letheOut);
-                var kernelSays = kernelOut.Count == 0 ? "drop" : "pass " + string.Join(" + ", kernelOut.Select(Describe));
-                log.Append($"  {step.Name}: lethe {letheSays}{(letheAnswer is null ? "" : " answer " + Describe(letheAnswer))}; " +
-                    $"kernel {kernelSays}{(kernelAnswers.Count == 0 ? "" : " answer " + string.Join(" + ", kernelAnswers.Select(Describe)))}\n");
+                var letheSays = letheOut is null ? $"drop {outcome.Reason}" : "pass " + PacketText.Describe(letheOut);
+                var kernelSays = kernelOut.Count == 0 ? "drop" : "pass " + string.Join(" + ", kernelOut.Select(PacketText.Describe));
+                log.Append($"  {step.Name}: lethe {letheSays}{(letheAnswer is null ? "" : " answer " + PacketText.Describe(letheAnswer))}; " +
+                    $"kernel {kernelSays}{(kernelAnswers.Count == 0 ? "" : " answer " + string.Join(" + ", kernelAnswers.Select(PacketText.Describe)))}\n");
 
                 string? difference = null;
                 var name = System.Text.RegularExpressions.Regex.Replace(step.Name, @"[-+]?\d+", "N");
@@ -84,9 +84,9 @@ public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
                     difference = $"{script.Protocol} {name}: passed unlike";
                     log.Append($"    unlike: {Unlike(letheOut, kernelOut[0])}\n");
                 }
-                else if (!step.FromUplink && Kind(letheAnswer) != Kind(kernelAnswers.FirstOrDefault()))
+                else if (!step.FromUplink && PacketText.Kind(letheAnswer) != PacketText.Kind(kernelAnswers.FirstOrDefault()))
                 {
-                    difference = $"{script.Protocol} {name}: answered lethe {Kind(letheAnswer)}, kernel {Kind(kernelAnswers.FirstOrDefault())}";
+                    difference = $"{script.Protocol} {name}: answered lethe {PacketText.Kind(letheAnswer)}, kernel {PacketText.Kind(kernelAnswers.FirstOrDefault())}";
                 }
                 if (difference is not null)
                 {
@@ -123,57 +123,6 @@ public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
         // TCP differs in known ways (README, "lethe-firewall nft"); the firewalls' own answers differ by
         // their rate limits. UDP and ICMP, related errors included, must pass and leave byte for byte alike.
         Assert.DoesNotContain(differences.Keys, d => !d.StartsWith($"{IpProtocol.Tcp} ", StringComparison.Ordinal) && !d.Contains(": answered ", StringComparison.Ordinal));
-    }
-
-    private static string Kind(byte[]? answer)
-    {
-        if (answer is null)
-        {
-            return "none";
-        }
-        if (!PacketParser.TryParse(answer, out var info, out var reason))
-        {
-            return "unparsed " + reason;
-        }
-        return info.Protocol == IpProtocol.Tcp ? $"tcp {(TcpFlags)info.TcpFlags}" : $"icmp {info.IcmpType}/{info.IcmpCode}";
-    }
-
-    private static string Describe(byte[] packet)
-    {
-        if (!PacketParser.TryParse(packet, out var info, out var reason))
-        {
-            return $"[{packet.Length} bytes, {reason}]";
-        }
-        var what = info.Protocol switch
-        {
-            IpProtocol.Tcp => $"tcp {info.Source}:{info.SourcePort}>{info.Destination}:{info.DestinationPort} {(TcpFlags)info.TcpFlags}",
-            IpProtocol.Udp => $"udp {info.Source}:{info.SourcePort}>{info.Destination}:{info.DestinationPort}",
-            _ when info.IsIcmpError => $"icmp {info.IcmpType}/{info.IcmpCode} {info.Source}>{info.Destination} quoting " + Describe(packet[info.EmbeddedOffset..info.TotalLength]),
-            _ => $"icmp {info.IcmpType} {info.Source}>{info.Destination} id {info.SourcePort}",
-        };
-        return what + (Valid(packet, info) ? "" : " BAD-CHECKSUM");
-    }
-
-    private static bool Valid(byte[] packet, PacketInfo info)
-    {
-        if (info.TotalLength > packet.Length)
-        {
-            return true; // a quote cut short: its checksums cannot be checked
-        }
-        var bytes = packet.AsSpan(0, info.TotalLength);
-        if (info.Version == 4 && !Ipv4Packet.Unchecked(bytes).VerifyHeaderChecksum())
-        {
-            return false;
-        }
-        var transport = bytes[info.TransportOffset..];
-        return info.Protocol switch
-        {
-            IpProtocol.Tcp => TcpSegment.Unchecked(transport).VerifyChecksum(info.Source, info.Destination),
-            IpProtocol.Udp => UdpDatagram.Unchecked(transport).VerifyChecksum(info.Source, info.Destination),
-            IpProtocol.Icmp when info.Version == 4 => IcmpV4Message.Unchecked(transport).VerifyChecksum(),
-            IpProtocol.IcmpV6 when info.Version == 6 => IcmpV6Message.Unchecked(transport).VerifyChecksum(info.Source, info.Destination),
-            _ => true,
-        };
     }
 
     /// <summary>Where two packets that both passed differ, byte by byte.</summary>

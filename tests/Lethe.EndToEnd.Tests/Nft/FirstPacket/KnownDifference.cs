@@ -1,0 +1,50 @@
+using Lethe.PacketPath.Wire;
+
+namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
+
+/// <summary>
+/// The differences between Lethe and the kernel under its ruleset that README's `lethe-firewall nft` row
+/// lists, told apart from any other: each names the one it is, or null for one README does not explain.
+/// Where answers come from is not compared at all (the kernel's from its client-side address, Lethe's
+/// from the uplink's), nor is the kernel's ICMP rate limit met (the namespace turns it off).
+/// </summary>
+internal static class KnownDifference
+{
+    public static string? Of(RandomFirstPacket packet, Seen lethe, Seen kernel)
+    {
+        // The uplink's prefix makes these the kernel's own (input chain: a broadcast is dropped, the anycast refused
+        // as addressed to the firewall); Lethe, told only --uplink-address, judges them by the rules.
+        if (packet.Destination is RandomPolicy.UplinkBroadcast4 or RandomPolicy.UplinkAnycast6)
+        {
+            return "the uplink prefix's broadcast or subnet-router anycast";
+        }
+        // Before the forward hook: the kernel answers a hop limit running out, even towards a destination never forwarded.
+        if (packet.Ttl <= 1 && lethe.Short == "drop/none" && kernel.Short == "drop/time-exceeded")
+        {
+            return "time exceeded before the forward hook";
+        }
+        // Before the forward hook too: IPv4 options Linux refuses get a parameter problem; Lethe drops them silently.
+        if (packet.MalformedOptions && lethe.Short == "drop/none" && kernel.Exit == "drop" &&
+            kernel.Answer.StartsWith("icmp 12/0", StringComparison.Ordinal))
+        {
+            return "parameter problem for IPv4 options Linux refuses";
+        }
+        // The input chain lets neighbour discovery reach the host, which the kernel needs to reach IPv6 clients.
+        if (packet.Destination == RandomPolicy.Uplink6 && PacketParser.TryParse(packet.Bytes, out var info, out _) &&
+            info.Protocol == IpProtocol.IcmpV6 && info.IcmpType is 133 or 135 or 136)
+        {
+            return "neighbour discovery to the firewall's address";
+        }
+        // nft's transport matches stop at an IPv6 Authentication Header, where Lethe looks behind it.
+        if (packet.Authenticated)
+        {
+            return "transport behind an IPv6 AH";
+        }
+        // `reject with tcp reset` sends no reset for a SYN carrying the IPv4 record-route or timestamp option.
+        if (packet.RecordsRoute && lethe.Exit == "drop" && kernel.Exit == "drop" && lethe.Answer == "reset" && kernel.Answer == "none")
+        {
+            return "no reset for a SYN with IPv4 record-route or timestamp";
+        }
+        return null;
+    }
+}
