@@ -44,8 +44,9 @@ public static class RuleParser
     private static RuleError? Read(string text, long nowUnix, out Rule? rule)
     {
         rule = null;
-        var trimmed = text.Trim(' ');
-        if (trimmed.Length == 0)
+        // Only the leading spaces go here: trailing ones belong to a comment, which Qubes keeps to the end of the line.
+        var trimmed = text.TrimStart(' ');
+        if (trimmed.TrimEnd(' ').Length == 0)
         {
             return new RuleError("rule", "the rule is empty: it needs at least action=accept, action=drop or action=reject");
         }
@@ -53,7 +54,7 @@ public static class RuleParser
         // comment= swallows the rest of the line, spaces included, so cut it off before splitting.
         string? comment = null;
         var commentAt = trimmed.StartsWith("comment=", StringComparison.Ordinal) ? 0 : trimmed.IndexOf(" comment=", StringComparison.Ordinal) + 1;
-        var head = trimmed;
+        var head = trimmed.TrimEnd(' ');
         if (commentAt > 0 || trimmed.StartsWith("comment=", StringComparison.Ordinal))
         {
             comment = trimmed[(commentAt + "comment=".Length)..];
@@ -72,9 +73,9 @@ public static class RuleParser
             }
         }
 
-        if (comment is { Length: 0 })
+        if (comment is not null && comment.TrimEnd(' ').Length == 0)
         {
-            // `qvm-firewall --raw list` prints a blank comment as "comment= ", trimmed here to nothing; Qubes keeps none.
+            // `qvm-firewall --raw list` prints a blank comment as "comment= ": no comment, not one of spaces nobody can see.
             comment = null;
         }
 

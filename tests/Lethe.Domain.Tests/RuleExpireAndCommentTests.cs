@@ -62,6 +62,18 @@ public class RuleExpireAndCommentTests
     }
 
     [Fact]
+    public void a_comment_keeps_its_trailing_spaces_as_qubes_does_and_reads_back_the_same()
+    {
+        // Qubes' parser takes the rest of the line as the comment and stores it as given.
+        var rule = RuleText.Parse("action=accept proto=tcp comment=ask Ana  ");
+
+        Assert.Equal("ask Ana  ", rule.Comment);
+        Assert.Equal("action=accept proto=tcp comment=ask Ana  ", rule.ToString());
+        // The draft stores that text and sealing re-reads it: it must read back as the same rule.
+        Assert.Equal(rule, RuleText.Parse(rule.ToString()));
+    }
+
+    [Fact]
     public void a_comment_that_looks_like_keys_without_equals_is_still_the_comment() =>
         Assert.Equal("proto tcp action drop", RuleText.Parse("action=accept comment=proto tcp action drop").Comment);
 
