@@ -52,6 +52,38 @@ public class TextTableTests
         Assert.Equal($"REASON  SUMMARY\ndone {symbol}  one\ndone x  two\n", text);
     }
 
+    // VARIATION SELECTOR-16 asks for the emoji: terminals then draw the symbol two columns wide (❤️ in a reason).
+    [Theory]
+    [InlineData("\u2764\uFE0F")] // red heart
+    [InlineData("\u2714\uFE0F")] // heavy check mark as emoji
+    [InlineData("\u263A\uFE0F")] // smiling face as emoji
+    public void a_text_symbol_followed_by_the_emoji_selector_takes_two_columns(string emoji)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"love {emoji}", "one"], ["love xx", "two"]]);
+
+        Assert.Equal($"REASON   SUMMARY\nlove {emoji}  one\nlove xx  two\n", text);
+    }
+
+    // VARIATION SELECTOR-15 asks for the text glyph: one column, whatever the symbol's default.
+    [Theory]
+    [InlineData("\u2764\uFE0E")] // heavy black heart, text asked for
+    [InlineData("\u2705\uFE0E")] // white heavy check mark, text asked for
+    public void a_symbol_followed_by_the_text_selector_takes_one_column(string symbol)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"done {symbol}", "one"], ["done x", "two"]]);
+
+        Assert.Equal($"REASON  SUMMARY\ndone {symbol}  one\ndone x  two\n", text);
+    }
+
+    [Fact]
+    public void a_selector_repeated_or_after_a_wide_character_adds_no_column()
+    {
+        // Only the first selector counts, and an ideograph is two columns already.
+        var text = TextTable.Render(["REASON", "SUMMARY"], [["\u2764\uFE0F\uFE0F \u65E5\uFE0F", "one"], ["xx xx", "two"]]);
+
+        Assert.Equal("REASON  SUMMARY\n\u2764\uFE0F\uFE0F \u65E5\uFE0F   one\nxx xx   two\n", text);
+    }
+
     [Fact]
     public void a_combining_accent_takes_no_column_of_its_own()
     {

@@ -5,17 +5,47 @@ namespace Lethe.Control.Cli;
 
 /// <summary>
 /// How many terminal columns a text takes: a reason or an actor in Japanese, Chinese or Korean takes
-/// two per character, as does an emoji such as ✅ or ⭐, and a combining accent (a decomposed "é") none, so a table padded by
+/// two per character, as does an emoji such as ✅ or ⭐ (or ❤️, a text symbol followed by VARIATION SELECTOR-16), and a
+/// combining accent (a decomposed "é") none, so a table padded by
 /// <see cref="string.Length"/> would not line up.
 /// </summary>
 public static class DisplayWidth
 {
+    /// <summary>VARIATION SELECTOR-15: the character before it is to be drawn as text.</summary>
+    private const int TextSelector = 0xFE0E;
+
+    /// <summary>VARIATION SELECTOR-16: the character before it is to be drawn as an emoji, two columns wide.</summary>
+    private const int EmojiSelector = 0xFE0F;
+
     public static int Of(string text)
     {
         var width = 0;
+        // The last character that takes columns, until a selector has had its say on it (only the first counts).
+        var baseRune = default(Rune);
+        var baseWidth = 0;
         foreach (var rune in text.EnumerateRunes())
         {
-            width += Of(rune);
+            if (rune.Value is EmojiSelector or TextSelector)
+            {
+                if (baseWidth > 0)
+                {
+                    // A terminal draws ❤ (text by default) followed by VS16 as the emoji, two columns, and ✅
+                    // followed by VS15 as text, one; an ideograph is two columns whatever follows it.
+                    var drawn = rune.Value == EmojiSelector ? 2
+                        : EmojiPresentation.Has(baseRune.Value) ? 1
+                        : baseWidth;
+                    width += drawn - baseWidth;
+                    baseWidth = 0;
+                }
+                continue;
+            }
+            var runeWidth = Of(rune);
+            if (runeWidth > 0)
+            {
+                baseRune = rune;
+                baseWidth = runeWidth;
+            }
+            width += runeWidth;
         }
         return width;
     }
