@@ -46,7 +46,8 @@ public static class RuleParser
         rule = null;
         // Only the leading spaces go here: trailing ones belong to a comment, which Qubes keeps to the end of the line.
         var trimmed = text.TrimStart(' ');
-        if (trimmed.TrimEnd(' ').Length == 0)
+        var head = trimmed.TrimEnd(' ');
+        if (head.Length == 0)
         {
             return new RuleError("rule", "the rule is empty: it needs at least action=accept, action=drop or action=reject");
         }
@@ -54,7 +55,6 @@ public static class RuleParser
         // comment= swallows the rest of the line, spaces included, so cut it off before splitting.
         string? comment = null;
         var commentAt = trimmed.StartsWith("comment=", StringComparison.Ordinal) ? 0 : trimmed.IndexOf(" comment=", StringComparison.Ordinal) + 1;
-        var head = trimmed.TrimEnd(' ');
         if (commentAt > 0 || trimmed.StartsWith("comment=", StringComparison.Ordinal))
         {
             comment = trimmed[(commentAt + "comment=".Length)..];
@@ -73,7 +73,7 @@ public static class RuleParser
             }
         }
 
-        if (comment is not null && comment.TrimEnd(' ').Length == 0)
+        if (comment is not null && comment.AsSpan().TrimEnd(' ').IsEmpty)
         {
             // `qvm-firewall --raw list` prints a blank comment as "comment= ": no comment, not one of spaces nobody can see.
             comment = null;

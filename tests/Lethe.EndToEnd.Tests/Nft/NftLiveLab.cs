@@ -68,19 +68,7 @@ internal sealed class NftLiveLab : IDisposable
 
     public string Uplink { get; } = "up" + Random.Shared.Next(0x10000, 0xFFFFF).ToString("x");
 
-    public void Load(string script)
-    {
-        var file = Path.Combine(Path.GetTempPath(), "lethe-nft-live-" + Guid.NewGuid().ToString("N") + ".nft");
-        File.WriteAllText(file, script);
-        try
-        {
-            Command.Run("ip", "netns", "exec", Firewall.Name, NftCheck.Required, "-f", file);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
+    public void Load(string script) => NftLoad.Into(Firewall, script);
 
     public void Dispose()
     {

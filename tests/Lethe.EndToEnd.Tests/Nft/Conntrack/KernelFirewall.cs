@@ -139,21 +139,18 @@ internal sealed class KernelFirewall : IDisposable
             UplinkV4 = IPAddress.Parse(_uplink4),
             UplinkV6 = IPAddress.Parse(_uplink6),
         });
-        var file = Path.Combine(Path.GetTempPath(), "lethe-kf-" + Guid.NewGuid().ToString("N") + ".nft");
         try
         {
             File.WriteAllLines(batchFile, batch);
-            File.WriteAllText(file, script);
             Command.Run("ip", "-n", Namespace.Name, "-batch", batchFile);
             _clientRoutes.Clear();
             _clientRoutes.AddRange(routes);
-            Command.Run("ip", "netns", "exec", Namespace.Name, NftCheck.Required, "-f", file);
         }
         finally
         {
-            File.Delete(file);
             File.Delete(batchFile);
         }
+        NftLoad.Into(Namespace, script);
         Thread.Sleep(20);
         foreach (var link in Links)
         {
