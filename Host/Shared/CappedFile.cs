@@ -2,7 +2,8 @@ namespace Lethe.Hosts;
 
 /// <summary>
 /// Reads a file the user named, up to a bound: a device or a pipe (/dev/zero) must not grow the
-/// process until it dies. Compiled into lethe and lethe-firewall alike (linked from Host/Shared).
+/// process until it dies. Compiled into lethe and lethe-firewall alike, and into Lethe.Infrastructure
+/// for the signing key (linked from Host/Shared).
 /// </summary>
 internal static class CappedFile
 {

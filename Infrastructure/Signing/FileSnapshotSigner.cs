@@ -68,18 +68,11 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
     /// The file's text, or null past <see cref="SnapshotLimits.MaxKeyBytes"/>: a device such as /dev/zero,
     /// named by mistake, was read until memory ran out and the host stopped with a stack trace.
     /// </summary>
-    private static string? ReadBounded(string path)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
-        var buffer = new byte[SnapshotLimits.MaxKeyBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = file.Read(buffer, length, buffer.Length - length)) > 0)
-        {
-            length += read;
-        }
-        return length > SnapshotLimits.MaxKeyBytes ? null : KeyText.Of(buffer, length);
-    }
+    /// <remarks>Waited for: the key is read once, while the host is being built, where nothing else runs yet.</remarks>
+    private static string? ReadBounded(string path) =>
+        Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxKeyBytes, CancellationToken.None).GetAwaiter().GetResult() is { } bytes
+            ? KeyText.Of(bytes, bytes.Length)
+            : null;
 
     private const UnixFileMode OpenToOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
