@@ -25,8 +25,7 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
         }
         if (expectedVersion is { } expected && expected != policy.Version)
         {
-            throw new ConcurrencyConflictException(
-                $"Policy {name} is at version {policy.Version}, not {expected}: someone changed it since you read it. Nothing was applied.");
+            throw new StaleVersionException(name, expected, policy.Version);
         }
         return policy;
     }
@@ -58,7 +57,11 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
             {
                 return (decided, await Append(policy, reason, [decided], ct));
             }
-            catch (ConcurrencyConflictException e) when (expectedVersion is null)
+            catch (ConcurrencyConflictException e) when (expectedVersion is not null)
+            {
+                throw await LostRace(policy, "change", expectedVersion, now => $"Nothing was applied; read it again and, if the change still holds, send it with version {now}.", e, ct);
+            }
+            catch (ConcurrencyConflictException e)
             {
                 if (attempt == AttemptsWithoutExpectedVersion)
                 {
@@ -69,6 +72,46 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
                 // Decided again on the state that won.
             }
         }
+    }
+
+    /// <summary>
+    /// A write refused because another request wrote to the policy first, told in the caller's terms:
+    /// what landed meanwhile and the version the policy is at now, never the version this request
+    /// happened to load, which the caller did not give (and, with an If-Match, the version it named).
+    /// A refusal with nothing written after <paramref name="read"/> lost no race and is passed on as it is.
+    /// </summary>
+    /// <param name="request">What the caller asked for, as in "while this publish was being made".</param>
+    /// <param name="outcome">What was not done and what to do, given the version the policy is at now.</param>
+    public async Task<ConcurrencyConflictException> LostRace(Policy read, string request, long? ifMatch, Func<long, string> outcome,
+        ConcurrencyConflictException lost, CancellationToken ct)
+    {
+        var (landed, now) = await store.EventsAfter(read.Id, read.Version, ct);
+        if (landed.Count == 0)
+        {
+            return lost;
+        }
+        var named = ifMatch is { } version ? $", after version {version}, the one its If-Match named" : "";
+        return new ConcurrencyConflictException(
+            $"Another request changed policy {read.Id} while this {request} was being made{named}: {Landed(landed)}, and the policy is now at version {now}. {outcome(now)}",
+            lost);
+    }
+
+    /// <summary>"it published version 3 first", "2 changes landed first": what a user can look up in the history.</summary>
+    private static string Landed(IReadOnlyList<object> events)
+    {
+        var published = events.Select(EventSummary.Sealed).OfType<(int Version, string? KeyId)>().Select(s => s.Version).ToArray();
+        var others = events.Count - published.Length;
+        if (published.Length == 0)
+        {
+            return others == 1 ? "1 change landed first" : $"{others} changes landed first";
+        }
+        var versions = published.Length == 1 ? $"version {published[0]}" : $"versions {string.Join(", ", published)}";
+        return $"it published {versions} first" + (others switch
+        {
+            0 => "",
+            1 => " and made 1 other change",
+            _ => $" and made {others} other changes",
+        });
     }
 
     public AuditStamp Stamp(string reason) => new(actor.Name, reason, actor.CorrelationId);

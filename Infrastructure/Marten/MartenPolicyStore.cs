@@ -167,7 +167,7 @@ public sealed class MartenPolicyStore(IDocumentSession session) : IPolicyStore
     private static ConcurrencyConflictException Conflict(string policy, long expectedVersion, StoredSnapshot? snapshot, Exception e) =>
         e is DocumentAlreadyExistsException
             ? new($"Version {snapshot?.Sealed.Version} of policy {policy} was sealed by another request. Nothing was applied; retry.", e)
-            : new($"Policy {policy} changed while this change was being made (expected version {expectedVersion}). Nothing was applied; read it again and retry.", e);
+            : new($"Policy {policy} changed while this change was being made: another request wrote to it after version {expectedVersion}, the one this change was decided on. Nothing was applied; read it again and retry.", e);
 
     public async Task<(IReadOnlyList<object> Events, long Version)> EventsAfter(string policy, long version, CancellationToken ct)
     {

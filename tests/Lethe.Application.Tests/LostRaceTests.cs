@@ -62,8 +62,12 @@ public sealed class LostRaceTests
         var before = await host.Ask(new GetPolicy("home"));
         rival.Before(RivalRule("rival"));
 
-        await Assert.ThrowsAsync<ConcurrencyConflictException>(() =>
+        var refused = await Assert.ThrowsAsync<ConcurrencyConflictException>(() =>
             host.Send(new AddRule("home", "work", "action=accept proto=icmp", null, "ping", before.Version)));
+
+        Assert.Equal($"Another request changed policy home while this change was being made, after version {before.Version}, the one its If-Match named: " +
+            $"1 change landed first, and the policy is now at version {before.Version + 1}. Nothing was applied; read it again and, if the change still holds, " +
+            $"send it with version {before.Version + 1}.", refused.Message);
 
         var after = await host.Ask(new GetPolicy("home"));
         Assert.Equal(before.Version + 1, after.Version);
@@ -114,7 +118,12 @@ public sealed class LostRaceTests
         // Between the confirm's read and its write another editor confirms that version and puts a third on trial.
         rival.AllBefore(p => p.Confirm(host.Clock.GetUtcNow()), p => p.Publish("a-later-draft", host.Clock.GetUtcNow(), TimeSpan.FromMinutes(5), []));
 
-        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new Confirm("home", $"version {trial.Version} works")));
+        var refused = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new Confirm("home", $"version {trial.Version} works")));
+
+        // Told what landed, in versions the caller can look up, not the stream version the confirm happened to load.
+        Assert.Equal($"Another request changed policy home while this confirm was being made: it published version {trial.Version + 1} first and made 1 other change, " +
+            $"and the policy is now at version {trial.StreamVersion + 2}. Nothing was confirmed; look at the policy again (lethe show) and confirm version {trial.Version} " +
+            "if it is still the one on trial.", refused.Message);
 
         var publishing = (await host.Ask(new GetPolicy("home"))).Publishing;
         Assert.Equal(trial.Version + 1, publishing.PendingVersion);

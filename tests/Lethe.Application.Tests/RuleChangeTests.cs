@@ -1,5 +1,5 @@
+using Lethe.Application.Common;
 using Lethe.Application.Policies.GetPolicy;
-using Lethe.Application.Ports;
 using Lethe.Application.Rules.AddRule;
 using Lethe.Application.Rules.ImportRules;
 using Lethe.Application.Rules.MoveRule;
@@ -38,7 +38,7 @@ public sealed class RuleChangeTests
     }
 
     [Fact]
-    public async Task a_stale_expected_version_is_a_conflict_and_writes_nothing()
+    public async Task a_stale_expected_version_is_refused_naming_the_current_one_and_writes_nothing()
     {
         await using var host = await ApplicationHost.Start();
         var ruleId = await Seed.HomePolicy(host);
@@ -46,7 +46,10 @@ public sealed class RuleChangeTests
         await host.Send(new AddRule("home", "work", "action=drop proto=udp", null, "someone else", version));
         var before = await host.EventCount();
 
-        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => host.Send(new MoveRule("home", ruleId, 1, "stale", version)));
+        // Not a lost race: the version named was behind before the move was read.
+        var stale = await Assert.ThrowsAsync<StaleVersionException>(() => host.Send(new MoveRule("home", ruleId, 1, "stale", version)));
+
+        Assert.Equal((version, version + 1), (stale.Named, stale.Current));
 
         Assert.Equal(before, await host.EventCount());
         Assert.Equal(ruleId, (await host.Ask(new GetPolicy("home"))).Draft.FindClient("work")!.Rules[0].Id);

@@ -217,7 +217,7 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
-    public async Task a_stale_if_match_from_the_cli_is_refused_and_changes_nothing()
+    public async Task a_stale_if_match_from_the_cli_is_refused_naming_the_version_the_policy_is_at_and_changes_nothing()
     {
         var policy = await NewPolicy("cli-if-match");
         var version = JsonNode.Parse((await Ok("show", policy, "--json")).Out)!["version"]!.GetValue<long>();
@@ -226,8 +226,9 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         var stale = await Host.Cli("rule", "add", policy, "work", "action=accept", "--reason", "open", "--if-match", version.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(1, stale.ExitCode);
-        Assert.StartsWith("error:", stale.Err);
-        Assert.Contains("409", stale.Err);
+        // What --if-match said, the version the policy is at, and what to do: not a race the user cannot tell from it.
+        Assert.Equal($"error: Policy {policy} is at version {version + 1}, not {version} as this request's If-Match said: it was changed after version {version} was read. " +
+            $"Nothing was applied; read it again and, if the change still holds, send it with version {version + 1}. (HTTP 409)", stale.Err.Trim());
         using var editor = Host.Client();
         Assert.Equal(new[] { "action=drop" }, await editor.RuleTexts(policy, "work"));
     }

@@ -1,4 +1,5 @@
 using Lethe.Application.Common;
+using Lethe.Application.Ports;
 using Mediator;
 
 namespace Lethe.Application.Publishing.Confirm;
@@ -16,6 +17,14 @@ public sealed class ConfirmHandler(PolicyWriter writer, TimeProvider clock) : IC
     {
         var policy = await writer.Load(command.Policy, command.ExpectedVersion, ct);
         var confirmed = policy.Confirm(clock.GetUtcNow(), command.Version);
-        return new Confirmed(policy.Id, await writer.Append(policy, command.Reason, [confirmed], ct), confirmed.Version);
+        try
+        {
+            return new Confirmed(policy.Id, await writer.Append(policy, command.Reason, [confirmed], ct), confirmed.Version);
+        }
+        catch (ConcurrencyConflictException lost)
+        {
+            throw await writer.LostRace(policy, "confirm", command.ExpectedVersion,
+                _ => $"Nothing was confirmed; look at the policy again (lethe show) and confirm version {confirmed.Version} if it is still the one on trial.", lost, ct);
+        }
     }
 }

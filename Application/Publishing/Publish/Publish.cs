@@ -16,6 +16,19 @@ public sealed class PublishHandler(PolicyWriter writer, Sealing sealing, IPolicy
         // Decided from the log folded afresh (draft, tests, publishing state), not the stored projection,
         // which is then checked against it: a projection changed outside Lethe is refused, not signed.
         var policy = await writer.LoadFromLog(command.Policy, command.ExpectedVersion, ct);
+        try
+        {
+            return await Publish(command, policy, ct);
+        }
+        catch (ConcurrencyConflictException lost)
+        {
+            throw await writer.LostRace(policy, "publish", command.ExpectedVersion,
+                _ => "Nothing was published; look at the draft again (lethe show, lethe diff) and publish it if it is still what you want.", lost, ct);
+        }
+    }
+
+    private async Task<Published> Publish(Publish command, Policy policy, CancellationToken ct)
+    {
         var (content, sha) = policy.SealableContent();
         var stored = await store.Load(policy.Id, ct);
         if (stored?.Version != policy.Version)

@@ -1,4 +1,6 @@
 using Lethe.Application.Common;
+using Lethe.Application.Ports;
+using Lethe.Domain.Policies;
 using Mediator;
 
 namespace Lethe.Application.Publishing.RollBack;
@@ -15,6 +17,19 @@ public sealed class RollBackHandler(PolicyWriter writer, Sealing sealing) : ICom
     {
         // From the log, as publish: the version numbers and publishing state are not the projection's to decide.
         var policy = await writer.LoadFromLog(command.Policy, command.ExpectedVersion, ct);
+        try
+        {
+            return await RollBack(command, policy, ct);
+        }
+        catch (ConcurrencyConflictException lost)
+        {
+            throw await writer.LostRace(policy, "rollback", command.ExpectedVersion,
+                _ => "Nothing was rolled back; look at the policy again (lethe show, lethe history) and roll back if it is still what you want.", lost, ct);
+        }
+    }
+
+    private async Task<Published> RollBack(RollBack command, Policy policy, CancellationToken ct)
+    {
         // Checked as for any rollback, though nothing is signed: the draft restored is the one the log recorded.
         var target = await sealing.Require(policy.Id, command.ToVersion, ct);
         if (command.ToVersion == policy.Publishing.LatestVersion)

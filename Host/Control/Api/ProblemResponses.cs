@@ -43,7 +43,7 @@ public static class ProblemResponses
     }
 
     /// <summary>
-    /// Changes: also a stale If-Match or a clash with the policy as it is (409), a change the policy
+    /// Changes: also a stale If-Match, a write lost to another request's, or a clash with the policy as it is (409), a change the policy
     /// refuses (422), a body larger than the server reads (413) and one not sent as JSON (415).
     /// </summary>
     public static RouteGroupBuilder RefusesChanges(this RouteGroupBuilder group)

@@ -62,6 +62,13 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 },
                 Detail = e.Message,
             },
+            // Not a race: the version the request named was already behind when it came.
+            Application.Common.StaleVersionException e => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The policy is not at the version this request named.",
+                Detail = e.Message,
+            },
             ConcurrencyConflictException e => new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
