@@ -1,4 +1,5 @@
 using FluentValidation;
+using Lethe.Application.Common;
 using Lethe.Application.Ports;
 using Lethe.Domain;
 using Lethe.Domain.Policies;
@@ -63,7 +64,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 Detail = e.Message,
             },
             // Not a race: the version the request named was already behind when it came.
-            Application.Common.StaleVersionException e => new ProblemDetails
+            StaleVersionException e => new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "The policy is not at the version this request named.",
