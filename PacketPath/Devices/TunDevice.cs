@@ -184,14 +184,12 @@ public sealed unsafe class TunDevice : IDisposable
         var programAdded = false;
         try
         {
-            handle.DangerousAddRef(ref added);
-            program?.DangerousAddRef(ref programAdded);
+            if (!TryAddRef(handle, ref added) || (program is not null && !TryAddRef(program, ref programAdded)))
+            {
+                return Libc.EBadF;
+            }
             var fd = program is null ? -1 : (int)program.DangerousGetHandle();
             return Libc.Ioctl((int)handle.DangerousGetHandle(), Libc.TunSetSteeringEbpf, &fd) == 0 ? 0 : Marshal.GetLastPInvokeError();
-        }
-        catch (ObjectDisposedException)
-        {
-            return Libc.EBadF;
         }
         finally
         {

@@ -44,6 +44,12 @@ public class QueueSteeringTests
                     var expected = Owner(shards, packet);
                     Assert.Equal(expected, Run(program, packet));
                     seen[expected]++;
+                    if (!v6)
+                    {
+                        var withOptions = WithOptions(packet);
+                        Assert.Equal(expected, Owner(shards, withOptions));
+                        Assert.Equal(expected, Run(program, withOptions));
+                    }
                     if (kind < 2)
                     {
                         var back = kind == 0 ? Tcp(b, a, destinationPort, sourcePort, flags: 0x10) : Udp(b, a, destinationPort, sourcePort);
@@ -117,6 +123,20 @@ public class QueueSteeringTests
         {
             Assert.Equal(0, Run(program, packet));
         }
+    }
+
+    /// <summary>The IPv4 packet with 4 bytes of options (three no-ops, then the end of the list), its header checksum made again.</summary>
+    private static byte[] WithOptions(byte[] packet)
+    {
+        var longer = new byte[packet.Length + 4];
+        packet.AsSpan(0, 20).CopyTo(longer);
+        longer[20] = longer[21] = longer[22] = 1;
+        packet.AsSpan(20).CopyTo(longer.AsSpan(24));
+        longer[0] = 0x46;
+        BinaryPrimitives.WriteUInt16BigEndian(longer.AsSpan(2), (ushort)longer.Length);
+        BinaryPrimitives.WriteUInt16BigEndian(longer.AsSpan(10), 0);
+        BinaryPrimitives.WriteUInt16BigEndian(longer.AsSpan(10), Checksum.Compute(longer.AsSpan(0, 24)));
+        return longer;
     }
 
     /// <summary>The worker the data plane hands a packet to when another worker reads it.</summary>
