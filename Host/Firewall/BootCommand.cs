@@ -171,7 +171,8 @@ public static class BootCommand
             ? "no devices (--client-tun, --uplink-tun): verifying and watching only"
             : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {workers.Count} worker(s)" +
               (cpus is null ? "" : $" kept to CPU(s) {string.Join(",", workers.Select(w => w.Cpu))}") +
-              (workers[0].IdlePoll is { } window ? $", polling idle queues up to {window.Max} µs" : ""));
+              (workers[0].IdlePoll is { } window ? $", polling idle queues up to {window.Max} µs" : "") +
+              (firewall.Dataplane.SteersQueues ? ", each packet queued for the worker that owns its flow" : ""));
 
         // Neither serving metrics nor watching is worth stopping the forwarding for: a failure is logged when it happens.
         async Task Logged(Task task, string what)

@@ -30,6 +30,7 @@ internal static unsafe partial class Libc
     public const int EBadF = 9;
     public const int EAgain = 11;
     public const int ENoMem = 12;
+    public const int EAcces = 13;
     public const int EFault = 14;
     public const int EInval = 22;
     public const int EMsgSize = 90;
@@ -49,6 +50,7 @@ internal static unsafe partial class Libc
     public const uint SiocSIfMtu = 0x8922;
     public const uint TunGetIff = 0x800454d2;
     public const uint TunGetDevNetns = 0x54e3;
+    public const uint TunSetSteeringEbpf = 0x800454e0;
 
     public const short IffTun = 0x0001;
     public const short IffNoPi = 0x1000;
@@ -128,6 +130,10 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
+    /// <summary>syscall(2), for bpf(2), which libc does not wrap; its number differs between architectures.</summary>
+    [LibraryImport(Library, EntryPoint = "syscall", SetLastError = true)]
+    public static partial nint Syscall(nint number, nint first, void* second, nuint third);
 
     public static IOException Failure(string what, int errno) =>
         new($"{what} failed: errno {errno} ({Marshal.GetPInvokeErrorMessage(errno)})");

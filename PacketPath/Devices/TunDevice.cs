@@ -170,6 +170,41 @@ public sealed unsafe class TunDevice : IDisposable
     }
 
     /// <summary>
+    /// Makes <paramref name="program"/> (a loaded socket filter, or null to remove one) the device's
+    /// steering program (TUNSETSTEERINGEBPF): for every packet the kernel hands the device, its
+    /// return value modulo the number of queues is the queue the packet waits in, in place of the
+    /// kernel's own choice (the queue that last wrote the flow). The device holds the program until
+    /// it is replaced or the device is deleted, across closes of a persistent device.
+    /// </summary>
+    /// <returns>0, or the errno of the refusal.</returns>
+    public int Steer(SafeHandle? program)
+    {
+        var handle = _queues[0];
+        var added = false;
+        var programAdded = false;
+        try
+        {
+            if (!TryAddRef(handle, ref added) || (program is not null && !TryAddRef(program, ref programAdded)))
+            {
+                return Libc.EBadF;
+            }
+            var fd = program is null ? -1 : (int)program.DangerousGetHandle();
+            return Libc.Ioctl((int)handle.DangerousGetHandle(), Libc.TunSetSteeringEbpf, &fd) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            if (programAdded)
+            {
+                program!.DangerousRelease();
+            }
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
     /// Reads one packet (after its <see cref="VirtioNetHeader"/> when <see cref="HasVirtioHeader"/>)
     /// into <paramref name="buffer"/>, waiting for one. Returns its length, or 0 once the device is
     /// disposed. One thread per queue. The buffer should hold <see cref="MaxReadLength"/> bytes: the

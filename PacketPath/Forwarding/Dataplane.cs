@@ -52,6 +52,7 @@ public sealed class Dataplane : IDisposable
     private volatile bool _stopped;
     private readonly Lock _swapping = new();
     private readonly MtuWatch _mtuWatch;
+    private readonly FlowShards _shards;
     private IdlePollGuard? _pollGuard;
     private int _disposed;
 
@@ -77,6 +78,7 @@ public sealed class Dataplane : IDisposable
             }
         }
         _devices = [.. devices];
+        _shards = shards;
         Mtus = new DeviceMtus(_devices.Length);
         _mtuWatch = new MtuWatch(_devices, Mtus);
         _workers = new Worker[engines.Count];
@@ -129,6 +131,14 @@ public sealed class Dataplane : IDisposable
     /// <summary>Each device's MTU as last read, wherever the device is now (index as in <see cref="Devices"/>).</summary>
     public DeviceMtus Mtus { get; }
 
+    /// <summary>
+    /// True once <see cref="Start"/> gave every device the program that queues each packet for the
+    /// worker that owns its flow (<see cref="QueueSteering"/>); false with one worker, or when the
+    /// kernel refused it (then packets arrive where the kernel's own steering puts them, and those
+    /// of another worker's flow are handed over).
+    /// </summary>
+    public bool SteersQueues { get; private set; }
+
     /// <summary>Faults when a worker stops on a device error (say, the device was deleted); the firewall then stops, closed.</summary>
     public Task Failed => _failed.Task;
 
@@ -138,6 +148,11 @@ public sealed class Dataplane : IDisposable
     /// to CPU cpus[i % cpus.Count]: a worker that the scheduler moves between cores loses its caches
     /// and waits for a core more often (measured in bench/README.md).
     /// </summary>
+    /// <para>
+    /// With more than one worker, it first gives every device the steering program
+    /// (<see cref="QueueSteering"/>); if the kernel refuses it, <paramref name="log"/> hears why and
+    /// forwarding goes on with the kernel's own queue choice.
+    /// </para>
     /// <param name="idlePollMicroseconds">
     /// The longest a worker that found its queues empty polls them at idle priority before it
     /// sleeps (<see cref="IdlePollWindow"/>); 0, or a process that may not return a thread from
@@ -148,6 +163,15 @@ public sealed class Dataplane : IDisposable
         if (_devices.Length > 0)
         {
             _mtuWatch.Start(log);
+        }
+        if (_workers.Length > 1 && _devices.Length > 0)
+        {
+            var steering = QueueSteering.Attach(_devices, _shards);
+            SteersQueues = steering is null;
+            if (steering is not null)
+            {
+                log?.Invoke($"queue steering off: {steering}; packets read by a worker that does not own their flow are handed over to it");
+            }
         }
         if (_devices.Length == 0)
         {

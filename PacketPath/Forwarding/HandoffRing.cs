@@ -10,10 +10,12 @@ namespace Lethe.PacketPath.Forwarding;
 /// a release write of the tail, the consumer frees it with a release write of the head.
 /// </summary>
 /// <remarks>
-/// The TUN driver sends a flow's packets to the queue that last wrote that flow (tun_flow_update),
-/// so once the owning worker has sent a packet of a TCP flow each way, its packets reach that
-/// worker directly. One-way traffic (a UDP stream) teaches only the device it leaves by, so on the
-/// way in it may keep arriving at the other worker and crossing here. Memory is one native block
+/// With <see cref="QueueSteering"/>'s program on its devices, the kernel queues TCP, UDP and ICMP
+/// query packets for their owner, so what crosses here is what the program does not read (fragments,
+/// ICMP errors, IPv6 extension headers). Without it, the TUN driver sends a flow's packets to the
+/// queue that last wrote that flow (tun_flow_update): once the owning worker has sent a packet of a
+/// TCP flow each way, its packets reach that worker directly, but one-way traffic (a UDP stream)
+/// teaches only the device it leaves by, so on the way in it may keep crossing here. Memory is one native block
 /// taken at start, outside the GC heap: at 64 workers the rings take 1 GiB of address space, which
 /// a container's memory limit must not count (the GC's hard limit would), and pages no packet has
 /// touched stay out of the resident set. A ring still full after the

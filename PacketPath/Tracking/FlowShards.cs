@@ -30,6 +30,9 @@ public sealed class FlowShards
 
     public int Count { get; }
 
+    /// <summary>For the kernel's copy of <see cref="Of"/> (<see cref="Forwarding.QueueSteering"/>), which must give the same shards.</summary>
+    internal ulong Secret => _secret;
+
     public int Of(in FlowKey key)
     {
         if (Count == 1 || (key.SourcePort == 0 && key.DestinationPort == 0))
