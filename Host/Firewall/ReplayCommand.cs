@@ -131,6 +131,7 @@ public static class ReplayCommand
     {
         var buffer = new byte[Math.Max(65_536 + 64, (int)Math.Min(reader.SnapLength, 262_144))];
         var reply = new byte[1_500];
+        var fragment = new byte[65_536];
         using var json = new Utf8JsonWriter(verdicts, new JsonWriterOptions { SkipValidation = true });
         var newline = "\n"u8.ToArray();
         long n = 0, sent = 0, cut = 0;
@@ -172,7 +173,14 @@ public static class ReplayCommand
                 if (outcome.Forwarded)
                 {
                     sent++;
-                    forwarded?.Write(micros, packet[..outcome.Length], Math.Min(capturedIp, outcome.Length));
+                    if (forwarded is not null && outcome.FragmentMtu > 0)
+                    {
+                        WriteFragments(forwarded, micros, packet[..outcome.Length], capturedIp, outcome.FragmentMtu, fragment);
+                    }
+                    else
+                    {
+                        forwarded?.Write(micros, packet[..outcome.Length], Math.Min(capturedIp, outcome.Length));
+                    }
                 }
             }
             json.Reset();
@@ -200,6 +208,28 @@ public static class ReplayCommand
         forwarded?.Flush();
         verdicts.Flush();
         return new Summary(n, sent, cut);
+    }
+
+    /// <summary>
+    /// A forwarded IPv4 packet without DF over the MTU goes to <c>--out</c> as boot would send it:
+    /// in fragments of <paramref name="mtu"/>, each holding what it has of the <paramref name="captured"/> bytes.
+    /// </summary>
+    private static void WriteFragments(PcapWriter forwarded, long micros, ReadOnlySpan<byte> packet, int captured, int mtu, byte[] fragment)
+    {
+        var headerLength = (packet[0] & 0x0F) * 4;
+        var from = 0;
+        do
+        {
+            var start = from;
+            var length = Ipv4Fragmenter.Write(packet, mtu, start, fragment, out from);
+            if (length == 0)
+            {
+                // Options the fragments cannot be cut with (the parser refuses them first): boot drops it as split-failed.
+                return;
+            }
+            forwarded.Write(micros, fragment.AsSpan(0, length), headerLength + Math.Clamp(captured - headerLength - start, 0, length - headerLength));
+        }
+        while (from != 0);
     }
 
     /// <summary>
