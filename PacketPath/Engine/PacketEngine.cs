@@ -1035,9 +1035,9 @@ public sealed class PacketEngine
     /// <summary>Answers <paramref name="sender"/> of a packet too big for <paramref name="egress"/> when it may (see <see cref="TooBig"/>).</summary>
     private void AnswerTooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, Span<byte> reply, ref PacketOutcome outcome)
     {
-        // IPv4 without DF never gets here: it leaves in fragments (Exceeds). Not rate-limited, as Linux does not limit them: a client's refused traffic using up the
-        // answers would otherwise leave another client's path MTU discovery without one, and its
-        // connections hanging. Each answer goes to the packet's own sender and is smaller than it.
+        // IPv4 without DF never gets here: it leaves in fragments (Exceeds). Not rate-limited, as Linux
+        // does not limit them: a client's refused traffic using up the answers would otherwise leave
+        // another client's path MTU discovery without one, and its connections hanging. Each answer goes to the packet's own sender and is smaller than it.
         if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || ErrorSourceFor(info) is not { } from)
         {
             return;

@@ -723,7 +723,6 @@ public sealed class Worker
     private void SendFragments(TunDevice device, in VirtioNetHeader header, Span<byte> frame, int mtu)
     {
         var packet = frame[Headroom..];
-        Counters.Fragmented++;
         if (!header.IsGso)
         {
             if (!Segmentation.CompleteChecksum(header, packet))
@@ -731,11 +730,15 @@ public sealed class Worker
                 Counters.SplitFailed++;
                 return;
             }
-            WriteFragments(device, packet, mtu);
+            if (WriteFragments(device, packet, mtu))
+            {
+                Counters.Fragmented++;
+            }
             return;
         }
         var headroom = device.HasVirtioHeader ? Headroom : 0;
         var first = 0;
+        var cut = false;
         int left;
         do
         {
@@ -749,7 +752,7 @@ public sealed class Worker
                 var (start, end) = (_segments[i].Start.Value, _segments[i].End.Value);
                 if (end - start > mtu)
                 {
-                    WriteFragments(device, _split.AsSpan(start, end - start), mtu);
+                    cut |= WriteFragments(device, _split.AsSpan(start, end - start), mtu);
                 }
                 else
                 {
@@ -760,9 +763,14 @@ public sealed class Worker
         }
         while (left > 0);
         Counters.Split++;
+        if (cut)
+        {
+            Counters.Fragmented++;
+        }
     }
 
-    private void WriteFragments(TunDevice device, ReadOnlySpan<byte> packet, int mtu)
+    /// <returns>False, counted as split-failed, when the packet cannot be cut (its header leaves no room for 8 data bytes within the MTU).</returns>
+    private bool WriteFragments(TunDevice device, ReadOnlySpan<byte> packet, int mtu)
     {
         var headroom = device.HasVirtioHeader ? Headroom : 0;
         var from = 0;
@@ -772,11 +780,12 @@ public sealed class Worker
             if (length == 0)
             {
                 Counters.SplitFailed++;
-                return;
+                return false;
             }
             CountFailedWrite(device.Write(Index, _fragment.AsSpan(Headroom - headroom, headroom + length)));
         }
         while (from != 0);
+        return true;
     }
 
     private void SendReply(int egress, int length)
