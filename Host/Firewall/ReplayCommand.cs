@@ -20,7 +20,7 @@ public static class ReplayCommand
     {
         var flags = new EngineFlags();
         var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type RAW 101 or ETHERNET 1)", Required = true };
-        var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT, to this pcap file (- for stdout, with --verdicts FILE)" };
+        var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT (IPv4 without DF over 1500 bytes in fragments), to this pcap file (- for stdout, with --verdicts FILE)" };
         var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default, or -: stdout)" };
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
         var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); NAME= for a name that resolved to nothing; other names stay unresolved" };
