@@ -33,6 +33,7 @@ public static class MetricsText
         Counter(text, "lethe_flows_cut_by_expiry_total", "Tracked flows cut because the rule that allowed them expired.", workers, w => w.Engine.FlowsCutByExpiry);
         Counter(text, "lethe_coalesced_udp_datagrams_total", "UDP datagrams written with others of their flow as one segmentation-offload packet.", workers, w => w.Counters.Coalesced);
         Counter(text, "lethe_split_packets_total", "Super-packets split for a device that cannot take them whole.", workers, w => w.Counters.Split);
+        Counter(text, "lethe_fragmented_packets_total", "IPv4 packets without DF cut into fragments for a device whose MTU they exceed.", workers, w => w.Counters.Fragmented);
         text.Append("# HELP lethe_drops_total Packets dropped, by reason.\n# TYPE lethe_drops_total counter\n");
         foreach (var reason in Enum.GetValues<DropReason>())
         {

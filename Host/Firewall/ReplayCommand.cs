@@ -20,7 +20,7 @@ public static class ReplayCommand
     {
         var flags = new EngineFlags();
         var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type RAW 101 or ETHERNET 1)", Required = true };
-        var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT, to this pcap file (- for stdout, with --verdicts FILE)" };
+        var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT (IPv4 without DF over 1500 bytes in fragments), to this pcap file (- for stdout, with --verdicts FILE)" };
         var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default, or -: stdout)" };
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
         var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); NAME= for a name that resolved to nothing; other names stay unresolved" };
@@ -131,6 +131,7 @@ public static class ReplayCommand
     {
         var buffer = new byte[Math.Max(65_536 + 64, (int)Math.Min(reader.SnapLength, 262_144))];
         var reply = new byte[1_500];
+        var fragment = new byte[65_536];
         using var json = new Utf8JsonWriter(verdicts, new JsonWriterOptions { SkipValidation = true });
         var newline = "\n"u8.ToArray();
         long n = 0, sent = 0, cut = 0;
@@ -172,7 +173,14 @@ public static class ReplayCommand
                 if (outcome.Forwarded)
                 {
                     sent++;
-                    forwarded?.Write(micros, packet[..outcome.Length], Math.Min(capturedIp, outcome.Length));
+                    if (forwarded is not null && outcome.FragmentMtu > 0)
+                    {
+                        WriteFragments(forwarded, micros, packet[..outcome.Length], capturedIp, outcome.FragmentMtu, fragment);
+                    }
+                    else
+                    {
+                        forwarded?.Write(micros, packet[..outcome.Length], Math.Min(capturedIp, outcome.Length));
+                    }
                 }
             }
             json.Reset();
@@ -200,6 +208,28 @@ public static class ReplayCommand
         forwarded?.Flush();
         verdicts.Flush();
         return new Summary(n, sent, cut);
+    }
+
+    /// <summary>
+    /// A forwarded IPv4 packet without DF over the MTU goes to <c>--out</c> as boot would send it:
+    /// in fragments of <paramref name="mtu"/>, each holding what it has of the <paramref name="captured"/> bytes.
+    /// </summary>
+    private static void WriteFragments(PcapWriter forwarded, long micros, ReadOnlySpan<byte> packet, int captured, int mtu, byte[] fragment)
+    {
+        var headerLength = (packet[0] & 0x0F) * 4;
+        var from = 0;
+        do
+        {
+            var start = from;
+            var length = Ipv4Fragmenter.Write(packet, mtu, start, fragment, out from);
+            if (length == 0)
+            {
+                // Options the fragments cannot be cut with (the parser refuses them first): boot drops it as split-failed.
+                return;
+            }
+            forwarded.Write(micros, fragment.AsSpan(0, length), headerLength + Math.Clamp(captured - headerLength - start, 0, length - headerLength));
+        }
+        while (from != 0);
     }
 
     /// <summary>

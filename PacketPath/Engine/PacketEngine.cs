@@ -731,6 +731,9 @@ public sealed class PacketEngine
         DecrementHopLimit(packet, ref info);
         outcome.Forwarded = true;
         outcome.Length = info.TotalLength;
+        // Only IPv4 without DF gets here over the MTU (Exceeds): cut by the caller as it leaves, after the translation.
+        var mtu = MtuOf(egress);
+        outcome.FragmentMtu = MayFragment(info) && LargestSegment(packet, info) > mtu ? mtu : 0;
         outcome.Reason = DropReason.None;
         ForwardedPackets++;
         ForwardedBytes += info.TotalLength;
@@ -1017,8 +1020,14 @@ public sealed class PacketEngine
         return true;
     }
 
-    /// <summary>Whether the packet exceeds the MTU of <paramref name="egress"/>.</summary>
-    private bool Exceeds(ReadOnlySpan<byte> packet, in PacketInfo info, int egress) => LargestSegment(packet, info) > MtuOf(egress);
+    /// <summary>
+    /// Whether the packet exceeds the MTU of <paramref name="egress"/> and may not be cut to fit it. An
+    /// IPv4 packet without DF may: it leaves in fragments (<see cref="PacketOutcome.FragmentMtu"/>), as
+    /// a router sends it (RFC 791 §2.3, RFC 1812 §5.2.6); IPv6 is never fragmented on the way (RFC 8200 §5).
+    /// </summary>
+    private bool Exceeds(ReadOnlySpan<byte> packet, in PacketInfo info, int egress) => !MayFragment(info) && LargestSegment(packet, info) > MtuOf(egress);
+
+    private static bool MayFragment(in PacketInfo info) => info.Version == 4 && !info.DontFragment;
 
     private int MtuOf(int egress) =>
         egress == Ingress.Uplink ? _uplinkMtu : (uint)egress < (uint)_clientMtus.Length ? _clientMtus[egress] : _options.ClientMtu;
@@ -1026,10 +1035,9 @@ public sealed class PacketEngine
     /// <summary>Answers <paramref name="sender"/> of a packet too big for <paramref name="egress"/> when it may (see <see cref="TooBig"/>).</summary>
     private void AnswerTooBig(ReadOnlySpan<byte> packet, in PacketInfo info, int egress, int sender, Span<byte> reply, ref PacketOutcome outcome)
     {
-        // IPv4 without DF would need fragmenting, which Lethe does not do: it is dropped without an answer.
-        // Not rate-limited, as Linux does not limit them: a client's refused traffic using up the
-        // answers would otherwise leave another client's path MTU discovery without one, and its
-        // connections hanging. Each answer goes to the packet's own sender and is smaller than it.
+        // IPv4 without DF never gets here: it leaves in fragments (Exceeds). Not rate-limited, as Linux
+        // does not limit them: a client's refused traffic using up the answers would otherwise leave
+        // another client's path MTU discovery without one, and its connections hanging. Each answer goes to the packet's own sender and is smaller than it.
         if (reply.IsEmpty || (info.Version == 4 && !info.DontFragment) || ErrorSourceFor(info) is not { } from)
         {
             return;

@@ -16,6 +16,13 @@ public struct PacketOutcome
     public DropReason Reason;
 
     /// <summary>
+    /// A forwarded IPv4 packet without DF larger than the MTU of the device it leaves by (a super-packet:
+    /// whose segments are): that MTU, which its fragments must fit (<see cref="Wire.Ipv4Fragmenter"/>);
+    /// 0 when it leaves as it is.
+    /// </summary>
+    public int FragmentMtu;
+
+    /// <summary>
     /// A later fragment that came before the part of its datagram it continues (its first fragment,
     /// or one before it), when the caller offered to hold it: not judged, nor counted as a drop, so
     /// the caller may give it to the engine again once <see cref="PacketEngine.Continues"/> says its

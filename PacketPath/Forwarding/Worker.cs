@@ -40,6 +40,8 @@ public sealed class Worker
     private readonly byte[] _frame;
     private readonly byte[] _reply;
     private readonly byte[] _split;
+    // One fragment at a time; its header room stays zero, the header of a plain packet.
+    private readonly byte[] _fragment;
     private readonly Range[] _segments = new Range[MaxSegments];
     private readonly UdpCoalescer _coalescer = new();
     private readonly FragmentRoutes _fragmentRoutes;
@@ -84,6 +86,7 @@ public sealed class Worker
         _frame = GC.AllocateUninitializedArray<byte>(Headroom + TunDevice.MaxPacketLength, pinned: true);
         _reply = GC.AllocateArray<byte>(Headroom + 2048, pinned: true);
         _split = GC.AllocateUninitializedArray<byte>(2 * (Headroom + TunDevice.MaxPacketLength), pinned: true);
+        _fragment = GC.AllocateArray<byte>(Headroom + TunDevice.MaxPacketLength, pinned: true);
         MapDevices(engine.Policy);
     }
 
@@ -457,6 +460,12 @@ public sealed class Worker
             Counters.NoDevice++;
             return;
         }
+        if (outcome.FragmentMtu > 0)
+        {
+            Flush();
+            SendFragments(_devices[egress].Device, header, frame[..(Headroom + outcome.Length)], outcome.FragmentMtu);
+            return;
+        }
         Forward(egress, header, frame[..(Headroom + outcome.Length)]);
     }
 
@@ -702,6 +711,81 @@ public sealed class Worker
         }
         while (left > 0);
         Counters.Split++;
+    }
+
+    /// <summary>
+    /// An IPv4 packet without DF larger than <paramref name="mtu"/>, the MTU of the device it leaves
+    /// by: its transport checksum completed first (no fragment but the first holds the field, and the
+    /// receiver checks it on the whole datagram), then cut into fragments (<see cref="Ipv4Fragmenter"/>),
+    /// each written as a plain packet. A super-packet is split into its segments first, and each
+    /// segment over the MTU is cut, as Linux's ip_finish_output_gso does.
+    /// </summary>
+    private void SendFragments(TunDevice device, in VirtioNetHeader header, Span<byte> frame, int mtu)
+    {
+        var packet = frame[Headroom..];
+        if (!header.IsGso)
+        {
+            if (!Segmentation.CompleteChecksum(header, packet))
+            {
+                Counters.SplitFailed++;
+                return;
+            }
+            if (WriteFragments(device, packet, mtu))
+            {
+                Counters.Fragmented++;
+            }
+            return;
+        }
+        var headroom = device.HasVirtioHeader ? Headroom : 0;
+        var first = 0;
+        var cut = false;
+        int left;
+        do
+        {
+            if (!Segmentation.TrySplitFrom(header, packet, first, _split, _segments, out var count, out left, out _, headroom))
+            {
+                Counters.SplitFailed++;
+                return;
+            }
+            for (var i = 0; i < count; i++)
+            {
+                var (start, end) = (_segments[i].Start.Value, _segments[i].End.Value);
+                if (end - start > mtu)
+                {
+                    cut |= WriteFragments(device, _split.AsSpan(start, end - start), mtu);
+                }
+                else
+                {
+                    CountFailedWrite(device.Write(Index, _split.AsSpan(start - headroom, end - start + headroom)));
+                }
+            }
+            first += count;
+        }
+        while (left > 0);
+        Counters.Split++;
+        if (cut)
+        {
+            Counters.Fragmented++;
+        }
+    }
+
+    /// <returns>False, counted as split-failed, when the packet cannot be cut (its header leaves no room for 8 data bytes within the MTU).</returns>
+    private bool WriteFragments(TunDevice device, ReadOnlySpan<byte> packet, int mtu)
+    {
+        var headroom = device.HasVirtioHeader ? Headroom : 0;
+        var from = 0;
+        do
+        {
+            var length = Ipv4Fragmenter.Write(packet, mtu, from, _fragment.AsSpan(Headroom), out from);
+            if (length == 0)
+            {
+                Counters.SplitFailed++;
+                return false;
+            }
+            CountFailedWrite(device.Write(Index, _fragment.AsSpan(Headroom - headroom, headroom + length)));
+        }
+        while (from != 0);
+        return true;
     }
 
     private void SendReply(int egress, int length)

@@ -27,10 +27,16 @@ public sealed class WorkerCounters
     /// </summary>
     public long WriteFailed;
 
+    /// <summary>
+    /// IPv4 packets without DF cut into fragments because they exceed the MTU of the device they leave
+    /// by (a super-packet counts once, however many of its segments were cut).
+    /// </summary>
+    public long Fragmented;
+
     /// <summary>UDP datagrams written together with others of their flow as one USO super-packet.</summary>
     public long Coalesced;
 
-    /// <summary>Super-packets that could not be split (malformed, or too many segments).</summary>
+    /// <summary>Super-packets that could not be split (malformed, or too many segments), and packets that could not be cut into fragments.</summary>
     public long SplitFailed;
 
     /// <summary>Packets whose virtio-net header asked for a checksum or a segmentation the packet is not (<see cref="Devices.OffloadHeaderCheck"/>).</summary>

@@ -46,4 +46,22 @@ public sealed class ReplayAnswerTests(PublishedPolicy policy) : IClassFixture<Pu
 
         Assert.Contains("\"reason\":\"too-big\",\"answer\":\"fragmentation-needed\",\"mtu\":1500", verdicts);
     }
+
+    [Fact]
+    public async Task a_packet_over_the_mtu_without_df_is_accepted_and_goes_to_out_in_fragments_of_1500_as_boot_sends_it()
+    {
+        var sent = Packets.Udp("10.137.0.5", "10.139.1.1", 5353, 53, payload: 3000, identification: 0x5151);
+        var capture = Captures.Write(Path.Combine(policy.Folder, "fragmented.pcap"), [sent]);
+
+        var (verdicts, _) = await Replay(capture, "fragmented");
+        var fragments = Captures.Read(Path.Combine(policy.Folder, "fragmented-out.pcap"));
+
+        Assert.Contains("\"verdict\":\"accept\"", verdicts);
+        Assert.DoesNotContain("answer", verdicts);
+        Assert.Equal([1500, 1500, 68], fragments.Select(f => f.Length));
+        Assert.All(fragments, f => Assert.True(Ipv4Packet.TryParse(f, out var ip, out _) && ip.VerifyHeaderChecksum() && ip.Identification == 0x5151));
+        var whole = Packets.Reassemble(fragments);
+        Assert.Equal(sent[28..], whole[28..]);
+        Assert.Equal(sent.Length, whole.Length);
+    }
 }

@@ -633,7 +633,14 @@ public sealed partial class EngineFuzzTests
                 segment = Math.Min(post.TotalLength, headers + (long)c.Offload.SegmentPayload);
             }
             var mtu = outcome.Egress == Ingress.Uplink ? _options.UplinkMtu : _options.ClientMtu;
-            if ((c.Offload.SegmentPayload <= 0 || post.Protocol is IpProtocol.Tcp or IpProtocol.Udp) && segment > mtu)
+            // IPv4 without DF leaves in fragments of the MTU, cut by the caller; nothing else is cut.
+            var measured = c.Offload.SegmentPayload <= 0 || post.Protocol is IpProtocol.Tcp or IpProtocol.Udp;
+            var cut = post.Version == 4 && !post.DontFragment && segment > mtu;
+            if (measured && outcome.FragmentMtu != (cut ? mtu : 0))
+            {
+                _failures.Add("fragments asked for where none are due, or of another MTU", $"{where} -> fragment MTU {outcome.FragmentMtu}, segments of {segment} bytes, MTU {mtu}");
+            }
+            if (measured && segment > mtu && !cut)
             {
                 var kind = c.Offload.SegmentPayload > 65535 ? " (segment size beyond 65535)" : post.IsFragment && c.Offload.SegmentPayload > 0 ? " (a fragment with a segment size)" : "";
                 _failures.Add("forwarded past the egress MTU" + kind, $"{where} -> segments of {segment} bytes (total {post.TotalLength}, gso {c.Offload.SegmentPayload})");

@@ -55,13 +55,54 @@ public class MtuTests
     }
 
     [Fact]
-    public void an_ipv4_packet_too_big_without_df_is_dropped_without_an_answer()
+    public void an_ipv4_packet_too_big_without_df_is_forwarded_translated_to_be_cut_into_fragments_of_the_egress_mtu()
     {
         var sent = _lab.FromWork(Packets.Udp(Work4, Remote4, 40000, 443, payload: 1600));
 
-        Assert.False(sent.Forwarded);
-        Assert.Equal(DropReason.TooBig, sent.Reason);
+        Assert.True(sent.Forwarded);
+        Assert.Equal(DropReason.None, sent.Reason);
+        Assert.Equal(1500, sent.Outcome.FragmentMtu);
+        Assert.Equal(1628, sent.Outcome.Length);
         Assert.Empty(sent.Reply);
+        Assert.Equal(Address(Uplink4), sent.Info.Source);
+        Assert.Equal(63, sent.Info.HopLimit);
+        Assert.Equal(1, _lab.Engine.Connections.Count);
+        ChecksumsAreValid(sent.Packet[..sent.Outcome.Length]);
+    }
+
+    [Fact]
+    public void a_reply_without_df_too_big_for_the_client_device_is_forwarded_to_be_cut_into_fragments_of_that_mtu()
+    {
+        var lab = new EngineLab(["action=accept"], options: Options with { ClientMtu = 1400 });
+        var natPort = lab.Through(Packets.Udp(Work4, Remote4, 40000, 53), lab.Work).Info.SourcePort;
+
+        var sent = lab.FromUplink(Packets.Udp(Remote4, Uplink4, 53, natPort, payload: 1410));
+
+        Assert.True(sent.Forwarded);
+        Assert.Equal(1400, sent.Outcome.FragmentMtu);
+        Assert.Equal(Address(Work4), sent.Info.Destination);
+        Assert.Empty(sent.Reply);
+    }
+
+    [Fact]
+    public void a_later_fragment_without_df_too_big_for_the_egress_follows_its_first_to_be_cut_again()
+    {
+        var fragments = Packets.Fragments(Packets.Udp(Work4, Remote4, 5000, 53, payload: 5000), 2000);
+        var lab = new EngineLab(["action=accept"], options: Options with { UplinkMtu = 1280 });
+
+        var sent = fragments.Select(f => lab.FromWork(f)).ToArray();
+
+        Assert.All(sent, s => Assert.True(s.Forwarded, $"{s.Reason}"));
+        Assert.Equal([1280, 1280, 0], sent.Select(s => s.Outcome.FragmentMtu));
+    }
+
+    [Fact]
+    public void a_packet_of_exactly_the_mtu_without_df_leaves_whole()
+    {
+        var sent = _lab.FromWork(Packets.Udp(Work4, Remote4, 40000, 443, payload: 1500 - 28));
+
+        Assert.True(sent.Forwarded);
+        Assert.Equal(0, sent.Outcome.FragmentMtu);
     }
 
     [Fact]

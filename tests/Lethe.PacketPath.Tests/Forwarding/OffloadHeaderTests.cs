@@ -22,14 +22,14 @@ namespace Lethe.PacketPath.Tests.Forwarding;
 /// </summary>
 public class OffloadHeaderTests
 {
-    private const string Client = "192.0.2.10";
-    private const string Uplink = "198.51.100.2";
-    private const string Target = "203.0.113.5";
+    private const string Client = OffloadLab.Client;
+    private const string Uplink = OffloadLab.Uplink;
+    private const string Target = OffloadLab.Target;
 
     [LinuxRootFact]
     public void a_client_header_aiming_the_checksum_at_the_port_is_dropped_and_honest_ones_pass()
     {
-        using var lab = new Lab("action=accept proto=udp dstports=53-53");
+        using var lab = new OffloadLab("action=accept proto=udp dstports=53-53");
 
         Send(lab.Inject, "before", aimAtPort: false);
         Assert.Equal(("before", 53), NextDatagram(lab.Beyond));
@@ -46,7 +46,7 @@ public class OffloadHeaderTests
     {
         // Behind a device without offloads the kernel segments the packet and completes each
         // checksum from the partial sum Lethe left after NAT: a wrong sum shows in every segment.
-        using var lab = new Lab("action=accept proto=tcp dstports=443-443");
+        using var lab = new OffloadLab("action=accept proto=tcp dstports=443-443");
         var whole = NatPackets.Tcp(NetAddress.Parse(Client), NetAddress.Parse(Target), 40000, 443, 0x18, NatPackets.Payload(5000));
         var (header, packet) = Offloaded.Partial(whole, gsoSize: 1448);
 
@@ -79,78 +79,6 @@ public class OffloadHeaderTests
 
         Assert.Equal(4, segments);
         Assert.Equal(NatPackets.Payload(5000), payload.ToArray());
-    }
-
-    /// <summary>
-    /// The client namespace: an injector TUN (the test's client, writing its own virtio-net headers)
-    /// and the firewall's client TUN with the default route. The uplink namespace: the firewall's
-    /// uplink TUN and, for 203.0.113.0/24, a TUN without offloads (the test reads what leaves).
-    /// </summary>
-    private sealed class Lab : IDisposable
-    {
-        private readonly List<IDisposable> _owned = [];
-
-        public Lab(string rule)
-        {
-            try
-            {
-                var client = Own(NetworkNamespace.Create());
-                var uplink = Own(NetworkNamespace.Create());
-                var suffix = $"{Random.Shared.Next():x6}";
-                Inject = Own(client.Enter(() => TunDevice.Open($"ldi{suffix}", new TunOptions())));
-                var clientTun = Own(client.Enter(() => TunDevice.Open($"ldc{suffix}", new TunOptions())));
-                var uplinkTun = Own(uplink.Enter(() => TunDevice.Open($"ldu{suffix}", new TunOptions())));
-                Beyond = Own(uplink.Enter(() => TunDevice.Open($"ldo{suffix}", new TunOptions { VirtioHeader = false })));
-                client.Ip("link", "set", Inject.Name, "up");
-                client.Ip("addr", "add", "10.77.0.1/24", "dev", Inject.Name);
-                client.Ip("link", "set", clientTun.Name, "up");
-                client.Ip("route", "add", "default", "dev", clientTun.Name);
-                uplink.Ip("link", "set", uplinkTun.Name, "up");
-                uplink.Ip("addr", "add", "198.51.100.1/24", "dev", uplinkTun.Name);
-                uplink.Ip("link", "set", Beyond.Name, "up");
-                uplink.Ip("addr", "add", "203.0.113.1/24", "dev", Beyond.Name);
-                foreach (var (ns, device) in new[] { (client, Inject.Name), (uplink, uplinkTun.Name) })
-                {
-                    Command.Run("ip", "netns", "exec", ns.Name, "sysctl", "-qw", "net.ipv4.ip_forward=1",
-                        "net.ipv4.conf.all.rp_filter=0", $"net.ipv4.conf.{device}.rp_filter=0");
-                }
-
-                var options = new EngineOptions { UplinkV4 = NetAddress.Parse(Uplink) };
-                var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
-                    [new SnapshotClient("work", [Client], [new SnapshotRule("r-1", rule)])]);
-                var compiled = CompiledPolicy.Compile(content, []);
-                // Disposed first (the list is disposed backwards): the workers stop before their devices close.
-                Dataplane = Own(new Dataplane([new AttachedDevice(clientTun, "work"), new AttachedDevice(uplinkTun, null)],
-                    [new PacketEngine(new ActivePolicy(compiled, 1, compiled.CreateHostTable()), options)], new FlowShards(1, 7)));
-                Dataplane.Start();
-            }
-            catch
-            {
-                Dispose();
-                throw;
-            }
-        }
-
-        public TunDevice Inject { get; } = null!;
-
-        public TunDevice Beyond { get; } = null!;
-
-        public Dataplane Dataplane { get; } = null!;
-
-        private T Own<T>(T disposable) where T : IDisposable
-        {
-            _owned.Add(disposable);
-            return disposable;
-        }
-
-        public void Dispose()
-        {
-            for (var i = _owned.Count - 1; i >= 0; i--)
-            {
-                _owned[i].Dispose();
-            }
-            _owned.Clear();
-        }
     }
 
     /// <summary>
