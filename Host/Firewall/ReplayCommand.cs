@@ -196,9 +196,10 @@ public static class ReplayCommand
             if (outcome.ReplyLength > 0)
             {
                 // What boot would send back to the sender: it tells a fast failure from a hang, and --silent-drop apart.
-                var (answer, mtu) = ReplayAnswer.Of(reply.AsSpan(0, outcome.ReplyLength));
+                var (answer, mtu, pointer) = ReplayAnswer.Of(reply.AsSpan(0, outcome.ReplyLength));
                 json.WriteString("answer", answer);
                 if (mtu is { } value) json.WriteNumber("mtu", value);
+                if (pointer is { } at) json.WriteNumber("pointer", at);
             }
             json.WriteNumber("snapshot", snapshot);
             json.WriteEndObject();

@@ -109,6 +109,10 @@ public sealed class PacketEngine
         if (!PacketParser.TryParse(buffer[..length], out var info, out var reason))
         {
             var dropped = new PacketOutcome { Client = -1, RuleIndex = -1, Egress = Ingress.Uplink };
+            if (reason is DropReason.BadHeaderLength or DropReason.SourceRouted)
+            {
+                AnswerOptionProblem(buffer[..length], ingress, nowMs, reply, ref dropped);
+            }
             return Drop(ref dropped, reason);
         }
         return Process(buffer, info, ingress, nowMs, reply, offload);
@@ -1003,6 +1007,64 @@ public sealed class PacketEngine
             ? Replies.IcmpError(packet, info, from, IcmpV6Message.TimeExceeded, 0, 0, reply)
             : Replies.IcmpError(packet, info, from, IcmpV4Message.TimeExceeded, IcmpV4Message.TimeExceededInTransit, 0, reply);
         SetReply(ref outcome, length, sender);
+    }
+
+    /// <summary>
+    /// A client's IPv4 packet whose options Linux refuses (<see cref="Ipv4Packet.OptionProblemPointer"/>) is
+    /// answered as Linux answers it before any hook: parameter problem, code 0, pointing at the octet at
+    /// fault, so the sender learns why rather than retrying into silence. Like time exceeded it is no
+    /// refusal of the rules (so <c>--silent-drop</c> leaves it), and comes from the same address as
+    /// administratively prohibited, within the sender's share of the answers' rate limit. Unlike Linux,
+    /// Lethe answers only a client, from one of its own addresses: a packet from the uplink it cannot
+    /// read is no flow's, and gets the silence every unsolicited packet from there gets.
+    /// </summary>
+    private void AnswerOptionProblem(Span<byte> packet, int ingress, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
+    {
+        if (ingress == Ingress.Uplink || reply.IsEmpty)
+        {
+            return;
+        }
+        var pointer = Ipv4Packet.OptionProblemPointer(packet);
+        if (pointer < 0)
+        {
+            return;
+        }
+        var ip = Ipv4Packet.Unchecked(packet);
+        var headerLength = ip.HeaderLength;
+        var info = new PacketInfo
+        {
+            Version = 4,
+            Source = ip.Source,
+            Destination = ip.Destination,
+            Protocol = ip.Protocol,
+            TotalLength = ip.TotalLength,
+            TransportOffset = headerLength,
+            IsFragment = ip.IsFragment,
+            FragmentOffset = ip.FragmentOffset,
+        };
+        var compiled = Volatile.Read(ref _active).Compiled;
+        var client = compiled.FindClient(info.Source);
+        if (client < 0 || (ingress != Ingress.BySource && client != ingress) || info.Source.IsNeverForwarded || info.Destination.IsNeverForwarded)
+        {
+            return;
+        }
+        outcome.Client = client;
+        if (info.Protocol == IpProtocol.Icmp && info.FragmentOffset == 0)
+        {
+            // No error about an error (Replies.IcmpError reads the type), nor about an ICMP message too short to tell.
+            if (info.TotalLength <= headerLength)
+            {
+                return;
+            }
+            info.IcmpType = packet[headerLength];
+            info.IsIcmpError = IcmpV4Message.IsErrorType(info.IcmpType);
+        }
+        if (ErrorSourceFor(info) is not { } from || !_replies.TryTake(nowMs, client))
+        {
+            return;
+        }
+        var length = Replies.IcmpError(packet[..info.TotalLength], info, from, IcmpV4Message.ParameterProblem, 0, (uint)pointer << 24, reply);
+        SetReply(ref outcome, length, client);
     }
 
     /// <summary>

@@ -62,8 +62,12 @@ public readonly ref struct IcmpV6Message
         return true;
     }
 
-    /// <summary>The four RFC 4443 error types that quote a packet (unreachable, too big, time exceeded, parameter problem).</summary>
-    public static bool IsErrorType(byte type) => type is >= DestinationUnreachable and <= ParameterProblem;
+    /// <summary>
+    /// Every type below 128 (RFC 4443 §2.1): the four it defines (unreachable, too big, time exceeded,
+    /// parameter problem) and those it leaves unassigned (0 and 5-127), which a node passes up as errors
+    /// (§2.4 (d)) and Linux's conntrack relates to the flow they quote as it does the four.
+    /// </summary>
+    public static bool IsErrorType(byte type) => type < EchoRequest;
 
     public const byte NodeInformationQuery = 139;
 

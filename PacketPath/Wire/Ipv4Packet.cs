@@ -78,9 +78,10 @@ public readonly ref struct Ipv4Packet
             reason = DropReason.Truncated;
             return false;
         }
-        if (!OptionsAreWellFormed(buffer[Field.Options..headerLength], out var sourceRouted))
+        if (OptionProblem(buffer[Field.Options..headerLength], out var sourceRouted, out var atSourceRoute) >= 0)
         {
-            reason = DropReason.BadHeaderLength;
+            // Named as before the pointer was known: a fault in a source route (a second one, say) is source-routed.
+            reason = atSourceRoute ? DropReason.SourceRouted : DropReason.BadHeaderLength;
             return false;
         }
         if (sourceRouted)
@@ -96,6 +97,28 @@ public readonly ref struct Ipv4Packet
         return true;
     }
 
+    /// <summary>
+    /// Where Linux's parameter problem about <paramref name="packet"/>'s options would point: the offset
+    /// in the IP header of the octet ip_options_compile refuses (see <see cref="OptionProblem"/>), or -1
+    /// when it takes them all, or the header is not one Linux reads that far (not IPv4, cut short, a total
+    /// length that does not fit, a header checksum that does not verify: dropped silently before).
+    /// </summary>
+    public static int OptionProblemPointer(ReadOnlySpan<byte> packet)
+    {
+        if (packet.Length < MinHeaderLength || packet[Field.VersionAndLength] >> 4 != 4)
+        {
+            return -1;
+        }
+        var headerLength = (packet[Field.VersionAndLength] & 0x0F) * 4;
+        var totalLength = BinaryPrimitives.ReadUInt16BigEndian(packet[Field.TotalLength..]);
+        if (headerLength <= MinHeaderLength || packet.Length < headerLength || totalLength < headerLength || totalLength > packet.Length
+            || Checksum.Compute(packet[..headerLength]) != 0)
+        {
+            return -1;
+        }
+        return OptionProblem(packet[Field.Options..headerLength], out _, out _);
+    }
+
     private const byte LooseSourceRoute = 131;
     private const byte StrictSourceRoute = 137;
 
@@ -104,58 +127,125 @@ public readonly ref struct Ipv4Packet
     private const byte Cipso = 134;
     private const byte RouterAlert = 148;
 
+    /// <summary>Timestamp flags whose slots hold an address before each time (RFC 791: 1 and 3).</summary>
+    private const int TimestampWithAddresses = 1;
+    private const int TimestampPrespecified = 3;
+
     /// <summary>
     /// RFC 791 §3.1: End of Option List and No Operation are one byte; every other option has a length
     /// byte of at least 2. The options Linux reads are held to what it holds them to (ip_options_compile),
-    /// so that Lethe forwards none that a Linux firewall refuses with a parameter problem: record route
-    /// and timestamp with a pointer before their first slot or given twice, a router alert shorter
-    /// than 4 bytes (Linux takes a longer one, reading its first two value bytes), and CIPSO, which
-    /// Linux refuses unless labelled networking is set up.
+    /// so that Lethe forwards none that a Linux firewall refuses with a parameter problem: a source
+    /// route, record route or timestamp whose pointer is before its first slot (or, for the last two, in
+    /// the middle of its last), given twice, or a timestamp full whose overflow count is spent; a router
+    /// alert shorter than 4 bytes (Linux takes a longer one, reading its first two value bytes); and
+    /// CIPSO, which Linux refuses unless labelled networking is set up for its domain.
     /// </summary>
-    /// <param name="sourceRouted">A loose (131) or strict (137) source route option is among them.</param>
-    private static bool OptionsAreWellFormed(ReadOnlySpan<byte> options, out bool sourceRouted)
+    /// <returns>The offset in the IP header of the first octet Linux refuses, as its parameter problem points at it; -1 for none.</returns>
+    /// <param name="sourceRouted">A loose (131) or strict (137) source route option is among those read.</param>
+    /// <param name="atSourceRoute">The octet refused lies in a source route option.</param>
+    private static int OptionProblem(ReadOnlySpan<byte> options, out bool sourceRouted, out bool atSourceRoute)
     {
-        sourceRouted = false;
-        var recordRoutes = 0;
-        var timestamps = 0;
+        sourceRouted = atSourceRoute = false;
+        var recordRoute = false;
+        var timestamp = false;
         var i = 0;
         while (i < options.Length)
         {
             var type = options[i];
             if (type == 0)
             {
-                return true;
+                return -1;
             }
             if (type == 1)
             {
                 i++;
                 continue;
             }
+            var at = Field.Options + i;
             if (i + 1 >= options.Length)
             {
-                return false;
+                return at;
             }
             var length = options[i + 1];
             if (length < 2 || i + length > options.Length)
             {
-                return false;
+                return at;
             }
-            sourceRouted |= type is LooseSourceRoute or StrictSourceRoute;
-            var wellFormed = type switch
+            var option = options.Slice(i, length);
+            var fault = type switch
             {
-                RecordRoute => length >= 3 && options[i + 2] >= 4 && ++recordRoutes == 1,
-                Timestamp => length >= 4 && options[i + 2] >= 5 && ++timestamps == 1,
-                RouterAlert => length >= 4,
-                Cipso => false,
-                _ => true,
+                LooseSourceRoute or StrictSourceRoute => RouteFault(option, ref sourceRouted),
+                RecordRoute => SlotsFault(option, minLength: 3, firstSlot: 4, ref recordRoute),
+                Timestamp => TimestampFault(option, ref timestamp),
+                RouterAlert => length < 4 ? 1 : -1,
+                Cipso => length < 8 ? 1 : 2, // too short, else its domain of interpretation is unknown
+                _ => -1,
             };
-            if (!wellFormed)
+            if (fault >= 0)
             {
-                return false;
+                atSourceRoute = type is LooseSourceRoute or StrictSourceRoute;
+                return at + fault;
             }
             i += length;
         }
-        return true;
+        return -1;
+    }
+
+    // The faults below are offsets within the option, as ip_options_compile points at them: 0 the
+    // option itself (given twice), 1 its length, 2 its pointer, 3 a timestamp's flags and overflow.
+
+    private static int RouteFault(ReadOnlySpan<byte> option, ref bool seen)
+    {
+        if (option.Length < 3)
+        {
+            return 1;
+        }
+        if (option[2] < 4)
+        {
+            return 2;
+        }
+        if (seen)
+        {
+            return 0;
+        }
+        seen = true;
+        return -1;
+    }
+
+    /// <summary>Record route: slots of 4 bytes from <paramref name="firstSlot"/>; a pointer inside the option must leave room for a whole one.</summary>
+    private static int SlotsFault(ReadOnlySpan<byte> option, int minLength, int firstSlot, ref bool seen)
+    {
+        if (seen)
+        {
+            return 0;
+        }
+        if (option.Length < minLength)
+        {
+            return 1;
+        }
+        if (option[2] < firstSlot || (option[2] <= option.Length && option[2] + 3 > option.Length))
+        {
+            return 2;
+        }
+        seen = true;
+        return -1;
+    }
+
+    private static int TimestampFault(ReadOnlySpan<byte> option, ref bool seen)
+    {
+        if (SlotsFault(option, minLength: 4, firstSlot: 5, ref seen) is var fault and >= 0)
+        {
+            return fault;
+        }
+        var pointer = option[2];
+        var flags = option[3] & 0x0F;
+        if (pointer <= option.Length)
+        {
+            // A slot with an address takes 8 bytes.
+            return flags is TimestampWithAddresses or TimestampPrespecified && pointer + 7 > option.Length ? 2 : -1;
+        }
+        // Full: the overflow count goes up by one, and may not pass 15.
+        return flags != TimestampPrespecified && option[3] >> 4 == 15 ? 3 : -1;
     }
 
     public int Version => _buffer[Field.VersionAndLength] >> 4;

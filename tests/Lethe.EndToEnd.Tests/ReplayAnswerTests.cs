@@ -64,4 +64,17 @@ public sealed class ReplayAnswerTests(PublishedPolicy policy) : IClassFixture<Pu
         Assert.Equal(sent[28..], whole[28..]);
         Assert.Equal(sent.Length, whole.Length);
     }
+
+    [Fact]
+    public async Task ipv4_options_linux_refuses_are_reported_with_the_parameter_problem_and_the_octet_it_points_at()
+    {
+        // A router alert two bytes long: Linux, and boot, answer with a parameter problem pointing at its length (byte 21), even under --silent-drop.
+        var capture = Captures.Write(Path.Combine(policy.Folder, "bad-options.pcap"),
+            [Packets.Udp("10.137.0.5", "10.139.1.1", 5353, 53, payload: 20, ipv4Options: [148, 2, 1, 0])]);
+
+        var (verdicts, _) = await Replay(capture, "bad-options", "--silent-drop");
+
+        Assert.Contains("\"client\":\"work\"", verdicts);
+        Assert.Contains("\"reason\":\"bad-header-length\",\"answer\":\"parameter-problem\",\"pointer\":21", verdicts);
+    }
 }

@@ -57,13 +57,13 @@ public class IcmpV6MessageTests
     }
 
     [Theory]
-    [InlineData(0, false, false)]
+    [InlineData(0, true, false)]
     [InlineData(1, true, false)]
     [InlineData(2, true, false)]
     [InlineData(3, true, false)]
     [InlineData(4, true, false)]
-    [InlineData(5, false, false)]
-    [InlineData(127, false, false)]
+    [InlineData(5, true, false)]
+    [InlineData(127, true, false)]
     [InlineData(128, false, true)]
     [InlineData(129, false, true)]
     [InlineData(133, false, false)]

@@ -261,12 +261,17 @@ internal sealed class FlowScript
         });
     }
 
-    private (byte Type, byte Code, string Name) ErrorKind() => _random.Next(3) switch
+    private (byte Type, byte Code, string Name) ErrorKind() => _random.Next(_v6 ? 4 : 3) switch
     {
         0 => _v6 ? ((byte)1, (byte)4, "port-unreachable") : ((byte)3, (byte)3, "port-unreachable"),
         1 => _v6 ? ((byte)3, (byte)0, "time-exceeded") : ((byte)11, (byte)0, "time-exceeded"),
-        _ => _v6 ? ((byte)2, (byte)0, "packet-too-big") : ((byte)3, (byte)4, "frag-needed"),
+        2 => _v6 ? ((byte)2, (byte)0, "packet-too-big") : ((byte)3, (byte)4, "frag-needed"),
+        _ => UnassignedError(),
     };
+
+    /// <summary>An ICMPv6 error of a type RFC 4443 leaves unassigned (0, 5-127): conntrack relates it to the flow it quotes like any error.</summary>
+    private (byte Type, byte Code, string Name) UnassignedError() =>
+        (_random.Next(4) == 0 ? (byte)0 : (byte)_random.Next(5, 128), (byte)_random.Next(3), "unassigned-error");
 
     private byte[] Error(string from, byte type, byte code, byte[] quoted) =>
         Packets.IcmpError(from, _uplink, type, code, quoted, restOfHeader: code == 4 && type == 3 || _v6 && type == 2 ? 1280u : 0u);
@@ -309,13 +314,16 @@ internal sealed class FlowScript
                 break;
             }
             case < 92:
-                // The client's port unreachable about the remote's datagram (the client's socket closed).
-                Add(false, "c icmp port-unreachable about reply", v =>
+            {
+                // The client's port unreachable about the remote's datagram (the client's socket closed), or an IPv6 client's error of an unassigned type.
+                var (type, code, name) = _v6 && _random.Next(3) == 0 ? UnassignedError() : (_v6 ? (byte)1 : (byte)3, _v6 ? (byte)4 : (byte)3, "port-unreachable");
+                Add(false, $"c icmp {name} about reply", v =>
                 {
                     var quoted = Packets.Udp(_remote, _client, _remotePort, _clientPort, 10);
-                    return Packets.IcmpError(_client, _remote, _v6 ? (byte)1 : (byte)3, _v6 ? (byte)4 : (byte)3, quoted);
+                    return Packets.IcmpError(_client, _remote, type, code, quoted);
                 });
                 break;
+            }
             default:
             {
                 var port = (ushort)(_clientPort + 1);

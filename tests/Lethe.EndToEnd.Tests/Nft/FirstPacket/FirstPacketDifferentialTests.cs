@@ -17,7 +17,7 @@ namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
 /// namespace of the test's own (<c>nft -f</c>, replacing the last policy's) and an engine is booted from
 /// the same snapshot; each <see cref="RandomFirstPacket"/> goes to both, and both must drop it or send it
 /// out by the same device (the uplink or the same client), and answer it alike (administratively
-/// prohibited, a TCP reset, time exceeded, or nothing). The differences README's `lethe-firewall nft` row
+/// prohibited, a TCP reset, time exceeded, a parameter problem pointing at the same octet, or nothing). The differences README's `lethe-firewall nft` row
 /// lists are reported, not failed (<see cref="KnownDifference"/>); any other fails the test. LETHE_FP_SEED,
 /// LETHE_FP_POLICIES and LETHE_FP_PACKETS (default 1, 50 and 28: 1,400 packets) pick a longer run;
 /// the report, with one case of each kind of difference, goes to LETHE_FP_REPORT (default /tmp/fpdiff-report.txt).
@@ -139,9 +139,18 @@ public sealed class FirstPacketDifferentialTests(ITestOutputHelper output)
             string.Join("; ", seen.SelectMany(s => s).Select(PacketText.Describe)));
     }
 
-    /// <summary>The kind of an answer: administratively prohibited, a TCP reset, time exceeded, or the ICMP type and code.</summary>
+    /// <summary>
+    /// The kind of an answer: administratively prohibited, a TCP reset, time exceeded, a parameter problem
+    /// with the octet it points at, or the ICMP type and code.
+    /// </summary>
     private static string Answer(byte[] packet)
     {
+        // Read from the bytes: the kernel's carries the options of what it answers (ip_options_echo), which may not parse.
+        var ipHeader = (packet[0] & 0x0F) * 4;
+        if (packet[0] >> 4 == 4 && packet.Length >= ipHeader + 8 && packet[9] == IpProtocol.Icmp && packet[ipHeader] == IcmpV4Message.ParameterProblem)
+        {
+            return $"parameter-problem {packet[ipHeader + 1]} at {packet[ipHeader + 4]}";
+        }
         if (!PacketParser.TryParse(packet, out var info, out var reason))
         {
             // The kernel's ICMPv4 errors carry the options of what they answer (ip_options_echo), even those Lethe refuses.

@@ -23,12 +23,6 @@ internal static class KnownDifference
         {
             return "time exceeded before the forward hook";
         }
-        // Before the forward hook too: IPv4 options Linux refuses get a parameter problem; Lethe drops them silently.
-        if (packet.MalformedOptions && lethe.Short == "drop/none" && kernel.Exit == "drop" &&
-            kernel.Answer.StartsWith("icmp 12/0", StringComparison.Ordinal))
-        {
-            return "parameter problem for IPv4 options Linux refuses";
-        }
         // The input chain lets neighbour discovery reach the host, which the kernel needs to reach IPv6 clients.
         if (packet.Destination == RandomPolicy.Uplink6 && PacketParser.TryParse(packet.Bytes, out var info, out _) &&
             info.Protocol == IpProtocol.IcmpV6 && info.IcmpType is 133 or 135 or 136)

@@ -14,7 +14,7 @@ namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
 /// the first packet of its flow in the kernel's conntrack as well as in a fresh engine.
 /// </summary>
 internal sealed record RandomFirstPacket(
-    int Client, string Destination, byte[] Bytes, string Text, byte Ttl, bool RecordsRoute, bool MalformedOptions, bool Authenticated)
+    int Client, string Destination, byte[] Bytes, string Text, byte Ttl, bool RecordsRoute, bool Authenticated)
 {
     public static RandomFirstPacket Make(Random random, RandomPolicy policy, ushort sourcePort)
     {
@@ -78,11 +78,7 @@ internal sealed record RandomFirstPacket(
             notes.Add($"ttl {ttl}");
         }
         var text = what + (notes.Count > 0 ? " (" + string.Join(", ", notes) + ")" : "");
-        // What Linux's ip_options_compile refuses (with a parameter problem): a second record route or source route too.
-        var routes = notes.Count(n => n == "record-route") + notes.Count(n => n == "record-route twice") * 2;
-        var malformed = routes > 1 || notes.Count(n => n == "loose source route") > 1 ||
-            notes.Any(n => n is "record-route pointer 3" or "router-alert length 2" or "cipso");
-        return new RandomFirstPacket(client, destination, bytes, text, ttl, notes.Any(n => n is "record-route" or "timestamp"), malformed, notes.Contains("ah"));
+        return new RandomFirstPacket(client, destination, bytes, text, ttl, notes.Any(n => n is "record-route" or "timestamp"), notes.Contains("ah"));
     }
 
     private static string PickDestination(Random random, RandomPolicy policy, bool v6, List<string> own)
@@ -192,8 +188,8 @@ internal sealed record RandomFirstPacket(
                     notes.Add("option 30");
                     break;
                 default:
-                    // Rarer forms: a source route (dropped by both), and options Linux refuses as malformed.
-                    var (bytes, name) = random.Next(8) switch
+                    // Rarer forms: a source route (dropped by both), and options Linux refuses with a parameter problem.
+                    var (bytes, name) = random.Next(12) switch
                     {
                         0 => (new byte[] { 131, 7, 4, 203, 0, 113, 9 }, "loose source route"),
                         1 => ([7, 7, 3, 0, 0, 0, 0], "record-route pointer 3"),
@@ -201,6 +197,11 @@ internal sealed record RandomFirstPacket(
                         3 => ([148, 2], "router-alert length 2"),
                         4 => ([148, 6, 0, 0, 0, 0], "router-alert length 6"),
                         5 => ([134, 6, 0, 0, 0, 1], "cipso"),
+                        6 => ([134, 10, 0, 0, 0, 1, 1, 4, 0, 0], "cipso of an unknown domain"),
+                        7 => ([7, 7, 5, 0, 0, 0, 0], "record-route pointer 5"),
+                        8 => ([68, 8, 9, 0xF0, 0, 0, 0, 0], "timestamp full, overflow 15"),
+                        9 => ([68, 8, 5, 1, 0, 0, 0, 0], "timestamp with addresses, no room"),
+                        10 => ([131, 7, 4, 203, 0, 113, 9, 137, 7, 4, 203, 0, 113, 9], "two source routes"),
                         _ => ([1], "nop"),
                     };
                     options.AddRange(bytes);
