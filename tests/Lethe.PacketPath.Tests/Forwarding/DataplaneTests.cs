@@ -82,6 +82,10 @@ public class DataplaneTests
             new(new ActivePolicy(compiled, 1, hosts), options with { Shard = 1 })];
         using var dataplane = new Dataplane([new AttachedDevice(clientTun, "work"), new AttachedDevice(uplinkTun, null)], engines, shards);
         dataplane.Start();
+        // As a kernel that refuses the steering program leaves it: packets land where the kernel's own
+        // steering puts them, and those of the other worker's flows must be handed over.
+        Assert.Equal(0, clientTun.Steer(null));
+        Assert.Equal(0, uplinkTun.Steer(null));
 
         using var server = uplink.Enter(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
         server.Bind(new IPEndPoint(IPAddress.Parse(Remote), 7));
