@@ -13,7 +13,9 @@ public sealed class EngineFlags
 
     public Option<string[]> UplinkAddress { get; } = new("--uplink-address")
     {
-        Description = "The firewall's uplink address clients are masqueraded behind (at most one IPv4 and one IPv6, unicast; a family without one is routed untranslated)",
+        Description = "The firewall's uplink address clients are masqueraded behind, A or A/N (at most one IPv4 and one IPv6, unicast; a family without one " +
+            "is routed untranslated). With the uplink's prefix length N, a client's packet to the IPv4 prefix's broadcast is dropped (directed-broadcast) " +
+            "and one to the IPv6 prefix's first address (subnet-router anycast) is refused as one to the firewall's own (addressed-to-firewall)",
     };
 
     public Option<string[]> Dns { get; } = new("--dns") { Description = "A DNS resolver (repeatable): what specialtarget=dns means; boot also resolves dsthost names there (replay takes --resolve)" };
@@ -37,26 +39,29 @@ public sealed class EngineFlags
     }
 
     /// <summary>At most one uplink address of each family, none a client's of <paramref name="content"/>; boot, replay and nft read them alike.</summary>
-    /// <exception cref="FlagException">Not an address, one replies could never reach, two of one family, or a client's.</exception>
-    public (NetAddress? V4, NetAddress? V6) UplinkAddresses(ParseResult parse, Lethe.Domain.Snapshots.SnapshotContent content)
+    /// <exception cref="FlagException">
+    /// Not an address (with a prefix length or none), one replies could never reach, a prefix's network, broadcast
+    /// or subnet-router anycast address, two of one family, or a client's.
+    /// </exception>
+    public (UplinkAddress? V4, UplinkAddress? V6) UplinkAddresses(ParseResult parse, Lethe.Domain.Snapshots.SnapshotContent content)
     {
-        NetAddress? v4 = null, v6 = null;
+        UplinkAddress? v4 = null, v6 = null;
         foreach (var text in parse.GetValue(UplinkAddress) ?? [])
         {
-            var address = ParseAddress("--uplink-address", text);
-            RefuseUnreachable(text, address);
+            var given = Lethe.Firewall.UplinkAddress.Parse(text);
+            var address = given.Address;
             if ((address.IsV6 ? v6 : v4) is { } earlier)
             {
-                throw new FlagException(earlier == address
+                throw new FlagException(earlier.Address == address
                     ? $"--uplink-address: {address} is given twice"
-                    : $"--uplink-address: {earlier} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
+                    : $"--uplink-address: {earlier.Address} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
             }
             if (ClientHolding(content, address) is { } client)
             {
                 throw new FlagException($"--uplink-address: {address} is client {client}'s address in the snapshot; the firewall's own address cannot be a client's");
             }
-            if (address.IsV6) v6 = address;
-            else v4 = address;
+            if (address.IsV6) v6 = given;
+            else v4 = given;
         }
         return (v4, v6);
     }
@@ -91,8 +96,10 @@ public sealed class EngineFlags
         }
         return new EngineOptions
         {
-            UplinkV4 = v4,
-            UplinkV6 = v6,
+            UplinkV4 = v4?.Address,
+            UplinkV6 = v6?.Address,
+            UplinkPrefixLengthV4 = v4?.PrefixLength ?? 32,
+            UplinkPrefixLengthV6 = v6?.PrefixLength ?? 128,
             DnsResolvers = Resolvers(parse).ToArray(),
             SilentDrop = parse.GetValue(SilentDrop),
             // As many clients as a table entry can name: the control plane sets no bound, and a counter per

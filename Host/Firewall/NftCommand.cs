@@ -15,8 +15,10 @@ public static class NftCommand
     {
         var flags = new EngineFlags();
         // Unlike boot, the kernel's ruleset masquerades both families when no address is given.
-        flags.UplinkAddress.Description = "The address clients are translated to on the uplink (snat; at most one IPv4 and one IPv6, unicast). " +
-            "Without any, both families are masqueraded behind the uplink's own address; with one family only, the other leaves untranslated";
+        flags.UplinkAddress.Description = "The address clients are translated to on the uplink, A or A/N (snat; at most one IPv4 and one IPv6, unicast). " +
+            "Without any, both families are masqueraded behind the uplink's own address; with one family only, the other leaves untranslated. " +
+            "With the uplink's prefix length N, a client's packet to the IPv4 prefix's broadcast is dropped and one to the IPv6 prefix's " +
+            "subnet-router anycast refused, as the kernel holding that prefix and boot given it do";
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
         var uplink = new Option<string?>("--uplink-interface") { Description = "The uplink interface: NAT goes out through it, and it may not carry a client's source" };
         var clients = new Option<string[]>("--client-interface")
@@ -129,8 +131,10 @@ public static class NftCommand
             ResolvedHosts = answers.ToDictionary(a => a.Key, a => (IReadOnlyList<IPAddress>)a.Value, StringComparer.Ordinal),
             UplinkInterface = parse.GetValue(uplink),
             ClientInterfaces = interfaces.ToDictionary(i => i.Key, i => (IReadOnlyList<string>)i.Value, StringComparer.Ordinal),
-            UplinkV4 = v4?.ToIPAddress(),
-            UplinkV6 = v6?.ToIPAddress(),
+            UplinkV4 = v4?.Address.ToIPAddress(),
+            UplinkV6 = v6?.Address.ToIPAddress(),
+            UplinkPrefixLengthV4 = v4?.PrefixLength ?? 32,
+            UplinkPrefixLengthV6 = v6?.PrefixLength ?? 128,
             SilentDrop = parse.GetValue(flags.SilentDrop),
         };
     }

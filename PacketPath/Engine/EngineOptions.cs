@@ -12,6 +12,18 @@ public sealed record EngineOptions
     /// <summary>Clients' IPv6 traffic leaves behind this address; null routes IPv6 without translation.</summary>
     public NetAddress? UplinkV6 { get; init; }
 
+    /// <summary>
+    /// The length of the prefix <see cref="UplinkV4"/> holds on the uplink (32: none). Below 31 the prefix's
+    /// last address is its directed broadcast, which a client's packet is never sent to.
+    /// </summary>
+    public int UplinkPrefixLengthV4 { get; init; } = 32;
+
+    /// <summary>
+    /// The length of the prefix <see cref="UplinkV6"/> holds on the uplink (128: none). Below 127 the prefix's
+    /// first address is its subnet-router anycast, the firewall's own as much as <see cref="UplinkV6"/> is.
+    /// </summary>
+    public int UplinkPrefixLengthV6 { get; init; } = 128;
+
     /// <summary>What specialtarget=dns means: the resolvers the firewall is configured with.</summary>
     public IReadOnlyList<NetAddress> DnsResolvers { get; init; } = [];
 

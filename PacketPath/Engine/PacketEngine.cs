@@ -21,6 +21,9 @@ public sealed class PacketEngine
     private readonly PortAllocator _ports;
     private readonly ReplyRateLimiter _replies;
     private readonly FragmentTable<FragmentPass> _fragments;
+    // What the uplink's prefixes make the firewall's own beside its addresses (UplinkPrefix), worked out once.
+    private readonly NetAddress? _directedBroadcast;
+    private readonly NetAddress? _subnetRouterAnycast;
     private ActivePolicy _active;
     private int _uplinkMtu;
     private int[] _clientMtus = [];
@@ -65,6 +68,8 @@ public sealed class PacketEngine
         _fragmentIds = (int)((seed >> 32) % (ulong)IdShare(options));
         _active = policy;
         _uplinkMtu = options.UplinkMtu;
+        _directedBroadcast = options.UplinkV4 is { } v4 ? UplinkPrefix.DirectedBroadcast(v4, options.UplinkPrefixLengthV4) : null;
+        _subnetRouterAnycast = options.UplinkV6 is { } v6 ? UplinkPrefix.SubnetRouterAnycast(v6, options.UplinkPrefixLengthV6) : null;
     }
 
     public ActivePolicy Policy => Volatile.Read(ref _active);
@@ -188,7 +193,13 @@ public sealed class PacketEngine
         {
             return Drop(ref outcome, DropReason.SpoofedClientSource);
         }
-        if (IsFirewallAddress(info.Destination))
+        if (info.Destination == _directedBroadcast)
+        {
+            // The kernel holding the uplink's prefix takes it as its own and answers nothing; a
+            // firewall sends no client's packet to every host of its uplink's subnet (Linux's bc_forwarding).
+            return Drop(ref outcome, DropReason.DirectedBroadcast);
+        }
+        if (IsClientFacingFirewallAddress(info.Destination))
         {
             // Answered as a drop rule is (administratively prohibited, unless --silent-drop): the address
             // is what traceroute shows as hop 1, and a connect() to it must fail at once, not hang.
@@ -692,7 +703,7 @@ public sealed class PacketEngine
         var compiled = Volatile.Read(ref _active).Compiled;
         if (ingress != Ingress.Uplink)
         {
-            return compiled.FindClient(info.Source) == ingress && !IsFirewallAddress(info.Destination);
+            return compiled.FindClient(info.Source) == ingress && !IsClientFacingFirewallAddress(info.Destination) && info.Destination != _directedBroadcast;
         }
         if (compiled.FindClient(info.Source) >= 0)
         {
@@ -1016,7 +1027,8 @@ public sealed class PacketEngine
     /// refusal of the rules (so <c>--silent-drop</c> leaves it), and comes from the same address as
     /// administratively prohibited, within the sender's share of the answers' rate limit. Unlike Linux,
     /// Lethe answers only a client, from one of its own addresses: a packet from the uplink it cannot
-    /// read is no flow's, and gets the silence every unsolicited packet from there gets.
+    /// read is no flow's, and gets the silence every unsolicited packet from there gets. As Linux, nothing
+    /// is said about a packet to a broadcast or multicast address, the uplink prefix's broadcast included.
     /// </summary>
     private void AnswerOptionProblem(Span<byte> packet, int ingress, long nowMs, Span<byte> reply, ref PacketOutcome outcome)
     {
@@ -1044,7 +1056,8 @@ public sealed class PacketEngine
         };
         var compiled = Volatile.Read(ref _active).Compiled;
         var client = compiled.FindClient(info.Source);
-        if (client < 0 || (ingress != Ingress.BySource && client != ingress) || info.Source.IsNeverForwarded || info.Destination.IsNeverForwarded)
+        if (client < 0 || (ingress != Ingress.BySource && client != ingress) || info.Source.IsNeverForwarded || info.Destination.IsNeverForwarded
+            || info.Destination == _directedBroadcast)
         {
             return;
         }
@@ -1155,6 +1168,12 @@ public sealed class PacketEngine
         FirewallAddressFor(info) ?? (info.Destination.IsNeverForwarded ? null : info.Destination);
 
     private bool IsFirewallAddress(NetAddress address) => address == _options.UplinkV4 || address == _options.UplinkV6;
+
+    /// <summary>
+    /// An address of the firewall's as a client sees it: its own, or the subnet-router anycast its IPv6
+    /// prefix makes its own too (the uplink's side sends neither to the anycast, which no flow leaves behind).
+    /// </summary>
+    private bool IsClientFacingFirewallAddress(NetAddress address) => IsFirewallAddress(address) || address == _subnetRouterAnycast;
 
     private static int EgressFor(CompiledPolicy compiled, NetAddress destination)
     {

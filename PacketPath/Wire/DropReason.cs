@@ -70,6 +70,11 @@ public enum DropReason : byte
     AddressedToFirewall,
     /// <summary>To or from a multicast, broadcast, loopback, unspecified, link-local or IPv4-mapped address (<see cref="NetAddress.IsNeverForwarded"/>); dropped without an answer.</summary>
     NeverForwarded,
+    /// <summary>
+    /// From a client to the directed broadcast of the uplink's IPv4 prefix (--uplink-address A/N): dropped
+    /// without an answer, as Linux drops it (bc_forwarding off), never sent onto the uplink's subnet.
+    /// </summary>
+    DirectedBroadcast,
     /// <summary>An IPv4 packet with a loose or strict source route option; dropped without an answer, as Linux does.</summary>
     SourceRouted,
     /// <summary>An IPv4 header whose checksum does not verify: dropped without an answer before anything is read from it, as Linux's ip_rcv and RFC 1812 §5.2.2 drop it.</summary>

@@ -38,6 +38,18 @@ public sealed record NftOptions
     /// <summary>The firewall's IPv6 uplink address (--uplink-address): snat to it instead of masquerade.</summary>
     public IPAddress? UplinkV6 { get; init; }
 
+    /// <summary>
+    /// The length of the prefix <see cref="UplinkV4"/> holds on the uplink (--uplink-address A/N; 32: none):
+    /// a client's packet to its directed broadcast is dropped silently, as Lethe drops it.
+    /// </summary>
+    public int UplinkPrefixLengthV4 { get; init; } = 32;
+
+    /// <summary>
+    /// The length of the prefix <see cref="UplinkV6"/> holds on the uplink (128: none): a client's packet to its
+    /// subnet-router anycast is refused as one to the firewall's own address, as Lethe refuses it.
+    /// </summary>
+    public int UplinkPrefixLengthV6 { get; init; } = 128;
+
     /// <summary>Drops (rules, default, blocked clients) drop without answering; reject rules still answer.</summary>
     public bool SilentDrop { get; init; }
 

@@ -488,23 +488,7 @@ public static class NftRenderer
             Line(2, "# An ICMP error from a client about a connection of the host's it is no end of (conntrack calls it related).");
             ClientRelatedChecks();
             NftRule("ct state established,related accept", Comment("the host's own connections"));
-            // A match for the packets of clients: by interface (either family), or by address (one family).
-            var fromClients = new List<(string Match, Family? Family)>();
-            var interfaces = _interfaces.SelectMany(i => i).Distinct().ToArray();
-            if (interfaces.Length > 0)
-            {
-                fromClients.Add(($"iifname {Interfaces(interfaces)}", null));
-            }
-            foreach (var family in Families)
-            {
-                // Clients without an interface are known by their addresses.
-                var own = Enumerable.Range(0, _model.Clients.Count).Where(c => _interfaces[c].Count == 0)
-                    .SelectMany(c => _owned[c]).Where(a => Is(a, family)).Distinct().ToArray();
-                if (own.Length > 0)
-                {
-                    fromClients.Add(($"{Ip(family)} saddr {Addresses(own)}", family));
-                }
-            }
+            var fromClients = FromClients();
             if (fromClients.Count == 0)
             {
                 Line(2, "# No client has an interface or an address: no packet is ever a client's.");
@@ -522,6 +506,58 @@ public static class NftRenderer
                 NftRule(from, "counter", DropVerdict, Comment("addressed to the firewall"));
             }
             Line(1, "}");
+        }
+
+        /// <summary>A match for the packets of clients: by interface (either family), or, for clients without one, by address (one family).</summary>
+        private List<(string Match, Family? Family)> FromClients()
+        {
+            var fromClients = new List<(string Match, Family? Family)>();
+            var interfaces = _interfaces.SelectMany(i => i).Distinct().ToArray();
+            if (interfaces.Length > 0)
+            {
+                fromClients.Add(($"iifname {Interfaces(interfaces)}", null));
+            }
+            foreach (var family in Families)
+            {
+                var own = Enumerable.Range(0, _model.Clients.Count).Where(c => _interfaces[c].Count == 0)
+                    .SelectMany(c => _owned[c]).Where(a => Is(a, family)).Distinct().ToArray();
+                if (own.Length > 0)
+                {
+                    fromClients.Add(($"{Ip(family)} saddr {Addresses(own)}", family));
+                }
+            }
+            return fromClients;
+        }
+
+        /// <summary>
+        /// What the uplink's prefix (--uplink-address A/N) makes the host's own beside its address, judged as Lethe
+        /// judges it: a client's packet to the IPv4 prefix's directed broadcast dropped silently, one to the IPv6
+        /// prefix's subnet-router anycast refused as addressed to the firewall. With the prefix on the uplink
+        /// interface the kernel delivers both to the input chain, which does the same; these rules hold where the
+        /// interface holds the address alone, so that the ruleset never forwards either.
+        /// </summary>
+        private void UplinkPrefixAddresses()
+        {
+            var broadcast = _options.UplinkV4 is { } v4 && Is(v4, Family.V4)
+                ? Lethe.PacketPath.Wire.UplinkPrefix.DirectedBroadcast(Lethe.PacketPath.Wire.NetAddress.From(v4), _options.UplinkPrefixLengthV4) : null;
+            var anycast = _options.UplinkV6 is { } v6 && Is(v6, Family.V6)
+                ? Lethe.PacketPath.Wire.UplinkPrefix.SubnetRouterAnycast(Lethe.PacketPath.Wire.NetAddress.From(v6), _options.UplinkPrefixLengthV6) : null;
+            if (broadcast is null && anycast is null)
+            {
+                return;
+            }
+            Line(2, "# What the uplink's prefix makes the host's own, as in Lethe: its IPv4 broadcast dropped, its IPv6 subnet-router anycast refused.");
+            foreach (var (from, only) in FromClients())
+            {
+                if (broadcast is { } b && only is not Family.V6)
+                {
+                    NftRule(from, $"ip daddr {b}", "counter drop", Comment("directed broadcast"));
+                }
+                if (anycast is { } a && only is not Family.V4)
+                {
+                    NftRule(from, $"ip6 daddr {a}", "counter", DropVerdict, Comment("addressed to the firewall"));
+                }
+            }
         }
 
         /// <summary>
@@ -601,6 +637,7 @@ public static class NftRenderer
             Line(2, "# Never forwarded, as in Lethe: multicast, broadcast, loopback, unspecified, link-local and IPv4-mapped destinations,");
             Line(2, "# link-local and IPv4-mapped sources.");
             NeverForwarded(null, null);
+            UplinkPrefixAddresses();
             RelatedChecks();
             NftRule("ct state established,related accept", Comment("tracked flows"));
             for (var c = 0; c < _model.Clients.Count; c++)

@@ -122,6 +122,18 @@ public class OptionProblemAnswerTests
     }
 
     [Fact]
+    public void no_answer_goes_to_the_directed_broadcast_of_the_uplinks_prefix()
+    {
+        // The kernel holding the prefix takes the broadcast as its own and, as for any broadcast, sends no ICMP about it.
+        var lab = new EngineLab(["action=accept"], options: Options with { UplinkPrefixLengthV4 = 24 });
+
+        var outcome = lab.FromWork(Packets.Udp(Work4, "198.51.100.255", 5000, 53, payload: 20, ipv4Options: [148, 2, 1, 0]));
+
+        Assert.False(outcome.Forwarded);
+        Assert.Empty(outcome.Reply);
+    }
+
+    [Fact]
     public void the_answers_share_the_senders_rate_limit()
     {
         var lab = new EngineLab(["action=accept"], options: Options with { ReplyBurst = 5, RepliesPerSecond = 2 });

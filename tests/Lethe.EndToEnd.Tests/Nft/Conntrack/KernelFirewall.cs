@@ -66,7 +66,9 @@ internal sealed class KernelFirewall : IDisposable
     /// its ruleset rejects, as Lethe's engine does when its limit is raised out of the way.
     /// </summary>
     /// <param name="clientSide4">The firewall's address on each client link (its answers come from it).</param>
-    public static KernelFirewall Open(int links, string uplink4, string uplink6, string clientSide4 = "10.137.0.1", string clientSide6 = "fd09::1")
+    /// <param name="uplinkPrefix4">The prefix the uplink holds its addresses with (32 and 128: the addresses alone).</param>
+    public static KernelFirewall Open(int links, string uplink4, string uplink6, string clientSide4 = "10.137.0.1", string clientSide6 = "fd09::1",
+        int uplinkPrefix4 = 24, int uplinkPrefix6 = 64)
     {
         var ns = NetworkNamespace.Create();
         var opened = new List<TunDevice>();
@@ -88,8 +90,8 @@ internal sealed class KernelFirewall : IDisposable
                 ns.Ip("addr", "add", clientSide6 + "/128", "dev", link.Name, "nodad");
                 ns.Ip("link", "set", link.Name, "up");
             }
-            ns.Ip("addr", "add", uplink4 + "/24", "dev", uplink.Name);
-            ns.Ip("addr", "add", uplink6 + "/64", "dev", uplink.Name, "nodad");
+            ns.Ip("addr", "add", $"{uplink4}/{uplinkPrefix4}", "dev", uplink.Name);
+            ns.Ip("addr", "add", $"{uplink6}/{uplinkPrefix6}", "dev", uplink.Name, "nodad");
             ns.Ip("link", "set", uplink.Name, "up");
             ns.Ip("route", "add", "default", "dev", uplink.Name);
             ns.Ip("-6", "route", "add", "default", "dev", uplink.Name);

@@ -39,19 +39,25 @@ public sealed class FirstPacketDifferentialTests(ITestOutputHelper output)
         var known = new Dictionary<string, List<string>>();
         var tally = new Dictionary<string, int>();
         var packets = 0;
+        var prefixPackets = 0;
         var nextPort = 1024;
         var reply = new byte[2048];
         for (var p = 0; p < policies; p++)
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var policy = new RandomPolicy(random, now);
-            kernel.Load(policy.Content, new NftOptions { NowUnix = now, DnsResolvers = policy.Resolvers, ResolvedHosts = policy.Hosts });
+            kernel.Load(policy.Content, new NftOptions
+            {
+                NowUnix = now, DnsResolvers = policy.Resolvers, ResolvedHosts = policy.Hosts,
+                UplinkPrefixLengthV4 = RandomPolicy.UplinkPrefix4, UplinkPrefixLengthV6 = RandomPolicy.UplinkPrefix6,
+            });
             var engine = Engine(policy, out var compiled);
             for (var i = 0; i < perPolicy; i++)
             {
                 var packet = RandomFirstPacket.Make(random, policy, (ushort)nextPort);
                 nextPort = nextPort == 65535 ? 1024 : nextPort + 1;
                 packets++;
+                prefixPackets += packet.Destination is RandomPolicy.UplinkBroadcast4 or RandomPolicy.UplinkAnycast6 ? 1 : 0;
                 var client = compiled.ClientIndex(policy.Content.Clients[packet.Client].Name);
                 var buffer = packet.Bytes.ToArray();
                 var outcome = engine.Process(buffer, buffer.Length, client, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), reply);
@@ -80,6 +86,7 @@ public sealed class FirstPacketDifferentialTests(ITestOutputHelper output)
         var report = new StringBuilder(
             $"{packets} first packets under {policies} random policies (seed {seed}) in {clock.Elapsed.TotalSeconds:F0} s; " +
             $"{unknown.Sum(d => d.Value.Count)} differ unexplained ({unknown.Count} kinds), {known.Sum(d => d.Value.Count)} as README says ({known.Count} kinds)\n" +
+            $"{prefixPackets} to the uplink prefix's broadcast or subnet-router anycast\n" +
             $"lethe's outcomes: {string.Join(", ", tally.OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value}"))}\n");
         foreach (var (title, differences) in new[] { ("UNEXPLAINED", unknown), ("known", known) })
         {
@@ -93,6 +100,7 @@ public sealed class FirstPacketDifferentialTests(ITestOutputHelper output)
         // A comparison that saw only one outcome would prove nothing: the policies must pass, drop and answer.
         Assert.True(tally.Keys.Count(k => k.StartsWith("uplink", StringComparison.Ordinal)) > 0 && tally.Keys.Any(k => k.EndsWith("/admin-prohibited", StringComparison.Ordinal)) &&
             tally.Keys.Any(k => k.EndsWith("/reset", StringComparison.Ordinal)) && tally.Keys.Any(k => k == "drop/none"), report.ToString());
+        Assert.True(prefixPackets > 0, "no packet went to the uplink prefix's broadcast or anycast: " + report);
         Assert.True(unknown.Count == 0, report.ToString());
     }
 
@@ -113,6 +121,9 @@ public sealed class FirstPacketDifferentialTests(ITestOutputHelper output)
         {
             UplinkV4 = NetAddress.Parse(RandomPolicy.Uplink4),
             UplinkV6 = NetAddress.Parse(RandomPolicy.Uplink6),
+            // As the kernel's uplink holds them (KernelFirewall.Open): its broadcast and anycast are compared too.
+            UplinkPrefixLengthV4 = RandomPolicy.UplinkPrefix4,
+            UplinkPrefixLengthV6 = RandomPolicy.UplinkPrefix6,
             DnsResolvers = resolvers,
             Seed = 42,
             Limits = new ConnectionLimits { Capacity = 4096 },

@@ -12,12 +12,6 @@ internal static class KnownDifference
 {
     public static string? Of(RandomFirstPacket packet, Seen lethe, Seen kernel)
     {
-        // The uplink's prefix makes these the kernel's own (input chain: a broadcast is dropped, the anycast refused
-        // as addressed to the firewall); Lethe, told only --uplink-address, judges them by the rules.
-        if (packet.Destination is RandomPolicy.UplinkBroadcast4 or RandomPolicy.UplinkAnycast6)
-        {
-            return "the uplink prefix's broadcast or subnet-router anycast";
-        }
         // Before the forward hook: the kernel answers a hop limit running out, even towards a destination never forwarded.
         if (packet.Ttl <= 1 && lethe.Short == "drop/none" && kernel.Short == "drop/time-exceeded")
         {

@@ -8,7 +8,8 @@ namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
 /// A random packet that opens a flow (a TCP SYN, now and then a bare ACK picked up midway; a UDP datagram;
 /// an ICMP echo or other query, now and then an ICMP message that opens nothing) from a client of a
 /// <see cref="RandomPolicy"/>, to an address inside, at or just past the edge of a network its rules name,
-/// another client, a resolver, a dsthost answer, the firewall's uplink address or a remote, on ports at
+/// another client, a resolver, a dsthost answer, the firewall's uplink address, its prefix's broadcast or
+/// subnet-router anycast, or a remote, on ports at
 /// and just past the edges of its rules' ranges; some with IPv4 options or IPv6 extension headers, a few
 /// with a TTL about to run out. Each takes a source port (or echo identifier) no earlier one took, so it is
 /// the first packet of its flow in the kernel's conntrack as well as in a fresh engine.
@@ -122,7 +123,10 @@ internal sealed record RandomFirstPacket(
                 return answers.Length > 0 ? answers[random.Next(answers.Length)].ToString() : null;
             }
             case 13:
-                return v6 ? RandomPolicy.Uplink6 : RandomPolicy.Uplink4;
+                // The firewall's address, or what the uplink's prefix makes its own beside it.
+                return random.Next(2) == 0
+                    ? v6 ? RandomPolicy.Uplink6 : RandomPolicy.Uplink4
+                    : v6 ? RandomPolicy.UplinkAnycast6 : RandomPolicy.UplinkBroadcast4;
             default:
                 return v6 ? policy.Remote6() : policy.Remote4();
         }

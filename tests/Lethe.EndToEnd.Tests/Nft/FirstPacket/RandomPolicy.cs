@@ -15,9 +15,11 @@ namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
 /// </summary>
 internal sealed class RandomPolicy
 {
-    /// <summary>The firewall's uplink addresses; the kernel's uplink holds them with a prefix, /24 and /64.</summary>
+    /// <summary>The firewall's uplink addresses; the kernel's uplink holds them with a prefix, /24 and /64, and Lethe is told both.</summary>
     public const string Uplink4 = "198.51.100.1";
     public const string Uplink6 = "2001:db8:ff::1";
+    public const int UplinkPrefix4 = 24;
+    public const int UplinkPrefix6 = 64;
 
     /// <summary>The uplink /24's broadcast and the /64's subnet-router anycast (RFC 4291 §2.6.1): the kernel's own by the prefix alone.</summary>
     public const string UplinkBroadcast4 = "198.51.100.255";
