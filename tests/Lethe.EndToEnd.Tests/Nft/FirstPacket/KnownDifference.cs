@@ -33,6 +33,13 @@ internal static class KnownDifference
         {
             return "no reset for a SYN with IPv4 record-route or timestamp";
         }
+        // A node information query carries no identifier Lethe reads: one such flow per remote behind the uplink's address,
+        // where conntrack keys them by their Qtype field as if it were an echo identifier (and its NAT rewrites that field).
+        if (lethe.Detail == nameof(DropReason.NatPortsExhausted) && kernel.Exit == "uplink" &&
+            PacketParser.TryParse(packet.Bytes, out var query, out _) && query.Protocol == IpProtocol.IcmpV6 && query.IcmpType == IcmpV6Message.NodeInformationQuery)
+        {
+            return "a second node information query to one remote";
+        }
         return null;
     }
 }
