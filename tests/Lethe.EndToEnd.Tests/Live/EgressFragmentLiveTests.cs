@@ -20,11 +20,6 @@ public sealed class EgressFragmentLiveTests(LiveLab lab)
     private const int UplinkMtu = 1280;
     private static readonly TimeSpan MtuWatchInterval = TimeSpan.FromSeconds(1);
 
-    // Linux's <linux/in.h>: IPPROTO_IP's IP_MTU_DISCOVER, and IP_PMTUDISC_DONT (never set DF).
-    private const int IpProtocolLevel = 0;
-    private const int IpMtuDiscover = 10;
-    private const int PmtuDiscoveryDont = 0;
-
     [LinuxRootFact]
     public async Task datagrams_without_df_larger_than_the_uplinks_mtu_leave_in_fragments_the_uplink_host_reassembles()
     {
@@ -42,40 +37,15 @@ public sealed class EgressFragmentLiveTests(LiveLab lab)
         // 1,500, each of which but the last is too big for the uplink and must be cut again.
         var checks = new FlowChecks(net.Describe);
         checks.Expect($"c1 -> uplink host UDP {Ports.Echo}, 1,400 bytes without DF, the echo back whole", Seen.Echoed,
-            await EchoWithoutDf(net.Client1, UplinkV4, Ports.Echo, 1400));
+            await Probe.UdpEcho(net.Client1, UplinkV4, Ports.Echo, 1400, dontFragment: false));
         checks.Expect($"c1 -> uplink host UDP {Ports.Echo}, 4,000 bytes without DF, the echo back whole", Seen.Echoed,
-            await EchoWithoutDf(net.Client1, UplinkV4, Ports.Echo, 4000));
+            await Probe.UdpEcho(net.Client1, UplinkV4, Ports.Echo, 4000, dontFragment: false));
         await checks.Verify();
 
         var reassembled = ReassembledIn(net.Uplink) - reassembledBefore;
         Assert.True(reassembled >= 2, $"the uplink host reassembled {reassembled} datagrams (IpReasmOKs), where the firewall should have cut both.\n{net.Describe()}");
         var fragmented = await net.MetricOnce("lethe_fragmented_packets_total", value => value >= 3);
         Assert.True(fragmented >= 3, $"the firewall counts {fragmented} packets cut into fragments, expected the 1,400-byte datagram and two of the 4,000-byte one's fragments.\n{net.Describe()}");
-    }
-
-    /// <summary>One datagram of <paramref name="size"/> random bytes from a socket that never sets DF; whether the same bytes came back.</summary>
-    private static async Task<Seen> EchoWithoutDf(NetworkNamespace from, IPAddress to, int port, int size)
-    {
-        using var socket = from.Enter(() => new Socket(to.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
-        socket.SetRawSocketOption(IpProtocolLevel, IpMtuDiscover, BitConverter.GetBytes(PmtuDiscoveryDont));
-        using var timeout = new CancellationTokenSource(Probe.Wait);
-        var payload = RandomNumberGenerator.GetBytes(size);
-        try
-        {
-            await socket.ConnectAsync(new IPEndPoint(to, port), timeout.Token);
-            await socket.SendAsync(payload, SocketFlags.None, timeout.Token);
-            var buffer = new byte[65536];
-            var n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
-            return buffer.AsSpan(0, n).SequenceEqual(payload) ? Seen.Echoed : new Seen($"{n} bytes that are not the datagram sent");
-        }
-        catch (SocketException e)
-        {
-            return Seen.Error(e.SocketErrorCode);
-        }
-        catch (OperationCanceledException)
-        {
-            return Seen.Nothing;
-        }
     }
 
     /// <summary>The namespace's IpReasmOKs (/proc/net/snmp): datagrams its kernel put back together from fragments.</summary>

@@ -13,6 +13,11 @@ namespace Lethe.EndToEnd.Tests.Live;
 /// </summary>
 public static class Probe
 {
+    // Linux's <linux/in.h>: IPPROTO_IP's IP_MTU_DISCOVER, and IP_PMTUDISC_DONT (never set DF).
+    private const int IpProtocolLevel = 0;
+    private const int IpMtuDiscover = 10;
+    private const int PmtuDiscoveryDont = 0;
+
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(3);
 
     /// <summary>Connects, sends a line, reads it back, closes.</summary>
@@ -26,9 +31,17 @@ public static class Probe
     /// A connected UDP socket sends one datagram and waits for the echo, or for the ICMP error Linux
     /// reports on it. A <paramref name="size"/> over the MTU makes the sending host fragment it (and the echo its answer).
     /// </summary>
-    public static async Task<Seen> UdpEcho(NetworkNamespace from, IPAddress to, int port, int size = 0)
+    /// <param name="dontFragment">
+    /// False: an IPv4 socket that never sets DF (IP_PMTUDISC_DONT), so a router on the way must cut a datagram too big for
+    /// its next link; by default Linux sets DF on a datagram that fits the path MTU it knows.
+    /// </param>
+    public static async Task<Seen> UdpEcho(NetworkNamespace from, IPAddress to, int port, int size = 0, bool dontFragment = true)
     {
         using var socket = from.Enter(() => new Socket(to.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
+        if (!dontFragment)
+        {
+            socket.SetRawSocketOption(IpProtocolLevel, IpMtuDiscover, BitConverter.GetBytes(PmtuDiscoveryDont));
+        }
         using var timeout = new CancellationTokenSource(Wait);
         var payload = size > 0 ? RandomNumberGenerator.GetBytes(size) : Encoding.ASCII.GetBytes($"udp to {to}:{port}");
         try
