@@ -41,7 +41,7 @@ public sealed class EngineFlags
     /// <summary>At most one uplink address of each family, none a client's of <paramref name="content"/>; boot, replay and nft read them alike.</summary>
     /// <exception cref="FlagException">
     /// Not an address (with a prefix length or none), one replies could never reach, a prefix's network, broadcast
-    /// or subnet-router anycast address, two of one family, or a client's.
+    /// or subnet-router anycast address, two of one family, or a client's (or a prefix whose broadcast or anycast is a client's).
     /// </exception>
     public (UplinkAddress? V4, UplinkAddress? V6) UplinkAddresses(ParseResult parse, Lethe.Domain.Snapshots.SnapshotContent content)
     {
@@ -59,6 +59,11 @@ public sealed class EngineFlags
             if (ClientHolding(content, address) is { } client)
             {
                 throw new FlagException($"--uplink-address: {address} is client {client}'s address in the snapshot; the firewall's own address cannot be a client's");
+            }
+            if (given.PrefixOwned is { } owned && ClientHolding(content, owned.Address) is { } holder)
+            {
+                throw new FlagException($"--uplink-address: {owned.Address}, the {owned.Name} of {given}, is client {holder}'s address in the snapshot; " +
+                    "the firewall takes it as its own, so no one could reach that client");
             }
             if (address.IsV6) v6 = given;
             else v4 = given;

@@ -143,6 +143,14 @@ public sealed class LiveFirewall : IDisposable
                         $"so no one could reach it (and boot would refuse it); keeping version {running.Version}";
                 }
             }
+            foreach (var (uplink, length) in (ReadOnlySpan<(NetAddress?, int)>)[(_options.UplinkV4, _options.UplinkPrefixLengthV4), (_options.UplinkV6, _options.UplinkPrefixLengthV6)])
+            {
+                if (uplink is { } address && UplinkAddress.PrefixOwnedBy(address, length) is { } owned && EngineFlags.ClientHolding(snapshot.Content, owned.Address) is { } holder)
+                {
+                    return $"refusing version {snapshot.Envelope.Version}: its client {holder} holds {owned.Address}, the {owned.Name} of this firewall's uplink prefix " +
+                        $"{new UplinkAddress(address, length)}, so no one could reach it (and boot would refuse it); keeping version {running.Version}";
+                }
+            }
             CompiledPolicy compiled;
             try
             {

@@ -12,6 +12,19 @@ public sealed record UplinkAddress(NetAddress Address, int PrefixLength)
 {
     public int Width => Address.IsV6 ? 128 : 32;
 
+    /// <summary>
+    /// What the prefix makes the firewall's own beside its address, named: the IPv4 prefix's broadcast or the
+    /// IPv6 prefix's subnet-router anycast; null for a prefix without one. No client may hold it, as none may
+    /// hold the address itself: the firewall takes what is sent to it, so no one could reach that client.
+    /// </summary>
+    public (NetAddress Address, string Name)? PrefixOwned => PrefixOwnedBy(Address, PrefixLength);
+
+    /// <inheritdoc cref="PrefixOwned"/>
+    public static (NetAddress Address, string Name)? PrefixOwnedBy(NetAddress address, int prefixLength) =>
+        UplinkPrefix.DirectedBroadcast(address, prefixLength) is { } broadcast ? (broadcast, "broadcast")
+        : UplinkPrefix.SubnetRouterAnycast(address, prefixLength) is { } anycast ? (anycast, "subnet-router anycast")
+        : null;
+
     /// <summary>A/N, or A alone for a /32 or /128.</summary>
     public override string ToString() => PrefixLength == Width ? Address.ToString() : $"{Address}/{PrefixLength}";
 

@@ -68,6 +68,35 @@ public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<Publishe
         Assert.Contains("--uplink-address: 198.51.100.2 is client lab's address in the snapshot", booted.Err);
     }
 
+    [Theory]
+    [InlineData("198.51.100.2/24", "198.51.100.255", "broadcast")]
+    [InlineData("2001:db8:1::2/64", "2001:db8:1::", "subnet-router anycast")]
+    public async Task a_client_holding_what_the_uplink_prefix_makes_the_firewalls_own_is_refused_at_boot_and_at_a_reload(
+        string uplink, string held, string what)
+    {
+        // The firewall takes the prefix's broadcast or anycast as its own (directed-broadcast, addressed-to-firewall):
+        // a client holding it could be reached by no one, as one holding the uplink address itself.
+        using var sealedByHand = new HandSealed("lethe-prefix-");
+        var work = new SnapshotClient("work", ["10.137.0.5"], [new SnapshotRule("r-1", "action=accept")]);
+        var live = Path.Combine(sealedByHand.Folder, "live.json");
+        File.Copy(sealedByHand.Write("v1.json", 1, work), live);
+        var v2 = sealedByHand.Write("v2.json", 2, work, new SnapshotClient("lab", [held], [new SnapshotRule("r-2", "action=accept")]));
+        await using var firewall = FirewallProcess.Start(false, "boot", "--snapshot", live, "--trust", sealedByHand.PublicKey, "--uplink-address", uplink);
+        await firewall.WaitForOutput("booted policy home version 1", TimeSpan.FromSeconds(30));
+        await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(10));
+
+        File.Copy(v2, live, overwrite: true);
+        firewall.Signal("HUP");
+        await firewall.WaitForOutput($"refusing version 2: its client lab holds {held}, the {what} of this firewall's uplink prefix {uplink}", TimeSpan.FromSeconds(10));
+        var booted = await FirewallProcess.Run(false, "boot", "--snapshot", v2, "--trust", sealedByHand.PublicKey, "--uplink-address", uplink);
+        firewall.Terminate();
+
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain("swapped to policy home version 2", firewall.Out + firewall.Err);
+        Assert.Equal(2, booted.Code);
+        Assert.Contains($"--uplink-address: {held}, the {what} of {uplink}, is client lab's address in the snapshot", booted.Err);
+    }
+
     [Fact]
     public async Task a_trusted_key_given_through_a_pipe_is_read_once_and_still_verifies_the_next_version()
     {
