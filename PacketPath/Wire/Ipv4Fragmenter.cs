@@ -80,22 +80,6 @@ public static class Ipv4Fragmenter
         return length;
     }
 
-    /// <summary>How many fragments <see cref="Write"/> cuts <paramref name="packet"/> into for <paramref name="mtu"/>; 0 when it cannot.</summary>
-    public static int Count(ReadOnlySpan<byte> packet, int mtu)
-    {
-        if (!TryReadHeader(packet, out var headerLength, out var totalLength, out var flagsAndOffset))
-        {
-            return 0;
-        }
-        var perFragment = (mtu - headerLength) & ~(FragmentUnit - 1);
-        var dataLength = totalLength - headerLength;
-        if ((flagsAndOffset & DontFragmentBit) != 0 || perFragment < FragmentUnit || !WalkOptions(packet[Ipv4Packet.MinHeaderLength..headerLength], default))
-        {
-            return 0;
-        }
-        return (dataLength + perFragment - 1) / perFragment;
-    }
-
     private static bool TryReadHeader(ReadOnlySpan<byte> packet, out int headerLength, out int totalLength, out ushort flagsAndOffset)
     {
         headerLength = totalLength = 0;
