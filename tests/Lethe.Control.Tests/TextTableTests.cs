@@ -57,11 +57,63 @@ public class TextTableTests
     [InlineData("\u2764\uFE0F")] // red heart
     [InlineData("\u2714\uFE0F")] // heavy check mark as emoji
     [InlineData("\u263A\uFE0F")] // smiling face as emoji
+    [InlineData("\U0001F321\uFE0F")] // thermometer as emoji
     public void a_text_symbol_followed_by_the_emoji_selector_takes_two_columns(string emoji)
     {
         var text = TextTable.Render(["REASON", "SUMMARY"], [[$"love {emoji}", "one"], ["love xx", "two"]]);
 
         Assert.Equal($"REASON   SUMMARY\nlove {emoji}  one\nlove xx  two\n", text);
+    }
+
+    // A sequence a terminal draws as one emoji is two columns, however many code points it holds.
+    [Theory]
+    [InlineData("\U0001F468\u200D\U0001F469\u200D\U0001F467")] // family: man, woman, girl joined by ZERO WIDTH JOINER
+    [InlineData("\U0001F3F3\uFE0F\u200D\U0001F308")] // rainbow flag: a white flag as emoji joined to a rainbow
+    [InlineData("\U0001F3F3\u200D\U0001F308")] // rainbow flag with the selector left out
+    [InlineData("\u2764\uFE0F\u200D\U0001F525")] // heart on fire: a text symbol as emoji joined to a fire
+    [InlineData("\U0001F44D\U0001F3FD")] // thumbs up with a skin tone
+    [InlineData("\u270C\U0001F3FD")] // victory hand, text by default, with a skin tone
+    [InlineData("\U0001F1EF\U0001F1F5")] // the flag of Japan, two regional indicators
+    [InlineData("\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F")] // the flag of Scotland, a black flag and tags
+    [InlineData("1\uFE0F\u20E3")] // keycap one
+    public void an_emoji_sequence_drawn_as_one_glyph_takes_two_columns(string emoji)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"team {emoji}", "one"], ["team xx", "two"]]);
+
+        Assert.Equal($"REASON   SUMMARY\nteam {emoji}  one\nteam xx  two\n", text);
+    }
+
+    [Fact]
+    public void two_flags_side_by_side_take_two_columns_each()
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [["\U0001F1EF\U0001F1F5\U0001F1EB\U0001F1F7", "one"], ["xxxx", "two"]]);
+
+        Assert.Equal("REASON  SUMMARY\n\U0001F1EF\U0001F1F5\U0001F1EB\U0001F1F7    one\nxxxx    two\n", text);
+    }
+
+    // Symbols of the emoji blocks that are text unless VARIATION SELECTOR-16 follows: one column, as terminals draw them.
+    [Theory]
+    [InlineData("\U0001F321")] // thermometer
+    [InlineData("\U0001F54A")] // dove of peace
+    [InlineData("\U0001F5A5")] // desktop computer
+    [InlineData("\U0001F6CB")] // couch and lamp
+    [InlineData("\U0001F90A")] // circled cross formee, of Supplemental Symbols and Pictographs, no emoji at all
+    public void a_symbol_of_the_emoji_blocks_shown_as_text_by_default_takes_one_column(string symbol)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"temp {symbol}", "one"], ["temp x", "two"]]);
+
+        Assert.Equal($"REASON  SUMMARY\ntemp {symbol}  one\ntemp x  two\n", text);
+    }
+
+    // East Asian Width calls the enclosed ideographs wide, emoji or not.
+    [Theory]
+    [InlineData("\U0001F202")] // squared katakana sa, text by default
+    [InlineData("\U0001F210")] // squared CJK ideograph "hand"
+    public void an_enclosed_ideograph_takes_two_columns(string ideograph)
+    {
+        var text = TextTable.Render(["REASON", "SUMMARY"], [[$"sign {ideograph}", "one"], ["sign xx", "two"]]);
+
+        Assert.Equal($"REASON   SUMMARY\nsign {ideograph}  one\nsign xx  two\n", text);
     }
 
     // VARIATION SELECTOR-15 asks for the text glyph: one column, whatever the symbol's default.
