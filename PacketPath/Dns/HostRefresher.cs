@@ -10,6 +10,10 @@ namespace Lethe.PacketPath.Dns;
 /// asks each family of each name again when that family's TTL runs out, sleeping on the
 /// <see cref="TimeProvider"/> until the next one is due. <see cref="Run"/> alone also works: every
 /// family of every name starts out due.</item>
+/// <item>"Due" counts the time the machine spent suspended (<see cref="BootClock"/>, unless another
+/// <see cref="TimeProvider"/> is given): a sleep is at most <see cref="LongestSleep"/> of the timers' time,
+/// which stands still during a suspend, so after a resume every family whose TTL ran out meanwhile is
+/// asked within <see cref="LongestSleep"/>, not a TTL later.</item>
 /// <item>Answered: the family's addresses are published (an empty set when the name has none of that
 /// family) and the family is due again after its TTL, clamped to [<see cref="MinimumTtl"/>,
 /// <see cref="MaximumTtl"/>].</item>
@@ -47,6 +51,13 @@ public sealed class HostRefresher
     public static readonly TimeSpan MinimumTtl = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan MaximumTtl = TimeSpan.FromDays(1);
     public static readonly TimeSpan FailureRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The longest <see cref="Run"/> sleeps before it looks at the clock again: how late, after a resume, the
+    /// names whose TTL ran out during the suspend are asked. An awake machine only wakes this often
+    /// to find nothing due (a scan of the due times: microseconds).
+    /// </summary>
+    public static readonly TimeSpan LongestSleep = TimeSpan.FromSeconds(5);
 
     private readonly IDnsResolver _resolver;
     private readonly TimeProvider _time;
@@ -89,7 +100,7 @@ public sealed class HostRefresher
         Table = table;
         _resolver = resolver;
         _report = report;
-        _time = timeProvider ?? TimeProvider.System;
+        _time = timeProvider ?? BootClock.Instance;
         _due = new long[2 * table.Names.Count];
         Array.Fill(_due, long.MinValue);
         _awaitingFirst = new bool[_due.Length];
@@ -216,7 +227,12 @@ public sealed class HostRefresher
                     }
                 }
                 Interlocked.Exchange(ref _sleepingUntil, next);
+                // Nothing due (every lookup running): the lookups' ends wake the loop, a resume or not.
                 var sleep = next == long.MaxValue ? Timeout.InfiniteTimeSpan : _time.GetElapsedTime(now, next);
+                if (sleep > LongestSleep)
+                {
+                    sleep = LongestSleep; // the timers stop during a suspend, the clock does not
+                }
                 await woken.Task.WaitAsync(sleep, _time, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }

@@ -194,12 +194,18 @@ internal sealed class TinyDnsServer : IAsyncDisposable
     }
 }
 
-/// <summary>A manual clock: time moves only through <see cref="Advance"/>, which fires the timers that fall due.</summary>
+/// <summary>
+/// A manual clock: time moves only through <see cref="Advance"/>, which fires the timers that fall due, and
+/// <see cref="Suspend"/>, which moves it as a suspended machine's boot clock moves: the timers stand still.
+/// </summary>
 internal sealed class ManualTimeProvider : TimeProvider
 {
     private readonly object _gate = new();
     private readonly List<ManualTimer> _timers = [];
     private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The timers' clock: <see cref="_now"/> less the time spent suspended.</summary>
+    private DateTimeOffset _awake = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public override DateTimeOffset GetUtcNow()
     {
@@ -242,15 +248,28 @@ internal sealed class ManualTimeProvider : TimeProvider
         lock (_gate)
         {
             _now += by;
-            fire = _timers.Where(t => t.DueAt <= _now).ToList();
+            _awake += by;
+            fire = _timers.Where(t => t.DueAt <= _awake).ToList();
             foreach (var timer in fire)
             {
-                timer.DueAt = timer.Period is { } period ? _now + period : null;
+                timer.DueAt = timer.Period is { } period ? _awake + period : null;
             }
         }
         foreach (var timer in fire)
         {
             timer.Fire();
+        }
+    }
+
+    /// <summary>
+    /// A suspend and resume: the time and timestamps move on by <paramref name="by"/> (CLOCK_BOOTTIME and the
+    /// wall clock count a suspend), the timers do not (they run on CLOCK_MONOTONIC, which stops), and none fires.
+    /// </summary>
+    public void Suspend(TimeSpan by)
+    {
+        lock (_gate)
+        {
+            _now += by;
         }
     }
 
@@ -277,7 +296,7 @@ internal sealed class ManualTimeProvider : TimeProvider
         {
             lock (owner._gate)
             {
-                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
+                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._awake + dueTime;
                 Period = period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero ? null : period;
             }
             return true;

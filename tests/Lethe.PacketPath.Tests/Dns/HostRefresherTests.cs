@@ -37,6 +37,24 @@ public sealed class HostRefresherTests : IAsyncDisposable
         return (first.Answer, second.Answer);
     }
 
+    /// <summary>Up to <paramref name="count"/> reports, as many as come within 10 s of real time.</summary>
+    private async Task<(string Name, bool V6, DnsAnswer Answer, TimeSpan AskedAgainIn)[]> ReportsWithin(int count)
+    {
+        var reports = new List<(string, bool, DnsAnswer, TimeSpan)>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            while (reports.Count < count)
+            {
+                reports.Add(await _reports.Reader.ReadAsync(timeout.Token));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return [.. reports];
+    }
+
     private void DrainReports()
     {
         while (_reports.Reader.TryRead(out _))
@@ -202,6 +220,66 @@ public sealed class HostRefresherTests : IAsyncDisposable
 
         Assert.Equal(DnsOutcome.Resolved, recovered.A.Outcome);
         Assert.Equal([Address("192.0.2.3")], Answer(table, "a.test"));
+    }
+
+    [Fact]
+    public async Task after_a_resume_an_answer_whose_ttl_ran_out_during_the_suspend_is_asked_again_within_seconds()
+    {
+        var table = new HostTable(["a.test", "long.test"]);
+        _resolver.Resolves("a.test", TimeSpan.FromMinutes(10), "192.0.2.1");
+        _resolver.Resolves("long.test", TimeSpan.FromDays(1), "192.0.2.5");
+        var refresher = Refresher(table);
+        await refresher.RefreshAll(CancellationToken.None);
+        DrainReports();
+        _resolver.Resolves("a.test", TimeSpan.FromMinutes(10), "192.0.2.2");
+        StartRunning(refresher);
+        await Advance(TimeSpan.FromMinutes(1));
+        await _time.WaitForSleeper();
+
+        _time.Suspend(TimeSpan.FromHours(8)); // the lid closed overnight: no timer ran
+        await Advance(TimeSpan.FromSeconds(5));
+        var resumed = await ReportsWithin(2);
+
+        Assert.True(resumed.Length == 2, "a.test, whose 10 min TTL ran out during an 8 h suspend, was not asked again within 5 s of the resume");
+        Assert.All(resumed, r => Assert.Equal("a.test", r.Name));
+        Assert.Equal([Address("192.0.2.2")], Answer(table, "a.test"));
+        Assert.Equal(TimeSpan.FromMinutes(10), refresher.TimeUntilRefresh("a.test"));
+        // A TTL the suspend did not use up is not asked early, and counts the suspended time.
+        Assert.Equal(1, _resolver.Calls[("long.test", false)]);
+        Assert.Equal(TimeSpan.FromDays(1) - TimeSpan.FromHours(8) - TimeSpan.FromMinutes(1) - TimeSpan.FromSeconds(5),
+            refresher.TimeUntilRefresh("long.test"));
+    }
+
+    [Fact]
+    public async Task after_a_resume_with_no_resolver_answering_the_old_answer_is_kept_and_asked_for_every_thirty_seconds()
+    {
+        var table = new HostTable(["a.test"]);
+        _resolver.Resolves("a.test", TimeSpan.FromMinutes(10), "192.0.2.1");
+        var refresher = Refresher(table);
+        await refresher.RefreshAll(CancellationToken.None);
+        DrainReports();
+        _resolver.Fails("a.test"); // the network is not back yet
+        StartRunning(refresher);
+        await _time.WaitForSleeper();
+
+        _time.Suspend(TimeSpan.FromHours(8));
+        await Advance(TimeSpan.FromSeconds(5));
+        var failed = await ReportsWithin(2);
+
+        Assert.True(failed.Length == 2, "a.test was not asked again within 5 s of the resume");
+        Assert.All(failed, r => Assert.Equal(DnsOutcome.Failed, r.Answer.Outcome));
+        Assert.Equal([Address("192.0.2.1")], Answer(table, "a.test")); // stale, not blocked
+        Assert.Equal(HostRefresher.FailureRetry, refresher.TimeUntilRefresh("a.test"));
+
+        _resolver.Resolves("a.test", TimeSpan.FromMinutes(10), "192.0.2.2");
+        for (var waited = TimeSpan.Zero; waited < HostRefresher.FailureRetry; waited += TimeSpan.FromSeconds(5))
+        {
+            await Advance(TimeSpan.FromSeconds(5));
+        }
+        var (answered, _) = await NextTwoReports();
+
+        Assert.Equal(DnsOutcome.Resolved, answered.Outcome);
+        Assert.Equal([Address("192.0.2.2")], Answer(table, "a.test"));
     }
 
     [Fact]
