@@ -1,3 +1,4 @@
+using Lethe.Control.Server;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -6,7 +7,7 @@ namespace Lethe.Control.Api.OpenApi;
 
 /// <summary>
 /// Problem details carry members of their own beside the five the type declares: every one a
-/// <c>traceId</c>, a refused publish its <c>failures</c>. The serializer's refusal of unknown
+/// <c>traceId</c>, a refused publish its <c>failures</c>, a 409 about versions <c>currentVersion</c>. The serializer's refusal of unknown
 /// members (which is right for request bodies) makes the exporter close every schema, so a client
 /// that checks answers against the document refused each problem the server sends.
 /// </summary>
@@ -29,6 +30,14 @@ public static class ProblemSchemas
                 Type = JsonSchemaType.Array,
                 Description = "On a 422 from publish whose policy tests failed: one entry per failing test, naming the rule that decided it.",
                 Items = new OpenApiSchema { Type = JsonSchemaType.Object },
+            };
+            schema.Properties[ProblemMapping.CurrentVersionMember] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Integer,
+                Format = "int64",
+                Minimum = "1",
+                Description = "On a 409 about the policy's version (an If-Match it had moved past, or a write lost to another request's): " +
+                    "the version the policy is at now, the one to send as If-Match once the change is decided again on it. Absent when the refusal did not read it.",
             };
         }
         return Task.CompletedTask;
