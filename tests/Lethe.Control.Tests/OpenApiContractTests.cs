@@ -111,6 +111,43 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
     }
 
     [Fact]
+    public async Task a_content_type_naming_a_charset_the_server_cannot_read_gets_a_documented_answer_from_every_operation()
+    {
+        // A body in it is refused (415); a read has no body for it to describe, and some clients send their default Content-Type with every request.
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        await editor.CreatePolicyWithWork("contract-charset");
+        var rule = await editor.AddRule("contract-charset", "work", "action=accept");
+        var test = await editor.AddTest("contract-charset", "work", "192.0.2.1", "tcp", 443, "accept");
+        await editor.Publish("contract-charset");
+        var mismatches = new List<string>();
+        var refused = new List<string>();
+
+        foreach (var (method, template, _) in contract.Operations())
+        {
+            var path = template.Replace("{policy}", "contract-charset").Replace("{client}", "work").Replace("{ruleId}", rule)
+                .Replace("{testId}", test).Replace("{version}", "1") + (template.EndsWith("/diff", StringComparison.Ordinal) ? "?from=1" : "");
+            using var request = new HttpRequestMessage(new HttpMethod(method), path)
+            {
+                Content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"reason\":\"r\"}")),
+            };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=bogus");
+            using var answer = await editor.SendAsync(request);
+            mismatches.AddRange(await contract.Mismatches(new HttpMethod(method), template, answer));
+            if (answer.StatusCode == HttpStatusCode.UnsupportedMediaType)
+            {
+                refused.Add($"{method} {template}");
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+        var bodies = contract.Operations().Where(o => o.Operation["requestBody"] is not null).Select(o => $"{o.Method} {o.Path}").ToArray();
+        Assert.NotEmpty(bodies);
+        Assert.Equal(bodies.Order(StringComparer.Ordinal), refused.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task the_headers_a_script_reads_and_sends_are_documented()
     {
         using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
