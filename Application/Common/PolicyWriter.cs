@@ -76,7 +76,8 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
 
     /// <summary>
     /// A write refused because another request wrote to the policy first, told in the caller's terms:
-    /// what landed meanwhile and the version the policy is at now, never the version this request
+    /// what landed meanwhile and the version the policy is at now (in the message, and as
+    /// <see cref="ConcurrencyConflictException.CurrentVersion"/> for clients), never the version this request
     /// happened to load, which the caller did not give (and, with an If-Match, the version it named).
     /// A refusal with nothing written after <paramref name="read"/> lost no race and is passed on as it is.
     /// </summary>
@@ -93,7 +94,7 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
         var named = ifMatch is { } version ? $", after version {version}, the one its If-Match named" : "";
         return new ConcurrencyConflictException(
             $"Another request changed policy {read.Id} while this {request} was being made{named}: {Landed(landed)}, and the policy is now at version {now}. {outcome(now)}",
-            lost);
+            lost, now);
     }
 
     /// <summary>"it published version 3 first", "2 changes landed first": what a user can look up in the history.</summary>

@@ -13,6 +13,11 @@ public sealed record ClientDiff(
     IReadOnlyList<string> AddressesAdded,
     IReadOnlyList<string> AddressesRemoved)
 {
+    /// <summary>What <see cref="Status"/> says of the client: only the newer side has it, only the older one, or both.</summary>
+    public const string ClientAdded = "added", ClientRemoved = "removed", ClientUnchanged = "unchanged";
+
+    public static readonly IReadOnlyList<string> Statuses = [ClientAdded, ClientRemoved, ClientUnchanged];
+
     /// <summary>Policy tests of this client one side has and the other lacks (a test changed under its id is both).</summary>
     /// <remarks>They are part of a version: a rollback brings back its tests and drops the others.</remarks>
     public IReadOnlyList<PolicyTest> TestsAdded { get; init; } = [];
@@ -37,7 +42,7 @@ public sealed record ClientDiff(
 
     public IReadOnlyList<string>? AddressOrderAfter { get; init; }
 
-    public bool IsEmpty => Status == "unchanged" && MovedFrom is null && AddressOrderBefore is null &&
+    public bool IsEmpty => Status == ClientUnchanged && MovedFrom is null && AddressOrderBefore is null &&
         Added.Count + Removed.Count + Moved.Count + Changed.Count + AddressesAdded.Count + AddressesRemoved.Count
         + TestsAdded.Count + TestsRemoved.Count == 0;
 }
@@ -62,7 +67,7 @@ public static class PolicyDiff
         {
             var before = clientsBefore.GetValueOrDefault(name);
             var after = clientsAfter.GetValueOrDefault(name);
-            var status = before is null ? "added" : after is null ? "removed" : "unchanged";
+            var status = before is null ? ClientDiff.ClientAdded : after is null ? ClientDiff.ClientRemoved : ClientDiff.ClientUnchanged;
             var diff = CompareRules(name, status, before?.Rules ?? [], after?.Rules ?? []) with
             {
                 AddressesAdded = (after?.Addresses ?? []).Except(before?.Addresses ?? []).ToArray(),

@@ -11,6 +11,19 @@ public static class LetheStoreOptions
 {
     public const string Schema = "lethe";
 
+    /// <summary>Every kind of event a policy's log holds.</summary>
+    public static readonly Type[] EventTypes =
+    [
+        typeof(PolicyCreated), typeof(ClientAdded), typeof(ClientRemoved), typeof(RuleAdded), typeof(RuleRemoved),
+        typeof(RuleMoved), typeof(RuleReplaced), typeof(RulesImported), typeof(PolicyTestAdded), typeof(PolicyTestRemoved),
+        typeof(PolicyPublished), typeof(PublishConfirmed), typeof(PublishReverted), typeof(RevertAbandoned), typeof(PolicyRolledBack),
+        typeof(DraftRestored),
+    ];
+
+    /// <summary>The names the store records <see cref="EventTypes"/> under, which the history answers as each entry's event.</summary>
+    public static string[] EventNames(IDocumentStore store) =>
+        EventTypes.Select(t => ((global::Marten.Events.EventGraph)store.Options.Events).EventMappingFor(t).EventTypeName).ToArray();
+
     /// <param name="createSchema">
     /// False in production: the schema comes only from the checked-in migrations (`lethe migrate`),
     /// so the running server never needs DDL rights.
@@ -30,12 +43,7 @@ public static class LetheStoreOptions
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.CausationIdEnabled = true;
         options.Events.MetadataConfig.UserNameEnabled = true;
-        options.Events.AddEventTypes([
-            typeof(PolicyCreated), typeof(ClientAdded), typeof(ClientRemoved), typeof(RuleAdded), typeof(RuleRemoved),
-            typeof(RuleMoved), typeof(RuleReplaced), typeof(RulesImported), typeof(PolicyTestAdded), typeof(PolicyTestRemoved),
-            typeof(PolicyPublished), typeof(PublishConfirmed), typeof(PublishReverted), typeof(RevertAbandoned), typeof(PolicyRolledBack),
-            typeof(DraftRestored),
-        ]);
+        options.Events.AddEventTypes(EventTypes);
 
         options.Projections.Add<PolicyDraftProjection>(ProjectionLifecycle.Inline);
         // The draft projection stores each policy's listing beside its draft (PolicyDraftProjection.RaiseSideEffects).

@@ -8,6 +8,8 @@ namespace Lethe.Control.Tests;
 /// <summary>
 /// What a 409 says: an If-Match that was stale when the request came is told so, with the version
 /// the policy is at; a request that lost a race to another is told that, in terms of what it sent.
+/// Both carry that version as data too (<c>currentVersion</c>, and the ETag a change answers with), so
+/// a client that retries need not read it out of the English.
 /// </summary>
 public class ConflictWordingTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
@@ -32,6 +34,7 @@ public class ConflictWordingTests(HostFixture fixture) : IClassFixture<HostFixtu
         Assert.Equal(StaleTitle, problem["title"].Str());
         Assert.Equal($"Policy stale-match is at version {read + 1}, not {read} as this request's If-Match said: it was changed after version {read} was read. " +
             $"Nothing was applied; read it again and, if the change still holds, send it with version {read + 1}.", problem["detail"].Str());
+        await AssertCurrentVersion(stale, problem, read + 1, "/policies/{policy}/clients/{client}/rules");
         Assert.Equal(before, await LogState.Of(Host, "stale-match"));
     }
 
@@ -55,6 +58,7 @@ public class ConflictWordingTests(HostFixture fixture) : IClassFixture<HostFixtu
         var problem = await lost.Problem(HttpStatusCode.Conflict);
         Assert.Equal(LostRaceTitle, problem["title"].Str());
         Assert.Contains($"after version {read}, the one its If-Match named", problem["detail"].Str());
+        await AssertCurrentVersion(lost, problem, read + 1, "/policies/{policy}/clients/{client}/rules");
         Assert.Equal(new[] { "action=drop" }, await alice.RuleTexts("race-match", "work"));
     }
 
@@ -80,6 +84,7 @@ public class ConflictWordingTests(HostFixture fixture) : IClassFixture<HostFixtu
         Assert.Equal(LostRaceTitle, problem["title"].Str());
         Assert.Equal($"Another request changed policy race-publish while this publish was being made: 1 change landed first, and the policy is now at version {read + 1}. " +
             "Nothing was published; look at the draft again (lethe show, lethe diff) and publish it if it is still what you want.", problem["detail"].Str());
+        await AssertCurrentVersion(lost, problem, read + 1, "/policies/{policy}/publish");
         Assert.Empty(await alice.Snapshots("race-publish"));
     }
 
@@ -108,7 +113,36 @@ public class ConflictWordingTests(HostFixture fixture) : IClassFixture<HostFixtu
         Assert.Equal(LostRaceTitle, problem["title"].Str());
         Assert.Equal($"Another request changed policy race-rollback while this rollback was being made: it published version 3 first, and the policy is now at version {read + 1}. " +
             "Nothing was rolled back; look at the policy again (lethe show, lethe history) and roll back if it is still what you want.", problem["detail"].Str());
+        await AssertCurrentVersion(lost, problem, read + 1, "/policies/{policy}/rollback");
         Assert.Equal(3, (await alice.Snapshots("race-rollback")).Count);
+    }
+
+    [Fact]
+    public async Task a_conflict_that_is_not_about_versions_names_no_current_version()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("taken-name");
+
+        using var taken = await editor.Post("/policies", new { name = "taken-name", reason = "again" });
+
+        var problem = await taken.Problem(HttpStatusCode.Conflict);
+        Assert.Null(problem["currentVersion"]);
+        Assert.Null(taken.Headers.ETag);
+    }
+
+    /// <summary>
+    /// The version the policy is at, as a number in the problem and as the ETag a change answers with (the
+    /// value for the next If-Match), and the answer as the OpenAPI document describes it.
+    /// </summary>
+    private async Task AssertCurrentVersion(HttpResponseMessage conflict, System.Text.Json.Nodes.JsonNode problem, long expected, string template)
+    {
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, problem["currentVersion"]?.GetValueKind());
+        Assert.Equal(expected, problem["currentVersion"]!.GetValue<long>());
+        Assert.Equal($"\"{expected}\"", conflict.Headers.ETag?.ToString());
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        Assert.Empty(await contract.Mismatches(HttpMethod.Post, template, conflict));
+        Assert.Empty(contract.UndocumentedHeaders(HttpMethod.Post, template, conflict));
     }
 
     /// <summary>

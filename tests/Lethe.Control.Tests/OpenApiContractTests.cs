@@ -111,6 +111,43 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
     }
 
     [Fact]
+    public async Task a_content_type_naming_a_charset_the_server_cannot_read_gets_a_documented_answer_from_every_operation()
+    {
+        // A body in it is refused (415); a read has no body for it to describe, and some clients send their default Content-Type with every request.
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        var contract = await OpenApiContract.Load(viewer);
+        await editor.CreatePolicyWithWork("contract-charset");
+        var rule = await editor.AddRule("contract-charset", "work", "action=accept");
+        var test = await editor.AddTest("contract-charset", "work", "192.0.2.1", "tcp", 443, "accept");
+        await editor.Publish("contract-charset");
+        var mismatches = new List<string>();
+        var refused = new List<string>();
+
+        foreach (var (method, template, _) in contract.Operations())
+        {
+            var path = template.Replace("{policy}", "contract-charset").Replace("{client}", "work").Replace("{ruleId}", rule)
+                .Replace("{testId}", test).Replace("{version}", "1") + (template.EndsWith("/diff", StringComparison.Ordinal) ? "?from=1" : "");
+            using var request = new HttpRequestMessage(new HttpMethod(method), path)
+            {
+                Content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"reason\":\"r\"}")),
+            };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=bogus");
+            using var answer = await editor.SendAsync(request);
+            mismatches.AddRange(await contract.Mismatches(new HttpMethod(method), template, answer));
+            if (answer.StatusCode == HttpStatusCode.UnsupportedMediaType)
+            {
+                refused.Add($"{method} {template}");
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+        var bodies = contract.Operations().Where(o => o.Operation["requestBody"] is not null).Select(o => $"{o.Method} {o.Path}").ToArray();
+        Assert.NotEmpty(bodies);
+        Assert.Equal(bodies.Order(StringComparer.Ordinal), refused.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task the_headers_a_script_reads_and_sends_are_documented()
     {
         using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
@@ -393,6 +430,68 @@ public class OpenApiContractTests(HostFixture fixture) : IClassFixture<HostFixtu
             Assert.Equal([name], (await answer.Problem(HttpStatusCode.BadRequest)).ErrorKeys());
         }
         Assert.NotNull(operation["responses"]!["200"]!["headers"]?["Link"]);
+    }
+
+    [Fact]
+    public async Task answer_fields_that_take_a_fixed_set_of_values_are_documented_as_enums_that_hold_what_the_server_sends()
+    {
+        using var editor = fixture.Host.Client(ControlPlaneHost.EditorToken);
+        using var viewer = fixture.Host.Client(ControlPlaneHost.ViewerToken);
+        using var anonymous = fixture.Host.Client(token: null);
+        var contract = await OpenApiContract.Load(viewer);
+        const string P = "/policies/contract-enums";
+        await editor.CreatePolicyWithWork("contract-enums");
+        await editor.AddClient("contract-enums", "gone", "10.137.0.20");
+        await editor.Publish("contract-enums");
+        await editor.Post($"{P}/clients/gone/remove", new { reason = "r" }).Ok();
+        await editor.AddClient("contract-enums", "new", "10.137.0.30");
+        await editor.AddRule("contract-enums", "work", "action=reject");
+        await editor.Post($"{P}/tests", new { client = "work", to = "192.0.2.1", port = 80, expect = "accept", reason = "r" }).Ok();
+        await editor.AddTest("contract-enums", "new", "192.0.2.1", "icmp", null, "drop");
+        var mismatches = new List<string>();
+        async Task<string> Hold(HttpClient http, HttpMethod method, string template, string path, object? body = null)
+        {
+            using var answer = await http.Send(method, path, body);
+            mismatches.AddRange(await contract.Mismatches(method, template, answer));
+            return await answer.Content.ReadAsStringAsync();
+        }
+
+        // The diff names a client added, one removed and one unchanged; the failing publish a test that got reject.
+        var diff = await Hold(viewer, HttpMethod.Get, "/policies/{policy}/diff", $"{P}/diff?from=1&to=draft");
+        var failed = await Hold(editor, HttpMethod.Post, "/policies/{policy}/publish", $"{P}/publish", new { reason = "r" });
+        await Hold(viewer, HttpMethod.Get, "/policies/{policy}/history", $"{P}/history");
+        await Hold(viewer, HttpMethod.Get, "/policies/{policy}/tests", $"{P}/tests");
+        await Hold(viewer, HttpMethod.Get, "/policies/{policy}/snapshots/{version}", $"{P}/snapshots/1");
+        await Hold(anonymous, HttpMethod.Get, "/health", "/health");
+
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+        Assert.Contains("\"status\":\"added\"", diff);
+        Assert.Contains("\"status\":\"removed\"", diff);
+        Assert.Contains("\"status\":\"unchanged\"", diff);
+        Assert.Contains("\"got\":\"reject\"", failed);
+        var schemas = contract.Document["components"]!["schemas"]!;
+        // null, where the field may be null, as the word.
+        string[] Values(System.Text.Json.Nodes.JsonNode? field) =>
+            field?["enum"]?.AsArray().Select(v => v?.GetValue<string>() ?? "null").Order(StringComparer.Ordinal).ToArray() ?? [];
+        Assert.Equal(["added", "removed", "unchanged"], Values(schemas["ClientDiff"]!["properties"]!["status"]));
+        Assert.Equal(["icmp", "null", "tcp", "udp"], Values(schemas["PolicyTest"]!["properties"]!["proto"]));
+        Assert.Equal(["accept", "drop"], Values(schemas["PolicyTest"]!["properties"]!["expect"]));
+        Assert.Equal(["ok"], Values(schemas["HealthStatus"]!["properties"]!["status"]));
+        Assert.Equal(["lethe.snapshot/1", "lethe.snapshot/2"], Values(schemas["SealedSnapshot"]!["properties"]!["format"]));
+        Assert.Equal(["client_added", "client_removed", "draft_restored", "policy_created", "policy_published", "policy_rolled_back",
+            "policy_test_added", "policy_test_removed", "publish_confirmed", "publish_reverted", "revert_abandoned", "rule_added",
+            "rule_moved", "rule_removed", "rule_replaced", "rules_imported"], Values(schemas["HistoryEntry"]!["properties"]!["event"]));
+        var failure = schemas["ProblemDetails"]!["properties"]!["failures"]!["items"]!["properties"];
+        Assert.Equal(["accept", "drop"], Values(failure?["expected"]));
+        Assert.Equal(["accept", "drop", "reject"], Values(failure?["got"]));
+        Assert.Equal(["icmp", "null", "tcp", "udp"], Values(failure?["proto"]));
+
+        // A value outside the list is a mismatch, as a client generated from the document would refuse it.
+        using var doctored = new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = new StringContent(diff.Replace("\"status\":\"removed\"", "\"status\":\"renamed\""), Encoding.UTF8, "application/json"),
+        };
+        Assert.Contains(await contract.Mismatches(HttpMethod.Get, "/policies/{policy}/diff", doctored), m => m.Contains("'renamed'") || m.Contains("\"renamed\""));
     }
 
     [Fact]

@@ -98,6 +98,7 @@ public static class ControlPlane
             context.Response.OnStarting(() =>
             {
                 context.Response.Headers[CorrelationIds.Header] = id;
+                ConflictVersionHeader.Restore(context);
                 return Task.CompletedTask;
             });
             await next(context);

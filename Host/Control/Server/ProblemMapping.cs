@@ -145,6 +145,13 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         {
             return false;
         }
+        if (CurrentVersion(exception) is { } current)
+        {
+            // The version a retry names, as data: a client need not read it out of the detail's English.
+            problem.Extensions[CurrentVersionMember] = current;
+            // As every other answer about the policy carries it: the value for the next If-Match.
+            ConflictVersionHeader.Keep(context, current);
+        }
         if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
             // A handled exception is no longer logged by ASP.NET (.NET 10), and an outage must be seen in the log.
@@ -168,6 +175,17 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>The member of a 409 about versions that holds the version the policy is at.</summary>
+    public const string CurrentVersionMember = "currentVersion";
+
+    /// <summary>The version the policy is at, for a refusal about versions that knows it; null for any other.</summary>
+    private static long? CurrentVersion(Exception exception) => exception switch
+    {
+        StaleVersionException e => e.Current,
+        ConcurrencyConflictException e => e.CurrentVersion,
+        _ => null,
+    };
 
     /// <summary>
     /// PostgreSQL failing under a request. A change's COMMIT may have gone through before the

@@ -10,6 +10,7 @@ public static class ApiDescription
         options.AddSchemaTransformer(ProblemSchemas.Open);
         options.AddSchemaTransformer(RequiredFields.NeverNull);
         options.AddSchemaTransformer(FieldValues.Describe);
+        options.AddSchemaTransformer(AnswerValues.Describe);
         options.AddDocumentTransformer(BearerTokens.Describe);
         options.AddOperationTransformer(BearerTokens.Require);
         // Last, so that it reaches the responses the transformers before it add (401, 403).

@@ -15,10 +15,13 @@ public static class FieldValues
 {
     private sealed record Values(string[]? OneOf = null, bool OrNull = false, long? Minimum = null, long? Maximum = null);
 
+    /// <summary>A policy test's proto, when it names one, and what it expects: what it is added with and what it answers with.</summary>
+    public static readonly string[] TestProtocols = ["tcp", "udp", "icmp"], TestExpectations = ["accept", "drop"];
+
     private static readonly Dictionary<(Type, string), Values> Fields = new()
     {
-        [(typeof(AddPolicyTestRequest), "proto")] = new(OneOf: ["tcp", "udp", "icmp"], OrNull: true),
-        [(typeof(AddPolicyTestRequest), "expect")] = new(OneOf: ["accept", "drop"]),
+        [(typeof(AddPolicyTestRequest), "proto")] = new(OneOf: TestProtocols, OrNull: true),
+        [(typeof(AddPolicyTestRequest), "expect")] = new(OneOf: TestExpectations),
         [(typeof(AddPolicyTestRequest), "port")] = new(Minimum: 0, Maximum: 65535),
         [(typeof(AddPolicyTestRequest), "icmpType")] = new(Minimum: 0, Maximum: 255),
         // 1 s to 1 day, as README and the publish validator say.

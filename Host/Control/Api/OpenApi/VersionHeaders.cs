@@ -4,18 +4,20 @@ namespace Lethe.Control.Api.OpenApi;
 
 /// <summary>
 /// The headers a script reads and sends around a policy's version: If-Match on a change, the new
-/// version as ETag in its answer, Location on a create, If-None-Match and ETag on a snapshot, and
+/// version as ETag in its answer (and the current one in a 409 about versions), Location on a create, If-None-Match and ETag on a snapshot, and
 /// Retry-After on a 503. ASP.NET infers none of them from the handlers, which set them by hand.
 /// </summary>
 public static class VersionHeaders
 {
-    /// <summary>A change decided on the version its caller read (409 when it moved on), answering with the new one.</summary>
+    /// <summary>A change decided on the version its caller read (409 when it moved on, naming the one it is at), answering with the new one.</summary>
     public static TBuilder ChangesWithIfMatch<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.AddOpenApiOperationTransformer((operation, _, _) =>
         {
             Parameter(operation, "If-Match", "The policy version (ETag) the change was decided on, such as \"7\": one version, not a list. " +
                 "The change is refused (409, nothing applied) when the policy has moved on since.");
             Header(operation, "200", "ETag", "The policy's version after the change, for the next If-Match.");
+            Header(operation, "409", "ETag", "On a refusal about the policy's version, the version it is at now (as currentVersion in the body): " +
+                "the If-Match for the change decided again on it. Absent from other 409s.");
             return Task.CompletedTask;
         });
 
