@@ -827,6 +827,28 @@ public class TcpSequenceWindowTests
         Assert.False(Tracked());
     }
 
+    // Seen in ConntrackDifferentialTests (seed 31): a SYN+FIN on the tuple of a flow that had closed took the closed
+    // flow away as a new connection would, then was dropped as no flow may start with it; conntrack drops such
+    // flags before it looks at the flow, so the remote's last segments still passed there and not here.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void a_syn_with_fin_on_the_ports_of_a_closed_flow_is_dropped_and_leaves_the_flow(bool fromTheClient)
+    {
+        Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 2).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 2, RemoteIsn + 2).Forwarded);
+        Assert.Equal(ConnectionState.TimeWait, State());
+
+        var synFin = fromTheClient ? FromClient(TcpFlags.Syn | TcpFlags.Fin, ClientIsn + 70_000, 0) : FromRemote(TcpFlags.Syn | TcpFlags.Fin, RemoteIsn + 70_000, 0);
+        var lastAck = FromRemote(TcpFlags.Ack, RemoteIsn + 2, ClientIsn + 2);
+
+        Assert.False(synFin.Forwarded);
+        Assert.Equal(DropReason.TcpInvalid, synFin.Reason);
+        Assert.True(lastAck.Forwarded, $"the closed flow's segment after the SYN+FIN was dropped: {lastAck.Reason}");
+        Assert.Equal(ConnectionState.TimeWait, State());
+    }
+
     [Fact]
     public void a_flow_whose_data_is_never_acknowledged_goes_after_the_unacknowledged_timeout_not_five_days()
     {
