@@ -770,6 +770,26 @@ public class TcpSequenceWindowTests
         Assert.Equal(ConnectionState.Close, State());
     }
 
+    // Seen in ConntrackDifferentialTests (seeds 31-33, about 50 a run): conntrack calls a FIN in SYN_SENT invalid,
+    // from either end; Lethe passed the remote's to the client, which has no connection it could close yet.
+    [Fact]
+    public void a_fin_before_the_syn_is_answered_is_dropped_as_invalid_and_the_handshake_goes_on()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40003, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Remote(TcpFlags flags, uint seq, uint ack) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, sequence: seq, acknowledgement: ack));
+
+        var remoteFin = Remote(TcpFlags.Fin | TcpFlags.Ack, 70_000, 1001);
+        var clientFin = lab.FromWork(Packets.Tcp(Work4, Remote4, 40003, 443, TcpFlags.Fin | TcpFlags.Ack, sequence: 1001, acknowledgement: 0));
+        var synAck = Remote(TcpFlags.Syn | TcpFlags.Ack, 5000, 1001);
+        var ack = lab.FromWork(Packets.Tcp(Work4, Remote4, 40003, 443, TcpFlags.Ack, sequence: 1001, acknowledgement: 5001));
+
+        Assert.Equal(DropReason.TcpInvalid, remoteFin.Reason);
+        Assert.Equal(DropReason.TcpInvalid, clientFin.Reason);
+        Assert.True(synAck.Forwarded && ack.Forwarded, $"{synAck.Reason} {ack.Reason}");
+    }
+
     [Fact]
     public void in_a_simultaneous_open_the_remotes_syn_sent_again_passes_until_it_acknowledges()
     {
