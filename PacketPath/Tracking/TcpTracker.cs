@@ -91,10 +91,11 @@ internal static class TcpTracker
     /// as one (it kills the old entry and looks the packet up again, so the rules judge it). The old
     /// entry must go before the segment is handled. From the answering side only in TIME_WAIT (the
     /// roles may have switched, RFC 1122 §4.2.2.13); in CLOSE its SYN is a guess (Linux: invalid),
-    /// which would otherwise end the flow at once.
+    /// which would otherwise end the flow at once. Flags no TCP sends (a SYN with FIN) reopen nothing:
+    /// Linux drops them before it looks at the flow, whose last segments must still pass.
     /// </summary>
     public static bool Reopens(ConnectionState state, bool isReply, byte tcpFlags) =>
-        (tcpFlags & (Syn | Ack | Rst)) == Syn
+        (tcpFlags & (Syn | Ack | Rst)) == Syn && ValidFlags(tcpFlags)
         && (state == ConnectionState.TimeWait || (state == ConnectionState.Close && !isReply));
 
     private static ConnectionState OnSyn(ConnectionState state, ref Closing closing, bool isReply, bool withAck)

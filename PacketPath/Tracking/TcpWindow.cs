@@ -136,6 +136,12 @@ internal static class TcpWindow
         var end = segment.End;
         var win = (uint)segment.Window;
 
+        if (state == ConnectionState.SynSent && (flags & (TcpTracker.Syn | TcpTracker.Rst | TcpTracker.Fin)) == TcpTracker.Fin)
+        {
+            // A FIN while the client's SYN is unanswered, from either end (Linux: invalid in SYN_SENT): there is
+            // no connection yet for it to close, and a client in SYN-SENT drops it (RFC 9293 §3.10.7.3).
+            return TcpCheck.Invalid;
+        }
         if (!isReply && (flags & (TcpTracker.Syn | TcpTracker.Ack | TcpTracker.Rst)) == TcpTracker.Syn
             && (state is ConnectionState.Established or ConnectionState.FinWait or ConnectionState.CloseWait or ConnectionState.LastAck
                 || (state == ConnectionState.SynReceived && end != sender.End)))

@@ -770,6 +770,26 @@ public class TcpSequenceWindowTests
         Assert.Equal(ConnectionState.Close, State());
     }
 
+    // Seen in ConntrackDifferentialTests (seeds 31-33, about 50 a run): conntrack calls a FIN in SYN_SENT invalid,
+    // from either end; Lethe passed the remote's to the client, which has no connection it could close yet.
+    [Fact]
+    public void a_fin_before_the_syn_is_answered_is_dropped_as_invalid_and_the_handshake_goes_on()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40003, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Remote(TcpFlags flags, uint seq, uint ack) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, sequence: seq, acknowledgement: ack));
+
+        var remoteFin = Remote(TcpFlags.Fin | TcpFlags.Ack, 70_000, 1001);
+        var clientFin = lab.FromWork(Packets.Tcp(Work4, Remote4, 40003, 443, TcpFlags.Fin | TcpFlags.Ack, sequence: 1001, acknowledgement: 0));
+        var synAck = Remote(TcpFlags.Syn | TcpFlags.Ack, 5000, 1001);
+        var ack = lab.FromWork(Packets.Tcp(Work4, Remote4, 40003, 443, TcpFlags.Ack, sequence: 1001, acknowledgement: 5001));
+
+        Assert.Equal(DropReason.TcpInvalid, remoteFin.Reason);
+        Assert.Equal(DropReason.TcpInvalid, clientFin.Reason);
+        Assert.True(synAck.Forwarded && ack.Forwarded, $"{synAck.Reason} {ack.Reason}");
+    }
+
     [Fact]
     public void in_a_simultaneous_open_the_remotes_syn_sent_again_passes_until_it_acknowledges()
     {
@@ -825,6 +845,28 @@ public class TcpSequenceWindowTests
         Assert.False(syn.Forwarded);
         Assert.Equal(DropReason.UnsolicitedFromUplink, syn.Reason);
         Assert.False(Tracked());
+    }
+
+    // Seen in ConntrackDifferentialTests (seed 31): a SYN+FIN on the tuple of a flow that had closed took the closed
+    // flow away as a new connection would, then was dropped as no flow may start with it; conntrack drops such
+    // flags before it looks at the flow, so the remote's last segments still passed there and not here.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void a_syn_with_fin_on_the_ports_of_a_closed_flow_is_dropped_and_leaves_the_flow(bool fromTheClient)
+    {
+        Assert.True(FromClient(TcpFlags.Fin | TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 2).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, ClientIsn + 2, RemoteIsn + 2).Forwarded);
+        Assert.Equal(ConnectionState.TimeWait, State());
+
+        var synFin = fromTheClient ? FromClient(TcpFlags.Syn | TcpFlags.Fin, ClientIsn + 70_000, 0) : FromRemote(TcpFlags.Syn | TcpFlags.Fin, RemoteIsn + 70_000, 0);
+        var lastAck = FromRemote(TcpFlags.Ack, RemoteIsn + 2, ClientIsn + 2);
+
+        Assert.False(synFin.Forwarded);
+        Assert.Equal(DropReason.TcpInvalid, synFin.Reason);
+        Assert.True(lastAck.Forwarded, $"the closed flow's segment after the SYN+FIN was dropped: {lastAck.Reason}");
+        Assert.Equal(ConnectionState.TimeWait, State());
     }
 
     [Fact]
