@@ -43,6 +43,8 @@ public static class PublishingCommands
     {
         var policy = new Argument<string>("policy");
         var reason = CliContext.Reason(required: false);
+        // Named here so that --help shows it: the history records this reason for a bare `lethe confirm`.
+        reason.DefaultValueFactory = _ => "confirmed";
         var version = new Option<int?>("--version")
         {
             Description = "The published version you tested: refused (409) if another one waits, as when someone published since",
@@ -51,7 +53,7 @@ public static class PublishingCommands
         confirm.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/confirm",
-                new { reason = parse.GetValue(reason) ?? "confirmed", version = parse.GetValue(version) }, ["version", "confirmedVersion"], ct);
+                new { reason = parse.GetValue(reason), version = parse.GetValue(version) }, ["version", "confirmedVersion"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"confirmed {S(result!["policy"])} version {S(result["confirmedVersion"])}: it stays (policy version {S(result["version"])}, for --if-match)");
             return 0;
