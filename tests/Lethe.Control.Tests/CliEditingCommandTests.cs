@@ -106,6 +106,21 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
     }
 
     [Fact]
+    public async Task show_says_nothing_was_published_rather_than_naming_a_version_zero_that_does_not_exist()
+    {
+        var policy = await NewPolicy("cli-show-unpublished");
+        await Ok("rule", "add", policy, "work", "action=drop", "--reason", "closed");
+
+        var before = await Ok("show", policy);
+        await Ok("publish", policy, "--reason", "first cut");
+        var after = await Ok("show", policy);
+
+        Assert.EndsWith("nothing published yet", before.Lines()[0]);
+        Assert.DoesNotContain("v0", before.Lines()[0]);
+        Assert.EndsWith("published v1", after.Lines()[0]);
+    }
+
+    [Fact]
     public async Task policy_list_and_snapshot_list_show_what_was_published()
     {
         var policy = await NewPolicy("cli-lists");
