@@ -82,7 +82,7 @@ public static class JsonText
                 // An emoji or another character beyond the BMP: shown, not written as two escapes.
                 text.Append(c).Append(s[++i]);
             }
-            else if (char.IsSurrogate(c) || !Lethe.Domain.TerminalText.IsPlain(c.ToString()))
+            else if (char.IsSurrogate(c) || Lethe.Domain.TerminalText.Acts(c))
             {
                 // Controls, line separators and bidirectional overrides act on a terminal; a lone surrogate is no text.
                 text.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
