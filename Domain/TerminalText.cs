@@ -66,6 +66,6 @@ public static class TerminalText
     }
 
     /// <summary>C0 and C1 controls and DEL, the line and paragraph separators, and the bidirectional embeddings, overrides and isolates.</summary>
-    private static bool Acts(char c) =>
+    public static bool Acts(char c) =>
         char.IsControl(c) || c is '\u2028' or '\u2029' or >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 }

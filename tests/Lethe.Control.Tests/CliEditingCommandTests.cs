@@ -106,6 +106,21 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
     }
 
     [Fact]
+    public async Task show_says_nothing_was_published_rather_than_naming_a_version_zero_that_does_not_exist()
+    {
+        var policy = await NewPolicy("cli-show-unpublished");
+        await Ok("rule", "add", policy, "work", "action=drop", "--reason", "closed");
+
+        var before = await Ok("show", policy);
+        await Ok("publish", policy, "--reason", "first cut");
+        var after = await Ok("show", policy);
+
+        Assert.EndsWith("nothing published yet", before.Lines()[0]);
+        Assert.DoesNotContain("v0", before.Lines()[0]);
+        Assert.EndsWith("published v1", after.Lines()[0]);
+    }
+
+    [Fact]
     public async Task policy_list_and_snapshot_list_show_what_was_published()
     {
         var policy = await NewPolicy("cli-lists");
@@ -213,6 +228,21 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
         var run = await Host.Cli("publish", "nowhere", "--confirm-within", window, "--reason", "x");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal($"error: '{window}': the confirm window must be between 1 second and 1 day", run.Err.Trim());
+        Assert.Equal($"error: --confirm-within: '{window}': the confirm window must be between 1 second and 1 day\n(see: lethe publish --help)",
+            run.Err.Trim().ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("2d", "the unit must be s, m or h")]
+    [InlineData("soon", "is not a duration")]
+    public async Task a_confirm_window_that_is_not_a_duration_names_the_option_as_every_bad_value_does(string window, string why)
+    {
+        // As `--to abc` or `--position abc`: the option typed, and where to read what it takes.
+        var run = await OfflineCli.Run("", "publish", "home", "--confirm-within", window, "--reason", "x");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith($"error: --confirm-within: '{window}'", run.Err);
+        Assert.Contains(why, run.Err);
+        Assert.Contains("(see: lethe publish --help)", run.Err);
     }
 }

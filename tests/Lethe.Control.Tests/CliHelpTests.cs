@@ -20,6 +20,17 @@ public class CliHelpTests
     }
 
     [Fact]
+    public async Task confirms_help_says_what_reason_the_history_records_when_none_is_given()
+    {
+        var run = await OfflineCli.Run("", "confirm", "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        var reasonLine = run.Lines().Single(line => line.TrimStart().StartsWith("-m, --reason", StringComparison.Ordinal));
+        Assert.DoesNotContain("(REQUIRED)", reasonLine);
+        Assert.Contains("default: confirmed", reasonLine);
+    }
+
+    [Fact]
     public async Task an_option_a_command_does_not_take_is_refused_rather_than_ignored()
     {
         var run = await OfflineCli.Run("", "serve", "--json");

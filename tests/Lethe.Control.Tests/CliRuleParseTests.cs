@@ -5,6 +5,34 @@ namespace Lethe.Control.Tests;
 public class CliRuleParseTests
 {
     [Fact]
+    public async Task json_output_writes_text_as_it_is_and_escapes_only_what_json_or_a_terminal_needs()
+    {
+        var run = await OfflineCli.Run("", "rule", "parse", "--json", "action=drop comment=it's <x> & +1", "action=caf\u00e9",
+            "action=accept comment=a\u202eb");
+
+        var json = run.Out;
+        Assert.Contains("\"rule\": \"action=drop comment=it's <x> & +1\"", json);
+        Assert.Contains("\"input\": \"action=caf\u00e9\"", json);
+        Assert.Contains("not ASCII", json);
+        Assert.Contains("U+00E9", json);
+        // A bidirectional override stays escaped: shown raw, it would reorder what the terminal shows.
+        Assert.DoesNotContain("\u202e", json);
+        Assert.Contains("a\\u202Eb", json);
+        var parsed = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsArray();
+        Assert.Equal("action=drop comment=it's <x> & +1", (string?)parsed[0]!["rule"]);
+        Assert.Equal("action=accept comment=a\u202eb", (string?)parsed[2]!["input"]);
+    }
+
+    [Fact]
+    public async Task json_output_shows_an_emoji_as_itself()
+    {
+        var run = await OfflineCli.Run("", "rule", "parse", "--json", "action=accept comment=\ud83d\udc4d");
+
+        Assert.Contains("\ud83d\udc4d", run.Out);
+        Assert.DoesNotContain("\\uD83D", run.Out);
+    }
+
+    [Fact]
     public async Task valid_rules_print_their_canonical_form_one_line_each_and_exit_0()
     {
         var run = await OfflineCli.Run("", "rule", "parse", "proto=tcp dstports=443 action=accept dst4=192.0.2.0/24", "action=drop", "proto=udp action=reject comment=hi there");

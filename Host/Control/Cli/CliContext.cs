@@ -7,7 +7,7 @@ namespace Lethe.Control.Cli;
 /// <summary>What every CLI command shares: the output streams, the global options, and how to reach the server.</summary>
 public sealed class CliContext(TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http)
 {
-    private static readonly JsonSerializerOptions Indented = new(JsonSerializerOptions.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerOptions.Web);
 
     public TextWriter Out { get; } = output;
 
@@ -57,9 +57,9 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
 
     public bool WantsJson(ParseResult parse) => parse.GetValue(Json);
 
-    public void PrintJson(JsonNode? node) => Out.WriteLine(node?.ToJsonString(Indented) ?? "null");
+    public void PrintJson(JsonNode? node) => Out.WriteLine(JsonText.Indented(node));
 
-    public void PrintJson<T>(T value) => Out.WriteLine(JsonSerializer.Serialize(value, Indented));
+    public void PrintJson<T>(T value) => Out.WriteLine(JsonText.Indented(JsonSerializer.SerializeToNode(value, Web)));
 
     /// <summary>Runs a command body; a refusal becomes a message on stderr and exit code 1.</summary>
     public async Task<int> Run(Func<Task<int>> body)

@@ -61,7 +61,9 @@ public static class PolicyCommands
                 cli.PrintJson(policy);
                 return 0;
             }
-            cli.Out.WriteLine($"policy {policy["name"]}  version {policy["version"]}  published v{policy["latestVersion"]}" +
+            // Versions count from 1: a policy never published has no version 0 to name.
+            var latest = S(policy["latestVersion"]);
+            cli.Out.WriteLine($"policy {policy["name"]}  version {policy["version"]}  {(latest is "" or "0" ? "nothing published yet" : $"published v{latest}")}" +
                 (policy["pendingVersion"] is { } pending ? $"  (v{pending} awaiting confirmation by {policy["confirmBy"]})" : ""));
             foreach (var client in policy["clients"]!.AsArray())
             {

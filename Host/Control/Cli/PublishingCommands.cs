@@ -9,15 +9,28 @@ public static class PublishingCommands
     public static Command Publish(CliContext cli)
     {
         var policy = new Argument<string>("policy");
-        var within = new Option<string?>("--confirm-within")
+        var within = new Option<int?>("--confirm-within")
         {
             Description = "Commit-confirmed: unless `lethe confirm` arrives within this time (1 s to 1 day: 90s, 5m, 1h, or plain seconds), the last confirmed version comes back (one holding content this build no longer reads cannot: this one then stays, confirmed)",
+            // A parse error, as `--to abc` is: it names the option and points at --help.
+            CustomParser = result =>
+            {
+                try
+                {
+                    return (int)Durations.Parse(result.Tokens.Count == 1 ? result.Tokens[0].Value : "").TotalSeconds;
+                }
+                catch (CliException e)
+                {
+                    result.AddError($"--confirm-within: {e.Message}");
+                    return null;
+                }
+            },
         };
         var reason = CliContext.Reason();
         var publish = new Command("publish", "Run the policy tests, then seal the draft into a new signed snapshot version") { policy, within, reason };
         publish.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var seconds = parse.GetValue(within) is { } text ? (int?)Durations.Parse(text).TotalSeconds : null;
+            var seconds = parse.GetValue(within);
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/publish",
                 new { reason = parse.GetValue(reason) ?? "", confirmWithinSeconds = seconds }, Published, ct);
             PrintPublished(cli, parse, result);
@@ -30,6 +43,8 @@ public static class PublishingCommands
     {
         var policy = new Argument<string>("policy");
         var reason = CliContext.Reason(required: false);
+        // Named here so that --help shows it: the history records this reason for a bare `lethe confirm`.
+        reason.DefaultValueFactory = _ => "confirmed";
         var version = new Option<int?>("--version")
         {
             Description = "The published version you tested: refused (409) if another one waits, as when someone published since",
@@ -38,7 +53,7 @@ public static class PublishingCommands
         confirm.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/confirm",
-                new { reason = parse.GetValue(reason) ?? "confirmed", version = parse.GetValue(version) }, ["version", "confirmedVersion"], ct);
+                new { reason = parse.GetValue(reason), version = parse.GetValue(version) }, ["version", "confirmedVersion"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.WriteLine($"confirmed {S(result!["policy"])} version {S(result["confirmedVersion"])}: it stays (policy version {S(result["version"])}, for --if-match)");
             return 0;
