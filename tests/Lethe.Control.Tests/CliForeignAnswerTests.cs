@@ -52,6 +52,9 @@ public class CliForeignAnswerTests
     [InlineData("[{\"client\": \"work\", \"addressesAdded\": 7}]", "a client's \"addressesAdded\" that is not a list", "diff", "home", "1", "2")]
     [InlineData("[{\"at\": \"yesterday\", \"actor\": \"alice\"}]", "an entry whose \"at\" is not a time", "history", "home")]
     [InlineData("[{\"actor\": \"alice\"}]", "an entry whose \"at\" is not a time", "history", "home")]
+    [InlineData("[{\"version\": 1, \"sealedAt\": \"soon\"}]", "an entry whose \"sealedAt\" is not a time", "snapshot", "list", "home")]
+    [InlineData("{\"name\": \"home\", \"version\": 1, \"clients\": [], \"tests\": [], \"pendingVersion\": 2, \"confirmBy\": 7}", "a \"confirmBy\" that is not a time", "show", "home")]
+    [InlineData("{\"policy\": \"home\", \"version\": 2, \"contentSha256\": \"ab\", \"keyId\": \"k\", \"confirmBy\": \"in an hour\"}", "a \"confirmBy\" that is not a time", "publish", "home", "--reason", "r")]
     [InlineData("{\"ids\": \"r-1\"}", "an \"ids\" that is not a list", "rule", "import", "home", "work", "-", "--reason", "r")]
     public async Task another_json_api_whose_answer_has_the_wrong_shape_inside_is_named_not_a_stack_trace(string body, string what, params string[] command)
     {

@@ -41,6 +41,35 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Contains("lethe confirm cli-undo-pending", rollback.Out);
     }
 
+    /// <summary>As `history` prints its times, which `show --at` reads back: one way everywhere a reader compares them.</summary>
+    private static readonly Regex HistoryTime = new(@"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z");
+
+    [Fact]
+    public async Task every_time_the_readable_output_prints_is_utc_to_the_microsecond_as_history_prints_it()
+    {
+        var policy = await NewPolicy("cli-times");
+        await Ok("publish", policy, "--reason", "baseline");
+        await Ok("rule", "add", policy, "work", "action=drop", "--reason", "lock down");
+
+        var publish = await Ok("publish", policy, "--confirm-within", "1h", "--reason", "risky");
+        var show = await Ok("show", policy);
+        await Ok("rule", "add", policy, "work", "action=accept", "--reason", "second thoughts");
+        var restore = await Ok("rollback", policy, "--to", "2", "--reason", "undo");
+        var snapshots = await Ok("snapshot", "list", policy);
+        var history = await Ok("history", policy);
+
+        var deadline = Regex.Match(publish.Out, "confirm by (.*) with").Groups[1].Value;
+        Assert.Matches(new Regex($"^{HistoryTime}$"), deadline);
+        Assert.Contains($"awaiting confirmation by {deadline})", show.Out);
+        Assert.Contains($"confirm by {deadline} with", restore.Out);
+        using var editor = Host.Client();
+        var sealedAt = (await editor.Snapshots(policy)).Select(s => DateTimeOffset.Parse(s!["sealedAt"].Str(), System.Globalization.CultureInfo.InvariantCulture));
+        var rows = snapshots.Lines().Skip(1).ToArray();
+        Assert.Equal(sealedAt.Select(t => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)),
+            rows.Select(r => HistoryTime.Match(r).Value));
+        Assert.All(history.Lines().Skip(1), l => Assert.Matches(new Regex($"^{HistoryTime} "), l));
+    }
+
     [Fact]
     public async Task publish_diff_history_and_rollback_work_end_to_end()
     {

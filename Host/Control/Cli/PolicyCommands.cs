@@ -64,7 +64,7 @@ public static class PolicyCommands
             // Versions count from 1: a policy never published has no version 0 to name.
             var latest = S(policy["latestVersion"]);
             cli.Out.WriteLine($"policy {policy["name"]}  version {policy["version"]}  {(latest is "" or "0" ? "nothing published yet" : $"published v{latest}")}" +
-                (policy["pendingVersion"] is { } pending ? $"  (v{pending} awaiting confirmation by {policy["confirmBy"]})" : ""));
+                (policy["pendingVersion"] is { } pending ? $"  (v{pending} awaiting confirmation by {CliTime.Text(policy["confirmBy"])})" : ""));
             foreach (var client in policy["clients"]!.AsArray())
             {
                 cli.Out.WriteLine($"client {client!["name"]}  {string.Join(", ", client["addresses"]!.AsArray().Select(S))}");
@@ -83,10 +83,11 @@ public static class PolicyCommands
         return show;
     }
 
-    /// <summary>The lists `show` prints from: clients with their addresses and rules, and the policy tests.</summary>
+    /// <summary>What `show` prints from: clients with their addresses and rules, the policy tests, and a version on trial's deadline.</summary>
     private static string? PolicyShape(JsonObject policy) =>
         AnswerShape.List(policy["clients"], "a \"clients\"", ofObjects: true)
         ?? AnswerShape.List(policy["tests"], "a \"tests\"", ofObjects: true)
+        ?? (policy["pendingVersion"] is null ? null : CliTime.Problem(policy["confirmBy"], "a \"confirmBy\" that"))
         ?? AnswerShape.Entries(policy["clients"]!.AsArray(), client => AnswerShape.First(
             AnswerShape.List(client["addresses"], "a client's \"addresses\"", ofObjects: false),
             AnswerShape.List(client["rules"], "a client's \"rules\"", ofObjects: true)));

@@ -32,7 +32,7 @@ public static class PublishingCommands
         {
             var seconds = parse.GetValue(within);
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/publish",
-                new { reason = parse.GetValue(reason) ?? "", confirmWithinSeconds = seconds }, Published, ct);
+                new { reason = parse.GetValue(reason) ?? "", confirmWithinSeconds = seconds }, Published, Deadline, ct);
             PrintPublished(cli, parse, result);
             return 0;
         }));
@@ -76,7 +76,7 @@ public static class PublishingCommands
         rollback.SetAction((parse, ct) => cli.Run(async () =>
         {
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/rollback",
-                new { toVersion = parse.GetValue(to), reason = parse.GetValue(reason) ?? "" }, Published, ct);
+                new { toVersion = parse.GetValue(to), reason = parse.GetValue(reason) ?? "" }, Published, Deadline, ct);
             if (result["newVersion"]?.GetValueKind() == System.Text.Json.JsonValueKind.False && !cli.WantsJson(parse))
             {
                 cli.Out.WriteLine($"restored the draft of {S(result["policy"])} to version {S(result["version"])}, discarding its unpublished changes; " +
@@ -84,7 +84,7 @@ public static class PublishingCommands
                 if (result["confirmBy"] is { } by)
                 {
                     // Still on trial: restoring its draft confirms nothing, and the watchdog reverts it at the deadline.
-                    cli.Out.WriteLine($"version {S(result["version"])} still awaits confirmation: confirm by {S(by)} with `lethe confirm {S(result["policy"])}`, or it is reverted");
+                    cli.Out.WriteLine($"version {S(result["version"])} still awaits confirmation: confirm by {CliTime.Text(by)} with `lethe confirm {S(result["policy"])}`, or it is reverted");
                 }
                 return 0;
             }
@@ -113,7 +113,7 @@ public static class PublishingCommands
             var (most, cursor) = (parse.GetValue(limit), parse.GetValue(before));
             var query = string.Join("&", new[] { most is { } l ? $"limit={l}" : null, cursor is { } b ? $"before={b}" : null }.OfType<string>());
             var (result, older) = await cli.Api(parse).GetPage($"/policies/{ApiPath.Segment(parse, policy)}/history" + (query.Length > 0 ? "?" + query : ""),
-                e => DateTimeOffset.TryParse(S(e["at"]), System.Globalization.CultureInfo.InvariantCulture, out _) ? null : "an entry whose \"at\" is not a time", ct);
+                e => CliTime.Problem(e["at"], "an entry whose \"at\""), ct);
             var paged = most is not null || cursor is not null;
             if (cli.WantsJson(parse))
             {
@@ -124,8 +124,7 @@ public static class PublishingCommands
             cli.Out.Write(TextTable.Render(["AT", "ACTOR", "VERSION", "CORRELATION", "REASON", "SUMMARY"],
                 result.Select(e => (IReadOnlyList<string>)[
                     // To the microsecond, as stored: a time copied from here into `show --at` includes its change.
-                    DateTimeOffset.Parse(S(e!["at"]), System.Globalization.CultureInfo.InvariantCulture).UtcDateTime
-                        .ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+                    CliTime.Text(e!["at"]),
                     S(e["actor"]), e["version"] is null ? "" : "v" + S(e["version"]), S(e["correlationId"]),
                     S(e["reason"]), S(e["summary"])])));
             if (older is { } next)
@@ -200,6 +199,9 @@ public static class PublishingCommands
 
     private static readonly string[] Published = ["policy", "version", "contentSha256", "keyId"];
 
+    /// <summary>The deadline a version on trial has, which the printers format.</summary>
+    private static string? Deadline(JsonObject result) => CliTime.Problem(result["confirmBy"], "a \"confirmBy\" that", optional: true);
+
     private static void PrintPublished(CliContext cli, ParseResult parse, JsonNode result)
     {
         if (cli.WantsJson(parse))
@@ -212,7 +214,7 @@ public static class PublishingCommands
         cli.Out.WriteLine($"keyId {S(result["keyId"])}");
         if (result["confirmBy"] is { } by)
         {
-            cli.Out.WriteLine($"confirm by {S(by)} with `lethe confirm {S(result["policy"])}`, or it is reverted");
+            cli.Out.WriteLine($"confirm by {CliTime.Text(by)} with `lethe confirm {S(result["policy"])}`, or it is reverted");
         }
     }
 }

@@ -51,10 +51,11 @@ public static class SnapshotCommands
         var list = new Command("list", "List a policy's sealed versions") { listPolicy };
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
-            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, listPolicy)}/snapshots", ct);
+            var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, listPolicy)}/snapshots",
+                s => CliTime.Problem(s["sealedAt"], "an entry whose \"sealedAt\""), ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
             else cli.Out.Write(TextTable.Render(["VERSION", "SEALED", "KEY", "CONTENT SHA-256"],
-                result.Select(s => (IReadOnlyList<string>)[S(s!["version"]), S(s["sealedAt"]), S(s["keyId"]), S(s["contentSha256"])])));
+                result.Select(s => (IReadOnlyList<string>)[S(s!["version"]), CliTime.Text(s["sealedAt"]), S(s["keyId"]), S(s["contentSha256"])])));
             return 0;
         }));
 
