@@ -507,6 +507,68 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(before, await LogState.Of(Host, "val"));
     }
 
+    /// <summary>
+    /// Every way the server comes to answer with a problem: the binding's refusal, handled as an
+    /// exception, went out with headers forbidding caches to keep it, and the others must too, or a
+    /// proxy may serve one refusal (a 401, a 404 for a policy about to be made) in place of a later answer.
+    /// </summary>
+    [Theory]
+    [InlineData("a form-encoded body, refused by routing", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("a charset the server cannot read", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("a path no endpoint serves", HttpStatusCode.NotFound)]
+    [InlineData("a method the path does not take", HttpStatusCode.MethodNotAllowed)]
+    [InlineData("no token", HttpStatusCode.Unauthorized)]
+    [InlineData("a viewer's change", HttpStatusCode.Forbidden)]
+    [InlineData("a policy that does not exist", HttpStatusCode.NotFound)]
+    [InlineData("a field that is invalid", HttpStatusCode.BadRequest)]
+    public async Task every_problem_answer_forbids_caching_it_as_the_415_for_a_body_with_no_content_type_does(string request, HttpStatusCode status)
+    {
+        using var editor = Host.Client();
+        using var bare = new ByteArrayContent("{\"rule\": \"action=drop\", \"reason\": \"try\"}"u8.ToArray());
+        using var reference = await editor.PostAsync("/policies/val/clients/work/rules", bare);
+        await reference.Problem(HttpStatusCode.UnsupportedMediaType);
+        Assert.Contains("no-cache", CachingHeaders(reference)["Cache-Control"]);
+
+        using var answer = await Send(request);
+
+        await answer.Problem(status);
+        Assert.Equal(CachingHeaders(reference), CachingHeaders(answer));
+    }
+
+    private async Task<HttpResponseMessage> Send(string request)
+    {
+        var body = "{\"rule\": \"action=drop\", \"reason\": \"try\"}";
+        var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", request switch
+        {
+            "a form-encoded body, refused by routing" => "application/x-www-form-urlencoded",
+            "a charset the server cannot read" => "application/json; charset=bogus",
+            _ => "application/json",
+        });
+        using var client = Host.Client(request switch
+        {
+            "no token" => null,
+            "a viewer's change" => ControlPlaneHost.ViewerToken,
+            _ => ControlPlaneHost.EditorToken,
+        });
+        return request switch
+        {
+            "a path no endpoint serves" => await client.GetAsync("/nowhere"),
+            "a method the path does not take" => await client.DeleteAsync("/policies/val/clients/work/rules"),
+            "a policy that does not exist" => await client.GetAsync("/policies/never-made"),
+            "a field that is invalid" => await client.PostAsync("/policies/val/clients/work/rules",
+                new StringContent("{\"rule\": \"action=allow\", \"reason\": \"try\"}", System.Text.Encoding.UTF8, "application/json")),
+            _ => await client.PostAsync("/policies/val/clients/work/rules", content),
+        };
+    }
+
+    /// <summary>The headers that tell a cache whether it may keep an answer, as sent (Expires: -1 is no date).</summary>
+    private static Dictionary<string, string> CachingHeaders(HttpResponseMessage response) =>
+        new[] { "Cache-Control", "Pragma", "Expires" }.ToDictionary(name => name, name =>
+            response.Headers.NonValidated.TryGetValues(name, out var values) || response.Content.Headers.NonValidated.TryGetValues(name, out values)
+                ? string.Join(", ", values)
+                : "(none)");
+
     [Fact]
     public async Task a_quoted_utf8_charset_is_read_as_utf8()
     {

@@ -71,7 +71,11 @@ public static class ControlPlane
             .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.Granting(Roles.Viewer)))
             .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Granting(Roles.Editor)))
             .AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Granting(Roles.Admin)));
-        services.AddProblemDetails(o => o.CustomizeProblemDetails = MediaTypeProblem.Describe);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            MediaTypeProblem.Describe(context);
+            ProblemCaching.Forbid(context);
+        });
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddExceptionHandler<ProblemMapping>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
