@@ -11,16 +11,30 @@ public static class ValidationRules
 
     public static IRuleBuilderOptions<T, string> IsName<T>(this IRuleBuilder<T, string> rule) =>
         rule.NotEmpty().Matches(NamePattern)
-            .WithMessage("'{PropertyName}' must be 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit.");
+            .WithMessage("'{PropertyName}' must be 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit.").AsField();
 
     public static IRuleBuilderOptions<T, string> IsReason<T>(this IRuleBuilder<T, string> rule) =>
         rule.NotEmpty().WithMessage("Every change needs a reason: say why (--reason).")
             .Must(r => Characters(r) <= MaxReasonCharacters)
             .WithMessage((_, r) => $"'{{PropertyName}}' must be {MaxReasonCharacters} characters or fewer; it has {Characters(r)}.")
             .Must(IsPlainText).WithMessage("'{PropertyName}' must be one line of text: no control characters (line breaks, tabs, NUL), no line or paragraph separators, no bidirectional overrides and no broken UTF-16.")
-            .Must(HasVisibleText).WithMessage("'{PropertyName}' must say something: it has no letter, digit, punctuation or symbol, only blanks or invisible characters.");
+            .Must(HasVisibleText).WithMessage("'{PropertyName}' must say something: it has no letter, digit, punctuation or symbol, only blanks or invisible characters.")
+            .AsField();
 
     public const int MaxReasonCharacters = 500;
+
+    /// <summary>
+    /// Names the field in the rule's messages ('{PropertyName}', and FluentValidation's own messages) as
+    /// the request spells it and the errors object keys it ('port', 'ruleId'), which is the CLI's option
+    /// too (--port), not in the default capitalised form ('Port', 'Rule Id'). Read when a message is
+    /// made, so a name given by OverridePropertyName counts.
+    /// </summary>
+    public static IRuleBuilderOptions<T, TProperty> AsField<T, TProperty>(this IRuleBuilderOptions<T, TProperty> rule) =>
+        rule.Configure(r => r.SetDisplayName(_ => r.PropertyName.Length == 0 ? r.PropertyName : char.ToLowerInvariant(r.PropertyName[0]) + r.PropertyName[1..]));
+
+    /// <summary>The version a change was decided on, which a request gives as If-Match (refused there first, so this guards the command).</summary>
+    public static IRuleBuilderOptions<T, long?> IsExpectedVersion<T>(this IRuleBuilder<T, long?> rule) =>
+        rule.GreaterThan(0).WithMessage((_, version) => $"If-Match must be a policy version (1 or more) such as \"7\", not {version}.");
 
     /// <summary>Characters as a reader counts them: a character outside the Basic Multilingual Plane (an emoji, say) is one, not its two UTF-16 units.</summary>
     private static int Characters(string? text)
@@ -99,7 +113,7 @@ public static class ValidationRules
     /// <summary>A sealed version as a request names it: its number, or "latest".</summary>
     public static IRuleBuilderOptions<T, string> IsSnapshotVersion<T>(this IRuleBuilder<T, string> rule) =>
         rule.Must(v => v == "latest" || (int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0))
-            .WithMessage("'Version' must be a version number (1, 2, ...) or latest.");
+            .WithMessage("'version' must be a version number (1, 2, ...) or latest.");
 
     /// <summary>A bad rule is reported under "rule.KEY", so the field names the offending key.</summary>
     /// <param name="clock">The handler's clock: a relative expire is judged by where it lands from now.</param>

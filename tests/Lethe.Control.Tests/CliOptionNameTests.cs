@@ -61,6 +61,19 @@ public class CliOptionNameTests(HostFixture fixture) : IClassFixture<HostFixture
     }
 
     [Fact]
+    public async Task a_test_with_a_port_out_of_range_says_what_the_port_must_be_in_the_words_the_user_typed()
+    {
+        var policy = await Host.NewPolicyWithWork("cli-names-port-text");
+
+        var run = await Host.Cli("test", "add", policy, "--client", "work", "--to", "192.0.2.1", "--port", "70000",
+            "--expect", "drop", "--reason", "no web");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("  --port: 'port' must be between 0 and 65535", run.Err);
+        Assert.DoesNotContain("'Port'", run.Err);
+    }
+
+    [Fact]
     public async Task a_reason_the_server_refuses_names_the_reason_option()
     {
         var run = await Host.Cli("policy", "create", "cli-names-reason", "--reason", new string('r', 501));

@@ -243,6 +243,43 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(["If-Match"], problem.ErrorKeys());
     }
 
+    /// <summary>
+    /// Each message names its field as the request spells it, which is how the CLI's option reads too
+    /// (--port, --reason), as 'limit' and 'confirmWithinSeconds' always did, not in FluentValidation's
+    /// default capitalised form ('Port', 'Expected Version').
+    /// </summary>
+    [Theory]
+    [InlineData("POST", "/policies/val/tests", """{"client": "work", "to": "192.0.2.1", "proto": "tcp", "port": 70000, "expect": "drop", "reason": "r"}""", "port", "'port' must be between 0 and 65535")]
+    [InlineData("POST", "/policies/val/tests", """{"client": "work", "to": "192.0.2.1", "proto": "sctp", "expect": "drop", "reason": "r"}""", "proto", "'proto' must be tcp, udp or icmp")]
+    [InlineData("POST", "/policies/val/tests", """{"client": "work", "to": "192.0.2.1", "proto": "tcp", "port": 22, "expect": "maybe", "reason": "r"}""", "expect", "'expect' must be accept or drop")]
+    [InlineData("POST", "/policies", """{"name": "Bad Name", "reason": "r"}""", "name", "'name' must be 1 to 63 characters")]
+    [InlineData("POST", "/policies", """{"name": "okname", "reason": "two\nlines"}""", "reason", "'reason' must be one line of text")]
+    [InlineData("POST", "/policies/val/clients", """{"name": "Work!", "addresses": ["10.137.0.9"], "reason": "r"}""", "name", "'name' must be 1 to 63 characters")]
+    [InlineData("POST", "/policies/val/clients/Work!/remove", """{"reason": "r"}""", "client", "'client' must be 1 to 63 characters")]
+    [InlineData("POST", "/policies/Val/publish", """{"reason": "r"}""", "policy", "'policy' must be 1 to 63 characters")]
+    [InlineData("POST", "/policies/val/clients/work/rules", """{"rule": "action=drop", "position": -1, "reason": "r"}""", "position", "'position' must be greater than or equal to '0'")]
+    [InlineData("POST", "/policies/val/rules/r-0000000000/move", """{"reason": "r"}""", "position", "'position' is required")]
+    [InlineData("POST", "/policies/val/clients/work/rules/import", """{"reason": "r"}""", "lines", "'lines' is required")]
+    [InlineData("POST", "/policies/val/confirm", """{"reason": "r", "version": 0}""", "version", "'version' must be greater than '0'")]
+    [InlineData("GET", "/policies/val/diff?from=abc&to=draft", null, "from", "'from' must be a version number")]
+    [InlineData("GET", "/policies/val/diff?from=1&to=abc", null, "to", "'to' must be a version number")]
+    [InlineData("GET", "/policies/val/snapshots/abc", null, "version", "'version' must be a version number")]
+    public async Task a_field_error_names_the_field_as_the_request_spells_it(string method, string path, string? body, string key, string message)
+    {
+        using var editor = Host.Client();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using var response = await editor.SendAsync(request);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Contains(message, problem.ErrorText(key));
+        Assert.DoesNotMatch("'[A-Z][a-z]+( [A-Z][a-z]+)*'", problem["detail"].Str());
+    }
+
     [Theory]
     [InlineData("/policies", "name")]
     [InlineData("/policies/val/clients", "name")]

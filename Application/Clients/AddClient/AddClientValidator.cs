@@ -24,7 +24,7 @@ public sealed class AddClientValidator : AbstractValidator<AddClient>
             // Wrong whatever the policy holds, so named under its field like any bad value, not refused by the policy.
             .Must(a => Unusable(a) is null)
             .WithMessage((_, a) => $"{RuleParser.ParseAddress(a!)} cannot be a client's address: {Unusable(a)}.");
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 
     private static string? Unusable(string? text) =>

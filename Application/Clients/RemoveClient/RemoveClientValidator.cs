@@ -11,6 +11,6 @@ public sealed class RemoveClientValidator : AbstractValidator<RemoveClient>
         // The route names it {client}; the body has no "name".
         RuleFor(x => x.Name).IsName().OverridePropertyName("client");
         RuleFor(x => x.Reason).IsReason();
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 }

@@ -8,8 +8,8 @@ public sealed class GetDiffValidator : AbstractValidator<GetDiff>
     public GetDiffValidator()
     {
         RuleFor(x => x.Policy).IsName();
-        RuleFor(x => x.From).Must(IsSide).WithMessage("'From' must be a version number (1, 2, ...) or draft.");
-        RuleFor(x => x.To).Must(IsSide).WithMessage("'To' must be a version number (1, 2, ...) or draft.");
+        RuleFor(x => x.From).Must(IsSide).WithMessage("'from' must be a version number (1, 2, ...) or draft.");
+        RuleFor(x => x.To).Must(IsSide).WithMessage("'to' must be a version number (1, 2, ...) or draft.");
     }
 
     private static bool IsSide(string side) => side == "draft" || (int.TryParse(side, out var v) && v > 0);

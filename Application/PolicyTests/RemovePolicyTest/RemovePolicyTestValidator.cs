@@ -8,8 +8,8 @@ public sealed class RemovePolicyTestValidator : AbstractValidator<RemovePolicyTe
     public RemovePolicyTestValidator()
     {
         RuleFor(x => x.Policy).IsName();
-        RuleFor(x => x.TestId).NotEmpty();
+        RuleFor(x => x.TestId).NotEmpty().AsField();
         RuleFor(x => x.Reason).IsReason();
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 }

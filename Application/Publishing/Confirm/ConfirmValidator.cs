@@ -9,7 +9,7 @@ public sealed class ConfirmValidator : AbstractValidator<Confirm>
     {
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Reason).IsReason();
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
-        RuleFor(x => x.Version).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
+        RuleFor(x => x.Version).GreaterThan(0).AsField();
     }
 }

@@ -15,6 +15,6 @@ public sealed class PublishValidator : AbstractValidator<Publish>
         RuleFor(x => x.ConfirmWithin).InclusiveBetween(TimeSpan.FromSeconds(1), LongestWindow)
             .OverridePropertyName("ConfirmWithinSeconds")
             .WithMessage("'confirmWithinSeconds' must be between 1 second and 1 day (86400).");
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 }

@@ -11,6 +11,6 @@ public sealed class RollBackValidator : AbstractValidator<RollBack>
         // Worded without the field's name: the CLI names it by its option (--to), the API by its field.
         RuleFor(x => x.ToVersion).GreaterThan(0).WithMessage(x => $"The version to roll back to is a published version, 1 or more, not {x.ToVersion}.");
         RuleFor(x => x.Reason).IsReason();
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 }

@@ -10,8 +10,8 @@ public sealed class AddRuleValidator : AbstractValidator<AddRule>
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Client).IsName();
         RuleFor(x => x.Rule).IsQubesRule(clock);
-        RuleFor(x => x.Position).GreaterThanOrEqualTo(0);
+        RuleFor(x => x.Position).GreaterThanOrEqualTo(0).AsField();
         RuleFor(x => x.Reason).IsReason();
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 }

@@ -12,8 +12,8 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Client).IsName();
         RuleFor(x => x.Reason).IsReason();
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
-        RuleFor(x => x.Lines).NotNull().WithMessage("'Lines' is required: the rules, one per line.");
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
+        RuleFor(x => x.Lines).NotNull().WithMessage("'lines' is required: the rules, one per line.");
         RuleFor(x => x.Lines).Custom((lines, context) =>
         {
             for (var i = 0; i < (lines?.Count ?? 0); i++)

@@ -8,8 +8,8 @@ public sealed class RemoveRuleValidator : AbstractValidator<RemoveRule>
     public RemoveRuleValidator()
     {
         RuleFor(x => x.Policy).IsName();
-        RuleFor(x => x.RuleId).NotEmpty();
+        RuleFor(x => x.RuleId).NotEmpty().AsField();
         RuleFor(x => x.Reason).IsReason();
-        RuleFor(x => x.ExpectedVersion).GreaterThan(0);
+        RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 }
