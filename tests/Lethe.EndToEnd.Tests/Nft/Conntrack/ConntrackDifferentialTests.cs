@@ -18,7 +18,7 @@ namespace Lethe.EndToEnd.Tests.Nft.Conntrack;
 /// (default 1 and 300, about 2,500 packets) pick a longer run; the report, which sorts the flows that
 /// differ by their first difference (the later ones mostly follow from it, once the two firewalls'
 /// views of the flow have parted), with one whole flow of each kind packet by packet, goes to
-/// LETHE_CT_REPORT (default /tmp/ctdiff-report.txt).
+/// LETHE_CT_REPORT (default /tmp/ctdiff-report.txt), and every such flow to the same name with .flows.
 /// </summary>
 public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
 {
@@ -130,7 +130,11 @@ public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
         {
             report.Append($"\n== {cases.Count} flows first differ in {kind}\n{cases[0]}");
         }
-        File.WriteAllText(Environment.GetEnvironmentVariable("LETHE_CT_REPORT") ?? "/tmp/ctdiff-report.txt", report.ToString());
+        var path = Environment.GetEnvironmentVariable("LETHE_CT_REPORT") ?? "/tmp/ctdiff-report.txt";
+        File.WriteAllText(path, report.ToString());
+        // Every flow that differs, by kind, beside it: a kind's first flow may not show each way into it.
+        File.WriteAllText(path + ".flows", string.Concat(differences.OrderByDescending(d => d.Value.Count)
+            .SelectMany(d => d.Value.Select(flow => $"\n== {d.Key}\n{flow}"))));
         output.WriteLine(report.ToString());
         // TCP differs in known ways (README, "lethe-firewall nft"); the firewalls' own answers differ by
         // their rate limits. UDP and ICMP, related errors included, must pass and leave byte for byte alike.
