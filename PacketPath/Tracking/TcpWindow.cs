@@ -21,10 +21,27 @@ internal struct TcpSide
     /// <summary>The end of a SYN this side sent on a tuple already established (with <see cref="TcpSideFlags.SynPending"/>), until the next segment.</summary>
     public uint SynEnd;
 
-    /// <summary>The shift applied to the windows this side advertises (RFC 7323), once both offered one.</summary>
-    public byte Scale;
+    /// <summary>That SYN's window, from which a SYN-ACK answering it starts this side afresh.</summary>
+    public ushort SynWindow;
+
+    // Scale and SynScale, 0 to 14 each, share a byte, so that the side (and the flow's entry) stays its size.
+    private byte _scales;
 
     public TcpSideFlags Flags;
+
+    /// <summary>The shift applied to the windows this side advertises (RFC 7323), once both offered one.</summary>
+    public byte Scale
+    {
+        readonly get => (byte)(_scales & 0x0F);
+        set => _scales = (byte)((_scales & 0xF0) | value);
+    }
+
+    /// <summary>The shift that SYN offered (with <see cref="TcpSideFlags.SynOffersScale"/>).</summary>
+    public byte SynScale
+    {
+        readonly get => (byte)(_scales >> 4);
+        set => _scales = (byte)((_scales & 0x0F) | (value << 4));
+    }
 }
 
 [Flags]
@@ -57,6 +74,9 @@ internal enum TcpSideFlags : byte
     /// the client's reset of the stale connection starts. <see cref="AckSeen"/> is not set by it.
     /// </summary>
     StaleAckPassed = 32,
+
+    /// <summary>The SYN of <see cref="SynPending"/> offered window scaling: <see cref="TcpSide.SynScale"/> holds.</summary>
+    SynOffersScale = 64,
 }
 
 /// <summary>What a tracked flow does with one TCP segment.</summary>
@@ -152,7 +172,11 @@ internal static class TcpWindow
             // passes and changes nothing; the server's SYN-ACK to it resynchronises the flow, or its
             // challenge ACK draws the client's exact reset, which closes it.
             sender.SynEnd = end;
-            sender.Flags |= TcpSideFlags.SynPending;
+            sender.SynWindow = segment.Window;
+            sender.SynScale = (byte)Math.Max((int)segment.WindowScale, 0);
+            sender.Flags = segment.WindowScale >= 0
+                ? sender.Flags | TcpSideFlags.SynPending | TcpSideFlags.SynOffersScale
+                : (sender.Flags | TcpSideFlags.SynPending) & ~TcpSideFlags.SynOffersScale;
             return TcpCheck.Pass;
         }
         if (isReply && (flags & (TcpTracker.Rst | TcpTracker.Ack)) == (TcpTracker.Rst | TcpTracker.Ack)
@@ -165,12 +189,21 @@ internal static class TcpWindow
         if (isReply && syn && (flags & TcpTracker.Ack) != 0 && (receiver.Flags & TcpSideFlags.SynPending) != 0
             && segment.Acknowledgement == receiver.SynEnd)
         {
-            // The server took that SYN as a new connection. Its SYN's window and scale were not kept, so the
-            // new connection is followed as one picked up midway: not held to the window bounds.
+            // The server took that SYN as a new connection: the client's side starts afresh from that SYN, as
+            // conntrack restores it from what it noted, and this SYN-ACK is judged as the answer to it, so the
+            // new connection is held to its windows as any other (followed loosely, a blind segment would pass).
+            var client = default(TcpSide);
+            client.End = client.MaxEnd = receiver.SynEnd;
+            client.MaxWindow = Math.Max(receiver.SynWindow, (ushort)1);
+            if ((receiver.Flags & TcpSideFlags.SynOffersScale) != 0)
+            {
+                client.Scale = receiver.SynScale;
+                client.Flags = TcpSideFlags.OffersScale;
+            }
+            receiver = client;
             sender = default;
-            receiver = default;
-            sender.Flags = receiver.Flags = TcpSideFlags.Liberal;
-            return TcpCheck.Resync;
+            var answer = Advance(ref sender, ref receiver, segment, ConnectionState.SynSent, isReply);
+            return answer == TcpCheck.Accept ? TcpCheck.Resync : answer;
         }
         if (isReply && syn && (flags & TcpTracker.Ack) == 0 && state != ConnectionState.SynSent
             && !(state == ConnectionState.SynReceived && (sender.Flags & TcpSideFlags.AckSeen) == 0))

@@ -305,6 +305,26 @@ public class TcpSequenceWindowTests
     }
 
     [Fact]
+    public void the_new_connection_of_a_client_reusing_its_port_is_held_to_the_windows_its_syn_and_syn_ack_gave()
+    {
+        const uint newIsn = 3_000_000_000;
+        const uint serverIsn = 9_000;
+        Assert.True(_lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 64240, tcpOptions: WindowScale7)).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Syn | TcpFlags.Ack, serverIsn, newIsn + 1, window: 65160, tcpOptions: WindowScale7).Forwarded);
+        Assert.True(FromClient(TcpFlags.Ack, newIsn + 1, serverIsn + 1).Forwarded);
+
+        var ofUnsent = FromRemote(TcpFlags.Ack, serverIsn + 1, newIsn + 1 + 200_000);
+        var blind = FromRemote(TcpFlags.Ack | TcpFlags.Psh, serverIsn + 1 + 10_000_000, newIsn + 1, payload: 100);
+        // The client's window, 502 scaled by the 7 its SYN offered, takes this much.
+        var farInTheWindow = FromRemote(TcpFlags.Ack | TcpFlags.Psh, serverIsn + 1 + 60_000, newIsn + 1, payload: 1_000);
+
+        Assert.Equal(DropReason.TcpOutOfWindow, ofUnsent.Reason);
+        Assert.Equal(DropReason.TcpOutOfWindow, blind.Reason);
+        Assert.True(farInTheWindow.Forwarded, farInTheWindow.Reason.ToString());
+        Assert.Equal(ConnectionState.Established, State());
+    }
+
+    [Fact]
     public void a_restarted_client_reusing_its_port_gets_through_after_the_servers_challenge_ack()
     {
         const uint newIsn = 3_000_000_000;
