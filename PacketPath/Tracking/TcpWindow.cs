@@ -200,10 +200,16 @@ internal static class TcpWindow
                 client.Scale = receiver.SynScale;
                 client.Flags = TcpSideFlags.OffersScale;
             }
+            // A SYN-ACK the fresh sides do not take changes neither, whatever is done with it: the old flow stays.
+            var server = default(TcpSide);
+            var answer = Advance(ref server, ref client, segment, ConnectionState.SynSent, isReply);
+            if (answer != TcpCheck.Accept)
+            {
+                return answer;
+            }
+            sender = server;
             receiver = client;
-            sender = default;
-            var answer = Advance(ref sender, ref receiver, segment, ConnectionState.SynSent, isReply);
-            return answer == TcpCheck.Accept ? TcpCheck.Resync : answer;
+            return TcpCheck.Resync;
         }
         if (isReply && syn && (flags & TcpTracker.Ack) == 0 && state != ConnectionState.SynSent
             && !(state == ConnectionState.SynReceived && (sender.Flags & TcpSideFlags.AckSeen) == 0))
