@@ -829,6 +829,45 @@ public class TcpSequenceWindowTests
         Assert.Equal(DropReason.TcpInvalid, afterItsAck.Reason);
     }
 
+    // Seen in ConntrackDifferentialTests (seed 45): conntrack takes a keepalive past the SYN-ACK's end before the
+    // handshake ACK by its workaround for stacks that overrun the window, which moves where the server has sent up to
+    // back a byte, and then drops the client's ACK of the server's data; the client has that data (README, where TCP differs).
+    [Fact]
+    public void the_clients_ack_of_data_the_server_sent_before_the_handshake_ack_passes_after_the_servers_keepalive()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40007, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Remote(TcpFlags flags, uint seq, int payload = 0) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, payload: payload, sequence: seq, acknowledgement: 1001));
+
+        Assert.True(Remote(TcpFlags.Syn | TcpFlags.Ack, 5000).Forwarded);
+        Assert.True(Remote(TcpFlags.Ack | TcpFlags.Psh, 5001, payload: 514).Forwarded);
+        Assert.True(Remote(TcpFlags.Ack, 5514).Forwarded);
+        var ack = lab.FromWork(Packets.Tcp(Work4, Remote4, 40007, 443, TcpFlags.Ack, sequence: 1001, acknowledgement: 5515));
+
+        Assert.True(ack.Forwarded, ack.Reason.ToString());
+    }
+
+    // Seen in ConntrackDifferentialTests (seed 41): conntrack takes the remote's reset of the unanswered SYN, past the end
+    // of a SYN-ACK it refused by the data that followed, by that workaround, keeps the flow waiting, and passes the
+    // remote's SYN after it as a simultaneous open; the client, its SYN reset, would answer that SYN with a reset.
+    [Fact]
+    public void a_syn_from_the_uplink_after_its_reset_of_the_unanswered_syn_is_dropped_as_invalid()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40008, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Remote(TcpFlags flags, uint seq, uint ack, int payload = 0) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, payload: payload, sequence: seq, acknowledgement: ack));
+
+        Assert.Equal(DropReason.TcpOutOfWindow, Remote(TcpFlags.Syn | TcpFlags.Ack, 5000, 1001 + 77_777).Reason);
+        Assert.True(Remote(TcpFlags.Ack | TcpFlags.Psh, 5001, 1001, payload: 590).Forwarded);
+        Assert.True(Remote(TcpFlags.Rst | TcpFlags.Ack, 5591, 1001).Forwarded);
+        var syn = Remote(TcpFlags.Syn, 5591, 0);
+
+        Assert.False(syn.Forwarded);
+        Assert.Equal(DropReason.TcpInvalid, syn.Reason);
+    }
+
     [Fact]
     public void a_new_syn_on_the_ports_of_a_flow_in_time_wait_opens_a_new_flow_the_rules_judge()
     {
