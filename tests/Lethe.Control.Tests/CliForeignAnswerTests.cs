@@ -67,6 +67,19 @@ public class CliForeignAnswerTests
         Assert.Equal("", output);
     }
 
+    /// <summary>
+    /// A control plane sends each time as ISO 8601. Text only a loose parse takes for one (a US date, read as
+    /// 4 March; a time of day, read as today) would be printed as a moment to the microsecond, another one
+    /// than the answer meant, without a word: it is named as another program's, as `show --at` refuses it.
+    /// </summary>
+    [Theory]
+    [InlineData("[{\"at\": \"03/04/2026 10:00\", \"actor\": \"alice\"}]", "an entry whose \"at\" is not a time", "history", "home")]
+    [InlineData("[{\"version\": 1, \"sealedAt\": \"10:00\"}]", "an entry whose \"sealedAt\" is not a time", "snapshot", "list", "home")]
+    [InlineData("{\"name\": \"home\", \"version\": 1, \"clients\": [], \"tests\": [], \"pendingVersion\": 2, \"confirmBy\": \"12/02/2026\"}", "a \"confirmBy\" that is not a time", "show", "home")]
+    [InlineData("{\"policy\": \"home\", \"version\": 2, \"contentSha256\": \"ab\", \"keyId\": \"k\", \"confirmBy\": \"Wed, 02 Dec 2026 06:57\"}", "a \"confirmBy\" that is not a time", "publish", "home", "--reason", "r")]
+    public async Task a_time_that_is_not_iso_8601_is_named_not_printed_as_some_other_moment(string body, string what, params string[] command) =>
+        await another_json_api_whose_answer_has_the_wrong_shape_inside_is_named_not_a_stack_trace(body, what, command);
+
     /// <summary>One command against a loopback server that gives every request the same answer; Root is its --server.</summary>
     private static async Task<(int Code, string Out, string Err, string Root)> RunAgainst(string status, string contentType, byte[] body, string[] command,
         string stdin = "")

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Lethe.Control.Api;
 
 namespace Lethe.Control.Cli;
 
@@ -13,8 +14,9 @@ public static class CliTime
     public static bool TryRead(JsonNode? node, out DateTimeOffset time)
     {
         time = default;
-        return node is JsonValue value && value.TryGetValue<string>(out var text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+        // ISO 8601 alone, as a control plane sends it and `show --at` takes it: a loose parse would print
+        // "03/04/2026" as 4 March and "10:00" as today, another moment than the answer meant.
+        return node is JsonValue value && value.TryGetValue<string>(out var text) && IsoTime.TryRead(text, out time);
     }
 
     /// <summary>The time in <paramref name="node"/>, which a shape check (<see cref="Problem"/>) has found to be one.</summary>
