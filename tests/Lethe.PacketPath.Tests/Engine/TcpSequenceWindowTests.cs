@@ -868,6 +868,48 @@ public class TcpSequenceWindowTests
         Assert.Equal(DropReason.TcpInvalid, syn.Reason);
     }
 
+    // Seen in ConntrackDifferentialTests (seed 52): once the remote's bare ACK has passed while the SYN was unanswered,
+    // conntrack keeps the flow in CLOSE at the client's reset and passes its FIN there; in Lethe a FIN is no more part
+    // of a connection after the reset than before it, and the remote's late segments go on to the client, which answers
+    // them with a reset (README, where TCP differs).
+    [Fact]
+    public void after_the_clients_reset_of_its_unanswered_syn_its_fin_is_dropped_and_the_remotes_segments_pass()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40009, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Client(TcpFlags flags, uint seq, uint ack) =>
+            lab.FromWork(Packets.Tcp(Work4, Remote4, 40009, 443, flags, sequence: seq, acknowledgement: ack));
+        Sent Remote(uint ack) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Ack, sequence: 5000, acknowledgement: ack));
+
+        Assert.True(Remote(1001).Forwarded);
+        Assert.True(Client(TcpFlags.Rst, 1001, 0).Forwarded);
+        var fin = Client(TcpFlags.Fin | TcpFlags.Ack, 1001, 5000);
+        var ackOfUnsent = Remote(1501);
+
+        Assert.Equal(DropReason.TcpInvalid, fin.Reason);
+        Assert.True(ackOfUnsent.Forwarded, ackOfUnsent.Reason.ToString());
+    }
+
+    // Seen in ConntrackDifferentialTests (seed 54): in a simultaneous open (SYN_SENT2) conntrack starts no side afresh
+    // from a SYN with a new initial sequence number and drops it, and calls the client's FIN invalid; Lethe passes the
+    // restarted connect's SYN, as conntrack does once a SYN-ACK has come, and the FIN, as in any answered flow.
+    [Fact]
+    public void in_a_simultaneous_open_the_clients_fin_and_its_syn_with_a_new_sequence_number_pass()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40010, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Client(TcpFlags flags, uint seq, uint ack) =>
+            lab.FromWork(Packets.Tcp(Work4, Remote4, 40010, 443, flags, sequence: seq, acknowledgement: ack));
+
+        Assert.True(lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, TcpFlags.Syn, sequence: 5000)).Forwarded);
+        var restarted = Client(TcpFlags.Syn, 1_001_000, 0);
+        var fin = Client(TcpFlags.Fin | TcpFlags.Ack, 1001, 5001);
+
+        Assert.True(restarted.Forwarded, restarted.Reason.ToString());
+        Assert.True(fin.Forwarded, fin.Reason.ToString());
+    }
+
     [Fact]
     public void a_new_syn_on_the_ports_of_a_flow_in_time_wait_opens_a_new_flow_the_rules_judge()
     {
