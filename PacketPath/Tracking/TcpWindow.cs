@@ -168,7 +168,8 @@ internal static class TcpWindow
         {
             // A new connection on a tuple still established (a client restarted and reused its port; only
             // the side that opened the flow can send on its original direction), or one whose SYN-ACK never
-            // reached the client, which tries again with a new initial sequence number. As Linux does, it
+            // reached the client, which tries again with a new initial sequence number. As Linux does (in
+            // SYN_RECV; in a simultaneous open's SYN_SENT2 conntrack drops it, README "Where TCP differs"), it
             // passes and changes nothing; the server's SYN-ACK to it resynchronises the flow, or its
             // challenge ACK draws the client's exact reset, which closes it.
             sender.SynEnd = end;
