@@ -24,23 +24,19 @@ if (args is [StartupPhases.ChildVerb, var childKeys])
 // bench/control-plane asks this before it starts PostgreSQL, so a mistyped option costs no server start.
 var checkOnly = args is [Options.CheckVerb, ..];
 var options = Options.Parse(checkOnly ? args[1..] : args);
-if (options is not null && checkOnly)
+if (options is { Help: false } && checkOnly)
 {
+    return 0;
+}
+if (options is { Help: true })
+{
+    // Asked for: the answer, on stdout, and a success, as bench/throughput/run --help and bench/startup --help.
+    Console.Out.Write(Options.Usage);
     return 0;
 }
 if (options is null)
 {
-    Console.Error.WriteLine("""
-        usage: Lethe.Bench.ControlPlane [--only publish|changes|startup-phases|long-log|list] [--clients 10] [--sizes 100,1000]
-                                        [--publishes 20] [--warmup 3] [--workers 8] [--seconds 10]
-                                        [--startups 5] [--events 50000] [--policies 200] [--rules 1000]
-                                        [--repeats 10] [--out FILE.md] [--quiet-marten]
-        --quiet-marten turns off Marten's log (a lost race is one information line per 409).
-        long-log and list run only when named: long-log builds one policy of --rules rules and a log of
-        --events rule changes (show --at, rollback, publish) and lists --policies policies of --rules rules
-        (GET /policies); list does only the latter. Each call is timed --repeats times after one warm-up.
-        Needs ConnectionStrings__Lethe (a PostgreSQL server where it may create and drop a database).
-        """);
+    Console.Error.Write(Options.Usage);
     return 2;
 }
 if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("ConnectionStrings__Lethe")))
@@ -219,9 +215,24 @@ static string Report(Options options, string machine, string load, List<PublishR
 }
 
 internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publishes, int Warmup, int Workers, double Seconds, int Startups, string? Out, bool QuietMarten,
-    int Events = 50_000, int Policies = 200, int Rules = 1_000, int Repeats = 10)
+    int Events = 50_000, int Policies = 200, int Rules = 1_000, int Repeats = 10, bool Help = false)
 {
-    /// <summary>First argument of a run that only checks the rest and exits 0 or 2.</summary>
+    public const string Usage = """
+        usage: bench/control-plane [options]      (starts and stops a throwaway PostgreSQL, as root, unless ConnectionStrings__Lethe is set)
+           or: dotnet run -c Release --project bench/Lethe.Bench.ControlPlane -- [options]   (needs ConnectionStrings__Lethe)
+          [--only publish|changes|startup-phases|long-log|list] [--clients 10] [--sizes 100,1000]
+          [--publishes 20] [--warmup 3] [--workers 8] [--seconds 10]
+          [--startups 5] [--events 50000] [--policies 200] [--rules 1000]
+          [--repeats 10] [--out FILE.md] [--quiet-marten]
+        --quiet-marten turns off Marten's log (a lost race is one information line per 409).
+        long-log and list run only when named: long-log builds one policy of --rules rules and a log of
+        --events rule changes (show --at, rollback, publish) and lists --policies policies of --rules rules
+        (GET /policies); list does only the latter. Each call is timed --repeats times after one warm-up.
+        ConnectionStrings__Lethe names a PostgreSQL server where it may create and drop a database.
+
+        """;
+
+    /// <summary>First argument of a run that only checks the rest and exits 0 or 2 (with --help: prints the usage, exits 0).</summary>
     public const string CheckVerb = "check-options";
 
     public static Options? Parse(string[] args)
@@ -241,7 +252,7 @@ internal sealed record Options(string? Only, int Clients, int[] Sizes, int Publi
             }
             if (args[i] is "--help" or "-h")
             {
-                return null;
+                return o with { Help = true };
             }
             try
             {

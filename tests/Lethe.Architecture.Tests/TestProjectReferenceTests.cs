@@ -29,7 +29,7 @@ public sealed class TestProjectReferenceTests
     /// <remarks>
     /// Projects under tests/ and bench/ are not layers: PacketPath.Tests reaches the packet-path
     /// benchmarks, which reach only PacketPath and Domain, to check that their setup still measures
-    /// what their names say.
+    /// what their names say; Control.Tests reaches the control-plane benchmark, to run its command line.
     /// </remarks>
     [Theory]
     [MemberData(nameof(Rows))]
