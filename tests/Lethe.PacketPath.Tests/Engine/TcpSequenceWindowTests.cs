@@ -910,6 +910,51 @@ public class TcpSequenceWindowTests
         Assert.True(fin.Forwarded, fin.Reason.ToString());
     }
 
+    // Seen in ConntrackDifferentialTests (seeds 62 and 65): after the handshake, with a client window of 512 bytes
+    // (unscaled), conntrack takes the server's 1,108 bytes past that window by its workaround for stacks that overrun
+    // the window, so the keepalive after them moves where it holds the server has sent up to back a byte, and it drops
+    // the client's data acknowledging all 1,108; the client has that data (README, where TCP differs).
+    [Fact]
+    public void the_clients_data_acknowledging_the_servers_data_past_a_small_window_passes_after_the_servers_keepalive()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40011, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Remote(TcpFlags flags, uint seq, int payload = 0) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, payload: payload, sequence: seq, acknowledgement: 1001));
+        Sent Client(uint ack, int payload = 0) =>
+            lab.FromWork(Packets.Tcp(Work4, Remote4, 40011, 443, TcpFlags.Ack | (payload > 0 ? TcpFlags.Psh : 0), payload: payload,
+                sequence: 1001, acknowledgement: ack, window: 512));
+
+        Assert.True(Remote(TcpFlags.Syn | TcpFlags.Ack, 5000).Forwarded);
+        Assert.True(Client(5001).Forwarded);
+        Assert.True(Remote(TcpFlags.Ack | TcpFlags.Psh, 5001, payload: 1_108).Forwarded);
+        Assert.True(Remote(TcpFlags.Ack, 6108).Forwarded);
+        var data = Client(6109, payload: 1_019);
+
+        Assert.True(data.Forwarded, data.Reason.ToString());
+    }
+
+    // Seen in ConntrackDifferentialTests (seeds 61 to 65): conntrack starts a new flow on a client's SYN after the
+    // client's own reset only while that reset is the last segment it took; once the remote's late segment has come
+    // after it, it passes the SYN but keeps the old flow and judges what follows by its numbers, so the client's ACK
+    // on the old numbers passes and the remote's answer to the new SYN does not. Lethe takes the SYN as a new
+    // connection, as conntrack does straight after the reset (README, where TCP differs).
+    [Fact]
+    public void a_clients_syn_after_its_reset_and_the_remotes_late_segment_is_a_new_connection()
+    {
+        const uint newIsn = 3_000_000_000;
+        Assert.True(FromClient(TcpFlags.Rst, ClientIsn + 1, 0).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 1).Forwarded);
+        Assert.True(_lab.FromWork(Packets.Tcp(Work4, Remote4, 40000, 443, TcpFlags.Syn, sequence: newIsn, window: 64240)).Forwarded);
+
+        var oldAck = FromClient(TcpFlags.Ack, ClientIsn + 1, RemoteIsn + 1);
+        var answer = FromRemote(TcpFlags.Ack, RemoteIsn + 1, newIsn + 1);
+
+        Assert.Equal(DropReason.TcpOutOfWindow, oldAck.Reason);
+        Assert.True(answer.Forwarded, answer.Reason.ToString());
+        Assert.Equal(ConnectionState.SynSent, State());
+    }
+
     [Fact]
     public void a_new_syn_on_the_ports_of_a_flow_in_time_wait_opens_a_new_flow_the_rules_judge()
     {

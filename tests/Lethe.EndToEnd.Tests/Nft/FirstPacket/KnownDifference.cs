@@ -17,11 +17,12 @@ internal static class KnownDifference
         {
             return "time exceeded before the forward hook";
         }
-        // The input chain lets neighbour discovery reach the host, which the kernel needs to reach IPv6 clients.
-        if (packet.Destination == RandomPolicy.Uplink6 && PacketParser.TryParse(packet.Bytes, out var info, out _) &&
+        // The input chain lets neighbour discovery reach the host, which the kernel needs to reach IPv6 clients:
+        // to any address of its own, the subnet-router anycast its uplink's prefix makes its own included.
+        if (packet.Destination is RandomPolicy.Uplink6 or RandomPolicy.UplinkAnycast6 && PacketParser.TryParse(packet.Bytes, out var info, out _) &&
             info.Protocol == IpProtocol.IcmpV6 && info.IcmpType is 133 or 135 or 136)
         {
-            return "neighbour discovery to the firewall's address";
+            return "neighbour discovery to the firewall's addresses";
         }
         // nft's transport matches stop at an IPv6 Authentication Header, where Lethe looks behind it.
         if (packet.Authenticated)
