@@ -74,6 +74,7 @@ public static class ControlPlane
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             MediaTypeProblem.Describe(context);
+            AuthProblem.Describe(context);
             ProblemCaching.Forbid(context);
         });
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
