@@ -373,7 +373,67 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(["position"], problem.ErrorKeys());
         Assert.Contains("wrong type", problem.ErrorText("position"));
         Assert.DoesNotContain("Lethe.", problem.ErrorText("position"));
-        Assert.Equal("The body's field 'position' has the wrong type or is out of range.", problem["detail"].Str());
+        Assert.Equal("The body's field 'position' has the wrong type or is out of range: it must be a whole number up to 2147483647.", problem["detail"].Str());
+    }
+
+    /// <summary>
+    /// The refusal said "has the wrong type, is out of range, or holds text that is not valid UTF-16",
+    /// leaving the caller to guess which and what the field takes.
+    /// </summary>
+    [Theory]
+    [InlineData("/policies/val/clients", "{\"name\": \"typed\", \"addresses\": \"192.0.2.7\", \"reason\": \"x\"}", "addresses", "an array of strings")]
+    [InlineData("/policies/val/clients/work/rules/import", "{\"lines\": [\"action=drop\", 7], \"reason\": \"x\"}", "lines[1]", "a string")]
+    [InlineData("/policies/val/clients/work/rules/import", "{\"lines\": [\"action=drop\"], \"replace\": \"yes\", \"reason\": \"x\"}", "replace", "true or false")]
+    [InlineData("/policies/val/publish", "{\"confirmWithinSeconds\": 1.5, \"reason\": \"x\"}", "confirmWithinSeconds", "a whole number up to 2147483647")]
+    public async Task a_field_of_the_wrong_type_says_what_the_field_takes(string path, string body, string field, string takes)
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+
+        using var response = await editor.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([field], problem.ErrorKeys());
+        Assert.Equal($"'{field}' has the wrong type or is out of range: it must be {takes}; nothing was changed", problem.ErrorText(field));
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    /// <summary>
+    /// A body saved as Latin-1 (a reason with é) and sent as JSON, which is UTF-8, was told its field
+    /// "has the wrong type, is out of range, or holds text that is not valid UTF-16": nothing about UTF-8.
+    /// </summary>
+    [Fact]
+    public async Task a_field_of_bytes_that_are_not_utf8_is_named_with_what_to_send_instead()
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+        var body = System.Text.Encoding.Latin1.GetBytes("{\"rule\": \"action=drop\", \"reason\": \"caf\u00e9\"}");
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["reason"], problem.ErrorKeys());
+        Assert.Equal("'reason' holds bytes that are not UTF-8: send the body as UTF-8, or name its charset in Content-Type " +
+            "(application/json; charset=iso-8859-1, say); nothing was changed", problem.ErrorText("reason"));
+        Assert.Equal("The body's field 'reason' is not valid UTF-8.", problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    [Fact]
+    public async Task an_escaped_lone_surrogate_is_named_as_such()
+    {
+        using var editor = Host.Client();
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules",
+            new StringContent("{\"rule\": \"action=drop\", \"reason\": \"half \\ud83d\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["reason"], problem.ErrorKeys());
+        Assert.Equal("'reason' holds an escaped surrogate without its other half (\\uD800 to \\uDFFF come in pairs), which is no text; nothing was changed",
+            problem.ErrorText("reason"));
+        Assert.Equal("The body's field 'reason' holds an unpaired surrogate.", problem["detail"].Str());
     }
 
     [Fact]
