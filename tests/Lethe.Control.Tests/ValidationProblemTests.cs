@@ -436,6 +436,19 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal("The body's field 'reason' holds an unpaired surrogate.", problem["detail"].Str());
     }
 
+    /// <summary>A rollback without toVersion was told "... 1 or more, not 0": a 0 the caller never sent.</summary>
+    [Fact]
+    public async Task a_rollback_without_its_version_is_told_the_field_is_required()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/rollback", new { reason = "back" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["toVersion"], problem.ErrorKeys());
+        Assert.Equal("'toVersion' is required: the published version to roll back to.", problem.ErrorText("toVersion"));
+    }
+
     [Fact]
     public async Task a_number_out_of_range_is_named_in_errors_without_the_servers_type_names()
     {
