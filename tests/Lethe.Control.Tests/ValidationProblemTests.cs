@@ -436,6 +436,22 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal("The body's field 'reason' holds an unpaired surrogate.", problem["detail"].Str());
     }
 
+    /// <summary>A body over the limit was answered "Content Too Large" alone, without the limit it passed.</summary>
+    [Fact]
+    public async Task a_body_too_large_is_told_the_limit_it_passed()
+    {
+        using var editor = Host.Client();
+        var padded = "{\"name\":\"too-large\",\"reason\":\"" + new string('x', 30_000_001) + "\"}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/policies") { Content = new StringContent(padded, System.Text.Encoding.UTF8, "application/json") };
+        // The server answers before reading the body, so the client waits for that answer before sending it.
+        request.Headers.ExpectContinue = true;
+
+        using var response = await editor.SendAsync(request);
+
+        Assert.Equal("The body is larger than this request takes: at most 30,000,000 bytes (a rule import takes up to 100 MiB). Nothing was changed.",
+            (await response.Problem(HttpStatusCode.RequestEntityTooLarge))["detail"].Str());
+    }
+
     /// <summary>A rollback without toVersion was told "... 1 or more, not 0": a 0 the caller never sent.</summary>
     [Fact]
     public async Task a_rollback_without_its_version_is_told_the_field_is_required()

@@ -77,6 +77,7 @@ public static class ControlPlane
         {
             MediaTypeProblem.Describe(context);
             AuthProblem.Describe(context);
+            BodySizeProblem.Describe(context);
             ProblemCaching.Forbid(context);
         });
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
