@@ -452,6 +452,20 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
             (await response.Problem(HttpStatusCode.RequestEntityTooLarge))["detail"].Str());
     }
 
+    /// <summary>A path or method routing does not know was answered "Not Found" or "Method Not Allowed" alone.</summary>
+    [Theory]
+    [InlineData("GET", "/nowhere", HttpStatusCode.NotFound, "No endpoint serves GET /nowhere: the API's paths are listed in /openapi/v1.json.")]
+    [InlineData("DELETE", "/policies/val/clients/work/rules", HttpStatusCode.MethodNotAllowed,
+        "/policies/val/clients/work/rules takes POST, not DELETE (the Allow header lists them). Nothing was changed.")]
+    public async Task a_path_or_method_no_endpoint_serves_is_named(string method, string path, HttpStatusCode status, string detail)
+    {
+        using var editor = Host.Client();
+
+        using var response = await editor.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(detail, (await response.Problem(status))["detail"].Str());
+    }
+
     /// <summary>A rollback without toVersion was told "... 1 or more, not 0": a 0 the caller never sent.</summary>
     [Fact]
     public async Task a_rollback_without_its_version_is_told_the_field_is_required()

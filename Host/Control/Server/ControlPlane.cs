@@ -78,6 +78,7 @@ public static class ControlPlane
             MediaTypeProblem.Describe(context);
             AuthProblem.Describe(context);
             BodySizeProblem.Describe(context);
+            RouteProblem.Describe(context);
             ProblemCaching.Forbid(context);
         });
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
