@@ -82,10 +82,13 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         if (at < 0 || at > client.Rules.Count)
         {
             throw new DomainException(Refusal.Unprocessable,
-                $"Position {at} is out of range: client {clientName} has {client.Rules.Count} rules, so a new rule goes at 0 to {client.Rules.Count}.");
+                $"Position {at} is out of range: client {clientName} has {RuleCount(client.Rules.Count)}, so a new rule goes at {(client.Rules.Count == 0 ? "0" : $"0 to {client.Rules.Count}")}.");
         }
         return new RuleAdded(clientName, ruleId, rule.ToString(), at);
     }
+
+    /// <summary>"1 rule", "3 rules": a refusal reads as a sentence.</summary>
+    private static string RuleCount(int count) => count == 1 ? "1 rule" : $"{count} rules";
 
     public RuleRemoved RemoveRule(string ruleId)
     {
@@ -99,7 +102,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         if (position < 0 || position >= client.Rules.Count)
         {
             throw new DomainException(Refusal.Unprocessable,
-                $"Position {position} is out of range: client {client.Name} has {client.Rules.Count} rules (positions 0 to {client.Rules.Count - 1}).");
+                $"Position {position} is out of range: client {client.Name} has {RuleCount(client.Rules.Count)} ({(client.Rules.Count == 1 ? "position 0" : $"positions 0 to {client.Rules.Count - 1}")}).");
         }
         if (position == index)
         {

@@ -117,6 +117,39 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.DoesNotContain("action=accept dst4=203.0.113.66/32", await editor.RuleTexts("auth", "work"));
     }
 
+    /// <summary>
+    /// A 401 or 403 said only "Unauthorized" or "Forbidden": a caller with curl could not tell a
+    /// missing header from a mistyped token or another scheme, nor learn which role a change needs.
+    /// </summary>
+    [Theory]
+    [InlineData(null, "The request has no Authorization header: send Authorization: Bearer TOKEN, a token of Lethe:Tokens.")]
+    [InlineData("Basic YTpi", "Authorization uses the Basic scheme; this control plane takes only Bearer tokens: send Authorization: Bearer TOKEN.")]
+    [InlineData("Bearer ", "Authorization: Bearer carries no token: send Authorization: Bearer TOKEN, a token of Lethe:Tokens.")]
+    [InlineData("Bearer not-a-configured-token", "The bearer token in Authorization is not one this control plane knows (Lethe:Tokens); nothing was read or changed.")]
+    public async Task a_401_says_what_is_wrong_with_the_authorization_header(string? authorization, string detail)
+    {
+        using var http = Host.Client(token: null);
+        if (authorization is not null)
+        {
+            http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        using var response = await http.GetAsync("/policies");
+
+        Assert.Equal(detail, (await response.Problem(HttpStatusCode.Unauthorized))["detail"].Str());
+    }
+
+    [Fact]
+    public async Task a_403_names_the_tokens_role_and_the_one_the_request_needs()
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        using var response = await viewer.Post("/policies/auth/publish", new { reason = "ship" });
+
+        Assert.Equal("The token of bob has the role viewer; this request needs editor or admin. Nothing was changed.",
+            (await response.Problem(HttpStatusCode.Forbidden))["detail"].Str());
+    }
+
     [Fact]
     public async Task viewer_token_can_read_the_policy_and_gets_200()
     {

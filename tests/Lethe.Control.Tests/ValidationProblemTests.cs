@@ -373,7 +373,110 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(["position"], problem.ErrorKeys());
         Assert.Contains("wrong type", problem.ErrorText("position"));
         Assert.DoesNotContain("Lethe.", problem.ErrorText("position"));
-        Assert.Equal("The body's field 'position' has the wrong type or is out of range.", problem["detail"].Str());
+        Assert.Equal("The body's field 'position' has the wrong type or is out of range: it must be a whole number up to 2147483647.", problem["detail"].Str());
+    }
+
+    /// <summary>
+    /// The refusal said "has the wrong type, is out of range, or holds text that is not valid UTF-16",
+    /// leaving the caller to guess which and what the field takes.
+    /// </summary>
+    [Theory]
+    [InlineData("/policies/val/clients", "{\"name\": \"typed\", \"addresses\": \"192.0.2.7\", \"reason\": \"x\"}", "addresses", "an array of strings")]
+    [InlineData("/policies/val/clients/work/rules/import", "{\"lines\": [\"action=drop\", 7], \"reason\": \"x\"}", "lines[1]", "a string")]
+    [InlineData("/policies/val/clients/work/rules/import", "{\"lines\": [\"action=drop\"], \"replace\": \"yes\", \"reason\": \"x\"}", "replace", "true or false")]
+    [InlineData("/policies/val/publish", "{\"confirmWithinSeconds\": 1.5, \"reason\": \"x\"}", "confirmWithinSeconds", "a whole number up to 2147483647")]
+    public async Task a_field_of_the_wrong_type_says_what_the_field_takes(string path, string body, string field, string takes)
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+
+        using var response = await editor.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([field], problem.ErrorKeys());
+        Assert.Equal($"'{field}' has the wrong type or is out of range: it must be {takes}; nothing was changed", problem.ErrorText(field));
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    /// <summary>
+    /// A body saved as Latin-1 (a reason with é) and sent as JSON, which is UTF-8, was told its field
+    /// "has the wrong type, is out of range, or holds text that is not valid UTF-16": nothing about UTF-8.
+    /// </summary>
+    [Fact]
+    public async Task a_field_of_bytes_that_are_not_utf8_is_named_with_what_to_send_instead()
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+        var body = System.Text.Encoding.Latin1.GetBytes("{\"rule\": \"action=drop\", \"reason\": \"caf\u00e9\"}");
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["reason"], problem.ErrorKeys());
+        Assert.Equal("'reason' holds bytes that are not UTF-8: send the body as UTF-8, or name its charset in Content-Type " +
+            "(application/json; charset=iso-8859-1, say); nothing was changed", problem.ErrorText("reason"));
+        Assert.Equal("The body's field 'reason' is not valid UTF-8.", problem["detail"].Str());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
+    [Fact]
+    public async Task an_escaped_lone_surrogate_is_named_as_such()
+    {
+        using var editor = Host.Client();
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules",
+            new StringContent("{\"rule\": \"action=drop\", \"reason\": \"half \\ud83d\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["reason"], problem.ErrorKeys());
+        Assert.Equal("'reason' holds an escaped surrogate without its other half (\\uD800 to \\uDFFF come in pairs), which is no text; nothing was changed",
+            problem.ErrorText("reason"));
+        Assert.Equal("The body's field 'reason' holds an unpaired surrogate.", problem["detail"].Str());
+    }
+
+    /// <summary>A body over the limit was answered "Content Too Large" alone, without the limit it passed.</summary>
+    [Fact]
+    public async Task a_body_too_large_is_told_the_limit_it_passed()
+    {
+        using var editor = Host.Client();
+        var padded = "{\"name\":\"too-large\",\"reason\":\"" + new string('x', 30_000_001) + "\"}";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/policies") { Content = new StringContent(padded, System.Text.Encoding.UTF8, "application/json") };
+        // The server answers before reading the body, so the client waits for that answer before sending it.
+        request.Headers.ExpectContinue = true;
+
+        using var response = await editor.SendAsync(request);
+
+        Assert.Equal("The body is larger than this request takes: at most 30,000,000 bytes (a rule import takes up to 100 MiB). Nothing was changed.",
+            (await response.Problem(HttpStatusCode.RequestEntityTooLarge))["detail"].Str());
+    }
+
+    /// <summary>A path or method routing does not know was answered "Not Found" or "Method Not Allowed" alone.</summary>
+    [Theory]
+    [InlineData("GET", "/nowhere", HttpStatusCode.NotFound, "No endpoint serves GET /nowhere: the API's paths are listed in /openapi/v1.json.")]
+    [InlineData("DELETE", "/policies/val/clients/work/rules", HttpStatusCode.MethodNotAllowed,
+        "/policies/val/clients/work/rules takes POST, not DELETE (the Allow header lists them). Nothing was changed.")]
+    public async Task a_path_or_method_no_endpoint_serves_is_named(string method, string path, HttpStatusCode status, string detail)
+    {
+        using var editor = Host.Client();
+
+        using var response = await editor.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(detail, (await response.Problem(status))["detail"].Str());
+    }
+
+    /// <summary>A rollback without toVersion was told "... 1 or more, not 0": a 0 the caller never sent.</summary>
+    [Fact]
+    public async Task a_rollback_without_its_version_is_told_the_field_is_required()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/val/rollback", new { reason = "back" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["toVersion"], problem.ErrorKeys());
+        Assert.Equal("'toVersion' is required: the published version to roll back to.", problem.ErrorText("toVersion"));
     }
 
     [Fact]

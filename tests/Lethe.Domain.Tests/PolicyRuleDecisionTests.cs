@@ -58,6 +58,19 @@ public class PolicyRuleDecisionTests
         Assert.Contains("0 to 1", refused.Message);
     }
 
+    /// <summary>A client of one rule was said to have "1 rules".</summary>
+    [Fact]
+    public void a_position_out_of_range_of_a_client_of_one_rule_counts_it_as_one_rule()
+    {
+        var policy = Policies.Work().WithRules("work", "a");
+
+        var adding = Assert.Throws<DomainException>(() => policy.AddRule("work", "c", RuleText.Parse("action=drop"), 2));
+        var moving = Assert.Throws<DomainException>(() => policy.MoveRule("a", 1));
+
+        Assert.Equal("Position 2 is out of range: client work has 1 rule, so a new rule goes at 0 to 1.", adding.Message);
+        Assert.Equal("Position 1 is out of range: client work has 1 rule (position 0).", moving.Message);
+    }
+
     [Fact]
     public void moving_a_rule_to_where_it_already_is_is_refused()
     {

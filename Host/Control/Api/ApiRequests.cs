@@ -31,6 +31,6 @@ public sealed record AddPolicyTestRequest(string Client, string To, string Expec
 
 public sealed record PublishRequest(string Reason, int? ConfirmWithinSeconds = null);
 
-public sealed record RollBackRequest(int ToVersion, string Reason);
+public sealed record RollBackRequest(int? ToVersion, string Reason);
 
 public sealed record ConfirmRequest(string Reason, int? Version = null);

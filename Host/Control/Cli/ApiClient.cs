@@ -258,7 +258,8 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         var message = response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "not authenticated: give a valid token with --token or LETHE_TOKEN",
-            HttpStatusCode.Forbidden => "forbidden: your token's role may not do this",
+            // Lethe's detail names the token's role and those the request takes; another server's may say less.
+            HttpStatusCode.Forbidden => "forbidden: " + (Text(problem?["detail"]) ?? "your token's role may not do this"),
             HttpStatusCode.RequestEntityTooLarge => $"the request is larger than the server at {server} takes: a Lethe control plane takes up to " +
                 $"{Api.ImportRulesRequest.MaxBodyBytes >> 20} MiB for a rule import, what any rules file of 16 MiB makes (a proxy in front of it may take less)",
             _ => Text(problem?["detail"]) ?? Text(problem?["title"]) ?? $"the control plane answered {status}",

@@ -67,6 +67,8 @@ public static class ControlPlane
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        // Authentication brings in data protection, which would write a key ring under $HOME at start (MemoryKeyRing).
+        services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(MemoryKeyRing.Use);
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.Viewer, p => p.RequireRole(Roles.Granting(Roles.Viewer)))
             .AddPolicy(Roles.Editor, p => p.RequireRole(Roles.Granting(Roles.Editor)))
@@ -74,6 +76,9 @@ public static class ControlPlane
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
             MediaTypeProblem.Describe(context);
+            AuthProblem.Describe(context);
+            BodySizeProblem.Describe(context);
+            RouteProblem.Describe(context);
             ProblemCaching.Forbid(context);
         });
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();

@@ -109,11 +109,11 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
                 },
             // A field of the wrong JSON type: named like any other bad field, from the path the reader stopped at.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException { Path: { Length: > 2 } path } json } e =>
-                new ValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(path)] = [$"'{JsonField(path)}' has the wrong type, is out of range, or holds text that is not valid UTF-16 (a lone surrogate)"] })
+                new ValidationProblemDetails(new Dictionary<string, string[]> { [JsonField(path)] = [JsonFieldProblem.Error(JsonField(path), json)] })
                 {
                     Status = e.StatusCode,
                     Title = "The request has invalid fields.",
-                    Detail = $"The body's field '{JsonField(path)}' has the wrong type or is out of range.",
+                    Detail = JsonFieldProblem.Detail(JsonField(path), json),
                 },
             // No body, "null", or a JSON value that is not an object: ASP.NET's own message speaks to the developer, not the caller.
             BadHttpRequestException e when IsMissingBody(e) =>
