@@ -109,6 +109,8 @@ public class TextTableTests
     [Theory]
     [InlineData("\U0001F202")] // squared katakana sa, text by default
     [InlineData("\U0001F210")] // squared CJK ideograph "hand"
+    [InlineData("\U0001F21A\uFE0E")] // squared CJK ideograph "free of charge", an emoji by default, with the text selector
+    [InlineData("\U0001F250\uFE0E")] // circled ideograph "advantage", the same
     public void an_enclosed_ideograph_takes_two_columns(string ideograph)
     {
         var text = TextTable.Render(["REASON", "SUMMARY"], [[$"sign {ideograph}", "one"], ["sign xx", "two"]]);

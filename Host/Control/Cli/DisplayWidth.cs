@@ -43,8 +43,9 @@ public static class DisplayWidth
             return 2;
         }
         // Text: each code point its own columns, as terminals that draw no sequences give them; VS15 makes an
-        // emoji such as ✅ one column, and an ideograph stays two whatever follows it.
-        var width = second == TextSelector && EmojiPresentation.Has(first.Value) ? 1 : Of(first);
+        // emoji such as ✅ one column, and an ideograph stays two whatever follows it, those of default emoji
+        // presentation (🈚, 🉐) too: East Asian Width, not the selector, makes them wide.
+        var width = second == TextSelector && EmojiPresentation.Has(first.Value) && !IsWide(first.Value) ? 1 : Of(first);
         for (var at = afterFirst; at < cluster.Length;)
         {
             var rune = RuneAt(cluster, at);
