@@ -148,6 +148,17 @@ public class TextTableTests
     }
 
     [Fact]
+    public void a_korean_syllable_as_a_mac_writes_it_takes_two_columns_as_the_composed_one_does()
+    {
+        // "한국" as a Mac writes it (each syllable a leading consonant, a vowel and a final consonant of Hangul Jamo):
+        // terminals draw the vowel and the final on the leading consonant's two columns, as they draw "한국".
+        const string decomposed = "\u1112\u1161\u11AB\u1100\u116E\u11A8";
+        var text = TextTable.Render(["ACTOR", "REASON"], [[decomposed, "one"], ["\uD55C\uAD6D", "two"]]);
+
+        Assert.Equal($"ACTOR  REASON\n{decomposed}   one\n\uD55C\uAD6D   two\n", text);
+    }
+
+    [Fact]
     public void a_cell_holding_terminal_escapes_is_shown_escaped_and_the_columns_stay_aligned()
     {
         // The server at --server answers; one that is not Lethe's (a proxy in the way) could send anything.
