@@ -73,7 +73,7 @@ internal static class TcpTracker
         }
         if ((tcpFlags & Syn) != 0)
         {
-            return OnSyn(state, ref closing, isReply, (tcpFlags & Ack) != 0);
+            return OnSyn(state, isReply);
         }
         if ((tcpFlags & Fin) != 0)
         {
@@ -98,7 +98,7 @@ internal static class TcpTracker
         (tcpFlags & (Syn | Ack | Rst)) == Syn && ValidFlags(tcpFlags)
         && (state == ConnectionState.TimeWait || (state == ConnectionState.Close && !isReply));
 
-    private static ConnectionState OnSyn(ConnectionState state, ref Closing closing, bool isReply, bool withAck)
+    private static ConnectionState OnSyn(ConnectionState state, bool isReply)
     {
         // SYN-ACK answering the SYN, or a SYN crossing it (simultaneous open).
         if (isReply && state == ConnectionState.SynSent)

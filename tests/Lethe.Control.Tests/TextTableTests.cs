@@ -109,6 +109,8 @@ public class TextTableTests
     [Theory]
     [InlineData("\U0001F202")] // squared katakana sa, text by default
     [InlineData("\U0001F210")] // squared CJK ideograph "hand"
+    [InlineData("\U0001F21A\uFE0E")] // squared CJK ideograph "free of charge", an emoji by default, with the text selector
+    [InlineData("\U0001F250\uFE0E")] // circled ideograph "advantage", the same
     public void an_enclosed_ideograph_takes_two_columns(string ideograph)
     {
         var text = TextTable.Render(["REASON", "SUMMARY"], [[$"sign {ideograph}", "one"], ["sign xx", "two"]]);
@@ -143,6 +145,17 @@ public class TextTableTests
         var text = TextTable.Render(["ACTOR", "REASON"], [["Cafe\u0301", "one"], ["Cafe", "two"]]);
 
         Assert.Equal("ACTOR  REASON\nCafe\u0301   one\nCafe   two\n", text);
+    }
+
+    [Fact]
+    public void a_korean_syllable_as_a_mac_writes_it_takes_two_columns_as_the_composed_one_does()
+    {
+        // "한국" as a Mac writes it (each syllable a leading consonant, a vowel and a final consonant of Hangul Jamo):
+        // terminals draw the vowel and the final on the leading consonant's two columns, as they draw "한국".
+        const string decomposed = "\u1112\u1161\u11AB\u1100\u116E\u11A8";
+        var text = TextTable.Render(["ACTOR", "REASON"], [[decomposed, "one"], ["\uD55C\uAD6D", "two"]]);
+
+        Assert.Equal($"ACTOR  REASON\n{decomposed}   one\n\uD55C\uAD6D   two\n", text);
     }
 
     [Fact]

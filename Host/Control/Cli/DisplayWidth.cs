@@ -7,7 +7,7 @@ namespace Lethe.Control.Cli;
 /// How many terminal columns a text takes, counted per user-perceived character (a grapheme cluster of
 /// UAX #29, as <see cref="StringInfo"/> splits them): an emoji takes two however many code points draw it
 /// (✅, ❤️, 👨‍👩‍👧, 👍🏽, 🇯🇵), a symbol that is text unless asked otherwise one (❤, 🌡), Japanese, Chinese or
-/// Korean two per character, and a combining accent (a decomposed "é") none, so a table padded by
+/// Korean two per character (a syllable written decomposed too), and a combining accent (a decomposed "é") none, so a table padded by
 /// <see cref="string.Length"/> would not line up.
 /// </summary>
 public static class DisplayWidth
@@ -43,8 +43,9 @@ public static class DisplayWidth
             return 2;
         }
         // Text: each code point its own columns, as terminals that draw no sequences give them; VS15 makes an
-        // emoji such as ✅ one column, and an ideograph stays two whatever follows it.
-        var width = second == TextSelector && EmojiPresentation.Has(first.Value) ? 1 : Of(first);
+        // emoji such as ✅ one column, and an ideograph stays two whatever follows it, those of default emoji
+        // presentation (🈚, 🉐) too: East Asian Width, not the selector, makes them wide.
+        var width = second == TextSelector && EmojiPresentation.Has(first.Value) && !IsWide(first.Value) ? 1 : Of(first);
         for (var at = afterFirst; at < cluster.Length;)
         {
             var rune = RuneAt(cluster, at);
@@ -91,13 +92,20 @@ public static class DisplayWidth
         return rune;
     }
 
+    /// <summary>
+    /// Hangul Jamo vowels and final consonants (Jungseong, Jongseong): in a syllable written decomposed, as a Mac
+    /// writes "한", they follow the leading consonant, whose two columns terminals draw them on (wcwidth gives them none).
+    /// </summary>
+    private static bool IsJamoVowelOrFinal(int c) => c is (>= 0x1160 and <= 0x11FF) or (>= 0xD7B0 and <= 0xD7FF);
+
     private static bool IsRegionalIndicator(int c) => c is >= 0x1F1E6 and <= 0x1F1FF;
 
     /// <summary>EMOJI MODIFIER FITZPATRICK TYPE-1-2 to TYPE-6.</summary>
     private static bool IsSkinTone(int c) => c is >= 0x1F3FB and <= 0x1F3FF;
 
     private static int Of(Rune rune) =>
-        Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format ? 0
+        Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format
+            || IsJamoVowelOrFinal(rune.Value) ? 0
         : IsWide(rune.Value) || EmojiPresentation.Has(rune.Value) ? 2
         : 1;
 
