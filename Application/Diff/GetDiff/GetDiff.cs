@@ -21,7 +21,7 @@ public sealed class GetDiffHandler(IPolicyStore store) : IQueryHandler<GetDiff, 
             var loaded = await store.Load(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
             return loaded.Draft;
         }
-        var version = int.Parse(side, System.Globalization.CultureInfo.InvariantCulture);
+        var version = int.Parse(side, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
         var snapshot = await store.Snapshot(policy, version, ct);
         if (snapshot is null)
         {

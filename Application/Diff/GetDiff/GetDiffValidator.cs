@@ -12,5 +12,7 @@ public sealed class GetDiffValidator : AbstractValidator<GetDiff>
         RuleFor(x => x.To).Must(IsSide).WithMessage("'to' must be a version number (1, 2, ...) or draft.");
     }
 
-    private static bool IsSide(string side) => side == "draft" || (int.TryParse(side, out var v) && v > 0);
+    // Digits only, as snapshot paths and If-Match read versions: a loose parse would take "+1" or " 1" for 1.
+    private static bool IsSide(string side) => side == "draft" ||
+        (int.TryParse(side, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0);
 }
