@@ -333,12 +333,17 @@ public static class RuleParser
         {
             return new RuleError("dsthost", $"dsthost '{value}' has an empty or overlong label");
         }
-        // No top-level domain is all digits, or 0x and hex digits. Qubes resolves with getaddrinfo, which reads "10.1",
-        // "010.0.0.1" or "192.168.0.0x1" as an IPv4 address in shorthand, octal or hex; as a name it would resolve to
-        // nothing, and a drop rule would silently block nothing.
-        if (IsDigits(labels[^1]) || IsHexNumber(labels[^1]))
+        // Qubes resolves with getaddrinfo, which reads "10.1", "010.0.0.1" or "192.168.0.0x1" as an IPv4 address in
+        // shorthand, octal or hex; as a name it would resolve to nothing, and a drop rule would silently block nothing.
+        if (Ipv4Numbers.ReadsAsAddress(value))
         {
             return new RuleError("dsthost", $"dsthost '{value}' looks like a shortened, octal or hexadecimal IPv4 address, which Qubes would read as one; write it as dst4= with four decimal parts");
+        }
+        // Anything else ending so ("host.123", "999.1") Qubes looks up as a name: no top-level domain is all digits, or
+        // 0x and hex digits, so it names nothing. Refused, without claiming Qubes read it as an address.
+        if (IsDigits(labels[^1]) || IsHexNumber(labels[^1]))
+        {
+            return new RuleError("dsthost", $"dsthost '{value}' ends in the label '{labels[^1]}', which no top-level domain is, so the name resolves to nothing; write the host's full name, or its address as dst4=");
         }
         host = value;
         return null;

@@ -12,6 +12,14 @@ public class RuleDestinationTests
     public void a_missing_prefix_becomes_a_single_host(string given, string canonical) =>
         Assert.Equal("action=accept " + canonical, RuleText.Canonical("action=accept " + given));
 
+    /// <summary>Qubes keeps an IPv6 address as typed; Lethe writes the same address in its short lowercase form (README).</summary>
+    [Theory]
+    [InlineData("dst6=2001:DB8:0:0::1", "dst6=2001:db8::1/128")]
+    [InlineData("dst6=2001:0db8:0000:0000::1/64", "dst6=2001:db8::1/64")]
+    [InlineData("dsthost=FD00::/8", "dst6=fd00::/8")]
+    public void an_ipv6_address_is_written_in_its_short_lowercase_form(string given, string canonical) =>
+        Assert.Equal("action=accept " + canonical, RuleText.Canonical("action=accept " + given));
+
     [Theory]
     [InlineData("dst4=192.0.2.77/24")]
     [InlineData("dst4=10.1.2.3/8")]
@@ -125,14 +133,35 @@ public class RuleDestinationTests
     [InlineData("10.1")]
     [InlineData("1.2.3")]
     [InlineData("010.0.0.1")]
-    [InlineData("host.123")]
-    [InlineData("123.")]
+    [InlineData("4294967295")]
     public void a_dsthost_that_glibc_would_read_as_an_ipv4_address_is_refused(string host)
     {
         var error = RuleText.ErrorFor($"action=accept dsthost={host}");
 
         Assert.Equal("dsthost", error.Key);
         Assert.Contains("dst4=", error.Message);
+    }
+
+    /// <summary>
+    /// getaddrinfo reads a name as an address only when all of it is one (one to four numbers, each in range):
+    /// <c>host.123</c>, <c>1.2.3.4.5</c>, <c>123.</c> or <c>999.1</c> Qubes looks up in DNS like any name. They are
+    /// refused still, since no top-level domain is all digits, but the refusal must not tell a migrating user
+    /// that Qubes read their rule as an address it never matched.
+    /// </summary>
+    [Theory]
+    [InlineData("host.123", "'123'")]
+    [InlineData("1.2.3.4.5", "'5'")]
+    [InlineData("123.", "'123'")]
+    [InlineData("999.1", "'1'")]
+    [InlineData("10.0x", "'0x'")]
+    [InlineData("example.0x1", "'0x1'")]
+    public void a_dsthost_ending_in_a_numeric_label_that_glibc_would_look_up_is_refused_as_no_top_level_domain(string host, string label)
+    {
+        var error = RuleText.ErrorFor($"action=accept dsthost={host}");
+
+        Assert.Equal("dsthost", error.Key);
+        Assert.DoesNotContain("Qubes would read as one", error.Message);
+        Assert.Contains($"ends in the label {label}, which no top-level domain is", error.Message);
     }
 
     [Theory]
@@ -208,7 +237,6 @@ public class RuleDestinationTests
     [InlineData("192.168.0.0x1")]
     [InlineData("10.0x1")]
     [InlineData("0x0a.0x00.0x00.0x01")]
-    [InlineData("10.0x")]
     public void a_dsthost_that_glibc_would_read_as_a_hexadecimal_ipv4_address_is_refused(string host)
     {
         // getaddrinfo("192.168.0.0x1") is 192.168.0.1, as getaddrinfo("010.0.0.1") is 8.0.0.1: Qubes would match that address.
