@@ -18,8 +18,9 @@ internal static class KnownDifference
             return "time exceeded before the forward hook";
         }
         // The input chain lets neighbour discovery reach the host, which the kernel needs to reach IPv6 clients:
-        // to any address of its own, the subnet-router anycast its uplink's prefix makes its own included.
-        if (packet.Destination is RandomPolicy.Uplink6 or RandomPolicy.UplinkAnycast6 && PacketParser.TryParse(packet.Bytes, out var info, out _) &&
+        // to any address of its own, the subnet-router anycast its uplink's prefix makes its own included. Neither
+        // forwards it: one that left by a device would be a difference of its own, not this one.
+        if (packet.Destination is RandomPolicy.Uplink6 or RandomPolicy.UplinkAnycast6 && lethe.Exit == "drop" && kernel.Exit == "drop" && PacketParser.TryParse(packet.Bytes, out var info, out _) &&
             info.Protocol == IpProtocol.IcmpV6 && info.IcmpType is 133 or 135 or 136)
         {
             return "neighbour discovery to the firewall's addresses";
