@@ -80,6 +80,46 @@ public class CliForeignAnswerTests
     public async Task a_time_that_is_not_iso_8601_is_named_not_printed_as_some_other_moment(string body, string what, params string[] command) =>
         await another_json_api_whose_answer_has_the_wrong_shape_inside_is_named_not_a_stack_trace(body, what, command);
 
+    private const string PolicyWithExpiringRule =
+        "{\"name\": \"home\", \"version\": 1, \"clients\": [{\"name\": \"work\", \"addresses\": [\"10.137.0.5\"], " +
+        "\"rules\": [{\"id\": \"r-1\", \"rule\": \"action=accept expire=2000000000 proto=tcp\"}]}], \"tests\": []}";
+
+    /// <summary>
+    /// Whether a rule has expired is judged at the time the control plane answered (its Date header),
+    /// not by the operator's clock: here the answer comes from 2040, after the rule's 2033 expiry.
+    /// </summary>
+    [Fact]
+    public async Task show_judges_expiry_by_the_answers_date_not_the_local_clock()
+    {
+        var (code, output, _, _) = await RunAgainst("200 OK", "application/json\r\nDate: Sun, 01 Jan 2040 00:00:00 GMT",
+            System.Text.Encoding.UTF8.GetBytes(PolicyWithExpiringRule), ["show", "home"]);
+
+        Assert.Equal(0, code);
+        Assert.Contains("expired 2033-05-18 03:33:20.000000Z: matches nothing", output);
+    }
+
+    [Fact]
+    public async Task without_a_date_header_show_judges_expiry_by_the_local_clock()
+    {
+        var (code, output, _, _) = await RunAgainst("200 OK", "application/json",
+            System.Text.Encoding.UTF8.GetBytes(PolicyWithExpiringRule), ["show", "home"]);
+
+        Assert.Equal(0, code);
+        Assert.Contains("expires 2033-05-18 03:33:20.000000Z", output);
+    }
+
+    /// <summary>`show --at` shows the policy as it stood then: a rule is judged expired or not at that time.</summary>
+    [Fact]
+    public async Task show_at_judges_expiry_at_the_time_asked_for()
+    {
+        var (code, output, _, _) = await RunAgainst("200 OK", "application/json\r\nDate: Sun, 01 Jan 2040 00:00:00 GMT",
+            System.Text.Encoding.UTF8.GetBytes(PolicyWithExpiringRule), ["show", "home", "--at", "2030-01-01T00:00:00Z"]);
+
+        Assert.Equal(0, code);
+        Assert.Contains("expires 2033-05-18 03:33:20.000000Z", output);
+        Assert.DoesNotContain("expired", output);
+    }
+
     /// <summary>One command against a loopback server that gives every request the same answer; Root is its --server.</summary>
     private static async Task<(int Code, string Out, string Err, string Root)> RunAgainst(string status, string contentType, byte[] body, string[] command,
         string stdin = "")

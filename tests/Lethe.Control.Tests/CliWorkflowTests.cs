@@ -70,6 +70,34 @@ public class CliWorkflowTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.All(history.Lines().Skip(1), l => Assert.Matches(new Regex($"^{HistoryTime} "), l));
     }
 
+    /// <summary>
+    /// A rule whose expire has passed stays listed, matching nothing: `show` says so under it, with the
+    /// expiry printed as every other time, so an operator reading the policy can tell the dead rules.
+    /// </summary>
+    [Fact]
+    public async Task show_marks_a_rule_whose_expiry_has_passed_and_says_when_a_live_one_expires()
+    {
+        var policy = await NewPolicy("cli-expired");
+        var dead = (await Ok("rule", "add", policy, "work", "action=accept expire=1 dst4=192.0.2.1", "--reason", "long gone")).Line;
+        var live = (await Ok("rule", "add", policy, "work", "action=accept expire=+3600 proto=tcp dstports=22", "--reason", "an hour of ssh")).Line;
+        var lasting = (await Ok("rule", "add", policy, "work", "action=drop", "--reason", "the rest")).Line;
+
+        var show = await Ok("show", policy);
+
+        var lines = show.Lines().ToArray();
+        var deadAt = Array.FindIndex(lines, l => l.Contains(dead));
+        var liveAt = Array.FindIndex(lines, l => l.Contains(live));
+        var lastingAt = Array.FindIndex(lines, l => l.Contains(lasting));
+        Assert.Equal("expired 1970-01-01 00:00:01.000000Z: matches nothing until `lethe rule remove`", lines[deadAt + 1].Trim());
+        Assert.Matches(new Regex($"^expires {HistoryTime}$"), lines[liveAt + 1].Trim());
+        Assert.Equal(liveAt + 2, lastingAt);
+        Assert.Equal(lastingAt + 1, lines.Length);
+        // --json stays the server's data: no note of the CLI's in it.
+        var json = await Ok("show", policy, "--json");
+        Assert.DoesNotContain("matches nothing", json.Out);
+        Assert.DoesNotContain("expires ", json.Out);
+    }
+
     [Fact]
     public async Task publish_diff_history_and_rollback_work_end_to_end()
     {

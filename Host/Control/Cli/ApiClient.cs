@@ -67,6 +67,19 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     public async Task<JsonObject> GetObject(string path, string[] fields, Func<JsonObject, string?> shape, CancellationToken ct) =>
         (JsonObject)await Send(HttpMethod.Get, path, null, node => ObjectProblem(node, fields) ?? shape(node.AsObject()), ct);
 
+    /// <summary>
+    /// As <see cref="GetObject(string, string[], Func{JsonObject, string?}, CancellationToken)"/>, with the
+    /// time the server answered (its Date header, to the second), null when it sent none that reads.
+    /// </summary>
+    public async Task<(JsonObject Answer, DateTimeOffset? Date)> GetObjectWithDate(string path, string[] fields, Func<JsonObject, string?> shape,
+        CancellationToken ct)
+    {
+        DateTimeOffset? date = null;
+        var answer = (JsonObject)await Send(HttpMethod.Get, path, null, node => ObjectProblem(node, fields) ?? shape(node.AsObject()), ct,
+            response => date = response.Headers.Date);
+        return (answer, date);
+    }
+
     /// <summary>A change or publish, answered with an object holding each of <paramref name="fields"/>.</summary>
     public Task<JsonObject> Post(string path, object body, string[] fields, CancellationToken ct) => Post(path, body, fields, _ => null, ct);
 

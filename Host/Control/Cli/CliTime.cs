@@ -21,9 +21,11 @@ public static class CliTime
 
     /// <summary>The time in <paramref name="node"/>, which a shape check (<see cref="Problem"/>) has found to be one.</summary>
     public static string Text(JsonNode? node) =>
-        TryRead(node, out var time)
-            ? time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)
-            : throw new ArgumentException("not a time", nameof(node));
+        TryRead(node, out var time) ? Format(time) : throw new ArgumentException("not a time", nameof(node));
+
+    /// <summary>A moment as every readable table prints one (a rule's expiry too): UTC, to the microsecond.</summary>
+    public static string Format(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>For <see cref="AnswerShape"/>: what is wrong with a time a printer formats, worded to follow "with", or null.</summary>
     /// <param name="name">What holds it ("an entry whose \"at\"").</param>

@@ -42,11 +42,12 @@ public static class PolicyCommands
     public static Command Show(CliContext cli, string verb)
     {
         var name = new Argument<string>("policy");
-        var at = new Option<string?>("--at") { Description = "Show the policy as it stood at this time (ISO 8601, e.g. 2026-11-28T21:00:00Z)" };
-        var show = new Command(verb, "Show a policy's draft: clients, rules with ids, tests, versions") { name, at };
+        var at = new Option<string?>("--at") { Description = "Show the policy as it stood at this time (ISO 8601, e.g. 2026-11-28T21:00:00Z), rules marked expired as of then" };
+        var show = new Command(verb, "Show a policy's draft: clients, rules with ids (an expire's time under the rule, marked expired once passed), tests, versions") { name, at };
         show.SetAction((parse, ct) => cli.Run(async () =>
         {
             var path = $"/policies/{ApiPath.Segment(parse, name)}";
+            DateTimeOffset? asked = null;
             if (parse.GetValue(at) is { } time)
             {
                 if (!IsoTime.TryRead(time, out var moment))
@@ -54,8 +55,12 @@ public static class PolicyCommands
                     throw new CliException($"--at: '{time}' is not a time; use ISO 8601 such as 2026-11-28T21:00:00Z");
                 }
                 path += $"?at={Uri.EscapeDataString(moment.ToString("o", CultureInfo.InvariantCulture))}";
+                asked = moment;
             }
-            var policy = await cli.Api(parse).GetObject(path, ["name", "version", "clients", "tests"], PolicyShape, ct);
+            var (policy, answered) = await cli.Api(parse).GetObjectWithDate(path, ["name", "version", "clients", "tests"], PolicyShape, ct);
+            // Which rules are dead: as the policy stood at --at; else when the control plane answered (its
+            // Date header), so the operator's own clock does not decide; the local clock only without one.
+            var asOf = asked ?? answered ?? DateTimeOffset.UtcNow;
             if (cli.WantsJson(parse))
             {
                 cli.PrintJson(policy);
@@ -71,7 +76,13 @@ public static class PolicyCommands
                 var rules = client["rules"]!.AsArray();
                 for (var i = 0; i < rules.Count; i++)
                 {
-                    cli.Out.WriteLine($"  {i,3}  {S(rules[i]!["id"]),-13} {S(rules[i]!["rule"])}");
+                    var rule = S(rules[i]!["rule"]);
+                    cli.Out.WriteLine($"  {i,3}  {S(rules[i]!["id"]),-13} {rule}");
+                    // On a line of its own under the rule: after it, it would read as part of a comment.
+                    if (RuleExpiry.Note(rule, asOf) is { } note)
+                    {
+                        cli.Out.WriteLine($"{"",21}{note}");
+                    }
                 }
             }
             foreach (var test in policy["tests"]!.AsArray())
