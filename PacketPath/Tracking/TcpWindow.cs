@@ -132,15 +132,16 @@ internal static class TcpWindow
     /// <summary>
     /// What <paramref name="segment"/>, sent by <paramref name="sender"/> to
     /// <paramref name="receiver"/> in a flow now in <paramref name="state"/>, does (see
-    /// <see cref="TcpCheck"/>); both sides are updated unless it is refused.
+    /// <see cref="TcpCheck"/>); both sides are updated unless it is refused or invalid.
     /// </summary>
     public static TcpCheck Accept(ref TcpSide sender, ref TcpSide receiver, in TcpSample segment, ConnectionState state, bool isReply)
     {
-        // Worked on copies, so that a refused segment (a forged SYN-ACK, say) leaves no trace.
+        // Worked on copies, so that a refused segment (a forged SYN-ACK, say) leaves no trace, nor one found
+        // invalid, whatever Advance had learnt from it before it knew.
         var s = sender;
         var r = receiver;
         var check = Advance(ref s, ref r, segment, state, isReply);
-        if (check != TcpCheck.Refuse)
+        if (check is not (TcpCheck.Refuse or TcpCheck.Invalid))
         {
             sender = s;
             receiver = r;
