@@ -25,6 +25,7 @@ internal static unsafe partial class Libc
     public const short PollIn = 0x1;
     public const short PollOut = 0x4;
 
+    public const int EPerm = 1;
     public const int EIntr = 4;
     public const int EIo = 5;
     public const int EBadF = 9;

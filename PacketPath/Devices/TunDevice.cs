@@ -534,7 +534,12 @@ public sealed unsafe class TunDevice : IDisposable
             {
                 var errno = Marshal.GetLastPInvokeError();
                 var failure = Libc.Failure($"TUNSETIFF for \"{name}\" (flags 0x{flags:x4}, queue {queue + 1} of {queues})", errno);
-                throw existed && errno == Libc.EInval ? NotForThis(name, failure) : failure;
+                throw errno switch
+                {
+                    Libc.EInval when existed => NotForThis(name, failure),
+                    Libc.EPerm => NotPermitted(name, failure, existed),
+                    _ => failure,
+                };
             }
             name = ReadName(ifreq);
             return handle;
@@ -554,6 +559,23 @@ public sealed unsafe class TunDevice : IDisposable
         {
             throw Libc.Failure($"TUNSETOWNER {owner} on {name}", Marshal.GetLastPInvokeError());
         }
+    }
+
+    /// <summary>
+    /// Why the kernel said EPERM, which names neither cause: a device of another user or group (only
+    /// they, or CAP_NET_ADMIN, may attach), or no device of that name here and no CAP_NET_ADMIN to make
+    /// one (a device made beforehand and moved into a client's namespace is no longer in this one).
+    /// </summary>
+    private static IOException NotPermitted(string name, IOException failure, bool existed)
+    {
+        var user = Libc.GetEuid();
+        var create = $"`ip tuntap add dev {name} mode tun multi_queue vnet_hdr user {user}`";
+        return new IOException(existed
+            ? $"{failure.Message}: {name} belongs to another user or group, and only they or a process with CAP_NET_ADMIN may attach to it; " +
+              $"make it for this process's user (uid {user}) as {create}"
+            : $"{failure.Message}: there is no device {name} in this network namespace, and making one needs CAP_NET_ADMIN; " +
+              $"if it was made beforehand and moved into a client's namespace, move it back (`ip -n NAMESPACE link set {name} netns 1` for the host's), " +
+              $"else make it for this process's user (uid {user}) as {create}", failure);
     }
 
     /// <summary>
