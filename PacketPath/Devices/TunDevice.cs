@@ -520,7 +520,13 @@ public sealed unsafe class TunDevice : IDisposable
         }
         if (fd < 0)
         {
-            throw Libc.Failure("open /dev/net/tun", Marshal.GetLastPInvokeError());
+            var errno = Marshal.GetLastPInvokeError();
+            var failure = Libc.Failure("open /dev/net/tun", errno);
+            // Mode 0600 on some distributions: a firewall run as its own user is refused before any device is named.
+            throw errno == Libc.EAcces
+                ? new IOException($"{failure.Message}: this process's user (uid {Libc.GetEuid()}) needs read and write access to /dev/net/tun " +
+                    "(mode 0666 on most distributions; else a udev rule, or a container's device rule, gives it)", failure)
+                : failure;
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
