@@ -32,6 +32,7 @@ internal static unsafe partial class Libc
     public const int EAgain = 11;
     public const int ENoMem = 12;
     public const int EAcces = 13;
+    public const int EBadFd = 77;
     public const int EFault = 14;
     public const int EInval = 22;
     public const int EMsgSize = 90;

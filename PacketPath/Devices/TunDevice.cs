@@ -292,10 +292,22 @@ public sealed unsafe class TunDevice : IDisposable
                 }
                 if (errno != Libc.EIntr)
                 {
-                    throw Libc.Failure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
+                    throw QueueFailure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A queue's read or write failing ends the firewall; EBADFD, whose text ("File descriptor in bad
+    /// state") says nothing of why, is the kernel's answer once the device is deleted under it.
+    /// </summary>
+    private static IOException QueueFailure(string what, int errno)
+    {
+        var failure = Libc.Failure(what, errno);
+        return errno == Libc.EBadFd
+            ? new IOException($"{failure.Message}: the device is gone (deleted, or its queue detached)", failure)
+            : failure;
     }
 
     /// <summary>The descriptor of one queue, for <see cref="QueuePoller"/>, which holds a reference on it while it polls.</summary>
@@ -342,7 +354,7 @@ public sealed unsafe class TunDevice : IDisposable
                     }
                     else if (errno != Libc.EIntr)
                     {
-                        throw Libc.Failure($"write of {buffer.Length} bytes to TUN {Name} queue {queue}", errno);
+                        throw QueueFailure($"write of {buffer.Length} bytes to TUN {Name} queue {queue}", errno);
                     }
                 }
                 Interlocked.Increment(ref _droppedWrites);
