@@ -590,7 +590,7 @@ public sealed unsafe class TunDevice : IDisposable
         var create = $"`ip tuntap add dev {name} mode tun multi_queue vnet_hdr user {user}`";
         return new IOException(existed
             ? $"{failure.Message}: {name} belongs to another user or group, and only they or a process with CAP_NET_ADMIN may attach to it; " +
-              $"make it for this process's user (uid {user}) as {create}"
+              $"delete it and make it for this process's user (uid {user}) as {create}"
             : $"{failure.Message}: there is no device {name} in this network namespace, and making one needs CAP_NET_ADMIN; " +
               $"if it was made beforehand and moved into a client's namespace, move it back (`ip -n NAMESPACE link set {name} netns 1` for the host's), " +
               $"else make it for this process's user (uid {user}) as {create}", failure);
