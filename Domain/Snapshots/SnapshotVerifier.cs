@@ -51,8 +51,10 @@ public static class SnapshotVerifier
         }
         if (string.IsNullOrEmpty(envelope.Format))
         {
-            // JSON, but not a snapshot: a policy's URL instead of its snapshot's, say.
-            throw new SnapshotVerificationException("not a Lethe snapshot (no format field): a control-plane URL must name a snapshot, such as .../policies/NAME/snapshots/latest");
+            // JSON, but not a snapshot: a policy's URL instead of its snapshot's, say, or another file. The
+            // verifier does not know which was given, so the hint names both.
+            throw new SnapshotVerificationException("not a Lethe snapshot (no format field): give a file `lethe snapshot get` wrote, " +
+                "or a control-plane URL that names a snapshot, such as .../policies/NAME/snapshots/latest");
         }
         if (envelope.Format != SealedSnapshot.CurrentFormat)
         {

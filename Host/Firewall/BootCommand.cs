@@ -98,6 +98,12 @@ public static class BootCommand
                 {
                     await error.WriteLineAsync(warning);
                 }
+                if (hangUp.IgnoredAtStart)
+                {
+                    await error.WriteLineAsync("warning: SIGHUP is ignored by this process (started under nohup?), so it cannot re-read --snapshot; " +
+                        "start it without nohup (setsid, or a service manager) to reload by signal" +
+                        (SnapshotSource.IsUrl(location) ? "; the watch of the URL still swaps in newer versions" : ""));
+                }
             }
             catch (Exception e) when (e is SnapshotVerificationException or PolicyTooLargeException)
             {

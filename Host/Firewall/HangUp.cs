@@ -25,7 +25,31 @@ public sealed class HangUp : IDisposable
     public HangUp(TextWriter error)
     {
         _error = error;
+        IgnoredAtStart = IsIgnored(File.Exists(StatusPath) ? File.ReadAllText(StatusPath) : "");
         _registration = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+    }
+
+    private const string StatusPath = "/proc/self/status";
+
+    /// <summary>
+    /// SIGHUP was ignored when the process started (nohup, or a shell's `trap '' HUP`): the runtime
+    /// leaves a signal ignored at start ignored, so no SIGHUP ever reaches the handler, and a reload
+    /// asked for by signal silently does nothing. Boot warns of it.
+    /// </summary>
+    public bool IgnoredAtStart { get; }
+
+    /// <summary>The SigIgn mask of /proc/PID/status (hexadecimal, signal N at bit N-1) holds SIGHUP, signal 1.</summary>
+    public static bool IsIgnored(string status)
+    {
+        foreach (var line in status.Split('\n'))
+        {
+            if (line.StartsWith("SigIgn:", StringComparison.Ordinal)
+                && ulong.TryParse(line.AsSpan(7).Trim(), System.Globalization.NumberStyles.HexNumber, null, out var mask))
+            {
+                return (mask & 1) != 0;
+            }
+        }
+        return false;
     }
 
     public void Handle(Func<Task> reload)

@@ -25,12 +25,14 @@ internal static unsafe partial class Libc
     public const short PollIn = 0x1;
     public const short PollOut = 0x4;
 
+    public const int EPerm = 1;
     public const int EIntr = 4;
     public const int EIo = 5;
     public const int EBadF = 9;
     public const int EAgain = 11;
     public const int ENoMem = 12;
     public const int EAcces = 13;
+    public const int EBadFd = 77;
     public const int EFault = 14;
     public const int EInval = 22;
     public const int EMsgSize = 90;

@@ -292,10 +292,22 @@ public sealed unsafe class TunDevice : IDisposable
                 }
                 if (errno != Libc.EIntr)
                 {
-                    throw Libc.Failure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
+                    throw QueueFailure($"read from TUN {Name} queue {queue} ({buffer.Length}-byte buffer)", errno);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A queue's read or write failing ends the firewall; EBADFD, whose text ("File descriptor in bad
+    /// state") says nothing of why, is the kernel's answer once the device is deleted under it.
+    /// </summary>
+    private static IOException QueueFailure(string what, int errno)
+    {
+        var failure = Libc.Failure(what, errno);
+        return errno == Libc.EBadFd
+            ? new IOException($"{failure.Message}: the device is gone (deleted, or its queue detached)", failure)
+            : failure;
     }
 
     /// <summary>The descriptor of one queue, for <see cref="QueuePoller"/>, which holds a reference on it while it polls.</summary>
@@ -342,7 +354,7 @@ public sealed unsafe class TunDevice : IDisposable
                     }
                     else if (errno != Libc.EIntr)
                     {
-                        throw Libc.Failure($"write of {buffer.Length} bytes to TUN {Name} queue {queue}", errno);
+                        throw QueueFailure($"write of {buffer.Length} bytes to TUN {Name} queue {queue}", errno);
                     }
                 }
                 Interlocked.Increment(ref _droppedWrites);
@@ -520,7 +532,13 @@ public sealed unsafe class TunDevice : IDisposable
         }
         if (fd < 0)
         {
-            throw Libc.Failure("open /dev/net/tun", Marshal.GetLastPInvokeError());
+            var errno = Marshal.GetLastPInvokeError();
+            var failure = Libc.Failure("open /dev/net/tun", errno);
+            // Mode 0600 on some distributions: a firewall run as its own user is refused before any device is named.
+            throw errno == Libc.EAcces
+                ? new IOException($"{failure.Message}: this process's user (uid {Libc.GetEuid()}) needs read and write access to /dev/net/tun " +
+                    "(mode 0666 on most distributions; else a udev rule, or a container's device rule, gives it)", failure)
+                : failure;
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
@@ -534,7 +552,12 @@ public sealed unsafe class TunDevice : IDisposable
             {
                 var errno = Marshal.GetLastPInvokeError();
                 var failure = Libc.Failure($"TUNSETIFF for \"{name}\" (flags 0x{flags:x4}, queue {queue + 1} of {queues})", errno);
-                throw existed && errno == Libc.EInval ? NotForThis(name, failure) : failure;
+                throw errno switch
+                {
+                    Libc.EInval when existed => NotForThis(name, failure),
+                    Libc.EPerm => NotPermitted(name, failure, existed),
+                    _ => failure,
+                };
             }
             name = ReadName(ifreq);
             return handle;
@@ -554,6 +577,23 @@ public sealed unsafe class TunDevice : IDisposable
         {
             throw Libc.Failure($"TUNSETOWNER {owner} on {name}", Marshal.GetLastPInvokeError());
         }
+    }
+
+    /// <summary>
+    /// Why the kernel said EPERM, which names neither cause: a device of another user or group (only
+    /// they, or CAP_NET_ADMIN, may attach), or no device of that name here and no CAP_NET_ADMIN to make
+    /// one (a device made beforehand and moved into a client's namespace is no longer in this one).
+    /// </summary>
+    private static IOException NotPermitted(string name, IOException failure, bool existed)
+    {
+        var user = Libc.GetEuid();
+        var create = $"`ip tuntap add dev {name} mode tun multi_queue vnet_hdr user {user}`";
+        return new IOException(existed
+            ? $"{failure.Message}: {name} belongs to another user or group, and only they or a process with CAP_NET_ADMIN may attach to it; " +
+              $"delete it and make it for this process's user (uid {user}) as {create}"
+            : $"{failure.Message}: there is no device {name} in this network namespace, and making one needs CAP_NET_ADMIN; " +
+              $"if it was made beforehand and moved into a client's namespace, move it back (`ip -n NAMESPACE link set {name} netns 1` for the host's), " +
+              $"else make it for this process's user (uid {user}) as {create}", failure);
     }
 
     /// <summary>

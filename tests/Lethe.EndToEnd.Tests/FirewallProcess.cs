@@ -85,6 +85,10 @@ public sealed class FirewallProcess : IAsyncDisposable
     /// </summary>
     public static FirewallProcess StartAsForegroundJob(params string[] args) => Launch(["env", "--default-signal=INT"], args, home: null);
 
+    /// <summary>Runs it with SIGHUP ignored, as `nohup` starts a program, or at its default (whatever the test runner inherited).</summary>
+    public static FirewallProcess StartWithHangUp(bool ignored, params string[] args) =>
+        Launch(["env", ignored ? "--ignore-signal=HUP" : "--default-signal=HUP"], args, home: null);
+
     /// <summary>Runs it with the environment variable <paramref name="variable"/> set to <paramref name="value"/>.</summary>
     public static FirewallProcess StartWithVariable(string variable, string value, params string[] args) =>
         Launch(["env", $"{variable}={value}"], args, home: null);

@@ -41,6 +41,29 @@ public sealed class ReloadTests(PublishedPolicy policy) : IClassFixture<Publishe
     }
 
     [Fact]
+    public async Task boot_under_nohup_warns_that_sighup_cannot_reload()
+    {
+        // The runtime leaves a signal ignored at start ignored: under nohup a SIGHUP did nothing, and said nothing.
+        await using var firewall = FirewallProcess.StartWithHangUp(true, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey);
+        await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(30));
+        await firewall.WaitForError("warning: SIGHUP is ignored by this process (started under nohup?), so it cannot re-read --snapshot", TimeSpan.FromSeconds(10));
+
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task boot_with_sighup_at_its_default_does_not_warn_of_it()
+    {
+        await using var firewall = FirewallProcess.StartWithHangUp(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey);
+        await firewall.WaitForOutput("verifying and watching only", TimeSpan.FromSeconds(30));
+
+        firewall.Terminate();
+        Assert.Equal(0, await firewall.Exit(TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain("SIGHUP is ignored", firewall.Err);
+    }
+
+    [Fact]
     public async Task a_reload_refuses_a_version_giving_a_client_the_firewalls_uplink_address_as_boot_would()
     {
         // The control plane cannot know --uplink-address: a version may give a client that address,

@@ -97,4 +97,17 @@ public sealed class VerifyCommandTests(PublishedPolicy policy) : IClassFixture<P
         Assert.Equal(1, code);
         Assert.Contains("not a Lethe snapshot (no format field)", error);
     }
+
+    [Fact]
+    public async Task a_json_file_that_is_no_snapshot_is_named_with_where_a_snapshot_file_comes_from()
+    {
+        // The hint spoke only of URLs, which misled whoever gave a file (verify, or a SIGHUP reload of --snapshot FILE).
+        var file = Path.Combine(policy.Folder, $"not-a-snapshot-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, "{}");
+
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", file, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains("not a Lethe snapshot (no format field): give a file `lethe snapshot get` wrote", error);
+    }
 }

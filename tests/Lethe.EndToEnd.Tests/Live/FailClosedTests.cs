@@ -139,6 +139,7 @@ public sealed class FailClosedTests(LiveLab lab)
 
         Assert.Equal(1, await net.Firewall!.Exit(TimeSpan.FromSeconds(15)));
         Assert.Contains("a worker stopped, so the firewall stops (closed)", net.Firewall.Err);
+        Assert.Contains("the device is gone (deleted", net.Firewall.Err);
         await AssertDevicesGone(net);
         var after = new FlowChecks(net.Describe);
         after.ExpectNot($"after: IPv4 c1 -> uplink host TCP {Ports.Echo}", Seen.Echoed, Probe.TcpEcho(net.Client1, UplinkV4, Ports.Echo));
