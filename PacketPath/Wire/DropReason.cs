@@ -26,7 +26,6 @@ public enum DropReason : byte
     // Origin checks
     SpoofedClientSource,
     SpoofedUplinkSource,
-    UnknownSource,
     UnsolicitedFromUplink,
 
     // State (Tracking, Nat)
