@@ -19,7 +19,7 @@ public static class ReplayCommand
     public static Command Build(TextWriter output, TextWriter error)
     {
         var flags = new EngineFlags();
-        var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type RAW 101 or ETHERNET 1)", Required = true };
+        var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type " + PcapReader.Supported + ")", Required = true };
         var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT (IPv4 without DF over 1500 bytes in fragments), to this pcap file (- for stdout, with --verdicts FILE)" };
         var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default, or -: stdout)" };
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
@@ -144,7 +144,7 @@ public static class ReplayCommand
             PacketOutcome outcome;
             if (ipLength == 0)
             {
-                // Nothing captured, or a frame cut inside its Ethernet header, is cut short; another EtherType is not IP.
+                // Nothing captured, or a frame cut inside its link header, is cut short; another EtherType or family is not IP.
                 outcome = new PacketOutcome { Client = -1, RuleIndex = -1, Reason = ipOffset == 0 ? DropReason.Truncated : DropReason.UnsupportedProtocol };
             }
             else

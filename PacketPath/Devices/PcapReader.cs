@@ -4,13 +4,23 @@ namespace Lethe.PacketPath.Devices;
 
 /// <summary>
 /// Reads classic libpcap files (not pcapng): microsecond or nanosecond timestamps, either byte
-/// order, link types RAW (101) and ETHERNET (1). Each record is copied into the caller's buffer;
-/// nothing is allocated per packet.
+/// order, link types ETHERNET (1), RAW (101), IPV4 (228), IPV6 (229), the Linux cooked headers
+/// that `tcpdump -i any` writes (LINUX_SLL 113, LINUX_SLL2 276) and BSD loopback (NULL 0, LOOP 108).
+/// Each record is copied into the caller's buffer; nothing is allocated per packet.
 /// </summary>
 public sealed class PcapReader
 {
+    public const uint LinkTypeNull = 0;
     public const uint LinkTypeEthernet = 1;
     public const uint LinkTypeRaw = 101;
+    public const uint LinkTypeLoop = 108;
+    public const uint LinkTypeLinuxSll = 113;
+    public const uint LinkTypeIpv4 = 228;
+    public const uint LinkTypeIpv6 = 229;
+    public const uint LinkTypeLinuxSll2 = 276;
+
+    /// <summary>What the refusal of another link type names, so a user knows what to convert to.</summary>
+    public const string Supported = "ETHERNET 1, RAW 101, LINUX_SLL 113 and LINUX_SLL2 276 from `tcpdump -i any`, IPV4 228, IPV6 229, NULL 0 and LOOP 108";
 
     private readonly Stream _stream;
     private readonly bool _swapped;
@@ -39,9 +49,10 @@ public sealed class PcapReader
         // The low 16 bits; those above say whether frames carry a frame check sequence, which, like
         // Ethernet padding, lies past the IP packet's own length and is left out with it.
         LinkType = Read32(header[20..]) & 0xFFFF;
-        if (LinkType is not (LinkTypeEthernet or LinkTypeRaw))
+        if (LinkType is not (LinkTypeEthernet or LinkTypeRaw or LinkTypeIpv4 or LinkTypeIpv6 or LinkTypeLinuxSll or LinkTypeLinuxSll2
+            or LinkTypeNull or LinkTypeLoop))
         {
-            throw new InvalidDataException($"pcap link type {LinkType} is not supported (RAW 101 and ETHERNET 1 are)");
+            throw new InvalidDataException($"pcap link type {LinkType} is not supported ({Supported} are)");
         }
     }
 
@@ -84,26 +95,67 @@ public sealed class PcapReader
         {
             throw new InvalidDataException($"the file ends inside record {Record}");
         }
-        (ipOffset, ipLength) = LinkType == LinkTypeRaw ? (0, capturedLength) : EthernetPayload(buffer[..capturedLength]);
+        var frame = buffer[..capturedLength];
+        (ipOffset, ipLength) = LinkType switch
+        {
+            LinkTypeRaw or LinkTypeIpv4 or LinkTypeIpv6 => (0, capturedLength),
+            LinkTypeEthernet => EtherTypePayload(frame, 12, 14),
+            // Linux cooked v1: packet type, ARPHRD type, address length, 8 address bytes, then the EtherType.
+            LinkTypeLinuxSll => EtherTypePayload(frame, 14, 16),
+            // v2: the EtherType first, then interface index, ARPHRD type, packet type, address: 20 bytes in all.
+            LinkTypeLinuxSll2 => EtherTypePayload(frame, 0, 20),
+            _ => LoopbackPayload(frame),
+        };
         return true;
     }
 
-    private static (int Offset, int Length) EthernetPayload(ReadOnlySpan<byte> frame)
+    /// <summary>
+    /// Locates the IP packet behind a link header whose EtherType lies at <paramref name="typeOffset"/>
+    /// and whose payload starts at <paramref name="payloadOffset"/>, stepping over VLAN tags (in a
+    /// cooked frame the kernel puts an offloaded tag back at the payload's start). (0, 0): the frame is
+    /// shorter than its link header, or an IP frame holds nothing after it; (offset, 0): another protocol.
+    /// </summary>
+    private static (int Offset, int Length) EtherTypePayload(ReadOnlySpan<byte> frame, int typeOffset, int payloadOffset)
     {
-        var offset = 12;
-        while (frame.Length >= offset + 2)
+        while (frame.Length >= payloadOffset)
         {
-            var etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[offset..]);
+            var etherType = BinaryPrimitives.ReadUInt16BigEndian(frame[typeOffset..]);
             if (etherType is 0x8100 or 0x88A8)
             {
-                offset += 4; // VLAN tag
+                // VLAN tag: 2 bytes of tag control, then the next EtherType, then what it announces.
+                typeOffset = payloadOffset + 2;
+                payloadOffset += 4;
                 continue;
             }
-            offset += 2;
-            // An IP frame with nothing after its Ethernet header is cut short, not another protocol.
-            return etherType is 0x0800 or 0x86DD ? (frame.Length > offset ? (offset, frame.Length - offset) : (0, 0)) : (offset, 0);
+            // An IP frame with nothing after its link header is cut short, not another protocol.
+            return etherType is 0x0800 or 0x86DD
+                ? (frame.Length > payloadOffset ? (payloadOffset, frame.Length - payloadOffset) : (0, 0))
+                : (payloadOffset, 0);
         }
         return (0, 0);
+    }
+
+    /// <summary>
+    /// NULL and LOOP: a 4-byte address family, in the capturing host's byte order (NULL) or network
+    /// order (LOOP). A family fits in 16 bits, so either order is read from the value. AF_INET is 2
+    /// everywhere; AF_INET6 is 10 on Linux, 24, 28 or 30 on the BSDs and macOS.
+    /// </summary>
+    private static (int Offset, int Length) LoopbackPayload(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length < 4)
+        {
+            return (0, 0);
+        }
+        var family = BinaryPrimitives.ReadUInt32LittleEndian(frame);
+        if (family > 0xFFFF)
+        {
+            family = BinaryPrimitives.ReverseEndianness(family);
+        }
+        if (family is not (2 or 10 or 24 or 28 or 30))
+        {
+            return (4, 0);
+        }
+        return frame.Length > 4 ? (4, frame.Length - 4) : (0, 0);
     }
 
     private uint Read32(ReadOnlySpan<byte> bytes) =>
