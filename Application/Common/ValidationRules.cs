@@ -112,8 +112,15 @@ public static class ValidationRules
 
     /// <summary>A sealed version as a request names it: its number, or "latest".</summary>
     public static IRuleBuilderOptions<T, string> IsSnapshotVersion<T>(this IRuleBuilder<T, string> rule) =>
-        rule.Must(v => v == "latest" || (int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0))
+        rule.Must(v => v == "latest" || TryVersion(v, out _))
             .WithMessage("'version' must be a version number (1, 2, ...) or latest.");
+
+    /// <summary>
+    /// A version number as every path, query and If-Match takes one: digits only, 1 or more. A loose parse
+    /// would take "+1" or " 1" for 1, and one place reading versions so would answer what another refuses.
+    /// </summary>
+    public static bool TryVersion(string text, out int version) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version) && version > 0;
 
     /// <summary>A bad rule is reported under "rule.KEY", so the field names the offending key.</summary>
     /// <param name="clock">The handler's clock: a relative expire is judged by where it lands from now.</param>

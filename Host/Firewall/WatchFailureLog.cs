@@ -6,8 +6,9 @@ namespace Lethe.Firewall;
 /// Which failed rounds of the snapshot watch are worth a line. The watch asks every round, so a
 /// control plane down for a day would otherwise write one line a round (17,000 a day at 5 s). The
 /// first failure is said in full; the same one again only as a reminder 1, 2, 4, 8, then every 10
-/// minutes after the last line about it; a different one at once; and the first round that gets an
-/// answer after failures says so, once. Pure: the watch hands in the time of each round.
+/// minutes after the last line about it; one not yet said in this outage at once (each kind keeps its
+/// own reminders, so two failures taking turns do not write a line a round); and the first round that
+/// gets an answer after failures says so, once. Pure: the watch hands in the time of each round.
 /// </summary>
 public sealed class WatchFailureLog
 {
@@ -15,11 +16,16 @@ public sealed class WatchFailureLog
 
     public static readonly TimeSpan LongestQuiet = TimeSpan.FromMinutes(10);
 
-    private string? _last;
+    /// <summary>
+    /// Kinds said in one outage, at most this many: a failure whose text never repeats (it names a port, say)
+    /// is said every round whatever is kept, so beyond these the oldest are forgotten rather than kept all day.
+    /// </summary>
+    private const int MostKinds = 8;
+
+    /// <summary>Each kind of failure said in this outage: when its last line was, and how long it stays quiet after it.</summary>
+    private readonly Dictionary<string, (TimeSpan SaidAt, TimeSpan Quiet)> _said = [];
     private int _rounds;
     private TimeSpan _since;
-    private TimeSpan _saidAt;
-    private TimeSpan _quiet;
 
     /// <summary>A round failed, for the reason <paramref name="why"/> (its text is its kind), at <paramref name="now"/>.</summary>
     /// <returns>The line to log, or null while the same failure was said recently.</returns>
@@ -29,18 +35,22 @@ public sealed class WatchFailureLog
         {
             _since = now;
         }
-        if (why != _last)
+        if (!_said.TryGetValue(why, out var last))
         {
-            // A failure not seen in the last round tells the operator something new: at once, in full.
-            _last = why;
-            return Said(now, FirstReminder, why);
+            // A failure not said in this outage tells the operator something new: at once, in full.
+            if (_said.Count == MostKinds)
+            {
+                _said.Remove(_said.MinBy(kind => kind.Value.SaidAt).Key);
+            }
+            _said[why] = (now, FirstReminder);
+            return why;
         }
-        if (now - _saidAt < _quiet)
+        if (now - last.SaidAt < last.Quiet)
         {
             return null;
         }
-        var next = _quiet * 2 < LongestQuiet ? _quiet * 2 : LongestQuiet;
-        return Said(now, next, $"still failing after {Duration(now - _since)} ({_rounds} rounds in a row): {why}");
+        _said[why] = (now, last.Quiet * 2 < LongestQuiet ? last.Quiet * 2 : LongestQuiet);
+        return $"still failing after {Duration(now - _since)} ({_rounds} rounds in a row): {why}";
     }
 
     /// <summary>A round got an answer from the control plane (even one refused afterwards) at <paramref name="now"/>.</summary>
@@ -53,14 +63,7 @@ public sealed class WatchFailureLog
         }
         var line = $"the control plane answers again after {_rounds} failed round{(_rounds == 1 ? "" : "s")} over {Duration(now - _since)}";
         _rounds = 0;
-        _last = null;
-        return line;
-    }
-
-    private string Said(TimeSpan now, TimeSpan quietFor, string line)
-    {
-        _saidAt = now;
-        _quiet = quietFor;
+        _said.Clear();
         return line;
     }
 

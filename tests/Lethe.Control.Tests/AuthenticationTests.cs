@@ -139,6 +139,27 @@ public class AuthenticationTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.Equal(detail, (await response.Problem(HttpStatusCode.Unauthorized))["detail"].Str());
     }
 
+    /// <summary>
+    /// Only a scheme HTTP registers is named: the first word of a header with no Bearer before it may be the
+    /// secret itself (a token sent before its scheme, or with a note after it), and a 401 passes through logs.
+    /// </summary>
+    [Theory]
+    [InlineData(ControlPlaneHost.EditorToken + " Bearer")]
+    [InlineData(ControlPlaneHost.ViewerToken + " extra")]
+    [InlineData("s3cr3tK3y9 x")]
+    public async Task a_401_never_quotes_a_first_word_that_may_be_a_token(string authorization)
+    {
+        using var http = Host.Client(token: null);
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+
+        using var response = await http.GetAsync("/policies");
+
+        var detail = (await response.Problem(HttpStatusCode.Unauthorized))["detail"].Str();
+        Assert.DoesNotContain(authorization.Split(' ')[0], detail);
+        Assert.Equal("Authorization uses a scheme other than Bearer (its first word is not quoted: it may be a secret); " +
+            "this control plane takes only Bearer tokens: send Authorization: Bearer TOKEN.", detail);
+    }
+
     [Fact]
     public async Task a_403_names_the_tokens_role_and_the_one_the_request_needs()
     {

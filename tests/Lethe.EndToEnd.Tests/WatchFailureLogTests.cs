@@ -60,8 +60,33 @@ public sealed class WatchFailureLogTests
         // The same again: quiet until a minute after the line about it.
         Assert.Null(log.Failed(Unavailable, TimeSpan.FromSeconds(90)));
         Assert.Equal($"still failing after 1m 35s (10 rounds in a row): {Unavailable}", log.Failed(Unavailable, TimeSpan.FromSeconds(95)));
-        // And back to the first one: different from the last, so at once.
-        Assert.Equal(Down, log.Failed(Down, TimeSpan.FromSeconds(100)));
+        // And back to the first one: said at 0 s, so its reminder is due.
+        Assert.Equal($"still failing after 1m 40s (11 rounds in a row): {Down}", log.Failed(Down, TimeSpan.FromSeconds(100)));
+    }
+
+    /// <summary>
+    /// Two failures taking turns (a balancer in front of two dead control planes, one refusing and one timing
+    /// out) were each "different from the last" every round, so the journal got a line a round after all.
+    /// </summary>
+    [Fact]
+    public void two_failures_taking_turns_are_each_said_once_then_only_as_reminders()
+    {
+        var log = new WatchFailureLog();
+        const string Timeout = "http://cp/latest timed out";
+        var logged = new List<(TimeSpan At, string Line)>();
+        for (var round = 0; round <= 180; round++) // 15 minutes at 5 s
+        {
+            var at = TimeSpan.FromSeconds(5 * round);
+            if (log.Failed(round % 2 == 0 ? Down : Timeout, at) is { } line)
+            {
+                logged.Add((at, line));
+            }
+        }
+
+        Assert.Equal(Down, logged[0].Line);
+        Assert.Equal(Timeout, logged[1].Line);
+        Assert.True(logged.Count <= 10, string.Join("\n", logged));
+        Assert.All(logged.Skip(2), l => Assert.StartsWith("still failing after ", l.Line));
     }
 
     [Fact]
@@ -77,6 +102,19 @@ public sealed class WatchFailureLogTests
         Assert.Equal(Down, log.Failed(Down, TimeSpan.FromMinutes(70)));
         Assert.Null(log.Failed(Down, TimeSpan.FromMinutes(70) + TimeSpan.FromSeconds(5)));
         Assert.Equal("the control plane answers again after 2 failed rounds over 10s", log.Answered(TimeSpan.FromMinutes(70) + TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void beyond_eight_kinds_in_one_outage_the_one_said_longest_ago_is_forgotten_and_said_in_full_again()
+    {
+        var log = new WatchFailureLog();
+        for (var kind = 0; kind < 9; kind++)
+        {
+            Assert.Equal($"kind {kind}", log.Failed($"kind {kind}", TimeSpan.FromSeconds(kind)));
+        }
+
+        Assert.Null(log.Failed("kind 8", TimeSpan.FromSeconds(10)));
+        Assert.Equal("kind 0", log.Failed("kind 0", TimeSpan.FromSeconds(11)));
     }
 
     [Theory]

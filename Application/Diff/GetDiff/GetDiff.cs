@@ -21,7 +21,8 @@ public sealed class GetDiffHandler(IPolicyStore store) : IQueryHandler<GetDiff, 
             var loaded = await store.Load(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
             return loaded.Draft;
         }
-        var version = int.Parse(side, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+        // The validator refused anything else.
+        _ = Common.ValidationRules.TryVersion(side, out var version);
         var snapshot = await store.Snapshot(policy, version, ct);
         if (snapshot is null)
         {

@@ -12,7 +12,5 @@ public sealed class GetDiffValidator : AbstractValidator<GetDiff>
         RuleFor(x => x.To).Must(IsSide).WithMessage("'to' must be a version number (1, 2, ...) or draft.");
     }
 
-    // Digits only, as snapshot paths and If-Match read versions: a loose parse would take "+1" or " 1" for 1.
-    private static bool IsSide(string side) => side == "draft" ||
-        (int.TryParse(side, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0);
+    private static bool IsSide(string side) => side == "draft" || ValidationRules.TryVersion(side, out _);
 }

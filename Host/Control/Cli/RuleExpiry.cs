@@ -16,19 +16,14 @@ public static class RuleExpiry
     public static string? Note(string ruleText, DateTimeOffset asOf)
     {
         // The stored form is absolute; a relative one (no control plane stores it) would be read from asOf.
-        var now = UnixSecondsFloor(asOf);
+        // Whole seconds at or before the moment (ToUnixTimeSeconds drops the fraction, before 1970 too):
+        // 0.5 s before an expiry is still before it.
+        var now = asOf.ToUnixTimeSeconds();
         if (!RuleParser.TryParse(ruleText, now, out var rule, out _) || rule.Expire is not { } expire)
         {
             return null;
         }
         var when = CliTime.Format(DateTimeOffset.FromUnixTimeSeconds(expire));
         return rule.IsExpiredAt(now) ? $"expired {when}: matches nothing until `lethe rule remove`" : $"expires {when}";
-    }
-
-    /// <summary>Whole seconds at or before the moment: 0.5 s before an expiry is still before it.</summary>
-    private static long UnixSecondsFloor(DateTimeOffset moment)
-    {
-        var seconds = moment.ToUnixTimeSeconds();
-        return moment < DateTimeOffset.FromUnixTimeSeconds(seconds) ? seconds - 1 : seconds;
     }
 }

@@ -38,10 +38,14 @@ public static class AuthProblem
         var scheme = space < 0 ? value : value[..space];
         if (!scheme.Equals(BearerTokenHandler.SchemeName, StringComparison.OrdinalIgnoreCase))
         {
-            // A token sent without its scheme is a single word: not echoed, as a scheme's name would be.
-            return space < 0 || !IsSchemeName(scheme)
+            // A token sent without its scheme is a single word; a first word that is no scheme HTTP registers may be
+            // the secret too (a token written before its scheme, or with a note after it), so only a known one is named.
+            return space < 0
                 ? $"Authorization has no Bearer scheme before the token: {Send} (the word Bearer, a space, then the token)."
-                : $"Authorization uses the {scheme} scheme; this control plane takes only Bearer tokens: {Send}.";
+                : KnownSchemes.FirstOrDefault(k => k.Equals(scheme, StringComparison.OrdinalIgnoreCase)) is { } known
+                    ? $"Authorization uses the {known} scheme; this control plane takes only Bearer tokens: {Send}."
+                    : $"Authorization uses a scheme other than Bearer (its first word is not quoted: it may be a secret); " +
+                      $"this control plane takes only Bearer tokens: {Send}.";
         }
         return space < 0 || value[(space + 1)..].Trim().Length == 0
             ? $"Authorization: Bearer carries no token: {Send}, a token of Lethe:Tokens."
@@ -61,7 +65,13 @@ public static class AuthProblem
         return $"The token of {context.User.Identity?.Name} has the role {role}; this request needs {string.Join(" or ", Roles.Granting(needed))}. Nothing was changed.";
     }
 
-    /// <summary>A scheme as RFC 9110 names them (Basic, Digest, Negotiate): short, letters and digits; anything else may be a secret.</summary>
-    private static bool IsSchemeName(string word) =>
-        word.Length is > 0 and <= 16 && word.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+    /// <summary>
+    /// The schemes of IANA's HTTP Authentication Scheme Registry, and Token, which some APIs take: a word that reads
+    /// like a scheme (short, letters and digits) may still be a token a person chose, such as "editor-token".
+    /// </summary>
+    private static readonly string[] KnownSchemes =
+    [
+        "Basic", "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate", "NTLM", "OAuth", "PrivateToken",
+        "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "Token",
+    ];
 }
