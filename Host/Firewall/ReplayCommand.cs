@@ -19,12 +19,12 @@ public static class ReplayCommand
     public static Command Build(TextWriter output, TextWriter error)
     {
         var flags = new EngineFlags();
-        var pcap = new Option<string>("--pcap") { Description = "Classic libpcap file (link type " + PcapReader.Supported + ")", Required = true };
+        var pcap = new Option<string>("--pcap") { Description = "Capture to judge: classic libpcap or pcapng (link type " + PcapReader.Supported + ")", Required = true };
         var outPcap = new Option<string?>("--out") { Description = "Write the forwarded packets, as they leave the firewall after NAT (IPv4 without DF over 1500 bytes in fragments), to this pcap file (- for stdout, with --verdicts FILE)" };
         var verdicts = new Option<string?>("--verdicts") { Description = "Write one JSON line per input packet here (default, or -: stdout)" };
         var token = new Option<string?>("--token") { Description = "Bearer token for a control-plane URL (env LETHE_TOKEN)" };
         var resolve = new Option<string[]>("--resolve") { Description = "NAME=ADDR: the answer for a dsthost name during the replay (repeatable); NAME= for a name that resolved to nothing; other names stay unresolved" };
-        var command = new Command("replay", "What would this policy do to this capture? Judge every packet of a pcap file with a verified snapshot")
+        var command = new Command("replay", "What would this policy do to this capture? Judge every packet of a pcap or pcapng file with a verified snapshot")
             { pcap, outPcap, verdicts, resolve, token };
         foreach (var option in flags.All)
         {
@@ -74,7 +74,7 @@ public static class ReplayCommand
                 await using var input = OpenRead("--pcap", inputPath);
                 // Its header checked before any output file is opened, and both opened before either is emptied:
                 // a capture or an output refused must not have emptied the other's file.
-                var reader = Capture("--pcap", inputPath, () => new PcapReader(input));
+                var reader = Capture("--pcap", inputPath, () => CaptureReader.Open(input));
                 await using var outputs = ReplayOutputs.Open(parse.GetValue(verdicts), parse.GetValue(outPcap), input);
                 // Once the flags and files are known good: a refusal stays the first line.
                 if (BootCommand.DnsTargetWarning(compiled) is { } warning)
@@ -127,7 +127,7 @@ public static class ReplayCommand
     }
 
     /// <param name="clock">The clock <paramref name="engine"/> reads as its wall clock, set to each packet's timestamp.</param>
-    public static Summary Run(PacketEngine engine, CaptureClock clock, PcapReader reader, Stream verdicts, PcapWriter? forwarded)
+    public static Summary Run(PacketEngine engine, CaptureClock clock, ICaptureReader reader, Stream verdicts, PcapWriter? forwarded)
     {
         var buffer = new byte[Math.Max(65_536 + 64, (int)Math.Min(reader.SnapLength, 262_144))];
         var reply = new byte[1_500];

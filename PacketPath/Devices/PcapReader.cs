@@ -7,8 +7,9 @@ namespace Lethe.PacketPath.Devices;
 /// order, link types ETHERNET (1), RAW (101), IPV4 (228), IPV6 (229), the Linux cooked headers
 /// that `tcpdump -i any` writes (LINUX_SLL 113, LINUX_SLL2 276) and BSD loopback (NULL 0, LOOP 108).
 /// Each record is copied into the caller's buffer; nothing is allocated per packet.
+/// <see cref="CaptureReader.Open"/> picks this reader or <see cref="PcapngReader"/> by the file's first bytes.
 /// </summary>
-public sealed class PcapReader
+public sealed class PcapReader : ICaptureReader
 {
     public const uint LinkTypeNull = 0;
     public const uint LinkTypeEthernet = 1;
@@ -27,11 +28,18 @@ public sealed class PcapReader
     private readonly bool _nanoseconds;
     private readonly byte[] _recordHeader = new byte[16];
 
-    public PcapReader(Stream stream)
+    public PcapReader(Stream stream) : this(stream, [])
+    {
+    }
+
+    /// <param name="start">The file's first bytes, already read from <paramref name="stream"/> (to tell the format).</param>
+    internal PcapReader(Stream stream, ReadOnlySpan<byte> start)
     {
         _stream = stream;
         Span<byte> header = stackalloc byte[24];
-        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+        start.CopyTo(header);
+        var rest = header[start.Length..];
+        if (stream.ReadAtLeast(rest, rest.Length, throwOnEndOfStream: false) < rest.Length)
         {
             throw new InvalidDataException("not a pcap file: shorter than the 24-byte global header");
         }
@@ -42,15 +50,14 @@ public sealed class PcapReader
             0xd4c3b2a1 => (true, false),
             0xa1b23c4d => (false, true),
             0x4d3cb2a1 => (true, true),
-            0x0a0d0d0a => throw new InvalidDataException("this is a pcapng file; convert it with `editcap -F pcap IN OUT`"),
+            0x0a0d0d0a => throw new InvalidDataException("this is a pcapng file, which PcapngReader reads (CaptureReader.Open picks it)"),
             _ => throw new InvalidDataException($"not a pcap file (magic 0x{magic:x8})"),
         };
         SnapLength = Read32(header[16..]);
         // The low 16 bits; those above say whether frames carry a frame check sequence, which, like
         // Ethernet padding, lies past the IP packet's own length and is left out with it.
         LinkType = Read32(header[20..]) & 0xFFFF;
-        if (LinkType is not (LinkTypeEthernet or LinkTypeRaw or LinkTypeIpv4 or LinkTypeIpv6 or LinkTypeLinuxSll or LinkTypeLinuxSll2
-            or LinkTypeNull or LinkTypeLoop))
+        if (!IsSupported(LinkType))
         {
             throw new InvalidDataException($"pcap link type {LinkType} is not supported ({Supported} are)");
         }
@@ -95,10 +102,23 @@ public sealed class PcapReader
         {
             throw new InvalidDataException($"the file ends inside record {Record}");
         }
-        var frame = buffer[..capturedLength];
-        (ipOffset, ipLength) = LinkType switch
+        (ipOffset, ipLength) = IpPayload(LinkType, buffer[..capturedLength]);
+        return true;
+    }
+
+    /// <summary>Whether <see cref="IpPayload"/> can take apart frames of <paramref name="linkType"/>.</summary>
+    internal static bool IsSupported(uint linkType) =>
+        linkType is LinkTypeEthernet or LinkTypeRaw or LinkTypeIpv4 or LinkTypeIpv6 or LinkTypeLinuxSll or LinkTypeLinuxSll2
+            or LinkTypeNull or LinkTypeLoop;
+
+    /// <summary>
+    /// Locates the IP packet in a frame of a supported <paramref name="linkType"/>: (offset, length),
+    /// the length 0 when the frame holds no IPv4/IPv6 packet (the offset 0 too when it is cut inside its link header).
+    /// </summary>
+    internal static (int Offset, int Length) IpPayload(uint linkType, ReadOnlySpan<byte> frame) =>
+        linkType switch
         {
-            LinkTypeRaw or LinkTypeIpv4 or LinkTypeIpv6 => (0, capturedLength),
+            LinkTypeRaw or LinkTypeIpv4 or LinkTypeIpv6 => (0, frame.Length),
             LinkTypeEthernet => EtherTypePayload(frame, 12, 14),
             // Linux cooked v1: packet type, ARPHRD type, address length, 8 address bytes, then the EtherType.
             LinkTypeLinuxSll => EtherTypePayload(frame, 14, 16),
@@ -106,8 +126,6 @@ public sealed class PcapReader
             LinkTypeLinuxSll2 => EtherTypePayload(frame, 0, 20),
             _ => LoopbackPayload(frame),
         };
-        return true;
-    }
 
     /// <summary>
     /// Locates the IP packet behind a link header whose EtherType lies at <paramref name="typeOffset"/>
