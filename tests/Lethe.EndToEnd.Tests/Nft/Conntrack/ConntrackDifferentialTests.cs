@@ -14,10 +14,11 @@ namespace Lethe.EndToEnd.Tests.Nft.Conntrack;
 /// Lethe's engine against the kernel's conntrack under the ruleset <c>lethe-firewall nft</c> prints,
 /// on random packet sequences of one flow each: every packet goes to both, and both must pass or
 /// drop it alike and, when they pass it, send on the same bytes (translation, checksums). TCP's known
-/// differences (README, "lethe-firewall nft") are reported, not failed. LETHE_CT_SEED and LETHE_CT_FLOWS
-/// (default 1 and 300, about 2,500 packets) pick a longer run; the report, which sorts the flows that
-/// differ by their first difference (the later ones mostly follow from it, once the two firewalls'
-/// views of the flow have parted), with one whole flow of each kind packet by packet, goes to
+/// differences (README, "Known differences in connection tracking (TCP)") are reported, not failed.
+/// LETHE_CT_SEED and LETHE_CT_FLOWS (default 1 and 300, about 2,500 packets) pick a longer run; the
+/// report, which sorts the flows that differ by their first difference (the later ones mostly follow
+/// from it, once the two firewalls' views of the flow have parted), with one whole flow of each kind
+/// packet by packet, goes to
 /// LETHE_CT_REPORT (default /tmp/ctdiff-report.txt), and every such flow to the same name with .flows.
 /// </summary>
 public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
@@ -136,8 +137,8 @@ public sealed class ConntrackDifferentialTests(ITestOutputHelper output)
         File.WriteAllText(path + ".flows", string.Concat(differences.OrderByDescending(d => d.Value.Count)
             .SelectMany(d => d.Value.Select(flow => $"\n== {d.Key}\n{flow}"))));
         output.WriteLine(report.ToString());
-        // TCP differs in known ways (README, "lethe-firewall nft"); the firewalls' own answers differ by
-        // their rate limits. UDP and ICMP, related errors included, must pass and leave byte for byte alike.
+        // TCP differs in known ways (README, "Known differences in connection tracking (TCP)"); the
+        // firewalls' own answers differ by their rate limits. UDP and ICMP, related errors included, must pass and leave byte for byte alike.
         Assert.DoesNotContain(anyStep, d => !d.StartsWith($"{IpProtocol.Tcp} ", StringComparison.Ordinal) && !d.Contains(": answered ", StringComparison.Ordinal));
     }
 

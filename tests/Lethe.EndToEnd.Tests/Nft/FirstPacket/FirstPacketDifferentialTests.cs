@@ -17,8 +17,8 @@ namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
 /// namespace of the test's own (<c>nft -f</c>, replacing the last policy's) and an engine is booted from
 /// the same snapshot; each <see cref="RandomFirstPacket"/> goes to both, and both must drop it or send it
 /// out by the same device (the uplink or the same client), and answer it alike (administratively
-/// prohibited, a TCP reset, time exceeded, a parameter problem pointing at the same octet, or nothing). The differences README's `lethe-firewall nft` row
-/// lists are reported, not failed (<see cref="KnownDifference"/>); any other fails the test. LETHE_FP_SEED,
+/// prohibited, a TCP reset, time exceeded, a parameter problem pointing at the same octet, or nothing). The differences README lists ("Known differences
+/// from Lethe (first packets)") are reported, not failed (<see cref="KnownDifference"/>); any other fails the test. LETHE_FP_SEED,
 /// LETHE_FP_POLICIES and LETHE_FP_PACKETS (default 1, 50 and 28: 1,400 packets) pick a longer run;
 /// the report, with one case of each kind of difference, goes to LETHE_FP_REPORT (default /tmp/fpdiff-report.txt).
 /// </summary>

@@ -3,8 +3,9 @@ using Lethe.PacketPath.Wire;
 namespace Lethe.EndToEnd.Tests.Nft.FirstPacket;
 
 /// <summary>
-/// The differences between Lethe and the kernel under its ruleset that README's `lethe-firewall nft` row
-/// lists, told apart from any other: each names the one it is, or null for one README does not explain.
+/// The differences between Lethe and the kernel under its ruleset that README's "`nft`: the same policy
+/// in the kernel" lists (most under "Known differences from Lethe (first packets)"), told apart from any
+/// other: each names the one it is, or null for one README does not explain.
 /// Where answers come from is not compared at all (the kernel's from its client-side address, Lethe's
 /// from the uplink's), nor is the kernel's ICMP rate limit met (the namespace turns it off).
 /// </summary>
