@@ -64,6 +64,6 @@ public sealed class RuleChangeTests
         var refused = await Assert.ThrowsAsync<DomainException>(() => host.Send(new MoveRule("home", ruleId, 5, "too far")));
 
         Assert.Equal(Refusal.Unprocessable, refused.Refusal);
-        Assert.Contains("positions 0 to 0", refused.Message);
+        Assert.Contains("has 1 rule (position 0)", refused.Message);
     }
 }
