@@ -246,6 +246,24 @@ public class PcapngReaderTests
         Assert.StartsWith("block 4: the file ends inside it", error.Message);
     }
 
+    [Theory]
+    [InlineData(1u, "its length 2147483648 is more than a section header or interface description needs (at most 1048576)")]
+    [InlineData(0x0BADu, "the file ends inside it (its length says 2147483648 bytes)")]
+    public void a_2_gb_block_length_from_a_pipe_is_refused_without_allocating_it(uint type, string why)
+    {
+        // A pipe cannot tell how much is left: the length is all the reader has to go by.
+        var file = new PcapngCapture().Section().Interface(101).Block(type, new byte[8], length: 0x8000_0000).ToArray();
+        var pipe = new Unseekable(file);
+
+        // Opening reads up to the first packet: the block is refused there.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => CaptureReader.Open(pipe));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal($"block 3: {why}", error.Message);
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated");
+    }
+
     [Fact]
     public void reading_packets_allocates_nothing_per_packet()
     {
