@@ -6,6 +6,12 @@ namespace Lethe.PacketPath.Devices;
 /// </summary>
 public interface ICaptureReader
 {
+    /// <summary>
+    /// The latest timestamp a reader returns: the end of the year 9999 in microseconds since 1970, the last a
+    /// DateTimeOffset (replay's wall clock) holds. A pcapng timestamp past it, or before 1970, is refused.
+    /// </summary>
+    const long LatestMicroseconds = 253_402_300_799_999_999;
+
     /// <summary>The most a packet may have been cut to: replay sizes its buffer by it and names it when packets were cut.</summary>
     uint SnapLength { get; }
 
@@ -14,6 +20,7 @@ public interface ICaptureReader
 
     /// <summary>
     /// Reads the next packet into <paramref name="buffer"/>. Returns false at the end of the file.
+    /// <paramref name="timestampMicroseconds"/> counts from 1970, 0 to <see cref="LatestMicroseconds"/>.
     /// <paramref name="ipOffset"/> and <paramref name="ipLength"/> locate the IP packet inside it;
     /// <paramref name="ipLength"/> is 0 when the frame holds no IPv4/IPv6 packet (<paramref name="ipOffset"/>
     /// 0 too when the frame is cut inside its link header). A file that cannot be read throws

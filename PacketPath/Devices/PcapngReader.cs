@@ -257,12 +257,29 @@ public sealed class PcapngReader : ICaptureReader
         // The fixed fields stay in _head[8..28]: the trailer is read into _head[28..32].
         ReadTrailer();
         micros = _pending == EnhancedPacketType
-            ? _interface.Microseconds(((ulong)Read32(_head.AsSpan(12)) << 32) | Read32(_head.AsSpan(16)))
+            ? Timestamp(((ulong)Read32(_head.AsSpan(12)) << 32) | Read32(_head.AsSpan(16)))
             : _lastMicros;
         _lastMicros = micros;
         _linkType = _interface.LinkType;
         OriginalLength = (int)Math.Clamp(_original, _included, int.MaxValue);
         _pending = 0;
+    }
+
+    /// <summary>
+    /// The packet's time in microseconds since 1970. One outside 1970 to 9999 is refused rather than clamped:
+    /// replay's wall clock (a DateTimeOffset) ends with 9999, and a clamped time would judge every rule's
+    /// expire as of a moment the capture never named.
+    /// </summary>
+    private long Timestamp(ulong units)
+    {
+        var exact = _interface.Microseconds(units);
+        if (exact < 0 || exact > ICaptureReader.LatestMicroseconds)
+        {
+            var unit = (_interface.Resolution & 0x80) != 0 ? "2^-" : "10^-";
+            throw Error($"its timestamp is {(exact < 0 ? "before 1970" : "after the year 9999")} " +
+                $"({units} units of {unit}{_interface.Resolution & 0x7F} s, if_tsoffset {_interface.OffsetSeconds} s)");
+        }
+        return (long)exact;
     }
 
     /// <summary>Reads the rest of a section header or interface description (past its first <paramref name="consumed"/> bytes) and its trailer.</summary>
@@ -338,25 +355,26 @@ public sealed class PcapngReader : ICaptureReader
     /// An interface's link type and snaplen, and how its timestamps become microseconds:
     /// (units × <see cref="Multiplier"/> / <see cref="Divisor"/>) >> <see cref="Shift"/>, plus its offset.
     /// </summary>
-    private readonly record struct Interface(uint LinkType, uint SnapLength, Int128 Multiplier, Int128 Divisor, int Shift, Int128 OffsetMicros)
+    /// <param name="Resolution">if_tsresol and <paramref name="OffsetSeconds"/> if_tsoffset as the file gives them, to name in a refusal.</param>
+    private readonly record struct Interface(uint LinkType, uint SnapLength, Int128 Multiplier, Int128 Divisor, int Shift, byte Resolution, long OffsetSeconds)
     {
         /// <param name="resolution">if_tsresol: the high bit clear, units of 10^-n seconds; set, 2^-n.</param>
         public static Interface Of(uint linkType, uint snapLength, byte resolution, long offsetSeconds)
         {
             var exponent = resolution & 0x7F;
-            var offset = (Int128)offsetSeconds * 1_000_000;
             if ((resolution & 0x80) != 0)
             {
-                return new(linkType, snapLength, 1_000_000, 1, exponent, offset);
+                return new(linkType, snapLength, 1_000_000, 1, exponent, resolution, offsetSeconds);
             }
             // 10^38 still fits an Int128; a finer unit than that makes every timestamp 0 µs, as it is.
             return exponent <= 6
-                ? new(linkType, snapLength, Pow10(6 - exponent), 1, 0, offset)
-                : new(linkType, snapLength, 1, exponent - 6 <= 38 ? Pow10(exponent - 6) : Int128.MaxValue, 0, offset);
+                ? new(linkType, snapLength, Pow10(6 - exponent), 1, 0, resolution, offsetSeconds)
+                : new(linkType, snapLength, 1, exponent - 6 <= 38 ? Pow10(exponent - 6) : Int128.MaxValue, 0, resolution, offsetSeconds);
         }
 
-        public long Microseconds(ulong units) =>
-            (long)Int128.Clamp(((units * Multiplier / Divisor) >> Shift) + OffsetMicros, long.MinValue, long.MaxValue);
+        /// <summary>Exact: 2^64 units of 10^0 s, plus an offset of 2^63 s, are some 10^25 µs, far inside an Int128.</summary>
+        public Int128 Microseconds(ulong units) =>
+            ((units * Multiplier / Divisor) >> Shift) + (Int128)OffsetSeconds * 1_000_000;
 
         private static Int128 Pow10(int exponent)
         {

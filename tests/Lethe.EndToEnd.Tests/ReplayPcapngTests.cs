@@ -104,4 +104,17 @@ public sealed class ReplayPcapngTests(PublishedPolicy policy) : IClassFixture<Pu
             Assert.Equal(await File.ReadAllTextAsync(classic + ".jsonl"), await File.ReadAllTextAsync(pcapng + ".jsonl"));
         }
     }
+
+    [Fact]
+    public async Task a_packet_dated_after_the_year_9999_is_refused_naming_the_block_not_a_crash()
+    {
+        // A timestamp in seconds (tsresol 2^-0) one past the last second a DateTimeOffset, replay's wall clock, holds.
+        var pcapng = Path.Combine(policy.Folder, "far-future.pcapng");
+        await File.WriteAllBytesAsync(pcapng, new PcapngCapture().Section().Interface(101, tsresol: 0x80).Packet(0, 253_402_300_800, Captures.WorkDay()[0]).ToArray());
+
+        var (code, _, error) = await Replay(pcapng, "--verdicts", pcapng + ".jsonl");
+
+        Assert.True(code == 2, error);
+        Assert.Equal($"error: --pcap {pcapng}: block 3: its timestamp is after the year 9999 (253402300800 units of 2^-0 s, if_tsoffset 0 s)", error.Trim());
+    }
 }

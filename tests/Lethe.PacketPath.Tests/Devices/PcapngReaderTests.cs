@@ -140,6 +140,40 @@ public class PcapngReaderTests
         Assert.Equal($"block 3: the file ends inside it (its length says {32 + ((Syn.Length + 3) & ~3)} bytes)", Refusal(file[..^10]));
     }
 
+    [Theory]
+    [InlineData((byte)0x80, 0L, 253_402_300_800UL, "after the year 9999 (253402300800 units of 2^-0 s, if_tsoffset 0 s)")]
+    [InlineData((byte)6, 0L, ulong.MaxValue, "after the year 9999 (18446744073709551615 units of 10^-6 s, if_tsoffset 0 s)")]
+    [InlineData((byte)0, long.MaxValue, 0UL, "after the year 9999 (0 units of 10^-0 s, if_tsoffset 9223372036854775807 s)")]
+    [InlineData((byte)9, long.MinValue, 5UL, "before 1970 (5 units of 10^-9 s, if_tsoffset -9223372036854775808 s)")]
+    [InlineData((byte)6, -1L, 999_999UL, "before 1970 (999999 units of 10^-6 s, if_tsoffset -1 s)")]
+    public void a_timestamp_outside_1970_to_9999_is_refused_naming_the_block_resolution_and_offset(byte tsresol, long tsoffset, ulong timestamp, string why)
+    {
+        // Replay's wall clock is a DateTimeOffset, which ends with the year 9999: a later time cannot be judged against an expire.
+        var file = new PcapngCapture().Section().Interface(101, tsresol: tsresol, tsoffset: tsoffset).Packet(0, timestamp, Syn).ToArray();
+
+        Assert.Equal($"block 3: its timestamp is {why}", Refusal(file));
+    }
+
+    [Theory]
+    [InlineData((byte)0x7F)]
+    [InlineData((byte)0xFF)]
+    [InlineData((byte)0xE0)]
+    [InlineData((byte)39)]
+    public void the_finest_resolutions_read_the_largest_timestamp_as_under_a_microsecond(byte tsresol)
+    {
+        var file = new PcapngCapture().Section().Interface(101, tsresol: tsresol, tsoffset: Second).Packet(0, ulong.MaxValue, Syn).ToArray();
+
+        Assert.Equal(Second * 1_000_000, ReadAll(file)[0].Micros);
+    }
+
+    [Fact]
+    public void the_last_microsecond_of_the_year_9999_is_read()
+    {
+        var file = new PcapngCapture().Section().Interface(101).Packet(0, 253_402_300_799_999_999, Syn).ToArray();
+
+        Assert.Equal(ICaptureReader.LatestMicroseconds, ReadAll(file)[0].Micros);
+    }
+
     [Fact]
     public void a_packet_on_an_interface_that_was_not_described_is_refused()
     {
@@ -210,6 +244,24 @@ public class PcapngReaderTests
         var error = Assert.Throws<InvalidDataException>(() => reader.TryRead(buffer, out _, out _, out _, out _));
 
         Assert.StartsWith("block 4: the file ends inside it", error.Message);
+    }
+
+    [Theory]
+    [InlineData(1u, "its length 2147483648 is more than a section header or interface description needs (at most 1048576)")]
+    [InlineData(0x0BADu, "the file ends inside it (its length says 2147483648 bytes)")]
+    public void a_2_gb_block_length_from_a_pipe_is_refused_without_allocating_it(uint type, string why)
+    {
+        // A pipe cannot tell how much is left: the length is all the reader has to go by.
+        var file = new PcapngCapture().Section().Interface(101).Block(type, new byte[8], length: 0x8000_0000).ToArray();
+        var pipe = new Unseekable(file);
+
+        // Opening reads up to the first packet: the block is refused there.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => CaptureReader.Open(pipe));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal($"block 3: {why}", error.Message);
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated");
     }
 
     [Fact]
