@@ -267,6 +267,7 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     [InlineData("GET", "/policies/val/diff?from=%2B1&to=draft", null, "from", "'from' must be a version number")]
     [InlineData("GET", "/policies/val/diff?from=1&to=%201", null, "to", "'to' must be a version number")]
     [InlineData("GET", "/policies/val/snapshots/abc", null, "version", "'version' must be a version number")]
+    [InlineData("GET", "/policies/val?at=03%2F04%2F2026", null, "at", "'at' must be an ISO 8601 time")]
     public async Task a_field_error_names_the_field_as_the_request_spells_it(string method, string path, string? body, string key, string message)
     {
         using var editor = Host.Client();

@@ -7,5 +7,5 @@ public static class AtParameter
     public static DateTimeOffset Read(string text) =>
         IsoTime.TryRead(text, out var time)
             ? time
-            : throw new BadRequestPartException("at", $"at must be an ISO 8601 time such as 2026-11-29T10:00:00Z (a time without an offset is UTC), not '{text}'.");
+            : throw new BadRequestPartException("at", $"'at' must be an ISO 8601 time such as 2026-11-29T10:00:00Z (a time without an offset is UTC), not '{text}'.");
 }
