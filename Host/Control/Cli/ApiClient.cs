@@ -65,7 +65,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
 
     /// <param name="shape">What is wrong inside the object, where its printer indexes, or null.</param>
     public async Task<JsonObject> GetObject(string path, string[] fields, Func<JsonObject, string?> shape, CancellationToken ct) =>
-        (JsonObject)await Send(HttpMethod.Get, path, null, node => ObjectProblem(node, fields) ?? shape(node.AsObject()), ct);
+        (await GetObjectWithDate(path, fields, shape, ct)).Answer;
 
     /// <summary>
     /// As <see cref="GetObject(string, string[], Func{JsonObject, string?}, CancellationToken)"/>, with the
