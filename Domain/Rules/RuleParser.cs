@@ -81,15 +81,20 @@ public static class RuleParser
 
         for (var i = 0; i < head.Length; i++)
         {
-            if (head[i] > '~')
+            var control = head[i] < ' ' && head[i] != '\t'; // a tab is told apart below, as the separator it was meant as
+            if (head[i] > '~' || control)
             {
                 // Pasted from a document, a no-break space or a Cyrillic letter looks like the ASCII it imitates, so
                 // quoting the text would show nothing wrong: name the character. Qubes refuses any such payload too.
+                // A control character is no more visible, and quoted raw an API client would show it as it is, or obey it.
                 var start = head.LastIndexOf(' ', i) + 1;
                 var eq = head.IndexOf('=', start);
-                var key = eq > start && eq < i ? head[start..eq] : "rule";
-                return new RuleError(key, $"{(key == "rule" ? "the rule" : key)} holds {CodePoint(head, i)} at character {i + 1}, " +
-                    "which is not ASCII (a no-break space or a look-alike letter, say): rules are plain ASCII, as in Qubes");
+                // Named under its key when that is one: an unknown key's refusal would come after, and the field it is
+                // reported under (rule.KEY) names a key of the format or the rule.
+                var key = eq > start && eq < i && Array.IndexOf(KnownKeys, head[start..eq]) >= 0 ? head[start..eq] : "rule";
+                return new RuleError(key, $"{(key == "rule" ? "the rule" : key)} holds {CodePoint(head, i)} at character {i + 1}, " + (control
+                    ? "a control character (an ESC, a NUL, a line break or a carriage return, say): rules are printable ASCII, as in Qubes"
+                    : "which is not ASCII (a no-break space or a look-alike letter, say): rules are plain ASCII, as in Qubes"));
             }
         }
 
@@ -106,7 +111,8 @@ public static class RuleParser
                 var eq = pair.IndexOf('=');
                 if (eq <= 0)
                 {
-                    return new RuleError(pair, $"'{pair}' is not a key=value pair");
+                    // A word alone ("proto") is named as a key, as an unknown one is; "=tcp" has no key to name.
+                    return new RuleError(eq == 0 ? "rule" : pair, $"'{pair}' is not a key=value pair");
                 }
                 var key = pair[..eq];
                 var value = pair[(eq + 1)..];
