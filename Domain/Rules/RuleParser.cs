@@ -307,7 +307,7 @@ public static class RuleParser
             network = new Cidr(v4, 32);
             return null;
         }
-        if (value.Split('.') is { Length: 4 } parts && parts.All(IsDigits) && Ipv4Flaw(parts) is { } flaw)
+        if (FourParts(value) is { } parts && parts.All(IsDigits) && Ipv4Flaw(parts) is { } flaw)
         {
             // Four decimal parts mean an address, so say what is wrong with it rather than call it a shortened one.
             return new RuleError("dsthost", $"dsthost '{value}' is not an IPv4 address: {flaw}; give an address as dst4=");
@@ -381,8 +381,7 @@ public static class RuleParser
 
     public static IPAddress? ParseIPv4(string text)
     {
-        var parts = text.Split('.');
-        if (parts.Length != 4 || Ipv4Flaw(parts) is not null)
+        if (FourParts(text) is not { } parts || Ipv4Flaw(parts) is not null)
         {
             return null;
         }
@@ -393,6 +392,12 @@ public static class RuleParser
         }
         return new IPAddress(bytes);
     }
+
+    /// <summary>
+    /// The four parts of text with three dots, or null. Counted before splitting: a megabyte of "1.1.1..." split
+    /// whole, to learn it is no address, made half a million strings (400 ms a refusal).
+    /// </summary>
+    private static string[]? FourParts(string text) => text.AsSpan().Count('.') == 3 ? text.Split('.') : null;
 
     /// <summary>What is wrong with four dotted parts as an IPv4 address, or null when nothing is.</summary>
     private static string? Ipv4Flaw(string[] parts)
@@ -424,13 +429,11 @@ public static class RuleParser
     {
         if (family == AddressFamily.InterNetwork)
         {
-            var parts = text.Split('.');
-            return parts.Length == 4 && Ipv4Flaw(parts) is { } flaw
+            return FourParts(text) is { } parts && Ipv4Flaw(parts) is { } flaw
                 ? $"an IPv4 address: {flaw}"
                 : "an IPv4 address with four dotted parts";
         }
-        var embedded = text[(text.LastIndexOf(':') + 1)..].Split('.');
-        return embedded.Length == 4 && Ipv4Flaw(embedded) is { } inner
+        return FourParts(text[(text.LastIndexOf(':') + 1)..]) is { } embedded && Ipv4Flaw(embedded) is { } inner
             ? $"an IPv6 address: in its IPv4 part, {inner}"
             : "an IPv6 address";
     }
