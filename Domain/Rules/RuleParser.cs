@@ -111,8 +111,9 @@ public static class RuleParser
                 var eq = pair.IndexOf('=');
                 if (eq <= 0)
                 {
-                    // A word alone ("proto") is named as a key, as an unknown one is; "=tcp" has no key to name.
-                    return new RuleError(eq == 0 ? "rule" : pair, $"'{pair}' is not a key=value pair");
+                    // A key without its value ("proto") is named; "=tcp", "tcp" or a value cut off by a space (" ::1")
+                    // is no key, and the field a refusal is reported under (rule.KEY) names only keys or the rule.
+                    return new RuleError(eq < 0 && Array.IndexOf(KnownKeys, pair) >= 0 ? pair : "rule", $"'{pair}' is not a key=value pair");
                 }
                 var key = pair[..eq];
                 var value = pair[(eq + 1)..];

@@ -151,10 +151,10 @@ public class RuleParserFuzzTests
             return $"refused under '{error.Key}' with an empty message";
         }
         // The field a refusal is reported under (rule.KEY, line N.KEY): a key the format has, "rule", or an unknown
-        // key the user typed, which the message quotes.
+        // key the user typed, which the message names as such.
         if (!Keys.Contains(error.Key) &&
             !(error.Key.Length > 0 && IsPrintableAscii(error.Key) && !error.Key.Contains(' ') && !error.Key.Contains('=')
-              && text.Contains(error.Key, StringComparison.Ordinal) && error.Message.Contains($"'{error.Key}'", StringComparison.Ordinal)))
+              && text.Contains(error.Key + "=", StringComparison.Ordinal) && error.Message.StartsWith($"unknown key '{error.Key}'", StringComparison.Ordinal)))
         {
             return $"refused under the key '{Shown(error.Key)}', which is no key: {Shown(error.Message)}";
         }

@@ -119,11 +119,15 @@ public class RuleSyntaxTests
         Assert.Contains("ASCII", error.Message);
     }
 
+    /// <summary>A word that is no key=value pair is reported under rule.rule, unless it is a key missing its value.</summary>
     [Theory]
-    [InlineData("action=accept =tcp")]
-    [InlineData("=accept")]
-    public void a_pair_without_a_key_is_refused_under_rule(string text) =>
-        Assert.Equal("rule", RuleText.ErrorFor(text).Key);
+    [InlineData("action=accept =tcp", "rule")]
+    [InlineData("=accept", "rule")]
+    [InlineData("action=accept dst6= ::1", "rule")]
+    [InlineData("action=accept tcp", "rule")]
+    [InlineData("action=accept proto", "proto")]
+    public void a_pair_without_a_key_is_refused_under_rule(string text, string key) =>
+        Assert.Equal(key, RuleText.ErrorFor(text).Key);
 
     [Theory]
     [InlineData(" action=accept proto=tcp")]
