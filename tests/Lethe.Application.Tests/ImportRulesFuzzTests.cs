@@ -10,7 +10,7 @@ namespace Lethe.Application.Tests;
 /// `lethe rule import` reads a whole file someone else wrote. Seeded files (<see cref="ImportFiles"/>) are either
 /// imported whole, each rule in its canonical form and file order, or refused naming every bad line by its number in
 /// the file (under "line N.KEY", the message starting "line N:"), and a refused import changes nothing.
-/// LETHE_RULE_FUZZ_ITERATIONS runs more files through the validator off CI.
+/// LETHE_RULE_FUZZ_ITERATIONS runs more files through the validator off CI, LETHE_RULE_FUZZ_SEED other ones.
 /// </summary>
 public sealed class ImportRulesFuzzTests
 {
@@ -22,7 +22,7 @@ public sealed class ImportRulesFuzzTests
     [Fact]
     public void a_mutated_file_is_taken_whole_or_refused_naming_each_bad_line()
     {
-        var random = new Random(31337);
+        var random = new Random(int.TryParse(Environment.GetEnvironmentVariable("LETHE_RULE_FUZZ_SEED"), out var seed) ? seed : 31337);
         var validator = new ImportRulesValidator(new ManualClock(Now));
         var failures = new List<string>();
         int taken = 0, refused = 0;
