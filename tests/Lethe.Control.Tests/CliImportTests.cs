@@ -118,7 +118,8 @@ public class CliImportTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(1, run.ExitCode);
         Assert.False(run.Err.Replace("\n", "", StringComparison.Ordinal).Any(char.IsControl), run.Err);
         Assert.Contains("line 2", run.Err);
-        Assert.Contains("'\\x1B]0;owned\\x07\\x1B[2J' is not a key=value pair", run.Err);
+        // Named by its code point, as the parser names every character a reader cannot see, rather than quoted.
+        Assert.Contains("line 2: the rule holds U+001B at character 13, a control character", run.Err);
     }
 
     [Fact]

@@ -131,8 +131,8 @@ public class CliRuleParseTests
         Assert.Equal(1, run.ExitCode);
         Assert.Equal(new[]
         {
-            "error: '\\x1B]0;owned\\x07' is not a key=value pair",
-            "error: action must be accept, drop or reject, not 'acc\\x1B[2J\\x0Dept'",
+            "error: the rule holds U+001B at character 15, a control character (an ESC, a NUL, a line break or a carriage return, say): rules are printable ASCII, as in Qubes",
+            "error: action holds U+001B at character 11, a control character (an ESC, a NUL, a line break or a carriage return, say): rules are printable ASCII, as in Qubes",
             "error: dsthost holds U+009B at character 24, which is not ASCII (a no-break space or a look-alike letter, say): rules are plain ASCII, as in Qubes",
         }, run.Lines());
     }

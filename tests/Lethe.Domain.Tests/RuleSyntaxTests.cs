@@ -86,6 +86,49 @@ public class RuleSyntaxTests
         Assert.Contains("ASCII", error.Message);
     }
 
+    /// <summary>
+    /// A control character (an ESC from a pasted terminal line, a NUL, a carriage return) is as invisible as a no-break
+    /// space, and quoted raw it would act on the terminal or log that shows the refusal: named by its code point too.
+    /// </summary>
+    [Theory]
+    [InlineData("action=acc\u001bept", "action", "U+001B")]
+    [InlineData("action=accept\0", "action", "U+0000")]
+    [InlineData("action=accept\rproto=tcp", "action", "U+000D")]
+    [InlineData("action=accept proto=tcp\n", "proto", "U+000A")]
+    [InlineData("\u001b[2Jaction=accept", "rule", "U+001B")]
+    [InlineData("action=accept icmptype\u001b8", "rule", "U+001B")]
+    [InlineData("action=accept ex\u0001pire=1", "rule", "U+0001")]
+    public void a_control_character_is_named_by_its_code_point_not_echoed(string text, string key, string named)
+    {
+        var error = RuleText.ErrorFor(text);
+
+        Assert.Equal(key, error.Key);
+        Assert.Contains(named, error.Message);
+        Assert.True(TerminalText.IsPlain(error.Message), error.Message);
+    }
+
+    /// <summary>A refusal is reported under rule.KEY: an unknown key in front of a bad character is no key to name, the rule is.</summary>
+    [Theory]
+    [InlineData("action=accept exPire=+5\u0430")]
+    [InlineData("action=accept dst44=192.0.2.1\u00a0")]
+    public void a_character_outside_ascii_in_an_unknown_key_s_value_is_refused_under_rule(string text)
+    {
+        var error = RuleText.ErrorFor(text);
+
+        Assert.Equal("rule", error.Key);
+        Assert.Contains("ASCII", error.Message);
+    }
+
+    /// <summary>A word that is no key=value pair is reported under rule.rule, unless it is a key missing its value.</summary>
+    [Theory]
+    [InlineData("action=accept =tcp", "rule")]
+    [InlineData("=accept", "rule")]
+    [InlineData("action=accept dst6= ::1", "rule")]
+    [InlineData("action=accept tcp", "rule")]
+    [InlineData("action=accept proto", "proto")]
+    public void a_pair_without_a_key_is_refused_under_rule(string text, string key) =>
+        Assert.Equal(key, RuleText.ErrorFor(text).Key);
+
     [Theory]
     [InlineData(" action=accept proto=tcp")]
     [InlineData("action=accept proto=tcp ")]
