@@ -29,6 +29,11 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException("the trusted key is not a PEM ECDSA public key (a file beginning -----BEGIN PUBLIC KEY-----, such as lethe-signing.pub)");
         }
+        catch (PlatformNotSupportedException)
+        {
+            // A well-formed key naming a curve (by OID) this platform does not know: a damaged key file, say.
+            throw new SnapshotVerificationException("the trusted key names a curve this platform does not know; Lethe signs with ECDSA P-256");
+        }
         if (key.KeySize != 256 || !SigningCurve.IsP256(key))
         {
             throw new SnapshotVerificationException($"the trusted key is a {key.KeySize}-bit key on another curve; Lethe signs with ECDSA P-256");

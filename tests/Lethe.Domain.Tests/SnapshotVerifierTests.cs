@@ -192,6 +192,22 @@ public class SnapshotVerifierTests
         Assert.Contains("trusted key", Refused(File(key), rsa.ExportSubjectPublicKeyInfoPem()).Message);
     }
 
+    [Fact]
+    public void a_trusted_key_naming_a_curve_the_platform_does_not_know_is_refused()
+    {
+        // One flipped bit in a key file's curve OID (1.2.840.10045.3.1.7 read as ...29.1.7): .NET throws
+        // PlatformNotSupportedException for it, which reached the firewall as a stack trace.
+        using var key = NewKey();
+        var der = key.ExportSubjectPublicKeyInfo();
+        var oid = der.AsSpan().IndexOf(new byte[] { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07 });
+        der[oid + 5] = 0x1D;
+        var pem = new string(PemEncoding.Write("PUBLIC KEY", der));
+
+        var refused = Refused(File(key), pem);
+
+        Assert.Equal("the trusted key names a curve this platform does not know; Lethe signs with ECDSA P-256", refused.Message);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not a key")]
