@@ -103,11 +103,11 @@ public static class SnapshotVerifier
         }
         if (parsed.Format != SnapshotContent.CurrentFormat)
         {
-            throw new SnapshotVerificationException($"unknown policy format '{parsed.Format}' (this build reads {SnapshotContent.CurrentFormat})");
+            throw new SnapshotVerificationException($"unknown policy format '{TerminalText.Safe(parsed.Format ?? "")}' (this build reads {SnapshotContent.CurrentFormat})");
         }
         if (parsed.Policy != envelope.Policy)
         {
-            throw new SnapshotVerificationException($"the envelope names policy '{envelope.Policy}' but the signed content is policy '{parsed.Policy}'");
+            throw new SnapshotVerificationException($"the envelope names policy '{TerminalText.Safe(envelope.Policy ?? "")}' but the signed content is policy '{TerminalText.Safe(parsed.Policy ?? "")}'");
         }
         if (MissingPart(parsed) is { } missing)
         {
@@ -123,8 +123,9 @@ public static class SnapshotVerifier
         {
             if (client.Rules.Count > SnapshotLimits.MaxRulesPerClient)
             {
+                // Checked before the names are: quoted safely, as whatever signed content holds is in these refusals.
                 throw new SnapshotVerificationException(
-                    $"client {client.Name} has {client.Rules.Count} rules; a firewall takes at most {SnapshotLimits.MaxRulesPerClient} per client");
+                    $"client {TerminalText.Safe(client.Name ?? "")} has {client.Rules.Count} rules; a firewall takes at most {SnapshotLimits.MaxRulesPerClient} per client");
             }
         }
         if (Unreadable(parsed) is { } problem)
@@ -136,6 +137,10 @@ public static class SnapshotVerifier
     }
 
     /// <summary>The first list or entry the content leaves out or gives as null, named; null when there is none.</summary>
+    /// <remarks>
+    /// Names here are not yet held to <see cref="IsPlainName"/>: quoted as <see cref="TerminalText.Safe"/> writes them,
+    /// so that signed content from a build that allows more cannot break the line its refusal is on.
+    /// </remarks>
     private static string? MissingPart(SnapshotContent content)
     {
         if (content.Clients is null)
@@ -149,7 +154,7 @@ public static class SnapshotVerifier
             {
                 return $"client {i + 1} of {content.Clients.Count} is null";
             }
-            var name = client.Name ?? $"{i + 1}";
+            var name = client.Name is null ? $"{i + 1}" : TerminalText.Safe(client.Name);
             if (client.Addresses is null)
             {
                 return $"client {name} has no addresses list";
@@ -170,7 +175,7 @@ public static class SnapshotVerifier
                 }
                 if (rule.Rule is null)
                 {
-                    return $"client {name}, rule {rule.Id ?? "(no id)"}: no rule text";
+                    return $"client {name}, rule {(rule.Id is null ? "(no id)" : TerminalText.Safe(rule.Id))}: no rule text";
                 }
             }
         }
@@ -205,14 +210,14 @@ public static class SnapshotVerifier
             {
                 if (RuleParser.ParseAddress(address) is null)
                 {
-                    return $"client {client.Name}: '{address}' is not an address";
+                    return $"client {client.Name}: '{TerminalText.Safe(address)}' is not an address";
                 }
             }
             foreach (var rule in client.Rules)
             {
                 if (!RuleParser.TryParse(rule.Rule, 0, out _, out var error))
                 {
-                    return $"client {client.Name}, rule {rule.Id}: {error.Message}";
+                    return $"client {client.Name}, rule {rule.Id}: {TerminalText.Safe(error.Message)}";
                 }
             }
         }
