@@ -133,7 +133,10 @@ public static class SnapshotVerifier
             // Signed by a newer control plane, say: better refused here, by verify too, than found when it is compiled.
             throw new SnapshotVerificationException($"the signed policy holds what this build cannot read: {problem}");
         }
-        return new VerifiedSnapshot(envelope, parsed, content);
+        // The signature covers the time as whole milliseconds since the epoch: the ticks under them, and the
+        // offset the file writes it in, are the unverified file's. What verifies is the signed instant, in UTC.
+        var signedTime = DateTimeOffset.FromUnixTimeMilliseconds(envelope.SealedAt.ToUnixTimeMilliseconds());
+        return new VerifiedSnapshot(envelope with { SealedAt = signedTime }, parsed, content);
     }
 
     /// <summary>The first list or entry the content leaves out or gives as null, named; null when there is none.</summary>

@@ -339,6 +339,25 @@ public class SnapshotVerifierTests
         Assert.Equal(3, verified.Envelope.Version);
     }
 
+    [Theory]
+    [InlineData("2026-05-01T12:00:00.0009999+00:00")]
+    [InlineData("2026-05-01T12:00:00.0001Z")]
+    [InlineData("2026-05-01T14:00:00+02:00")]
+    public void a_time_finer_than_the_signature_covers_or_in_another_offset_verifies_as_the_signed_time(string written)
+    {
+        // The signature covers whole milliseconds since the epoch: ticks under them, or another offset for the
+        // same instant, could be written into the file without breaking it. What verifies is what was signed.
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+        var file = Encoding.UTF8.GetString(SnapshotCodec.ToFile(sealedSnapshot)).Replace("\"2026-05-01T12:00:00+00:00\"", $"\"{written}\"");
+        Assert.Contains(written, file);
+
+        var verified = SnapshotVerifier.Verify(Encoding.UTF8.GetBytes(file), Pem(key));
+
+        Assert.Equal(SealedAt.UtcTicks, verified.Envelope.SealedAt.UtcTicks);
+        Assert.Equal(TimeSpan.Zero, verified.Envelope.SealedAt.Offset);
+    }
+
     [Fact]
     public void signed_content_that_is_not_a_policy_is_refused()
     {
