@@ -17,8 +17,8 @@ namespace Lethe.Domain.Tests;
 /// </summary>
 public class SnapshotVerifierFuzzTests
 {
-    /// <summary>The longest one Verify may take: none should come near it (no input makes it loop or blow up).</summary>
-    private static readonly TimeSpan Slowest = TimeSpan.FromSeconds(2);
+    /// <summary>The longest one Verify may take: none comes near it (no input makes it loop or blow up), on a loaded CI machine too.</summary>
+    private static readonly TimeSpan Slowest = TimeSpan.FromSeconds(5);
 
     [Fact]
     public void mutated_snapshot_files_are_refused_with_a_reason_or_give_back_what_was_sealed()
@@ -29,7 +29,8 @@ public class SnapshotVerifierFuzzTests
         var pem = Pem(key);
         var random = new Random(Seed);
         var accepted = 0;
-        for (var i = 0; i < 3000 * Scale; i++)
+        var inputs = 1500 * Scale;
+        for (var i = 0; i < inputs; i++)
         {
             var (bytes, what) = (file, "");
             for (var m = random.Next(1, 4); m > 0; m--)
@@ -43,7 +44,7 @@ public class SnapshotVerifierFuzzTests
             }
         }
         // A sanity check on the mutations: some (trailing whitespace, say) leave the file as good as it was.
-        Assert.InRange(accepted, 1, 3000 * Scale - 1);
+        Assert.InRange(accepted, 1, inputs - 1);
     }
 
     [Fact]
@@ -61,7 +62,8 @@ public class SnapshotVerifierFuzzTests
         var pem = Pem(key);
         var random = new Random(Seed);
         var seen = new HashSet<SealedSnapshot>();
-        for (var i = 0; i < 2000 * Scale; i++)
+        var inputs = 1000 * Scale;
+        for (var i = 0; i < inputs; i++)
         {
             var fields = new List<(string Name, string Value)>();
             for (var f = 0; f < fieldsA.Count; f++)
@@ -139,7 +141,8 @@ public class SnapshotVerifierFuzzTests
         var pemBytes = Encoding.UTF8.GetBytes(Pem(key));
         var random = new Random(Seed);
         var accepted = 0;
-        for (var i = 0; i < 1500 * Scale; i++)
+        var inputs = 1500 * Scale;
+        for (var i = 0; i < inputs; i++)
         {
             var (bytes, what) = Mutate(random, pemBytes);
             if (random.Next(8) == 0)
@@ -154,7 +157,7 @@ public class SnapshotVerifierFuzzTests
                 accepted++;
             }
         }
-        Assert.InRange(accepted, 1, 1500 * Scale - 1);
+        Assert.InRange(accepted, 1, inputs - 1);
     }
 
     [Theory]
@@ -181,7 +184,8 @@ public class SnapshotVerifierFuzzTests
         var pem = Pem(key);
         var random = new Random(Seed);
         var accepted = 0;
-        for (var i = 0; i < 2000 * Scale; i++)
+        var inputs = 1000 * Scale;
+        for (var i = 0; i < inputs; i++)
         {
             var (bytes, what) = Mutate(random, content);
             if (SignedAndChecked(key, pem, bytes, $"content input {i}: {what}") is not null)
@@ -189,7 +193,7 @@ public class SnapshotVerifierFuzzTests
                 accepted++;
             }
         }
-        Assert.InRange(accepted, 1, 2000 * Scale - 1);
+        Assert.InRange(accepted, 1, inputs - 1);
     }
 
     [Fact]
@@ -205,7 +209,8 @@ public class SnapshotVerifierFuzzTests
             "dst4=10.0.0.0/8", "dst4=10.0.0.0/33", "dst6=fd00::/200", "dst6=::/0", "dsthost=example.org", "dsthost=" + new string('a', 300), "dsthost=a..b",
             "specialtarget=dns", "specialtarget=ntp", "expire=1", "expire=99999999999999999999", "expire=-1", "comment=x", "=", "x=", "action=accept\n", " ", "\t"];
         var accepted = 0;
-        for (var i = 0; i < 1500 * Scale; i++)
+        var inputs = 600 * Scale;
+        for (var i = 0; i < inputs; i++)
         {
             var clients = new JsonArray();
             for (var c = random.Next(4); c > 0; c--)
@@ -230,7 +235,7 @@ public class SnapshotVerifierFuzzTests
                 accepted++;
             }
         }
-        Assert.InRange(accepted, 1, 1500 * Scale - 1);
+        Assert.InRange(accepted, 1, inputs - 1);
     }
 
     [Theory]
