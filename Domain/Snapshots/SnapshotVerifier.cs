@@ -46,7 +46,8 @@ public static class SnapshotVerifier
         }
         catch (JsonException e)
         {
-            throw new SnapshotVerificationException($"not a Lethe snapshot file: {e.Message}");
+            // The reader's message quotes the file: a bad literal as found, a property's name in its path.
+            throw new SnapshotVerificationException($"not a Lethe snapshot file: {TerminalText.Safe(e.Message)}");
         }
         if (envelope.Format == SealedSnapshot.UnsignedEnvelopeFormat)
         {
@@ -99,7 +100,7 @@ public static class SnapshotVerifier
         }
         catch (JsonException e)
         {
-            throw new SnapshotVerificationException($"the signed content is not a policy: {e.Message}");
+            throw new SnapshotVerificationException($"the signed content is not a policy: {TerminalText.Safe(e.Message)}");
         }
         if (parsed.Format != SnapshotContent.CurrentFormat)
         {

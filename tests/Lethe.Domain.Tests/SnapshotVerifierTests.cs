@@ -236,6 +236,34 @@ public class SnapshotVerifierTests
     }
 
     [Theory]
+    [InlineData("{\"format\":n\u001b]0;owned\u0007}", "\\x1B]0;owned\\x07")] // the reader quotes a bad literal as it found it
+    [InlineData("{\"x\\u001b[2J\\u2028\":[1,", "\\x1B[2J\\u2028")] // and names where it stopped by the property's name
+    public void what_the_json_reader_quotes_from_an_unverified_file_is_shown_without_its_control_characters(string text, string shown)
+    {
+        using var key = NewKey();
+
+        var refused = Refused(Encoding.UTF8.GetBytes(text), Pem(key)).Message;
+
+        Assert.StartsWith("not a Lethe snapshot file: ", refused);
+        Assert.Contains(shown, refused);
+        Assert.True(TerminalText.IsPlain(refused), refused);
+    }
+
+    [Fact]
+    public void what_the_json_reader_quotes_from_signed_content_is_shown_without_its_control_characters()
+    {
+        using var key = NewKey();
+        var content = Encoding.UTF8.GetBytes("{\"format\":\"lethe.policy/1\",\"policy\":\"p\",\"clients\":[n\u001b[2J]}");
+        var sealedSnapshot = SnapshotSealer.Seal(content, "p", 1, 1, SealedAt, KeyIds.Of(key), data => Sign(key, data));
+
+        var refused = Refused(SnapshotCodec.ToFile(sealedSnapshot), Pem(key)).Message;
+
+        Assert.StartsWith("the signed content is not a policy: ", refused);
+        Assert.Contains("\\x1B[2J", refused);
+        Assert.True(TerminalText.IsPlain(refused), refused);
+    }
+
+    [Theory]
     [InlineData("lethe.snapshot/3")]
     [InlineData("LETHE.SNAPSHOT/1")]
     public void an_unknown_snapshot_format_is_refused_naming_it(string format)

@@ -27,6 +27,8 @@ public sealed class TamperedSnapshotTests : IDisposable
         { "huge-version", "not a Lethe snapshot file" },
         { "deep", "not a Lethe snapshot file" },
         { "not-utf8", "not a Lethe snapshot file" },
+        // A property's name the reader quotes in its message: a line break there would forge a second line.
+        { "escaped-name", "not a Lethe snapshot file" },
     };
 
     [Theory]
@@ -71,6 +73,7 @@ public sealed class TamperedSnapshotTests : IDisposable
             "version" => Encoding.UTF8.GetBytes(text.Replace("\"version\":3", "\"version\":4")),
             "huge-version" => Encoding.UTF8.GetBytes(text.Replace("\"version\":3", "\"version\":99999999999999999999")),
             "deep" => Encoding.UTF8.GetBytes(text.Replace("\"version\":3", "\"version\":" + new string('[', 10_000))),
+            "escaped-name" => Encoding.UTF8.GetBytes("{\"x\\nerror: forged\\u001b[2J\":[1,"),
             _ => [.. file[..10], 0xFF, .. file[10..]],
         };
     }
