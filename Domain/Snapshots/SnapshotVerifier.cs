@@ -29,6 +29,11 @@ public static class SnapshotVerifier
         {
             throw new SnapshotVerificationException("the trusted key is not a PEM ECDSA public key (a file beginning -----BEGIN PUBLIC KEY-----, such as lethe-signing.pub)");
         }
+        catch (PlatformNotSupportedException)
+        {
+            // A well-formed key naming a curve (by OID) this platform does not know: a damaged key file, say.
+            throw new SnapshotVerificationException("the trusted key names a curve this platform does not know; Lethe signs with ECDSA P-256");
+        }
         if (key.KeySize != 256 || !SigningCurve.IsP256(key))
         {
             throw new SnapshotVerificationException($"the trusted key is a {key.KeySize}-bit key on another curve; Lethe signs with ECDSA P-256");
@@ -41,7 +46,8 @@ public static class SnapshotVerifier
         }
         catch (JsonException e)
         {
-            throw new SnapshotVerificationException($"not a Lethe snapshot file: {e.Message}");
+            // The reader's message quotes the file: a bad literal as found, a property's name in its path.
+            throw new SnapshotVerificationException($"not a Lethe snapshot file: {TerminalText.Safe(e.Message)}");
         }
         if (envelope.Format == SealedSnapshot.UnsignedEnvelopeFormat)
         {
@@ -94,15 +100,15 @@ public static class SnapshotVerifier
         }
         catch (JsonException e)
         {
-            throw new SnapshotVerificationException($"the signed content is not a policy: {e.Message}");
+            throw new SnapshotVerificationException($"the signed content is not a policy: {TerminalText.Safe(e.Message)}");
         }
         if (parsed.Format != SnapshotContent.CurrentFormat)
         {
-            throw new SnapshotVerificationException($"unknown policy format '{parsed.Format}' (this build reads {SnapshotContent.CurrentFormat})");
+            throw new SnapshotVerificationException($"unknown policy format '{TerminalText.Safe(parsed.Format ?? "")}' (this build reads {SnapshotContent.CurrentFormat})");
         }
         if (parsed.Policy != envelope.Policy)
         {
-            throw new SnapshotVerificationException($"the envelope names policy '{envelope.Policy}' but the signed content is policy '{parsed.Policy}'");
+            throw new SnapshotVerificationException($"the envelope names policy '{TerminalText.Safe(envelope.Policy ?? "")}' but the signed content is policy '{TerminalText.Safe(parsed.Policy ?? "")}'");
         }
         if (MissingPart(parsed) is { } missing)
         {
@@ -118,8 +124,9 @@ public static class SnapshotVerifier
         {
             if (client.Rules.Count > SnapshotLimits.MaxRulesPerClient)
             {
+                // Checked before the names are: quoted safely, as whatever signed content holds is in these refusals.
                 throw new SnapshotVerificationException(
-                    $"client {client.Name} has {client.Rules.Count} rules; a firewall takes at most {SnapshotLimits.MaxRulesPerClient} per client");
+                    $"client {TerminalText.Safe(client.Name ?? "")} has {client.Rules.Count} rules; a firewall takes at most {SnapshotLimits.MaxRulesPerClient} per client");
             }
         }
         if (Unreadable(parsed) is { } problem)
@@ -127,10 +134,17 @@ public static class SnapshotVerifier
             // Signed by a newer control plane, say: better refused here, by verify too, than found when it is compiled.
             throw new SnapshotVerificationException($"the signed policy holds what this build cannot read: {problem}");
         }
-        return new VerifiedSnapshot(envelope, parsed, content);
+        // The signature covers the time as whole milliseconds since the epoch: the ticks under them, and the
+        // offset the file writes it in, are the unverified file's. What verifies is the signed instant, in UTC.
+        var signedTime = DateTimeOffset.FromUnixTimeMilliseconds(envelope.SealedAt.ToUnixTimeMilliseconds());
+        return new VerifiedSnapshot(envelope with { SealedAt = signedTime }, parsed, content);
     }
 
     /// <summary>The first list or entry the content leaves out or gives as null, named; null when there is none.</summary>
+    /// <remarks>
+    /// Names here are not yet held to <see cref="IsPlainName"/>: quoted as <see cref="TerminalText.Safe"/> writes them,
+    /// so that signed content from a build that allows more cannot break the line its refusal is on.
+    /// </remarks>
     private static string? MissingPart(SnapshotContent content)
     {
         if (content.Clients is null)
@@ -144,7 +158,7 @@ public static class SnapshotVerifier
             {
                 return $"client {i + 1} of {content.Clients.Count} is null";
             }
-            var name = client.Name ?? $"{i + 1}";
+            var name = client.Name is null ? $"{i + 1}" : TerminalText.Safe(client.Name);
             if (client.Addresses is null)
             {
                 return $"client {name} has no addresses list";
@@ -165,7 +179,7 @@ public static class SnapshotVerifier
                 }
                 if (rule.Rule is null)
                 {
-                    return $"client {name}, rule {rule.Id ?? "(no id)"}: no rule text";
+                    return $"client {name}, rule {(rule.Id is null ? "(no id)" : TerminalText.Safe(rule.Id))}: no rule text";
                 }
             }
         }
@@ -200,14 +214,14 @@ public static class SnapshotVerifier
             {
                 if (RuleParser.ParseAddress(address) is null)
                 {
-                    return $"client {client.Name}: '{address}' is not an address";
+                    return $"client {client.Name}: '{TerminalText.Safe(address)}' is not an address";
                 }
             }
             foreach (var rule in client.Rules)
             {
                 if (!RuleParser.TryParse(rule.Rule, 0, out _, out var error))
                 {
-                    return $"client {client.Name}, rule {rule.Id}: {error.Message}";
+                    return $"client {client.Name}, rule {rule.Id}: {TerminalText.Safe(error.Message)}";
                 }
             }
         }

@@ -192,6 +192,22 @@ public class SnapshotVerifierTests
         Assert.Contains("trusted key", Refused(File(key), rsa.ExportSubjectPublicKeyInfoPem()).Message);
     }
 
+    [Fact]
+    public void a_trusted_key_naming_a_curve_the_platform_does_not_know_is_refused()
+    {
+        // One flipped bit in a key file's curve OID (1.2.840.10045.3.1.7 read as ...29.1.7): .NET throws
+        // PlatformNotSupportedException for it, which reached the firewall as a stack trace.
+        using var key = NewKey();
+        var der = key.ExportSubjectPublicKeyInfo();
+        var oid = der.AsSpan().IndexOf(new byte[] { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07 });
+        der[oid + 5] = 0x1D;
+        var pem = new string(PemEncoding.Write("PUBLIC KEY", der));
+
+        var refused = Refused(File(key), pem);
+
+        Assert.Equal("the trusted key names a curve this platform does not know; Lethe signs with ECDSA P-256", refused.Message);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not a key")]
@@ -217,6 +233,34 @@ public class SnapshotVerifierTests
         Assert.Contains("unknown snapshot format 'lethe\\x1B]0;owned\\x07/9\\x0D\\x0A'", format);
         Assert.Contains("the file says ab\\x1B[2J\\u202Ecd,", hash);
         Assert.Contains("signed with key \\x9B31m\\u2028k,", keyId);
+    }
+
+    [Theory]
+    [InlineData("{\"format\":n\u001b]0;owned\u0007}", "\\x1B]0;owned\\x07")] // the reader quotes a bad literal as it found it
+    [InlineData("{\"x\\u001b[2J\\u2028\":[1,", "\\x1B[2J\\u2028")] // and names where it stopped by the property's name
+    public void what_the_json_reader_quotes_from_an_unverified_file_is_shown_without_its_control_characters(string text, string shown)
+    {
+        using var key = NewKey();
+
+        var refused = Refused(Encoding.UTF8.GetBytes(text), Pem(key)).Message;
+
+        Assert.StartsWith("not a Lethe snapshot file: ", refused);
+        Assert.Contains(shown, refused);
+        Assert.True(TerminalText.IsPlain(refused), refused);
+    }
+
+    [Fact]
+    public void what_the_json_reader_quotes_from_signed_content_is_shown_without_its_control_characters()
+    {
+        using var key = NewKey();
+        var content = Encoding.UTF8.GetBytes("{\"format\":\"lethe.policy/1\",\"policy\":\"p\",\"clients\":[n\u001b[2J]}");
+        var sealedSnapshot = SnapshotSealer.Seal(content, "p", 1, 1, SealedAt, KeyIds.Of(key), data => Sign(key, data));
+
+        var refused = Refused(SnapshotCodec.ToFile(sealedSnapshot), Pem(key)).Message;
+
+        Assert.StartsWith("the signed content is not a policy: ", refused);
+        Assert.Contains("\\x1B[2J", refused);
+        Assert.True(TerminalText.IsPlain(refused), refused);
     }
 
     [Theory]
@@ -321,6 +365,25 @@ public class SnapshotVerifierTests
 
         Assert.Equal(new DateTimeOffset(2026, 5, 1, 12, 0, 0, 123, TimeSpan.Zero), verified.Envelope.SealedAt);
         Assert.Equal(3, verified.Envelope.Version);
+    }
+
+    [Theory]
+    [InlineData("2026-05-01T12:00:00.0009999+00:00")]
+    [InlineData("2026-05-01T12:00:00.0001Z")]
+    [InlineData("2026-05-01T14:00:00+02:00")]
+    public void a_time_finer_than_the_signature_covers_or_in_another_offset_verifies_as_the_signed_time(string written)
+    {
+        // The signature covers whole milliseconds since the epoch: ticks under them, or another offset for the
+        // same instant, could be written into the file without breaking it. What verifies is what was signed.
+        using var key = NewKey();
+        var sealedSnapshot = Seal(key);
+        var file = Encoding.UTF8.GetString(SnapshotCodec.ToFile(sealedSnapshot)).Replace("\"2026-05-01T12:00:00+00:00\"", $"\"{written}\"");
+        Assert.Contains(written, file);
+
+        var verified = SnapshotVerifier.Verify(Encoding.UTF8.GetBytes(file), Pem(key));
+
+        Assert.Equal(SealedAt.UtcTicks, verified.Envelope.SealedAt.UtcTicks);
+        Assert.Equal(TimeSpan.Zero, verified.Envelope.SealedAt.Offset);
     }
 
     [Fact]
