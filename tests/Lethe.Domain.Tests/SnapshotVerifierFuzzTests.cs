@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -17,9 +16,6 @@ namespace Lethe.Domain.Tests;
 /// </summary>
 public class SnapshotVerifierFuzzTests
 {
-    /// <summary>The longest one Verify may take: none comes near it (no input makes it loop or blow up), on a loaded CI machine too.</summary>
-    private static readonly TimeSpan Slowest = TimeSpan.FromSeconds(5);
-
     [Fact]
     public void mutated_snapshot_files_are_refused_with_a_reason_or_give_back_what_was_sealed()
     {
@@ -38,7 +34,7 @@ public class SnapshotVerifierFuzzTests
                 var (next, step) = Mutate(random, bytes);
                 (bytes, what) = (next, what + step + "; ");
             }
-            if (Timed(() => Check(bytes, pem, $"input {i}: {what}", sealedOne)) is not null)
+            if (Check(bytes, pem, $"input {i}: {what}", sealedOne) is not null)
             {
                 accepted++;
             }
@@ -79,7 +75,7 @@ public class SnapshotVerifierFuzzTests
                 fields = [.. fields.OrderBy(_ => random.Next())];
             }
             var file = Encoding.UTF8.GetBytes("{" + string.Join(",", fields.Select(f => $"\"{f.Name}\":{f.Value}")) + "}");
-            if (Timed(() => Check(file, pem, $"input {i}: {Encoding.UTF8.GetString(file)}", a, b)) is { } accepted)
+            if (Check(file, pem, $"input {i}: {Encoding.UTF8.GetString(file)}", a, b) is { } accepted)
             {
                 seen.Add(accepted);
             }
@@ -152,7 +148,7 @@ public class SnapshotVerifierFuzzTests
                 what += ", as UTF-16";
             }
             var pem = KeyText.Of(bytes, bytes.Length); // the firewall's reading of --trust: never throws on bytes
-            if (Timed(() => Check(file, pem, $"key input {i}: {what}", sealedOne)) is not null)
+            if (Check(file, pem, $"key input {i}: {what}", sealedOne) is not null)
             {
                 accepted++;
             }
@@ -292,7 +288,7 @@ public class SnapshotVerifierFuzzTests
         VerifiedSnapshot verified;
         try
         {
-            verified = Timed(() => SnapshotVerifier.Verify(file, pem));
+            verified = SnapshotVerifier.Verify(file, pem);
         }
         catch (SnapshotVerificationException e)
         {
@@ -334,17 +330,4 @@ public class SnapshotVerifierFuzzTests
         []);
 
     private static string Pick(Random random, string[] values) => values[random.Next(values.Length)];
-
-    private static T Timed<T>(Func<T> run)
-    {
-        var clock = Stopwatch.StartNew();
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            Assert.True(clock.Elapsed < Slowest, $"one Verify took {clock.Elapsed.TotalMilliseconds:0} ms");
-        }
-    }
 }
