@@ -51,6 +51,11 @@ public sealed class FileSnapshotSigner : ISnapshotSigner, IDisposable
         {
             throw new InvalidOperationException($"{privateKeyPath} is not a PEM private key: {e.Message}");
         }
+        catch (PlatformNotSupportedException)
+        {
+            // A well-formed key naming a curve (by OID) this platform does not know: a damaged key file, say.
+            throw new InvalidOperationException($"{privateKeyPath} names a curve this platform does not know; Lethe signs with ECDSA P-256 (make a key with `lethe keygen --out DIR`).");
+        }
         catch (CryptographicException)
         {
             // An RSA or Ed25519 key is PEM too, but not one ECDsa can import.

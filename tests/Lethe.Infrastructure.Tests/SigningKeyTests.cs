@@ -26,6 +26,23 @@ public sealed class SigningKeyTests : IDisposable
     }
 
     [Fact]
+    public void a_private_key_naming_a_curve_the_platform_does_not_know_is_refused()
+    {
+        // A damaged curve OID (P-256's 1.2.840.10045.3.1.7 with one bit flipped): .NET throws
+        // PlatformNotSupportedException for it, and `lethe serve` stopped with a stack trace.
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var der = key.ExportPkcs8PrivateKey();
+        var oid = der.AsSpan().IndexOf(new byte[] { 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07 });
+        der[oid + 5] = 0x1D;
+        var path = Path.Combine(_folder, "damaged.key");
+        WriteKey(path, new string(PemEncoding.Write("PRIVATE KEY", der)));
+
+        var refused = Assert.Throws<InvalidOperationException>(() => new FileSnapshotSigner(path));
+
+        Assert.Equal($"{path} names a curve this platform does not know; Lethe signs with ECDSA P-256 (make a key with `lethe keygen --out DIR`).", refused.Message);
+    }
+
+    [Fact]
     public void an_rsa_private_key_is_refused_naming_the_algorithm_lethe_signs_with()
     {
         using var rsa = RSA.Create(2048);
