@@ -739,6 +739,39 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         await response.Problem(HttpStatusCode.NotFound);
     }
 
+    /// <summary>
+    /// Found by ApiRequestFuzzTests: the writer for clients that do not accept JSON left out the title (and type)
+    /// ASP.NET gives a refusal that has none, so a routing 404 read {"status":404,"detail":...} alone.
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/nowhere", null)]
+    [InlineData("DELETE", "/policies/val/clients/work/rules", null)]
+    [InlineData("GET", "/policies", "")]
+    [InlineData("POST", "/policies/val/publish", "text/plain")]
+    public async Task a_refusal_has_the_same_title_and_type_whatever_the_accept_header(string method, string path, string? contentType)
+    {
+        async Task<System.Text.Json.Nodes.JsonNode> Refused(string accept)
+        {
+            using var client = Host.Client(contentType == "" ? null : ControlPlaneHost.EditorToken);
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (contentType is { Length: > 0 })
+            {
+                request.Content = new StringContent("{\"reason\":\"ship\"}", System.Text.Encoding.UTF8, contentType);
+            }
+            request.Headers.Accept.ParseAdd(accept);
+            using var response = await client.SendAsync(request);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        }
+
+        var json = await Refused("application/json");
+        var html = await Refused("text/html");
+
+        Assert.NotEqual("", json["title"].Str());
+        Assert.Equal(json["title"].Str(), html["title"].Str());
+        Assert.Equal(json["type"].Str(), html["type"].Str());
+    }
+
     [Fact]
     public async Task a_bad_rule_is_named_in_problem_details_even_when_the_client_accepts_only_text()
     {
