@@ -470,6 +470,26 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(detail, (await response.Problem(status))["detail"].Str());
     }
 
+    /// <summary>
+    /// Found by ApiRequestFuzzTests: a field named "" was called invalid JSON under 'body', in the serializer's
+    /// words, which name the server's request type (Lethe.Control.Api.AddRuleRequest).
+    /// </summary>
+    [Fact]
+    public async Task a_field_with_an_empty_name_is_named_as_not_a_field_of_the_request()
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+        using var content = new StringContent("{\"rule\": \"action=accept\", \"reason\": \"x\", \"\": 1}", System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([""], problem.ErrorKeys());
+        Assert.Contains("not a field", problem.ErrorText(""));
+        Assert.DoesNotContain("Lethe.", problem.ToJsonString());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
     /// <summary>A rollback without toVersion was told "... 1 or more, not 0": a 0 the caller never sent.</summary>
     [Fact]
     public async Task a_rollback_without_its_version_is_told_the_field_is_required()
