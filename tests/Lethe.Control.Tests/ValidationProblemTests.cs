@@ -470,6 +470,30 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(detail, (await response.Problem(status))["detail"].Str());
     }
 
+    /// <summary>
+    /// Found by ApiRequestFuzzTests: a field named "" was called invalid JSON under 'body', in the serializer's
+    /// words, which name the server's request type (Lethe.Control.Api.AddRuleRequest); one whose name holds the
+    /// serializer's own words was named cut short.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("' could not be mapped")]
+    public async Task a_field_with_an_odd_name_is_named_as_not_a_field_of_the_request(string name)
+    {
+        using var editor = Host.Client();
+        var before = await LogState.Of(Host, "val");
+        var body = new System.Text.Json.Nodes.JsonObject { ["rule"] = "action=accept", ["reason"] = "x", [name] = 1 };
+        using var content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await editor.PostAsync("/policies/val/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal([name], problem.ErrorKeys());
+        Assert.Contains("not a field", problem.ErrorText(name));
+        Assert.DoesNotContain("Lethe.", problem.ToJsonString());
+        Assert.Equal(before, await LogState.Of(Host, "val"));
+    }
+
     /// <summary>A rollback without toVersion was told "... 1 or more, not 0": a 0 the caller never sent.</summary>
     [Fact]
     public async Task a_rollback_without_its_version_is_told_the_field_is_required()
@@ -737,6 +761,39 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
         using var response = await viewer.GetAsync("/policies/no-such-policy/snapshots/latest");
 
         await response.Problem(HttpStatusCode.NotFound);
+    }
+
+    /// <summary>
+    /// Found by ApiRequestFuzzTests: the writer for clients that do not accept JSON left out the title (and type)
+    /// ASP.NET gives a refusal that has none, so a routing 404 read {"status":404,"detail":...} alone.
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/nowhere", null)]
+    [InlineData("DELETE", "/policies/val/clients/work/rules", null)]
+    [InlineData("GET", "/policies", "")]
+    [InlineData("POST", "/policies/val/publish", "text/plain")]
+    public async Task a_refusal_has_the_same_title_and_type_whatever_the_accept_header(string method, string path, string? contentType)
+    {
+        async Task<System.Text.Json.Nodes.JsonNode> Refused(string accept)
+        {
+            using var client = Host.Client(contentType == "" ? null : ControlPlaneHost.EditorToken);
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (contentType is { Length: > 0 })
+            {
+                request.Content = new StringContent("{\"reason\":\"ship\"}", System.Text.Encoding.UTF8, contentType);
+            }
+            request.Headers.Accept.ParseAdd(accept);
+            using var response = await client.SendAsync(request);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        }
+
+        var json = await Refused("application/json");
+        var html = await Refused("text/html");
+
+        Assert.NotEqual("", json["title"].Str());
+        Assert.Equal(json["title"].Str(), html["title"].Str());
+        Assert.Equal(json["type"].Str(), html["type"].Str());
     }
 
     [Fact]

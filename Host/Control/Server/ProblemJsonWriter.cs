@@ -18,6 +18,7 @@ public sealed class ProblemJsonWriter(IOptions<JsonOptions> json, IOptions<Probl
         var response = context.HttpContext.Response;
         var problem = context.ProblemDetails;
         problem.Status ??= response.StatusCode;
+        ProblemDefaults.Fill(problem, problem.Status.Value);
         // As ASP.NET's own writer does, so a refusal reads the same whatever the Accept header.
         options.Value.CustomizeProblemDetails?.Invoke(context);
         var type = problem.GetType();

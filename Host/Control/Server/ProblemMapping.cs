@@ -249,8 +249,10 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         {
             return null;
         }
-        var end = json.Message.IndexOf("' could not be mapped", Prefix.Length, StringComparison.Ordinal);
-        return end > Prefix.Length ? json.Message[Prefix.Length..end] : null;
+        // The last: the name may hold these words itself, the type name after them cannot.
+        var end = json.Message.LastIndexOf("' could not be mapped", StringComparison.Ordinal);
+        // A field named "" is one too (end == Prefix.Length): left out, it fell through to "not valid JSON" in the serializer's words.
+        return end >= Prefix.Length ? json.Message[Prefix.Length..end] : null;
     }
 
     /// <summary>
