@@ -22,7 +22,10 @@ public static class QuotedText
     /// </summary>
     public const int MaxShown = 64;
 
-    /// <summary>'value', for text already known to be plain (a rule, refused first if it holds anything but printable ASCII).</summary>
+    /// <summary>
+    /// 'value', not escaped: for a rule's words (refused first if the rule holds anything but printable ASCII, and
+    /// escaped by whoever prints the refusal) or a request's value answered in JSON, which escapes it itself.
+    /// </summary>
     public static string Quote(string value) => Show(value, escape: false, quoted: true);
 
     /// <summary>'value', escaped as <see cref="TerminalText.Safe"/> writes it.</summary>

@@ -1,0 +1,67 @@
+using System.Net;
+using Lethe.TestSupport.Host;
+
+namespace Lethe.Control.Tests;
+
+/// <summary>A request with a megabyte value is refused in problem details a person can read: the value's start and its length, not all of it.</summary>
+public class LongValueProblemTests(HostFixture fixture) : IClassFixture<HostFixture>, IAsyncLifetime
+{
+    private const int Short = 300;
+    private static readonly string Megabyte = new('a', 1_048_576);
+
+    private ControlPlaneHost Host => fixture.Host;
+
+    public async Task InitializeAsync()
+    {
+        using var editor = Host.Client();
+        if ((await editor.GetAsync("/policies/long")).StatusCode == HttpStatusCode.NotFound)
+        {
+            await editor.CreatePolicyWithWork("long");
+        }
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task a_rule_with_a_megabyte_unknown_key_is_refused_under_rule_rule_in_a_short_message()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/long/clients/work/rules", new { rule = $"action=accept {Megabyte}=1", reason = "fuzz" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["rule.rule"], problem.ErrorKeys());
+        var message = problem.ErrorText("rule.rule");
+        Assert.True(message.Length < Short, $"{message.Length} characters");
+        Assert.StartsWith("unknown key 'aaaa", message);
+        Assert.Contains("...' (1,048,576 characters)", message);
+    }
+
+    [Fact]
+    public async Task a_client_with_a_megabyte_address_is_refused_in_a_short_message()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/long/clients", new { name = "big", addresses = new[] { Megabyte }, reason = "fuzz" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        var key = Assert.Single(problem.ErrorKeys());
+        var message = problem.ErrorText(key);
+        Assert.True(message.Length < Short, $"{message.Length} characters");
+        Assert.Equal("'" + new string('a', Domain.QuotedText.MaxShown) + "...' (1,048,576 characters) is not an IPv4 or IPv6 address.", message);
+    }
+
+    [Fact]
+    public async Task a_policy_test_to_a_megabyte_address_is_refused_in_a_short_message()
+    {
+        using var editor = Host.Client();
+
+        var response = await editor.Post("/policies/long/tests", new { client = "work", to = Megabyte, proto = "tcp", port = 443, expect = "accept", reason = "fuzz" });
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        var key = Assert.Single(problem.ErrorKeys());
+        var message = problem.ErrorText(key);
+        Assert.True(message.Length < Short, $"{message.Length} characters");
+        Assert.Equal("'" + new string('a', Domain.QuotedText.MaxShown) + "...' (1,048,576 characters) is not an IPv4 or IPv6 address.", message);
+    }
+}
