@@ -64,4 +64,33 @@ public class LongValueProblemTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.True(message.Length < Short, $"{message.Length} characters");
         Assert.Equal("'" + new string('a', Domain.QuotedText.MaxShown) + "...' (1,048,576 characters) is not an IPv4 or IPv6 address.", message);
     }
+
+    [Fact]
+    public async Task a_body_with_a_megabyte_field_name_is_refused_under_body_in_a_short_message()
+    {
+        using var editor = Host.Client();
+        var body = new System.Text.Json.Nodes.JsonObject { ["rule"] = "action=accept", ["reason"] = "fuzz", [Megabyte] = 1 };
+        using var content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await editor.PostAsync("/policies/long/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.Equal(["body"], problem.ErrorKeys());
+        Assert.Equal("'" + new string('a', Domain.QuotedText.MaxShown) + "...' (1,048,576 characters) is not a field of this request (misspelt?); nothing was changed",
+            problem.ErrorText("body"));
+        Assert.True(problem["detail"].Str().Length < Short, $"{problem["detail"].Str().Length} characters");
+    }
+
+    [Fact]
+    public async Task a_body_giving_a_megabyte_field_twice_is_refused_in_a_short_message()
+    {
+        using var editor = Host.Client();
+        var json = $"{{\"rule\": \"action=accept\", \"reason\": \"fuzz\", \"{Megabyte}\": 1, \"{Megabyte}\": 2}}";
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await editor.PostAsync("/policies/long/clients/work/rules", content);
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.True(problem.ToJsonString().Length < 4 * Short, $"{problem.ToJsonString().Length} characters");
+    }
 }
