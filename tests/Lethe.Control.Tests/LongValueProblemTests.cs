@@ -93,4 +93,36 @@ public class LongValueProblemTests(HostFixture fixture) : IClassFixture<HostFixt
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         Assert.True(problem.ToJsonString().Length < 4 * Short, $"{problem.ToJsonString().Length} characters");
     }
+
+    /// <summary>A query value or header is bounded by the server's limits (8 KiB a request line), still a wall of text quoted whole.</summary>
+    [Theory]
+    [InlineData("/policies/long?at={0}", "at", "'at' must be an ISO 8601 time")]
+    [InlineData("/policies/long/history?limit={0}", "limit", "'limit' must be a whole number")]
+    [InlineData("/policies/long/history?before={0}", "before", "'before' must be an entry's sequence")]
+    public async Task a_query_value_of_thousands_of_characters_is_refused_in_a_short_message(string path, string key, string start)
+    {
+        using var editor = Host.Client();
+
+        using var response = await editor.GetAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, path, new string('9', 4000) + "x"));
+
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        var message = problem.ErrorText(key);
+        Assert.True(message.Length < Short, $"{message.Length} characters");
+        Assert.StartsWith(start, message);
+        Assert.EndsWith("...' (4,001 characters).", message);
+    }
+
+    [Fact]
+    public async Task a_body_in_a_charset_named_by_thousands_of_characters_is_refused_in_a_short_message()
+    {
+        using var editor = Host.Client();
+        using var content = new StringContent("{}");
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json; charset=" + new string('x', 4000));
+
+        using var response = await editor.PostAsync("/policies/long/clients/work/rules", content);
+
+        var detail = (await response.Problem(HttpStatusCode.UnsupportedMediaType))["detail"].Str();
+        Assert.True(detail.Length < Short, $"{detail.Length} characters");
+        Assert.StartsWith("The Content-Type names charset 'xxxx", detail);
+    }
 }
