@@ -113,7 +113,7 @@ public static class RuleParser
                 {
                     // A key without its value ("proto") is named; "=tcp", "tcp" or a value cut off by a space (" ::1")
                     // is no key, and the field a refusal is reported under (rule.KEY) names only keys or the rule.
-                    return new RuleError(eq < 0 && Array.IndexOf(KnownKeys, pair) >= 0 ? pair : "rule", $"'{pair}' is not a key=value pair");
+                    return new RuleError(eq < 0 && Array.IndexOf(KnownKeys, pair) >= 0 ? pair : "rule", $"{QuotedText.Quote(pair)} is not a key=value pair");
                 }
                 var key = pair[..eq];
                 var value = pair[(eq + 1)..];
@@ -121,7 +121,9 @@ public static class RuleParser
                 {
                     return key == "comment"
                         ? new RuleError("comment", "duplicate key 'comment'")
-                        : new RuleError(key, $"unknown key '{key}' (keys are lowercase: {string.Join(", ", KnownKeys)})");
+                        // A key too long to quote whole is no field name either (rule.KEY would carry all of it): the rule is.
+                        : new RuleError(key.Length <= QuotedText.MaxShown ? key : "rule",
+                            $"unknown key {QuotedText.Quote(key)} (keys are lowercase: {string.Join(", ", KnownKeys)})");
                 }
                 if (!values.TryAdd(key, value))
                 {
@@ -140,12 +142,12 @@ public static class RuleParser
             case "accept": action = RuleAction.Accept; break;
             case "drop": action = RuleAction.Drop; break;
             case "reject": action = RuleAction.Reject; break;
-            default: return new RuleError("action", $"action must be accept, drop or reject, not '{actionText}'");
+            default: return new RuleError("action", $"action must be accept, drop or reject, not {QuotedText.Quote(actionText)}");
         }
 
         if (values.TryGetValue("dpi", out var dpi) && dpi != "NO")
         {
-            return new RuleError("dpi", $"dpi only accepts NO (the spec's default), not '{dpi}'");
+            return new RuleError("dpi", $"dpi only accepts NO (the spec's default), not {QuotedText.Quote(dpi)}");
         }
 
         long? expire = null;
@@ -155,7 +157,7 @@ public static class RuleParser
             var digits = relative ? expireText[1..] : expireText;
             if (!IsDigits(digits) || digits.Length > MaxExpireDigits || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
             {
-                return new RuleError("expire", $"expire must be a UNIX time in seconds (or +SECONDS from now), not '{expireText}'");
+                return new RuleError("expire", $"expire must be a UNIX time in seconds (or +SECONDS from now), not {QuotedText.Quote(expireText)}");
             }
             expire = relative ? nowUnix + seconds : seconds;
             // A relative expire must land where an absolute one may: the sealed snapshot re-reads the stored form.
@@ -201,7 +203,7 @@ public static class RuleParser
                 case "tcp": protocol = RuleProtocol.Tcp; break;
                 case "udp": protocol = RuleProtocol.Udp; break;
                 case "icmp": protocol = RuleProtocol.Icmp; break;
-                default: return new RuleError("proto", $"proto must be tcp, udp or icmp, not '{protoText}'");
+                default: return new RuleError("proto", $"proto must be tcp, udp or icmp, not {QuotedText.Quote(protoText)}");
             }
         }
 
@@ -228,7 +230,7 @@ public static class RuleParser
             }
             if (!IsDigits(icmpText) || icmpText.Length > 3 || int.Parse(icmpText, CultureInfo.InvariantCulture) > 255)
             {
-                return new RuleError("icmptype", $"icmptype must be a number from 0 to 255, not '{icmpText}'");
+                return new RuleError("icmptype", $"icmptype must be a number from 0 to 255, not {QuotedText.Quote(icmpText)}");
             }
             icmpType = int.Parse(icmpText, CultureInfo.InvariantCulture);
         }
@@ -238,7 +240,7 @@ public static class RuleParser
         {
             if (special != "dns")
             {
-                return new RuleError("specialtarget", $"specialtarget only accepts dns, not '{special}'");
+                return new RuleError("specialtarget", $"specialtarget only accepts dns, not {QuotedText.Quote(special)}");
             }
             if (protocol == RuleProtocol.Icmp)
             {
@@ -275,18 +277,18 @@ public static class RuleParser
             {
                 // Qubes' validator reads /0024 as 24 and keeps the text; nft, which its agent hands the
                 // text to, reads it as octal (20): one rule, two networks. Refused, as IPv4 parts with leading zeros are.
-                return new RuleError(key, $"{key}: the prefix length '{prefixText}' has a leading zero, which nft reads as octal; " +
+                return new RuleError(key, $"{key}: the prefix length {QuotedText.Quote(prefixText)} has a leading zero, which nft reads as octal; " +
                     $"write it without (/{(meant.Length == 0 ? "0" : meant)})");
             }
             if (!IsDigits(prefixText) || prefixText.Length > 3 || (prefix = int.Parse(prefixText, CultureInfo.InvariantCulture)) > maxPrefix)
             {
-                return new RuleError(key, $"{key}: the prefix length must be a number from 0 to {maxPrefix}, not '{prefixText}'");
+                return new RuleError(key, $"{key}: the prefix length must be a number from 0 to {maxPrefix}, not {QuotedText.Quote(prefixText)}");
             }
         }
         var parsed = family == AddressFamily.InterNetwork ? ParseIPv4(addressText) : ParseIPv6(addressText);
         if (parsed is null)
         {
-            return new RuleError(key, $"{key}: '{addressText}' is not {NotAnAddress(addressText, family)}");
+            return new RuleError(key, $"{key}: {QuotedText.Quote(addressText)} is not {NotAnAddress(addressText, family)}");
         }
         network = new Cidr(parsed, prefix);
         return null;
@@ -311,14 +313,14 @@ public static class RuleParser
         if (FourParts(value) is { } parts && parts.All(IsDigits) && Ipv4Flaw(parts) is { } flaw)
         {
             // Four decimal parts mean an address, so say what is wrong with it rather than call it a shortened one.
-            return new RuleError("dsthost", $"dsthost '{value}' is not an IPv4 address: {flaw}; give an address as dst4=");
+            return new RuleError("dsthost", $"dsthost {QuotedText.Quote(value)} is not an IPv4 address: {flaw}; give an address as dst4=");
         }
         if (value.Contains(':'))
         {
             // No host name holds a colon: this is an IPv6 address gone wrong, and is named as one.
             if (ParseIPv6(value) is not { } v6)
             {
-                return new RuleError("dsthost", $"dsthost: '{value}' is not {NotAnAddress(value, AddressFamily.InterNetworkV6)}");
+                return new RuleError("dsthost", $"dsthost: {QuotedText.Quote(value)} is not {NotAnAddress(value, AddressFamily.InterNetworkV6)}");
             }
             network = new Cidr(v6, 128);
             return null;
@@ -331,26 +333,26 @@ public static class RuleParser
         {
             if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '.' or '_'))
             {
-                return new RuleError("dsthost", $"dsthost '{value}' may only hold a-z, 0-9, '-', '.' and '_' (lowercase)");
+                return new RuleError("dsthost", $"dsthost {QuotedText.Quote(value)} may only hold a-z, 0-9, '-', '.' and '_' (lowercase)");
             }
         }
         var trimmed = value.EndsWith('.') ? value[..^1] : value;
         var labels = trimmed.Split('.');
         if (trimmed.Length == 0 || labels.Any(label => label.Length == 0 || label.Length > 63))
         {
-            return new RuleError("dsthost", $"dsthost '{value}' has an empty or overlong label");
+            return new RuleError("dsthost", $"dsthost {QuotedText.Quote(value)} has an empty or overlong label");
         }
         // Qubes resolves with getaddrinfo, which reads "10.1", "010.0.0.1" or "192.168.0.0x1" as an IPv4 address in
         // shorthand, octal or hex; as a name it would resolve to nothing, and a drop rule would silently block nothing.
         if (Ipv4Numbers.ReadsAsAddress(value))
         {
-            return new RuleError("dsthost", $"dsthost '{value}' looks like a shortened, octal or hexadecimal IPv4 address, which Qubes would read as one; write it as dst4= with four decimal parts");
+            return new RuleError("dsthost", $"dsthost {QuotedText.Quote(value)} looks like a shortened, octal or hexadecimal IPv4 address, which Qubes would read as one; write it as dst4= with four decimal parts");
         }
         // Anything else ending so ("host.123", "999.1") Qubes looks up as a name: no top-level domain is all digits, or
         // 0x and hex digits, so it names nothing. Refused, without claiming Qubes read it as an address.
         if (IsDigits(labels[^1]) || IsHexNumber(labels[^1]))
         {
-            return new RuleError("dsthost", $"dsthost '{value}' ends in the label '{labels[^1]}', which no top-level domain is, so the name resolves to nothing; write the host's full name, or its address as dst4=");
+            return new RuleError("dsthost", $"dsthost {QuotedText.Quote(value)} ends in the label {QuotedText.Quote(labels[^1])}, which no top-level domain is, so the name resolves to nothing; write the host's full name, or its address as dst4=");
         }
         host = value;
         return null;
@@ -364,7 +366,7 @@ public static class RuleParser
         var highText = dash < 0 ? text : text[(dash + 1)..];
         if (!TryPort(lowText, out var low) || !TryPort(highText, out var high))
         {
-            return new RuleError("dstports", $"dstports must be PORT or LOW-HIGH with ports from 0 to 65535, not '{text}'");
+            return new RuleError("dstports", $"dstports must be PORT or LOW-HIGH with ports from 0 to 65535, not {QuotedText.Quote(text)}");
         }
         if (low > high)
         {
@@ -411,15 +413,15 @@ public static class RuleParser
             }
             if (!IsDigits(part))
             {
-                return $"'{part}' is not a decimal number";
+                return $"{QuotedText.Quote(part)} is not a decimal number";
             }
             if (part.Length > 1 && part[0] == '0')
             {
-                return $"'{part}' has a leading zero, which may be read as octal; write each part in plain decimal";
+                return $"{QuotedText.Quote(part)} has a leading zero, which may be read as octal; write each part in plain decimal";
             }
             if (part.Length > 3 || int.Parse(part, CultureInfo.InvariantCulture) > 255)
             {
-                return $"'{part}' is above 255";
+                return $"{QuotedText.Quote(part)} is above 255";
             }
         }
         return null;

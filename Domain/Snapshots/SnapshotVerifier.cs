@@ -47,7 +47,7 @@ public static class SnapshotVerifier
         catch (JsonException e)
         {
             // The reader's message quotes the file: a bad literal as found, a property's name in its path.
-            throw new SnapshotVerificationException($"not a Lethe snapshot file: {TerminalText.Safe(e.Message)}");
+            throw new SnapshotVerificationException($"not a Lethe snapshot file: {JsonReason(e)}");
         }
         if (envelope.Format == SealedSnapshot.UnsignedEnvelopeFormat)
         {
@@ -64,7 +64,7 @@ public static class SnapshotVerifier
         }
         if (envelope.Format != SealedSnapshot.CurrentFormat)
         {
-            throw new SnapshotVerificationException($"unknown snapshot format '{TerminalText.Safe(envelope.Format)}' (this build reads {SealedSnapshot.CurrentFormat})");
+            throw new SnapshotVerificationException($"unknown snapshot format {QuotedText.QuoteSafe(envelope.Format)} (this build reads {SealedSnapshot.CurrentFormat})");
         }
 
         byte[] content, signature;
@@ -81,12 +81,12 @@ public static class SnapshotVerifier
         var sha = SnapshotCodec.Sha256Hex(content);
         if (sha != envelope.ContentSha256)
         {
-            throw new SnapshotVerificationException($"content hash mismatch: the file says {TerminalText.Safe(envelope.ContentSha256 ?? "")}, the content hashes to {sha}");
+            throw new SnapshotVerificationException($"content hash mismatch: the file says {QuotedText.Safe(envelope.ContentSha256 ?? "")}, the content hashes to {sha}");
         }
         var trustedId = KeyIds.Of(key);
         if (envelope.KeyId != trustedId)
         {
-            throw new SnapshotVerificationException($"signed with key {TerminalText.Safe(envelope.KeyId ?? "")}, but the trusted key is {trustedId}");
+            throw new SnapshotVerificationException($"signed with key {QuotedText.Safe(envelope.KeyId ?? "")}, but the trusted key is {trustedId}");
         }
         if (!key.VerifyData(SignedEnvelope.Bytes(envelope), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
         {
@@ -100,15 +100,15 @@ public static class SnapshotVerifier
         }
         catch (JsonException e)
         {
-            throw new SnapshotVerificationException($"the signed content is not a policy: {TerminalText.Safe(e.Message)}");
+            throw new SnapshotVerificationException($"the signed content is not a policy: {JsonReason(e)}");
         }
         if (parsed.Format != SnapshotContent.CurrentFormat)
         {
-            throw new SnapshotVerificationException($"unknown policy format '{TerminalText.Safe(parsed.Format ?? "")}' (this build reads {SnapshotContent.CurrentFormat})");
+            throw new SnapshotVerificationException($"unknown policy format {QuotedText.QuoteSafe(parsed.Format ?? "")} (this build reads {SnapshotContent.CurrentFormat})");
         }
         if (parsed.Policy != envelope.Policy)
         {
-            throw new SnapshotVerificationException($"the envelope names policy '{TerminalText.Safe(envelope.Policy ?? "")}' but the signed content is policy '{TerminalText.Safe(parsed.Policy ?? "")}'");
+            throw new SnapshotVerificationException($"the envelope names policy {QuotedText.QuoteSafe(envelope.Policy ?? "")} but the signed content is policy {QuotedText.QuoteSafe(parsed.Policy ?? "")}");
         }
         if (MissingPart(parsed) is { } missing)
         {
@@ -126,7 +126,7 @@ public static class SnapshotVerifier
             {
                 // Checked before the names are: quoted safely, as whatever signed content holds is in these refusals.
                 throw new SnapshotVerificationException(
-                    $"client {TerminalText.Safe(client.Name ?? "")} has {client.Rules.Count} rules; a firewall takes at most {SnapshotLimits.MaxRulesPerClient} per client");
+                    $"client {QuotedText.Safe(client.Name ?? "")} has {client.Rules.Count} rules; a firewall takes at most {SnapshotLimits.MaxRulesPerClient} per client");
             }
         }
         if (Unreadable(parsed) is { } problem)
@@ -142,7 +142,7 @@ public static class SnapshotVerifier
 
     /// <summary>The first list or entry the content leaves out or gives as null, named; null when there is none.</summary>
     /// <remarks>
-    /// Names here are not yet held to <see cref="IsPlainName"/>: quoted as <see cref="TerminalText.Safe"/> writes them,
+    /// Names here are not yet held to <see cref="IsPlainName"/>: quoted as <see cref="QuotedText.Safe"/> writes them (escaped, a long one cut short),
     /// so that signed content from a build that allows more cannot break the line its refusal is on.
     /// </remarks>
     private static string? MissingPart(SnapshotContent content)
@@ -158,7 +158,7 @@ public static class SnapshotVerifier
             {
                 return $"client {i + 1} of {content.Clients.Count} is null";
             }
-            var name = client.Name is null ? $"{i + 1}" : TerminalText.Safe(client.Name);
+            var name = client.Name is null ? $"{i + 1}" : QuotedText.Safe(client.Name);
             if (client.Addresses is null)
             {
                 return $"client {name} has no addresses list";
@@ -179,7 +179,7 @@ public static class SnapshotVerifier
                 }
                 if (rule.Rule is null)
                 {
-                    return $"client {name}, rule {(rule.Id is null ? "(no id)" : TerminalText.Safe(rule.Id))}: no rule text";
+                    return $"client {name}, rule {(rule.Id is null ? "(no id)" : QuotedText.Safe(rule.Id))}: no rule text";
                 }
             }
         }
@@ -214,7 +214,7 @@ public static class SnapshotVerifier
             {
                 if (RuleParser.ParseAddress(address) is null)
                 {
-                    return $"client {client.Name}: '{TerminalText.Safe(address)}' is not an address";
+                    return $"client {client.Name}: {QuotedText.QuoteSafe(address)} is not an address";
                 }
             }
             foreach (var rule in client.Rules)
@@ -226,6 +226,18 @@ public static class SnapshotVerifier
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// The reader's message, escaped, with the path it stopped at cut short as <see cref="QuotedText.Safe"/> cuts a value:
+    /// the path holds the property's name as the file spells it, and a file can make that a megabyte long.
+    /// </summary>
+    private static string JsonReason(JsonException e)
+    {
+        var at = e.Path is { Length: > QuotedText.MaxShown } path ? e.Message.IndexOf(path, StringComparison.Ordinal) : -1;
+        return at < 0
+            ? TerminalText.Safe(e.Message)
+            : TerminalText.Safe(e.Message[..at]) + QuotedText.Safe(e.Path!) + TerminalText.Safe(e.Message[(at + e.Path!.Length)..]);
     }
 
     private static bool IsPlainName(string? name)

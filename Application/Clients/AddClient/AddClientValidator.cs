@@ -1,4 +1,5 @@
 using FluentValidation;
+using Lethe.Domain;
 using Lethe.Application.Common;
 using Lethe.Domain.Policies;
 using Lethe.Domain.Rules;
@@ -20,7 +21,7 @@ public sealed class AddClientValidator : AbstractValidator<AddClient>
             .WithMessage(x => $"A client has at most {MaxAddresses} addresses, not {x.Addresses.Count}: a network is a rule's dst4/dst6, not a client's addresses.");
         RuleForEach(x => x.Addresses)
             .Must(a => RuleParser.ParseAddress(a ?? "") is not null)
-            .WithMessage((_, a) => $"'{a}' is not an IPv4 or IPv6 address.")
+            .WithMessage((_, a) => $"{QuotedText.Quote(a ?? "")} is not an IPv4 or IPv6 address.")
             // Wrong whatever the policy holds, so named under its field like any bad value, not refused by the policy.
             .Must(a => Unusable(a) is null)
             .WithMessage((_, a) => $"{RuleParser.ParseAddress(a!)} cannot be a client's address: {Unusable(a)}.");

@@ -1,4 +1,5 @@
 using FluentValidation;
+using Lethe.Domain;
 using Lethe.Application.Common;
 using Lethe.Domain.Rules;
 
@@ -11,7 +12,7 @@ public sealed class AddPolicyTestValidator : AbstractValidator<AddPolicyTest>
         RuleFor(x => x.Policy).IsName();
         RuleFor(x => x.Client).IsName();
         RuleFor(x => x.To).Must(t => RuleParser.ParseAddress(t ?? "") is not null)
-            .WithMessage(x => $"'{x.To}' is not an IPv4 or IPv6 address.");
+            .WithMessage(x => $"{QuotedText.Quote(x.To ?? "")} is not an IPv4 or IPv6 address.");
         RuleFor(x => x.Proto).Must(p => p is null or "tcp" or "udp" or "icmp").WithMessage("'proto' must be tcp, udp or icmp.");
         RuleFor(x => x.Port).InclusiveBetween(0, 65535).AsField();
         RuleFor(x => x.Port).Null().When(x => x.Proto == "icmp").WithMessage("A port only makes sense with tcp or udp.");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lethe.Application.History.GetHistory;
+using Lethe.Domain;
 
 namespace Lethe.Control.Api;
 
@@ -17,12 +18,12 @@ public static class HistoryPaging
         if (limit is not null)
         {
             most = int.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l
-                : throw new BadRequestPartException("limit", $"'limit' must be a whole number from 1 to {GetHistory.MaxLimit} (leave it out for every entry), not '{limit}'.");
+                : throw new BadRequestPartException("limit", $"'limit' must be a whole number from 1 to {GetHistory.MaxLimit} (leave it out for every entry), not {QuotedText.Quote(limit)}.");
         }
         if (before is not null)
         {
             cursor = long.TryParse(before, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var b) ? b
-                : throw new BadRequestPartException("before", $"'before' must be an entry's sequence (1, 2, ...), as the previous page's Link gives it, not '{before}'.");
+                : throw new BadRequestPartException("before", $"'before' must be an entry's sequence (1, 2, ...), as the previous page's Link gives it, not {QuotedText.Quote(before)}.");
         }
         return (most, cursor);
     }

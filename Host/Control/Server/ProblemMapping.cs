@@ -84,19 +84,19 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             },
             // A field the request does not have, most often a misspelt optional one: named, so the command is not carried out without it.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when UnknownField(json) is { } field =>
-                new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"'{field}' is not a field of this request (misspelt?); nothing was changed"] })
+                new ValidationProblemDetails(new Dictionary<string, string[]> { [FieldKey(field)] = [$"{QuotedText.Quote(field)} is not a field of this request (misspelt?); nothing was changed"] })
                 {
                     Status = e.StatusCode,
                     Title = "The request has invalid fields.",
-                    Detail = $"The body has a field '{field}' this request does not take.",
+                    Detail = $"The body has a field {QuotedText.Quote(field)} this request does not take.",
                 },
             // A field given twice (AllowDuplicateProperties is off): named like any bad field, without the reader's own words, which name a server type.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when DuplicateField(json) is { } field =>
-                new ValidationProblemDetails(new Dictionary<string, string[]> { [field] = [$"'{field}' is given twice; give each field once (nothing was changed)"] })
+                new ValidationProblemDetails(new Dictionary<string, string[]> { [FieldKey(field)] = [$"{QuotedText.Quote(field)} is given twice; give each field once (nothing was changed)"] })
                 {
                     Status = e.StatusCode,
                     Title = "The request has invalid fields.",
-                    Detail = $"The body gives the field '{field}' twice.",
+                    Detail = $"The body gives the field {QuotedText.Quote(field)} twice.",
                 },
             // JSON that does not parse (cut short, a trailing comma, a quote of the wrong kind): no field is to blame.
             BadHttpRequestException { InnerException: System.Text.Json.JsonException json } e when !IsTypeMismatch(json) =>
@@ -282,6 +282,12 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         e.InnerException is System.Text.Json.JsonException { Path: "$" }
         || e.Message.Contains("no body was provided", StringComparison.Ordinal)
         || e.Message.StartsWith("Required parameter", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The errors key for a field the body names: its name, unless too long to quote whole (a megabyte of it would
+    /// be sent back as the key, and again in the message), when the body is named instead.
+    /// </summary>
+    private static string FieldKey(string field) => field.Length <= QuotedText.MaxShown ? field : "body";
 
     /// <summary>"$.position" is "position", "$.lines[2]" is "lines[2]".</summary>
     private static string JsonField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;

@@ -1,4 +1,5 @@
 using System.Text;
+using Lethe.Domain;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -31,7 +32,7 @@ public static class RequestCharset
                     {
                         Status = StatusCodes.Status415UnsupportedMediaType,
                         Title = "The request body is in a charset this server does not read.",
-                        Detail = $"The Content-Type names charset '{charset}', which this server does not know; nothing was changed. Send the body as UTF-8 (application/json; charset=utf-8).",
+                        Detail = $"The Content-Type names charset {QuotedText.Quote(charset)}, which this server does not know; nothing was changed. Send the body as UTF-8 (application/json; charset=utf-8).",
                     },
                 });
                 return;

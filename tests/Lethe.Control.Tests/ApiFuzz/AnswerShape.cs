@@ -92,8 +92,10 @@ internal static class AnswerShape
     }
 
     /// <summary>A key names the field as itself, one of its parts (rule.dstports, lines[1]) or, for an import, by line (line 2.action).</summary>
+    /// <remarks>A field whose name is too long to quote whole is named under body, its start quoted in the message.</remarks>
     private static bool Names(string key, string field) =>
-        key.StartsWith(field, StringComparison.OrdinalIgnoreCase) || (field == "lines" && key.StartsWith("line ", StringComparison.Ordinal));
+        key.StartsWith(field, StringComparison.OrdinalIgnoreCase) || (field == "lines" && key.StartsWith("line ", StringComparison.Ordinal))
+        || (field.Length > Domain.QuotedText.MaxShown && key == "body");
 
     private static bool Parses(string text)
     {
