@@ -44,11 +44,7 @@ public class LongValueProblemTests(HostFixture fixture) : IClassFixture<HostFixt
 
         var response = await editor.Post("/policies/long/clients", new { name = "big", addresses = new[] { Megabyte }, reason = "fuzz" });
 
-        var problem = await response.Problem(HttpStatusCode.BadRequest);
-        var key = Assert.Single(problem.ErrorKeys());
-        var message = problem.ErrorText(key);
-        Assert.True(message.Length < Short, $"{message.Length} characters");
-        Assert.Equal("'" + new string('a', Domain.QuotedText.MaxShown) + "...' (1,048,576 characters) is not an IPv4 or IPv6 address.", message);
+        await RefusedAsAShortAddress(response);
     }
 
     [Fact]
@@ -58,6 +54,11 @@ public class LongValueProblemTests(HostFixture fixture) : IClassFixture<HostFixt
 
         var response = await editor.Post("/policies/long/tests", new { client = "work", to = Megabyte, proto = "tcp", port = 443, expect = "accept", reason = "fuzz" });
 
+        await RefusedAsAShortAddress(response);
+    }
+
+    private static async Task RefusedAsAShortAddress(HttpResponseMessage response)
+    {
         var problem = await response.Problem(HttpStatusCode.BadRequest);
         var key = Assert.Single(problem.ErrorKeys());
         var message = problem.ErrorText(key);

@@ -83,10 +83,27 @@ internal static class SnapshotFuzz
     /// <returns>The snapshot it accepted, or null when refused.</returns>
     public static SealedSnapshot? Check(byte[] file, string pem, string what, params SealedSnapshot[] sealedOnes)
     {
-        VerifiedSnapshot verified;
+        if (VerifiedOrRefused(file, pem, what) is not { } verified)
+        {
+            return null;
+        }
+        foreach (var sealedOne in sealedOnes)
+        {
+            if (SameMeaning(sealedOne, verified))
+            {
+                return sealedOne;
+            }
+        }
+        Assert.Fail($"{what}: accepted a snapshot that was not sealed: {verified.Envelope}\nfile (base64): {Convert.ToBase64String(file)}");
+        return null;
+    }
+
+    /// <summary>What Verify gives back, or null when it refused on one plain line saying why; any other exception fails the test.</summary>
+    public static VerifiedSnapshot? VerifiedOrRefused(byte[] file, string pem, string what)
+    {
         try
         {
-            verified = SnapshotVerifier.Verify(file, pem);
+            return SnapshotVerifier.Verify(file, pem);
         }
         catch (SnapshotVerificationException e)
         {
@@ -99,15 +116,6 @@ internal static class SnapshotFuzz
             Assert.Fail($"{what}: {e.GetType().Name} instead of a refusal: {e.Message}\nfile (base64): {Convert.ToBase64String(file)}\nkey: {pem}");
             throw;
         }
-        foreach (var sealedOne in sealedOnes)
-        {
-            if (SameMeaning(sealedOne, verified))
-            {
-                return sealedOne;
-            }
-        }
-        Assert.Fail($"{what}: accepted a snapshot that was not sealed: {verified.Envelope}\nfile (base64): {Convert.ToBase64String(file)}");
-        return null;
     }
 
     /// <summary>
