@@ -118,7 +118,8 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         var after = rule.ToString();
         if (before == after)
         {
-            throw new DomainException(Refusal.Unprocessable, $"Rule {ruleId} already reads '{after}'.");
+            // A stored rule may carry a comment of thousands of characters: quote its start and length, not all of it.
+            throw new DomainException(Refusal.Unprocessable, $"Rule {ruleId} already reads {QuotedText.Quote(after)}.");
         }
         return new RuleReplaced(client.Name, ruleId, before, after);
     }

@@ -134,6 +134,11 @@ public static class SnapshotVerifier
             // Signed by a newer control plane, say: better refused here, by verify too, than found when it is compiled.
             throw new SnapshotVerificationException($"the signed policy holds what this build cannot read: {problem}");
         }
+        if (SnapshotDuplicates.First(parsed) is { } twice)
+        {
+            // Signed with the trusted key, yet not what a publish seals: refused rather than guessed at.
+            throw new SnapshotVerificationException($"the signed policy is not one a control plane seals: {twice}");
+        }
         // The signature covers the time as whole milliseconds since the epoch: the ticks under them, and the
         // offset the file writes it in, are the unverified file's. What verifies is the signed instant, in UTC.
         var signedTime = DateTimeOffset.FromUnixTimeMilliseconds(envelope.SealedAt.ToUnixTimeMilliseconds());

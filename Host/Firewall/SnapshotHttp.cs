@@ -48,14 +48,15 @@ public static class SnapshotHttp
     /// <summary>A 3xx answer, named as such: redirects are not followed.</summary>
     /// <remarks>
     /// The reason phrase and Location are the answering server's words, which reach the log and the terminal
-    /// of whoever reads it: an ESC there is shown, not obeyed.
+    /// of whoever reads it: an ESC there is shown, not obeyed, and one of 64 KiB shows its start and length, so
+    /// the refusal stays one line a person can read.
     /// </remarks>
     public static string Describe(HttpResponseMessage response) => (int)response.StatusCode switch
     {
-        >= 300 and < 400 => $"{(int)response.StatusCode} {Lethe.Domain.TerminalText.Safe(response.ReasonPhrase ?? "")} to " +
-            $"{Lethe.Domain.TerminalText.Safe(response.Headers.Location?.ToString() ?? "")} (redirects are not followed: give the final URL)",
+        >= 300 and < 400 => $"{(int)response.StatusCode} {Lethe.Domain.QuotedText.Safe(response.ReasonPhrase ?? "")} to " +
+            $"{Lethe.Domain.QuotedText.Safe(response.Headers.Location?.ToString() ?? "")} (redirects are not followed: give the final URL)",
         401 => "401 Unauthorized (give a viewer token: --token or LETHE_TOKEN)",
         403 => "403 Forbidden (the token's role may not read snapshots)",
-        _ => $"{(int)response.StatusCode} {Lethe.Domain.TerminalText.Safe(response.ReasonPhrase ?? "")}",
+        _ => $"{(int)response.StatusCode} {Lethe.Domain.QuotedText.Safe(response.ReasonPhrase ?? "")}",
     };
 }

@@ -106,7 +106,8 @@ public sealed class ImportRulesFuzzTests
             {
                 text = text.TrimStart('\ufeff');
             }
-            if (text.Trim().Length == 0 || text.TrimStart().StartsWith('#'))
+            // Blank means spaces and tabs only: a line of Unicode spaces is a rule, refused for them.
+            if (text.Trim(' ', '\t').Length == 0 || text.TrimStart(' ', '\t').StartsWith('#'))
             {
                 continue;
             }

@@ -109,6 +109,25 @@ public class PolicyRuleDecisionTests
     }
 
     [Fact]
+    public void replacing_a_long_rule_with_the_same_text_is_refused_quoting_its_start_and_length_not_all_of_it()
+    {
+        // A comment can run to thousands of characters; the refusal must stay one readable line.
+        var rule = "action=accept comment=" + new string('c', 10_000);
+        var policy = Policies.Work().WithRule("work", "a", rule);
+
+        var refused = Assert.Throws<DomainException>(() => policy.ReplaceRule("a", RuleText.Parse(rule)));
+
+        Assert.Equal($"Rule a already reads {QuotedText.Quote(rule)}.", refused.Message);
+        Assert.EndsWith("...' (10,022 characters).", refused.Message);
+    }
+
+    [Fact]
+    public void replacing_a_short_rule_with_the_same_text_quotes_it_whole() =>
+        Assert.Equal("Rule a already reads 'action=accept proto=udp'.",
+            Assert.Throws<DomainException>(() => Policies.Work().WithRule("work", "a", "action=accept proto=udp")
+                .ReplaceRule("a", RuleText.Parse("proto=udp action=accept"))).Message);
+
+    [Fact]
     public void replacing_records_the_text_before_and_after()
     {
         var replaced = Policies.Work().WithRule("work", "a", "action=accept").ReplaceRule("a", RuleText.Parse("action=drop"));

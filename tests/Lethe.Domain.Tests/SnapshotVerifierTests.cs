@@ -50,6 +50,39 @@ public class SnapshotVerifierTests
     }
 
     [Theory]
+    [InlineData("clients", "two clients are named 'work'")]
+    [InlineData("rules in one client", "client 'work' holds two rules with id 'r-1'")]
+    [InlineData("rules in two clients", "rule id 'r-1' is in client 'work' and in client 'lab'")]
+    public void signed_content_holding_a_client_name_or_rule_id_twice_is_refused_naming_it(string twice, string named)
+    {
+        // The control plane never seals a policy like this: whoever signed it was not Lethe publishing.
+        using var key = NewKey();
+        ClientDraft[] clients = twice switch
+        {
+            "clients" => [Client("work", "10.137.0.5", "r-1"), Client("work", "10.137.0.6", "r-2")],
+            "rules in one client" => [Client("work", "10.137.0.5", "r-1", "r-2", "r-1")],
+            // A rule id is the policy's, not the client's: the control plane refuses one another client holds.
+            _ => [Client("work", "10.137.0.5", "r-1"), Client("lab", "10.137.0.6", "r-2", "r-1")],
+        };
+
+        Assert.Equal($"the signed policy is not one a control plane seals: {named}",
+            Refused(File(key, new DraftContent(clients, [])), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void a_duplicate_name_of_63_characters_is_quoted_whole()
+    {
+        using var key = NewKey();
+        var name = new string('w', 63);
+        var draft = new DraftContent([Client(name, "10.137.0.5", "r-1"), Client(name, "10.137.0.6", "r-2")], []);
+
+        Assert.EndsWith($"two clients are named '{name}'", Refused(File(key, draft), Pem(key)).Message);
+    }
+
+    private static ClientDraft Client(string name, string address, params string[] ruleIds) =>
+        new(name, [address], ruleIds.Select(id => new DraftRule(id, "action=accept")).ToArray());
+
+    [Theory]
     [InlineData("", "it has no clients list")]
     [InlineData(",\"clients\":null", "it has no clients list")]
     [InlineData(",\"clients\":[null]", "client 1 of 1 is null")]

@@ -126,6 +126,39 @@ public sealed class SnapshotFetchTests(PublishedPolicy policy) : IClassFixture<P
     }
 
     [Fact]
+    public async Task a_redirect_with_a_huge_reason_and_location_is_refused_in_one_short_line_showing_their_start_and_length()
+    {
+        // Headers may run to 64 KiB: a foreign server's words must not fill the log line that refuses them.
+        var reason = "Fo" + new string('o', 10_000) + "und";
+        var location = "http://192.0.2.1/" + new string('a', 10_000);
+        await using var server = new LoopbackHttp(stream =>
+            LoopbackHttp.Write(stream, $"HTTP/1.1 302 {reason}\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", []));
+
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.TrimEnd('\n').Split('\n'));
+        Assert.True(line.Length < 400, $"{line.Length} characters: {line[..Math.Min(400, line.Length)]}");
+        Assert.Contains($"answered 302 Fo{new string('o', 62)}... (10,005 characters) to http://192.0.2.1/{new string('a', 47)}... (10,017 characters) (redirects are not followed", line);
+    }
+
+    [Fact]
+    public async Task an_error_status_with_a_huge_reason_is_refused_in_one_short_line_with_its_escapes_shown()
+    {
+        var reason = "\u001b[2J" + new string('x', 20_000);
+        await using var server = new LoopbackHttp(stream =>
+            LoopbackHttp.Write(stream, $"HTTP/1.1 503 {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", []));
+
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.TrimEnd('\n').Split('\n'));
+        Assert.True(line.Length < 400, $"{line.Length} characters: {line[..Math.Min(400, line.Length)]}");
+        Assert.EndsWith($"answered 503 \\x1B[2J{new string('x', 57)}... (20,004 characters)", line);
+        Assert.False(line.Any(char.IsControl), line);
+    }
+
+    [Fact]
     public async Task a_body_larger_than_any_snapshot_is_refused_unread()
     {
         await using var server = new LoopbackHttp(async stream =>

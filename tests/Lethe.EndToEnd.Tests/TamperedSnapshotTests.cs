@@ -48,6 +48,22 @@ public sealed class TamperedSnapshotTests : IDisposable
     }
 
     [Fact]
+    public async Task verify_refuses_a_signed_snapshot_holding_a_rule_id_twice_on_one_line()
+    {
+        // Signed with the trusted key, but no publish seals it: rule ids are unique in a policy.
+        var path = _sealed.Write("twice.json", 3,
+            new SnapshotClient("work", ["10.137.0.5"], [new SnapshotRule("r-1", "action=accept")]),
+            new SnapshotClient("lab", ["10.137.0.6"], [new SnapshotRule("r-1", "action=drop")]));
+
+        var (code, output, err) = await FirewallProcess.Run(false, "verify", "--snapshot", path, "--trust", _sealed.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Equal("error: refusing the snapshot: the signed policy is not one a control plane seals: rule id 'r-1' is in client 'work' and in client 'lab'",
+            Assert.Single(err.TrimEnd('\n').Split('\n')));
+        Assert.Equal("", output);
+    }
+
+    [Fact]
     public async Task boot_refuses_a_trusted_key_naming_an_unknown_curve_on_one_line()
     {
         // One flipped bit in the key file's curve OID: the platform refuses the curve with its own exception.
