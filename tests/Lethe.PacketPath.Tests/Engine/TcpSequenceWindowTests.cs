@@ -829,6 +829,26 @@ public class TcpSequenceWindowTests
         Assert.Equal(DropReason.TcpInvalid, afterItsAck.Reason);
     }
 
+    // Seen in ConntrackDifferentialTests (seed 82): conntrack ignores the remote's ACKs in a simultaneous open (SYN_SENT2)
+    // and so passes its bare SYN sent again after one; having acknowledged the client's SYN, a stack sends its SYN again
+    // as a SYN-ACK, so Lethe keeps dropping the bare one and the flow carries on (README, where TCP differs).
+    [Fact]
+    public void in_a_simultaneous_open_the_remotes_bare_syn_after_its_ack_of_the_clients_syn_is_dropped()
+    {
+        var lab = new EngineLab(["action=accept"]);
+        var nat = lab.Through(Packets.Tcp(Work4, Remote4, 40010, 443, TcpFlags.Syn, sequence: 1000), lab.Work).Info.SourcePort;
+        Sent Remote(TcpFlags flags, uint seq, uint ack = 0, int payload = 0) =>
+            lab.FromUplink(Packets.Tcp(Remote4, Uplink4, 443, nat, flags, payload: payload, sequence: seq, acknowledgement: ack));
+
+        Assert.True(Remote(TcpFlags.Syn, 5000).Forwarded);
+        Assert.True(Remote(TcpFlags.Ack, 5001, 1001).Forwarded);
+        var again = Remote(TcpFlags.Syn, 5000);
+        var data = Remote(TcpFlags.Ack | TcpFlags.Psh, 5001, 1001, payload: 100);
+
+        Assert.Equal(DropReason.TcpInvalid, again.Reason);
+        Assert.True(data.Forwarded, data.Reason.ToString());
+    }
+
     // Seen in ConntrackDifferentialTests (seed 45): conntrack takes a keepalive past the SYN-ACK's end before the
     // handshake ACK by its workaround for stacks that overrun the window, which moves where the server has sent up to
     // back a byte, and then drops the client's ACK of the server's data; the client has that data (README, where TCP differs).
@@ -1038,6 +1058,26 @@ public class TcpSequenceWindowTests
         _lab.Now += 3_600_000;
 
         Assert.Equal(ConnectionState.Established, State());
+    }
+
+    // Seen in ConntrackDifferentialTests (seed 83): conntrack takes the remote's second FIN for the client's, reaches
+    // TIME_WAIT at the remote's next ACK and deletes the flow at the remote's SYN, dropping what follows; the client
+    // never closed, so Lethe drops only that SYN and the connection carries on (README, where TCP differs).
+    [Fact]
+    public void the_remotes_syn_after_its_second_fin_and_an_ack_is_dropped_and_the_flow_carries_on()
+    {
+        Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 1, ClientIsn + 1).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Fin | TcpFlags.Ack, RemoteIsn + 2, ClientIsn + 1).Forwarded);
+        Assert.True(FromRemote(TcpFlags.Ack, RemoteIsn + 3, ClientIsn + 1).Forwarded);
+
+        var syn = FromRemote(TcpFlags.Syn, RemoteIsn + 3, 0);
+        var ack = FromRemote(TcpFlags.Ack, RemoteIsn + 3, ClientIsn + 1);
+        var data = FromClient(TcpFlags.Ack | TcpFlags.Psh, ClientIsn + 1, RemoteIsn + 3, payload: 100);
+
+        Assert.Equal(DropReason.TcpInvalid, syn.Reason);
+        Assert.True(ack.Forwarded, ack.Reason.ToString());
+        Assert.True(data.Forwarded, data.Reason.ToString());
+        Assert.Equal(ConnectionState.CloseWait, State()); // the client's data acknowledged the remote's FIN
     }
 
     // Seen in a soak through two workers: the client's handshake ACK, read by the worker that does not own the
