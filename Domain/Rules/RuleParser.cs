@@ -79,6 +79,8 @@ public static class RuleParser
             comment = null;
         }
 
+        // Positions are counted in the line as typed, so the leading spaces skipped above count too.
+        var skipped = text.Length - trimmed.Length;
         for (var i = 0; i < head.Length; i++)
         {
             var control = head[i] < ' ' && head[i] != '\t'; // a tab is told apart below, as the separator it was meant as
@@ -92,7 +94,7 @@ public static class RuleParser
                 // Named under its key when that is one: an unknown key's refusal would come after, and the field it is
                 // reported under (rule.KEY) names a key of the format or the rule.
                 var key = eq > start && eq < i && Array.IndexOf(KnownKeys, head[start..eq]) >= 0 ? head[start..eq] : "rule";
-                return new RuleError(key, $"{(key == "rule" ? "the rule" : key)} holds {CodePoint(head, i)} at character {i + 1}, " + (control
+                return new RuleError(key, $"{(key == "rule" ? "the rule" : key)} holds {CodePoint(head, i)} at character {i + 1 + skipped}, " + (control
                     ? "a control character (an ESC, a NUL, a line break or a carriage return, say): rules are printable ASCII, as in Qubes"
                     : "which is not ASCII (a no-break space or a look-alike letter, say): rules are plain ASCII, as in Qubes"));
             }

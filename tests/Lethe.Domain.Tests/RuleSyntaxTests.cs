@@ -87,6 +87,16 @@ public class RuleSyntaxTests
     }
 
     /// <summary>
+    /// The position is what the user counts in the line they typed: leading spaces, which the parser skips, count too.
+    /// </summary>
+    [Theory]
+    [InlineData("action=accept\u00a0proto=tcp", "character 14,")]
+    [InlineData("   action=accept\u00a0proto=tcp", "character 17,")]
+    [InlineData("  action=acc\u001bept", "character 13,")]
+    public void a_named_character_is_placed_by_its_position_in_the_line_as_typed(string text, string position) =>
+        Assert.Contains(position, RuleText.ErrorFor(text).Message);
+
+    /// <summary>
     /// A control character (an ESC from a pasted terminal line, a NUL, a carriage return) is as invisible as a no-break
     /// space, and quoted raw it would act on the terminal or log that shows the refusal: named by its code point too.
     /// </summary>
