@@ -108,6 +108,11 @@ public static class ServerCommands
                 await cli.Out.WriteAsync(store.Storage.ToDatabaseScript());
                 return 0;
             }
+            // As snapshot get names it: writing to a folder fails with "Access to the path is denied", which reads as a permission problem.
+            if (Directory.Exists(path))
+            {
+                throw new CliException($"--out: {path} is a folder; give the path of the file to write");
+            }
             try
             {
                 await File.WriteAllTextAsync(path, store.Storage.ToDatabaseScript(), ct);
