@@ -97,9 +97,10 @@ public static class SnapshotHttp
                 ? detail
                 : null;
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or HttpRequestException or IOException)
+        // ArgumentException: a field given twice, which JsonObject refuses when read.
+        catch (Exception e) when (e is System.Text.Json.JsonException or HttpRequestException or IOException or ArgumentException or InvalidOperationException)
         {
-            // Cut short or not JSON: the status line alone says what there is to say.
+            // Cut short, not JSON or not an object of one detail: the status line alone says what there is to say.
             return null;
         }
     }

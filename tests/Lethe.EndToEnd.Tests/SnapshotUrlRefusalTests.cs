@@ -1,3 +1,4 @@
+using System.Text;
 using Lethe.TestSupport.Host;
 
 namespace Lethe.EndToEnd.Tests;
@@ -28,6 +29,25 @@ public sealed class SnapshotUrlRefusalTests(PublishedPolicy policy) : IClassFixt
 
         Assert.Equal(1, code);
         Assert.Contains("answered 404 Not Found: Policy home has no version 99.", error);
+    }
+
+    /// <summary>What a server that is not Lethe's puts in a problem's detail is shown, not obeyed, and cut as any value it sends.</summary>
+    [Theory]
+    [InlineData("{\"detail\":\"gone \\u001b]0;owned\\u0007\"}", "answered 404 Not Found: gone \\x1B]0;owned\\x07")]
+    [InlineData("{\"detail\":\"a\",\"detail\":\"b\"}", "answered 404 Not Found")]
+    [InlineData("not json", "answered 404 Not Found")]
+    public async Task a_foreign_servers_detail_is_escaped_and_a_malformed_one_is_left_out(string body, string expected)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        await using var server = new LoopbackHttp(stream => LoopbackHttp.Write(stream,
+            $"HTTP/1.1 404 Not Found\r\nContent-Type: application/problem+json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n", bytes));
+
+        var (code, _, error) = await FirewallProcess.Run(false, "verify", "--snapshot", server.Url, "--trust", policy.PublicKey);
+
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("\u001b", error);
+        Assert.DoesNotContain("   at ", error);
     }
 
     [Fact]
