@@ -107,6 +107,11 @@ internal sealed class ReplayOutputs : IAsyncDisposable
     /// <exception cref="FlagException">The file cannot be made (no such folder, no permission), named with its flag.</exception>
     private static FileStream OpenForWriting(string flag, string path, List<string> made)
     {
+        // Named here: opening a folder fails with "Access to the path is denied", which reads as a permission problem.
+        if (Directory.Exists(path))
+        {
+            throw new FlagException($"{flag}: {path} is a folder; give the path of the file to write");
+        }
         try
         {
             // A link to nothing yet: its target is made, and is what a refusal removes.

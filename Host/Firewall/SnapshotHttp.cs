@@ -55,8 +55,54 @@ public static class SnapshotHttp
     {
         >= 300 and < 400 => $"{(int)response.StatusCode} {Lethe.Domain.QuotedText.Safe(response.ReasonPhrase ?? "")} to " +
             $"{Lethe.Domain.QuotedText.Safe(response.Headers.Location?.ToString() ?? "")} (redirects are not followed: give the final URL)",
+        // Told apart by what was sent: a missing token and a wrong one are fixed differently.
+        401 when response.RequestMessage?.Headers.Authorization is not null =>
+            "401 Unauthorized (the control plane does not know the token given: --token or LETHE_TOKEN)",
         401 => "401 Unauthorized (give a viewer token: --token or LETHE_TOKEN)",
         403 => "403 Forbidden (the token's role may not read snapshots)",
         _ => $"{(int)response.StatusCode} {Lethe.Domain.QuotedText.Safe(response.ReasonPhrase ?? "")}",
     };
+
+    /// <summary>
+    /// As <see cref="Describe(HttpResponseMessage)"/>, followed by the detail of the problem the server
+    /// sent with a refusal other than 401 and 403 (worded above): Lethe's 404 says whether the policy is
+    /// missing, has no published version yet, or lacks the version asked for, which a bare 404 leaves
+    /// the reader to guess.
+    /// </summary>
+    /// <remarks>
+    /// The server is not trusted yet: its detail is escaped and cut as any value quoted from it is. The body
+    /// is already capped by the client (<see cref="MaxBytes"/>); one that is not problem details adds nothing.
+    /// </remarks>
+    public static async Task<string> Describe(HttpResponseMessage response, CancellationToken ct)
+    {
+        var said = Describe(response);
+        if ((int)response.StatusCode is < 400 or 401 or 403)
+        {
+            return said;
+        }
+        return await Detail(response, ct) is { } detail ? $"{said}: {Lethe.Domain.QuotedText.Safe(detail)}" : said;
+    }
+
+    private static async Task<string?> Detail(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.Content.Headers.ContentType?.MediaType is not ("application/problem+json" or "application/json"))
+        {
+            return null;
+        }
+        try
+        {
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            return System.Text.Json.Nodes.JsonNode.Parse(body) is System.Text.Json.Nodes.JsonObject problem
+                && problem["detail"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var detail)
+                && detail.Length > 0
+                ? detail
+                : null;
+        }
+        // ArgumentException: a field given twice, which JsonObject refuses when read.
+        catch (Exception e) when (e is System.Text.Json.JsonException or HttpRequestException or IOException or ArgumentException or InvalidOperationException)
+        {
+            // Cut short, not JSON or not an object of one detail: the status line alone says what there is to say.
+            return null;
+        }
+    }
 }

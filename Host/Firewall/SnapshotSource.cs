@@ -109,7 +109,7 @@ public static class SnapshotSource
                 using var response = await http.SendAsync(request, ct);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new SnapshotVerificationException($"{location} answered {SnapshotHttp.Describe(response)}");
+                    throw new SnapshotVerificationException($"{location} answered {await SnapshotHttp.Describe(response, ct)}");
                 }
                 return await response.Content.ReadAsByteArrayAsync(ct);
             }

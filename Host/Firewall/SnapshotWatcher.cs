@@ -65,7 +65,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
             }
             if (!response.IsSuccessStatusCode)
             {
-                return $"{url} answered {SnapshotHttp.Describe(response)}";
+                return $"{url} answered {await SnapshotHttp.Describe(response, ct)}";
             }
             var bytes = await response.Content.ReadAsByteArrayAsync(ct);
             var etag = response.Headers.ETag?.ToString();

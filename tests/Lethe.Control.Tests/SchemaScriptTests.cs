@@ -34,6 +34,24 @@ public sealed class SchemaScriptTests
     }
 
     [Fact]
+    public async Task an_out_that_is_a_folder_is_named_as_a_folder_not_as_access_denied()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"lethe-schema-folder-{Guid.NewGuid():N}")).FullName;
+        try
+        {
+            var run = await OfflineCli.Run("", "migrate", "schema-script", "--out", folder);
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.StartsWith($"error: --out: {folder} is a folder; give the path of the file to write", run.Err);
+            Assert.Empty(Directory.GetFileSystemEntries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task out_dash_writes_the_script_to_stdout_and_makes_no_file_named_dash()
     {
         var run = await OfflineCli.Run("", "migrate", "schema-script", "--out", "-");

@@ -270,7 +270,10 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
         }
         var message = response.StatusCode switch
         {
-            HttpStatusCode.Unauthorized => "not authenticated: give a valid token with --token or LETHE_TOKEN",
+            // Said from what was sent, which the CLI knows whatever server answers: the two are fixed differently.
+            HttpStatusCode.Unauthorized => string.IsNullOrEmpty(token)
+                ? "not authenticated: no token was given: give one with --token or LETHE_TOKEN"
+                : "not authenticated: the control plane does not know the token given (--token or LETHE_TOKEN)",
             // Lethe's detail names the token's role and those the request takes; another server's may say less.
             HttpStatusCode.Forbidden => "forbidden: " + (Text(problem?["detail"]) ?? "your token's role may not do this"),
             HttpStatusCode.RequestEntityTooLarge => $"the request is larger than the server at {server} takes: a Lethe control plane takes up to " +

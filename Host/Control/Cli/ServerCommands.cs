@@ -108,6 +108,11 @@ public static class ServerCommands
                 await cli.Out.WriteAsync(store.Storage.ToDatabaseScript());
                 return 0;
             }
+            // As snapshot get names it: writing to a folder fails with "Access to the path is denied", which reads as a permission problem.
+            if (Directory.Exists(path))
+            {
+                throw new CliException($"--out: {path} is a folder; give the path of the file to write");
+            }
             try
             {
                 await File.WriteAllTextAsync(path, store.Storage.ToDatabaseScript(), ct);
@@ -132,14 +137,30 @@ public static class ServerCommands
             {
                 throw new CliException("--out is empty: give the folder for the key pair");
             }
+            var folder = parse.GetValue(output)!;
+            // Checked here, in the option's terms: .NET's own words for these ("The file ... already exists",
+            // "Could not find file ...") read as if a key were in the way or the path were simply missing.
+            if (File.Exists(folder))
+            {
+                throw new CliException($"--out: {folder} is a file, not a folder: give the folder for " +
+                    $"{SigningKeyFiles.PrivateKeyFile} and {SigningKeyFiles.PublicKeyFile}");
+            }
             try
             {
-                var (keyId, privatePath, publicPath) = SigningKeyFiles.Generate(parse.GetValue(output)!);
+                Directory.CreateDirectory(folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--out: cannot make the folder {folder}: {e.Message}");
+            }
+            try
+            {
+                var (keyId, privatePath, publicPath) = SigningKeyFiles.Generate(folder);
                 if (cli.WantsJson(parse)) cli.PrintJson(new { keyId, privateKey = privatePath, publicKey = publicPath });
                 else cli.Out.WriteLine($"key {keyId}\nprivate key {privatePath} (mode 0600; configure as Lethe:SigningKey)\npublic key  {publicPath} (give it to firewalls and to `snapshot verify --trust`)");
                 return Task.FromResult(0);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new CliException(e.Message);
             }

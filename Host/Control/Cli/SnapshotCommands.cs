@@ -75,11 +75,19 @@ public static class SnapshotCommands
             try
             {
                 bytes = await Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxFileBytes, ct);
-                pemBytes = await Lethe.Hosts.CappedFile.Read(trustPath, SnapshotLimits.MaxKeyBytes, ct);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new CliException(e.Message);
+            }
+            try
+            {
+                pemBytes = await Lethe.Hosts.CappedFile.Read(trustPath, SnapshotLimits.MaxKeyBytes, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Named by its option: .NET's words give only a path, which could be either file's.
+                throw new CliException($"--trust: cannot read the public key {trustPath}: {e.Message}");
             }
             if (bytes is null)
             {
