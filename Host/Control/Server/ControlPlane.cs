@@ -25,6 +25,8 @@ public static class ControlPlane
         {
             builder.Configuration.AddInMemoryCollection(configure);
         }
+        // Before binding: the binder's own refusals name .NET types and quote values whole.
+        SettingChecks.Check(builder.Configuration);
         var settings = builder.Configuration.GetSection(ControlPlaneSettings.Section).Get<ControlPlaneSettings>() ?? new ControlPlaneSettings();
         var connectionString = builder.Configuration.GetConnectionString("Lethe");
         if (string.IsNullOrWhiteSpace(connectionString))
