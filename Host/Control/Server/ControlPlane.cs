@@ -211,8 +211,8 @@ public static class ControlPlane
                 : !HasVisibleCharacter(token.Actor) ? "Actor has no visible character (only blanks or zero-width characters): every change records who made it"
                 // Every viewer reads it in `lethe history`: a line break would make one entry pass for two, an ESC rewrite the reader's terminal.
                 : !Lethe.Domain.TerminalText.IsPlain(token.Actor)
-                    ? $"Actor must be one line of text: '{Lethe.Domain.TerminalText.Safe(token.Actor)}' holds a control character (a line break, a carriage return from a file saved on Windows, an ESC), a line or paragraph separator or a bidirectional override"
-                : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role '{token.Role}' is not viewer, editor or admin"
+                    ? $"Actor must be one line of text: {Lethe.Domain.QuotedText.QuoteSafe(token.Actor)} holds a control character (a line break, a carriage return from a file saved on Windows, an ESC), a line or paragraph separator or a bidirectional override"
+                : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role {Lethe.Domain.QuotedText.QuoteSafe(token.Role)} is not viewer, editor or admin"
                 : null;
             if (problem is not null)
             {
