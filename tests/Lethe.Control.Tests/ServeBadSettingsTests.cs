@@ -40,6 +40,13 @@ public sealed class ServeBadSettingsTests(ServeBadSettingsTests.KeyFiles keys) :
         { "Lethe__CreateSchema", "1", "true or false" },
         { "Lethe__Urls", "", "Lethe:Urls" },
         { "Lethe__Urls", " ", "Lethe:Urls" },
+        { "Lethe__Urls", "abc", "'abc'" },
+        { "Lethe__Urls", "http://127.0.0.1:99999", "'http://127.0.0.1:99999'" },
+        { "Lethe__Urls", "ftp://127.0.0.1:21", "'ftp://127.0.0.1:21'" },
+        { "Lethe__Urls", "http://\u001b[2J:5080", "\\x1B[2J" },
+        // Kestrel listens on every interface for a host name it does not know: a typo must not open the server to the network.
+        { "Lethe__Urls", "http://127.0.0.l:5080", "'http://127.0.0.l:5080'" },
+        { "Lethe__Urls", "http://lokalhost:5080", "'http://lokalhost:5080'" },
         { "Lethe__Tokens", "abc", "Lethe:Tokens" },
         { "Lethe__Tokens__0", "abc", "Lethe:Tokens:0" },
         { "Lethe__Tokens__0__Token", "", "Token is empty" },

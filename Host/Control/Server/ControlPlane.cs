@@ -37,11 +37,7 @@ public static class ControlPlane
         {
             throw new InvalidOperationException("No signing key: set Lethe:SigningKey (env Lethe__SigningKey) to the private key made by `lethe keygen`.");
         }
-        if (settings.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length == 0)
-        {
-            // Kestrel would listen on its own default, localhost:5000, without a word.
-            throw new InvalidOperationException("Lethe:Urls (env Lethe__Urls, or --urls) is empty: give where to listen, such as http://127.0.0.1:5080");
-        }
+        SettingChecks.CheckUrls(settings.Urls);
         builder.WebHost.UseUrls(settings.Urls);
         builder.Logging.AddFilter("Marten", LogLevel.Warning);
         // A host that fails to start (its port taken, say) is reported by `lethe serve` in one line; the host's own report is a page of stack trace.

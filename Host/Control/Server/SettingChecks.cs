@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Net;
 using Lethe.Domain;
+using Microsoft.AspNetCore.Http;
 
 namespace Lethe.Control.Server;
 
@@ -60,5 +62,66 @@ public static class SettingChecks
         {
             throw new InvalidOperationException($"{name} is one value, {QuotedText.QuoteSafe(value)}, where a list is read: give each entry as {entries}");
         }
+    }
+
+    /// <summary>
+    /// Each of Lethe:Urls must be an http or https address Kestrel can listen on, checked before anything starts: Kestrel
+    /// refuses a bad one only after the database was reached, and in words that do not name the setting.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Names the setting and the entry.</exception>
+    public static void CheckUrls(string urls)
+    {
+        var entries = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (entries.Length == 0)
+        {
+            // Kestrel would listen on its own default, localhost:5000, without a word.
+            throw new InvalidOperationException("Lethe:Urls (env Lethe__Urls, or --urls) is empty: give where to listen, such as http://127.0.0.1:5080");
+        }
+        foreach (var entry in entries)
+        {
+            if (Problem(entry) is { } problem)
+            {
+                throw new InvalidOperationException($"Lethe:Urls (env Lethe__Urls, or --urls): {QuotedText.QuoteSafe(entry)} {problem}");
+            }
+        }
+    }
+
+    private static string? Problem(string entry)
+    {
+        if (!TerminalText.IsPlain(entry) || entry.Any(char.IsWhiteSpace))
+        {
+            return "holds a control character or a blank: give an address such as http://127.0.0.1:5080";
+        }
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(entry);
+        }
+        catch (FormatException)
+        {
+            return "is not an address to listen on, such as http://127.0.0.1:5080";
+        }
+        if (address.Scheme is not ("http" or "https"))
+        {
+            return "is not http:// or https://";
+        }
+        if (address.IsUnixPipe || address.IsNamedPipe)
+        {
+            return null;
+        }
+        if (address.Port is < 0 or > 65535)
+        {
+            return "has a port outside 0 to 65535";
+        }
+        var host = address.Host;
+        // Kestrel listens on every interface for * and +, and for any host name but localhost: a mistyped address
+        // (127.0.0.l, lokalhost) would open the server to the network, so only the explicit forms may.
+        if (host is "*" or "+" || host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || IPAddress.TryParse(host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host, out _))
+        {
+            return null;
+        }
+        return "names a host that is not an address: Kestrel would listen on every interface for it; give an address " +
+            "(127.0.0.1, [::1], or 0.0.0.0 for every interface) or localhost";
     }
 }
