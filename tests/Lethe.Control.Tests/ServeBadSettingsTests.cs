@@ -60,8 +60,17 @@ public sealed class ServeBadSettingsTests(ServeBadSettingsTests.KeyFiles keys) :
         { "Lethe__DnsResolvers__0", Long, "(3,000 characters)" },
         { "Lethe__SigningKey", "", "Lethe:SigningKey" },
         { "Lethe__SigningKey", " ", "Lethe:SigningKey" },
+        { "Lethe__SigningKey", "{keys}/missing.key", "does not exist" },
+        { "Lethe__SigningKey", "{keys}", "is a folder" },
+        { "Lethe__SigningKey", "{keys}/empty.key", "holds no private key" },
+        { "Lethe__SigningKey", "{keys}/lethe-signing.pub", "holds no private key" },
+        { "Lethe__SigningKey", "{keys}/garbage.key", "not a PEM private key" },
+        { "Lethe__SigningKey", "{keys}/\u001b[2J.key", "\\x1B[2J.key" },
         { "ConnectionStrings__Lethe", "", "ConnectionStrings:Lethe" },
         { "ConnectionStrings__Lethe", " ", "ConnectionStrings:Lethe" },
+        { "ConnectionStrings__Lethe", "abc", "not a PostgreSQL connection string" },
+        { "ConnectionStrings__Lethe", "Host=127.0.0.1;Port=abc", "port" },
+        { "ConnectionStrings__Lethe", "Host=127.0.0.1;Pasword=x", "pasword" },
     };
 
     [Theory]

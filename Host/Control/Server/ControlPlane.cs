@@ -33,6 +33,7 @@ public static class ControlPlane
         {
             throw new InvalidOperationException("No database: set ConnectionStrings:Lethe (env ConnectionStrings__Lethe).");
         }
+        SettingChecks.CheckConnectionString(connectionString);
         if (string.IsNullOrWhiteSpace(settings.SigningKey))
         {
             throw new InvalidOperationException("No signing key: set Lethe:SigningKey (env Lethe__SigningKey) to the private key made by `lethe keygen`.");
@@ -138,7 +139,15 @@ public static class ControlPlane
         var settings = app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value;
         CheckTokens(settings.Tokens);
         CheckConfirmInterval(settings.ConfirmCheckSeconds);
-        _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
+        try
+        {
+            _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FileNotFoundException)
+        {
+            // The refusal quotes the path as configured: named for the setting, escaped for the terminal.
+            throw new InvalidOperationException($"Lethe:SigningKey (env Lethe__SigningKey): {Lethe.Domain.TerminalText.Safe(e.Message)}", e);
+        }
         var store = app.Services.GetRequiredService<IDocumentStore>();
         try
         {

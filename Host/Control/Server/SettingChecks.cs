@@ -124,4 +124,21 @@ public static class SettingChecks
         return "names a host that is not an address: Kestrel would listen on every interface for it; give an address " +
             "(127.0.0.1, [::1], or 0.0.0.0 for every interface) or localhost";
     }
+
+    /// <summary>Only whether it parses: a refusal never quotes the string, which holds the password.</summary>
+    /// <exception cref="InvalidOperationException">Names the setting and the part that is wrong.</exception>
+    public static void CheckConnectionString(string connectionString)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            var part = e.ParamName is { Length: > 0 } name
+                ? $"{QuotedText.QuoteSafe(name)} is not a setting it takes, or its value is not valid"
+                : "it is not key=value pairs separated by semicolons, such as Host=127.0.0.1;Database=lethe;Username=lethe";
+            throw new InvalidOperationException($"ConnectionStrings:Lethe (env ConnectionStrings__Lethe) is not a PostgreSQL connection string: {part}");
+        }
+    }
 }
