@@ -66,6 +66,10 @@ public sealed class ServeBadSettingsTests(ServeBadSettingsTests.KeyFiles keys) :
         { "Lethe__SigningKey", "{keys}/lethe-signing.pub", "holds no private key" },
         { "Lethe__SigningKey", "{keys}/garbage.key", "not a PEM private key" },
         { "Lethe__SigningKey", "{keys}/\u001b[2J.key", "\\x1B[2J.key" },
+        // A misspelt name would leave the setting meant at its default.
+        { "Lethe__ConfirmCheckSecond", "10", "is not a setting of lethe serve" },
+        { "Lethe__Token__0__Token", "s3cret", "is not a setting of lethe serve" },
+        { "Lethe__Tokens__0__Rol", "admin", "Lethe:Tokens:0:Rol is not a part of a token" },
         { "ConnectionStrings__Lethe", "", "ConnectionStrings:Lethe" },
         { "ConnectionStrings__Lethe", " ", "ConnectionStrings:Lethe" },
         { "ConnectionStrings__Lethe", "abc", "not a PostgreSQL connection string" },

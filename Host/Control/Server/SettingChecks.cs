@@ -17,6 +17,7 @@ public static class SettingChecks
     public static void Check(IConfiguration configuration)
     {
         var lethe = configuration.GetSection(ControlPlaneSettings.Section);
+        CheckNames(lethe);
         CheckSeconds(lethe["ConfirmCheckSeconds"]);
         CheckFlag(lethe["CreateSchema"]);
         CheckList(lethe.GetSection("Tokens"), "Lethe:Tokens", "Lethe__Tokens__0__Token, Lethe__Tokens__0__Actor and Lethe__Tokens__0__Role");
@@ -27,6 +28,37 @@ public static class SettingChecks
             {
                 throw new InvalidOperationException($"Lethe:Tokens:{QuotedText.Safe(token.Key)} is one value, {QuotedText.QuoteSafe(token.Value)}: " +
                     $"give its parts, as Lethe__Tokens__{QuotedText.Safe(token.Key)}__Token, __Actor and __Role");
+            }
+        }
+    }
+
+    private static readonly string[] Settings = ["Urls", "SigningKey", "Tokens", "CreateSchema", "ConfirmCheckSeconds", "DnsResolvers"];
+    private static readonly string[] TokenParts = ["Token", "Actor", "Role"];
+
+    /// <summary>
+    /// A misspelt name (Lethe__ConfirmCheckSecond, Lethe__Tokens__0__Tokn) is a setting nobody reads: the one meant
+    /// keeps its default without a word, so a name the table does not list is refused. Names are matched as the
+    /// binder matches them, whatever their case.
+    /// </summary>
+    private static void CheckNames(IConfigurationSection lethe)
+    {
+        foreach (var setting in lethe.GetChildren())
+        {
+            if (!Settings.Contains(setting.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"Lethe:{QuotedText.Safe(setting.Key)} is not a setting of lethe serve, so it would be ignored: " +
+                    "README's table lists Urls, SigningKey, Tokens, CreateSchema, ConfirmCheckSeconds and DnsResolvers");
+            }
+        }
+        foreach (var token in lethe.GetSection("Tokens").GetChildren())
+        {
+            foreach (var part in token.GetChildren())
+            {
+                if (!TokenParts.Contains(part.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"Lethe:Tokens:{QuotedText.Safe(token.Key)}:{QuotedText.Safe(part.Key)} is not a part of a token, so it would be ignored: " +
+                        "a token has Token, Actor and Role");
+                }
             }
         }
     }
