@@ -54,6 +54,8 @@ public sealed class ServeBadSettingsTests(ServeBadSettingsTests.KeyFiles keys) :
         { "Lethe__Tokens__0__Role", Long, "(3,000 characters)" },
         { "Lethe__Tokens__0__Actor", "\u001b" + Long, "(3,001 characters)" },
         { "Lethe__Tokens__1__Token", "s3cret", "same secret" },
+        // Named by its key as configured, not by its place in the list the binder packs the entries into.
+        { "Lethe__Tokens__7__Token", "", "Lethe:Tokens:7: Token is empty" },
         { "Lethe__DnsResolvers", "192.0.2.53", "Lethe:DnsResolvers" },
         { "Lethe__DnsResolvers__0", "", "Lethe:DnsResolvers:0" },
         { "Lethe__DnsResolvers__0", "\u001b[2J192.0.2.53", "'\\x1B[2J192.0.2.53'" },

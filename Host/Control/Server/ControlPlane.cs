@@ -137,7 +137,8 @@ public static class ControlPlane
     public static async Task CheckReady(WebApplication app, CancellationToken ct)
     {
         var settings = app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value;
-        CheckTokens(settings.Tokens);
+        // The binder packs the entries into a list whatever their keys: Lethe__Tokens__7 becomes its first entry.
+        CheckTokens(settings.Tokens, app.Configuration.GetSection("Lethe:Tokens").GetChildren().Select(c => c.Key).ToArray());
         CheckConfirmInterval(settings.ConfirmCheckSeconds);
         try
         {
@@ -199,9 +200,11 @@ public static class ControlPlane
     /// Every token must name who uses it (each change records that actor) and a role that exists;
     /// one that does not would write changes nobody can be held to, or grant nothing without a word.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Names the first token that is incomplete, by its position.</exception>
-    public static void CheckTokens(IReadOnlyList<TokenSettings> tokens)
+    /// <param name="keys">Each entry's key as configured, in the binder's order (the one GetChildren gives); without them, its position.</param>
+    /// <exception cref="InvalidOperationException">Names the first token that is incomplete, by its key.</exception>
+    public static void CheckTokens(IReadOnlyList<TokenSettings> tokens, IReadOnlyList<string>? keys = null)
     {
+        string Name(int i) => keys is not null && i < keys.Count ? Lethe.Domain.QuotedText.Safe(keys[i]) : i.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -210,7 +213,7 @@ public static class ControlPlane
             var problem = string.IsNullOrWhiteSpace(token.Token) ? "Token is empty"
                 // A presented token is trimmed (BearerTokenHandler), so one configured with blanks around it could never match.
                 : token.Token.Trim().Length != token.Token.Length ? "Token begins or ends with a blank (a space, tab or line break), which no bearer header can carry: remove it"
-                : !seen.TryAdd(token.Token, i) ? $"Token is the same secret as Lethe:Tokens:{seen[token.Token]}'s: each actor needs a token of its own"
+                : !seen.TryAdd(token.Token, i) ? $"Token is the same secret as Lethe:Tokens:{Name(seen[token.Token])}'s: each actor needs a token of its own"
                 : string.IsNullOrWhiteSpace(token.Actor) ? "Actor is empty: every change records who made it"
                 // Blanks and zero-width characters alone show as nobody in `lethe history`.
                 : !HasVisibleCharacter(token.Actor) ? "Actor has no visible character (only blanks or zero-width characters): every change records who made it"
@@ -221,7 +224,7 @@ public static class ControlPlane
                 : null;
             if (problem is not null)
             {
-                throw new InvalidOperationException($"Lethe:Tokens:{i}: {problem}");
+                throw new InvalidOperationException($"Lethe:Tokens:{Name(i)}: {problem}");
             }
         }
     }
