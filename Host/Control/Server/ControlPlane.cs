@@ -25,21 +25,20 @@ public static class ControlPlane
         {
             builder.Configuration.AddInMemoryCollection(configure);
         }
+        // Before binding: the binder's own refusals name .NET types and quote values whole.
+        SettingChecks.Check(builder.Configuration);
         var settings = builder.Configuration.GetSection(ControlPlaneSettings.Section).Get<ControlPlaneSettings>() ?? new ControlPlaneSettings();
         var connectionString = builder.Configuration.GetConnectionString("Lethe");
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             throw new InvalidOperationException("No database: set ConnectionStrings:Lethe (env ConnectionStrings__Lethe).");
         }
+        SettingChecks.CheckConnectionString(connectionString);
         if (string.IsNullOrWhiteSpace(settings.SigningKey))
         {
             throw new InvalidOperationException("No signing key: set Lethe:SigningKey (env Lethe__SigningKey) to the private key made by `lethe keygen`.");
         }
-        if (settings.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length == 0)
-        {
-            // Kestrel would listen on its own default, localhost:5000, without a word.
-            throw new InvalidOperationException("Lethe:Urls (env Lethe__Urls, or --urls) is empty: give where to listen, such as http://127.0.0.1:5080");
-        }
+        SettingChecks.CheckUrls(settings.Urls);
         builder.WebHost.UseUrls(settings.Urls);
         builder.Logging.AddFilter("Marten", LogLevel.Warning);
         // A host that fails to start (its port taken, say) is reported by `lethe serve` in one line; the host's own report is a page of stack trace.
@@ -138,9 +137,18 @@ public static class ControlPlane
     public static async Task CheckReady(WebApplication app, CancellationToken ct)
     {
         var settings = app.Services.GetRequiredService<IOptions<ControlPlaneSettings>>().Value;
-        CheckTokens(settings.Tokens);
+        // The binder packs the entries into a list whatever their keys: Lethe__Tokens__7 becomes its first entry.
+        CheckTokens(settings.Tokens, app.Configuration.GetSection("Lethe:Tokens").GetChildren().Select(c => c.Key).ToArray());
         CheckConfirmInterval(settings.ConfirmCheckSeconds);
-        _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
+        try
+        {
+            _ = app.Services.GetRequiredService<Infrastructure.Signing.FileSnapshotSigner>();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FileNotFoundException)
+        {
+            // The refusal quotes the path as configured: named for the setting, escaped for the terminal.
+            throw new InvalidOperationException($"Lethe:SigningKey (env Lethe__SigningKey): {Lethe.Domain.TerminalText.Safe(e.Message)}", e);
+        }
         var store = app.Services.GetRequiredService<IDocumentStore>();
         try
         {
@@ -192,9 +200,11 @@ public static class ControlPlane
     /// Every token must name who uses it (each change records that actor) and a role that exists;
     /// one that does not would write changes nobody can be held to, or grant nothing without a word.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Names the first token that is incomplete, by its position.</exception>
-    public static void CheckTokens(IReadOnlyList<TokenSettings> tokens)
+    /// <param name="keys">Each entry's key as configured, in the binder's order (the one GetChildren gives); without them, its position.</param>
+    /// <exception cref="InvalidOperationException">Names the first token that is incomplete, by its key.</exception>
+    public static void CheckTokens(IReadOnlyList<TokenSettings> tokens, IReadOnlyList<string>? keys = null)
     {
+        string Name(int i) => keys is not null && i < keys.Count ? Lethe.Domain.QuotedText.Safe(keys[i]) : i.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -203,18 +213,18 @@ public static class ControlPlane
             var problem = string.IsNullOrWhiteSpace(token.Token) ? "Token is empty"
                 // A presented token is trimmed (BearerTokenHandler), so one configured with blanks around it could never match.
                 : token.Token.Trim().Length != token.Token.Length ? "Token begins or ends with a blank (a space, tab or line break), which no bearer header can carry: remove it"
-                : !seen.TryAdd(token.Token, i) ? $"Token is the same secret as Lethe:Tokens:{seen[token.Token]}'s: each actor needs a token of its own"
+                : !seen.TryAdd(token.Token, i) ? $"Token is the same secret as Lethe:Tokens:{Name(seen[token.Token])}'s: each actor needs a token of its own"
                 : string.IsNullOrWhiteSpace(token.Actor) ? "Actor is empty: every change records who made it"
                 // Blanks and zero-width characters alone show as nobody in `lethe history`.
                 : !HasVisibleCharacter(token.Actor) ? "Actor has no visible character (only blanks or zero-width characters): every change records who made it"
                 // Every viewer reads it in `lethe history`: a line break would make one entry pass for two, an ESC rewrite the reader's terminal.
                 : !Lethe.Domain.TerminalText.IsPlain(token.Actor)
-                    ? $"Actor must be one line of text: '{Lethe.Domain.TerminalText.Safe(token.Actor)}' holds a control character (a line break, a carriage return from a file saved on Windows, an ESC), a line or paragraph separator or a bidirectional override"
-                : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role '{token.Role}' is not viewer, editor or admin"
+                    ? $"Actor must be one line of text: {Lethe.Domain.QuotedText.QuoteSafe(token.Actor)} holds a control character (a line break, a carriage return from a file saved on Windows, an ESC), a line or paragraph separator or a bidirectional override"
+                : token.Role is not (Roles.Viewer or Roles.Editor or Roles.Admin) ? $"Role {Lethe.Domain.QuotedText.QuoteSafe(token.Role)} is not viewer, editor or admin"
                 : null;
             if (problem is not null)
             {
-                throw new InvalidOperationException($"Lethe:Tokens:{i}: {problem}");
+                throw new InvalidOperationException($"Lethe:Tokens:{Name(i)}: {problem}");
             }
         }
     }

@@ -40,7 +40,7 @@ public sealed class ControlPlaneSettings
         for (var i = 0; i < configured.Count; i++)
         {
             addresses[i] = RuleParser.ParseAddress(configured[i].Trim())
-                ?? throw new InvalidOperationException($"Lethe:DnsResolvers:{i}: '{configured[i]}' is not an IPv4 or IPv6 address");
+                ?? throw new InvalidOperationException($"Lethe:DnsResolvers:{i}: {Lethe.Domain.QuotedText.QuoteSafe(configured[i])} is not an IPv4 or IPv6 address");
         }
         return addresses;
     }
