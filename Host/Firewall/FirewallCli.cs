@@ -23,7 +23,8 @@ public static class FirewallCli
             // land in whatever `nft > ruleset.nft` was writing.
             foreach (var problem in problems)
             {
-                await error.WriteLineAsync($"error: {Lethe.Hosts.ParseErrorText.Readable(problem)}");
+                // The parser quotes what was typed: escaped, and a pasted blob by its start and length.
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(Lethe.Hosts.ParseErrorText.Readable(problem), args)}");
             }
             var command = parse.CommandResult.Command;
             await error.WriteLineAsync(command == root ? "(see: lethe-firewall --help)" : $"(see: lethe-firewall {command.Name} --help)");

@@ -71,7 +71,7 @@ public static class LetheCli
 
     public static async Task<int> Run(string[] args, TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, CancellationToken ct = default)
     {
-        var cli = new CliContext(output, error, input, http);
+        var cli = new CliContext(output, error, input, http, args);
         // No response files: a reason such as "@alice asked" is text, not the name of a file whose words
         // would be spliced into the command line (System.CommandLine reads "@..." as one by default).
         var parse = Build(cli).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -81,7 +81,8 @@ public static class LetheCli
             // As every refusal: `error: ...` on stderr and exit 1, not the help text on stdout.
             foreach (var problem in problems)
             {
-                await error.WriteLineAsync($"error: {Lethe.Hosts.ParseErrorText.Readable(problem)}");
+                // The parser quotes what was typed: escaped, and a pasted blob by its start and length.
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(Lethe.Hosts.ParseErrorText.Readable(problem), args)}");
             }
             var path = string.Join(' ', CommandPath(parse.CommandResult));
             await error.WriteLineAsync(path.Length == 0 ? "(see: lethe --help)" : $"(see: lethe {path} --help)");
