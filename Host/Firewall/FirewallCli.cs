@@ -16,7 +16,7 @@ public static class FirewallCli
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         // Help as the parser matched it, whatever else is wrong; --version only alone: a misspelt `verfy --version` must
         // not exit 0, nor a --version after a command print the parser's bare text with exit 1.
-        var problems = Lethe.Hosts.ParseProblems.Of(parse, args);
+        var problems = Lethe.Hosts.ParseProblems.Of(parse, args, "lethe-firewall");
         if (problems.Count > 0)
         {
             // A flag error like any other (exit 2, `error:` on stderr); the help text on stdout would

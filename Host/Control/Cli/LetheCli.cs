@@ -75,7 +75,7 @@ public static class LetheCli
         // No response files: a reason such as "@alice asked" is text, not the name of a file whose words
         // would be spliced into the command line (System.CommandLine reads "@..." as one by default).
         var parse = Build(cli).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        var problems = Lethe.Hosts.ParseProblems.Of(parse, args);
+        var problems = Lethe.Hosts.ParseProblems.Of(parse, args, "lethe");
         if (problems.Count > 0)
         {
             // As every refusal: `error: ...` on stderr and exit 1, not the help text on stdout.
