@@ -16,7 +16,9 @@ internal static class ArgvText
     /// <param name="typed">The command line's words: where one longer than <see cref="QuotedText.MaxShown"/> shows in the message, its start and length show instead.</param>
     public static string Shown(string message, IEnumerable<string> typed)
     {
-        var long_ = typed.Where(t => t.Length > QuotedText.MaxShown).Distinct(StringComparer.Ordinal).OrderByDescending(t => t.Length).ToList();
+        // A flag may quote part of a value (the A of A/N, the ADDR of NAME=ADDR, a path's folder as .NET resolves it): the parts too.
+        var long_ = typed.SelectMany(t => (string[])[t, .. t.Split('/', '=')]).Where(t => t.Length > QuotedText.MaxShown)
+            .Distinct(StringComparer.Ordinal).OrderByDescending(t => t.Length).ToList();
         var shown = new StringBuilder(Math.Min(message.Length, 1024));
         var at = 0;
         while (long_.Count > 0)

@@ -27,6 +27,7 @@ public sealed class FirewallTypedValueTests(PublishedPolicy policy) : IClassFixt
     [InlineData("verify|--snapshot|{0}|--trust|{key}")]
     [InlineData("nft|--snapshot|{v1}|--trust|{key}|--dns|{0}")]
     [InlineData("replay|--snapshot|{v1}|--trust|{key}|--pcap|{0}|--verdicts|/dev/null")]
+    [InlineData("nft|--snapshot|{v1}|--trust|{key}|--uplink-address|{0}/24")] // quoted in part: the address before the prefix length
     public async Task a_pasted_blob_is_quoted_by_its_start_and_length(string line)
     {
         var (code, error) = await Run(line, new string('\u00e9', 20_000));
