@@ -105,7 +105,8 @@ internal sealed class LetheSeeds(string policy, JsonNode draft, CliFuzzFiles fil
         ["action=", "action=accept dst4=999.0.0.0", "action=accept proto=tcp dstports=0", "action=accept comment=\u00e9", "action=accept dst4=192.0.2.0/24 dst6=::/0",
          "action=accept proto=tcp dstports=1-65535", "action=drop expire=+60", "-", "action=accept\u001b[2J"], ["rule"]);
 
-    private static bool? RuleJudge(string text) => RuleParser.TryParse(text, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out _, out _) ? null : false;
+    /// <summary>"-" alone is stdin (rule parse), which holds the rules file.</summary>
+    private static bool? RuleJudge(string text) => text == "-" ? null : RuleParser.TryParse(text, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), out _, out _) ? null : false;
 
     private ArgvSlot Position(int most, bool required = false) =>
         ArgvSlot.Option("--position", Math.Max(0, most).ToString(CultureInfo.InvariantCulture), Whole(0, int.MaxValue), required,

@@ -69,13 +69,10 @@ public static class ArgvMutations
                 case 5:
                     {
                         // Everything after `--` is an argument: an option there is one too many.
+                        // Judged once the slots are where they end up (a later swap may move an option past it).
                         var at = random.Next(slots.Count + 1);
                         extra.Add((at, "--"));
                         mutations.Add($"-- before slot {at}");
-                        if (!seed.Variadic && slots.Skip(at).Any(s => s.IsOption))
-                        {
-                            invalid = true;
-                        }
                         break;
                     }
                 case 6 when random.Next(4) == 0:
@@ -134,7 +131,8 @@ public static class ArgvMutations
         var tokens = slots.Select(s => s.Tokens.ToList()).ToList();
         for (var i = 0; i <= tokens.Count; i++)
         {
-            foreach (var (_, token) in extra.Where(e => e.At == i))
+            // A slot dropped after a token was put in leaves fewer places: the token goes last then.
+            foreach (var (_, token) in extra.Where(e => Math.Min(e.At, tokens.Count) == i))
             {
                 args.Add(token);
             }
@@ -143,7 +141,10 @@ public static class ArgvMutations
                 args.AddRange(tokens[i]);
             }
         }
-        invalid |= slots.Any(s => s.Mutated && s.Value is not null && s.Judge(s.Value) == false);
+        // A value that starts as an option does ("--json", "-m") may be read as one, or "-" as stdin: what it does then is not the judge's.
+        invalid |= slots.Any(s => s.Mutated && s.Value is not null && !s.Value.StartsWith("--", StringComparison.Ordinal) && s.Value is not ("-" or "-m")
+            && s.Judge(s.Value) == false);
+        invalid |= !seed.Variadic && extra.Any(e => e.Token == "--" && slots.Skip(e.At).Any(s => s.IsOption));
         // Of two faults a refusal may name the one it met first, which need not be one a judge was sure of.
         return new ArgvCase(seed, [.. args], string.Join("; ", mutations), invalid, rounds == 1 ? names : []);
     }
