@@ -95,7 +95,8 @@ internal sealed class LetheSeeds(string policy, JsonNode draft, CliFuzzFiles fil
     private static ArgvCommand Read(string[] words, Random random, ArgvSlot[] slots) =>
         new(words, [.. slots, .. random.Next(3) == 0 ? new[] { ArgvSlot.Flag("--json") } : Array.Empty<ArgvSlot>()]);
 
-    private ArgvSlot Policy() => Argument("policy", policy, Existing(policy), ["nosuch", "CF", policy + " ", "mt_events", "..", "%2e%2e", policy + "/clients"], ["policy"]);
+    /// <summary>Any well-formed name may be a policy the fuzzer created (policy create "true" is taken); a malformed one is refused.</summary>
+    private ArgvSlot Policy() => Argument("policy", policy, v => v == policy || NewPolicyName(v) is null ? null : false, ["nosuch", "CF", policy + " ", "mt_events", "..", "%2e%2e", policy + "/clients"], ["policy"]);
 
     private ArgvSlot Client() => Argument("client", "work", Existing("work"), ["nosuch", "WORK", "work/rules"], ["client"]);
 

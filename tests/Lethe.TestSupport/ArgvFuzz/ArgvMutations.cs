@@ -54,7 +54,6 @@ public static class ArgvMutations
                         var orphan = slots[slot];
                         slots[slot] = orphan with { Name = "(value of " + orphan.Name + ")", Value = orphan.Value, Required = false };
                         mutations.Add($"orphan value of {orphan.Name}");
-                        invalid = true;
                         // Refused as an argument too many (named by its value), or for the option now missing.
                         names.Add(orphan.Value!);
                         if (orphan.Required && !slots.Any(s => s.Name == orphan.Name))
@@ -81,7 +80,6 @@ public static class ArgvMutations
                         var typo = words[last].Length > 1 ? words[last][..^1] + (char)(words[last][^1] == 'x' ? 'y' : 'x') : "x";
                         mutations.Add($"command {words[last]} -> {typo}");
                         words[last] = typo;
-                        invalid = true;
                         names.Add(typo);
                         break;
                     }
@@ -145,6 +143,8 @@ public static class ArgvMutations
         invalid |= slots.Any(s => s.Mutated && s.Value is not null && !s.Value.StartsWith("--", StringComparison.Ordinal) && s.Value is not ("-" or "-m")
             && s.Judge(s.Value) == false);
         invalid |= !seed.Variadic && extra.Any(e => e.Token == "--" && slots.Skip(e.At).Any(s => s.IsOption));
+        // Judged as they end up: a second mutation may drop the value left alone, or misspell the command back.
+        invalid |= slots.Any(s => s.Name.StartsWith("(value of ", StringComparison.Ordinal)) || !words.SequenceEqual(seed.Words);
         // Of two faults a refusal may name the one it met first, which need not be one a judge was sure of.
         return new ArgvCase(seed, [.. args], string.Join("; ", mutations), invalid, rounds == 1 ? names : []);
     }
