@@ -112,12 +112,13 @@ public static class BootCommand
             }
             catch (FlagException e)
             {
-                await error.WriteLineAsync($"error: {e.Message}");
+                // A flag's refusal quotes what was typed: escaped, and a pasted blob by its start and length.
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(e.Message, parse.Tokens.Select(t => t.Value))}");
                 return 2;
             }
             catch (IOException e)
             {
-                await error.WriteLineAsync($"error: cannot attach to the devices: {e.Message}");
+                await error.WriteLineAsync($"error: cannot attach to the devices: {Lethe.Hosts.ArgvText.Shown(e.Message, parse.Tokens.Select(t => t.Value))}");
                 return 1;
             }
             catch (OutOfMemoryException)

@@ -14,13 +14,17 @@ public static class FirewallCli
         root.Subcommands.Add(NftCommand.Build(output, error));
         // No response files: "@..." is a value as given (a path, say), never a file of more arguments.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (parse.Errors.Count > 0 && !AsksForHelp(args))
+        // Help as the parser matched it, whatever else is wrong; --version only alone: a misspelt `verfy --version` must
+        // not exit 0, nor a --version after a command print the parser's bare text with exit 1.
+        var problems = Lethe.Hosts.ParseProblems.Of(parse, args, "lethe-firewall");
+        if (problems.Count > 0)
         {
             // A flag error like any other (exit 2, `error:` on stderr); the help text on stdout would
             // land in whatever `nft > ruleset.nft` was writing.
-            foreach (var problem in parse.Errors)
+            foreach (var problem in problems)
             {
-                await error.WriteLineAsync($"error: {Lethe.Hosts.ParseErrorText.Readable(problem.Message)}");
+                // The parser quotes what was typed: escaped, and a pasted blob by its start and length.
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(Lethe.Hosts.ParseErrorText.Readable(problem), args)}");
             }
             var command = parse.CommandResult.Command;
             await error.WriteLineAsync(command == root ? "(see: lethe-firewall --help)" : $"(see: lethe-firewall {command.Name} --help)");
@@ -28,6 +32,4 @@ public static class FirewallCli
         }
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
-
-    private static bool AsksForHelp(string[] args) => args.Any(a => a is "--help" or "-h" or "-?" or "--version");
 }

@@ -103,7 +103,8 @@ public static class ReplayCommand
             }
             catch (Exception e) when (e is InvalidDataException or FlagException or IOException or UnauthorizedAccessException)
             {
-                await error.WriteLineAsync($"error: {e.Message}");
+                // These quote what was typed (a flag's value, a path): escaped, and a pasted blob by its start and length.
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(e.Message, parse.Tokens.Select(t => t.Value))}");
                 return 2;
             }
         });

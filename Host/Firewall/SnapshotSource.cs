@@ -76,19 +76,20 @@ public static class SnapshotSource
         {
             // Bounded: a device such as /dev/zero, given by mistake, is refused, not read whole.
             var bytes = await Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxKeyBytes, ct)
-                ?? throw new SnapshotVerificationException($"the trusted key {path} is larger than {SnapshotLimits.MaxKeyBytes / 1024} KiB, which no PEM public key is");
+                ?? throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"the trusted key {path} is larger than {SnapshotLimits.MaxKeyBytes / 1024} KiB, which no PEM public key is", [path]));
             return KeyText.Of(bytes, bytes.Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SnapshotVerificationException($"cannot read the trusted key {path}: {e.Message}");
+            // The path as typed, and .NET's message quoting it: escaped, a pasted blob cut (this message is printed as it is).
+            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read the trusted key {path}: {e.Message}", [path]));
         }
     }
 
     /// <summary>A file read as a fetch is: at most <see cref="SnapshotHttp.MaxBytes"/>, so a device such as /dev/zero is refused, not read forever.</summary>
     private static async Task<byte[]> ReadCapped(string path, CancellationToken ct) =>
         await Lethe.Hosts.CappedFile.Read(path, SnapshotHttp.MaxBytes, ct)
-            ?? throw new SnapshotVerificationException($"{path} is larger than {SnapshotHttp.MaxBytes / (1024 * 1024)} MiB, which no snapshot is");
+            ?? throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"{path} is larger than {SnapshotHttp.MaxBytes / (1024 * 1024)} MiB, which no snapshot is", [path]));
 
     /// <summary>A control plane's URL (fetched, and watched by boot) rather than a file.</summary>
     public static bool IsUrl(string location) =>
@@ -128,11 +129,11 @@ public static class SnapshotSource
         }
         catch (IOException e)
         {
-            throw new SnapshotVerificationException($"cannot read {location}: {e.Message}");
+            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read {location}: {e.Message}", [location]));
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new SnapshotVerificationException($"cannot read {location}: {e.Message}");
+            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read {location}: {e.Message}", [location]));
         }
     }
 }

@@ -30,7 +30,8 @@ public static class VerifyCommand
             }
             catch (FlagException e)
             {
-                await error.WriteLineAsync($"error: {e.Message}");
+                // A flag's refusal quotes what was typed: escaped, and a pasted blob by its start and length.
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(e.Message, parse.Tokens.Select(t => t.Value))}");
                 return 2;
             }
         });

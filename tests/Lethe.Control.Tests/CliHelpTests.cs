@@ -55,7 +55,7 @@ public class CliHelpTests
     [Theory]
     [InlineData("confirm home --version x", "--version: 'x' is not a whole number", "confirm")]
     [InlineData("confirm home --version", "--version", "confirm")]
-    [InlineData("confirm --version 2", "Required argument missing for command: 'confirm'", "confirm")]
+    [InlineData("confirm --version 2", "missing <policy>: lethe confirm takes <policy>", "confirm")]
     [InlineData("show home --version", "'--version'", "show")]
     public async Task a_commands_own_version_option_or_a_misplaced_one_is_a_parse_error_not_the_help_page(string line, string expected, string command)
     {

@@ -136,21 +136,6 @@ public sealed class CliSnapshotTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Contains("absent.json", verify.Err);
     }
 
-    [Fact]
-    public async Task a_missing_trusted_key_is_named_by_its_option()
-    {
-        var file = Path.Combine(_dir, "trusted.json");
-        await Published("cli-absent-key");
-        await Host.CliWith(ControlPlaneHost.ViewerToken, "", "snapshot", "get", "cli-absent-key", "1", "--out", file);
-        var absent = Path.Combine(_dir, "absent.pub");
-
-        var verify = await OfflineCli.Run("", "snapshot", "verify", file, "--trust", absent);
-
-        // The path alone did not say which of the two files was missing, as lethe-firewall verify's words do.
-        Assert.Equal(1, verify.ExitCode);
-        Assert.StartsWith($"error: --trust: cannot read the public key {absent}: ", verify.Err);
-    }
-
     [Theory]
     [InlineData("", "pub", "error: FILE is empty: give a snapshot file")]
     [InlineData("file", "", "error: --trust is empty: give the public key's PEM file")]

@@ -108,6 +108,13 @@ public sealed class FirewallProcess : IAsyncDisposable
         return Launch([.. inNamespace, "/bin/sh", "-c", script, "sh"], args, home: null);
     }
 
+    /// <summary>
+    /// Runs it in network and mount namespaces of its own where /dev/net/tun is /dev/null: any TUN device it tried to
+    /// make or attach to fails as "cannot attach to the devices", so a refusal that should come first shows whether it did.
+    /// </summary>
+    public static FirewallProcess StartWithoutDevices(params string[] args) =>
+        Launch(["unshare", "--net", "--mount", "--propagation", "private", "/bin/sh", "-c", NoTunScript, "sh"], args, home: null);
+
     /// <summary>Runs it kept to <paramref name="cpuList"/> (taskset -c), as a cpuset would keep it.</summary>
     public static FirewallProcess StartOnCpus(string cpuList, params string[] args) => Launch(["taskset", "-c", cpuList], args, home: null);
 
@@ -212,6 +219,9 @@ public sealed class FirewallProcess : IAsyncDisposable
         "awk '{print $2}' /proc/self/mounts | sort -u | while read -r m; do case \"$m\" in /proc*|/sys*|/dev) continue;; esac; " +
         "mount -o remount,bind,ro \"$m\" 2>/dev/null || true; done; " +
         "if touch /tmp/.lethe-rw-probe 2>/dev/null; then echo 'root is still writable' >&2; exit 97; fi; exec \"$@\"";
+
+    // /dev/null in place of the TUN clone device, in the new mount namespace only.
+    private const string NoTunScript = "mount --bind /dev/null /dev/net/tun && exec \"$@\"";
 
     // $0 is the stand-in for /dev/net/tun; the rest are setpriv's options, then the command.
     private const string AsUserScript = "mount --bind \"$0\" /dev/net/tun && exec setpriv \"$@\"";

@@ -5,7 +5,8 @@ using System.Text.Json.Nodes;
 namespace Lethe.Control.Cli;
 
 /// <summary>What every CLI command shares: the output streams, the global options, and how to reach the server.</summary>
-public sealed class CliContext(TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http)
+/// <param name="typed">The command line, whose values a refusal shows by their start and length when they are too long to read.</param>
+public sealed class CliContext(TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, IReadOnlyList<string>? typed = null)
 {
     private static readonly JsonSerializerOptions Web = new(JsonSerializerOptions.Web);
 
@@ -70,18 +71,19 @@ public sealed class CliContext(TextWriter output, TextWriter error, TextReader i
         }
         catch (CliException e)
         {
-            // Messages quote what others wrote (a line of a rules file, the server's answer): shown, never obeyed by the terminal.
-            await Err.WriteLineAsync($"error: {Lethe.Domain.TerminalText.Safe(e.Message)}");
+            // Messages quote what others wrote (a line of a rules file, the server's answer) and what was typed: shown,
+            // never obeyed by the terminal, and a pasted blob (which the server may quote back) by its start and length.
+            await Err.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(e.Message, typed ?? [])}");
             foreach (var detail in e.Details)
             {
-                await Err.WriteLineAsync($"  {Lethe.Domain.TerminalText.Safe(detail)}");
+                await Err.WriteLineAsync($"  {Lethe.Hosts.ArgvText.Shown(detail, typed ?? [])}");
             }
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A file the command reads or writes: a folder given for a file, a missing folder, no permission.
-            await Err.WriteLineAsync($"error: {Lethe.Domain.TerminalText.Safe(e.Message)}");
+            await Err.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(e.Message, typed ?? [])}");
             return 1;
         }
     }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Help;
 
 namespace Lethe.Control.Cli;
 
@@ -72,16 +71,18 @@ public static class LetheCli
 
     public static async Task<int> Run(string[] args, TextWriter output, TextWriter error, TextReader input, Func<HttpClient> http, CancellationToken ct = default)
     {
-        var cli = new CliContext(output, error, input, http);
+        var cli = new CliContext(output, error, input, http, args);
         // No response files: a reason such as "@alice asked" is text, not the name of a file whose words
         // would be spliced into the command line (System.CommandLine reads "@..." as one by default).
         var parse = Build(cli).Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (parse.Errors.Count > 0 && !AsksForHelp(parse))
+        var problems = Lethe.Hosts.ParseProblems.Of(parse, args, "lethe");
+        if (problems.Count > 0)
         {
             // As every refusal: `error: ...` on stderr and exit 1, not the help text on stdout.
-            foreach (var problem in parse.Errors)
+            foreach (var problem in problems)
             {
-                await error.WriteLineAsync($"error: {Lethe.Hosts.ParseErrorText.Readable(problem.Message)}");
+                // The parser quotes what was typed: escaped, and a pasted blob by its start and length.
+                await error.WriteLineAsync($"error: {Lethe.Hosts.ArgvText.Shown(Lethe.Hosts.ParseErrorText.Readable(problem), args)}");
             }
             var path = string.Join(' ', CommandPath(parse.CommandResult));
             await error.WriteLineAsync(path.Length == 0 ? "(see: lethe --help)" : $"(see: lethe {path} --help)");
@@ -89,13 +90,6 @@ public static class LetheCli
         }
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct);
     }
-
-    /// <summary>
-    /// Help, or the root's own --version, as the parser matched them: `confirm --version N` is confirm's
-    /// option, and a --version after another command is an unknown one, both errors like any other.
-    /// </summary>
-    private static bool AsksForHelp(ParseResult parse) =>
-        parse.Action is HelpAction || parse.RootCommandResult.Command.Options.OfType<VersionOption>().Any(version => version.Action == parse.Action);
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
     {

@@ -70,25 +70,9 @@ public static class SnapshotCommands
             {
                 throw new CliException(path.Length == 0 ? "FILE is empty: give a snapshot file" : "--trust is empty: give the public key's PEM file");
             }
-            byte[]? bytes;
-            byte[]? pemBytes;
-            try
-            {
-                bytes = await Lethe.Hosts.CappedFile.Read(path, SnapshotLimits.MaxFileBytes, ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException(e.Message);
-            }
-            try
-            {
-                pemBytes = await Lethe.Hosts.CappedFile.Read(trustPath, SnapshotLimits.MaxKeyBytes, ct);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Named by its option: .NET's words give only a path, which could be either file's.
-                throw new CliException($"--trust: cannot read the public key {trustPath}: {e.Message}");
-            }
+            // Each file that cannot be read is named as what it is: a blank or mistyped --trust is not the snapshot's fault.
+            var bytes = await Read(path, SnapshotLimits.MaxFileBytes, "", ct);
+            var pemBytes = await Read(trustPath, SnapshotLimits.MaxKeyBytes, "--trust: ", ct);
             if (bytes is null)
             {
                 // What a firewall would say of it: "verified" here would promise a boot that never comes.
@@ -116,5 +100,18 @@ public static class SnapshotCommands
         command.Subcommands.Add(list);
         command.Subcommands.Add(verify);
         return command;
+    }
+
+    /// <summary>The file, at most <paramref name="most"/> bytes (null when larger); one that cannot be read is named, quoted so a blank one shows.</summary>
+    private static async Task<byte[]?> Read(string path, long most, string what, CancellationToken ct)
+    {
+        try
+        {
+            return await Lethe.Hosts.CappedFile.Read(path, most, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{what}cannot read '{path}': {e.Message}");
+        }
     }
 }

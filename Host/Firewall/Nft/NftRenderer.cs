@@ -130,8 +130,13 @@ public static class NftRenderer
     /// A Linux interface name nft can quote: 1 to 15 printable characters, no quote, backslash, slash,
     /// colon or space, and no <c>*</c>, which nft reads as a wildcard (one name would then match others' devices).
     /// </summary>
+    /// <remarks>
+    /// Nor '.' and '..' (which Linux refuses as names), nor 'all' and 'default' (its sysctl trees, net.ipv4.conf.all: the
+    /// kernel refuses to create them, and boot refuses them for a TUN device): a ruleset naming one would load and never match.
+    /// </remarks>
     public static bool IsInterfaceName(string name) =>
-        name.Length is >= 1 and <= 15 && name.All(c => c is > ' ' and < (char)127 and not ('"' or '\\' or '/' or ':' or '*'));
+        name.Length is >= 1 and <= 15 && name is not ("." or ".." or "all" or "default")
+        && name.All(c => c is > ' ' and < (char)127 and not ('"' or '\\' or '/' or ':' or '*'));
 
     private enum Family
     {
@@ -312,7 +317,7 @@ public static class NftRenderer
         {
             if (_options.UplinkInterface is { } uplink && !IsInterfaceName(uplink))
             {
-                throw new FlagException($"--uplink-interface: '{uplink}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *)");
+                throw new FlagException($"--uplink-interface: '{uplink}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *; not ., .., all or default)");
             }
             if (_options.UplinkV4 is { } v4 && !Is(v4, Family.V4))
             {
@@ -337,7 +342,7 @@ public static class NftRenderer
                 {
                     if (!IsInterfaceName(name))
                     {
-                        throw new FlagException($"--client-interface {client}: '{name}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *)");
+                        throw new FlagException($"--client-interface {client}: '{name}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *; not ., .., all or default)");
                     }
                     if (taken.TryGetValue(name, out var holder) && holder != client)
                     {

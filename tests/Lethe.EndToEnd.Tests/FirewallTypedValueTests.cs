@@ -1,0 +1,49 @@
+using Lethe.Firewall;
+
+namespace Lethe.EndToEnd.Tests;
+
+/// <summary>
+/// A refusal quoting what was typed on the command line (a flag's value, a path) shows it as a terminal cannot act on it
+/// (escaped), and a pasted blob by its start and length, as rule refusals do.
+/// </summary>
+public sealed class FirewallTypedValueTests(PublishedPolicy policy) : IClassFixture<PublishedPolicy>
+{
+    [Theory]
+    [InlineData("nft|--snapshot|x|--trust|k|--now|1\u001b[2J", "'1\\x1B[2J'")] // the parser's refusal
+    [InlineData("verify|--snapshot|x|--trust|k\u001b]0;pwned\u0007", "the trusted key k\\x1B]0;pwned\\x07")] // a path that cannot be read
+    [InlineData("nft|--snapshot|{v1}|--trust|{key}|--dns|10.139.1.1\u202e", "--dns: '10.139.1.1\\u202E'")] // a flag's check
+    [InlineData("replay|--snapshot|{v1}|--trust|{key}|--pcap|\u007f|--verdicts|/dev/null", "--pcap ")] // a capture that cannot be read
+    public async Task a_typed_value_is_quoted_escaped(string line, string expected)
+    {
+        var (code, error) = await Run(line, "");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain(error, c => c != '\n' && Lethe.Domain.TerminalText.Acts(c));
+    }
+
+    [Theory]
+    [InlineData("nft|--snapshot|x|--trust|k|--now|{0}")]
+    [InlineData("verify|--snapshot|{0}|--trust|{key}")]
+    [InlineData("nft|--snapshot|{v1}|--trust|{key}|--dns|{0}")]
+    [InlineData("replay|--snapshot|{v1}|--trust|{key}|--pcap|{0}|--verdicts|/dev/null")]
+    [InlineData("nft|--snapshot|{v1}|--trust|{key}|--uplink-address|{0}/24")] // quoted in part: the address before the prefix length
+    public async Task a_pasted_blob_is_quoted_by_its_start_and_length(string line)
+    {
+        var (code, error) = await Run(line, new string('\u00e9', 20_000));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("(20,000 characters)", error);
+        Assert.True(error.Length < 1_000, error[..Math.Min(error.Length, 300)]);
+    }
+
+    private async Task<(int Code, string Err)> Run(string line, string blob)
+    {
+        var args = line.Split('|').Select(word => word.Replace("{0}", blob, StringComparison.Ordinal)
+            .Replace("{v1}", policy.V1, StringComparison.Ordinal).Replace("{key}", policy.PublicKey, StringComparison.Ordinal)).ToArray();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await FirewallCli.Run(args, output, error);
+        return (code, error.ToString());
+    }
+}
