@@ -7,17 +7,21 @@ namespace Lethe.Hosts;
 /// A refusal that quotes what was typed on the command line (the parser's "Unrecognized command or argument '...'", a
 /// flag's "'...' is not an address", .NET's "Could not find file '...'"), made fit for one line of a terminal: every
 /// character a terminal acts on is escaped as <see cref="TerminalText.Safe"/> writes it, and a typed value too long to
-/// read (a pasted blob) is cut to its start and length as <see cref="QuotedText"/> cuts one in a rule's refusal.
+/// read (a pasted blob, longer than any path Linux takes) is cut to its start and length as <see cref="QuotedText"/>
+/// cuts one in a rule's refusal. A path is shown whole however deep it is: it is what the user needs to find the file.
 /// Compiled into lethe and lethe-firewall alike (linked from Host/Shared).
 /// </summary>
 internal static class ArgvText
 {
     /// <param name="message">Text of the program's own and .NET's, and what was typed; nothing already escaped.</param>
-    /// <param name="typed">The command line's words: where one longer than <see cref="QuotedText.MaxShown"/> shows in the message, its start and length show instead.</param>
+    /// <summary>Longest path Linux takes (PATH_MAX): a typed word longer than this is no path but a pasted blob.</summary>
+    public const int MaxWhole = 4_096;
+
+    /// <param name="typed">The command line's words: where one longer than <see cref="MaxWhole"/> shows in the message, its start and length show instead.</param>
     public static string Shown(string message, IEnumerable<string> typed)
     {
         // A flag may quote part of a value (the A of A/N, the ADDR of NAME=ADDR, a path's folder as .NET resolves it): the parts too.
-        var long_ = typed.SelectMany(t => (string[])[t, .. t.Split('/', '=')]).Where(t => t.Length > QuotedText.MaxShown)
+        var long_ = typed.SelectMany(t => (string[])[t, .. t.Split('/', '=')]).Where(t => t.Length > MaxWhole)
             .Distinct(StringComparer.Ordinal).OrderByDescending(t => t.Length).ToList();
         var shown = new StringBuilder(Math.Min(message.Length, 1024));
         var at = 0;

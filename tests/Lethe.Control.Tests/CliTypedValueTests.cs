@@ -34,4 +34,17 @@ public class CliTypedValueTests
         Assert.Contains("(100,000 characters)", run.Err);
         Assert.True(run.Err.Length < 1_000, run.Err[..Math.Min(run.Err.Length, 300)]);
     }
+
+    [Fact]
+    public async Task a_deep_path_that_cannot_be_read_is_named_whole()
+    {
+        // Deeper than any value a refusal cuts, far short of a pasted blob: the user needs all of it to find the file.
+        var path = "/tmp/" + string.Join('/', Enumerable.Repeat("a-folder-that-is-not-there", 12)) + "/rules.txt";
+
+        var run = await OfflineCli.Run("", ["rule", "import", "cf", "work", path, "-m", "import"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(path, run.Err);
+        Assert.DoesNotContain("characters)", run.Err);
+    }
 }

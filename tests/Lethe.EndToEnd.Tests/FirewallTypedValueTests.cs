@@ -37,6 +37,22 @@ public sealed class FirewallTypedValueTests(PublishedPolicy policy) : IClassFixt
         Assert.True(error.Length < 1_000, error[..Math.Min(error.Length, 300)]);
     }
 
+    [Theory]
+    [InlineData("verify|--snapshot|{0}|--trust|{key}")]
+    [InlineData("verify|--snapshot|{v1}|--trust|{0}")]
+    [InlineData("replay|--snapshot|{v1}|--trust|{key}|--pcap|{0}|--verdicts|/dev/null")]
+    public async Task a_deep_path_that_cannot_be_read_is_named_whole(string line)
+    {
+        // Deeper than any value a refusal cuts, far short of a pasted blob: the user needs all of it to find the file.
+        var path = "/tmp/" + string.Join('/', Enumerable.Repeat("a-folder-that-is-not-there", 12)) + "/file";
+
+        var (code, error) = await Run(line, path);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(path, error);
+        Assert.DoesNotContain("characters)", error);
+    }
+
     private async Task<(int Code, string Err)> Run(string line, string blob)
     {
         var args = line.Split('|').Select(word => word.Replace("{0}", blob, StringComparison.Ordinal)
