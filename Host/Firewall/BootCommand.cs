@@ -237,7 +237,7 @@ public static class BootCommand
         }
         catch (SnapshotVerificationException e)
         {
-            await error.WriteLineAsync($"reload: refusing the snapshot at {location}, keeping the running version: {e.Message}");
+            await error.WriteLineAsync($"reload: refusing the snapshot at {Lethe.Hosts.ArgvText.Word(location)}, keeping the running version: {e.Message}");
         }
         catch (OperationCanceledException)
         {
@@ -245,7 +245,7 @@ public static class BootCommand
         }
         catch (Exception e)
         {
-            await error.WriteLineAsync($"reload: could not take the snapshot at {location}, keeping the running version: {e.Message}");
+            await error.WriteLineAsync(Lethe.Hosts.ArgvText.Shown($"reload: could not take the snapshot at {location}, keeping the running version: {e.Message}", [location]));
         }
     }
 

@@ -42,8 +42,8 @@ public static class SnapshotHttp
     /// which read as the server being unreachable.
     /// </summary>
     public static string Describe(string url, HttpRequestException e) => e.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded
-        ? $"{url} answered with more than any snapshot holds (over {MaxBytes / (1024 * 1024)} MiB, or headers over 64 KiB)"
-        : $"cannot fetch {url}: {Lethe.Hosts.FailureText.Of(e)}";
+        ? $"{Lethe.Hosts.ArgvText.Word(url)} answered with more than any snapshot holds (over {MaxBytes / (1024 * 1024)} MiB, or headers over 64 KiB)"
+        : $"cannot fetch {Lethe.Hosts.ArgvText.Word(url)}: {Lethe.Hosts.FailureText.Of(e)}";
 
     /// <summary>A 3xx answer, named as such: redirects are not followed.</summary>
     /// <remarks>

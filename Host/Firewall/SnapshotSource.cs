@@ -27,14 +27,14 @@ public static class SnapshotSource
         if (named is not null && verified.Envelope.Policy != named)
         {
             throw new SnapshotVerificationException(
-                $"{location} is policy {named}'s, but the snapshot it served is of policy {verified.Envelope.Policy}; refused");
+                $"{Lethe.Hosts.ArgvText.Word(location)} is policy {Lethe.Hosts.ArgvText.Word(named)}'s, but the snapshot it served is of policy {verified.Envelope.Policy}; refused");
         }
         // The same for a version: every version is signed with the same key, so a URL that pins one
         // (a wider one withdrawn since, say) could otherwise be answered with another.
         if (version is { } pinned && verified.Envelope.Version != pinned)
         {
             throw new SnapshotVerificationException(
-                $"{location} is version {pinned}'s, but the snapshot it served is version {verified.Envelope.Version}; refused");
+                $"{Lethe.Hosts.ArgvText.Word(location)} is version {pinned}'s, but the snapshot it served is version {verified.Envelope.Version}; refused");
         }
         return verified;
     }
@@ -110,7 +110,7 @@ public static class SnapshotSource
                 using var response = await http.SendAsync(request, ct);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new SnapshotVerificationException($"{location} answered {await SnapshotHttp.Describe(response, ct)}");
+                    throw new SnapshotVerificationException($"{Lethe.Hosts.ArgvText.Word(location)} answered {await SnapshotHttp.Describe(response, ct)}");
                 }
                 return await response.Content.ReadAsByteArrayAsync(ct);
             }
@@ -120,7 +120,7 @@ public static class SnapshotSource
             }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new SnapshotVerificationException($"cannot fetch {location}: no answer within {SnapshotHttp.Timeout.TotalSeconds:0} s");
+                throw new SnapshotVerificationException($"cannot fetch {Lethe.Hosts.ArgvText.Word(location)}: no answer within {SnapshotHttp.Timeout.TotalSeconds:0} s");
             }
         }
         try

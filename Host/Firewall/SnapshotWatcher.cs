@@ -65,7 +65,7 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
             }
             if (!response.IsSuccessStatusCode)
             {
-                return $"{url} answered {await SnapshotHttp.Describe(response, ct)}";
+                return $"{Lethe.Hosts.ArgvText.Word(url)} answered {await SnapshotHttp.Describe(response, ct)}";
             }
             var bytes = await response.Content.ReadAsByteArrayAsync(ct);
             var etag = response.Headers.ETag?.ToString();
@@ -107,12 +107,12 @@ public sealed class SnapshotWatcher(string url, string trustedKeyPem, string? to
         }
         catch (TaskCanceledException)
         {
-            return $"{url} timed out";
+            return $"{Lethe.Hosts.ArgvText.Word(url)} timed out";
         }
         catch (Exception e)
         {
             // Anything else (a swap that failed, say) must not end the watch: the next round tries again.
-            return $"could not take the snapshot from {url}: {e.Message}";
+            return Lethe.Hosts.ArgvText.Shown($"could not take the snapshot from {url}: {e.Message}", [url]);
         }
     }
 

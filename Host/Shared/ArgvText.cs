@@ -13,6 +13,9 @@ namespace Lethe.Hosts;
 /// </summary>
 internal static class ArgvText
 {
+    /// <summary>A typed word (a path, a URL) put into a line of the program's own words: escaped, cut only when a pasted blob.</summary>
+    public static string Word(string typed) => Shown(typed, [typed]);
+
     /// <param name="message">Text of the program's own and .NET's, and what was typed; nothing already escaped.</param>
     /// <summary>Longest path Linux takes (PATH_MAX): a typed word longer than this is no path but a pasted blob.</summary>
     public const int MaxWhole = 4_096;

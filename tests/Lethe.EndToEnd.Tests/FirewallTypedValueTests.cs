@@ -1,3 +1,4 @@
+using Lethe.TestSupport.Host;
 using Lethe.Firewall;
 
 namespace Lethe.EndToEnd.Tests;
@@ -35,6 +36,28 @@ public sealed class FirewallTypedValueTests(PublishedPolicy policy) : IClassFixt
         Assert.NotEqual(0, code);
         Assert.Contains("(20,000 characters)", error);
         Assert.True(error.Length < 1_000, error[..Math.Min(error.Length, 300)]);
+    }
+
+    /// <summary>A snapshot URL is quoted back in the fetch's refusal as typed: escaped too, wherever it fails.</summary>
+    [Theory]
+    [InlineData("verify|--snapshot|{0}|--trust|{key}")]
+    [InlineData("nft|--snapshot|{0}|--trust|{key}")]
+    [InlineData("replay|--snapshot|{0}|--trust|{key}|--pcap|/dev/null|--verdicts|/dev/null")]
+    public async Task a_snapshot_url_is_quoted_escaped_whether_nothing_or_a_refusal_answers(string line)
+    {
+        var bytes = "{\"detail\":\"gone\"}"u8.ToArray();
+        await using var server = new LoopbackHttp(stream => LoopbackHttp.Write(stream,
+            $"HTTP/1.1 404 Not Found\r\nContent-Type: application/problem+json\r\nContent-Length: {bytes.Length}\r\nConnection: close\r\n\r\n", bytes));
+        // Port 1 of loopback: nothing listens there, so the connection is refused.
+        foreach (var (url, said) in new[] { ($"{server.Url}/\u001b[2J", "answered 404 Not Found: gone"), ("http://127.0.0.1:1/\u001b[2J", "cannot fetch") })
+        {
+            var (code, error) = await Run(line, url);
+
+            Assert.NotEqual(0, code);
+            Assert.Contains(said, error);
+            Assert.Contains("/\\x1B[2J", error);
+            Assert.DoesNotContain(error, c => c != '\n' && Lethe.Domain.TerminalText.Acts(c));
+        }
     }
 
     [Theory]

@@ -91,7 +91,9 @@ internal sealed partial class FirewallSeeds(PublishedPolicy policy, string folde
         return ArgvSlot.Option("--snapshot", url && random.Next(4) == 0 ? Url(named ? "named" : "home") : file, v => good.Contains(v.Trim()) || v.Trim() == Url("named") ? null : false,
             // A blank path is refused as "cannot read  : ...", which shows no name.
             required: true, aliases: ["snapshot", "cannot read"], pool: [.. Unreadable, policy.PublicKey, "http://127.0.0.1:1/policies/home/snapshots/latest", Url("nosuch"), $"{policy.Host.Url}/policies/home/snapshots/99",
-                "ftp://127.0.0.1/x", "http://[::1", "file:///etc/passwd"]);
+                "ftp://127.0.0.1/x", "http://[::1", "file:///etc/passwd",
+                // Quoted back by the fetch's refusal (nothing answers; a refusal answers): escaped there too.
+                "http://127.0.0.1:1/\u001b[2J", Url("\u001b]0;pwned\u0007")]);
     }
 
     private ArgvSlot Trust() => ArgvSlot.Option("--trust", policy.PublicKey, Existing(policy.PublicKey), required: true, pool: [.. Unreadable, PrivateKey, policy.V1],
