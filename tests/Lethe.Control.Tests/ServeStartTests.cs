@@ -45,8 +45,36 @@ public sealed class ServeStartTests
             var started = await Lethe.Control.Cli.ServerCommands.TryStart(app, err, CancellationToken.None);
 
             Assert.False(started);
-            Assert.StartsWith("error: the control plane cannot start: ", err.ToString());
+            Assert.StartsWith("error: the control plane cannot start: Lethe:Urls (env Lethe__Urls, or --urls): ", err.ToString());
             Assert.Single(err.ToString().Trim().Split('\n'));
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task a_port_another_program_listens_on_is_named_with_its_setting()
+    {
+        await using var database = await TestDatabase.Create(migrate: true);
+        var keys = Directory.CreateTempSubdirectory("lethe-serve-keys-").FullName;
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        try
+        {
+            SigningKeyFiles.Generate(keys);
+            var settings = ControlPlaneHost.Settings(database.ConnectionString, keys, 1);
+            var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)holder.LocalEndpoint).Port}";
+            settings["Lethe:Urls"] = url;
+            await using var app = ControlPlane.Build([], settings);
+            var err = new StringWriter();
+
+            var started = await Lethe.Control.Cli.ServerCommands.TryStart(app, err, CancellationToken.None);
+
+            Assert.False(started);
+            Assert.Equal($"error: the control plane cannot start: Lethe:Urls (env Lethe__Urls, or --urls): Failed to bind to address {url}: address already in use " +
+                "(another program listens there: a lethe serve already running? pick another port)", err.ToString().Trim());
         }
         finally
         {

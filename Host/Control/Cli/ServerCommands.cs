@@ -57,8 +57,12 @@ public static class ServerCommands
         catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or ArgumentException
             or System.Net.Sockets.SocketException)
         {
-            // The address: taken, not of this host (a SocketException), or not a URL.
-            await err.WriteLineAsync($"error: the control plane cannot start: {e.Message}");
+            // The address: taken (an IOException naming it), not of this host (a SocketException), or not a URL. Named by
+            // its setting: the port may be another program's, or the address one this machine had at another time.
+            var reason = e is IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException }
+                ? e.Message.TrimEnd('.') + " (another program listens there: a lethe serve already running? pick another port)"
+                : e.Message;
+            await err.WriteLineAsync($"error: the control plane cannot start: Lethe:Urls (env Lethe__Urls, or --urls): {reason}");
             return false;
         }
     }
