@@ -27,6 +27,8 @@ public static class PolicyCommands
         {
             var result = await cli.Api(parse).GetArray("/policies", ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
+            // A header over nothing reads as a listing that failed; say what there is and how to start.
+            else if (result.Count == 0) cli.Out.WriteLine("no policies yet: lethe policy create NAME -m WHY makes one");
             else cli.Out.Write(TextTable.Render(["POLICY", "VERSION", "CLIENTS", "RULES", "PUBLISHED", "PENDING"],
                 result.Select(p => (IReadOnlyList<string>)[S(p!["name"]), S(p["version"]), S(p["clients"]), S(p["rules"]), S(p["latestSnapshot"]), S(p["pendingConfirmation"])])));
             return 0;

@@ -54,6 +54,7 @@ public static class SnapshotCommands
             var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, listPolicy)}/snapshots",
                 s => CliTime.Problem(s["sealedAt"], "an entry whose \"sealedAt\""), ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else if (result.Count == 0) cli.Out.WriteLine($"policy {Lethe.Domain.QuotedText.Safe(parse.GetValue(listPolicy)!)} has no sealed versions yet: lethe publish POLICY -m WHY seals one");
             else cli.Out.Write(TextTable.Render(["VERSION", "SEALED", "KEY", "CONTENT SHA-256"],
                 result.Select(s => (IReadOnlyList<string>)[S(s!["version"]), CliTime.Text(s["sealedAt"]), S(s["keyId"]), S(s["contentSha256"])])));
             return 0;

@@ -35,6 +35,7 @@ public static class TestCommands
         {
             var result = await cli.Api(parse).GetArray($"/policies/{ApiPath.Segment(parse, listPolicy)}/tests", ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
+            else if (result.Count == 0) cli.Out.WriteLine($"policy {Lethe.Domain.QuotedText.Safe(parse.GetValue(listPolicy)!)} has no tests: lethe test add POLICY ... adds one");
             else cli.Out.Write(TextTable.Render(["ID", "CLIENT", "TO", "PROTO", "PORT", "ICMP", "EXPECT"],
                 result.Select(t => (IReadOnlyList<string>)[PolicyCommands.S(t!["id"]), PolicyCommands.S(t["client"]), PolicyCommands.S(t["to"]),
                     PolicyCommands.S(t["proto"]), PolicyCommands.S(t["port"]), PolicyCommands.S(t["icmpType"]), PolicyCommands.S(t["expect"])])));
