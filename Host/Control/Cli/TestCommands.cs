@@ -51,7 +51,7 @@ public static class TestCommands
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, removePolicy)}/tests/{ApiPath.Segment(parse, id)}/remove",
                 new { reason = parse.GetValue(removeReason) ?? "" }, ["version"], ct);
             if (cli.WantsJson(parse)) cli.PrintJson(result);
-            else cli.Out.WriteLine($"removed test {parse.GetValue(id)}");
+            else cli.Out.WriteLine($"removed test {parse.GetValue(id)} (policy version {result!["version"]})");
             return 0;
         }));
 
