@@ -20,6 +20,27 @@ public class CliHelpTests
     }
 
     [Fact]
+    public void every_argument_and_option_of_every_command_says_in_help_what_to_give()
+    {
+        var root = Lethe.Control.Cli.LetheCli.Build(new Lethe.Control.Cli.CliContext(TextWriter.Null, TextWriter.Null, TextReader.Null,
+            () => throw new InvalidOperationException("help needs no control plane")));
+        var undescribed = new List<string>();
+        void Walk(System.CommandLine.Command command, string path)
+        {
+            undescribed.AddRange(command.Arguments.Where(a => string.IsNullOrWhiteSpace(a.Description)).Select(a => $"{path} <{a.Name}>"));
+            undescribed.AddRange(command.Options.Where(o => !o.Hidden && string.IsNullOrWhiteSpace(o.Description)).Select(o => $"{path} {o.Name}"));
+            foreach (var sub in command.Subcommands)
+            {
+                Walk(sub, $"{path} {sub.Name}");
+            }
+        }
+
+        Walk(root, "lethe");
+
+        Assert.Empty(undescribed);
+    }
+
+    [Fact]
     public async Task confirms_help_says_what_reason_the_history_records_when_none_is_given()
     {
         var run = await OfflineCli.Run("", "confirm", "--help");

@@ -8,8 +8,8 @@ public static class ClientCommands
     {
         var command = new Command("client", "Add and remove clients (downstream machines, each known by its IPv4 and IPv6 addresses)");
 
-        var policy = new Argument<string>("policy");
-        var name = new Argument<string>("name");
+        var policy = CliArguments.Policy();
+        var name = new Argument<string>("name") { Description = "Client name: 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit" };
         var address = new Option<string[]>("--address") { Description = "An IPv4 or IPv6 address of the client (repeatable)", AllowMultipleArgumentsPerToken = false };
         var reason = CliContext.Reason();
         var add = new Command("add", $"Add a client; refused in a policy of {Lethe.Domain.Snapshots.SnapshotLimits.MaxClients} clients, the most a firewall tells apart") { policy, name, address, reason };
@@ -22,8 +22,8 @@ public static class ClientCommands
             return 0;
         }));
 
-        var removePolicy = new Argument<string>("policy");
-        var removeName = new Argument<string>("name");
+        var removePolicy = CliArguments.Policy();
+        var removeName = new Argument<string>("name") { Description = "The client's name (lethe show POLICY lists them)" };
         var removeReason = CliContext.Reason();
         var remove = new Command("remove", "Remove a client and its rules") { removePolicy, removeName, removeReason };
         remove.SetAction((parse, ct) => cli.Run(async () =>

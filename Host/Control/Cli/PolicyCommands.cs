@@ -43,7 +43,7 @@ public static class PolicyCommands
     /// <summary>`lethe show POLICY [--at TIME]`, also reachable as `lethe policy show`.</summary>
     public static Command Show(CliContext cli, string verb)
     {
-        var name = new Argument<string>("policy");
+        var name = CliArguments.Policy();
         var at = new Option<string?>("--at") { Description = "Show the policy as it stood at this time (ISO 8601, e.g. 2026-11-28T21:00:00Z), rules marked expired as of then" };
         var show = new Command(verb, "Show a policy's draft: clients, rules with ids (an expire's time under the rule, marked expired once passed), tests, versions") { name, at };
         show.SetAction((parse, ct) => cli.Run(async () =>

@@ -8,7 +8,7 @@ public static class PublishingCommands
 {
     public static Command Publish(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
+        var policy = CliArguments.Policy();
         var within = new Option<int?>("--confirm-within")
         {
             Description = "Commit-confirmed: unless `lethe confirm` arrives within this time (1 s to 1 day: 90s, 5m, 1h, or plain seconds), the last confirmed version comes back (one holding content this build no longer reads cannot: this one then stays, confirmed)",
@@ -41,7 +41,7 @@ public static class PublishingCommands
 
     public static Command Confirm(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
+        var policy = CliArguments.Policy();
         var reason = CliContext.Reason(required: false);
         // Named here so that --help shows it: the history records this reason for a bare `lethe confirm`.
         reason.DefaultValueFactory = _ => "confirmed";
@@ -63,7 +63,7 @@ public static class PublishingCommands
 
     public static Command Rollback(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
+        var policy = CliArguments.Policy();
         var to = new Option<int>("--to")
         {
             Description = "The version whose content to publish again; the latest version: restore the draft to it, publishing nothing",
@@ -96,7 +96,7 @@ public static class PublishingCommands
 
     public static Command History(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
+        var policy = CliArguments.Policy();
         var limit = new Option<int?>("--limit")
         {
             Description = $"Only the newest N changes (1 to {Application.History.GetHistory.GetHistory.MaxLimit}), still printed oldest first, then the command for the next older page while there is one",
@@ -138,7 +138,7 @@ public static class PublishingCommands
 
     public static Command Diff(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
+        var policy = CliArguments.Policy();
         var from = new Argument<string>("from") { Description = "A version number or draft" };
         var to = new Argument<string>("to") { Description = "A version number or draft" };
         var diff = new Command("diff",

@@ -20,9 +20,9 @@ public static class RuleCommands
 
     private static Command Add(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
-        var client = new Argument<string>("client");
-        var rule = new Argument<string>("rule") { Description = "e.g. 'action=accept dst4=192.0.2.0/24 proto=tcp dstports=443'" };
+        var policy = CliArguments.Policy();
+        var client = CliArguments.Client();
+        var rule = CliArguments.Rule();
         var position = new Option<int?>("--position") { Description = "0-based position; the rule there and after move down (default: append)" };
         var reason = CliContext.Reason();
         var add = new Command("add",
@@ -40,8 +40,8 @@ public static class RuleCommands
 
     private static Command Remove(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
-        var id = new Argument<string>("rule-id");
+        var policy = CliArguments.Policy();
+        var id = CliArguments.RuleId();
         var reason = CliContext.Reason();
         var remove = new Command("remove", "Remove a rule by id") { policy, id, reason };
         remove.SetAction((parse, ct) => cli.Run(async () =>
@@ -57,8 +57,8 @@ public static class RuleCommands
 
     private static Command Move(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
-        var id = new Argument<string>("rule-id");
+        var policy = CliArguments.Policy();
+        var id = CliArguments.RuleId();
         var position = new Option<int>("--position") { Description = "0-based position the rule ends up at", Required = true };
         var reason = CliContext.Reason();
         var move = new Command("move", "Move a rule within its client's list") { policy, id, position, reason };
@@ -75,9 +75,9 @@ public static class RuleCommands
 
     private static Command Replace(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
-        var id = new Argument<string>("rule-id");
-        var rule = new Argument<string>("rule");
+        var policy = CliArguments.Policy();
+        var id = CliArguments.RuleId();
+        var rule = CliArguments.Rule();
         var reason = CliContext.Reason();
         var replace = new Command("replace", "Replace a rule's text; it keeps its id and position") { policy, id, rule, reason };
         replace.SetAction((parse, ct) => cli.Run(async () =>
@@ -93,8 +93,8 @@ public static class RuleCommands
 
     private static Command Import(CliContext cli)
     {
-        var policy = new Argument<string>("policy");
-        var client = new Argument<string>("client");
+        var policy = CliArguments.Policy();
+        var client = CliArguments.Client();
         var file = new Argument<string>("file") { Description = "A file of rules, one per line as `qvm-firewall --raw list` prints them, or - for stdin" };
         var replace = new Option<bool>("--replace") { Description = "Replace the client's rules instead of appending" };
         var reason = CliContext.Reason();

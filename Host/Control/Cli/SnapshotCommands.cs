@@ -10,7 +10,7 @@ public static class SnapshotCommands
     {
         var command = new Command("snapshot", "Fetch, list and verify sealed snapshots");
 
-        var policy = new Argument<string>("policy");
+        var policy = CliArguments.Policy();
         var version = new Argument<string>("version") { Description = "A version number or latest" };
         var output = new Option<string>("--out") { Description = "Where to write the signed snapshot file (- for stdout)", Required = true };
         var get = new Command("get", "Write the exact signed bytes a firewall will verify") { policy, version, output };
@@ -47,7 +47,7 @@ public static class SnapshotCommands
             return 0;
         }));
 
-        var listPolicy = new Argument<string>("policy");
+        var listPolicy = CliArguments.Policy();
         var list = new Command("list", "List a policy's sealed versions") { listPolicy };
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
@@ -60,7 +60,7 @@ public static class SnapshotCommands
             return 0;
         }));
 
-        var file = new Argument<string>("file");
+        var file = new Argument<string>("file") { Description = "A snapshot file, as lethe snapshot get writes it" };
         var trust = new Option<string>("--trust") { Description = "The public key (PEM file) the snapshot must be signed with", Required = true };
         var verify = new Command("verify", "Check a snapshot file's hash and signature against a trusted public key") { file, trust };
         verify.SetAction((parse, ct) => cli.Run(async () =>

@@ -8,7 +8,7 @@ public static class TestCommands
     {
         var command = new Command("test", "Policy tests: assertions every publish must pass");
 
-        var policy = new Argument<string>("policy");
+        var policy = CliArguments.Policy();
         var client = new Option<string>("--client") { Description = "The client the traffic comes from", Required = true };
         var to = new Option<string>("--to") { Description = "Destination address", Required = true };
         var proto = new Option<string?>("--proto") { Description = "tcp (default), udp or icmp" };
@@ -29,7 +29,7 @@ public static class TestCommands
             return 0;
         }));
 
-        var listPolicy = new Argument<string>("policy");
+        var listPolicy = CliArguments.Policy();
         var list = new Command("list", "List a policy's tests") { listPolicy };
         list.SetAction((parse, ct) => cli.Run(async () =>
         {
@@ -42,8 +42,8 @@ public static class TestCommands
             return 0;
         }));
 
-        var removePolicy = new Argument<string>("policy");
-        var id = new Argument<string>("test-id");
+        var removePolicy = CliArguments.Policy();
+        var id = CliArguments.TestId();
         var removeReason = CliContext.Reason();
         var remove = new Command("remove", "Remove a policy test") { removePolicy, id, removeReason };
         remove.SetAction((parse, ct) => cli.Run(async () =>
