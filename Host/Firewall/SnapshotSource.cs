@@ -82,7 +82,7 @@ public static class SnapshotSource
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The path as typed, and .NET's message quoting it: escaped, a pasted blob cut (this message is printed as it is).
-            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read the trusted key {path}: {e.Message}", [path]));
+            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read the trusted key '{path}': {e.Message}", [path]));
         }
     }
 
@@ -129,11 +129,11 @@ public static class SnapshotSource
         }
         catch (IOException e)
         {
-            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read {location}: {e.Message}", [location]));
+            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read '{location}': {e.Message}", [location]));
         }
         catch (UnauthorizedAccessException e)
         {
-            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read {location}: {e.Message}", [location]));
+            throw new SnapshotVerificationException(Lethe.Hosts.ArgvText.Shown($"cannot read '{location}': {e.Message}", [location]));
         }
     }
 }

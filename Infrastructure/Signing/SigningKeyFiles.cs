@@ -20,7 +20,9 @@ public static class SigningKeyFiles
         {
             if (File.Exists(path) || Directory.Exists(path))
             {
-                throw new IOException($"{path} already exists; refusing to overwrite a signing key.");
+                throw new IOException(path == privatePath
+                    ? $"{path} already exists; refusing to overwrite a signing key (give --out another folder)."
+                    : $"{path} already exists; refusing to overwrite a public key firewalls may trust (give --out another folder).");
             }
         }
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -88,7 +88,7 @@ public sealed class KeygenTests : IDisposable
         var again = await OfflineCli.Run("", "keygen", "--out", _dir);
 
         Assert.Equal(1, again.ExitCode);
-        Assert.Contains($"{PublicKey} already exists", again.Err);
+        Assert.Contains($"{PublicKey} already exists; refusing to overwrite a public key firewalls may trust", again.Err);
         Assert.Equal(original, await File.ReadAllTextAsync(PublicKey));
         Assert.False(File.Exists(PrivateKey));
     }

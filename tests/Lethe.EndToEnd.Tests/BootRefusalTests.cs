@@ -92,7 +92,7 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
         var (code, _, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.Folder);
 
         Assert.Equal(1, code);
-        Assert.Contains($"cannot read the trusted key {policy.Folder}", err);
+        Assert.Contains($"cannot read the trusted key '{policy.Folder}", err);
         Assert.DoesNotContain("   at ", err);
     }
 

@@ -11,8 +11,9 @@ public sealed class FirewallTypedValueTests(PublishedPolicy policy) : IClassFixt
 {
     [Theory]
     [InlineData("nft|--snapshot|x|--trust|k|--now|1\u001b[2J", "'1\\x1B[2J'")] // the parser's refusal
-    [InlineData("verify|--snapshot|x|--trust|k\u001b]0;pwned\u0007", "the trusted key k\\x1B]0;pwned\\x07")] // a path that cannot be read
+    [InlineData("verify|--snapshot|x|--trust|k\u001b]0;pwned\u0007", "the trusted key 'k\\x1B]0;pwned\\x07'")] // a path that cannot be read
     [InlineData("nft|--snapshot|{v1}|--trust|{key}|--dns|10.139.1.1\u202e", "--dns: '10.139.1.1\\u202E'")] // a flag's check
+    [InlineData("verify|--snapshot| |--trust|{key}", "cannot read ' ': ")] // a blank path, quoted so it shows
     [InlineData("replay|--snapshot|{v1}|--trust|{key}|--pcap|\u007f|--verdicts|/dev/null", "--pcap ")] // a capture that cannot be read
     public async Task a_typed_value_is_quoted_escaped(string line, string expected)
     {

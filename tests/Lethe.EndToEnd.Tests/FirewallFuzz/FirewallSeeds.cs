@@ -89,7 +89,7 @@ internal sealed partial class FirewallSeeds(PublishedPolicy policy, string folde
         var file = named ? policy.NamedV1 : random.Next(2) == 0 ? policy.V1 : policy.V2;
         string[] good = [policy.V1, policy.V2, policy.NamedV1, policy.GuestV2, Url("home"), Url("guest")];
         return ArgvSlot.Option("--snapshot", url && random.Next(4) == 0 ? Url(named ? "named" : "home") : file, v => good.Contains(v.Trim()) || v.Trim() == Url("named") ? null : false,
-            // A blank path is refused as "cannot read  : ...", which shows no name.
+            // A blank path is refused as "cannot read ' ': ...".
             required: true, aliases: ["snapshot", "cannot read"], pool: [.. Unreadable, policy.PublicKey, "http://127.0.0.1:1/policies/home/snapshots/latest", Url("nosuch"), $"{policy.Host.Url}/policies/home/snapshots/99",
                 "ftp://127.0.0.1/x", "http://[::1", "file:///etc/passwd",
                 // Quoted back by the fetch's refusal (nothing answers; a refusal answers): escaped there too.
