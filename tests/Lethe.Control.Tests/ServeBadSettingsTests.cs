@@ -77,6 +77,9 @@ public sealed class ServeBadSettingsTests(ServeBadSettingsTests.KeyFiles keys) :
         { "ConnectionStrings__Lethe", "abc", "not a PostgreSQL connection string" },
         { "ConnectionStrings__Lethe", "Host=127.0.0.1;Port=abc", "port" },
         { "ConnectionStrings__Lethe", "Host=127.0.0.1;Pasword=x", "pasword" },
+        // .NET's own refusal ("Configuration value 'verbose' is not supported") names neither the setting nor the levels.
+        { "Logging__LogLevel__Default", "verbose", "Logging:LogLevel:Default must be Trace, Debug, Information, Warning, Error, Critical or None, not 'verbose'" },
+        { "Logging__Console__LogLevel__Marten", "\u001b[2Jloud", "'\\x1B[2Jloud' (env Logging__Console__LogLevel__Marten)" },
     };
 
     [Theory]
@@ -110,6 +113,19 @@ public sealed class ServeBadSettingsTests(ServeBadSettingsTests.KeyFiles keys) :
         Assert.NotEqual(0, run.Code);
         Assert.Contains("127.0.0.1", run.Output);
         Assert.DoesNotContain("Lethe:", run.Output);
+    }
+
+    [Theory]
+    [InlineData("warning")]
+    [InlineData("")]
+    public async Task a_log_level_net_takes_is_taken(string level)
+    {
+        // In any case, as .NET reads it; empty sets no level. Serve gets as far as the unreachable database.
+        var run = await Serve("Logging__LogLevel__Default", level);
+
+        Assert.NotEqual(0, run.Code);
+        Assert.Contains("127.0.0.1", run.Output);
+        Assert.DoesNotContain("Logging:", run.Output);
     }
 
     private async Task<(int Code, string Output)> Serve(string name, string value)

@@ -22,6 +22,7 @@ public static class SettingChecks
         CheckFlag(lethe["CreateSchema"]);
         CheckList(lethe.GetSection("Tokens"), "Lethe:Tokens", "Lethe__Tokens__0__Token, Lethe__Tokens__0__Actor and Lethe__Tokens__0__Role");
         CheckList(lethe.GetSection("DnsResolvers"), "Lethe:DnsResolvers", "Lethe__DnsResolvers__0, Lethe__DnsResolvers__1 and so on");
+        CheckLogLevels(configuration.GetSection("Logging"));
         foreach (var token in lethe.GetSection("Tokens").GetChildren())
         {
             if (token.Value is { Length: > 0 })
@@ -83,6 +84,34 @@ public static class SettingChecks
         if (text is not null && !bool.TryParse(text, out _))
         {
             throw new InvalidOperationException($"Lethe:CreateSchema must be true or false, not {QuotedText.QuoteSafe(text)} (env Lethe__CreateSchema)");
+        }
+    }
+
+    /// <summary>
+    /// Logging:LogLevel:CATEGORY (and a provider's, Logging:Console:LogLevel:CATEGORY): .NET refuses a level it does not
+    /// know with "Configuration value 'verbose' is not supported", which names neither the setting nor the levels it takes.
+    /// </summary>
+    private static void CheckLogLevels(IConfigurationSection section)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (child.Key.Equals("LogLevel", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var level in child.GetChildren())
+                {
+                    // As .NET's logging reads it: a level's name in any case (or its number); empty sets no level.
+                    if (level.Value is { Length: > 0 } text && !Enum.TryParse<LogLevel>(text, ignoreCase: true, out _))
+                    {
+                        var key = QuotedText.Safe(level.Path);
+                        throw new InvalidOperationException($"{key} must be Trace, Debug, Information, Warning, Error, Critical or None, " +
+                            $"not {QuotedText.QuoteSafe(text)} (env {key.Replace(":", "__", StringComparison.Ordinal)})");
+                    }
+                }
+            }
+            else
+            {
+                CheckLogLevels(child);
+            }
         }
     }
 
