@@ -99,6 +99,20 @@ public class CliRuleParseTests
         Assert.Empty(run.Lines());
     }
 
+    [Theory]
+    [InlineData("\u3000")] // an ideographic space: blank to the eye, not to import
+    [InlineData("\u00a0# copied from a web page")]
+    public async Task dash_refuses_a_line_of_unicode_spaces_as_import_does_rather_than_skip_it_as_blank(string line)
+    {
+        var run = await OfflineCli.Run($"action=accept\n{line}\naction=drop\n", "rule", "parse", "-");
+
+        Assert.Equal(1, run.ExitCode);
+        var lines = run.Lines();
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("error: ", lines[1]);
+        Assert.Contains($"U+{(int)line[0]:X4} at character 1", lines[1]);
+    }
+
     [Fact]
     public async Task dash_skips_a_byte_order_mark_at_the_start_of_stdin()
     {
