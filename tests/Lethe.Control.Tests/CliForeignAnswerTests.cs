@@ -121,6 +121,24 @@ public class CliForeignAnswerTests
     }
 
     /// <summary>One command against a loopback server that gives every request the same answer; Root is its --server.</summary>
+    /// <summary>A proxy's or another server's refusal may hold a megabyte of text: each line shows its start and length.</summary>
+    [Theory]
+    [InlineData("{{\"detail\":\"{0}\"}}", "policy", "list")]
+    [InlineData("{{\"title\":\"bad\",\"errors\":{{\"name\":[\"{0}\"]}}}}", "policy", "create", "x", "-m", "r")]
+    [InlineData("{{\"title\":\"tests failed\",\"failures\":[{{\"description\":\"{0}\"}}]}}", "publish", "home", "-m", "r")]
+    public async Task a_refusal_line_of_a_megabyte_shows_its_start_and_length(string body, params string[] command)
+    {
+        var json = string.Format(System.Globalization.CultureInfo.InvariantCulture, body, new string('x', 1_000_000));
+
+        var (code, _, error, _) = await RunAgainst("422 Unprocessable Entity", "application/problem+json", System.Text.Encoding.UTF8.GetBytes(json), command);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error);
+        // The line's length: the field's name ("name: ") counts in it.
+        Assert.Matches(@"\.\.\. \(1,000,0\d\d characters\)", error);
+        Assert.True(error.Length < 3_000, $"{error.Length} characters");
+    }
+
     private static async Task<(int Code, string Out, string Err, string Root)> RunAgainst(string status, string contentType, byte[] body, string[] command,
         string stdin = "")
     {

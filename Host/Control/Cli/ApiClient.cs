@@ -287,7 +287,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             {
                 if (messages is JsonArray list)
                 {
-                    details.AddRange(list.Select(m => $"{CliOptionNames.Of(field, options)}: {Text(m) ?? m?.ToJsonString()}"));
+                    details.AddRange(list.Select(m => Capped($"{CliOptionNames.Of(field, options)}: {Text(m) ?? m?.ToJsonString()}")));
                 }
             }
             message = Text(problem["title"]) ?? message;
@@ -298,12 +298,34 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             {
                 if (Text(failure?["description"]) is { } description)
                 {
-                    details.Add(description);
+                    details.Add(Capped(description));
                 }
             }
             message = Text(problem["title"]) ?? message;
         }
-        return new CliException($"{message} (HTTP {status})", details);
+        return new CliException($"{Capped(message)} (HTTP {status})", details);
+    }
+
+    /// <summary>Longest line of a refusal shown whole: Lethe's own stay far below it (each value they quote is cut at 64 characters).</summary>
+    private const int MaxLine = 1_000;
+
+    /// <summary>
+    /// A line of the server's refusal, cut to its start and length when longer than <see cref="MaxLine"/>: another server
+    /// (or a proxy) may answer a megabyte of detail, which would otherwise fill the terminal.
+    /// </summary>
+    private static string Capped(string line)
+    {
+        if (line.Length <= MaxLine)
+        {
+            return line;
+        }
+        var cut = char.IsHighSurrogate(line[MaxLine - 1]) ? MaxLine - 1 : MaxLine;
+        var characters = 0;
+        foreach (var _ in line.EnumerateRunes())
+        {
+            characters++;
+        }
+        return line[..cut] + "... (" + characters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " characters)";
     }
 
     /// <summary>
