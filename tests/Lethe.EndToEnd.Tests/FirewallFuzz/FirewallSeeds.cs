@@ -164,11 +164,13 @@ internal sealed partial class FirewallSeeds(PublishedPolicy policy, string folde
         foreach (var part in text.Split(','))
         {
             var range = part.Split('-');
-            if (range.Length > 2 || !range.All(r => int.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+            // Blanks around a number and a '+' are taken, as int.TryParse takes them for every other number flag (--workers '2 ');
+            // a '-' splits a range, so a negative number is still no CPU.
+            if (range.Length > 2 || !range.All(r => int.TryParse(r, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
             {
                 return false;
             }
-            var (low, high) = (int.Parse(range[0], CultureInfo.InvariantCulture), int.Parse(range[^1], CultureInfo.InvariantCulture));
+            var (low, high) = (int.Parse(range[0], NumberStyles.Integer, CultureInfo.InvariantCulture), int.Parse(range[^1], NumberStyles.Integer, CultureInfo.InvariantCulture));
             if (low > high || high >= Environment.ProcessorCount)
             {
                 return false;

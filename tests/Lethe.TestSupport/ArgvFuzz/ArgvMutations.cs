@@ -144,10 +144,17 @@ public static class ArgvMutations
             && s.Judge(s.Value) == false);
         invalid |= !seed.Variadic && extra.Any(e => e.Token == "--" && slots.Skip(e.At).Any(s => s.IsOption));
         // Judged as they end up: a second mutation may drop the value left alone, or misspell the command back.
-        invalid |= slots.Any(s => s.Name.StartsWith("(value of ", StringComparison.Ordinal)) || !words.SequenceEqual(seed.Words);
+        // A value left alone that a second mutation made one that starts as an option does is no argument too many: read as an
+        // option (as above, not the judge's), or, as "--", the end of options, wrong only with an option after it as a "--" put in is.
+        invalid |= slots.Any(s => s.Name.StartsWith("(value of ", StringComparison.Ordinal) && !StartsAsOption(s)) || !words.SequenceEqual(seed.Words);
+        invalid |= !seed.Variadic && slots.Select((s, i) => (s, i)).Any(o => o.s.Name.StartsWith("(value of ", StringComparison.Ordinal) && o.s.Value == "--"
+            && slots.Skip(o.i + 1).Any(s => s.IsOption));
         // Of two faults a refusal may name the one it met first, which need not be one a judge was sure of.
         return new ArgvCase(seed, [.. args], string.Join("; ", mutations), invalid, rounds == 1 ? names : []);
     }
+
+    private static bool StartsAsOption(ArgvSlot slot) =>
+        slot.Mutated && slot.Value is not null && (slot.Value.StartsWith("--", StringComparison.Ordinal) || slot.Value is "-" or "-m");
 
     /// <summary>A value as a report shows it: control characters and anything outside ASCII escaped, a long one cut.</summary>
     public static string Shown(string value)
