@@ -16,10 +16,10 @@ internal static class ArgvText
     /// <summary>A typed word (a path, a URL) put into a line of the program's own words: escaped, cut only when a pasted blob.</summary>
     public static string Word(string typed) => Shown(typed, [typed]);
 
-    /// <param name="message">Text of the program's own and .NET's, and what was typed; nothing already escaped.</param>
     /// <summary>Longest path Linux takes (PATH_MAX): a typed word longer than this is no path but a pasted blob.</summary>
     public const int MaxWhole = 4_096;
 
+    /// <param name="message">Text of the program's own and .NET's, and what was typed; nothing already escaped.</param>
     /// <param name="typed">The command line's words: where one longer than <see cref="MaxWhole"/> shows in the message, its start and length show instead.</param>
     public static string Shown(string message, IEnumerable<string> typed)
     {
