@@ -43,14 +43,32 @@ public static class QuotedText
             return quote + (escape ? TerminalText.Safe(value) : value) + quote;
         }
         var start = value[..end];
-        // Only the cut-off value is counted, and only on refusal: characters as a reader counts them (an emoji is one).
+        return quote + (escape ? TerminalText.Safe(start) : start) + "..." + quote + Counted(value);
+    }
+
+    /// <summary>
+    /// A line of text (a sentence, not a value) longer than <paramref name="most"/> UTF-16 units, cut to its start, <c>...</c>
+    /// and its length as a quoted value is; not escaped. Never cut between the two halves of a surrogate pair.
+    /// </summary>
+    public static string Cut(string line, int most)
+    {
+        if (line.Length <= most)
+        {
+            return line;
+        }
+        var end = char.IsHighSurrogate(line[most - 1]) ? most - 1 : most;
+        return line[..end] + "..." + Counted(line);
+    }
+
+    /// <summary>Only a cut-off value is counted, and only on refusal: characters as a reader counts them (an emoji is one).</summary>
+    private static string Counted(string value)
+    {
         var characters = 0;
         foreach (var _ in value.EnumerateRunes())
         {
             characters++;
         }
-        return quote + (escape ? TerminalText.Safe(start) : start) + "..." + quote +
-            " (" + characters.ToString("N0", CultureInfo.InvariantCulture) + " characters)";
+        return " (" + characters.ToString("N0", CultureInfo.InvariantCulture) + " characters)";
     }
 
     /// <summary>How many UTF-16 units of the value show within <see cref="MaxShown"/>: all of them, or where to cut.</summary>

@@ -65,6 +65,15 @@ public class LongValueRefusalTests
     }
 
     [Fact]
+    public void a_line_cut_short_keeps_a_surrogate_pair_whole_and_says_its_length_in_characters()
+    {
+        var line = new string('a', 9) + "\U0001F600" + "tail";
+
+        Assert.Equal("aaaaaaaaa... (14 characters)", QuotedText.Cut(line, 10));
+        Assert.Equal(line, QuotedText.Cut(line, line.Length));
+    }
+
+    [Fact]
     public void a_snapshot_with_a_16_mib_format_is_refused_in_a_short_message_naming_the_format()
     {
         using var key = NewKey();

@@ -313,20 +313,7 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
     /// A line of the server's refusal, cut to its start and length when longer than <see cref="MaxLine"/>: another server
     /// (or a proxy) may answer a megabyte of detail, which would otherwise fill the terminal.
     /// </summary>
-    private static string Capped(string line)
-    {
-        if (line.Length <= MaxLine)
-        {
-            return line;
-        }
-        var cut = char.IsHighSurrogate(line[MaxLine - 1]) ? MaxLine - 1 : MaxLine;
-        var characters = 0;
-        foreach (var _ in line.EnumerateRunes())
-        {
-            characters++;
-        }
-        return line[..cut] + "... (" + characters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " characters)";
-    }
+    private static string Capped(string line) => Lethe.Domain.QuotedText.Cut(line, MaxLine);
 
     /// <summary>
     /// The body as UTF-8, which is all the control plane sends, whatever charset the answer claims:
