@@ -19,10 +19,14 @@ public static class BootCommand
         var token = new Option<string?>("--token") { Description = "Bearer token for the control plane (env LETHE_TOKEN)" };
         var watch = new Option<double>("--watch-seconds") { Description = "How often to ask a control-plane URL for a newer snapshot, in seconds (0.1..86400)", DefaultValueFactory = _ => 5 };
         var metrics = new Option<string?>("--metrics") { Description = "Serve counters in Prometheus text format on ADDRESS:PORT (off by default)" };
+        var logDrops = new Option<int>("--log-drops")
+        {
+            Description = $"Log dropped packets to stdout, at most N lines a second (1..{DropLogPrinter.MaxPerSecond}), the rest counted in one more line; off by default (0)",
+        };
         var command = new Command("boot",
             "Boot from a verified snapshot and forward between the TUN devices until SIGTERM or SIGINT; SIGHUP re-reads --snapshot. Refuses anything that does not verify")
         {
-            token, watch, metrics,
+            token, watch, metrics, logDrops,
         };
         foreach (var option in flags.All.Concat(deviceFlags.All))
         {
@@ -57,6 +61,7 @@ public static class BootCommand
             IReadOnlyList<int>? cpus;
             int? workers = null;
             int idlePoll;
+            int dropLines;
             TimeSpan watchEvery;
             try
             {
@@ -73,6 +78,7 @@ public static class BootCommand
                 cpus = deviceFlags.Cpus(parse);
                 idlePoll = deviceFlags.IdlePollMicroseconds(parse);
                 watchEvery = WatchInterval(parse.GetValue(watch));
+                dropLines = DropLinesPerSecond(parse.GetValue(logDrops));
                 var metricsAt = parse.GetValue(metrics) is { } endpoint ? MetricsServer.ParseEndpoint(endpoint) : null;
                 firewall = LiveFirewall.Open(verified, options, devices, workers ?? 1, offload: !parse.GetValue(deviceFlags.NoOffload));
                 if (metricsAt is not null)
@@ -137,7 +143,7 @@ public static class BootCommand
             using (metricsServer)
             {
                 return await Run(firewall, parse, location, pem, bearer, watchEvery, metricsServer, parse.GetValue(metrics),
-                    flags, cpus, idlePoll, hangUp, output, error, stop);
+                    flags, cpus, idlePoll, dropLines, hangUp, output, error, stop);
             }
         });
         return command;
@@ -149,8 +155,14 @@ public static class BootCommand
             ? TimeSpan.FromSeconds(seconds)
             : throw new FlagException($"--watch-seconds: {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} is outside 0.1..86400: how often to ask the control plane, in seconds");
 
+    /// <exception cref="FlagException">Outside 0..<see cref="DropLogPrinter.MaxPerSecond"/>.</exception>
+    private static int DropLinesPerSecond(int lines) =>
+        lines is >= 0 and <= DropLogPrinter.MaxPerSecond
+            ? lines
+            : throw new FlagException($"--log-drops: {lines} is outside 0..{DropLogPrinter.MaxPerSecond}: the most dropped packets to log a second (0: none)");
+
     private static async Task<int> Run(LiveFirewall firewall, ParseResult parse, string location, string pem, string? bearer, TimeSpan watchEvery,
-        MetricsServer? metricsServer, string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, HangUp hangUp,
+        MetricsServer? metricsServer, string? metricsEndpoint, EngineFlags flags, IReadOnlyList<int>? cpus, int idlePoll, int dropLines, HangUp hangUp,
         TextWriter output, TextWriter error, CancellationTokenSource stop)
     {
         var names = new NameRefresh(flags.Resolvers(parse).Select(r => new System.Net.IPEndPoint(r.ToIPAddress(), 53)).ToArray(), output, stop.Token);
@@ -172,6 +184,9 @@ public static class BootCommand
         {
             await output.WriteLineAsync(LiveFirewall.DescribeDevice(device));
         }
+        var drops = dropLines > 0 && firewall.Dataplane.Devices.Count > 0
+            ? new DropLogPrinter(firewall.Dataplane.KeepDropLogs(dropLines), dropLines, output)
+            : null;
         firewall.Dataplane.Start(cpus, line => output.WriteLine(line), idlePoll);
         var workers = firewall.Dataplane.Workers;
         await output.WriteLineAsync(firewall.Dataplane.Devices.Count == 0
@@ -179,7 +194,8 @@ public static class BootCommand
             : $"forwarding on {firewall.Dataplane.Devices.Count} device(s) with {workers.Count} worker(s)" +
               (cpus is null ? "" : $" kept to CPU(s) {string.Join(",", workers.Select(w => w.Cpu))}") +
               (workers[0].IdlePoll is { } window ? $", polling idle queues up to {window.Max} µs" : "") +
-              (firewall.Dataplane.SteersQueues ? ", each packet queued for the worker that owns its flow" : ""));
+              (firewall.Dataplane.SteersQueues ? ", each packet queued for the worker that owns its flow" : "") +
+              (drops is null ? "" : $", logging dropped packets (at most {dropLines} a second)"));
 
         // Neither serving metrics nor watching is worth stopping the forwarding for: a failure is logged when it happens.
         async Task Logged(Task task, string what)
@@ -203,6 +219,10 @@ public static class BootCommand
             tasks.Add(Logged(metricsServer.Run(stop.Token), "serving metrics"));
             await output.WriteLineAsync($"metrics on http://{metricsEndpoint}/metrics");
         }
+        if (drops is not null)
+        {
+            tasks.Add(Logged(drops.Run(stop.Token), "the drop log"));
+        }
         if (SnapshotSource.IsUrl(location))
         {
             var watcher = new SnapshotWatcher(location, pem, bearer, watchEvery, error);
@@ -222,6 +242,8 @@ public static class BootCommand
         firewall.Dataplane.Stop();
         await stop.CancelAsync();
         await Task.WhenAll(tasks);
+        // The workers have stopped: what they dropped in their last second is logged too.
+        drops?.Print();
         await names.Stop();
         firewall.Dispose();
         await output.WriteLineAsync("stopped; all state was in memory and is gone");

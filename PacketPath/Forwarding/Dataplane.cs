@@ -143,6 +143,21 @@ public sealed class Dataplane : IDisposable
     public Task Failed => _failed.Task;
 
     /// <summary>
+    /// Has every worker note the packets it drops in a <see cref="DropLog"/> of its own, holding up to
+    /// <paramref name="capacity"/> of them, for a reader to take; called before <see cref="Start"/>.
+    /// </summary>
+    public IReadOnlyList<DropLog> KeepDropLogs(int capacity)
+    {
+        var logs = new DropLog[_workers.Length];
+        for (var w = 0; w < logs.Length; w++)
+        {
+            logs[w] = new DropLog(capacity);
+            _workers[w].DropLog = logs[w];
+        }
+        return logs;
+    }
+
+    /// <summary>
     /// Reads every device's MTU, then starts one thread per worker and follows the MTUs from then
     /// on (<paramref name="log"/> hears of each change). With <paramref name="cpus"/>, worker i keeps
     /// to CPU cpus[i % cpus.Count]: a worker that the scheduler moves between cores loses its caches

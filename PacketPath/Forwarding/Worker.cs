@@ -46,6 +46,7 @@ public sealed class Worker
     private readonly UdpCoalescer _coalescer = new();
     private readonly FragmentRoutes _fragmentRoutes;
     private FragmentHold? _hold;
+    private DropLog? _dropLog;
     private readonly Action<Exception> _failed;
     private HandoffRing?[] _outbox = [];
     private HandoffRing[] _inbox = [];
@@ -123,6 +124,13 @@ public sealed class Worker
 
     /// <summary>The CPU this worker's thread keeps to, or -1 when the scheduler places it (also when the kernel refused the CPU).</summary>
     public int Cpu { get; internal set; } = -1;
+
+    /// <summary>Where it notes the packets it drops for the log (<c>boot --log-drops</c>); null: it notes none.</summary>
+    public DropLog? DropLog
+    {
+        get => _dropLog;
+        internal set => _dropLog = value;
+    }
 
     /// <summary>How long it polls its empty queues at idle priority before it sleeps; null: it sleeps at once.</summary>
     public IdlePollWindow? IdlePoll { get; internal set; }
@@ -441,6 +449,10 @@ public sealed class Worker
                 _engine.DropHeldFragment();
             }
             return;
+        }
+        if (!outcome.Forwarded && outcome.Reason != DropReason.None && _dropLog is { } drops)
+        {
+            drops.Add(now, info, parsed, packet.Length, outcome, ingress, _engine.Policy);
         }
         if (parsed && info.IsFragment && _shards.Count > 1 && DatagramEnded(info, outcome, now))
         {

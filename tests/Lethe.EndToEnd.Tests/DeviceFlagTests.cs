@@ -14,6 +14,8 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--cpus", "4096", "--cpus: CPU 4096 is not one this process may run on")]
     [InlineData("--cpus", "1-x", "--cpus: '1-x' is not a list of CPU numbers and ranges")]
     [InlineData("--cpus", "0,0", "--cpus: CPU 0 is given twice")]
+    [InlineData("--log-drops", "1025", "--log-drops: 1025 is outside 0..1024: the most dropped packets to log a second (0: none)")]
+    [InlineData("--log-drops", "-1", "--log-drops: -1 is outside 0..1024")]
     public async Task boot_refuses_bad_device_flags_with_exit_2_and_the_reason(string flag, string value, string expected)
     {
         var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", policy.V1, "--trust", policy.PublicKey,
@@ -28,6 +30,7 @@ public sealed class DeviceFlagTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("boot", "--max-flows", "99999999999")]
     [InlineData("boot", "--watch-seconds", "abc")]
     [InlineData("boot", "--workers", "1.5")]
+    [InlineData("boot", "--log-drops", "ten")]
     [InlineData("boot", "--bogus", "1")]
     [InlineData("nft", "--now", "abc")]
     public async Task a_value_the_flag_parser_cannot_read_is_a_flag_error_with_no_help_text_on_stdout(string command, string flag, string value)

@@ -79,6 +79,7 @@ internal sealed partial class FirewallSeeds(PublishedPolicy policy, string folde
             .. Maybe(random, 2, () => ArgvSlot.Option("--workers", "2", Whole(1, 64), pool: ["0", "65", "-1", "1.5", "2147483648"])),
             .. Maybe(random, 2, () => ArgvSlot.Option("--cpus", "0", Cpus, pool: ["4096", "1-x", "0,0", "1-0", "-1", "0-", ",", "0-4095"])),
             .. Maybe(random, 2, () => ArgvSlot.Option("--idle-poll-us", "400", Whole(0, 10_000), pool: ["-1", "10001", "0", "1e3"])),
+            .. Maybe(random, 2, () => ArgvSlot.Option("--log-drops", "10", Whole(0, 1_024), pool: ["-1", "1025", "0", "1e3", "ten"])),
             .. Maybe(random, 2, () => ArgvSlot.Option("--watch-seconds", "5", WatchSeconds, pool: ["0", "0.05", "86401", "NaN", "Infinity", "-5", "1e9", "0.1"])),
             .. Maybe(random, 2, () => ArgvSlot.Option("--metrics", "127.0.0.1:9108", Metrics,
                 pool: ["127.0.0.1", ":9108", "127.0.0.1:70000", "224.0.0.1:9108", "255.255.255.255:9108", "abc:1", "[::1]:x", "127.0.0.1:-1"])),
