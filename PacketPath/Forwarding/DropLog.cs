@@ -65,7 +65,10 @@ public sealed class DropLog
             record = default;
             return false;
         }
-        record = _slots[taken & _mask];
+        ref var slot = ref _slots[taken & _mask];
+        record = slot;
+        // A policy swapped out since must not stay alive in a slot no drop has written over yet.
+        slot.Policy = null!;
         Volatile.Write(ref _taken, taken + 1);
         return true;
     }
