@@ -18,7 +18,10 @@ public static class BootCommand
         var deviceFlags = new DeviceFlags();
         var token = new Option<string?>("--token") { Description = "Bearer token for the control plane (env LETHE_TOKEN)" };
         var watch = new Option<double>("--watch-seconds") { Description = "How often to ask a control-plane URL for a newer snapshot, in seconds (0.1..86400)", DefaultValueFactory = _ => 5 };
-        var metrics = new Option<string?>("--metrics") { Description = "Serve counters in Prometheus text format on ADDRESS:PORT (off by default)" };
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = "Serve counters in Prometheus text format on ADDRESS:PORT at /metrics, and the tracked flows at /flows (off by default)",
+        };
         var logDrops = new Option<int>("--log-drops")
         {
             Description = $"Log dropped packets to stdout, at most N lines a second (1..{DropLogPrinter.MaxPerSecond}), the rest counted in one more line; off by default (0)",
@@ -86,7 +89,8 @@ public static class BootCommand
                     var dataplane = firewall.Dataplane;
                     try
                     {
-                        metricsServer = MetricsServer.Listen(metricsAt, () => MetricsText.Render(dataplane));
+                        var policyName = firewall.PolicyName;
+                        metricsServer = MetricsServer.Listen(metricsAt, () => MetricsText.Render(dataplane), () => FlowsText.Render(dataplane, policyName));
                     }
                     catch (SocketException e)
                     {
@@ -217,7 +221,7 @@ public static class BootCommand
         if (metricsServer is not null)
         {
             tasks.Add(Logged(metricsServer.Run(stop.Token), "serving metrics"));
-            await output.WriteLineAsync($"metrics on http://{metricsEndpoint}/metrics");
+            await output.WriteLineAsync($"metrics on http://{metricsEndpoint}/metrics, the tracked flows on http://{metricsEndpoint}/flows");
         }
         if (drops is not null)
         {

@@ -48,15 +48,15 @@ public static class DropLine
     {
         var v6 = packet.Version == 6;
         var ports = packet.HasPorts;
-        line.Append(Protocol(packet.Protocol, v6));
+        line.Append(PacketText.Protocol(packet.Protocol, v6));
         if (packet.Protocol == IpProtocol.Tcp && ports)
         {
             line.Append(' ').Append(TcpFlags(packet.TcpFlags));
         }
         line.Append(' ');
-        AppendEnd(line, packet.Source, packet.SourcePort, v6, ports);
+        AppendEnd(line, packet.Source, packet.SourcePort, ports);
         line.Append(" -> ");
-        AppendEnd(line, packet.Destination, packet.DestinationPort, v6, ports);
+        AppendEnd(line, packet.Destination, packet.DestinationPort, ports);
         if (packet.Protocol is IpProtocol.Icmp or IpProtocol.IcmpV6 && !packet.IsFragment)
         {
             line.Append(" type ").Append(packet.IcmpType.ToString(CultureInfo.InvariantCulture))
@@ -68,32 +68,17 @@ public static class DropLine
         }
     }
 
-    private static void AppendEnd(StringBuilder line, NetAddress address, ushort port, bool v6, bool ports)
+    private static void AppendEnd(StringBuilder line, NetAddress address, ushort port, bool ports)
     {
-        if (!ports)
+        if (ports)
         {
-            line.Append(address.ToString());
-            return;
-        }
-        if (v6)
-        {
-            line.Append('[').Append(address.ToString()).Append(']');
+            PacketText.AppendWithPort(line, address, port);
         }
         else
         {
             line.Append(address.ToString());
         }
-        line.Append(':').Append(port.ToString(CultureInfo.InvariantCulture));
     }
-
-    private static string Protocol(byte protocol, bool v6) => protocol switch
-    {
-        IpProtocol.Tcp => "tcp",
-        IpProtocol.Udp => "udp",
-        IpProtocol.Icmp => "icmp",
-        IpProtocol.IcmpV6 => "icmpv6",
-        _ => (v6 ? "ipv6 next header " : "ip protocol ") + protocol.ToString(CultureInfo.InvariantCulture),
-    };
 
     // In tcpdump's order and letters, the ACK as '.': [S], [S.], [R.], [F.], [P.], [.].
     private static readonly (byte Bit, char Letter)[] Flags = [(0x02, 'S'), (0x01, 'F'), (0x04, 'R'), (0x08, 'P'), (0x20, 'U'), (0x10, '.')];

@@ -5,13 +5,14 @@ using System.Text;
 namespace Lethe.Firewall;
 
 /// <summary>
-/// A minimal HTTP/1.0 responder for `GET /metrics`, on the address given by --metrics only.
+/// A minimal HTTP/1.0 responder for `GET /metrics` (and `GET /flows`, the tracked flows), on the address given by --metrics only.
 /// No web framework: the firewall stays small and NativeAOT-compiled.
 /// </summary>
 /// <remarks>
 /// Whoever reaches the address may connect, so a connection costs little: at most
-/// <see cref="MaxAnswering"/> are answered at once, and the page is rendered at most once per
-/// <see cref="PageLifetime"/> and shared by every answer meanwhile. When all places are taken, a
+/// <see cref="MaxAnswering"/> are answered at once, and each page is rendered at most once per
+/// <see cref="PageLifetime"/> and shared by every answer meanwhile (so the workers copy their flows
+/// for <c>/flows</c> at most once a second, however often it is asked for). When all places are taken, a
 /// new connection takes the place of the one that has made no progress for longest, if that is at
 /// least <see cref="SilentEvictAfter"/> (no request yet, or an answer it does not read), else it is
 /// closed unanswered: connections opened and left silent, or that ask and never read the page,
@@ -38,22 +39,22 @@ public sealed class MetricsServer : IDisposable
     private static readonly byte[] NotFound = Response("404 Not Found", "not found\n");
 
     private readonly TcpListener _listener;
-    private readonly Func<string> _render;
+    private readonly CachedPage _metrics;
+    private readonly CachedPage? _flows;
     private readonly Place?[] _places = new Place?[MaxAnswering];
     private readonly Lock _placesLock = new();
-    private readonly Lock _pageLock = new();
-    private byte[] _page = [];
-    private long _pageAt = long.MinValue;
 
-    private MetricsServer(TcpListener listener, Func<string> render)
+    private MetricsServer(TcpListener listener, Func<string> render, Func<string>? flows)
     {
         _listener = listener;
-        _render = render;
+        _metrics = new CachedPage(render);
+        _flows = flows is null ? null : new CachedPage(flows);
     }
 
     /// <summary>Binds at once, so a port already taken or an address not of this host stops boot with its reason.</summary>
     /// <exception cref="SocketException">The address cannot be bound.</exception>
-    public static MetricsServer Listen(IPEndPoint endpoint, Func<string> render)
+    /// <param name="flows">Renders <c>/flows</c>; null: that path is not found.</param>
+    public static MetricsServer Listen(IPEndPoint endpoint, Func<string> render, Func<string>? flows = null)
     {
         var listener = new TcpListener(endpoint);
         try
@@ -65,7 +66,7 @@ public sealed class MetricsServer : IDisposable
             listener.Dispose();
             throw;
         }
-        return new MetricsServer(listener, render);
+        return new MetricsServer(listener, render, flows);
     }
 
     /// <summary>Where it listens (the port the kernel chose, when port 0 was given).</summary>
@@ -165,9 +166,10 @@ public sealed class MetricsServer : IDisposable
                 var line = await ReadRequestLine(stream, timeout.Token);
                 place.Moved();
                 // Prometheus may add URL parameters (a scrape config's `params`); the page has none to take.
-                var found = line.StartsWith("GET /metrics ", StringComparison.Ordinal) || line.StartsWith("GET /metrics?", StringComparison.Ordinal)
-                    || line.StartsWith("GET / ", StringComparison.Ordinal);
-                var answer = found ? Page() : NotFound;
+                var page = Asks(line, "/metrics") || line.StartsWith("GET / ", StringComparison.Ordinal) ? _metrics
+                    : Asks(line, "/flows") ? _flows
+                    : null;
+                var answer = page?.Get() ?? NotFound;
                 for (var at = 0; at < answer.Length; at += WriteChunk)
                 {
                     await stream.WriteAsync(answer.AsMemory(at, Math.Min(WriteChunk, answer.Length - at)), timeout.Token);
@@ -225,17 +227,28 @@ public sealed class MetricsServer : IDisposable
         return Encoding.ASCII.GetString(request, 0, length);
     }
 
-    private byte[] Page()
+    private static bool Asks(string line, string path) =>
+        line.StartsWith($"GET {path} ", StringComparison.Ordinal) || line.StartsWith($"GET {path}?", StringComparison.Ordinal);
+
+    /// <summary>A page and when it was rendered: rendered again only once it is <see cref="PageLifetime"/> old.</summary>
+    private sealed class CachedPage(Func<string> render)
     {
-        lock (_pageLock)
+        private readonly Lock _lock = new();
+        private byte[] _page = [];
+        private long _at = long.MinValue;
+
+        public byte[] Get()
         {
-            var now = System.Diagnostics.Stopwatch.GetTimestamp();
-            if (_pageAt == long.MinValue || System.Diagnostics.Stopwatch.GetElapsedTime(_pageAt, now) >= PageLifetime)
+            lock (_lock)
             {
-                _page = Response("200 OK", _render());
-                _pageAt = now;
+                var now = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (_at == long.MinValue || System.Diagnostics.Stopwatch.GetElapsedTime(_at, now) >= PageLifetime)
+                {
+                    _page = Response("200 OK", render());
+                    _at = now;
+                }
+                return _page;
             }
-            return _page;
         }
     }
 

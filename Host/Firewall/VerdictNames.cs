@@ -10,7 +10,7 @@ public static class VerdictNames
 
     public static string Of(DropReason reason) => Names[(int)reason];
 
-    private static string Kebab(string name)
+    internal static string Kebab(string name)
     {
         var text = new StringBuilder();
         foreach (var c in name)

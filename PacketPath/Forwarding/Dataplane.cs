@@ -46,6 +46,7 @@ public sealed class Dataplane : IDisposable
 
     private readonly AttachedDevice[] _devices;
     private readonly Worker[] _workers;
+    private readonly Lock _listingLock = new();
     private readonly List<HandoffRing> _rings = [];
     private readonly Thread[] _threads;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -141,6 +142,31 @@ public sealed class Dataplane : IDisposable
 
     /// <summary>Faults when a worker stops on a device error (say, the device was deleted); the firewall then stops, closed.</summary>
     public Task Failed => _failed.Task;
+
+    /// <summary>
+    /// Every worker's tracked flows, each copied by its worker between two packets (at most
+    /// <see cref="FlowListing.MaxPerWorker"/> a worker, the rest counted in <paramref name="unlisted"/>);
+    /// null when a worker did not answer within <paramref name="timeout"/> (one stopped, or not started).
+    /// </summary>
+    public IReadOnlyList<ListedFlow>? ListFlows(TimeSpan timeout, out long unlisted)
+    {
+        // One listing at a time: each worker has one place for a request, and a second would take the first's.
+        lock (_listingLock)
+        {
+            var listing = new FlowListing(_workers.Length);
+            foreach (var worker in _workers)
+            {
+                worker.Post(listing);
+            }
+            if (!listing.Wait(timeout))
+            {
+                unlisted = 0;
+                return null;
+            }
+            unlisted = listing.Unlisted;
+            return listing.Flows;
+        }
+    }
 
     /// <summary>
     /// Has every worker note the packets it drops in a <see cref="DropLog"/> of its own, holding up to

@@ -47,6 +47,7 @@ public sealed class Worker
     private readonly FragmentRoutes _fragmentRoutes;
     private FragmentHold? _hold;
     private DropLog? _dropLog;
+    private FlowListing? _listing;
     private readonly Action<Exception> _failed;
     private HandoffRing?[] _outbox = [];
     private HandoffRing[] _inbox = [];
@@ -112,6 +113,13 @@ public sealed class Worker
         _poller.Wake();
     }
 
+    /// <summary>From any thread: the worker copies its tracked flows into <paramref name="listing"/> before its next packet.</summary>
+    internal void Post(FlowListing listing)
+    {
+        Volatile.Write(ref _listing, listing);
+        _poller.Wake();
+    }
+
     internal void Stop()
     {
         _stopping = true;
@@ -158,6 +166,10 @@ public sealed class Worker
             while (!_stopping)
             {
                 ApplyPendingSwap();
+                if (Volatile.Read(ref _listing) is not null)
+                {
+                    Interlocked.Exchange(ref _listing, null)?.Fill(Index, _engine, Environment.TickCount64);
+                }
                 if (_mtus.Version != _mtuVersion)
                 {
                     PushMtus();

@@ -465,6 +465,22 @@ public sealed class ConnectionTable
     }
 
     /// <summary>
+    /// Visits every flow still live at <paramref name="nowMs"/>, with the milliseconds left before it
+    /// times out unless a packet comes, for listings (expired ones not yet swept are left out).
+    /// </summary>
+    public void ForEachLive(long nowMs, Action<TrackedFlow, long> visit)
+    {
+        for (var i = 0; i < _highWater; i++)
+        {
+            ref var e = ref _entries[i];
+            if ((e.Flags & EntryFlags.InUse) != 0 && !IsExpired(ref e, nowMs))
+            {
+                visit(Get(i), TimeoutOf(ref e) - (nowMs - e.LastSeenMs));
+            }
+        }
+    }
+
+    /// <summary>
     /// Cuts every live flow <paramref name="shouldCut"/> picks, in both directions: after a policy
     /// swap, the flows the new policy no longer allows. Flows already timed out at
     /// <paramref name="nowMs"/> are removed on the way, unasked and uncounted: they were not cut.

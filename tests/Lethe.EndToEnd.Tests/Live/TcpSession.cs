@@ -16,6 +16,9 @@ public sealed class TcpSession : IDisposable
         Connected = connected;
     }
 
+    /// <summary>The session's own address and port, as the firewall sees them come from the client.</summary>
+    public IPEndPoint Local => (IPEndPoint)_socket.LocalEndPoint!;
+
     /// <summary>Null when connected; otherwise what the connect saw.</summary>
     public Seen? Connected { get; }
 
