@@ -47,8 +47,9 @@ public sealed class MetricsServer : IDisposable
     private MetricsServer(TcpListener listener, Func<string> render, Func<string>? flows)
     {
         _listener = listener;
-        _metrics = new CachedPage(render);
-        _flows = flows is null ? null : new CachedPage(flows);
+        _metrics = new CachedPage(render, PrometheusText);
+        // Lines for people, not Prometheus's exposition format.
+        _flows = flows is null ? null : new CachedPage(flows, "text/plain; charset=utf-8");
     }
 
     /// <summary>Binds at once, so a port already taken or an address not of this host stops boot with its reason.</summary>
@@ -231,7 +232,7 @@ public sealed class MetricsServer : IDisposable
         line.StartsWith($"GET {path} ", StringComparison.Ordinal) || line.StartsWith($"GET {path}?", StringComparison.Ordinal);
 
     /// <summary>A page and when it was rendered: rendered again only once it is <see cref="PageLifetime"/> old.</summary>
-    private sealed class CachedPage(Func<string> render)
+    private sealed class CachedPage(Func<string> render, string contentType)
     {
         private readonly Lock _lock = new();
         private byte[] _page = [];
@@ -244,7 +245,7 @@ public sealed class MetricsServer : IDisposable
                 var now = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (_at == long.MinValue || System.Diagnostics.Stopwatch.GetElapsedTime(_at, now) >= PageLifetime)
                 {
-                    _page = Response("200 OK", render());
+                    _page = Response("200 OK", render(), contentType);
                     _at = now;
                 }
                 return _page;
@@ -252,9 +253,11 @@ public sealed class MetricsServer : IDisposable
         }
     }
 
-    private static byte[] Response(string status, string body)
+    private const string PrometheusText = "text/plain; version=0.0.4";
+
+    private static byte[] Response(string status, string body, string contentType = PrometheusText)
     {
-        var head = $"HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n";
+        var head = $"HTTP/1.0 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n";
         var bytes = new byte[Encoding.ASCII.GetByteCount(head) + Encoding.UTF8.GetByteCount(body)];
         var written = Encoding.ASCII.GetBytes(head, bytes);
         Encoding.UTF8.GetBytes(body, bytes.AsSpan(written));

@@ -39,6 +39,11 @@ public sealed class FlowsLiveTests(LiveLab lab)
     private static async Task<string> Flows(LiveTopology net)
     {
         using var http = new HttpClient();
-        return await http.GetStringAsync($"http://127.0.0.1:{net.MetricsPort}/flows");
+        using var answer = await http.GetAsync($"http://127.0.0.1:{net.MetricsPort}/flows");
+        answer.EnsureSuccessStatusCode();
+        // Lines for people: plain UTF-8 text, not Prometheus's exposition format.
+        Assert.Equal("text/plain", answer.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("utf-8", answer.Content.Headers.ContentType?.CharSet);
+        return await answer.Content.ReadAsStringAsync();
     }
 }
