@@ -389,6 +389,8 @@ public class ValidationProblemTests(HostFixture fixture) : IClassFixture<HostFix
     [InlineData("/policies/val/clients/work/rules/import", "{\"lines\": [\"action=drop\", 7], \"reason\": \"x\"}", "lines[1]", "a string")]
     [InlineData("/policies/val/clients/work/rules/import", "{\"lines\": [\"action=drop\"], \"replace\": \"yes\", \"reason\": \"x\"}", "replace", "true or false")]
     [InlineData("/policies/val/publish", "{\"confirmWithinSeconds\": 1.5, \"reason\": \"x\"}", "confirmWithinSeconds", "a whole number up to 2147483647")]
+    [InlineData("/policies/val/publish", "{\"confirmWithinSeconds\": \"300\", \"reason\": \"x\"}", "confirmWithinSeconds", "a whole number up to 2147483647")]
+    [InlineData("/policies/val/clients/work/rules", "{\"rule\": \"action=drop\", \"position\": \"0\", \"reason\": \"x\"}", "position", "a whole number up to 2147483647")]
     public async Task a_field_of_the_wrong_type_says_what_the_field_takes(string path, string body, string field, string takes)
     {
         using var editor = Host.Client();

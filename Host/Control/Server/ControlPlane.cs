@@ -92,6 +92,9 @@ public static class ControlPlane
             // A field given twice ("replace": false, ..., "replace": true) would be read as its last
             // value, which a reviewer or a log reading the first would not see.
             o.SerializerOptions.AllowDuplicateProperties = false;
+            // The web defaults read "position": "3" as 3; a number sent as text is a client's mistake
+            // (a form field passed on unconverted, say) that may not say what its sender meant ("3rd").
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
         services.AddOpenApi(Api.OpenApi.ApiDescription.Configure);
         overrides?.Invoke(services);
