@@ -139,6 +139,10 @@ public static class SnapshotVerifier
             // Signed with the trusted key, yet not what a publish seals: refused rather than guessed at.
             throw new SnapshotVerificationException($"the signed policy is not one a control plane seals: {twice}");
         }
+        if (SnapshotAddresses.First(parsed) is { } address)
+        {
+            throw new SnapshotVerificationException($"the signed policy is not one a control plane seals: {address}");
+        }
         // The signature covers the time as whole milliseconds since the epoch: the ticks under them, and the
         // offset the file writes it in, are the unverified file's. What verifies is the signed instant, in UTC.
         var signedTime = DateTimeOffset.FromUnixTimeMilliseconds(envelope.SealedAt.ToUnixTimeMilliseconds());

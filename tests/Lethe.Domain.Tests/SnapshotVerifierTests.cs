@@ -79,6 +79,54 @@ public class SnapshotVerifierTests
         Assert.EndsWith($"two clients are named '{name}'", Refused(File(key, draft), Pem(key)).Message);
     }
 
+    [Theory]
+    [InlineData("10.137.0.5", "10.137.0.5", "address 10.137.0.5 belongs to client work and to client lab")]
+    // One address in two spellings is still one machine.
+    [InlineData("2001:db8::5", "2001:db8:0:0::5", "address 2001:db8::5 belongs to client work and to client lab")]
+    public void signed_content_giving_one_address_to_two_clients_is_refused_naming_both(string work, string lab, string named)
+    {
+        // The firewall would judge that machine by whichever client came first, and answer both at one address.
+        using var key = NewKey();
+        var draft = new DraftContent([Client("work", work, "r-1"), Client("lab", lab, "r-2")], []);
+
+        Assert.Equal($"the signed policy is not one a control plane seals: {named}", Refused(File(key, draft), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void signed_content_giving_one_client_an_address_twice_is_refused()
+    {
+        using var key = NewKey();
+        var draft = new DraftContent([new ClientDraft("work", ["10.137.0.5", "10.137.0.6", "10.137.0.5"], [new DraftRule("r-1", "action=accept")])], []);
+
+        Assert.EndsWith("client work holds address 10.137.0.5 twice", Refused(File(key, draft), Pem(key)).Message);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "unspecified and loopback addresses are never forwarded to")]
+    [InlineData("224.0.0.7", "multicast addresses are never forwarded to")]
+    [InlineData("fe80::5", "multicast and link-local addresses are never forwarded to")]
+    [InlineData("::ffff:10.137.0.5", "it is 10.137.0.5 written as IPv6; give the IPv4 address")]
+    public void a_signed_client_address_the_control_plane_refuses_a_client_is_refused(string address, string why)
+    {
+        using var key = NewKey();
+        var draft = new DraftContent([Client("work", address, "r-1")], []);
+
+        Assert.EndsWith($"client work has address {System.Net.IPAddress.Parse(address)}: {why}", Refused(File(key, draft), Pem(key)).Message);
+    }
+
+    [Fact]
+    public void clients_with_addresses_of_their_own_in_both_families_verify()
+    {
+        using var key = NewKey();
+        var draft = new DraftContent(
+            [new ClientDraft("work", ["10.137.0.5", "2001:db8::5"], [new DraftRule("r-1", "action=accept")]),
+             new ClientDraft("lab", ["10.137.0.6", "2001:db8::6"], [new DraftRule("r-2", "action=accept")])], []);
+
+        var verified = SnapshotVerifier.Verify(File(key, draft), Pem(key));
+
+        Assert.Equal(["10.137.0.6", "2001:db8::6"], verified.Content.Clients[1].Addresses);
+    }
+
     private static ClientDraft Client(string name, string address, params string[] ruleIds) =>
         new(name, [address], ruleIds.Select(id => new DraftRule(id, "action=accept")).ToArray());
 
