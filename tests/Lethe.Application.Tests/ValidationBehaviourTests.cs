@@ -48,6 +48,39 @@ public sealed class ValidationBehaviourTests
         Assert.Equal(before, await host.EventCount());
     }
 
+    [Fact]
+    public async Task an_import_of_a_wrong_file_names_its_first_hundred_bad_lines_and_counts_the_rest()
+    {
+        // A wrong file of 16 MiB holds millions of such lines; naming each made an answer of gigabytes.
+        await using var host = await ApplicationHost.Start();
+        await Seed.HomePolicy(host);
+        var before = await host.EventCount();
+        var lines = Enumerable.Range(0, 250).Select(i => i % 2 == 0 ? "action=accept proto=tcp dstports=443" : "name,address,port").ToArray();
+
+        var refused = await Assert.ThrowsAsync<ValidationException>(() => host.Send(new ImportRules("home", "work", lines, false, "wrong file")));
+
+        var named = refused.Errors.Where(e => e.PropertyName.StartsWith("line ")).Select(e => e.PropertyName).ToArray();
+        Assert.Equal(Enumerable.Range(0, ImportRulesValidator.MaxLinesNamed).Select(i => $"line {2 * i + 2}.rule"), named);
+        var count = Assert.Single(refused.Errors, e => e.PropertyName == "lines");
+        Assert.Equal("25 more line(s) are not rules either (125 in all; the first 100 are named).", count.ErrorMessage);
+        Assert.Equal(before, await host.EventCount());
+    }
+
+    [Fact]
+    public async Task a_client_given_more_addresses_than_a_client_holds_is_told_so_once_not_once_per_address()
+    {
+        await using var host = await ApplicationHost.Start();
+        await Seed.HomePolicy(host);
+        var before = await host.EventCount();
+
+        var refused = await Assert.ThrowsAsync<ValidationException>(() =>
+            host.Send(new AddClient("home", "guest", Enumerable.Repeat("not-an-address", 100_000).ToArray(), "paste gone wrong")));
+
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal("A client has at most 1024 addresses, not 100000: a network is a rule's dst4/dst6, not a client's addresses.", error.ErrorMessage);
+        Assert.Equal(before, await host.EventCount());
+    }
+
     [Theory]
     [InlineData("add")]
     [InlineData("import")]

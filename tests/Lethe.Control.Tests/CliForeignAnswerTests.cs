@@ -120,7 +120,6 @@ public class CliForeignAnswerTests
         Assert.DoesNotContain("expired", output);
     }
 
-    /// <summary>One command against a loopback server that gives every request the same answer; Root is its --server.</summary>
     /// <summary>A proxy's or another server's refusal may hold a megabyte of text: each line shows its start and length.</summary>
     [Theory]
     [InlineData("{{\"detail\":\"{0}\"}}", "policy", "list")]
@@ -139,6 +138,25 @@ public class CliForeignAnswerTests
         Assert.True(error.Length < 3_000, $"{error.Length} characters");
     }
 
+    /// <summary>A Lethe control plane names at most about 1,100 fields; another server may name millions, which would bury the message.</summary>
+    [Fact]
+    public async Task a_refusal_of_a_hundred_thousand_lines_shows_the_first_two_thousand_and_counts_the_rest()
+    {
+        var json = "{\"title\":\"bad\",\"errors\":{\"addresses\":[" + string.Join(",", Enumerable.Range(1, 100_000).Select(i => $"\"bad {i}\"")) + "]}}";
+
+        var (code, _, error, _) = await RunAgainst("400 Bad Request", "application/problem+json", System.Text.Encoding.UTF8.GetBytes(json),
+            ["client", "add", "home", "guest", "--address", "10.137.0.9", "-m", "r"]);
+
+        Assert.Equal(1, code);
+        var lines = error.TrimEnd().Split('\n');
+        Assert.Equal("error: bad (HTTP 400)", lines[0]);
+        Assert.Equal("  --address: bad 1", lines[1]);
+        Assert.Equal("  --address: bad 2000", lines[2_000]);
+        Assert.Equal("  ... and 98,000 more line(s) of the refusal, not shown", lines[2_001]);
+        Assert.Equal(2_002, lines.Length);
+    }
+
+    /// <summary>One command against a loopback server that gives every request the same answer; Root is its --server.</summary>
     private static async Task<(int Code, string Out, string Err, string Root)> RunAgainst(string status, string contentType, byte[] body, string[] command,
         string stdin = "")
     {

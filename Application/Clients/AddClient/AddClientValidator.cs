@@ -24,7 +24,9 @@ public sealed class AddClientValidator : AbstractValidator<AddClient>
             .WithMessage((_, a) => $"{QuotedText.Quote(a ?? "")} is not an IPv4 or IPv6 address.")
             // Wrong whatever the policy holds, so named under its field like any bad value, not refused by the policy.
             .Must(a => Unusable(a) is null)
-            .WithMessage((_, a) => $"{RuleParser.ParseAddress(a!)} cannot be a client's address: {Unusable(a)}.");
+            .WithMessage((_, a) => $"{RuleParser.ParseAddress(a!)} cannot be a client's address: {Unusable(a)}.")
+            // Over the limit, that is the one thing wrong: a body of millions of bad addresses would otherwise name each, in gigabytes.
+            .When(x => x.Addresses.Count <= MaxAddresses);
         RuleFor(x => x.ExpectedVersion).IsExpectedVersion();
     }
 

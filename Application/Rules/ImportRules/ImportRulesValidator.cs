@@ -7,6 +7,9 @@ namespace Lethe.Application.Rules.ImportRules;
 
 public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
 {
+    /// <summary>Lines that are not rules named one by one; enough to see what is wrong with a file.</summary>
+    public const int MaxLinesNamed = 100;
+
     public ImportRulesValidator(TimeProvider clock)
     {
         RuleFor(x => x.Policy).IsName();
@@ -25,10 +28,11 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
                 }
             }
             var any = false;
+            var refused = 0;
             foreach (var (number, text) in ImportLines.Rules(lines ?? []))
             {
                 any = true;
-                if (!RuleParser.TryParse(text, clock.GetUtcNow().ToUnixTimeSeconds(), out _, out var error))
+                if (!RuleParser.TryParse(text, clock.GetUtcNow().ToUnixTimeSeconds(), out _, out var error) && ++refused <= MaxLinesNamed)
                 {
                     context.AddFailure(new ValidationFailure($"line {number}.{error.Key}", $"line {number}: {error.Message}")
                     {
@@ -36,6 +40,14 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
                         AttemptedValue = text,
                     });
                 }
+            }
+            if (refused > MaxLinesNamed)
+            {
+                // The rest counted, not named: a wrong file of 16 MiB holds millions of lines, and an answer naming each took gigabytes.
+                context.AddFailure(new ValidationFailure("lines", $"{refused - MaxLinesNamed:N0} more line(s) are not rules either ({refused:N0} in all; the first {MaxLinesNamed} are named).")
+                {
+                    ErrorCode = "InvalidRule",
+                });
             }
             if (lines is not null && !any)
             {

@@ -303,8 +303,20 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             }
             message = Text(problem["title"]) ?? message;
         }
+        if (details.Count > MaxDetailLines)
+        {
+            var left = details.Count - MaxDetailLines;
+            details.RemoveRange(MaxDetailLines, left);
+            details.Add($"... and {left:N0} more line(s) of the refusal, not shown");
+        }
         return new CliException($"{Capped(message)} (HTTP {status})", details);
     }
+
+    /// <summary>
+    /// Most lines of a refusal shown: a Lethe control plane sends at most about 1,100 (a client's 1,024 addresses, an import's
+    /// first 100 lines); another server may send millions, which would bury the message in the terminal.
+    /// </summary>
+    private const int MaxDetailLines = 2_000;
 
     /// <summary>Longest line of a refusal shown whole: Lethe's own stay far below it (each value they quote is cut at 64 characters).</summary>
     private const int MaxLine = 1_000;
