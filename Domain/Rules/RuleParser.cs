@@ -41,6 +41,9 @@ public static class RuleParser
         return error is null;
     }
 
+    /// <summary>Longest comment taken: a note for whoever reads the rule, not a document.</summary>
+    public const int MaxCommentCharacters = 1_000;
+
     private static RuleError? Read(string text, long nowUnix, out Rule? rule)
     {
         rule = null;
@@ -59,6 +62,12 @@ public static class RuleParser
         {
             comment = trimmed[(commentAt + "comment=".Length)..];
             head = commentAt == 0 ? "" : trimmed[..(commentAt - 1)];
+            if (comment.Length > MaxCommentCharacters)
+            {
+                // Comments stay in the control plane, where every later change reads them: six comments of 29 MB
+                // (the most one request carries) made each command take 18 s.
+                return new RuleError("comment", $"comment must be at most {MaxCommentCharacters:N0} characters; this one has {comment.Length:N0}");
+            }
             for (var i = 0; i < comment.Length; i++)
             {
                 var c = comment[i];

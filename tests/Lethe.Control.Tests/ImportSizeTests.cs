@@ -48,7 +48,7 @@ public class ImportSizeTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
-    public async Task a_16_mib_rule_line_of_control_characters_is_refused_for_what_it_holds_naming_its_line_not_for_its_size()
+    public async Task a_16_mib_rule_line_of_control_characters_reaches_the_control_plane_and_is_refused_naming_its_line_not_as_too_large_a_body()
     {
         // The most a file of 16 MiB makes in JSON: a control character is six bytes there (\u0001), 96 MiB in all.
         using var editor = Host.Client();
@@ -63,7 +63,7 @@ public class ImportSizeTests(HostFixture fixture) : IClassFixture<HostFixture>
 
             Assert.Equal(1, run.ExitCode);
             Assert.StartsWith("error: ", run.Err);
-            Assert.Contains("line 3: comment must be printable ASCII", run.Err);
+            Assert.Contains("line 3: comment must be at most 1,000 characters; this one has 16,777,", run.Err);
             Assert.DoesNotContain("413", run.Err);
             Assert.Equal(before, await LogState.Of(Host, "import-96mib"));
         }

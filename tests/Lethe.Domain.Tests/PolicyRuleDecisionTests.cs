@@ -111,14 +111,14 @@ public class PolicyRuleDecisionTests
     [Fact]
     public void replacing_a_long_rule_with_the_same_text_is_refused_quoting_its_start_and_length_not_all_of_it()
     {
-        // A comment can run to thousands of characters; the refusal must stay one readable line.
-        var rule = "action=accept comment=" + new string('c', 10_000);
+        // A comment can run to a thousand characters; the refusal must stay one readable line.
+        var rule = "action=accept comment=" + new string('c', Rules.RuleParser.MaxCommentCharacters);
         var policy = Policies.Work().WithRule("work", "a", rule);
 
         var refused = Assert.Throws<DomainException>(() => policy.ReplaceRule("a", RuleText.Parse(rule)));
 
         Assert.Equal($"Rule a already reads {QuotedText.Quote(rule)}.", refused.Message);
-        Assert.EndsWith("...' (10,022 characters).", refused.Message);
+        Assert.EndsWith("...' (1,022 characters).", refused.Message);
     }
 
     [Fact]

@@ -86,6 +86,21 @@ public class RuleExpireAndCommentTests
     public void a_comment_that_is_not_ascii_or_holds_an_equals_sign_is_refused(string comment) =>
         Assert.Equal("comment", RuleText.ErrorFor("action=accept " + comment).Key);
 
+    [Fact]
+    public void a_comment_of_a_thousand_characters_is_kept_whole() =>
+        Assert.Equal(1_000, RuleText.Parse("action=accept comment=" + new string('n', 1_000)).Comment!.Length);
+
+    [Theory]
+    [InlineData(1_001, "1,001")]
+    [InlineData(29_000_000, "29,000,000")]
+    public void a_longer_comment_is_refused_naming_its_length(int length, string shown)
+    {
+        // Comments stay in the control plane's log, read by every later change: not a place for a pasted document.
+        var error = RuleText.ErrorFor("action=accept proto=tcp comment=" + new string('n', length));
+
+        Assert.Equal(("comment", $"comment must be at most 1,000 characters; this one has {shown}"), (error.Key, error.Message));
+    }
+
     [Theory]
     [InlineData("action=accept comment=")]
     [InlineData("action=accept comment= ")]
