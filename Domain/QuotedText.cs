@@ -34,6 +34,28 @@ public static class QuotedText
     /// <summary>The value without quotes (a hash, a key id, a name in running text), escaped as <see cref="TerminalText.Safe"/> writes it.</summary>
     public static string Safe(string value) => Show(value, escape: true, quoted: false);
 
+    /// <summary>
+    /// A name or id in running text: as it is when it is one Lethe makes (1 to 63 of a-z, 0-9, '-' and '_'), else quoted as
+    /// <see cref="QuoteSafe"/> quotes a value. A request can name what no policy holds: a megabyte, an ESC.
+    /// </summary>
+    public static string Name(string value) => IsPlainName(value) ? value : QuoteSafe(value);
+
+    private static bool IsPlainName(string value)
+    {
+        if (value.Length is < 1 or > 63)
+        {
+            return false;
+        }
+        foreach (var c in value)
+        {
+            if (c is not (>= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static string Show(string value, bool escape, bool quoted)
     {
         var quote = quoted ? "'" : "";

@@ -21,7 +21,7 @@ public sealed class PolicyWriter(IPolicyStore store, Actor actor)
     {
         if (policy is null)
         {
-            throw new DomainException(Refusal.NotFound, $"There is no policy named {name}.");
+            throw UnknownPolicy.Named(name);
         }
         if (expectedVersion is { } expected && expected != policy.Version)
         {

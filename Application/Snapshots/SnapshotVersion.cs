@@ -1,3 +1,4 @@
+using Lethe.Application.Common;
 using Lethe.Application.Ports;
 using Lethe.Domain;
 
@@ -12,7 +13,7 @@ internal static class SnapshotVersion
         {
             return int.Parse(version, System.Globalization.CultureInfo.InvariantCulture);
         }
-        var latest = await store.LatestVersion(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
+        var latest = await store.LatestVersion(policy, ct) ?? throw UnknownPolicy.Named(policy);
         return latest != 0
             ? latest
             : throw new DomainException(Refusal.NotFound, $"Policy {policy} has not been published yet.");
@@ -21,6 +22,6 @@ internal static class SnapshotVersion
     /// <summary>Why there is no snapshot of this version: a mistyped policy name is named as such, not as a missing version.</summary>
     public static async Task<DomainException> Missing(IPolicyStore store, string policy, int version, CancellationToken ct) =>
         await store.LatestVersion(policy, ct) is null
-            ? new DomainException(Refusal.NotFound, $"There is no policy named {policy}.")
+            ? UnknownPolicy.Named(policy)
             : new DomainException(Refusal.NotFound, $"Policy {policy} has no version {version}.");
 }

@@ -176,7 +176,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
     public PolicyTestRemoved RemoveTest(string testId)
     {
         var test = Draft.Tests.FirstOrDefault(t => t.Id == testId)
-            ?? throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no test {testId}.");
+            ?? throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no test {QuotedText.Name(testId)}.");
         return new PolicyTestRemoved(testId, test);
     }
 
@@ -368,7 +368,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
             $"Policy {Id} has no client named {name} (clients: {(Draft.Clients.Count == 0 ? "none" : string.Join(", ", Draft.Clients.Select(c => c.Name)))}).");
 
     private (ClientDraft Client, int Index) RequireRule(string ruleId) =>
-        Draft.FindRule(ruleId) ?? throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no rule with id {ruleId}.");
+        Draft.FindRule(ruleId) ?? throw new DomainException(Refusal.Unprocessable, $"Policy {Id} has no rule with id {QuotedText.Name(ruleId)}.");
 
     private void RequireFreshRuleId(string ruleId)
     {

@@ -186,4 +186,41 @@ public class DomainRefusalTests(HostFixture fixture) : IClassFixture<HostFixture
         var problem = await response.Problem(System.Net.HttpStatusCode.NotFound);
         Assert.Equal("There is no policy named never-made.", problem["detail"].Str());
     }
+
+    /// <summary>
+    /// A read takes the policy name from the path unchecked: one of 5,000 characters was echoed whole in the
+    /// 404, and an ESC sent as %1B reached any client that prints the detail. No policy holds such a name.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("/history")]
+    [InlineData("/snapshots")]
+    [InlineData("/tests")]
+    public async Task a_read_of_a_policy_name_no_policy_could_hold_quotes_it_cut_and_escaped(string read)
+    {
+        using var viewer = Host.Client(ControlPlaneHost.ViewerToken);
+
+        foreach (var (name, shown) in new[]
+        {
+            (new string('9', 5_000), $"'{new string('9', 64)}...' (5,000 characters)"),
+            ("%1B%5B2Jx", "'\\x1B[2Jx'"),
+        })
+        {
+            var problem = await (await viewer.GetAsync($"/policies/{name}{read}")).Problem(System.Net.HttpStatusCode.NotFound);
+            Assert.Equal($"There is no policy named {shown}.", problem["detail"].Str());
+        }
+    }
+
+    [Fact]
+    public async Task a_rule_or_test_id_no_policy_could_hold_is_quoted_cut_in_the_refusal()
+    {
+        using var editor = await Editor("long-ids");
+        var id = new string('9', 5_000);
+
+        var rule = await (await editor.Post($"/policies/long-ids/rules/{id}/remove", new { reason = "cleanup" })).Problem(System.Net.HttpStatusCode.UnprocessableEntity);
+        var test = await (await editor.Post($"/policies/long-ids/tests/{id}/remove", new { reason = "cleanup" })).Problem(System.Net.HttpStatusCode.UnprocessableEntity);
+
+        Assert.Equal($"Policy long-ids has no rule with id '{new string('9', 64)}...' (5,000 characters).", rule["detail"].Str());
+        Assert.Equal($"Policy long-ids has no test '{new string('9', 64)}...' (5,000 characters).", test["detail"].Str());
+    }
 }

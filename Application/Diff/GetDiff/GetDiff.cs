@@ -1,3 +1,4 @@
+using Lethe.Application.Common;
 using Lethe.Application.Ports;
 using Lethe.Domain;
 using Lethe.Domain.Policies;
@@ -18,7 +19,7 @@ public sealed class GetDiffHandler(IPolicyStore store) : IQueryHandler<GetDiff, 
     {
         if (side == "draft")
         {
-            var loaded = await store.Load(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
+            var loaded = await store.Load(policy, ct) ?? throw UnknownPolicy.Named(policy);
             return loaded.Draft;
         }
         // The validator refused anything else.
@@ -26,7 +27,7 @@ public sealed class GetDiffHandler(IPolicyStore store) : IQueryHandler<GetDiff, 
         var snapshot = await store.Snapshot(policy, version, ct);
         if (snapshot is null)
         {
-            _ = await store.Load(policy, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {policy}.");
+            _ = await store.Load(policy, ct) ?? throw UnknownPolicy.Named(policy);
             throw new DomainException(Refusal.NotFound, $"Policy {policy} has no version {version}.");
         }
         return snapshot.Draft;

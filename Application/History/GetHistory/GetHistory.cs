@@ -1,3 +1,4 @@
+using Lethe.Application.Common;
 using Lethe.Application.Ports;
 using Lethe.Domain;
 using Mediator;
@@ -16,5 +17,5 @@ public sealed class GetHistoryHandler(IPolicyStore store) : IQueryHandler<GetHis
 {
     public async ValueTask<HistoryPage> Handle(GetHistory query, CancellationToken ct) =>
         await store.History(query.Policy, query.Limit, query.Before, ct)
-        ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Policy}.");
+        ?? throw UnknownPolicy.Named(query.Policy);
 }

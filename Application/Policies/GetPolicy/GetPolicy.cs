@@ -1,3 +1,4 @@
+using Lethe.Application.Common;
 using Lethe.Application.Ports;
 using Lethe.Domain;
 using Lethe.Domain.Policies;
@@ -11,5 +12,5 @@ public sealed record GetPolicy(string Name) : IQuery<Policy>;
 public sealed class GetPolicyHandler(IPolicyStore store) : IQueryHandler<GetPolicy, Policy>
 {
     public async ValueTask<Policy> Handle(GetPolicy query, CancellationToken ct) =>
-        await store.Load(query.Name, ct) ?? throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Name}.");
+        await store.Load(query.Name, ct) ?? throw UnknownPolicy.Named(query.Name);
 }

@@ -12,5 +12,5 @@ public sealed class ShowPolicyAtHandler(IPolicyStore store) : IQueryHandler<Show
 {
     public async ValueTask<Policy> Handle(ShowPolicyAt query, CancellationToken ct) =>
         await store.LoadAt(query.Name, query.At, ct)
-        ?? throw new DomainException(Refusal.NotFound, $"Policy {query.Name} did not exist at {query.At:u}.");
+        ?? throw new DomainException(Refusal.NotFound, $"Policy {QuotedText.Name(query.Name)} did not exist at {query.At:u}.");
 }

@@ -1,3 +1,4 @@
+using Lethe.Application.Common;
 using Lethe.Application.Ports;
 using Lethe.Domain;
 using Mediator;
@@ -14,7 +15,7 @@ public sealed class ListSnapshotsHandler(IPolicyStore store) : IQueryHandler<Lis
         // An empty list is also what a policy never published has; only a policy that does not exist is a 404.
         if (snapshots.Count == 0 && await store.LatestVersion(query.Policy, ct) is null)
         {
-            throw new DomainException(Refusal.NotFound, $"There is no policy named {query.Policy}.");
+            throw UnknownPolicy.Named(query.Policy);
         }
         return snapshots;
     }
