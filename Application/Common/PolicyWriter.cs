@@ -1,5 +1,4 @@
 using Lethe.Application.Ports;
-using Lethe.Domain;
 using Lethe.Domain.Policies;
 
 namespace Lethe.Application.Common;

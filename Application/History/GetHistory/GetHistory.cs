@@ -1,6 +1,5 @@
 using Lethe.Application.Common;
 using Lethe.Application.Ports;
-using Lethe.Domain;
 using Mediator;
 
 namespace Lethe.Application.History.GetHistory;

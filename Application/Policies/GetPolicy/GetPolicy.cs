@@ -1,6 +1,5 @@
 using Lethe.Application.Common;
 using Lethe.Application.Ports;
-using Lethe.Domain;
 using Lethe.Domain.Policies;
 using Mediator;
 
