@@ -2,6 +2,7 @@ using FluentValidation;
 using FluentValidation.Results;
 using Lethe.Application.Common;
 using Lethe.Domain.Rules;
+using Lethe.Domain.Snapshots;
 
 namespace Lethe.Application.Rules.ImportRules;
 
@@ -26,6 +27,19 @@ public sealed class ImportRulesValidator : AbstractValidator<ImportRules>
                     context.AddFailure(new ValidationFailure($"line {i + 1}.rule", $"line {i + 1}: null is not a line of text") { ErrorCode = "InvalidRule" });
                     return;
                 }
+            }
+            var count = 0;
+            foreach (var _ in ImportLines.Rules(lines ?? []))
+            {
+                count++;
+            }
+            if (count > SnapshotLimits.MaxRulesPerClient)
+            {
+                // Wrong whatever the client holds, --replace or not; said before a million lines are parsed for nothing.
+                context.AddFailure(new ValidationFailure("lines",
+                    $"The import holds {count:N0} rules; a client holds at most {SnapshotLimits.MaxRulesPerClient:N0} (a firewall's tables for a client grow " +
+                    "with the square of its rules), so no version could hold them all: merge rules into networks."));
+                return;
             }
             var any = false;
             var refused = 0;
