@@ -81,17 +81,21 @@ public class DraftLimitTests(HostFixture fixture) : IClassFixture<HostFixture>
         }
     }
 
+    /// <summary>More rules than any client holds: wrong whatever the client holds, so a field error, given before any line is parsed.</summary>
     [Fact]
-    public async Task an_import_replacing_a_clients_rules_with_more_than_the_limit_gets_422_and_changes_nothing()
+    public async Task an_import_replacing_a_clients_rules_with_more_than_the_limit_gets_400_by_its_count_and_changes_nothing()
     {
         using var editor = Host.Client();
         await editor.CreatePolicyWithWork("limit-replace");
         await editor.AddRule("limit-replace", "work", "action=accept proto=tcp dstports=22");
+        var before = await LogState.Of(Host, "limit-replace");
 
-        var refused = await Refused("limit-replace", () => editor.Post("/policies/limit-replace/clients/work/rules/import",
-            new { lines = Lines(Max + 1), replace = true, reason = "from Qubes" }));
+        using var response = await editor.Post("/policies/limit-replace/clients/work/rules/import",
+            new { lines = Lines(Max + 1), replace = true, reason = "from Qubes" });
 
-        AssertNames(refused, "work", "limit-replace", Max + 1);
+        var problem = await response.Problem(HttpStatusCode.BadRequest);
+        Assert.StartsWith($"The import holds 10,001 rules; a client holds at most 10,000 ", problem.ErrorText("lines"));
+        Assert.Equal(before, await LogState.Of(Host, "limit-replace"));
     }
 
     [Fact]
