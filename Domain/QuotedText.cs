@@ -40,9 +40,10 @@ public static class QuotedText
     /// </summary>
     public static string Name(string value) => IsPlainName(value) ? value : QuoteSafe(value);
 
-    private static bool IsPlainName(string value)
+    /// <summary>A name or id as Lethe makes them: 1 to 63 of a-z, 0-9, '-' and '_'.</summary>
+    internal static bool IsPlainName(string? value)
     {
-        if (value.Length is < 1 or > 63)
+        if (value is null || value.Length is < 1 or > 63)
         {
             return false;
         }

@@ -151,7 +151,7 @@ public static class SnapshotVerifier
 
     /// <summary>The first list or entry the content leaves out or gives as null, named; null when there is none.</summary>
     /// <remarks>
-    /// Names here are not yet held to <see cref="IsPlainName"/>: quoted as <see cref="QuotedText.Safe"/> writes them (escaped, a long one cut short),
+    /// Names here are not yet held to <see cref="QuotedText.IsPlainName"/>: quoted as <see cref="QuotedText.Safe"/> writes them (escaped, a long one cut short),
     /// so that signed content from a build that allows more cannot break the line its refusal is on.
     /// </remarks>
     private static string? MissingPart(SnapshotContent content)
@@ -202,19 +202,19 @@ public static class SnapshotVerifier
     /// </remarks>
     private static string? Unreadable(SnapshotContent content)
     {
-        if (!IsPlainName(content.Policy))
+        if (!QuotedText.IsPlainName(content.Policy))
         {
             return "the policy name is not 1 to 63 characters of a-z, 0-9, '-' and '_'";
         }
         foreach (var client in content.Clients)
         {
-            if (!IsPlainName(client.Name))
+            if (!QuotedText.IsPlainName(client.Name))
             {
                 return "a client name is not 1 to 63 characters of a-z, 0-9, '-' and '_'";
             }
             foreach (var rule in client.Rules)
             {
-                if (!IsPlainName(rule.Id))
+                if (!QuotedText.IsPlainName(rule.Id))
                 {
                     return $"client {client.Name}: a rule id is not 1 to 63 characters of a-z, 0-9, '-' and '_'";
                 }
@@ -247,22 +247,6 @@ public static class SnapshotVerifier
         return at < 0
             ? TerminalText.Safe(e.Message)
             : TerminalText.Safe(e.Message[..at]) + QuotedText.Safe(e.Path!) + TerminalText.Safe(e.Message[(at + e.Path!.Length)..]);
-    }
-
-    private static bool IsPlainName(string? name)
-    {
-        if (name is null || name.Length is < 1 or > 63)
-        {
-            return false;
-        }
-        foreach (var c in name)
-        {
-            if (c is not (>= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '_'))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int CountKeys(string pem)
