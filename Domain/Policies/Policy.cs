@@ -170,6 +170,7 @@ public sealed record Policy(string Id, DraftContent Draft, PublishState Publishi
         {
             throw new DomainException(Refusal.Conflict, $"Policy {Id} already has a test {test.Id}.");
         }
+        DraftLimits.RequireRoomForTests(Id, test.Client, Draft.Tests.Count(t => t.Client == test.Client) + 1);
         return new PolicyTestAdded(test);
     }
 

@@ -6,6 +6,13 @@ namespace Lethe.Domain.Policies;
 /// </summary>
 public sealed record PolicyTest(string Id, string Client, string To, string? Proto, int? Port, int? IcmpType, string Expect)
 {
+    /// <summary>
+    /// Every publish runs every test against its client's rules, a walk over up to
+    /// <see cref="Snapshots.SnapshotLimits.MaxRulesPerClient"/> of them; at this many a client's tests cost
+    /// a tenth of compiling its rules (which grows with their square) and never dominate a publish.
+    /// </summary>
+    public const int MaxPerClient = 1_000;
+
     /// <summary>"work -> 192.0.2.1 icmp type 8 expect drop": what it checks, as history and diff print it.</summary>
     public string Describe()
     {

@@ -103,4 +103,22 @@ public class PolicyLimitDecisionTests
         AssertRefusedNaming(Assert.Throws<DomainException>(() => trimmed.AddRule("work", "x", RuleText.Parse("action=drop"), 0)), Max + 5);
         Assert.Empty(trimmed.Then(p => p.RemoveClient("work")).Draft.Clients);
     }
+
+    [Fact]
+    public void a_test_added_to_a_client_holding_the_most_tests_is_refused_and_other_clients_still_take_theirs()
+    {
+        static PolicyTest TestOf(string client, int i) => new($"t-{client}-{i}", client, "192.0.2.1", "tcp", i + 1, null, "accept");
+        var full = Work().WithClient("home", "10.137.0.11")
+            .FoldAll(Enumerable.Range(0, PolicyTest.MaxPerClient).Select(i => (object)new PolicyTestAdded(TestOf("work", i))));
+
+        var refused = Assert.Throws<DomainException>(() => full.AddTest(TestOf("work", PolicyTest.MaxPerClient)));
+
+        Assert.Equal(Refusal.Unprocessable, refused.Refusal);
+        Assert.Contains("client work of policy p", refused.Message);
+        Assert.Contains($"{PolicyTest.MaxPerClient + 1:N0} tests", refused.Message);
+        Assert.Contains($"at most {PolicyTest.MaxPerClient:N0}", refused.Message);
+        Assert.Equal(PolicyTest.MaxPerClient + 1, full.Then(p => p.AddTest(TestOf("home", 0))).Draft.Tests.Count);
+        var trimmed = full.Then(p => p.RemoveTest("t-work-0"));
+        Assert.Equal(PolicyTest.MaxPerClient, trimmed.Then(p => p.AddTest(TestOf("work", PolicyTest.MaxPerClient))).Draft.Tests.Count);
+    }
 }
