@@ -68,6 +68,15 @@ public static class BootCommand
             TimeSpan watchEvery;
             try
             {
+                // The flags the snapshot has no say in, first: a typing error is told at once (exit 2), not
+                // after a fetch of up to 15 s, nor hidden behind a refusal of the snapshot.
+                deviceFlags.WorkerCount(parse);
+                flags.MaxFlowCount(parse);
+                cpus = deviceFlags.Cpus(parse);
+                idlePoll = deviceFlags.IdlePollMicroseconds(parse);
+                watchEvery = WatchInterval(parse.GetValue(watch));
+                dropLines = DropLinesPerSecond(parse.GetValue(logDrops));
+                var metricsAt = parse.GetValue(metrics) is { } endpoint ? MetricsServer.ParseEndpoint(endpoint) : null;
                 // Read once, for boot, every reload and the watch: a key given through a pipe reads empty the second time.
                 // On a thread of the pool, given up at SIGTERM: opening or reading a pipe whose writer never comes
                 // blocks in the kernel whatever the token says, and would keep a stopped firewall alive.
@@ -78,11 +87,6 @@ public static class BootCommand
                 var devices = deviceFlags.Devices(parse, verified.Content.Clients.Select(c => c.Name).ToList(), deviceWarnings);
                 // With no device boot runs one worker whatever --workers says; a flow bound too large names only the flows then.
                 workers = devices.Count == 0 ? null : parse.GetValue(deviceFlags.Workers);
-                cpus = deviceFlags.Cpus(parse);
-                idlePoll = deviceFlags.IdlePollMicroseconds(parse);
-                watchEvery = WatchInterval(parse.GetValue(watch));
-                dropLines = DropLinesPerSecond(parse.GetValue(logDrops));
-                var metricsAt = parse.GetValue(metrics) is { } endpoint ? MetricsServer.ParseEndpoint(endpoint) : null;
                 firewall = LiveFirewall.Open(verified, options, devices, workers ?? 1, offload: !parse.GetValue(deviceFlags.NoOffload));
                 if (metricsAt is not null)
                 {

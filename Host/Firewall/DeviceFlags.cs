@@ -84,6 +84,15 @@ public sealed class DeviceFlags
         return cpus;
     }
 
+    /// <exception cref="FlagException">Outside 1..<see cref="Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers"/>.</exception>
+    public int WorkerCount(ParseResult parse)
+    {
+        var workers = parse.GetValue(Workers);
+        return workers is >= 1 and <= Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers
+            ? workers
+            : throw new FlagException($"--workers: {workers} is outside 1..{Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers} (one queue per worker)");
+    }
+
     /// <summary>The devices asked for, uplink last; each client name checked against the booted snapshot's <paramref name="clients"/>.</summary>
     /// <param name="warnings">Gets a line for each client the snapshot does not name: its device is opened but forwards nothing
     /// until a version names it, as after a swap that removed it (refusing would keep a restart after a client's removal from
@@ -91,11 +100,7 @@ public sealed class DeviceFlags
     /// <exception cref="FlagException">A malformed pair, a device or client named twice, a bad worker count.</exception>
     public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, IReadOnlyList<string> clients, List<string> warnings)
     {
-        var workers = parse.GetValue(Workers);
-        if (workers is < 1 or > Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers)
-        {
-            throw new FlagException($"--workers: {workers} is outside 1..{Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers} (one queue per worker)");
-        }
+        WorkerCount(parse);
         var devices = new List<(string Device, string? Client)>();
         foreach (var pair in parse.GetValue(ClientTun) ?? [])
         {

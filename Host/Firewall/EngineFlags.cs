@@ -91,14 +91,19 @@ public sealed class EngineFlags
         return null;
     }
 
+    /// <exception cref="FlagException">Outside 1..<see cref="Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity"/>.</exception>
+    public int MaxFlowCount(ParseResult parse)
+    {
+        var maxFlows = parse.GetValue(MaxFlows);
+        return maxFlows is >= 1 and <= Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity
+            ? maxFlows
+            : throw new FlagException($"--max-flows: {maxFlows} is outside 1..{Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity}");
+    }
+
     public EngineOptions Options(ParseResult parse, ulong? seed, Lethe.Domain.Snapshots.SnapshotContent content)
     {
         var (v4, v6) = UplinkAddresses(parse, content);
-        var maxFlows = parse.GetValue(MaxFlows);
-        if (maxFlows is < 1 or > Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity)
-        {
-            throw new FlagException($"--max-flows: {maxFlows} is outside 1..{Lethe.PacketPath.Tracking.ConnectionLimits.MaxCapacity}");
-        }
+        var maxFlows = MaxFlowCount(parse);
         return new EngineOptions
         {
             UplinkV4 = v4?.Address,

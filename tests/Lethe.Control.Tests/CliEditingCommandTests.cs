@@ -168,6 +168,7 @@ public class CliEditingCommandTests(HostFixture fixture) : IClassFixture<HostFix
     [Theory]
     [InlineData(new[] { "rule", "move", "p", "r-1", "-m", "x" }, "error: Option '--position' is required.", "lethe rule move --help")]
     [InlineData(new[] { "rule", "add", "p", "work", "action=drop" }, "error: Option '--reason' is required.", "lethe rule add --help")]
+    [InlineData(new[] { "client", "add", "p", "mail", "-m", "x" }, "error: Option '--address' is required.", "lethe client add --help")]
     [InlineData(new[] { "rule", "remove", "home", "r-1", "-m", "x", "--if-match", "abc" }, "error: --if-match: 'abc' is not a policy version", "lethe rule remove --help")]
     public async Task a_command_line_that_does_not_parse_is_one_error_line_on_stderr(string[] args, string error, string help)
     {

@@ -86,6 +86,26 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
         Assert.DoesNotContain("booted", output);
     }
 
+    [Theory]
+    [InlineData("--watch-seconds", "0", "--watch-seconds: 0 is outside 0.1..86400")]
+    [InlineData("--workers", "0", "--workers: 0 is outside 1..64")]
+    [InlineData("--max-flows", "0", "--max-flows: 0 is outside 1..")]
+    [InlineData("--cpus", "0,0", "--cpus: CPU 0 is given twice")]
+    [InlineData("--idle-poll-us", "10001", "--idle-poll-us: 10001 is outside 0..10000")]
+    [InlineData("--log-drops", "1025", "--log-drops: 1025 is outside 0..1024")]
+    [InlineData("--metrics", "localhost:9108", "--metrics: 'localhost:9108' is not ADDRESS:PORT")]
+    public async Task a_bad_flag_the_snapshot_has_no_say_in_is_told_before_the_snapshot_is_read(string flag, string value, string expected)
+    {
+        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
+        var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
+            "--trust", Path.Combine(policy.Folder, "missing.pem"), flag, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+        Assert.DoesNotContain("cannot read", err);
+        Assert.DoesNotContain("booted", output);
+    }
+
     [Fact]
     public async Task boot_names_a_trusted_key_it_cannot_read()
     {

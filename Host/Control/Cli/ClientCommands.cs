@@ -10,7 +10,7 @@ public static class ClientCommands
 
         var policy = CliArguments.Policy();
         var name = new Argument<string>("name") { Description = "Client name: 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit" };
-        var address = new Option<string[]>("--address") { Description = "An IPv4 or IPv6 address of the client (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var address = new Option<string[]>("--address") { Description = "An IPv4 or IPv6 address of the client (repeatable; at least one)", Required = true, AllowMultipleArgumentsPerToken = false };
         var reason = CliContext.Reason();
         var add = new Command("add", $"Add a client; refused in a policy of {Lethe.Domain.Snapshots.SnapshotLimits.MaxClients} clients, the most a firewall tells apart") { policy, name, address, reason };
         add.SetAction((parse, ct) => cli.Run(async () =>

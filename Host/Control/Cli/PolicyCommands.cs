@@ -11,7 +11,7 @@ public static class PolicyCommands
     {
         var command = new Command("policy", "Create, list and show policies");
 
-        var name = new Argument<string>("name") { Description = "Policy name: 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit" };
+        var name = new Argument<string>("name") { Description = "Policy name: 1 to 63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit, not with mt_ (the event store's own)" };
         var reason = CliContext.Reason();
         var create = new Command("create", "Create an empty policy") { name, reason };
         create.SetAction((parse, ct) => cli.Run(async () =>
