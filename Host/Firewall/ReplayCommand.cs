@@ -34,18 +34,8 @@ public static class ReplayCommand
         {
             try
             {
-                var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
-                    parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
-                var clock = new CaptureClock();
-                var options = flags.Options(parse, ReplaySeed, verified.Content) with { WallClock = clock };
-                var compiled = PolicyCompile.Run(verified.Content, options.DnsResolvers);
-                EngineFlags.CheckClientCount(compiled, options);
-                var hosts = compiled.CreateHostTable();
-                foreach (var pin in parse.GetValue(resolve) ?? [])
-                {
-                    Pin(hosts, pin);
-                }
-                var engine = new PacketEngine(new ActivePolicy(compiled, verified.Envelope.Version, hosts), options);
+                // The flags the snapshot has no say in, first: a typing error is told before the snapshot is fetched or refused.
+                flags.MaxFlowCount(parse);
                 foreach (var (flag, given) in new[] { ("--pcap", parse.GetValue(pcap)), ("--out", parse.GetValue(outPcap)), ("--verdicts", parse.GetValue(verdicts)) })
                 {
                     if (given is { Length: 0 })
@@ -71,6 +61,18 @@ public static class ReplayCommand
                 {
                     throw new FlagException($"--out and --verdicts both name {outFile}: one file cannot hold a capture and JSON lines");
                 }
+                var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
+                    parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
+                var clock = new CaptureClock();
+                var options = flags.Options(parse, ReplaySeed, verified.Content) with { WallClock = clock };
+                var compiled = PolicyCompile.Run(verified.Content, options.DnsResolvers);
+                EngineFlags.CheckClientCount(compiled, options);
+                var hosts = compiled.CreateHostTable();
+                foreach (var pin in parse.GetValue(resolve) ?? [])
+                {
+                    Pin(hosts, pin);
+                }
+                var engine = new PacketEngine(new ActivePolicy(compiled, verified.Envelope.Version, hosts), options);
                 await using var input = OpenRead("--pcap", inputPath);
                 // Its header checked before any output file is opened, and both opened before either is emptied:
                 // a capture or an output refused must not have emptied the other's file.

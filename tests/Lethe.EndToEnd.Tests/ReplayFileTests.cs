@@ -187,6 +187,24 @@ public sealed class ReplayFileTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Equal("", output);
     }
 
+    [Theory]
+    [InlineData("--out", "-", "would both go to stdout")]
+    [InlineData("--verdicts", "", "--verdicts is empty: give a file name")]
+    [InlineData("--max-flows", "0", "--max-flows: 0 is outside 1..")]
+    public async Task a_bad_flag_the_snapshot_has_no_say_in_is_told_before_the_snapshot_is_read(string flag, string value, string expected)
+    {
+        var capture = Captures.Write(Path.Combine(policy.Folder, "flags-first.pcap"), Captures.WorkDay());
+
+        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
+        var (code, output, error) = await FirewallProcess.Run(false, "replay", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
+            "--trust", Path.Combine(policy.Folder, "missing.pem"), "--pcap", capture, flag, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("cannot read", error);
+        Assert.Equal("", output);
+    }
+
     [Fact]
     public async Task a_refused_replay_makes_no_output_file()
     {
