@@ -36,4 +36,16 @@ public sealed class ImportBlankLineTests
         Assert.Equal([(2, "action=accept"), (9, "action=drop")], ImportLines.Rules(lines));
         Assert.True(Validator.Validate(new ImportRules("home", "work", lines, false, "import")).IsValid);
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("action=accept")]
+    [InlineData("action=accept\n")]
+    [InlineData("\uFEFFaction=accept\r\n\r\n# c\r\naction=drop")]
+    [InlineData("\uFEFF\n  \t\n\uFEFFaction=drop")]
+    [InlineData("\n\n \u00A0\n\t# x\naction=drop\r\n\r")]
+    public void the_cli_counts_the_rules_of_a_file_as_the_import_finds_them(string text)
+    {
+        Assert.Equal(ImportLines.Rules(text.Split('\n')).Count(), ImportLines.CountRules(text));
+    }
 }

@@ -81,6 +81,31 @@ public class DraftLimitTests(HostFixture fixture) : IClassFixture<HostFixture>
         }
     }
 
+    [Fact]
+    public async Task a_cli_import_of_more_rules_than_a_client_holds_is_refused_before_anything_is_sent()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("limit-file");
+        var file = Path.Combine(Path.GetTempPath(), "lethe-limit-" + Guid.NewGuid().ToString("N") + ".txt");
+        // Comments and blank lines are not rules: only the 10,001 rule lines count.
+        await File.WriteAllLinesAsync(file, ["# from Qubes", "", .. Lines(Max + 1), "   ", "# end"]);
+        try
+        {
+            var before = await LogState.Of(Host, "limit-file");
+
+            var run = await Host.Cli("rule", "import", "limit-file", "work", file, "-m", "from Qubes");
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.StartsWith($"error: {file} holds 10,001 rules; a client holds at most 10,000 ", run.Err);
+            Assert.Contains("nothing was sent", run.Err);
+            Assert.Equal(before, await LogState.Of(Host, "limit-file"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     /// <summary>More rules than any client holds: wrong whatever the client holds, so a field error, given before any line is parsed.</summary>
     [Fact]
     public async Task an_import_replacing_a_clients_rules_with_more_than_the_limit_gets_400_by_its_count_and_changes_nothing()

@@ -15,18 +15,44 @@ public static class ImportLines
     {
         for (var i = 0; i < lines.Count; i++)
         {
-            var text = lines[i].TrimEnd('\r');
-            if (i == 0)
+            var text = Cleaned(lines[i].AsSpan(), first: i == 0);
+            if (HoldsRule(text))
             {
-                // A file saved with a byte-order mark: File.ReadAllText drops it, a pipe does not.
-                text = text.TrimStart('\uFEFF');
+                yield return (i + 1, text.ToString());
             }
-            var start = text.AsSpan().TrimStart(Blanks);
-            if (start.IsEmpty || start[0] == '#')
-            {
-                continue;
-            }
-            yield return (i + 1, text);
         }
+    }
+
+    /// <summary>How many of <paramref name="text"/>'s lines, split at '\n' as <see cref="Rules"/> is given them, hold rules; without a string per line.</summary>
+    public static int CountRules(string text)
+    {
+        var count = 0;
+        var rest = text.AsSpan();
+        for (var first = true; ; first = false)
+        {
+            var end = rest.IndexOf('\n');
+            if (HoldsRule(Cleaned(end < 0 ? rest : rest[..end], first)))
+            {
+                count++;
+            }
+            if (end < 0)
+            {
+                return count;
+            }
+            rest = rest[(end + 1)..];
+        }
+    }
+
+    private static ReadOnlySpan<char> Cleaned(ReadOnlySpan<char> line, bool first)
+    {
+        var text = line.TrimEnd('\r');
+        // A file saved with a byte-order mark: File.ReadAllText drops it, a pipe does not.
+        return first ? text.TrimStart('\uFEFF') : text;
+    }
+
+    private static bool HoldsRule(ReadOnlySpan<char> line)
+    {
+        var start = line.TrimStart(Blanks);
+        return !start.IsEmpty && start[0] != '#';
     }
 }

@@ -110,6 +110,14 @@ public static class RuleCommands
                 throw new CliException("FILE is empty: give the file of rules, or - for stdin");
             }
             var text = await RulesInput.Read(path, cli.In, ct);
+            // The control plane refuses such an import by its count; counted here, a wrong file of millions
+            // of lines is not held as millions of strings (over half a GB for 16 MiB) only to be sent and refused.
+            if (ImportLines.CountRules(text) is var count && count > Lethe.Domain.Snapshots.SnapshotLimits.MaxRulesPerClient)
+            {
+                throw new CliException($"{(path == "-" ? "stdin" : path)} holds {count:N0} rules; a client holds at most " +
+                    $"{Lethe.Domain.Snapshots.SnapshotLimits.MaxRulesPerClient:N0} (a firewall's tables for a client grow with the square of its rules), " +
+                    "so the control plane would refuse it: nothing was sent");
+            }
             var result = await cli.Api(parse).Post($"/policies/{ApiPath.Segment(parse, policy)}/clients/{ApiPath.Segment(parse, client)}/rules/import",
                 new { lines = RuleLines(text), replace = parse.GetValue(replace), reason = parse.GetValue(reason) ?? "" }, ["ids"],
                 answer => AnswerShape.List(answer["ids"], "an \"ids\"", ofObjects: false), ct);
