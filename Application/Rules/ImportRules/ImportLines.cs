@@ -18,7 +18,8 @@ public static class ImportLines
             var text = Cleaned(lines[i].AsSpan(), first: i == 0);
             if (HoldsRule(text))
             {
-                yield return (i + 1, text.ToString());
+                // The line itself when nothing was trimmed: an import of many lines makes no copy of each.
+                yield return (i + 1, text.Length == lines[i].Length ? lines[i] : text.ToString());
             }
         }
     }
