@@ -10,7 +10,7 @@ namespace Lethe.Firewall;
 /// <summary>
 /// The page at <c>/flows</c> beside <c>/metrics</c>: the tracked flows, one a line, as <c>conntrack -L</c>
 /// lists the kernel's, by client and most recently active first:
-/// <c>tcp established client work 10.137.0.5:40312 -> 203.0.113.7:443 as 198.51.100.1:61000, sent 12 packets 3,456 bytes, received 10 packets 12,345 bytes, idle 2 s, expires in 431,998 s</c>.
+/// <c>tcp established client work 10.137.0.5:40312 -> 203.0.113.7:443 as 198.51.100.1:61000, rule r-7532f67bf0, sent 12 packets 3,456 bytes, received 10 packets 12,345 bytes, idle 2 s, expires in 431,998 s</c>.
 /// </summary>
 public static class FlowsText
 {
@@ -65,6 +65,12 @@ public static class FlowsText
         {
             page.Append(" as ");
             AppendEnd(page, reply.Destination, reply.DestinationPort, original.Protocol);
+        }
+        // The rule that allows it now: a swap or an expiry judges a flow again, and the rule may have moved or changed.
+        var compiled = listed.Policy.Compiled;
+        if (compiled.FindClient(original.Source) is var owner and >= 0 && flow.RuleIndex >= 0 && flow.RuleIndex < compiled.RuleCount(owner))
+        {
+            page.Append(", rule ").Append(TerminalText.Safe(compiled.RuleId(owner, flow.RuleIndex)));
         }
         page.Append(", sent ").Append(Count(flow.OriginalPackets)).Append(" packets ").Append(Count(flow.OriginalBytes)).Append(" bytes")
             .Append(", received ").Append(Count(flow.ReplyPackets)).Append(" packets ").Append(Count(flow.ReplyBytes)).Append(" bytes")

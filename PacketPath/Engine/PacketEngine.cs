@@ -809,7 +809,7 @@ public sealed class PacketEngine
         _fragments.Clear();
         var unixMs = UnixMs(nowMs);
         var recheck = ClientsToRecheck(previous, next, unixMs / 1000);
-        var cut = _table.RemoveWhere(nowMs, flow => !StillAllowed(previous, next, flow, unixMs / 1000, recheck));
+        var cut = _table.Rejudge(nowMs, flow => AllowedBy(previous, next, flow, unixMs / 1000, recheck));
         ScheduleExpiryCheck(next, nowMs, unixMs);
         return cut;
     }
@@ -862,7 +862,7 @@ public sealed class PacketEngine
         if (nowUnix >= _nextExpiryUnix)
         {
             var recheck = ClientsToRecheck(policy, policy, nowUnix);
-            FlowsCutByExpiry += _table.RemoveWhere(nowMs, flow => !StillAllowed(policy, policy, flow, nowUnix, recheck));
+            FlowsCutByExpiry += _table.Rejudge(nowMs, flow => AllowedBy(policy, policy, flow, nowUnix, recheck));
         }
         ScheduleExpiryCheck(policy, nowMs, unixMs);
     }
@@ -952,7 +952,8 @@ public sealed class PacketEngine
         }
     }
 
-    private static bool StillAllowed(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowUnix, bool[] recheck)
+    /// <returns>The index of <paramref name="next"/>'s rule that allows the flow, among its client's rules; -1 when none does.</returns>
+    private static int AllowedBy(ActivePolicy previous, ActivePolicy next, TrackedFlow flow, long nowUnix, bool[] recheck)
     {
         var original = flow.Original;
         // flow.Client numbers the client in the policy the flow was opened under, which an earlier swap
@@ -962,17 +963,18 @@ public sealed class PacketEngine
         var client = next.Compiled.FindClient(original.Source);
         if (before < 0 || client < 0 || next.Compiled.ClientName(client) != previous.Compiled.ClientName(before))
         {
-            return false;
+            return -1;
         }
         // Whether the other end is a client decided the flow's route and NAT when it opened: if that
         // changed hands, what the flow carries would now leave another way, untranslated.
         if (OwnerName(previous, original.Destination) != OwnerName(next, original.Destination))
         {
-            return false;
+            return -1;
         }
         if (!recheck[client])
         {
-            return true;
+            // Its rules are the same, in the same order: the rule that allowed it still does, at its index.
+            return flow.RuleIndex;
         }
         var v6 = original.Source.IsV6;
         var info = new PacketInfo
@@ -985,7 +987,8 @@ public sealed class PacketEngine
             DestinationPort = original.DestinationPort,
             IcmpType = flow.IcmpRequest,
         };
-        return next.Compiled.Classify(client, info, nowUnix, next.Hosts).Action == RuleAction.Accept;
+        var verdict = next.Compiled.Classify(client, info, nowUnix, next.Hosts);
+        return verdict.Action == RuleAction.Accept ? verdict.RuleIndex : -1;
     }
 
     private static string? OwnerName(ActivePolicy policy, NetAddress address) =>

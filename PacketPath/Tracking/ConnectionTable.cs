@@ -481,12 +481,14 @@ public sealed class ConnectionTable
     }
 
     /// <summary>
-    /// Cuts every live flow <paramref name="shouldCut"/> picks, in both directions: after a policy
-    /// swap, the flows the new policy no longer allows. Flows already timed out at
-    /// <paramref name="nowMs"/> are removed on the way, unasked and uncounted: they were not cut.
+    /// Judges every live flow again (<paramref name="allowedBy"/>: the index of the rule that allows it
+    /// now, or a negative number), after a policy swap or a rule's expiry: a flow no rule allows is cut,
+    /// in both directions, and one still allowed remembers the rule that now does, whose index may have
+    /// moved. Flows already timed out at <paramref name="nowMs"/> are removed on the way, unasked and
+    /// uncounted: they were not cut.
     /// </summary>
     /// <returns>How many were cut.</returns>
-    public int RemoveWhere(long nowMs, Func<TrackedFlow, bool> shouldCut)
+    public int Rejudge(long nowMs, Func<TrackedFlow, int> allowedBy)
     {
         var removed = 0;
         for (var i = 0; i < _highWater; i++)
@@ -500,7 +502,11 @@ public sealed class ConnectionTable
             {
                 RemoveLive(i);
             }
-            else if (shouldCut(Get(i)))
+            else if (allowedBy(Get(i)) is var rule and >= 0)
+            {
+                e.RuleIndex = rule;
+            }
+            else
             {
                 RemoveLive(i);
                 removed++;

@@ -16,17 +16,17 @@ namespace Lethe.EndToEnd.Tests;
 /// </summary>
 public sealed class FlowsTextTests
 {
-    private static ActivePolicy Policy()
+    private static ActivePolicy Policy(SnapshotRule[]? labFirst = null, int version = 5)
     {
         var content = new SnapshotContent(SnapshotContent.CurrentFormat, "lab",
         [
             new SnapshotClient("work", ["10.137.0.5", "2001:db8:1::5"], [new SnapshotRule("r-work", "action=accept")]),
             // A catch-all never opens another client: the way to work is named.
             new SnapshotClient("lab", ["10.137.0.6"],
-                [new SnapshotRule("r-lab-ssh", "action=accept dst4=10.137.0.5/32 proto=tcp dstports=22-22"), new SnapshotRule("r-lab", "action=accept")]),
+                [.. labFirst ?? [], new SnapshotRule("r-lab-ssh", "action=accept dst4=10.137.0.5/32 proto=tcp dstports=22-22"), new SnapshotRule("r-lab", "action=accept")]),
         ]);
         var compiled = CompiledPolicy.Compile(content, []);
-        return new ActivePolicy(compiled, 5, compiled.CreateHostTable());
+        return new ActivePolicy(compiled, version, compiled.CreateHostTable());
     }
 
     private static (Dataplane Dataplane, PacketEngine[] Engines) Running(int workers)
@@ -65,11 +65,11 @@ public sealed class FlowsTextTests
             Assert.StartsWith("# 3 tracked flow(s), policy home version 5\n", page);
             var lines = FlowLines(page);
             Assert.Equal(3, lines.Length);
-            Assert.Matches(@"^icmp icmp client lab 10\.137\.0\.6 id 9 -> 203\.0\.113\.7 id 9 as 198\.51\.100\.1 id \d+, sent 1 packets 28 bytes, received 0 packets 0 bytes, idle 0 s, expires in 30 s$", lines[0]);
+            Assert.Matches(@"^icmp icmp client lab 10\.137\.0\.6 id 9 -> 203\.0\.113\.7 id 9 as 198\.51\.100\.1 id \d+, rule r-lab, sent 1 packets 28 bytes, received 0 packets 0 bytes, idle 0 s, expires in 30 s$", lines[0]);
             Assert.Contains(lines, l => Regex.IsMatch(l,
-                @"^tcp syn-sent client work 10\.137\.0\.5:40000 -> 203\.0\.113\.7:443 as 198\.51\.100\.1:\d+, sent 1 packets 140 bytes, received 0 packets 0 bytes, idle 0 s, expires in \d+ s$"));
+                @"^tcp syn-sent client work 10\.137\.0\.5:40000 -> 203\.0\.113\.7:443 as 198\.51\.100\.1:\d+, rule r-work, sent 1 packets 140 bytes, received 0 packets 0 bytes, idle 0 s, expires in \d+ s$"));
             Assert.Contains(lines, l => Regex.IsMatch(l,
-                @"^udp udp-unreplied client work \[2001:db8:1::5\]:40001 -> \[2001:db8:3::7\]:53 as \[2001:db8:2::1\]:\d+, sent 1 packets 68 bytes, received 0 packets 0 bytes, idle 0 s, expires in 30 s$"));
+                @"^udp udp-unreplied client work \[2001:db8:1::5\]:40001 -> \[2001:db8:3::7\]:53 as \[2001:db8:2::1\]:\d+, rule r-work, sent 1 packets 68 bytes, received 0 packets 0 bytes, idle 0 s, expires in 30 s$"));
         }
     }
 
@@ -88,7 +88,29 @@ public sealed class FlowsTextTests
             var lines = FlowLines(FlowsText.Render(dataplane, "home"));
 
             var line = Assert.Single(lines);
-            Assert.StartsWith("tcp syn-sent client lab 10.137.0.6:40002 -> 10.137.0.5:22, sent 1 packets", line);
+            Assert.StartsWith("tcp syn-sent client lab 10.137.0.6:40002 -> 10.137.0.5:22, rule r-lab-ssh, sent 1 packets", line);
+        }
+    }
+
+    [Fact]
+    public void after_a_swap_that_changed_its_clients_rules_a_flow_names_the_rule_that_allows_it_now()
+    {
+        var (dataplane, engines) = Running(1);
+        using (dataplane)
+        {
+            var now = Environment.TickCount64;
+            Send(engines[0], Packets.Tcp("10.137.0.6", "203.0.113.7", 40005, 443), "lab", now);
+            Send(engines[0], Packets.Tcp("10.137.0.6", "203.0.113.7", 40006, 80), "lab", now);
+            // Two rules put first: one now allows the HTTPS flow; the web flow is still r-lab's, two places further down.
+            engines[0].Swap(Policy([new SnapshotRule("r-lab-https", "action=accept proto=tcp dstports=443-443"),
+                new SnapshotRule("r-lab-dns", "action=accept proto=udp dstports=53-53")], version: 6), now);
+            dataplane.Start();
+
+            var lines = FlowLines(FlowsText.Render(dataplane, "home"));
+
+            Assert.Equal(2, lines.Length);
+            Assert.Contains(lines, l => l.StartsWith("tcp syn-sent client lab 10.137.0.6:40005 -> 203.0.113.7:443 as ", StringComparison.Ordinal) && l.Contains(", rule r-lab-https, "));
+            Assert.Contains(lines, l => l.StartsWith("tcp syn-sent client lab 10.137.0.6:40006 -> 203.0.113.7:80 as ", StringComparison.Ordinal) && l.Contains(", rule r-lab, "));
         }
     }
 

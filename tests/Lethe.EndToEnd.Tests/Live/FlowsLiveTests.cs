@@ -19,7 +19,7 @@ public sealed class FlowsLiveTests(LiveLab lab)
         var local = session.Local;
         var line = new Regex(
             $@"^tcp established client {Client1} {End(Client1Address(v6), v6)}:{local.Port} -> {End(Uplink(v6), v6)}:{Ports.Echo} as {End(FirewallAddress(v6), v6)}:\d+, " +
-            @"sent [\d,]+ packets [\d,]+ bytes, received [\d,]+ packets [\d,]+ bytes, idle \d+ s, expires in [\d,]+ s$", RegexOptions.Multiline);
+            @"rule r-[0-9a-f]+, sent [\d,]+ packets [\d,]+ bytes, received [\d,]+ packets [\d,]+ bytes, idle \d+ s, expires in [\d,]+ s$", RegexOptions.Multiline);
 
         // The page is rendered at most once a second: wait for one rendered after the connection.
         var page = await Flows(net);

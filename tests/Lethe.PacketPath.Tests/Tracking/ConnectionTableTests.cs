@@ -494,7 +494,7 @@ public class ConnectionTableTests
         var next = Key(17, 0, 2999);
         Assert.False(ports.TryAllocate(in next, Uplink, 0, out _, out _));
 
-        var cut = table.RemoveWhere(0, flow => flow.Client == 1);
+        var cut = table.Rejudge(0, flow => flow.Client == 1 ? -1 : flow.RuleIndex);
 
         Assert.Equal(2, cut);
         foreach (var (original, reply, client) in flows)
