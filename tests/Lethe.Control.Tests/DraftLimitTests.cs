@@ -141,6 +141,23 @@ public class DraftLimitTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task a_test_added_to_a_client_that_has_the_most_tests_gets_422_and_changes_nothing()
+    {
+        using var editor = Host.Client();
+        await editor.CreatePolicyWithWork("limit-tests");
+        // Added one by one through the API this takes a thousand requests; the log holds the same tests as their events.
+        var tests = Enumerable.Range(0, PolicyTest.MaxPerClient)
+            .Select(i => (object)new PolicyTestAdded(new PolicyTest($"t-{i}", "work", "192.0.2.1", "tcp", i + 1, null, "drop"))).ToArray();
+        await Append("limit-tests", await editor.VersionOf("limit-tests"), tests);
+
+        var refused = await Refused("limit-tests", () => editor.Post("/policies/limit-tests/tests",
+            new { client = "work", to = "192.0.2.1", port = 443, expect = "drop", reason = "one more" }));
+
+        Assert.Contains($"client work of policy limit-tests {PolicyTest.MaxPerClient + 1:N0} tests", refused);
+        Assert.Contains($"at most {PolicyTest.MaxPerClient:N0}", refused);
+    }
+
+    [Fact]
     public async Task a_draft_beyond_the_limit_from_an_older_build_loses_rules_gains_none_and_its_version_is_not_restored()
     {
         using var editor = Host.Client();
