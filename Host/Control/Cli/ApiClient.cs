@@ -196,11 +196,12 @@ public sealed class ApiClient(HttpClient http, string server, string? token, lon
             throw new CliException($"cannot reach the control plane at {server}: {Lethe.Hosts.FailureText.Of(e)}");
         }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested && e.InnerException is TimeoutException
-                                             && Stopwatch.GetElapsedTime(started) < (ApiHttp.ConnectWait(http.Timeout) + http.Timeout) / 2)
+                                             && Stopwatch.GetElapsedTime(started) < http.Timeout * 0.9)
         {
-            // The handler's connect timeout (ApiHttp), long before HttpClient's own: TCP or TLS never
-            // set up, so the request never went out. Both throw alike, and a timer can fire a few
-            // milliseconds early, so which one it was is told by the deadline it was nearer to.
+            // The handler's connect timeout (ApiHttp), at a third of HttpClient's own: TCP or TLS never
+            // set up, so the request never went out. Both throw alike; HttpClient's cannot come before its
+            // deadline (less the few milliseconds a timer may fire early), so one well before it is the
+            // connect timeout, however late a loaded machine ran that timer.
             throw new CliException($"cannot reach the control plane at {server}: no connection (TCP and TLS) within {ApiHttp.ConnectWait(http.Timeout).TotalSeconds:0} s");
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
