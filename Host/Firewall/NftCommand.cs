@@ -40,10 +40,14 @@ public static class NftCommand
             SnapshotContent? content = null;
             try
             {
+                // The one flag the snapshot has no say in, first, as boot and replay check theirs.
+                var nowUnix = parse.GetValue(now) is { } given
+                    ? given >= 0 ? given : throw new FlagException($"--now: {given} is before 1970; give a UNIX time in seconds")
+                    : DateTimeOffset.UtcNow.ToUnixTimeSeconds();
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
                 content = verified.Content;
-                var options = Options(parse, flags, uplink, clients, resolve, now, verified.Content, error);
+                var options = Options(parse, flags, uplink, clients, resolve, nowUnix, verified.Content, error);
                 var e = verified.Envelope;
                 options = options with { Origin = $"policy {e.Policy} version {e.Version} (sha256 {e.ContentSha256}, key {e.KeyId})" };
                 await output.WriteAsync(NftRenderer.Render(verified.Content, options));
@@ -75,7 +79,7 @@ public static class NftCommand
     }
 
     private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string?> uplink, Option<string[]> clients,
-        Option<string[]> resolve, Option<long?> now, Lethe.Domain.Snapshots.SnapshotContent content, TextWriter error)
+        Option<string[]> resolve, long nowUnix, Lethe.Domain.Snapshots.SnapshotContent content, TextWriter error)
     {
         var (v4, v6) = flags.UplinkAddresses(parse, content);
 
@@ -125,9 +129,7 @@ public static class NftCommand
 
         return new NftOptions
         {
-            NowUnix = parse.GetValue(now) is { } given
-                ? given >= 0 ? given : throw new FlagException($"--now: {given} is before 1970; give a UNIX time in seconds")
-                : DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            NowUnix = nowUnix,
             DnsResolvers = flags.Resolvers(parse).Select(r => r.ToIPAddress()).ToArray(),
             ResolvedHosts = answers.ToDictionary(a => a.Key, a => (IReadOnlyList<IPAddress>)a.Value, StringComparer.Ordinal),
             UplinkInterface = parse.GetValue(uplink),

@@ -88,6 +88,19 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
         Assert.Equal("", output);
     }
 
+    [Fact]
+    public async Task nft_refuses_a_time_before_1970_before_it_reads_the_snapshot()
+    {
+        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
+            "--trust", Path.Combine(policy.Folder, "missing.pem"), "--now", "-5");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--now: -5 is before 1970", error);
+        Assert.DoesNotContain("cannot read", error);
+        Assert.Equal("", output);
+    }
+
     [Theory]
     [InlineData("127.0.0.1")]
     [InlineData("ff02::1")]
