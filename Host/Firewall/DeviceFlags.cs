@@ -62,7 +62,7 @@ public sealed class DeviceFlags
         foreach (var part in text.Split(','))
         {
             var bounds = part.Split('-');
-            if (bounds.Length > 2 || !int.TryParse(bounds[0], out var first) || !int.TryParse(bounds[^1], out var last) || first > last)
+            if (bounds.Length > 2 || !TryCpu(bounds[0], out var first) || !TryCpu(bounds[^1], out var last) || first > last)
             {
                 throw new FlagException($"--cpus: '{text}' is not a list of CPU numbers and ranges such as 0,2-3");
             }
@@ -83,6 +83,10 @@ public sealed class DeviceFlags
         }
         return cpus;
     }
+
+    // Digits only, as taskset and cpuset lists are written: int.TryParse alone takes blanks, a sign and the culture's digits.
+    private static bool TryCpu(string text, out int cpu) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out cpu);
 
     /// <exception cref="FlagException">Outside 1..<see cref="Lethe.PacketPath.Forwarding.Dataplane.MaxWorkers"/>.</exception>
     public int WorkerCount(ParseResult parse)
