@@ -77,6 +77,8 @@ public static class BootCommand
                 watchEvery = WatchInterval(parse.GetValue(watch));
                 dropLines = DropLinesPerSecond(parse.GetValue(logDrops));
                 var metricsAt = parse.GetValue(metrics) is { } endpoint ? MetricsServer.ParseEndpoint(endpoint) : null;
+                flags.CheckAddresses(parse);
+                deviceFlags.Devices(parse, clients: null, warnings: []);
                 // Read once, for boot, every reload and the watch: a key given through a pipe reads empty the second time.
                 // On a thread of the pool, given up at SIGTERM: opening or reading a pipe whose writer never comes
                 // blocks in the kernel whatever the token says, and would keep a stopped firewall alive.

@@ -98,18 +98,19 @@ public sealed class DeviceFlags
     }
 
     /// <summary>The devices asked for, uplink last; each client name checked against the booted snapshot's <paramref name="clients"/>.</summary>
+    /// <param name="clients">The snapshot's clients, or null before it is read (boot checks the flags' own shape first).</param>
     /// <param name="warnings">Gets a line for each client the snapshot does not name: its device is opened but forwards nothing
     /// until a version names it, as after a swap that removed it (refusing would keep a restart after a client's removal from
     /// forwarding for every other client).</param>
     /// <exception cref="FlagException">A malformed pair, a device or client named twice, a bad worker count.</exception>
-    public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, IReadOnlyList<string> clients, List<string> warnings)
+    public IReadOnlyList<(string Device, string? Client)> Devices(ParseResult parse, IReadOnlyList<string>? clients, List<string> warnings)
     {
         WorkerCount(parse);
         var devices = new List<(string Device, string? Client)>();
         foreach (var pair in parse.GetValue(ClientTun) ?? [])
         {
             var (client, device) = FlagPair.Split("--client-tun", pair, "CLIENT=DEVICE");
-            if (!clients.Contains(client))
+            if (clients is not null && !clients.Contains(client))
             {
                 warnings.Add($"warning: --client-tun: the policy has no client '{client}' (its clients: {string.Join(", ", clients)}); " +
                     $"device {device} is opened but forwards nothing until a version names that client (a typing error? a client removed?)");

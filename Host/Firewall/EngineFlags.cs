@@ -38,12 +38,25 @@ public sealed class EngineFlags
         }
     }
 
+    /// <summary>
+    /// What --uplink-address and --dns say on their own, checked by boot, replay and nft before they read the key or the
+    /// snapshot: a typing error is told at once (exit 2), not after a fetch of up to 15 s, nor hidden behind a refusal of
+    /// the snapshot. Whether an uplink address is a client's waits for the snapshot.
+    /// </summary>
+    /// <exception cref="FlagException">As <see cref="UplinkAddresses"/> and <see cref="Resolvers"/> refuse them.</exception>
+    public void CheckAddresses(ParseResult parse)
+    {
+        UplinkAddresses(parse, content: null);
+        Resolvers(parse);
+    }
+
     /// <summary>At most one uplink address of each family, none a client's of <paramref name="content"/>; boot, replay and nft read them alike.</summary>
+    /// <param name="content">The snapshot's, or null before it is read: then no address is checked against the clients.</param>
     /// <exception cref="FlagException">
     /// Not an address (with a prefix length or none), one replies could never reach, a prefix's network, broadcast
     /// or subnet-router anycast address, two of one family, or a client's (or a prefix whose broadcast or anycast is a client's).
     /// </exception>
-    public (UplinkAddress? V4, UplinkAddress? V6) UplinkAddresses(ParseResult parse, Lethe.Domain.Snapshots.SnapshotContent content)
+    public (UplinkAddress? V4, UplinkAddress? V6) UplinkAddresses(ParseResult parse, Lethe.Domain.Snapshots.SnapshotContent? content)
     {
         UplinkAddress? v4 = null, v6 = null;
         foreach (var text in parse.GetValue(UplinkAddress) ?? [])
@@ -56,11 +69,11 @@ public sealed class EngineFlags
                     ? $"--uplink-address: {address} is given twice"
                     : $"--uplink-address: {earlier.Address} and {address} are both IPv{(address.IsV6 ? 6 : 4)}; give at most one of each family");
             }
-            if (ClientHolding(content, address) is { } client)
+            if (content is not null && ClientHolding(content, address) is { } client)
             {
                 throw new FlagException($"--uplink-address: {address} is client {client}'s address in the snapshot; the firewall's own address cannot be a client's");
             }
-            if (given.PrefixOwned is { } owned && ClientHolding(content, owned.Address) is { } holder)
+            if (content is not null && given.PrefixOwned is { } owned && ClientHolding(content, owned.Address) is { } holder)
             {
                 throw new FlagException($"--uplink-address: {owned.Address}, the {owned.Name} of {given}, is client {holder}'s address in the snapshot; " +
                     "the firewall takes it as its own, so no one could reach that client");

@@ -40,14 +40,22 @@ public static class NftCommand
             SnapshotContent? content = null;
             try
             {
-                // The one flag the snapshot has no say in, first, as boot and replay check theirs.
+                // What the flags say on their own, first, as boot and replay check theirs: a typing error is told
+                // before the key or the snapshot is read, not hidden behind a refusal of either.
                 var nowUnix = parse.GetValue(now) is { } given
                     ? given >= 0 ? given : throw new FlagException($"--now: {given} is before 1970; give a UNIX time in seconds")
                     : DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                flags.CheckAddresses(parse);
+                if (parse.GetValue(uplink) is { } uplinkName && !NftRenderer.IsInterfaceName(uplinkName))
+                {
+                    throw new FlagException($"--uplink-interface: '{uplinkName}' is not an interface name ({NftRenderer.InterfaceNameShape})");
+                }
+                var interfaces = Interfaces(parse, clients);
+                var answers = Answers(parse, resolve);
                 var verified = await SnapshotSource.Load(parse.GetValue(flags.Snapshot)!, parse.GetValue(flags.Trust)!,
                     parse.GetValue(token) ?? Environment.GetEnvironmentVariable("LETHE_TOKEN"), ct);
                 content = verified.Content;
-                var options = Options(parse, flags, uplink, clients, resolve, nowUnix, verified.Content, error);
+                var options = Options(parse, flags, uplink, interfaces, answers, nowUnix, verified.Content, error);
                 var e = verified.Envelope;
                 options = options with { Origin = $"policy {e.Policy} version {e.Version} (sha256 {e.ContentSha256}, key {e.KeyId})" };
                 await output.WriteAsync(NftRenderer.Render(verified.Content, options));
@@ -78,22 +86,31 @@ public static class NftCommand
         return command;
     }
 
-    private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string?> uplink, Option<string[]> clients,
-        Option<string[]> resolve, long nowUnix, Lethe.Domain.Snapshots.SnapshotContent content, TextWriter error)
+    /// <summary>--client-interface's interfaces by client, read before the snapshot, as every flag's own shape is.</summary>
+    /// <exception cref="FlagException">Not CLIENT=IFNAME, or IFNAME not an interface name.</exception>
+    private static Dictionary<string, List<string>> Interfaces(ParseResult parse, Option<string[]> clients)
     {
-        var (v4, v6) = flags.UplinkAddresses(parse, content);
-
         var interfaces = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var pair in parse.GetValue(clients) ?? [])
         {
             var (client, name) = FlagPair.Split("--client-interface", pair, "CLIENT=IFNAME");
+            if (!NftRenderer.IsInterfaceName(name))
+            {
+                throw new FlagException($"--client-interface {client}: '{name}' is not an interface name ({NftRenderer.InterfaceNameShape})");
+            }
             if (!interfaces.TryGetValue(client, out var list))
             {
                 interfaces[client] = list = [];
             }
             list.Add(name);
         }
+        return interfaces;
+    }
 
+    /// <summary>--resolve's answers by name, read before the snapshot.</summary>
+    /// <exception cref="FlagException">Not NAME=ADDR or NAME=, or ADDR not an address.</exception>
+    private static Dictionary<string, List<IPAddress>> Answers(ParseResult parse, Option<string[]> resolve)
+    {
         var answers = new Dictionary<string, List<IPAddress>>(StringComparer.Ordinal);
         foreach (var pair in parse.GetValue(resolve) ?? [])
         {
@@ -109,6 +126,13 @@ public static class NftCommand
                 list.Add(Address("--resolve", text));
             }
         }
+        return answers;
+    }
+
+    private static NftOptions Options(ParseResult parse, EngineFlags flags, Option<string?> uplink, Dictionary<string, List<string>> interfaces,
+        Dictionary<string, List<IPAddress>> answers, long nowUnix, Lethe.Domain.Snapshots.SnapshotContent content, TextWriter error)
+    {
+        var (v4, v6) = flags.UplinkAddresses(parse, content);
 
         // One command line serves every version (re-run on each publish, as boot's is on each restart): a
         // client or a name a newer version dropped is warned of, not refused, or the kernel would keep the

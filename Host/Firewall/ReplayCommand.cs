@@ -36,6 +36,11 @@ public static class ReplayCommand
             {
                 // The flags the snapshot has no say in, first: a typing error is told before the snapshot is fetched or refused.
                 flags.MaxFlowCount(parse);
+                flags.CheckAddresses(parse);
+                foreach (var pin in parse.GetValue(resolve) ?? [])
+                {
+                    ReadPin(pin);
+                }
                 foreach (var (flag, given) in new[] { ("--pcap", parse.GetValue(pcap)), ("--out", parse.GetValue(outPcap)), ("--verdicts", parse.GetValue(verdicts)) })
                 {
                     if (given is { Length: 0 })
@@ -299,12 +304,19 @@ public static class ReplayCommand
         _ => 8,
     };
 
+    /// <summary>A --resolve pin's name, and its address or null: NAME= pins "resolved to nothing", as a live lookup's NXDOMAIN would.</summary>
+    /// <exception cref="FlagException">Not NAME=ADDR or NAME=, or ADDR not an address.</exception>
+    private static (string Name, NetAddress? Address) ReadPin(string pin)
+    {
+        var (name, text) = FlagPair.Split("--resolve", pin, "NAME=ADDR or NAME=", emptyValue: true);
+        return (name, text.Length == 0 ? null : EngineFlags.ParseAddress("--resolve", text));
+    }
+
     private static void Pin(HostTable hosts, string pin)
     {
-        // NAME= pins "resolved to nothing", as a live lookup's NXDOMAIN would.
-        var (name, text) = FlagPair.Split("--resolve", pin, "NAME=ADDR or NAME=", emptyValue: true);
+        var (name, address) = ReadPin(pin);
         hosts.TryGet(name, out var existing);
-        NetAddress[] pinned = text.Length == 0 ? [.. existing.ToArray()] : [.. existing.ToArray(), EngineFlags.ParseAddress("--resolve", text)];
+        NetAddress[] pinned = address is { } given ? [.. existing.ToArray(), given] : [.. existing.ToArray()];
         if (!hosts.Set(name, pinned))
         {
             throw new FlagException($"--resolve: no rule of this snapshot names dsthost {name}");

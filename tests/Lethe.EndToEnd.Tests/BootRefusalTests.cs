@@ -94,6 +94,12 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
     [InlineData("--idle-poll-us", "10001", "--idle-poll-us: 10001 is outside 0..10000")]
     [InlineData("--log-drops", "1025", "--log-drops: 1025 is outside 0..1024")]
     [InlineData("--metrics", "localhost:9108", "--metrics: 'localhost:9108' is not ADDRESS:PORT")]
+    [InlineData("--uplink-address", "198.51.100.300", "--uplink-address: '198.51.100.300' is not an IPv4 or IPv6 address")]
+    [InlineData("--uplink-address", "198.51.100.2/33", "the prefix length 33 is outside 0..32")]
+    [InlineData("--dns", "ff02::1", "--dns: ff02::1 is a multicast, broadcast")]
+    [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
+    [InlineData("--client-tun", "work=all", "--client-tun: 'all' is not an interface name: the kernel keeps")]
+    [InlineData("--uplink-tun", "lt/up", "--uplink-tun: 'lt/up' is not an interface name")]
     public async Task a_bad_flag_the_snapshot_has_no_say_in_is_told_before_the_snapshot_is_read(string flag, string value, string expected)
     {
         // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.

@@ -191,6 +191,10 @@ public sealed class ReplayFileTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--out", "-", "would both go to stdout")]
     [InlineData("--verdicts", "", "--verdicts is empty: give a file name")]
     [InlineData("--max-flows", "0", "--max-flows: 0 is outside 1..")]
+    [InlineData("--uplink-address", "224.0.0.1", "--uplink-address: 224.0.0.1 is a multicast")]
+    [InlineData("--dns", "resolver", "--dns: 'resolver' is not an IPv4 or IPv6 address")]
+    [InlineData("--resolve", "updates.example=nowhere", "--resolve: 'nowhere' is not an IPv4 or IPv6 address")]
+    [InlineData("--resolve", "=192.0.2.7", "--resolve: '=192.0.2.7' is not NAME=ADDR or NAME=")]
     public async Task a_bad_flag_the_snapshot_has_no_say_in_is_told_before_the_snapshot_is_read(string flag, string value, string expected)
     {
         var capture = Captures.Write(Path.Combine(policy.Folder, "flags-first.pcap"), Captures.WorkDay());

@@ -134,6 +134,9 @@ public static class NftRenderer
     /// Nor '.' and '..' (which Linux refuses as names), nor 'all' and 'default' (its sysctl trees, net.ipv4.conf.all: the
     /// kernel refuses to create them, and boot refuses them for a TUN device): a ruleset naming one would load and never match.
     /// </remarks>
+    /// <summary>What <see cref="IsInterfaceName"/> takes, for the messages that refuse a name.</summary>
+    public const string InterfaceNameShape = "1 to 15 characters, no quote, slash, colon, space or *; not ., .., all or default";
+
     public static bool IsInterfaceName(string name) =>
         name.Length is >= 1 and <= 15 && name is not ("." or ".." or "all" or "default")
         && name.All(c => c is > ' ' and < (char)127 and not ('"' or '\\' or '/' or ':' or '*'));
@@ -317,7 +320,7 @@ public static class NftRenderer
         {
             if (_options.UplinkInterface is { } uplink && !IsInterfaceName(uplink))
             {
-                throw new FlagException($"--uplink-interface: '{uplink}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *; not ., .., all or default)");
+                throw new FlagException($"--uplink-interface: '{uplink}' is not an interface name ({InterfaceNameShape})");
             }
             if (_options.UplinkV4 is { } v4 && !Is(v4, Family.V4))
             {
@@ -342,7 +345,7 @@ public static class NftRenderer
                 {
                     if (!IsInterfaceName(name))
                     {
-                        throw new FlagException($"--client-interface {client}: '{name}' is not an interface name (1 to 15 characters, no quote, slash, colon, space or *; not ., .., all or default)");
+                        throw new FlagException($"--client-interface {client}: '{name}' is not an interface name ({InterfaceNameShape})");
                     }
                     if (taken.TryGetValue(name, out var holder) && holder != client)
                     {

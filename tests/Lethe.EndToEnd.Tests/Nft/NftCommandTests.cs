@@ -102,6 +102,25 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
     }
 
     [Theory]
+    [InlineData("--uplink-address", "198.51.100.0/24", "--uplink-address: 198.51.100.0/24 is its prefix's network address")]
+    [InlineData("--dns", "0.0.0.0", "--dns: 0.0.0.0 is a multicast, broadcast, unspecified")]
+    [InlineData("--client-interface", "work", "--client-interface: 'work' is not CLIENT=IFNAME")]
+    [InlineData("--client-interface", "work=eth:0", "--client-interface work: 'eth:0' is not an interface name")]
+    [InlineData("--uplink-interface", "default", "--uplink-interface: 'default' is not an interface name")]
+    [InlineData("--resolve", "updates.example=198.51.100.256", "--resolve: '198.51.100.256' is not an IPv4 or IPv6 address")]
+    public async Task nft_refuses_a_flag_malformed_on_its_own_before_it_reads_the_snapshot(string flag, string value, string expected)
+    {
+        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
+        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
+            "--trust", Path.Combine(policy.Folder, "missing.pem"), flag, value);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("cannot read", error);
+        Assert.Equal("", output);
+    }
+
+    [Theory]
     [InlineData("127.0.0.1")]
     [InlineData("ff02::1")]
     [InlineData("::ffff:192.0.2.1")]
