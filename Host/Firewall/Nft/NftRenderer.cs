@@ -126,6 +126,9 @@ public static class NftRenderer
         return names;
     }
 
+    /// <summary>What <see cref="IsInterfaceName"/> takes, for the messages that refuse a name.</summary>
+    public const string InterfaceNameShape = "1 to 15 characters, no quote, backslash, slash, colon, space or *; not ., .., all or default";
+
     /// <summary>
     /// A Linux interface name nft can quote: 1 to 15 printable characters, no quote, backslash, slash,
     /// colon or space, and no <c>*</c>, which nft reads as a wildcard (one name would then match others' devices).
@@ -134,9 +137,6 @@ public static class NftRenderer
     /// Nor '.' and '..' (which Linux refuses as names), nor 'all' and 'default' (its sysctl trees, net.ipv4.conf.all: the
     /// kernel refuses to create them, and boot refuses them for a TUN device): a ruleset naming one would load and never match.
     /// </remarks>
-    /// <summary>What <see cref="IsInterfaceName"/> takes, for the messages that refuse a name.</summary>
-    public const string InterfaceNameShape = "1 to 15 characters, no quote, slash, colon, space or *; not ., .., all or default";
-
     public static bool IsInterfaceName(string name) =>
         name.Length is >= 1 and <= 15 && name is not ("." or ".." or "all" or "default")
         && name.All(c => c is > ' ' and < (char)127 and not ('"' or '\\' or '/' or ':' or '*'));

@@ -106,6 +106,7 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--dns", "0.0.0.0", "--dns: 0.0.0.0 is a multicast, broadcast, unspecified")]
     [InlineData("--client-interface", "work", "--client-interface: 'work' is not CLIENT=IFNAME")]
     [InlineData("--client-interface", "work=eth:0", "--client-interface work: 'eth:0' is not an interface name")]
+    [InlineData("--client-interface", "work=vif\\0", "is not an interface name (1 to 15 characters, no quote, backslash, slash")]
     [InlineData("--uplink-interface", "default", "--uplink-interface: 'default' is not an interface name")]
     [InlineData("--resolve", "updates.example=198.51.100.256", "--resolve: '198.51.100.256' is not an IPv4 or IPv6 address")]
     public async Task nft_refuses_a_flag_malformed_on_its_own_before_it_reads_the_snapshot(string flag, string value, string expected)

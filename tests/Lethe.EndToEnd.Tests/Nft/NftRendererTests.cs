@@ -492,7 +492,7 @@ public sealed class NftRendererTests
             new NftOptions { UplinkInterface = "eth0", ClientInterfaces = new Dictionary<string, IReadOnlyList<string>> { ["work"] = ["eth0"] } })).Message);
         Assert.Contains("not an interface name", Assert.Throws<FlagException>(() => Render(content,
             new NftOptions { UplinkInterface = "eth0\" accept" })).Message);
-        Assert.Contains("no quote, slash, colon, space or *", Assert.Throws<FlagException>(() => Render(content,
+        Assert.Contains("no quote, backslash, slash, colon, space or *", Assert.Throws<FlagException>(() => Render(content,
             new NftOptions { ClientInterfaces = new Dictionary<string, IReadOnlyList<string>> { ["work"] = ["vif*"] } })).Message);
     }
 
