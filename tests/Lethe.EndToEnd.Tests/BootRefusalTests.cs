@@ -100,17 +100,8 @@ public sealed class BootRefusalTests(PublishedPolicy policy) : IClassFixture<Pub
     [InlineData("--client-tun", "work", "--client-tun: 'work' is not CLIENT=DEVICE")]
     [InlineData("--client-tun", "work=all", "--client-tun: 'all' is not an interface name: the kernel keeps")]
     [InlineData("--uplink-tun", "lt/up", "--uplink-tun: 'lt/up' is not an interface name")]
-    public async Task a_bad_flag_the_snapshot_has_no_say_in_is_told_before_the_snapshot_is_read(string flag, string value, string expected)
-    {
-        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
-        var (code, output, err) = await FirewallProcess.Run(false, "boot", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
-            "--trust", Path.Combine(policy.Folder, "missing.pem"), flag, value);
-
-        Assert.Equal(2, code);
-        Assert.Contains(expected, err);
-        Assert.DoesNotContain("cannot read", err);
-        Assert.DoesNotContain("booted", output);
-    }
+    public Task a_bad_flag_the_snapshot_has_no_say_in_is_told_before_the_snapshot_is_read(string flag, string value, string expected) =>
+        FirewallProcess.AssertRefusedBeforeTheSnapshot(policy.Folder, "boot", expected, flag, value);
 
     [Fact]
     public async Task boot_names_a_trusted_key_it_cannot_read()

@@ -159,6 +159,22 @@ public sealed class FirewallProcess : IAsyncDisposable
         return (code, process.Out, process.Err);
     }
 
+    /// <summary>
+    /// Runs <paramref name="command"/> with a --snapshot and a --trust that do not exist, and checks that a flag was refused
+    /// (exit 2, <paramref name="expected"/> on stderr, nothing on stdout): had it read the key or the snapshot first, it
+    /// would have answered "cannot read", exit 1.
+    /// </summary>
+    public static async Task AssertRefusedBeforeTheSnapshot(string folder, string command, string expected, params string[] args)
+    {
+        var (code, output, error) = await Run(false,
+            [command, "--snapshot", Path.Combine(folder, "missing.json"), "--trust", Path.Combine(folder, "missing.pem"), .. args]);
+
+        Assert.True(code == 2, $"exit {code}; stderr: {error}");
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("cannot read", error);
+        Assert.Equal("", output);
+    }
+
     public async Task<int> Exit(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

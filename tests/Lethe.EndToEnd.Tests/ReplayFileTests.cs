@@ -199,14 +199,7 @@ public sealed class ReplayFileTests(PublishedPolicy policy) : IClassFixture<Publ
     {
         var capture = Captures.Write(Path.Combine(policy.Folder, "flags-first.pcap"), Captures.WorkDay());
 
-        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
-        var (code, output, error) = await FirewallProcess.Run(false, "replay", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
-            "--trust", Path.Combine(policy.Folder, "missing.pem"), "--pcap", capture, flag, value);
-
-        Assert.Equal(2, code);
-        Assert.Contains(expected, error);
-        Assert.DoesNotContain("cannot read", error);
-        Assert.Equal("", output);
+        await FirewallProcess.AssertRefusedBeforeTheSnapshot(policy.Folder, "replay", expected, "--pcap", capture, flag, value);
     }
 
     [Fact]

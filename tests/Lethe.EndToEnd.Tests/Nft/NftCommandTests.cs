@@ -89,17 +89,8 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
     }
 
     [Fact]
-    public async Task nft_refuses_a_time_before_1970_before_it_reads_the_snapshot()
-    {
-        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
-        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
-            "--trust", Path.Combine(policy.Folder, "missing.pem"), "--now", "-5");
-
-        Assert.Equal(2, code);
-        Assert.Contains("--now: -5 is before 1970", error);
-        Assert.DoesNotContain("cannot read", error);
-        Assert.Equal("", output);
-    }
+    public Task nft_refuses_a_time_before_1970_before_it_reads_the_snapshot() =>
+        FirewallProcess.AssertRefusedBeforeTheSnapshot(policy.Folder, "nft", "--now: -5 is before 1970", "--now", "-5");
 
     [Theory]
     [InlineData("--uplink-address", "198.51.100.0/24", "--uplink-address: 198.51.100.0/24 is its prefix's network address")]
@@ -109,17 +100,8 @@ public sealed class NftCommandTests(PublishedPolicy policy) : IClassFixture<Publ
     [InlineData("--client-interface", "work=vif\\0", "is not an interface name (1 to 15 characters, no quote, backslash, slash")]
     [InlineData("--uplink-interface", "default", "--uplink-interface: 'default' is not an interface name")]
     [InlineData("--resolve", "updates.example=198.51.100.256", "--resolve: '198.51.100.256' is not an IPv4 or IPv6 address")]
-    public async Task nft_refuses_a_flag_malformed_on_its_own_before_it_reads_the_snapshot(string flag, string value, string expected)
-    {
-        // Neither file exists: were the snapshot read first, this would be "cannot read", exit 1.
-        var (code, output, error) = await FirewallProcess.Run(false, "nft", "--snapshot", Path.Combine(policy.Folder, "missing.json"),
-            "--trust", Path.Combine(policy.Folder, "missing.pem"), flag, value);
-
-        Assert.Equal(2, code);
-        Assert.Contains(expected, error);
-        Assert.DoesNotContain("cannot read", error);
-        Assert.Equal("", output);
-    }
+    public Task nft_refuses_a_flag_malformed_on_its_own_before_it_reads_the_snapshot(string flag, string value, string expected) =>
+        FirewallProcess.AssertRefusedBeforeTheSnapshot(policy.Folder, "nft", expected, flag, value);
 
     [Theory]
     [InlineData("127.0.0.1")]
